@@ -1,0 +1,153 @@
+package io.vigil.app;
+
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vigil.config.VigilConfig;
+import io.vigil.events.EventValidator;
+import io.vigil.metrics.IngestMetrics;
+import io.vigil.topology.Topics;
+import io.vigil.topology.VigilTopology;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running monitor: topology, Kafka Streams, metrics and HTTP, wired from one config.
+ * {@link #start()} returns once everything is started; {@link #close()} stops it all within a timeout.
+ */
+public final class Monitor implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Monitor.class);
+
+    private final VigilConfig config;
+    private final Topics topics;
+    private final KafkaStreams streams;
+    private final PrometheusMeterRegistry registry;
+    private final KafkaStreamsMetrics streamsMetrics;
+    private final HttpServerRunner http;
+
+    public Monitor(VigilConfig config) throws IOException {
+        this.config = config;
+        this.topics = Topics.from(config);
+        EventValidator validator = new EventValidator(config.getInt(VigilConfig.INGEST_MAX_RECORD_BYTES),
+                config.maxFutureSkew());
+        Topology topology = VigilTopology.build(topics, validator);
+        LOG.info("Topology:\n{}", topology.describe());
+
+        Properties props = config.streamsProperties();
+        // A processor that throws on one record must not stop the stream: log it and send the
+        // record to the dead-letter topic (KIP-1033/1034).
+        props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+                LogAndContinueProcessingExceptionHandler.class.getName());
+        props.putIfAbsent(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, topics.deadLetters().name());
+        streams = new KafkaStreams(topology, props);
+        streams.setUncaughtExceptionHandler(e -> {
+            LOG.error("Stream thread failed; replacing it", e);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        streams.setStateListener((now, before) -> LOG.info("Streams state {} -> {}", before, now));
+
+        registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        streamsMetrics = new KafkaStreamsMetrics(streams);
+        streamsMetrics.bindTo(registry);
+        new IngestMetrics(this::localStore, EventValidator.REASON_CODES).bindTo(registry);
+
+        http = new HttpServerRunner(config.getString(VigilConfig.HTTP_BIND), config.getInt(VigilConfig.HTTP_PORT),
+                registry::scrape, this::isRunning);
+    }
+
+    /** Creates missing topics (when configured), then starts Kafka Streams and the HTTP server. */
+    public Monitor start() {
+        if (config.getBoolean(VigilConfig.TOPIC_CREATE)) {
+            createTopics();
+        }
+        http.start();
+        streams.start();
+        return this;
+    }
+
+    private void createTopics() {
+        try (Admin admin = Admin.create(config.kafkaClientSettings())) {
+            for (NewTopic topic : topics.definitions(config.getInt(VigilConfig.TOPIC_PARTITIONS),
+                    config.getShort(VigilConfig.TOPIC_REPLICATION))) {
+                try {
+                    admin.createTopics(java.util.List.of(topic)).all().get();
+                    LOG.info("Created topic {}", topic.name());
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw new IllegalStateException("Cannot create topic " + topic.name() + ": "
+                                + e.getCause().getMessage(), e.getCause());
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while creating topics", e);
+        }
+    }
+
+    public boolean isRunning() {
+        return streams.state() == KafkaStreams.State.RUNNING;
+    }
+
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    public HttpServerRunner http() {
+        return http;
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    public KafkaStreams streams() {
+        return streams;
+    }
+
+    /** The local view of a key-value store, or null while it is not queryable (rebalancing, restoring). */
+    <K, V> ReadOnlyKeyValueStore<K, V> localStore(String name) {
+        try {
+            return streams.store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<K, V>keyValueStore()));
+        } catch (InvalidStateStoreException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public void close() {
+        LOG.info("Stopping Vigil");
+        http.close();
+        streams.close(Duration.ofSeconds(30));
+        streamsMetrics.close();
+        registry.close();
+    }
+}

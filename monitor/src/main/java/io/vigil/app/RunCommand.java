@@ -1,0 +1,48 @@
+package io.vigil.app;
+
+import io.vigil.config.EnvironmentConfig;
+import io.vigil.config.VigilConfig;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.common.config.ConfigException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code vigil run}: starts the monitor against the Kafka cluster named in config. */
+@Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
+        description = "Run the monitor against a Kafka cluster (settings from --config, VIGIL_* variables and --set).")
+final class RunCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+
+    @Option(names = {"-c", "--config"}, description = "Properties file with Vigil settings.")
+    Path configFile;
+
+    @Option(names = "--set", description = "Override one setting, key=value (repeatable).")
+    Map<String, String> overrides = new HashMap<>();
+
+    @Override
+    public Integer call() throws Exception {
+        VigilConfig config;
+        try {
+            config = EnvironmentConfig.load(configFile, System.getenv(), overrides);
+        } catch (ConfigException e) {
+            System.err.println("Invalid configuration: " + e.getMessage());
+            return 2;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Monitor monitor = new Monitor(config);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            monitor.close();
+            stopped.countDown();
+        }, "vigil-shutdown"));
+        monitor.start();
+        LOG.info("Vigil running; metrics at {}/metrics", monitor.http().uri());
+        stopped.await();
+        return 0;
+    }
+}

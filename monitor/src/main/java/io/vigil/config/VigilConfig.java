@@ -1,0 +1,152 @@
+package io.vigil.config;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.ValidString;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * Every Vigil setting, declared once with type, default, validation and documentation.
+ *
+ * <p>Values come, in rising precedence, from the defaults, a properties file, environment variables
+ * (see {@link EnvironmentConfig}) and explicit overrides. Keys under {@value #KAFKA_PREFIX} pass
+ * through, prefix removed, to every Kafka client and to Kafka Streams, so security settings such as
+ * {@code kafka.security.protocol} need no declaration here. Construction fails fast with a
+ * {@link ConfigException} naming the bad key and value.
+ */
+public final class VigilConfig extends AbstractConfig {
+
+    /** Keys starting with this prefix are Kafka client / Streams settings, passed through. */
+    public static final String KAFKA_PREFIX = "kafka.";
+
+    public static final String BOOTSTRAP_SERVERS = "bootstrap.servers";
+    public static final String APPLICATION_ID = "application.id";
+    public static final String STATE_DIR = "state.dir";
+    public static final String PROCESSING_GUARANTEE = "processing.guarantee";
+    public static final String NUM_STREAM_THREADS = "num.stream.threads";
+    public static final String NUM_STANDBY_REPLICAS = "num.standby.replicas";
+
+    public static final String TOPIC_PREDICTIONS = "topic.predictions";
+    public static final String TOPIC_GROUND_TRUTH = "topic.ground-truth";
+    public static final String TOPIC_DEAD_LETTERS = "topic.dead-letters";
+    public static final String TOPIC_SNAPSHOTS = "topic.snapshots";
+    public static final String TOPIC_ALERTS = "topic.alerts";
+    public static final String TOPIC_REFERENCES = "topic.references";
+    public static final String TOPIC_PARTITIONS = "topic.partitions";
+    public static final String TOPIC_REPLICATION = "topic.replication-factor";
+    public static final String TOPIC_CREATE = "topic.create";
+
+    public static final String INGEST_MAX_RECORD_BYTES = "ingest.max-record-bytes";
+    public static final String INGEST_MAX_FUTURE_SKEW = "ingest.max-future-skew";
+
+    public static final String HTTP_BIND = "http.bind";
+    public static final String HTTP_PORT = "http.port";
+
+    static final ConfigDef DEF = new ConfigDef()
+            .define(BOOTSTRAP_SERVERS, Type.LIST, Importance.HIGH,
+                    "Kafka bootstrap servers, host:port[,host:port...].")
+            .define(APPLICATION_ID, Type.STRING, "vigil", new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Kafka Streams application id; instances with the same id share the work.")
+            .define(STATE_DIR, Type.STRING, "/var/lib/vigil", new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Directory for local state stores (RocksDB). Holds PHI: protect like the input topics.")
+            .define(PROCESSING_GUARANTEE, Type.STRING, StreamsConfig.EXACTLY_ONCE_V2,
+                    ValidString.in(StreamsConfig.EXACTLY_ONCE_V2, StreamsConfig.AT_LEAST_ONCE), Importance.MEDIUM,
+                    "Kafka Streams processing guarantee.")
+            .define(NUM_STREAM_THREADS, Type.INT, 1, Range.between(1, 64), Importance.MEDIUM,
+                    "Stream threads per instance.")
+            .define(NUM_STANDBY_REPLICAS, Type.INT, 0, Range.between(0, 8), Importance.MEDIUM,
+                    "Standby replicas of each state store on other instances, for fast failover.")
+            .define(TOPIC_PREDICTIONS, Type.STRING, "vigil.predictions", new ConfigDef.NonEmptyString(),
+                    Importance.HIGH, "Input topic of prediction events (schemas/prediction.schema.json).")
+            .define(TOPIC_GROUND_TRUTH, Type.STRING, "vigil.ground-truth", new ConfigDef.NonEmptyString(),
+                    Importance.HIGH, "Input topic of ground-truth events (schemas/ground_truth.schema.json).")
+            .define(TOPIC_DEAD_LETTERS, Type.STRING, "vigil.dead-letters", new ConfigDef.NonEmptyString(),
+                    Importance.HIGH, "Rejected input records with their reason and origin. Holds PHI.")
+            .define(TOPIC_SNAPSHOTS, Type.STRING, "vigil.metric-snapshots", new ConfigDef.NonEmptyString(),
+                    Importance.HIGH, "Compacted topic of metric snapshots (schemas/metric_snapshot.schema.json).")
+            .define(TOPIC_ALERTS, Type.STRING, "vigil.alerts", new ConfigDef.NonEmptyString(),
+                    Importance.MEDIUM, "Compacted topic of alerts (schemas/alert.schema.json).")
+            .define(TOPIC_REFERENCES, Type.STRING, "vigil.references", new ConfigDef.NonEmptyString(),
+                    Importance.MEDIUM, "Compacted topic of reference profiles, one per model version.")
+            .define(TOPIC_PARTITIONS, Type.INT, 6, Range.between(1, 10_000), Importance.LOW,
+                    "Partitions of topics Vigil creates when topic.create is true.")
+            .define(TOPIC_REPLICATION, Type.SHORT, (short) 1, Range.between(1, 7), Importance.LOW,
+                    "Replication factor of topics Vigil creates when topic.create is true.")
+            .define(TOPIC_CREATE, Type.BOOLEAN, true, Importance.LOW,
+                    "Create missing topics at startup (needs the CREATE ACL).")
+            .define(INGEST_MAX_RECORD_BYTES, Type.INT, 65_536, Range.between(256, 16 * 1024 * 1024),
+                    Importance.MEDIUM, "Records larger than this are dead-lettered as oversized, unparsed.")
+            .define(INGEST_MAX_FUTURE_SKEW, Type.LONG, Duration.ofMinutes(5).toMillis(), Range.atLeast(0),
+                    Importance.MEDIUM, "Milliseconds an event time may lie ahead of the wall clock before the "
+                            + "record is dead-lettered as future_timestamp.")
+            .define(HTTP_BIND, Type.STRING, "127.0.0.1", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
+                    "Address the HTTP server (/metrics, /health, /api) binds to.")
+            .define(HTTP_PORT, Type.INT, 8080, Range.between(0, 65_535), Importance.MEDIUM,
+                    "Port of the HTTP server; 0 picks a free port.");
+
+    public VigilConfig(Map<String, ?> values) {
+        super(DEF, values, false);
+        validateKeys(values);
+    }
+
+    /** The declared settings, for documentation (the README's config table is generated from this). */
+    public static ConfigDef definition() {
+        return DEF;
+    }
+
+    /** Unknown keys are a typo waiting to bite in production: fail fast, naming them. */
+    private static void validateKeys(Map<String, ?> values) {
+        for (String key : values.keySet()) {
+            if (!DEF.names().contains(key) && !key.startsWith(KAFKA_PREFIX)) {
+                throw new ConfigException(key, values.get(key) == null ? null : "(set)",
+                        "Unknown setting. Known settings are listed in the README; Kafka client settings "
+                                + "take the prefix '" + KAFKA_PREFIX + "'.");
+            }
+        }
+    }
+
+    public Duration maxFutureSkew() {
+        return Duration.ofMillis(getLong(INGEST_MAX_FUTURE_SKEW));
+    }
+
+    /** Kafka client settings given with the {@value #KAFKA_PREFIX} prefix, prefix removed. */
+    public Map<String, Object> kafkaClientSettings() {
+        Map<String, Object> out = new TreeMap<>();
+        originals().forEach((k, v) -> {
+            if (k.startsWith(KAFKA_PREFIX)) {
+                out.put(k.substring(KAFKA_PREFIX.length()), v);
+            }
+        });
+        out.put("bootstrap.servers", String.join(",", getList(BOOTSTRAP_SERVERS)));
+        return out;
+    }
+
+    /** Settings for Kafka Streams: the pass-through client settings plus the declared ones. */
+    public Properties streamsProperties() {
+        Properties p = new Properties();
+        p.putAll(kafkaClientSettings());
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, getString(APPLICATION_ID));
+        p.put(StreamsConfig.STATE_DIR_CONFIG, getString(STATE_DIR));
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, getString(PROCESSING_GUARANTEE));
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, getInt(NUM_STREAM_THREADS));
+        p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, getInt(NUM_STANDBY_REPLICAS));
+        p.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
+        return p;
+    }
+
+    /** A copy with some values replaced; used by the demo and tests. */
+    public VigilConfig with(Map<String, ?> overrides) {
+        Map<String, Object> merged = new HashMap<>(originals());
+        merged.putAll(overrides);
+        return new VigilConfig(merged);
+    }
+}

@@ -1,0 +1,159 @@
+package io.vigil.topology;
+
+import io.vigil.events.EventValidator;
+import io.vigil.events.GroundTruth;
+import io.vigil.events.Prediction;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.ProcessorSupplier;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ingest stage: parses and validates every input record exactly once. An accepted record
+ * continues as a typed value keyed by its {@code prediction_id}; a rejected one goes to the
+ * dead-letter topic with its original key, value and headers plus the reason and origin
+ * ({@link DeadLetters}). Every record is counted per stream, outcome and reason in a state store
+ * (so the counts are exactly-once with the output and survive restarts), which {@code /metrics}
+ * reads: accepted + dead-lettered = received.
+ */
+public final class Ingest {
+    private static final Logger LOG = LoggerFactory.getLogger(Ingest.class);
+
+    /** Outcome key in the counts store for accepted records; rejected ones use {@code dead_lettered:<reason>}. */
+    public static final String ACCEPTED = "accepted";
+    public static final String DEAD_LETTERED_PREFIX = "dead_lettered:";
+
+    /** The logical input streams, used as a bounded metric label instead of topic names. */
+    public enum Stream {
+        PREDICTIONS("predictions"), GROUND_TRUTH("ground_truth");
+
+        public final String label;
+
+        Stream(String label) {
+            this.label = label;
+        }
+
+        /** Name of the state store holding this stream's ingest counts. */
+        public String countsStore() {
+            return "ingest-" + label.replace('_', '-') + "-counts";
+        }
+    }
+
+    /** The typed streams that leave ingest, keyed by prediction id. */
+    public record Output(KStream<String, Prediction> predictions, KStream<String, GroundTruth> groundTruth) {}
+
+    private final Topics topics;
+    private final EventValidator validator;
+
+    public Ingest(Topics topics, EventValidator validator) {
+        this.topics = topics;
+        this.validator = validator;
+    }
+
+    /** Adds the ingest stage to {@code builder}. */
+    public Output addTo(StreamsBuilder builder) {
+        KStream<String, Prediction> predictions = branch(builder, Stream.PREDICTIONS, topics.predictions(),
+                validator::prediction, Prediction::predictionId);
+        KStream<String, GroundTruth> labels = branch(builder, Stream.GROUND_TRUTH, topics.groundTruth(),
+                validator::groundTruth, GroundTruth::predictionId);
+        return new Output(predictions, labels);
+    }
+
+    private <T> KStream<String, T> branch(StreamsBuilder builder, Stream stream, Topic<byte[], byte[]> source,
+                                          BiFunction<byte[], Instant, EventValidator.Validation<T>> validate,
+                                          Function<T, String> keyOf) {
+        String name = "ingest-" + stream.label.replace('_', '-');
+        StoreBuilder<KeyValueStore<String, Long>> counts = Stores.keyValueStoreBuilder(
+                        Stores.inMemoryKeyValueStore(stream.countsStore()), Serdes.String(), Serdes.Long())
+                .withCachingEnabled();
+        builder.addStateStore(counts);
+
+        KStream<String, Checked<T>> checked = builder
+                .stream(source.name(), source.consumed(name + "-source"))
+                .process(() -> new Check<>(stream, validate, keyOf), Named.as(name + "-validate"),
+                        stream.countsStore());
+
+        checked.filter((k, v) -> v.value() == null, Named.as(name + "-rejected"))
+                .map((k, v) -> KeyValue.pair(v.rawKey(), v.rawValue()), Named.as(name + "-original-bytes"))
+                .to(topics.deadLetters().name(), topics.deadLetters().produced(name + "-dead-letters"));
+
+        return checked.filter((k, v) -> v.value() != null, Named.as(name + "-accepted"))
+                .mapValues(Checked::value, Named.as(name + "-typed"));
+    }
+
+    /** An input record after validation: a typed value, or null and the original bytes. */
+    record Checked<T>(T value, byte[] rawKey, byte[] rawValue) {}
+
+    private static final class Check<T> implements Processor<byte[], byte[], String, Checked<T>> {
+        private final Stream stream;
+        private final BiFunction<byte[], Instant, EventValidator.Validation<T>> validate;
+        private final Function<T, String> keyOf;
+        private ProcessorContext<String, Checked<T>> context;
+        private KeyValueStore<String, Long> counts;
+
+        Check(Stream stream, BiFunction<byte[], Instant, EventValidator.Validation<T>> validate,
+              Function<T, String> keyOf) {
+            this.stream = stream;
+            this.validate = validate;
+            this.keyOf = keyOf;
+        }
+
+        @Override
+        public void init(ProcessorContext<String, Checked<T>> context) {
+            this.context = context;
+            this.counts = context.getStateStore(stream.countsStore());
+        }
+
+        @Override
+        public void process(Record<byte[], byte[]> record) {
+            Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
+            EventValidator.Validation<T> result = validate.apply(record.value(), now);
+            if (result instanceof EventValidator.Accepted<T> accepted) {
+                T value = accepted.value();
+                increment(ACCEPTED);
+                context.forward(record.withKey(keyOf.apply(value)).withValue(new Checked<>(value, null, null)));
+                return;
+            }
+            EventValidator.Reason reason = ((EventValidator.Rejected<T>) result).reason();
+            RecordMetadata origin = context.recordMetadata().orElseThrow();
+            DeadLetters.annotate(record.headers(), "ingest", reason, origin.topic(), origin.partition(),
+                    origin.offset());
+            increment(DEAD_LETTERED_PREFIX + reason.code());
+            // The reason is value-free by construction (EventValidator), so it is safe to log.
+            LOG.debug("dead-lettered {} record {}-{}@{}: {} {}", stream.label, origin.topic(), origin.partition(),
+                    origin.offset(), reason.code(), reason.path());
+            context.forward(record.withKey((String) null)
+                    .withValue(new Checked<>(null, record.key(), record.value())));
+        }
+
+        private void increment(String outcome) {
+            Long current = counts.get(outcome);
+            counts.put(outcome, current == null ? 1L : current + 1L);
+        }
+    }
+
+    /** Every outcome key the counts store can hold for the given reason codes. */
+    public static List<String> outcomeKeys(Set<String> reasonCodes) {
+        List<String> keys = new java.util.ArrayList<>();
+        keys.add(ACCEPTED);
+        reasonCodes.stream().sorted().forEach(code -> keys.add(DEAD_LETTERED_PREFIX + code));
+        return keys;
+    }
+
+}

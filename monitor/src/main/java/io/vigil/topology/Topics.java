@@ -1,0 +1,47 @@
+package io.vigil.topology;
+
+import io.vigil.config.VigilConfig;
+import io.vigil.events.Alert;
+import io.vigil.events.MetricSnapshot;
+import io.vigil.serde.JsonSerde;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.Serdes;
+
+/**
+ * Every topic Vigil reads or writes, named from config in this one place. Inputs and dead letters
+ * are raw bytes (validation happens in {@link Ingest}); outputs are typed JSON.
+ */
+public record Topics(
+        Topic<byte[], byte[]> predictions,
+        Topic<byte[], byte[]> groundTruth,
+        Topic<byte[], byte[]> deadLetters,
+        Topic<String, MetricSnapshot> snapshots,
+        Topic<String, Alert> alerts,
+        Topic<String, byte[]> references) {
+
+    public static Topics from(VigilConfig config) {
+        return new Topics(
+                new Topic<>(config.getString(VigilConfig.TOPIC_PREDICTIONS), Serdes.ByteArray(), Serdes.ByteArray()),
+                new Topic<>(config.getString(VigilConfig.TOPIC_GROUND_TRUTH), Serdes.ByteArray(), Serdes.ByteArray()),
+                new Topic<>(config.getString(VigilConfig.TOPIC_DEAD_LETTERS), Serdes.ByteArray(), Serdes.ByteArray()),
+                new Topic<>(config.getString(VigilConfig.TOPIC_SNAPSHOTS), Serdes.String(),
+                        new JsonSerde<>(MetricSnapshot.class)),
+                new Topic<>(config.getString(VigilConfig.TOPIC_ALERTS), Serdes.String(), new JsonSerde<>(Alert.class)),
+                new Topic<>(config.getString(VigilConfig.TOPIC_REFERENCES), Serdes.String(), Serdes.ByteArray()));
+    }
+
+    /** Topic definitions for creation at startup: outputs keyed by identity are compacted. */
+    public List<NewTopic> definitions(int partitions, short replication) {
+        Map<String, String> compacted = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
+        return List.of(
+                new NewTopic(predictions.name(), partitions, replication),
+                new NewTopic(groundTruth.name(), partitions, replication),
+                new NewTopic(deadLetters.name(), partitions, replication),
+                new NewTopic(snapshots.name(), partitions, replication).configs(compacted),
+                new NewTopic(alerts.name(), partitions, replication).configs(compacted),
+                new NewTopic(references.name(), 1, replication).configs(compacted));
+    }
+}
