@@ -125,7 +125,6 @@ class RealKafkaIT {
         streamsConfig.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         streamsConfig.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
         streamsConfig.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
-        streamsConfig.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
 
         Map<String, Long> latest = new HashMap<>();
         try (KafkaStreams streams = new KafkaStreams(builder.build(), streamsConfig);
