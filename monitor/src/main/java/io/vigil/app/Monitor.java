@@ -11,11 +11,16 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vigil.config.VigilConfig;
 import io.vigil.events.EventValidator;
+import io.vigil.events.MetricSnapshot;
 import io.vigil.metrics.IngestMetrics;
+import io.vigil.metrics.SnapshotCollector;
+import io.vigil.topology.MetricSnapshots;
 import io.vigil.topology.Topics;
 import io.vigil.topology.VigilTopology;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
@@ -29,6 +34,7 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,7 +58,7 @@ public final class Monitor implements AutoCloseable {
         this.topics = Topics.from(config);
         EventValidator validator = new EventValidator(config.getInt(VigilConfig.INGEST_MAX_RECORD_BYTES),
                 config.maxFutureSkew());
-        Topology topology = VigilTopology.build(topics, validator);
+        Topology topology = VigilTopology.build(config, topics, validator);
         LOG.info("Topology:\n{}", topology.describe());
 
         Properties props = config.streamsProperties();
@@ -78,6 +84,7 @@ public final class Monitor implements AutoCloseable {
         streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
         new IngestMetrics(this::localStore, EventValidator.REASON_CODES).bindTo(registry);
+        registry.getPrometheusRegistry().register(new SnapshotCollector(this::latestSnapshots));
 
         http = new HttpServerRunner(config.getString(VigilConfig.HTTP_BIND), config.getInt(VigilConfig.HTTP_PORT),
                 registry::scrape, this::isRunning);
@@ -140,6 +147,19 @@ public final class Monitor implements AutoCloseable {
         } catch (InvalidStateStoreException e) {
             return null;
         }
+    }
+
+    /** Every latest metric snapshot (the global view holds all of them on every instance). */
+    public List<MetricSnapshot> latestSnapshots() {
+        ReadOnlyKeyValueStore<String, MetricSnapshot> store = localStore(MetricSnapshots.STORE);
+        List<MetricSnapshot> out = new ArrayList<>();
+        if (store == null) {
+            return out;
+        }
+        try (KeyValueIterator<String, MetricSnapshot> it = store.all()) {
+            it.forEachRemaining(kv -> out.add(kv.value));
+        }
+        return out;
     }
 
     @Override

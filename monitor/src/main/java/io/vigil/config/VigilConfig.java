@@ -48,6 +48,9 @@ public final class VigilConfig extends AbstractConfig {
     public static final String INGEST_MAX_RECORD_BYTES = "ingest.max-record-bytes";
     public static final String INGEST_MAX_FUTURE_SKEW = "ingest.max-future-skew";
 
+    public static final String SLICES_MAX_VALUES = "slices.max-values";
+    public static final String SLICES_ATTRIBUTES = "slices.attributes";
+
     public static final String HTTP_BIND = "http.bind";
     public static final String HTTP_PORT = "http.port";
 
@@ -88,6 +91,10 @@ public final class VigilConfig extends AbstractConfig {
             .define(INGEST_MAX_FUTURE_SKEW, Type.LONG, Duration.ofMinutes(5).toMillis(), Range.atLeast(0),
                     Importance.MEDIUM, "Milliseconds an event time may lie ahead of the wall clock before the "
                             + "record is dead-lettered as future_timestamp.")
+            .define(SLICES_MAX_VALUES, Type.INT, 64, Range.between(1, 10_000), Importance.MEDIUM,
+                    "Distinct values admitted per model version and slice dimension; later ones count as 'other'.")
+            .define(SLICES_ATTRIBUTES, Type.LIST, "", Importance.LOW,
+                    "Prediction attributes to slice by (each becomes dimension attr.<name>).")
             .define(HTTP_BIND, Type.STRING, "127.0.0.1", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
                     "Address the HTTP server (/metrics, /health, /api) binds to.")
             .define(HTTP_PORT, Type.INT, 8080, Range.between(0, 65_535), Importance.MEDIUM,

@@ -1,0 +1,111 @@
+package io.vigil.metrics;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Every metric a {@link io.vigil.events.MetricSnapshot} can carry, with its Prometheus name, unit
+ * and help. A snapshot metric is {@code family} or {@code family:param} (a feature name, a
+ * reliability bin, an attribute); the parameter becomes the label named by {@link Family#paramLabel()}.
+ * Names follow Prometheus conventions: base units, {@code _ratio} for 0..1.
+ */
+public final class MetricCatalog {
+
+    /** One metric family: snapshot name, Prometheus name, help text, and the label of its parameter, if any. */
+    public record Family(String name, String prometheusName, String help, String paramLabel) {}
+
+    private static final Map<String, Family> FAMILIES = new LinkedHashMap<>();
+
+    private static void add(String name, String prometheusName, String help) {
+        add(name, prometheusName, help, null);
+    }
+
+    private static void add(String name, String prometheusName, String help, String paramLabel) {
+        FAMILIES.put(name, new Family(name, prometheusName, help, paramLabel));
+    }
+
+    static {
+        // Volume and drift (no labels needed)
+        add("predictions", "vigil_window_predictions", "Predictions in the window");
+        add("score_mean", "vigil_score_mean", "Mean score (probability of the positive class) in the window");
+        add("score_ks", "vigil_score_ks_statistic",
+                "Kolmogorov-Smirnov distance between window and reference score distributions; upper = the "
+                        + "sketch-aware critical value at alpha 0.05");
+        add("score_psi", "vigil_score_psi", "Population stability index of scores over reference deciles");
+        add("score_js_distance", "vigil_score_js_distance", "Jensen-Shannon distance (base 2) over reference deciles");
+        add("score_wasserstein", "vigil_score_wasserstein", "Wasserstein-1 distance between score distributions");
+        add("positive_rate", "vigil_positive_rate_ratio", "Share of predictions at or above the threshold");
+        add("uncertainty_mean", "vigil_uncertainty_mean", "Mean reported model uncertainty");
+        add("abstention_rate", "vigil_abstention_rate_ratio", "Share of predictions where the model abstained");
+        add("feature_mean", "vigil_feature_mean", "Mean of an input or output-quality feature", "feature");
+        add("feature_ks", "vigil_feature_ks_statistic", "KS distance of a feature against the reference", "feature");
+        add("feature_psi", "vigil_feature_psi", "PSI of a feature against the reference", "feature");
+        add("feature_missing_rate", "vigil_feature_missing_rate_ratio", "Share of predictions missing a feature",
+                "feature");
+        add("attribute_chi_square", "vigil_attribute_chi_square",
+                "Pearson chi-square of a categorical attribute against the reference", "attribute");
+        add("acquisition_change", "vigil_acquisition_change",
+                "1 when the slice value (scanner, scanner model, software) is absent from the reference profile");
+        // Outcomes (labels)
+        add("labelled", "vigil_window_labelled", "Predictions with a ground-truth label in the window's cohorts");
+        add("prevalence", "vigil_prevalence_ratio", "Share of labelled cases that are positive");
+        add("sensitivity", "vigil_sensitivity_ratio", "True-positive rate at the deployed threshold");
+        add("specificity", "vigil_specificity_ratio", "True-negative rate at the deployed threshold");
+        add("ppv", "vigil_ppv_ratio", "Positive predictive value at the deployed threshold");
+        add("npv", "vigil_npv_ratio", "Negative predictive value at the deployed threshold");
+        add("auc", "vigil_auc_ratio", "Area under the ROC curve, DeLong interval");
+        add("brier", "vigil_brier_score", "Brier score (mean squared error of the probability)");
+        add("brier_reliability", "vigil_brier_reliability", "Murphy reliability term over 10 bins");
+        add("brier_resolution", "vigil_brier_resolution", "Murphy resolution term over 10 bins");
+        add("brier_uncertainty", "vigil_brier_uncertainty", "Murphy uncertainty term o(1-o)");
+        add("log_loss", "vigil_log_loss", "Mean negative log-likelihood");
+        add("ece", "vigil_ece_ratio", "Expected calibration error over 10 equal-width bins");
+        add("mce", "vigil_mce_ratio", "Maximum calibration error over 10 equal-width bins");
+        add("oe_ratio", "vigil_observed_expected_ratio", "Observed over expected positives (calibration in the large)");
+        add("calibration_slope", "vigil_calibration_slope", "Slope of the logistic recalibration (ideal 1)");
+        add("calibration_intercept", "vigil_calibration_intercept", "Intercept of the logistic recalibration (ideal 0)");
+        add("reliability_observed", "vigil_reliability_observed_ratio",
+                "Observed positive rate in a reliability-diagram bin", "bin");
+        add("reliability_mean_score", "vigil_reliability_mean_score", "Mean score in a reliability-diagram bin", "bin");
+        add("label_coverage", "vigil_label_coverage_ratio", "Share of predictions that have a label");
+        add("label_coverage_predicted_positive", "vigil_label_coverage_predicted_positive_ratio",
+                "Label coverage among predicted positives");
+        add("label_coverage_predicted_negative", "vigil_label_coverage_predicted_negative_ratio",
+                "Label coverage among predicted negatives");
+        add("verification_bias", "vigil_verification_bias",
+                "1 when coverage among predicted negatives is far below coverage among predicted positives");
+        add("label_delay", "vigil_label_delay_seconds", "Label delay quantile", "quantile");
+        add("worst_slice_gap", "vigil_worst_slice_gap", "Worst slice's gap to all, per metric", "metric");
+        // Early warning and stability
+        add("estimated_sensitivity", "vigil_estimated_sensitivity_ratio", "Sensitivity estimated without labels (CBPE)");
+        add("estimated_specificity", "vigil_estimated_specificity_ratio", "Specificity estimated without labels (CBPE)");
+        add("estimated_ppv", "vigil_estimated_ppv_ratio", "PPV estimated without labels (CBPE)");
+        add("estimated_npv", "vigil_estimated_npv_ratio", "NPV estimated without labels (CBPE)");
+        add("estimated_auc", "vigil_estimated_auc_ratio", "AUC estimated without labels (CBPE)");
+        add("estimation_error", "vigil_estimation_error", "Realised minus estimated value once labels matured",
+                "metric");
+        add("flip_rate", "vigil_flip_rate_ratio", "Share of repeat studies whose decision flipped");
+        add("score_change", "vigil_score_change", "Absolute score change between repeat studies", "quantile");
+        add("cusum", "vigil_cusum_statistic", "CUSUM statistic; upper = alarm threshold", "series");
+        add("cusum_alarm", "vigil_cusum_alarm", "1 while the CUSUM is in alarm", "series");
+    }
+
+    private MetricCatalog() {}
+
+    /** The family of a snapshot metric name ({@code family} or {@code family:param}). */
+    public static Optional<Family> family(String metric) {
+        int colon = metric.indexOf(':');
+        return Optional.ofNullable(FAMILIES.get(colon < 0 ? metric : metric.substring(0, colon)));
+    }
+
+    /** The parameter of {@code family:param}, or null. */
+    public static String param(String metric) {
+        int colon = metric.indexOf(':');
+        return colon < 0 ? null : metric.substring(colon + 1);
+    }
+
+    public static Map<String, Family> families() {
+        return java.util.Collections.unmodifiableMap(FAMILIES);
+    }
+}

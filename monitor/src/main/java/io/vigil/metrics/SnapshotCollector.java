@@ -1,0 +1,87 @@
+package io.vigil.metrics;
+
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.vigil.events.MetricSnapshot;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The one exporter of model metrics: reads the latest {@link MetricSnapshot}s and serves each as a
+ * Prometheus gauge family from {@link MetricCatalog}, labelled {@code model, version, slice,
+ * slice_value, window} and {@code bound} ({@code estimate}, {@code lower}, {@code upper}), plus
+ * {@code vigil_snapshot_samples} (n), {@code vigil_snapshot_p_value} and
+ * {@code vigil_snapshot_final} (1 final, 0 provisional) labelled by {@code metric}. Metrics not in
+ * the catalog are skipped, so no unreviewed name or label reaches Prometheus.
+ */
+public final class SnapshotCollector implements MultiCollector {
+    private final Supplier<? extends Iterable<MetricSnapshot>> snapshots;
+
+    public SnapshotCollector(Supplier<? extends Iterable<MetricSnapshot>> snapshots) {
+        this.snapshots = snapshots;
+    }
+
+    @Override
+    public MetricSnapshots collect() {
+        Map<String, GaugeSnapshot.Builder> gauges = new LinkedHashMap<>();
+        GaugeSnapshot.Builder samples = GaugeSnapshot.builder().name("vigil_snapshot_samples")
+                .help("Number of cases behind each metric snapshot");
+        GaugeSnapshot.Builder pValues = GaugeSnapshot.builder().name("vigil_snapshot_p_value")
+                .help("p-value of the snapshot's test against the reference");
+        GaugeSnapshot.Builder finals = GaugeSnapshot.builder().name("vigil_snapshot_final")
+                .help("1 when the snapshot is final (labels matured), 0 while provisional");
+        boolean any = false;
+        boolean anyP = false;
+        for (MetricSnapshot s : snapshots.get()) {
+            var family = MetricCatalog.family(s.metric());
+            if (family.isEmpty() || s.estimate() == null || s.estimate().isNaN()) {
+                continue;
+            }
+            any = true;
+            MetricCatalog.Family f = family.get();
+            String param = MetricCatalog.param(s.metric());
+            Labels base = Labels.of("model", s.model(), "version", s.version(), "slice", s.sliceDimension(),
+                    "slice_value", s.sliceValue(), "window", s.window());
+            if (f.paramLabel() != null) {
+                base = base.add(f.paramLabel(), param == null ? "" : param);
+            }
+            GaugeSnapshot.Builder g = gauges.computeIfAbsent(f.prometheusName(),
+                    n -> GaugeSnapshot.builder().name(n).help(f.help()));
+            g.dataPoint(point(base.add("bound", "estimate"), s.estimate()));
+            if (s.lower() != null && !s.lower().isNaN()) {
+                g.dataPoint(point(base.add("bound", "lower"), s.lower()));
+            }
+            if (s.upper() != null && !s.upper().isNaN()) {
+                g.dataPoint(point(base.add("bound", "upper"), s.upper()));
+            }
+            Labels byMetric = Labels.of("model", s.model(), "version", s.version(), "slice", s.sliceDimension(),
+                    "slice_value", s.sliceValue(), "window", s.window(), "metric", s.metric());
+            samples.dataPoint(point(byMetric, s.n()));
+            finals.dataPoint(point(byMetric, s.status() == MetricSnapshot.Status.FINAL ? 1 : 0));
+            if (s.pValue() != null && !s.pValue().isNaN()) {
+                anyP = true;
+                pValues.dataPoint(point(byMetric, s.pValue()));
+            }
+        }
+        List<io.prometheus.metrics.model.snapshots.MetricSnapshot> out = new ArrayList<>();
+        gauges.values().forEach(b -> out.add(b.build()));
+        if (any) {
+            out.add(samples.build());
+            out.add(finals.build());
+        }
+        if (anyP) {
+            out.add(pValues.build());
+        }
+        return new MetricSnapshots(out);
+    }
+
+    private static GaugeDataPointSnapshot point(Labels labels, double value) {
+        return GaugeDataPointSnapshot.builder().labels(labels).value(value).build();
+    }
+}
