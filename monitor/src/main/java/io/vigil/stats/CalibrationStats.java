@@ -1,0 +1,292 @@
+package io.vigil.stats;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Calibration of predicted probabilities against binary outcomes: Brier score, log loss, ECE and
+ * MCE over 10 equal-width bins, the reliability diagram, Murphy's decomposition and the
+ * observed/expected ratio (STATISTICS.md, "Calibration"). All values are in probability units
+ * (log loss in nats) and every statistic is {@link Estimate#EMPTY} (or an EMPTY record) when no
+ * case is counted.
+ *
+ * <p>State: per bin k (scores in [k/10, (k+1)/10), 1.0 in bin 9) the count, positives and sum of
+ * scores; overall the sums of e², e⁴ (e = p - y) and of the clipped log loss. Sums are fixed point
+ * with 2^-32 resolution, so {@link #remove} exactly undoes {@link #add} and {@link #merge} is exact
+ * and order-independent. Memory is constant. Mutable, not thread-safe.
+ */
+public final class CalibrationStats {
+
+    /** Number of equal-width reliability bins. */
+    public static final int BINS = 10;
+    /** Log loss clips p to [EPS, 1 - EPS], as scikit-learn's {@code log_loss} did. */
+    public static final double LOG_LOSS_EPS = 1e-15;
+    /** Exact 95% Poisson upper bound for an observed count of 0: -ln(0.025). */
+    private static final double ZERO_COUNT_UPPER = -Math.log(0.025);
+    private static final int FORMAT = 1;
+
+    private final long[] count = new long[BINS];
+    private final long[] positives = new long[BINS];
+    private final FixedPointSum[] scoreSum = new FixedPointSum[BINS];
+    private FixedPointSum squaredErrorSum = new FixedPointSum();
+    private FixedPointSum fourthPowerErrorSum = new FixedPointSum();
+    private FixedPointSum logLossSum = new FixedPointSum();
+
+    public CalibrationStats() {
+        for (int k = 0; k < BINS; k++) {
+            scoreSum[k] = new FixedPointSum();
+        }
+    }
+
+    /** Reliability bin of a score: min(floor(10 p), 9). */
+    public static int binOf(double score) {
+        return Math.min((int) (score * BINS), BINS - 1);
+    }
+
+    /** Counts one outcome: score in [0, 1], label 0 or 1. */
+    public void add(double score, int label) {
+        Checks.checkScore(score);
+        Checks.checkLabel(label);
+        int k = binOf(score);
+        count[k]++;
+        positives[k] += label;
+        scoreSum[k].add(score);
+        double e = score - label;
+        double e2 = e * e;
+        squaredErrorSum.add(e2);
+        fourthPowerErrorSum.add(e2 * e2);
+        logLossSum.add(logLoss(score, label));
+    }
+
+    /**
+     * Retracts one outcome previously added with the same score and label.
+     *
+     * @throws IllegalStateException if the score's bin holds no such outcome
+     */
+    public void remove(double score, int label) {
+        Checks.checkScore(score);
+        Checks.checkLabel(label);
+        int k = binOf(score);
+        long negatives = count[k] - positives[k];
+        if (label == 1 ? positives[k] == 0 : negatives == 0) {
+            throw new IllegalStateException("cannot remove label " + label + " from reliability bin " + k
+                    + ": none counted");
+        }
+        count[k]--;
+        positives[k] -= label;
+        scoreSum[k].remove(score);
+        double e = score - label;
+        double e2 = e * e;
+        squaredErrorSum.remove(e2);
+        fourthPowerErrorSum.remove(e2 * e2);
+        logLossSum.remove(logLoss(score, label));
+    }
+
+    /** Adds the other accumulator's state to this one. */
+    public void merge(CalibrationStats other) {
+        for (int k = 0; k < BINS; k++) {
+            count[k] += other.count[k];
+            positives[k] += other.positives[k];
+            scoreSum[k].merge(other.scoreSum[k]);
+        }
+        squaredErrorSum.merge(other.squaredErrorSum);
+        fourthPowerErrorSum.merge(other.fourthPowerErrorSum);
+        logLossSum.merge(other.logLossSum);
+    }
+
+    private static double logLoss(double score, int label) {
+        double p = Math.min(Math.max(score, LOG_LOSS_EPS), 1 - LOG_LOSS_EPS);
+        return label == 1 ? -Math.log(p) : -Math.log1p(-p);
+    }
+
+    /** Number of cases. */
+    public long n() {
+        return Arrays.stream(count).sum();
+    }
+
+    /** Number of positive outcomes, O. */
+    public long observed() {
+        return Arrays.stream(positives).sum();
+    }
+
+    /** Sum of predicted probabilities, E. */
+    public double expected() {
+        double e = 0;
+        for (FixedPointSum s : scoreSum) {
+            e += s.value();
+        }
+        return e;
+    }
+
+    /**
+     * Brier score mean (p - y)² with a 95% normal interval from the sample variance of the squared
+     * errors (sum e⁴), clipped to [0, 1]; with a single case the interval is [0, 1].
+     */
+    public Estimate brier() {
+        long n = n();
+        if (n == 0) {
+            return Estimate.EMPTY;
+        }
+        double mean = squaredErrorSum.value() / n;
+        if (n < 2) {
+            return new Estimate(mean, 0.0, 1.0, n);
+        }
+        double variance = Math.max(0.0, (fourthPowerErrorSum.value() - n * mean * mean) / (n - 1));
+        double half = Estimate.Z95 * Math.sqrt(variance / n);
+        return new Estimate(mean, Math.max(0.0, mean - half), Math.min(1.0, mean + half), n);
+    }
+
+    /** Mean log loss in nats, p clipped to [1e-15, 1 - 1e-15]; point estimate. */
+    public Estimate logLoss() {
+        long n = n();
+        return n == 0 ? Estimate.EMPTY : Estimate.point(logLossSum.value() / n, n);
+    }
+
+    /** The 10 reliability-diagram bins, in score order, including empty ones. */
+    public List<ReliabilityBin> reliabilityBins() {
+        List<ReliabilityBin> bins = new ArrayList<>(BINS);
+        for (int k = 0; k < BINS; k++) {
+            if (count[k] == 0) {
+                bins.add(new ReliabilityBin(k, 0, Double.NaN, Estimate.EMPTY));
+            } else {
+                bins.add(new ReliabilityBin(k, count[k], scoreSum[k].value() / count[k],
+                        Wilson.interval(positives[k], count[k])));
+            }
+        }
+        return bins;
+    }
+
+    /**
+     * Expected calibration error sum_k n_k/N |pbar_k - obar_k| over the 10 bins; point estimate
+     * carrying N (ECE is biased upward at small N).
+     */
+    public Estimate ece() {
+        long n = n();
+        if (n == 0) {
+            return Estimate.EMPTY;
+        }
+        double ece = 0;
+        for (ReliabilityBin b : reliabilityBins()) {
+            if (b.n() > 0) {
+                ece += (double) b.n() / n * b.gap();
+            }
+        }
+        return Estimate.point(ece, n);
+    }
+
+    /** Maximum calibration error: the largest gap over non-empty bins; point estimate carrying N. */
+    public Estimate mce() {
+        long n = n();
+        if (n == 0) {
+            return Estimate.EMPTY;
+        }
+        double mce = 0;
+        for (ReliabilityBin b : reliabilityBins()) {
+            if (b.n() > 0) {
+                mce = Math.max(mce, b.gap());
+            }
+        }
+        return Estimate.point(mce, n);
+    }
+
+    /** Murphy's reliability, resolution and uncertainty over the 10 bins. */
+    public BrierDecomposition brierDecomposition() {
+        long n = n();
+        if (n == 0) {
+            return BrierDecomposition.EMPTY;
+        }
+        double obar = (double) observed() / n;
+        double reliability = 0;
+        double resolution = 0;
+        for (ReliabilityBin b : reliabilityBins()) {
+            if (b.n() > 0) {
+                double ok = b.observedRate().value();
+                reliability += b.n() * (b.meanScore() - ok) * (b.meanScore() - ok) / n;
+                resolution += b.n() * (ok - obar) * (ok - obar) / n;
+            }
+        }
+        return new BrierDecomposition(reliability, resolution, obar * (1 - obar), n);
+    }
+
+    /**
+     * Observed/expected ratio O/E = sum y / sum p with the Poisson interval
+     * exp(ln(O/E) ± z sqrt(1/O)). When O = 0 the value and lower bound are 0 and the upper bound is
+     * the exact Poisson bound -ln(0.025)/E. EMPTY when N = 0 or E = 0.
+     */
+    public Estimate observedExpectedRatio() {
+        long n = n();
+        double e = expected();
+        if (n == 0 || e <= 0) {
+            return Estimate.EMPTY;
+        }
+        long o = observed();
+        if (o == 0) {
+            return new Estimate(0.0, 0.0, ZERO_COUNT_UPPER / e, n);
+        }
+        double ratio = o / e;
+        double half = Estimate.Z95 * Math.sqrt(1.0 / o);
+        return new Estimate(ratio, Math.exp(Math.log(ratio) - half), Math.exp(Math.log(ratio) + half), n);
+    }
+
+    public byte[] toBytes() {
+        ByteCodec.Writer out = new ByteCodec.Writer().writeByte(FORMAT);
+        write(out);
+        return out.toByteArray();
+    }
+
+    public static CalibrationStats fromBytes(byte[] bytes) {
+        ByteCodec.Reader in = new ByteCodec.Reader(bytes);
+        in.expectFormat(FORMAT, "CalibrationStats");
+        CalibrationStats c = read(in);
+        in.expectEnd();
+        return c;
+    }
+
+    void write(ByteCodec.Writer out) {
+        for (int k = 0; k < BINS; k++) {
+            out.writeVarLong(count[k]).writeVarLong(positives[k]);
+            scoreSum[k].write(out);
+        }
+        squaredErrorSum.write(out);
+        fourthPowerErrorSum.write(out);
+        logLossSum.write(out);
+    }
+
+    static CalibrationStats read(ByteCodec.Reader in) {
+        CalibrationStats c = new CalibrationStats();
+        for (int k = 0; k < BINS; k++) {
+            c.count[k] = Checks.nonNegative(in.readVarLong(), "count of bin " + k);
+            c.positives[k] = Checks.nonNegative(in.readVarLong(), "positives of bin " + k);
+            if (c.positives[k] > c.count[k]) {
+                throw new IllegalArgumentException("positives of bin " + k + " must be <= " + c.count[k]
+                        + ", got " + c.positives[k]);
+            }
+            c.scoreSum[k] = FixedPointSum.read(in);
+        }
+        c.squaredErrorSum = FixedPointSum.read(in);
+        c.fourthPowerErrorSum = FixedPointSum.read(in);
+        c.logLossSum = FixedPointSum.read(in);
+        return c;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CalibrationStats c && Arrays.equals(count, c.count)
+                && Arrays.equals(positives, c.positives) && Arrays.equals(scoreSum, c.scoreSum)
+                && squaredErrorSum.equals(c.squaredErrorSum)
+                && fourthPowerErrorSum.equals(c.fourthPowerErrorSum) && logLossSum.equals(c.logLossSum);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(Arrays.hashCode(count), Arrays.hashCode(positives), Arrays.hashCode(scoreSum),
+                squaredErrorSum, fourthPowerErrorSum, logLossSum);
+    }
+
+    @Override
+    public String toString() {
+        return "CalibrationStats[n=" + n() + ", observed=" + observed() + ", expected=" + expected() + "]";
+    }
+}
