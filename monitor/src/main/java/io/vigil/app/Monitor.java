@@ -11,6 +11,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vigil.config.VigilConfig;
 import io.vigil.events.EventValidator;
+import io.vigil.events.Reason;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.metrics.IngestMetrics;
 import io.vigil.metrics.SnapshotCollector;
@@ -83,7 +84,7 @@ public final class Monitor implements AutoCloseable {
         new UptimeMetrics().bindTo(registry);
         streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
-        new IngestMetrics(this::localStore, EventValidator.REASON_CODES).bindTo(registry);
+        new IngestMetrics(this::localStore, Reason.CODES).bindTo(registry);
         registry.getPrometheusRegistry().register(new SnapshotCollector(this::latestSnapshots));
 
         http = new HttpServerRunner(config.getString(VigilConfig.HTTP_BIND), config.getInt(VigilConfig.HTTP_PORT),

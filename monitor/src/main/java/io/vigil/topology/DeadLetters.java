@@ -1,6 +1,6 @@
 package io.vigil.topology;
 
-import io.vigil.events.EventValidator;
+import io.vigil.events.Reason;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.common.header.Headers;
 
@@ -20,7 +20,7 @@ public final class DeadLetters {
     private DeadLetters() {}
 
     /** Adds the reason and origin headers, replacing any earlier ones of the same name. */
-    static void annotate(Headers headers, String stage, EventValidator.Reason reason,
+    static void annotate(Headers headers, String stage, Reason reason,
                          String topic, int partition, long offset) {
         put(headers, REASON, reason.code());
         put(headers, PATH, reason.path());

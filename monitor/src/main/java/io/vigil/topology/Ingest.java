@@ -1,6 +1,8 @@
 package io.vigil.topology;
 
 import io.vigil.events.EventValidator;
+import io.vigil.events.Reason;
+import io.vigil.events.Validation;
 import io.vigil.events.GroundTruth;
 import io.vigil.events.Prediction;
 import java.time.Instant;
@@ -76,7 +78,7 @@ public final class Ingest {
     }
 
     private <T> KStream<String, T> branch(StreamsBuilder builder, Stream stream, Topic<byte[], byte[]> source,
-                                          BiFunction<byte[], Instant, EventValidator.Validation<T>> validate,
+                                          BiFunction<byte[], Instant, Validation<T>> validate,
                                           Function<T, String> keyOf) {
         String name = "ingest-" + stream.label.replace('_', '-');
         StoreBuilder<KeyValueStore<String, Long>> counts = Stores.keyValueStoreBuilder(
@@ -102,12 +104,12 @@ public final class Ingest {
 
     private static final class Check<T> implements Processor<byte[], byte[], String, Checked<T>> {
         private final Stream stream;
-        private final BiFunction<byte[], Instant, EventValidator.Validation<T>> validate;
+        private final BiFunction<byte[], Instant, Validation<T>> validate;
         private final Function<T, String> keyOf;
         private ProcessorContext<String, Checked<T>> context;
         private KeyValueStore<String, Long> counts;
 
-        Check(Stream stream, BiFunction<byte[], Instant, EventValidator.Validation<T>> validate,
+        Check(Stream stream, BiFunction<byte[], Instant, Validation<T>> validate,
               Function<T, String> keyOf) {
             this.stream = stream;
             this.validate = validate;
@@ -123,14 +125,14 @@ public final class Ingest {
         @Override
         public void process(Record<byte[], byte[]> record) {
             Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
-            EventValidator.Validation<T> result = validate.apply(record.value(), now);
-            if (result instanceof EventValidator.Accepted<T> accepted) {
+            Validation<T> result = validate.apply(record.value(), now);
+            if (result instanceof Validation.Accepted<T> accepted) {
                 T value = accepted.value();
                 increment(ACCEPTED);
                 context.forward(record.withKey(keyOf.apply(value)).withValue(new Checked<>(value, null, null)));
                 return;
             }
-            EventValidator.Reason reason = ((EventValidator.Rejected<T>) result).reason();
+            Reason reason = ((Validation.Rejected<T>) result).reason();
             RecordMetadata origin = context.recordMetadata().orElseThrow();
             DeadLetters.annotate(record.headers(), "ingest", reason, origin.topic(), origin.partition(),
                     origin.offset());
