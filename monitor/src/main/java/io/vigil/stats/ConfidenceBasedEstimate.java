@@ -1,0 +1,266 @@
+package io.vigil.stats;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * Confidence-based performance estimation (CBPE, as in NannyML) for a batch of unlabelled cases:
+ * each case has a model score and a calibrated probability q = P(y = 1 | score) from the reference
+ * calibration map ({@link IsotonicCalibration}). A case is predicted positive iff score >= threshold.
+ *
+ * <p>Expected confusion counts: E[TP] = sum of q over predicted positives, E[FP] = sum of (1 - q)
+ * over them; E[FN] = sum of q over predicted negatives, E[TN] = sum of (1 - q) over them. Each count
+ * is a sum of independent Bernoullis with variance sum q(1 - q) (per predicted class). Intervals are
+ * normal, value ± z sd, clipped to [0, 1]:
+ * <ul>
+ *   <li>sensitivity = TP/(TP + FN): TP and FN come from disjoint cases, so by the delta method
+ *       Var ≈ (FN² Var(TP) + TP² Var(FN)) / (TP + FN)⁴; specificity likewise with TN and FP.</li>
+ *   <li>PPV = TP / n+, with n+ the (known) number of predicted positives: Var = Var(TP) / n+²;
+ *       NPV = TN / n- likewise. (FP = n+ - TP is not independent of TP, so the ratio formula would
+ *       be wrong here.)</li>
+ *   <li>AUC: the binned AUC with soft class weights per score bin (sum q as positives, sum (1 - q) as
+ *       negatives), ties within a bin counted half; a point estimate without interval.</li>
+ * </ul>
+ * The estimate targets the realised metric of the batch and holds only while the calibration map
+ * holds; the backtest against matured labels is what tells.
+ *
+ * <p>State is a fixed set of additive sums (no per-case data): {@link #merge} adds two batches (for
+ * example daily buckets into a window) and the result equals adding all cases to one instance.
+ * Mutable, not thread-safe; {@link #toBytes()} / {@link #fromBytes(byte[])} for state stores.
+ */
+public final class ConfidenceBasedEstimate {
+
+    /** Default number of equal-width score bins on [0, 1] for the soft AUC. */
+    public static final int DEFAULT_AUC_BINS = 1000;
+
+    private final double threshold;
+    private long predictedPositive;
+    private long predictedNegative;
+    private double tp;
+    private double fp;
+    private double varPos;
+    private double fn;
+    private double tn;
+    private double varNeg;
+    private final double[] binPos;
+    private final double[] binNeg;
+
+    /**
+     * @param threshold decision threshold on the score (predicted positive iff score >= threshold)
+     * @param aucBins   number of equal-width score bins on [0, 1] for the soft AUC (scores outside
+     *                  [0, 1] are clipped into the end bins)
+     */
+    public ConfidenceBasedEstimate(double threshold, int aucBins) {
+        if (!Double.isFinite(threshold)) {
+            throw new IllegalArgumentException("threshold must be finite, got " + threshold);
+        }
+        if (aucBins < 1) {
+            throw new IllegalArgumentException("aucBins must be >= 1, got " + aucBins);
+        }
+        this.threshold = threshold;
+        this.binPos = new double[aucBins];
+        this.binNeg = new double[aucBins];
+    }
+
+    public ConfidenceBasedEstimate(double threshold) {
+        this(threshold, DEFAULT_AUC_BINS);
+    }
+
+    /**
+     * Adds one case.
+     *
+     * @param score model score (sets the predicted class and the AUC bin)
+     * @param q     calibrated probability of the positive class, in [0, 1]
+     */
+    public void add(double score, double q) {
+        if (!Double.isFinite(score)) {
+            throw new IllegalArgumentException("score must be finite, got " + score);
+        }
+        if (!(q >= 0 && q <= 1)) {
+            throw new IllegalArgumentException("calibrated probability must be in [0, 1], got " + q);
+        }
+        double v = q * (1 - q);
+        if (score >= threshold) {
+            predictedPositive++;
+            tp += q;
+            fp += 1 - q;
+            varPos += v;
+        } else {
+            predictedNegative++;
+            fn += q;
+            tn += 1 - q;
+            varNeg += v;
+        }
+        int b = (int) Math.floor(Math.max(0, Math.min(1, score)) * binPos.length);
+        b = Math.min(b, binPos.length - 1);
+        binPos[b] += q;
+        binNeg[b] += 1 - q;
+    }
+
+    /** Adds another batch's sums into this one; both must share threshold and bins. */
+    public ConfidenceBasedEstimate merge(ConfidenceBasedEstimate other) {
+        if (other.threshold != threshold || other.binPos.length != binPos.length) {
+            throw new IllegalArgumentException("cannot merge estimates with different threshold or bins: "
+                    + threshold + "/" + binPos.length + " vs " + other.threshold + "/" + other.binPos.length);
+        }
+        predictedPositive += other.predictedPositive;
+        predictedNegative += other.predictedNegative;
+        tp += other.tp;
+        fp += other.fp;
+        varPos += other.varPos;
+        fn += other.fn;
+        tn += other.tn;
+        varNeg += other.varNeg;
+        for (int i = 0; i < binPos.length; i++) {
+            binPos[i] += other.binPos[i];
+            binNeg[i] += other.binNeg[i];
+        }
+        return this;
+    }
+
+    public double threshold() {
+        return threshold;
+    }
+
+    /** Number of cases added. */
+    public long n() {
+        return predictedPositive + predictedNegative;
+    }
+
+    public long predictedPositives() {
+        return predictedPositive;
+    }
+
+    public long predictedNegatives() {
+        return predictedNegative;
+    }
+
+    public double expectedTruePositives() {
+        return tp;
+    }
+
+    public double expectedFalsePositives() {
+        return fp;
+    }
+
+    public double expectedFalseNegatives() {
+        return fn;
+    }
+
+    public double expectedTrueNegatives() {
+        return tn;
+    }
+
+    /** Estimated sensitivity with its delta-method interval; n = all cases. */
+    public Estimate sensitivity() {
+        return ratio(tp, varPos, fn, varNeg);
+    }
+
+    /** Estimated specificity with its delta-method interval; n = all cases. */
+    public Estimate specificity() {
+        return ratio(tn, varNeg, fp, varPos);
+    }
+
+    /** Estimated PPV with its interval; n = predicted positives. */
+    public Estimate ppv() {
+        return share(tp, varPos, predictedPositive);
+    }
+
+    /** Estimated NPV with its interval; n = predicted negatives. */
+    public Estimate npv() {
+        return share(tn, varNeg, predictedNegative);
+    }
+
+    /** Expected prevalence (sum q / n) with interval from the variance of the sum; n = all cases. */
+    public Estimate prevalence() {
+        return share(tp + fn, varPos + varNeg, n());
+    }
+
+    /** Soft-label binned AUC, a point estimate; EMPTY when either soft class has no weight. */
+    public Estimate auc() {
+        double p = 0;
+        double q = 0;
+        for (int i = 0; i < binPos.length; i++) {
+            p += binPos[i];
+            q += binNeg[i];
+        }
+        if (p <= 0 || q <= 0) {
+            return Estimate.EMPTY;
+        }
+        double below = 0;
+        double sum = 0;
+        for (int i = 0; i < binPos.length; i++) {
+            sum += binPos[i] * (below + binNeg[i] / 2);
+            below += binNeg[i];
+        }
+        return Estimate.point(sum / (p * q), n());
+    }
+
+    /** a/(a + b) for independent sums a, b with variances va, vb. */
+    private Estimate ratio(double a, double va, double b, double vb) {
+        double d = a + b;
+        if (n() == 0 || d <= 0) {
+            return Estimate.EMPTY;
+        }
+        double value = a / d;
+        double var = (b * b * va + a * a * vb) / (d * d * d * d);
+        return interval(value, var, n());
+    }
+
+    private static Estimate share(double a, double va, long count) {
+        if (count == 0) {
+            return Estimate.EMPTY;
+        }
+        return interval(a / count, va / ((double) count * count), count);
+    }
+
+    private static Estimate interval(double value, double var, long n) {
+        double half = Estimate.Z95 * Math.sqrt(Math.max(0, var));
+        return new Estimate(value, Math.max(0, value - half), Math.min(1, value + half), n);
+    }
+
+    /** Serialised sums: threshold, bins, counts, sums, per-bin soft counts. */
+    public byte[] toBytes() {
+        ByteBuffer buf = ByteBuffer.allocate(8 + 4 + 16 + 6 * 8 + 16 * binPos.length);
+        buf.putDouble(threshold).putInt(binPos.length).putLong(predictedPositive).putLong(predictedNegative);
+        buf.putDouble(tp).putDouble(fp).putDouble(varPos).putDouble(fn).putDouble(tn).putDouble(varNeg);
+        for (int i = 0; i < binPos.length; i++) {
+            buf.putDouble(binPos[i]).putDouble(binNeg[i]);
+        }
+        return buf.array();
+    }
+
+    /** Inverse of {@link #toBytes()}. */
+    public static ConfidenceBasedEstimate fromBytes(byte[] bytes) {
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        double threshold = buf.getDouble();
+        int bins = buf.getInt();
+        if (bins < 1 || bytes.length != 8 + 4 + 16 + 48 + 16L * bins) {
+            throw new IllegalArgumentException("corrupt CBPE state: " + bins + " bins in " + bytes.length + " bytes");
+        }
+        ConfidenceBasedEstimate e = new ConfidenceBasedEstimate(threshold, bins);
+        e.predictedPositive = buf.getLong();
+        e.predictedNegative = buf.getLong();
+        e.tp = buf.getDouble();
+        e.fp = buf.getDouble();
+        e.varPos = buf.getDouble();
+        e.fn = buf.getDouble();
+        e.tn = buf.getDouble();
+        e.varNeg = buf.getDouble();
+        for (int i = 0; i < bins; i++) {
+            e.binPos[i] = buf.getDouble();
+            e.binNeg[i] = buf.getDouble();
+        }
+        return e;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ConfidenceBasedEstimate other && Arrays.equals(toBytes(), other.toBytes());
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(toBytes());
+    }
+}

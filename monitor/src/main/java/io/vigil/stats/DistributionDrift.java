@@ -1,0 +1,357 @@
+package io.vigil.stats;
+
+import org.apache.commons.statistics.distribution.ChiSquaredDistribution;
+import org.apache.datasketches.kll.KllDoublesSketch;
+import org.apache.datasketches.quantilescommon.DoublesSortedView;
+import org.apache.datasketches.quantilescommon.KolmogorovSmirnov;
+import org.apache.datasketches.quantilescommon.QuantileSearchCriteria;
+
+/**
+ * Drift between a reference and a current distribution of one numeric variable (a score or a
+ * feature), from KLL sketches or from exact bin counts. All statistics are unitless except
+ * Wasserstein-1, which is in the units of the variable.
+ *
+ * <h2>Sketch size</h2>
+ * {@link #K} = 800. DataSketches' KLL normalised rank error (99% confidence) is, by k:
+ * <pre>
+ *   k      single-sided (rank, CDF, KS)   double-sided (PMF, one bin)   KS floor at large n, alpha 0.05
+ *   200    1.33%                          1.65%                         0.106
+ *   400    0.68%                          0.86%                         ~0.07
+ *   800    0.35%                          0.45%                         0.047
+ *   3200   0.09%                          0.12%                         0.024
+ * </pre>
+ * The KS floor is {@link #ksThreshold} at large n: DataSketches uses the retained item counts (about
+ * 2,400 at k = 800) as sample sizes and adds both rank errors, so no KS distance below it can ever
+ * be flagged. At k = 800 the floor is 0.047, under the 0.05 KS shift we want to catch; k = 200
+ * (floor 0.106) would miss it. A k = 800 sketch holds about 2,400 doubles (about 20 KB serialised),
+ * affordable per slice and day. PSI bin shares from a k = 800 sketch move by at most 2 x 0.35%.
+ *
+ * <h2>Definitions (golden.json, {@code drift_samples.csv})</h2>
+ * <ul>
+ *   <li>PSI over B bins (default the reference deciles, outer bins open), shares floored at 1e-4:
+ *       sum (c - r) ln(c / r). Its null: PSI * nm/(n+m) ~ chi-square(B - 1).</li>
+ *   <li>Jensen-Shannon distance, base 2, over the same bins on unfloored shares, in [0, 1].</li>
+ *   <li>Wasserstein-1 = integral |F(x) - G(x)| dx = integral |F^-1(u) - G^-1(u)| du, evaluated
+ *       exactly on the two sketches' retained items (the quantile grid is the union of both
+ *       sketches' items), so its only error is the sketches' rank error: at most
+ *       (value range) x (eps_ref + eps_cur).</li>
+ *   <li>KS statistic: DataSketches {@code computeKSDelta}; its merge compares cumulative weights at
+ *       neighbouring items, which can differ from the exact statistic by one item's weight, far
+ *       below the rank error.</li>
+ * </ul>
+ */
+public final class DistributionDrift {
+
+    /** KLL k used by Vigil for score and feature sketches; see the class comment. */
+    public static final int K = 800;
+
+    /** Floor applied to bin shares in PSI, as in golden.json ({@code psi_epsilon}). */
+    public static final double PSI_EPSILON = 1e-4;
+
+    private static final double LN2 = Math.log(2);
+
+    private DistributionDrift() {
+    }
+
+    /** A new empty on-heap sketch with {@link #K}. */
+    public static KllDoublesSketch newSketch() {
+        return KllDoublesSketch.newHeapInstance(K);
+    }
+
+    /**
+     * Single-sided normalised rank error of a sketch (99% confidence): any CDF value read from it is
+     * within this distance of the exact empirical CDF.
+     */
+    public static double rankError(KllDoublesSketch sketch) {
+        return sketch.getNormalizedRankError(false);
+    }
+
+    /**
+     * Everything this class computes for one reference and one current sketch.
+     *
+     * @param ks             KS statistic from the sketches, in [0, 1]
+     * @param ksThreshold    conservative critical value at {@code alpha} (includes both rank errors)
+     * @param ksDrift        {@code ks > ksThreshold}
+     * @param ksPValue       asymptotic Kolmogorov p-value at the effective n (ignores sketch error)
+     * @param psi            population stability index over the reference bins
+     * @param psiPValue      p-value of {@code psi} under the chi-square null
+     * @param jensenShannon  Jensen-Shannon distance, base 2, in [0, 1]
+     * @param wasserstein1   Wasserstein-1 distance, in units of the variable
+     * @param nReference     reference count
+     * @param nCurrent       current count
+     */
+    public record Report(double ks, double ksThreshold, boolean ksDrift, double ksPValue, double psi,
+                         double psiPValue, double jensenShannon, double wasserstein1, long nReference,
+                         long nCurrent) {
+    }
+
+    /**
+     * Compares a current sketch to a reference.
+     *
+     * @param alpha significance level of the KS drift decision, in (0, 1)
+     * @throws IllegalArgumentException when the current sketch is empty
+     */
+    public static Report compare(ReferenceDistribution reference, KllDoublesSketch current, double alpha) {
+        if (current.isEmpty()) {
+            throw new IllegalArgumentException("current sketch is empty: nothing to compare");
+        }
+        KllDoublesSketch ref = reference.sketch();
+        long n = ref.getN();
+        long m = current.getN();
+        double d = ksStatistic(ref, current);
+        double thr = ksThreshold(ref, current, alpha);
+        double[] r = reference.proportions();
+        double[] c = binProportions(current, reference.edges());
+        double psi = psi(r, c);
+        return new Report(d, thr, d > thr, ksPValue(d, n, m), psi, psiPValue(psi, r.length, n, m),
+                jensenShannonDistance(r, c), wasserstein1(ref, current), n, m);
+    }
+
+    /** KS statistic sup |F - G| between two non-empty sketches (DataSketches {@code computeKSDelta}). */
+    public static double ksStatistic(KllDoublesSketch reference, KllDoublesSketch current) {
+        requireNonEmpty(reference, current);
+        return KolmogorovSmirnov.computeKSDelta(reference, current);
+    }
+
+    /**
+     * DataSketches' conservative KS critical value: c(alpha) sqrt((r1 + r2)/(r1 r2)) on the retained
+     * item counts, plus both sketches' rank errors. Drift is declared when the statistic exceeds it.
+     */
+    public static double ksThreshold(KllDoublesSketch reference, KllDoublesSketch current, double alpha) {
+        requireNonEmpty(reference, current);
+        checkProbability("alpha", alpha);
+        return KolmogorovSmirnov.computeKSThreshold(reference, current, alpha);
+    }
+
+    /** {@code ksStatistic > ksThreshold}: the conservative sketch KS decision. */
+    public static boolean ksDrift(KllDoublesSketch reference, KllDoublesSketch current, double alpha) {
+        return ksStatistic(reference, current) > ksThreshold(reference, current, alpha);
+    }
+
+    /**
+     * Asymptotic two-sample KS p-value: Q_KS(sqrt(nm/(n+m)) d), with Q_KS the Kolmogorov survival
+     * function. It treats {@code d} as exact, so on a sketch statistic it ignores the rank error, and
+     * it differs from the exact small-sample p-value by O(1/sqrt(nm/(n+m))).
+     */
+    public static double ksPValue(double d, long n, long m) {
+        if (n <= 0 || m <= 0) {
+            throw new IllegalArgumentException("sample sizes must be positive, got n=" + n + ", m=" + m);
+        }
+        double ne = (double) n * m / ((double) n + m);
+        return kolmogorovSurvival(Math.sqrt(ne) * d);
+    }
+
+    /** Survival function of the Kolmogorov distribution, P(K > lambda). */
+    public static double kolmogorovSurvival(double lambda) {
+        if (lambda <= 0) {
+            return 1.0;
+        }
+        if (lambda < 1.18) {
+            // Jacobi theta form of the CDF converges fast for small lambda.
+            double sum = 0;
+            double c = Math.PI * Math.PI / (8 * lambda * lambda);
+            for (int j = 1; j <= 20; j++) {
+                int o = 2 * j - 1;
+                sum += Math.exp(-o * o * c);
+            }
+            return Math.min(1.0, Math.max(0.0, 1 - Math.sqrt(2 * Math.PI) / lambda * sum));
+        }
+        double sum = 0;
+        for (int j = 1; j <= 100; j++) {
+            double term = Math.exp(-2.0 * j * j * lambda * lambda);
+            sum += (j % 2 == 1) ? term : -term;
+            if (term < 1e-300) {
+                break;
+            }
+        }
+        return Math.min(1.0, Math.max(0.0, 2 * sum));
+    }
+
+    /**
+     * Share of a sketch's weight in each bin {@code (-inf, e1), [e1, e2), ..., [e_last, +inf)}, read
+     * from the sketch's exclusive ranks at the edges. Each share is within 2 x {@link #rankError} of
+     * the exact share. Shares sum to 1.
+     */
+    public static double[] binProportions(KllDoublesSketch sketch, double[] edges) {
+        ReferenceDistribution.checkEdges(edges);
+        if (sketch.isEmpty()) {
+            throw new IllegalArgumentException("sketch is empty");
+        }
+        if (edges.length == 0) {
+            return new double[] {1.0};
+        }
+        return sketch.getPMF(edges, QuantileSearchCriteria.EXCLUSIVE);
+    }
+
+    /**
+     * Exact counts per bin {@code (-inf, e1), [e1, e2), ..., [e_last, +inf)} (numpy.histogram's
+     * convention with open outer bins).
+     */
+    public static long[] binCounts(double[] values, double[] edges) {
+        ReferenceDistribution.checkEdges(edges);
+        long[] counts = new long[edges.length + 1];
+        for (double v : values) {
+            if (Double.isNaN(v)) {
+                throw new IllegalArgumentException("value must not be NaN");
+            }
+            counts[upperBound(edges, v)]++;
+        }
+        return counts;
+    }
+
+    /** Number of edges <= v. */
+    private static int upperBound(double[] edges, double v) {
+        int lo = 0;
+        int hi = edges.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (edges[mid] <= v) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    /** Counts to shares; an all-zero vector is rejected (no value, not 0). */
+    public static double[] proportions(long[] counts) {
+        long total = 0;
+        for (long c : counts) {
+            if (c < 0) {
+                throw new IllegalArgumentException("count must be >= 0, got " + c);
+            }
+            total += c;
+        }
+        if (total == 0) {
+            throw new IllegalArgumentException("counts are all zero: no distribution");
+        }
+        double[] p = new double[counts.length];
+        for (int i = 0; i < counts.length; i++) {
+            p[i] = (double) counts[i] / total;
+        }
+        return p;
+    }
+
+    /** PSI from exact bin counts; see {@link #psi(double[], double[])}. */
+    public static double psi(long[] referenceCounts, long[] currentCounts) {
+        return psi(proportions(referenceCounts), proportions(currentCounts));
+    }
+
+    /** PSI = sum (c - r) ln(c / r) with both shares floored at {@link #PSI_EPSILON}; >= 0. */
+    public static double psi(double[] reference, double[] current) {
+        checkSameLength(reference, current);
+        double sum = 0;
+        for (int i = 0; i < reference.length; i++) {
+            double r = Math.max(reference[i], PSI_EPSILON);
+            double c = Math.max(current[i], PSI_EPSILON);
+            sum += (c - r) * Math.log(c / r);
+        }
+        return sum;
+    }
+
+    /**
+     * P-value of a PSI under no change: PSI * nm/(n+m) ~ chi-square(bins - 1) (PSI is the symmetric
+     * KL divergence, whose scaled null is asymptotically chi-square).
+     */
+    public static double psiPValue(double psi, int bins, long n, long m) {
+        if (bins < 2) {
+            return 1.0;
+        }
+        if (n <= 0 || m <= 0) {
+            throw new IllegalArgumentException("sample sizes must be positive, got n=" + n + ", m=" + m);
+        }
+        double stat = psi * ((double) n * m / ((double) n + m));
+        return ChiSquaredDistribution.of(bins - 1).survivalProbability(stat);
+    }
+
+    /** Jensen-Shannon distance from exact bin counts. */
+    public static double jensenShannonDistance(long[] referenceCounts, long[] currentCounts) {
+        return jensenShannonDistance(proportions(referenceCounts), proportions(currentCounts));
+    }
+
+    /**
+     * Jensen-Shannon distance, base 2: sqrt(0.5 KL(r || m) + 0.5 KL(c || m)), m = (r + c)/2, on the
+     * shares as given (no floor; 0 ln 0 = 0). In [0, 1].
+     */
+    public static double jensenShannonDistance(double[] reference, double[] current) {
+        return Math.sqrt(jensenShannonDivergence(reference, current));
+    }
+
+    /** Jensen-Shannon divergence, base 2, in [0, 1]; the square of the distance. */
+    public static double jensenShannonDivergence(double[] reference, double[] current) {
+        checkSameLength(reference, current);
+        double sum = 0;
+        for (int i = 0; i < reference.length; i++) {
+            double r = reference[i];
+            double c = current[i];
+            double mid = (r + c) / 2;
+            if (r > 0) {
+                sum += r * Math.log(r / mid);
+            }
+            if (c > 0) {
+                sum += c * Math.log(c / mid);
+            }
+        }
+        return Math.max(0.0, sum / (2 * LN2));
+    }
+
+    /**
+     * Wasserstein-1 between the distributions two sketches represent, in units of the variable:
+     * the integral of |F(x) - G(x)| over the union of both sketches' retained items. Exact when both
+     * sketches retain all items; otherwise within (max - min) x (eps_ref + eps_cur).
+     */
+    public static double wasserstein1(KllDoublesSketch reference, KllDoublesSketch current) {
+        requireNonEmpty(reference, current);
+        DoublesSortedView a = reference.getSortedView();
+        DoublesSortedView b = current.getSortedView();
+        double[] qa = a.getQuantiles();
+        double[] qb = b.getQuantiles();
+        long[] ca = a.getCumulativeWeights();
+        long[] cb = b.getCumulativeWeights();
+        double na = a.getN();
+        double nb = b.getN();
+        int i = 0;
+        int j = 0;
+        double fa = 0;
+        double fb = 0;
+        double prev = Double.NaN;
+        double w = 0;
+        while (i < qa.length || j < qb.length) {
+            double x = Math.min(i < qa.length ? qa[i] : Double.POSITIVE_INFINITY,
+                    j < qb.length ? qb[j] : Double.POSITIVE_INFINITY);
+            if (!Double.isNaN(prev)) {
+                w += Math.abs(fa - fb) * (x - prev);
+            }
+            while (i < qa.length && qa[i] == x) {
+                fa = ca[i] / na;
+                i++;
+            }
+            while (j < qb.length && qb[j] == x) {
+                fb = cb[j] / nb;
+                j++;
+            }
+            prev = x;
+        }
+        return w;
+    }
+
+    private static void requireNonEmpty(KllDoublesSketch a, KllDoublesSketch b) {
+        if (a.isEmpty() || b.isEmpty()) {
+            throw new IllegalArgumentException("sketches must be non-empty, got n=" + a.getN() + " and " + b.getN());
+        }
+    }
+
+    private static void checkSameLength(double[] a, double[] b) {
+        if (a.length != b.length || a.length == 0) {
+            throw new IllegalArgumentException("bin vectors must have the same non-zero length, got "
+                    + a.length + " and " + b.length);
+        }
+    }
+
+    private static void checkProbability(String name, double v) {
+        if (!(v > 0 && v < 1)) {
+            throw new IllegalArgumentException(name + " must be in (0, 1), got " + v);
+        }
+    }
+}
