@@ -10,7 +10,9 @@ import java.util.Objects;
  * One model output for one study (schemas/prediction.schema.json). {@code score} is the
  * probability of the positive class in [0,1]; the case is predicted positive iff
  * {@code score >= threshold}. {@code subjectKey} and {@code studyKey} are pseudonymous but still
- * PHI: they never leave the data path.
+ * PHI: they never leave the data path. {@code features} and {@code attributes} are never null
+ * (empty when absent) and are omitted from JSON when empty. Constructor messages name the rule,
+ * never the value.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Prediction(
@@ -28,8 +30,8 @@ public record Prediction(
         Demographics demographics,
         Double uncertainty,
         Boolean abstained,
-        Map<String, Double> features,
-        Map<String, String> attributes) {
+        @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, Double> features,
+        @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, String> attributes) {
 
     public Prediction {
         Objects.requireNonNull(predictionId, "prediction_id");
@@ -43,6 +45,19 @@ public record Prediction(
         }
         if (!(threshold >= 0.0 && threshold <= 1.0)) {
             throw new IllegalArgumentException("threshold must be in [0,1]");
+        }
+        if (uncertainty != null && !(uncertainty >= 0.0 && uncertainty <= 1.0)) {
+            throw new IllegalArgumentException("uncertainty must be in [0,1]");
+        }
+        if (predictedLabel != null && predictedLabel != 0 && predictedLabel != 1) {
+            throw new IllegalArgumentException("predicted_label must be 0 or 1");
+        }
+        if (features != null) {
+            for (Double value : features.values()) {
+                if (value == null || !Double.isFinite(value)) {
+                    throw new IllegalArgumentException("features values must be finite numbers");
+                }
+            }
         }
         features = features == null ? Map.of() : Map.copyOf(features);
         attributes = attributes == null ? Map.of() : Map.copyOf(attributes);
