@@ -112,7 +112,7 @@ class IngestTest {
         predictions.pipeInput(null, Events.json(Events.prediction("p-3", 0.2, NOW.plus(Duration.ofHours(2)))));
         predictions.pipeInput(null, Events.json(Events.prediction("p-4", 0.2, NOW.plus(Duration.ofMinutes(2)))));
 
-        assertThat(accepted.readKeysToList()).containsExactly("p-4");
+        assertThat(accepted.readKeyValuesToList().stream().map(kv -> kv.key).toList()).containsExactly("p-4");
         assertThat(header(deadLetters.readRecord(), DeadLetters.REASON)).isEqualTo("future_timestamp");
     }
 
@@ -136,7 +136,7 @@ class IngestTest {
                 .containsEntry("dead_lettered:oversized", 1L);
         assertThat(counts.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(inputs.size());
         assertThat(accepted.getQueueSize()).isEqualTo(3);
-        assertThat(acceptedLabels.readKeysToList()).containsExactly("a");
+        assertThat(acceptedLabels.readKeyValuesToList().stream().map(kv -> kv.key).toList()).containsExactly("a");
         assertThat(deadLetters.getQueueSize()).isEqualTo(4);
         assertThat(counts(Ingest.Stream.GROUND_TRUTH).values().stream().mapToLong(Long::longValue).sum())
                 .isEqualTo(2);
