@@ -53,6 +53,7 @@ public final class Monitor implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final KafkaStreamsMetrics streamsMetrics;
     private final HttpServerRunner http;
+    private final IngestMetrics ingestMetrics;
 
     public Monitor(VigilConfig config) throws IOException {
         this.config = config;
@@ -84,7 +85,9 @@ public final class Monitor implements AutoCloseable {
         new UptimeMetrics().bindTo(registry);
         streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
-        new IngestMetrics(this::localStore, Reason.CODES).bindTo(registry);
+        // Micrometer holds function meters' state weakly: keep the binder reachable.
+        ingestMetrics = new IngestMetrics(this::localStore, Reason.CODES);
+        ingestMetrics.bindTo(registry);
         registry.getPrometheusRegistry().register(new SnapshotCollector(this::latestSnapshots));
 
         http = new HttpServerRunner(config.getString(VigilConfig.HTTP_BIND), config.getInt(VigilConfig.HTTP_PORT),

@@ -81,15 +81,15 @@ class IngestIT {
             await("every record counted").atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                 String metrics = h.get(uri, "/metrics");
                 assertThat(MonitorHarness.sample(metrics, "vigil_ingest_records_total",
-                        Map.of("stream", "predictions", "outcome", "accepted"))).isEqualTo(expectedValid);
+                        Map.of("stream", "predictions", "outcome", "accepted"))).isEqualTo((double) expectedValid);
                 for (var e : expectedDead.entrySet()) {
                     assertThat(MonitorHarness.sample(metrics, "vigil_ingest_records_total",
-                            Map.of("stream", "predictions", "reason", e.getKey()))).isEqualTo(e.getValue());
+                            Map.of("stream", "predictions", "reason", e.getKey()))).isEqualTo(e.getValue().doubleValue());
                 }
                 assertThat(MonitorHarness.sample(metrics, "vigil_ingest_records_total",
-                        Map.of("stream", "ground_truth", "outcome", "accepted"))).isEqualTo(1);
+                        Map.of("stream", "ground_truth", "outcome", "accepted"))).isEqualTo(1.0);
                 assertThat(MonitorHarness.sample(metrics, "vigil_ingest_records_total",
-                        Map.of("stream", "ground_truth", "reason", "wrong_type"))).isEqualTo(1);
+                        Map.of("stream", "ground_truth", "reason", "wrong_type"))).isEqualTo(1.0);
             });
 
             List<ConsumerRecord<byte[], byte[]>> dead = h.readAll(h.topic("dead-letters"));
