@@ -46,10 +46,10 @@ public final class SimulateCommand implements Callable<Integer> {
             description = "Scenario JSON file, or a built-in name (default: ${DEFAULT-VALUE}).")
     String scenario;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Random seed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "42", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--days", description = "Days to simulate (default: the scenario's length).")
+    @Option(names = "--days", paramLabel = "N", description = "Days to simulate (default: the scenario's length).")
     Integer days;
 
     @Option(names = "--start", paramLabel = "YYYY-MM-DD",
@@ -66,11 +66,11 @@ public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]", description = "Produce to this Kafka cluster.")
     String bootstrapServers;
 
-    @Option(names = "--predictions-topic", defaultValue = "vigil.predictions",
+    @Option(names = "--predictions-topic", paramLabel = "TOPIC", defaultValue = "vigil.predictions",
             description = "Topic for predictions (default: ${DEFAULT-VALUE}).")
     String predictionsTopic;
 
-    @Option(names = "--ground-truth-topic", defaultValue = "vigil.ground-truth",
+    @Option(names = "--ground-truth-topic", paramLabel = "TOPIC", defaultValue = "vigil.ground-truth",
             description = "Topic for ground truth (default: ${DEFAULT-VALUE}).")
     String groundTruthTopic;
 
@@ -78,7 +78,7 @@ public final class SimulateCommand implements Callable<Integer> {
             description = "Extra producer setting, e.g. security.protocol=SASL_SSL (repeatable).")
     Map<String, String> kafkaProperties = new LinkedHashMap<>();
 
-    @Option(names = "--speed", defaultValue = "0",
+    @Option(names = "--speed", paramLabel = "N", defaultValue = "0",
             description = "Simulated seconds per wall-clock second; 0 = as fast as possible (default: ${DEFAULT-VALUE}).")
     double speed;
 
@@ -153,7 +153,8 @@ public final class SimulateCommand implements Callable<Integer> {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            err.println("Simulation failed after " + predictions + " predictions and " + labels + " labels: " + e);
+            err.println("Simulation failed after " + predictions + " predictions and " + labels + " labels: " + e
+                    + (e.getCause() != null ? " (" + e.getCause() + ")" : ""));
             return 1;
         }
         double seconds = (System.nanoTime() - began) / 1e9;
