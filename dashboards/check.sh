@@ -32,4 +32,31 @@ echo "== amtool config routes test"
 expect_route vigil-webhook-critical severity=critical model=chest-ct slice=site slice_value=S01
 expect_route vigil-webhook severity=warning model=chest-ct slice=site slice_value=S01
 expect_route vigil-webhook severity=info model=chest-ct
+# Every dashboard query parses as PromQL: each is wrapped in a recording rule (template variables
+# replaced by sample values) and checked by promtool. Needs python3; skipped without it.
+if command -v python3 >/dev/null; then
+  echo "== dashboard queries (promtool check rules)"
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' EXIT
+  python3 - "$tmp/dashboard-queries.yml" grafana/dashboards/*.json <<'PY'
+import json, re, sys
+values = {"model": "m", "version": "1", "site": "S01", "scanner": "S01/CT-07", "slice": "site",
+          "slice_value": "S01", "window": "7d", "drift_window": "7d", "outcome_window": "30d",
+          "__rate_interval": "5m", "__interval": "1m", "__range": "1h"}
+def panels(ps):
+    for p in ps:
+        yield p
+        yield from panels(p.get("panels", []))
+with open(sys.argv[1], "w") as out:
+    out.write("groups:\n- name: dashboard-queries\n  rules:\n")
+    n = 0
+    for f in sys.argv[2:]:
+        for p in panels(json.load(open(f))["panels"]):
+            for t in p.get("targets", []):
+                expr = re.sub(r"\$\{?(\w+)\}?", lambda m: values[m.group(1)], t["expr"])
+                out.write(f"  - record: dashboard_query_{n}\n    expr: {json.dumps(expr)}\n")
+                n += 1
+PY
+  promtool check rules "$tmp/dashboard-queries.yml"
+fi
 echo "all checks passed"
