@@ -1,0 +1,514 @@
+package io.vigil.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vigil.metrics.MetricCatalog;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.BiConsumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Checks the ops files under {@code dashboards/} and {@code docker-compose.yml} against what Vigil
+ * really exports: every dashboard parses with its stable uid, uses only the provisioned datasource
+ * and defined variables, and every PromQL expression (dashboards, alert rules, rule tests) names
+ * only metrics and labels Vigil exports. The PromQL itself is checked by {@code dashboards/check.sh}
+ * (promtool); this test needs no tools beyond the JDK.
+ */
+class DashboardsTest {
+    private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+    private static final Path DASHBOARDS = REPO.resolve("dashboards");
+    private static final Path DASHBOARD_JSON = DASHBOARDS.resolve("grafana/dashboards");
+    private static final Path RULES = DASHBOARDS.resolve("prometheus/vigil-rules.yml");
+    private static final Path RULE_TESTS = DASHBOARDS.resolve("prometheus/vigil-rules.test.yml");
+    private static final Path PROMETHEUS_CONFIG = DASHBOARDS.resolve("prometheus/prometheus.yml");
+    private static final Path DATASOURCE = DASHBOARDS.resolve("grafana/provisioning/datasources/prometheus.yaml");
+    private static final Path DASHBOARD_PROVIDER = DASHBOARDS.resolve("grafana/provisioning/dashboards/vigil.yaml");
+    private static final Path COMPOSE = REPO.resolve("docker-compose.yml");
+
+    private static final String DATASOURCE_UID = "vigil-prometheus";
+    private static final Set<String> EXPECTED_UIDS = Set.of("vigil-fleet", "vigil-drilldown", "vigil-calibration",
+            "vigil-drift", "vigil-labels", "vigil-stability", "vigil-alerts-pipeline");
+
+    /** Vigil's own metrics outside the catalog: snapshot metadata, ingest, alerts, webhooks; plus Prometheus' up. */
+    private static final Set<String> FIXED_METRICS = Set.of("vigil_snapshot_samples", "vigil_snapshot_p_value",
+            "vigil_snapshot_final", "vigil_ingest_records_total", "vigil_alerts_active",
+            "vigil_webhook_deliveries_total", "up");
+    /** Micrometer binders: JVM, process, and Kafka client/Streams metrics ("kafka." + group + name). */
+    private static final List<String> BINDER_PREFIXES = List.of("jvm_", "kafka_", "process_");
+
+    /** Labels Vigil's series carry (model metrics, snapshot metadata, ingest, alerts, webhooks, binders, scrape). */
+    private static final Set<String> KNOWN_LABELS = Set.of("model", "version", "slice", "slice_value", "window",
+            "bound", "metric", "feature", "bin", "attribute", "quantile", "series", "stream", "outcome", "reason",
+            "rule", "severity", "endpoint", "job", "instance", "area", "id", "client_id", "thread_id", "process_id",
+            "application_id", "kafka_version", "__name__");
+
+    private static final Pattern VARIABLE_REF =
+            Pattern.compile("\\$\\{(\\w+)(?::[\\w]+)?}|\\[\\[(\\w+)]]|\\$(\\w+)");
+    private static final Pattern IDENTIFIER = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
+    private static final Pattern LABEL_MATCHER = Pattern.compile("(\\w+)\\s*(?:=~|!~|!=|=)");
+    private static final Pattern GROUPING =
+            Pattern.compile("\\b(?:by|without|on|ignoring|group_left|group_right)\\s*\\(([^)]*)\\)");
+    private static final Set<String> PROMQL_KEYWORDS = Set.of("and", "or", "unless", "bool", "offset", "by",
+            "without", "on", "ignoring", "group_left", "group_right", "inf", "nan", "atan2");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    // ------------------------------------------------------------------ dashboards
+
+    @Test
+    void shouldParseEveryDashboardWithItsStableUniqueUidAndSchemaVersion() {
+        Map<String, JsonNode> byUid = new HashMap<>();
+        for (Map.Entry<Path, JsonNode> e : dashboards().entrySet()) {
+            JsonNode d = e.getValue();
+            String uid = d.path("uid").asText();
+            assertThat(byUid.put(uid, d)).as("uid %s of %s is unique", uid, e.getKey()).isNull();
+            assertThat(d.path("schemaVersion").asInt()).as("schemaVersion of %s", uid).isEqualTo(39);
+            assertThat(d.path("title").asText()).as("title of %s", uid).startsWith("Vigil / ");
+            assertThat(panels(d)).as("panels of %s", uid).isNotEmpty();
+        }
+        assertThat(byUid.keySet()).containsExactlyInAnyOrderElementsOf(EXPECTED_UIDS);
+    }
+
+    @Test
+    void shouldReferToTheProvisionedDatasourceEverywhere() throws IOException {
+        assertThat(yamlScalars(Files.readAllLines(DATASOURCE), "uid")).containsExactly(DATASOURCE_UID);
+        assertThat(yamlScalars(Files.readAllLines(DATASOURCE), "url")).containsExactly("http://prometheus:9090");
+        for (JsonNode d : dashboards().values()) {
+            String uid = d.path("uid").asText();
+            for (JsonNode panel : panels(d)) {
+                if (panel.path("type").asText().equals("row")) {
+                    continue;
+                }
+                assertThat(panel.path("datasource").path("uid").asText())
+                        .as("%s panel '%s' datasource", uid, panel.path("title").asText()).isEqualTo(DATASOURCE_UID);
+                assertThat(panel.path("targets")).as("%s panel '%s' targets", uid, panel.path("title").asText())
+                        .isNotEmpty();
+                for (JsonNode t : panel.path("targets")) {
+                    assertThat(t.path("datasource").path("uid").asText())
+                            .as("%s panel '%s' target %s datasource", uid, panel.path("title").asText(),
+                                    t.path("refId").asText())
+                            .isEqualTo(DATASOURCE_UID);
+                    assertThat(t.path("expr").asText()).as("%s target expr", uid).isNotBlank();
+                }
+            }
+            // Anywhere else (variables, annotations): an object with the same uid, never a name.
+            walk(d, (field, node) -> {
+                if (field.equals("datasource")) {
+                    assertThat(node.isObject()).as("%s: datasource %s is an object with a uid", uid, node).isTrue();
+                    assertThat(node.path("uid").asText()).as("%s: datasource %s", uid, node).isEqualTo(DATASOURCE_UID);
+                }
+            });
+        }
+    }
+
+    @Test
+    void shouldDefineEveryTemplateVariableADashboardUses() {
+        for (JsonNode d : dashboards().values()) {
+            Set<String> defined = new TreeSet<>();
+            d.path("templating").path("list").forEach(v -> defined.add(v.path("name").asText()));
+            Set<String> used = new TreeSet<>();
+            walk(d, (field, node) -> {
+                if (node.isTextual()) {
+                    used.addAll(variableRefs(node.asText()));
+                }
+            });
+            assertThat(defined).as("%s defines variables", d.path("uid").asText()).isNotEmpty();
+            assertThat(used).as("variables used in %s", d.path("uid").asText()).isSubsetOf(defined);
+        }
+    }
+
+    @Test
+    void shouldOfferModelVersionSiteAndScannerWhereSlicesAreCompared() {
+        for (String uid : List.of("vigil-fleet", "vigil-drilldown")) {
+            JsonNode d = dashboards().values().stream().filter(x -> x.path("uid").asText().equals(uid)).findFirst()
+                    .orElseThrow();
+            Map<String, String> queries = new LinkedHashMap<>();
+            d.path("templating").path("list").forEach(v -> queries.put(v.path("name").asText(), variableQuery(v)));
+            assertThat(queries).containsKeys("model", "version", "site", "scanner");
+            assertThat(queries.get("site")).contains("slice=\"site\"").contains("slice_value");
+            assertThat(queries.get("scanner")).contains("slice=\"scanner\"").contains("$site");
+        }
+    }
+
+    @Test
+    void shouldUseOnlyMetricsAndLabelsVigilExportsInDashboards() {
+        Set<String> allowed = exportedMetrics();
+        List<String> exprs = dashboardExpressions();
+        assertThat(exprs).hasSizeGreaterThan(50);
+        Set<String> used = new TreeSet<>();
+        for (String expr : exprs) {
+            Set<String> names = metricNames(expr);
+            assertThat(names).as("metrics in %s", expr).isNotEmpty();
+            used.addAll(names);
+            assertThat(labelNames(expr)).as("labels in %s", expr).isSubsetOf(KNOWN_LABELS);
+        }
+        assertThat(used.stream().filter(n -> !isExported(n, allowed))).as("metrics not exported by Vigil").isEmpty();
+        // The dashboards cover the catalog's key families.
+        assertThat(used).contains("vigil_sensitivity_ratio", "vigil_ece_ratio", "vigil_reliability_observed_ratio",
+                "vigil_reliability_mean_score", "vigil_observed_expected_ratio", "vigil_score_psi",
+                "vigil_score_ks_statistic", "vigil_score_js_distance", "vigil_score_wasserstein",
+                "vigil_positive_rate_ratio", "vigil_label_coverage_predicted_positive_ratio",
+                "vigil_verification_bias", "vigil_label_delay_seconds", "vigil_snapshot_final",
+                "vigil_flip_rate_ratio", "vigil_cusum_statistic", "vigil_alerts_active",
+                "vigil_ingest_records_total", "kafka_stream_thread_process_rate", "up");
+    }
+
+    @Test
+    void shouldDrawEveryConfidenceBandFromLowerToUpper() {
+        int bands = 0;
+        for (JsonNode d : dashboards().values()) {
+            for (JsonNode panel : panels(d)) {
+                Set<String> legends = new LinkedHashSet<>();
+                panel.path("targets").forEach(t -> legends.add(t.path("legendFormat").asText()));
+                if (!legends.containsAll(List.of("lower", "estimate", "upper"))) {
+                    continue;
+                }
+                bands++;
+                for (JsonNode t : panel.path("targets")) {
+                    String legend = t.path("legendFormat").asText();
+                    if (Set.of("lower", "estimate", "upper").contains(legend)) {
+                        assertThat(t.path("expr").asText()).contains("bound=\"" + legend + "\"");
+                    }
+                }
+                String fill = null;
+                for (JsonNode o : panel.path("fieldConfig").path("overrides")) {
+                    if (o.path("matcher").path("options").asText().equals("upper")) {
+                        for (JsonNode p : o.path("properties")) {
+                            if (p.path("id").asText().equals("custom.fillBelowTo")) {
+                                fill = p.path("value").asText();
+                            }
+                        }
+                    }
+                }
+                assertThat(fill).as("%s '%s' fills upper down to lower", d.path("uid").asText(),
+                        panel.path("title").asText()).isEqualTo("lower");
+            }
+        }
+        assertThat(bands).isGreaterThan(10);
+    }
+
+    // ------------------------------------------------------------------ Prometheus rules
+
+    @Test
+    void shouldUseOnlyExportedMetricsAndLabelsInAlertRulesAndTheirTests() throws IOException {
+        Set<String> allowed = exportedMetrics();
+        List<String> ruleLines = Files.readAllLines(RULES);
+        List<String> exprs = new ArrayList<>(yamlScalars(ruleLines, "expr"));
+        List<String> testLines = Files.readAllLines(RULE_TESTS);
+        exprs.addAll(yamlScalars(testLines, "expr"));
+        // Input series of the unit tests (not the `series` label in expected alerts).
+        exprs.addAll(yamlScalars(testLines.stream().filter(l -> l.trim().startsWith("- series:"))
+                .collect(Collectors.toList()), "series"));
+        assertThat(exprs).hasSizeGreaterThan(30);
+        for (String expr : exprs) {
+            Set<String> names = metricNames(expr);
+            assertThat(names).as("metrics in %s", expr).isNotEmpty();
+            assertThat(names.stream().filter(n -> !isExported(n, allowed)))
+                    .as("metrics not exported by Vigil in %s", expr).isEmpty();
+            assertThat(labelNames(expr)).as("labels in %s", expr).isSubsetOf(KNOWN_LABELS);
+        }
+    }
+
+    @Test
+    void shouldGiveEveryAlertASeverityAndNoIdentifyingLabels() throws IOException {
+        List<String> lines = Files.readAllLines(RULES);
+        List<String> alerts = yamlScalars(lines, "alert");
+        assertThat(alerts).hasSizeGreaterThanOrEqualTo(10).doesNotHaveDuplicates();
+        assertThat(yamlScalars(lines, "severity")).hasSameSizeAs(alerts)
+                .allMatch(s -> Set.of("critical", "warning", "info").contains(s));
+        assertThat(yamlScalars(lines, "summary")).hasSameSizeAs(alerts);
+        assertThat(yamlScalars(lines, "description")).hasSameSizeAs(alerts);
+        // Alert labels are series labels (checked against KNOWN_LABELS) plus severity; no rule text
+        // (expressions, labels, annotations) mentions an identifying field.
+        String rules = lines.stream().filter(l -> !l.trim().startsWith("#")).collect(Collectors.joining("\n"));
+        assertThat(rules).doesNotContainIgnoringCase("patient").doesNotContainIgnoringCase("accession")
+                .doesNotContainIgnoringCase("serial").doesNotContain("subject_key").doesNotContain("study_key");
+        // Every alert has a promtool test.
+        assertThat(yamlScalars(Files.readAllLines(RULE_TESTS), "alertname")).containsAll(alerts);
+    }
+
+    // ------------------------------------------------------------------ docker-compose
+
+    @Test
+    void shouldMountOnlyFilesThatExistInTheRepository() throws IOException {
+        List<String> lines = Files.readAllLines(COMPOSE);
+        Map<String, Path> mounts = composeMounts(lines);
+        assertThat(mounts).hasSizeGreaterThanOrEqualTo(6);
+        mounts.forEach((target, source) -> assertThat(source).as("mount source for %s", target).exists());
+        assertThat(lines).anyMatch(l -> l.trim().equals("build: ."));
+        assertThat(REPO.resolve("Dockerfile")).exists();
+    }
+
+    @Test
+    void shouldWireComposePrometheusAndGrafanaToTheCheckedFiles() throws IOException {
+        Map<String, Path> mounts = composeMounts(Files.readAllLines(COMPOSE));
+        // Prometheus reads the very files check.sh and this test check.
+        assertThat(mounts.get("/etc/prometheus/prometheus.yml")).isEqualTo(PROMETHEUS_CONFIG);
+        for (String ruleFile : yamlListItems(Files.readAllLines(PROMETHEUS_CONFIG), "rule_files")) {
+            String inContainer = ruleFile.startsWith("/") ? ruleFile : "/etc/prometheus/" + ruleFile;
+            assertThat(mounts.get(inContainer)).as("rule file %s mounted", inContainer).isEqualTo(RULES);
+            assertThat(PROMETHEUS_CONFIG.getParent().resolve(ruleFile)).as("rule file next to the config").exists();
+        }
+        assertThat(mounts.get("/etc/alertmanager/alertmanager.yml"))
+                .isEqualTo(DASHBOARDS.resolve("alertmanager/alertmanager.yml"));
+        // Grafana's dashboard provider reads the directory the dashboards are mounted at.
+        List<String> paths = yamlScalars(Files.readAllLines(DASHBOARD_PROVIDER), "path");
+        assertThat(paths).containsExactly("/var/lib/grafana/dashboards");
+        assertThat(mounts.get(paths.get(0))).isEqualTo(DASHBOARD_JSON);
+        assertThat(mounts.get("/etc/grafana/provisioning/datasources")).isEqualTo(DATASOURCE.getParent());
+    }
+
+    // ------------------------------------------------------------------ the extractors themselves
+
+    @Test
+    void shouldExtractMetricNamesButNotFunctionsLabelsKeywordsOrDurations() {
+        assertThat(metricNames("max without (bound) (vigil_sensitivity_ratio{bound=\"upper\", slice_value=~\"$site/.*\"} < 0.85)"
+                + " and on (model, version) vigil_snapshot_samples{metric=\"sensitivity\"} >= 5e1"))
+                .containsExactlyInAnyOrder("vigil_sensitivity_ratio", "vigil_snapshot_samples");
+        assertThat(metricNames("sum by (stream) (rate(vigil_ingest_records_total{outcome=\"dead_lettered\"}[10m] offset 1h))"
+                + " / ignoring(reason) group_left(stream) vigil:ingest_records:rate5m"))
+                .containsExactlyInAnyOrder("vigil_ingest_records_total", "vigil:ingest_records:rate5m");
+        assertThat(metricNames("label_values(vigil_window_predictions{slice=\"site\"}, slice_value)"))
+                .containsExactly("vigil_window_predictions");
+        assertThat(metricNames("{__name__=\"vigil_ece_ratio\"}")).isEmpty();
+        assertThat(labelNames("sum by (stream, reason) (x{outcome!=\"a\", bound=~\"b\"})"))
+                .containsExactlyInAnyOrder("stream", "reason", "outcome", "bound");
+        assertThat(variableRefs("x{model=\"$model\", s=~\"${site:regex}\"}[$__rate_interval] [[scanner]]"))
+                .containsExactlyInAnyOrder("model", "site", "scanner");
+        assertThat(isExported("vigil_sensitivity_ratio", exportedMetrics())).isTrue();
+        assertThat(isExported("vigil_sensitivity", exportedMetrics())).isFalse();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** Catalog names, fixed names and the recording rules defined in vigil-rules.yml. */
+    private static Set<String> exportedMetrics() {
+        Set<String> allowed = new TreeSet<>(FIXED_METRICS);
+        MetricCatalog.families().values().forEach(f -> allowed.add(f.prometheusName()));
+        try {
+            allowed.addAll(yamlScalars(Files.readAllLines(RULES), "record"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return allowed;
+    }
+
+    private static boolean isExported(String name, Set<String> allowed) {
+        return allowed.contains(name) || BINDER_PREFIXES.stream().anyMatch(name::startsWith);
+    }
+
+    /** Metric names in a PromQL expression (or a Grafana label_values() query). */
+    static Set<String> metricNames(String expr) {
+        String s = expr.replaceAll("\\$\\{\\w+(?::\\w+)?}|\\$\\w+|\\[\\[\\w+]]", "");
+        Matcher lv = Pattern.compile("^\\s*label_values\\((.*),\\s*\\w+\\s*\\)\\s*$", Pattern.DOTALL).matcher(s);
+        if (lv.matches()) {
+            s = lv.group(1);
+        }
+        s = s.replaceAll("\"(?:[^\"\\\\]|\\\\.)*\"", "\"\"").replaceAll("'(?:[^'\\\\]|\\\\.)*'", "''");
+        s = s.replaceAll("\\{[^}]*}", " ").replaceAll("\\[[^]]*]", " ");
+        s = GROUPING.matcher(s).replaceAll(" ");
+        s = s.replaceAll("\\boffset\\s+\\S+", " ");
+        Set<String> names = new TreeSet<>();
+        Matcher m = IDENTIFIER.matcher(s);
+        while (m.find()) {
+            String token = m.group();
+            int before = m.start() - 1;
+            if (before >= 0 && (Character.isDigit(s.charAt(before)) || s.charAt(before) == '.')) {
+                continue; // exponent of a number such as 5e1
+            }
+            int after = m.end();
+            while (after < s.length() && Character.isWhitespace(s.charAt(after))) {
+                after++;
+            }
+            boolean function = after < s.length() && s.charAt(after) == '(';
+            if (!function && !PROMQL_KEYWORDS.contains(token.toLowerCase())) {
+                names.add(token);
+            }
+        }
+        return names;
+    }
+
+    /** Label names in matchers and in by/without/on/ignoring/group_* lists. */
+    static Set<String> labelNames(String expr) {
+        String s = expr.replaceAll("\"(?:[^\"\\\\]|\\\\.)*\"", "\"\"");
+        Set<String> labels = new TreeSet<>();
+        Matcher braces = Pattern.compile("\\{([^}]*)}").matcher(s);
+        while (braces.find()) {
+            Matcher m = LABEL_MATCHER.matcher(braces.group(1));
+            while (m.find()) {
+                labels.add(m.group(1));
+            }
+        }
+        Matcher g = GROUPING.matcher(s);
+        while (g.find()) {
+            for (String l : g.group(1).split(",")) {
+                if (!l.isBlank()) {
+                    labels.add(l.trim());
+                }
+            }
+        }
+        return labels;
+    }
+
+    /** Template variables referenced ($x, ${x}, ${x:fmt}, [[x]]), without Grafana's built-ins ($__...). */
+    static Set<String> variableRefs(String text) {
+        Set<String> refs = new TreeSet<>();
+        Matcher m = VARIABLE_REF.matcher(text);
+        while (m.find()) {
+            String name = m.group(1) != null ? m.group(1) : m.group(2) != null ? m.group(2) : m.group(3);
+            if (!name.startsWith("__")) {
+                refs.add(name);
+            }
+        }
+        return refs;
+    }
+
+    private static Map<Path, JsonNode> dashboards() {
+        Map<Path, JsonNode> out = new LinkedHashMap<>();
+        try (Stream<Path> files = Files.list(DASHBOARD_JSON)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().collect(Collectors.toList())) {
+                out.put(f, JSON.readTree(f.toFile()));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        assertThat(out).as("dashboards in %s", DASHBOARD_JSON).isNotEmpty();
+        return out;
+    }
+
+    /** Every panel, including those nested in collapsed rows. */
+    private static List<JsonNode> panels(JsonNode dashboard) {
+        List<JsonNode> out = new ArrayList<>();
+        collectPanels(dashboard.path("panels"), out);
+        return out;
+    }
+
+    private static void collectPanels(JsonNode panels, List<JsonNode> out) {
+        for (JsonNode p : panels) {
+            out.add(p);
+            collectPanels(p.path("panels"), out);
+        }
+    }
+
+    private static List<String> dashboardExpressions() {
+        List<String> exprs = new ArrayList<>();
+        for (JsonNode d : dashboards().values()) {
+            panels(d).forEach(p -> p.path("targets").forEach(t -> exprs.add(t.path("expr").asText())));
+            d.path("templating").path("list").forEach(v -> {
+                if (v.path("type").asText().equals("query")) {
+                    exprs.add(variableQuery(v));
+                }
+            });
+        }
+        return exprs;
+    }
+
+    private static String variableQuery(JsonNode variable) {
+        JsonNode q = variable.path("query");
+        return q.isObject() ? q.path("query").asText() : q.asText();
+    }
+
+    private static void walk(JsonNode node, BiConsumer<String, JsonNode> visitor) {
+        if (node.isObject()) {
+            node.fields().forEachRemaining(e -> {
+                visitor.accept(e.getKey(), e.getValue());
+                walk(e.getValue(), visitor);
+            });
+        } else if (node.isArray()) {
+            node.forEach(child -> {
+                visitor.accept("", child);
+                walk(child, visitor);
+            });
+        }
+    }
+
+    /**
+     * The values of {@code key:} anywhere in a YAML file (also as {@code - key:}), unquoted; a block
+     * scalar ({@code |} or {@code >}) is joined from its more-indented lines. Enough for our own files,
+     * which keep one key per line; the project has no YAML library.
+     */
+    static List<String> yamlScalars(List<String> lines, String key) {
+        Pattern p = Pattern.compile("^(\\s*(?:-\\s+)?)" + Pattern.quote(key) + ":\\s*(.*)$");
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            Matcher m = p.matcher(lines.get(i));
+            if (!m.matches() || lines.get(i).trim().startsWith("#")) {
+                continue;
+            }
+            int indent = m.group(1).length();
+            String value = m.group(2).trim();
+            if (value.startsWith("|") || value.startsWith(">")) {
+                StringBuilder block = new StringBuilder();
+                while (i + 1 < lines.size() && (lines.get(i + 1).isBlank() || indentOf(lines.get(i + 1)) > indent)) {
+                    block.append(lines.get(++i).trim()).append('\n');
+                }
+                out.add(block.toString().trim());
+            } else if (!value.isEmpty()) {
+                out.add(unquote(value));
+            }
+        }
+        return out;
+    }
+
+    /** The items of a top-level YAML list such as {@code rule_files:}. */
+    private static List<String> yamlListItems(List<String> lines, String key) {
+        List<String> out = new ArrayList<>();
+        boolean in = false;
+        for (String line : lines) {
+            if (line.startsWith(key + ":")) {
+                in = true;
+            } else if (in && line.trim().startsWith("- ")) {
+                out.add(unquote(line.trim().substring(2).trim()));
+            } else if (in && !line.isBlank() && !line.trim().startsWith("#")) {
+                in = false;
+            }
+        }
+        return out;
+    }
+
+    /** Bind mounts of docker-compose.yml: container path -> repository path (sources starting with ./). */
+    private static Map<String, Path> composeMounts(List<String> lines) {
+        Pattern mount = Pattern.compile("^\\s*-\\s*[\"']?(\\./[^:\"'\\s]+):([^:\"'\\s]+)(?::(?:ro|rw))?[\"']?\\s*$");
+        Map<String, Path> out = new LinkedHashMap<>();
+        for (String line : lines) {
+            Matcher m = mount.matcher(line);
+            if (m.matches()) {
+                out.put(m.group(2), REPO.resolve(m.group(1)).normalize());
+            }
+        }
+        return out;
+    }
+
+    private static int indentOf(String line) {
+        int i = 0;
+        while (i < line.length() && line.charAt(i) == ' ') {
+            i++;
+        }
+        return i;
+    }
+
+    private static String unquote(String value) {
+        String v = value.trim();
+        if (v.length() >= 2 && (v.startsWith("'") && v.endsWith("'") || v.startsWith("\"") && v.endsWith("\""))) {
+            return v.substring(1, v.length() - 1);
+        }
+        return v;
+    }
+}
