@@ -107,7 +107,7 @@ public final class Monitor implements AutoCloseable {
     private void createTopics() {
         try (Admin admin = Admin.create(config.kafkaClientSettings())) {
             for (NewTopic topic : topics.definitions(config.getInt(VigilConfig.TOPIC_PARTITIONS),
-                    config.getShort(VigilConfig.TOPIC_REPLICATION))) {
+                    config.getShort(VigilConfig.TOPIC_REPLICATION), config.getLong(VigilConfig.TOPIC_INPUT_RETENTION_MS))) {
                 try {
                     admin.createTopics(java.util.List.of(topic)).all().get();
                     LOG.info("Created topic {}", topic.name());

@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
  * or produces them to Kafka, optionally paced in simulated time. Exit codes: 0 success, 1 failure,
  * 2 usage.
  */
-@Command(name = "simulate", mixinStandardHelpOptions = true,
+@Command(name = "simulate", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
         description = {
                 "Simulate predictions and delayed ground truth of a hospital network and write them as JSON lines "
                         + "(--out) or produce them to Kafka (--bootstrap-servers).",

@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
  * record (for a single document or array, {@code record N}). Messages never contain field values.
  * Exit code 0 when every record is valid, 1 when any is not, 2 when the file cannot be read.
  */
-@Command(name = "validate", mixinStandardHelpOptions = true,
+@Command(name = "validate", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
         description = "Check JSON lines (or one JSON document) against the event schemas.")
 public final class ValidateCommand implements Callable<Integer> {
 

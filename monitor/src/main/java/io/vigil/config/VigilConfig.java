@@ -44,6 +44,7 @@ public final class VigilConfig extends AbstractConfig {
     public static final String TOPIC_PARTITIONS = "topic.partitions";
     public static final String TOPIC_REPLICATION = "topic.replication-factor";
     public static final String TOPIC_CREATE = "topic.create";
+    public static final String TOPIC_INPUT_RETENTION_MS = "topic.input-retention-ms";
 
     public static final String INGEST_MAX_RECORD_BYTES = "ingest.max-record-bytes";
     public static final String INGEST_MAX_FUTURE_SKEW = "ingest.max-future-skew";
@@ -86,6 +87,9 @@ public final class VigilConfig extends AbstractConfig {
                     "Replication factor of topics Vigil creates when topic.create is true.")
             .define(TOPIC_CREATE, Type.BOOLEAN, true, Importance.LOW,
                     "Create missing topics at startup (needs the CREATE ACL).")
+            .define(TOPIC_INPUT_RETENTION_MS, Type.LONG, 400L * 24 * 3600 * 1000, Range.atLeast(-1), Importance.LOW,
+                    "retention.ms of input and dead-letter topics Vigil creates; longer than the label delay, "
+                            + "since the broker ages records by their event-time timestamps.")
             .define(INGEST_MAX_RECORD_BYTES, Type.INT, 65_536, Range.between(256, 16 * 1024 * 1024),
                     Importance.MEDIUM, "Records larger than this are dead-lettered as oversized, unparsed.")
             .define(INGEST_MAX_FUTURE_SKEW, Type.LONG, Duration.ofMinutes(5).toMillis(), Range.atLeast(0),

@@ -34,12 +34,13 @@ public record Topics(
     }
 
     /** Topic definitions for creation at startup: outputs keyed by identity are compacted. */
-    public List<NewTopic> definitions(int partitions, short replication) {
+    public List<NewTopic> definitions(int partitions, short replication, long inputRetentionMs) {
         Map<String, String> compacted = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
+        Map<String, String> retained = Map.of(TopicConfig.RETENTION_MS_CONFIG, Long.toString(inputRetentionMs));
         return List.of(
-                new NewTopic(predictions.name(), partitions, replication),
-                new NewTopic(groundTruth.name(), partitions, replication),
-                new NewTopic(deadLetters.name(), partitions, replication),
+                new NewTopic(predictions.name(), partitions, replication).configs(retained),
+                new NewTopic(groundTruth.name(), partitions, replication).configs(retained),
+                new NewTopic(deadLetters.name(), partitions, replication).configs(retained),
                 new NewTopic(snapshots.name(), partitions, replication).configs(compacted),
                 new NewTopic(alerts.name(), partitions, replication).configs(compacted),
                 new NewTopic(references.name(), 1, replication).configs(compacted));
