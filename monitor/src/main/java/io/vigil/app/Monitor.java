@@ -105,17 +105,33 @@ public final class Monitor implements AutoCloseable {
     }
 
     private void createTopics() {
+        List<NewTopic> wanted = topics.definitions(config.getInt(VigilConfig.TOPIC_PARTITIONS),
+                config.getShort(VigilConfig.TOPIC_REPLICATION), config.getLong(VigilConfig.TOPIC_INPUT_RETENTION_MS));
         try (Admin admin = Admin.create(config.kafkaClientSettings())) {
-            for (NewTopic topic : topics.definitions(config.getInt(VigilConfig.TOPIC_PARTITIONS),
-                    config.getShort(VigilConfig.TOPIC_REPLICATION), config.getLong(VigilConfig.TOPIC_INPUT_RETENTION_MS))) {
+            for (NewTopic topic : wanted) {
                 try {
-                    admin.createTopics(java.util.List.of(topic)).all().get();
+                    admin.createTopics(List.of(topic)).all().get();
                     LOG.info("Created topic {}", topic.name());
                 } catch (ExecutionException e) {
                     if (!(e.getCause() instanceof TopicExistsException)) {
                         throw new IllegalStateException("Cannot create topic " + topic.name() + ": "
                                 + e.getCause().getMessage(), e.getCause());
                     }
+                }
+            }
+            // Metadata of a new topic reaches every broker asynchronously; the global store needs its
+            // partitions at startup, so wait until all are described.
+            List<String> names = wanted.stream().map(NewTopic::name).toList();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (true) {
+                try {
+                    admin.describeTopics(names).allTopicNames().get();
+                    break;
+                } catch (ExecutionException e) {
+                    if (System.nanoTime() > deadline) {
+                        throw new IllegalStateException("Topics not visible after creation: " + e.getCause(), e);
+                    }
+                    Thread.onSpinWait();
                 }
             }
         } catch (InterruptedException e) {

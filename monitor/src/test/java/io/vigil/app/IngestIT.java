@@ -63,7 +63,8 @@ class IngestIT {
             }
         }
         List<byte[]> labels = List.of(Events.json(Events.label("p-5", 1, now, 0)),
-                "{\"prediction_id\":\"p-6\",\"label\":\"yes\"}".getBytes(StandardCharsets.UTF_8));
+                new String(Events.json(Events.label("p-6", 0, now, 0)), StandardCharsets.UTF_8)
+                        .replace("\"label\":0", "\"label\":\"yes\"").getBytes(StandardCharsets.UTF_8));
 
         try (Monitor monitor = new Monitor(h.config(state, Map.of())).start()) {
             await("monitor running").atMost(Duration.ofSeconds(60)).until(monitor::isRunning);
