@@ -52,6 +52,15 @@ public final class VigilConfig extends AbstractConfig {
     public static final String SLICES_MAX_VALUES = "slices.max-values";
     public static final String SLICES_ATTRIBUTES = "slices.attributes";
 
+    public static final String DRIFT_WINDOWS = "drift.windows";
+    public static final String DRIFT_GRACE_DAYS = "drift.grace-days";
+    public static final String DRIFT_ALPHA = "drift.alpha";
+    public static final String DRIFT_FLUSH_INTERVAL_MS = "drift.flush-interval-ms";
+    public static final String DRIFT_SNAPSHOT_INTERVAL_MS = "drift.snapshot-interval-ms";
+    public static final String REFERENCE_BURN_IN_ENABLED = "reference.burn-in.enabled";
+    public static final String REFERENCE_BURN_IN_PREDICTIONS = "reference.burn-in.predictions";
+    public static final String REFERENCE_BURN_IN_DAYS = "reference.burn-in.days";
+
     public static final String HTTP_BIND = "http.bind";
     public static final String HTTP_PORT = "http.port";
 
@@ -99,6 +108,26 @@ public final class VigilConfig extends AbstractConfig {
                     "Distinct values admitted per model version and slice dimension; later ones count as 'other'.")
             .define(SLICES_ATTRIBUTES, Type.LIST, "", Importance.LOW,
                     "Prediction attributes to slice by (each becomes dimension attr.<name>).")
+            // Drift stage and reference profiles
+            .define(DRIFT_WINDOWS, Type.LIST, "1d,7d,30d", VigilConfig::validateWindows, Importance.MEDIUM,
+                    "Rolling drift windows, each <days>d (1 to 366), merged from daily UTC buckets.")
+            .define(DRIFT_GRACE_DAYS, Type.INT, 2, Range.between(0, 366), Importance.MEDIUM,
+                    "A prediction whose UTC day is more than this many days before the latest day seen by its "
+                            + "task is counted as late_records and not aggregated.")
+            .define(DRIFT_ALPHA, Type.DOUBLE, 0.05, Range.between(1e-9, 0.5), Importance.LOW,
+                    "Significance level of the KS drift decision (the critical value published as score_ks upper).")
+            .define(DRIFT_FLUSH_INTERVAL_MS, Type.LONG, 5_000L, Range.between(10, 3_600_000), Importance.LOW,
+                    "Wall-clock interval at which per-task partial drift aggregates are sent to their slice's owner.")
+            .define(DRIFT_SNAPSHOT_INTERVAL_MS, Type.LONG, 60_000L, Range.between(10, 86_400_000), Importance.LOW,
+                    "Wall-clock interval at which changed slices are compared with their reference and snapshotted.")
+            .define(REFERENCE_BURN_IN_ENABLED, Type.BOOLEAN, true, Importance.MEDIUM,
+                    "Learn a reference from the burn-in period for model versions that have none; when false, only "
+                            + "published profiles (vigil reference build) are used.")
+            .define(REFERENCE_BURN_IN_PREDICTIONS, Type.LONG, 2_000L, Range.atLeast(1), Importance.MEDIUM,
+                    "Burn-in: minimum predictions of a model version before its reference is learned.")
+            .define(REFERENCE_BURN_IN_DAYS, Type.INT, 14, Range.between(1, 366), Importance.MEDIUM,
+                    "Burn-in: minimum UTC days (first to latest, inclusive) before the reference is learned; the "
+                            + "later of this and the prediction count applies.")
             .define(HTTP_BIND, Type.STRING, "127.0.0.1", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
                     "Address the HTTP server (/metrics, /health, /api) binds to.")
             .define(HTTP_PORT, Type.INT, 8080, Range.between(0, 65_535), Importance.MEDIUM,
@@ -121,6 +150,24 @@ public final class VigilConfig extends AbstractConfig {
                 throw new ConfigException(key, values.get(key) == null ? null : "(set)",
                         "Unknown setting. Known settings are listed in the README; Kafka client settings "
                                 + "take the prefix '" + KAFKA_PREFIX + "'.");
+            }
+        }
+    }
+
+    /** Window lengths in days from {@value #DRIFT_WINDOWS} entries such as {@code 7d}. */
+    public static java.util.List<Integer> windowDays(java.util.List<String> windows) {
+        return windows.stream().map(w -> Integer.parseInt(w.strip().substring(0, w.strip().length() - 1))).toList();
+    }
+
+    private static void validateWindows(String name, Object value) {
+        @SuppressWarnings("unchecked")
+        java.util.List<String> windows = (java.util.List<String>) value;
+        if (windows == null || windows.isEmpty()) {
+            throw new ConfigException(name, value, "at least one window is required, e.g. 1d,7d,30d");
+        }
+        for (String w : windows) {
+            if (!w.strip().matches("[1-9][0-9]{0,2}d") || Integer.parseInt(w.strip().replace("d", "")) > 366) {
+                throw new ConfigException(name, value, "each window must be <days>d with 1 to 366 days, e.g. 7d");
             }
         }
     }

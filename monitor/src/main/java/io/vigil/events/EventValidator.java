@@ -49,7 +49,8 @@ public final class EventValidator {
         PREDICTION("prediction", Prediction.class),
         GROUND_TRUTH("ground_truth", GroundTruth.class),
         ALERT("alert", Alert.class),
-        METRIC_SNAPSHOT("metric_snapshot", MetricSnapshot.class);
+        METRIC_SNAPSHOT("metric_snapshot", MetricSnapshot.class),
+        REFERENCE_PROFILE("reference_profile", ReferenceProfile.class);
 
         private final String schemaName;
         private final Class<?> recordType;
@@ -125,6 +126,11 @@ public final class EventValidator {
         return validate(EventType.METRIC_SNAPSHOT, MetricSnapshot.class, raw, null, null, null);
     }
 
+    /** Validates a reference profile (no event-time check: {@code created_at} is when it was built). */
+    public Validation<ReferenceProfile> referenceProfile(byte[] raw) {
+        return validate(EventType.REFERENCE_PROFILE, ReferenceProfile.class, raw, null, null, null);
+    }
+
     /** Validates {@code raw} as {@code type}; {@code now} is used for predictions and ground truth. */
     public Validation<?> validate(EventType type, byte[] raw, Instant now) {
         return switch (type) {
@@ -132,6 +138,7 @@ public final class EventValidator {
             case GROUND_TRUTH -> groundTruth(raw, now);
             case ALERT -> alert(raw);
             case METRIC_SNAPSHOT -> metricSnapshot(raw);
+            case REFERENCE_PROFILE -> referenceProfile(raw);
         };
     }
 

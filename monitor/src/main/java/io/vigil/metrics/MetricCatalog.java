@@ -28,6 +28,8 @@ public final class MetricCatalog {
     static {
         // Volume and drift (no labels needed)
         add("predictions", "vigil_window_predictions", "Predictions in the window");
+        add("late_records", "vigil_window_late_records",
+                "Predictions that arrived after the grace period and were counted but not aggregated");
         add("score_mean", "vigil_score_mean", "Mean score (probability of the positive class) in the window");
         add("score_ks", "vigil_score_ks_statistic",
                 "Kolmogorov-Smirnov distance between window and reference score distributions; upper = the "

@@ -18,9 +18,11 @@ public final class VigilTopology {
                 config.getList(VigilConfig.SLICES_ATTRIBUTES)).addTo(builder, ingested.predictions());
         MetricSnapshots snapshots = new MetricSnapshots(topics);
         snapshots.addViewTo(builder);
-        // Later stages (drift, outcomes, ...) consume `sliced` and `ingested.groundTruth()` and
-        // publish through `snapshots`.
-        sliced.peek((k, v) -> { }, org.apache.kafka.streams.kstream.Named.as("sliced-sink-placeholder"));
+        References references = new References(topics);
+        references.addViewTo(builder);
+        // Later stages (outcomes, ...) consume `sliced` and `ingested.groundTruth()` and publish through `snapshots`.
+        snapshots.publish(new ScoreDrift(ScoreDrift.Settings.from(config), topics, references).addTo(builder, sliced),
+                ScoreDrift.NAME);
         return builder.build();
     }
 }

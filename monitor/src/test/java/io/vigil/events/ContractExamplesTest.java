@@ -116,7 +116,13 @@ class ContractExamplesTest {
                     e("estimate-string", Reason.WRONG_TYPE, "/estimate"),
                     e("bad-timestamp", Reason.BAD_TIMESTAMP, "/computed_at"),
                     e("slice_value-too-long", Reason.OUT_OF_RANGE, "/slice_value"),
-                    e("additional-property", Reason.ADDITIONAL_PROPERTY, "/prediction_id")));
+                    e("additional-property", Reason.ADDITIONAL_PROPERTY, "/prediction_id")),
+            EventType.REFERENCE_PROFILE, Map.ofEntries(
+                    e("missing-source", Reason.MISSING_FIELD, "/source"),
+                    e("unknown-source", Reason.UNKNOWN_ENUM, "/source"),
+                    e("additional-property", Reason.ADDITIONAL_PROPERTY, "/subject_key"),
+                    e("positives-negative", Reason.OUT_OF_RANGE, "/positives"),
+                    e("kll-not-base64", Reason.INVALID, "/score/kll")));
 
     record Expect(String code, String path) {}
 
