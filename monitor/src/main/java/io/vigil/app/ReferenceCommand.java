@@ -56,7 +56,7 @@ import picocli.CommandLine.Spec;
  * <p>Exit codes: 0 written or published; 1 bad content (a line that does not validate, no usable
  * prediction, publication failed); 2 usage error or unreadable input.
  */
-@Command(name = "reference", mixinStandardHelpOptions = true,
+@Command(name = "reference", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
         description = "Reference profiles: the baseline each model version is compared against.",
         subcommands = {ReferenceCommand.Build.class})
 public final class ReferenceCommand implements Runnable {
@@ -75,7 +75,7 @@ public final class ReferenceCommand implements Runnable {
     static final int MAX_REPORTED = 20;
 
     /** {@code vigil reference build}. */
-    @Command(name = "build", mixinStandardHelpOptions = true,
+    @Command(name = "build", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
             description = "Build a reference profile from a (labelled) validation file.")
     public static final class Build implements Callable<Integer> {
         @Option(names = "--input", required = true, paramLabel = "FILE",
