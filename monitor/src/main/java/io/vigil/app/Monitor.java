@@ -148,6 +148,10 @@ public final class Monitor implements AutoCloseable {
         return streams.state();
     }
 
+    public IngestMetrics ingestMetrics() {
+        return ingestMetrics;
+    }
+
     public HttpServerRunner http() {
         return http;
     }

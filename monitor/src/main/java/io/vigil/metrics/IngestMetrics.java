@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
@@ -47,6 +48,11 @@ public final class IngestMetrics implements MeterBinder {
         }
     }
 
+    /** Records received on a stream by the tasks of this instance: accepted + dead-lettered. */
+    public long received(Ingest.Stream stream) {
+        return totals(stream).values().stream().mapToLong(Long::longValue).sum();
+    }
+
     private double count(Ingest.Stream stream, String outcome) {
         return totals(stream).getOrDefault(outcome, 0L);
     }
@@ -63,6 +69,9 @@ public final class IngestMetrics implements MeterBinder {
                 KeyValue<String, Long> kv = it.next();
                 sums.merge(kv.key, kv.value, Long::sum);
             }
+        } catch (InvalidStateStoreException e) {
+            // Rebalancing or restoring: report nothing rather than a partial sum.
+            return Map.of();
         }
         return sums;
     }
