@@ -132,14 +132,12 @@ public final class WebhookSender implements AutoCloseable {
         for (Outcome o : Outcome.values()) {
             counters.put(o, Counter.builder("vigil.webhook.deliveries")
                     .description("Webhook delivery attempts by outcome")
-                    .baseUnit("attempts")
                     .tag("endpoint", endpoint.name())
                     .tag("outcome", o.label())
                     .register(registry));
         }
         Gauge.builder("vigil.webhook.pending", pending, AtomicLong::get)
                 .description("Alerts not yet delivered to the endpoint (consumer lag plus in flight)")
-                .baseUnit("alerts")
                 .tag("endpoint", endpoint.name())
                 .strongReference(true)
                 .register(registry);
@@ -281,8 +279,11 @@ public final class WebhookSender implements AutoCloseable {
         Duration remaining = Duration.between(now, giveUpAt);
         nextAttemptAt = now.plus(delay.compareTo(remaining) < 0 ? delay : remaining);
         counters.get(Outcome.RETRIED).increment();
-        LOG.info("Webhook {}: attempt {} for {} failed (status {}); retrying in {} ms", endpoint.name(), attempts,
-                alert.id(), status, Duration.between(now, nextAttemptAt).toMillis());
+        if (attempts == 1 || Integer.bitCount(attempts) == 1) {
+            // Logged at attempts 1, 2, 4, 8, ...: a receiver down for hours must not flood the log.
+            LOG.info("Webhook {}: attempt {} for {} failed (status {}); retrying in {} ms", endpoint.name(),
+                    attempts, alert.id(), status, Duration.between(now, nextAttemptAt).toMillis());
+        }
     }
 
     private void done(ConsumerRecord<String, byte[]> r, Outcome outcome) {
