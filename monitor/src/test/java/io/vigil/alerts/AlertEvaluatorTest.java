@@ -115,6 +115,9 @@ class AlertEvaluatorTest {
         // Under the complete null BH's FDR is P(any rejection) <= q per round with fresh p-values, so
         // rounds with a false alert ~ Binomial(365, <= 0.05): mean <= 18.25, sd <= 4.16; allow 3 sd.
         double bound = FDR * rounds + 3 * Math.sqrt(rounds * FDR * (1 - FDR));
+        org.slf4j.LoggerFactory.getLogger(AlertEvaluatorTest.class).info(
+                "null year: {} false alerts in {} rounds ({} rounds with any); bound {}; uncorrected {}",
+                falseAlerts, rounds, roundsWithFalseAlert, bound, uncorrected);
         assertThat(roundsWithFalseAlert).isLessThanOrEqualTo((int) bound);
         // A rejected round rarely rejects more than one (E[R | R > 0] ~ 1.03 here).
         assertThat(falseAlerts).isLessThanOrEqualTo((int) bound);
