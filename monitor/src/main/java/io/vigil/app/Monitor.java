@@ -9,7 +9,14 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vigil.alerts.ActiveAlerts;
+import io.vigil.alerts.AlertEvaluator;
+import io.vigil.alerts.AlertSettings;
+import io.vigil.alerts.PipelineProbe;
+import io.vigil.alerts.WebhookEndpoint;
+import io.vigil.alerts.WebhookSender;
 import io.vigil.config.VigilConfig;
+import io.vigil.events.Alert;
 import io.vigil.events.EventValidator;
 import io.vigil.events.Reason;
 import io.vigil.events.MetricSnapshot;
@@ -19,6 +26,7 @@ import io.vigil.topology.MetricSnapshots;
 import io.vigil.topology.Topics;
 import io.vigil.topology.VigilTopology;
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,13 +62,21 @@ public final class Monitor implements AutoCloseable {
     private final KafkaStreamsMetrics streamsMetrics;
     private final HttpServerRunner http;
     private final IngestMetrics ingestMetrics;
+    private final AlertSettings alertSettings;
+    private final ActiveAlerts activeAlerts;
+    private final List<WebhookSender> webhookSenders = new ArrayList<>();
+    private volatile PipelineProbe pipelineProbe;
 
     public Monitor(VigilConfig config) throws IOException {
         this.config = config;
         this.topics = Topics.from(config);
         EventValidator validator = new EventValidator(config.getInt(VigilConfig.INGEST_MAX_RECORD_BYTES),
                 config.maxFutureSkew());
-        Topology topology = VigilTopology.build(config, topics, validator);
+        alertSettings = AlertSettings.from(config);
+        Topology topology = VigilTopology.build(config, topics, validator, () -> {
+            PipelineProbe probe = pipelineProbe;
+            return probe == null ? List.of() : probe.get();
+        });
         LOG.info("Topology:\n{}", topology.describe());
 
         Properties props = config.streamsProperties();
@@ -90,8 +106,15 @@ public final class Monitor implements AutoCloseable {
         ingestMetrics.bindTo(registry);
         registry.getPrometheusRegistry().register(new SnapshotCollector(this::latestSnapshots));
 
+        pipelineProbe = new PipelineProbe(registry, streams::state, () -> PipelineProbe.maxRecordsLag(streams),
+                Clock.systemUTC());
+        activeAlerts = new ActiveAlerts(this::latestAlerts, alertSettings.resolvedRetention(), Clock.systemUTC());
+        registry.getPrometheusRegistry().register(activeAlerts);
+
         http = new HttpServerRunner(config.getString(VigilConfig.HTTP_BIND), config.getInt(VigilConfig.HTTP_PORT),
                 registry::scrape, this::isRunning);
+        http.route("/api/alerts", exchange -> HttpServerRunner.respond(exchange, 200, "application/json",
+                activeAlerts.json()));
     }
 
     /** Creates missing topics (when configured), then starts Kafka Streams and the HTTP server. */
@@ -101,6 +124,14 @@ public final class Monitor implements AutoCloseable {
         }
         http.start();
         streams.start();
+        if (config.getBoolean(VigilConfig.ALERTS_ENABLED)) {
+            for (WebhookEndpoint endpoint : alertSettings.webhooks()) {
+                webhookSenders.add(new WebhookSender(endpoint, config.kafkaClientSettings(),
+                        config.getString(VigilConfig.APPLICATION_ID) + "-webhook-" + endpoint.name(),
+                        topics.alerts().name(), alertSettings.retryPolicy(), registry, Clock.systemUTC(),
+                        new java.util.SplittableRandom()).start());
+            }
+        }
         return this;
     }
 
@@ -186,9 +217,37 @@ public final class Monitor implements AutoCloseable {
         return out;
     }
 
+    /** The latest transition of every alert fingerprint (the global view, on every instance). */
+    List<Alert> latestAlerts() {
+        ReadOnlyKeyValueStore<String, Alert> store = localStore(AlertEvaluator.VIEW_STORE);
+        List<Alert> out = new ArrayList<>();
+        if (store == null) {
+            return out;
+        }
+        try (KeyValueIterator<String, Alert> it = store.all()) {
+            it.forEachRemaining(kv -> {
+                if (kv.value != null) {
+                    out.add(kv.value);
+                }
+            });
+        }
+        return out;
+    }
+
+    /** Alerts firing now, newest first (empty while the view is restoring or alerts are disabled). */
+    public List<Alert> activeAlerts() {
+        return activeAlerts.active();
+    }
+
+    /** Alerts resolved within {@code alerts.resolved-retention-ms}, newest first. */
+    public List<Alert> recentlyResolvedAlerts() {
+        return activeAlerts.recentlyResolved();
+    }
+
     @Override
     public void close() {
         LOG.info("Stopping Vigil");
+        webhookSenders.forEach(WebhookSender::close);
         http.close();
         streams.close(Duration.ofSeconds(30));
         streamsMetrics.close();

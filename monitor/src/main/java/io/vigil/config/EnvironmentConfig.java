@@ -16,7 +16,10 @@ import java.util.Properties;
  * <p>A declared key {@code topic.ground-truth} is read from {@code VIGIL_TOPIC_GROUND_TRUTH}
  * (upper case, dots and dashes as underscores). Any other {@code VIGIL_KAFKA_X_Y} becomes the
  * Kafka client setting {@code kafka.x.y} (Kafka keys use dots only). Other {@code VIGIL_}
- * variables are rejected, so a misspelt variable is not silently ignored.
+ * variables are rejected, so a misspelt variable is not silently ignored. Webhook endpoint settings,
+ * whose names are not declared, map as {@code VIGIL_ALERTS_WEBHOOK_OPS_PAGER_SECRET} ->
+ * {@code alerts.webhook.ops-pager.secret} (suffixes {@code URL}, {@code SECRET}, {@code SECRET_FILE},
+ * {@code FORMAT}; underscores in the name become dashes).
  */
 public final class EnvironmentConfig {
 
@@ -48,12 +51,32 @@ public final class EnvironmentConfig {
                         + name.substring(kafkaPrefix.length()).toLowerCase(Locale.ROOT).replace('_', '.');
             }
             if (key == null) {
+                key = webhookKey(name);
+            }
+            if (key == null) {
                 throw new org.apache.kafka.common.config.ConfigException(name, "(set)",
                         "Unknown environment variable: no setting maps to it.");
             }
             out.put(key, e.getValue());
         }
         return out;
+    }
+
+    private static String webhookKey(String variable) {
+        String prefix = PREFIX + "ALERTS_WEBHOOK_";
+        if (!variable.startsWith(prefix)) {
+            return null;
+        }
+        String rest = variable.substring(prefix.length());
+        for (String suffix : new String[] {"_SECRET_FILE", "_SECRET", "_URL", "_FORMAT"}) {
+            if (rest.endsWith(suffix) && rest.length() > suffix.length()) {
+                String endpoint = rest.substring(0, rest.length() - suffix.length()).toLowerCase(Locale.ROOT)
+                        .replace('_', '-');
+                return VigilConfig.ALERTS_WEBHOOK_PREFIX + endpoint + "."
+                        + suffix.substring(1).toLowerCase(Locale.ROOT).replace('_', '-');
+            }
+        }
+        return null;
     }
 
     /** Reads a Java properties file. */

@@ -60,6 +60,22 @@ public final class VigilConfig extends AbstractConfig {
     public static final String REFERENCE_BURN_IN_ENABLED = "reference.burn-in.enabled";
     public static final String REFERENCE_BURN_IN_PREDICTIONS = "reference.burn-in.predictions";
     public static final String REFERENCE_BURN_IN_DAYS = "reference.burn-in.days";
+    public static final String ALERTS_ENABLED = "alerts.enabled";
+    public static final String ALERTS_RULES_FILE = "alerts.rules-file";
+    public static final String ALERTS_FDR = "alerts.fdr";
+    public static final String ALERTS_EVALUATION_INTERVAL_MS = "alerts.evaluation-interval-ms";
+    public static final String ALERTS_RESOLVED_RETENTION_MS = "alerts.resolved-retention-ms";
+    public static final String ALERTS_WEBHOOKS = "alerts.webhooks";
+    public static final String ALERTS_WEBHOOK_RETRY_HORIZON_MS = "alerts.webhook.retry-horizon-ms";
+    public static final String ALERTS_WEBHOOK_RETRY_INITIAL_MS = "alerts.webhook.retry-initial-ms";
+    public static final String ALERTS_WEBHOOK_RETRY_MAX_MS = "alerts.webhook.retry-max-ms";
+    public static final String ALERTS_WEBHOOK_TIMEOUT_MS = "alerts.webhook.timeout-ms";
+    /** Per-model claimed performance: {@code alerts.targets.<model>.<metric>} = a number. */
+    public static final String ALERTS_TARGETS_PREFIX = "alerts.targets.";
+    /** Per-endpoint settings: {@code alerts.webhook.<name>.(url|secret|secret-file|format)}. */
+    public static final String ALERTS_WEBHOOK_PREFIX = "alerts.webhook.";
+    private static final java.util.regex.Pattern ALERTS_DYNAMIC_KEY = java.util.regex.Pattern.compile(
+            "alerts\\.targets\\..+\\.[a-z0-9_:-]+|alerts\\.webhook\\.[a-z0-9][a-z0-9_-]*\\.(url|secret|secret-file|format)");
 
     public static final String HTTP_BIND = "http.bind";
     public static final String HTTP_PORT = "http.port";
@@ -128,6 +144,30 @@ public final class VigilConfig extends AbstractConfig {
             .define(REFERENCE_BURN_IN_DAYS, Type.INT, 14, Range.between(1, 366), Importance.MEDIUM,
                     "Burn-in: minimum UTC days (first to latest, inclusive) before the reference is learned; the "
                             + "later of this and the prediction count applies.")
+            .define(ALERTS_ENABLED, Type.BOOLEAN, true, Importance.MEDIUM,
+                    "Evaluate alert rules over the metric snapshots and deliver alerts to the configured webhooks.")
+            .define(ALERTS_RULES_FILE, Type.STRING, "", Importance.MEDIUM,
+                    "JSON file of alert rules replacing the shipped defaults (alert-rules.json); empty = defaults.")
+            .define(ALERTS_FDR, Type.DOUBLE, 0.05, Range.between(1e-6, 0.5), Importance.MEDIUM,
+                    "False-alarm budget: false discovery rate q of the Benjamini-Hochberg procedure applied to "
+                            + "all p-value rules of one evaluation round, across every slice and metric.")
+            .define(ALERTS_EVALUATION_INTERVAL_MS, Type.LONG, 10_000L, Range.between(100, 86_400_000L),
+                    Importance.LOW, "Milliseconds between alert evaluation rounds (wall clock).")
+            .define(ALERTS_RESOLVED_RETENTION_MS, Type.LONG, 24L * 3600 * 1000, Range.atLeast(0), Importance.LOW,
+                    "How long /api/alerts lists an alert after it resolved, in milliseconds.")
+            .define(ALERTS_WEBHOOKS, Type.LIST, "", Importance.MEDIUM,
+                    "Names of webhook endpoints; each needs alerts.webhook.<name>.url and a secret "
+                            + "(alerts.webhook.<name>.secret or .secret-file, whsec_ + base64, comma-separated "
+                            + "for rotation) and may set .format (vigil or alertmanager).")
+            .define(ALERTS_WEBHOOK_RETRY_HORIZON_MS, Type.LONG, 24L * 3600 * 1000, Range.atLeast(0), Importance.LOW,
+                    "Milliseconds after an alert was written during which its delivery is retried; then it is "
+                            + "dropped (counted).")
+            .define(ALERTS_WEBHOOK_RETRY_INITIAL_MS, Type.LONG, 1_000L, Range.atLeast(1), Importance.LOW,
+                    "Cap of the first retry delay in milliseconds; the cap doubles per attempt (full jitter).")
+            .define(ALERTS_WEBHOOK_RETRY_MAX_MS, Type.LONG, 3_600_000L, Range.atLeast(1), Importance.LOW,
+                    "Largest retry delay in milliseconds (a Retry-After header may ask for longer, up to the horizon).")
+            .define(ALERTS_WEBHOOK_TIMEOUT_MS, Type.LONG, 10_000L, Range.between(100, 600_000L), Importance.LOW,
+                    "Connect and response timeout of one webhook request, in milliseconds.")
             .define(HTTP_BIND, Type.STRING, "127.0.0.1", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
                     "Address the HTTP server (/metrics, /health, /api) binds to.")
             .define(HTTP_PORT, Type.INT, 8080, Range.between(0, 65_535), Importance.MEDIUM,
@@ -146,7 +186,8 @@ public final class VigilConfig extends AbstractConfig {
     /** Unknown keys are a typo waiting to bite in production: fail fast, naming them. */
     private static void validateKeys(Map<String, ?> values) {
         for (String key : values.keySet()) {
-            if (!DEF.names().contains(key) && !key.startsWith(KAFKA_PREFIX)) {
+            if (!DEF.names().contains(key) && !key.startsWith(KAFKA_PREFIX)
+                    && !ALERTS_DYNAMIC_KEY.matcher(key).matches()) {
                 throw new ConfigException(key, values.get(key) == null ? null : "(set)",
                         "Unknown setting. Known settings are listed in the README; Kafka client settings "
                                 + "take the prefix '" + KAFKA_PREFIX + "'.");
@@ -170,6 +211,17 @@ public final class VigilConfig extends AbstractConfig {
                 throw new ConfigException(name, value, "each window must be <days>d with 1 to 366 days, e.g. 7d");
             }
         }
+    }
+
+    /** Settings not declared in {@link #definition()} but accepted by pattern (alert targets, webhook endpoints). */
+    public Map<String, String> dynamicAlertSettings() {
+        Map<String, String> out = new TreeMap<>();
+        originals().forEach((k, v) -> {
+            if (v != null && ALERTS_DYNAMIC_KEY.matcher(k).matches() && !DEF.names().contains(k)) {
+                out.put(k, v.toString());
+            }
+        });
+        return out;
     }
 
     public Duration maxFutureSkew() {

@@ -20,7 +20,8 @@ public record Topics(
         Topic<byte[], byte[]> deadLetters,
         Topic<String, MetricSnapshot> snapshots,
         Topic<String, Alert> alerts,
-        Topic<String, byte[]> references) {
+        Topic<String, byte[]> references,
+        Topic<String, byte[]> alertClock) {
 
     public static Topics from(VigilConfig config) {
         return new Topics(
@@ -30,7 +31,10 @@ public record Topics(
                 new Topic<>(config.getString(VigilConfig.TOPIC_SNAPSHOTS), Serdes.String(),
                         new JsonSerde<>(MetricSnapshot.class)),
                 new Topic<>(config.getString(VigilConfig.TOPIC_ALERTS), Serdes.String(), new JsonSerde<>(Alert.class)),
-                new Topic<>(config.getString(VigilConfig.TOPIC_REFERENCES), Serdes.String(), Serdes.ByteArray()));
+                new Topic<>(config.getString(VigilConfig.TOPIC_REFERENCES), Serdes.String(), Serdes.ByteArray()),
+                // Single partition, never written: it places the one alert-evaluator task (see AlertEvaluator).
+                new Topic<>(config.getString(VigilConfig.APPLICATION_ID) + "-alert-clock", Serdes.String(),
+                        Serdes.ByteArray()));
     }
 
     /** Topic definitions for creation at startup: outputs keyed by identity are compacted. */
@@ -43,6 +47,7 @@ public record Topics(
                 new NewTopic(deadLetters.name(), partitions, replication).configs(retained),
                 new NewTopic(snapshots.name(), partitions, replication).configs(compacted),
                 new NewTopic(alerts.name(), partitions, replication).configs(compacted),
-                new NewTopic(references.name(), 1, replication).configs(compacted));
+                new NewTopic(references.name(), 1, replication).configs(compacted),
+                new NewTopic(alertClock.name(), 1, replication).configs(compacted));
     }
 }

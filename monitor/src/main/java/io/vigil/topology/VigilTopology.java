@@ -1,8 +1,13 @@
 package io.vigil.topology;
 
+import io.vigil.alerts.AlertEvaluator;
+import io.vigil.alerts.AlertSettings;
 import io.vigil.config.VigilConfig;
 import io.vigil.events.EventValidator;
+import io.vigil.events.MetricSnapshot;
 import io.vigil.events.SlicedPrediction;
+import java.util.List;
+import java.util.function.Supplier;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.KStream;
@@ -12,6 +17,12 @@ public final class VigilTopology {
     private VigilTopology() {}
 
     public static Topology build(VigilConfig config, Topics topics, EventValidator validator) {
+        return build(config, topics, validator, List::of);
+    }
+
+    /** As {@link #build(VigilConfig, Topics, EventValidator)}, with the pipeline's self-check snapshots for the alert rules. */
+    public static Topology build(VigilConfig config, Topics topics, EventValidator validator,
+                                 Supplier<List<MetricSnapshot>> pipeline) {
         StreamsBuilder builder = new StreamsBuilder();
         Ingest.Output ingested = new Ingest(topics, validator).addTo(builder);
         KStream<String, SlicedPrediction> sliced = new SliceAssignment(config.getInt(VigilConfig.SLICES_MAX_VALUES),
@@ -23,6 +34,11 @@ public final class VigilTopology {
         // Later stages (outcomes, ...) consume `sliced` and `ingested.groundTruth()` and publish through `snapshots`.
         snapshots.publish(new ScoreDrift(ScoreDrift.Settings.from(config), topics, references).addTo(builder, sliced),
                 ScoreDrift.NAME);
+        if (config.getBoolean(VigilConfig.ALERTS_ENABLED)) {
+            AlertEvaluator alerts = AlertSettings.from(config).evaluator(topics, pipeline);
+            alerts.addTo(builder);
+            alerts.addViewTo(builder);
+        }
         return builder.build();
     }
 }

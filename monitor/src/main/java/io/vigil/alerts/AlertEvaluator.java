@@ -1,0 +1,129 @@
+package io.vigil.alerts;
+
+import io.vigil.events.Alert;
+import io.vigil.events.MetricSnapshot;
+import io.vigil.serde.JsonSerde;
+import io.vigil.topology.MetricSnapshots;
+import io.vigil.topology.Topics;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.ValueAndTimestamp;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The alert stage: evaluates the rules (see {@link AlertEvaluation}) over the global view of the
+ * latest metric snapshots every {@code alerts.evaluation-interval-ms} of wall clock, keeps each
+ * fingerprint's lifecycle in the {@value #STATE_STORE} store and writes every transition to the
+ * compacted alerts topic, keyed by fingerprint.
+ *
+ * <p>Exactly one task in the whole application evaluates: the processor's source is the
+ * single-partition topic {@code <application.id>-alert-clock}, which nobody writes; its only job is to
+ * make Kafka Streams place one task (with its store) on one instance and move it on failover. The
+ * state and the alerts written in a round commit together, so under {@code exactly_once_v2} a crash
+ * neither loses nor duplicates a transition. Pipeline self-checks (dead-letter share, lag, stream
+ * state) enter as extra snapshots from a supplier read at each round.
+ *
+ * <p>{@link #addViewTo} adds the global store {@value #VIEW_STORE}: the latest transition per
+ * fingerprint on every instance, read by the active-alerts gauge and {@code /api/alerts}.
+ */
+public final class AlertEvaluator {
+    private static final Logger LOG = LoggerFactory.getLogger(AlertEvaluator.class);
+
+    /** Lifecycle state per fingerprint (changelogged). */
+    public static final String STATE_STORE = "alert-states";
+    /** Global view of the alerts topic: the latest transition per fingerprint. */
+    public static final String VIEW_STORE = "alerts-latest";
+
+    private final Topics topics;
+    private final AlertEvaluation evaluation;
+    private final Duration interval;
+    private final Supplier<List<MetricSnapshot>> pipelineSnapshots;
+
+    public AlertEvaluator(Topics topics, AlertEvaluation evaluation, Duration interval,
+                          Supplier<List<MetricSnapshot>> pipelineSnapshots) {
+        this.topics = topics;
+        this.evaluation = evaluation;
+        this.interval = interval;
+        this.pipelineSnapshots = pipelineSnapshots;
+    }
+
+    /** Adds the evaluator sub-topology; the snapshot view ({@link MetricSnapshots#addViewTo}) must be in the builder. */
+    public void addTo(StreamsBuilder builder) {
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STATE_STORE),
+                Serdes.String(), new JsonSerde<>(AlertState.class)));
+        builder.stream(topics.alertClock().name(), topics.alertClock().consumed("alert-clock-source"))
+                .process(EvaluatorProcessor::new, Named.as("alert-evaluator"), STATE_STORE)
+                .to(topics.alerts().name(), topics.alerts().produced("alerts-sink"));
+    }
+
+    /** Adds the global view of the alerts topic. */
+    public void addViewTo(StreamsBuilder builder) {
+        builder.globalTable(topics.alerts().name(), topics.alerts().consumed("alerts-view-source"),
+                Materialized.<String, Alert, KeyValueStore<Bytes, byte[]>>as(VIEW_STORE)
+                        .withKeySerde(topics.alerts().keySerde())
+                        .withValueSerde(topics.alerts().valueSerde()));
+    }
+
+    private final class EvaluatorProcessor implements Processor<String, byte[], String, Alert> {
+        private ProcessorContext<String, Alert> context;
+        private KeyValueStore<String, AlertState> states;
+        private ReadOnlyKeyValueStore<String, ?> snapshots;
+
+        @Override
+        public void init(ProcessorContext<String, Alert> context) {
+            this.context = context;
+            this.states = context.getStateStore(STATE_STORE);
+            this.snapshots = context.getStateStore(MetricSnapshots.STORE);
+            context.schedule(interval, PunctuationType.WALL_CLOCK_TIME, this::evaluate);
+        }
+
+        @Override
+        public void process(Record<String, byte[]> record) {
+            // The clock topic carries no data; a record here (an operator's test) triggers nothing.
+        }
+
+        private void evaluate(long now) {
+            List<MetricSnapshot> latest = new ArrayList<>();
+            try (KeyValueIterator<String, ?> it = snapshots.all()) {
+                it.forEachRemaining(kv -> {
+                    Object v = kv.value instanceof ValueAndTimestamp<?> vt ? vt.value() : kv.value;
+                    if (v instanceof MetricSnapshot s) {
+                        latest.add(s);
+                    }
+                });
+            }
+            latest.addAll(pipelineSnapshots.get());
+            Map<String, AlertState> current = new HashMap<>();
+            try (KeyValueIterator<String, AlertState> it = states.all()) {
+                it.forEachRemaining(kv -> current.put(kv.key, kv.value));
+            }
+            AlertEvaluation.Result result = evaluation.evaluate(latest, current, Instant.ofEpochMilli(now));
+            result.upserts().forEach(states::put);
+            result.removals().forEach(states::delete);
+            for (Alert a : result.alerts()) {
+                LOG.info("Alert {} {} rule={} model={} {} slice={}={}", a.status(), a.fingerprint(), a.rule(),
+                        a.model().id(), a.model().version(), a.sliceDimension(), a.sliceValue());
+                context.forward(new Record<>(a.fingerprint(), a, now));
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package io.vigil.alerts;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vigil.alerts.AlertRule.Verdict;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class AlertRuleTest {
+    private static AlertRule below(double target, double margin, long minN) {
+        return new AlertRule("SensLow", "sensitivity", List.of(), List.of(), AlertRule.Condition.BELOW, target, null,
+                null, null, margin, null, null, minN, null, null, null);
+    }
+
+    @Test
+    void shouldHoldOnlyWhenUpperBoundIsBelowTargetWhenConditionIsBelow() {
+        AlertRule rule = below(0.85, 0.02, 50);
+        // Point estimate below target but the interval still includes it: no evidence.
+        assertThat(rule.verdict(Snapshots.interval("sensitivity", 0.80, 0.70, 0.86, 200), 0.85))
+                .isEqualTo(Verdict.UNDECIDED);
+        assertThat(rule.verdict(Snapshots.interval("sensitivity", 0.80, 0.70, 0.88, 200), 0.85))
+                .isNotEqualTo(Verdict.HOLDS);
+        assertThat(rule.verdict(Snapshots.interval("sensitivity", 0.75, 0.70, 0.84, 200), 0.85))
+                .isEqualTo(Verdict.HOLDS);
+    }
+
+    @Test
+    void shouldClearOnlyPastTheHysteresisMarginWhenConditionIsBelow() {
+        AlertRule rule = below(0.85, 0.02, 50);
+        assertThat(rule.verdict(Snapshots.interval("sensitivity", 0.82, 0.78, 0.86, 200), 0.85))
+                .isEqualTo(Verdict.UNDECIDED);
+        assertThat(rule.verdict(Snapshots.interval("sensitivity", 0.84, 0.80, 0.88, 200), 0.85))
+                .isEqualTo(Verdict.CLEAR);
+    }
+
+    @Test
+    void shouldBeUndecidedWhenNIsBelowMinimum() {
+        AlertRule rule = below(0.85, 0.02, 50);
+        assertThat(rule.verdict(Snapshots.interval("sensitivity", 0.2, 0.1, 0.3, 49), 0.85))
+                .isEqualTo(Verdict.UNDECIDED);
+        assertThat(rule.verdict(Snapshots.interval("sensitivity", 0.2, 0.1, 0.3, 50), 0.85))
+                .isEqualTo(Verdict.HOLDS);
+    }
+
+    @Test
+    void shouldHoldOnlyWhenLowerBoundIsAboveTargetWhenConditionIsAbove() {
+        AlertRule rule = new AlertRule("EceHigh", "ece", null, null, AlertRule.Condition.ABOVE, 0.1, null, null, null,
+                0.02, null, null, 100L, null, null, null);
+        assertThat(rule.verdict(Snapshots.interval("ece", 0.15, 0.09, 0.2, 500), 0.1)).isEqualTo(Verdict.UNDECIDED);
+        assertThat(rule.verdict(Snapshots.interval("ece", 0.15, 0.11, 0.2, 500), 0.1)).isEqualTo(Verdict.HOLDS);
+        assertThat(rule.verdict(Snapshots.interval("ece", 0.09, 0.07, 0.12, 500), 0.1)).isEqualTo(Verdict.CLEAR);
+    }
+
+    @Test
+    void shouldRequireTheIntervalToExcludeTheBandWhenConditionIsOutside() {
+        AlertRule rule = new AlertRule("OE", "oe_ratio", null, null, AlertRule.Condition.OUTSIDE, null, null, 0.8,
+                1.25, 0.05, null, null, 100L, null, null, null);
+        assertThat(rule.verdict(Snapshots.interval("oe_ratio", 1.4, 1.2, 1.6, 500), null)).isEqualTo(Verdict.UNDECIDED);
+        assertThat(rule.verdict(Snapshots.interval("oe_ratio", 1.5, 1.3, 1.7, 500), null)).isEqualTo(Verdict.HOLDS);
+        assertThat(rule.verdict(Snapshots.interval("oe_ratio", 0.6, 0.5, 0.75, 500), null)).isEqualTo(Verdict.HOLDS);
+        assertThat(rule.verdict(Snapshots.interval("oe_ratio", 1.0, 0.9, 1.1, 500), null)).isEqualTo(Verdict.CLEAR);
+    }
+
+    @Test
+    void shouldCompareWithTheSnapshotsOwnThresholdWhenConditionIsAboveThreshold() {
+        AlertRule rule = new AlertRule("Ks", "score_ks", null, null, AlertRule.Condition.ABOVE_THRESHOLD, null, null,
+                null, null, 0.01, null, null, 100L, null, null, null);
+        assertThat(rule.verdict(Snapshots.of("all", "all", "score_ks", 0.2, null, 0.15, 500, null), null))
+                .isEqualTo(Verdict.HOLDS);
+        assertThat(rule.verdict(Snapshots.of("all", "all", "score_ks", 0.145, null, 0.15, 500, null), null))
+                .isEqualTo(Verdict.UNDECIDED);
+        assertThat(rule.verdict(Snapshots.of("all", "all", "score_ks", 0.1, null, 0.15, 500, null), null))
+                .isEqualTo(Verdict.CLEAR);
+    }
+
+    @Test
+    void shouldMatchAFamilyPrefixAndRestrictDimensionsAndWindows() {
+        AlertRule rule = new AlertRule("Cusum", "cusum_alarm:*", List.of("site"), List.of("7d"),
+                AlertRule.Condition.FLAG, null, null, null, null, null, null, null, null, null, null, null);
+        assertThat(rule.matches(Snapshots.of("site", "S1", "cusum_alarm:oe", 1.0, null, null, 1, null))).isTrue();
+        assertThat(rule.matches(Snapshots.of("site", "S1", "cusum:oe", 1.0, null, null, 1, null))).isFalse();
+        assertThat(rule.matches(Snapshots.of("scanner", "S1/CT", "cusum_alarm:oe", 1.0, null, null, 1, null)))
+                .isFalse();
+    }
+
+    @Test
+    void shouldRejectARuleWithoutTargetWhenConditionNeedsOne() {
+        assertThatThrownBy(() -> new AlertRule("X", "sensitivity", null, null, AlertRule.Condition.BELOW, null, null,
+                null, null, null, null, null, null, null, null, null)).hasMessageContaining("needs a target");
+    }
+
+    @Test
+    void shouldLoadEveryShippedDefaultRule() {
+        List<AlertRule> rules = AlertRules.defaults();
+        assertThat(rules).extracting(AlertRule::name).contains("VigilScoreDistributionShift",
+                "VigilScoreKsAboveCritical", "VigilCalibrationErrorHigh", "VigilCalibrationInTheLargeOff",
+                "VigilCalibrationSlopeOff", "VigilSensitivityBelowTarget", "VigilSpecificityBelowTarget",
+                "VigilEstimatedSensitivityDrop", "VigilEstimatorBacktestError", "VigilFlipRateHigh",
+                "VigilCusumAlarm", "VigilVerificationBias", "VigilLabelCoverageLow", "VigilAcquisitionChange",
+                "VigilDeadLetterShareHigh", "VigilStreamNotRunning", "VigilConsumerLagHigh");
+        assertThat(rules).filteredOn(r -> r.metric().startsWith("cusum")).allMatch(r -> !r.usesPValue());
+    }
+}
