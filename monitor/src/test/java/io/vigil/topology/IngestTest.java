@@ -55,6 +55,7 @@ class IngestTest {
                 Produced.with(org.apache.kafka.common.serialization.Serdes.String(), JsonSerde.of(GroundTruth.class)));
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "ingest-test");
+        props.put(StreamsConfig.STATE_DIR_CONFIG, io.vigil.testing.TestDirs.fresh().toString());
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         driver = new TopologyTestDriver(builder.build(), props, NOW);
         predictions = driver.createInputTopic(topics.predictions().name(), new ByteArraySerializer(),

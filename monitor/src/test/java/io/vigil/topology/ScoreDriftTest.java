@@ -76,6 +76,7 @@ class ScoreDriftTest {
             Topics topics = Topics.from(config);
             Properties props = new Properties();
             props.put(StreamsConfig.APPLICATION_ID_CONFIG, "drift-test");
+            props.put(StreamsConfig.STATE_DIR_CONFIG, io.vigil.testing.TestDirs.fresh().toString());
             props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
             props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
             driver = new TopologyTestDriver(VigilTopology.build(config, topics,
