@@ -18,6 +18,8 @@ public final class VigilTopology {
                 config.getList(VigilConfig.SLICES_ATTRIBUTES)).addTo(builder, ingested.predictions());
         MetricSnapshots snapshots = new MetricSnapshots(topics);
         snapshots.addViewTo(builder);
+        snapshots.publish(new Performance(topics, Performance.Settings.from(config))
+                .addTo(builder, sliced, ingested.groundTruth()), Performance.NAME);
         // Later stages (drift, outcomes, ...) consume `sliced` and `ingested.groundTruth()` and
         // publish through `snapshots`.
         sliced.peek((k, v) -> { }, org.apache.kafka.streams.kstream.Named.as("sliced-sink-placeholder"));
