@@ -28,7 +28,6 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Repartitioned;
-import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
@@ -67,8 +66,9 @@ import org.apache.kafka.streams.state.Stores;
  * +1, with the label delay). A label with the same revision is a duplicate (nothing); a higher
  * revision retracts the old outcome (sign -1) and adds the new one (+1), even when the label value
  * is unchanged (so the result is the same whichever copy arrives first); a lower revision is ignored.
- * All of this is counted. Expiry runs on a stream-time punctuation, i.e. in event time: a label 60
- * days late joins as long as it is within the max delay.
+ * All of this is counted. Expiry runs in event time, whenever the join's clock (the largest event
+ * time it has seen, i.e. the stream time of its sub-topology) enters a new UTC day: a label 60 days
+ * late joins as long as it is within the max delay, however fast the records are replayed.
  *
  * <p>Prediction ids are never logged.
  */
@@ -93,7 +93,8 @@ public final class OutcomeJoin {
     public static final String LABELS_AFTER_MAX_DELAY = "labels_after_max_delay";
 
     static final long DAY_MS = Duration.ofDays(1).toMillis();
-    private static final Duration EXPIRY_INTERVAL = Duration.ofHours(1);
+    /** Key of the join's event-time clock in the expiry index; sorts after every day entry. */
+    private static final String CLOCK_KEY = "~clock";
 
     private final Topics topics;
     private final int maxDelayDays;
@@ -210,6 +211,7 @@ public final class OutcomeJoin {
         private KeyValueStore<String, Long> expired;
         private KeyValueStore<String, byte[]> index;
         private KeyValueStore<String, Long> counts;
+        private long clockMs;
 
         @Override
         public void init(ProcessorContext<String, Output> context) {
@@ -219,7 +221,25 @@ public final class OutcomeJoin {
             expired = context.getStateStore(EXPIRED_STORE);
             index = context.getStateStore(EXPIRY_STORE);
             counts = context.getStateStore(COUNTS_STORE);
-            context.schedule(EXPIRY_INTERVAL, PunctuationType.STREAM_TIME, this::expire);
+            byte[] clock = index.get(CLOCK_KEY);
+            clockMs = clock == null ? Long.MIN_VALUE : java.nio.ByteBuffer.wrap(clock).getLong();
+        }
+
+        /**
+         * Advances the join's event-time clock (the largest event time it has seen: Kafka's stream
+         * time of this sub-topology, kept here so other sub-topologies sharing a task cannot move
+         * it) and runs expiry once per new day.
+         */
+        private void advanceClock(long ts) {
+            if (ts <= clockMs) {
+                return;
+            }
+            long previousDay = clockMs == Long.MIN_VALUE ? Long.MIN_VALUE : epochDay(clockMs);
+            clockMs = ts;
+            index.put(CLOCK_KEY, java.nio.ByteBuffer.allocate(Long.BYTES).putLong(ts).array());
+            if (epochDay(ts) > previousDay) {
+                expire(ts);
+            }
         }
 
         @Override
@@ -227,6 +247,7 @@ public final class OutcomeJoin {
             if (record.key() == null) {
                 return; // cannot happen: ingest keys every record by its prediction id
             }
+            advanceClock(record.timestamp());
             if (record.value().prediction() != null) {
                 onPrediction(record.key(), record.value().prediction(), record.timestamp());
             } else {
@@ -290,7 +311,7 @@ public final class OutcomeJoin {
                 increment(LABELS_STALE_REVISION);
                 return;
             }
-            long expiryDay = Math.max(epochDay(ts), epochDay(context.currentStreamTimeMs())) + orphanRetentionDays;
+            long expiryDay = epochDay(Math.max(ts, clockMs)) + orphanRetentionDays;
             orphans.put(id, new Input(null, gt, expiryDay));
             index.put(indexKey(expiryDay, 'L', id), new byte[0]);
             increment(held == null ? LABELS_HELD : LABELS_REVISED);
@@ -299,7 +320,7 @@ public final class OutcomeJoin {
         private void expire(long streamTimeMs) {
             long today = epochDay(streamTimeMs);
             List<String> due = new ArrayList<>();
-            try (KeyValueIterator<String, byte[]> it = index.range(null, String.format("%010d", today))) {
+            try (KeyValueIterator<String, byte[]> it = index.range("", String.format("%010d", today))) {
                 it.forEachRemaining(kv -> due.add(kv.key));
             }
             for (String key : due) {
