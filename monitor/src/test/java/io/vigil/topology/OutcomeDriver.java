@@ -39,6 +39,8 @@ final class OutcomeDriver implements AutoCloseable {
     private final TestOutputTopic<String, MetricSnapshot> snapshots;
     private final TestOutputTopic<byte[], byte[]> deadLetters;
     private final Map<String, MetricSnapshot> latest = new HashMap<>();
+    private final Duration snapshotInterval;
+    private final java.util.Set<String> external;
 
     OutcomeDriver(Map<String, Object> overrides) {
         Map<String, Object> values = new HashMap<>();
@@ -47,6 +49,7 @@ final class OutcomeDriver implements AutoCloseable {
         values.put(VigilConfig.OUTCOMES_SNAPSHOT_INTERVAL_MS, 1000L);
         values.putAll(overrides);
         VigilConfig config = new VigilConfig(values);
+        snapshotInterval = Duration.ofMillis(config.getLong(VigilConfig.OUTCOMES_SNAPSHOT_INTERVAL_MS) + 1);
         Topics topics = Topics.from(config);
         Properties props = config.streamsProperties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "outcome-test");
@@ -63,6 +66,7 @@ final class OutcomeDriver implements AutoCloseable {
                 new ByteArraySerializer());
         snapshots = driver.createOutputTopic(topics.snapshots().name(), new StringDeserializer(),
                 JsonSerde.of(MetricSnapshot.class).deserializer());
+        external = java.util.Set.of(topics.snapshots().name(), topics.deadLetters().name());
         deadLetters = driver.createOutputTopic(topics.deadLetters().name(), new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
     }
@@ -93,7 +97,7 @@ final class OutcomeDriver implements AutoCloseable {
     /** Flushes partials and takes snapshots (two wall-clock intervals), then returns the latest per key. */
     Map<String, MetricSnapshot> snapshot() {
         driver.advanceWallClockTime(Duration.ofMillis(1001));
-        driver.advanceWallClockTime(Duration.ofMillis(1001));
+        driver.advanceWallClockTime(snapshotInterval);
         snapshots.readValuesToList().forEach(s -> latest.put(s.key(), s));
         return latest;
     }
@@ -105,6 +109,21 @@ final class OutcomeDriver implements AutoCloseable {
 
     MetricSnapshot all(String window, String metric) {
         return get("v1", "all", "all", window, metric);
+    }
+
+    /**
+     * Flushes the partial aggregates (one flush interval) and drops the records the driver keeps of
+     * internal topics (changelogs, repartitions): it commits after every record, so the changelog of
+     * a partial aggregate grows with every input record.
+     */
+    void flushAndDrain() {
+        driver.advanceWallClockTime(Duration.ofMillis(1001));
+        for (String topic : driver.producedTopicNames()) {
+            if (!external.contains(topic)) {
+                driver.createOutputTopic(topic, new ByteArrayDeserializer(), new ByteArrayDeserializer())
+                        .readRecordsToList();
+            }
+        }
     }
 
     List<TestRecord<byte[], byte[]>> deadLetters() {
