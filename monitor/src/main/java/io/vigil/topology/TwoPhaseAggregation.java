@@ -8,6 +8,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Optional;
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.common.utils.Utils;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.common.serialization.Serdes;
@@ -98,6 +101,15 @@ public final class TwoPhaseAggregation<I, A> {
         return Long.parseLong(bucketKey.substring(bucketKey.lastIndexOf('|') + 1));
     }
 
+    /**
+     * Every daily bucket of a group must reach the same task, or each task would snapshot the group
+     * from its own days only: partition by the group, not by the bucket key.
+     */
+    static Optional<Set<Integer>> partitionByGroup(String topic, String bucketKey, byte[] value, int partitions) {
+        byte[] group = groupOf(bucketKey).getBytes(StandardCharsets.UTF_8);
+        return Optional.of(Set.of(Utils.toPositive(Utils.murmur2(group)) % partitions));
+    }
+
     public String partialsStore() {
         return name + "-partials";
     }
@@ -113,7 +125,8 @@ public final class TwoPhaseAggregation<I, A> {
         return input
                 .process(() -> new Partials(), Named.as(name + "-partial-aggregate"), partialsStore())
                 .repartition(Repartitioned.<String, byte[]>with(Serdes.String(), Serdes.ByteArray())
-                        .withName(name + "-partials"))
+                        .withName(name + "-partials")
+                        .withStreamPartitioner(TwoPhaseAggregation::partitionByGroup))
                 .process(() -> new Merge(), Named.as(name + "-merge-and-snapshot"), bucketsStore());
     }
 
