@@ -14,6 +14,7 @@ import io.vigil.events.EventValidator;
 import io.vigil.events.Reason;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.metrics.IngestMetrics;
+import io.vigil.metrics.OutcomeJoinMetrics;
 import io.vigil.metrics.SnapshotCollector;
 import io.vigil.topology.MetricSnapshots;
 import io.vigil.topology.Topics;
@@ -53,6 +54,8 @@ public final class Monitor implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final KafkaStreamsMetrics streamsMetrics;
     private final HttpServerRunner http;
+    private final IngestMetrics ingestMetrics;
+    private final OutcomeJoinMetrics outcomeJoinMetrics;
 
     public Monitor(VigilConfig config) throws IOException {
         this.config = config;
@@ -84,7 +87,11 @@ public final class Monitor implements AutoCloseable {
         new UptimeMetrics().bindTo(registry);
         streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
-        new IngestMetrics(this::localStore, Reason.CODES).bindTo(registry);
+        // Micrometer's function counters hold their object weakly: keep the binders reachable.
+        ingestMetrics = new IngestMetrics(this::localStore, Reason.CODES);
+        ingestMetrics.bindTo(registry);
+        outcomeJoinMetrics = new OutcomeJoinMetrics(this::localStore);
+        outcomeJoinMetrics.bindTo(registry);
         registry.getPrometheusRegistry().register(new SnapshotCollector(this::latestSnapshots));
 
         http = new HttpServerRunner(config.getString(VigilConfig.HTTP_BIND), config.getInt(VigilConfig.HTTP_PORT),

@@ -91,6 +91,11 @@ public final class OutcomeJoin {
     public static final String LABELS_STALE_REVISION = "labels_stale_revision";
     public static final String LABELS_UNMATCHED_EXPIRED = "labels_unmatched_expired";
     public static final String LABELS_AFTER_MAX_DELAY = "labels_after_max_delay";
+    /** Every key the counts store can hold (a bounded set, safe as a metric label). */
+    public static final List<String> COUNT_KEYS = List.of(PREDICTIONS_REGISTERED, PREDICTIONS_DUPLICATE,
+            PREDICTIONS_EXPIRED_UNLABELLED, PREDICTIONS_EXPIRED_LABELLED, LABELS_JOINED, LABELS_HELD,
+            LABELS_DUPLICATE, LABELS_REVISED, LABELS_STALE_REVISION, LABELS_UNMATCHED_EXPIRED,
+            LABELS_AFTER_MAX_DELAY);
 
     static final long DAY_MS = Duration.ofDays(1).toMillis();
     /** Key of the join's event-time clock in the expiry index; sorts after every day entry. */

@@ -84,7 +84,7 @@ class IngestIT {
                         Map.of("stream", "predictions", "outcome", "accepted"))).isEqualTo(expectedValid);
                 for (var e : expectedDead.entrySet()) {
                     assertThat(MonitorHarness.sample(metrics, "vigil_ingest_records_total",
-                            Map.of("stream", "predictions", "reason", e.getKey()))).isEqualTo(e.getValue());
+                            Map.of("stream", "predictions", "reason", e.getKey()))).isEqualTo(e.getValue().doubleValue());
                 }
                 assertThat(MonitorHarness.sample(metrics, "vigil_ingest_records_total",
                         Map.of("stream", "ground_truth", "outcome", "accepted"))).isEqualTo(1);

@@ -148,6 +148,9 @@ class OutcomeChaosIT {
                 assertThat(new String(dead.get(0).headers().lastHeader(DeadLetters.REASON).value(),
                         StandardCharsets.UTF_8)).isEqualTo(Reason.UNMATCHED_LABEL);
                 assertThat(new String(dead.get(0).key(), StandardCharsets.UTF_8)).isEqualTo("ghost");
+                assertThat(MonitorHarness.sample(h.get(monitor.http().uri(), "/metrics"),
+                        "vigil_outcome_join_events_total", Map.of("event", OutcomeJoin.LABELS_UNMATCHED_EXPIRED)))
+                        .isEqualTo(1.0);
             });
             // Label delays depend on which revision arrives first, by design: compared separately.
             Map<String, String> out = new TreeMap<>();
