@@ -70,6 +70,10 @@ import org.apache.kafka.streams.state.Stores;
  * time it has seen, i.e. the stream time of its sub-topology) enters a new UTC day: a label 60 days
  * late joins as long as it is within the max delay, however fast the records are replayed.
  *
+ * <p>The label delay is measured from the first label that joins (the highest revision held, if
+ * labels arrived first) and is never retracted, so unlike every other metric it can depend on the
+ * order in which revisions arrive. Two labels with the same revision are duplicates: the first wins.
+ *
  * <p>Prediction ids are never logged.
  */
 public final class OutcomeJoin {

@@ -52,7 +52,9 @@ import org.apache.kafka.streams.kstream.KStream;
  *
  * <p>Status: {@link MetricSnapshot.Status#FINAL} once the window's label coverage reaches
  * {@code outcomes.maturity-coverage}, or when its newest cohort is older than
- * {@code labels.max-delay-days} (no label can arrive any more); otherwise provisional. Snapshots
+ * {@code labels.max-delay-days} (no label can arrive any more); otherwise provisional. A group is
+ * re-snapshotted only when it changes (or after a restart), so the age rule shows at its next
+ * change. Snapshots
  * are timestamped by the wall clock at which they are computed; {@code window_end} is the exclusive
  * end (UTC midnight after the latest cohort day).
  */
