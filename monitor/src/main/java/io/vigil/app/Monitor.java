@@ -21,6 +21,7 @@ import io.vigil.events.EventValidator;
 import io.vigil.events.Reason;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.metrics.IngestMetrics;
+import io.vigil.metrics.OutcomeJoinMetrics;
 import io.vigil.metrics.SnapshotCollector;
 import io.vigil.topology.MetricSnapshots;
 import io.vigil.topology.Topics;
@@ -66,6 +67,7 @@ public final class Monitor implements AutoCloseable {
     private final ActiveAlerts activeAlerts;
     private final List<WebhookSender> webhookSenders = new ArrayList<>();
     private volatile PipelineProbe pipelineProbe;
+    private final OutcomeJoinMetrics outcomeJoinMetrics;
 
     public Monitor(VigilConfig config) throws IOException {
         this.config = config;
@@ -101,9 +103,11 @@ public final class Monitor implements AutoCloseable {
         new UptimeMetrics().bindTo(registry);
         streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
-        // Micrometer holds function meters' state weakly: keep the binder reachable.
+        // Micrometer's function counters hold their object weakly: keep the binders reachable.
         ingestMetrics = new IngestMetrics(this::localStore, Reason.CODES);
         ingestMetrics.bindTo(registry);
+        outcomeJoinMetrics = new OutcomeJoinMetrics(this::localStore);
+        outcomeJoinMetrics.bindTo(registry);
         registry.getPrometheusRegistry().register(new SnapshotCollector(this::latestSnapshots));
 
         pipelineProbe = new PipelineProbe(registry, streams::state, () -> PipelineProbe.maxRecordsLag(streams),

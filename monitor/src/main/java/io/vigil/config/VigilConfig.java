@@ -76,9 +76,28 @@ public final class VigilConfig extends AbstractConfig {
     public static final String ALERTS_WEBHOOK_PREFIX = "alerts.webhook.";
     private static final java.util.regex.Pattern ALERTS_DYNAMIC_KEY = java.util.regex.Pattern.compile(
             "alerts\\.targets\\..+\\.[a-z0-9_:-]+|alerts\\.webhook\\.[a-z0-9][a-z0-9_-]*\\.(url|secret|secret-file|format)");
+    public static final String LABELS_MAX_DELAY_DAYS = "labels.max-delay-days";
+    public static final String LABELS_ORPHAN_RETENTION_DAYS = "labels.orphan-retention-days";
+    public static final String OUTCOMES_WINDOWS = "outcomes.windows";
+    public static final String OUTCOMES_MATURITY_COVERAGE = "outcomes.maturity-coverage";
+    public static final String OUTCOMES_VERIFICATION_BIAS_RATIO = "outcomes.verification-bias-ratio";
+    public static final String OUTCOMES_MIN_N = "outcomes.min-n";
+    public static final String OUTCOMES_FLUSH_INTERVAL_MS = "outcomes.flush-interval-ms";
+    public static final String OUTCOMES_SNAPSHOT_INTERVAL_MS = "outcomes.snapshot-interval-ms";
 
     public static final String HTTP_BIND = "http.bind";
     public static final String HTTP_PORT = "http.port";
+
+    private static final ConfigDef.Validator WINDOWS_VALIDATOR = (name, value) -> {
+        if (!(value instanceof java.util.List<?> list) || list.isEmpty()) {
+            throw new ConfigException(name, value, "must list at least one window such as 7d");
+        }
+        for (Object w : list) {
+            if (!String.valueOf(w).trim().matches("[1-9][0-9]{0,3}d")) {
+                throw new ConfigException(name, value, "each window must be <days>d with 1 <= days <= 9999");
+            }
+        }
+    };
 
     static final ConfigDef DEF = new ConfigDef()
             .define(BOOTSTRAP_SERVERS, Type.LIST, Importance.HIGH,
@@ -168,6 +187,27 @@ public final class VigilConfig extends AbstractConfig {
                     "Largest retry delay in milliseconds (a Retry-After header may ask for longer, up to the horizon).")
             .define(ALERTS_WEBHOOK_TIMEOUT_MS, Type.LONG, 10_000L, Range.between(100, 600_000L), Importance.LOW,
                     "Connect and response timeout of one webhook request, in milliseconds.")
+            // Outcomes: the label join, labelled performance and calibration (topology.Performance)
+            .define(LABELS_MAX_DELAY_DAYS, Type.INT, 180, Range.between(1, 3650), Importance.MEDIUM,
+                    "Days after its event time a prediction waits (on disk) for its label; later labels are "
+                            + "dead-lettered as label_after_max_delay. Cohorts older than this are final.")
+            .define(LABELS_ORPHAN_RETENTION_DAYS, Type.INT, 30, Range.between(1, 3650), Importance.MEDIUM,
+                    "Days (event time) a label waits for its prediction before it is dead-lettered as "
+                            + "unmatched_label.")
+            .define(OUTCOMES_WINDOWS, Type.LIST, "7d,30d,90d", WINDOWS_VALIDATOR, Importance.MEDIUM,
+                    "Rolling windows of prediction-day cohorts, each <days>d, ending at the latest cohort day.")
+            .define(OUTCOMES_MATURITY_COVERAGE, Type.DOUBLE, 0.8, Range.between(0.0, 1.0), Importance.MEDIUM,
+                    "Label coverage (labelled / predicted) at which a window's metrics become final.")
+            .define(OUTCOMES_VERIFICATION_BIAS_RATIO, Type.DOUBLE, 0.5, Range.between(0.0, 1.0), Importance.LOW,
+                    "verification_bias is 1 when coverage among predicted negatives is below this times the "
+                            + "coverage among predicted positives.")
+            .define(OUTCOMES_MIN_N, Type.INT, 50, Range.between(1, 1_000_000), Importance.MEDIUM,
+                    "Minimum cases for a slice to compete as worst slice, and per predicted class for "
+                            + "verification_bias.")
+            .define(OUTCOMES_FLUSH_INTERVAL_MS, Type.LONG, 5_000L, Range.between(10, 3_600_000), Importance.LOW,
+                    "Milliseconds (wall clock) between flushes of per-task partial outcome aggregates.")
+            .define(OUTCOMES_SNAPSHOT_INTERVAL_MS, Type.LONG, 30_000L, Range.between(10, 3_600_000),
+                    Importance.LOW, "Milliseconds (wall clock) between performance snapshots of changed slices.")
             .define(HTTP_BIND, Type.STRING, "127.0.0.1", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
                     "Address the HTTP server (/metrics, /health, /api) binds to.")
             .define(HTTP_PORT, Type.INT, 8080, Range.between(0, 65_535), Importance.MEDIUM,
@@ -222,6 +262,12 @@ public final class VigilConfig extends AbstractConfig {
             }
         });
         return out;
+    }
+
+    /** {@link #OUTCOMES_WINDOWS} as days. */
+    public java.util.List<Integer> outcomeWindowDays() {
+        return getList(OUTCOMES_WINDOWS).stream()
+                .map(w -> Integer.parseInt(w.trim().substring(0, w.trim().length() - 1))).toList();
     }
 
     public Duration maxFutureSkew() {

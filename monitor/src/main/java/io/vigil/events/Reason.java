@@ -35,9 +35,14 @@ public record Reason(String code, String path, String message) {
     /** Any other rule (for example a pattern). */
     public static final String INVALID = "invalid";
 
+    /** A label whose prediction never arrived within the orphan retention (outcome join). */
+    public static final String UNMATCHED_LABEL = "unmatched_label";
+    /** A label that arrived after its prediction's maximum label delay (outcome join). */
+    public static final String LABEL_AFTER_MAX_DELAY = "label_after_max_delay";
+
     /** Every code a {@code Reason} can carry. */
     public static final Set<String> CODES = Set.of(NOT_JSON, OVERSIZED, MISSING_FIELD, WRONG_TYPE, OUT_OF_RANGE,
-            UNKNOWN_ENUM, BAD_TIMESTAMP, FUTURE_TIMESTAMP, ADDITIONAL_PROPERTY, INVALID);
+            UNKNOWN_ENUM, BAD_TIMESTAMP, FUTURE_TIMESTAMP, ADDITIONAL_PROPERTY, INVALID, UNMATCHED_LABEL, LABEL_AFTER_MAX_DELAY);
 
     public Reason {
         Objects.requireNonNull(code, "code");

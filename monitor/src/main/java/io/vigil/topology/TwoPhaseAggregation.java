@@ -102,8 +102,8 @@ public final class TwoPhaseAggregation<I, A> {
     }
 
     /**
-     * Every day of one group must reach the same task, or its windows would see only some days: the
-     * repartition is keyed by bucket ({@code group|day}) but partitioned by the group alone.
+     * Every daily bucket of a group must reach the same task, or each task would snapshot the group
+     * from its own days only: partition by the group, not by the bucket key.
      */
     static Optional<Set<Integer>> partitionByGroup(String topic, String bucketKey, byte[] value, int partitions) {
         byte[] group = groupOf(bucketKey).getBytes(StandardCharsets.UTF_8);

@@ -31,7 +31,6 @@ public final class VigilTopology {
         snapshots.addViewTo(builder);
         References references = new References(topics);
         references.addViewTo(builder);
-        // Later stages (outcomes, ...) consume `sliced` and `ingested.groundTruth()` and publish through `snapshots`.
         snapshots.publish(new ScoreDrift(ScoreDrift.Settings.from(config), topics, references).addTo(builder, sliced),
                 ScoreDrift.NAME);
         if (config.getBoolean(VigilConfig.ALERTS_ENABLED)) {
@@ -39,6 +38,8 @@ public final class VigilTopology {
             alerts.addTo(builder);
             alerts.addViewTo(builder);
         }
+        snapshots.publish(new Performance(topics, Performance.Settings.from(config))
+                .addTo(builder, sliced, ingested.groundTruth()), Performance.NAME);
         return builder.build();
     }
 }

@@ -1,0 +1,54 @@
+package io.vigil.metrics;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.vigil.topology.OutcomeJoin;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Function;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+
+/**
+ * {@code vigil_outcome_join_events_total{event}}: what the outcome join did with each prediction and
+ * label ({@link OutcomeJoin#COUNT_KEYS}: registered, duplicate, joined, held before the prediction,
+ * revised, stale revision, unmatched and expired, after the max delay, expired predictions). Reads
+ * the join's count store of the tasks this instance owns; summing across instances gives totals.
+ */
+public final class OutcomeJoinMetrics implements MeterBinder {
+    private final Function<String, ReadOnlyKeyValueStore<String, Long>> stores;
+
+    /** @param stores looks up the local view of a store by name, or null while it is not queryable */
+    public OutcomeJoinMetrics(Function<String, ReadOnlyKeyValueStore<String, Long>> stores) {
+        this.stores = stores;
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        for (String event : OutcomeJoin.COUNT_KEYS) {
+            FunctionCounter.builder("vigil.outcome.join.events", this, m -> m.totals().getOrDefault(event, 0L))
+                    .description("Predictions and labels seen by the outcome join, by what happened to them")
+                    .baseUnit("events")
+                    .tag("event", event)
+                    .register(registry);
+        }
+    }
+
+    /** Sums over every local partition's store. */
+    Map<String, Long> totals() {
+        Map<String, Long> sums = new HashMap<>();
+        ReadOnlyKeyValueStore<String, Long> store = stores.apply(OutcomeJoin.COUNTS_STORE);
+        if (store == null) {
+            return sums;
+        }
+        try (KeyValueIterator<String, Long> it = store.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, Long> kv = it.next();
+                sums.merge(kv.key, kv.value, Long::sum);
+            }
+        }
+        return sums;
+    }
+}

@@ -1,0 +1,515 @@
+package io.vigil.topology;
+
+import io.vigil.events.GroundTruth;
+import io.vigil.events.Reason;
+import io.vigil.events.Slice;
+import io.vigil.events.SlicedPrediction;
+import io.vigil.serde.Json;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The exact outcome join: exactly one outcome per prediction, whatever the order, duplication or
+ * revision of its labels.
+ *
+ * <p>Predictions and labels are stamped with their event time ({@code occurred_at},
+ * {@code observed_at}), merged and repartitioned by {@code prediction_id} through one topic
+ * ({@code outcome-join-by-prediction}), so both sides of one prediction meet in one task in the order
+ * they were ingested. That task keeps, in RocksDB:
+ * <ul>
+ *   <li>{@value #PREDICTIONS_STORE}: every prediction younger than {@code maxDelayDays} (cohort day
+ *       plus max delay, in stream time) with its slices, score, threshold and current label and
+ *       revision;</li>
+ *   <li>{@value #ORPHANS_STORE}: labels whose prediction has not arrived yet, held for
+ *       {@code orphanRetentionDays} of stream time, then dead-lettered with reason
+ *       {@value Reason#UNMATCHED_LABEL};</li>
+ *   <li>{@value #EXPIRED_STORE}: ids of predictions that expired within the last
+ *       {@code orphanRetentionDays}, so that a label arriving after the max delay is dead-lettered at
+ *       once ({@value Reason#LABEL_AFTER_MAX_DELAY}) instead of waiting as an orphan;</li>
+ *   <li>{@value #EXPIRY_STORE}: {@code day|kind|id} entries so expiry is a range scan up to the
+ *       current stream day, never a scan of the whole store;</li>
+ *   <li>{@value #COUNTS_STORE}: counts of every outcome of the join (keys below).</li>
+ * </ul>
+ *
+ * <p>Semantics per prediction: the first prediction registers it ({@link OutcomeChange} with sign
+ * 0); a later copy of the same id is ignored and counted. The first label adds its outcome (sign
+ * +1, with the label delay). A label with the same revision is a duplicate (nothing); a higher
+ * revision retracts the old outcome (sign -1) and adds the new one (+1), even when the label value
+ * is unchanged (so the result is the same whichever copy arrives first); a lower revision is ignored.
+ * All of this is counted. Expiry runs in event time, whenever the join's clock (the largest event
+ * time it has seen, i.e. the stream time of its sub-topology) enters a new UTC day: a label 60 days
+ * late joins as long as it is within the max delay, however fast the records are replayed.
+ *
+ * <p>The label delay is measured from the first label that joins (the highest revision held, if
+ * labels arrived first) and is never retracted, so unlike every other metric it can depend on the
+ * order in which revisions arrive. Two labels with the same revision are duplicates: the first wins.
+ *
+ * <p>Prediction ids are never logged.
+ */
+public final class OutcomeJoin {
+    public static final String PREDICTIONS_STORE = "outcome-join-predictions";
+    public static final String ORPHANS_STORE = "outcome-join-orphan-labels";
+    public static final String EXPIRED_STORE = "outcome-join-expired-predictions";
+    public static final String EXPIRY_STORE = "outcome-join-expiry-index";
+    public static final String COUNTS_STORE = "outcome-join-counts";
+
+    /** Counts store keys. */
+    public static final String PREDICTIONS_REGISTERED = "predictions_registered";
+    public static final String PREDICTIONS_DUPLICATE = "predictions_duplicate";
+    public static final String PREDICTIONS_EXPIRED_UNLABELLED = "predictions_expired_unlabelled";
+    public static final String PREDICTIONS_EXPIRED_LABELLED = "predictions_expired_labelled";
+    public static final String LABELS_JOINED = "labels_joined";
+    public static final String LABELS_HELD = "labels_held_before_prediction";
+    public static final String LABELS_DUPLICATE = "labels_duplicate";
+    public static final String LABELS_REVISED = "labels_revised";
+    public static final String LABELS_STALE_REVISION = "labels_stale_revision";
+    public static final String LABELS_UNMATCHED_EXPIRED = "labels_unmatched_expired";
+    public static final String LABELS_AFTER_MAX_DELAY = "labels_after_max_delay";
+    /** Every key the counts store can hold (a bounded set, safe as a metric label). */
+    public static final List<String> COUNT_KEYS = List.of(PREDICTIONS_REGISTERED, PREDICTIONS_DUPLICATE,
+            PREDICTIONS_EXPIRED_UNLABELLED, PREDICTIONS_EXPIRED_LABELLED, LABELS_JOINED, LABELS_HELD,
+            LABELS_DUPLICATE, LABELS_REVISED, LABELS_STALE_REVISION, LABELS_UNMATCHED_EXPIRED,
+            LABELS_AFTER_MAX_DELAY);
+
+    static final long DAY_MS = Duration.ofDays(1).toMillis();
+    /** Key of the join's event-time clock in the expiry index; sorts after every day entry. */
+    private static final String CLOCK_KEY = "~clock";
+
+    private final Topics topics;
+    private final int maxDelayDays;
+    private final int orphanRetentionDays;
+
+    /**
+     * @param maxDelayDays        days after its cohort day a prediction waits for its label
+     * @param orphanRetentionDays days (stream time) a label waits for its prediction
+     */
+    public OutcomeJoin(Topics topics, int maxDelayDays, int orphanRetentionDays) {
+        if (maxDelayDays < 1 || orphanRetentionDays < 1) {
+            throw new IllegalArgumentException("maxDelayDays and orphanRetentionDays must be >= 1, got "
+                    + maxDelayDays + " and " + orphanRetentionDays);
+        }
+        this.topics = Objects.requireNonNull(topics, "topics");
+        this.maxDelayDays = maxDelayDays;
+        this.orphanRetentionDays = orphanRetentionDays;
+    }
+
+    /** Adds the join; returns its outcome changes keyed by prediction id (unlabelled dead letters go to the topic). */
+    public KStream<String, OutcomeChange> addTo(StreamsBuilder builder, KStream<String, SlicedPrediction> predictions,
+                                                KStream<String, GroundTruth> labels) {
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PREDICTIONS_STORE),
+                Serdes.String(), new PendingSerde()).withCachingEnabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ORPHANS_STORE),
+                Serdes.String(), new InputSerde()).withCachingEnabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EXPIRED_STORE),
+                Serdes.String(), Serdes.Long()).withCachingEnabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EXPIRY_STORE),
+                Serdes.String(), Serdes.ByteArray()).withCachingEnabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(COUNTS_STORE),
+                Serdes.String(), Serdes.Long()).withCachingEnabled());
+
+        KStream<String, Input> fromPredictions = predictions.processValues(
+                () -> new Stamp<SlicedPrediction>(OutcomeJoin::pending), Named.as("outcome-join-prediction-input"));
+        KStream<String, Input> fromLabels = labels.processValues(
+                () -> new Stamp<GroundTruth>(gt -> new Input(null, gt, 0L)), Named.as("outcome-join-label-input"));
+        KStream<String, Output> joined = fromPredictions
+                .merge(fromLabels, Named.as("outcome-join-merge"))
+                .repartition(Repartitioned.with(Serdes.String(), new InputSerde()).withName("outcome-join-by-prediction"))
+                .process(Join::new, Named.as("outcome-join"), PREDICTIONS_STORE, ORPHANS_STORE, EXPIRED_STORE,
+                        EXPIRY_STORE, COUNTS_STORE);
+        joined.filter((k, v) -> v.deadLetter() != null, Named.as("outcome-join-rejected"))
+                .map((k, v) -> KeyValue.pair(k.getBytes(StandardCharsets.UTF_8), v.deadLetter()),
+                        Named.as("outcome-join-dead-letter-bytes"))
+                .to(topics.deadLetters().name(), topics.deadLetters().produced("outcome-join-dead-letters"));
+        return joined.filter((k, v) -> v.change() != null, Named.as("outcome-join-changes"))
+                .mapValues(Output::change, Named.as("outcome-join-typed-changes"));
+    }
+
+    static long epochDay(long epochMs) {
+        return Math.floorDiv(epochMs, DAY_MS);
+    }
+
+    private static Input pending(SlicedPrediction sp) {
+        var p = sp.prediction();
+        String prefix = p.model().id() + "|" + p.model().version() + "|";
+        List<String> groups = new ArrayList<>(sp.slices().size());
+        for (Slice s : sp.slices()) {
+            groups.add(prefix + s.dimension() + "|" + s.value());
+        }
+        long at = p.occurredAt().toEpochMilli();
+        return new Input(new Pending(groups, p.score(), p.threshold(), epochDay(at), at, -1, -1, 0L), null, 0L);
+    }
+
+    /**
+     * A prediction waiting in the join. {@code label}/{@code revision} are -1 until labelled;
+     * {@code labelObservedAtMs} is the first label's observed_at.
+     */
+    record Pending(List<String> groups, double score, double threshold, long cohortDay, long occurredAtMs,
+                   int label, int revision, long labelObservedAtMs) {
+        Pending withLabel(GroundTruth gt, long firstObservedAtMs) {
+            return new Pending(groups, score, threshold, cohortDay, occurredAtMs, gt.label(), gt.revision(),
+                    firstObservedAtMs);
+        }
+
+        OutcomeChange change(int label, int sign, long delaySeconds) {
+            return new OutcomeChange(groups, score, threshold, cohortDay, label, sign, delaySeconds);
+        }
+    }
+
+    /** One join input: a prediction or a label (held orphans keep their expiry day). */
+    record Input(Pending prediction, GroundTruth label, long expiryDay) {}
+
+    /** One join output: an outcome change, or the value bytes of a dead letter (headers on the record). */
+    record Output(OutcomeChange change, byte[] deadLetter) {}
+
+    /** Stamps each record with its event time, so stream time (and expiry) is event time. */
+    private static final class Stamp<V> implements FixedKeyProcessor<String, V, Input> {
+        private final java.util.function.Function<V, Input> toInput;
+        private FixedKeyProcessorContext<String, Input> context;
+
+        Stamp(java.util.function.Function<V, Input> toInput) {
+            this.toInput = toInput;
+        }
+
+        @Override
+        public void init(FixedKeyProcessorContext<String, Input> context) {
+            this.context = context;
+        }
+
+        @Override
+        public void process(FixedKeyRecord<String, V> record) {
+            Input in = toInput.apply(record.value());
+            long ts = in.prediction() != null ? in.prediction().occurredAtMs() : in.label().observedAt().toEpochMilli();
+            context.forward(record.withValue(in).withTimestamp(ts));
+        }
+    }
+
+    private final class Join implements Processor<String, Input, String, Output> {
+        private ProcessorContext<String, Output> context;
+        private KeyValueStore<String, Pending> predictions;
+        private KeyValueStore<String, Input> orphans;
+        private KeyValueStore<String, Long> expired;
+        private KeyValueStore<String, byte[]> index;
+        private KeyValueStore<String, Long> counts;
+        private long clockMs;
+
+        @Override
+        public void init(ProcessorContext<String, Output> context) {
+            this.context = context;
+            predictions = context.getStateStore(PREDICTIONS_STORE);
+            orphans = context.getStateStore(ORPHANS_STORE);
+            expired = context.getStateStore(EXPIRED_STORE);
+            index = context.getStateStore(EXPIRY_STORE);
+            counts = context.getStateStore(COUNTS_STORE);
+            byte[] clock = index.get(CLOCK_KEY);
+            clockMs = clock == null ? Long.MIN_VALUE : java.nio.ByteBuffer.wrap(clock).getLong();
+        }
+
+        /**
+         * Advances the join's event-time clock (the largest event time it has seen: Kafka's stream
+         * time of this sub-topology, kept here so other sub-topologies sharing a task cannot move
+         * it) and runs expiry once per new day.
+         */
+        private void advanceClock(long ts) {
+            if (ts <= clockMs) {
+                return;
+            }
+            long previousDay = clockMs == Long.MIN_VALUE ? Long.MIN_VALUE : epochDay(clockMs);
+            clockMs = ts;
+            index.put(CLOCK_KEY, java.nio.ByteBuffer.allocate(Long.BYTES).putLong(ts).array());
+            if (epochDay(ts) > previousDay) {
+                expire(ts);
+            }
+        }
+
+        @Override
+        public void process(Record<String, Input> record) {
+            if (record.key() == null) {
+                return; // cannot happen: ingest keys every record by its prediction id
+            }
+            advanceClock(record.timestamp());
+            if (record.value().prediction() != null) {
+                onPrediction(record.key(), record.value().prediction(), record.timestamp());
+            } else {
+                onLabel(record.key(), record.value().label(), record.timestamp());
+            }
+        }
+
+        private void onPrediction(String id, Pending p, long ts) {
+            if (predictions.get(id) != null || expired.get(id) != null) {
+                increment(PREDICTIONS_DUPLICATE);
+                return;
+            }
+            increment(PREDICTIONS_REGISTERED);
+            emit(id, p.change(-1, 0, -1), ts);
+            Input orphan = orphans.get(id);
+            if (orphan != null) {
+                orphans.delete(id);
+                GroundTruth gt = orphan.label();
+                p = p.withLabel(gt, gt.observedAt().toEpochMilli());
+                emit(id, p.change(gt.label(), +1, delaySeconds(p)), ts);
+                increment(LABELS_JOINED);
+            }
+            predictions.put(id, p);
+            index.put(indexKey(p.cohortDay() + maxDelayDays, 'P', id), new byte[0]);
+        }
+
+        private void onLabel(String id, GroundTruth gt, long ts) {
+            Pending p = predictions.get(id);
+            if (p != null) {
+                if (p.label() < 0) {
+                    p = p.withLabel(gt, gt.observedAt().toEpochMilli());
+                    emit(id, p.change(gt.label(), +1, delaySeconds(p)), ts);
+                    increment(LABELS_JOINED);
+                } else if (gt.revision() == p.revision()) {
+                    increment(LABELS_DUPLICATE);
+                    return;
+                } else if (gt.revision() < p.revision()) {
+                    increment(LABELS_STALE_REVISION);
+                    return;
+                } else {
+                    emit(id, p.change(p.label(), -1, -1), ts);
+                    p = p.withLabel(gt, p.labelObservedAtMs());
+                    emit(id, p.change(gt.label(), +1, -1), ts);
+                    increment(LABELS_REVISED);
+                }
+                predictions.put(id, p);
+                return;
+            }
+            if (expired.get(id) != null) {
+                increment(LABELS_AFTER_MAX_DELAY);
+                deadLetter(id, gt, new Reason(Reason.LABEL_AFTER_MAX_DELAY, "/prediction_id",
+                        "prediction is older than the maximum label delay of " + maxDelayDays + " days"), ts);
+                return;
+            }
+            Input held = orphans.get(id);
+            if (held != null && gt.revision() == held.label().revision()) {
+                increment(LABELS_DUPLICATE);
+                return;
+            }
+            if (held != null && gt.revision() < held.label().revision()) {
+                increment(LABELS_STALE_REVISION);
+                return;
+            }
+            long expiryDay = epochDay(Math.max(ts, clockMs)) + orphanRetentionDays;
+            orphans.put(id, new Input(null, gt, expiryDay));
+            index.put(indexKey(expiryDay, 'L', id), new byte[0]);
+            increment(held == null ? LABELS_HELD : LABELS_REVISED);
+        }
+
+        private void expire(long streamTimeMs) {
+            long today = epochDay(streamTimeMs);
+            List<String> due = new ArrayList<>();
+            try (KeyValueIterator<String, byte[]> it = index.range("", String.format("%010d", today))) {
+                it.forEachRemaining(kv -> due.add(kv.key));
+            }
+            for (String key : due) {
+                index.delete(key);
+                long day = Long.parseLong(key.substring(0, 10));
+                char kind = key.charAt(11);
+                String id = key.substring(13);
+                switch (kind) {
+                    case 'P' -> {
+                        Pending p = predictions.get(id);
+                        if (p != null && p.cohortDay() + maxDelayDays == day) {
+                            predictions.delete(id);
+                            increment(p.label() < 0 ? PREDICTIONS_EXPIRED_UNLABELLED : PREDICTIONS_EXPIRED_LABELLED);
+                            long until = today + orphanRetentionDays;
+                            expired.put(id, until);
+                            index.put(indexKey(until, 'X', id), new byte[0]);
+                        }
+                    }
+                    case 'L' -> {
+                        Input held = orphans.get(id);
+                        if (held != null && held.expiryDay() == day) {
+                            orphans.delete(id);
+                            increment(LABELS_UNMATCHED_EXPIRED);
+                            deadLetter(id, held.label(), new Reason(Reason.UNMATCHED_LABEL, "/prediction_id",
+                                    "no prediction with this id arrived within " + orphanRetentionDays + " days"),
+                                    streamTimeMs);
+                        }
+                    }
+                    case 'X' -> {
+                        Long until = expired.get(id);
+                        if (until != null && until == day) {
+                            expired.delete(id);
+                        }
+                    }
+                    default -> throw new IllegalStateException("unknown expiry kind " + kind);
+                }
+            }
+        }
+
+        private long delaySeconds(Pending p) {
+            return Math.max(0L, (p.labelObservedAtMs() - p.occurredAtMs()) / 1000L);
+        }
+
+        private void emit(String id, OutcomeChange change, long ts) {
+            context.forward(new Record<>(id, new Output(change, null), ts));
+        }
+
+        private void deadLetter(String id, GroundTruth gt, Reason reason, long ts) {
+            byte[] value;
+            try {
+                value = Json.mapper().writeValueAsBytes(gt);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            RecordHeaders headers = new RecordHeaders();
+            // The label's original offset is not known after the repartition: origin is the input topic.
+            DeadLetters.annotate(headers, "outcome-join", reason, topics.groundTruth().name(), -1, -1L);
+            context.forward(new Record<>(id, new Output(null, value), ts, headers));
+        }
+
+        private void increment(String key) {
+            Long n = counts.get(key);
+            counts.put(key, n == null ? 1L : n + 1L);
+        }
+    }
+
+    static String indexKey(long day, char kind, String id) {
+        return String.format("%010d|%c|%s", day, kind, id);
+    }
+
+    // ---- compact binary serdes for the repartition topic and the stores ----
+
+    private static final int FORMAT = 1;
+
+    private static void writePending(DataOutputStream out, Pending p) throws IOException {
+        out.writeShort(p.groups().size());
+        for (String g : p.groups()) {
+            out.writeUTF(g);
+        }
+        out.writeDouble(p.score());
+        out.writeDouble(p.threshold());
+        out.writeLong(p.cohortDay());
+        out.writeLong(p.occurredAtMs());
+        out.writeByte(p.label());
+        out.writeInt(p.revision());
+        out.writeLong(p.labelObservedAtMs());
+    }
+
+    private static Pending readPending(DataInputStream in) throws IOException {
+        int n = in.readUnsignedShort();
+        List<String> groups = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            groups.add(in.readUTF());
+        }
+        return new Pending(groups, in.readDouble(), in.readDouble(), in.readLong(), in.readLong(), in.readByte(),
+                in.readInt(), in.readLong());
+    }
+
+    private abstract static class BinarySerde<T> implements Serde<T> {
+        abstract void write(DataOutputStream out, T value) throws IOException;
+
+        abstract T read(DataInputStream in) throws IOException;
+
+        @Override
+        public Serializer<T> serializer() {
+            return (topic, value) -> {
+                if (value == null) {
+                    return null;
+                }
+                try {
+                    ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
+                    DataOutputStream out = new DataOutputStream(bytes);
+                    out.writeByte(FORMAT);
+                    write(out, value);
+                    return bytes.toByteArray();
+                } catch (IOException e) {
+                    throw new SerializationException("cannot encode join record", e);
+                }
+            };
+        }
+
+        @Override
+        public Deserializer<T> deserializer() {
+            return (topic, data) -> {
+                if (data == null) {
+                    return null;
+                }
+                try {
+                    DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
+                    int format = in.readUnsignedByte();
+                    if (format != FORMAT) {
+                        throw new SerializationException("unknown join record format " + format);
+                    }
+                    return read(in);
+                } catch (IOException | RuntimeException e) {
+                    throw new SerializationException("cannot decode join record", e);
+                }
+            };
+        }
+    }
+
+    static final class PendingSerde extends BinarySerde<Pending> {
+        @Override
+        void write(DataOutputStream out, Pending value) throws IOException {
+            writePending(out, value);
+        }
+
+        @Override
+        Pending read(DataInputStream in) throws IOException {
+            return readPending(in);
+        }
+    }
+
+    static final class InputSerde extends BinarySerde<Input> {
+        @Override
+        void write(DataOutputStream out, Input value) throws IOException {
+            if (value.prediction() != null) {
+                out.writeByte('P');
+                writePending(out, value.prediction());
+            } else {
+                GroundTruth gt = value.label();
+                out.writeByte('L');
+                out.writeUTF(gt.predictionId());
+                out.writeByte(gt.label());
+                out.writeLong(gt.observedAt().toEpochMilli());
+                out.writeUTF(gt.source());
+                out.writeInt(gt.revision());
+                out.writeLong(value.expiryDay());
+            }
+        }
+
+        @Override
+        Input read(DataInputStream in) throws IOException {
+            int kind = in.readUnsignedByte();
+            if (kind == 'P') {
+                return new Input(readPending(in), null, 0L);
+            }
+            GroundTruth gt = new GroundTruth(in.readUTF(), in.readByte(), Instant.ofEpochMilli(in.readLong()),
+                    in.readUTF(), in.readInt());
+            return new Input(null, gt, in.readLong());
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package io.vigil.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vigil.events.MetricSnapshot;
+import io.vigil.events.Reason;
+import io.vigil.stats.BinaryOutcomeStats;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class OutcomeJoinTest {
+    private static final Instant T0 = Instant.parse("2026-01-10T08:00:00Z");
+
+    private OutcomeDriver d;
+
+    @BeforeEach
+    void setUp() {
+        d = new OutcomeDriver(Map.of());
+    }
+
+    @AfterEach
+    void tearDown() {
+        d.close();
+    }
+
+    @Test
+    void shouldJoinLabelThatArrivedBeforeItsPredictionWhenPredictionArrives() {
+        d.label("p1", 1, T0.plusSeconds(3600), 0);
+        assertThat(d.all("7d", "labelled")).isNull();
+
+        d.predict(OutcomeDriver.prediction("p1", T0, 0.8));
+
+        assertThat(d.all("7d", "labelled").estimate()).isEqualTo(1.0);
+        assertThat(d.all("7d", "sensitivity").estimate()).isEqualTo(1.0);
+        assertThat(d.all("7d", "label_delay:0.5").estimate()).isBetween(3600 / 1.045, 3600 * 1.045);
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_HELD, 1L).containsEntry(OutcomeJoin.LABELS_JOINED, 1L);
+    }
+
+    @Test
+    void shouldCountOneOutcomeWhenLabelAndPredictionAreDuplicated() {
+        d.predict(OutcomeDriver.prediction("p1", T0, 0.8));
+        d.predict(OutcomeDriver.prediction("p1", T0, 0.8));
+        d.label("p1", 1, T0.plusSeconds(60), 0);
+        d.label("p1", 1, T0.plusSeconds(60), 0);
+
+        assertThat(d.all("7d", "labelled").estimate()).isEqualTo(1.0);
+        assertThat(d.all("7d", "label_coverage").n()).isEqualTo(1);
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.PREDICTIONS_DUPLICATE, 1L)
+                .containsEntry(OutcomeJoin.LABELS_DUPLICATE, 1L);
+    }
+
+    @Test
+    void shouldRetractOldOutcomeExactlyWhenHigherRevisionArrives() {
+        d.predict(OutcomeDriver.prediction("p1", T0, 0.8));
+        d.predict(OutcomeDriver.prediction("p2", T0, 0.3));
+        d.label("p2", 0, T0.plusSeconds(60), 0);
+        d.label("p1", 0, T0.plusSeconds(60), 0);
+        assertThat(d.all("7d", "ppv").estimate()).isEqualTo(0.0);
+
+        d.label("p1", 1, T0.plusSeconds(120), 1);
+
+        BinaryOutcomeStats batch = new BinaryOutcomeStats(0.5);
+        batch.add(0.8, 1);
+        batch.add(0.3, 0);
+        assertThat(d.all("7d", "labelled").estimate()).isEqualTo(2.0);
+        assertThat(d.all("7d", "ppv").estimate()).isEqualTo(1.0);
+        assertThat(d.all("7d", "brier").estimate()).isEqualTo(batch.calibration().brier().value());
+        assertThat(d.all("7d", "auc").estimate()).isEqualTo(batch.auc().auc().value());
+        assertThat(d.all("7d", "log_loss").estimate()).isEqualTo(batch.calibration().logLoss().value());
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_REVISED, 1L);
+    }
+
+    @Test
+    void shouldIgnoreLowerRevisionWhenHigherOneIsKnown() {
+        d.predict(OutcomeDriver.prediction("p1", T0, 0.8));
+        d.label("p1", 1, T0.plusSeconds(60), 2);
+        d.label("p1", 0, T0.plusSeconds(30), 1);
+
+        assertThat(d.all("7d", "prevalence").estimate()).isEqualTo(1.0);
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_STALE_REVISION, 1L);
+    }
+
+    @Test
+    void shouldKeepOnlyHighestRevisionWhenRevisionsArriveBeforeThePrediction() {
+        d.label("p1", 1, T0.plusSeconds(60), 1);
+        d.label("p1", 0, T0.plusSeconds(30), 0);
+        d.label("p1", 1, T0.plusSeconds(60), 1);
+        d.predict(OutcomeDriver.prediction("p1", T0, 0.8));
+
+        assertThat(d.all("7d", "labelled").estimate()).isEqualTo(1.0);
+        assertThat(d.all("7d", "prevalence").estimate()).isEqualTo(1.0);
+    }
+
+    @Test
+    void shouldDeadLetterAndCountUnmatchedLabelWhenOrphanRetentionPasses() {
+        d.label("ghost", 1, T0, 0);
+        d.predict(OutcomeDriver.prediction("p1", T0.plus(Duration.ofDays(29)), 0.4));
+        assertThat(d.deadLetters()).isEmpty();
+
+        d.predict(OutcomeDriver.prediction("p2", T0.plus(Duration.ofDays(31)), 0.4));
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_UNMATCHED_EXPIRED, 1L);
+
+        List<TestRecord<byte[], byte[]>> dead = d.deadLetters();
+        assertThat(dead).hasSize(1);
+        assertThat(new String(dead.get(0).key())).isEqualTo("ghost");
+        assertThat(new String(dead.get(0).value())).contains("\"prediction_id\":\"ghost\"");
+        assertThat(OutcomeDriver.header(dead.get(0), DeadLetters.REASON)).isEqualTo(Reason.UNMATCHED_LABEL);
+        assertThat(OutcomeDriver.header(dead.get(0), DeadLetters.STAGE)).isEqualTo("outcome-join");
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_UNMATCHED_EXPIRED, 1L);
+        // The expired label no longer joins a prediction that arrives later.
+        d.predict(OutcomeDriver.prediction("ghost", T0.plus(Duration.ofDays(31)), 0.9));
+        assertThat(d.get("v1", "all", "all", "7d", "labelled").estimate()).isEqualTo(0.0);
+    }
+
+    @Test
+    void shouldJoinLabelSixtyDaysLateInEventTime() {
+        d.predict(OutcomeDriver.prediction("early", T0, 0.9));
+        for (int day = 1; day <= 60; day++) {
+            d.predict(OutcomeDriver.prediction("later-" + day, T0.plus(Duration.ofDays(day)), 0.1));
+        }
+        d.label("early", 1, T0.plus(Duration.ofDays(60)), 0);
+
+        // The 90-day window still covers the early cohort; its only label is 60 days late.
+        MetricSnapshot labelled = d.all("90d", "labelled");
+        assertThat(labelled.estimate()).isEqualTo(1.0);
+        assertThat(d.all("90d", "label_delay:0.5").estimate()).isBetween(60 * 86400 / 1.045, 60 * 86400 * 1.045);
+        assertThat(d.all("90d", "label_coverage").estimate()).isEqualTo(1.0 / 61);
+        assertThat(d.deadLetters()).isEmpty();
+    }
+
+    @Test
+    void shouldDeadLetterLabelWhenItsPredictionIsOlderThanTheMaxDelay() {
+        d.close();
+        d = new OutcomeDriver(Map.of("labels.max-delay-days", 10));
+        d.predict(OutcomeDriver.prediction("p1", T0, 0.9));
+        d.predict(OutcomeDriver.prediction("p2", T0.plus(Duration.ofDays(12)), 0.1));
+        d.label("p1", 1, T0.plus(Duration.ofDays(12)), 0);
+
+        List<TestRecord<byte[], byte[]>> dead = d.deadLetters();
+        assertThat(dead).hasSize(1);
+        assertThat(OutcomeDriver.header(dead.get(0), DeadLetters.REASON)).isEqualTo(Reason.LABEL_AFTER_MAX_DELAY);
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.PREDICTIONS_EXPIRED_UNLABELLED, 1L)
+                .containsEntry(OutcomeJoin.LABELS_AFTER_MAX_DELAY, 1L);
+    }
+}
