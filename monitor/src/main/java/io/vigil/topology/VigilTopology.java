@@ -23,6 +23,14 @@ public final class VigilTopology {
         // Later stages (outcomes, ...) consume `sliced` and `ingested.groundTruth()` and publish through `snapshots`.
         snapshots.publish(new ScoreDrift(ScoreDrift.Settings.from(config), topics, references).addTo(builder, sliced),
                 ScoreDrift.NAME);
+        if (config.getBoolean(VigilConfig.ESTIMATION_ENABLED)) {
+            snapshots.publish(new PerformanceEstimation(PerformanceEstimation.Settings.from(config), references)
+                    .addTo(builder, sliced), PerformanceEstimation.NAME);
+        }
+        if (config.getBoolean(VigilConfig.STABILITY_ENABLED)) {
+            snapshots.publish(new TemporalStability(TemporalStability.Settings.from(config), references)
+                    .addTo(builder, sliced), TemporalStability.NAME);
+        }
         return builder.build();
     }
 }
