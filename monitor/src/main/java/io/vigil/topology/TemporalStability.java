@@ -124,8 +124,11 @@ public final class TemporalStability {
         }
     }
 
-    /** One input of the aggregation: a repeat pair, or a prediction without subject key. */
-    record Event(ModelRef model, List<Slice> slices, long day, boolean pair, double change, boolean flipped) {}
+    /** What an aggregation input is. */
+    enum Kind { PAIR, SINGLE, WITHOUT_SUBJECT }
+
+    /** One input of the aggregation: a repeat pair, a keyed prediction without pair, or one without subject key. */
+    record Event(ModelRef model, List<Slice> slices, long day, Kind kind, double change, boolean flipped) {}
 
     private final Settings settings;
     private final References references;
@@ -179,7 +182,7 @@ public final class TemporalStability {
                 .process(Pairing::new, Named.as(NAME + "-pair"), LAST_STORE, EXPIRY_STORE);
         KStream<String, Event> withoutSubject = branches.get(NAME + "-without-subject")
                 .mapValues(v -> new Event(v.prediction().model(), v.slices(),
-                        ScoreDrift.epochDay(v.prediction().occurredAt()), false, 0, false),
+                        ScoreDrift.epochDay(v.prediction().occurredAt()), Kind.WITHOUT_SUBJECT, 0, false),
                         Named.as(NAME + "-count-without-subject"));
         return aggregation.addTo(builder, pairs.merge(withoutSubject, Named.as(NAME + "-events")));
     }
@@ -187,10 +190,10 @@ public final class TemporalStability {
     private static void accumulate(Event e, TwoPhaseAggregation.Buckets<StabilityAggregate> buckets) {
         for (Slice s : e.slices()) {
             StabilityAggregate a = buckets.update(ScoreDrift.group(e.model(), s.dimension(), s.value()), e.day());
-            if (e.pair()) {
-                a.addPair(e.change(), e.flipped());
-            } else {
-                a.addWithoutSubject();
+            switch (e.kind()) {
+                case PAIR -> a.addPair(e.change(), e.flipped());
+                case WITHOUT_SUBJECT -> a.addWithoutSubject();
+                case SINGLE -> { } // the bucket exists: the day counts as seen
             }
         }
     }
@@ -239,11 +242,12 @@ public final class TemporalStability {
             double prevScore = prev == null ? 0 : prev.getDouble();
             boolean prevPositive = prev != null && prev.get() == 1;
             long prevT = prev == null ? Long.MIN_VALUE : prev.getLong();
-            if (prev != null && Math.abs(t - prevT) <= intervalMs) {
-                context.forward(new Record<>(record.key(), new Event(r.model(), r.slices(),
-                        ScoreDrift.epochDay(r.at()), true, Math.abs(r.score() - prevScore), r.positive() != prevPositive),
-                        record.timestamp()));
-            }
+            boolean pair = prev != null && Math.abs(t - prevT) <= intervalMs;
+            // Every keyed prediction goes on (a single one counts nothing) so the stage's latest day, where
+            // windows end, follows the predictions rather than the last pair.
+            context.forward(new Record<>(record.key(), new Event(r.model(), r.slices(), ScoreDrift.epochDay(r.at()),
+                    pair ? Kind.PAIR : Kind.SINGLE, pair ? Math.abs(r.score() - prevScore) : 0,
+                    pair && r.positive() != prevPositive), record.timestamp()));
             if (prev == null || t >= prevT) {
                 if (prev != null) {
                     expiry.delete(indexKey(prevT, record.key()));
