@@ -80,8 +80,8 @@ public final class ConfidenceBasedEstimate {
      * Adds one case whose decision was made elsewhere, e.g. at the threshold carried by the
      * prediction itself when it differs from this estimate's nominal threshold.
      *
-     * @param score             model score (sets the AUC bin)
-     * @param q                 calibrated probability of the positive class, in [0, 1]
+     * @param score    model score (sets the AUC bin)
+     * @param q        calibrated probability of the positive class, in [0, 1]
      * @param positive the case's decision (predicted positive)
      */
     public void add(double score, double q, boolean positive) {

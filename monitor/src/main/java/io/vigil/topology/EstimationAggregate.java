@@ -1,7 +1,11 @@
 package io.vigil.topology;
 
 import io.vigil.stats.ConfidenceBasedEstimate;
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.util.zip.DataFormatException;
+import java.util.zip.Deflater;
+import java.util.zip.Inflater;
 
 /**
  * What {@link PerformanceEstimation} keeps per slice and UTC day: the predictions (count, predicted
@@ -15,6 +19,11 @@ import java.nio.ByteBuffer;
  * tie error is at most sum_b P_b N_b / (2 P N), a few thousandths for spread scores, while a
  * slice-day stays at about 3.3 KB (a 1000-bin estimate would be 16 KB, times slices times the
  * retained days).
+ *
+ * <h2>Stored form</h2>
+ * Deflated: a partial flushed after a few predictions has almost every AUC bin at zero, and Kafka
+ * Streams writes a changelog record per dirty aggregate at every commit, so the dense 3.3 KB would
+ * dominate the changelog and repartition traffic; deflated it is a few hundred bytes.
  */
 public final class EstimationAggregate {
     /** Score bins of the soft AUC; see the class comment. */
@@ -106,17 +115,48 @@ public final class EstimationAggregate {
         @Override
         public byte[] toBytes(EstimationAggregate a) {
             byte[] e = a.estimate.toBytes();
-            return ByteBuffer.allocate(1 + 8 * 5 + e.length).put(FORMAT).putLong(a.count).putLong(a.positives)
+            byte[] raw = ByteBuffer.allocate(8 * 5 + e.length).putLong(a.count).putLong(a.positives)
                     .putDouble(a.scoreSum).putDouble(a.scoreSumSquares).putDouble(a.threshold).put(e).array();
+            Deflater deflater = new Deflater(Deflater.BEST_SPEED);
+            try {
+                deflater.setInput(raw);
+                deflater.finish();
+                ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+                out.write(FORMAT);
+                out.writeBytes(ByteBuffer.allocate(4).putInt(raw.length).array());
+                byte[] buf = new byte[4096];
+                while (!deflater.finished()) {
+                    out.write(buf, 0, deflater.deflate(buf));
+                }
+                return out.toByteArray();
+            } finally {
+                deflater.end();
+            }
         }
 
         @Override
         public EstimationAggregate fromBytes(byte[] bytes) {
-            ByteBuffer b = ByteBuffer.wrap(bytes);
-            byte format = b.get();
-            if (format != FORMAT || bytes.length < 41) {
-                throw new IllegalArgumentException("unknown estimation aggregate format " + format);
+            if (bytes.length < 5 || bytes[0] != FORMAT) {
+                throw new IllegalArgumentException("unknown estimation aggregate format");
             }
+            int length = ByteBuffer.wrap(bytes, 1, 4).getInt();
+            if (length < 41 || length > 1 << 20) {
+                throw new IllegalArgumentException("corrupt estimation aggregate: length " + length);
+            }
+            byte[] raw = new byte[length];
+            Inflater inflater = new Inflater();
+            try {
+                inflater.setInput(bytes, 5, bytes.length - 5);
+                int n = inflater.inflate(raw);
+                if (n != length || !inflater.finished()) {
+                    throw new IllegalArgumentException("corrupt estimation aggregate: " + n + " of " + length + " bytes");
+                }
+            } catch (DataFormatException e) {
+                throw new IllegalArgumentException("corrupt estimation aggregate", e);
+            } finally {
+                inflater.end();
+            }
+            ByteBuffer b = ByteBuffer.wrap(raw);
             long count = b.getLong();
             long positives = b.getLong();
             double sum = b.getDouble();
