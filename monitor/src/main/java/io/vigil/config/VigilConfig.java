@@ -85,6 +85,16 @@ public final class VigilConfig extends AbstractConfig {
     public static final String OUTCOMES_FLUSH_INTERVAL_MS = "outcomes.flush-interval-ms";
     public static final String OUTCOMES_SNAPSHOT_INTERVAL_MS = "outcomes.snapshot-interval-ms";
 
+    public static final String ESTIMATION_ENABLED = "estimation.enabled";
+    public static final String ESTIMATION_WINDOWS = "estimation.windows";
+    public static final String STABILITY_ENABLED = "stability.enabled";
+    public static final String STABILITY_SUBJECT_KEY_SECRET = "stability.subject-key-secret";
+    public static final String STABILITY_REPEAT_INTERVAL_DAYS = "stability.repeat-interval-days";
+    public static final String STABILITY_WINDOWS = "stability.windows";
+    public static final String DETECTION_ARL0_DAYS = "detection.arl0-days";
+    public static final String DETECTION_SHIFT = "detection.shift";
+    public static final String DETECTION_HISTORY_DAYS = "detection.history-days";
+
     public static final String HTTP_BIND = "http.bind";
     public static final String HTTP_PORT = "http.port";
 
@@ -208,6 +218,31 @@ public final class VigilConfig extends AbstractConfig {
                     "Milliseconds (wall clock) between flushes of per-task partial outcome aggregates.")
             .define(OUTCOMES_SNAPSHOT_INTERVAL_MS, Type.LONG, 30_000L, Range.between(10, 3_600_000),
                     Importance.LOW, "Milliseconds (wall clock) between performance snapshots of changed slices.")
+            // Early warning: label-free estimation, temporal stability, sequential change detection
+            .define(ESTIMATION_ENABLED, Type.BOOLEAN, true, Importance.MEDIUM,
+                    "Estimate sensitivity, specificity, PPV, NPV and AUC without labels (CBPE) for model versions "
+                            + "whose reference profile has labelled bins, and run the CUSUMs on positive rate and mean score.")
+            .define(ESTIMATION_WINDOWS, Type.LIST, "7d,30d", VigilConfig::validateWindows, Importance.MEDIUM,
+                    "Rolling windows of the label-free estimates, each <days>d, merged from daily UTC buckets.")
+            .define(STABILITY_ENABLED, Type.BOOLEAN, false, Importance.MEDIUM,
+                    "Pair repeat predictions of one pseudonymous subject (flip rate, score change); requires "
+                            + STABILITY_SUBJECT_KEY_SECRET + ".")
+            .define(STABILITY_SUBJECT_KEY_SECRET, Type.PASSWORD, null, Importance.HIGH,
+                    "HMAC-SHA256 key (at least 16 characters) applied to subject_key before it reaches a topic or "
+                            + "store. Required when " + STABILITY_ENABLED + " is true; keep it stable, or repeats "
+                            + "across the change are not recognised.")
+            .define(STABILITY_REPEAT_INTERVAL_DAYS, Type.INT, 30, Range.between(1, 366), Importance.MEDIUM,
+                    "A prediction of the same subject and model version within this many days of the last one "
+                            + "forms a repeat pair; the last prediction expires after it.")
+            .define(STABILITY_WINDOWS, Type.LIST, "7d,30d", VigilConfig::validateWindows, Importance.LOW,
+                    "Rolling windows of flip rate and score-change quantiles, each <days>d.")
+            .define(DETECTION_ARL0_DAYS, Type.DOUBLE, 365.0, Range.between(2.0, 100_000.0), Importance.MEDIUM,
+                    "In-control average run length of each CUSUM, in days: one false alarm per series and slice "
+                            + "per this many days.")
+            .define(DETECTION_SHIFT, Type.DOUBLE, 1.0, Range.between(0.05, 10.0), Importance.LOW,
+                    "Shift the CUSUMs are tuned to detect, in standard deviations of the daily standardised statistic.")
+            .define(DETECTION_HISTORY_DAYS, Type.INT, 60, Range.between(7, 366), Importance.LOW,
+                    "Days of daily buckets the CUSUMs run over (recomputed from the start of this history each round).")
             .define(HTTP_BIND, Type.STRING, "127.0.0.1", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
                     "Address the HTTP server (/metrics, /health, /api) binds to.")
             .define(HTTP_PORT, Type.INT, 8080, Range.between(0, 65_535), Importance.MEDIUM,
@@ -216,6 +251,18 @@ public final class VigilConfig extends AbstractConfig {
     public VigilConfig(Map<String, ?> values) {
         super(DEF, values, false);
         validateKeys(values);
+        validateStability();
+    }
+
+    private void validateStability() {
+        if (!getBoolean(STABILITY_ENABLED)) {
+            return;
+        }
+        org.apache.kafka.common.config.types.Password secret = getPassword(STABILITY_SUBJECT_KEY_SECRET);
+        if (secret == null || secret.value().length() < 16) {
+            throw new ConfigException(STABILITY_SUBJECT_KEY_SECRET, secret == null ? null : "(set)",
+                    "a secret of at least 16 characters is required when " + STABILITY_ENABLED + " is true");
+        }
     }
 
     /** The declared settings, for documentation (the README's config table is generated from this). */

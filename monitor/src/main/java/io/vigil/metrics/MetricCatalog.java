@@ -91,6 +91,10 @@ public final class MetricCatalog {
         add("score_change", "vigil_score_change", "Absolute score change between repeat studies", "quantile");
         add("cusum", "vigil_cusum_statistic", "CUSUM statistic; upper = alarm threshold", "series");
         add("cusum_alarm", "vigil_cusum_alarm", "1 while the CUSUM is in alarm", "series");
+        add("cusum_change_start", "vigil_cusum_change_start_timestamp_seconds",
+                "Start of the estimated first changed UTC day while the CUSUM is in alarm", "series");
+        add("predictions_without_subject", "vigil_window_predictions_without_subject",
+                "Predictions without a subject_key, skipped by the stability stage");
     }
 
     private MetricCatalog() {}

@@ -73,6 +73,18 @@ public final class ConfidenceBasedEstimate {
      * @param q     calibrated probability of the positive class, in [0, 1]
      */
     public void add(double score, double q) {
+        add(score, q, score >= threshold);
+    }
+
+    /**
+     * Adds one case whose decision was made elsewhere, e.g. at the threshold carried by the
+     * prediction itself when it differs from this estimate's nominal threshold.
+     *
+     * @param score    model score (sets the AUC bin)
+     * @param q        calibrated probability of the positive class, in [0, 1]
+     * @param positive the case's decision (predicted positive)
+     */
+    public void add(double score, double q, boolean positive) {
         if (!Double.isFinite(score)) {
             throw new IllegalArgumentException("score must be finite, got " + score);
         }
@@ -80,7 +92,7 @@ public final class ConfidenceBasedEstimate {
             throw new IllegalArgumentException("calibrated probability must be in [0, 1], got " + q);
         }
         double v = q * (1 - q);
-        if (score >= threshold) {
+        if (positive) {
             predictedPositive++;
             tp += q;
             fp += 1 - q;

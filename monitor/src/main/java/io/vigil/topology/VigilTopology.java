@@ -40,6 +40,14 @@ public final class VigilTopology {
         }
         snapshots.publish(new Performance(topics, Performance.Settings.from(config))
                 .addTo(builder, sliced, ingested.groundTruth()), Performance.NAME);
+        if (config.getBoolean(VigilConfig.ESTIMATION_ENABLED)) {
+            snapshots.publish(new PerformanceEstimation(PerformanceEstimation.Settings.from(config), references)
+                    .addTo(builder, sliced), PerformanceEstimation.NAME);
+        }
+        if (config.getBoolean(VigilConfig.STABILITY_ENABLED)) {
+            snapshots.publish(new TemporalStability(TemporalStability.Settings.from(config), references)
+                    .addTo(builder, sliced), TemporalStability.NAME);
+        }
         return builder.build();
     }
 }

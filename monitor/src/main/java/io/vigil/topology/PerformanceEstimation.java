@@ -1,0 +1,336 @@
+package io.vigil.topology;
+
+import io.vigil.config.VigilConfig;
+import io.vigil.events.MetricSnapshot;
+import io.vigil.events.Prediction;
+import io.vigil.events.ReferenceProfile;
+import io.vigil.events.Slice;
+import io.vigil.events.SlicedPrediction;
+import io.vigil.stats.ChangeDetection;
+import io.vigil.stats.ConfidenceBasedEstimate;
+import io.vigil.stats.Cusum;
+import io.vigil.stats.IsotonicCalibration;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.datasketches.quantilescommon.DoublesSortedView;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+
+/**
+ * Performance estimated without labels (confidence-based performance estimation, CBPE) per model
+ * version, slice and window, and the CUSUMs on the daily positive rate, mean score and estimated
+ * sensitivity.
+ *
+ * <h2>Calibration map</h2>
+ * Each prediction's score is mapped to q = P(y = 1 | score) by an isotonic regression
+ * ({@link IsotonicCalibration}, pool-adjacent-violators) fitted on the labelled bins of the
+ * version's {@link ReferenceProfile} (x = bin midpoint, y = share of positive labels, weight = labels
+ * in the bin). Isotonic rather than histogram binning because: the true map from a model's score to
+ * risk is monotone, and PAV enforces that without assuming a shape (unlike Platt scaling), so a
+ * noisy sparse bin cannot make a higher score mean a lower risk as raw histogram binning can; the
+ * labelled bins are already the sufficient statistics of that fit (PAV on weighted bin shares equals
+ * PAV on the cases when ties are pooled by bin); and interpolating between blocks gives a continuous
+ * q within a bin, where histogram binning would give every score of a 0.05-wide bin the same q.
+ *
+ * <p>A version whose reference has no labelled bins (a burn-in profile, a validation file without
+ * labels) gets no {@code estimated_*} snapshots at all: an estimate needs a calibration map, and a
+ * made-up one would be worse than none. Its CUSUMs on positive rate and mean score still run.
+ *
+ * <h2>Snapshots</h2>
+ * Per slice and window ({@code estimation.windows}, default 7d and 30d, merged from daily buckets of
+ * prediction days, ending at the task's latest day): {@code estimated_sensitivity},
+ * {@code estimated_specificity} (delta-method 95% intervals, n = cases), {@code estimated_ppv},
+ * {@code estimated_npv} (n = predicted positives / negatives) and {@code estimated_auc} (soft-label
+ * binned AUC, no interval). Named apart from the realised metrics ({@code sensitivity}, ...), status
+ * {@link MetricSnapshot.Status#FINAL}: an estimate does not mature. Decisions follow each
+ * prediction's own threshold, as the realised metrics do.
+ *
+ * <p>Per slice, window {@code <detection.history-days>d}: {@code cusum:positive_rate},
+ * {@code cusum:score_mean}, {@code cusum:estimated_sensitivity} with {@code cusum_alarm:*} and
+ * {@code cusum_change_start:*} (see {@link ChangeDetection} and {@link SnapshotBuilder#cusum}). Daily
+ * observations are standardised against the reference at the day's n: positive rate by
+ * (p - p0)/sqrt(p0(1 - p0)/n) with p0 the reference's positive share; mean score by the reference
+ * score mean and variance (from the reference sketch); estimated sensitivity by its in-control mean
+ * and case-mix variance under the reference score distribution
+ * ({@link ChangeDetection#sensitivityMoments}), at the reference threshold or, without one, the
+ * predictions' threshold. Days without predictions are not steps.
+ */
+public final class PerformanceEstimation {
+    /** Base name of this stage's processors, stores and repartition topic. */
+    public static final String NAME = "estimation";
+
+    /**
+     * The stage's settings.
+     *
+     * @param windows       window lengths in days
+     * @param historyDays   days of buckets the CUSUMs run over
+     * @param arl0Days      in-control average run length of each two-sided CUSUM, in days
+     * @param shift         shift the CUSUMs are tuned to, in standard deviations
+     */
+    public record Settings(List<Integer> windows, int historyDays, double arl0Days, double shift,
+                           Duration flushInterval, Duration snapshotInterval) {
+        public Settings {
+            windows = List.copyOf(windows);
+            if (windows.isEmpty()) {
+                throw new IllegalArgumentException("at least one window is required");
+            }
+        }
+
+        int retentionDays() {
+            return Math.max(windows.stream().mapToInt(Integer::intValue).max().orElseThrow(), historyDays);
+        }
+
+        Cusum cusum() {
+            return Cusum.forShift(shift, arl0Days, Cusum.Side.TWO_SIDED);
+        }
+
+        public static Settings from(VigilConfig config) {
+            return new Settings(VigilConfig.windowDays(config.getList(VigilConfig.ESTIMATION_WINDOWS)),
+                    config.getInt(VigilConfig.DETECTION_HISTORY_DAYS), config.getDouble(VigilConfig.DETECTION_ARL0_DAYS),
+                    config.getDouble(VigilConfig.DETECTION_SHIFT),
+                    Duration.ofMillis(config.getLong(VigilConfig.DRIFT_FLUSH_INTERVAL_MS)),
+                    Duration.ofMillis(config.getLong(VigilConfig.DRIFT_SNAPSHOT_INTERVAL_MS)));
+        }
+    }
+
+    /** A prediction with its UTC day and calibrated probability (null without a calibration map). */
+    record Input(SlicedPrediction sliced, long day, Double q) {}
+
+    /** A parsed reference with the calibration map fitted on it (empty without labelled bins). */
+    private record Fitted(References.Parsed parsed, Optional<IsotonicCalibration> map) {}
+
+    private final Settings settings;
+    private final References references;
+    private final Cusum cusum;
+    private final TwoPhaseAggregation<Input, EstimationAggregate> aggregation;
+    private final Map<String, Fitted> maps = new ConcurrentHashMap<>();
+
+    public PerformanceEstimation(Settings settings, References references) {
+        this.settings = settings;
+        this.references = references;
+        this.cusum = settings.cusum();
+        this.aggregation = new TwoPhaseAggregation<>(NAME, EstimationAggregate.CODEC,
+                PerformanceEstimation::accumulate, new Snapshots(), settings.flushInterval(),
+                settings.snapshotInterval(), settings.retentionDays());
+    }
+
+    /**
+     * Adds the stage. The references view ({@link References#addViewTo}) must be in the same builder.
+     *
+     * @return the estimation and CUSUM snapshots, keyed by {@link MetricSnapshot#key()}
+     */
+    public KStream<String, MetricSnapshot> addTo(StreamsBuilder builder, KStream<String, SlicedPrediction> sliced) {
+        KStream<String, Input> calibrated = sliced.processValues(Calibrate::new, Named.as(NAME + "-calibrate"));
+        return aggregation.addTo(builder, calibrated);
+    }
+
+    /**
+     * The isotonic calibration map of a profile's labelled bins; empty when it has none (or none with
+     * labels).
+     */
+    public static Optional<IsotonicCalibration> calibrationMap(ReferenceProfile profile) {
+        if (profile.labelled() == null) {
+            return Optional.empty();
+        }
+        List<ReferenceProfile.LabelBin> bins = profile.labelled().bins();
+        double[] x = new double[bins.size()];
+        double[] y = new double[bins.size()];
+        double[] w = new double[bins.size()];
+        double total = 0;
+        for (int i = 0; i < bins.size(); i++) {
+            ReferenceProfile.LabelBin b = bins.get(i);
+            long n = b.positives() + b.negatives();
+            x[i] = (b.lower() + b.upper()) / 2;
+            y[i] = n == 0 ? 0 : (double) b.positives() / n;
+            w[i] = n;
+            total += n;
+        }
+        return total > 0 ? Optional.of(IsotonicCalibration.fit(x, y, w)) : Optional.empty();
+    }
+
+    /** The fitted map of {@code model|version}, refitted only when the stored profile changes. */
+    private Optional<Fitted> fitted(ReadOnlyKeyValueStore<String, ?> store, String key) {
+        Optional<References.Parsed> parsed = references.lookup(store, key).filter(References.Parsed::isValid);
+        if (parsed.isEmpty()) {
+            maps.remove(key);
+            return Optional.empty();
+        }
+        Fitted f = maps.get(key);
+        if (f == null || f.parsed() != parsed.get()) {
+            f = new Fitted(parsed.get(), calibrationMap(parsed.get().profile()));
+            maps.put(key, f);
+        }
+        return Optional.of(f);
+    }
+
+    private static void accumulate(Input in, TwoPhaseAggregation.Buckets<EstimationAggregate> buckets) {
+        Prediction p = in.sliced().prediction();
+        for (Slice s : in.sliced().slices()) {
+            buckets.update(ScoreDrift.group(p.model(), s.dimension(), s.value()), in.day())
+                    .add(p.score(), p.threshold(), p.predictedPositive(), in.q());
+        }
+    }
+
+    /** Attaches the day and q; the calibration map is looked up once per record (a cached fit). */
+    private final class Calibrate implements FixedKeyProcessor<String, SlicedPrediction, Input> {
+        private FixedKeyProcessorContext<String, Input> context;
+        private ReadOnlyKeyValueStore<String, ?> store;
+
+        @Override
+        public void init(FixedKeyProcessorContext<String, Input> context) {
+            this.context = context;
+            this.store = context.getStateStore(References.STORE);
+        }
+
+        @Override
+        public void process(FixedKeyRecord<String, SlicedPrediction> record) {
+            Prediction p = record.value().prediction();
+            Double q = fitted(store, ReferenceProfile.key(p.model().id(), p.model().version()))
+                    .flatMap(Fitted::map).map(m -> Math.max(0, Math.min(1, m.apply(p.score())))).orElse(null);
+            context.forward(record.withValue(new Input(record.value(), ScoreDrift.epochDay(p.occurredAt()), q)));
+        }
+    }
+
+    private final class Snapshots implements TwoPhaseAggregation.Snapshotter<EstimationAggregate> {
+        private volatile ReadOnlyKeyValueStore<String, ?> store;
+
+        @Override
+        public void init(ProcessorContext<String, MetricSnapshot> context) {
+            store = References.store(context);
+        }
+
+        @Override
+        public List<MetricSnapshot> snapshots(String group, NavigableMap<Long, EstimationAggregate> days,
+                                              long currentDay, long computedAtMs) {
+            String[] g = group.split("\\|", 4);
+            Optional<Fitted> fitted = fitted(store, ReferenceProfile.key(g[0], g[1]));
+            List<MetricSnapshot> out = new ArrayList<>();
+            if (fitted.isEmpty()) {
+                return out;
+            }
+            Instant windowEnd = Instant.ofEpochSecond((currentDay + 1) * ScoreDrift.SECONDS_PER_DAY);
+            Instant computedAt = Instant.ofEpochMilli(computedAtMs);
+            if (fitted.get().map().isPresent()) {
+                for (int w : settings.windows()) {
+                    ConfidenceBasedEstimate e = EstimationAggregate.empty().estimate();
+                    for (EstimationAggregate day : days.subMap(currentDay - w + 1, true, currentDay, true).values()) {
+                        e.merge(day.estimate());
+                    }
+                    if (e.n() == 0) {
+                        continue;
+                    }
+                    SnapshotBuilder b = new SnapshotBuilder(g, w + "d", windowEnd, computedAt, out);
+                    b.estimate("estimated_sensitivity", e.sensitivity(), null);
+                    b.estimate("estimated_specificity", e.specificity(), null);
+                    b.estimate("estimated_ppv", e.ppv(), null);
+                    b.estimate("estimated_npv", e.npv(), null);
+                    b.estimate("estimated_auc", e.auc(), null);
+                }
+            }
+            detection(new SnapshotBuilder(g, settings.historyDays() + "d", windowEnd, computedAt, out),
+                    days.subMap(currentDay - settings.historyDays() + 1, true, currentDay, true), fitted.get());
+            return out;
+        }
+
+        private void detection(SnapshotBuilder b, NavigableMap<Long, EstimationAggregate> days, Fitted fitted) {
+            ReferenceProfile profile = fitted.parsed().profile();
+            Series positiveRate = new Series();
+            Series meanScore = new Series();
+            Series sensitivity = new Series();
+            double p0 = (double) profile.positives() / profile.n();
+            DoublesSortedView view = fitted.parsed().score().sketch().getSortedView();
+            double[] scores = view.getQuantiles();
+            double[] weights = weights(view.getCumulativeWeights());
+            double[] moments = meanAndVariance(scores, weights);
+            double[] sens = null;
+            if (fitted.map().isPresent() && !days.isEmpty()) {
+                IsotonicCalibration map = fitted.map().get();
+                double threshold = profile.threshold() != null ? profile.threshold()
+                        : days.lastEntry().getValue().threshold();
+                double[] q = new double[scores.length];
+                for (int i = 0; i < q.length; i++) {
+                    q[i] = Math.max(0, Math.min(1, map.apply(scores[i])));
+                }
+                sens = ChangeDetection.sensitivityMoments(scores, weights, q, threshold);
+            }
+            for (Map.Entry<Long, EstimationAggregate> d : days.entrySet()) {
+                EstimationAggregate a = d.getValue();
+                if (a.count() == 0) {
+                    continue;
+                }
+                if (p0 > 0 && p0 < 1) {
+                    positiveRate.add(d.getKey(), Cusum.standardisedRate(a.positives(), a.count(), p0));
+                }
+                if (moments[1] > 0) {
+                    meanScore.add(d.getKey(), ChangeDetection.standardisedMean(a.scoreSum() / a.count(), moments[0],
+                            moments[1], a.count()));
+                }
+                long n = a.estimate().n();
+                double s = a.estimate().sensitivity().value();
+                if (sens != null && sens[1] > 0 && n > 0 && Double.isFinite(s)) {
+                    sensitivity.add(d.getKey(), (s - sens[0]) / Math.sqrt(sens[1] / n));
+                }
+            }
+            positiveRate.emit(b, "positive_rate", cusum);
+            meanScore.emit(b, "score_mean", cusum);
+            sensitivity.emit(b, "estimated_sensitivity", cusum);
+        }
+    }
+
+    private static double[] weights(long[] cumulative) {
+        double[] w = new double[cumulative.length];
+        long prev = 0;
+        for (int i = 0; i < w.length; i++) {
+            w[i] = cumulative[i] - prev;
+            prev = cumulative[i];
+        }
+        return w;
+    }
+
+    /** Weighted mean and (population) variance. */
+    private static double[] meanAndVariance(double[] x, double[] w) {
+        double sw = 0;
+        double sum = 0;
+        for (int i = 0; i < x.length; i++) {
+            sw += w[i];
+            sum += w[i] * x[i];
+        }
+        double mean = sum / sw;
+        double ss = 0;
+        for (int i = 0; i < x.length; i++) {
+            ss += w[i] * (x[i] - mean) * (x[i] - mean);
+        }
+        return new double[] {mean, ss / sw};
+    }
+
+    /** A daily standardised series being collected, with the day of each step. */
+    static final class Series {
+        private final List<Long> days = new ArrayList<>();
+        private final List<Double> x = new ArrayList<>();
+
+        void add(long day, double value) {
+            days.add(day);
+            x.add(value);
+        }
+
+        void emit(SnapshotBuilder b, String name, Cusum cusum) {
+            if (x.isEmpty()) {
+                return;
+            }
+            ChangeDetection.Path path = ChangeDetection.cusum(cusum, x.stream().mapToDouble(Double::doubleValue).toArray());
+            b.cusum(name, path, days.stream().mapToLong(Long::longValue).toArray());
+        }
+    }
+}
