@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vigil.config.VigilConfig;
+import io.vigil.events.Alert;
 import io.vigil.events.EventValidator;
 import io.vigil.events.Reason;
 import io.vigil.events.MetricSnapshot;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -47,6 +49,9 @@ import org.slf4j.LoggerFactory;
 public final class Monitor implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Monitor.class);
 
+    /** How often the status API copies the latest snapshots into its history. */
+    private static final Duration STATUS_HISTORY_INTERVAL = Duration.ofSeconds(2);
+
     private final VigilConfig config;
     private final Topics topics;
     private final KafkaStreams streams;
@@ -54,6 +59,9 @@ public final class Monitor implements AutoCloseable {
     private final KafkaStreamsMetrics streamsMetrics;
     private final HttpServerRunner http;
     private final IngestMetrics ingestMetrics;
+    private final StatusApi statusApi;
+    /** Where the status page and API get active alerts; empty until an alert source is set. */
+    private volatile Supplier<List<Alert>> alertSource = List::of;
 
     public Monitor(VigilConfig config) throws IOException {
         this.config = config;
@@ -92,6 +100,19 @@ public final class Monitor implements AutoCloseable {
 
         http = new HttpServerRunner(config.getString(VigilConfig.HTTP_BIND), config.getInt(VigilConfig.HTTP_PORT),
                 registry::scrape, this::isRunning);
+        statusApi = new StatusApi(this::latestSnapshots, () -> alertSource.get(), () -> streams.state().name(),
+                new SnapshotHistory());
+        statusApi.registerOn(http);
+    }
+
+    /** Sets where the status page, the API and the demo read the active alerts from. */
+    public void setAlertSource(Supplier<List<Alert>> source) {
+        this.alertSource = java.util.Objects.requireNonNull(source, "source");
+    }
+
+    /** The status page and JSON API (fleet status, history). */
+    public StatusApi statusApi() {
+        return statusApi;
     }
 
     /** Creates missing topics (when configured), then starts Kafka Streams and the HTTP server. */
@@ -101,6 +122,7 @@ public final class Monitor implements AutoCloseable {
         }
         http.start();
         streams.start();
+        statusApi.start(STATUS_HISTORY_INTERVAL);
         return this;
     }
 
@@ -170,6 +192,7 @@ public final class Monitor implements AutoCloseable {
     public void close() {
         LOG.info("Stopping Vigil");
         http.close();
+        statusApi.close();
         streams.close(Duration.ofSeconds(30));
         streamsMetrics.close();
         registry.close();
