@@ -93,10 +93,17 @@
     $('no-data').hidden = rows.length > 0;
   }
 
+  // "alert score_drift, score_psi (1d, 7d, 30d), score_ks (7d)": signals grouped by metric.
+  function groupedSignals(r) {
+    const byMetric = new Map();
+    for (const s of r.signals) byMetric.set(s.metric, (byMetric.get(s.metric) || []).concat(s.window));
+    return r.alerts.map((a) => 'alert ' + a.rule)
+      .concat([...byMetric].map(([m, ws]) => m + ' (' + ws.join(', ') + ')'));
+  }
+
   function describeSignals(r) {
-    const parts = r.alerts.map((a) => a.rule);
-    for (const s of r.signals) parts.push(s.metric + ' ' + s.window);
-    return parts.length > 4 ? parts.slice(0, 4).join(', ') + ' +' + (parts.length - 4) : parts.join(', ');
+    const parts = groupedSignals(r);
+    return parts.length > 3 ? parts.slice(0, 3).join(', ') + ' +' + (parts.length - 3) + ' more' : parts.join(', ');
   }
 
   function renderAlerts(alerts) {
@@ -169,12 +176,16 @@
     $('detail-title').replaceChildren(el('span', { class: 'status ' + row.status, text: row.status }),
       el('span', { text: row.slice_dimension + ' ' + row.slice_value }),
       el('span', { class: 'muted small', text: row.model + ' ' + row.version }));
-    const reasons = row.alerts.map((a) => a.summary)
-      .concat(row.signals.map((s) => s.metric + ' (' + s.window + ') = ' + fmt(s.estimate) + (s.p_value !== undefined ? ', ' + pfmt(s.p_value) : '') + ': ' + s.reason));
-    $('detail-status').textContent = reasons.length ? reasons.join(' · ') : 'All drift tests within thresholds.';
-
     const windows = [...new Set(snap.snapshots.map((s) => s.window))].sort((a, b) => parseInt(a) - parseInt(b));
     if (!state.window || !windows.includes(state.window)) state.window = windows.includes('7d') ? '7d' : windows[0] || null;
+    const reasons = row.alerts.map((a) => el('li', { class: 'reason alert-reason', text: a.summary }))
+      .concat(row.signals.filter((x) => x.window === state.window).map((x) => el('li', { class: 'reason',
+        text: x.metric + ' ' + x.window + ' = ' + fmt(x.estimate) + (x.p_value !== undefined ? ', ' + pfmt(x.p_value) : '') + ' · ' + x.reason })));
+    const others = row.signals.filter((x) => x.window !== state.window).length;
+    if (others) reasons.push(el('li', { class: 'reason muted', text: '+' + others + ' in other windows' }));
+    $('detail-status').replaceChildren(reasons.length ? el('ul', { class: 'reasons' }, ...reasons)
+      : el('span', { class: 'muted', text: 'All drift tests within thresholds.' }));
+
     $('window-filter').replaceChildren(...windows.map((w) => {
       const b = el('button', { class: 'chip', type: 'button', 'data-window': w, 'aria-selected': String(w === state.window), text: w });
       b.addEventListener('click', () => { state.window = w; renderDetail(); });
