@@ -37,7 +37,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
+import io.vigil.topology.Topics;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
@@ -205,13 +213,15 @@ public final class DemoCommand implements Callable<Integer> {
         Simulation simulation = null;
         try (EmbeddedKafka kafka = EmbeddedKafka.start(base.resolve("kafka"))) {
             VigilConfig config = config(kafka.bootstrapServers(), base.resolve("state"));
+            prepareTopics(kafka, config);
             try (Monitor monitor = new Monitor(config)) {
                 monitor.start();
                 if (!awaitRunning(monitor)) {
                     if (stop.getCount() == 0) {
                         return 0;
                     }
-                    err.println("The monitor did not reach RUNNING within " + STARTUP_TIMEOUT.toSeconds() + " s.");
+                    err.println("The monitor did not reach RUNNING within " + STARTUP_TIMEOUT.toSeconds()
+                            + " s (state " + monitor.state() + ").");
                     return 1;
                 }
                 String uri = monitor.http().uri();
@@ -255,10 +265,48 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Creates the topics and waits until every partition has a leader: on a broker that has just
+     * started, a Streams global consumer that looks a topic up before its metadata has propagated
+     * fails its store initialisation and takes the client to ERROR.
+     */
+    private void prepareTopics(EmbeddedKafka kafka, VigilConfig config) {
+        List<NewTopic> definitions = Topics.from(config).definitions(config.getInt(VigilConfig.TOPIC_PARTITIONS),
+                config.getShort(VigilConfig.TOPIC_REPLICATION), config.getLong(VigilConfig.TOPIC_INPUT_RETENTION_MS));
+        kafka.createTopics(definitions);
+        List<String> names = definitions.stream().map(NewTopic::name).toList();
+        long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            while (true) {
+                try {
+                    Map<String, TopicDescription> described = admin.describeTopics(names).allTopicNames()
+                            .get(10, TimeUnit.SECONDS);
+                    if (described.size() == names.size() && described.values().stream()
+                            .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null))) {
+                        return;
+                    }
+                } catch (ExecutionException | TimeoutException e) {
+                    // not visible yet: retry until the deadline
+                }
+                if (System.nanoTime() > deadline || stop.await(100, TimeUnit.MILLISECONDS)) {
+                    throw new IllegalStateException("topics not ready within " + STARTUP_TIMEOUT.toSeconds() + " s");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for topics", e);
+        }
+    }
+
     private boolean awaitRunning(Monitor monitor) {
         long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
         try {
             while (!monitor.isRunning()) {
+                KafkaStreams.State state = monitor.state();
+                if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR
+                        || state == KafkaStreams.State.NOT_RUNNING) {
+                    return false;
+                }
                 if (System.nanoTime() > deadline || stop.await(100, TimeUnit.MILLISECONDS)) {
                     return false;
                 }
@@ -300,7 +348,6 @@ public final class DemoCommand implements Callable<Integer> {
                     }
                     if (finishedAt == null) {
                         finishedAt = now;
-                        out.println(summary(simulation, sc, rows));
                         out.printf(Locale.ROOT, "Timeline complete: %,d predictions and %,d labels sent.%n",
                                 simulation.predictions.get(), simulation.labels.get());
                         out.flush();
