@@ -598,17 +598,20 @@ public final class DemoCommand implements Callable<Integer> {
         return s < 120 ? s + " s" : String.format(Locale.ROOT, "%.1f min", s / 60.0);
     }
 
-    /** Vigil and Kafka Streams log at INFO; the demo's own output is the summary, so keep them to WARN. */
+    /** The demo's own output is the summary: keep Vigil to WARN and Kafka to ERROR unless --verbose. */
     private Map<String, Level> quietLogs() {
         Map<String, Level> saved = new HashMap<>();
         if (verbose || !(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
             return saved;
         }
-        for (String name : List.of("io.vigil", "org.apache.kafka.streams.KafkaStreams")) {
+        // The embedded broker and clients warn about single-node and startup conditions that are expected here.
+        Map<String, Level> quiet = Map.of("io.vigil", Level.WARN, "org.apache.kafka.streams.KafkaStreams", Level.WARN,
+                "org.apache.kafka", Level.ERROR, "kafka", Level.ERROR, "io.micrometer", Level.ERROR);
+        quiet.forEach((name, level) -> {
             ch.qos.logback.classic.Logger logger = context.getLogger(name);
             saved.put(name, logger.getLevel());
-            logger.setLevel(Level.WARN);
-        }
+            logger.setLevel(level);
+        });
         return saved;
     }
 
