@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -56,6 +57,9 @@ import org.slf4j.LoggerFactory;
 public final class Monitor implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Monitor.class);
 
+    /** How often the status API copies the latest snapshots into its history. */
+    private static final Duration STATUS_HISTORY_INTERVAL = Duration.ofSeconds(2);
+
     private final VigilConfig config;
     private final Topics topics;
     private final KafkaStreams streams;
@@ -68,6 +72,9 @@ public final class Monitor implements AutoCloseable {
     private final List<WebhookSender> webhookSenders = new ArrayList<>();
     private volatile PipelineProbe pipelineProbe;
     private final OutcomeJoinMetrics outcomeJoinMetrics;
+    private final StatusApi statusApi;
+    /** Where the status page and API get active alerts: the alert evaluator's, unless replaced. */
+    private volatile Supplier<List<Alert>> alertSource;
 
     public Monitor(VigilConfig config) throws IOException {
         this.config = config;
@@ -119,6 +126,20 @@ public final class Monitor implements AutoCloseable {
                 registry::scrape, this::isRunning);
         http.route("/api/alerts", exchange -> HttpServerRunner.respond(exchange, 200, "application/json",
                 activeAlerts.json()));
+        alertSource = this::activeAlerts;
+        statusApi = new StatusApi(this::latestSnapshots, () -> alertSource.get(), () -> streams.state().name(),
+                new SnapshotHistory());
+        statusApi.registerOn(http);
+    }
+
+    /** Sets where the status page, the API and the demo read the active alerts from. */
+    public void setAlertSource(Supplier<List<Alert>> source) {
+        this.alertSource = java.util.Objects.requireNonNull(source, "source");
+    }
+
+    /** The status page and JSON API (fleet status, history). */
+    public StatusApi statusApi() {
+        return statusApi;
     }
 
     /** Creates missing topics (when configured), then starts Kafka Streams and the HTTP server. */
@@ -136,6 +157,7 @@ public final class Monitor implements AutoCloseable {
                         new java.util.SplittableRandom()).start());
             }
         }
+        statusApi.start(STATUS_HISTORY_INTERVAL);
         return this;
     }
 
@@ -253,6 +275,7 @@ public final class Monitor implements AutoCloseable {
         LOG.info("Stopping Vigil");
         webhookSenders.forEach(WebhookSender::close);
         http.close();
+        statusApi.close();
         streams.close(Duration.ofSeconds(30));
         streamsMetrics.close();
         registry.close();

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The one CLI: {@code vigil run | validate | ...}. Exit codes: 0 success, 1 failure, 2 usage. */
 @Command(name = "vigil", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
         description = "Streaming post-deployment monitor for clinical AI models.",
-        subcommands = {RunCommand.class, ValidateCommand.class, SimulateCommand.class, ReferenceCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, DemoCommand.class, ValidateCommand.class, SimulateCommand.class,
+                ReferenceCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Vigil implements Runnable {
 
     public static void main(String[] args) {
