@@ -2,6 +2,7 @@ package io.vigil.alerts;
 
 import io.vigil.events.Alert;
 import io.vigil.events.MetricSnapshot;
+import io.vigil.metrics.DerivedMetrics;
 import io.vigil.serde.JsonSerde;
 import io.vigil.topology.MetricSnapshots;
 import io.vigil.topology.Topics;
@@ -57,9 +58,12 @@ public final class AlertEvaluator {
     private final AlertEvaluation evaluation;
     private final Duration interval;
     private final Supplier<List<MetricSnapshot>> pipelineSnapshots;
+    private final int worstSliceMinN;
 
+    /** @param worstSliceMinN minimum n of a slice to count as the worst one ({@link DerivedMetrics}) */
     public AlertEvaluator(Topics topics, AlertEvaluation evaluation, Duration interval,
-                          Supplier<List<MetricSnapshot>> pipelineSnapshots) {
+                          Supplier<List<MetricSnapshot>> pipelineSnapshots, int worstSliceMinN) {
+        this.worstSliceMinN = worstSliceMinN;
         this.topics = topics;
         this.evaluation = evaluation;
         this.interval = interval;
@@ -111,12 +115,14 @@ public final class AlertEvaluator {
                     }
                 });
             }
-            latest.addAll(pipelineSnapshots.get());
+            List<MetricSnapshot> all = new ArrayList<>(
+                    DerivedMetrics.withDerived(latest, worstSliceMinN, Instant.ofEpochMilli(now)));
+            all.addAll(pipelineSnapshots.get());
             Map<String, AlertState> current = new HashMap<>();
             try (KeyValueIterator<String, AlertState> it = states.all()) {
                 it.forEachRemaining(kv -> current.put(kv.key, kv.value));
             }
-            AlertEvaluation.Result result = evaluation.evaluate(latest, current, Instant.ofEpochMilli(now));
+            AlertEvaluation.Result result = evaluation.evaluate(all, current, Instant.ofEpochMilli(now));
             result.upserts().forEach(states::put);
             result.removals().forEach(states::delete);
             for (Alert a : result.alerts()) {

@@ -62,9 +62,10 @@ public record AlertSettings(
     }
 
     /** The evaluator stage for these settings. */
-    public AlertEvaluator evaluator(Topics topics, Supplier<List<MetricSnapshot>> pipelineSnapshots) {
+    public AlertEvaluator evaluator(Topics topics, Supplier<List<MetricSnapshot>> pipelineSnapshots,
+                                    int worstSliceMinN) {
         return new AlertEvaluator(topics, new AlertEvaluation(rules, targets, fdr), evaluationInterval,
-                pipelineSnapshots);
+                pipelineSnapshots, worstSliceMinN);
     }
 
     private static WebhookEndpoint endpoint(String name, Map<String, String> dynamic) {

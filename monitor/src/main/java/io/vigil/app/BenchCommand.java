@@ -1,8 +1,12 @@
 package io.vigil.app;
 
 import io.vigil.config.VigilConfig;
+import io.vigil.events.GroundTruth;
+import io.vigil.events.Prediction;
+import io.vigil.serde.Json;
+import java.io.IOException;
+import java.time.Instant;
 import io.vigil.metrics.IngestMetrics;
-import io.vigil.sim.EventJson;
 import io.vigil.sim.Scenario;
 import io.vigil.sim.SimEvent;
 import io.vigil.sim.Simulator;
@@ -57,6 +61,14 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", description = "Use this cluster instead of an embedded broker.")
     String bootstrapServers;
 
+    @Option(names = "--days", description = "Event-time span the predictions are spread over, ending now "
+            + "(default ${DEFAULT-VALUE}: 1M predictions over 30 days is a network of about 30k studies a day).")
+    int spanDays = 30;
+
+    @Option(names = "--set", description = "Override one monitor setting, key=value (repeatable), e.g. to "
+            + "measure a subset of stages.")
+    Map<String, String> overrides = new HashMap<>();
+
     @Option(names = "--timeout", description = "Give up after this many seconds (default ${DEFAULT-VALUE}).")
     long timeoutSeconds = 900;
 
@@ -96,6 +108,7 @@ final class BenchCommand implements Callable<Integer> {
             values.put(VigilConfig.NUM_STREAM_THREADS, Integer.toString(threads));
             values.put(VigilConfig.HTTP_PORT, "0");
             values.put("kafka.auto.offset.reset", "earliest");
+            values.putAll(overrides);
             try (Monitor monitor = new Monitor(new VigilConfig(values))) {
                 long start = System.nanoTime();
                 monitor.start();
@@ -136,7 +149,7 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private long[] produce(String bootstrap, String predictionsTopic, String labelsTopic) {
+    private long[] produce(String bootstrap, String predictionsTopic, String labelsTopic) throws IOException {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
@@ -144,21 +157,39 @@ final class BenchCommand implements Callable<Integer> {
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         long nPredictions = 0;
         long nLabels = 0;
-        // Enough simulated days for the requested volume (the default scenario makes about 1,500 a day).
+        // The simulator's default network makes about 1,500 predictions a day; a benchmark of N
+        // predictions models a bigger network by compressing the simulated timeline linearly into the
+        // last `spanDays` days (order and label delays scale together, so no label precedes its prediction).
         int days = (int) Math.max(30, predictions / 1_400 + 1);
         LocalDate start = LocalDate.now(ZoneOffset.UTC).minusDays(days + 1L);
+        Instant simStart = start.atStartOfDay(ZoneOffset.UTC).toInstant();
+        Instant end = Instant.now().minus(Duration.ofHours(1));
+        double factor = (double) spanDays / days;
+        Instant newStart = end.minus(Duration.ofDays(spanDays));
+        java.util.function.UnaryOperator<Instant> remap = t -> newStart.plusMillis(
+                (long) (Duration.between(simStart, t).toMillis() * factor));
         long t0 = System.nanoTime();
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
                 new ByteArraySerializer())) {
             for (SimEvent e : Simulator.create(Scenario.builtIn("default"), 42, start, days)
                     .withMaxPredictions(predictions)) {
+                Instant t = remap.apply(e.time());
+                if (t.isAfter(end)) {
+                    continue; // a label beyond the horizon
+                }
                 if (e.isPrediction()) {
-                    producer.send(new ProducerRecord<>(predictionsTopic, null, e.time().toEpochMilli(), e.key(),
-                            EventJson.bytes(e)));
+                    Prediction x = e.prediction();
+                    Prediction moved = new Prediction(x.predictionId(), t, x.model(), x.task(), x.score(),
+                            x.threshold(), x.predictedLabel(), x.site(), x.scanner(), x.subjectKey(), x.studyKey(),
+                            x.demographics(), x.uncertainty(), x.abstained(), x.features(), x.attributes());
+                    producer.send(new ProducerRecord<>(predictionsTopic, null, t.toEpochMilli(), e.key(),
+                            Json.mapper().writeValueAsBytes(moved)));
                     nPredictions++;
                 } else {
-                    producer.send(new ProducerRecord<>(labelsTopic, null, e.time().toEpochMilli(), e.key(),
-                            EventJson.bytes(e)));
+                    GroundTruth x = e.groundTruth();
+                    GroundTruth moved = new GroundTruth(x.predictionId(), x.label(), t, x.source(), x.revision());
+                    producer.send(new ProducerRecord<>(labelsTopic, null, t.toEpochMilli(), e.key(),
+                            Json.mapper().writeValueAsBytes(moved)));
                     nLabels++;
                 }
             }

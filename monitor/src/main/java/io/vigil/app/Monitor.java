@@ -20,6 +20,7 @@ import io.vigil.events.Alert;
 import io.vigil.events.EventValidator;
 import io.vigil.events.Reason;
 import io.vigil.events.MetricSnapshot;
+import io.vigil.metrics.DerivedMetrics;
 import io.vigil.metrics.IngestMetrics;
 import io.vigil.metrics.OutcomeJoinMetrics;
 import io.vigil.metrics.SnapshotCollector;
@@ -29,6 +30,7 @@ import io.vigil.topology.VigilTopology;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -230,7 +232,11 @@ public final class Monitor implements AutoCloseable {
         }
     }
 
-    /** Every latest metric snapshot (the global view holds all of them on every instance). */
+    /**
+     * Every latest metric snapshot (the global view holds all of them on every instance), followed by
+     * the metrics derived across them (worst slices, estimator backtest): what /metrics, the API and
+     * the alert evaluator all see.
+     */
     public List<MetricSnapshot> latestSnapshots() {
         ReadOnlyKeyValueStore<String, MetricSnapshot> store = localStore(MetricSnapshots.STORE);
         List<MetricSnapshot> out = new ArrayList<>();
@@ -239,8 +245,10 @@ public final class Monitor implements AutoCloseable {
         }
         try (KeyValueIterator<String, MetricSnapshot> it = store.all()) {
             it.forEachRemaining(kv -> out.add(kv.value));
+        } catch (InvalidStateStoreException e) {
+            return out;
         }
-        return out;
+        return DerivedMetrics.withDerived(out, config.getInt(VigilConfig.OUTCOMES_MIN_N), Instant.now());
     }
 
     /** The latest transition of every alert fingerprint (the global view, on every instance). */

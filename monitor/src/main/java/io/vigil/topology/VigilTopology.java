@@ -34,7 +34,8 @@ public final class VigilTopology {
         snapshots.publish(new ScoreDrift(ScoreDrift.Settings.from(config), topics, references).addTo(builder, sliced),
                 ScoreDrift.NAME);
         if (config.getBoolean(VigilConfig.ALERTS_ENABLED)) {
-            AlertEvaluator alerts = AlertSettings.from(config).evaluator(topics, pipeline);
+            AlertEvaluator alerts = AlertSettings.from(config).evaluator(topics, pipeline,
+                    config.getInt(VigilConfig.OUTCOMES_MIN_N));
             alerts.addTo(builder);
             alerts.addViewTo(builder);
         }
