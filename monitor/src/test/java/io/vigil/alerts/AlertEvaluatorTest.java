@@ -46,7 +46,7 @@ class AlertEvaluatorTest {
         StreamsBuilder builder = new StreamsBuilder();
         new MetricSnapshots(topics).addViewTo(builder);
         AlertEvaluator evaluator = new AlertEvaluator(topics,
-                new AlertEvaluation(AlertRules.defaults(), Map.of(), FDR), INTERVAL, List::of);
+                new AlertEvaluation(AlertRules.defaults(), Map.of(), FDR), INTERVAL, List::of, 50);
         evaluator.addTo(builder);
         evaluator.addViewTo(builder);
         Properties props = new Properties();
