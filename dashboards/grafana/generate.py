@@ -359,11 +359,6 @@ def fleet():
                         sort_by=("Sensitivity lower", False),
                         desc="Scanner slices are site-qualified (S01/CT-07). KS above its critical value means the score "
                              "distribution differs from the reference at alpha 0.05."))
-    panels.append(table(lay, "Worst slice gap to all, per metric",
-                        [target(f'vigil_worst_slice_gap{{{mv}, window="$outcome_window", bound="estimate"}}', instant=True, table=True)],
-                        h=8, transformations=[{"id": "organize", "options": {"excludeByName": {"Time": True, "__name__": True, "bound": True, "slice": True, "slice_value": True},
-                                                                             "renameByName": {"Value": "Gap"}}}],
-                        desc="For each metric, the gap between the worst slice and the overall value."))
     variables = model_vars(multi=True) + site_scanner_vars(multi=True) + [
         custom_var("slice", "Slice", SLICES, "All", multi=True, include_all=True, all_value=".*"),
         window_var("drift_window", "Drift window", "vigil_window_predictions", "7d"),
@@ -391,8 +386,14 @@ def drilldown():
                            thr=[("green", None), ("red", 0.85)]))
         panels.append(band(lay, f"Specificity: {dim} {var}", "vigil_specificity_ratio", so, reference=all_o, w=8, min_=0, max_=1))
         panels.append(band(lay, f"AUC: {dim} {var}", "vigil_auc_ratio", so, reference=all_o, w=8, min_=0.5, max_=1))
-        panels.append(band(lay, f"ECE: {dim} {var}", "vigil_ece_ratio", so, reference=all_o, w=8, min_=0,
-                           thr=[("green", None), ("red", 0.1)]))
+        # ECE is a point estimate: Vigil exports no interval for it (bound="estimate" only).
+        panels.append(timeseries(lay, f"ECE: {dim} {var}", [
+            target(f'vigil_ece_ratio{{{so}, bound="estimate"}}', "estimate", "A"),
+            target(f'vigil_ece_ratio{{{all_o}, bound="estimate"}}', "all slices", "B")],
+            unit="percentunit", w=8, min_=0, thr=[("green", None), ("red", 0.1)], thr_style="dashed",
+            overrides=[{"matcher": {"id": "byName", "options": "all slices"},
+                        "properties": [{"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}},
+                                       {"id": "color", "value": {"mode": "fixed", "fixedColor": "text"}}]}]))
         panels.append(band(lay, f"Positive rate: {dim} {var}", "vigil_positive_rate_ratio", sd, reference=all_d, w=8, min_=0))
         panels.append(band(lay, f"Estimated sensitivity (no labels): {dim} {var}", "vigil_estimated_sensitivity_ratio", sd,
                            reference=all_d, w=8, min_=0, max_=1,
@@ -442,15 +443,20 @@ def calibration():
                                          {"id": "organize", "options": {"excludeByName": {"Time": True}, "renameByName": rename}},
                                          {"id": "sortBy", "options": {"fields": {}, "sort": [{"field": "Bin", "desc": False}]}}],
                         unit="percentunit"))
-    panels.append(row(lay, "Calibration over time (band: 95% interval)"))
-    panels.append(band(lay, "Expected calibration error (ECE)", "vigil_ece_ratio", s, thr=[("green", None), ("red", 0.1)], min_=0,
-                       desc="ECE over 10 bins; biased upward at small n, so alerts use the lower bound."))
+    panels.append(row(lay, "Calibration over time (band: 95% interval where Vigil exports one)"))
+    panels.append(timeseries(lay, "Expected calibration error (ECE)",
+                             [target(f'vigil_ece_ratio{{{s}, bound="estimate"}}', "estimate", "A")],
+                             unit="percentunit", thr=[("green", None), ("red", 0.1)], thr_style="dashed", min_=0,
+                             desc="ECE over 10 bins, a point estimate (no interval); biased upward at small n, "
+                                  "so alerts require n >= 100."))
     panels.append(band(lay, "Observed / expected positives", "vigil_observed_expected_ratio", s, unit="none",
                        thr=[("red", None), ("green", 0.8), ("red", 1.25)],
                        desc="Calibration in the large: 1 is ideal; above 1 the model under-predicts risk."))
     panels.append(band(lay, "Calibration slope (ideal 1)", "vigil_calibration_slope", s, unit="none", w=8))
     panels.append(band(lay, "Calibration intercept (ideal 0)", "vigil_calibration_intercept", s, unit="none", w=8))
-    panels.append(band(lay, "Maximum calibration error (MCE)", "vigil_mce_ratio", s, w=8, min_=0))
+    panels.append(timeseries(lay, "Maximum calibration error (MCE)",
+                             [target(f'vigil_mce_ratio{{{s}, bound="estimate"}}', "estimate", "A")],
+                             unit="percentunit", w=8, min_=0, desc="A point estimate (no interval)."))
     panels.append(band(lay, "Brier score", "vigil_brier_score", s, unit="none", min_=0))
     panels.append(timeseries(lay, "Brier decomposition (Murphy)", [
         target(f'vigil_brier_reliability{{{s}, bound="estimate"}}', "reliability (lower is better)", "A"),
@@ -568,9 +574,6 @@ def labels():
     panels.append(timeseries(lay, "Sensitivity: estimated (no labels) vs realised", [
         target(f'vigil_estimated_sensitivity_ratio{{{s}, bound="estimate"}}', "estimated (CBPE)", "A"),
         target(f'vigil_sensitivity_ratio{{{s}, bound="estimate"}}', "realised", "B")], unit="percentunit", min_=0, max_=1))
-    panels.append(timeseries(lay, "Estimation error (realised - estimated)", [
-        target(f'vigil_estimation_error{{{s}, bound="estimate"}}', "{{metric}}", "A")], unit="none",
-        desc="An estimator that was wrong is itself a signal: the calibration has moved."))
     variables = model_vars() + [window_var("window", "Outcome window", "vigil_window_labelled", "30d")] + slice_vars("vigil_window_labelled")
     return dashboard("vigil-labels", "Vigil / Label maturity",
                      "How far ground truth has arrived: coverage per predicted class, verification bias, delay, provisional vs final.",

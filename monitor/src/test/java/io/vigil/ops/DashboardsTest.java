@@ -32,12 +32,12 @@ import org.junit.jupiter.api.Test;
  * (promtool); this test needs no tools beyond the JDK.
  */
 class DashboardsTest {
-    private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+    static final Path REPO = Path.of("..").toAbsolutePath().normalize();
     private static final Path DASHBOARDS = REPO.resolve("dashboards");
-    private static final Path DASHBOARD_JSON = DASHBOARDS.resolve("grafana/dashboards");
-    private static final Path RULES = DASHBOARDS.resolve("prometheus/vigil-rules.yml");
+    static final Path DASHBOARD_JSON = DASHBOARDS.resolve("grafana/dashboards");
+    static final Path RULES = DASHBOARDS.resolve("prometheus/vigil-rules.yml");
     private static final Path RULE_TESTS = DASHBOARDS.resolve("prometheus/vigil-rules.test.yml");
-    private static final Path PROMETHEUS_CONFIG = DASHBOARDS.resolve("prometheus/prometheus.yml");
+    static final Path PROMETHEUS_CONFIG = DASHBOARDS.resolve("prometheus/prometheus.yml");
     private static final Path DATASOURCE = DASHBOARDS.resolve("grafana/provisioning/datasources/prometheus.yaml");
     private static final Path DASHBOARD_PROVIDER = DASHBOARDS.resolve("grafana/provisioning/dashboards/vigil.yaml");
     private static final Path COMPOSE = REPO.resolve("docker-compose.yml");
@@ -380,7 +380,7 @@ class DashboardsTest {
         return refs;
     }
 
-    private static Map<Path, JsonNode> dashboards() {
+    static Map<Path, JsonNode> dashboards() {
         Map<Path, JsonNode> out = new LinkedHashMap<>();
         try (Stream<Path> files = Files.list(DASHBOARD_JSON)) {
             for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().collect(Collectors.toList())) {
@@ -394,7 +394,7 @@ class DashboardsTest {
     }
 
     /** Every panel, including those nested in collapsed rows. */
-    private static List<JsonNode> panels(JsonNode dashboard) {
+    static List<JsonNode> panels(JsonNode dashboard) {
         List<JsonNode> out = new ArrayList<>();
         collectPanels(dashboard.path("panels"), out);
         return out;
@@ -420,7 +420,7 @@ class DashboardsTest {
         return exprs;
     }
 
-    private static String variableQuery(JsonNode variable) {
+    static String variableQuery(JsonNode variable) {
         JsonNode q = variable.path("query");
         return q.isObject() ? q.path("query").asText() : q.asText();
     }
