@@ -264,6 +264,8 @@ public final class Monitor implements AutoCloseable {
                     out.add(kv.value);
                 }
             });
+        } catch (InvalidStateStoreException e) {
+            return List.of();
         }
         return out;
     }

@@ -57,22 +57,8 @@ public final class IngestMetrics implements MeterBinder {
         return totals(stream).getOrDefault(outcome, 0L);
     }
 
-    /** Sums over every local partition's store: a composite store's get() would return only one. */
+    /** Sums over every local partition's store. */
     Map<String, Long> totals(Ingest.Stream stream) {
-        Map<String, Long> sums = new HashMap<>();
-        ReadOnlyKeyValueStore<String, Long> store = stores.apply(stream.countsStore());
-        if (store == null) {
-            return sums;
-        }
-        try (KeyValueIterator<String, Long> it = store.all()) {
-            while (it.hasNext()) {
-                KeyValue<String, Long> kv = it.next();
-                sums.merge(kv.key, kv.value, Long::sum);
-            }
-        } catch (InvalidStateStoreException e) {
-            // Rebalancing or restoring: report nothing rather than a partial sum.
-            return Map.of();
-        }
-        return sums;
+        return StoreTotals.sum(stores.apply(stream.countsStore()));
     }
 }

@@ -38,17 +38,6 @@ public final class OutcomeJoinMetrics implements MeterBinder {
 
     /** Sums over every local partition's store. */
     Map<String, Long> totals() {
-        Map<String, Long> sums = new HashMap<>();
-        ReadOnlyKeyValueStore<String, Long> store = stores.apply(OutcomeJoin.COUNTS_STORE);
-        if (store == null) {
-            return sums;
-        }
-        try (KeyValueIterator<String, Long> it = store.all()) {
-            while (it.hasNext()) {
-                KeyValue<String, Long> kv = it.next();
-                sums.merge(kv.key, kv.value, Long::sum);
-            }
-        }
-        return sums;
+        return StoreTotals.sum(stores.apply(OutcomeJoin.COUNTS_STORE));
     }
 }
