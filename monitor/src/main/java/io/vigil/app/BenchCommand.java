@@ -131,14 +131,31 @@ final class BenchCommand implements Callable<Integer> {
                     out("TIMEOUT: %,d of %,d predictions processed%n", received, produced[0]);
                     return 1;
                 }
+                long labels = 0;
+                while (System.nanoTime() < deadline) {
+                    labels = monitor.outcomeJoinMetrics().labelsReceived();
+                    if (labels >= produced[1]) {
+                        break;
+                    }
+                    Thread.sleep(50);
+                }
+                long labelsEnd = System.nanoTime();
                 double seconds = (end - firstRunning) / 1e9;
                 double rate = produced[0] / seconds;
+                double labelSeconds = (labelsEnd - firstRunning) / 1e9;
+                long joinBytes = directorySize(dir.resolve("state"), "outcome-join-predictions");
                 out("vigil (%s, %d partitions, %d threads): %,d predictions in %.1f s after RUNNING "
                                 + "(%.1f s incl. startup) = %,.0f predictions/s, %.2f of the plain consumer%n",
                         guarantee, partitions, threads, produced[0], seconds, (end - start) / 1e9, rate,
                         rate / consumerRate);
-                out("| %s | %s | %d | %d | %,d | %,.0f | %,.0f | %.2f |%n", LocalDate.now(ZoneOffset.UTC), guarantee,
-                        partitions, threads, produced[0], consumerRate, rate, rate / consumerRate);
+                out("labels: %,d of %,d taken in by the outcome join %.1f s after RUNNING "
+                                + "(with the predictions: %,.0f events/s)%n", labels, produced[1], labelSeconds,
+                        (produced[0] + labels) / labelSeconds);
+                out("outcome-join prediction store on disk: %,d bytes = %,.0f MB per million stored predictions%n",
+                        joinBytes, joinBytes / (produced[0] / 1e6) / 1e6);
+                out("| %s | %s | %d | %d | %,d | %,.0f | %,.0f | %.2f | %,d | %.1f |%n",
+                        LocalDate.now(ZoneOffset.UTC), guarantee, partitions, threads, produced[0], consumerRate,
+                        rate, rate / consumerRate, produced[1], labelSeconds);
             }
             return 0;
         } finally {
@@ -214,6 +231,17 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return n / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Bytes under every directory named {@code name} below {@code root} (a RocksDB store). */
+    private static long directorySize(Path root, String name) {
+        try (var paths = Files.walk(root)) {
+            return paths.filter(p -> Files.isRegularFile(p))
+                    .filter(p -> p.toString().contains("/" + name + "/"))
+                    .mapToLong(p -> p.toFile().length()).sum();
+        } catch (java.io.IOException e) {
+            return -1;
+        }
     }
 
     private static void out(String format, Object... args) {

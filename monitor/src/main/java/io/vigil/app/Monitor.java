@@ -207,6 +207,10 @@ public final class Monitor implements AutoCloseable {
         return streams.state();
     }
 
+    public OutcomeJoinMetrics outcomeJoinMetrics() {
+        return outcomeJoinMetrics;
+    }
+
     public IngestMetrics ingestMetrics() {
         return ingestMetrics;
     }

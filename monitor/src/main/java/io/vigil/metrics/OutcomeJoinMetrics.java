@@ -33,6 +33,15 @@ public final class OutcomeJoinMetrics implements MeterBinder {
         }
     }
 
+    /** Labels the join has taken in on this instance's tasks: each lands in exactly one of these outcomes. */
+    public long labelsReceived() {
+        Map<String, Long> t = totals();
+        return java.util.stream.Stream.of(OutcomeJoin.LABELS_JOINED, OutcomeJoin.LABELS_HELD,
+                        OutcomeJoin.LABELS_DUPLICATE, OutcomeJoin.LABELS_REVISED, OutcomeJoin.LABELS_STALE_REVISION,
+                        OutcomeJoin.LABELS_AFTER_MAX_DELAY)
+                .mapToLong(k -> t.getOrDefault(k, 0L)).sum();
+    }
+
     /** Sums over every local partition's store. */
     Map<String, Long> totals() {
         return StoreTotals.sum(stores.apply(OutcomeJoin.COUNTS_STORE));
