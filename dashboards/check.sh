@@ -59,4 +59,11 @@ with open(sys.argv[1], "w") as out:
 PY
   promtool check rules "$tmp/dashboard-queries.yml"
 fi
+# docker-compose.yml: structural validation (no Docker engine needed), both with and without the
+# simulator profile.
+if command -v docker-compose >/dev/null; then
+  echo "== docker-compose config"
+  docker-compose -f ../docker-compose.yml config -q
+  docker-compose -f ../docker-compose.yml --profile simulator config -q
+fi
 echo "all checks passed"

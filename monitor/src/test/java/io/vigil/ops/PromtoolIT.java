@@ -11,13 +11,15 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The Prometheus alert rules, their unit tests, the scrape config, the Alertmanager config and its
- * routes, and every dashboard query, checked by the real promtool and amtool (dashboards/check.sh).
+ * routes, every dashboard query and docker-compose.yml, checked by the real promtool, amtool and
+ * docker-compose (dashboards/check.sh).
  */
 class PromtoolIT {
 
     @Test
     void shouldPassPromtoolAndAmtoolWhenRulesAndConfigsAreChecked() throws IOException, InterruptedException {
-        Tools.require("prometheus prometheus-alertmanager python3", "promtool", "amtool", "python3");
+        Tools.require("prometheus prometheus-alertmanager python3 docker-compose", "promtool", "amtool", "python3",
+                "docker-compose");
         Process p = new ProcessBuilder("bash", "check.sh")
                 .directory(Path.of("..", "dashboards").toFile())
                 .redirectErrorStream(true)
