@@ -29,7 +29,11 @@ import java.util.Objects;
  *   <li>{@code p_below}: a test against the reference. It holds only when Benjamini-Hochberg, applied to
  *       every p-value candidate of the round, rejects it, and the estimate is at least
  *       {@code minEstimate} (effect size, when set); it clears when the p-value is back above
- *       {@code resolveP} or the estimate below minEstimate - margin.</li>
+ *       {@code resolveP} or the estimate below minEstimate - margin. With {@code requireAboveUpper}
+ *       it also needs the estimate above the snapshot's own {@code upper} (e.g. {@code score_ks}: the
+ *       asymptotic p-value enters the BH budget, and the KS distance must also exceed its sketch-aware
+ *       critical value, so a sketch's rank error alone never counts as drift); it then also clears
+ *       when the estimate is back below upper - margin.</li>
  *   <li>{@code flag}: 0/1 metrics; holds at 1, clears at 0. Sequential detectors' alarms
  *       ({@code cusum_alarm:*}) are flags: their false-alarm rate is set by their average run length, so
  *       they bypass Benjamini-Hochberg.</li>
@@ -59,7 +63,16 @@ public record AlertRule(
         @JsonProperty("min_n") Long minN,
         @JsonProperty("for_ms") Long forMs,
         Alert.Severity severity,
-        String summary) {
+        String summary,
+        @JsonProperty("require_above_upper") Boolean requireAboveUpper) {
+
+    /** A rule without the {@code require_above_upper} gate. */
+    public AlertRule(String name, String metric, List<String> dimensions, List<String> windows, Condition condition,
+                     Double target, TargetFrom targetFrom, Double low, Double high, Double margin, Double minEstimate,
+                     Double resolveP, Long minN, Long forMs, Alert.Severity severity, String summary) {
+        this(name, metric, dimensions, windows, condition, target, targetFrom, low, high, margin, minEstimate,
+                resolveP, minN, forMs, severity, summary, null);
+    }
 
     /** How a snapshot is compared with the rule's limit. */
     public enum Condition {
@@ -104,6 +117,10 @@ public record AlertRule(
         minN = minN == null ? 0L : minN;
         forMs = forMs == null ? 0L : forMs;
         severity = severity == null ? Alert.Severity.WARNING : severity;
+        requireAboveUpper = requireAboveUpper == null ? Boolean.FALSE : requireAboveUpper;
+        if (requireAboveUpper && condition != Condition.P_BELOW) {
+            throw new IllegalArgumentException("rule " + name + ": require_above_upper applies to p_below only");
+        }
         if (margin < 0) {
             throw new IllegalArgumentException("margin of rule " + name + " must be >= 0, got " + margin);
         }
@@ -178,6 +195,13 @@ public record AlertRule(
                 }
                 boolean bigEnough = minEstimate == null || (est != null && est >= minEstimate);
                 boolean clearlySmall = minEstimate != null && est != null && est < minEstimate - margin;
+                if (requireAboveUpper) {
+                    if (est == null || hi == null) {
+                        yield Verdict.UNDECIDED;
+                    }
+                    bigEnough = bigEnough && est > hi;
+                    clearlySmall = clearlySmall || est < hi - margin;
+                }
                 if (p > resolveP || clearlySmall) {
                     yield Verdict.CLEAR;
                 }

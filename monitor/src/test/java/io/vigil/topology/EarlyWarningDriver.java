@@ -85,6 +85,9 @@ final class EarlyWarningDriver implements AutoCloseable {
             names.add(APP + "-" + stage + "-partials-changelog");
             names.add(APP + "-" + stage + "-buckets-changelog");
             names.add(APP + "-" + stage + "-partials-repartition");
+            if (config.getInt(VigilConfig.DRIFT_BASELINE_DAYS) > 0 && !stage.equals(TemporalStability.NAME)) {
+                names.add(APP + "-" + stage + "-baselines-changelog");
+            }
         }
         if (stability) {
             names.add(APP + "-" + TemporalStability.LAST_STORE + "-changelog");
