@@ -216,6 +216,11 @@ public final class TwoPhaseAggregation<I, A> {
                 .process(() -> new Merge(), Named.as(name + "-merge-and-snapshot"), mergeStores);
     }
 
+    /** A new instance of the merge-and-snapshot processor (what {@link #addTo} wires in); for tests. */
+    Processor<String, byte[], String, MetricSnapshot> newMergeProcessor() {
+        return new Merge();
+    }
+
     private final class Partials implements Processor<String, I, String, byte[]> {
         private ProcessorContext<String, byte[]> context;
         private HeapAggregateStore<A> store;

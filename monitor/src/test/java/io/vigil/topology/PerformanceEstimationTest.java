@@ -259,7 +259,7 @@ class PerformanceEstimationTest {
         // Site S01 scores higher than the validation set by design (not a change): against the fleet's
         // reference its CUSUMs would alarm at once (the all slice, compared with the vendor profile, shows
         // it); against its own 14-day baseline they stay quiet until its scores really move.
-        ModelRef model = new ModelRef("cusum-baseline", "1.0");
+        ModelRef model = new ModelRef("own-baseline", "1.0");
         Random rnd = new Random(31);
         long first = TODAY - 50;
         int baselineDays = 14;
@@ -270,7 +270,7 @@ class PerformanceEstimationTest {
                 day(d, model, day, 200, rnd, site, s -> s);
             }
             d.round();
-            assertThat(d.latest.keySet()).noneMatch(k -> k.startsWith("cusum-baseline|1.0|site|") && k.contains("cusum"));
+            assertThat(d.latest.keySet()).noneMatch(k -> k.startsWith("own-baseline|1.0|site|") && k.contains("cusum"));
             for (long day = first + baselineDays; day < first + baselineDays + 20; day++) {
                 day(d, model, day, 200, rnd, site, s -> s);
             }
