@@ -39,6 +39,13 @@ import java.util.Objects;
  *       they bypass Benjamini-Hochberg.</li>
  * </ul>
  *
+ * <p>Persistence by evidence: with {@code requireAllWindows} the condition holds for a slice only
+ * when it holds in every window of the rule that has a snapshot in the round (e.g. a drift seen over
+ * the last 7 days and also over the last 30), so one odd week of a steady slice, which a round's
+ * many true discoveries can carry through Benjamini-Hochberg, does not page; a lasting change soon
+ * fills the longer window too. It is the evidence form of a for-duration, which in wall-clock time
+ * would mean nothing for a replay or a compressed demo.
+ *
  * <p>Targets: {@code target} is the default in the metric's unit; with {@code targetFrom = claimed} the
  * config value {@code alerts.targets.<model>.<metric>} (the vendor's claimed performance) replaces it
  * when set. {@code forMs} is how long (milliseconds of evaluation wall clock) a condition must keep
@@ -64,14 +71,24 @@ public record AlertRule(
         @JsonProperty("for_ms") Long forMs,
         Alert.Severity severity,
         String summary,
-        @JsonProperty("require_above_upper") Boolean requireAboveUpper) {
+        @JsonProperty("require_above_upper") Boolean requireAboveUpper,
+        @JsonProperty("require_all_windows") Boolean requireAllWindows) {
 
-    /** A rule without the {@code require_above_upper} gate. */
+    /** A rule without the {@code require_above_upper} and {@code require_all_windows} gates. */
     public AlertRule(String name, String metric, List<String> dimensions, List<String> windows, Condition condition,
                      Double target, TargetFrom targetFrom, Double low, Double high, Double margin, Double minEstimate,
                      Double resolveP, Long minN, Long forMs, Alert.Severity severity, String summary) {
         this(name, metric, dimensions, windows, condition, target, targetFrom, low, high, margin, minEstimate,
-                resolveP, minN, forMs, severity, summary, null);
+                resolveP, minN, forMs, severity, summary, null, null);
+    }
+
+    /** A rule without the {@code require_all_windows} gate. */
+    public AlertRule(String name, String metric, List<String> dimensions, List<String> windows, Condition condition,
+                     Double target, TargetFrom targetFrom, Double low, Double high, Double margin, Double minEstimate,
+                     Double resolveP, Long minN, Long forMs, Alert.Severity severity, String summary,
+                     Boolean requireAboveUpper) {
+        this(name, metric, dimensions, windows, condition, target, targetFrom, low, high, margin, minEstimate,
+                resolveP, minN, forMs, severity, summary, requireAboveUpper, null);
     }
 
     /** How a snapshot is compared with the rule's limit. */
@@ -118,6 +135,7 @@ public record AlertRule(
         forMs = forMs == null ? 0L : forMs;
         severity = severity == null ? Alert.Severity.WARNING : severity;
         requireAboveUpper = requireAboveUpper == null ? Boolean.FALSE : requireAboveUpper;
+        requireAllWindows = requireAllWindows == null ? Boolean.FALSE : requireAllWindows;
         if (requireAboveUpper && condition != Condition.P_BELOW) {
             throw new IllegalArgumentException("rule " + name + ": require_above_upper applies to p_below only");
         }

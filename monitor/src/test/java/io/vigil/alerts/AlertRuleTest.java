@@ -104,6 +104,7 @@ class AlertRuleTest {
         assertThat(drift).hasSize(4).allSatisfy(r -> {
             assertThat(r.windows()).containsExactlyInAnyOrder("7d", "30d");
             assertThat(r.usesPValue()).isTrue();
+            assertThat(r.requireAllWindows()).isTrue();
         });
         assertThat(drift).filteredOn(r -> r.metric().equals("score_ks")).singleElement()
                 .satisfies(r -> assertThat(r.requireAboveUpper()).isTrue());
