@@ -33,7 +33,10 @@ import java.util.Objects;
  *       it also needs the estimate above the snapshot's own {@code upper} (e.g. {@code score_ks}: the
  *       asymptotic p-value enters the BH budget, and the KS distance must also exceed its sketch-aware
  *       critical value, so a sketch's rank error alone never counts as drift); it then also clears
- *       when the estimate is back below upper - margin.</li>
+ *       when the estimate is back below upper - margin. With {@code maxP} the p-value must also be at
+ *       most maxP: Benjamini-Hochberg lets its threshold rise with the number of discoveries (i q / m),
+ *       so in a round where one real change is seen in many slices, a steady slice's p of 0.01 can pass;
+ *       a ceiling caps each test's own error in such rounds.</li>
  *   <li>{@code flag}: 0/1 metrics; holds at 1, clears at 0. Sequential detectors' alarms
  *       ({@code cusum_alarm:*}) are flags: their false-alarm rate is set by their average run length, so
  *       they bypass Benjamini-Hochberg.</li>
@@ -72,14 +75,15 @@ public record AlertRule(
         Alert.Severity severity,
         String summary,
         @JsonProperty("require_above_upper") Boolean requireAboveUpper,
-        @JsonProperty("require_all_windows") Boolean requireAllWindows) {
+        @JsonProperty("require_all_windows") Boolean requireAllWindows,
+        @JsonProperty("max_p") Double maxP) {
 
     /** A rule without the {@code require_above_upper} and {@code require_all_windows} gates. */
     public AlertRule(String name, String metric, List<String> dimensions, List<String> windows, Condition condition,
                      Double target, TargetFrom targetFrom, Double low, Double high, Double margin, Double minEstimate,
                      Double resolveP, Long minN, Long forMs, Alert.Severity severity, String summary) {
         this(name, metric, dimensions, windows, condition, target, targetFrom, low, high, margin, minEstimate,
-                resolveP, minN, forMs, severity, summary, null, null);
+                resolveP, minN, forMs, severity, summary, null, null, null);
     }
 
     /** A rule without the {@code require_all_windows} gate. */
@@ -88,7 +92,7 @@ public record AlertRule(
                      Double resolveP, Long minN, Long forMs, Alert.Severity severity, String summary,
                      Boolean requireAboveUpper) {
         this(name, metric, dimensions, windows, condition, target, targetFrom, low, high, margin, minEstimate,
-                resolveP, minN, forMs, severity, summary, requireAboveUpper, null);
+                resolveP, minN, forMs, severity, summary, requireAboveUpper, null, null);
     }
 
     /** How a snapshot is compared with the rule's limit. */
@@ -136,6 +140,9 @@ public record AlertRule(
         severity = severity == null ? Alert.Severity.WARNING : severity;
         requireAboveUpper = requireAboveUpper == null ? Boolean.FALSE : requireAboveUpper;
         requireAllWindows = requireAllWindows == null ? Boolean.FALSE : requireAllWindows;
+        if (maxP != null && !(maxP > 0 && maxP <= 1)) {
+            throw new IllegalArgumentException("max_p of rule " + name + " must be in (0, 1], got " + maxP);
+        }
         if (requireAboveUpper && condition != Condition.P_BELOW) {
             throw new IllegalArgumentException("rule " + name + ": require_above_upper applies to p_below only");
         }
@@ -222,6 +229,9 @@ public record AlertRule(
                 }
                 if (p > resolveP || clearlySmall) {
                     yield Verdict.CLEAR;
+                }
+                if (maxP != null && p > maxP) {
+                    yield Verdict.UNDECIDED;
                 }
                 yield bigEnough ? Verdict.HOLDS : Verdict.UNDECIDED;
             }

@@ -170,7 +170,7 @@ class AlertEvaluationTest {
     void shouldHoldOnlyWhenEveryWindowHoldsWhenTheRuleRequiresAllWindows() {
         AlertRule lasting = new AlertRule("Lasting", "score_psi", null, List.of("7d", "30d"),
                 AlertRule.Condition.P_BELOW, null, null, null, null, null, null, 0.2, 100L, null,
-                Alert.Severity.WARNING, null, null, true);
+                Alert.Severity.WARNING, null, null, true, null);
         MetricSnapshot w7 = Snapshots.pValue("site", "S03", "score_psi", 1e-9);
         MetricSnapshot w30quiet = new MetricSnapshot(w7.model(), w7.version(), "site", "S03", "30d", w7.windowEnd(),
                 "score_psi", 0.01, null, null, 9000, 0.4, MetricSnapshot.Status.FINAL, w7.computedAt());

@@ -91,6 +91,12 @@ class AlertRuleTest {
                 .isEqualTo(Verdict.CLEAR);
         assertThat(rule.verdict(Snapshots.of("all", "all", "score_ks", 0.2, null, 0.15, 100, 1e-6), null))
                 .isEqualTo(Verdict.UNDECIDED);
+        AlertRule capped = new AlertRule("KsCap", "score_ks", null, null, AlertRule.Condition.P_BELOW, null, null,
+                null, null, 0.01, null, null, 200L, null, null, null, true, null, 0.001);
+        assertThat(capped.verdict(Snapshots.of("all", "all", "score_ks", 0.2, null, 0.15, 500, 0.005), null))
+                .isEqualTo(Verdict.UNDECIDED);
+        assertThat(capped.verdict(Snapshots.of("all", "all", "score_ks", 0.2, null, 0.15, 500, 1e-4), null))
+                .isEqualTo(Verdict.HOLDS);
         assertThatThrownBy(() -> new AlertRule("X", "score_ks", null, null, AlertRule.Condition.ABOVE_THRESHOLD, null,
                 null, null, null, null, null, null, null, null, null, null, true))
                 .hasMessageContaining("require_above_upper");
@@ -105,6 +111,7 @@ class AlertRuleTest {
             assertThat(r.windows()).containsExactlyInAnyOrder("7d", "30d");
             assertThat(r.usesPValue()).isTrue();
             assertThat(r.requireAllWindows()).isTrue();
+            assertThat(r.maxP()).isEqualTo(0.001);
         });
         assertThat(drift).filteredOn(r -> r.metric().equals("score_ks")).singleElement()
                 .satisfies(r -> assertThat(r.requireAboveUpper()).isTrue());
