@@ -35,7 +35,8 @@ import java.util.TreeMap;
  * stream, summed over streams.
  *
  * <p><b>Lifecycle.</b> Per fingerprint (rule, metric, model, version, slice; windows are combined:
- * holds when any window holds, clears when every window clears): inactive -> pending when the
+ * holds when any window holds, or with {@code require_all_windows} when every window with a snapshot
+ * holds; clears when every window clears): inactive -> pending when the
  * condition holds; pending -> firing (one {@code firing} alert) once it has held for the rule's
  * {@code forMs}; pending -> inactive if it stops holding first; firing -> resolved (one
  * {@code resolved} alert) only when the evidence is back past the limit by the hysteresis margin,
@@ -140,6 +141,10 @@ public final class AlertEvaluation {
             seen.add(fp);
             List<Candidate> cs = e.getValue();
             Candidate holding = cs.stream().filter(c -> c.verdict() == AlertRule.Verdict.HOLDS).findFirst().orElse(null);
+            if (holding != null && holding.rule().requireAllWindows()
+                    && cs.stream().anyMatch(c -> c.verdict() != AlertRule.Verdict.HOLDS)) {
+                holding = null; // e.g. 7d holds but 30d does not: not (yet) a lasting change
+            }
             boolean allClear = cs.stream().allMatch(c -> c.verdict() == AlertRule.Verdict.CLEAR);
             AlertState state = states.get(fp);
             if (state == null) {

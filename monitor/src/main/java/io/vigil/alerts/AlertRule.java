@@ -29,11 +29,25 @@ import java.util.Objects;
  *   <li>{@code p_below}: a test against the reference. It holds only when Benjamini-Hochberg, applied to
  *       every p-value candidate of the round, rejects it, and the estimate is at least
  *       {@code minEstimate} (effect size, when set); it clears when the p-value is back above
- *       {@code resolveP} or the estimate below minEstimate - margin.</li>
+ *       {@code resolveP} or the estimate below minEstimate - margin. With {@code requireAboveUpper}
+ *       it also needs the estimate above the snapshot's own {@code upper} (e.g. {@code score_ks}: the
+ *       asymptotic p-value enters the BH budget, and the KS distance must also exceed its sketch-aware
+ *       critical value, so a sketch's rank error alone never counts as drift); it then also clears
+ *       when the estimate is back below upper - margin. With {@code maxP} the p-value must also be at
+ *       most maxP: Benjamini-Hochberg lets its threshold rise with the number of discoveries (i q / m),
+ *       so in a round where one real change is seen in many slices, a steady slice's p of 0.01 can pass;
+ *       a ceiling caps each test's own error in such rounds.</li>
  *   <li>{@code flag}: 0/1 metrics; holds at 1, clears at 0. Sequential detectors' alarms
  *       ({@code cusum_alarm:*}) are flags: their false-alarm rate is set by their average run length, so
  *       they bypass Benjamini-Hochberg.</li>
  * </ul>
+ *
+ * <p>Persistence by evidence: with {@code requireAllWindows} the condition holds for a slice only
+ * when it holds in every window of the rule that has a snapshot in the round (e.g. a drift seen over
+ * the last 7 days and also over the last 30), so one odd week of a steady slice, which a round's
+ * many true discoveries can carry through Benjamini-Hochberg, does not page; a lasting change soon
+ * fills the longer window too. It is the evidence form of a for-duration, which in wall-clock time
+ * would mean nothing for a replay or a compressed demo.
  *
  * <p>Targets: {@code target} is the default in the metric's unit; with {@code targetFrom = claimed} the
  * config value {@code alerts.targets.<model>.<metric>} (the vendor's claimed performance) replaces it
@@ -59,7 +73,27 @@ public record AlertRule(
         @JsonProperty("min_n") Long minN,
         @JsonProperty("for_ms") Long forMs,
         Alert.Severity severity,
-        String summary) {
+        String summary,
+        @JsonProperty("require_above_upper") Boolean requireAboveUpper,
+        @JsonProperty("require_all_windows") Boolean requireAllWindows,
+        @JsonProperty("max_p") Double maxP) {
+
+    /** A rule without the {@code require_above_upper} and {@code require_all_windows} gates. */
+    public AlertRule(String name, String metric, List<String> dimensions, List<String> windows, Condition condition,
+                     Double target, TargetFrom targetFrom, Double low, Double high, Double margin, Double minEstimate,
+                     Double resolveP, Long minN, Long forMs, Alert.Severity severity, String summary) {
+        this(name, metric, dimensions, windows, condition, target, targetFrom, low, high, margin, minEstimate,
+                resolveP, minN, forMs, severity, summary, null, null, null);
+    }
+
+    /** A rule without the {@code require_all_windows} gate. */
+    public AlertRule(String name, String metric, List<String> dimensions, List<String> windows, Condition condition,
+                     Double target, TargetFrom targetFrom, Double low, Double high, Double margin, Double minEstimate,
+                     Double resolveP, Long minN, Long forMs, Alert.Severity severity, String summary,
+                     Boolean requireAboveUpper) {
+        this(name, metric, dimensions, windows, condition, target, targetFrom, low, high, margin, minEstimate,
+                resolveP, minN, forMs, severity, summary, requireAboveUpper, null, null);
+    }
 
     /** How a snapshot is compared with the rule's limit. */
     public enum Condition {
@@ -104,6 +138,14 @@ public record AlertRule(
         minN = minN == null ? 0L : minN;
         forMs = forMs == null ? 0L : forMs;
         severity = severity == null ? Alert.Severity.WARNING : severity;
+        requireAboveUpper = requireAboveUpper == null ? Boolean.FALSE : requireAboveUpper;
+        requireAllWindows = requireAllWindows == null ? Boolean.FALSE : requireAllWindows;
+        if (maxP != null && !(maxP > 0 && maxP <= 1)) {
+            throw new IllegalArgumentException("max_p of rule " + name + " must be in (0, 1], got " + maxP);
+        }
+        if (requireAboveUpper && condition != Condition.P_BELOW) {
+            throw new IllegalArgumentException("rule " + name + ": require_above_upper applies to p_below only");
+        }
         if (margin < 0) {
             throw new IllegalArgumentException("margin of rule " + name + " must be >= 0, got " + margin);
         }
@@ -178,8 +220,18 @@ public record AlertRule(
                 }
                 boolean bigEnough = minEstimate == null || (est != null && est >= minEstimate);
                 boolean clearlySmall = minEstimate != null && est != null && est < minEstimate - margin;
+                if (requireAboveUpper) {
+                    if (est == null || hi == null) {
+                        yield Verdict.UNDECIDED;
+                    }
+                    bigEnough = bigEnough && est > hi;
+                    clearlySmall = clearlySmall || est < hi - margin;
+                }
                 if (p > resolveP || clearlySmall) {
                     yield Verdict.CLEAR;
+                }
+                if (maxP != null && p > maxP) {
+                    yield Verdict.UNDECIDED;
                 }
                 yield bigEnough ? Verdict.HOLDS : Verdict.UNDECIDED;
             }

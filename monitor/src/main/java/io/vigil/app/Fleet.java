@@ -26,6 +26,12 @@ import java.util.Optional;
 public final class Fleet {
     /** p-value under which a drift test counts as a signal. */
     public static final double P_VALUE_THRESHOLD = 0.001;
+    /**
+     * Smallest PSI that counts ({@code score_psi}, {@code feature_psi:*}), the conventional "moderate
+     * shift" level and the alert rules' effect size: at large n the chi-square p-value of a PSI of a few
+     * thousandths (sketch rank error on a discrete feature) is already below the p threshold.
+     */
+    public static final double MIN_PSI = 0.1;
     /** Fewest cases for a drift test to count. */
     public static final long MIN_N = 100;
     /** The metrics a fleet row carries, in display order. */
@@ -112,7 +118,8 @@ public final class Fleet {
 
     /**
      * Whether a snapshot crosses its drift threshold: {@code score_psi}, {@code positive_rate},
-     * {@code feature_psi:*} and {@code attribute_chi_square:*} when p < {@value #P_VALUE_THRESHOLD};
+     * {@code feature_psi:*} and {@code attribute_chi_square:*} when p < {@value #P_VALUE_THRESHOLD}
+     * (the PSIs only at {@value #MIN_PSI} or more);
      * {@code score_ks} and {@code feature_ks:*} when the distance exceeds the critical value
      * ({@code upper}) and p, if given, is below {@value #P_VALUE_THRESHOLD}; all of these only with
      * n >= {@value #MIN_N}. {@code cusum_alarm:*} when its estimate is 1.
@@ -125,7 +132,8 @@ public final class Fleet {
         }
         switch (family) {
             case "score_psi", "positive_rate", "feature_psi", "attribute_chi_square" -> {
-                if (s.n() >= MIN_N && s.pValue() != null && s.pValue() < P_VALUE_THRESHOLD) {
+                boolean large = !(family.equals("score_psi") || family.equals("feature_psi")) || est >= MIN_PSI;
+                if (large && s.n() >= MIN_N && s.pValue() != null && s.pValue() < P_VALUE_THRESHOLD) {
                     return Optional.of(new Signal(s.metric(), s.window(), est, P_VALUE_THRESHOLD, s.pValue(), s.n(),
                             "p < " + P_VALUE_THRESHOLD));
                 }

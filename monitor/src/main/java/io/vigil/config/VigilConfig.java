@@ -57,6 +57,8 @@ public final class VigilConfig extends AbstractConfig {
     public static final String DRIFT_ALPHA = "drift.alpha";
     public static final String DRIFT_FLUSH_INTERVAL_MS = "drift.flush-interval-ms";
     public static final String DRIFT_SNAPSHOT_INTERVAL_MS = "drift.snapshot-interval-ms";
+    public static final String DRIFT_BASELINE_DAYS = "drift.baseline-days";
+    public static final String DRIFT_BASELINE_MIN_PREDICTIONS = "drift.baseline-min-predictions";
     public static final String REFERENCE_BURN_IN_ENABLED = "reference.burn-in.enabled";
     public static final String REFERENCE_BURN_IN_PREDICTIONS = "reference.burn-in.predictions";
     public static final String REFERENCE_BURN_IN_DAYS = "reference.burn-in.days";
@@ -165,6 +167,15 @@ public final class VigilConfig extends AbstractConfig {
                     "Wall-clock interval at which per-task partial drift aggregates are sent to their slice's owner.")
             .define(DRIFT_SNAPSHOT_INTERVAL_MS, Type.LONG, 60_000L, Range.between(10, 86_400_000), Importance.LOW,
                     "Wall-clock interval at which changed slices are compared with their reference and snapshotted.")
+            .define(DRIFT_BASELINE_DAYS, Type.INT, 14, Range.between(0, 366), Importance.MEDIUM,
+                    "Per-slice baselines: each slice's first N UTC days (from the first day it is seen) are kept "
+                            + "permanently as its own baseline; drift metrics and the label-free CUSUMs compare the "
+                            + "slice with it once the period is over (windows overlapping it are not tested). The all "
+                            + "slice uses a published vendor profile when there is one. 0 = every slice against the "
+                            + "model version's reference profile.")
+            .define(DRIFT_BASELINE_MIN_PREDICTIONS, Type.LONG, 200L, Range.atLeast(1), Importance.LOW,
+                    "Minimum predictions in a complete per-slice baseline for it to be used; a smaller one falls "
+                            + "back to the model version's reference profile.")
             .define(REFERENCE_BURN_IN_ENABLED, Type.BOOLEAN, true, Importance.MEDIUM,
                     "Learn a reference from the burn-in period for model versions that have none; when false, only "
                             + "published profiles (vigil reference build) are used.")

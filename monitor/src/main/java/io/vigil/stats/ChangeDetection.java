@@ -52,7 +52,20 @@ public final class ChangeDetection {
 
     /** Two-sided non-resetting CUSUM with {@code cusum}'s k and h over standardised observations. */
     public static Path cusum(Cusum cusum, double[] x) {
-        double k = cusum.k();
+        return cusum(cusum, x, new double[x.length]);
+    }
+
+    /**
+     * Two-sided non-resetting CUSUM whose reference value at step t is k + {@code allowance[t]}
+     * (both sides), e.g. to absorb a bounded error of the in-control mean the observations were
+     * standardised with.
+     *
+     * @param allowance per step, &gt;= 0; same length as {@code x}
+     */
+    public static Path cusum(Cusum cusum, double[] x, double[] allowance) {
+        if (allowance.length != x.length) {
+            throw new IllegalArgumentException("x and allowance differ in length: " + x.length + " vs " + allowance.length);
+        }
         double h = cusum.h();
         double up = 0;
         double lo = 0;
@@ -63,6 +76,10 @@ public final class ChangeDetection {
             if (!Double.isFinite(x[t])) {
                 throw new IllegalArgumentException("observation " + t + " must be finite, got " + x[t]);
             }
+            if (!(allowance[t] >= 0)) {
+                throw new IllegalArgumentException("allowance " + t + " must be >= 0, got " + allowance[t]);
+            }
+            double k = cusum.k() + allowance[t];
             up = Math.max(0, up + x[t] - k);
             lo = Math.max(0, lo - x[t] - k);
             if (up == 0) {

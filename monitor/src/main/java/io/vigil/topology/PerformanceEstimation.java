@@ -66,10 +66,40 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * and case-mix variance under the reference score distribution
  * ({@link ChangeDetection#sensitivityMoments}), at the reference threshold or, without one, the
  * predictions' threshold. Days without predictions are not steps.
+ *
+ * <h2>Per-slice baselines ({@code drift.baseline-days} &gt; 0, the default)</h2>
+ * A scanner or site legitimately differs from the fleet, so standardising its days against the
+ * fleet-wide reference makes its CUSUM drift from day one. With baselines, each slice's series is
+ * standardised against its own baseline (its first {@code drift.baseline-days} days, kept by
+ * {@link TwoPhaseAggregation}): positive rate against the baseline's positive share, mean score
+ * against the baseline's mean and (population) variance of the score, estimated sensitivity against
+ * the baseline's pooled estimate and case-mix variance
+ * ({@link ConfidenceBasedEstimate#sensitivityCaseMoments()}). The steps are the days after the
+ * baseline period within the history window. A slice has no CUSUM until its baseline period is over
+ * and holds at least {@code drift.baseline-min-predictions} predictions (a CUSUM alarm bypasses the
+ * minimum-n gates of the alert rules, so a small slice is not watched against a noisy baseline, nor
+ * against a fleet it legitimately differs from). The {@code all} slice of a version with a published
+ * vendor profile ({@code validation_file}) keeps the reference standardisation.
+ *
+ * <p><b>The baseline's own error.</b> A baseline of n0 cases estimates the in-control value with an
+ * error that every later day shares. Standardised naively, a day of n cases carries a common offset
+ * of standard deviation sqrt(n / n0) (0.27 for a 14-day baseline at a steady volume): a constant
+ * push that, left alone, cuts the CUSUM's in-control run length several-fold and makes a few
+ * slices in every fleet alarm for nothing. So each day is standardised by the variance of the
+ * difference, (1/n + 1/n0) times the per-case variance, and the CUSUM's reference value at that step
+ * is raised by {@value #BASELINE_ALLOWANCE_Z} x sqrt(w), w = (1/n0) / (1/n + 1/n0) being the share of
+ * the step's variance that is the common baseline error. For 95% of baselines the common offset is
+ * within that allowance, so their CUSUM drifts down at least as fast as with a known in-control value
+ * and keeps at least the configured ARL0. The price is sensitivity to small shifts (about 0.5 sd of a
+ * day more is needed at a 14-day baseline); the window tests of the drift stage, which compare two
+ * samples properly, cover those.
  */
 public final class PerformanceEstimation {
     /** Base name of this stage's processors, stores and repartition topic. */
     public static final String NAME = "estimation";
+
+    /** Normal quantile of the allowance for a baseline's estimation error (two-sided 95%); see the class comment. */
+    public static final double BASELINE_ALLOWANCE_Z = 1.959963984540054;
 
     /**
      * The stage's settings.
@@ -80,7 +110,14 @@ public final class PerformanceEstimation {
      * @param shift         shift the CUSUMs are tuned to, in standard deviations
      */
     public record Settings(List<Integer> windows, int historyDays, double arl0Days, double shift,
-                           Duration flushInterval, Duration snapshotInterval) {
+                           Duration flushInterval, Duration snapshotInterval, int baselineDays,
+                           long baselineMinPredictions) {
+        /** Without per-slice baselines: every slice standardised against the version's reference. */
+        public Settings(List<Integer> windows, int historyDays, double arl0Days, double shift,
+                        Duration flushInterval, Duration snapshotInterval) {
+            this(windows, historyDays, arl0Days, shift, flushInterval, snapshotInterval, 0, 0);
+        }
+
         public Settings {
             windows = List.copyOf(windows);
             if (windows.isEmpty()) {
@@ -101,7 +138,9 @@ public final class PerformanceEstimation {
                     config.getInt(VigilConfig.DETECTION_HISTORY_DAYS), config.getDouble(VigilConfig.DETECTION_ARL0_DAYS),
                     config.getDouble(VigilConfig.DETECTION_SHIFT),
                     Duration.ofMillis(config.getLong(VigilConfig.DRIFT_FLUSH_INTERVAL_MS)),
-                    Duration.ofMillis(config.getLong(VigilConfig.DRIFT_SNAPSHOT_INTERVAL_MS)));
+                    Duration.ofMillis(config.getLong(VigilConfig.DRIFT_SNAPSHOT_INTERVAL_MS)),
+                    config.getInt(VigilConfig.DRIFT_BASELINE_DAYS),
+                    config.getLong(VigilConfig.DRIFT_BASELINE_MIN_PREDICTIONS));
         }
     }
 
@@ -123,7 +162,7 @@ public final class PerformanceEstimation {
         this.cusum = settings.cusum();
         this.aggregation = new TwoPhaseAggregation<>(NAME, EstimationAggregate.CODEC,
                 PerformanceEstimation::accumulate, new Snapshots(), settings.flushInterval(),
-                settings.snapshotInterval(), settings.retentionDays());
+                settings.snapshotInterval(), settings.retentionDays(), settings.baselineDays());
     }
 
     /**
@@ -214,15 +253,25 @@ public final class PerformanceEstimation {
         @Override
         public List<MetricSnapshot> snapshots(String group, NavigableMap<Long, EstimationAggregate> days,
                                               long currentDay, long computedAtMs) {
+            return snapshots(group, days, null, currentDay, computedAtMs);
+        }
+
+        @Override
+        public List<MetricSnapshot> snapshots(String group, NavigableMap<Long, EstimationAggregate> days,
+                                              TwoPhaseAggregation.Baseline<EstimationAggregate> baseline,
+                                              long currentDay, long computedAtMs) {
             String[] g = group.split("\\|", 4);
             Optional<Fitted> fitted = fitted(store, ReferenceProfile.key(g[0], g[1]));
             List<MetricSnapshot> out = new ArrayList<>();
-            if (fitted.isEmpty()) {
+            boolean vendorAll = g[2].equals(Slice.ALL.dimension()) && fitted.isPresent()
+                    && fitted.get().parsed().profile().source() == ReferenceProfile.Source.VALIDATION_FILE;
+            boolean perSlice = settings.baselineDays() > 0 && !vendorAll;
+            if (fitted.isEmpty() && !perSlice) {
                 return out;
             }
             Instant windowEnd = Instant.ofEpochSecond((currentDay + 1) * ScoreDrift.SECONDS_PER_DAY);
             Instant computedAt = Instant.ofEpochMilli(computedAtMs);
-            if (fitted.get().map().isPresent()) {
+            if (fitted.isPresent() && fitted.get().map().isPresent()) {
                 for (int w : settings.windows()) {
                     ConfidenceBasedEstimate e = EstimationAggregate.empty().estimate();
                     for (EstimationAggregate day : days.subMap(currentDay - w + 1, true, currentDay, true).values()) {
@@ -239,16 +288,57 @@ public final class PerformanceEstimation {
                     b.estimate("estimated_auc", e.auc(), null);
                 }
             }
-            detection(new SnapshotBuilder(g, settings.historyDays() + "d", windowEnd, computedAt, out),
-                    days.subMap(currentDay - settings.historyDays() + 1, true, currentDay, true), fitted.get());
+            SnapshotBuilder b = new SnapshotBuilder(g, settings.historyDays() + "d", windowEnd, computedAt, out);
+            long from = currentDay - settings.historyDays() + 1;
+            if (!perSlice) {
+                detection(b, days.subMap(from, true, currentDay, true), fitted.get());
+            } else if (baseline != null && baseline.complete()
+                    && baseline.aggregate().count() >= Math.max(1, settings.baselineMinPredictions())) {
+                detection(b, days.subMap(Math.max(from, baseline.lastDay() + 1), true, currentDay, true),
+                        baseline.aggregate());
+            }
             return out;
         }
 
-        private void detection(SnapshotBuilder b, NavigableMap<Long, EstimationAggregate> days, Fitted fitted) {
-            ReferenceProfile profile = fitted.parsed().profile();
+        /** The CUSUMs standardised against the slice's own baseline (see the class comment). */
+        private void detection(SnapshotBuilder b, NavigableMap<Long, EstimationAggregate> days,
+                               EstimationAggregate baseline) {
+            long n0 = baseline.count();
+            double p0 = (double) baseline.positives() / n0;
+            double mu0 = baseline.scoreSum() / n0;
+            double var0 = baseline.scoreSumSquares() / n0 - mu0 * mu0;
+            long s0n = baseline.estimate().n();
+            double[] sens = s0n > 0 ? baseline.estimate().sensitivityCaseMoments() : null;
             Series positiveRate = new Series();
             Series meanScore = new Series();
             Series sensitivity = new Series();
+            for (Map.Entry<Long, EstimationAggregate> d : days.entrySet()) {
+                EstimationAggregate a = d.getValue();
+                long n = a.count();
+                if (n == 0) {
+                    continue;
+                }
+                if (p0 > 0 && p0 < 1) {
+                    positiveRate.add(d.getKey(), twoSample((double) a.positives() / n, p0, p0 * (1 - p0), n, n0),
+                            allowance(n, n0));
+                }
+                if (var0 > 0) {
+                    meanScore.add(d.getKey(), twoSample(a.scoreSum() / n, mu0, var0, n, n0), allowance(n, n0));
+                }
+                long ne = a.estimate().n();
+                double s = ne > 0 ? a.estimate().sensitivity().value() : Double.NaN;
+                if (sens != null && sens[1] > 0 && ne > 0 && Double.isFinite(s)) {
+                    sensitivity.add(d.getKey(), twoSample(s, sens[0], sens[1], ne, s0n), allowance(ne, s0n));
+                }
+            }
+            positiveRate.emit(b, "positive_rate", cusum);
+            meanScore.emit(b, "score_mean", cusum);
+            sensitivity.emit(b, "estimated_sensitivity", cusum);
+        }
+
+        /** The CUSUMs standardised against the version's reference profile. */
+        private void detection(SnapshotBuilder b, NavigableMap<Long, EstimationAggregate> days, Fitted fitted) {
+            ReferenceProfile profile = fitted.parsed().profile();
             double p0 = (double) profile.positives() / profile.n();
             DoublesSortedView view = fitted.parsed().score().sketch().getSortedView();
             double[] scores = view.getQuantiles();
@@ -265,6 +355,20 @@ public final class PerformanceEstimation {
                 }
                 sens = ChangeDetection.sensitivityMoments(scores, weights, q, threshold);
             }
+            series(b, days, p0, moments, sens);
+        }
+
+        /**
+         * Standardises each day against the in-control values and runs the CUSUMs.
+         *
+         * @param moments in-control mean and variance of one score
+         * @param sens    in-control sensitivity and its per-case variance, or null
+         */
+        private void series(SnapshotBuilder b, NavigableMap<Long, EstimationAggregate> days, double p0,
+                            double[] moments, double[] sens) {
+            Series positiveRate = new Series();
+            Series meanScore = new Series();
+            Series sensitivity = new Series();
             for (Map.Entry<Long, EstimationAggregate> d : days.entrySet()) {
                 EstimationAggregate a = d.getValue();
                 if (a.count() == 0) {
@@ -279,7 +383,7 @@ public final class PerformanceEstimation {
                 }
                 long n = a.estimate().n();
                 double s = a.estimate().sensitivity().value();
-                if (sens != null && sens[1] > 0 && n > 0 && Double.isFinite(s)) {
+                if (sens != null && sens[1] > 0 && n > 0 && Double.isFinite(s) && a.estimate().n() > 0) {
                     sensitivity.add(d.getKey(), (s - sens[0]) / Math.sqrt(sens[1] / n));
                 }
             }
@@ -287,6 +391,17 @@ public final class PerformanceEstimation {
             meanScore.emit(b, "score_mean", cusum);
             sensitivity.emit(b, "estimated_sensitivity", cusum);
         }
+    }
+
+    /** (x - x0) / sqrt(v (1/n + 1/n0)): a day against a baseline estimated from n0 cases. */
+    static double twoSample(double x, double x0, double v, long n, long n0) {
+        return (x - x0) / Math.sqrt(v * (1.0 / n + 1.0 / n0));
+    }
+
+    /** The CUSUM allowance for the baseline's error at a day of n cases (see the class comment). */
+    static double allowance(long n, long n0) {
+        double w = (1.0 / n0) / (1.0 / n + 1.0 / n0);
+        return BASELINE_ALLOWANCE_Z * Math.sqrt(w);
     }
 
     private static double[] weights(long[] cumulative) {
@@ -319,17 +434,24 @@ public final class PerformanceEstimation {
     static final class Series {
         private final List<Long> days = new ArrayList<>();
         private final List<Double> x = new ArrayList<>();
+        private final List<Double> allowance = new ArrayList<>();
 
         void add(long day, double value) {
+            add(day, value, 0);
+        }
+
+        void add(long day, double value, double extraAllowance) {
             days.add(day);
             x.add(value);
+            allowance.add(extraAllowance);
         }
 
         void emit(SnapshotBuilder b, String name, Cusum cusum) {
             if (x.isEmpty()) {
                 return;
             }
-            ChangeDetection.Path path = ChangeDetection.cusum(cusum, x.stream().mapToDouble(Double::doubleValue).toArray());
+            ChangeDetection.Path path = ChangeDetection.cusum(cusum, x.stream().mapToDouble(Double::doubleValue).toArray(),
+                    allowance.stream().mapToDouble(Double::doubleValue).toArray());
             b.cusum(name, path, days.stream().mapToLong(Long::longValue).toArray());
         }
     }

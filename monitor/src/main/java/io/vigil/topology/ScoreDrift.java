@@ -65,6 +65,28 @@ import org.slf4j.LoggerFactory;
  * known set, 0 otherwise; not computed for the overflow value {@code other}, nor when the reference
  * recorded no values of that kind, e.g. a validation file without scanner columns).
  *
+ * <h2>What each slice is compared against</h2>
+ * Scanners, sites and patient groups legitimately differ from the fleet (another vendor's noise
+ * level, another case mix), so comparing every slice with the model version's fleet-wide profile
+ * reports those differences as drift from the first day. Each slice is therefore compared with its
+ * <b>own baseline</b>: its first {@code drift.baseline-days} UTC days (default 14), kept permanently
+ * by {@link TwoPhaseAggregation} (see there for late records and restarts). Precisely:
+ * <ul>
+ *   <li>the {@code all} slice of a version with a published vendor profile ({@code validation_file})
+ *       is compared with that profile: it is the deployment's intended baseline;</li>
+ *   <li>any other slice (and {@code all} with a burn-in profile or none) gets no drift metrics while
+ *       its baseline period is open (only {@code predictions}, {@code late_records} and
+ *       {@code acquisition_change}); once it is complete and holds at least
+ *       {@code drift.baseline-min-predictions} predictions (default 200: below that the baseline's own
+ *       sampling noise, e.g. PSI's null mean of about 9/n, would dominate), each window that does not
+ *       overlap the baseline period is compared with the baseline; a window that overlaps it is not
+ *       tested (it would be compared partly with itself);</li>
+ *   <li>a slice whose complete baseline is too small falls back to the version's reference profile;</li>
+ *   <li>{@code drift.baseline-days = 0} turns baselines off: every slice against the reference, as
+ *       before.</li>
+ * </ul>
+ * {@code acquisition_change} always reads the known values of the version's reference profile.
+ *
  * <p>Burn-in: a version without a reference learns one (see {@link BurnInRule}) and publishes it to the
  * references topic, where it is durable, visible and replaceable by a vendor profile. Until then only
  * {@code predictions} and {@code late_records} are emitted: no drift against nothing.
@@ -100,8 +122,18 @@ public final class ScoreDrift {
      * @param snapshotInterval wall-clock interval of the snapshot round
      */
     public record Settings(List<Integer> windows, int graceDays, double alpha, Duration flushInterval,
-                           Duration snapshotInterval, BurnInRule burnIn) {
+                           Duration snapshotInterval, BurnInRule burnIn, int baselineDays,
+                           long baselineMinPredictions) {
+        /** Without per-slice baselines: every slice against the version's reference. */
+        public Settings(List<Integer> windows, int graceDays, double alpha, Duration flushInterval,
+                        Duration snapshotInterval, BurnInRule burnIn) {
+            this(windows, graceDays, alpha, flushInterval, snapshotInterval, burnIn, 0, 0);
+        }
+
         public Settings {
+            if (baselineDays < 0 || baselineMinPredictions < 0) {
+                throw new IllegalArgumentException("baseline days and minimum predictions must be >= 0");
+            }
             windows = List.copyOf(windows);
             if (windows.isEmpty()) {
                 throw new IllegalArgumentException("at least one window is required");
@@ -121,7 +153,8 @@ public final class ScoreDrift {
                     Duration.ofMillis(config.getLong(VigilConfig.DRIFT_SNAPSHOT_INTERVAL_MS)),
                     new BurnInRule(config.getBoolean(VigilConfig.REFERENCE_BURN_IN_ENABLED),
                             config.getLong(VigilConfig.REFERENCE_BURN_IN_PREDICTIONS),
-                            config.getInt(VigilConfig.REFERENCE_BURN_IN_DAYS)));
+                            config.getInt(VigilConfig.REFERENCE_BURN_IN_DAYS)),
+                    config.getInt(VigilConfig.DRIFT_BASELINE_DAYS), config.getLong(VigilConfig.DRIFT_BASELINE_MIN_PREDICTIONS));
         }
     }
 
@@ -138,7 +171,13 @@ public final class ScoreDrift {
         this.topics = topics;
         this.references = references;
         this.aggregation = new TwoPhaseAggregation<>(NAME, DriftAggregate.CODEC, ScoreDrift::accumulate,
-                new Snapshots(), settings.flushInterval(), settings.snapshotInterval(), settings.retentionDays());
+                new Snapshots(), settings.flushInterval(), settings.snapshotInterval(), settings.retentionDays(),
+                settings.baselineDays());
+    }
+
+    /** Name of the store of per-slice baselines (keys {@code group|firstDay}); for tests. */
+    public String baselinesStore() {
+        return aggregation.baselinesStore();
     }
 
     /** Name of the store of daily buckets (for tests and the burn-in). */
@@ -214,6 +253,8 @@ public final class ScoreDrift {
     /** Window snapshots of one slice; shared by the tasks of an instance, so it keeps no per-task state. */
     private final class Snapshots implements TwoPhaseAggregation.Snapshotter<DriftAggregate> {
         private volatile ReadOnlyKeyValueStore<String, ?> store;
+        /** The parsed form of each slice's baseline, rebuilt when its count changes. */
+        private final Map<String, CachedBaseline> baselines = new java.util.concurrent.ConcurrentHashMap<>();
 
         @Override
         public void init(ProcessorContext<String, MetricSnapshot> context) {
@@ -223,9 +264,29 @@ public final class ScoreDrift {
         @Override
         public List<MetricSnapshot> snapshots(String group, NavigableMap<Long, DriftAggregate> days, long currentDay,
                                               long computedAtMs) {
+            return snapshots(group, days, null, currentDay, computedAtMs);
+        }
+
+        @Override
+        public List<MetricSnapshot> snapshots(String group, NavigableMap<Long, DriftAggregate> days,
+                                              TwoPhaseAggregation.Baseline<DriftAggregate> baseline, long currentDay,
+                                              long computedAtMs) {
             String[] g = group.split("\\|", 4);
             Optional<References.Parsed> ref = references.lookup(store, ReferenceProfile.key(g[0], g[1]));
             References.Parsed parsed = ref.filter(References.Parsed::isValid).orElse(null);
+            boolean vendorAll = g[2].equals(Slice.ALL.dimension()) && parsed != null
+                    && parsed.profile().source() == ReferenceProfile.Source.VALIDATION_FILE;
+            // What the windows are compared with: the version's reference, the slice's own baseline, or nothing yet.
+            References.Parsed against = parsed;
+            TwoPhaseAggregation.Baseline<DriftAggregate> own = null;
+            if (settings.baselineDays() > 0 && !vendorAll) {
+                if (baseline == null || !baseline.complete()) {
+                    against = null;
+                } else if (baseline.aggregate().count() >= Math.max(1, settings.baselineMinPredictions())) {
+                    own = baseline;
+                    against = baselineReference(group, g, baseline.aggregate(), parsed);
+                }
+            }
             List<MetricSnapshot> out = new ArrayList<>();
             Instant windowEnd = Instant.ofEpochSecond((currentDay + 1) * SECONDS_PER_DAY);
             Instant computedAt = Instant.ofEpochMilli(computedAtMs);
@@ -238,17 +299,60 @@ public final class ScoreDrift {
                     continue;
                 }
                 Emitter e = new Emitter(g, w + "d", windowEnd, computedAt, out);
-                window(e, g[2], g[3], window, parsed);
+                boolean tested = own == null || !own.overlaps(currentDay, w);
+                window(e, g[2], g[3], window, tested ? against : null, parsed);
             }
             return out;
         }
 
-        private void window(Emitter e, String dimension, String value, DriftAggregate a, References.Parsed ref) {
+        /**
+         * The baseline as a reference: its distributions and rates, with the version reference's known
+         * acquisition values (acquisition changes are judged against the version, not the slice).
+         */
+        private References.Parsed baselineReference(String group, String[] g, DriftAggregate a, References.Parsed version) {
+            CachedBaseline c = baselines.get(group);
+            if (c != null && c.source() == a && c.count() == a.count() && c.version() == version) {
+                return c.parsed();
+            }
+            ReferenceProfile p = a.toProfile(new ModelRef(g[0], g[1]), ReferenceProfile.Source.VALIDATION_FILE,
+                    Instant.EPOCH, null, null, null);
+            if (version != null) {
+                ReferenceProfile v = version.profile();
+                p = new ReferenceProfile(p.model(), p.source(), p.createdAt(), p.n(), p.burnIn(), p.threshold(), p.score(),
+                        p.positives(), p.uncertainty(), p.abstentions(), p.features(), p.attributes(), v.known(),
+                        p.labelled());
+            } else {
+                p = new ReferenceProfile(p.model(), p.source(), p.createdAt(), p.n(), p.burnIn(), p.threshold(), p.score(),
+                        p.positives(), p.uncertainty(), p.abstentions(), p.features(), p.attributes(),
+                        new ReferenceProfile.Known(Set.of(), Set.of(), Set.of()), p.labelled());
+            }
+            Map<String, ReferenceDistribution> features = new TreeMap<>();
+            a.features().forEach((name, s) -> {
+                if (s.n() > 0) {
+                    features.put(name, ReferenceDistribution.fromSketch(s.sketch(), DriftAggregate.BINS));
+                }
+            });
+            References.Parsed parsed = new References.Parsed(p,
+                    ReferenceDistribution.fromSketch(a.score(), DriftAggregate.BINS), Map.copyOf(features));
+            baselines.put(group, new CachedBaseline(a, a.count(), version, parsed));
+            return parsed;
+        }
+
+        /**
+         * @param ref     what the window is compared with; null: no comparison (no reference, or a
+         *                baseline still open or overlapping the window)
+         * @param version the version's reference, for acquisition changes
+         */
+        private void window(Emitter e, String dimension, String value, DriftAggregate a, References.Parsed ref,
+                            References.Parsed version) {
             long n = a.count();
             boolean all = dimension.equals(Slice.ALL.dimension());
             e.emit("predictions", n, null, null, n, null);
             if (all) {
                 e.emit("late_records", a.late(), null, null, n, null);
+            }
+            if (version != null && n > 0) {
+                acquisitionChange(e, dimension, value, n, version.profile());
             }
             if (ref == null || n == 0) {
                 return;
@@ -285,6 +389,9 @@ public final class ScoreDrift {
                     e.emit("attribute_chi_square:" + attr.getKey(), chi.statistic(), null, null, nAttr, chi.pValue());
                 }
             }
+        }
+
+        private void acquisitionChange(Emitter e, String dimension, String value, long n, ReferenceProfile p) {
             if (Set.of("scanner", "scanner_model", "software").contains(dimension) && !value.equals(Slice.OTHER)
                     && p.known().knows(dimension)) {
                 e.emit("acquisition_change", p.known().contains(dimension, value) ? 0 : 1, null, null, n, null);
@@ -310,6 +417,10 @@ public final class ScoreDrift {
             }
         }
     }
+
+    /** A slice's baseline in parsed form, valid for the baseline count and version reference it was built from. */
+    private record CachedBaseline(DriftAggregate source, long count, References.Parsed version,
+                                  References.Parsed parsed) {}
 
     /** Builds the snapshots of one slice and window; drops undefined values rather than writing NaN. */
     private record Emitter(String[] group, String window, Instant windowEnd, Instant computedAt,

@@ -34,6 +34,26 @@ import org.apache.kafka.streams.processor.api.Record;
  * <p>Keys: a group key identifies model, version and slice ({@code model|version|dimension|value});
  * a bucket key appends the UTC epoch day ({@code group|day}).
  *
+ * <h2>Per-group baselines (optional: {@code baselineDays > 0})</h2>
+ * Each group's first {@code baselineDays} UTC days, counted from the first day the owner task saw for
+ * the group, are also merged into one permanent baseline aggregate per group, kept in a second store
+ * ({@code <name>-baselines}) under the key {@code group|firstDay}. It never expires (retention applies
+ * to daily buckets only), and the key itself carries the start of the period, so after a restart the
+ * store restored from its changelog is the whole truth: the in-memory index group -> first day is
+ * rebuilt from the store keys. Rules, chosen for the two-phase flow where partials arrive per
+ * (group, day) in any order between tasks:
+ * <ul>
+ *   <li>the period is {@code [firstDay, firstDay + baselineDays)}; a partial of a day in it joins the
+ *       baseline whenever it arrives (records late within the upstream grace period still count for
+ *       their own day); a partial of a day before {@code firstDay} (late, or overtaken by a later day
+ *       from another task) joins only its daily bucket;</li>
+ *   <li>each task flushes its partials in (group, day) order, so one task's first flush cannot start a
+ *       group's baseline on its second day;</li>
+ *   <li>the baseline is complete once the task's current day is past the period
+ *       ({@code currentDay >= firstDay + baselineDays}); snapshotters decide what to do before that.</li>
+ * </ul>
+ * Slice values are capped per dimension, so the baselines are bounded by the number of groups.
+ *
  * @param <I> the input value (a sliced prediction, an outcome change)
  * @param <A> the mergeable aggregate
  */
@@ -52,6 +72,27 @@ public final class TwoPhaseAggregation<I, A> {
         A update(String group, long epochDay);
     }
 
+    /**
+     * A group's baseline: the merge of its daily buckets of {@code [firstDay, firstDay + days)}.
+     *
+     * @param firstDay  the first UTC epoch day the group was seen
+     * @param days      length of the baseline period in days
+     * @param aggregate the merged aggregate (read-only; may still grow while the period is open or
+     *                  late records of its days arrive)
+     * @param complete  whether the current day is past the period
+     */
+    public record Baseline<A>(long firstDay, int days, A aggregate, boolean complete) {
+        /** The last epoch day of the period (inclusive). */
+        public long lastDay() {
+            return firstDay + days - 1;
+        }
+
+        /** Whether the window of {@code windowDays} days ending on {@code endDay} shares a day with the period. */
+        public boolean overlaps(long endDay, int windowDays) {
+            return endDay - windowDays + 1 <= lastDay() && endDay >= firstDay;
+        }
+    }
+
     /** Turns the daily buckets of one group into snapshots. */
     public interface Snapshotter<A> {
         /** Called once per task before any snapshot, e.g. to look up global stores. */
@@ -63,6 +104,18 @@ public final class TwoPhaseAggregation<I, A> {
          * @param currentDay  the latest epoch day this task has seen: windows end here
          */
         List<MetricSnapshot> snapshots(String group, NavigableMap<Long, A> days, long currentDay, long computedAtMs);
+
+        /**
+         * As {@link #snapshots(String, NavigableMap, long, long)}, with the group's baseline when the
+         * aggregation keeps baselines. The default ignores the baseline, so stages without one are
+         * unchanged.
+         *
+         * @param baseline the group's baseline, or null (baselines disabled, or none yet)
+         */
+        default List<MetricSnapshot> snapshots(String group, NavigableMap<Long, A> days, Baseline<A> baseline,
+                                               long currentDay, long computedAtMs) {
+            return snapshots(group, days, currentDay, computedAtMs);
+        }
     }
 
     private final String name;
@@ -72,14 +125,32 @@ public final class TwoPhaseAggregation<I, A> {
     private final Duration flushInterval;
     private final Duration snapshotInterval;
     private final int retentionDays;
+    private final int baselineDays;
 
     /**
+     * Without baselines.
+     *
      * @param name             base name of the processors, stores and repartition topic (kebab-case)
      * @param retentionDays    daily buckets older than this many days before the current day are dropped
      */
     public TwoPhaseAggregation(String name, Codec<A> codec, Accumulator<I, A> accumulator,
                                Snapshotter<A> snapshotter, Duration flushInterval, Duration snapshotInterval,
                                int retentionDays) {
+        this(name, codec, accumulator, snapshotter, flushInterval, snapshotInterval, retentionDays, 0);
+    }
+
+    /**
+     * @param name             base name of the processors, stores and repartition topic (kebab-case)
+     * @param retentionDays    daily buckets older than this many days before the current day are dropped
+     * @param baselineDays     length of each group's baseline period in days; 0 keeps no baselines
+     */
+    public TwoPhaseAggregation(String name, Codec<A> codec, Accumulator<I, A> accumulator,
+                               Snapshotter<A> snapshotter, Duration flushInterval, Duration snapshotInterval,
+                               int retentionDays, int baselineDays) {
+        if (baselineDays < 0) {
+            throw new IllegalArgumentException("baselineDays must be >= 0, got " + baselineDays);
+        }
+        this.baselineDays = baselineDays;
         this.name = name;
         this.codec = codec;
         this.accumulator = accumulator;
@@ -118,16 +189,36 @@ public final class TwoPhaseAggregation<I, A> {
         return name + "-buckets";
     }
 
+    /** Name of the store of per-group baselines (keys {@code group|firstDay}); present when baselineDays > 0. */
+    public String baselinesStore() {
+        return name + "-baselines";
+    }
+
+    /** Length of the baseline period in days; 0 when baselines are off. */
+    public int baselineDays() {
+        return baselineDays;
+    }
+
     /** Adds both phases; returns the snapshots stream. */
     public KStream<String, MetricSnapshot> addTo(StreamsBuilder builder, KStream<String, I> input) {
         builder.addStateStore(HeapAggregateStore.builder(partialsStore(), codec, false));
         builder.addStateStore(HeapAggregateStore.builder(bucketsStore(), codec, true));
+        String[] mergeStores = {bucketsStore()};
+        if (baselineDays > 0) {
+            builder.addStateStore(HeapAggregateStore.builder(baselinesStore(), codec, true));
+            mergeStores = new String[] {bucketsStore(), baselinesStore()};
+        }
         return input
                 .process(() -> new Partials(), Named.as(name + "-partial-aggregate"), partialsStore())
                 .repartition(Repartitioned.<String, byte[]>with(Serdes.String(), Serdes.ByteArray())
                         .withName(name + "-partials")
                         .withStreamPartitioner(TwoPhaseAggregation::partitionByGroup))
-                .process(() -> new Merge(), Named.as(name + "-merge-and-snapshot"), bucketsStore());
+                .process(() -> new Merge(), Named.as(name + "-merge-and-snapshot"), mergeStores);
+    }
+
+    /** A new instance of the merge-and-snapshot processor (what {@link #addTo} wires in); for tests. */
+    Processor<String, byte[], String, MetricSnapshot> newMergeProcessor() {
+        return new Merge();
     }
 
     private final class Partials implements Processor<String, I, String, byte[]> {
@@ -151,6 +242,9 @@ public final class TwoPhaseAggregation<I, A> {
                 return;
             }
             List<String> keys = new ArrayList<>(store.all().keySet());
+            // (group, day) order: a group's earlier day reaches its owner first, which matters for where
+            // its baseline period starts.
+            keys.sort(BUCKET_ORDER);
             for (String key : keys) {
                 context.forward(new Record<>(key, codec.toBytes(store.get(key)), now));
                 store.remove(key);
@@ -158,9 +252,16 @@ public final class TwoPhaseAggregation<I, A> {
         }
     }
 
+    private static final java.util.Comparator<String> BUCKET_ORDER =
+            java.util.Comparator.<String, String>comparing(TwoPhaseAggregation::groupOf)
+                    .thenComparingLong(TwoPhaseAggregation::dayOf);
+
     private final class Merge implements Processor<String, byte[], String, MetricSnapshot> {
         private ProcessorContext<String, MetricSnapshot> context;
         private HeapAggregateStore<A> store;
+        private HeapAggregateStore<A> baselines;
+        /** group -> first day of its baseline: derived from the baseline store's keys, rebuilt on init. */
+        private Map<String, Long> baselineStart;
         private final Set<String> changed = new HashSet<>();
         private long currentDay = Long.MIN_VALUE;
         private boolean recovered;
@@ -169,6 +270,10 @@ public final class TwoPhaseAggregation<I, A> {
         public void init(ProcessorContext<String, MetricSnapshot> context) {
             this.context = context;
             this.store = context.getStateStore(bucketsStore());
+            if (baselineDays > 0) {
+                this.baselines = context.getStateStore(baselinesStore());
+                this.baselineStart = null;
+            }
             snapshotter.init(context);
             context.schedule(snapshotInterval, PunctuationType.WALL_CLOCK_TIME, this::snapshot);
         }
@@ -177,8 +282,39 @@ public final class TwoPhaseAggregation<I, A> {
         public void process(Record<String, byte[]> record) {
             A partial = codec.fromBytes(record.value());
             codec.merge(store.update(record.key()), partial);
-            changed.add(groupOf(record.key()));
-            currentDay = Math.max(currentDay, dayOf(record.key()));
+            String group = groupOf(record.key());
+            long day = dayOf(record.key());
+            changed.add(group);
+            currentDay = Math.max(currentDay, day);
+            if (baselines != null) {
+                Long first = baselineStarts().get(group);
+                if (first == null) {
+                    first = day;
+                    baselineStart.put(group, first);
+                }
+                if (day >= first && day < first + baselineDays) {
+                    codec.merge(baselines.update(bucketKey(group, first)), partial);
+                }
+            }
+        }
+
+        private Map<String, Long> baselineStarts() {
+            if (baselineStart == null) {
+                baselineStart = new HashMap<>();
+                for (String key : baselines.all().keySet()) {
+                    baselineStart.merge(groupOf(key), dayOf(key), Math::min);
+                }
+            }
+            return baselineStart;
+        }
+
+        private Baseline<A> baseline(String group) {
+            if (baselines == null) {
+                return null;
+            }
+            Long first = baselineStarts().get(group);
+            A a = first == null ? null : baselines.get(bucketKey(group, first));
+            return a == null ? null : new Baseline<>(first, baselineDays, a, currentDay >= first + baselineDays);
         }
 
         private void snapshot(long now) {
@@ -208,7 +344,9 @@ public final class TwoPhaseAggregation<I, A> {
             }
             expired.forEach(store::remove);
             for (Map.Entry<String, NavigableMap<Long, A>> g : byGroup.entrySet()) {
-                for (MetricSnapshot s : snapshotter.snapshots(g.getKey(), g.getValue(), currentDay, now)) {
+                List<MetricSnapshot> out = snapshotter.snapshots(g.getKey(), g.getValue(), baseline(g.getKey()),
+                        currentDay, now);
+                for (MetricSnapshot s : out) {
                     context.forward(new Record<>(s.key(), s, now));
                 }
             }

@@ -167,6 +167,28 @@ class AlertEvaluationTest {
     }
 
     @Test
+    void shouldHoldOnlyWhenEveryWindowHoldsWhenTheRuleRequiresAllWindows() {
+        AlertRule lasting = new AlertRule("Lasting", "score_psi", null, List.of("7d", "30d"),
+                AlertRule.Condition.P_BELOW, null, null, null, null, null, null, 0.2, 100L, null,
+                Alert.Severity.WARNING, null, null, true, null);
+        MetricSnapshot w7 = Snapshots.pValue("site", "S03", "score_psi", 1e-9);
+        MetricSnapshot w30quiet = new MetricSnapshot(w7.model(), w7.version(), "site", "S03", "30d", w7.windowEnd(),
+                "score_psi", 0.01, null, null, 9000, 0.4, MetricSnapshot.Status.FINAL, w7.computedAt());
+        MetricSnapshot w30 = new MetricSnapshot(w7.model(), w7.version(), "site", "S03", "30d", w7.windowEnd(),
+                "score_psi", 0.2, null, null, 9000, 1e-12, MetricSnapshot.Status.FINAL, w7.computedAt());
+        Rounds rounds = new Rounds(new AlertEvaluation(List.of(lasting), Map.of(), 0.05));
+        rounds.run(List.of(w7, w30quiet), Snapshots.T0);
+        assertThat(rounds.alerts).isEmpty();
+        assertThat(rounds.states).isEmpty();
+        rounds.run(List.of(w7, w30), Snapshots.T0.plusSeconds(10));
+        assertThat(rounds.alerts).singleElement().satisfies(a -> assertThat(a.status()).isEqualTo(Alert.Status.FIRING));
+        // Only the 7d window has a snapshot (the 30d one still overlaps the baseline): it decides alone.
+        Rounds early = new Rounds(new AlertEvaluation(List.of(lasting), Map.of(), 0.05));
+        early.run(List.of(w7), Snapshots.T0);
+        assertThat(early.alerts).hasSize(1);
+    }
+
+    @Test
     void shouldProduceAlertsThatValidateAgainstTheSchema() {
         Rounds rounds = new Rounds(new AlertEvaluation(AlertRules.defaults(), Map.of(), 0.05));
         List<MetricSnapshot> snapshots = List.of(

@@ -75,6 +75,49 @@ class AlertRuleTest {
     }
 
     @Test
+    void shouldRequireTheEstimateAboveItsOwnUpperWhenAPValueRuleAsksForIt() {
+        AlertRule rule = new AlertRule("KsP", "score_ks", null, List.of("7d"), AlertRule.Condition.P_BELOW, null, null,
+                null, null, 0.01, null, null, 200L, null, null, null, true);
+        assertThat(rule.usesPValue()).isTrue();
+        // Significant and above the sketch-aware critical value: holds (BH still decides in the round).
+        assertThat(rule.verdict(Snapshots.of("all", "all", "score_ks", 0.2, null, 0.15, 500, 1e-6), null))
+                .isEqualTo(Verdict.HOLDS);
+        // Significant by the asymptotic p-value, but within the sketches' rank error: not drift.
+        assertThat(rule.verdict(Snapshots.of("all", "all", "score_ks", 0.145, null, 0.15, 500, 1e-3), null))
+                .isEqualTo(Verdict.UNDECIDED);
+        assertThat(rule.verdict(Snapshots.of("all", "all", "score_ks", 0.1, null, 0.15, 500, 1e-3), null))
+                .isEqualTo(Verdict.CLEAR);
+        assertThat(rule.verdict(Snapshots.of("all", "all", "score_ks", 0.2, null, 0.15, 500, 0.5), null))
+                .isEqualTo(Verdict.CLEAR);
+        assertThat(rule.verdict(Snapshots.of("all", "all", "score_ks", 0.2, null, 0.15, 100, 1e-6), null))
+                .isEqualTo(Verdict.UNDECIDED);
+        AlertRule capped = new AlertRule("KsCap", "score_ks", null, null, AlertRule.Condition.P_BELOW, null, null,
+                null, null, 0.01, null, null, 200L, null, null, null, true, null, 0.001);
+        assertThat(capped.verdict(Snapshots.of("all", "all", "score_ks", 0.2, null, 0.15, 500, 0.005), null))
+                .isEqualTo(Verdict.UNDECIDED);
+        assertThat(capped.verdict(Snapshots.of("all", "all", "score_ks", 0.2, null, 0.15, 500, 1e-4), null))
+                .isEqualTo(Verdict.HOLDS);
+        assertThatThrownBy(() -> new AlertRule("X", "score_ks", null, null, AlertRule.Condition.ABOVE_THRESHOLD, null,
+                null, null, null, null, null, null, null, null, null, null, true))
+                .hasMessageContaining("require_above_upper");
+    }
+
+    @Test
+    void shouldKeepTheShippedDriftRulesOffTheOneDayWindowAndInsideTheFalseAlarmBudget() {
+        List<AlertRule> drift = AlertRules.defaults().stream()
+                .filter(r -> List.of("score_psi", "score_ks", "positive_rate", "feature_psi:*").contains(r.metric()))
+                .toList();
+        assertThat(drift).hasSize(4).allSatisfy(r -> {
+            assertThat(r.windows()).containsExactlyInAnyOrder("7d", "30d");
+            assertThat(r.usesPValue()).isTrue();
+            assertThat(r.requireAllWindows()).isTrue();
+            assertThat(r.maxP()).isEqualTo(0.001);
+        });
+        assertThat(drift).filteredOn(r -> r.metric().equals("score_ks")).singleElement()
+                .satisfies(r -> assertThat(r.requireAboveUpper()).isTrue());
+    }
+
+    @Test
     void shouldMatchAFamilyPrefixAndRestrictDimensionsAndWindows() {
         AlertRule rule = new AlertRule("Cusum", "cusum_alarm:*", List.of("site"), List.of("7d"),
                 AlertRule.Condition.FLAG, null, null, null, null, null, null, null, null, null, null, null);

@@ -42,7 +42,10 @@ class ScoreDriftIT {
         VigilConfig config = h.config(dir.resolve("state"), Map.of(
                 VigilConfig.DRIFT_FLUSH_INTERVAL_MS, "300",
                 VigilConfig.DRIFT_SNAPSHOT_INTERVAL_MS, "1000",
-                VigilConfig.REFERENCE_BURN_IN_ENABLED, "false"));
+                VigilConfig.REFERENCE_BURN_IN_ENABLED, "false",
+                // The validation-file path end to end: every slice against the published profile. (Per-slice
+                // baselines need more days than this 10-day backfill; DemoIT plays them on a real broker.)
+                VigilConfig.DRIFT_BASELINE_DAYS, "0"));
         Random rnd = new Random(17);
 
         StringBuilder csv = new StringBuilder("score,label,site,scanner,manufacturer,model,software_version\n");

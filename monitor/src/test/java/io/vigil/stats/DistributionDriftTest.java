@@ -137,6 +137,26 @@ class DistributionDriftTest {
     }
 
     @Test
+    void shouldMeasureKsBetweenDiscreteDistributionsAtTheTiesNotInsideThem() {
+        // kVp-like data: two values, 30% / 70%. Identical distributions must be near 0 (the item-by-item
+        // walk of computeKSDelta reported up to the tie's mass), a 30% -> 45% shift must be 0.15.
+        Random rnd = new Random(5);
+        KllDoublesSketch ref = KllDoublesSketch.newHeapInstance(200);
+        KllDoublesSketch same = KllDoublesSketch.newHeapInstance(200);
+        KllDoublesSketch shifted = KllDoublesSketch.newHeapInstance(200);
+        for (int i = 0; i < 20_000; i++) {
+            ref.update(rnd.nextDouble() < 0.3 ? 100 : 120);
+        }
+        for (int i = 0; i < 3_000; i++) {
+            same.update(rnd.nextDouble() < 0.3 ? 100 : 120);
+            shifted.update(rnd.nextDouble() < 0.45 ? 100 : 120);
+        }
+        assertThat(DistributionDrift.ksStatistic(ref, same)).isLessThan(0.03);
+        assertThat(DistributionDrift.ksDrift(ref, same, 0.05)).isFalse();
+        assertThat(DistributionDrift.ksStatistic(ref, shifted)).isCloseTo(0.15, within(0.03));
+    }
+
+    @Test
     void shouldFlagShiftedButNotSameWhenComparingGoldenSketches() {
         KllDoublesSketch ref = sketch(DistributionDrift.K, DriftGolden.sample("reference"));
         ReferenceDistribution reference = ReferenceDistribution.fromSketch(ref, 10);

@@ -68,6 +68,8 @@ final class EarlyWarningDriver implements AutoCloseable {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, APP);
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        // A directory of its own: the default /tmp/kafka-streams/<app> is shared by concurrent test JVMs.
+        props.put(StreamsConfig.STATE_DIR_CONFIG, io.vigil.testing.TestDirs.fresh().toString());
         props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
         driver = new TopologyTestDriver(VigilTopology.build(config, topics,
                 new EventValidator(65_536, Duration.ofMinutes(5))), props, NOW);
@@ -85,6 +87,9 @@ final class EarlyWarningDriver implements AutoCloseable {
             names.add(APP + "-" + stage + "-partials-changelog");
             names.add(APP + "-" + stage + "-buckets-changelog");
             names.add(APP + "-" + stage + "-partials-repartition");
+            if (config.getInt(VigilConfig.DRIFT_BASELINE_DAYS) > 0 && !stage.equals(TemporalStability.NAME)) {
+                names.add(APP + "-" + stage + "-baselines-changelog");
+            }
         }
         if (stability) {
             names.add(APP + "-" + TemporalStability.LAST_STORE + "-changelog");

@@ -255,6 +255,49 @@ class PerformanceEstimationTest {
     }
 
     @Test
+    void shouldStandardiseEachSliceAgainstItsOwnBaselineWhenItDiffersFromTheFleet() {
+        // Site S01 scores higher than the validation set by design (not a change): against the fleet's
+        // reference its CUSUMs would alarm at once (the all slice, compared with the vendor profile, shows
+        // it); against its own 14-day baseline they stay quiet until its scores really move.
+        ModelRef model = new ModelRef("own-baseline", "1.0");
+        Random rnd = new Random(31);
+        long first = TODAY - 50;
+        int baselineDays = 14;
+        DoubleUnaryOperator site = s -> 0.25 + 0.6 * s;
+        try (EarlyWarningDriver d = new EarlyWarningDriver(Map.of(VigilConfig.DRIFT_BASELINE_DAYS, baselineDays))) {
+            d.publish(reference(model, 20_000, 10, true));
+            for (long day = first; day < first + baselineDays; day++) {
+                day(d, model, day, 200, rnd, site, s -> s);
+            }
+            d.round();
+            assertThat(d.latest.keySet()).noneMatch(k -> k.startsWith("own-baseline|1.0|site|") && k.contains("cusum"));
+            for (long day = first + baselineDays; day < first + baselineDays + 20; day++) {
+                day(d, model, day, 200, rnd, site, s -> s);
+            }
+            d.round();
+            assertThat(d.get(model, "all", "all", "60d", "cusum_alarm:score_mean").estimate()).isEqualTo(1.0);
+            for (String series : List.of("positive_rate", "score_mean", "estimated_sensitivity")) {
+                MetricSnapshot alarm = d.get(model, "site", "S01", "60d", "cusum_alarm:" + series);
+                assertThat(alarm.estimate()).as(series).isEqualTo(0.0);
+                assertThat(alarm.n()).as("steps after the baseline period").isEqualTo(20);
+            }
+            // The site's scores move up by 0.05 (about 1.2 sd of a day's mean at n = 200).
+            long changeDay = first + baselineDays + 20;
+            for (long day = changeDay; day < changeDay + 12; day++) {
+                day(d, model, day, 200, rnd, s -> site.applyAsDouble(s) + 0.05, s -> s);
+            }
+            d.round();
+            for (String series : List.of("positive_rate", "score_mean")) {
+                assertThat(d.get(model, "site", "S01", "60d", "cusum_alarm:" + series).estimate()).as(series)
+                        .isEqualTo(1.0);
+                long startDay = (long) (double) d.get(model, "site", "S01", "60d", "cusum_change_start:" + series)
+                        .estimate() / 86_400L;
+                assertThat(startDay).as(series).isBetween(changeDay - 3, changeDay + 3);
+            }
+        }
+    }
+
+    @Test
     void shouldFitAMonotoneMapThatReproducesTheBinRatesWhenTheyAreAlreadyMonotone() {
         ModelRef model = new ModelRef("map", "1.0");
         List<ReferenceProfile.LabelBin> bins = List.of(new ReferenceProfile.LabelBin(0, 0.5, 10, 90),

@@ -66,7 +66,16 @@ class ScoreDriftTest {
         int sent;
 
         Harness(Map<String, Object> overrides) {
+            this(overrides, io.vigil.testing.TestDirs.fresh());
+        }
+
+        /**
+         * Without {@code drift.baseline-days} in {@code overrides} the per-slice baselines are off, so
+         * the tests that prove the statistics against a reference profile compare every slice with it.
+         */
+        Harness(Map<String, Object> overrides, java.nio.file.Path stateDir) {
             Map<String, Object> values = new HashMap<>();
+            values.put(VigilConfig.DRIFT_BASELINE_DAYS, "0");
             values.put(VigilConfig.BOOTSTRAP_SERVERS, "unused:9092");
             values.put(VigilConfig.DRIFT_FLUSH_INTERVAL_MS, String.valueOf(INTERVAL.toMillis()));
             values.put(VigilConfig.DRIFT_SNAPSHOT_INTERVAL_MS, String.valueOf(INTERVAL.toMillis()));
@@ -76,7 +85,7 @@ class ScoreDriftTest {
             Topics topics = Topics.from(config);
             Properties props = new Properties();
             props.put(StreamsConfig.APPLICATION_ID_CONFIG, "drift-test");
-            props.put(StreamsConfig.STATE_DIR_CONFIG, io.vigil.testing.TestDirs.fresh().toString());
+            props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
             props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
             props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
             driver = new TopologyTestDriver(VigilTopology.build(config, topics,
@@ -87,7 +96,10 @@ class ScoreDriftTest {
                     new ByteArraySerializer());
             snapshots = driver.createOutputTopic(topics.snapshots().name(), new StringDeserializer(),
                     JsonSerde.of(MetricSnapshot.class).deserializer());
-            for (String store : List.of("drift-partials", "drift-buckets")) {
+            List<String> stores = config.getInt(VigilConfig.DRIFT_BASELINE_DAYS) > 0
+                    ? List.of("drift-partials", "drift-buckets", "drift-baselines")
+                    : List.of("drift-partials", "drift-buckets");
+            for (String store : stores) {
                 changelogs.add(driver.createOutputTopic("drift-test-" + store + "-changelog",
                         new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
                         new org.apache.kafka.common.serialization.ByteArrayDeserializer()));
@@ -268,6 +280,109 @@ class ScoreDriftTest {
                     assertThat(psi.pValue()).as(slice).isGreaterThan(1e-3);
                 }
             }
+        }
+    }
+
+    /** Sends {@code perDay} predictions per scanner per day of {@code [from, to]}, then runs one round per day. */
+    private static void days(Harness h, ModelRef model, long from, long to, int perDay, Random rnd,
+                             Map<String, DoubleSupplier> byScanner) {
+        for (long d = from; d <= to; d++) {
+            for (Map.Entry<String, DoubleSupplier> e : byScanner.entrySet()) {
+                String[] siteScanner = e.getKey().split("/");
+                for (int i = 0; i < perDay; i++) {
+                    h.send(prediction(model, e.getValue().getAsDouble(), day(d, 1 + rnd.nextInt(20)), siteScanner[0],
+                            siteScanner[1]));
+                }
+            }
+            h.round();
+        }
+    }
+
+    /** Two scanners with stable but different score distributions: u^2 (mean 1/3) and sqrt(u) (mean 2/3). */
+    private static Map<String, DoubleSupplier> twoScanners(Random rnd, double shiftOfSecond) {
+        Map<String, DoubleSupplier> m = new LinkedHashMap<>();
+        m.put("S01/CT-1", () -> {
+            double u = rnd.nextDouble();
+            return u * u;
+        });
+        m.put("S02/CT-2", () -> Math.min(1, Math.sqrt(rnd.nextDouble()) + shiftOfSecond));
+        return m;
+    }
+
+    /** The fleet's profile: both scanners' distributions pooled, as a vendor's validation set would be. */
+    private static ReferenceProfile fleetReference(ModelRef model, Random rnd) {
+        List<Prediction> ref = new ArrayList<>();
+        for (Map.Entry<String, DoubleSupplier> e : twoScanners(rnd, 0).entrySet()) {
+            String[] siteScanner = e.getKey().split("/");
+            for (int i = 0; i < 3000; i++) {
+                ref.add(prediction(model, e.getValue().getAsDouble(), NOW.minus(Duration.ofDays(90)), siteScanner[0],
+                        siteScanner[1]));
+            }
+        }
+        return reference(model, ref);
+    }
+
+    private static boolean drifted(Harness h, ModelRef model, String scanner) {
+        MetricSnapshot ks = h.get(model, "scanner", scanner, "7d", "score_ks");
+        MetricSnapshot psi = h.get(model, "scanner", scanner, "7d", "score_psi");
+        MetricSnapshot rate = h.get(model, "scanner", scanner, "7d", "positive_rate");
+        return ksDrift(ks) || psi.pValue() < 1e-3 || rate.pValue() < 1e-3;
+    }
+
+    @Test
+    void shouldFlagScannersThatDifferFromTheFleetWhenComparedWithTheFleetReference() {
+        // The problem per-slice baselines solve: two steady scanners look drifted against the pooled profile.
+        ModelRef model = new ModelRef("fleet", "1.0");
+        Random rnd = new Random(21);
+        try (Harness h = new Harness(Map.of())) {
+            h.publish(fleetReference(model, rnd));
+            days(h, model, TODAY - 7, TODAY - 1, 300, rnd, twoScanners(rnd, 0));
+            assertThat(drifted(h, model, "S01/CT-1")).isTrue();
+            assertThat(drifted(h, model, "S02/CT-2")).isTrue();
+        }
+    }
+
+    @Test
+    void shouldCompareEachScannerWithItsOwnBaselineAndFlagOnlyTheOneThatShifts() {
+        ModelRef model = new ModelRef("baseline", "1.0");
+        Random rnd = new Random(22);
+        Map<String, Object> baselines = Map.of(VigilConfig.DRIFT_BASELINE_DAYS, "3");
+        long first = TODAY - 24;
+        ReferenceProfile fleet = fleetReference(model, rnd);
+        try (Harness h = new Harness(baselines)) {
+            h.publish(fleet);
+            // Baseline period: days first .. first + 2. No drift metric for a slice while it is open.
+            days(h, model, first, first + 2, 300, rnd, twoScanners(rnd, 0));
+            for (String scanner : List.of("S01/CT-1", "S02/CT-2")) {
+                assertThat(h.get(model, "scanner", scanner, "1d", "predictions").estimate()).isEqualTo(300.0);
+                assertThat(h.latest.keySet()).noneMatch(k -> k.contains("|scanner|" + scanner + "|")
+                        && !k.endsWith("|predictions") && !k.endsWith("|acquisition_change"));
+            }
+            // Seven steady days after it: the 7d window no longer overlaps the baseline; nothing drifts.
+            days(h, model, first + 3, first + 9, 300, rnd, twoScanners(rnd, 0));
+            for (String scanner : List.of("S01/CT-1", "S02/CT-2")) {
+                assertThat(h.get(model, "scanner", scanner, "7d", "score_ks").n()).as(scanner).isEqualTo(2100);
+                assertThat(drifted(h, model, scanner)).as(scanner).isFalse();
+                assertThat(h.get(model, "scanner", scanner, "7d", "acquisition_change").estimate()).isEqualTo(0.0);
+            }
+            // The 30d window still overlaps the baseline: not tested against it.
+            assertThat(h.get(model, "scanner", "S01/CT-1", "30d", "score_ks")).isNull();
+            @SuppressWarnings("unchecked")
+            HeapAggregateStore<DriftAggregate> store =
+                    (HeapAggregateStore<DriftAggregate>) h.driver.getStateStore("drift-baselines");
+            String key = TwoPhaseAggregation.bucketKey(ScoreDrift.group(model, "scanner", "S01/CT-1"), first);
+            assertThat(store.all()).containsKey(key);
+            assertThat(store.get(key).count()).isEqualTo(900);
+            // A shift at one scanner after its baseline: that scanner only.
+            days(h, model, first + 10, first + 16, 300, rnd, twoScanners(rnd, 0.1));
+            assertThat(drifted(h, model, "S01/CT-1")).isFalse();
+            assertThat(drifted(h, model, "S02/CT-2")).isTrue();
+            assertThat(ksDrift(h.get(model, "scanner", "S02/CT-2", "7d", "score_ks"))).isTrue();
+            assertThat(h.get(model, "scanner", "S02/CT-2", "7d", "score_mean").estimate()).isGreaterThan(0.7);
+            // The baselines are unchanged by later days (the restart side is TwoPhaseAggregationTest's).
+            assertThat(store.all().keySet()).filteredOn(k -> k.contains("|scanner|")).containsExactlyInAnyOrder(key,
+                    TwoPhaseAggregation.bucketKey(ScoreDrift.group(model, "scanner", "S02/CT-2"), first));
+            assertThat(store.get(key).count()).isEqualTo(900);
         }
     }
 
