@@ -100,16 +100,8 @@ public final class VigilConfig extends AbstractConfig {
     public static final String HTTP_BIND = "http.bind";
     public static final String HTTP_PORT = "http.port";
 
-    private static final ConfigDef.Validator WINDOWS_VALIDATOR = (name, value) -> {
-        if (!(value instanceof java.util.List<?> list) || list.isEmpty()) {
-            throw new ConfigException(name, value, "must list at least one window such as 7d");
-        }
-        for (Object w : list) {
-            if (!String.valueOf(w).trim().matches("[1-9][0-9]{0,3}d")) {
-                throw new ConfigException(name, value, "each window must be <days>d with 1 <= days <= 9999");
-            }
-        }
-    };
+    /** Every window list: {@code <days>d} entries, 1 to 366 days. */
+    private static final ConfigDef.Validator WINDOWS_VALIDATOR = VigilConfig::validateWindows;
 
     static final ConfigDef DEF = new ConfigDef()
             .define(BOOTSTRAP_SERVERS, Type.LIST, Importance.HIGH,
@@ -156,7 +148,7 @@ public final class VigilConfig extends AbstractConfig {
             .define(SLICES_ATTRIBUTES, Type.LIST, "", Importance.LOW,
                     "Prediction attributes to slice by (each becomes dimension attr.<name>).")
             // Drift stage and reference profiles
-            .define(DRIFT_WINDOWS, Type.LIST, "1d,7d,30d", VigilConfig::validateWindows, Importance.MEDIUM,
+            .define(DRIFT_WINDOWS, Type.LIST, "1d,7d,30d", WINDOWS_VALIDATOR, Importance.MEDIUM,
                     "Rolling drift windows, each <days>d (1 to 366), merged from daily UTC buckets.")
             .define(DRIFT_GRACE_DAYS, Type.INT, 2, Range.between(0, 366), Importance.MEDIUM,
                     "A prediction whose UTC day is more than this many days before the latest day seen by its "
@@ -233,7 +225,7 @@ public final class VigilConfig extends AbstractConfig {
             .define(ESTIMATION_ENABLED, Type.BOOLEAN, true, Importance.MEDIUM,
                     "Estimate sensitivity, specificity, PPV, NPV and AUC without labels (CBPE) for model versions "
                             + "whose reference profile has labelled bins, and run the CUSUMs on positive rate and mean score.")
-            .define(ESTIMATION_WINDOWS, Type.LIST, "7d,30d", VigilConfig::validateWindows, Importance.MEDIUM,
+            .define(ESTIMATION_WINDOWS, Type.LIST, "7d,30d", WINDOWS_VALIDATOR, Importance.MEDIUM,
                     "Rolling windows of the label-free estimates, each <days>d, merged from daily UTC buckets.")
             .define(STABILITY_ENABLED, Type.BOOLEAN, false, Importance.MEDIUM,
                     "Pair repeat predictions of one pseudonymous subject (flip rate, score change); requires "
@@ -245,7 +237,7 @@ public final class VigilConfig extends AbstractConfig {
             .define(STABILITY_REPEAT_INTERVAL_DAYS, Type.INT, 30, Range.between(1, 366), Importance.MEDIUM,
                     "A prediction of the same subject and model version within this many days of the last one "
                             + "forms a repeat pair; the last prediction expires after it.")
-            .define(STABILITY_WINDOWS, Type.LIST, "7d,30d", VigilConfig::validateWindows, Importance.LOW,
+            .define(STABILITY_WINDOWS, Type.LIST, "7d,30d", WINDOWS_VALIDATOR, Importance.LOW,
                     "Rolling windows of flip rate and score-change quantiles, each <days>d.")
             .define(DETECTION_ARL0_DAYS, Type.DOUBLE, 365.0, Range.between(2.0, 100_000.0), Importance.MEDIUM,
                     "In-control average run length of each CUSUM, in days: one false alarm per series and slice "
@@ -324,8 +316,7 @@ public final class VigilConfig extends AbstractConfig {
 
     /** {@link #OUTCOMES_WINDOWS} as days. */
     public java.util.List<Integer> outcomeWindowDays() {
-        return getList(OUTCOMES_WINDOWS).stream()
-                .map(w -> Integer.parseInt(w.trim().substring(0, w.trim().length() - 1))).toList();
+        return windowDays(getList(OUTCOMES_WINDOWS));
     }
 
     public Duration maxFutureSkew() {
