@@ -1,0 +1,80 @@
+package io.vigil.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class VigilConfigTest {
+    private static final Map<String, String> MINIMAL = Map.of(VigilConfig.BOOTSTRAP_SERVERS, "127.0.0.1:9092");
+
+    @Test
+    void shouldMapEnvironmentVariablesToKeysWhenTheyStartWithVigil() {
+        Map<String, String> env = Map.of(
+                "VIGIL_TOPIC_GROUND_TRUTH", "gt",
+                "VIGIL_KAFKA_SASL_JAAS_CONFIG", "jaas",
+                "VIGIL_INGEST_MAX_FUTURE_SKEW", "1000",
+                "PATH", "/usr/bin");
+        assertThat(EnvironmentConfig.fromEnvironment(env)).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "topic.ground-truth", "gt",
+                "kafka.sasl.jaas.config", "jaas",
+                "ingest.max-future-skew", "1000"));
+    }
+
+    @Test
+    void shouldFailNamingTheVariableWhenAVigilVariableMapsToNothing() {
+        assertThatThrownBy(() -> EnvironmentConfig.fromEnvironment(Map.of("VIGIL_TOPIC_PREDICTONS", "x")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("VIGIL_TOPIC_PREDICTONS");
+    }
+
+    @Test
+    void shouldFailNamingTheKeyWhenASettingIsUnknown() {
+        assertThatThrownBy(() -> new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "h:1", "topic.predictons", "x")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("topic.predictons");
+    }
+
+    @Test
+    void shouldFailNamingKeyAndValueWhenAValueIsOutOfRange() {
+        assertThatThrownBy(() -> new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "h:1", VigilConfig.HTTP_PORT,
+                "70000"))).isInstanceOf(ConfigException.class).hasMessageContaining("http.port")
+                .hasMessageContaining("70000");
+        assertThatThrownBy(() -> new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "h:1",
+                VigilConfig.DRIFT_WINDOWS, "7days"))).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("drift.windows");
+    }
+
+    @Test
+    void shouldRequireBootstrapServersWhenAbsent() {
+        assertThatThrownBy(() -> new VigilConfig(Map.of())).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("bootstrap.servers");
+    }
+
+    @Test
+    void shouldDefaultToExactlyOnceAndPassKafkaSettingsThroughWhenBuildingStreamsProperties() {
+        Properties p = new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "h:1",
+                "kafka.security.protocol", "SASL_SSL")).streamsProperties();
+        assertThat(p.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG)).isEqualTo(StreamsConfig.EXACTLY_ONCE_V2);
+        assertThat(p.get("security.protocol")).isEqualTo("SASL_SSL");
+        assertThat(p.get("bootstrap.servers")).isEqualTo("h:1");
+        assertThat(p.get(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG)).isEqualTo(true);
+    }
+
+    @Test
+    void shouldLetEnvironmentOverrideFileAndOverridesWinWhenAllAreGiven(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("vigil.properties");
+        Files.writeString(file, "bootstrap.servers=file:1\nhttp.port=1000\ntopic.predictions=from-file\n");
+        VigilConfig c = EnvironmentConfig.load(file, Map.of("VIGIL_HTTP_PORT", "2000"),
+                Map.of("topic.predictions", "from-cli"));
+        assertThat(c.getInt(VigilConfig.HTTP_PORT)).isEqualTo(2000);
+        assertThat(c.getString(VigilConfig.TOPIC_PREDICTIONS)).isEqualTo("from-cli");
+        assertThat(c.getList(VigilConfig.BOOTSTRAP_SERVERS)).containsExactly("file:1");
+        assertThat(new VigilConfig(MINIMAL).getString(VigilConfig.TOPIC_PREDICTIONS)).isEqualTo("vigil.predictions");
+    }
+}
