@@ -93,7 +93,10 @@ class IngestIT {
                         Map.of("stream", "ground_truth", "reason", "wrong_type"))).isEqualTo(1.0);
             });
 
-            List<ConsumerRecord<byte[], byte[]>> dead = h.readAll(h.topic("dead-letters"));
+            // /metrics reads the state store, which runs ahead of the last committed transaction; the
+            // dead-letter topic, read committed, catches up at the next commit.
+            List<ConsumerRecord<byte[], byte[]>> dead = await("dead letters committed").atMost(Duration.ofSeconds(30))
+                    .until(() -> h.readAll(h.topic("dead-letters")), d -> d.size() >= deadPredictions + 1);
             assertThat(dead).hasSize(deadPredictions + 1);
             Map<String, Integer> byReason = new HashMap<>();
             for (ConsumerRecord<byte[], byte[]> r : dead) {

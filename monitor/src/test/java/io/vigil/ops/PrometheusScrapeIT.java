@@ -116,6 +116,9 @@ class PrometheusScrapeIT {
         overrides.put(VigilConfig.OUTCOMES_SNAPSHOT_INTERVAL_MS, "1000");
         overrides.put(VigilConfig.ALERTS_EVALUATION_INTERVAL_MS, "1000");
         overrides.put(VigilConfig.REFERENCE_BURN_IN_ENABLED, "false");
+        // A 30-day timeline is shorter than a slice baseline plus a 30d window: compare every slice with
+        // the published reference so that every window's drift metrics exist.
+        overrides.put(VigilConfig.DRIFT_BASELINE_DAYS, "0");
         overrides.put(VigilConfig.STABILITY_ENABLED, "true");
         overrides.put(VigilConfig.STABILITY_SUBJECT_KEY_SECRET, "prometheus-it-subject-key-secret");
         overrides.put(VigilConfig.ALERTS_WEBHOOKS, "test");
