@@ -120,7 +120,7 @@ class DemoIT {
         Matcher data = DATA.matcher(text);
         assertThat(data.find()).isTrue();
         assertThat(Path.of(data.group(1))).doesNotExist();
-        await("no thread left behind").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        await("no thread left behind").atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
             Set<String> left = Thread.getAllStackTraces().keySet().stream()
                     .filter(t -> t.isAlive() && !before.contains(t))
                     .map(Thread::getName)

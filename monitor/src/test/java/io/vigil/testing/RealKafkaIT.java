@@ -136,7 +136,9 @@ class RealKafkaIT {
                 consumer.poll(Duration.ofMillis(200)).forEach(r -> latest.put(r.key(), r.value()));
                 return latest.equals(expected);
             });
-            assertThat(streams.state()).isEqualTo(KafkaStreams.State.RUNNING);
+            // A probing rebalance may still be under way on a loaded machine; what matters is that the
+            // application is healthy, not in ERROR.
+            await("streams running").atMost(WAIT).until(() -> streams.state() == KafkaStreams.State.RUNNING);
             streams.close(Duration.ofSeconds(30));
         }
 
