@@ -80,6 +80,7 @@ public final class Monitor implements AutoCloseable {
 
     public Monitor(VigilConfig config) throws IOException {
         this.config = config;
+        HttpServerRunner.Security httpSecurity = HttpServerRunner.Security.from(config).check();
         this.topics = Topics.from(config);
         EventValidator validator = new EventValidator(config.getInt(VigilConfig.INGEST_MAX_RECORD_BYTES),
                 config.maxFutureSkew());
@@ -125,7 +126,7 @@ public final class Monitor implements AutoCloseable {
         registry.getPrometheusRegistry().register(activeAlerts);
 
         http = new HttpServerRunner(config.getString(VigilConfig.HTTP_BIND), config.getInt(VigilConfig.HTTP_PORT),
-                registry::scrape, this::isRunning);
+                registry::scrape, this::isRunning, httpSecurity);
         http.route("/api/alerts", exchange -> HttpServerRunner.respond(exchange, 200, "application/json",
                 activeAlerts.json()));
         alertSource = this::activeAlerts;

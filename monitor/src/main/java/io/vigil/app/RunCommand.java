@@ -28,14 +28,16 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         VigilConfig config;
+        Monitor monitor;
         try {
             config = EnvironmentConfig.load(configFile, System.getenv(), overrides);
+            // The monitor checks what needs the file system (the HTTP keystore) before it starts anything.
+            monitor = new Monitor(config);
         } catch (ConfigException e) {
             System.err.println("Invalid configuration: " + e.getMessage());
             return 2;
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Monitor monitor = new Monitor(config);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             monitor.close();
             stopped.countDown();

@@ -99,6 +99,10 @@ public final class VigilConfig extends AbstractConfig {
 
     public static final String HTTP_BIND = "http.bind";
     public static final String HTTP_PORT = "http.port";
+    public static final String HTTP_TLS_KEYSTORE = "http.tls.keystore";
+    public static final String HTTP_TLS_KEYSTORE_PASSWORD = "http.tls.keystore-password";
+    public static final String HTTP_AUTH_USERNAME = "http.auth.username";
+    public static final String HTTP_AUTH_PASSWORD = "http.auth.password";
 
     /** Every window list: {@code <days>d} entries, 1 to 366 days. */
     private static final ConfigDef.Validator WINDOWS_VALIDATOR = VigilConfig::validateWindows;
@@ -249,12 +253,35 @@ public final class VigilConfig extends AbstractConfig {
             .define(HTTP_BIND, Type.STRING, "127.0.0.1", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
                     "Address the HTTP server (/metrics, /health, /api) binds to.")
             .define(HTTP_PORT, Type.INT, 8080, Range.between(0, 65_535), Importance.MEDIUM,
-                    "Port of the HTTP server; 0 picks a free port.");
+                    "Port of the HTTP server; 0 picks a free port.")
+            .define(HTTP_TLS_KEYSTORE, Type.STRING, "", Importance.MEDIUM,
+                    "PKCS12 keystore with the HTTP server's key and certificate; when set the server speaks HTTPS "
+                            + "only. Empty = plain HTTP.")
+            .define(HTTP_TLS_KEYSTORE_PASSWORD, Type.PASSWORD, null, Importance.MEDIUM,
+                    "Password of http.tls.keystore (and of its key).")
+            .define(HTTP_AUTH_USERNAME, Type.STRING, "", Importance.MEDIUM,
+                    "When set (with http.auth.password), every route except /health/live and /health/ready "
+                            + "requires HTTP Basic authentication. Use with TLS.")
+            .define(HTTP_AUTH_PASSWORD, Type.PASSWORD, null, Importance.MEDIUM,
+                    "Password for http.auth.username.");
 
     public VigilConfig(Map<String, ?> values) {
         super(DEF, values, false);
         validateKeys(values);
         validateStability();
+        validateHttpAuth();
+    }
+
+    private void validateHttpAuth() {
+        boolean user = !getString(HTTP_AUTH_USERNAME).isEmpty();
+        org.apache.kafka.common.config.types.Password password = getPassword(HTTP_AUTH_PASSWORD);
+        boolean pass = password != null && !password.value().isEmpty();
+        if (user && !pass) {
+            throw new ConfigException(HTTP_AUTH_PASSWORD, null, "required when " + HTTP_AUTH_USERNAME + " is set");
+        }
+        if (pass && !user) {
+            throw new ConfigException(HTTP_AUTH_USERNAME, null, "required when " + HTTP_AUTH_PASSWORD + " is set");
+        }
     }
 
     private void validateStability() {
