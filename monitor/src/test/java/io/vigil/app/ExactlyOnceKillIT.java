@@ -109,6 +109,10 @@ class ExactlyOnceKillIT {
                         child.kill();
                         child = Child.start(h, kafka, state, dir, run++);
                         uri = child.awaitReady(h);
+                        // Informational: /metrics reads the stores, which showed uncommitted counts before
+                        // the kill; the restored stores hold the last committed ones, so this may be lower.
+                        System.out.println("[eos] child " + (run - 1) + " ready, accepted after restore "
+                                + accepted(h, uri));
                     }
                 }
                 producer.flush();
@@ -117,15 +121,19 @@ class ExactlyOnceKillIT {
             await("processing settled: every input record counted").atMost(Duration.ofSeconds(90))
                     .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
                         String m = h.get(finalUri, "/metrics");
-                        assertThat(ingest(m, "predictions", "accepted", null)).isEqualTo(in.valid.size());
-                        assertThat(ingest(m, "ground_truth", "accepted", null)).isEqualTo(validLabels);
-                        assertThat(join(m, OutcomeJoin.PREDICTIONS_REGISTERED)).isEqualTo(in.valid.size());
+                        assertThat(ingest(m, "predictions", "accepted", null)).as("predictions accepted")
+                                .isEqualTo(in.valid.size());
+                        assertThat(ingest(m, "ground_truth", "accepted", null)).as("labels accepted")
+                                .isEqualTo(validLabels);
+                        assertThat(join(m, OutcomeJoin.PREDICTIONS_REGISTERED)).as("predictions registered")
+                                .isEqualTo(in.valid.size());
                     });
             await("snapshots settled on the batch values").atMost(Duration.ofSeconds(60))
                     .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
                         Map<String, MetricSnapshot> s = latestSnapshots(h);
-                        assertThat(s.get(perfKey("labelled")).estimate()).isEqualTo((double) batch.n());
-                        assertThat(s.get(driftKey()).n()).isEqualTo(in.valid.size());
+                        assertThat(s.get(perfKey("labelled")).estimate()).as("labelled, all/30d")
+                                .isEqualTo((double) batch.n());
+                        assertThat(s.get(driftKey()).n()).as("drift predictions, all/30d").isEqualTo(in.valid.size());
                     });
 
             // (a) ingest counts on /metrics equal the produced counts, per outcome and reason.
