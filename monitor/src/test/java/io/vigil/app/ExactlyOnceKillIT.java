@@ -1,0 +1,426 @@
+package io.vigil.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.vigil.events.GroundTruth;
+import io.vigil.events.MetricSnapshot;
+import io.vigil.events.Prediction;
+import io.vigil.events.Reason;
+import io.vigil.serde.Json;
+import io.vigil.stats.BinaryOutcomeStats;
+import io.vigil.testing.Events;
+import io.vigil.testing.KafkaBroker;
+import io.vigil.testing.MonitorHarness;
+import io.vigil.testing.RealKafka;
+import io.vigil.topology.DeadLetters;
+import io.vigil.topology.OutcomeJoin;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Exactly-once under kill -9 (issue 9): the monitor runs as a child JVM, is killed with SIGKILL three
+ * times while a fixed input is being produced and processed, and is restarted on the same state
+ * directory each time (under exactly_once_v2 an unclean stop wipes the stores and restores them from
+ * their changelogs). Afterwards every count read through {@code /metrics} and every snapshot and
+ * dead letter read with {@code read_committed} equals a batch computation over the input: nothing
+ * lost, nothing counted twice.
+ */
+@RealKafka
+class ExactlyOnceKillIT {
+    private static final int PREDICTIONS = 30_000;
+    private static final int CHUNKS = 10;
+    private static final Instant NOW = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    private static final Pattern LISTENING = Pattern.compile("HTTP listening on (http://127\\.0\\.0\\.1:\\d+)");
+
+    /** One input record: topic suffix and value. */
+    private record Send(String topic, byte[] value, boolean validPrediction) {}
+
+    /** The whole input and what a batch computation over it expects. */
+    private static final class Input {
+        final List<Send> sends = new ArrayList<>();
+        final Map<String, Integer> deadPredictions = new TreeMap<>();
+        final Map<String, Integer> deadLabels = new TreeMap<>();
+        final Map<String, Prediction> valid = new LinkedHashMap<>();
+        final Map<String, GroundTruth> finalLabels = new HashMap<>();
+        int labelRecords;
+    }
+
+    @Test
+    void shouldCountEverythingExactlyOnceWhenTheMonitorIsKilledRepeatedlyMidStream(KafkaBroker kafka,
+                                                                                  @TempDir Path dir)
+            throws Exception {
+        long started = System.nanoTime();
+        MonitorHarness h = new MonitorHarness(kafka);
+        Input in = input();
+        BinaryOutcomeStats batch = new BinaryOutcomeStats(0.5);
+        in.finalLabels.forEach((id, gt) -> batch.add(in.valid.get(id).score(), gt.label()));
+        long validLabels = in.labelRecords;
+
+        Path state = Files.createDirectory(dir.resolve("state"));
+        Child child = null;
+        int run = 0;
+        try (KafkaProducer<byte[], byte[]> producer = h.producer()) {
+            child = Child.start(h, kafka, state, dir, run++);
+            String uri = child.awaitReady(h);
+            long validSent = 0;
+            int perChunk = (in.sends.size() + CHUNKS - 1) / CHUNKS;
+            for (int c = 0; c < CHUNKS; c++) {
+                List<Send> chunk = in.sends.subList(c * perChunk, Math.min(in.sends.size(), (c + 1) * perChunk));
+                // Three kills at different points of different chunks: a quarter, half and
+                // three quarters through what has been sent of the chunk.
+                int killAt = c == 2 ? chunk.size() / 2 : c == 5 ? chunk.size() * 3 / 4 : c == 8 ? chunk.size() / 4 : -1;
+                for (int i = 0; i < chunk.size(); i++) {
+                    Send s = chunk.get(i);
+                    producer.send(new ProducerRecord<>(h.topic(s.topic()), s.value()));
+                    validSent += s.validPrediction() ? 1 : 0;
+                    if (i == killAt) {
+                        producer.flush();
+                        // Kill only once the child has processed part of what was sent, so the kill lands
+                        // with committed state, open transactions and in-flight partials all present.
+                        String u = uri;
+                        // Substantial work since the restart (2,000 predictions, or all sent so far), not all of it.
+                        long target = Math.min(accepted(h, u) + 2_000, validSent);
+                        await("child " + (run - 1) + " makes progress before the kill").atMost(Duration.ofSeconds(60))
+                                .pollInterval(Duration.ofMillis(20)).ignoreExceptions()
+                                .until(() -> accepted(h, u) >= target);
+                        System.out.println("[eos] kill -9 of child " + (run - 1) + " in chunk " + c + " at record " + i
+                                + ", valid predictions sent " + validSent + ", accepted so far " + accepted(h, u));
+                        child.kill();
+                        child = Child.start(h, kafka, state, dir, run++);
+                        uri = child.awaitReady(h);
+                        // Informational: /metrics reads the stores, which showed uncommitted counts before
+                        // the kill; the restored stores hold the last committed ones, so this may be lower.
+                        System.out.println("[eos] child " + (run - 1) + " ready, accepted after restore "
+                                + accepted(h, uri));
+                    }
+                }
+                producer.flush();
+            }
+            String finalUri = uri;
+            await("processing settled: every input record counted").atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
+                        String m = h.get(finalUri, "/metrics");
+                        assertThat(ingest(m, "predictions", "accepted", null)).as("predictions accepted")
+                                .isEqualTo(in.valid.size());
+                        assertThat(ingest(m, "ground_truth", "accepted", null)).as("labels accepted")
+                                .isEqualTo(validLabels);
+                        assertThat(join(m, OutcomeJoin.PREDICTIONS_REGISTERED)).as("predictions registered")
+                                .isEqualTo(in.valid.size());
+                    });
+            await("snapshots settled on the batch values").atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
+                        Map<String, MetricSnapshot> s = latestSnapshots(h);
+                        assertThat(s.get(perfKey("labelled")).estimate()).as("labelled, all/30d")
+                                .isEqualTo((double) batch.n());
+                        assertThat(s.get(driftKey()).n()).as("drift predictions, all/30d").isEqualTo(in.valid.size());
+                    });
+
+            // (a) ingest counts on /metrics equal the produced counts, per outcome and reason.
+            String metrics = h.get(finalUri, "/metrics");
+            System.out.println("[eos] metrics: predictions accepted=" + ingest(metrics, "predictions", "accepted", null)
+                    + " ground_truth accepted=" + ingest(metrics, "ground_truth", "accepted", null)
+                    + " registered=" + join(metrics, OutcomeJoin.PREDICTIONS_REGISTERED)
+                    + " joined=" + join(metrics, OutcomeJoin.LABELS_JOINED)
+                    + " revised=" + join(metrics, OutcomeJoin.LABELS_REVISED)
+                    + " duplicate_labels=" + join(metrics, OutcomeJoin.LABELS_DUPLICATE));
+            assertThat(ingest(metrics, "predictions", "accepted", null)).isEqualTo(in.valid.size());
+            assertThat(ingest(metrics, "ground_truth", "accepted", null)).isEqualTo(validLabels);
+            for (var e : in.deadPredictions.entrySet()) {
+                assertThat(ingest(metrics, "predictions", "dead_lettered", e.getKey())).as(e.getKey())
+                        .isEqualTo(e.getValue().longValue());
+            }
+            for (var e : in.deadLabels.entrySet()) {
+                assertThat(ingest(metrics, "ground_truth", "dead_lettered", e.getKey())).as(e.getKey())
+                        .isEqualTo(e.getValue().longValue());
+            }
+            // (e) the outcome join registered each valid prediction once, despite the replays.
+            assertThat(join(metrics, OutcomeJoin.PREDICTIONS_REGISTERED)).isEqualTo(in.valid.size());
+            assertThat(join(metrics, OutcomeJoin.PREDICTIONS_DUPLICATE)).isZero();
+
+            // (b) the dead-letter topic holds exactly the invalid records, once each.
+            List<ConsumerRecord<byte[], byte[]>> dead = h.readAll(h.topic("dead-letters"));
+            Map<String, Integer> byReason = new TreeMap<>();
+            Map<String, Integer> bySource = new HashMap<>();
+            for (ConsumerRecord<byte[], byte[]> r : dead) {
+                String reason = new String(r.headers().lastHeader(DeadLetters.REASON).value(), StandardCharsets.UTF_8);
+                byReason.merge(reason, 1, Integer::sum);
+                String source = new String(r.headers().lastHeader(DeadLetters.SOURCE_TOPIC).value(),
+                        StandardCharsets.UTF_8) + "/"
+                        + new String(r.headers().lastHeader(DeadLetters.SOURCE_PARTITION).value(), StandardCharsets.UTF_8)
+                        + "/" + new String(r.headers().lastHeader(DeadLetters.SOURCE_OFFSET).value(),
+                        StandardCharsets.UTF_8);
+                bySource.merge(source, 1, Integer::sum);
+            }
+            Map<String, Integer> expectedDead = new TreeMap<>(in.deadPredictions);
+            in.deadLabels.forEach((k, v) -> expectedDead.merge(k, v, Integer::sum));
+            System.out.println("[eos] dead letters: " + dead.size() + " " + byReason + " expected " + expectedDead);
+            assertThat(bySource.values()).as("no dead letter twice").allMatch(n -> n == 1);
+            assertThat(dead).hasSize(expectedDead.values().stream().mapToInt(Integer::intValue).sum());
+            assertThat(byReason).isEqualTo(expectedDead);
+
+            // (c) performance snapshots (slice all, widest window) equal the batch over the final labels.
+            Map<String, MetricSnapshot> latest = latestSnapshots(h);
+            MetricSnapshot labelled = latest.get(perfKey("labelled"));
+            MetricSnapshot sens = latest.get(perfKey("sensitivity"));
+            MetricSnapshot spec = latest.get(perfKey("specificity"));
+            var cm = batch.confusion();
+            System.out.println("[eos] batch: labelled=" + batch.n() + " tp=" + cm.tp() + " fp=" + cm.fp()
+                    + " tn=" + cm.tn() + " fn=" + cm.fn() + " sens=" + cm.sensitivity().value()
+                    + " spec=" + cm.specificity().value());
+            System.out.println("[eos] snapshots: labelled=" + labelled.estimate() + " sens=" + sens.estimate()
+                    + " (n=" + sens.n() + ") spec=" + spec.estimate() + " (n=" + spec.n() + ") drift predictions="
+                    + latest.get(driftKey()).n());
+            assertThat(labelled.estimate()).isEqualTo((double) batch.n());
+            assertThat(sens.n()).isEqualTo(cm.tp() + cm.fn());
+            assertThat(spec.n()).isEqualTo(cm.tn() + cm.fp());
+            assertThat(sens.estimate()).isEqualTo(cm.sensitivity().value());
+            assertThat(spec.estimate()).isEqualTo(cm.specificity().value());
+            assertThat(sens.lower()).isEqualTo(cm.sensitivity().lower());
+            assertThat(spec.upper()).isEqualTo(cm.specificity().upper());
+
+            // (d) drift: predictions in the widest window of the all slice = every valid prediction.
+            assertThat(latest.get(driftKey()).n()).isEqualTo(in.valid.size());
+            assertThat(latest.get(driftKey()).estimate()).isEqualTo((double) in.valid.size());
+            // Per scanner slice (site/scanner): drift predictions and performance counts, exact too.
+            Map<String, Long> perScanner = new TreeMap<>();
+            Map<String, BinaryOutcomeStats> perScannerBatch = new TreeMap<>();
+            in.valid.values().forEach(p -> perScanner.merge(p.site() + "/" + p.scanner().id(), 1L, Long::sum));
+            in.finalLabels.forEach((id, gt) -> {
+                Prediction p = in.valid.get(id);
+                perScannerBatch.computeIfAbsent(p.site() + "/" + p.scanner().id(), k -> new BinaryOutcomeStats(0.5))
+                        .add(p.score(), gt.label());
+            });
+            assertThat(perScanner).hasSize(4);
+            for (var e : perScanner.entrySet()) {
+                ConfusionCheck.check(latest, e.getKey(), e.getValue(), perScannerBatch.get(e.getKey()));
+            }
+            System.out.println("[eos] per scanner predictions " + perScanner);
+            System.out.println("[eos] runs=" + run + " wall=" + Duration.ofNanos(System.nanoTime() - started));
+        } finally {
+            if (child != null) {
+                child.kill();
+            }
+        }
+    }
+
+    /** Exact per-slice checks of the scanner dimension. */
+    private static final class ConfusionCheck {
+        static void check(Map<String, MetricSnapshot> latest, String scanner, long predictions, BinaryOutcomeStats b) {
+            String prefix = String.join("|", Events.MODEL.id(), Events.MODEL.version(), "scanner", scanner, "30d", "");
+            assertThat(latest.get(prefix + "predictions").n()).as(scanner + " predictions").isEqualTo(predictions);
+            assertThat(latest.get(prefix + "labelled").estimate()).as(scanner + " labelled").isEqualTo((double) b.n());
+            assertThat(latest.get(prefix + "sensitivity").estimate()).as(scanner + " sensitivity")
+                    .isEqualTo(b.confusion().sensitivity().value());
+            assertThat(latest.get(prefix + "specificity").estimate()).as(scanner + " specificity")
+                    .isEqualTo(b.confusion().specificity().value());
+        }
+    }
+
+    private static String perfKey(String metric) {
+        return String.join("|", Events.MODEL.id(), Events.MODEL.version(), "all", "all", "30d", metric);
+    }
+
+    private static String driftKey() {
+        return String.join("|", Events.MODEL.id(), Events.MODEL.version(), "all", "all", "30d", "predictions");
+    }
+
+    /** The latest committed snapshot per key (read_committed, offsets in order per partition). */
+    private static Map<String, MetricSnapshot> latestSnapshots(MonitorHarness h) throws IOException {
+        Map<String, MetricSnapshot> out = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : h.readAll(h.topic("snapshots"))) {
+            if (r.value() == null) {
+                continue;
+            }
+            MetricSnapshot s = Json.mapper().readValue(r.value(), MetricSnapshot.class);
+            out.put(s.key(), s);
+        }
+        return out;
+    }
+
+    private static long accepted(MonitorHarness h, String uri) throws Exception {
+        return ingest(h.get(uri, "/metrics"), "predictions", "accepted", null);
+    }
+
+    private static long ingest(String metrics, String stream, String outcome, String reason) {
+        Map<String, String> labels = new HashMap<>(Map.of("stream", stream, "outcome", outcome));
+        if (reason != null) {
+            labels.put("reason", reason);
+        }
+        return exact(MonitorHarness.sample(metrics, "vigil_ingest_records_total", labels));
+    }
+
+    private static long join(String metrics, String event) {
+        return exact(MonitorHarness.sample(metrics, "vigil_outcome_join_events_total", Map.of("event", event)));
+    }
+
+    private static long exact(double v) {
+        assertThat(v).as("sample present and integral").isNotNaN();
+        assertThat(v).isEqualTo(Math.rint(v));
+        return (long) v;
+    }
+
+    /**
+     * A fixed input: 30,000 predictions over the last 10 days across 2 sites x 2 scanners (about 1 in
+     * 250 invalid), labels for about 60% of the valid ones (about 15% of those revised, some sent twice,
+     * a few invalid), interleaved so labels follow their predictions.
+     */
+    private static Input input() {
+        Random random = new Random(20261122L);
+        Input in = new Input();
+        Instant start = NOW.minus(Duration.ofDays(10));
+        List<Send> pendingLabels = new ArrayList<>();
+        for (int i = 0; i < PREDICTIONS; i++) {
+            String id = "p-" + i;
+            Instant at = start.plusSeconds(random.nextInt(10 * 86_400 - 3_600));
+            double score = Math.round(random.nextDouble() * 1e6) / 1e6;
+            String site = i % 2 == 0 ? "S01" : "S02";
+            String scanner = (i / 2) % 2 == 0 ? "CT-1" : "CT-2";
+            Prediction p = Events.prediction(id, score, at, site, scanner, "5.0");
+            String json = new String(Events.json(p), StandardCharsets.UTF_8);
+            if (i % 250 == 17) {
+                int kind = (i / 250) % 3;
+                String bad = switch (kind) {
+                    case 0 -> "{not json " + i;
+                    case 1 -> json.replaceFirst("\"score\":[0-9.E-]+", "\"score\":7");
+                    default -> json.replace("\"prediction_id\":\"" + id + "\",", "");
+                };
+                in.deadPredictions.merge(kind == 0 ? Reason.NOT_JSON : kind == 1 ? Reason.OUT_OF_RANGE
+                        : Reason.MISSING_FIELD, 1, Integer::sum);
+                in.sends.add(new Send("predictions", bad.getBytes(StandardCharsets.UTF_8), false));
+                continue;
+            }
+            in.valid.put(id, p);
+            in.sends.add(new Send("predictions", json.getBytes(StandardCharsets.UTF_8), true));
+            if (random.nextDouble() < 0.6) {
+                int label = random.nextDouble() < score ? 1 : 0;
+                Instant observed = min(at.plus(Duration.ofMinutes(30 + random.nextInt(48 * 60))), NOW.minusSeconds(60));
+                GroundTruth first = Events.label(id, label, observed, 0);
+                GroundTruth last = first;
+                pendingLabels.add(new Send("ground-truth", Events.json(first), false));
+                in.labelRecords++;
+                double u = random.nextDouble();
+                if (u < 0.15) {
+                    last = Events.label(id, 1 - label, min(observed.plus(Duration.ofHours(12)), NOW.minusSeconds(30)), 1);
+                    pendingLabels.add(new Send("ground-truth", Events.json(last), false));
+                    in.labelRecords++;
+                } else if (u < 0.20) {
+                    pendingLabels.add(new Send("ground-truth", Events.json(first), false)); // duplicate delivery
+                    in.labelRecords++;
+                }
+                in.finalLabels.put(id, last);
+                if (random.nextInt(500) == 0) {
+                    String bad = new String(Events.json(first), StandardCharsets.UTF_8)
+                            .replace("\"label\":" + label, "\"label\":\"yes\"");
+                    pendingLabels.add(new Send("ground-truth", bad.getBytes(StandardCharsets.UTF_8), false));
+                    in.deadLabels.merge(Reason.WRONG_TYPE, 1, Integer::sum);
+                }
+            }
+            // Labels trail their predictions by a few hundred records.
+            if (pendingLabels.size() > 300) {
+                in.sends.addAll(pendingLabels);
+                pendingLabels.clear();
+            }
+        }
+        in.sends.addAll(pendingLabels);
+        return in;
+    }
+
+    private static Instant min(Instant a, Instant b) {
+        return a.isBefore(b) ? a : b;
+    }
+
+    /** The monitor in its own JVM, so it can be killed with SIGKILL. */
+    private static final class Child {
+        private final Process process;
+        private final Path log;
+
+        private Child(Process process, Path log) {
+            this.process = process;
+            this.log = log;
+        }
+
+        static Child start(MonitorHarness h, KafkaBroker kafka, Path state, Path dir, int run) throws IOException {
+            String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+            Map<String, String> set = new LinkedHashMap<>();
+            set.put("bootstrap.servers", kafka.bootstrapServers());
+            set.put("application.id", h.topic("vigil"));
+            set.put("state.dir", state.toString());
+            set.put("topic.predictions", h.topic("predictions"));
+            set.put("topic.ground-truth", h.topic("ground-truth"));
+            set.put("topic.dead-letters", h.topic("dead-letters"));
+            set.put("topic.snapshots", h.topic("snapshots"));
+            set.put("topic.alerts", h.topic("alerts"));
+            set.put("topic.references", h.topic("references"));
+            set.put("topic.partitions", "3");
+            set.put("http.port", "0");
+            // Overridable only to show the test's teeth: with at_least_once the same kills over-count.
+            set.put("processing.guarantee", System.getProperty("vigil.it.processing-guarantee", "exactly_once_v2"));
+            set.put("drift.windows", "7d,30d");
+            set.put("drift.grace-days", "15");
+            set.put("drift.flush-interval-ms", "500");
+            set.put("drift.snapshot-interval-ms", "1000");
+            set.put("outcomes.windows", "7d,30d");
+            set.put("outcomes.flush-interval-ms", "500");
+            set.put("outcomes.snapshot-interval-ms", "1000");
+            set.put("kafka.commit.interval.ms", "200");
+            set.put("kafka.session.timeout.ms", "6000");
+            set.put("kafka.heartbeat.interval.ms", "1000");
+            List<String> cmd = new ArrayList<>(List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                    "-cp", System.getProperty("java.class.path"), "io.vigil.app.Vigil", "run"));
+            set.forEach((k, v) -> {
+                cmd.add("--set");
+                cmd.add(k + "=" + v);
+            });
+            Path log = dir.resolve("child-" + run + ".log");
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            return new Child(p, log);
+        }
+
+        /** Waits until the child serves HTTP and reports ready; returns its base URI. */
+        String awaitReady(MonitorHarness h) {
+            String[] uri = new String[1];
+            await("child listening").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> {
+                        if (!process.isAlive()) {
+                            throw new IllegalStateException("child exited " + process.exitValue() + ":\n"
+                                    + Files.readString(log));
+                        }
+                        Matcher m = LISTENING.matcher(Files.readString(log));
+                        if (m.find()) {
+                            uri[0] = m.group(1);
+                            return true;
+                        }
+                        return false;
+                    });
+            await("child ready").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+                    .ignoreExceptions().until(() -> h.status(uri[0], "/health/ready") == 200);
+            return uri[0];
+        }
+
+        void kill() throws InterruptedException {
+            process.destroyForcibly();
+            process.waitFor();
+        }
+    }
+}
