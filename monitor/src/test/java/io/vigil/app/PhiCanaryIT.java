@@ -245,7 +245,8 @@ class PhiCanaryIT {
             }
             // The invalid records' values do carry the canaries, and the scan finds them: not vacuous.
             Map<String, String> values = new LinkedHashMap<>();
-            dead.forEach(r -> values.put(r.topic() + "@" + r.offset(), new String(r.value(), StandardCharsets.UTF_8)));
+            dead.forEach(r -> values.put(r.topic() + "-" + r.partition() + "@" + r.offset(),
+                    new String(r.value(), StandardCharsets.UTF_8)));
             assertThat(leaks(values)).hasSizeGreaterThanOrEqualTo(invalid.size() + 1);
             outputs.put("dead-letter headers", headers.toString());
             outputs.put("webhook bodies", String.join("\n", receiver.bodies));
