@@ -113,31 +113,9 @@ public final class DistributionDrift {
 
     /** KS statistic sup |F - G| between two non-empty sketches (DataSketches {@code computeKSDelta}). */
     public static double ksStatistic(KllDoublesSketch reference, KllDoublesSketch current) {
-        requireNonEmpty(reference, current);
-        DoublesSortedView a = reference.getSortedView();
-        DoublesSortedView b = current.getSortedView();
-        double[] qa = a.getQuantiles();
-        double[] qb = b.getQuantiles();
-        long[] ca = a.getCumulativeWeights();
-        long[] cb = b.getCumulativeWeights();
-        double na = a.getN();
-        double nb = b.getN();
-        int i = 0;
-        int j = 0;
-        double d = 0;
-        while (i < qa.length || j < qb.length) {
-            double v = i < qa.length && (j >= qb.length || qa[i] <= qb[j]) ? qa[i] : qb[j];
-            while (i < qa.length && qa[i] == v) {
-                i++;
-            }
-            while (j < qb.length && qb[j] == v) {
-                j++;
-            }
-            double fa = i == 0 ? 0 : ca[i - 1] / na;
-            double fb = j == 0 ? 0 : cb[j - 1] / nb;
-            d = Math.max(d, Math.abs(fa - fb));
-        }
-        return d;
+        double[] d = {0};
+        walkCdfs(reference, current, (x, fa, fb) -> d[0] = Math.max(d[0], Math.abs(fa - fb)));
+        return d[0];
     }
 
     /**
@@ -329,6 +307,29 @@ public final class DistributionDrift {
      * sketches retain all items; otherwise within (max - min) x (eps_ref + eps_cur).
      */
     public static double wasserstein1(KllDoublesSketch reference, KllDoublesSketch current) {
+        // |F - G| is constant between consecutive distinct values: integrate the steps.
+        double[] acc = {0, Double.NaN, 0}; // integral, previous x, |F - G| since previous x
+        walkCdfs(reference, current, (x, fa, fb) -> {
+            if (!Double.isNaN(acc[1])) {
+                acc[0] += acc[2] * (x - acc[1]);
+            }
+            acc[1] = x;
+            acc[2] = Math.abs(fa - fb);
+        });
+        return acc[0];
+    }
+
+    /** Receives each distinct value of either sketch, ascending, with both CDFs just after it. */
+    @FunctionalInterface
+    private interface CdfStep {
+        void at(double x, double fReference, double fCurrent);
+    }
+
+    /**
+     * Walks the union of both sketches' retained items in ascending order, giving each distinct value
+     * once with both empirical CDFs evaluated at it (ties inside and across sketches handled together).
+     */
+    private static void walkCdfs(KllDoublesSketch reference, KllDoublesSketch current, CdfStep step) {
         requireNonEmpty(reference, current);
         DoublesSortedView a = reference.getSortedView();
         DoublesSortedView b = current.getSortedView();
@@ -340,27 +341,17 @@ public final class DistributionDrift {
         double nb = b.getN();
         int i = 0;
         int j = 0;
-        double fa = 0;
-        double fb = 0;
-        double prev = Double.NaN;
-        double w = 0;
         while (i < qa.length || j < qb.length) {
             double x = Math.min(i < qa.length ? qa[i] : Double.POSITIVE_INFINITY,
                     j < qb.length ? qb[j] : Double.POSITIVE_INFINITY);
-            if (!Double.isNaN(prev)) {
-                w += Math.abs(fa - fb) * (x - prev);
-            }
             while (i < qa.length && qa[i] == x) {
-                fa = ca[i] / na;
                 i++;
             }
             while (j < qb.length && qb[j] == x) {
-                fb = cb[j] / nb;
                 j++;
             }
-            prev = x;
+            step.at(x, i == 0 ? 0 : ca[i - 1] / na, j == 0 ? 0 : cb[j - 1] / nb);
         }
-        return w;
     }
 
     private static void requireNonEmpty(KllDoublesSketch a, KllDoublesSketch b) {
