@@ -34,8 +34,10 @@ import java.util.function.Function;
  * {@code now}. The result is the typed record or a {@link Reason} whose path and message never
  * contain a field value.
  *
- * <p>Schemas and readers are built once per JVM; an instance is immutable and thread-safe. Cost is
- * a few microseconds per valid record (one tree parse, one schema walk, one tree-to-record bind).
+ * <p>Schemas and readers are built once per JVM; an instance is immutable and thread-safe. A valid
+ * prediction or label takes the {@link ContractFastPath} (one pass over the tokens, every schema
+ * rule checked by hand); anything that path does not accept takes the full path (tree parse,
+ * schema walk, tree-to-record bind), which decides and names the reason.
  */
 public final class EventValidator {
 
@@ -108,12 +110,31 @@ public final class EventValidator {
 
     /** Validates a prediction; {@code occurred_at} must not be after {@code now + maxFutureSkew}. */
     public Validation<Prediction> prediction(byte[] raw, Instant now) {
+        Prediction fast = raw != null && raw.length <= maxBytes ? ContractFastPath.prediction(raw) : null;
+        if (fast != null) {
+            return checkEventTime(fast, fast.occurredAt(), now, "/occurred_at");
+        }
         return validate(EventType.PREDICTION, Prediction.class, raw, now, Prediction::occurredAt, "/occurred_at");
     }
 
     /** Validates a ground-truth record; {@code observed_at} must not be after {@code now + maxFutureSkew}. */
     public Validation<GroundTruth> groundTruth(byte[] raw, Instant now) {
+        GroundTruth fast = raw != null && raw.length <= maxBytes ? ContractFastPath.groundTruth(raw) : null;
+        if (fast != null) {
+            return checkEventTime(fast, fast.observedAt(), now, "/observed_at");
+        }
         return validate(EventType.GROUND_TRUTH, GroundTruth.class, raw, now, GroundTruth::observedAt, "/observed_at");
+    }
+
+    /** The full path alone (tree parse, schema walk, binding): the reference the fast path is tested against. */
+    Validation<?> validateFullPath(EventType type, byte[] raw, Instant now) {
+        return switch (type) {
+            case PREDICTION -> validate(EventType.PREDICTION, Prediction.class, raw, now, Prediction::occurredAt,
+                    "/occurred_at");
+            case GROUND_TRUTH -> validate(EventType.GROUND_TRUTH, GroundTruth.class, raw, now,
+                    GroundTruth::observedAt, "/observed_at");
+            default -> validate(type, raw, now);
+        };
     }
 
     /** Validates an alert (no event-time check: alerts are produced by Vigil itself). */
@@ -190,12 +211,16 @@ public final class EventValidator {
             return reject(Reason.INVALID, "", "cannot build " + recordType.getSimpleName());
         }
         if (eventTime != null) {
-            Objects.requireNonNull(now, "now");
-            Instant at = eventTime.apply(value);
-            if (at.isAfter(now.plus(maxFutureSkew))) {
-                return reject(Reason.FUTURE_TIMESTAMP, eventTimePath,
-                        "must not be more than " + maxFutureSkew + " after the processing time");
-            }
+            return checkEventTime(value, eventTime.apply(value), now, eventTimePath);
+        }
+        return new Validation.Accepted<>(value);
+    }
+
+    private <T> Validation<T> checkEventTime(T value, Instant at, Instant now, String eventTimePath) {
+        Objects.requireNonNull(now, "now");
+        if (at.isAfter(now.plus(maxFutureSkew))) {
+            return reject(Reason.FUTURE_TIMESTAMP, eventTimePath,
+                    "must not be more than " + maxFutureSkew + " after the processing time");
         }
         return new Validation.Accepted<>(value);
     }

@@ -1,7 +1,5 @@
 package io.vigil.stats;
 
-import java.io.ByteArrayOutputStream;
-
 /**
  * Compact binary encoding shared by the accumulators: zig-zag variable-length longs (1 byte for
  * small counts), and a leading format byte per type so that a stored state of an unknown format is
@@ -12,40 +10,56 @@ final class ByteCodec {
     private ByteCodec() {
     }
 
+    /**
+     * An append-only byte buffer. Not {@link java.io.ByteArrayOutputStream}: its methods are
+     * synchronized, and aggregates of thousands of cells are written byte by byte at every commit.
+     */
     static final class Writer {
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream(64);
+        private byte[] buf = new byte[256];
+        private int size;
+
+        private void ensure(int extra) {
+            if (size + extra > buf.length) {
+                buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, size + extra));
+            }
+        }
 
         Writer writeByte(int b) {
-            out.write(b);
+            ensure(1);
+            buf[size++] = (byte) b;
             return this;
         }
 
         Writer writeVarLong(long value) {
+            ensure(10);
             long v = (value << 1) ^ (value >> 63);
             while ((v & ~0x7FL) != 0) {
-                out.write((int) ((v & 0x7F) | 0x80));
+                buf[size++] = (byte) ((v & 0x7F) | 0x80);
                 v >>>= 7;
             }
-            out.write((int) v);
+            buf[size++] = (byte) v;
             return this;
         }
 
         Writer writeDouble(double value) {
+            ensure(8);
             long bits = Double.doubleToLongBits(value);
             for (int i = 0; i < 8; i++) {
-                out.write((int) (bits >>> (8 * i)));
+                buf[size++] = (byte) (bits >>> (8 * i));
             }
             return this;
         }
 
         Writer writeBytes(byte[] bytes) {
             writeVarLong(bytes.length);
-            out.write(bytes, 0, bytes.length);
+            ensure(bytes.length);
+            System.arraycopy(bytes, 0, buf, size, bytes.length);
+            size += bytes.length;
             return this;
         }
 
         byte[] toByteArray() {
-            return out.toByteArray();
+            return java.util.Arrays.copyOf(buf, size);
         }
     }
 
