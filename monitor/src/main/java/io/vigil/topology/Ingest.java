@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.Function;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KStream;
@@ -20,9 +19,6 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.ProcessorSupplier;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
-import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.StoreBuilder;
-import org.apache.kafka.streams.state.Stores;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,10 +77,7 @@ public final class Ingest {
                                           BiFunction<byte[], Instant, Validation<T>> validate,
                                           Function<T, String> keyOf) {
         String name = "ingest-" + stream.label.replace('_', '-');
-        StoreBuilder<KeyValueStore<String, Long>> counts = Stores.keyValueStoreBuilder(
-                        Stores.inMemoryKeyValueStore(stream.countsStore()), Serdes.String(), Serdes.Long())
-                .withCachingEnabled();
-        builder.addStateStore(counts);
+        builder.addStateStore(CountsStore.builder(stream.countsStore()));
 
         KStream<String, Checked<T>> checked = builder
                 .stream(source.name(), source.consumed(name + "-source"))
@@ -107,7 +100,7 @@ public final class Ingest {
         private final BiFunction<byte[], Instant, Validation<T>> validate;
         private final Function<T, String> keyOf;
         private ProcessorContext<String, Checked<T>> context;
-        private KeyValueStore<String, Long> counts;
+        private CountsStore counts;
 
         Check(Stream stream, BiFunction<byte[], Instant, Validation<T>> validate,
               Function<T, String> keyOf) {
@@ -145,8 +138,7 @@ public final class Ingest {
         }
 
         private void increment(String outcome) {
-            Long current = counts.get(outcome);
-            counts.put(outcome, current == null ? 1L : current + 1L);
+            counts.increment(outcome);
         }
     }
 

@@ -134,8 +134,7 @@ public final class OutcomeJoin {
                 Serdes.String(), Serdes.Long()).withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EXPIRY_STORE),
                 Serdes.String(), Serdes.ByteArray()).withCachingEnabled());
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(COUNTS_STORE),
-                Serdes.String(), Serdes.Long()).withCachingEnabled());
+        builder.addStateStore(CountsStore.builder(COUNTS_STORE));
 
         KStream<String, Input> fromPredictions = predictions.processValues(
                 () -> new Stamp<SlicedPrediction>(OutcomeJoin::pending), Named.as("outcome-join-prediction-input"));
@@ -160,13 +159,8 @@ public final class OutcomeJoin {
 
     private static Input pending(SlicedPrediction sp) {
         var p = sp.prediction();
-        String prefix = p.model().id() + "|" + p.model().version() + "|";
-        List<String> groups = new ArrayList<>(sp.slices().size());
-        for (Slice s : sp.slices()) {
-            groups.add(prefix + s.dimension() + "|" + s.value());
-        }
         long at = p.occurredAt().toEpochMilli();
-        return new Input(new Pending(groups, p.score(), p.threshold(), epochDay(at), at, -1, -1, 0L), null, 0L);
+        return new Input(new Pending(sp.groups(), p.score(), p.threshold(), epochDay(at), at, -1, -1, 0L), null, 0L);
     }
 
     /**
@@ -219,7 +213,7 @@ public final class OutcomeJoin {
         private KeyValueStore<String, Input> orphans;
         private KeyValueStore<String, Long> expired;
         private KeyValueStore<String, byte[]> index;
-        private KeyValueStore<String, Long> counts;
+        private CountsStore counts;
         private long clockMs;
 
         @Override
@@ -391,8 +385,7 @@ public final class OutcomeJoin {
         }
 
         private void increment(String key) {
-            Long n = counts.get(key);
-            counts.put(key, n == null ? 1L : n + 1L);
+            counts.increment(key);
         }
     }
 

@@ -216,9 +216,8 @@ public final class PerformanceEstimation {
 
     private static void accumulate(Input in, TwoPhaseAggregation.Buckets<EstimationAggregate> buckets) {
         Prediction p = in.sliced().prediction();
-        for (Slice s : in.sliced().slices()) {
-            buckets.update(ScoreDrift.group(p.model(), s.dimension(), s.value()), in.day())
-                    .add(p.score(), p.threshold(), p.predictedPositive(), in.q());
+        for (String group : in.sliced().groups()) {
+            buckets.update(group, in.day()).add(p.score(), p.threshold(), p.predictedPositive(), in.q());
         }
     }
 

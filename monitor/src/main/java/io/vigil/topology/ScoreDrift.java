@@ -207,7 +207,7 @@ public final class ScoreDrift {
     }
 
     static String group(ModelRef model, String dimension, String value) {
-        return model.id() + "|" + model.version() + "|" + dimension + "|" + value;
+        return SlicedPrediction.group(model, dimension, value);
     }
 
     private static void accumulate(Input in, TwoPhaseAggregation.Buckets<DriftAggregate> buckets) {
@@ -216,9 +216,11 @@ public final class ScoreDrift {
             buckets.update(group(p.model(), Slice.ALL.dimension(), Slice.ALL.value()), in.day()).addLate();
             return;
         }
-        for (Slice s : in.sliced().slices()) {
-            boolean all = s.dimension().equals(Slice.ALL.dimension());
-            buckets.update(group(p.model(), s.dimension(), s.value()), in.day()).add(p, null, all);
+        List<Slice> slices = in.sliced().slices();
+        List<String> groups = in.sliced().groups();
+        for (int i = 0; i < slices.size(); i++) {
+            boolean all = slices.get(i).dimension().equals(Slice.ALL.dimension());
+            buckets.update(groups.get(i), in.day()).add(p, null, all);
         }
     }
 

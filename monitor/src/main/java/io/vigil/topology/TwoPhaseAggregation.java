@@ -221,6 +221,8 @@ public final class TwoPhaseAggregation<I, A> {
         return new Merge();
     }
 
+    private record LastBucket(long day, String key) {}
+
     private final class Partials implements Processor<String, I, String, byte[]> {
         private ProcessorContext<String, byte[]> context;
         private HeapAggregateStore<A> store;
@@ -232,9 +234,20 @@ public final class TwoPhaseAggregation<I, A> {
             context.schedule(flushInterval, PunctuationType.WALL_CLOCK_TIME, this::flush);
         }
 
+        /** group -> its latest bucket key: most records of a group fall on the same day as the previous one. */
+        private final java.util.Map<String, LastBucket> lastBuckets = new java.util.HashMap<>();
+        private final Buckets<A> buckets = (group, day) -> {
+            LastBucket last = lastBuckets.get(group);
+            if (last == null || last.day != day) {
+                last = new LastBucket(day, bucketKey(group, day));
+                lastBuckets.put(group, last);
+            }
+            return store.update(last.key);
+        };
+
         @Override
         public void process(Record<String, I> record) {
-            accumulator.accumulate(record.value(), (group, day) -> store.update(bucketKey(group, day)));
+            accumulator.accumulate(record.value(), buckets);
         }
 
         private void flush(long now) {

@@ -157,7 +157,7 @@ class IngestTest {
     }
 
     private Map<String, Long> counts(Ingest.Stream stream) {
-        KeyValueStore<String, Long> store = driver.getKeyValueStore(stream.countsStore());
+        CountsStore store = (CountsStore) driver.getAllStateStores().get(stream.countsStore());
         Map<String, Long> out = new HashMap<>();
         try (KeyValueIterator<String, Long> it = store.all()) {
             it.forEachRemaining(kv -> out.put(kv.key, kv.value));

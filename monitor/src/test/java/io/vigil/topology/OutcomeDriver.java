@@ -131,7 +131,7 @@ final class OutcomeDriver implements AutoCloseable {
     }
 
     Map<String, Long> joinCounts() {
-        KeyValueStore<String, Long> store = driver.getKeyValueStore(OutcomeJoin.COUNTS_STORE);
+        CountsStore store = (CountsStore) driver.getAllStateStores().get(OutcomeJoin.COUNTS_STORE);
         Map<String, Long> out = new HashMap<>();
         try (KeyValueIterator<String, Long> it = store.all()) {
             it.forEachRemaining(kv -> out.put(kv.key, kv.value));
