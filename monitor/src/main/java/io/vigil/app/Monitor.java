@@ -131,7 +131,7 @@ public final class Monitor implements AutoCloseable {
                 activeAlerts.json()));
         alertSource = this::activeAlerts;
         statusApi = new StatusApi(this::latestSnapshots, () -> alertSource.get(), () -> streams.state().name(),
-                new SnapshotHistory());
+                () -> LocalTasks.of(streams.metadataForLocalThreads()), new SnapshotHistory());
         statusApi.registerOn(http);
     }
 
