@@ -114,9 +114,9 @@ public final class Monitor implements AutoCloseable {
         streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
         // Micrometer's function counters hold their object weakly: keep the binders reachable.
-        ingestMetrics = new IngestMetrics(this::localStore, Reason.CODES);
+        ingestMetrics = new IngestMetrics(this::localStore, Reason.CODES, this::isRunning);
         ingestMetrics.bindTo(registry);
-        outcomeJoinMetrics = new OutcomeJoinMetrics(this::localStore);
+        outcomeJoinMetrics = new OutcomeJoinMetrics(this::localStore, this::isRunning);
         outcomeJoinMetrics.bindTo(registry);
         registry.getPrometheusRegistry().register(new SnapshotCollector(this::latestSnapshots));
 
@@ -131,7 +131,7 @@ public final class Monitor implements AutoCloseable {
                 activeAlerts.json()));
         alertSource = this::activeAlerts;
         statusApi = new StatusApi(this::latestSnapshots, () -> alertSource.get(), () -> streams.state().name(),
-                new SnapshotHistory());
+                () -> LocalTasks.of(streams.metadataForLocalThreads()), new SnapshotHistory());
         statusApi.registerOn(http);
     }
 

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  *       filter optional and exact;</li>
  *   <li>{@code GET /api/history?key=KEY}: the bounded series of one snapshot key, or
  *       {@code ?model=&version=&slice=&value=} (all four) for every series of one slice;</li>
- *   <li>{@code GET /api/status}: stream state and counts.</li>
+ *   <li>{@code GET /api/status}: stream state, counts, and this instance's active and standby Kafka
+ *       Streams tasks ({@link LocalTasks}).</li>
  * </ul>
  * Only aggregate metric snapshots and alerts are served; they carry no patient, study or prediction
  * identifiers. The history is fed by {@link #recordHistory()}, on a schedule once {@link #start} is
@@ -58,6 +59,7 @@ public final class StatusApi implements AutoCloseable {
     private final Supplier<? extends Collection<MetricSnapshot>> snapshots;
     private final Supplier<? extends Collection<Alert>> alerts;
     private final Supplier<String> streamState;
+    private final Supplier<LocalTasks> tasks;
     private final SnapshotHistory history;
     private final Instant startedAt = Instant.now();
     private ScheduledExecutorService recorder;
@@ -71,9 +73,20 @@ public final class StatusApi implements AutoCloseable {
     public StatusApi(Supplier<? extends Collection<MetricSnapshot>> snapshots,
                      Supplier<? extends Collection<Alert>> alerts, Supplier<String> streamState,
                      SnapshotHistory history) {
+        this(snapshots, alerts, streamState, LocalTasks::none, history);
+    }
+
+    /**
+     * @param tasks this instance's Kafka Streams tasks (e.g. from {@code metadataForLocalThreads()})
+     * @see #StatusApi(Supplier, Supplier, Supplier, SnapshotHistory)
+     */
+    public StatusApi(Supplier<? extends Collection<MetricSnapshot>> snapshots,
+                     Supplier<? extends Collection<Alert>> alerts, Supplier<String> streamState,
+                     Supplier<LocalTasks> tasks, SnapshotHistory history) {
         this.snapshots = Objects.requireNonNull(snapshots, "snapshots");
         this.alerts = Objects.requireNonNull(alerts, "alerts");
         this.streamState = Objects.requireNonNull(streamState, "streamState");
+        this.tasks = Objects.requireNonNull(tasks, "tasks");
         this.history = Objects.requireNonNull(history, "history");
     }
 
@@ -236,6 +249,8 @@ public final class StatusApi implements AutoCloseable {
         all.stream().map(MetricSnapshot::windowEnd).filter(Objects::nonNull).max(Comparator.naturalOrder())
                 .ifPresent(t -> body.put("latest_window_end", t));
         body.put("history", Map.of("keys", history.size(), "capacity", history.capacity()));
+        // Which share of the work this instance has: with several instances, each lists only its own.
+        body.put("tasks", tasks.get());
         return body;
     }
 
@@ -328,7 +343,8 @@ public final class StatusApi implements AutoCloseable {
                 + "window, metric");
         e.put("/api/history", "Bounded series: ?key=SNAPSHOT_KEY, or ?model=&version=&slice=&value= for every "
                 + "series of one slice");
-        e.put("/api/status", "Stream state, snapshot and slice counts, fleet status counts, history size");
+        e.put("/api/status", "Stream state, snapshot and slice counts, fleet status counts, history size, this "
+                + "instance's active and standby Kafka Streams tasks");
         return e;
     }
 }

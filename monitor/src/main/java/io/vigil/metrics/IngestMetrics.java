@@ -4,27 +4,35 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.vigil.topology.Ingest;
+import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
  * {@code vigil_ingest_records_total{stream, outcome, reason}}: records received per input stream,
  * by outcome ({@code accepted}, {@code dead_lettered}) and dead-letter reason. Reads the ingest
- * count stores of the tasks this instance owns; summing across instances gives the totals.
+ * count stores of the active tasks of this instance: with several instances each counts its own share
+ * of the input partitions and the sum across instances is the total (standby copies are not counted).
+ * While Kafka Streams rebalances, the last sums are kept ({@link StoreTotals}).
  */
 public final class IngestMetrics implements MeterBinder {
-    private final Function<String, ReadOnlyKeyValueStore<String, Long>> stores;
+    private final Map<Ingest.Stream, StoreTotals> totals = new EnumMap<>(Ingest.Stream.class);
     private final Set<String> reasonCodes;
 
     /**
      * @param stores      looks up the local (all-partition) view of a count store by name, or null
      *                    while the store is not queryable
      * @param reasonCodes every reason code the validator can produce (a bounded set)
+     * @param running     whether Kafka Streams is running (its stores are queryable)
      */
-    public IngestMetrics(Function<String, ReadOnlyKeyValueStore<String, Long>> stores, Set<String> reasonCodes) {
-        this.stores = stores;
+    public IngestMetrics(Function<String, ReadOnlyKeyValueStore<String, Long>> stores, Set<String> reasonCodes,
+                         BooleanSupplier running) {
+        for (Ingest.Stream stream : Ingest.Stream.values()) {
+            totals.put(stream, new StoreTotals(() -> stores.apply(stream.countsStore()), running));
+        }
         this.reasonCodes = reasonCodes;
     }
 
@@ -55,6 +63,6 @@ public final class IngestMetrics implements MeterBinder {
 
     /** Sums over every local partition's store. */
     Map<String, Long> totals(Ingest.Stream stream) {
-        return StoreTotals.sum(stores.apply(stream.countsStore()));
+        return totals.get(stream).get();
     }
 }

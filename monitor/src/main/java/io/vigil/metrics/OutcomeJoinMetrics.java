@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.vigil.topology.OutcomeJoin;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
@@ -12,14 +13,18 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * {@code vigil_outcome_join_events_total{event}}: what the outcome join did with each prediction and
  * label ({@link OutcomeJoin#COUNT_KEYS}: registered, duplicate, joined, held before the prediction,
  * revised, stale revision, unmatched and expired, after the max delay, expired predictions). Reads
- * the join's count store of the tasks this instance owns; summing across instances gives totals.
+ * the join's count store of the active tasks of this instance: the sum across instances is the total.
+ * While Kafka Streams rebalances, the last sums are kept ({@link StoreTotals}).
  */
 public final class OutcomeJoinMetrics implements MeterBinder {
-    private final Function<String, ReadOnlyKeyValueStore<String, Long>> stores;
+    private final StoreTotals totals;
 
-    /** @param stores looks up the local view of a store by name, or null while it is not queryable */
-    public OutcomeJoinMetrics(Function<String, ReadOnlyKeyValueStore<String, Long>> stores) {
-        this.stores = stores;
+    /**
+     * @param stores  looks up the local view of a store by name, or null while it is not queryable
+     * @param running whether Kafka Streams is running (its stores are queryable)
+     */
+    public OutcomeJoinMetrics(Function<String, ReadOnlyKeyValueStore<String, Long>> stores, BooleanSupplier running) {
+        this.totals = new StoreTotals(() -> stores.apply(OutcomeJoin.COUNTS_STORE), running);
     }
 
     @Override
@@ -44,6 +49,6 @@ public final class OutcomeJoinMetrics implements MeterBinder {
 
     /** Sums over every local partition's store. */
     Map<String, Long> totals() {
-        return StoreTotals.sum(stores.apply(OutcomeJoin.COUNTS_STORE));
+        return totals.get();
     }
 }

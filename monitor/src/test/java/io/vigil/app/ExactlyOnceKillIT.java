@@ -9,6 +9,7 @@ import io.vigil.events.Prediction;
 import io.vigil.events.Reason;
 import io.vigil.serde.Json;
 import io.vigil.stats.BinaryOutcomeStats;
+import io.vigil.testing.ChildMonitor;
 import io.vigil.testing.Events;
 import io.vigil.testing.KafkaBroker;
 import io.vigil.testing.MonitorHarness;
@@ -19,7 +20,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -30,8 +30,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -51,7 +49,6 @@ class ExactlyOnceKillIT {
     private static final int PREDICTIONS = 30_000;
     private static final int CHUNKS = 10;
     private static final Instant NOW = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-    private static final Pattern LISTENING = Pattern.compile("HTTP listening on (http://127\\.0\\.0\\.1:\\d+)");
 
     /** One input record: topic suffix and value. */
     private record Send(String topic, byte[] value, boolean validPrediction) {}
@@ -78,10 +75,10 @@ class ExactlyOnceKillIT {
         long validLabels = in.labelRecords;
 
         Path state = Files.createDirectory(dir.resolve("state"));
-        Child child = null;
+        ChildMonitor child = null;
         int run = 0;
         try (KafkaProducer<byte[], byte[]> producer = h.producer()) {
-            child = Child.start(h, kafka, state, dir, run++);
+            child = startChild(h, kafka, state, dir, run++);
             String uri = child.awaitReady(h);
             long validSent = 0;
             int perChunk = (in.sends.size() + CHUNKS - 1) / CHUNKS;
@@ -107,7 +104,7 @@ class ExactlyOnceKillIT {
                         System.out.println("[eos] kill -9 of child " + (run - 1) + " in chunk " + c + " at record " + i
                                 + ", valid predictions sent " + validSent + ", accepted so far " + accepted(h, u));
                         child.kill();
-                        child = Child.start(h, kafka, state, dir, run++);
+                        child = startChild(h, kafka, state, dir, run++);
                         uri = child.awaitReady(h);
                         // Informational: /metrics reads the stores, which showed uncommitted counts before
                         // the kill; the restored stores hold the last committed ones, so this may be lower.
@@ -350,77 +347,12 @@ class ExactlyOnceKillIT {
         return a.isBefore(b) ? a : b;
     }
 
-    /** The monitor in its own JVM, so it can be killed with SIGKILL. */
-    private static final class Child {
-        private final Process process;
-        private final Path log;
-
-        private Child(Process process, Path log) {
-            this.process = process;
-            this.log = log;
-        }
-
-        static Child start(MonitorHarness h, KafkaBroker kafka, Path state, Path dir, int run) throws IOException {
-            String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-            Map<String, String> set = new LinkedHashMap<>();
-            set.put("bootstrap.servers", kafka.bootstrapServers());
-            set.put("application.id", h.topic("vigil"));
-            set.put("state.dir", state.toString());
-            set.put("topic.predictions", h.topic("predictions"));
-            set.put("topic.ground-truth", h.topic("ground-truth"));
-            set.put("topic.dead-letters", h.topic("dead-letters"));
-            set.put("topic.snapshots", h.topic("snapshots"));
-            set.put("topic.alerts", h.topic("alerts"));
-            set.put("topic.references", h.topic("references"));
-            set.put("topic.partitions", "3");
-            set.put("http.port", "0");
-            // Overridable only to show the test's teeth: with at_least_once the same kills over-count.
-            set.put("processing.guarantee", System.getProperty("vigil.it.processing-guarantee", "exactly_once_v2"));
-            set.put("drift.windows", "7d,30d");
-            set.put("drift.grace-days", "15");
-            set.put("drift.flush-interval-ms", "500");
-            set.put("drift.snapshot-interval-ms", "1000");
-            set.put("outcomes.windows", "7d,30d");
-            set.put("outcomes.flush-interval-ms", "500");
-            set.put("outcomes.snapshot-interval-ms", "1000");
-            set.put("kafka.commit.interval.ms", "200");
-            set.put("kafka.session.timeout.ms", "6000");
-            set.put("kafka.heartbeat.interval.ms", "1000");
-            List<String> cmd = new ArrayList<>(List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                    "-cp", System.getProperty("java.class.path"), "io.vigil.app.Vigil", "run"));
-            set.forEach((k, v) -> {
-                cmd.add("--set");
-                cmd.add(k + "=" + v);
-            });
-            Path log = dir.resolve("child-" + run + ".log");
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            return new Child(p, log);
-        }
-
-        /** Waits until the child serves HTTP and reports ready; returns its base URI. */
-        String awaitReady(MonitorHarness h) {
-            String[] uri = new String[1];
-            await("child listening").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> {
-                        if (!process.isAlive()) {
-                            throw new IllegalStateException("child exited " + process.exitValue() + ":\n"
-                                    + Files.readString(log));
-                        }
-                        Matcher m = LISTENING.matcher(Files.readString(log));
-                        if (m.find()) {
-                            uri[0] = m.group(1);
-                            return true;
-                        }
-                        return false;
-                    });
-            await("child ready").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
-                    .ignoreExceptions().until(() -> h.status(uri[0], "/health/ready") == 200);
-            return uri[0];
-        }
-
-        void kill() throws InterruptedException {
-            process.destroyForcibly();
-            process.waitFor();
-        }
+    /** A child monitor on the shared state directory, logging to {@code child-<run>.log}. */
+    private static ChildMonitor startChild(MonitorHarness h, KafkaBroker kafka, Path state, Path dir, int run)
+            throws IOException {
+        Map<String, String> set = ChildMonitor.settings(h, kafka, state);
+        // Overridable only to show the test's teeth: with at_least_once the same kills over-count.
+        set.put("processing.guarantee", System.getProperty("vigil.it.processing-guarantee", "exactly_once_v2"));
+        return ChildMonitor.start(set, dir.resolve("child-" + run + ".log"));
     }
 }

@@ -20,8 +20,18 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.TaskMetadata;
+import org.apache.kafka.streams.ThreadMetadata;
+import org.apache.kafka.streams.processor.TaskId;
+import org.apache.kafka.streams.processor.internals.TaskMetadataImpl;
+import org.apache.kafka.streams.processor.internals.ThreadMetadataImpl;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,6 +39,7 @@ import org.junit.jupiter.api.Test;
 class StatusApiTest {
     private final AtomicReference<List<MetricSnapshot>> snapshots = new AtomicReference<>(List.of());
     private final AtomicReference<List<Alert>> alerts = new AtomicReference<>(List.of());
+    private final AtomicReference<LocalTasks> tasks = new AtomicReference<>(LocalTasks.none());
     private final HttpClient client = HttpClient.newHttpClient();
     private HttpServerRunner http;
     private StatusApi api;
@@ -36,7 +47,7 @@ class StatusApiTest {
     @BeforeEach
     void startServer() throws Exception {
         http = new HttpServerRunner("127.0.0.1", 0, () -> "", () -> true);
-        api = new StatusApi(snapshots::get, alerts::get, () -> "RUNNING", new SnapshotHistory(5, 1000));
+        api = new StatusApi(snapshots::get, alerts::get, () -> "RUNNING", tasks::get, new SnapshotHistory(5, 1000));
         api.registerOn(http);
         http.start();
     }
@@ -216,6 +227,40 @@ class StatusApiTest {
         assertThat(status.path("latest_window_end").asText()).isEqualTo("2025-03-31T00:00:00Z");
         assertThat(getJson("/api/", 200).path("endpoints").has("/api/fleet")).isTrue();
         getJson("/api/nope", 404);
+    }
+
+    @Test
+    void shouldReportThisInstancesActiveAndStandbyTasksWhenKafkaStreamsAssignedThem() throws Exception {
+        // Two threads, task ids out of order: the API lists them merged and ordered by task id.
+        ThreadMetadata t1 = thread("t1", Set.of(task(1, 2, "app-drift-partials-repartition"),
+                task(0, 2, "in.predictions", "in.ground-truth")), Set.of(task(1, 0, "app-drift-partials-repartition")));
+        ThreadMetadata t2 = thread("t2", Set.of(task(0, 1, "in.predictions", "in.ground-truth")), Set.of());
+        tasks.set(LocalTasks.of(List.of(t1, t2)));
+
+        JsonNode status = getJson("/api/status", 200);
+        assertThat(status.path("tasks").path("active").findValuesAsText("id")).containsExactly("0_1", "0_2", "1_2");
+        assertThat(status.path("tasks").path("standby").findValuesAsText("id")).containsExactly("1_0");
+        JsonNode first = status.path("tasks").path("active").get(0).path("partitions");
+        assertThat(first.findValuesAsText("topic")).containsExactly("in.ground-truth", "in.predictions");
+        assertThat(first.findValuesAsText("partition")).containsExactly("1", "1");
+        assertThat(status.path("tasks").path("standby").get(0).path("partitions").get(0).path("topic").asText())
+                .isEqualTo("app-drift-partials-repartition");
+
+        tasks.set(LocalTasks.none());
+        assertThat(getJson("/api/status", 200).path("tasks").path("active")).isEmpty();
+    }
+
+    private static TaskMetadata task(int subtopology, int partition, String... topics) {
+        Set<TopicPartition> parts = new HashSet<>();
+        for (String t : topics) {
+            parts.add(new TopicPartition(t, partition));
+        }
+        return new TaskMetadataImpl(new TaskId(subtopology, partition), parts, Map.of(), Map.of(), Optional.empty());
+    }
+
+    private static ThreadMetadata thread(String name, Set<TaskMetadata> active, Set<TaskMetadata> standby) {
+        return new ThreadMetadataImpl(name, "RUNNING", name + "-consumer", name + "-restore-consumer", "",
+                "admin", active, standby);
     }
 
     @Test
