@@ -2,13 +2,10 @@ package io.vigil.topology;
 
 import io.vigil.events.GroundTruth;
 import io.vigil.events.Reason;
-import io.vigil.events.Slice;
 import io.vigil.events.SlicedPrediction;
 import io.vigil.serde.Json;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -130,10 +127,11 @@ public final class OutcomeJoin {
                 Serdes.String(), new PendingSerde()).withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ORPHANS_STORE),
                 Serdes.String(), new InputSerde()).withCachingEnabled());
+        // Written once per entry and read mostly as misses: a record cache would only add work.
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EXPIRED_STORE),
-                Serdes.String(), Serdes.Long()).withCachingEnabled());
+                Serdes.String(), Serdes.Long()).withCachingDisabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EXPIRY_STORE),
-                Serdes.String(), Serdes.ByteArray()).withCachingEnabled());
+                Serdes.String(), Serdes.ByteArray()).withCachingDisabled());
         builder.addStateStore(CountsStore.builder(COUNTS_STORE));
 
         KStream<String, Input> fromPredictions = predictions.processValues(
@@ -239,8 +237,10 @@ public final class OutcomeJoin {
             }
             long previousDay = clockMs == Long.MIN_VALUE ? Long.MIN_VALUE : epochDay(clockMs);
             clockMs = ts;
-            index.put(CLOCK_KEY, java.nio.ByteBuffer.allocate(Long.BYTES).putLong(ts).array());
             if (epochDay(ts) > previousDay) {
+                // Every use of the clock is by UTC day, so it is stored when the day changes only (not
+                // once per record): after a restart it restarts from the first instant seen that day.
+                index.put(CLOCK_KEY, java.nio.ByteBuffer.allocate(Long.BYTES).putLong(ts).array());
                 expire(ts);
             }
         }
@@ -389,29 +389,52 @@ public final class OutcomeJoin {
         }
     }
 
+    /** {@code %010d|kind|id}: fixed-width day first, so a range scan up to a day finds every entry due. */
     static String indexKey(long day, char kind, String id) {
-        return String.format("%010d|%c|%s", day, kind, id);
+        if (day < 0 || day > 9_999_999_999L) {
+            return String.format("%010d|%c|%s", day, kind, id);
+        }
+        String digits = Long.toString(day);
+        StringBuilder b = new StringBuilder(13 + id.length());
+        for (int i = digits.length(); i < 10; i++) {
+            b.append('0');
+        }
+        return b.append(digits).append('|').append(kind).append('|').append(id).toString();
     }
 
     // ---- compact binary serdes for the repartition topic and the stores ----
+    // Format 2 (written): one byte array, groups as length-prefixed UTF-8. Format 1 (DataOutputStream,
+    // modified UTF-8) is still read, so stores and repartition topics written by earlier versions decode.
 
-    private static final int FORMAT = 1;
+    private static final int FORMAT_V1 = 1;
+    private static final int FORMAT = 2;
 
-    private static void writePending(DataOutputStream out, Pending p) throws IOException {
-        out.writeShort(p.groups().size());
-        for (String g : p.groups()) {
-            out.writeUTF(g);
+    private static void writePending(JoinWriter out, Pending p) {
+        List<String> groups = p.groups();
+        out.varInt(groups.size());
+        for (String g : groups) {
+            out.string(g);
         }
-        out.writeDouble(p.score());
-        out.writeDouble(p.threshold());
-        out.writeLong(p.cohortDay());
-        out.writeLong(p.occurredAtMs());
-        out.writeByte(p.label());
-        out.writeInt(p.revision());
-        out.writeLong(p.labelObservedAtMs());
+        out.f64(p.score());
+        out.f64(p.threshold());
+        out.i64(p.cohortDay());
+        out.i64(p.occurredAtMs());
+        out.u8(p.label());
+        out.i32(p.revision());
+        out.i64(p.labelObservedAtMs());
     }
 
-    private static Pending readPending(DataInputStream in) throws IOException {
+    private static Pending readPending(JoinReader in) {
+        int n = in.varInt();
+        String[] groups = new String[n];
+        for (int i = 0; i < n; i++) {
+            groups[i] = in.string();
+        }
+        return new Pending(List.of(groups), in.f64(), in.f64(), in.i64(), in.i64(), (byte) in.u8(), in.i32(),
+                in.i64());
+    }
+
+    private static Pending readPendingV1(DataInputStream in) throws IOException {
         int n = in.readUnsignedShort();
         List<String> groups = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -421,10 +444,140 @@ public final class OutcomeJoin {
                 in.readInt(), in.readLong());
     }
 
-    private abstract static class BinarySerde<T> implements Serde<T> {
-        abstract void write(DataOutputStream out, T value) throws IOException;
+    /** A growable big-endian byte buffer (no synchronisation, no per-string arrays beyond UTF-8 encoding). */
+    static final class JoinWriter {
+        private byte[] buf = new byte[256];
+        private int size;
 
-        abstract T read(DataInputStream in) throws IOException;
+        private void ensure(int n) {
+            if (size + n > buf.length) {
+                buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, size + n));
+            }
+        }
+
+        void u8(int v) {
+            ensure(1);
+            buf[size++] = (byte) v;
+        }
+
+        void i32(int v) {
+            ensure(4);
+            for (int shift = 24; shift >= 0; shift -= 8) {
+                buf[size++] = (byte) (v >>> shift);
+            }
+        }
+
+        void i64(long v) {
+            ensure(8);
+            for (int shift = 56; shift >= 0; shift -= 8) {
+                buf[size++] = (byte) (v >>> shift);
+            }
+        }
+
+        void f64(double v) {
+            i64(Double.doubleToRawLongBits(v));
+        }
+
+        void varInt(int v) {
+            ensure(5);
+            while ((v & ~0x7F) != 0) {
+                buf[size++] = (byte) ((v & 0x7F) | 0x80);
+                v >>>= 7;
+            }
+            buf[size++] = (byte) v;
+        }
+
+        void string(String s) {
+            byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+            varInt(utf8.length);
+            ensure(utf8.length);
+            System.arraycopy(utf8, 0, buf, size, utf8.length);
+            size += utf8.length;
+        }
+
+        byte[] toByteArray() {
+            return java.util.Arrays.copyOf(buf, size);
+        }
+    }
+
+    static final class JoinReader {
+        private final byte[] buf;
+        private int pos;
+
+        JoinReader(byte[] buf, int pos) {
+            this.buf = buf;
+            this.pos = pos;
+        }
+
+        private void need(int n) {
+            if (n < 0 || pos + n > buf.length) {
+                throw new IllegalArgumentException("join record truncated at byte " + pos);
+            }
+        }
+
+        int u8() {
+            need(1);
+            return buf[pos++] & 0xFF;
+        }
+
+        int i32() {
+            need(4);
+            int v = 0;
+            for (int i = 0; i < 4; i++) {
+                v = (v << 8) | (buf[pos++] & 0xFF);
+            }
+            return v;
+        }
+
+        long i64() {
+            need(8);
+            long v = 0;
+            for (int i = 0; i < 8; i++) {
+                v = (v << 8) | (buf[pos++] & 0xFF);
+            }
+            return v;
+        }
+
+        double f64() {
+            return Double.longBitsToDouble(i64());
+        }
+
+        int varInt() {
+            int v = 0;
+            for (int shift = 0; shift < 35; shift += 7) {
+                int b = u8();
+                v |= (b & 0x7F) << shift;
+                if ((b & 0x80) == 0) {
+                    if (v < 0) {
+                        throw new IllegalArgumentException("negative length at byte " + pos);
+                    }
+                    return v;
+                }
+            }
+            throw new IllegalArgumentException("malformed length at byte " + pos);
+        }
+
+        String string() {
+            int n = varInt();
+            need(n);
+            String s = new String(buf, pos, n, StandardCharsets.UTF_8);
+            pos += n;
+            return s;
+        }
+
+        void end() {
+            if (pos != buf.length) {
+                throw new IllegalArgumentException("trailing bytes in join record");
+            }
+        }
+    }
+
+    private abstract static class BinarySerde<T> implements Serde<T> {
+        abstract void write(JoinWriter out, T value);
+
+        abstract T read(JoinReader in);
+
+        abstract T readV1(DataInputStream in) throws IOException;
 
         @Override
         public Serializer<T> serializer() {
@@ -432,15 +585,10 @@ public final class OutcomeJoin {
                 if (value == null) {
                     return null;
                 }
-                try {
-                    ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
-                    DataOutputStream out = new DataOutputStream(bytes);
-                    out.writeByte(FORMAT);
-                    write(out, value);
-                    return bytes.toByteArray();
-                } catch (IOException e) {
-                    throw new SerializationException("cannot encode join record", e);
-                }
+                JoinWriter out = new JoinWriter();
+                out.u8(FORMAT);
+                write(out, value);
+                return out.toByteArray();
             };
         }
 
@@ -451,13 +599,22 @@ public final class OutcomeJoin {
                     return null;
                 }
                 try {
-                    DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
-                    int format = in.readUnsignedByte();
-                    if (format != FORMAT) {
-                        throw new SerializationException("unknown join record format " + format);
+                    int format = data.length == 0 ? -1 : data[0] & 0xFF;
+                    if (format == FORMAT) {
+                        JoinReader in = new JoinReader(data, 1);
+                        T value = read(in);
+                        in.end();
+                        return value;
                     }
-                    return read(in);
+                    if (format == FORMAT_V1) {
+                        DataInputStream in = new DataInputStream(new ByteArrayInputStream(data, 1, data.length - 1));
+                        return readV1(in);
+                    }
+                    throw new SerializationException("unknown join record format " + format);
                 } catch (IOException | RuntimeException e) {
+                    if (e instanceof SerializationException se) {
+                        throw se;
+                    }
                     throw new SerializationException("cannot decode join record", e);
                 }
             };
@@ -466,39 +623,58 @@ public final class OutcomeJoin {
 
     static final class PendingSerde extends BinarySerde<Pending> {
         @Override
-        void write(DataOutputStream out, Pending value) throws IOException {
+        void write(JoinWriter out, Pending value) {
             writePending(out, value);
         }
 
         @Override
-        Pending read(DataInputStream in) throws IOException {
+        Pending read(JoinReader in) {
             return readPending(in);
+        }
+
+        @Override
+        Pending readV1(DataInputStream in) throws IOException {
+            return readPendingV1(in);
         }
     }
 
     static final class InputSerde extends BinarySerde<Input> {
         @Override
-        void write(DataOutputStream out, Input value) throws IOException {
+        void write(JoinWriter out, Input value) {
             if (value.prediction() != null) {
-                out.writeByte('P');
+                out.u8('P');
                 writePending(out, value.prediction());
             } else {
                 GroundTruth gt = value.label();
-                out.writeByte('L');
-                out.writeUTF(gt.predictionId());
-                out.writeByte(gt.label());
-                out.writeLong(gt.observedAt().toEpochMilli());
-                out.writeUTF(gt.source());
-                out.writeInt(gt.revision());
-                out.writeLong(value.expiryDay());
+                out.u8('L');
+                out.string(gt.predictionId());
+                out.u8(gt.label());
+                out.i64(gt.observedAt().toEpochMilli());
+                out.string(gt.source());
+                out.i32(gt.revision());
+                out.i64(value.expiryDay());
             }
         }
 
         @Override
-        Input read(DataInputStream in) throws IOException {
-            int kind = in.readUnsignedByte();
+        Input read(JoinReader in) {
+            int kind = in.u8();
             if (kind == 'P') {
                 return new Input(readPending(in), null, 0L);
+            }
+            if (kind != 'L') {
+                throw new IllegalArgumentException("unknown join input kind " + kind);
+            }
+            GroundTruth gt = new GroundTruth(in.string(), in.u8(), Instant.ofEpochMilli(in.i64()), in.string(),
+                    in.i32());
+            return new Input(null, gt, in.i64());
+        }
+
+        @Override
+        Input readV1(DataInputStream in) throws IOException {
+            int kind = in.readUnsignedByte();
+            if (kind == 'P') {
+                return new Input(readPendingV1(in), null, 0L);
             }
             GroundTruth gt = new GroundTruth(in.readUTF(), in.readByte(), Instant.ofEpochMilli(in.readLong()),
                     in.readUTF(), in.readInt());
