@@ -42,23 +42,41 @@ final class FixedPointSum {
     }
 
     void merge(FixedPointSum other) {
-        long newLo = lo + other.lo;
-        hi += other.hi + (Long.compareUnsigned(newLo, lo) < 0 ? 1 : 0);
-        lo = newLo;
+        hi = mergeHi(hi, lo, other.hi, other.lo);
+        lo += other.lo;
     }
 
     private void addUnits(long units) {
-        long newLo = lo + units;
-        hi += (units >> 63) + (Long.compareUnsigned(newLo, lo) < 0 ? 1 : 0);
-        lo = newLo;
+        hi = addHi(hi, lo, units);
+        lo += units;
     }
 
-    double value() {
+    // The same arithmetic on a (hi, lo) pair held in the caller's own fields, for accumulators that
+    // keep many sums and should not allocate an object per sum. The new lo is lo + units (wrapping).
+
+    /** The high word after adding {@code units} to (hi, lo). */
+    static long addHi(long hi, long lo, long units) {
+        long newLo = lo + units;
+        return hi + (units >> 63) + (Long.compareUnsigned(newLo, lo) < 0 ? 1 : 0);
+    }
+
+    /** The high word after adding (otherHi, otherLo) to (hi, lo). */
+    static long mergeHi(long hi, long lo, long otherHi, long otherLo) {
+        long newLo = lo + otherLo;
+        return hi + otherHi + (Long.compareUnsigned(newLo, lo) < 0 ? 1 : 0);
+    }
+
+    /** The value of (hi, lo). */
+    static double value(long hi, long lo) {
         if (hi == (lo >> 63)) {
             return lo * INV_SCALE;
         }
         double unsignedLo = (lo >>> 1) * 2.0 + (lo & 1);
         return (hi * 0x1p64 + unsignedLo) * INV_SCALE;
+    }
+
+    double value() {
+        return value(hi, lo);
     }
 
     boolean isZero() {

@@ -114,11 +114,11 @@ public final class LogisticRecalibration {
         for (Cell c : cells.values()) {
             n[i] = c.n;
             sy[i] = c.positives;
-            sx[i] = c.sumX.value();
-            sxx[i] = c.sumXx.value();
+            sx[i] = FixedPointSum.value(c.xHi, c.xLo);
+            sxx[i] = FixedPointSum.value(c.xxHi, c.xxLo);
             xbar[i] = sx[i] / c.n;
             totalY += c.positives;
-            totalXy += c.sumXy.value();
+            totalXy += FixedPointSum.value(c.xyHi, c.xyLo);
             total += c.n;
             i++;
         }
@@ -259,9 +259,8 @@ public final class LogisticRecalibration {
         for (Map.Entry<Integer, Cell> e : cells.entrySet()) {
             Cell c = e.getValue();
             out.writeVarLong(e.getKey() - previous).writeVarLong(c.n).writeVarLong(c.positives);
-            c.sumX.write(out);
-            c.sumXx.write(out);
-            c.sumXy.write(out);
+            out.writeVarLong(c.xHi).writeVarLong(c.xLo).writeVarLong(c.xxHi).writeVarLong(c.xxLo)
+                    .writeVarLong(c.xyHi).writeVarLong(c.xyLo);
             previous = e.getKey();
         }
     }
@@ -284,9 +283,12 @@ public final class LogisticRecalibration {
                 throw new IllegalArgumentException("logit bin " + key + " must have 0 <= positives <= n, n > 0,"
                         + " got " + c.positives + " of " + c.n);
             }
-            c.sumX = FixedPointSum.read(in);
-            c.sumXx = FixedPointSum.read(in);
-            c.sumXy = FixedPointSum.read(in);
+            c.xHi = in.readVarLong();
+            c.xLo = in.readVarLong();
+            c.xxHi = in.readVarLong();
+            c.xxLo = in.readVarLong();
+            c.xyHi = in.readVarLong();
+            c.xyLo = in.readVarLong();
             r.cells.put((int) key, c);
         }
         return r;
@@ -307,51 +309,63 @@ public final class LogisticRecalibration {
         return "LogisticRecalibration[n=" + n() + ", occupiedBins=" + cells.size() + "]";
     }
 
-    /** Sufficient statistics of one logit bin. */
+    /**
+     * Sufficient statistics of one logit bin: n, positives and three {@link FixedPointSum}s (sum x,
+     * sum x², sum x·y) held inline as (hi, lo) pairs, one object per bin.
+     */
     private static final class Cell {
         long n;
         long positives;
-        FixedPointSum sumX = new FixedPointSum();
-        FixedPointSum sumXx = new FixedPointSum();
-        FixedPointSum sumXy = new FixedPointSum();
+        long xHi;
+        long xLo;
+        long xxHi;
+        long xxLo;
+        long xyHi;
+        long xyLo;
 
         void add(double x, int label) {
             n++;
             positives += label;
-            sumX.add(x);
-            sumXx.add(x * x);
-            if (label == 1) {
-                sumXy.add(x);
-            }
+            addUnits(FixedPointSum.toUnits(x), FixedPointSum.toUnits(x * x), label);
         }
 
         void remove(double x, int label) {
             n--;
             positives -= label;
-            sumX.remove(x);
-            sumXx.remove(x * x);
+            addUnits(-FixedPointSum.toUnits(x), -FixedPointSum.toUnits(x * x), label);
+        }
+
+        private void addUnits(long ux, long uxx, int label) {
+            xHi = FixedPointSum.addHi(xHi, xLo, ux);
+            xLo += ux;
+            xxHi = FixedPointSum.addHi(xxHi, xxLo, uxx);
+            xxLo += uxx;
             if (label == 1) {
-                sumXy.remove(x);
+                xyHi = FixedPointSum.addHi(xyHi, xyLo, ux);
+                xyLo += ux;
             }
         }
 
         void merge(Cell other) {
             n += other.n;
             positives += other.positives;
-            sumX.merge(other.sumX);
-            sumXx.merge(other.sumXx);
-            sumXy.merge(other.sumXy);
+            xHi = FixedPointSum.mergeHi(xHi, xLo, other.xHi, other.xLo);
+            xLo += other.xLo;
+            xxHi = FixedPointSum.mergeHi(xxHi, xxLo, other.xxHi, other.xxLo);
+            xxLo += other.xxLo;
+            xyHi = FixedPointSum.mergeHi(xyHi, xyLo, other.xyHi, other.xyLo);
+            xyLo += other.xyLo;
         }
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Cell c && n == c.n && positives == c.positives && sumX.equals(c.sumX)
-                    && sumXx.equals(c.sumXx) && sumXy.equals(c.sumXy);
+            return o instanceof Cell c && n == c.n && positives == c.positives && xHi == c.xHi && xLo == c.xLo
+                    && xxHi == c.xxHi && xxLo == c.xxLo && xyHi == c.xyHi && xyLo == c.xyLo;
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(n, positives, sumX, sumXx, sumXy);
+            return Objects.hash(n, positives, xHi, xLo, xxHi, xxLo, xyHi, xyLo);
         }
     }
 }

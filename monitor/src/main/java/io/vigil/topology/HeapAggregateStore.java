@@ -37,6 +37,8 @@ public final class HeapAggregateStore<A> implements StateStore, CachedStateStore
     private final KeyValueStore<String, byte[]> inner;
     private final Map<String, A> heap = new HashMap<>();
     private final Set<String> dirty = new HashSet<>();
+    /** Changes whenever an aggregate returned by {@link #update} may stop being the live, dirty one. */
+    private long epoch;
     private boolean open;
 
     private HeapAggregateStore(String name, Codec<A> codec, KeyValueStore<String, byte[]> inner) {
@@ -90,8 +92,18 @@ public final class HeapAggregateStore<A> implements StateStore, CachedStateStore
         return heap.get(key);
     }
 
+    /**
+     * A number that stays the same as long as every aggregate returned by {@link #update} since it
+     * was read is still in the heap and still marked dirty (no flush, clear or removal since): a
+     * caller holding such an aggregate may keep changing it without calling {@code update} again.
+     */
+    public long epoch() {
+        return epoch;
+    }
+
     public void remove(String key) {
         ensureLoaded();
+        epoch++;
         if (heap.remove(key) != null) {
             dirty.add(key);
         }
@@ -113,6 +125,7 @@ public final class HeapAggregateStore<A> implements StateStore, CachedStateStore
         if (dirty.isEmpty()) {
             return;
         }
+        epoch++;
         for (String key : dirty) {
             A a = heap.get(key);
             if (a == null) {
@@ -127,6 +140,7 @@ public final class HeapAggregateStore<A> implements StateStore, CachedStateStore
     @Override
     public void clearCache() {
         // Uncommitted changes are discarded (the task is being closed dirty): reload from the store.
+        epoch++;
         heap.clear();
         dirty.clear();
         loaded = false;
@@ -152,6 +166,7 @@ public final class HeapAggregateStore<A> implements StateStore, CachedStateStore
     @Override
     public void close() {
         open = false;
+        epoch++;
         heap.clear();
         dirty.clear();
         inner.close();

@@ -221,7 +221,18 @@ public final class TwoPhaseAggregation<I, A> {
         return new Merge();
     }
 
-    private record LastBucket(long day, String key) {}
+    /** A group's latest bucket: its key and, while the store's epoch holds, its live dirty aggregate. */
+    private static final class LastBucket<A> {
+        final long day;
+        final String key;
+        A aggregate;
+        long epoch;
+
+        LastBucket(long day, String key) {
+            this.day = day;
+            this.key = key;
+        }
+    }
 
     private final class Partials implements Processor<String, I, String, byte[]> {
         private ProcessorContext<String, byte[]> context;
@@ -235,14 +246,18 @@ public final class TwoPhaseAggregation<I, A> {
         }
 
         /** group -> its latest bucket key: most records of a group fall on the same day as the previous one. */
-        private final java.util.Map<String, LastBucket> lastBuckets = new java.util.HashMap<>();
+        private final java.util.Map<String, LastBucket<A>> lastBuckets = new java.util.HashMap<>();
         private final Buckets<A> buckets = (group, day) -> {
-            LastBucket last = lastBuckets.get(group);
+            LastBucket<A> last = lastBuckets.get(group);
             if (last == null || last.day != day) {
-                last = new LastBucket(day, bucketKey(group, day));
+                last = new LastBucket<>(day, bucketKey(group, day));
                 lastBuckets.put(group, last);
             }
-            return store.update(last.key);
+            if (last.aggregate == null || last.epoch != store.epoch()) {
+                last.aggregate = store.update(last.key);
+                last.epoch = store.epoch();
+            }
+            return last.aggregate;
         };
 
         @Override
