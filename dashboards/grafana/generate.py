@@ -270,9 +270,9 @@ def fleet():
     panels.append(stat(lay, "Vigil up", [target('min(up{job="vigil"})', "up", instant=True)], w=4,
                        thr=[("red", None), ("green", 1)],
                        mappings=[{"type": "value", "options": {"0": {"text": "DOWN"}, "1": {"text": "UP"}}}]))
-    panels.append(stat(lay, "Critical alerts", [target('sum(vigil_alerts_active{severity="critical", ' + mv + '}) or vector(0)', "critical", instant=True)],
+    panels.append(stat(lay, "Critical alerts", [target('sum(max without (instance) (vigil_alerts_active{severity="critical", ' + mv + '})) or vector(0)', "critical", instant=True)],
                        w=4, thr=[("green", None), ("red", 1)]))
-    panels.append(stat(lay, "Warnings", [target('sum(vigil_alerts_active{severity="warning", ' + mv + '}) or vector(0)', "warning", instant=True)],
+    panels.append(stat(lay, "Warnings", [target('sum(max without (instance) (vigil_alerts_active{severity="warning", ' + mv + '})) or vector(0)', "warning", instant=True)],
                        w=4, thr=[("green", None), ("orange", 1)]))
     panels.append(stat(lay, "Models monitored", [target(f'count(count by (model, version) (vigil_window_predictions{{{mv}}}))', "models", instant=True)],
                        w=4, color_mode="none"))
@@ -292,7 +292,7 @@ def fleet():
         target(f'{agg} (vigil_snapshot_p_value{{{sel_d}, metric="score_psi"}})', ref="G", instant=True, table=True),
         target(f'{agg} (vigil_label_coverage_ratio{{{sel_o}, bound="estimate"}})', ref="H", instant=True, table=True),
         # Zero for slices without alerts, so every row has a value to sort on.
-        target(f'sum by ({BY_SLICE}) (vigil_alerts_active{{{mv}, slice=~"$slice"}}) '
+        target(f'sum by ({BY_SLICE}) (max without (instance) (vigil_alerts_active{{{mv}, slice=~"$slice"}})) '
                f'or 0 * {agg} (vigil_window_predictions{{{sel_d}, bound="estimate"}})', ref="I", instant=True, table=True),
     ]
     names = {"Value #A": "Predictions", "Value #B": "Sensitivity lower", "Value #C": "Sensitivity",
@@ -624,11 +624,11 @@ def alerts_pipeline():
     panels.append(stat(lay, "Stream state", [target('max(kafka_stream_client_state{job="vigil"})', "state", instant=True)], w=4,
                        thr=[("red", None)], mappings=STATE_MAPPINGS,
                        desc="KafkaStreams state; /health/ready answers 200 only while RUNNING."))
-    panels.append(stat(lay, "Critical", [target('sum(vigil_alerts_active{severity="critical", model=~"$model"}) or vector(0)', "critical", instant=True)],
+    panels.append(stat(lay, "Critical", [target('sum(max without (instance) (vigil_alerts_active{severity="critical", model=~"$model"})) or vector(0)', "critical", instant=True)],
                        w=4, thr=[("green", None), ("red", 1)]))
-    panels.append(stat(lay, "Warning", [target('sum(vigil_alerts_active{severity="warning", model=~"$model"}) or vector(0)', "warning", instant=True)],
+    panels.append(stat(lay, "Warning", [target('sum(max without (instance) (vigil_alerts_active{severity="warning", model=~"$model"})) or vector(0)', "warning", instant=True)],
                        w=4, thr=[("green", None), ("orange", 1)]))
-    panels.append(stat(lay, "Info", [target('sum(vigil_alerts_active{severity="info", model=~"$model"}) or vector(0)', "info", instant=True)],
+    panels.append(stat(lay, "Info", [target('sum(max without (instance) (vigil_alerts_active{severity="info", model=~"$model"})) or vector(0)', "info", instant=True)],
                        w=4, thr=[("green", None), ("blue", 1)]))
     panels.append(stat(lay, "Webhook failures (1h)", [target(
         'sum(increase(vigil_webhook_deliveries_total{outcome!~"delivered|success|ok"}[1h])) or vector(0)', "failures", instant=True)],
@@ -639,7 +639,7 @@ def alerts_pipeline():
                                                         "indexByName": {"severity": 0, "rule": 1, "model": 2, "version": 3, "slice": 4, "slice_value": 5}}}],
         sort_by=("severity", False)))
     panels.append(timeseries(lay, "Active alerts by severity", [
-        target('sum by (severity) (vigil_alerts_active{model=~"$model"})', "{{severity}}", "A")], unit="short", stack=True))
+        target('sum by (severity) (max without (instance) (vigil_alerts_active{model=~"$model"}))', "{{severity}}", "A")], unit="short", stack=True))
     panels.append(timeseries(lay, "Webhook deliveries by outcome", [
         target('sum by (endpoint, outcome) (rate(vigil_webhook_deliveries_total[5m]))', "{{endpoint}} {{outcome}}", "A")],
         unit="reqps"))
