@@ -63,8 +63,8 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
         description = {"Measure end-to-end throughput against a real (embedded or given) Kafka broker, the heap "
                 + "after full GCs and, with --latency-labels, the latency from a new label to /metrics.",
-                "Heap figures cover the whole JVM: bench, monitor and the embedded broker (whose share is in "
-                        + "the baseline taken before the monitor starts)."})
+                "Heap figures cover the whole JVM: bench, monitor and the embedded broker; the baseline taken "
+                        + "before the monitor starts holds the broker's share at that point."})
 final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--predictions", description = "Predictions to produce (default ${DEFAULT-VALUE}).")
