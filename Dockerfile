@@ -11,11 +11,12 @@ WORKDIR /src
 COPY mvnw pom.xml ./
 COPY .mvn .mvn
 COPY monitor/pom.xml monitor/pom.xml
+COPY benchmarks/pom.xml benchmarks/pom.xml
 RUN --mount=type=cache,target=/root/.m2 \
-    ./mvnw -B -q dependency:go-offline -DskipTests || true
+    ./mvnw -B -q -pl monitor dependency:go-offline -DskipTests || true
 COPY . .
 RUN --mount=type=cache,target=/root/.m2 \
-    ./mvnw -B -q -DskipTests package \
+    ./mvnw -B -q -pl monitor -DskipTests package \
     && cp monitor/target/vigil.jar /vigil.jar
 
 FROM eclipse-temurin:17.0.16_8-jre

@@ -11,6 +11,14 @@ import io.vigil.sim.Scenario;
 import io.vigil.sim.SimEvent;
 import io.vigil.sim.Simulator;
 import io.vigil.topology.Ingest;
+import io.vigil.topology.OutcomeJoin;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,9 +26,11 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -33,6 +43,7 @@ import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -41,9 +52,19 @@ import picocli.CommandLine.Option;
  * ground-truth topic) from the simulator, reads it with a plain consumer, then runs the monitor on
  * it from the beginning and reports predictions/s until every record is accounted for (accepted +
  * dead-lettered = produced), next to the plain consumer's rate on the same topic in the same run.
+ *
+ * <p>Also reports the heap after a full GC (before the monitor starts, at every millionth prediction
+ * accounted for, at the end; one JVM holds the bench, the monitor and, unless
+ * {@code --bootstrap-servers} is given, the embedded broker) and, with {@code --latency-labels N},
+ * the label-to-{@code /metrics} latency: after the replay, N fresh labels for predictions already in
+ * the outcome join are produced one at a time while {@code /metrics} is polled over HTTP until the
+ * {@code all} slice's labelled count of the widest outcomes window shows each of them.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
-        description = "Measure end-to-end throughput against a real (embedded or given) Kafka broker.")
+        description = {"Measure end-to-end throughput against a real (embedded or given) Kafka broker, the heap "
+                + "after full GCs and, with --latency-labels, the latency from a new label to /metrics.",
+                "Heap figures cover the whole JVM: bench, monitor and the embedded broker; the baseline taken "
+                        + "before the monitor starts holds the broker's share at that point."})
 final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--predictions", description = "Predictions to produce (default ${DEFAULT-VALUE}).")
@@ -71,6 +92,24 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--timeout", description = "Give up after this many seconds (default ${DEFAULT-VALUE}).")
     long timeoutSeconds = 900;
+
+    @Option(names = "--latency-labels", description = "After the replay, produce N new labels for predictions "
+            + "already in the outcome join, one at a time, and report how long each takes to show in /metrics "
+            + "(vigil_window_labelled of the all slice in the widest outcomes window): p50, p95, p99, max. "
+            + "0 = off (default ${DEFAULT-VALUE}). Dominated by outcomes.flush-interval-ms + "
+            + "outcomes.snapshot-interval-ms + the commit interval; lower them with --set to see the rest.")
+    int latencyLabels = 0;
+
+    @Option(names = "--latency-rate", description = "Labels per second during the latency measurement "
+            + "(default ${DEFAULT-VALUE}).")
+    double latencyRate = 20;
+
+    @Option(names = "--latency-poll-ms", description = "Milliseconds between the end of one GET /metrics and the "
+            + "start of the next during the latency measurement (default ${DEFAULT-VALUE}).")
+    long latencyPollMillis = 100;
+
+    /** Recent predictions without a label in the replay, by id, with their score: the latency labels' targets. */
+    private Map<String, Double> unlabelled = Map.of();
 
     @Override
     public Integer call() throws Exception {
@@ -109,24 +148,41 @@ final class BenchCommand implements Callable<Integer> {
             values.put(VigilConfig.HTTP_PORT, "0");
             values.put("kafka.auto.offset.reset", "earliest");
             values.putAll(overrides);
-            try (Monitor monitor = new Monitor(new VigilConfig(values))) {
+            VigilConfig config = new VigilConfig(values);
+
+            List<String> heap = new ArrayList<>();
+            long baselineHeap = heapAfterGc();
+            heap.add(String.format("%,d MB before the monitor started (%s; the baseline)", baselineHeap >> 20,
+                    embedded == null ? "topics filled" : "embedded broker up, topics filled"));
+            try (Monitor monitor = new Monitor(config)) {
                 long start = System.nanoTime();
                 monitor.start();
                 long deadline = start + Duration.ofSeconds(timeoutSeconds).toNanos();
                 long firstRunning = 0;
                 long received = 0;
+                // Full GCs stop every thread; their pauses are taken out of the measured time.
+                long gcPauses = 0;
+                long nextHeapMark = 1_000_000;
                 IngestMetrics counts = monitor.ingestMetrics();
                 while (System.nanoTime() < deadline) {
                     if (firstRunning == 0 && monitor.isRunning()) {
                         firstRunning = System.nanoTime();
                     }
                     received = counts.received(Ingest.Stream.PREDICTIONS);
+                    if (received >= nextHeapMark) {
+                        long t = System.nanoTime();
+                        long used = heapAfterGc();
+                        gcPauses += System.nanoTime() - t;
+                        heap.add(String.format("%,d MB at %,d predictions accounted for (+%,d MB)", used >> 20,
+                                nextHeapMark, (used - baselineHeap) >> 20));
+                        nextHeapMark += 1_000_000;
+                    }
                     if (received >= produced[0]) {
                         break;
                     }
                     Thread.sleep(50);
                 }
-                long end = System.nanoTime();
+                long end = System.nanoTime() - gcPauses;
                 if (received < produced[0]) {
                     out("TIMEOUT: %,d of %,d predictions processed%n", received, produced[0]);
                     return 1;
@@ -139,11 +195,11 @@ final class BenchCommand implements Callable<Integer> {
                     }
                     Thread.sleep(50);
                 }
-                long labelsEnd = System.nanoTime();
+                long labelsEnd = System.nanoTime() - gcPauses;
                 double seconds = (end - firstRunning) / 1e9;
                 double rate = produced[0] / seconds;
                 double labelSeconds = (labelsEnd - firstRunning) / 1e9;
-                long joinBytes = directorySize(dir.resolve("state"), "outcome-join-predictions");
+                long joinBytes = directorySize(dir.resolve("state"), OutcomeJoin.PREDICTIONS_STORE);
                 out("vigil (%s, %d partitions, %d threads): %,d predictions in %.1f s after RUNNING "
                                 + "(%.1f s incl. startup) = %,.0f predictions/s, %.2f of the plain consumer%n",
                         guarantee, partitions, threads, produced[0], seconds, (end - start) / 1e9, rate,
@@ -151,11 +207,21 @@ final class BenchCommand implements Callable<Integer> {
                 out("labels: %,d of %,d taken in by the outcome join %.1f s after RUNNING "
                                 + "(with the predictions: %,.0f events/s)%n", labels, produced[1], labelSeconds,
                         (produced[0] + labels) / labelSeconds);
-                out("outcome-join prediction store on disk: %,d bytes = %,.0f MB per million stored predictions%n",
-                        joinBytes, joinBytes / (produced[0] / 1e6) / 1e6);
+                // The join keeps every prediction until labels.max-delay-days: all of them await a label
+                // (or, once labelled, a revision).
+                out("outcome-join prediction store on disk: %,d bytes = %,.0f MB per million predictions awaiting "
+                                + "labels (%,d held)%n", joinBytes, joinBytes / (produced[0] / 1e6) / 1e6, produced[0]);
                 out("| %s | %s | %d | %d | %,d | %,.0f | %,.0f | %.2f | %,d | %.1f |%n",
                         LocalDate.now(ZoneOffset.UTC), guarantee, partitions, threads, produced[0], consumerRate,
                         rate, rate / consumerRate, produced[1], labelSeconds);
+                if (latencyLabels > 0) {
+                    measureLatency(bootstrap, labelsTopic, monitor, config);
+                }
+                long used = heapAfterGc();
+                heap.add(String.format("%,d MB at the end (+%,d MB)", used >> 20, (used - baselineHeap) >> 20));
+                out("heap used after a full GC (%s, max heap %,d MB; one JVM: bench, monitor%s): %s%n",
+                        gcNames(), ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getMax() >> 20,
+                        embedded == null ? "" : " and the embedded broker", String.join("; ", heap));
             }
             return 0;
         } finally {
@@ -164,6 +230,188 @@ final class BenchCommand implements Callable<Integer> {
             }
             deleteRecursively(dir);
         }
+    }
+
+    /**
+     * Produces {@link #latencyLabels} new labels, one at a time at {@link #latencyRate} per second, for
+     * predictions the replay left unlabelled, and polls {@code /metrics} until the {@code all} slice's
+     * labelled count in the widest outcomes window has grown by as many (or a timeout), then prints
+     * the latency percentiles next to the settings that bound them.
+     */
+    private void measureLatency(String bootstrap, String labelsTopic, Monitor monitor, VigilConfig config)
+            throws Exception {
+        long flushMs = config.getLong(VigilConfig.OUTCOMES_FLUSH_INTERVAL_MS);
+        long snapshotMs = config.getLong(VigilConfig.OUTCOMES_SNAPSHOT_INTERVAL_MS);
+        Object commitMs = config.streamsProperties().get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
+        String window = config.outcomeWindowDays().stream().mapToInt(Integer::intValue).max().orElseThrow() + "d";
+        String settings = String.format("outcomes.flush-interval-ms=%d, outcomes.snapshot-interval-ms=%d, "
+                + "commit.interval.ms=%s, %s", flushMs, snapshotMs, commitMs, guarantee);
+        List<Map.Entry<String, Double>> targets = new ArrayList<>(unlabelled.entrySet());
+        int n = Math.min(latencyLabels, targets.size());
+        if (n < latencyLabels) {
+            out("latency: only %,d predictions without a label among the most recent; measuring %,d labels%n",
+                    targets.size(), n);
+        }
+        String host = config.getString(VigilConfig.HTTP_BIND);
+        URI metrics = URI.create("http://" + (host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host)
+                + ":" + monitor.http().port() + "/metrics");
+        MetricsPoller poller = new MetricsPoller(metrics, window, latencyPollMillis);
+        Thread pollThread = new Thread(poller, "bench-metrics-poller");
+        pollThread.setDaemon(true);
+        pollThread.start();
+        try {
+            // The replay's labels have all reached the join; wait until their last snapshots are out:
+            // the count stops changing for longer than a flush, a snapshot and a commit take together.
+            long quietNanos = Duration.ofMillis(flushMs + snapshotMs + 5_000).toNanos()
+                    + Duration.ofMillis(Long.parseLong(commitMs.toString())).toNanos();
+            long settleDeadline = System.nanoTime() + Duration.ofMinutes(5).toNanos() + 2 * quietNanos;
+            long baseline = -1;
+            long since = System.nanoTime();
+            while (System.nanoTime() < settleDeadline) {
+                long v = poller.latest();
+                if (v != baseline) {
+                    baseline = v;
+                    since = System.nanoTime();
+                } else if (v >= 0 && System.nanoTime() - since >= quietNanos) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            if (baseline < 0) {
+                out("latency: no %s{slice=\"all\",window=\"%s\"} in /metrics; not measured%n",
+                        LabelLatency.LABELLED, window);
+                return;
+            }
+            long[] sent = new long[n];
+            Properties p = new Properties();
+            p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+            p.put(ProducerConfig.ACKS_CONFIG, "all");
+            SplittableRandom random = new SplittableRandom(42);
+            long t0 = System.nanoTime();
+            long periodNanos = (long) (1e9 / latencyRate);
+            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
+                    new ByteArraySerializer())) {
+                for (int i = 0; i < n; i++) {
+                    long due = t0 + i * periodNanos;
+                    long wait = due - System.nanoTime();
+                    if (wait > 0) {
+                        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                    }
+                    Map.Entry<String, Double> target = targets.get(i);
+                    int label = random.nextDouble() < target.getValue() ? 1 : 0;
+                    Instant now = Instant.now();
+                    byte[] json = Json.mapper().writeValueAsBytes(
+                            new GroundTruth(target.getKey(), label, now, "pathology", 0));
+                    sent[i] = System.nanoTime();
+                    producer.send(new ProducerRecord<>(labelsTopic, null, now.toEpochMilli(), target.getKey(), json))
+                            .get();
+                }
+            }
+            long waitDeadline = System.nanoTime() + 2 * quietNanos + Duration.ofSeconds(30).toNanos();
+            while (poller.latest() < baseline + n && System.nanoTime() < waitDeadline) {
+                Thread.sleep(100);
+            }
+            poller.stop();
+            pollThread.join(10_000);
+            long[] latencies = LabelLatency.latencies(sent, baseline, poller.observations());
+            long seen = java.util.Arrays.stream(latencies).filter(v -> v >= 0).count();
+            out("label latency to /metrics (%,d labels at %.0f/s, %s{slice=\"all\",window=\"%s\"} polled every %d ms "
+                            + "+ %.0f ms mean GET of %,d KB): p50 %.2f s, p95 %.2f s, p99 %.2f s, max %.2f s "
+                            + "(%,d of %,d seen)%n",
+                    n, latencyRate, LabelLatency.LABELLED, window, latencyPollMillis, poller.meanGetMillis(),
+                    poller.lastPageBytes() >> 10, seconds(LabelLatency.percentile(latencies, 50)),
+                    seconds(LabelLatency.percentile(latencies, 95)), seconds(LabelLatency.percentile(latencies, 99)),
+                    seconds(LabelLatency.percentile(latencies, 100)), seen, n);
+            out("latency settings: %s%n", settings);
+        } finally {
+            poller.stop();
+        }
+    }
+
+    private static double seconds(long nanos) {
+        return nanos < 0 ? Double.NaN : nanos / 1e9;
+    }
+
+    /** Polls {@code /metrics} with a fixed pause between GETs and records each answer's labelled total. */
+    private static final class MetricsPoller implements Runnable {
+        private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        private final HttpRequest request;
+        private final String window;
+        private final long pauseMillis;
+        private final List<LabelLatency.Observation> observations = new ArrayList<>();
+        private volatile boolean running = true;
+        private volatile long latest = -1;
+        private volatile long lastPageBytes;
+        private long getNanos;
+        private long gets;
+
+        MetricsPoller(URI uri, String window, long pauseMillis) {
+            this.request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).GET().build();
+            this.window = window;
+            this.pauseMillis = pauseMillis;
+        }
+
+        @Override
+        public void run() {
+            while (running) {
+                try {
+                    long t = System.nanoTime();
+                    HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
+                    long at = System.nanoTime();
+                    if (r.statusCode() != 200) {
+                        throw new IllegalStateException("GET " + request.uri() + " answered " + r.statusCode()
+                                + " (the latency poller speaks plain HTTP without credentials)");
+                    }
+                    long v = LabelLatency.labelledAll(r.body(), window);
+                    synchronized (this) {
+                        observations.add(new LabelLatency.Observation(at, v));
+                        getNanos += at - t;
+                        gets++;
+                    }
+                    lastPageBytes = r.body().length();
+                    latest = v;
+                    Thread.sleep(pauseMillis);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (java.io.IOException e) {
+                    out("GET /metrics failed: %s%n", e);
+                }
+            }
+        }
+
+        void stop() {
+            running = false;
+        }
+
+        long latest() {
+            return latest;
+        }
+
+        long lastPageBytes() {
+            return lastPageBytes;
+        }
+
+        synchronized List<LabelLatency.Observation> observations() {
+            return List.copyOf(observations);
+        }
+
+        synchronized double meanGetMillis() {
+            return gets == 0 ? Double.NaN : getNanos / 1e6 / gets;
+        }
+    }
+
+    /** Heap in use right after a full collection ({@code System.gc()} through the memory MXBean), in bytes. */
+    private static long heapAfterGc() {
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        memory.gc();
+        return memory.getHeapMemoryUsage().getUsed();
+    }
+
+    private static String gcNames() {
+        return String.join(" + ", ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .map(GarbageCollectorMXBean::getName).toList());
     }
 
     private long[] produce(String bootstrap, String predictionsTopic, String labelsTopic) throws IOException {
@@ -185,6 +433,14 @@ final class BenchCommand implements Callable<Integer> {
         Instant newStart = end.minus(Duration.ofDays(spanDays));
         java.util.function.UnaryOperator<Instant> remap = t -> newStart.plusMillis(
                 (long) (Duration.between(simStart, t).toMillis() * factor));
+        // The most recent predictions, less those the replay labels: targets for --latency-labels.
+        int keepRecent = latencyLabels * 4;
+        LinkedHashMap<String, Double> recent = new LinkedHashMap<>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Double> eldest) {
+                return size() > keepRecent;
+            }
+        };
         long t0 = System.nanoTime();
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
                 new ByteArraySerializer())) {
@@ -202,16 +458,21 @@ final class BenchCommand implements Callable<Integer> {
                     producer.send(new ProducerRecord<>(predictionsTopic, null, t.toEpochMilli(), e.key(),
                             Json.mapper().writeValueAsBytes(moved)));
                     nPredictions++;
+                    if (keepRecent > 0) {
+                        recent.put(e.key(), x.score());
+                    }
                 } else {
                     GroundTruth x = e.groundTruth();
                     GroundTruth moved = new GroundTruth(x.predictionId(), x.label(), t, x.source(), x.revision());
                     producer.send(new ProducerRecord<>(labelsTopic, null, t.toEpochMilli(), e.key(),
                             Json.mapper().writeValueAsBytes(moved)));
                     nLabels++;
+                    recent.remove(e.key());
                 }
             }
             producer.flush();
         }
+        unlabelled = recent;
         return new long[] {nPredictions, nLabels, System.nanoTime() - t0};
     }
 
