@@ -324,6 +324,7 @@ final class BenchCommand implements Callable<Integer> {
                     seconds(LabelLatency.percentile(latencies, 95)), seconds(LabelLatency.percentile(latencies, 99)),
                     seconds(LabelLatency.percentile(latencies, 100)), seen, n);
             out("latency settings: %s%n", settings);
+            out("/metrics at the end: %,d series in %,d KB%n", poller.lastSeries(), poller.lastPageBytes() >> 10);
         } finally {
             poller.stop();
         }
@@ -343,6 +344,7 @@ final class BenchCommand implements Callable<Integer> {
         private volatile boolean running = true;
         private volatile long latest = -1;
         private volatile long lastPageBytes;
+        private volatile long lastSeries;
         private long getNanos;
         private long gets;
 
@@ -370,6 +372,7 @@ final class BenchCommand implements Callable<Integer> {
                         gets++;
                     }
                     lastPageBytes = r.body().length();
+                    lastSeries = r.body().lines().filter(l -> !l.isEmpty() && l.charAt(0) != '#').count();
                     latest = v;
                     Thread.sleep(pauseMillis);
                 } catch (InterruptedException e) {
@@ -387,6 +390,10 @@ final class BenchCommand implements Callable<Integer> {
 
         long latest() {
             return latest;
+        }
+
+        long lastSeries() {
+            return lastSeries;
         }
 
         long lastPageBytes() {
