@@ -145,8 +145,15 @@ public final class Monitor implements AutoCloseable {
         return statusApi;
     }
 
-    /** Creates missing topics (when configured), then starts Kafka Streams and the HTTP server. */
+    /**
+     * Checks that Kafka is reachable with the configured security settings, creates missing topics
+     * (when configured), then starts Kafka Streams and the HTTP server.
+     *
+     * @throws IllegalStateException within seconds when Kafka rejects the credentials or the TLS handshake,
+     *                               or no broker answers, naming the cause and the bootstrap servers
+     */
     public Monitor start() {
+        KafkaConnectivity.check(config.kafkaClientSettings());
         if (config.getBoolean(VigilConfig.TOPIC_CREATE)) {
             createTopics();
         }

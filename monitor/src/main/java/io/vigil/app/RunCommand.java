@@ -42,7 +42,14 @@ final class RunCommand implements Callable<Integer> {
             monitor.close();
             stopped.countDown();
         }, "vigil-shutdown"));
-        monitor.start();
+        try {
+            monitor.start();
+        } catch (IllegalStateException e) {
+            // Kafka unreachable or refusing the credentials (KafkaConnectivity): say why in one line and exit.
+            LOG.error("Cannot start: {}", e.getMessage());
+            System.err.println("Cannot start: " + e.getMessage());
+            return 1;
+        }
         LOG.info("Vigil running; metrics at {}/metrics", monitor.http().uri());
         stopped.await();
         return 0;

@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -370,6 +371,14 @@ public final class VigilConfig extends AbstractConfig {
         // was tried: no measurable throughput gain on the 2-core benchmark machine, and each exactly-once
         // hop a label crosses waits for a commit, so it would add seconds to label-to-/metrics latency.)
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1000);
+        // Streams lowers transaction.timeout.ms to 10 s under exactly-once. A broker that crashes and
+        // restarts takes longer than that, and its transaction coordinator then aborts the stream thread's
+        // open transaction; a 4.3.1 broker (transactions V2) can answer the thread's commit with the fatal
+        // INVALID_TXN_STATE instead of PRODUCER_FENCED (KAFKA-20785, seen in BrokerHardRestartIT), so the
+        // thread dies and its replacement waits out the dead member's session timeout. Kafka's producer
+        // default, 60 s, rides out a broker restart; the cost is that read_committed readers of an instance
+        // that dies for good mid-transaction wait up to 60 s. kafka.transaction.timeout.ms overrides it.
+        p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 60_000);
         p.putAll(kafkaClientSettings());
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, getString(APPLICATION_ID));
         p.put(StreamsConfig.STATE_DIR_CONFIG, getString(STATE_DIR));

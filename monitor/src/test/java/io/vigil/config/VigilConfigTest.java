@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
@@ -64,6 +65,20 @@ class VigilConfigTest {
         assertThat(p.get("security.protocol")).isEqualTo("SASL_SSL");
         assertThat(p.get("bootstrap.servers")).isEqualTo("h:1");
         assertThat(p.get(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG)).isEqualTo(true);
+    }
+
+    @Test
+    void shouldGiveStreamsProducersASixtySecondTransactionTimeoutUnlessOneIsConfigured() {
+        // What the stream threads' producers really get, after Streams applies its exactly-once overrides.
+        Map<String, Object> byDefault = new StreamsConfig(new VigilConfig(MINIMAL).streamsProperties())
+                .getProducerConfigs("p");
+        assertThat(byDefault.get(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG)).isEqualTo(60_000);
+        Map<String, Object> configured = new StreamsConfig(new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "h:1",
+                "kafka.transaction.timeout.ms", "15000")).streamsProperties()).getProducerConfigs("p");
+        assertThat(configured.get(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG)).isEqualTo("15000");
+        Map<String, Object> prefixed = new StreamsConfig(new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "h:1",
+                "kafka.producer.transaction.timeout.ms", "20000")).streamsProperties()).getProducerConfigs("p");
+        assertThat(prefixed.get(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG)).isEqualTo("20000");
     }
 
     @Test

@@ -19,7 +19,9 @@ public interface KafkaBroker extends AutoCloseable {
         /** {@code apache/kafka} image through Testcontainers. */
         CONTAINER,
         /** {@link io.vigil.app.EmbeddedKafka} in this JVM. */
-        EMBEDDED
+        EMBEDDED,
+        /** {@link KafkaProcess}: {@code kafka.Kafka} in its own JVM, which a test can kill and restart. */
+        PROCESS
     }
 
     /** @return which implementation runs this broker */

@@ -15,7 +15,7 @@ import org.testcontainers.kafka.KafkaContainer;
 /**
  * Starts a {@link KafkaBroker}: an {@code apache/kafka:4.3.1} container when a Docker daemon answers,
  * otherwise an {@link EmbeddedKafka} in this JVM. The system property {@value #KIND_PROPERTY}
- * ({@code container} or {@code embedded}) forces the choice.
+ * ({@code container}, {@code embedded} or {@code process}, a {@link KafkaProcess}) forces the choice.
  */
 public final class KafkaBrokers {
     /** System property that forces the broker kind: {@code container} or {@code embedded}. */
@@ -35,7 +35,11 @@ public final class KafkaBrokers {
     public static KafkaBroker start() {
         KafkaBroker.Kind kind = chooseKind();
         long startNanos = System.nanoTime();
-        KafkaBroker broker = kind == KafkaBroker.Kind.CONTAINER ? startContainer() : startEmbedded();
+        KafkaBroker broker = switch (kind) {
+            case CONTAINER -> startContainer();
+            case EMBEDDED -> startEmbedded();
+            case PROCESS -> KafkaProcess.start();
+        };
         log.info("Kafka broker for tests: {} at {}, started in {} ms", kind, broker.bootstrapServers(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
         return broker;
@@ -47,8 +51,8 @@ public final class KafkaBrokers {
             try {
                 return KafkaBroker.Kind.valueOf(forced.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("System property " + KIND_PROPERTY + " must be 'container' or"
-                        + " 'embedded', not '" + forced + "'", e);
+                throw new IllegalArgumentException("System property " + KIND_PROPERTY + " must be 'container',"
+                        + " 'embedded' or 'process', not '" + forced + "'", e);
             }
         }
         boolean docker = DockerClientFactory.instance().isDockerAvailable();

@@ -1,0 +1,524 @@
+package io.vigil.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.vigil.events.GroundTruth;
+import io.vigil.events.MetricSnapshot;
+import io.vigil.events.Prediction;
+import io.vigil.events.Reason;
+import io.vigil.serde.Json;
+import io.vigil.stats.BinaryOutcomeStats;
+import io.vigil.testing.Events;
+import io.vigil.testing.KafkaProcess;
+import io.vigil.testing.MonitorHarness;
+import io.vigil.topology.DeadLetters;
+import io.vigil.topology.OutcomeJoin;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Broker crash (issue 9): the single Kafka broker runs in its own JVM ({@link KafkaProcess}) and is
+ * killed with SIGKILL while a fixed input is being produced and the monitor is processing it, kept
+ * down for a few seconds, and started again on the same ports and log directory. The producer keeps
+ * sending through the outage; the monitor (in this JVM) is neither restarted nor told anything and must
+ * recover by itself. Afterwards every count read through {@code /metrics} and every snapshot and dead
+ * letter read with {@code read_committed} equals a batch computation over the input, as in
+ * {@link ExactlyOnceKillIT}: nothing lost, nothing counted twice. The producer's own delivery is
+ * checked too (every record acknowledged once, end offsets equal to what was sent), so a miscount is
+ * the monitor's.
+ *
+ * <p>The monitor runs with the product's defaults, among them {@code transaction.timeout.ms} = 60 s,
+ * which a broker restart of about 20 s does not reach. {@value #TRANSACTION_TIMEOUT_PROPERTY}=10000 and
+ * {@value #ABORT_SCAN_PROPERTY}=500 instead make the restarted coordinator abort the stream thread's
+ * open transaction and fence it (TaskMigratedException while the process lives on), the path a
+ * longer outage takes; the broker's logs stay in the temporary directory when the test fails.
+ */
+class BrokerHardRestartIT {
+    /** Overrides the monitor's kafka.transaction.timeout.ms, e.g. 10000 (Kafka Streams' own default). */
+    static final String TRANSACTION_TIMEOUT_PROPERTY = "vigil.it.transaction-timeout-ms";
+    /** Overrides the broker's transaction.abort.timed.out.transaction.cleanup.interval.ms, e.g. 500. */
+    static final String ABORT_SCAN_PROPERTY = "vigil.it.abort-scan-ms";
+    private static final int PREDICTIONS = 20_000;
+    private static final Duration DOWN = Duration.ofSeconds(5);
+    /** After the crash the producer sends this many records per interval (about 400 a second). */
+    private static final int SLICE = 100;
+    private static final Duration SLICE_INTERVAL = Duration.ofMillis(250);
+    private static final Instant NOW = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+
+    /** One input record: topic suffix and value. */
+    private record Send(String topic, byte[] value, boolean validPrediction) {}
+
+    /** The whole input and what a batch computation over it expects. */
+    private static final class Input {
+        final List<Send> sends = new ArrayList<>();
+        final Map<String, Integer> deadPredictions = new TreeMap<>();
+        final Map<String, Integer> deadLabels = new TreeMap<>();
+        final Map<String, Prediction> valid = new LinkedHashMap<>();
+        final Map<String, GroundTruth> finalLabels = new HashMap<>();
+        int labelRecords;
+    }
+
+    @Test
+    @Timeout(value = 8, unit = TimeUnit.MINUTES)
+    void shouldCountEverythingExactlyOnceWhenTheBrokerIsKilledAndRestartedMidStream(
+            @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir)
+            throws Exception {
+        long started = System.nanoTime();
+        long upAtNanos = 0;
+        Input in = input();
+        BinaryOutcomeStats batch = new BinaryOutcomeStats(0.5);
+        in.finalLabels.forEach((id, gt) -> batch.add(in.valid.get(id).score(), gt.label()));
+        long validLabels = in.labelRecords;
+
+        // What the monitor says about its own stream threads while the broker is away.
+        Logger monitorLog = (Logger) LoggerFactory.getLogger(Monitor.class);
+        ListAppender<ILoggingEvent> events = new ListAppender<>();
+        events.setContext((LoggerContext) LoggerFactory.getILoggerFactory());
+        events.start();
+        monitorLog.addAppender(events);
+
+        try (KafkaProcess kafka = broker(dir.resolve("kafka"))) {
+            MonitorHarness h = new MonitorHarness(kafka);
+            Path state = Files.createDirectory(dir.resolve("state"));
+            try (Monitor monitor = new Monitor(h.config(state, monitorSettings()));
+                 KafkaProducer<byte[], byte[]> producer = producer(kafka)) {
+                monitor.start();
+                await("monitor running").atMost(Duration.ofSeconds(90)).until(monitor::isRunning);
+                String uri = monitor.http().uri();
+                ConcurrentLinkedQueue<Exception> sendErrors = new ConcurrentLinkedQueue<>();
+                AtomicLong acked = new AtomicLong();
+                AtomicInteger position = new AtomicInteger();
+
+                // Phases of the input: A before the crash; B sent at once right before it (in flight when the
+                // broker dies); the rest at a steady pace from the crash on, through the outage (buffered, or
+                // blocked on metadata) and after the restart.
+                int n = in.sends.size();
+                int a = n * 40 / 100;
+                int b = n * 50 / 100;
+                send(h, producer, in.sends, 0, a, position, acked, sendErrors);
+                producer.flush();
+                long validInA = in.sends.subList(0, a).stream().filter(Send::validPrediction).count();
+                // Crash with committed state, open transactions and unflushed partials all present.
+                long target = validInA / 2;
+                await("monitor makes progress before the crash").atMost(Duration.ofSeconds(120))
+                        .pollInterval(Duration.ofMillis(20)).ignoreExceptions()
+                        .until(() -> accepted(h, uri) >= target);
+                long acceptedBeforeKill = accepted(h, uri);
+                send(h, producer, in.sends, a, b, position, acked, sendErrors);
+                long killedAt = System.nanoTime();
+                kafka.kill();
+                System.out.println("[restart] broker killed (SIGKILL) " + ms(started, killedAt) + " ms into the"
+                        + " test; monitor had accepted " + acceptedBeforeKill + " of " + in.valid.size()
+                        + " valid predictions; records sent " + b + " of " + n + ", acknowledged " + acked.get());
+                ScheduledExecutorService sender = Executors.newSingleThreadScheduledExecutor();
+                CompletableFuture<Void> rest = new CompletableFuture<>();
+                try {
+                    sender.scheduleAtFixedRate(() -> {
+                        try {
+                            int from = position.get();
+                            int to = Math.min(n, from + SLICE);
+                            send(h, producer, in.sends, from, to, position, acked, sendErrors);
+                            if (to == n) {
+                                rest.complete(null);
+                            }
+                        } catch (RuntimeException e) {
+                            rest.completeExceptionally(e);
+                        }
+                    }, 0, SLICE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+                    await("broker down for " + DOWN).pollDelay(DOWN).atMost(DOWN.plusSeconds(5)).until(() -> true);
+                    assertThat(monitor.streams().state()).as("the monitor keeps its streams through the outage")
+                            .isNotIn(KafkaStreams.State.ERROR, KafkaStreams.State.NOT_RUNNING,
+                                    KafkaStreams.State.PENDING_ERROR);
+                    long restartAt = System.nanoTime();
+                    kafka.restart();
+                    long upAt = System.nanoTime();
+                    upAtNanos = upAt;
+                    System.out.println("[restart] broker down " + ms(killedAt, upAt) + " ms in all; restart on the"
+                            + " same ports and log dir took " + ms(restartAt, upAt) + " ms (log recovery, controller"
+                            + " election, broker registration); records sent while it was down "
+                            + (position.get() - b) + " (then send() blocks on metadata until it is back)");
+                    rest.get(180, TimeUnit.SECONDS);
+                    producer.flush();
+                    System.out.println("[restart] producer: every record acknowledged " + ms(upAt, System.nanoTime())
+                            + " ms after the broker came back");
+                } finally {
+                    sender.shutdownNow();
+                }
+                long upAt = upAtNanos;
+                assertThat(sendErrors).as("no send failed").isEmpty();
+                assertThat(acked.get()).isEqualTo(n);
+                // The broker holds each input record exactly once (idempotent producer across the crash),
+                // so any miscount below is the monitor's.
+                assertThat(endOffsets(kafka, h, "predictions"))
+                        .isEqualTo(in.sends.stream().filter(x -> x.topic().equals("predictions")).count());
+                assertThat(endOffsets(kafka, h, "ground-truth"))
+                        .isEqualTo(in.sends.stream().filter(x -> x.topic().equals("ground-truth")).count());
+
+                await("processing settled: every input record counted").atMost(Duration.ofSeconds(120))
+                        .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
+                            String m = h.get(uri, "/metrics");
+                            assertThat(ingest(m, "predictions", "accepted", null)).as("predictions accepted")
+                                    .isEqualTo(in.valid.size());
+                            assertThat(ingest(m, "ground_truth", "accepted", null)).as("labels accepted")
+                                    .isEqualTo(validLabels);
+                            assertThat(join(m, OutcomeJoin.PREDICTIONS_REGISTERED)).as("predictions registered")
+                                    .isEqualTo(in.valid.size());
+                        });
+                long countedAt = System.nanoTime();
+                await("snapshots settled on the batch values").atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
+                            Map<String, MetricSnapshot> s = latestSnapshots(h);
+                            assertThat(s.get(perfKey("labelled")).estimate()).as("labelled, all/30d")
+                                    .isEqualTo((double) batch.n());
+                            assertThat(s.get(driftKey()).n()).as("drift predictions, all/30d")
+                                    .isEqualTo(in.valid.size());
+                        });
+                long settledAt = System.nanoTime();
+                System.out.println("[restart] monitor (never restarted) counted every input record "
+                        + ms(upAt, countedAt) + " ms and published the final snapshots " + ms(upAt, settledAt)
+                        + " ms after the broker came back; streams state " + monitor.state());
+                List<String> monitorEvents = events.list.stream().map(ILoggingEvent::getFormattedMessage)
+                        .filter(msg -> msg.startsWith("Streams state") || msg.startsWith("Stream thread failed"))
+                        .toList();
+                System.out.println("[restart] monitor log: " + monitorEvents);
+                assertThat(monitor.state()).isEqualTo(KafkaStreams.State.RUNNING);
+
+                // (a) ingest counts on /metrics equal the produced counts, per outcome and reason.
+                String metrics = h.get(uri, "/metrics");
+                System.out.println("[restart] metrics: predictions accepted="
+                        + ingest(metrics, "predictions", "accepted", null)
+                        + " ground_truth accepted=" + ingest(metrics, "ground_truth", "accepted", null)
+                        + " registered=" + join(metrics, OutcomeJoin.PREDICTIONS_REGISTERED)
+                        + " joined=" + join(metrics, OutcomeJoin.LABELS_JOINED)
+                        + " revised=" + join(metrics, OutcomeJoin.LABELS_REVISED)
+                        + " duplicate_labels=" + join(metrics, OutcomeJoin.LABELS_DUPLICATE));
+                assertThat(ingest(metrics, "predictions", "accepted", null)).isEqualTo(in.valid.size());
+                assertThat(ingest(metrics, "ground_truth", "accepted", null)).isEqualTo(validLabels);
+                for (var e : in.deadPredictions.entrySet()) {
+                    assertThat(ingest(metrics, "predictions", "dead_lettered", e.getKey())).as(e.getKey())
+                            .isEqualTo(e.getValue().longValue());
+                }
+                for (var e : in.deadLabels.entrySet()) {
+                    assertThat(ingest(metrics, "ground_truth", "dead_lettered", e.getKey())).as(e.getKey())
+                            .isEqualTo(e.getValue().longValue());
+                }
+                // The outcome join registered each valid prediction once, despite any replay.
+                assertThat(join(metrics, OutcomeJoin.PREDICTIONS_REGISTERED)).isEqualTo(in.valid.size());
+                assertThat(join(metrics, OutcomeJoin.PREDICTIONS_DUPLICATE)).isZero();
+
+                // (b) the dead-letter topic holds exactly the invalid records, once each.
+                List<ConsumerRecord<byte[], byte[]>> dead = h.readAll(h.topic("dead-letters"));
+                Map<String, Integer> byReason = new TreeMap<>();
+                Map<String, Integer> bySource = new HashMap<>();
+                for (ConsumerRecord<byte[], byte[]> r : dead) {
+                    byReason.merge(header(r, DeadLetters.REASON), 1, Integer::sum);
+                    bySource.merge(header(r, DeadLetters.SOURCE_TOPIC) + "/" + header(r, DeadLetters.SOURCE_PARTITION)
+                            + "/" + header(r, DeadLetters.SOURCE_OFFSET), 1, Integer::sum);
+                }
+                Map<String, Integer> expectedDead = new TreeMap<>(in.deadPredictions);
+                in.deadLabels.forEach((k, v) -> expectedDead.merge(k, v, Integer::sum));
+                System.out.println("[restart] dead letters: " + dead.size() + " " + byReason + " expected "
+                        + expectedDead);
+                assertThat(bySource.values()).as("no dead letter twice").allMatch(x -> x == 1);
+                assertThat(dead).hasSize(expectedDead.values().stream().mapToInt(Integer::intValue).sum());
+                assertThat(byReason).isEqualTo(expectedDead);
+
+                // (c) performance snapshots (slice all, widest window) equal the batch over the final labels.
+                Map<String, MetricSnapshot> latest = latestSnapshots(h);
+                MetricSnapshot labelled = latest.get(perfKey("labelled"));
+                MetricSnapshot sens = latest.get(perfKey("sensitivity"));
+                MetricSnapshot spec = latest.get(perfKey("specificity"));
+                var cm = batch.confusion();
+                System.out.println("[restart] batch: labelled=" + batch.n() + " tp=" + cm.tp() + " fp=" + cm.fp()
+                        + " tn=" + cm.tn() + " fn=" + cm.fn() + " sens=" + cm.sensitivity().value()
+                        + " spec=" + cm.specificity().value());
+                System.out.println("[restart] snapshots: labelled=" + labelled.estimate() + " sens=" + sens.estimate()
+                        + " (n=" + sens.n() + ") spec=" + spec.estimate() + " (n=" + spec.n()
+                        + ") drift predictions=" + latest.get(driftKey()).n());
+                assertThat(labelled.estimate()).isEqualTo((double) batch.n());
+                assertThat(sens.n()).isEqualTo(cm.tp() + cm.fn());
+                assertThat(spec.n()).isEqualTo(cm.tn() + cm.fp());
+                assertThat(sens.estimate()).isEqualTo(cm.sensitivity().value());
+                assertThat(spec.estimate()).isEqualTo(cm.specificity().value());
+                assertThat(sens.lower()).isEqualTo(cm.sensitivity().lower());
+                assertThat(sens.upper()).isEqualTo(cm.sensitivity().upper());
+                assertThat(spec.lower()).isEqualTo(cm.specificity().lower());
+                assertThat(spec.upper()).isEqualTo(cm.specificity().upper());
+
+                // (d) drift: predictions in the widest window of the all slice = every valid prediction,
+                // and per scanner slice the drift and performance counts are exact too.
+                assertThat(latest.get(driftKey()).n()).isEqualTo(in.valid.size());
+                assertThat(latest.get(driftKey()).estimate()).isEqualTo((double) in.valid.size());
+                Map<String, Long> perScanner = new TreeMap<>();
+                Map<String, BinaryOutcomeStats> perScannerBatch = new TreeMap<>();
+                in.valid.values().forEach(p -> perScanner.merge(p.site() + "/" + p.scanner().id(), 1L, Long::sum));
+                in.finalLabels.forEach((id, gt) -> {
+                    Prediction p = in.valid.get(id);
+                    perScannerBatch.computeIfAbsent(p.site() + "/" + p.scanner().id(),
+                            k -> new BinaryOutcomeStats(0.5)).add(p.score(), gt.label());
+                });
+                assertThat(perScanner).hasSize(4);
+                for (var e : perScanner.entrySet()) {
+                    checkScanner(latest, e.getKey(), e.getValue(), perScannerBatch.get(e.getKey()));
+                }
+                System.out.println("[restart] per scanner predictions " + perScanner);
+                System.out.println("[restart] wall " + ms(started, System.nanoTime()) + " ms");
+            }
+        } finally {
+            monitorLog.detachAppender(events);
+            events.stop();
+        }
+    }
+
+    /**
+     * The broker; {@value #ABORT_SCAN_PROPERTY} sets how often its transaction coordinator aborts
+     * transactions older than their timeout (Kafka's default: every 10 s).
+     */
+    private static KafkaProcess broker(Path dir) {
+        KafkaProcess.Builder b = KafkaProcess.builder().dir(dir);
+        String abortScan = System.getProperty(ABORT_SCAN_PROPERTY);
+        if (abortScan != null) {
+            b.property("transaction.abort.timed.out.transaction.cleanup.interval.ms", abortScan);
+        }
+        return b.start();
+    }
+
+    /**
+     * Quick snapshots, and otherwise the product's defaults (transaction timeout included) unless
+     * {@value #TRANSACTION_TIMEOUT_PROPERTY} sets {@code kafka.transaction.timeout.ms}.
+     */
+    private static Map<String, Object> monitorSettings() {
+        Map<String, Object> settings = new HashMap<>(Map.of(
+                "drift.windows", "7d,30d",
+                "drift.grace-days", "15",
+                "drift.flush-interval-ms", "500",
+                "drift.snapshot-interval-ms", "1000",
+                "outcomes.windows", "7d,30d",
+                "outcomes.flush-interval-ms", "500",
+                "outcomes.snapshot-interval-ms", "1000",
+                "kafka.commit.interval.ms", "200"));
+        String transactionTimeout = System.getProperty(TRANSACTION_TIMEOUT_PROPERTY);
+        if (transactionTimeout != null) {
+            settings.put("kafka.transaction.timeout.ms", transactionTimeout);
+        }
+        return settings;
+    }
+
+    /** Sends {@code sends[from, to)} in order, counting positions and acknowledgements. */
+    private static void send(MonitorHarness h, KafkaProducer<byte[], byte[]> producer, List<Send> sends, int from,
+                             int to, AtomicInteger position, AtomicLong acked, ConcurrentLinkedQueue<Exception> errors) {
+        for (int i = from; i < to; i++) {
+            Send s = sends.get(i);
+            producer.send(new ProducerRecord<>(h.topic(s.topic()), s.value()), (md, e) -> {
+                if (e != null) {
+                    errors.add(e);
+                } else {
+                    acked.incrementAndGet();
+                }
+            });
+            position.set(i + 1);
+        }
+    }
+
+    /**
+     * An idempotent producer that rides out the outage as an application would: send() blocks on
+     * metadata while no broker answers (instead of failing after the default 60 s), and records wait
+     * for delivery for minutes.
+     */
+    private static KafkaProducer<byte[], byte[]> producer(KafkaProcess kafka) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 180_000);
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 300_000);
+        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /** Records in a topic: the sum of its partitions' end offsets (one non-transactional producer). */
+    private static long endOffsets(KafkaProcess kafka, MonitorHarness h, String suffix) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            String topic = h.topic(suffix);
+            List<TopicPartition> parts = c.partitionsFor(topic).stream()
+                    .map(i -> new TopicPartition(topic, i.partition())).toList();
+            Map<TopicPartition, Long> begin = c.beginningOffsets(parts);
+            return c.endOffsets(parts).entrySet().stream().mapToLong(e -> e.getValue() - begin.get(e.getKey())).sum();
+        }
+    }
+
+    private static long ms(long fromNanos, long toNanos) {
+        return Duration.ofNanos(toNanos - fromNanos).toMillis();
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
+        return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+    }
+
+    private static void checkScanner(Map<String, MetricSnapshot> latest, String scanner, long predictions,
+                                     BinaryOutcomeStats b) {
+        String prefix = String.join("|", Events.MODEL.id(), Events.MODEL.version(), "scanner", scanner, "30d", "");
+        assertThat(latest.get(prefix + "predictions").n()).as(scanner + " predictions").isEqualTo(predictions);
+        assertThat(latest.get(prefix + "labelled").estimate()).as(scanner + " labelled").isEqualTo((double) b.n());
+        assertThat(latest.get(prefix + "sensitivity").estimate()).as(scanner + " sensitivity")
+                .isEqualTo(b.confusion().sensitivity().value());
+        assertThat(latest.get(prefix + "specificity").estimate()).as(scanner + " specificity")
+                .isEqualTo(b.confusion().specificity().value());
+    }
+
+    private static String perfKey(String metric) {
+        return String.join("|", Events.MODEL.id(), Events.MODEL.version(), "all", "all", "30d", metric);
+    }
+
+    private static String driftKey() {
+        return perfKey("predictions");
+    }
+
+    /** The latest committed snapshot per key (read_committed, offsets in order per partition). */
+    private static Map<String, MetricSnapshot> latestSnapshots(MonitorHarness h) throws IOException {
+        Map<String, MetricSnapshot> out = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : h.readAll(h.topic("snapshots"))) {
+            if (r.value() == null) {
+                continue;
+            }
+            MetricSnapshot s = Json.mapper().readValue(r.value(), MetricSnapshot.class);
+            out.put(s.key(), s);
+        }
+        return out;
+    }
+
+    private static long accepted(MonitorHarness h, String uri) throws Exception {
+        return ingest(h.get(uri, "/metrics"), "predictions", "accepted", null);
+    }
+
+    private static long ingest(String metrics, String stream, String outcome, String reason) {
+        Map<String, String> labels = new HashMap<>(Map.of("stream", stream, "outcome", outcome));
+        if (reason != null) {
+            labels.put("reason", reason);
+        }
+        return exact(MonitorHarness.sample(metrics, "vigil_ingest_records_total", labels));
+    }
+
+    private static long join(String metrics, String event) {
+        return exact(MonitorHarness.sample(metrics, "vigil_outcome_join_events_total", Map.of("event", event)));
+    }
+
+    private static long exact(double v) {
+        assertThat(v).as("sample present and integral").isNotNaN();
+        assertThat(v).isEqualTo(Math.rint(v));
+        return (long) v;
+    }
+
+    /**
+     * A fixed input: 20,000 predictions over the last 10 days across 2 sites x 2 scanners (about 1 in
+     * 250 invalid), labels for about 60% of the valid ones (about 15% of those revised, some sent twice,
+     * a few invalid), interleaved so labels follow their predictions. The same shape as
+     * {@link ExactlyOnceKillIT}'s input, with another seed.
+     */
+    private static Input input() {
+        Random random = new Random(20261123L);
+        Input in = new Input();
+        Instant start = NOW.minus(Duration.ofDays(10));
+        List<Send> pendingLabels = new ArrayList<>();
+        for (int i = 0; i < PREDICTIONS; i++) {
+            String id = "p-" + i;
+            Instant at = start.plusSeconds(random.nextInt(10 * 86_400 - 3_600));
+            double score = Math.round(random.nextDouble() * 1e6) / 1e6;
+            String site = i % 2 == 0 ? "S01" : "S02";
+            String scanner = (i / 2) % 2 == 0 ? "CT-1" : "CT-2";
+            Prediction p = Events.prediction(id, score, at, site, scanner, "5.0");
+            String json = new String(Events.json(p), StandardCharsets.UTF_8);
+            if (i % 250 == 17) {
+                int kind = (i / 250) % 3;
+                String bad = switch (kind) {
+                    case 0 -> "{not json " + i;
+                    case 1 -> json.replaceFirst("\"score\":[0-9.E-]+", "\"score\":7");
+                    default -> json.replace("\"prediction_id\":\"" + id + "\",", "");
+                };
+                in.deadPredictions.merge(kind == 0 ? Reason.NOT_JSON : kind == 1 ? Reason.OUT_OF_RANGE
+                        : Reason.MISSING_FIELD, 1, Integer::sum);
+                in.sends.add(new Send("predictions", bad.getBytes(StandardCharsets.UTF_8), false));
+                continue;
+            }
+            in.valid.put(id, p);
+            in.sends.add(new Send("predictions", json.getBytes(StandardCharsets.UTF_8), true));
+            if (random.nextDouble() < 0.6) {
+                int label = random.nextDouble() < score ? 1 : 0;
+                Instant observed = min(at.plus(Duration.ofMinutes(30 + random.nextInt(48 * 60))), NOW.minusSeconds(60));
+                GroundTruth first = Events.label(id, label, observed, 0);
+                GroundTruth last = first;
+                pendingLabels.add(new Send("ground-truth", Events.json(first), false));
+                in.labelRecords++;
+                double u = random.nextDouble();
+                if (u < 0.15) {
+                    last = Events.label(id, 1 - label, min(observed.plus(Duration.ofHours(12)), NOW.minusSeconds(30)), 1);
+                    pendingLabels.add(new Send("ground-truth", Events.json(last), false));
+                    in.labelRecords++;
+                } else if (u < 0.20) {
+                    pendingLabels.add(new Send("ground-truth", Events.json(first), false)); // duplicate delivery
+                    in.labelRecords++;
+                }
+                in.finalLabels.put(id, last);
+                if (random.nextInt(500) == 0) {
+                    String bad = new String(Events.json(first), StandardCharsets.UTF_8)
+                            .replace("\"label\":" + label, "\"label\":\"yes\"");
+                    pendingLabels.add(new Send("ground-truth", bad.getBytes(StandardCharsets.UTF_8), false));
+                    in.deadLabels.merge(Reason.WRONG_TYPE, 1, Integer::sum);
+                }
+            }
+            // Labels trail their predictions by a few hundred records.
+            if (pendingLabels.size() > 300) {
+                in.sends.addAll(pendingLabels);
+                pendingLabels.clear();
+            }
+        }
+        in.sends.addAll(pendingLabels);
+        return in;
+    }
+
+    private static Instant min(Instant a, Instant b) {
+        return a.isBefore(b) ? a : b;
+    }
+}
