@@ -60,6 +60,12 @@ public final class HeapAggregateStore<A> implements StateStore, CachedStateStore
     @Override
     public void init(StateStoreContext context, StateStore root) {
         inner.init(context, root);
+        // Kafka Streams re-initialises the same store object when it revives a task (after fencing or
+        // a corrupted task): start from what the inner store holds, never from an earlier life's heap.
+        heap.clear();
+        dirty.clear();
+        loaded = false;
+        epoch++;
         open = true;
     }
 
@@ -167,6 +173,7 @@ public final class HeapAggregateStore<A> implements StateStore, CachedStateStore
     public void close() {
         open = false;
         epoch++;
+        loaded = false;
         heap.clear();
         dirty.clear();
         inner.close();
