@@ -1,10 +1,19 @@
 package io.vigil.benchmarks;
 
-import io.vigil.topology.*;
-import io.vigil.events.*;
-import io.vigil.sim.*;
+import io.vigil.events.GroundTruth;
+import io.vigil.events.Prediction;
+import io.vigil.sim.Scenario;
+import io.vigil.sim.SimEvent;
+import io.vigil.sim.Simulator;
+import io.vigil.topology.DriftAggregate;
+import io.vigil.topology.EstimationAggregate;
+import io.vigil.topology.OutcomeAggregate;
+import io.vigil.topology.OutcomeChange;
 import java.time.LocalDate;
-import java.util.*;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Serialised size of one slice-day of each stage's aggregate at a range of daily volumes (the unit of
@@ -14,7 +23,7 @@ import java.util.*;
 public final class AggregateSizes {
     private AggregateSizes() {}
 
-    public static void main(String[] a) {
+    public static void main(String[] args) {
         List<Prediction> preds = new ArrayList<>();
         List<GroundTruth> labels = new ArrayList<>();
         Simulator.of(Scenario.builtIn("default"), 3L, LocalDate.of(2026, 1, 1), 400).limit(40000).forEach(e -> {
