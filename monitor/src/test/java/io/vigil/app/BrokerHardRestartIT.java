@@ -1,5 +1,7 @@
 package io.vigil.app;
 
+import static io.vigil.testing.MonitorHarness.ingestCount;
+import static io.vigil.testing.MonitorHarness.joinCount;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -11,14 +13,12 @@ import io.vigil.events.GroundTruth;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.Prediction;
 import io.vigil.events.Reason;
-import io.vigil.serde.Json;
 import io.vigil.stats.BinaryOutcomeStats;
 import io.vigil.testing.Events;
 import io.vigil.testing.KafkaProcess;
 import io.vigil.testing.MonitorHarness;
 import io.vigil.topology.DeadLetters;
 import io.vigil.topology.OutcomeJoin;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -197,17 +197,17 @@ class BrokerHardRestartIT {
                 await("processing settled: every input record counted").atMost(Duration.ofSeconds(120))
                         .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
                             String m = h.get(uri, "/metrics");
-                            assertThat(ingest(m, "predictions", "accepted", null)).as("predictions accepted")
+                            assertThat(ingestCount(m, "predictions", "accepted", null)).as("predictions accepted")
                                     .isEqualTo(in.valid.size());
-                            assertThat(ingest(m, "ground_truth", "accepted", null)).as("labels accepted")
+                            assertThat(ingestCount(m, "ground_truth", "accepted", null)).as("labels accepted")
                                     .isEqualTo(validLabels);
-                            assertThat(join(m, OutcomeJoin.PREDICTIONS_REGISTERED)).as("predictions registered")
+                            assertThat(joinCount(m, OutcomeJoin.PREDICTIONS_REGISTERED)).as("predictions registered")
                                     .isEqualTo(in.valid.size());
                         });
                 long countedAt = System.nanoTime();
                 await("snapshots settled on the batch values").atMost(Duration.ofSeconds(60))
                         .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
-                            Map<String, MetricSnapshot> s = latestSnapshots(h);
+                            Map<String, MetricSnapshot> s = h.committedSnapshots();
                             assertThat(s.get(perfKey("labelled")).estimate()).as("labelled, all/30d")
                                     .isEqualTo((double) batch.n());
                             assertThat(s.get(driftKey()).n()).as("drift predictions, all/30d")
@@ -226,25 +226,25 @@ class BrokerHardRestartIT {
                 // (a) ingest counts on /metrics equal the produced counts, per outcome and reason.
                 String metrics = h.get(uri, "/metrics");
                 System.out.println("[restart] metrics: predictions accepted="
-                        + ingest(metrics, "predictions", "accepted", null)
-                        + " ground_truth accepted=" + ingest(metrics, "ground_truth", "accepted", null)
-                        + " registered=" + join(metrics, OutcomeJoin.PREDICTIONS_REGISTERED)
-                        + " joined=" + join(metrics, OutcomeJoin.LABELS_JOINED)
-                        + " revised=" + join(metrics, OutcomeJoin.LABELS_REVISED)
-                        + " duplicate_labels=" + join(metrics, OutcomeJoin.LABELS_DUPLICATE));
-                assertThat(ingest(metrics, "predictions", "accepted", null)).isEqualTo(in.valid.size());
-                assertThat(ingest(metrics, "ground_truth", "accepted", null)).isEqualTo(validLabels);
+                        + ingestCount(metrics, "predictions", "accepted", null)
+                        + " ground_truth accepted=" + ingestCount(metrics, "ground_truth", "accepted", null)
+                        + " registered=" + joinCount(metrics, OutcomeJoin.PREDICTIONS_REGISTERED)
+                        + " joined=" + joinCount(metrics, OutcomeJoin.LABELS_JOINED)
+                        + " revised=" + joinCount(metrics, OutcomeJoin.LABELS_REVISED)
+                        + " duplicate_labels=" + joinCount(metrics, OutcomeJoin.LABELS_DUPLICATE));
+                assertThat(ingestCount(metrics, "predictions", "accepted", null)).isEqualTo(in.valid.size());
+                assertThat(ingestCount(metrics, "ground_truth", "accepted", null)).isEqualTo(validLabels);
                 for (var e : in.deadPredictions.entrySet()) {
-                    assertThat(ingest(metrics, "predictions", "dead_lettered", e.getKey())).as(e.getKey())
+                    assertThat(ingestCount(metrics, "predictions", "dead_lettered", e.getKey())).as(e.getKey())
                             .isEqualTo(e.getValue().longValue());
                 }
                 for (var e : in.deadLabels.entrySet()) {
-                    assertThat(ingest(metrics, "ground_truth", "dead_lettered", e.getKey())).as(e.getKey())
+                    assertThat(ingestCount(metrics, "ground_truth", "dead_lettered", e.getKey())).as(e.getKey())
                             .isEqualTo(e.getValue().longValue());
                 }
                 // The outcome join registered each valid prediction once, despite any replay.
-                assertThat(join(metrics, OutcomeJoin.PREDICTIONS_REGISTERED)).isEqualTo(in.valid.size());
-                assertThat(join(metrics, OutcomeJoin.PREDICTIONS_DUPLICATE)).isZero();
+                assertThat(joinCount(metrics, OutcomeJoin.PREDICTIONS_REGISTERED)).isEqualTo(in.valid.size());
+                assertThat(joinCount(metrics, OutcomeJoin.PREDICTIONS_DUPLICATE)).isZero();
 
                 // (b) the dead-letter topic holds exactly the invalid records, once each.
                 List<ConsumerRecord<byte[], byte[]>> dead = h.readAll(h.topic("dead-letters"));
@@ -264,7 +264,7 @@ class BrokerHardRestartIT {
                 assertThat(byReason).isEqualTo(expectedDead);
 
                 // (c) performance snapshots (slice all, widest window) equal the batch over the final labels.
-                Map<String, MetricSnapshot> latest = latestSnapshots(h);
+                Map<String, MetricSnapshot> latest = h.committedSnapshots();
                 MetricSnapshot labelled = latest.get(perfKey("labelled"));
                 MetricSnapshot sens = latest.get(perfKey("sensitivity"));
                 MetricSnapshot spec = latest.get(perfKey("specificity"));
@@ -416,40 +416,13 @@ class BrokerHardRestartIT {
         return perfKey("predictions");
     }
 
-    /** The latest committed snapshot per key (read_committed, offsets in order per partition). */
-    private static Map<String, MetricSnapshot> latestSnapshots(MonitorHarness h) throws IOException {
-        Map<String, MetricSnapshot> out = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : h.readAll(h.topic("snapshots"))) {
-            if (r.value() == null) {
-                continue;
-            }
-            MetricSnapshot s = Json.mapper().readValue(r.value(), MetricSnapshot.class);
-            out.put(s.key(), s);
-        }
-        return out;
-    }
 
     private static long accepted(MonitorHarness h, String uri) throws Exception {
-        return ingest(h.get(uri, "/metrics"), "predictions", "accepted", null);
+        return ingestCount(h.get(uri, "/metrics"), "predictions", "accepted", null);
     }
 
-    private static long ingest(String metrics, String stream, String outcome, String reason) {
-        Map<String, String> labels = new HashMap<>(Map.of("stream", stream, "outcome", outcome));
-        if (reason != null) {
-            labels.put("reason", reason);
-        }
-        return exact(MonitorHarness.sample(metrics, "vigil_ingest_records_total", labels));
-    }
 
-    private static long join(String metrics, String event) {
-        return exact(MonitorHarness.sample(metrics, "vigil_outcome_join_events_total", Map.of("event", event)));
-    }
 
-    private static long exact(double v) {
-        assertThat(v).as("sample present and integral").isNotNaN();
-        assertThat(v).isEqualTo(Math.rint(v));
-        return (long) v;
-    }
 
     /**
      * A fixed input: 20,000 predictions over the last 10 days across 2 sites x 2 scanners (about 1 in

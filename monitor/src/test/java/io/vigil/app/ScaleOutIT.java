@@ -1,5 +1,7 @@
 package io.vigil.app;
 
+import static io.vigil.testing.MonitorHarness.ingestCount;
+import static io.vigil.testing.MonitorHarness.joinCount;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -23,7 +25,6 @@ import io.vigil.topology.Performance;
 import io.vigil.topology.ScoreDrift;
 import io.vigil.topology.Topics;
 import io.vigil.topology.VigilTopology;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -234,10 +235,10 @@ class ScaleOutIT {
                     .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
                         String ma = h.get(a.uri(), "/metrics");
                         String mb = h.get(b.uri(), "/metrics");
-                        assertThat(ingest(ma, "predictions", "accepted", null)
-                                + ingest(mb, "predictions", "accepted", null)).isEqualTo(half.valid.size());
-                        assertThat(join(ma, OutcomeJoin.PREDICTIONS_REGISTERED)
-                                + join(mb, OutcomeJoin.PREDICTIONS_REGISTERED)).isEqualTo(half.valid.size());
+                        assertThat(ingestCount(ma, "predictions", "accepted", null)
+                                + ingestCount(mb, "predictions", "accepted", null)).isEqualTo(half.valid.size());
+                        assertThat(joinCount(ma, OutcomeJoin.PREDICTIONS_REGISTERED)
+                                + joinCount(mb, OutcomeJoin.PREDICTIONS_REGISTERED)).isEqualTo(half.valid.size());
                     });
             // Every slice on both instances, so each serves the slices aggregated on the other (both kinds
             // exist, asserted above) from the global snapshot view, with the batch values.
@@ -268,8 +269,8 @@ class ScaleOutIT {
                     + sliceSeries(metricsB).size() + " slice series; first part: "
                     + half.valid.size() + " valid predictions, " + half.labelRecords + " label records");
             // Counters: per instance, its own tasks only; the sum is the batch (no standby counted twice).
-            long acceptedA = ingest(metricsA, "predictions", "accepted", null);
-            long acceptedB = ingest(metricsB, "predictions", "accepted", null);
+            long acceptedA = ingestCount(metricsA, "predictions", "accepted", null);
+            long acceptedB = ingestCount(metricsB, "predictions", "accepted", null);
             System.out.println("[scaleout] predictions accepted: A " + acceptedA + " + B " + acceptedB
                     + " = " + (acceptedA + acceptedB));
             assertThat(acceptedA).as("A counts its own tasks' records").isPositive().isLessThan(half.valid.size());
@@ -289,10 +290,10 @@ class ScaleOutIT {
                     long target = acceptedA + 300;
                     await("A makes progress on the second part").atMost(Duration.ofSeconds(60))
                             .pollInterval(Duration.ofMillis(20)).ignoreExceptions()
-                            .until(() -> ingest(h.get(a.uri(), "/metrics"), "predictions", "accepted", null) >= target);
-                    acceptedByB = ingest(h.get(b.uri(), "/metrics"), "predictions", "accepted", null);
+                            .until(() -> ingestCount(h.get(a.uri(), "/metrics"), "predictions", "accepted", null) >= target);
+                    acceptedByB = ingestCount(h.get(b.uri(), "/metrics"), "predictions", "accepted", null);
                     System.out.println("[scaleout] kill -9 of A at record " + i + " of " + rest.size()
-                            + " of the second part; A accepted " + ingest(h.get(a.uri(), "/metrics"), "predictions",
+                            + " of the second part; A accepted " + ingestCount(h.get(a.uri(), "/metrics"), "predictions",
                             "accepted", null) + ", B accepted " + acceptedByB);
                     childA.kill();
                     killedAt = System.nanoTime();
@@ -305,7 +306,7 @@ class ScaleOutIT {
             AtomicLong lowest = new AtomicLong(Long.MAX_VALUE);
             await("B takes over every task").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
                     .ignoreExceptions().untilAsserted(() -> {
-                        lowest.accumulateAndGet(ingest(h.get(b.uri(), "/metrics"), "predictions", "accepted", null),
+                        lowest.accumulateAndGet(ingestCount(h.get(b.uri(), "/metrics"), "predictions", "accepted", null),
                                 Math::min);
                         JsonNode sb = status(h, b);
                         assertThat(ids(sb, "active")).isEqualTo(everyTask);
@@ -318,9 +319,9 @@ class ScaleOutIT {
             await("B's counters equal the whole input").atMost(Duration.ofSeconds(120))
                     .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
                         String m = h.get(b.uri(), "/metrics");
-                        assertThat(ingest(m, "predictions", "accepted", null)).isEqualTo(all.valid.size());
-                        assertThat(ingest(m, "ground_truth", "accepted", null)).isEqualTo(all.labelRecords);
-                        assertThat(join(m, OutcomeJoin.PREDICTIONS_REGISTERED)).isEqualTo(all.valid.size());
+                        assertThat(ingestCount(m, "predictions", "accepted", null)).isEqualTo(all.valid.size());
+                        assertThat(ingestCount(m, "ground_truth", "accepted", null)).isEqualTo(all.labelRecords);
+                        assertThat(joinCount(m, OutcomeJoin.PREDICTIONS_REGISTERED)).isEqualTo(all.valid.size());
                     });
             long counted = System.nanoTime();
             await("B's snapshots settle on the batch values").atMost(Duration.ofSeconds(60))
@@ -345,7 +346,7 @@ class ScaleOutIT {
             // (4) Exact after the takeover: B alone counts everything once.
             String metrics = h.get(b.uri(), "/metrics");
             checkCounters(List.of(metrics), all);
-            assertThat(join(metrics, OutcomeJoin.PREDICTIONS_DUPLICATE)).isZero();
+            assertThat(joinCount(metrics, OutcomeJoin.PREDICTIONS_DUPLICATE)).isZero();
             // Dead letters: exactly the invalid records, once each, though A died mid-transaction.
             List<ConsumerRecord<byte[], byte[]>> dead = h.readAll(h.topic("dead-letters"));
             Map<String, Integer> byReason = new TreeMap<>();
@@ -361,7 +362,7 @@ class ScaleOutIT {
             assertThat(sources).as("no dead letter twice").hasSize(dead.size());
             assertThat(byReason).isEqualTo(expectedDead);
             // The committed snapshots (read_committed) equal the batch for every slice.
-            Map<String, MetricSnapshot> committed = committedSnapshots(h);
+            Map<String, MetricSnapshot> committed = h.committedSnapshots();
             for (SliceRef s : slices) {
                 checkApi("committed", committed, s, all);
             }
@@ -528,19 +529,19 @@ class ScaleOutIT {
 
     /** The ingest and outcome-join counters summed over these instances' /metrics equal the batch. */
     private static void checkCounters(List<String> metrics, Batch b) {
-        assertThat(sum(metrics, m -> ingest(m, "predictions", "accepted", null))).as("predictions accepted")
+        assertThat(sum(metrics, m -> ingestCount(m, "predictions", "accepted", null))).as("predictions accepted")
                 .isEqualTo(b.valid.size());
-        assertThat(sum(metrics, m -> ingest(m, "ground_truth", "accepted", null))).as("labels accepted")
+        assertThat(sum(metrics, m -> ingestCount(m, "ground_truth", "accepted", null))).as("labels accepted")
                 .isEqualTo(b.labelRecords);
         for (var e : b.deadPredictions.entrySet()) {
-            assertThat(sum(metrics, m -> ingest(m, "predictions", "dead_lettered", e.getKey())))
+            assertThat(sum(metrics, m -> ingestCount(m, "predictions", "dead_lettered", e.getKey())))
                     .as("predictions " + e.getKey()).isEqualTo(e.getValue().longValue());
         }
         for (var e : b.deadLabels.entrySet()) {
-            assertThat(sum(metrics, m -> ingest(m, "ground_truth", "dead_lettered", e.getKey())))
+            assertThat(sum(metrics, m -> ingestCount(m, "ground_truth", "dead_lettered", e.getKey())))
                     .as("labels " + e.getKey()).isEqualTo(e.getValue().longValue());
         }
-        assertThat(sum(metrics, m -> join(m, OutcomeJoin.PREDICTIONS_REGISTERED))).as("registered")
+        assertThat(sum(metrics, m -> joinCount(m, OutcomeJoin.PREDICTIONS_REGISTERED))).as("registered")
                 .isEqualTo(b.valid.size());
     }
 
@@ -548,35 +549,9 @@ class ScaleOutIT {
         return metrics.stream().mapToLong(f).sum();
     }
 
-    private static long ingest(String metrics, String stream, String outcome, String reason) {
-        Map<String, String> labels = new HashMap<>(Map.of("stream", stream, "outcome", outcome));
-        if (reason != null) {
-            labels.put("reason", reason);
-        }
-        return exact(MonitorHarness.sample(metrics, "vigil_ingest_records_total", labels));
-    }
 
-    private static long join(String metrics, String event) {
-        return exact(MonitorHarness.sample(metrics, "vigil_outcome_join_events_total", Map.of("event", event)));
-    }
 
-    private static long exact(double v) {
-        assertThat(v).as("sample present and integral").isNotNaN();
-        assertThat(v).isEqualTo(Math.rint(v));
-        return (long) v;
-    }
 
-    /** The latest committed snapshot per key (read_committed, offsets in order per partition). */
-    private static Map<String, MetricSnapshot> committedSnapshots(MonitorHarness h) throws IOException {
-        Map<String, MetricSnapshot> out = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : h.readAll(h.topic("snapshots"))) {
-            if (r.value() != null) {
-                MetricSnapshot s = Json.mapper().readValue(r.value(), MetricSnapshot.class);
-                out.put(s.key(), s);
-            }
-        }
-        return out;
-    }
 
     private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
         return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);

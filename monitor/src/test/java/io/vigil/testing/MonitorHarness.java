@@ -1,6 +1,10 @@
 package io.vigil.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.vigil.app.Monitor;
+import io.vigil.events.MetricSnapshot;
+import io.vigil.serde.Json;
 import io.vigil.config.VigilConfig;
 import java.io.IOException;
 import java.net.URI;
@@ -113,5 +117,38 @@ public final class MonitorHarness {
 
     public String topic(String suffix) {
         return prefix + suffix;
+    }
+
+    /** The latest committed metric snapshot per key in this harness's snapshots topic (read_committed, in offset order). */
+    public Map<String, MetricSnapshot> committedSnapshots() throws IOException {
+        Map<String, MetricSnapshot> out = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : readAll(topic("snapshots"))) {
+            if (r.value() != null) {
+                MetricSnapshot s = Json.mapper().readValue(r.value(), MetricSnapshot.class);
+                out.put(s.key(), s);
+            }
+        }
+        return out;
+    }
+
+    /** A counter sample that must be present and integral, as a long. */
+    public static long exactCount(double v) {
+        assertThat(v).as("sample present and integral").isNotNaN();
+        assertThat(v).isEqualTo(Math.rint(v));
+        return (long) v;
+    }
+
+    /** {@code vigil_ingest_records_total} of one stream, outcome and reason (null: no reason label), exact. */
+    public static long ingestCount(String metrics, String stream, String outcome, String reason) {
+        Map<String, String> labels = new HashMap<>(Map.of("stream", stream, "outcome", outcome));
+        if (reason != null) {
+            labels.put("reason", reason);
+        }
+        return exactCount(sample(metrics, "vigil_ingest_records_total", labels));
+    }
+
+    /** {@code vigil_outcome_join_events_total} of one event, exact. */
+    public static long joinCount(String metrics, String event) {
+        return exactCount(sample(metrics, "vigil_outcome_join_events_total", Map.of("event", event)));
     }
 }
