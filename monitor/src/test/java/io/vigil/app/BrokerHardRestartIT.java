@@ -9,12 +9,11 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.vigil.events.GroundTruth;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.Prediction;
-import io.vigil.events.Reason;
 import io.vigil.stats.BinaryOutcomeStats;
 import io.vigil.testing.Events;
+import io.vigil.testing.ExactInput;
 import io.vigil.testing.KafkaProcess;
 import io.vigil.testing.MonitorHarness;
 import io.vigil.topology.DeadLetters;
@@ -25,13 +24,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CompletableFuture;
@@ -85,18 +81,7 @@ class BrokerHardRestartIT {
     private static final Duration SLICE_INTERVAL = Duration.ofMillis(250);
     private static final Instant NOW = Instant.now().truncatedTo(ChronoUnit.SECONDS);
 
-    /** One input record: topic suffix and value. */
-    private record Send(String topic, byte[] value, boolean validPrediction) {}
 
-    /** The whole input and what a batch computation over it expects. */
-    private static final class Input {
-        final List<Send> sends = new ArrayList<>();
-        final Map<String, Integer> deadPredictions = new TreeMap<>();
-        final Map<String, Integer> deadLabels = new TreeMap<>();
-        final Map<String, Prediction> valid = new LinkedHashMap<>();
-        final Map<String, GroundTruth> finalLabels = new HashMap<>();
-        int labelRecords;
-    }
 
     @Test
     @Timeout(value = 8, unit = TimeUnit.MINUTES)
@@ -105,7 +90,7 @@ class BrokerHardRestartIT {
             throws Exception {
         long started = System.nanoTime();
         long upAtNanos = 0;
-        Input in = input();
+        ExactInput in = ExactInput.generate(20261123L, PREDICTIONS, NOW);
         BinaryOutcomeStats batch = new BinaryOutcomeStats(0.5);
         in.finalLabels.forEach((id, gt) -> batch.add(in.valid.get(id).score(), gt.label()));
         long validLabels = in.labelRecords;
@@ -137,7 +122,7 @@ class BrokerHardRestartIT {
                 int b = n * 50 / 100;
                 send(h, producer, in.sends, 0, a, position, acked, sendErrors);
                 producer.flush();
-                long validInA = in.sends.subList(0, a).stream().filter(Send::validPrediction).count();
+                long validInA = in.sends.subList(0, a).stream().filter(ExactInput.Send::validPrediction).count();
                 // Crash with committed state, open transactions and unflushed partials all present.
                 long target = validInA / 2;
                 await("monitor makes progress before the crash").atMost(Duration.ofSeconds(120))
@@ -345,10 +330,10 @@ class BrokerHardRestartIT {
     }
 
     /** Sends {@code sends[from, to)} in order, counting positions and acknowledgements. */
-    private static void send(MonitorHarness h, KafkaProducer<byte[], byte[]> producer, List<Send> sends, int from,
+    private static void send(MonitorHarness h, KafkaProducer<byte[], byte[]> producer, List<ExactInput.Send> sends, int from,
                              int to, AtomicInteger position, AtomicLong acked, ConcurrentLinkedQueue<Exception> errors) {
         for (int i = from; i < to; i++) {
-            Send s = sends.get(i);
+            ExactInput.Send s = sends.get(i);
             producer.send(new ProducerRecord<>(h.topic(s.topic()), s.value()), (md, e) -> {
                 if (e != null) {
                     errors.add(e);
@@ -424,74 +409,4 @@ class BrokerHardRestartIT {
 
 
 
-    /**
-     * A fixed input: 20,000 predictions over the last 10 days across 2 sites x 2 scanners (about 1 in
-     * 250 invalid), labels for about 60% of the valid ones (about 15% of those revised, some sent twice,
-     * a few invalid), interleaved so labels follow their predictions. The same shape as
-     * {@link ExactlyOnceKillIT}'s input, with another seed.
-     */
-    private static Input input() {
-        Random random = new Random(20261123L);
-        Input in = new Input();
-        Instant start = NOW.minus(Duration.ofDays(10));
-        List<Send> pendingLabels = new ArrayList<>();
-        for (int i = 0; i < PREDICTIONS; i++) {
-            String id = "p-" + i;
-            Instant at = start.plusSeconds(random.nextInt(10 * 86_400 - 3_600));
-            double score = Math.round(random.nextDouble() * 1e6) / 1e6;
-            String site = i % 2 == 0 ? "S01" : "S02";
-            String scanner = (i / 2) % 2 == 0 ? "CT-1" : "CT-2";
-            Prediction p = Events.prediction(id, score, at, site, scanner, "5.0");
-            String json = new String(Events.json(p), StandardCharsets.UTF_8);
-            if (i % 250 == 17) {
-                int kind = (i / 250) % 3;
-                String bad = switch (kind) {
-                    case 0 -> "{not json " + i;
-                    case 1 -> json.replaceFirst("\"score\":[0-9.E-]+", "\"score\":7");
-                    default -> json.replace("\"prediction_id\":\"" + id + "\",", "");
-                };
-                in.deadPredictions.merge(kind == 0 ? Reason.NOT_JSON : kind == 1 ? Reason.OUT_OF_RANGE
-                        : Reason.MISSING_FIELD, 1, Integer::sum);
-                in.sends.add(new Send("predictions", bad.getBytes(StandardCharsets.UTF_8), false));
-                continue;
-            }
-            in.valid.put(id, p);
-            in.sends.add(new Send("predictions", json.getBytes(StandardCharsets.UTF_8), true));
-            if (random.nextDouble() < 0.6) {
-                int label = random.nextDouble() < score ? 1 : 0;
-                Instant observed = min(at.plus(Duration.ofMinutes(30 + random.nextInt(48 * 60))), NOW.minusSeconds(60));
-                GroundTruth first = Events.label(id, label, observed, 0);
-                GroundTruth last = first;
-                pendingLabels.add(new Send("ground-truth", Events.json(first), false));
-                in.labelRecords++;
-                double u = random.nextDouble();
-                if (u < 0.15) {
-                    last = Events.label(id, 1 - label, min(observed.plus(Duration.ofHours(12)), NOW.minusSeconds(30)), 1);
-                    pendingLabels.add(new Send("ground-truth", Events.json(last), false));
-                    in.labelRecords++;
-                } else if (u < 0.20) {
-                    pendingLabels.add(new Send("ground-truth", Events.json(first), false)); // duplicate delivery
-                    in.labelRecords++;
-                }
-                in.finalLabels.put(id, last);
-                if (random.nextInt(500) == 0) {
-                    String bad = new String(Events.json(first), StandardCharsets.UTF_8)
-                            .replace("\"label\":" + label, "\"label\":\"yes\"");
-                    pendingLabels.add(new Send("ground-truth", bad.getBytes(StandardCharsets.UTF_8), false));
-                    in.deadLabels.merge(Reason.WRONG_TYPE, 1, Integer::sum);
-                }
-            }
-            // Labels trail their predictions by a few hundred records.
-            if (pendingLabels.size() > 300) {
-                in.sends.addAll(pendingLabels);
-                pendingLabels.clear();
-            }
-        }
-        in.sends.addAll(pendingLabels);
-        return in;
-    }
-
-    private static Instant min(Instant a, Instant b) {
-        return a.isBefore(b) ? a : b;
-    }
 }

@@ -5,13 +5,12 @@ import static io.vigil.testing.MonitorHarness.joinCount;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.vigil.events.GroundTruth;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.Prediction;
-import io.vigil.events.Reason;
 import io.vigil.stats.BinaryOutcomeStats;
 import io.vigil.testing.ChildMonitor;
 import io.vigil.testing.Events;
+import io.vigil.testing.ExactInput;
 import io.vigil.testing.KafkaBroker;
 import io.vigil.testing.MonitorHarness;
 import io.vigil.testing.RealKafka;
@@ -24,12 +23,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -51,18 +47,7 @@ class ExactlyOnceKillIT {
     private static final int CHUNKS = 10;
     private static final Instant NOW = Instant.now().truncatedTo(ChronoUnit.SECONDS);
 
-    /** One input record: topic suffix and value. */
-    private record Send(String topic, byte[] value, boolean validPrediction) {}
 
-    /** The whole input and what a batch computation over it expects. */
-    private static final class Input {
-        final List<Send> sends = new ArrayList<>();
-        final Map<String, Integer> deadPredictions = new TreeMap<>();
-        final Map<String, Integer> deadLabels = new TreeMap<>();
-        final Map<String, Prediction> valid = new LinkedHashMap<>();
-        final Map<String, GroundTruth> finalLabels = new HashMap<>();
-        int labelRecords;
-    }
 
     @Test
     void shouldCountEverythingExactlyOnceWhenTheMonitorIsKilledRepeatedlyMidStream(KafkaBroker kafka,
@@ -70,7 +55,7 @@ class ExactlyOnceKillIT {
             throws Exception {
         long started = System.nanoTime();
         MonitorHarness h = new MonitorHarness(kafka);
-        Input in = input();
+        ExactInput in = ExactInput.generate(20261122L, PREDICTIONS, NOW);
         BinaryOutcomeStats batch = new BinaryOutcomeStats(0.5);
         in.finalLabels.forEach((id, gt) -> batch.add(in.valid.get(id).score(), gt.label()));
         long validLabels = in.labelRecords;
@@ -84,12 +69,12 @@ class ExactlyOnceKillIT {
             long validSent = 0;
             int perChunk = (in.sends.size() + CHUNKS - 1) / CHUNKS;
             for (int c = 0; c < CHUNKS; c++) {
-                List<Send> chunk = in.sends.subList(c * perChunk, Math.min(in.sends.size(), (c + 1) * perChunk));
+                List<ExactInput.Send> chunk = in.sends.subList(c * perChunk, Math.min(in.sends.size(), (c + 1) * perChunk));
                 // Three kills at different points of different chunks: a quarter, half and
                 // three quarters through what has been sent of the chunk.
                 int killAt = c == 2 ? chunk.size() / 2 : c == 5 ? chunk.size() * 3 / 4 : c == 8 ? chunk.size() / 4 : -1;
                 for (int i = 0; i < chunk.size(); i++) {
-                    Send s = chunk.get(i);
+                    ExactInput.Send s = chunk.get(i);
                     producer.send(new ProducerRecord<>(h.topic(s.topic()), s.value()));
                     validSent += s.validPrediction() ? 1 : 0;
                     if (i == killAt) {
@@ -251,75 +236,6 @@ class ExactlyOnceKillIT {
 
 
 
-    /**
-     * A fixed input: 30,000 predictions over the last 10 days across 2 sites x 2 scanners (about 1 in
-     * 250 invalid), labels for about 60% of the valid ones (about 15% of those revised, some sent twice,
-     * a few invalid), interleaved so labels follow their predictions.
-     */
-    private static Input input() {
-        Random random = new Random(20261122L);
-        Input in = new Input();
-        Instant start = NOW.minus(Duration.ofDays(10));
-        List<Send> pendingLabels = new ArrayList<>();
-        for (int i = 0; i < PREDICTIONS; i++) {
-            String id = "p-" + i;
-            Instant at = start.plusSeconds(random.nextInt(10 * 86_400 - 3_600));
-            double score = Math.round(random.nextDouble() * 1e6) / 1e6;
-            String site = i % 2 == 0 ? "S01" : "S02";
-            String scanner = (i / 2) % 2 == 0 ? "CT-1" : "CT-2";
-            Prediction p = Events.prediction(id, score, at, site, scanner, "5.0");
-            String json = new String(Events.json(p), StandardCharsets.UTF_8);
-            if (i % 250 == 17) {
-                int kind = (i / 250) % 3;
-                String bad = switch (kind) {
-                    case 0 -> "{not json " + i;
-                    case 1 -> json.replaceFirst("\"score\":[0-9.E-]+", "\"score\":7");
-                    default -> json.replace("\"prediction_id\":\"" + id + "\",", "");
-                };
-                in.deadPredictions.merge(kind == 0 ? Reason.NOT_JSON : kind == 1 ? Reason.OUT_OF_RANGE
-                        : Reason.MISSING_FIELD, 1, Integer::sum);
-                in.sends.add(new Send("predictions", bad.getBytes(StandardCharsets.UTF_8), false));
-                continue;
-            }
-            in.valid.put(id, p);
-            in.sends.add(new Send("predictions", json.getBytes(StandardCharsets.UTF_8), true));
-            if (random.nextDouble() < 0.6) {
-                int label = random.nextDouble() < score ? 1 : 0;
-                Instant observed = min(at.plus(Duration.ofMinutes(30 + random.nextInt(48 * 60))), NOW.minusSeconds(60));
-                GroundTruth first = Events.label(id, label, observed, 0);
-                GroundTruth last = first;
-                pendingLabels.add(new Send("ground-truth", Events.json(first), false));
-                in.labelRecords++;
-                double u = random.nextDouble();
-                if (u < 0.15) {
-                    last = Events.label(id, 1 - label, min(observed.plus(Duration.ofHours(12)), NOW.minusSeconds(30)), 1);
-                    pendingLabels.add(new Send("ground-truth", Events.json(last), false));
-                    in.labelRecords++;
-                } else if (u < 0.20) {
-                    pendingLabels.add(new Send("ground-truth", Events.json(first), false)); // duplicate delivery
-                    in.labelRecords++;
-                }
-                in.finalLabels.put(id, last);
-                if (random.nextInt(500) == 0) {
-                    String bad = new String(Events.json(first), StandardCharsets.UTF_8)
-                            .replace("\"label\":" + label, "\"label\":\"yes\"");
-                    pendingLabels.add(new Send("ground-truth", bad.getBytes(StandardCharsets.UTF_8), false));
-                    in.deadLabels.merge(Reason.WRONG_TYPE, 1, Integer::sum);
-                }
-            }
-            // Labels trail their predictions by a few hundred records.
-            if (pendingLabels.size() > 300) {
-                in.sends.addAll(pendingLabels);
-                pendingLabels.clear();
-            }
-        }
-        in.sends.addAll(pendingLabels);
-        return in;
-    }
-
-    private static Instant min(Instant a, Instant b) {
-        return a.isBefore(b) ? a : b;
-    }
 
     /** A child monitor on the shared state directory, logging to {@code child-<run>.log}. */
     private static ChildMonitor startChild(MonitorHarness h, KafkaBroker kafka, Path state, Path dir, int run)
