@@ -33,6 +33,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Supplier;
@@ -157,6 +158,9 @@ public final class Monitor implements AutoCloseable {
         if (config.getBoolean(VigilConfig.TOPIC_CREATE)) {
             createTopics();
         }
+        if (config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED)) {
+            checkCoPartitioned();
+        }
         http.start();
         streams.start();
         if (config.getBoolean(VigilConfig.ALERTS_ENABLED)) {
@@ -169,6 +173,32 @@ public final class Monitor implements AutoCloseable {
         }
         statusApi.start(STATUS_HISTORY_INTERVAL);
         return this;
+    }
+
+    /**
+     * With {@code outcomes.join.co-partitioned}, partition k of the predictions topic and partition k
+     * of the ground-truth topic must hold the same prediction ids: refuse to start when their counts differ.
+     */
+    private void checkCoPartitioned() {
+        List<String> inputs = List.of(topics.predictions().name(), topics.groundTruth().name());
+        Map<String, Integer> counts = new java.util.TreeMap<>();
+        try (Admin admin = Admin.create(config.kafkaClientSettings())) {
+            admin.describeTopics(inputs).allTopicNames().get(30, java.util.concurrent.TimeUnit.SECONDS)
+                    .forEach((name, d) -> counts.put(name, d.partitions().size()));
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("Cannot start: " + VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED
+                    + "=true needs the partition counts of " + inputs + ", which cannot be described: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while describing " + inputs, e);
+        }
+        if (counts.values().stream().distinct().count() != 1) {
+            throw new IllegalStateException("Cannot start: " + VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED
+                    + "=true needs the same number of partitions in both input topics, found " + counts
+                    + "; give them equal counts or set it to false");
+        }
+        LOG.info("Outcome join reads {} directly (co-partitioned, {} partitions each)", inputs,
+                counts.values().iterator().next());
     }
 
     private void createTopics() {

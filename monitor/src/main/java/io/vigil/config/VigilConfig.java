@@ -81,6 +81,7 @@ public final class VigilConfig extends AbstractConfig {
             "alerts\\.targets\\..+\\.[a-z0-9_:-]+|alerts\\.webhook\\.[a-z0-9][a-z0-9_-]*\\.(url|secret|secret-file|format)");
     public static final String LABELS_MAX_DELAY_DAYS = "labels.max-delay-days";
     public static final String LABELS_ORPHAN_RETENTION_DAYS = "labels.orphan-retention-days";
+    public static final String OUTCOMES_JOIN_CO_PARTITIONED = "outcomes.join.co-partitioned";
     public static final String OUTCOMES_WINDOWS = "outcomes.windows";
     public static final String OUTCOMES_MATURITY_COVERAGE = "outcomes.maturity-coverage";
     public static final String OUTCOMES_VERIFICATION_BIAS_RATIO = "outcomes.verification-bias-ratio";
@@ -212,6 +213,8 @@ public final class VigilConfig extends AbstractConfig {
             .define(LABELS_ORPHAN_RETENTION_DAYS, Type.INT, 30, Range.between(1, 3650), Importance.MEDIUM,
                     "Days (event time) a label waits for its prediction before it is dead-lettered as "
                             + "unmatched_label.")
+            .define(OUTCOMES_JOIN_CO_PARTITIONED, Type.BOOLEAN, false, Importance.LOW,
+                    "When true, the outcome join reads the predictions and ground-truth topics directly instead of through its repartition topic (fewer writes per record; faster replays). Requires producers to key both topics by prediction_id with Kafka's default partitioner, and both topics to have the same number of partitions (checked at startup); a record whose key is not its prediction_id is dead-lettered as key_not_prediction_id. Switch it on at first deployment, or when the outcome-join-by-prediction repartition topic has no unread records.")
             .define(OUTCOMES_WINDOWS, Type.LIST, "7d,30d,90d", WINDOWS_VALIDATOR, Importance.MEDIUM,
                     "Rolling windows of prediction-day cohorts, each <days>d, ending at the latest cohort day.")
             .define(OUTCOMES_MATURITY_COVERAGE, Type.DOUBLE, 0.8, Range.between(0.0, 1.0), Importance.MEDIUM,

@@ -40,9 +40,16 @@ public record Reason(String code, String path, String message) {
     /** A label that arrived after its prediction's maximum label delay (outcome join). */
     public static final String LABEL_AFTER_MAX_DELAY = "label_after_max_delay";
 
+    /**
+     * A valid record whose Kafka key is not its {@code prediction_id}, while the outcome join relies on
+     * the producers' keys ({@code outcomes.join.co-partitioned}): it would not meet its other half.
+     */
+    public static final String KEY_NOT_PREDICTION_ID = "key_not_prediction_id";
+
     /** Every code a {@code Reason} can carry. */
     public static final Set<String> CODES = Set.of(NOT_JSON, OVERSIZED, MISSING_FIELD, WRONG_TYPE, OUT_OF_RANGE,
-            UNKNOWN_ENUM, BAD_TIMESTAMP, FUTURE_TIMESTAMP, ADDITIONAL_PROPERTY, INVALID, UNMATCHED_LABEL, LABEL_AFTER_MAX_DELAY);
+            UNKNOWN_ENUM, BAD_TIMESTAMP, FUTURE_TIMESTAMP, ADDITIONAL_PROPERTY, INVALID, UNMATCHED_LABEL, LABEL_AFTER_MAX_DELAY,
+            KEY_NOT_PREDICTION_ID);
 
     public Reason {
         Objects.requireNonNull(code, "code");

@@ -5,6 +5,7 @@ import io.vigil.events.Reason;
 import io.vigil.events.Validation;
 import io.vigil.events.GroundTruth;
 import io.vigil.events.Prediction;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
@@ -29,6 +30,11 @@ import org.slf4j.LoggerFactory;
  * ({@link DeadLetters}). Every record is counted per stream, outcome and reason in a state store
  * (so the counts are exactly-once with the output and survive restarts), which {@code /metrics}
  * reads: accepted + dead-lettered = received.
+ *
+ * <p>With {@code requireKeyIsPredictionId} (the outcome join reading the input topics without a
+ * repartition, {@code outcomes.join.co-partitioned}), a valid record whose Kafka key is not the UTF-8
+ * bytes of its {@code prediction_id} is dead-lettered as {@value Reason#KEY_NOT_PREDICTION_ID}: it
+ * may sit in a partition its other half never reaches.
  */
 public final class Ingest {
     private static final Logger LOG = LoggerFactory.getLogger(Ingest.class);
@@ -58,10 +64,17 @@ public final class Ingest {
 
     private final Topics topics;
     private final EventValidator validator;
+    private final boolean requireKeyIsPredictionId;
 
     public Ingest(Topics topics, EventValidator validator) {
+        this(topics, validator, false);
+    }
+
+    /** @param requireKeyIsPredictionId dead-letter valid records whose Kafka key is not their prediction id */
+    public Ingest(Topics topics, EventValidator validator, boolean requireKeyIsPredictionId) {
         this.topics = topics;
         this.validator = validator;
+        this.requireKeyIsPredictionId = requireKeyIsPredictionId;
     }
 
     /** Adds the ingest stage to {@code builder}. */
@@ -81,7 +94,7 @@ public final class Ingest {
 
         KStream<String, Checked<T>> checked = builder
                 .stream(source.name(), source.consumed(name + "-source"))
-                .process(() -> new Check<>(stream, validate, keyOf), Named.as(name + "-validate"),
+                .process(() -> new Check<>(stream, validate, keyOf, requireKeyIsPredictionId), Named.as(name + "-validate"),
                         stream.countsStore());
 
         checked.filter((k, v) -> v.value() == null, Named.as(name + "-rejected"))
@@ -99,14 +112,16 @@ public final class Ingest {
         private final Stream stream;
         private final BiFunction<byte[], Instant, Validation<T>> validate;
         private final Function<T, String> keyOf;
+        private final boolean requireKeyIsPredictionId;
         private ProcessorContext<String, Checked<T>> context;
         private CountsStore counts;
 
         Check(Stream stream, BiFunction<byte[], Instant, Validation<T>> validate,
-              Function<T, String> keyOf) {
+              Function<T, String> keyOf, boolean requireKeyIsPredictionId) {
             this.stream = stream;
             this.validate = validate;
             this.keyOf = keyOf;
+            this.requireKeyIsPredictionId = requireKeyIsPredictionId;
         }
 
         @Override
@@ -119,13 +134,20 @@ public final class Ingest {
         public void process(Record<byte[], byte[]> record) {
             Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
             Validation<T> result = validate.apply(record.value(), now);
+            Reason reason;
             if (result instanceof Validation.Accepted<T> accepted) {
                 T value = accepted.value();
-                increment(ACCEPTED);
-                context.forward(record.withKey(keyOf.apply(value)).withValue(new Checked<>(value, null, null)));
-                return;
+                String id = keyOf.apply(value);
+                if (!requireKeyIsPredictionId || isKey(record.key(), id)) {
+                    increment(ACCEPTED);
+                    context.forward(record.withKey(id).withValue(new Checked<>(value, null, null)));
+                    return;
+                }
+                reason = new Reason(Reason.KEY_NOT_PREDICTION_ID, "/prediction_id",
+                        "the record key must be the prediction_id (outcomes.join.co-partitioned)");
+            } else {
+                reason = ((Validation.Rejected<T>) result).reason();
             }
-            Reason reason = ((Validation.Rejected<T>) result).reason();
             RecordMetadata origin = context.recordMetadata().orElseThrow();
             DeadLetters.annotate(record.headers(), "ingest", reason, origin.topic(), origin.partition(),
                     origin.offset());
@@ -139,6 +161,23 @@ public final class Ingest {
 
         private void increment(String outcome) {
             counts.increment(outcome);
+        }
+
+        /** Whether {@code key} is the UTF-8 encoding of {@code id}, without encoding it. */
+        static boolean isKey(byte[] key, String id) {
+            if (key == null || key.length < id.length()) {
+                return false;
+            }
+            if (key.length == id.length()) {
+                for (int i = 0; i < key.length; i++) {
+                    char c = id.charAt(i);
+                    if (c >= 0x80 || key[i] != (byte) c) {
+                        return c >= 0x80 && java.util.Arrays.equals(key, id.getBytes(StandardCharsets.UTF_8));
+                    }
+                }
+                return true;
+            }
+            return java.util.Arrays.equals(key, id.getBytes(StandardCharsets.UTF_8));
         }
     }
 

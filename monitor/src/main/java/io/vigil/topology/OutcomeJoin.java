@@ -42,7 +42,11 @@ import org.apache.kafka.streams.state.Stores;
  * <p>Predictions and labels are stamped with their event time ({@code occurred_at},
  * {@code observed_at}), merged and repartitioned by {@code prediction_id} through one topic
  * ({@code outcome-join-by-prediction}), so both sides of one prediction meet in one task in the order
- * they were ingested. That task keeps, in RocksDB:
+ * they were ingested. When the producers already key both input topics by {@code prediction_id} with
+ * equal partition counts ({@code outcomes.join.co-partitioned}: ingest dead-letters any record whose
+ * key is not its id, startup checks the counts), the repartition is skipped: partition k of both
+ * topics already holds every record of the ids that hash to k, and the join runs in the ingest task
+ * of partition k (one write and one read of every record fewer). That task keeps, in RocksDB:
  * <ul>
  *   <li>{@value #PREDICTIONS_STORE}: every prediction younger than {@code maxDelayDays} (cohort day
  *       plus max delay, in stream time) with its slices, score, threshold and current label and
@@ -105,12 +109,21 @@ public final class OutcomeJoin {
     private final Topics topics;
     private final int maxDelayDays;
     private final int orphanRetentionDays;
+    private final boolean coPartitioned;
 
     /**
      * @param maxDelayDays        days after its cohort day a prediction waits for its label
      * @param orphanRetentionDays days (stream time) a label waits for its prediction
      */
     public OutcomeJoin(Topics topics, int maxDelayDays, int orphanRetentionDays) {
+        this(topics, maxDelayDays, orphanRetentionDays, false);
+    }
+
+    /**
+     * @param coPartitioned the input topics are keyed by prediction id (checked by ingest) with the same
+     *                      partition count (checked at startup): join them without the repartition topic
+     */
+    public OutcomeJoin(Topics topics, int maxDelayDays, int orphanRetentionDays, boolean coPartitioned) {
         if (maxDelayDays < 1 || orphanRetentionDays < 1) {
             throw new IllegalArgumentException("maxDelayDays and orphanRetentionDays must be >= 1, got "
                     + maxDelayDays + " and " + orphanRetentionDays);
@@ -118,6 +131,7 @@ public final class OutcomeJoin {
         this.topics = Objects.requireNonNull(topics, "topics");
         this.maxDelayDays = maxDelayDays;
         this.orphanRetentionDays = orphanRetentionDays;
+        this.coPartitioned = coPartitioned;
     }
 
     /** Adds the join; returns its outcome changes keyed by prediction id (unlabelled dead letters go to the topic). */
@@ -138,9 +152,12 @@ public final class OutcomeJoin {
                 () -> new Stamp<SlicedPrediction>(OutcomeJoin::pending), Named.as("outcome-join-prediction-input"));
         KStream<String, Input> fromLabels = labels.processValues(
                 () -> new Stamp<GroundTruth>(gt -> new Input(null, gt, 0L)), Named.as("outcome-join-label-input"));
-        KStream<String, Output> joined = fromPredictions
-                .merge(fromLabels, Named.as("outcome-join-merge"))
-                .repartition(Repartitioned.with(Serdes.String(), new InputSerde()).withName("outcome-join-by-prediction"))
+        KStream<String, Input> merged = fromPredictions.merge(fromLabels, Named.as("outcome-join-merge"));
+        if (!coPartitioned) {
+            merged = merged.repartition(Repartitioned.with(Serdes.String(), new InputSerde())
+                    .withName("outcome-join-by-prediction"));
+        }
+        KStream<String, Output> joined = merged
                 .process(Join::new, Named.as("outcome-join"), PREDICTIONS_STORE, ORPHANS_STORE, EXPIRED_STORE,
                         EXPIRY_STORE, COUNTS_STORE);
         joined.filter((k, v) -> v.deadLetter() != null, Named.as("outcome-join-rejected"))

@@ -65,7 +65,7 @@ public final class Performance {
     /** Settings of the stage, read from {@link VigilConfig}. */
     public record Settings(List<Integer> windowDays, double maturityCoverage, double verificationBiasRatio,
                            int minN, int maxDelayDays, int orphanRetentionDays, Duration flushInterval,
-                           Duration snapshotInterval) {
+                           Duration snapshotInterval, boolean coPartitioned) {
         public Settings {
             windowDays = List.copyOf(windowDays);
             if (windowDays.isEmpty()) {
@@ -79,7 +79,8 @@ public final class Performance {
                     config.getInt(VigilConfig.OUTCOMES_MIN_N), config.getInt(VigilConfig.LABELS_MAX_DELAY_DAYS),
                     config.getInt(VigilConfig.LABELS_ORPHAN_RETENTION_DAYS),
                     Duration.ofMillis(config.getLong(VigilConfig.OUTCOMES_FLUSH_INTERVAL_MS)),
-                    Duration.ofMillis(config.getLong(VigilConfig.OUTCOMES_SNAPSHOT_INTERVAL_MS)));
+                    Duration.ofMillis(config.getLong(VigilConfig.OUTCOMES_SNAPSHOT_INTERVAL_MS)),
+                    config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED));
         }
 
         int longestWindow() {
@@ -99,7 +100,7 @@ public final class Performance {
     public KStream<String, MetricSnapshot> addTo(StreamsBuilder builder, KStream<String, SlicedPrediction> predictions,
                                                  KStream<String, GroundTruth> labels) {
         KStream<String, OutcomeChange> changes = new OutcomeJoin(topics, settings.maxDelayDays(),
-                settings.orphanRetentionDays()).addTo(builder, predictions, labels);
+                settings.orphanRetentionDays(), settings.coPartitioned()).addTo(builder, predictions, labels);
         return aggregation().addTo(builder, changes);
     }
 

@@ -24,7 +24,8 @@ public final class VigilTopology {
     public static Topology build(VigilConfig config, Topics topics, EventValidator validator,
                                  Supplier<List<MetricSnapshot>> pipeline) {
         StreamsBuilder builder = new StreamsBuilder();
-        Ingest.Output ingested = new Ingest(topics, validator).addTo(builder);
+        Ingest.Output ingested = new Ingest(topics, validator,
+                config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED)).addTo(builder);
         KStream<String, SlicedPrediction> sliced = new SliceAssignment(config.getInt(VigilConfig.SLICES_MAX_VALUES),
                 config.getList(VigilConfig.SLICES_ATTRIBUTES)).addTo(builder, ingested.predictions());
         MetricSnapshots snapshots = new MetricSnapshots(topics);

@@ -53,6 +53,20 @@ class ExactlyOnceKillIT {
     void shouldCountEverythingExactlyOnceWhenTheMonitorIsKilledRepeatedlyMidStream(KafkaBroker kafka,
                                                                                   @TempDir Path dir)
             throws Exception {
+        killRepeatedly(kafka, dir, false);
+    }
+
+    /**
+     * The same with the outcome join reading the input topics directly ({@code outcomes.join.co-partitioned}):
+     * the producer keys every record by its prediction id, as that mode requires.
+     */
+    @Test
+    void shouldCountEverythingExactlyOnceWhenTheMonitorIsKilledRepeatedlyWithTheJoinCoPartitioned(
+            KafkaBroker kafka, @TempDir Path dir) throws Exception {
+        killRepeatedly(kafka, dir, true);
+    }
+
+    private void killRepeatedly(KafkaBroker kafka, Path dir, boolean coPartitioned) throws Exception {
         long started = System.nanoTime();
         MonitorHarness h = new MonitorHarness(kafka);
         ExactInput in = ExactInput.generate(20261122L, PREDICTIONS, NOW);
@@ -64,7 +78,7 @@ class ExactlyOnceKillIT {
         ChildMonitor child = null;
         int run = 0;
         try (KafkaProducer<byte[], byte[]> producer = h.producer()) {
-            child = startChild(h, kafka, state, dir, run++);
+            child = startChild(h, kafka, state, dir, run++, coPartitioned);
             String uri = child.awaitReady(h);
             long validSent = 0;
             int perChunk = (in.sends.size() + CHUNKS - 1) / CHUNKS;
@@ -75,7 +89,7 @@ class ExactlyOnceKillIT {
                 int killAt = c == 2 ? chunk.size() / 2 : c == 5 ? chunk.size() * 3 / 4 : c == 8 ? chunk.size() / 4 : -1;
                 for (int i = 0; i < chunk.size(); i++) {
                     ExactInput.Send s = chunk.get(i);
-                    producer.send(new ProducerRecord<>(h.topic(s.topic()), s.value()));
+                    producer.send(new ProducerRecord<>(h.topic(s.topic()), coPartitioned ? s.key() : null, s.value()));
                     validSent += s.validPrediction() ? 1 : 0;
                     if (i == killAt) {
                         producer.flush();
@@ -90,7 +104,7 @@ class ExactlyOnceKillIT {
                         System.out.println("[eos] kill -9 of child " + (run - 1) + " in chunk " + c + " at record " + i
                                 + ", valid predictions sent " + validSent + ", accepted so far " + accepted(h, u));
                         child.kill();
-                        child = startChild(h, kafka, state, dir, run++);
+                        child = startChild(h, kafka, state, dir, run++, coPartitioned);
                         uri = child.awaitReady(h);
                         // Informational: /metrics reads the stores, which showed uncommitted counts before
                         // the kill; the restored stores hold the last committed ones, so this may be lower.
@@ -118,6 +132,14 @@ class ExactlyOnceKillIT {
                                 .isEqualTo((double) batch.n());
                         assertThat(s.get(driftKey()).n()).as("drift predictions, all/30d").isEqualTo(in.valid.size());
                     });
+
+            // The mode really is what the test says: the join's repartition topic exists only without it.
+            try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                    Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+                boolean repartition = admin.listTopics().names().get().stream()
+                        .anyMatch(t -> t.startsWith(h.topic("")) && t.endsWith("outcome-join-by-prediction-repartition"));
+                assertThat(repartition).as("outcome-join repartition topic exists").isEqualTo(!coPartitioned);
+            }
 
             // (a) ingest counts on /metrics equal the produced counts, per outcome and reason.
             String metrics = h.get(finalUri, "/metrics");
@@ -238,9 +260,10 @@ class ExactlyOnceKillIT {
 
 
     /** A child monitor on the shared state directory, logging to {@code child-<run>.log}. */
-    private static ChildMonitor startChild(MonitorHarness h, KafkaBroker kafka, Path state, Path dir, int run)
-            throws IOException {
+    private static ChildMonitor startChild(MonitorHarness h, KafkaBroker kafka, Path state, Path dir, int run,
+                                           boolean coPartitioned) throws IOException {
         Map<String, String> set = ChildMonitor.settings(h, kafka, state);
+        set.put("outcomes.join.co-partitioned", String.valueOf(coPartitioned));
         // Overridable only to show the test's teeth: with at_least_once the same kills over-count.
         set.put("processing.guarantee", System.getProperty("vigil.it.processing-guarantee", "exactly_once_v2"));
         return ChildMonitor.start(set, dir.resolve("child-" + run + ".log"));

@@ -22,8 +22,8 @@ import java.util.TreeMap;
  * their predictions by a few hundred records.
  */
 public final class ExactInput {
-    /** One input record: topic suffix and value. */
-    public record Send(String topic, byte[] value, boolean validPrediction) {}
+    /** One input record: topic suffix, key (the prediction id the record is about) and value. */
+    public record Send(String topic, byte[] key, byte[] value, boolean validPrediction) {}
 
     public final List<Send> sends = new ArrayList<>();
     /** Invalid predictions by reason code. */
@@ -51,6 +51,7 @@ public final class ExactInput {
             String scanner = (i / 2) % 2 == 0 ? "CT-1" : "CT-2";
             Prediction p = Events.prediction(id, score, at, site, scanner, "5.0");
             String json = new String(Events.json(p), StandardCharsets.UTF_8);
+            byte[] key = id.getBytes(StandardCharsets.UTF_8);
             if (i % 250 == 17) {
                 int kind = (i / 250) % 3;
                 String bad = switch (kind) {
@@ -60,32 +61,32 @@ public final class ExactInput {
                 };
                 in.deadPredictions.merge(kind == 0 ? Reason.NOT_JSON : kind == 1 ? Reason.OUT_OF_RANGE
                         : Reason.MISSING_FIELD, 1, Integer::sum);
-                in.sends.add(new Send("predictions", bad.getBytes(StandardCharsets.UTF_8), false));
+                in.sends.add(new Send("predictions", key, bad.getBytes(StandardCharsets.UTF_8), false));
                 continue;
             }
             in.valid.put(id, p);
-            in.sends.add(new Send("predictions", json.getBytes(StandardCharsets.UTF_8), true));
+            in.sends.add(new Send("predictions", key, json.getBytes(StandardCharsets.UTF_8), true));
             if (random.nextDouble() < 0.6) {
                 int label = random.nextDouble() < score ? 1 : 0;
                 Instant observed = min(at.plus(Duration.ofMinutes(30 + random.nextInt(48 * 60))), now.minusSeconds(60));
                 GroundTruth first = Events.label(id, label, observed, 0);
                 GroundTruth last = first;
-                pendingLabels.add(new Send("ground-truth", Events.json(first), false));
+                pendingLabels.add(new Send("ground-truth", key, Events.json(first), false));
                 in.labelRecords++;
                 double u = random.nextDouble();
                 if (u < 0.15) {
                     last = Events.label(id, 1 - label, min(observed.plus(Duration.ofHours(12)), now.minusSeconds(30)), 1);
-                    pendingLabels.add(new Send("ground-truth", Events.json(last), false));
+                    pendingLabels.add(new Send("ground-truth", key, Events.json(last), false));
                     in.labelRecords++;
                 } else if (u < 0.20) {
-                    pendingLabels.add(new Send("ground-truth", Events.json(first), false)); // duplicate delivery
+                    pendingLabels.add(new Send("ground-truth", key, Events.json(first), false)); // duplicate delivery
                     in.labelRecords++;
                 }
                 in.finalLabels.put(id, last);
                 if (random.nextInt(500) == 0) {
                     String bad = new String(Events.json(first), StandardCharsets.UTF_8)
                             .replace("\"label\":" + label, "\"label\":\"yes\"");
-                    pendingLabels.add(new Send("ground-truth", bad.getBytes(StandardCharsets.UTF_8), false));
+                    pendingLabels.add(new Send("ground-truth", key, bad.getBytes(StandardCharsets.UTF_8), false));
                     in.deadLabels.merge(Reason.WRONG_TYPE, 1, Integer::sum);
                 }
             }

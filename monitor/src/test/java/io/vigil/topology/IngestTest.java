@@ -45,10 +45,15 @@ class IngestTest {
 
     @BeforeEach
     void setUp() {
+        start(false);
+    }
+
+    private void start(boolean requireKeyIsPredictionId) {
         VigilConfig config = new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "unused:9092"));
         Topics topics = Topics.from(config);
         StreamsBuilder builder = new StreamsBuilder();
-        Ingest.Output out = new Ingest(topics, new EventValidator(4096, Duration.ofMinutes(5))).addTo(builder);
+        Ingest.Output out = new Ingest(topics, new EventValidator(4096, Duration.ofMinutes(5)),
+                requireKeyIsPredictionId).addTo(builder);
         out.predictions().to("accepted-predictions",
                 Produced.with(org.apache.kafka.common.serialization.Serdes.String(), JsonSerde.of(Prediction.class)));
         out.groundTruth().to("accepted-labels",
@@ -154,6 +159,36 @@ class IngestTest {
             assertThat(new String(h.value(), StandardCharsets.UTF_8)).doesNotContain(canary);
         }
         assertThat(header(dl, DeadLetters.REASON)).isEqualTo("unknown_enum");
+    }
+
+    @Test
+    void shouldDeadLetterValidRecordsKeyedByAnythingButTheirIdWhenTheJoinReliesOnTheKeys() {
+        driver.close();
+        start(true);
+        byte[] key = "p-7".getBytes(StandardCharsets.UTF_8);
+        predictions.pipeInput(key, Events.json(Events.prediction("p-7", 0.5, NOW)));
+        predictions.pipeInput("p-8".getBytes(StandardCharsets.UTF_8), Events.json(Events.prediction("p-7", 0.5, NOW)));
+        predictions.pipeInput(null, Events.json(Events.prediction("p-9", 0.5, NOW)));
+        predictions.pipeInput("p-1".getBytes(StandardCharsets.UTF_8), Events.json(Events.prediction("p-10", 0.5, NOW)));
+        // Non-ASCII ids compare as UTF-8 bytes.
+        predictions.pipeInput("é-1".getBytes(StandardCharsets.UTF_8), Events.json(Events.prediction("é-1", 0.5, NOW)));
+        predictions.pipeInput("é-1".getBytes(StandardCharsets.ISO_8859_1), Events.json(Events.prediction("é-1", 0.5, NOW)));
+        labels.pipeInput(key, Events.json(Events.label("p-7", 1, NOW, 0)));
+        labels.pipeInput("P-7".getBytes(StandardCharsets.UTF_8), Events.json(Events.label("p-7", 1, NOW, 0)));
+
+        assertThat(accepted.readKeyValuesToList().stream().map(kv -> kv.key).toList()).containsExactly("p-7", "é-1");
+        assertThat(acceptedLabels.readKeyValuesToList().stream().map(kv -> kv.key).toList()).containsExactly("p-7");
+        List<TestRecord<byte[], byte[]>> dead = deadLetters.readRecordsToList();
+        assertThat(dead).hasSize(5).allSatisfy(dl -> {
+            assertThat(header(dl, DeadLetters.REASON)).isEqualTo("key_not_prediction_id");
+            assertThat(header(dl, DeadLetters.PATH)).isEqualTo("/prediction_id");
+        });
+        // The original key travels with the dead letter, so the producer can be found and fixed.
+        assertThat(dead.get(0).key()).isEqualTo("p-8".getBytes(StandardCharsets.UTF_8));
+        assertThat(counts(Ingest.Stream.PREDICTIONS)).containsEntry("accepted", 2L)
+                .containsEntry("dead_lettered:key_not_prediction_id", 4L);
+        assertThat(counts(Ingest.Stream.GROUND_TRUTH)).containsEntry("accepted", 1L)
+                .containsEntry("dead_lettered:key_not_prediction_id", 1L);
     }
 
     private Map<String, Long> counts(Ingest.Stream stream) {

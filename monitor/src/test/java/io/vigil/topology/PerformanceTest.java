@@ -61,7 +61,7 @@ class PerformanceTest {
     @Test
     void shouldTurnFinalWhenTheNewestCohortIsOlderThanTheMaxDelay() {
         Performance stage = new Performance(null, new Performance.Settings(List.of(30), 0.8, 0.5, 50, 5, 30,
-                Duration.ofSeconds(1), Duration.ofSeconds(1)));
+                Duration.ofSeconds(1), Duration.ofSeconds(1), false));
         OutcomeAggregate day = new OutcomeAggregate();
         List<String> groups = List.of("model|v1|site|S01");
         day.apply(new OutcomeChange(groups, 0.7, 0.5, 100, -1, 0, -1));
