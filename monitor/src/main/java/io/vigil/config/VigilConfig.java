@@ -379,7 +379,9 @@ public final class VigilConfig extends AbstractConfig {
         // "Couldn't find leader endpoint ... likely deleted already and hence can be skipped"). The aborted
         // records stay open in those partitions and the thread's next commit there (same producer id, new
         // epoch) commits them: read_committed readers, Vigil's own downstream tasks included, get them as well
-        // as their reprocessed copies (dead letters and join inputs twice; BrokerHardRestartIT). Kafka's
+        // as their reprocessed copies (dead letters and join inputs twice; BrokerHardRestartIT). Besides, a
+        // commit racing that abort can be answered with the fatal INVALID_TXN_STATE instead of PRODUCER_FENCED
+        // (KAFKA-20785): the thread dies and its replacement waits out the dead member's session timeout. Kafka's
         // producer default, 60 s, rides out a broker restart; keep kafka.transaction.timeout.ms longer than any
         // broker outage (restart plus log recovery). The cost: read_committed readers of an instance that dies
         // for good mid-transaction wait up to that long.
