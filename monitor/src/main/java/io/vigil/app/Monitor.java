@@ -93,6 +93,7 @@ public final class Monitor implements AutoCloseable {
         LOG.info("Topology:\n{}", topology.describe());
 
         Properties props = config.streamsProperties();
+        config.transactionTimeoutWarning().ifPresent(LOG::warn);
         // A processor that throws on one record must not stop the stream: log it and send the
         // record to the dead-letter topic (KIP-1033/1034).
         props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,

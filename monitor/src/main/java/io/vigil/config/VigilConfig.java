@@ -374,13 +374,20 @@ public final class VigilConfig extends AbstractConfig {
         // was tried: no measurable throughput gain on the 2-core benchmark machine, and each exactly-once
         // hop a label crosses waits for a commit, so it would add seconds to label-to-/metrics latency.)
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1000);
-        // Streams lowers transaction.timeout.ms to 10 s under exactly-once. A broker that crashes and
-        // restarts takes longer than that, and its transaction coordinator then aborts the stream thread's
-        // open transaction; a 4.3.1 broker (transactions V2) can answer the thread's commit with the fatal
-        // INVALID_TXN_STATE instead of PRODUCER_FENCED (KAFKA-20785, seen in BrokerHardRestartIT), so the
-        // thread dies and its replacement waits out the dead member's session timeout. Kafka's producer
-        // default, 60 s, rides out a broker restart; the cost is that read_committed readers of an instance
-        // that dies for good mid-transaction wait up to 60 s. kafka.transaction.timeout.ms overrides it.
+        // Streams lowers transaction.timeout.ms to 10 s under exactly-once; that breaks exactly-once across a
+        // broker outage longer than the timeout. The restarted broker's transaction coordinator then aborts the
+        // stream thread's open transaction while the broker is still starting, before the partitions the
+        // transaction wrote to have a leader again, and Kafka 4.3.1 takes leaderless partitions for deleted
+        // ones: it skips their abort markers yet completes the abort (TransactionMarkerChannelManager,
+        // "Couldn't find leader endpoint ... likely deleted already and hence can be skipped"). The aborted
+        // records stay open in those partitions and the thread's next commit there (same producer id, new
+        // epoch) commits them: read_committed readers, Vigil's own downstream tasks included, get them as well
+        // as their reprocessed copies (dead letters and join inputs twice; BrokerHardRestartIT). Besides, a
+        // commit racing that abort can be answered with the fatal INVALID_TXN_STATE instead of PRODUCER_FENCED
+        // (KAFKA-20785): the thread dies and its replacement waits out the dead member's session timeout. Kafka's
+        // producer default, 60 s, rides out a broker restart; keep kafka.transaction.timeout.ms longer than any
+        // broker outage (restart plus log recovery). The cost: read_committed readers of an instance that dies
+        // for good mid-transaction wait up to that long.
         p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 60_000);
         p.putAll(kafkaClientSettings());
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, getString(APPLICATION_ID));
@@ -390,6 +397,33 @@ public final class VigilConfig extends AbstractConfig {
         p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, getInt(NUM_STANDBY_REPLICAS));
         p.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
         return p;
+    }
+
+    /** Below this a broker restart can outlast the stream threads' transactions (see {@link #streamsProperties()}). */
+    public static final long SAFE_TRANSACTION_TIMEOUT_MS = 60_000;
+
+    /**
+     * Why the configured transaction timeout is unsafe, if it is: under exactly-once, a
+     * {@code transaction.timeout.ms} (or {@code producer.transaction.timeout.ms}) below
+     * {@value #SAFE_TRANSACTION_TIMEOUT_MS} ms lets a broker outage outlast an open transaction, which a
+     * Kafka 4.3.1 broker may then abort without its markers: its records are counted twice.
+     */
+    public java.util.Optional<String> transactionTimeoutWarning() {
+        Properties p = streamsProperties();
+        if (!StreamsConfig.EXACTLY_ONCE_V2.equals(p.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG))) {
+            return java.util.Optional.empty();
+        }
+        Object value = p.getOrDefault(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+                p.get(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG));
+        long ms = Long.parseLong(String.valueOf(value).trim());
+        if (ms >= SAFE_TRANSACTION_TIMEOUT_MS) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("transaction.timeout.ms = " + ms + " ms is shorter than a broker restart may"
+                + " take: a restarting Kafka 4.3.1 broker can abort a stream thread's timed-out transaction without"
+                + " writing its abort markers (its partitions have no leader yet), and the records of that"
+                + " transaction are then committed with the thread's next transaction and counted twice. Use at"
+                + " least " + SAFE_TRANSACTION_TIMEOUT_MS + " ms (the default), longer than any broker outage.");
     }
 
     /** A copy with some values replaced; used by the demo and tests. */

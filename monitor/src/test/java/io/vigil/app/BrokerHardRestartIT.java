@@ -36,6 +36,11 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.TransactionDescription;
+import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -46,6 +51,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.ThreadMetadata;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -63,19 +69,26 @@ import org.slf4j.LoggerFactory;
  * checked too (every record acknowledged once, end offsets equal to what was sent), so a miscount is
  * the monitor's.
  *
- * <p>The monitor runs with the product's defaults, among them {@code transaction.timeout.ms} = 60 s,
- * which a broker restart of about 20 s does not reach. {@value #TRANSACTION_TIMEOUT_PROPERTY}=10000 and
- * {@value #ABORT_SCAN_PROPERTY}=500 instead make the restarted coordinator abort the stream thread's
- * open transaction and fence it (TaskMigratedException while the process lives on), the path a
- * longer outage takes; the broker's logs stay in the temporary directory when the test fails.
+ * <p>The kill lands while the stream thread's transaction is open at the coordinator, and the broker
+ * stays down longer than Kafka Streams' default transaction timeout (10 s), with its coordinator
+ * scanning for timed-out transactions every 500 ms. This is the regression test for Vigil's own
+ * default, {@code transaction.timeout.ms} = 60 s (VigilConfig): with a timeout shorter than the outage
+ * ({@value #TRANSACTION_TIMEOUT_PROPERTY}=10000) the restarted coordinator aborts that transaction
+ * while the broker is still starting, before its partitions have a leader, skips their abort markers
+ * (Kafka 4.3.1 takes them for deleted) and fences the live thread; the thread's next commit then
+ * commits the aborted records too, and the dead letters and outcome-join inputs are counted twice.
+ * The broker's logs stay in the temporary directory when the test fails.
  */
 class BrokerHardRestartIT {
     /** Overrides the monitor's kafka.transaction.timeout.ms, e.g. 10000 (Kafka Streams' own default). */
     static final String TRANSACTION_TIMEOUT_PROPERTY = "vigil.it.transaction-timeout-ms";
-    /** Overrides the broker's transaction.abort.timed.out.transaction.cleanup.interval.ms, e.g. 500. */
+    /** Overrides the broker's transaction.abort.timed.out.transaction.cleanup.interval.ms (500 here, Kafka's 10 s). */
     static final String ABORT_SCAN_PROPERTY = "vigil.it.abort-scan-ms";
     private static final int PREDICTIONS = 20_000;
-    private static final Duration DOWN = Duration.ofSeconds(5);
+    /** Kafka Streams' transaction.timeout.ms under exactly-once, which Vigil overrides (VigilConfig). */
+    private static final long STREAMS_DEFAULT_TRANSACTION_TIMEOUT_MS = 10_000;
+    /** Longer than {@link #STREAMS_DEFAULT_TRANSACTION_TIMEOUT_MS} on its own, however fast the restart. */
+    private static final Duration DOWN = Duration.ofSeconds(12);
     /** After the crash the producer sends this many records per interval (about 400 a second). */
     private static final int SLICE = 100;
     private static final Duration SLICE_INTERVAL = Duration.ofMillis(250);
@@ -130,11 +143,17 @@ class BrokerHardRestartIT {
                         .until(() -> accepted(h, uri) >= target);
                 long acceptedBeforeKill = accepted(h, uri);
                 send(h, producer, in.sends, a, b, position, acked, sendErrors);
+                // Kill while the stream thread's transaction is open and registered with the coordinator
+                // (it holds output partitions), so that the restarted coordinator has a transaction it could
+                // time out; otherwise whether there is one depends on where the thread was at the kill.
+                TransactionDescription open = awaitOpenTransaction(kafka, transactionalId(monitor));
                 long killedAt = System.nanoTime();
                 kafka.kill();
                 System.out.println("[restart] broker killed (SIGKILL) " + ms(started, killedAt) + " ms into the"
                         + " test; monitor had accepted " + acceptedBeforeKill + " of " + in.valid.size()
-                        + " valid predictions; records sent " + b + " of " + n + ", acknowledged " + acked.get());
+                        + " valid predictions; records sent " + b + " of " + n + ", acknowledged " + acked.get()
+                        + "; the stream thread's transaction was " + open.state() + " (epoch " + open.producerEpoch()
+                        + ") on " + open.topicPartitions().size() + " partitions");
                 ScheduledExecutorService sender = Executors.newSingleThreadScheduledExecutor();
                 CompletableFuture<Void> rest = new CompletableFuture<>();
                 try {
@@ -155,6 +174,9 @@ class BrokerHardRestartIT {
                             .isNotIn(KafkaStreams.State.ERROR, KafkaStreams.State.NOT_RUNNING,
                                     KafkaStreams.State.PENDING_ERROR);
                     long restartAt = System.nanoTime();
+                    assertThat(Duration.ofNanos(restartAt - killedAt)).as("down for longer than Kafka Streams' default"
+                            + " transaction timeout, so a monitor using it would have its transaction aborted")
+                            .isGreaterThan(Duration.ofMillis(STREAMS_DEFAULT_TRANSACTION_TIMEOUT_MS));
                     kafka.restart();
                     long upAt = System.nanoTime();
                     upAtNanos = upAt;
@@ -190,6 +212,12 @@ class BrokerHardRestartIT {
                                     .isEqualTo(in.valid.size());
                         });
                 long countedAt = System.nanoTime();
+                // What the restarted coordinator did with the thread's open transaction: with a transaction
+                // timeout shorter than the outage, a rollback and the abort markers it skipped.
+                try (var lines = Files.lines(kafka.logFile())) {
+                    lines.filter(l -> l.contains("due to timeout") || l.contains("Couldn't find leader endpoint"))
+                            .forEach(l -> System.out.println("[restart] broker: " + l));
+                }
                 await("snapshots settled on the batch values").atMost(Duration.ofSeconds(60))
                         .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
                             Map<String, MetricSnapshot> s = h.committedSnapshots();
@@ -296,16 +324,15 @@ class BrokerHardRestartIT {
     }
 
     /**
-     * The broker; {@value #ABORT_SCAN_PROPERTY} sets how often its transaction coordinator aborts
-     * transactions older than their timeout (Kafka's default: every 10 s).
+     * The broker; its transaction coordinator looks for transactions older than their timeout every
+     * 500 ms (Kafka's default: every 10 s), so it finds one during its own startup, or as set by
+     * {@value #ABORT_SCAN_PROPERTY}.
      */
     private static KafkaProcess broker(Path dir) {
-        KafkaProcess.Builder b = KafkaProcess.builder().dir(dir);
-        String abortScan = System.getProperty(ABORT_SCAN_PROPERTY);
-        if (abortScan != null) {
-            b.property("transaction.abort.timed.out.transaction.cleanup.interval.ms", abortScan);
-        }
-        return b.start();
+        return KafkaProcess.builder().dir(dir)
+                .property("transaction.abort.timed.out.transaction.cleanup.interval.ms",
+                        System.getProperty(ABORT_SCAN_PROPERTY, "500"))
+                .start();
     }
 
     /**
@@ -401,6 +428,27 @@ class BrokerHardRestartIT {
         return perfKey("predictions");
     }
 
+
+    /** The transactional id of the monitor's (single) stream thread's producer: {@code <client id>-<thread index>}. */
+    private static String transactionalId(Monitor monitor) {
+        ThreadMetadata thread = monitor.streams().metadataForLocalThreads().iterator().next();
+        return thread.threadName().replaceFirst("-StreamThread-(\\d+)$", "-$1");
+    }
+
+    /** Waits until the coordinator holds an ongoing transaction with output partitions for {@code transactionalId}. */
+    private static TransactionDescription awaitOpenTransaction(KafkaProcess kafka, String transactionalId) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            AtomicReference<TransactionDescription> open = new AtomicReference<>();
+            await("an open transaction of " + transactionalId).atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(1)).until(() -> {
+                        TransactionDescription d = admin.describeTransactions(List.of(transactionalId))
+                                .description(transactionalId).get();
+                        open.set(d);
+                        return d.state() == TransactionState.ONGOING && !d.topicPartitions().isEmpty();
+                    });
+            return open.get();
+        }
+    }
 
     private static long accepted(MonitorHarness h, String uri) throws Exception {
         return ingestCount(h.get(uri, "/metrics"), "predictions", "accepted", null);

@@ -82,6 +82,19 @@ class VigilConfigTest {
     }
 
     @Test
+    void shouldWarnAboutATransactionTimeoutABrokerRestartCanOutlast() {
+        assertThat(new VigilConfig(MINIMAL).transactionTimeoutWarning()).isEmpty();
+        assertThat(new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "h:1", "kafka.transaction.timeout.ms",
+                "10000")).transactionTimeoutWarning()).get().asString().contains("10000 ms", "counted twice");
+        assertThat(new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "h:1", "kafka.transaction.timeout.ms",
+                "10000", "kafka.producer.transaction.timeout.ms", "120000")).transactionTimeoutWarning()).isEmpty();
+        assertThat(new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "h:1",
+                "kafka.producer.transaction.timeout.ms", "20000")).transactionTimeoutWarning()).isPresent();
+        assertThat(new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "h:1", "kafka.transaction.timeout.ms", "10000",
+                VigilConfig.PROCESSING_GUARANTEE, "at_least_once")).transactionTimeoutWarning()).isEmpty();
+    }
+
+    @Test
     void shouldLetEnvironmentOverrideFileAndOverridesWinWhenAllAreGiven(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("vigil.properties");
         Files.writeString(file, "bootstrap.servers=file:1\nhttp.port=1000\ntopic.predictions=from-file\n");
