@@ -241,6 +241,7 @@ public final class ScoreDrift {
         @Override
         public void init(FixedKeyProcessorContext<String, Input> context) {
             this.context = context;
+            this.latestDay = Long.MIN_VALUE; // a task revived in the same object starts afresh
         }
 
         @Override

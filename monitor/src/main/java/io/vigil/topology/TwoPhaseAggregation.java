@@ -296,6 +296,11 @@ public final class TwoPhaseAggregation<I, A> {
 
         @Override
         public void init(ProcessorContext<String, MetricSnapshot> context) {
+            // Kafka Streams may revive a task in the same processor objects after restoring its stores
+            // (TaskCorruptedException): nothing from before may survive here.
+            this.changed.clear();
+            this.currentDay = Long.MIN_VALUE;
+            this.recovered = false;
             this.context = context;
             this.store = context.getStateStore(bucketsStore());
             if (baselineDays > 0) {
