@@ -103,17 +103,17 @@ public class AggregateBenchmark {
         roc = new RocHistogram();
         recalibration = new LogisticRecalibration();
         calibration = new CalibrationStats();
-        recalibrationPartials = new LogisticRecalibration[INPUTS / recordsPerAggregate];
+        recalibrationPartials = new LogisticRecalibration[Math.max(1, INPUTS / recordsPerAggregate)];
         for (int p = 0; p < recalibrationPartials.length; p++) {
             recalibrationPartials[p] = new LogisticRecalibration();
             for (int k = p * recordsPerAggregate; k < (p + 1) * recordsPerAggregate; k++) {
-                recalibrationPartials[p].add(scores[k], labels[k]);
+                recalibrationPartials[p].add(scores[k & (INPUTS - 1)], labels[k & (INPUTS - 1)]);
             }
         }
         recalibrationDay = new LogisticRecalibration();
         recalibrationFull = new LogisticRecalibration();
         for (int k = 0; k < recordsPerAggregate; k++) {
-            recalibrationFull.add(scores[k], labels[k]);
+            recalibrationFull.add(scores[k & (INPUTS - 1)], labels[k & (INPUTS - 1)]);
         }
         outcome = new OutcomeAggregate();
         estimation = EstimationAggregate.empty();
