@@ -5,6 +5,7 @@ import io.vigil.stats.BinaryOutcomeStats;
 import io.vigil.stats.CalibrationStats;
 import io.vigil.stats.DistributionDrift;
 import io.vigil.stats.LogisticRecalibration;
+import io.vigil.stats.RecalibrationFit;
 import io.vigil.stats.RocHistogram;
 import io.vigil.topology.DriftAggregate;
 import io.vigil.topology.EstimationAggregate;
@@ -48,6 +49,8 @@ public class AggregateBenchmark {
      * it would on live data (16,500 real labels occupy about 9,300 of the 100,000 ROC bins).
      */
     private static final int INPUTS = 1 << 16;
+    /** Partials merged into one daily accumulator before it is replaced (logisticRecalibrationMerge). */
+    private static final int MERGES_PER_DAY = 16;
 
     /** Records a partial aggregate takes before it is replaced by an empty one. */
     @Param({"10000"})
@@ -67,6 +70,10 @@ public class AggregateBenchmark {
     private RocHistogram roc;
     private LogisticRecalibration recalibration;
     private CalibrationStats calibration;
+    private LogisticRecalibration[] recalibrationPartials;
+    private LogisticRecalibration recalibrationDay;
+    private int merged;
+    private LogisticRecalibration recalibrationFull;
     private OutcomeAggregate outcome;
     private EstimationAggregate estimation;
 
@@ -96,6 +103,18 @@ public class AggregateBenchmark {
         roc = new RocHistogram();
         recalibration = new LogisticRecalibration();
         calibration = new CalibrationStats();
+        recalibrationPartials = new LogisticRecalibration[Math.max(1, INPUTS / recordsPerAggregate)];
+        for (int p = 0; p < recalibrationPartials.length; p++) {
+            recalibrationPartials[p] = new LogisticRecalibration();
+            for (int k = p * recordsPerAggregate; k < (p + 1) * recordsPerAggregate; k++) {
+                recalibrationPartials[p].add(scores[k & (INPUTS - 1)], labels[k & (INPUTS - 1)]);
+            }
+        }
+        recalibrationDay = new LogisticRecalibration();
+        recalibrationFull = new LogisticRecalibration();
+        for (int k = 0; k < recordsPerAggregate; k++) {
+            recalibrationFull.add(scores[k & (INPUTS - 1)], labels[k & (INPUTS - 1)]);
+        }
         outcome = new OutcomeAggregate();
         estimation = EstimationAggregate.empty();
     }
@@ -180,6 +199,27 @@ public class AggregateBenchmark {
         int k = next();
         recalibration.add(scores[k], labels[k]);
         return recalibration;
+    }
+
+    /**
+     * One partial of {@code recordsPerAggregate} records merged into a daily accumulator, as the second
+     * phase does for every partial it receives; the daily accumulator starts empty again after every
+     * {@link #MERGES_PER_DAY} merges (its replacement's cost included).
+     */
+    @Benchmark
+    public LogisticRecalibration logisticRecalibrationMerge() {
+        if (++merged > MERGES_PER_DAY) {
+            merged = 1;
+            recalibrationDay = new LogisticRecalibration();
+        }
+        recalibrationDay.merge(recalibrationPartials[merged % recalibrationPartials.length]);
+        return recalibrationDay;
+    }
+
+    /** The calibration slope and intercept fitted from an accumulator of {@code recordsPerAggregate} records. */
+    @Benchmark
+    public RecalibrationFit logisticRecalibrationFit() {
+        return recalibrationFull.fit();
     }
 
     /** The calibration accumulator alone (Brier, log loss, 10 reliability bins, O/E). */

@@ -3,6 +3,7 @@ package io.vigil.benchmarks;
 import io.vigil.events.GroundTruth;
 import io.vigil.events.Prediction;
 import io.vigil.sim.Scenario;
+import io.vigil.stats.LogisticRecalibration;
 import io.vigil.sim.SimEvent;
 import io.vigil.sim.Simulator;
 import io.vigil.topology.DriftAggregate;
@@ -14,11 +15,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.openjdk.jol.info.GraphLayout;
 
 /**
  * Serialised size of one slice-day of each stage's aggregate at a range of daily volumes (the unit of
- * state, changelog and repartition traffic in SCALING.md). Run:
- * {@code java -cp benchmarks/target/benchmarks.jar io.vigil.benchmarks.AggregateSizes}.
+ * state, changelog and repartition traffic in SCALING.md), and the retained heap of the performance
+ * aggregate and of its logit bins (JOL's object graph walk; the heap stores hold decoded aggregates).
+ * Run: {@code java -Djdk.attach.allowAttachSelf=true -cp benchmarks/target/benchmarks.jar io.vigil.benchmarks.AggregateSizes}.
  */
 public final class AggregateSizes {
     private AggregateSizes() {}
@@ -50,6 +53,33 @@ public final class AggregateSizes {
             }
             System.out.printf("%6d predictions/slice-day (%d labels): drift %,d B, estimation %,d B, performance %,d B%n", n, labelled,
                 DriftAggregate.CODEC.toBytes(d).length, EstimationAggregate.CODEC.toBytes(est).length, OutcomeAggregate.CODEC.toBytes(o).length);
+            heap("as built", o);
+            heap("decoded", OutcomeAggregate.CODEC.fromBytes(OutcomeAggregate.CODEC.toBytes(o)));
         }
+        // A daily bucket is the merge of many partials (here of 100 labels each): all labels of the input.
+        OutcomeAggregate day = OutcomeAggregate.CODEC.empty();
+        OutcomeAggregate partial = OutcomeAggregate.CODEC.empty();
+        int labelled = 0;
+        for (GroundTruth gt : labels) {
+            Prediction p = byId.get(gt.predictionId());
+            if (p == null) continue;
+            partial.apply(new OutcomeChange(List.of("g"), p.score(), p.threshold(), 1, gt.label(), 1, 3600));
+            if (++labelled % 100 == 0) {
+                day.merge(partial);
+                partial = OutcomeAggregate.CODEC.empty();
+            }
+        }
+        day.merge(partial);
+        System.out.printf("%6s merged from partials of 100 (%d labels): performance %,d B%n", "", labelled,
+            OutcomeAggregate.CODEC.toBytes(day).length);
+        heap("merged", day);
+    }
+
+    private static void heap(String what, OutcomeAggregate o) {
+        LogisticRecalibration r = o.stats().recalibration();
+        long bins = GraphLayout.parseInstance(r).totalSize();
+        System.out.printf("%8s%-9s retained heap: performance aggregate %,d B, of which logit bins %,d B"
+                + " (%,d occupied, %.1f B per bin)%n", "", what, GraphLayout.parseInstance(o).totalSize(), bins,
+            r.occupiedBins(), (double) bins / Math.max(1, r.occupiedBins()));
     }
 }

@@ -40,6 +40,7 @@ public class SerialisationBenchmark {
     private DriftAggregate drift;
     private byte[] driftBytes;
     private OutcomeAggregate outcome;
+    private byte[] outcomeBytes;
     private EstimationAggregate estimation;
 
     @Setup
@@ -61,6 +62,7 @@ public class SerialisationBenchmark {
             outcome.apply(new OutcomeChange(groups, p.score(), p.threshold(), day, o.label().label(), +1, delay));
         }
         driftBytes = DriftAggregate.CODEC.toBytes(drift);
+        outcomeBytes = OutcomeAggregate.CODEC.toBytes(outcome);
         System.out.printf("%nbytes: drift %,d (%d features), outcome %,d (%,d labelled, %,d ROC bins occupied), "
                         + "estimation %,d%n", driftBytes.length, drift.features().size(),
                 OutcomeAggregate.CODEC.toBytes(outcome).length, outcome.labelled(),
@@ -83,6 +85,12 @@ public class SerialisationBenchmark {
     @Benchmark
     public byte[] outcomeToBytes() {
         return OutcomeAggregate.CODEC.toBytes(outcome);
+    }
+
+    /** The same bytes back to an aggregate (repartition consumer, restore). */
+    @Benchmark
+    public OutcomeAggregate outcomeFromBytes() {
+        return OutcomeAggregate.CODEC.fromBytes(outcomeBytes);
     }
 
     /** Label-free estimation aggregate to bytes. */

@@ -1,8 +1,6 @@
 package io.vigil.stats;
 
-import java.util.Map;
-import java.util.Objects;
-import java.util.TreeMap;
+import java.util.Arrays;
 
 /**
  * Calibration intercept and slope: maximum-likelihood logistic regression y ~ a + b·x with
@@ -24,7 +22,12 @@ import java.util.TreeMap;
  * maximum-likelihood estimate then does not exist or is meaningless as a calibration summary).
  *
  * <p>Sums are fixed point with 2^-32 resolution, so {@link #remove} exactly undoes {@link #add}.
- * Storage is sparse: memory is bounded by the 4096 bins. Mutable, not thread-safe.
+ * Storage is sparse, as in {@link RocHistogram}: the occupied bins' ids in a sorted {@code int[]} and
+ * their statistics in one {@code long[]}, five longs per bin (n, positives and the low words of the
+ * three 128-bit sums); the high words are kept only once some sum no longer fits in its low word
+ * (high word = sign of the low word until then, which takes ~10^7 cases in one bin), so a bin costs
+ * 44 bytes plus the arrays' spare capacity. Memory is bounded by the 4096 bins. Mutable, not
+ * thread-safe.
  */
 public final class LogisticRecalibration {
 
@@ -39,7 +42,30 @@ public final class LogisticRecalibration {
     private static final double MAX_ABS_COEFFICIENT = 1e3;
     private static final int FORMAT = 1;
 
-    private final TreeMap<Integer, Cell> cells = new TreeMap<>();
+    /** Longs per bin in {@link #data}: n, positives, then the low words of sum x, sum x², sum x·y. */
+    private static final int STRIDE = 5;
+    private static final int N = 0;
+    private static final int POSITIVES = 1;
+    private static final int LO = 2;
+    /** The three fixed-point sums of a bin, as offsets from {@link #LO} and into {@link #hi}. */
+    private static final int X = 0;
+    private static final int XX = 1;
+    private static final int XY = 2;
+    private static final int SUMS = 3;
+    private static final int[] NO_KEYS = new int[0];
+    private static final long[] NO_DATA = new long[0];
+
+    /** Occupied bins. */
+    private int size;
+    /** Bin ids, increasing, in [0, size). */
+    private int[] keys = NO_KEYS;
+    /** {@link #STRIDE} longs per bin, in the order of {@link #keys}. */
+    private long[] data = NO_DATA;
+    /**
+     * High words of the three sums of each bin ({@link #SUMS} per bin), or null while every high word
+     * is the sign extension of its low word ({@code lo >> 63}), which is then what it stands for.
+     */
+    private long[] hi;
 
     /** logit of the clipped score, in log-odds. */
     public static double logit(double score) {
@@ -56,7 +82,18 @@ public final class LogisticRecalibration {
         Checks.checkScore(score);
         Checks.checkLabel(label);
         double x = logit(score);
-        cells.computeIfAbsent(binOf(x), b -> new Cell()).add(x, label);
+        long ux = FixedPointSum.toUnits(x);
+        long uxx = FixedPointSum.toUnits(x * x);
+        int bin = binOf(x);
+        int i = Arrays.binarySearch(keys, 0, size, bin);
+        if (i < 0) {
+            i = -i - 1;
+            insertAt(i, bin);
+        }
+        int d = i * STRIDE;
+        data[d + N]++;
+        data[d + POSITIVES] += label;
+        addUnits(i, ux, uxx, label);
     }
 
     /**
@@ -69,31 +106,139 @@ public final class LogisticRecalibration {
         Checks.checkLabel(label);
         double x = logit(score);
         int bin = binOf(x);
-        Cell cell = cells.get(bin);
-        if (cell == null || (label == 1 ? cell.positives == 0 : cell.n - cell.positives == 0)) {
+        int i = Arrays.binarySearch(keys, 0, size, bin);
+        int d = i * STRIDE;
+        if (i < 0 || (label == 1 ? data[d + POSITIVES] == 0 : data[d + N] - data[d + POSITIVES] == 0)) {
             throw new IllegalStateException("cannot remove label " + label + " from logit bin " + bin
                     + ": none counted");
         }
-        cell.remove(x, label);
-        if (cell.n == 0) {
-            cells.remove(bin);
+        data[d + N]--;
+        data[d + POSITIVES] -= label;
+        addUnits(i, -FixedPointSum.toUnits(x), -FixedPointSum.toUnits(x * x), label);
+        if (data[d + N] == 0) {
+            deleteAt(i);
         }
+    }
+
+    /** Adds the units of one outcome to bin i's sums, as {@link FixedPointSum#add} would. */
+    private void addUnits(int i, long ux, long uxx, int label) {
+        addUnits(i, X, ux);
+        addUnits(i, XX, uxx);
+        if (label == 1) {
+            addUnits(i, XY, ux);
+        }
+    }
+
+    private void addUnits(int i, int sum, long units) {
+        int l = i * STRIDE + LO + sum;
+        long lo = data[l];
+        long newHi = FixedPointSum.addHi(hi(i, sum), lo, units);
+        data[l] = lo + units;
+        setHi(i, sum, newHi);
+    }
+
+    /** The high word of sum {@code sum} of bin i. */
+    private long hi(int i, int sum) {
+        return hi == null ? data[i * STRIDE + LO + sum] >> 63 : hi[i * SUMS + sum];
+    }
+
+    /** Sets the high word of sum {@code sum} of bin i, whose low word is already in place. */
+    private void setHi(int i, int sum, long value) {
+        if (hi == null) {
+            if (value == data[i * STRIDE + LO + sum] >> 63) {
+                return;
+            }
+            long[] h = new long[keys.length * SUMS];
+            for (int k = 0; k < size * SUMS; k++) {
+                h[k] = data[(k / SUMS) * STRIDE + LO + k % SUMS] >> 63;
+            }
+            hi = h;
+        }
+        hi[i * SUMS + sum] = value;
     }
 
     /** Adds the other accumulator's state to this one. */
     public void merge(LogisticRecalibration other) {
-        for (Map.Entry<Integer, Cell> e : other.cells.entrySet()) {
-            cells.computeIfAbsent(e.getKey(), b -> new Cell()).merge(e.getValue());
+        int union = size;
+        for (int i = 0, j = 0; j < other.size; ) {
+            if (i < size && keys[i] < other.keys[j]) {
+                i++;
+            } else {
+                if (i >= size || other.keys[j] < keys[i]) {
+                    union++;
+                } else {
+                    i++;
+                }
+                j++;
+            }
+        }
+        if (union > size) {
+            spread(other, union);
+        }
+        // Every bin of other is now a bin of this one, at or after its index in other.
+        for (int i = 0, j = 0; j < other.size; i++) {
+            if (keys[i] != other.keys[j]) {
+                continue;
+            }
+            int d = i * STRIDE;
+            int e = j * STRIDE;
+            data[d + N] += other.data[e + N];
+            data[d + POSITIVES] += other.data[e + POSITIVES];
+            for (int sum = 0; sum < SUMS; sum++) {
+                long lo = data[d + LO + sum];
+                long otherLo = other.data[e + LO + sum];
+                long newHi = FixedPointSum.mergeHi(hi(i, sum), lo, other.hi(j, sum), otherLo);
+                data[d + LO + sum] = lo + otherLo;
+                setHi(i, sum, newHi);
+            }
+            j++;
         }
     }
 
+    /**
+     * Replaces the arrays by ones of capacity {@code union} holding this accumulator's bins and, empty,
+     * those of other's bins it does not have (n = 0 and zero sums, as a new bin starts).
+     */
+    private void spread(LogisticRecalibration other, int union) {
+        int[] k = new int[union];
+        long[] d = new long[union * STRIDE];
+        long[] h = hi == null ? null : new long[union * SUMS];
+        int i = 0;
+        int j = 0;
+        int m = 0;
+        while (i < size || j < other.size) {
+            if (j >= other.size || (i < size && keys[i] <= other.keys[j])) {
+                if (j < other.size && keys[i] == other.keys[j]) {
+                    j++;
+                }
+                k[m] = keys[i];
+                System.arraycopy(data, i * STRIDE, d, m * STRIDE, STRIDE);
+                if (h != null) {
+                    System.arraycopy(hi, i * SUMS, h, m * SUMS, SUMS);
+                }
+                i++;
+            } else {
+                k[m] = other.keys[j++];
+            }
+            m++;
+        }
+        keys = k;
+        data = d;
+        hi = h;
+        size = union;
+    }
+
     public long n() {
-        return cells.values().stream().mapToLong(c -> c.n).sum();
+        long n = 0;
+        for (int i = 0; i < size; i++) {
+            n += data[i * STRIDE + N];
+        }
+        return n;
     }
 
     /** Number of occupied logit bins. */
     public int occupiedBins() {
-        return cells.size();
+        return size;
     }
 
     /**
@@ -101,7 +246,7 @@ public final class LogisticRecalibration {
      * spread in logit(p), or Newton does not converge (separated data).
      */
     public RecalibrationFit fit() {
-        int m = cells.size();
+        int m = size;
         double[] n = new double[m];
         double[] sy = new double[m];
         double[] sx = new double[m];
@@ -110,17 +255,18 @@ public final class LogisticRecalibration {
         double totalY = 0;
         double totalXy = 0;
         long total = 0;
-        int i = 0;
-        for (Cell c : cells.values()) {
-            n[i] = c.n;
-            sy[i] = c.positives;
-            sx[i] = FixedPointSum.value(c.xHi, c.xLo);
-            sxx[i] = FixedPointSum.value(c.xxHi, c.xxLo);
-            xbar[i] = sx[i] / c.n;
-            totalY += c.positives;
-            totalXy += FixedPointSum.value(c.xyHi, c.xyLo);
-            total += c.n;
-            i++;
+        for (int i = 0; i < m; i++) {
+            int d = i * STRIDE;
+            long cn = data[d + N];
+            long cp = data[d + POSITIVES];
+            n[i] = cn;
+            sy[i] = cp;
+            sx[i] = FixedPointSum.value(hi(i, X), data[d + LO + X]);
+            sxx[i] = FixedPointSum.value(hi(i, XX), data[d + LO + XX]);
+            xbar[i] = sx[i] / cn;
+            totalY += cp;
+            totalXy += FixedPointSum.value(hi(i, XY), data[d + LO + XY]);
+            total += cn;
         }
         if (total == 0 || totalY == 0 || totalY == total || separated()) {
             return RecalibrationFit.EMPTY;
@@ -181,13 +327,14 @@ public final class LogisticRecalibration {
         int firstNegative = Integer.MAX_VALUE;
         int lastPositive = Integer.MIN_VALUE;
         int firstPositive = Integer.MAX_VALUE;
-        for (Map.Entry<Integer, Cell> e : cells.entrySet()) {
-            Cell c = e.getValue();
-            if (c.positives > 0 && c.positives < c.n) {
+        for (int i = 0; i < size; i++) {
+            long n = data[i * STRIDE + N];
+            long positives = data[i * STRIDE + POSITIVES];
+            if (positives > 0 && positives < n) {
                 return false;
             }
-            int bin = e.getKey();
-            if (c.positives > 0) {
+            int bin = keys[i];
+            if (positives > 0) {
                 firstPositive = Math.min(firstPositive, bin);
                 lastPositive = Math.max(lastPositive, bin);
             } else {
@@ -254,20 +401,23 @@ public final class LogisticRecalibration {
     }
 
     void write(ByteCodec.Writer out) {
-        out.writeVarLong(cells.size());
+        out.writeVarLong(size);
         int previous = -1;
-        for (Map.Entry<Integer, Cell> e : cells.entrySet()) {
-            Cell c = e.getValue();
-            out.writeVarLong(e.getKey() - previous).writeVarLong(c.n).writeVarLong(c.positives);
-            out.writeVarLong(c.xHi).writeVarLong(c.xLo).writeVarLong(c.xxHi).writeVarLong(c.xxLo)
-                    .writeVarLong(c.xyHi).writeVarLong(c.xyLo);
-            previous = e.getKey();
+        for (int i = 0; i < size; i++) {
+            int d = i * STRIDE;
+            out.writeVarLong(keys[i] - previous).writeVarLong(data[d + N]).writeVarLong(data[d + POSITIVES]);
+            out.writeVarLong(hi(i, X)).writeVarLong(data[d + LO + X])
+                    .writeVarLong(hi(i, XX)).writeVarLong(data[d + LO + XX])
+                    .writeVarLong(hi(i, XY)).writeVarLong(data[d + LO + XY]);
+            previous = keys[i];
         }
     }
 
     static LogisticRecalibration read(ByteCodec.Reader in) {
         LogisticRecalibration r = new LogisticRecalibration();
         int size = in.readCount(BINS);
+        r.keys = new int[size];
+        r.data = new long[size * STRIDE];
         long key = -1;
         for (int i = 0; i < size; i++) {
             long delta = in.readVarLong();
@@ -276,96 +426,95 @@ public final class LogisticRecalibration {
                         + (key + delta));
             }
             key += delta;
-            Cell c = new Cell();
-            c.n = Checks.nonNegative(in.readVarLong(), "count of logit bin " + key);
-            c.positives = Checks.nonNegative(in.readVarLong(), "positives of logit bin " + key);
-            if (c.n == 0 || c.positives > c.n) {
+            long n = Checks.nonNegative(in.readVarLong(), "count of logit bin " + key);
+            long positives = Checks.nonNegative(in.readVarLong(), "positives of logit bin " + key);
+            if (n == 0 || positives > n) {
                 throw new IllegalArgumentException("logit bin " + key + " must have 0 <= positives <= n, n > 0,"
-                        + " got " + c.positives + " of " + c.n);
+                        + " got " + positives + " of " + n);
             }
-            c.xHi = in.readVarLong();
-            c.xLo = in.readVarLong();
-            c.xxHi = in.readVarLong();
-            c.xxLo = in.readVarLong();
-            c.xyHi = in.readVarLong();
-            c.xyLo = in.readVarLong();
-            r.cells.put((int) key, c);
+            r.keys[i] = (int) key;
+            r.size = i + 1;
+            int d = i * STRIDE;
+            r.data[d + N] = n;
+            r.data[d + POSITIVES] = positives;
+            for (int sum = 0; sum < SUMS; sum++) {
+                long high = in.readVarLong();
+                r.data[d + LO + sum] = in.readVarLong();
+                r.setHi(i, sum, high);
+            }
         }
         return r;
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof LogisticRecalibration r && cells.equals(r.cells);
+        if (!(o instanceof LogisticRecalibration r && size == r.size
+                && Arrays.equals(keys, 0, size, r.keys, 0, size)
+                && Arrays.equals(data, 0, size * STRIDE, r.data, 0, size * STRIDE))) {
+            return false;
+        }
+        if (hi != null || r.hi != null) {
+            for (int i = 0; i < size; i++) {
+                for (int sum = 0; sum < SUMS; sum++) {
+                    if (hi(i, sum) != r.hi(i, sum)) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
     }
 
+    /** The hash code of the former {@code TreeMap<Integer, Cell>}: sum over bins of key ^ hash(cell). */
     @Override
     public int hashCode() {
-        return cells.hashCode();
+        int h = 0;
+        for (int i = 0; i < size; i++) {
+            int d = i * STRIDE;
+            int c = 1;
+            c = 31 * c + Long.hashCode(data[d + N]);
+            c = 31 * c + Long.hashCode(data[d + POSITIVES]);
+            for (int sum = 0; sum < SUMS; sum++) {
+                c = 31 * c + Long.hashCode(hi(i, sum));
+                c = 31 * c + Long.hashCode(data[d + LO + sum]);
+            }
+            h += keys[i] ^ c;
+        }
+        return h;
     }
 
     @Override
     public String toString() {
-        return "LogisticRecalibration[n=" + n() + ", occupiedBins=" + cells.size() + "]";
+        return "LogisticRecalibration[n=" + n() + ", occupiedBins=" + size + "]";
     }
 
-    /**
-     * Sufficient statistics of one logit bin: n, positives and three {@link FixedPointSum}s (sum x,
-     * sum x², sum x·y) held inline as (hi, lo) pairs, one object per bin.
-     */
-    private static final class Cell {
-        long n;
-        long positives;
-        long xHi;
-        long xLo;
-        long xxHi;
-        long xxLo;
-        long xyHi;
-        long xyLo;
-
-        void add(double x, int label) {
-            n++;
-            positives += label;
-            addUnits(FixedPointSum.toUnits(x), FixedPointSum.toUnits(x * x), label);
-        }
-
-        void remove(double x, int label) {
-            n--;
-            positives -= label;
-            addUnits(-FixedPointSum.toUnits(x), -FixedPointSum.toUnits(x * x), label);
-        }
-
-        private void addUnits(long ux, long uxx, int label) {
-            xHi = FixedPointSum.addHi(xHi, xLo, ux);
-            xLo += ux;
-            xxHi = FixedPointSum.addHi(xxHi, xxLo, uxx);
-            xxLo += uxx;
-            if (label == 1) {
-                xyHi = FixedPointSum.addHi(xyHi, xyLo, ux);
-                xyLo += ux;
+    /** Opens an empty bin at index i, growing the arrays by doubling (up to {@link #BINS} bins). */
+    private void insertAt(int i, int bin) {
+        if (size == keys.length) {
+            int cap = Math.min(Math.max(8, size * 2), BINS);
+            keys = Arrays.copyOf(keys, cap);
+            data = Arrays.copyOf(data, cap * STRIDE);
+            if (hi != null) {
+                hi = Arrays.copyOf(hi, cap * SUMS);
             }
         }
-
-        void merge(Cell other) {
-            n += other.n;
-            positives += other.positives;
-            xHi = FixedPointSum.mergeHi(xHi, xLo, other.xHi, other.xLo);
-            xLo += other.xLo;
-            xxHi = FixedPointSum.mergeHi(xxHi, xxLo, other.xxHi, other.xxLo);
-            xxLo += other.xxLo;
-            xyHi = FixedPointSum.mergeHi(xyHi, xyLo, other.xyHi, other.xyLo);
-            xyLo += other.xyLo;
+        System.arraycopy(keys, i, keys, i + 1, size - i);
+        System.arraycopy(data, i * STRIDE, data, (i + 1) * STRIDE, (size - i) * STRIDE);
+        Arrays.fill(data, i * STRIDE, (i + 1) * STRIDE, 0L);
+        if (hi != null) {
+            System.arraycopy(hi, i * SUMS, hi, (i + 1) * SUMS, (size - i) * SUMS);
+            Arrays.fill(hi, i * SUMS, (i + 1) * SUMS, 0L);
         }
+        keys[i] = bin;
+        size++;
+    }
 
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Cell c && n == c.n && positives == c.positives && xHi == c.xHi && xLo == c.xLo
-                    && xxHi == c.xxHi && xxLo == c.xxLo && xyHi == c.xyHi && xyLo == c.xyLo;
+    private void deleteAt(int i) {
+        System.arraycopy(keys, i + 1, keys, i, size - i - 1);
+        System.arraycopy(data, (i + 1) * STRIDE, data, i * STRIDE, (size - i - 1) * STRIDE);
+        if (hi != null) {
+            System.arraycopy(hi, (i + 1) * SUMS, hi, i * SUMS, (size - i - 1) * SUMS);
         }
-
-        @Override
-        public int hashCode() {
-            return Objects.hash(n, positives, xHi, xLo, xxHi, xxLo, xyHi, xyLo);
-        }
+        size--;
     }
 }
