@@ -103,6 +103,7 @@ public final class SliceAssignment {
         public void init(FixedKeyProcessorContext<String, SlicedPrediction> context) {
             this.context = context;
             this.store = context.getStateStore(STORE);
+            admitted.clear(); // a task revived in the same object starts from its restored store only
             try (KeyValueIterator<String, Long> it = store.all()) {
                 while (it.hasNext()) {
                     KeyValue<String, Long> kv = it.next();

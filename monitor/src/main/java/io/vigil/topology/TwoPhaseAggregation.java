@@ -242,6 +242,7 @@ public final class TwoPhaseAggregation<I, A> {
         public void init(ProcessorContext<String, byte[]> context) {
             this.context = context;
             this.store = context.getStateStore(partialsStore());
+            lastBuckets.clear();
             context.schedule(flushInterval, PunctuationType.WALL_CLOCK_TIME, this::flush);
         }
 

@@ -419,6 +419,10 @@ class ScoreDriftTest {
             for (int i = 0; i < 10_000; i++) {
                 h.send(prediction(model, rnd.nextDouble(), hoursAgo(1), "S01", "CT-" + i));
             }
+            // Repeats: an overflowing value is counted each time, an admitted one stays admitted.
+            h.send(prediction(model, 0.5, hoursAgo(1), "S01", "CT-9999"));
+            h.send(prediction(model, 0.5, hoursAgo(1), "S01", "CT-9999"));
+            h.send(prediction(model, 0.5, hoursAgo(1), "S01", "CT-0"));
             h.round();
             Set<String> scannerValues = h.latest.values().stream()
                     .filter(s -> s.sliceDimension().equals("scanner")).map(MetricSnapshot::sliceValue)
@@ -427,9 +431,10 @@ class ScoreDriftTest {
             assertThat(scannerValues).hasSize(max + 1).contains("other");
             assertThat(h.latest.keySet().stream().filter(k -> k.contains("|scanner|")).count())
                     .isLessThanOrEqualTo((long) (max + 1) * 3 * 20);
-            assertThat(h.get(model, "scanner", "other", "1d", "predictions").n()).isEqualTo(10_000 - max);
+            assertThat(h.get(model, "scanner", "other", "1d", "predictions").n()).isEqualTo(10_000 - max + 2);
+            assertThat(h.get(model, "scanner", "S01/CT-0", "1d", "predictions").n()).isEqualTo(2);
             KeyValueStore<String, Long> catalog = h.driver.getKeyValueStore(SliceAssignment.STORE);
-            assertThat(catalog.get("chest-ct-nodule|3.2.0|scanner" + SliceAssignment.OVERFLOW)).isEqualTo(10_000L - max);
+            assertThat(catalog.get("chest-ct-nodule|3.2.0|scanner" + SliceAssignment.OVERFLOW)).isEqualTo(10_000L - max + 2);
         }
     }
 
