@@ -10,15 +10,12 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.vigil.events.MetricSnapshot;
-import io.vigil.events.Prediction;
 import io.vigil.stats.BinaryOutcomeStats;
-import io.vigil.testing.Events;
+import io.vigil.testing.ExactChecks;
 import io.vigil.testing.ExactInput;
 import io.vigil.testing.KafkaProcess;
 import io.vigil.testing.MonitorHarness;
-import io.vigil.topology.DeadLetters;
 import io.vigil.topology.OutcomeJoin;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +25,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -42,7 +38,6 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.TransactionDescription;
 import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -104,8 +99,7 @@ class BrokerHardRestartIT {
         long started = System.nanoTime();
         long upAtNanos = 0;
         ExactInput in = ExactInput.generate(20261123L, PREDICTIONS, NOW);
-        BinaryOutcomeStats batch = new BinaryOutcomeStats(0.5);
-        in.finalLabels.forEach((id, gt) -> batch.add(in.valid.get(id).score(), gt.label()));
+        BinaryOutcomeStats batch = ExactChecks.batch(in);
         long validLabels = in.labelRecords;
 
         // What the monitor says about its own stream threads while the broker is away.
@@ -221,9 +215,9 @@ class BrokerHardRestartIT {
                 await("snapshots settled on the batch values").atMost(Duration.ofSeconds(60))
                         .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
                             Map<String, MetricSnapshot> s = h.committedSnapshots();
-                            assertThat(s.get(perfKey("labelled")).estimate()).as("labelled, all/30d")
+                            assertThat(s.get(ExactChecks.perfKey("labelled")).estimate()).as("labelled, all/30d")
                                     .isEqualTo((double) batch.n());
-                            assertThat(s.get(driftKey()).n()).as("drift predictions, all/30d")
+                            assertThat(s.get(ExactChecks.driftKey()).n()).as("drift predictions, all/30d")
                                     .isEqualTo(in.valid.size());
                         });
                 long settledAt = System.nanoTime();
@@ -236,85 +230,7 @@ class BrokerHardRestartIT {
                 System.out.println("[restart] monitor log: " + monitorEvents);
                 assertThat(monitor.state()).isEqualTo(KafkaStreams.State.RUNNING);
 
-                // (a) ingest counts on /metrics equal the produced counts, per outcome and reason.
-                String metrics = h.get(uri, "/metrics");
-                System.out.println("[restart] metrics: predictions accepted="
-                        + ingestCount(metrics, "predictions", "accepted", null)
-                        + " ground_truth accepted=" + ingestCount(metrics, "ground_truth", "accepted", null)
-                        + " registered=" + joinCount(metrics, OutcomeJoin.PREDICTIONS_REGISTERED)
-                        + " joined=" + joinCount(metrics, OutcomeJoin.LABELS_JOINED)
-                        + " revised=" + joinCount(metrics, OutcomeJoin.LABELS_REVISED)
-                        + " duplicate_labels=" + joinCount(metrics, OutcomeJoin.LABELS_DUPLICATE));
-                assertThat(ingestCount(metrics, "predictions", "accepted", null)).isEqualTo(in.valid.size());
-                assertThat(ingestCount(metrics, "ground_truth", "accepted", null)).isEqualTo(validLabels);
-                for (var e : in.deadPredictions.entrySet()) {
-                    assertThat(ingestCount(metrics, "predictions", "dead_lettered", e.getKey())).as(e.getKey())
-                            .isEqualTo(e.getValue().longValue());
-                }
-                for (var e : in.deadLabels.entrySet()) {
-                    assertThat(ingestCount(metrics, "ground_truth", "dead_lettered", e.getKey())).as(e.getKey())
-                            .isEqualTo(e.getValue().longValue());
-                }
-                // The outcome join registered each valid prediction once, despite any replay.
-                assertThat(joinCount(metrics, OutcomeJoin.PREDICTIONS_REGISTERED)).isEqualTo(in.valid.size());
-                assertThat(joinCount(metrics, OutcomeJoin.PREDICTIONS_DUPLICATE)).isZero();
-
-                // (b) the dead-letter topic holds exactly the invalid records, once each.
-                List<ConsumerRecord<byte[], byte[]>> dead = h.readAll(h.topic("dead-letters"));
-                Map<String, Integer> byReason = new TreeMap<>();
-                Map<String, Integer> bySource = new HashMap<>();
-                for (ConsumerRecord<byte[], byte[]> r : dead) {
-                    byReason.merge(header(r, DeadLetters.REASON), 1, Integer::sum);
-                    bySource.merge(header(r, DeadLetters.SOURCE_TOPIC) + "/" + header(r, DeadLetters.SOURCE_PARTITION)
-                            + "/" + header(r, DeadLetters.SOURCE_OFFSET), 1, Integer::sum);
-                }
-                Map<String, Integer> expectedDead = new TreeMap<>(in.deadPredictions);
-                in.deadLabels.forEach((k, v) -> expectedDead.merge(k, v, Integer::sum));
-                System.out.println("[restart] dead letters: " + dead.size() + " " + byReason + " expected "
-                        + expectedDead);
-                assertThat(bySource.values()).as("no dead letter twice").allMatch(x -> x == 1);
-                assertThat(dead).hasSize(expectedDead.values().stream().mapToInt(Integer::intValue).sum());
-                assertThat(byReason).isEqualTo(expectedDead);
-
-                // (c) performance snapshots (slice all, widest window) equal the batch over the final labels.
-                Map<String, MetricSnapshot> latest = h.committedSnapshots();
-                MetricSnapshot labelled = latest.get(perfKey("labelled"));
-                MetricSnapshot sens = latest.get(perfKey("sensitivity"));
-                MetricSnapshot spec = latest.get(perfKey("specificity"));
-                var cm = batch.confusion();
-                System.out.println("[restart] batch: labelled=" + batch.n() + " tp=" + cm.tp() + " fp=" + cm.fp()
-                        + " tn=" + cm.tn() + " fn=" + cm.fn() + " sens=" + cm.sensitivity().value()
-                        + " spec=" + cm.specificity().value());
-                System.out.println("[restart] snapshots: labelled=" + labelled.estimate() + " sens=" + sens.estimate()
-                        + " (n=" + sens.n() + ") spec=" + spec.estimate() + " (n=" + spec.n()
-                        + ") drift predictions=" + latest.get(driftKey()).n());
-                assertThat(labelled.estimate()).isEqualTo((double) batch.n());
-                assertThat(sens.n()).isEqualTo(cm.tp() + cm.fn());
-                assertThat(spec.n()).isEqualTo(cm.tn() + cm.fp());
-                assertThat(sens.estimate()).isEqualTo(cm.sensitivity().value());
-                assertThat(spec.estimate()).isEqualTo(cm.specificity().value());
-                assertThat(sens.lower()).isEqualTo(cm.sensitivity().lower());
-                assertThat(sens.upper()).isEqualTo(cm.sensitivity().upper());
-                assertThat(spec.lower()).isEqualTo(cm.specificity().lower());
-                assertThat(spec.upper()).isEqualTo(cm.specificity().upper());
-
-                // (d) drift: predictions in the widest window of the all slice = every valid prediction,
-                // and per scanner slice the drift and performance counts are exact too.
-                assertThat(latest.get(driftKey()).n()).isEqualTo(in.valid.size());
-                assertThat(latest.get(driftKey()).estimate()).isEqualTo((double) in.valid.size());
-                Map<String, Long> perScanner = new TreeMap<>();
-                Map<String, BinaryOutcomeStats> perScannerBatch = new TreeMap<>();
-                in.valid.values().forEach(p -> perScanner.merge(p.site() + "/" + p.scanner().id(), 1L, Long::sum));
-                in.finalLabels.forEach((id, gt) -> {
-                    Prediction p = in.valid.get(id);
-                    perScannerBatch.computeIfAbsent(p.site() + "/" + p.scanner().id(),
-                            k -> new BinaryOutcomeStats(0.5)).add(p.score(), gt.label());
-                });
-                assertThat(perScanner).hasSize(4);
-                for (var e : perScanner.entrySet()) {
-                    checkScanner(latest, e.getKey(), e.getValue(), perScannerBatch.get(e.getKey()));
-                }
-                System.out.println("[restart] per scanner predictions " + perScanner);
+                ExactChecks.assertEqualsBatch(h, uri, in, "[restart]");
                 System.out.println("[restart] wall " + ms(started, System.nanoTime()) + " ms");
             }
         } finally {
@@ -404,30 +320,6 @@ class BrokerHardRestartIT {
     private static long ms(long fromNanos, long toNanos) {
         return Duration.ofNanos(toNanos - fromNanos).toMillis();
     }
-
-    private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
-        return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
-    }
-
-    private static void checkScanner(Map<String, MetricSnapshot> latest, String scanner, long predictions,
-                                     BinaryOutcomeStats b) {
-        String prefix = String.join("|", Events.MODEL.id(), Events.MODEL.version(), "scanner", scanner, "30d", "");
-        assertThat(latest.get(prefix + "predictions").n()).as(scanner + " predictions").isEqualTo(predictions);
-        assertThat(latest.get(prefix + "labelled").estimate()).as(scanner + " labelled").isEqualTo((double) b.n());
-        assertThat(latest.get(prefix + "sensitivity").estimate()).as(scanner + " sensitivity")
-                .isEqualTo(b.confusion().sensitivity().value());
-        assertThat(latest.get(prefix + "specificity").estimate()).as(scanner + " specificity")
-                .isEqualTo(b.confusion().specificity().value());
-    }
-
-    private static String perfKey(String metric) {
-        return String.join("|", Events.MODEL.id(), Events.MODEL.version(), "all", "all", "30d", metric);
-    }
-
-    private static String driftKey() {
-        return perfKey("predictions");
-    }
-
 
     /** The transactional id of the monitor's (single) stream thread's producer: {@code <client id>-<thread index>}. */
     private static String transactionalId(Monitor monitor) {
