@@ -90,6 +90,11 @@ final class BenchCommand implements Callable<Integer> {
             + "measure a subset of stages.")
     Map<String, String> overrides = new HashMap<>();
 
+    @Option(names = "--no-floor", description = "Skip the no-op Kafka Streams application, measured by default: "
+            + "one that reads both input topics under the same guarantee and threads and only counts the records, "
+            + "the ceiling of any Kafka Streams application on this machine.")
+    boolean noFloor;
+
     @Option(names = "--timeout", description = "Give up after this many seconds (default ${DEFAULT-VALUE}).")
     long timeoutSeconds = 900;
 
@@ -131,6 +136,14 @@ final class BenchCommand implements Callable<Integer> {
 
             double consumerRate = plainConsumerRate(bootstrap, predictionsTopic, produced[0]);
             out("plain consumer: %,.0f records/s%n", consumerRate);
+            double floorRate = Double.NaN;
+            if (!noFloor) {
+                floorRate = StreamsFloor.rate(bootstrap, List.of(predictionsTopic, labelsTopic),
+                        produced[0] + produced[1], guarantee, threads, dir.resolve("floor-state"), run + ".floor",
+                        Duration.ofSeconds(timeoutSeconds));
+                out("no-op Kafka Streams application (%s, %d threads, both topics, counts only): %,.0f events/s%n",
+                        guarantee, threads, floorRate);
+            }
 
             Map<String, Object> values = new HashMap<>();
             values.put(VigilConfig.BOOTSTRAP_SERVERS, bootstrap);
@@ -204,9 +217,11 @@ final class BenchCommand implements Callable<Integer> {
                                 + "(%.1f s incl. startup) = %,.0f predictions/s, %.2f of the plain consumer%n",
                         guarantee, partitions, threads, produced[0], seconds, (end - start) / 1e9, rate,
                         rate / consumerRate);
+                double eventRate = (produced[0] + labels) / labelSeconds;
                 out("labels: %,d of %,d taken in by the outcome join %.1f s after RUNNING "
-                                + "(with the predictions: %,.0f events/s)%n", labels, produced[1], labelSeconds,
-                        (produced[0] + labels) / labelSeconds);
+                                + "(with the predictions: %,.0f events/s%s)%n", labels, produced[1], labelSeconds,
+                        eventRate, Double.isNaN(floorRate) ? ""
+                                : String.format(", %.2f of the no-op Kafka Streams application", eventRate / floorRate));
                 // The join keeps every prediction until labels.max-delay-days: all of them await a label
                 // (or, once labelled, a revision).
                 out("outcome-join prediction store on disk: %,d bytes = %,.0f MB per million predictions awaiting "

@@ -82,6 +82,24 @@ class VigilConfigTest {
     }
 
     @Test
+    void shouldGiveStreamsProducersLargeCompressedBatchesUnlessConfiguredOtherwise() {
+        StreamsConfig byDefault = new StreamsConfig(new VigilConfig(MINIMAL).streamsProperties());
+        Map<String, Object> producer = byDefault.getProducerConfigs("p");
+        assertThat(producer.get(ProducerConfig.BATCH_SIZE_CONFIG)).isEqualTo(262_144);
+        assertThat(producer.get(ProducerConfig.COMPRESSION_TYPE_CONFIG)).isEqualTo("lz4");
+        assertThat(producer.get(ProducerConfig.BUFFER_MEMORY_CONFIG)).isEqualTo(67_108_864L);
+        // Producer settings only: the consumers and the admin client never see them.
+        assertThat(byDefault.getMainConsumerConfigs("g", "c", 0)).doesNotContainKey(ProducerConfig.BATCH_SIZE_CONFIG);
+        assertThat(byDefault.getAdminConfigs("a")).doesNotContainKey(ProducerConfig.COMPRESSION_TYPE_CONFIG);
+
+        Map<String, Object> configured = new StreamsConfig(new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "h:1",
+                "kafka.batch.size", "16384", "kafka.producer.compression.type", "none")).streamsProperties())
+                .getProducerConfigs("p");
+        assertThat(configured.get(ProducerConfig.BATCH_SIZE_CONFIG)).isEqualTo("16384");
+        assertThat(configured.get(ProducerConfig.COMPRESSION_TYPE_CONFIG)).isEqualTo("none");
+    }
+
+    @Test
     void shouldWarnAboutATransactionTimeoutABrokerRestartCanOutlast() {
         assertThat(new VigilConfig(MINIMAL).transactionTimeoutWarning()).isEmpty();
         assertThat(new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "h:1", "kafka.transaction.timeout.ms",
