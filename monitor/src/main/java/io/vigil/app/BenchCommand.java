@@ -226,6 +226,13 @@ final class BenchCommand implements Callable<Integer> {
                 // (or, once labelled, a revision).
                 out("outcome-join prediction store on disk: %,d bytes = %,.0f MB per million predictions awaiting "
                                 + "labels (%,d held)%n", joinBytes, joinBytes / (produced[0] / 1e6) / 1e6, produced[0]);
+                if (embedded != null) {
+                    long changelogBytes = topicSize(dir.resolve("kafka"),
+                            OutcomeJoin.PREDICTIONS_STORE + "-changelog");
+                    out("its changelog on the broker, before compaction (a prediction is written again when "
+                                    + "labelled): %,d bytes = %,.0f MB per million predictions%n", changelogBytes,
+                            changelogBytes / (produced[0] / 1e6) / 1e6);
+                }
                 out("| %s | %s | %d | %d | %,d | %,.0f | %,.0f | %.2f | %,d | %.1f |%n",
                         LocalDate.now(ZoneOffset.UTC), guarantee, partitions, threads, produced[0], consumerRate,
                         rate, rate / consumerRate, produced[1], labelSeconds);
@@ -521,6 +528,20 @@ final class BenchCommand implements Callable<Integer> {
         try (var paths = Files.walk(root)) {
             return paths.filter(p -> Files.isRegularFile(p))
                     .filter(p -> p.toString().contains("/" + name + "/"))
+                    .mapToLong(p -> p.toFile().length()).sum();
+        } catch (java.io.IOException e) {
+            return -1;
+        }
+    }
+
+    /** Bytes of the log segments in every partition directory ({@code <topic>-<n>}) of the topic ending with {@code suffix}. */
+    private static long topicSize(Path logDirs, String suffix) {
+        java.util.regex.Pattern partitionDir = java.util.regex.Pattern.compile(
+                ".*" + java.util.regex.Pattern.quote(suffix) + "-\\d+");
+        try (var paths = Files.walk(logDirs)) {
+            // Segment files only: the active segment's index files are preallocated (sparse, 10 MB each).
+            return paths.filter(p -> Files.isRegularFile(p) && p.getFileName().toString().endsWith(".log"))
+                    .filter(p -> partitionDir.matcher(p.getParent().getFileName().toString()).matches())
                     .mapToLong(p -> p.toFile().length()).sum();
         } catch (java.io.IOException e) {
             return -1;

@@ -399,6 +399,7 @@ public final class VigilConfig extends AbstractConfig {
         p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
+        p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, RocksDbCompression.class);
         p.putAll(kafkaClientSettings());
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, getString(APPLICATION_ID));
         p.put(StreamsConfig.STATE_DIR_CONFIG, getString(STATE_DIR));
