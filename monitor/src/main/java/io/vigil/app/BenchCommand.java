@@ -432,10 +432,41 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** Heap in use right after a full collection ({@code System.gc()} through the memory MXBean), in bytes. */
+    /**
+     * Heap in use right after a full GC that really ran. On JDK 17 a full GC requested while any thread
+     * is inside a JNI critical region (lz4 compression, RocksDB) is skipped without a word, and the
+     * reading then counts garbage as heap (seen here as one-off readings 1 GB above their neighbours): so
+     * it retries until a full collector's count moves, and says so if it never does.
+     */
     private static long heapAfterGc() {
         MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
-        memory.gc();
+        for (int attempt = 0; attempt < 100; attempt++) {
+            long before = fullCollections();
+            memory.gc();
+            if (fullCollections() > before) {
+                return memory.getHeapMemoryUsage().getUsed();
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        out("(heap reading below taken without a confirmed full GC)%n");
         return memory.getHeapMemoryUsage().getUsed();
+    }
+
+    /** Collections so far by the collectors that collect the whole heap (not the young-generation ones). */
+    private static long fullCollections() {
+        long n = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            String name = gc.getName();
+            if (!(name.contains("Young") || name.contains("Scavenge") || name.equals("Copy"))) {
+                n += gc.getCollectionCount();
+            }
+        }
+        return n;
     }
 
     private static String gcNames() {
