@@ -141,8 +141,9 @@ final class BenchCommand implements Callable<Integer> {
                 floorRate = StreamsFloor.rate(bootstrap, List.of(predictionsTopic, labelsTopic),
                         produced[0] + produced[1], guarantee, threads, dir.resolve("floor-state"), run + ".floor",
                         Duration.ofSeconds(timeoutSeconds));
-                out("no-op Kafka Streams application (%s, %d threads, both topics, counts only): %,.0f events/s%n",
-                        guarantee, threads, floorRate);
+                out("no-op Kafka Streams application (%s, %d threads, both topics, counts only): %s%n", guarantee,
+                        threads, Double.isNaN(floorRate) ? "did not finish within --timeout"
+                                : String.format("%,.0f events/s", floorRate));
             }
 
             Map<String, Object> values = new HashMap<>();
@@ -431,7 +432,6 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** Heap in use right after a full collection ({@code System.gc()} through the memory MXBean), in bytes. */
     /**
      * Heap in use right after a full GC that really ran. On JDK 17 a full GC requested while any thread
      * is inside a JNI critical region (lz4 compression, RocksDB) is skipped without a word, and the
