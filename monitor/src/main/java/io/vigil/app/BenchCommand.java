@@ -556,24 +556,22 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Bytes under every directory named {@code name} below {@code root} (a RocksDB store). */
     private static long directorySize(Path root, String name) {
-        try (var paths = Files.walk(root)) {
-            return paths.filter(p -> Files.isRegularFile(p))
-                    .filter(p -> p.toString().contains("/" + name + "/"))
-                    .mapToLong(p -> p.toFile().length()).sum();
-        } catch (java.io.IOException e) {
-            return -1;
-        }
+        return bytesOf(root, p -> p.toString().contains("/" + name + "/"));
     }
 
     /** Bytes of the log segments in every partition directory ({@code <topic>-<n>}) of the topic ending with {@code suffix}. */
     private static long topicSize(Path logDirs, String suffix) {
         java.util.regex.Pattern partitionDir = java.util.regex.Pattern.compile(
                 ".*" + java.util.regex.Pattern.quote(suffix) + "-\\d+");
-        try (var paths = Files.walk(logDirs)) {
-            // Segment files only: the active segment's index files are preallocated (sparse, 10 MB each).
-            return paths.filter(p -> Files.isRegularFile(p) && p.getFileName().toString().endsWith(".log"))
-                    .filter(p -> partitionDir.matcher(p.getParent().getFileName().toString()).matches())
-                    .mapToLong(p -> p.toFile().length()).sum();
+        // Segment files only: the active segment's index files are preallocated (sparse, 10 MB each).
+        return bytesOf(logDirs, p -> p.getFileName().toString().endsWith(".log")
+                && partitionDir.matcher(p.getParent().getFileName().toString()).matches());
+    }
+
+    /** Total length of the regular files below {@code root} that {@code include} accepts; -1 if unreadable. */
+    private static long bytesOf(Path root, java.util.function.Predicate<Path> include) {
+        try (var paths = Files.walk(root)) {
+            return paths.filter(p -> Files.isRegularFile(p) && include.test(p)).mapToLong(p -> p.toFile().length()).sum();
         } catch (java.io.IOException e) {
             return -1;
         }
