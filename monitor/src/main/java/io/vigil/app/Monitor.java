@@ -99,8 +99,8 @@ public final class Monitor implements AutoCloseable {
         props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
                 LogAndContinueProcessingExceptionHandler.class.getName());
         props.putIfAbsent(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, topics.deadLetters().name());
-        // The same for the global thread (the references store): Kafka 5.0's default, and without it every
-        // start logs a WARN asking for it.
+        // The same for the global thread (the references store): Kafka 5.0's default. (Kafka Streams 4.3 still
+        // logs its WARN asking for it twice per start, from internal config copies that drop the setting.)
         props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         streams = new KafkaStreams(topology, props);
         streams.setUncaughtExceptionHandler(e -> {
