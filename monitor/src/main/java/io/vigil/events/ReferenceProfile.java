@@ -3,6 +3,7 @@ package io.vigil.events;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.vigil.stats.KllSketches;
 import io.vigil.stats.ReferenceDistribution;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -12,7 +13,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.apache.datasketches.kll.KllDoublesSketch;
-import org.apache.datasketches.memory.Memory;
 
 /**
  * The baseline one model version is compared against (schemas/reference_profile.schema.json), kept
@@ -111,12 +111,12 @@ public record ReferenceProfile(
 
         public static Distribution of(ReferenceDistribution d) {
             return new Distribution(d.n(), box(d.edges()), box(d.proportions()),
-                    Base64.getEncoder().encodeToString(d.sketch().toByteArray()));
+                    Base64.getEncoder().encodeToString(KllSketches.toBytes(d.sketch())));
         }
 
         /** The distribution as the statistics code uses it; validates edges, shares and sketch. */
         public ReferenceDistribution toReferenceDistribution() {
-            KllDoublesSketch sketch = KllDoublesSketch.heapify(Memory.wrap(Base64.getDecoder().decode(kll)));
+            KllDoublesSketch sketch = KllSketches.fromBytes(Base64.getDecoder().decode(kll));
             return ReferenceDistribution.of(unbox(edges), unbox(proportions), sketch);
         }
 

@@ -59,7 +59,7 @@ public final class DistributionDrift {
 
     /** A new empty on-heap sketch with {@link #K}. */
     public static KllDoublesSketch newSketch() {
-        return KllDoublesSketch.newHeapInstance(K);
+        return KllSketches.newSketch(K);
     }
 
     /**

@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 import org.apache.datasketches.kll.KllDoublesSketch;
-import org.apache.datasketches.memory.Memory;
 import org.apache.datasketches.quantilescommon.QuantileSearchCriteria;
 
 /**
@@ -110,7 +109,7 @@ public final class ReferenceDistribution {
 
     /** Compact binary form: edge count, edges, proportions, sketch bytes. */
     public byte[] toBytes() {
-        byte[] sk = sketch.toByteArray();
+        byte[] sk = KllSketches.toBytes(sketch);
         ByteBuffer buf = ByteBuffer.allocate(4 + 8 * (edges.length + proportions.length) + 4 + sk.length);
         buf.putInt(edges.length);
         for (double e : edges) {
@@ -141,7 +140,7 @@ public final class ReferenceDistribution {
         }
         byte[] sk = new byte[buf.getInt()];
         buf.get(sk);
-        return of(edges, props, KllDoublesSketch.heapify(Memory.wrap(sk)));
+        return of(edges, props, KllSketches.fromBytes(sk));
     }
 
     static void checkEdges(double[] edges) {

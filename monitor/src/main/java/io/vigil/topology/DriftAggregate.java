@@ -4,6 +4,7 @@ import io.vigil.events.ModelRef;
 import io.vigil.events.Prediction;
 import io.vigil.events.ReferenceProfile;
 import io.vigil.stats.DistributionDrift;
+import io.vigil.stats.KllSketches;
 import io.vigil.stats.ReferenceDistribution;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -18,7 +19,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.datasketches.kll.KllDoublesSketch;
-import org.apache.datasketches.memory.Memory;
 
 /**
  * The mergeable state of the drift stage for one slice and day (and, merged, for one window): counts,
@@ -158,7 +158,7 @@ public final class DriftAggregate {
     private FeatureState feature(String name) {
         FeatureState s = features.get(name);
         if (s == null && features.size() < MAX_FEATURES) {
-            s = new FeatureState(KllDoublesSketch.newHeapInstance(FEATURE_K));
+            s = new FeatureState(KllSketches.newSketch(FEATURE_K));
             features.put(name, s);
         }
         return s;
@@ -411,7 +411,7 @@ public final class DriftAggregate {
     }
 
     private static void writeSketch(DataOutputStream out, KllDoublesSketch sketch) throws IOException {
-        byte[] b = sketch.toByteArray();
+        byte[] b = KllSketches.toBytes(sketch);
         out.writeInt(b.length);
         out.write(b);
     }
@@ -419,7 +419,6 @@ public final class DriftAggregate {
     private static KllDoublesSketch readSketch(DataInputStream in) throws IOException {
         byte[] b = new byte[in.readInt()];
         in.readFully(b);
-        // heapify: an updatable on-heap copy, so merges into it work.
-        return KllDoublesSketch.heapify(Memory.wrap(b));
+        return KllSketches.fromBytes(b);
     }
 }
