@@ -7,7 +7,9 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -51,7 +53,14 @@ final class RunCommand implements Callable<Integer> {
             return 1;
         }
         LOG.info("Vigil running; metrics at {}/metrics", monitor.http().uri());
-        stopped.await();
+        while (!stopped.await(1, TimeUnit.SECONDS)) {
+            if (monitor.state() == KafkaStreams.State.ERROR) {
+                // StreamThreadFailures stopped Kafka Streams: exit so the supervisor restarts Vigil.
+                LOG.error("Kafka Streams stopped after a stream-thread failure a new thread could not escape; exiting");
+                System.err.println("Stopped: Kafka Streams failed and cannot recover by itself (see the log)");
+                return 1;
+            }
+        }
         return 0;
     }
 }

@@ -112,6 +112,11 @@ public final class ChildMonitor {
         return process.isAlive();
     }
 
+    /** The exit status, once the child has ended by itself. */
+    public int exitValue() {
+        return process.exitValue();
+    }
+
     public Path log() {
         return log;
     }
