@@ -22,6 +22,7 @@ import io.vigil.events.Reason;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.metrics.DerivedMetrics;
 import io.vigil.metrics.IngestMetrics;
+import io.vigil.metrics.KafkaStoreTags;
 import io.vigil.metrics.OutcomeJoinMetrics;
 import io.vigil.metrics.SnapshotCollector;
 import io.vigil.topology.MetricSnapshots;
@@ -112,6 +113,7 @@ public final class Monitor implements AutoCloseable {
         new ClassLoaderMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
+        registry.config().meterFilter(new KafkaStoreTags());
         streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
         // Micrometer's function counters hold their object weakly: keep the binders reachable.
