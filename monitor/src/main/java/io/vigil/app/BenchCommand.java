@@ -43,6 +43,7 @@ import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -191,10 +192,15 @@ final class BenchCommand implements Callable<Integer> {
                                 nextHeapMark, (used - baselineHeap) >> 20));
                         nextHeapMark += 1_000_000;
                     }
-                    if (received >= produced[0]) {
+                    if (received >= produced[0] || failed(monitor)) {
                         break;
                     }
                     Thread.sleep(50);
+                }
+                if (failed(monitor)) {
+                    out("FAILED: Kafka Streams stopped (state %s) after %,d of %,d predictions; see the log%n",
+                            monitor.state(), received, produced[0]);
+                    return 1;
                 }
                 long end = System.nanoTime() - gcPauses;
                 if (received < produced[0]) {
@@ -204,10 +210,15 @@ final class BenchCommand implements Callable<Integer> {
                 long labels = 0;
                 while (System.nanoTime() < deadline) {
                     labels = monitor.outcomeJoinMetrics().labelsReceived();
-                    if (labels >= produced[1]) {
+                    if (labels >= produced[1] || failed(monitor)) {
                         break;
                     }
                     Thread.sleep(50);
+                }
+                if (failed(monitor)) {
+                    out("FAILED: Kafka Streams stopped (state %s) after %,d of %,d labels; see the log%n",
+                            monitor.state(), labels, produced[1]);
+                    return 1;
                 }
                 long labelsEnd = System.nanoTime() - gcPauses;
                 double seconds = (end - firstRunning) / 1e9;
@@ -593,4 +604,11 @@ final class BenchCommand implements Callable<Integer> {
             // best effort: a temp directory
         }
     }
+
+    /** Kafka Streams gave up (StreamThreadFailures): waiting for the timeout would only hide it. */
+    private static boolean failed(Monitor monitor) {
+        KafkaStreams.State state = monitor.state();
+        return state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR;
+    }
+
 }
