@@ -43,7 +43,6 @@ import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -192,12 +191,12 @@ final class BenchCommand implements Callable<Integer> {
                                 nextHeapMark, (used - baselineHeap) >> 20));
                         nextHeapMark += 1_000_000;
                     }
-                    if (received >= produced[0] || failed(monitor)) {
+                    if (received >= produced[0] || monitor.failed()) {
                         break;
                     }
                     Thread.sleep(50);
                 }
-                if (failed(monitor)) {
+                if (monitor.failed()) {
                     out("FAILED: Kafka Streams stopped (state %s) after %,d of %,d predictions; see the log%n",
                             monitor.state(), received, produced[0]);
                     return 1;
@@ -210,12 +209,12 @@ final class BenchCommand implements Callable<Integer> {
                 long labels = 0;
                 while (System.nanoTime() < deadline) {
                     labels = monitor.outcomeJoinMetrics().labelsReceived();
-                    if (labels >= produced[1] || failed(monitor)) {
+                    if (labels >= produced[1] || monitor.failed()) {
                         break;
                     }
                     Thread.sleep(50);
                 }
-                if (failed(monitor)) {
+                if (monitor.failed()) {
                     out("FAILED: Kafka Streams stopped (state %s) after %,d of %,d labels; see the log%n",
                             monitor.state(), labels, produced[1]);
                     return 1;
@@ -604,11 +603,4 @@ final class BenchCommand implements Callable<Integer> {
             // best effort: a temp directory
         }
     }
-
-    /** Kafka Streams gave up (StreamThreadFailures): waiting for the timeout would only hide it. */
-    private static boolean failed(Monitor monitor) {
-        KafkaStreams.State state = monitor.state();
-        return state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR;
-    }
-
 }

@@ -302,9 +302,7 @@ public final class DemoCommand implements Callable<Integer> {
         long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
         try {
             while (!monitor.isRunning()) {
-                KafkaStreams.State state = monitor.state();
-                if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR
-                        || state == KafkaStreams.State.NOT_RUNNING) {
+                if (monitor.failed() || monitor.state() == KafkaStreams.State.NOT_RUNNING) {
                     return false;
                 }
                 if (System.nanoTime() > deadline || stop.await(100, TimeUnit.MILLISECONDS)) {

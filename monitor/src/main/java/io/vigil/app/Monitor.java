@@ -243,6 +243,12 @@ public final class Monitor implements AutoCloseable {
         return streams.state() == KafkaStreams.State.RUNNING;
     }
 
+    /** Whether Kafka Streams has given up (StreamThreadFailures): it will not process again in this process. */
+    public boolean failed() {
+        KafkaStreams.State state = streams.state();
+        return state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR;
+    }
+
     public KafkaStreams.State state() {
         return streams.state();
     }

@@ -9,7 +9,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.config.ConfigException;
-import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -54,7 +53,7 @@ final class RunCommand implements Callable<Integer> {
         }
         LOG.info("Vigil running; metrics at {}/metrics", monitor.http().uri());
         while (!stopped.await(1, TimeUnit.SECONDS)) {
-            if (monitor.state() == KafkaStreams.State.ERROR) {
+            if (monitor.failed()) {
                 // StreamThreadFailures stopped Kafka Streams: exit so the supervisor restarts Vigil.
                 LOG.error("Kafka Streams stopped after a stream-thread failure a new thread could not escape; exiting");
                 System.err.println("Stopped: Kafka Streams failed and cannot recover by itself (see the log)");
