@@ -12,7 +12,7 @@ import org.apache.datasketches.memory.Memory;
  * On Java 25 that check would kill every stream thread at its first commit (the thread is replaced and
  * dies again, forever). The library's on-heap code paths, the only ones Vigil uses (byte arrays, no
  * direct or mapped memory), work on Java 25 through {@code sun.misc.Unsafe}, which Java 25 still
- * provides (with a one-time warning, see README "Requirements"). So when this class is initialised on
+ * provides (with a one-time warning, see README "Quick start"). So when this class is initialised on
  * another Java version it presents itself as Java 21 to that one check, for the moment the library's
  * class initialises, and restores the real value. Each Java version Vigil claims in the README is
  * exercised by {@code KllSketchesTest} (the whole unit suite was run on Java 25 too); where the

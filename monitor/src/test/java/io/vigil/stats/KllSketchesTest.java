@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The sketch codec on the JVM running the tests. CI runs Java 17; the same class was run on Java 25
- * (README "Requirements"), where the library's own version check would otherwise throw on first use.
+ * (README "Quick start"), where the library's own version check would otherwise throw on first use.
  */
 class KllSketchesTest {
 
