@@ -592,7 +592,7 @@ final class BenchCommand implements Callable<Integer> {
         System.out.flush();
     }
 
-    private static void deleteRecursively(Path dir) {
+    static void deleteRecursively(Path dir) {
         try (var paths = Files.walk(dir)) {
             List<Path> all = new ArrayList<>(paths.toList());
             java.util.Collections.reverse(all);

@@ -3,8 +3,6 @@ package io.vigil.app;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The arithmetic of {@code vigil bench --latency-labels}: reading the labelled count of the
@@ -14,8 +12,6 @@ import java.util.regex.Pattern;
 final class LabelLatency {
     /** The gauge whose {@code all}-slice value grows by one per newly labelled prediction. */
     static final String LABELLED = "vigil_window_labelled";
-
-    private static final Pattern LABEL = Pattern.compile("(\\w+)=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
     private LabelLatency() {}
 
@@ -30,20 +26,11 @@ final class LabelLatency {
     static long labelledAll(String metricsPage, String window) {
         long sum = 0;
         boolean any = false;
-        for (String line : metricsPage.split("\n")) {
-            if (!line.startsWith(LABELLED + "{")) {
-                continue;
-            }
-            int close = line.lastIndexOf('}');
-            Map<String, String> labels = new java.util.HashMap<>();
-            Matcher m = LABEL.matcher(line.substring(LABELLED.length() + 1, close));
-            while (m.find()) {
-                labels.put(m.group(1), m.group(2));
-            }
+        for (MetricsPage.Sample sample : MetricsPage.samples(metricsPage, LABELLED)) {
+            Map<String, String> labels = sample.labels();
             if ("all".equals(labels.get("slice")) && "all".equals(labels.get("slice_value"))
                     && window.equals(labels.get("window")) && "estimate".equals(labels.get("bound"))) {
-                String value = line.substring(close + 1).strip().split(" ")[0];
-                sum += Math.round(Double.parseDouble(value));
+                sum += Math.round(sample.value());
                 any = true;
             }
         }

@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 @Command(name = "vigil", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
         description = "Streaming post-deployment monitor for clinical AI models.",
         subcommands = {RunCommand.class, DemoCommand.class, ValidateCommand.class, SimulateCommand.class,
-                ReferenceCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                ReferenceCommand.class, BenchCommand.class, SoakCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Vigil implements Runnable {
 
     public static void main(String[] args) {
