@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "vigil", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
         description = "Streaming post-deployment monitor for clinical AI models.",
         subcommands = {RunCommand.class, DemoCommand.class, ValidateCommand.class, SimulateCommand.class,
-                ReferenceCommand.class, BenchCommand.class, SoakCommand.class,
+                ReferenceCommand.class, BenchCommand.class, VerifyStatisticsCommand.class, SoakCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Vigil implements Runnable {
 

@@ -211,9 +211,13 @@ public final class CalibrationStats {
     }
 
     /**
-     * Observed/expected ratio O/E = sum y / sum p with the Poisson interval
-     * exp(ln(O/E) ± z sqrt(1/O)). When O = 0 the value and lower bound are 0 and the upper bound is
-     * the exact Poisson bound -ln(0.025)/E. EMPTY when N = 0 or E = 0.
+     * Observed/expected ratio O/E = sum y / sum p with the interval exp(ln(O/E) ± z SE), SE = sqrt(V) / O,
+     * where V estimates the Poisson-binomial variance of O, sum of pi(1 - pi) over the cases: with the
+     * recalibrated-in-the-large probabilities q = min(1, p O/E) taken at each reliability bin's mean score,
+     * V = sum_k n_k q_k (1 - q_k) (the bin mean overstates sum p(1 - p) within a bin by at most n_k/400).
+     * The Poisson variance V = O, which this replaced, ignores the (1 - pi) factor and was too wide where
+     * probabilities are not small. When O = 0 the value and lower bound are 0 and the upper bound is the
+     * exact Poisson bound -ln(0.025)/E. EMPTY when N = 0 or E = 0. Coverage: {@code vigil verify-statistics}.
      */
     public Estimate observedExpectedRatio() {
         long n = n();
@@ -226,7 +230,15 @@ public final class CalibrationStats {
             return new Estimate(0.0, 0.0, ZERO_COUNT_UPPER / e, n);
         }
         double ratio = o / e;
-        double half = Estimate.Z95 * Math.sqrt(1.0 / o);
+        double variance = 0;
+        for (int k = 0; k < BINS; k++) {
+            if (count[k] > 0) {
+                double q = Math.min(1.0, scoreSum[k].value() / count[k] * ratio);
+                variance += count[k] * q * (1 - q);
+            }
+        }
+        // Every case certain (q = 1): no sampling variance left to estimate; fall back to Poisson.
+        double half = Estimate.Z95 * (variance > 0 ? Math.sqrt(variance) / o : Math.sqrt(1.0 / o));
         return new Estimate(ratio, Math.exp(Math.log(ratio) - half), Math.exp(Math.log(ratio) + half), n);
     }
 

@@ -40,7 +40,15 @@ class CalibrationStatsTest {
         double oe = g.get("observed_expected_ratio").asDouble();
         Estimate ratio = s.observedExpectedRatio();
         assertThat(ratio.value()).isCloseTo(oe, within(TOL));
-        double half = Estimate.Z95 / Math.sqrt(g.get("positives").asDouble());
+        // Poisson-binomial variance of O from the golden (scikit-learn) reliability bins, recalibrated in the large.
+        double variance = 0;
+        for (JsonNode bin : g.get("reliability_bins")) {
+            if (bin.get("n").asLong() > 0) {
+                double q = Math.min(1, bin.get("mean_score").asDouble() * oe);
+                variance += bin.get("n").asLong() * q * (1 - q);
+            }
+        }
+        double half = Estimate.Z95 * Math.sqrt(variance) / g.get("positives").asDouble();
         assertThat(ratio.lower()).isCloseTo(Math.exp(Math.log(oe) - half), within(TOL));
         assertThat(ratio.upper()).isCloseTo(Math.exp(Math.log(oe) + half), within(TOL));
     }
@@ -110,6 +118,20 @@ class CalibrationStatsTest {
         assertThat(s.observedExpectedRatio()).isEqualTo(Estimate.EMPTY);
         assertThat(s.brierDecomposition()).isEqualTo(BrierDecomposition.EMPTY);
         assertThat(s.reliabilityBins()).allSatisfy(b -> assertThat(b.observedRate()).isEqualTo(Estimate.EMPTY));
+    }
+
+    @Test
+    void shouldTakeTheObservedExpectedIntervalFromThePoissonBinomialVarianceWhenProbabilitiesAreLarge() {
+        CalibrationStats s = new CalibrationStats();
+        s.add(0.5, 1);
+        s.add(0.5, 1);
+        s.add(0.5, 0);
+        s.add(0.5, 0);
+        // O = 2, E = 2; Var(O) = 4 * 0.5 * 0.5 = 1, SE(ln O/E) = 1/2. The Poisson variance O = 2 gave SE 0.707.
+        Estimate oe = s.observedExpectedRatio();
+        assertThat(oe.value()).isEqualTo(1.0);
+        assertThat(oe.lower()).isCloseTo(Math.exp(-Estimate.Z95 * 0.5), within(1e-12));
+        assertThat(oe.upper()).isCloseTo(Math.exp(Estimate.Z95 * 0.5), within(1e-12));
     }
 
     @Test
