@@ -2,6 +2,8 @@ package io.vigil.app;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vigil.config.NearestName;
+import io.vigil.config.ReadErrors;
 import io.vigil.events.Demographics;
 import io.vigil.events.EventValidator;
 import io.vigil.events.EventValidator.EventType;
@@ -75,9 +77,12 @@ public final class ReferenceCommand implements Runnable {
     static final int MAX_REPORTED = 20;
 
     /** {@code vigil reference build}. */
-    @Command(name = "build", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
-            description = "Build a reference profile from a (labelled) validation file.")
+    @Command(name = "build", description = "Build a reference profile from a (labelled) validation file.")
     public static final class Build implements Callable<Integer> {
+        // Not mixinStandardHelpOptions: its --version would clash with the model version option below.
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+        boolean help;
+
         @Option(names = "--input", required = true, paramLabel = "FILE",
                 description = "JSON lines of predictions (optional label) or CSV with a header (score,label,...).")
         Path input;
@@ -149,7 +154,7 @@ public final class ReferenceCommand implements Runnable {
             try {
                 lines = Files.readAllLines(input, StandardCharsets.UTF_8);
             } catch (IOException | SecurityException | java.io.UncheckedIOException e) {
-                err.println("cannot read " + input + ": " + e.getClass().getSimpleName());
+                err.println("cannot read " + input + ": " + ReadErrors.describe(e));
                 err.flush();
                 return 2;
             }
@@ -313,6 +318,14 @@ public final class ReferenceCommand implements Runnable {
             }
             if (!col.containsKey("score")) {
                 problems.add("line 1: the header must name a score column");
+            }
+            for (String name : col.keySet()) {
+                // Any other column is a feature, so a misspelt known column would silently become one.
+                if (!CSV_COLUMNS.contains(name)) {
+                    NearestName.of(name, new java.util.TreeSet<>(CSV_COLUMNS)).ifPresent(known -> problems.add(
+                            "line 1: column '" + name + "' looks like a misspelt '" + known + "'; rename it (a "
+                                    + "feature column must not be one or two letters away from a known column)"));
+                }
             }
             if (!problems.isEmpty()) {
                 return problems;

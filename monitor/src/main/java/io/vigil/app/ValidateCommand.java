@@ -1,6 +1,7 @@
 package io.vigil.app;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.vigil.config.ReadErrors;
 import io.vigil.events.EventValidator;
 import io.vigil.events.EventValidator.EventType;
 import io.vigil.events.Reason;
@@ -23,13 +24,14 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code vigil validate FILE [--type prediction|ground_truth|auto]}: checks a JSON document, a JSON
+ * {@code vigil validate FILE [--type prediction|ground_truth|alert|metric_snapshot|reference_profile|auto]}: checks a JSON document, a JSON
  * array of records, or JSON lines against the event contracts with the same {@link EventValidator}
  * the monitor uses at ingest.
  *
  * <p>Prints {@code OK: N records valid}, or one {@code line N: <code> <path>: <message>} per bad
  * record (for a single document or array, {@code record N}). Messages never contain field values.
- * Exit code 0 when every record is valid, 1 when any is not, 2 when the file cannot be read.
+ * Exit code 0 when every record is valid, 1 when any is not or the file holds no record, 2 when the file
+ * cannot be read.
  */
 @Command(name = "validate", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
         description = "Check JSON lines (or one JSON document) against the event schemas.")
@@ -37,7 +39,14 @@ public final class ValidateCommand implements Callable<Integer> {
 
     /** Which contract to check against. */
     public enum Type {
-        prediction, ground_truth, auto
+        prediction(EventType.PREDICTION), ground_truth(EventType.GROUND_TRUTH), alert(EventType.ALERT),
+        metric_snapshot(EventType.METRIC_SNAPSHOT), reference_profile(EventType.REFERENCE_PROFILE), auto(null);
+
+        final EventType contract;
+
+        Type(EventType contract) {
+            this.contract = contract;
+        }
     }
 
     @Parameters(index = "0", paramLabel = "FILE", description = "JSON lines, a JSON object or a JSON array of objects.")
@@ -73,11 +82,17 @@ public final class ValidateCommand implements Callable<Integer> {
         try {
             content = Files.readAllBytes(file);
         } catch (IOException | SecurityException e) {
-            err.println("cannot read " + file + ": " + e.getClass().getSimpleName());
+            err.println("cannot read " + file + ": " + ReadErrors.describe(e));
             err.flush();
             return 2;
         }
         List<Entry> entries = split(content);
+        if (entries.isEmpty()) {
+            // An empty export is a broken export, not a valid one.
+            err.println("FAILED: no records in " + file);
+            err.flush();
+            return 1;
+        }
         int bad = 0;
         for (Entry entry : entries) {
             Reason reason = check(entry.raw());
@@ -107,7 +122,7 @@ public final class ValidateCommand implements Callable<Integer> {
                 return new Reason(Reason.INVALID, "", "cannot tell the record type; use --type");
             }
         } else {
-            contract = type == Type.prediction ? EventType.PREDICTION : EventType.GROUND_TRUTH;
+            contract = type.contract;
         }
         Validation<?> result = validator.validate(contract, raw, clock.instant());
         return result instanceof Validation.Rejected<?> rejected ? rejected.reason() : null;

@@ -2,7 +2,6 @@ package io.vigil.config;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -84,8 +83,9 @@ public final class EnvironmentConfig {
         Properties p = new Properties();
         try (InputStream in = Files.newInputStream(file)) {
             p.load(in);
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot read config file " + file, e);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new org.apache.kafka.common.config.ConfigException("Cannot read config file " + file + ": "
+                    + ReadErrors.describe(e));
         }
         Map<String, String> out = new HashMap<>();
         p.stringPropertyNames().forEach(k -> out.put(k, p.getProperty(k)));

@@ -270,8 +270,8 @@ public final class VigilConfig extends AbstractConfig {
                     "Password for http.auth.username.");
 
     public VigilConfig(Map<String, ?> values) {
-        super(DEF, values, false);
-        validateKeys(values);
+        // Unknown keys first: a typo in a key is the likelier cause of any "missing required setting" after it.
+        super(DEF, validateKeys(values), false);
         validateStability();
         validateHttpAuth();
     }
@@ -304,16 +304,24 @@ public final class VigilConfig extends AbstractConfig {
         return DEF;
     }
 
-    /** Unknown keys are a typo waiting to bite in production: fail fast, naming them. */
-    private static void validateKeys(Map<String, ?> values) {
+    /**
+     * Unknown keys are a typo waiting to bite in production: fail fast, naming the key and the nearest
+     * declared one.
+     *
+     * @return {@code values}, unchanged
+     */
+    private static Map<String, ?> validateKeys(Map<String, ?> values) {
         for (String key : values.keySet()) {
             if (!DEF.names().contains(key) && !key.startsWith(KAFKA_PREFIX)
                     && !ALERTS_DYNAMIC_KEY.matcher(key).matches()) {
+                String hint = NearestName.of(key, new java.util.TreeSet<>(DEF.names()))
+                        .map(k -> "Did you mean '" + k + "'? ").orElse("");
                 throw new ConfigException(key, values.get(key) == null ? null : "(set)",
-                        "Unknown setting. Known settings are listed in the README; Kafka client settings "
-                                + "take the prefix '" + KAFKA_PREFIX + "'.");
+                        "Unknown setting. " + hint + "Known settings are listed in the README; Kafka client "
+                                + "settings take the prefix '" + KAFKA_PREFIX + "'.");
             }
         }
+        return values;
     }
 
     /** Window lengths in days from {@value #DRIFT_WINDOWS} entries such as {@code 7d}. */

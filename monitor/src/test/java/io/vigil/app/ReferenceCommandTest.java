@@ -127,4 +127,31 @@ class ReferenceCommandTest {
         assertThat(run("build", "--input", "x.csv", "--model", "m", "--version", "1", "--threshold", "0.5"))
                 .isEqualTo(2);
     }
+
+    @Test
+    void shouldPrintUsageAndExitZeroWhenAskedForHelp() {
+        assertThat(run("build", "--help")).isZero();
+        assertThat(out.toString()).contains("Usage:").contains("--model").contains("--version").contains("--threshold");
+        assertThat(err.toString()).doesNotContain("Missing required");
+    }
+
+    @Test
+    void shouldNameAMisspeltKnownColumnInsteadOfTakingItForAFeature(@TempDir Path dir) throws Exception {
+        Path csv = java.nio.file.Files.writeString(dir.resolve("val.csv"), "score,lable,site\n0.9,1,S01\n0.1,0,S01\n");
+
+        int rc = run("build", "--input", csv.toString(), "--model", "m", "--version", "1", "--threshold", "0.5",
+                "--out", dir.resolve("p.json").toString());
+
+        assertThat(rc).isEqualTo(1);
+        assertThat(err.toString()).contains("column 'lable' looks like a misspelt 'label'");
+        assertThat(dir.resolve("p.json")).doesNotExist();
+    }
+
+    @Test
+    void shouldSayWhyInWordsWhenTheInputCannotBeRead(@TempDir Path dir) {
+        run("build", "--input", dir.resolve("none.csv").toString(), "--model", "m", "--version", "1",
+                "--threshold", "0.5", "--out", dir.resolve("p.json").toString());
+
+        assertThat(err.toString().strip()).isEqualTo("cannot read " + dir.resolve("none.csv") + ": no such file");
+    }
 }

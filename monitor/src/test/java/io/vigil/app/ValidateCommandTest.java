@@ -110,7 +110,44 @@ class ValidateCommandTest {
     void shouldRejectUnknownTypeWhenOptionIsInvalid() throws IOException {
         Path file = write(TRUTH.formatted("1"));
 
-        assertThat(run(file.toString(), "--type", "alert")).isEqualTo(2);
+        assertThat(run(file.toString(), "--type", "invoice")).isEqualTo(2);
         assertThat(err.toString()).contains("--type");
+    }
+
+    @Test
+    void shouldCheckEveryContractInSchemasWhenTypeNamesIt() throws IOException {
+        for (String type : new String[] {"alert", "metric_snapshot", "reference_profile", "prediction", "ground_truth"}) {
+            try (var examples = Files.list(Path.of("../schemas/examples", type, "valid"))) {
+                for (Path example : examples.toList()) {
+                    out.getBuffer().setLength(0);
+                    assertThat(run("--type", type, example.toString())).as(example.toString()).isZero();
+                    assertThat(out.toString()).startsWith("OK: 1 records valid");
+                }
+            }
+        }
+        // The wrong contract rejects it.
+        Path alert;
+        try (var examples = Files.list(Path.of("../schemas/examples/alert/valid"))) {
+            alert = examples.findFirst().orElseThrow();
+        }
+        assertThat(run("--type", "prediction", alert.toString())).isEqualTo(1);
+    }
+
+    @Test
+    void shouldFailWhenTheFileHoldsNoRecord() throws IOException {
+        assertThat(run(write("").toString())).isEqualTo(1);
+        assertThat(err.toString()).contains("FAILED: no records in");
+        assertThat(run(write("\n  \n").toString())).isEqualTo(1);
+        assertThat(run("../schemas/examples/prediction/invalid/empty.json")).isEqualTo(1);
+        assertThat(out.toString()).doesNotContain("OK");
+    }
+
+    @Test
+    void shouldSayWhyInWordsWhenTheFileCannotBeRead() {
+        assertThat(run(dir.resolve("missing.jsonl").toString())).isEqualTo(2);
+        assertThat(err.toString().strip()).isEqualTo("cannot read " + dir.resolve("missing.jsonl") + ": no such file");
+        err.getBuffer().setLength(0);
+        assertThat(run(dir.toString())).isEqualTo(2);
+        assertThat(err.toString().strip()).startsWith("cannot read " + dir + ": ").doesNotContain("Exception");
     }
 }

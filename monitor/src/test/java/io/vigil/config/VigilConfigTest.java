@@ -42,6 +42,24 @@ class VigilConfigTest {
     }
 
     @Test
+    void shouldNameTheMistypedKeyAndTheNearestSettingBeforeComplainingThatARequiredOneIsMissing() {
+        // bootstrap.servers is missing because it was misspelt: the typo is the message, not the missing key.
+        assertThatThrownBy(() -> new VigilConfig(Map.of("bootstrap.server", "h:1")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("bootstrap.server")
+                .hasMessageContaining("Did you mean 'bootstrap.servers'?");
+        assertThatThrownBy(() -> new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "h:1", "zzz.qqq", "x")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("zzz.qqq")
+                .hasMessageNotContaining("Did you mean");
+    }
+
+    @Test
+    void shouldSayInOneSentenceWhyTheConfigFileCannotBeRead(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        assertThatThrownBy(() -> EnvironmentConfig.fromFile(dir.resolve("vigil.properties")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("Cannot read config file " + dir.resolve("vigil.properties") + ": no such file");
+    }
+
+    @Test
     void shouldFailNamingKeyAndValueWhenAValueIsOutOfRange() {
         assertThatThrownBy(() -> new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "h:1", VigilConfig.HTTP_PORT,
                 "70000"))).isInstanceOf(ConfigException.class).hasMessageContaining("http.port")
