@@ -46,10 +46,15 @@ public record Reason(String code, String path, String message) {
      */
     public static final String KEY_NOT_PREDICTION_ID = "key_not_prediction_id";
 
+    /** A stage threw on the record (Kafka Streams' processing exception handler dead-lettered its source). */
+    public static final String PROCESSING_ERROR = "processing_error";
+    /** The broker refused an output record, e.g. too large (the production exception handler dead-lettered it). */
+    public static final String PRODUCTION_ERROR = "production_error";
+
     /** Every code a {@code Reason} can carry. */
     public static final Set<String> CODES = Set.of(NOT_JSON, OVERSIZED, MISSING_FIELD, WRONG_TYPE, OUT_OF_RANGE,
             UNKNOWN_ENUM, BAD_TIMESTAMP, FUTURE_TIMESTAMP, ADDITIONAL_PROPERTY, INVALID, UNMATCHED_LABEL, LABEL_AFTER_MAX_DELAY,
-            KEY_NOT_PREDICTION_ID);
+            KEY_NOT_PREDICTION_ID, PROCESSING_ERROR, PRODUCTION_ERROR);
 
     public Reason {
         Objects.requireNonNull(code, "code");

@@ -3,6 +3,7 @@ package io.vigil.metrics;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.vigil.topology.FailedRecords;
 import io.vigil.topology.Ingest;
 import java.util.EnumMap;
 import java.util.Map;
@@ -13,7 +14,10 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
  * {@code vigil_ingest_records_total{stream, outcome, reason}}: records received per input stream,
- * by outcome ({@code accepted}, {@code dead_lettered}) and dead-letter reason. Reads the ingest
+ * by outcome ({@code accepted}, {@code dead_lettered}, {@code dropped}) and dead-letter reason, so that
+ * received = accepted + dead_lettered + dropped. {@code dropped} are dead letters the broker refused even
+ * truncated ({@link FailedRecords}, counted in this process): they leave {@code dead_lettered} for
+ * {@code dropped} under the same reason. Reads the ingest
  * count stores of the active tasks of this instance: with several instances each counts its own share
  * of the input partitions and the sum across instances is the total (standby copies are not counted).
  * While Kafka Streams rebalances, the last sums are kept ({@link StoreTotals}).
@@ -21,6 +25,7 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 public final class IngestMetrics implements MeterBinder {
     private final Map<Ingest.Stream, StoreTotals> totals = new EnumMap<>(Ingest.Stream.class);
     private final Set<String> reasonCodes;
+    private final FailedRecords failed;
 
     /**
      * @param stores      looks up the local (all-partition) view of a count store by name, or null
@@ -30,6 +35,13 @@ public final class IngestMetrics implements MeterBinder {
      */
     public IngestMetrics(Function<String, ReadOnlyKeyValueStore<String, Long>> stores, Set<String> reasonCodes,
                          BooleanSupplier running) {
+        this(stores, reasonCodes, running, new FailedRecords());
+    }
+
+    /** @param failed what the exception handlers did, for the dead letters the broker refused */
+    public IngestMetrics(Function<String, ReadOnlyKeyValueStore<String, Long>> stores, Set<String> reasonCodes,
+                         BooleanSupplier running, FailedRecords failed) {
+        this.failed = failed;
         for (Ingest.Stream stream : Ingest.Stream.values()) {
             totals.put(stream, new StoreTotals(() -> stores.apply(stream.countsStore()), running));
         }
@@ -41,15 +53,26 @@ public final class IngestMetrics implements MeterBinder {
         for (Ingest.Stream stream : Ingest.Stream.values()) {
             for (String outcome : Ingest.outcomeKeys(reasonCodes)) {
                 boolean accepted = outcome.equals(Ingest.ACCEPTED);
-                FunctionCounter.builder("vigil.ingest.records", this, m -> m.count(stream, outcome))
-                        .description("Input records received, by stream, outcome and dead-letter reason")
-                        .baseUnit("records")
-                        .tag("stream", stream.label)
-                        .tag("outcome", accepted ? "accepted" : "dead_lettered")
-                        .tag("reason", accepted ? "none" : outcome.substring(Ingest.DEAD_LETTERED_PREFIX.length()))
-                        .register(registry);
+                String reason = accepted ? "none" : outcome.substring(Ingest.DEAD_LETTERED_PREFIX.length());
+                register(registry, stream, accepted ? "accepted" : "dead_lettered", reason,
+                        m -> Math.max(0, m.count(stream, outcome)
+                                - (accepted ? 0 : failed.refusedIngestDeadLetters(stream, reason))));
+                if (!accepted) {
+                    register(registry, stream, "dropped", reason, m -> failed.refusedIngestDeadLetters(stream, reason));
+                }
             }
         }
+    }
+
+    private void register(MeterRegistry registry, Ingest.Stream stream, String outcome, String reason,
+                          java.util.function.ToDoubleFunction<IngestMetrics> value) {
+        FunctionCounter.builder("vigil.ingest.records", this, value)
+                .description("Input records received, by stream, outcome and dead-letter reason")
+                .baseUnit("records")
+                .tag("stream", stream.label)
+                .tag("outcome", outcome)
+                .tag("reason", reason)
+                .register(registry);
     }
 
     /** Records received on a stream by the tasks of this instance: accepted + dead-lettered. */

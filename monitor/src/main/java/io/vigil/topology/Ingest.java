@@ -65,6 +65,7 @@ public final class Ingest {
     private final Topics topics;
     private final EventValidator validator;
     private final boolean requireKeyIsPredictionId;
+    private final DeadLetterLimit deadLetterLimit;
 
     public Ingest(Topics topics, EventValidator validator) {
         this(topics, validator, false);
@@ -72,9 +73,24 @@ public final class Ingest {
 
     /** @param requireKeyIsPredictionId dead-letter valid records whose Kafka key is not their prediction id */
     public Ingest(Topics topics, EventValidator validator, boolean requireKeyIsPredictionId) {
+        this(topics, validator, requireKeyIsPredictionId, DeadLetterLimit.kafkaDefaults());
+    }
+
+    /**
+     * @param deadLetterLimit how big a dead letter may be; a rejected record above it is dead-lettered
+     *                        truncated ({@link DeadLetters#fit})
+     */
+    public Ingest(Topics topics, EventValidator validator, boolean requireKeyIsPredictionId,
+                  DeadLetterLimit deadLetterLimit) {
         this.topics = topics;
         this.validator = validator;
         this.requireKeyIsPredictionId = requireKeyIsPredictionId;
+        this.deadLetterLimit = deadLetterLimit;
+    }
+
+    /** Name of the sink that writes a stream's rejected records to the dead-letter topic. */
+    public static String deadLetterSinkName(Stream stream) {
+        return "ingest-" + stream.label.replace('_', '-') + "-dead-letters";
     }
 
     /** Adds the ingest stage to {@code builder}. */
@@ -94,12 +110,13 @@ public final class Ingest {
 
         KStream<String, Checked<T>> checked = builder
                 .stream(source.name(), source.consumed(name + "-source"))
-                .process(() -> new Check<>(stream, validate, keyOf, requireKeyIsPredictionId), Named.as(name + "-validate"),
+                .process(() -> new Check<>(stream, validate, keyOf, requireKeyIsPredictionId, deadLetterLimit),
+                        Named.as(name + "-validate"),
                         stream.countsStore());
 
         checked.filter((k, v) -> v.value() == null, Named.as(name + "-rejected"))
                 .map((k, v) -> KeyValue.pair(v.rawKey(), v.rawValue()), Named.as(name + "-original-bytes"))
-                .to(topics.deadLetters().name(), topics.deadLetters().produced(name + "-dead-letters"));
+                .to(topics.deadLetters().name(), topics.deadLetters().produced(deadLetterSinkName(stream)));
 
         return checked.filter((k, v) -> v.value() != null, Named.as(name + "-accepted"))
                 .mapValues(Checked::value, Named.as(name + "-typed"));
@@ -113,11 +130,13 @@ public final class Ingest {
         private final BiFunction<byte[], Instant, Validation<T>> validate;
         private final Function<T, String> keyOf;
         private final boolean requireKeyIsPredictionId;
+        private final DeadLetterLimit deadLetterLimit;
         private ProcessorContext<String, Checked<T>> context;
         private CountsStore counts;
 
         Check(Stream stream, BiFunction<byte[], Instant, Validation<T>> validate,
-              Function<T, String> keyOf, boolean requireKeyIsPredictionId) {
+              Function<T, String> keyOf, boolean requireKeyIsPredictionId, DeadLetterLimit deadLetterLimit) {
+            this.deadLetterLimit = deadLetterLimit;
             this.stream = stream;
             this.validate = validate;
             this.keyOf = keyOf;
@@ -155,8 +174,10 @@ public final class Ingest {
             // The reason is value-free by construction (EventValidator), so it is safe to log.
             LOG.debug("dead-lettered {} record {}-{}@{}: {} {}", stream.label, origin.topic(), origin.partition(),
                     origin.offset(), reason.code(), reason.path());
-            context.forward(record.withKey((String) null)
-                    .withValue(new Checked<>(null, record.key(), record.value())));
+            // Bigger than the dead-letter topic takes (an input topic may allow more): truncated, marked, kept.
+            byte[] value = DeadLetters.fit(record.key(), record.value(), record.headers(),
+                    deadLetterLimit.maxRecordBytes());
+            context.forward(record.withKey((String) null).withValue(new Checked<>(null, record.key(), value)));
         }
 
         private void increment(String outcome) {

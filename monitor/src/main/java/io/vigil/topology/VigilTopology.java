@@ -23,9 +23,15 @@ public final class VigilTopology {
     /** As {@link #build(VigilConfig, Topics, EventValidator)}, with the pipeline's self-check snapshots for the alert rules. */
     public static Topology build(VigilConfig config, Topics topics, EventValidator validator,
                                  Supplier<List<MetricSnapshot>> pipeline) {
+        return build(config, topics, validator, pipeline, DeadLetterLimit.kafkaDefaults());
+    }
+
+    /** @param deadLetterLimit the dead-letter topic's record limit, set at startup (see {@link DeadLetterLimit}) */
+    public static Topology build(VigilConfig config, Topics topics, EventValidator validator,
+                                 Supplier<List<MetricSnapshot>> pipeline, DeadLetterLimit deadLetterLimit) {
         StreamsBuilder builder = new StreamsBuilder();
         Ingest.Output ingested = new Ingest(topics, validator,
-                config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED)).addTo(builder);
+                config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED), deadLetterLimit).addTo(builder);
         KStream<String, SlicedPrediction> sliced = new SliceAssignment(config.getInt(VigilConfig.SLICES_MAX_VALUES),
                 config.getList(VigilConfig.SLICES_ATTRIBUTES)).addTo(builder, ingested.predictions());
         MetricSnapshots snapshots = new MetricSnapshots(topics);
