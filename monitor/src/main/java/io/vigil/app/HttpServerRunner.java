@@ -129,16 +129,37 @@ public final class HttpServerRunner implements AutoCloseable {
         });
     }
 
-    /** Adds a handler; exceptions become a 500 without details (they could carry data). */
+    /**
+     * Adds a handler for exactly {@code path} ({@code /health/livefoo} is not {@code /health/live}: 404);
+     * exceptions become a 500 without details (they could carry data).
+     */
     public void route(String path, HttpHandler handler) {
+        add(path, false, handler);
+    }
+
+    /** Adds a handler for {@code path} and everything below it; the handler answers 404 for what it lacks. */
+    public void routeTree(String path, HttpHandler handler) {
+        add(path, true, handler);
+    }
+
+    /**
+     * Every route answers GET and HEAD (headers only); any other method gets 405 with {@code Allow}. An
+     * unknown path gets 404 (the JDK server matches contexts by prefix, so exactness is checked here).
+     */
+    private void add(String path, boolean tree, HttpHandler handler) {
         server.createContext(path, exchange -> {
             try (exchange) {
+                if (!tree && !exchange.getRequestURI().getPath().equals(path)) {
+                    respond(exchange, 404, "text/plain", "not found\n");
+                    return;
+                }
                 if (credentialDigest != null && !OPEN_ROUTES.contains(path) && !authorized(exchange)) {
                     exchange.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"vigil\"");
                     respond(exchange, 401, "text/plain", "unauthorized\n");
                     return;
                 }
                 if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
+                    exchange.getResponseHeaders().set("Allow", "GET, HEAD");
                     respond(exchange, 405, "text/plain", "method not allowed\n");
                     return;
                 }

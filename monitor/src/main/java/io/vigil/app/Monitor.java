@@ -46,7 +46,13 @@ import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
-import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import io.vigil.metrics.FailedRecordsMetrics;
+import io.vigil.topology.DeadLetterLimit;
+import io.vigil.topology.DeadLetteringHandlers;
+import io.vigil.topology.FailedRecords;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
@@ -76,6 +82,14 @@ public final class Monitor implements AutoCloseable {
     private volatile PipelineProbe pipelineProbe;
     private final OutcomeJoinMetrics outcomeJoinMetrics;
     private final StatusApi statusApi;
+    /** What the exception handlers did; the dead-letter topic's record limit, read at start. */
+    private final FailedRecords failedRecords = new FailedRecords();
+    private final DeadLetterLimit deadLetterLimit = DeadLetterLimit.kafkaDefaults();
+    /** Committed input offsets against waiting input, sampled every {@link #PROGRESS_INTERVAL}. */
+    private final StallDetector stall;
+    private final Duration stallExit;
+    private java.util.concurrent.ScheduledExecutorService progressSampler;
+    private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(10);
     /** Where the status page and API get active alerts: the alert evaluator's, unless replaced. */
     private volatile Supplier<List<Alert>> alertSource;
 
@@ -83,22 +97,29 @@ public final class Monitor implements AutoCloseable {
         this.config = config;
         HttpServerRunner.Security httpSecurity = HttpServerRunner.Security.from(config).check();
         this.topics = Topics.from(config);
+        this.stall = new StallDetector(Duration.ofMillis(config.getLong(VigilConfig.HEALTH_STALL_TIMEOUT_MS)));
+        this.stallExit = Duration.ofMillis(config.getLong(VigilConfig.HEALTH_STALL_EXIT_TIMEOUT_MS));
         EventValidator validator = new EventValidator(config.getInt(VigilConfig.INGEST_MAX_RECORD_BYTES),
                 config.maxFutureSkew());
         alertSettings = AlertSettings.from(config);
         Topology topology = VigilTopology.build(config, topics, validator, () -> {
             PipelineProbe probe = pipelineProbe;
             return probe == null ? List.of() : probe.get();
-        });
+        }, deadLetterLimit);
         LOG.info("Topology:\n{}", topology.describe());
 
         Properties props = config.streamsProperties();
         config.transactionTimeoutWarning().ifPresent(LOG::warn);
-        // A processor that throws on one record must not stop the stream: log it and send the
-        // record to the dead-letter topic (KIP-1033/1034).
+        // No record can stop a stream: a processor that throws, an output or a dead letter the broker refuses
+        // go through Kafka Streams' handler chain (KIP-1033/1034) to the dead-letter topic, truncated to
+        // what it takes, or are dropped and counted (DeadLetteringHandlers).
         props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                LogAndContinueProcessingExceptionHandler.class.getName());
+                DeadLetteringHandlers.Processing.class.getName());
+        props.putIfAbsent(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                DeadLetteringHandlers.Production.class.getName());
         props.putIfAbsent(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, topics.deadLetters().name());
+        props.put(DeadLetteringHandlers.FAILED_RECORDS, failedRecords);
+        props.put(DeadLetteringHandlers.LIMIT, deadLetterLimit);
         // The same for the global thread (the references store): Kafka 5.0's default. (Kafka Streams 4.3 still
         // logs its WARN asking for it twice per start, from internal config copies that drop the setting.)
         props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
@@ -117,8 +138,9 @@ public final class Monitor implements AutoCloseable {
         streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
         // Micrometer's function counters hold their object weakly: keep the binders reachable.
-        ingestMetrics = new IngestMetrics(this::localStore, Reason.CODES, this::isRunning);
+        ingestMetrics = new IngestMetrics(this::localStore, Reason.CODES, this::isRunning, failedRecords);
         ingestMetrics.bindTo(registry);
+        new FailedRecordsMetrics(failedRecords).bindTo(registry);
         outcomeJoinMetrics = new OutcomeJoinMetrics(this::localStore, this::isRunning);
         outcomeJoinMetrics.bindTo(registry);
         registry.getPrometheusRegistry().register(new SnapshotCollector(this::latestSnapshots));
@@ -129,7 +151,7 @@ public final class Monitor implements AutoCloseable {
         registry.getPrometheusRegistry().register(activeAlerts);
 
         http = new HttpServerRunner(config.getString(VigilConfig.HTTP_BIND), config.getInt(VigilConfig.HTTP_PORT),
-                registry::scrape, this::isRunning, httpSecurity);
+                registry::scrape, this::isReady, httpSecurity);
         http.route("/api/alerts", exchange -> HttpServerRunner.respond(exchange, 200, "application/json",
                 activeAlerts.json()));
         alertSource = this::activeAlerts;
@@ -163,8 +185,10 @@ public final class Monitor implements AutoCloseable {
         if (config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED)) {
             checkCoPartitioned();
         }
+        readDeadLetterLimit();
         http.start();
         streams.start();
+        startProgressSampler();
         if (config.getBoolean(VigilConfig.ALERTS_ENABLED)) {
             for (WebhookEndpoint endpoint : alertSettings.webhooks()) {
                 webhookSenders.add(new WebhookSender(endpoint, config.kafkaClientSettings(),
@@ -175,6 +199,36 @@ public final class Monitor implements AutoCloseable {
         }
         statusApi.start(STATUS_HISTORY_INTERVAL);
         return this;
+    }
+
+    /**
+     * Sets {@link #deadLetterLimit} from the dead-letter topic's {@code max.message.bytes} and the producer's
+     * {@code max.request.size}. When the topic's configuration cannot be read (e.g. no DescribeConfigs ACL),
+     * Kafka's default is kept and a warning says so.
+     */
+    private void readDeadLetterLimit() {
+        Object request = config.streamsProperties().getOrDefault("producer." + ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                config.streamsProperties().getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_048_576));
+        int maxRequestSize = Integer.parseInt(request.toString());
+        ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, topics.deadLetters().name());
+        try (Admin admin = Admin.create(config.kafkaClientSettings())) {
+            org.apache.kafka.clients.admin.ConfigEntry entry = admin.describeConfigs(List.of(topic)).all()
+                    .get(30, java.util.concurrent.TimeUnit.SECONDS).get(topic).get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+            int topicMax = entry == null || entry.value() == null ? DeadLetterLimit.KAFKA_DEFAULT_BYTES
+                    : Integer.parseInt(entry.value());
+            deadLetterLimit.set(topicMax, maxRequestSize);
+            LOG.info("Dead letters up to {} bytes are written whole (topic {} max.message.bytes={}, "
+                    + "max.request.size={}); bigger ones are truncated", deadLetterLimit.maxRecordBytes(),
+                    topics.deadLetters().name(), topicMax, maxRequestSize);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
+            deadLetterLimit.set(DeadLetterLimit.KAFKA_DEFAULT_BYTES, maxRequestSize);
+            LOG.warn("Cannot read the configuration of the dead-letter topic {} ({}); dead letters above {} bytes "
+                    + "are truncated", topics.deadLetters().name(), e.getClass().getSimpleName(),
+                    deadLetterLimit.maxRecordBytes());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while describing " + topics.deadLetters().name(), e);
+        }
     }
 
     /**
@@ -242,6 +296,65 @@ public final class Monitor implements AutoCloseable {
     public boolean isRunning() {
         return streams.state() == KafkaStreams.State.RUNNING;
     }
+
+    /**
+     * What /health/ready answers: Kafka Streams is RUNNING with at least one stream thread RUNNING, and
+     * processing is not stuck (input waiting while the committed offsets stand still for
+     * {@code health.stall-timeout-ms}).
+     */
+    public boolean isReady() {
+        return isRunning()
+                && streams.metadataForLocalThreads().stream().anyMatch(t -> "RUNNING".equals(t.threadState()))
+                && !stall.stalled(System.currentTimeMillis());
+    }
+
+    /**
+     * Why this monitor can no longer make progress, in one sentence, or empty while it can: Kafka Streams
+     * stopped after failures it could not recover from, or processing has been stuck for
+     * {@code health.stall-exit-timeout-ms}.
+     */
+    public java.util.Optional<String> failureReason() {
+        if (failed()) {
+            return java.util.Optional.of("Kafka Streams stopped after stream-thread failures it could not recover "
+                    + "from (state " + streams.state() + "; the log has the cause)");
+        }
+        Duration stuck = stall.stalledFor(System.currentTimeMillis());
+        if (stuck.compareTo(stallExit) >= 0) {
+            return java.util.Optional.of("no input offset was committed for " + stuck.toSeconds() + " s while "
+                    + stall.lag() + " input records waited: processing is stuck");
+        }
+        return java.util.Optional.empty();
+    }
+
+    /** Samples the input progress every {@link #PROGRESS_INTERVAL} into {@link #stall}. */
+    private void startProgressSampler() {
+        InputProgress progress = new InputProgress(config.kafkaClientSettings(),
+                config.getString(VigilConfig.APPLICATION_ID),
+                List.of(topics.predictions().name(), topics.groundTruth().name()));
+        progressSampler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "vigil-input-progress");
+            t.setDaemon(true);
+            return t;
+        });
+        progressSampler.scheduleWithFixedDelay(() -> {
+            try {
+                InputProgress.Sample s = progress.sample();
+                stall.observe(System.currentTimeMillis(), s.lag(), s.committed());
+                if (stall.stalled(System.currentTimeMillis())) {
+                    LOG.warn("Processing looks stuck: {} input records wait and no offset was committed for {} s",
+                            s.lag(), stall.stalledFor(System.currentTimeMillis()).toSeconds());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                // The broker is unreachable: the clients say so; the last sample stands.
+                LOG.debug("Input progress not sampled: {}", e.toString());
+            }
+        }, 0, PROGRESS_INTERVAL.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        progressSamplerClose = progress;
+    }
+
+    private InputProgress progressSamplerClose;
 
     /** Whether Kafka Streams has given up (StreamThreadFailures): it will not process again in this process. */
     public boolean failed() {
@@ -333,10 +446,16 @@ public final class Monitor implements AutoCloseable {
     @Override
     public void close() {
         LOG.info("Stopping Vigil");
+        if (progressSampler != null) {
+            progressSampler.shutdownNow();
+            progressSamplerClose.close();
+        }
         webhookSenders.forEach(WebhookSender::close);
         http.close();
         statusApi.close();
-        streams.close(Duration.ofSeconds(30));
+        // Within Kubernetes' 30 s grace and the 10 s an operator waits after Ctrl-C: Streams commits what it
+        // processed and closes; whatever is not committed by then is processed again after restart.
+        streams.close(Duration.ofSeconds(7));
         streamsMetrics.close();
         registry.close();
     }

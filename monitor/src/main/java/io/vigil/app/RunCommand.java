@@ -53,10 +53,11 @@ final class RunCommand implements Callable<Integer> {
         }
         LOG.info("Vigil running; metrics at {}/metrics", monitor.http().uri());
         while (!stopped.await(1, TimeUnit.SECONDS)) {
-            if (monitor.failed()) {
-                // StreamThreadFailures stopped Kafka Streams: exit so the supervisor restarts Vigil.
-                LOG.error("Kafka Streams stopped after a stream-thread failure a new thread could not escape; exiting");
-                System.err.println("Stopped: Kafka Streams failed and cannot recover by itself (see the log)");
+            java.util.Optional<String> reason = monitor.failureReason();
+            if (reason.isPresent()) {
+                // Kafka Streams stopped, or processing is stuck: exit so the supervisor restarts Vigil.
+                LOG.error("Stopping: {}", reason.get());
+                System.err.println("Stopped: " + reason.get());
                 return 1;
             }
         }

@@ -92,8 +92,8 @@ public final class StatusApi implements AutoCloseable {
 
     /** Adds {@code /} (the page) and {@code /api/} to the server. More specific routes added elsewhere win. */
     public void registerOn(HttpServerRunner http) {
-        http.route("/api/", this::api);
-        http.route("/", this::asset);
+        http.routeTree("/api/", this::api);
+        http.routeTree("/", this::asset);
     }
 
     /** Records the history every {@code interval} on a daemon thread until {@link #close()}. */

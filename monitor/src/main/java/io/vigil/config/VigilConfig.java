@@ -101,6 +101,8 @@ public final class VigilConfig extends AbstractConfig {
 
     public static final String HTTP_BIND = "http.bind";
     public static final String HTTP_PORT = "http.port";
+    public static final String HEALTH_STALL_TIMEOUT_MS = "health.stall-timeout-ms";
+    public static final String HEALTH_STALL_EXIT_TIMEOUT_MS = "health.stall-exit-timeout-ms";
     public static final String HTTP_TLS_KEYSTORE = "http.tls.keystore";
     public static final String HTTP_TLS_KEYSTORE_PASSWORD = "http.tls.keystore-password";
     public static final String HTTP_AUTH_USERNAME = "http.auth.username";
@@ -258,6 +260,12 @@ public final class VigilConfig extends AbstractConfig {
                     "Address the HTTP server (/metrics, /health, /api) binds to.")
             .define(HTTP_PORT, Type.INT, 8080, Range.between(0, 65_535), Importance.MEDIUM,
                     "Port of the HTTP server; 0 picks a free port.")
+            .define(HEALTH_STALL_TIMEOUT_MS, Type.LONG, 180_000L, Range.atLeast(1_000), Importance.MEDIUM,
+                    "/health/ready answers 503 once input records have waited this long while the committed input "
+                            + "offsets stood still (processing stuck; idle input is never stuck).")
+            .define(HEALTH_STALL_EXIT_TIMEOUT_MS, Type.LONG, 900_000L, Range.atLeast(1_000), Importance.MEDIUM,
+                    "vigil run exits 1, saying why, once processing has been stuck this long, so that its supervisor "
+                            + "restarts it.")
             .define(HTTP_TLS_KEYSTORE, Type.STRING, "", Importance.MEDIUM,
                     "PKCS12 keystore with the HTTP server's key and certificate; when set the server speaks HTTPS "
                             + "only. Empty = plain HTTP.")

@@ -206,4 +206,46 @@ class HttpServerRunnerTest {
         assertThatThrownBy(() -> new VigilConfig(values)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining(VigilConfig.HTTP_AUTH_PASSWORD);
     }
+
+    private static HttpResponse<String> send(HttpClient client, String uri, String method) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create(uri)).method(method, HttpRequest.BodyPublishers.noBody())
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void shouldMatchRoutesExactlySoThatAPathThatOnlyStartsLikeOneIsNotFound() throws Exception {
+        try (HttpServerRunner server = new HttpServerRunner("127.0.0.1", 0, () -> "vigil_up 1\n", () -> true)) {
+            server.routeTree("/api/", exchange -> HttpServerRunner.respond(exchange,
+                    exchange.getRequestURI().getPath().equals("/api/fleet") ? 200 : 404, "text/plain", "x\n"));
+            server.start();
+            HttpClient client = HttpClient.newHttpClient();
+            assertThat(send(client, server.uri() + "/health/live", "GET").statusCode()).isEqualTo(200);
+            assertThat(send(client, server.uri() + "/health/livefoo", "GET").statusCode()).isEqualTo(404);
+            assertThat(send(client, server.uri() + "/health/live/x", "GET").statusCode()).isEqualTo(404);
+            assertThat(send(client, server.uri() + "/metricsx", "GET").statusCode()).isEqualTo(404);
+            assertThat(send(client, server.uri() + "/nothing", "GET").statusCode()).isEqualTo(404);
+            // A tree route sees everything below it and decides itself.
+            assertThat(send(client, server.uri() + "/api/fleet", "GET").statusCode()).isEqualTo(200);
+            assertThat(send(client, server.uri() + "/api/other", "GET").statusCode()).isEqualTo(404);
+        }
+    }
+
+    @Test
+    void shouldAnswerOtherMethodsWith405AndAllowAndHeadWithHeadersOnly() throws Exception {
+        try (HttpServerRunner server = new HttpServerRunner("127.0.0.1", 0, () -> "vigil_up 1\n", () -> false)) {
+            server.start();
+            HttpClient client = HttpClient.newHttpClient();
+            for (String method : new String[] {"POST", "PUT", "DELETE"}) {
+                HttpResponse<String> r = send(client, server.uri() + "/metrics", method);
+                assertThat(r.statusCode()).as(method).isEqualTo(405);
+                assertThat(r.headers().firstValue("Allow")).contains("GET, HEAD");
+            }
+            HttpResponse<String> head = send(client, server.uri() + "/metrics", "HEAD");
+            assertThat(head.statusCode()).isEqualTo(200);
+            assertThat(head.body()).isEmpty();
+            assertThat(head.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+            assertThat(send(client, server.uri() + "/health/ready", "HEAD").statusCode()).isEqualTo(503);
+            assertThat(send(client, server.uri() + "/health/ready", "GET").body()).isEqualTo("not ready\n");
+        }
+    }
 }

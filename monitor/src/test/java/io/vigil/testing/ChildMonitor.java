@@ -126,4 +126,14 @@ public final class ChildMonitor {
         process.destroyForcibly();
         process.waitFor();
     }
+
+    /** SIGTERM (on Unix {@link Process#destroy()} sends it), as Kubernetes or Ctrl-C would stop it. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** Waits at most {@code timeout} for the process to end; true when it did. */
+    public boolean awaitExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
 }
