@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
+import io.vigil.events.SafeText;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.vigil.events.Alert;
 import io.vigil.serde.Json;
@@ -75,9 +76,11 @@ public final class ActiveAlerts implements MultiCollector {
     public MetricSnapshots collect() {
         Map<Labels, Integer> counts = new TreeMap<>();
         for (Alert a : active()) {
-            Labels labels = Labels.of("rule", a.rule(), "severity", a.severity().name().toLowerCase(Locale.ROOT),
-                    "model", a.model().id(), "version", a.model().version(), "slice", a.sliceDimension(),
-                    "slice_value", a.sliceValue());
+            // Alerts come from the alerts topic, which any writer can reach: their label values are made safe.
+            Labels labels = Labels.of("rule", SafeText.of(a.rule()), "severity",
+                    a.severity().name().toLowerCase(Locale.ROOT), "model", SafeText.of(a.model().id()), "version",
+                    SafeText.of(a.model().version()), "slice", SafeText.of(a.sliceDimension()),
+                    "slice_value", SafeText.of(a.sliceValue()));
             if (counts.size() < MAX_SERIES || counts.containsKey(labels)) {
                 counts.merge(labels, 1, Integer::sum);
             }

@@ -70,6 +70,8 @@ import picocli.CommandLine.Spec;
                         + "exit, unless --data-dir is given."})
 public final class DemoCommand implements Callable<Integer> {
     private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(60);
+    /** How long Ctrl-C or SIGTERM holds the JVM for the demo's cleanup: within the 10 s an operator waits. */
+    private static final Duration HOOK_WAIT = Duration.ofSeconds(9);
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
     private static final Duration POLL = Duration.ofMillis(500);
     /** Snapshots unchanged this long after the timeline ends count as settled. */
@@ -195,7 +197,7 @@ public final class DemoCommand implements Callable<Integer> {
     private void awaitCleanupOnShutdown() {
         stop();
         try {
-            cleanedUp.await(SHUTDOWN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            cleanedUp.await(HOOK_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

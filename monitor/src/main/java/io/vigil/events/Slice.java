@@ -11,9 +11,10 @@ public record Slice(String dimension, String value) {
     public static final String OTHER = "other";
     public static final Slice ALL = new Slice("all", "all");
 
+    /** Both parts become label values and page text: made safe here, once ({@link SafeText}). */
     public Slice {
-        Objects.requireNonNull(dimension, "dimension");
-        Objects.requireNonNull(value, "value");
+        dimension = SafeText.of(Objects.requireNonNull(dimension, "dimension"));
+        value = SafeText.of(Objects.requireNonNull(value, "value"));
     }
 
     @Override

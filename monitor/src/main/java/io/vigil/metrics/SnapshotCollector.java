@@ -46,8 +46,8 @@ public final class SnapshotCollector implements MultiCollector {
             any = true;
             MetricCatalog.Family f = family.get();
             String param = MetricCatalog.param(s.metric());
-            Labels base = Labels.of("model", s.model(), "version", s.version(), "slice", s.sliceDimension(),
-                    "slice_value", s.sliceValue(), "window", s.window());
+            Labels base = Labels.of("model", safe(s.model()), "version", safe(s.version()), "slice",
+                    safe(s.sliceDimension()), "slice_value", safe(s.sliceValue()), "window", safe(s.window()));
             if (f.paramLabel() != null) {
                 base = base.add(f.paramLabel(), param == null ? "" : param);
             }
@@ -60,8 +60,9 @@ public final class SnapshotCollector implements MultiCollector {
             if (s.upper() != null && !s.upper().isNaN()) {
                 g.dataPoint(point(base.add("bound", "upper"), s.upper()));
             }
-            Labels byMetric = Labels.of("model", s.model(), "version", s.version(), "slice", s.sliceDimension(),
-                    "slice_value", s.sliceValue(), "window", s.window(), "metric", s.metric());
+            Labels byMetric = Labels.of("model", safe(s.model()), "version", safe(s.version()), "slice",
+                    safe(s.sliceDimension()), "slice_value", safe(s.sliceValue()), "window", safe(s.window()),
+                    "metric", safe(s.metric()));
             samples.dataPoint(point(byMetric, s.n()));
             finals.dataPoint(point(byMetric, s.status() == MetricSnapshot.Status.FINAL ? 1 : 0));
             if (s.pValue() != null && !s.pValue().isNaN()) {
@@ -79,6 +80,11 @@ public final class SnapshotCollector implements MultiCollector {
             out.add(pValues.build());
         }
         return new MetricSnapshots(out);
+    }
+
+    /** Label values from the snapshots topic, which any writer can reach: made safe again here. */
+    private static String safe(String value) {
+        return value == null ? "" : io.vigil.events.SafeText.of(value);
     }
 
     private static GaugeDataPointSnapshot point(Labels labels, double value) {
