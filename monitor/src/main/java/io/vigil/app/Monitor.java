@@ -138,11 +138,12 @@ public final class Monitor implements AutoCloseable {
         streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
         // Micrometer's function counters hold their object weakly: keep the binders reachable.
-        ingestMetrics = new IngestMetrics(this::localStore, Reason.CODES, this::isRunning, failedRecords);
-        ingestMetrics.bindTo(registry);
-        new FailedRecordsMetrics(failedRecords).bindTo(registry);
         outcomeJoinMetrics = new OutcomeJoinMetrics(this::localStore, this::isRunning);
         outcomeJoinMetrics.bindTo(registry);
+        ingestMetrics = new IngestMetrics(this::localStore, Reason.CODES, this::isRunning, failedRecords)
+                .withOutcomeJoin(outcomeJoinMetrics);
+        ingestMetrics.bindTo(registry);
+        new FailedRecordsMetrics(failedRecords).bindTo(registry);
         registry.getPrometheusRegistry().register(new SnapshotCollector(this::latestSnapshots));
 
         pipelineProbe = new PipelineProbe(registry, streams::state, () -> PipelineProbe.maxRecordsLag(streams),

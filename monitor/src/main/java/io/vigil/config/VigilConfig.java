@@ -81,6 +81,7 @@ public final class VigilConfig extends AbstractConfig {
             "alerts\\.targets\\..+\\.[a-z0-9_:-]+|alerts\\.webhook\\.[a-z0-9][a-z0-9_-]*\\.(url|secret|secret-file|format)");
     public static final String LABELS_MAX_DELAY_DAYS = "labels.max-delay-days";
     public static final String LABELS_ORPHAN_RETENTION_DAYS = "labels.orphan-retention-days";
+    public static final String OUTCOMES_LABEL_WAIT = "outcomes.label-wait";
     public static final String OUTCOMES_JOIN_CO_PARTITIONED = "outcomes.join.co-partitioned";
     public static final String OUTCOMES_WINDOWS = "outcomes.windows";
     public static final String OUTCOMES_MATURITY_COVERAGE = "outcomes.maturity-coverage";
@@ -213,8 +214,21 @@ public final class VigilConfig extends AbstractConfig {
                     "Days after its event time a prediction waits (on disk) for its label; later labels are "
                             + "dead-lettered as label_after_max_delay. Cohorts older than this are final.")
             .define(LABELS_ORPHAN_RETENTION_DAYS, Type.INT, 30, Range.between(1, 3650), Importance.MEDIUM,
-                    "Days (event time) a label waits for its prediction before it is dead-lettered as "
-                            + "unmatched_label.")
+                    "Days (event time) the ids of expired predictions are remembered, so that a label for one is "
+                            + "dead-lettered at once as label_after_max_delay.")
+            .define(OUTCOMES_LABEL_WAIT, Type.STRING, "P30D", (name, value) -> {
+                try {
+                    if (Duration.parse(value.toString()).isNegative()) {
+                        throw new ConfigException(name, value, "must not be negative");
+                    }
+                } catch (java.time.format.DateTimeParseException e) {
+                    throw new ConfigException(name, value, "an ISO-8601 duration such as P30D or PT15M");
+                }
+            }, Importance.MEDIUM,
+                    "Wall-clock time (ISO-8601) a label that arrives before its prediction waits for it before it "
+                            + "is dead-lettered as unmatched_label, and a prediction whose event-time window "
+                            + "(labels.max-delay-days) has closed still waits for its label. Measured on the wall "
+                            + "clock, not event time, so no arrival order within it changes which labels join.")
             .define(OUTCOMES_JOIN_CO_PARTITIONED, Type.BOOLEAN, false, Importance.LOW,
                     "When true, the outcome join reads the predictions and ground-truth topics directly instead of through its repartition topic (fewer writes per record; faster replays). Requires producers to key both topics by prediction_id with Kafka's default partitioner, and both topics to have the same number of partitions (checked at startup); a record whose key is not its prediction_id is dead-lettered as key_not_prediction_id. Switch it on at first deployment, or when the outcome-join-by-prediction repartition topic has no unread records.")
             .define(OUTCOMES_WINDOWS, Type.LIST, "7d,30d,90d", WINDOWS_VALIDATOR, Importance.MEDIUM,
@@ -364,6 +378,10 @@ public final class VigilConfig extends AbstractConfig {
     /** {@link #OUTCOMES_WINDOWS} as days. */
     public java.util.List<Integer> outcomeWindowDays() {
         return windowDays(getList(OUTCOMES_WINDOWS));
+    }
+
+    public Duration labelWait() {
+        return Duration.parse(getString(OUTCOMES_LABEL_WAIT));
     }
 
     public Duration maxFutureSkew() {

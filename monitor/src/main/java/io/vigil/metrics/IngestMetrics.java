@@ -17,7 +17,10 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * by outcome ({@code accepted}, {@code dead_lettered}, {@code dropped}) and dead-letter reason, so that
  * received = accepted + dead_lettered + dropped. {@code dropped} are dead letters the broker refused even
  * truncated ({@link FailedRecords}, counted in this process): they leave {@code dead_lettered} for
- * {@code dropped} under the same reason. Reads the ingest
+ * {@code dropped} under the same reason. For ground truth the outcome is the record's last: a label the
+ * outcome join dead-letters ({@code unmatched_label}, {@code label_after_max_delay}) leaves {@code accepted}
+ * for {@code dead_lettered} under that reason, so that received = accepted + dead_lettered + dropped still
+ * holds. Reads the ingest
  * count stores of the active tasks of this instance: with several instances each counts its own share
  * of the input partitions and the sum across instances is the total (standby copies are not counted).
  * While Kafka Streams rebalances, the last sums are kept ({@link StoreTotals}).
@@ -26,6 +29,7 @@ public final class IngestMetrics implements MeterBinder {
     private final Map<Ingest.Stream, StoreTotals> totals = new EnumMap<>(Ingest.Stream.class);
     private final Set<String> reasonCodes;
     private final FailedRecords failed;
+    private OutcomeJoinMetrics join;
 
     /**
      * @param stores      looks up the local (all-partition) view of a count store by name, or null
@@ -48,6 +52,30 @@ public final class IngestMetrics implements MeterBinder {
         this.reasonCodes = reasonCodes;
     }
 
+    /** Reads the outcome join's dead-lettered labels too (see the class comment). */
+    public IngestMetrics withOutcomeJoin(OutcomeJoinMetrics join) {
+        this.join = join;
+        return this;
+    }
+
+    /** Labels the outcome join dead-lettered with this reason (0 for other reasons or streams). */
+    private long joinDeadLettered(Ingest.Stream stream, String reason) {
+        if (join == null || stream != Ingest.Stream.GROUND_TRUTH) {
+            return 0;
+        }
+        String event = switch (reason) {
+            case io.vigil.events.Reason.UNMATCHED_LABEL -> io.vigil.topology.OutcomeJoin.LABELS_UNMATCHED_EXPIRED;
+            case io.vigil.events.Reason.LABEL_AFTER_MAX_DELAY -> io.vigil.topology.OutcomeJoin.LABELS_AFTER_MAX_DELAY;
+            default -> null;
+        };
+        return event == null ? 0 : join.totals().getOrDefault(event, 0L);
+    }
+
+    private long joinDeadLettered(Ingest.Stream stream) {
+        return joinDeadLettered(stream, io.vigil.events.Reason.UNMATCHED_LABEL)
+                + joinDeadLettered(stream, io.vigil.events.Reason.LABEL_AFTER_MAX_DELAY);
+    }
+
     @Override
     public void bindTo(MeterRegistry registry) {
         for (Ingest.Stream stream : Ingest.Stream.values()) {
@@ -55,8 +83,9 @@ public final class IngestMetrics implements MeterBinder {
                 boolean accepted = outcome.equals(Ingest.ACCEPTED);
                 String reason = accepted ? "none" : outcome.substring(Ingest.DEAD_LETTERED_PREFIX.length());
                 register(registry, stream, accepted ? "accepted" : "dead_lettered", reason,
-                        m -> Math.max(0, m.count(stream, outcome)
-                                - (accepted ? 0 : failed.refusedIngestDeadLetters(stream, reason))));
+                        m -> accepted ? Math.max(0, m.count(stream, outcome) - m.joinDeadLettered(stream))
+                                : Math.max(0, m.count(stream, outcome) - failed.refusedIngestDeadLetters(stream, reason))
+                                        + m.joinDeadLettered(stream, reason));
                 if (!accepted) {
                     register(registry, stream, "dropped", reason, m -> failed.refusedIngestDeadLetters(stream, reason));
                 }

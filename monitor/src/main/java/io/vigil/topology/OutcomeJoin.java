@@ -50,17 +50,23 @@ import org.apache.kafka.streams.state.Stores;
  * <ul>
  *   <li>{@value #PREDICTIONS_STORE}: every prediction younger than {@code maxDelayDays} (cohort day
  *       plus max delay, in stream time) with its slices, score, threshold and current label and
- *       revision;</li>
+ *       revision; once that window has closed it stays {@code labelWait} more of wall clock, since its
+ *       label may still be on its way (a replay of months takes minutes);</li>
  *   <li>{@value #ORPHANS_STORE}: labels whose prediction has not arrived yet, held for
- *       {@code orphanRetentionDays} of stream time, then dead-lettered with reason
- *       {@value Reason#UNMATCHED_LABEL};</li>
+ *       {@code labelWait} of wall clock (never stream time, which other scanners' records push forward),
+ *       then dead-lettered with reason {@value Reason#UNMATCHED_LABEL};</li>
  *   <li>{@value #EXPIRED_STORE}: ids of predictions that expired within the last
  *       {@code orphanRetentionDays}, so that a label arriving after the max delay is dead-lettered at
  *       once ({@value Reason#LABEL_AFTER_MAX_DELAY}) instead of waiting as an orphan;</li>
  *   <li>{@value #EXPIRY_STORE}: {@code day|kind|id} entries so expiry is a range scan up to the
- *       current stream day, never a scan of the whole store;</li>
+ *       current stream day, never a scan of the whole store, and {@code w<deadline ms>|kind|id} entries
+ *       for the wall-clock waits, scanned by a wall-clock punctuator;</li>
  *   <li>{@value #COUNTS_STORE}: counts of every outcome of the join (keys below).</li>
  * </ul>
+ *
+ * <p>Which labels count does not depend on arrival order: a label joins iff it is observed no later than
+ * {@code maxDelayDays} after its prediction's UTC day (else {@value Reason#LABEL_AFTER_MAX_DELAY}), and
+ * within {@code labelWait} of wall clock either side may come first.
  *
  * <p>Semantics per prediction: the first prediction registers it ({@link OutcomeChange} with sign
  * 0); a later copy of the same id is ignored and counted. The first label adds its outcome (sign
@@ -110,6 +116,7 @@ public final class OutcomeJoin {
     private final int maxDelayDays;
     private final int orphanRetentionDays;
     private final boolean coPartitioned;
+    private final long labelWaitMs;
 
     /**
      * @param maxDelayDays        days after its cohort day a prediction waits for its label
@@ -124,6 +131,23 @@ public final class OutcomeJoin {
      *                      partition count (checked at startup): join them without the repartition topic
      */
     public OutcomeJoin(Topics topics, int maxDelayDays, int orphanRetentionDays, boolean coPartitioned) {
+        this(topics, maxDelayDays, orphanRetentionDays, coPartitioned, DEFAULT_LABEL_WAIT);
+    }
+
+    /** The default of {@code outcomes.label-wait}. */
+    public static final Duration DEFAULT_LABEL_WAIT = Duration.ofDays(30);
+
+    /**
+     * @param labelWait wall-clock time a label waits for its prediction, and a prediction whose event-time
+     *                  window has closed still waits for its label, so that no arrival order within it
+     *                  changes the result (a replay of months of history takes minutes of wall clock)
+     */
+    public OutcomeJoin(Topics topics, int maxDelayDays, int orphanRetentionDays, boolean coPartitioned,
+                       Duration labelWait) {
+        if (labelWait.isNegative()) {
+            throw new IllegalArgumentException("labelWait must not be negative: " + labelWait);
+        }
+        this.labelWaitMs = labelWait.toMillis();
         if (maxDelayDays < 1 || orphanRetentionDays < 1) {
             throw new IllegalArgumentException("maxDelayDays and orphanRetentionDays must be >= 1, got "
                     + maxDelayDays + " and " + orphanRetentionDays);
@@ -244,6 +268,9 @@ public final class OutcomeJoin {
             counts = context.getStateStore(COUNTS_STORE);
             byte[] clock = index.get(CLOCK_KEY);
             clockMs = clock == null ? Long.MIN_VALUE : java.nio.ByteBuffer.wrap(clock).getLong();
+            long every = Math.max(1_000L, Math.min(60_000L, labelWaitMs / 20));
+            context.schedule(Duration.ofMillis(every), org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME,
+                    this::releaseWaited);
         }
 
         /**
@@ -289,9 +316,13 @@ public final class OutcomeJoin {
             if (orphan != null) {
                 orphans.delete(id);
                 GroundTruth gt = orphan.label();
-                p = p.withLabel(gt, gt.observedAt().toEpochMilli());
-                emit(id, p.change(gt.label(), +1, delaySeconds(p)), ts);
-                increment(LABELS_JOINED);
+                if (tooLate(p, gt)) {
+                    labelAfterMaxDelay(id, gt, ts);
+                } else {
+                    p = p.withLabel(gt, gt.observedAt().toEpochMilli());
+                    emit(id, p.change(gt.label(), +1, delaySeconds(p)), ts);
+                    increment(LABELS_JOINED);
+                }
             }
             predictions.put(id, p);
             index.put(indexKey(p.cohortDay() + maxDelayDays, 'P', id), new byte[0]);
@@ -300,6 +331,11 @@ public final class OutcomeJoin {
         private void onLabel(String id, GroundTruth gt, long ts) {
             Pending p = predictions.get(id);
             if (p != null) {
+                if (tooLate(p, gt)) {
+                    // Whatever the order: a label counts iff observed within max delay of its prediction's day.
+                    labelAfterMaxDelay(id, gt, ts);
+                    return;
+                }
                 if (p.label() < 0) {
                     p = p.withLabel(gt, gt.observedAt().toEpochMilli());
                     emit(id, p.change(gt.label(), +1, delaySeconds(p)), ts);
@@ -320,9 +356,7 @@ public final class OutcomeJoin {
                 return;
             }
             if (expired.get(id) != null) {
-                increment(LABELS_AFTER_MAX_DELAY);
-                deadLetter(id, gt, new Reason(Reason.LABEL_AFTER_MAX_DELAY, "/prediction_id",
-                        "prediction is older than the maximum label delay of " + maxDelayDays + " days"), ts);
+                labelAfterMaxDelay(id, gt, ts);
                 return;
             }
             Input held = orphans.get(id);
@@ -334,10 +368,68 @@ public final class OutcomeJoin {
                 increment(LABELS_STALE_REVISION);
                 return;
             }
-            long expiryDay = epochDay(Math.max(ts, clockMs)) + orphanRetentionDays;
-            orphans.put(id, new Input(null, gt, expiryDay));
-            index.put(indexKey(expiryDay, 'L', id), new byte[0]);
+            // An early label waits labelWait of wall clock (never stream time, which other scanners' records
+            // push forward); a newer revision keeps the first one's deadline.
+            long deadline = held != null && isWallDeadline(held.expiryDay()) ? held.expiryDay()
+                    : context.currentSystemTimeMs() + labelWaitMs;
+            orphans.put(id, new Input(null, gt, deadline));
+            if (held == null || !isWallDeadline(held.expiryDay())) {
+                index.put(wallKey(deadline, 'L', id), new byte[0]);
+            }
             increment(held == null ? LABELS_HELD : LABELS_REVISED);
+        }
+
+        private boolean tooLate(Pending p, GroundTruth gt) {
+            return epochDay(gt.observedAt().toEpochMilli()) > p.cohortDay() + maxDelayDays;
+        }
+
+        private void labelAfterMaxDelay(String id, GroundTruth gt, long ts) {
+            increment(LABELS_AFTER_MAX_DELAY);
+            deadLetter(id, gt, new Reason(Reason.LABEL_AFTER_MAX_DELAY, "/prediction_id",
+                    "observed more than the maximum label delay of " + maxDelayDays + " days after its prediction"),
+                    ts);
+        }
+
+        /**
+         * Wall-clock punctuation: early labels whose wait is over are dead-lettered as unmatched; predictions
+         * whose event-time window closed and whose label wait is over leave the join.
+         */
+        private void releaseWaited(long nowMs) {
+            List<KeyValue<String, byte[]>> due = new ArrayList<>();
+            try (KeyValueIterator<String, byte[]> it = index.range(WALL_PREFIX, wallKey(nowMs, '~', ""))) {
+                it.forEachRemaining(due::add);
+            }
+            long eventClock = clockMs == Long.MIN_VALUE ? nowMs : clockMs;
+            for (KeyValue<String, byte[]> kv : due) {
+                index.delete(kv.key);
+                long deadline = Long.parseLong(kv.key.substring(1, 14));
+                char kind = kv.key.charAt(15);
+                String id = kv.key.substring(17);
+                if (kind == 'L') {
+                    Input held = orphans.get(id);
+                    if (held != null && held.expiryDay() == deadline) {
+                        orphans.delete(id);
+                        increment(LABELS_UNMATCHED_EXPIRED);
+                        deadLetter(id, held.label(), new Reason(Reason.UNMATCHED_LABEL, "/prediction_id",
+                                "no prediction with this id arrived within the label wait of "
+                                        + Duration.ofMillis(labelWaitMs)), eventClock);
+                    }
+                } else if (kind == 'P') {
+                    long day = java.nio.ByteBuffer.wrap(kv.value).getLong();
+                    Pending p = predictions.get(id);
+                    if (p != null && p.cohortDay() + maxDelayDays == day) {
+                        expirePrediction(id, p, epochDay(eventClock));
+                    }
+                }
+            }
+        }
+
+        private void expirePrediction(String id, Pending p, long today) {
+            predictions.delete(id);
+            increment(p.label() < 0 ? PREDICTIONS_EXPIRED_UNLABELLED : PREDICTIONS_EXPIRED_LABELLED);
+            long until = today + orphanRetentionDays;
+            expired.put(id, until);
+            index.put(indexKey(until, 'X', id), new byte[0]);
         }
 
         private void expire(long streamTimeMs) {
@@ -355,16 +447,16 @@ public final class OutcomeJoin {
                     case 'P' -> {
                         Pending p = predictions.get(id);
                         if (p != null && p.cohortDay() + maxDelayDays == day) {
-                            predictions.delete(id);
-                            increment(p.label() < 0 ? PREDICTIONS_EXPIRED_UNLABELLED : PREDICTIONS_EXPIRED_LABELLED);
-                            long until = today + orphanRetentionDays;
-                            expired.put(id, until);
-                            index.put(indexKey(until, 'X', id), new byte[0]);
+                            // Its event-time window closed; its label may still be on its way (a replay, a
+                            // backlog): it leaves only after the label wait of wall clock.
+                            index.put(wallKey(context.currentSystemTimeMs() + labelWaitMs, 'P', id),
+                                    java.nio.ByteBuffer.allocate(Long.BYTES).putLong(day).array());
                         }
                     }
                     case 'L' -> {
+                        // Labels held by a version that expired them in stream time (days, not a deadline).
                         Input held = orphans.get(id);
-                        if (held != null && held.expiryDay() == day) {
+                        if (held != null && !isWallDeadline(held.expiryDay()) && held.expiryDay() == day) {
                             orphans.delete(id);
                             increment(LABELS_UNMATCHED_EXPIRED);
                             deadLetter(id, held.label(), new Reason(Reason.UNMATCHED_LABEL, "/prediction_id",
@@ -407,6 +499,23 @@ public final class OutcomeJoin {
         private void increment(String key) {
             counts.increment(key);
         }
+    }
+
+    /** Prefix of the wall-clock entries of the expiry index: sorts after every day entry, before the clock. */
+    static final String WALL_PREFIX = "w";
+
+    /** {@code w%013d|kind|id}: a wall-clock deadline in epoch milliseconds, so a range scan up to now finds them. */
+    static String wallKey(long deadlineMs, char kind, String id) {
+        return String.format("%s%013d|%c|%s", WALL_PREFIX, Math.max(0, deadlineMs), kind, id);
+    }
+
+    /**
+     * Whether an orphan's expiry field holds a wall-clock deadline (epoch ms, this version) rather than a
+     * stream-time day (earlier versions): days stay below 10^7 for thousands of years, milliseconds since
+     * 1970 passed 10^11 in 1973.
+     */
+    static boolean isWallDeadline(long expiry) {
+        return expiry > 100_000_000_000L;
     }
 
     /** {@code %010d|kind|id}: fixed-width day first, so a range scan up to a day finds every entry due. */

@@ -65,7 +65,14 @@ public final class Performance {
     /** Settings of the stage, read from {@link VigilConfig}. */
     public record Settings(List<Integer> windowDays, double maturityCoverage, double verificationBiasRatio,
                            int minN, int maxDelayDays, int orphanRetentionDays, Duration flushInterval,
-                           Duration snapshotInterval, boolean coPartitioned) {
+                           Duration snapshotInterval, boolean coPartitioned, Duration labelWait) {
+        public Settings(List<Integer> windowDays, double maturityCoverage, double verificationBiasRatio, int minN,
+                        int maxDelayDays, int orphanRetentionDays, Duration flushInterval, Duration snapshotInterval,
+                        boolean coPartitioned) {
+            this(windowDays, maturityCoverage, verificationBiasRatio, minN, maxDelayDays, orphanRetentionDays,
+                    flushInterval, snapshotInterval, coPartitioned, OutcomeJoin.DEFAULT_LABEL_WAIT);
+        }
+
         public Settings {
             windowDays = List.copyOf(windowDays);
             if (windowDays.isEmpty()) {
@@ -80,7 +87,7 @@ public final class Performance {
                     config.getInt(VigilConfig.LABELS_ORPHAN_RETENTION_DAYS),
                     Duration.ofMillis(config.getLong(VigilConfig.OUTCOMES_FLUSH_INTERVAL_MS)),
                     Duration.ofMillis(config.getLong(VigilConfig.OUTCOMES_SNAPSHOT_INTERVAL_MS)),
-                    config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED));
+                    config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED), config.labelWait());
         }
 
         int longestWindow() {
@@ -100,7 +107,8 @@ public final class Performance {
     public KStream<String, MetricSnapshot> addTo(StreamsBuilder builder, KStream<String, SlicedPrediction> predictions,
                                                  KStream<String, GroundTruth> labels) {
         KStream<String, OutcomeChange> changes = new OutcomeJoin(topics, settings.maxDelayDays(),
-                settings.orphanRetentionDays(), settings.coPartitioned()).addTo(builder, predictions, labels);
+                settings.orphanRetentionDays(), settings.coPartitioned(), settings.labelWait())
+                .addTo(builder, predictions, labels);
         return aggregation().addTo(builder, changes);
     }
 

@@ -36,10 +36,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Order chaos through a real broker: the same predictions and labels (labels before predictions,
- * duplicates, revisions) in three shuffled orders, each through its own monitor and topics, give the
- * same final metrics, equal to a batch computation over the final labels; an unmatched label
- * expires to the dead-letter topic.
+ * Order chaos through a real broker (issue 17, Must 3): the same predictions and labels (duplicates,
+ * revisions) in three orders, every label first, every prediction first and a fixed shuffle, each
+ * through its own monitor and topics, give the same final metrics, equal to a batch computation over
+ * the final labels; an unmatched label waits outcomes.label-wait of wall clock, then is dead-lettered
+ * and counted so that received = accepted + dead-lettered + dropped holds for ground truth.
  */
 @RealKafka
 class OutcomeChaosIT {
@@ -88,11 +89,16 @@ class OutcomeChaosIT {
         finalLabels.forEach((id, gt) -> batch.add(predictions.get(id).score(), gt.label()));
         byte[] ghost = Events.json(Events.label("ghost", 1, START.minus(Duration.ofDays(20)), 0));
 
+        List<Send> labelsFirst = new ArrayList<>(events.stream().filter(e -> !e.prediction()).toList());
+        labelsFirst.addAll(events.stream().filter(Send::prediction).toList());
+        List<Send> predictionsFirst = new ArrayList<>(events.stream().filter(Send::prediction).toList());
+        predictionsFirst.addAll(events.stream().filter(e -> !e.prediction()).toList());
+        List<Send> shuffled = new ArrayList<>(events);
+        Collections.shuffle(shuffled, new Random(100));
         List<Map<String, String>> results = new ArrayList<>();
-        for (int run = 0; run < 3; run++) {
-            List<Send> order = new ArrayList<>(events);
-            Collections.shuffle(order, new Random(100 + run));
-            results.add(runOnce(kafka, Files.createDirectory(state.resolve("run" + run)), ghost, order, batch,
+        int run = 0;
+        for (List<Send> order : List.of(labelsFirst, predictionsFirst, shuffled)) {
+            results.add(runOnce(kafka, Files.createDirectory(state.resolve("run" + run++)), ghost, order, batch,
                     predictions.size()));
         }
         assertThat(results.get(0)).isNotEmpty();
@@ -107,6 +113,7 @@ class OutcomeChaosIT {
                 "outcomes.flush-interval-ms", 200L,
                 "outcomes.snapshot-interval-ms", 500L,
                 "labels.orphan-retention-days", 15,
+                "outcomes.label-wait", "PT45S",
                 "outcomes.windows", "7d,30d");
         try (Monitor monitor = new Monitor(h.config(state, overrides)).start()) {
             await("monitor running").atMost(Duration.ofSeconds(30)).until(monitor::isRunning);
@@ -142,7 +149,9 @@ class OutcomeChaosIT {
                         assertThat(all.get("calibration_slope").estimate())
                                 .isCloseTo(batch.recalibrationFit().slope().value(), within(1e-9));
                     });
-            await("unmatched label dead-lettered").atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            long labelsSent = order.stream().filter(e -> !e.prediction()).count() + 1;
+            await("unmatched label dead-lettered after the label wait").atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
                 List<ConsumerRecord<byte[], byte[]>> dead = h.readAll(h.topic("dead-letters"));
                 assertThat(dead).hasSize(1);
                 assertThat(new String(dead.get(0).headers().lastHeader(DeadLetters.REASON).value(),
@@ -151,6 +160,11 @@ class OutcomeChaosIT {
                 assertThat(MonitorHarness.sample(h.get(monitor.http().uri(), "/metrics"),
                         "vigil_outcome_join_events_total", Map.of("event", OutcomeJoin.LABELS_UNMATCHED_EXPIRED)))
                         .isEqualTo(1.0);
+                String metrics = h.get(monitor.http().uri(), "/metrics");
+                assertThat(MonitorHarness.ingestCount(metrics, "ground_truth", "dead_lettered", "unmatched_label"))
+                        .isEqualTo(1);
+                assertThat(MonitorHarness.ingestCount(metrics, "ground_truth", "accepted", "none"))
+                        .isEqualTo(labelsSent - 1);
             });
             // Label delays depend on which revision arrives first, by design: compared separately.
             Map<String, String> out = new TreeMap<>();

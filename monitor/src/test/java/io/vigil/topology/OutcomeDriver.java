@@ -126,6 +126,11 @@ final class OutcomeDriver implements AutoCloseable {
         }
     }
 
+    /** Moves the driver's wall clock (wall-clock punctuators run: the outcome join's label wait). */
+    void advanceWall(Duration d) {
+        driver.advanceWallClockTime(d);
+    }
+
     List<TestRecord<byte[], byte[]>> deadLetters() {
         return deadLetters.readRecordsToList();
     }

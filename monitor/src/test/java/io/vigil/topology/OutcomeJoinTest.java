@@ -98,13 +98,18 @@ class OutcomeJoinTest {
     }
 
     @Test
-    void shouldDeadLetterAndCountUnmatchedLabelWhenOrphanRetentionPasses() {
+    void shouldDeadLetterAndCountAnUnmatchedLabelOnlyWhenItsWallClockWaitIsOver() {
+        d.close();
+        d = new OutcomeDriver(Map.of("outcomes.label-wait", "PT1H"));
         d.label("ghost", 1, T0, 0);
+        // Other scanners' predictions push event time 31 days on: that must not expire the early label.
         d.predict(OutcomeDriver.prediction("p1", T0.plus(Duration.ofDays(29)), 0.4));
-        assertThat(d.deadLetters()).isEmpty();
-
         d.predict(OutcomeDriver.prediction("p2", T0.plus(Duration.ofDays(31)), 0.4));
-        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_UNMATCHED_EXPIRED, 1L);
+        d.advanceWall(Duration.ofMinutes(59));
+        assertThat(d.deadLetters()).isEmpty();
+        assertThat(d.joinCounts()).doesNotContainKey(OutcomeJoin.LABELS_UNMATCHED_EXPIRED);
+
+        d.advanceWall(Duration.ofMinutes(2));
 
         List<TestRecord<byte[], byte[]>> dead = d.deadLetters();
         assertThat(dead).hasSize(1);
@@ -116,6 +121,18 @@ class OutcomeJoinTest {
         // The expired label no longer joins a prediction that arrives later.
         d.predict(OutcomeDriver.prediction("ghost", T0.plus(Duration.ofDays(31)), 0.9));
         assertThat(d.get("v1", "all", "all", "7d", "labelled").estimate()).isEqualTo(0.0);
+    }
+
+    @Test
+    void shouldJoinAnEarlyLabelWhosePredictionComesAfterOtherScannersMovedEventTimeOn() {
+        d.label("early", 1, T0.plus(Duration.ofDays(2)), 0);
+        for (int day = 1; day <= 60; day++) {
+            d.predict(OutcomeDriver.prediction("other-" + day, T0.plus(Duration.ofDays(day)), 0.1));
+        }
+        d.predict(OutcomeDriver.prediction("early", T0, 0.9));
+
+        assertThat(d.deadLetters()).isEmpty();
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_JOINED, 1L);
     }
 
     @Test
@@ -135,17 +152,31 @@ class OutcomeJoinTest {
     }
 
     @Test
-    void shouldDeadLetterLabelWhenItsPredictionIsOlderThanTheMaxDelay() {
+    void shouldDeadLetterALabelObservedAfterTheMaxDelayWhateverTheOrderAndJoinOneWithinIt() {
         d.close();
-        d = new OutcomeDriver(Map.of("labels.max-delay-days", 10));
+        d = new OutcomeDriver(Map.of("labels.max-delay-days", 10, "outcomes.label-wait", "PT1H"));
         d.predict(OutcomeDriver.prediction("p1", T0, 0.9));
+        d.predict(OutcomeDriver.prediction("p3", T0, 0.9));
         d.predict(OutcomeDriver.prediction("p2", T0.plus(Duration.ofDays(12)), 0.1));
+        // p1's label is 12 days after its prediction: too late. p3's is 9 days after: it joins, although
+        // event time already passed p3's window (its prediction waits the label wait of wall clock).
         d.label("p1", 1, T0.plus(Duration.ofDays(12)), 0);
+        d.label("p3", 1, T0.plus(Duration.ofDays(9)), 0);
 
         List<TestRecord<byte[], byte[]>> dead = d.deadLetters();
         assertThat(dead).hasSize(1);
+        assertThat(new String(dead.get(0).key())).isEqualTo("p1");
         assertThat(OutcomeDriver.header(dead.get(0), DeadLetters.REASON)).isEqualTo(Reason.LABEL_AFTER_MAX_DELAY);
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_AFTER_MAX_DELAY, 1L)
+                .containsEntry(OutcomeJoin.LABELS_JOINED, 1L)
+                .doesNotContainKey(OutcomeJoin.PREDICTIONS_EXPIRED_UNLABELLED);
+
+        d.advanceWall(Duration.ofMinutes(61));
+
+        // The wait is over: p1 (unlabelled) and p3 (labelled) leave; a label for p1 now is dead-lettered at once.
         assertThat(d.joinCounts()).containsEntry(OutcomeJoin.PREDICTIONS_EXPIRED_UNLABELLED, 1L)
-                .containsEntry(OutcomeJoin.LABELS_AFTER_MAX_DELAY, 1L);
+                .containsEntry(OutcomeJoin.PREDICTIONS_EXPIRED_LABELLED, 1L);
+        d.label("p1", 1, T0.plus(Duration.ofDays(3)), 1);
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_AFTER_MAX_DELAY, 2L);
     }
 }
