@@ -138,10 +138,11 @@ public final class Monitor implements AutoCloseable {
         streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
         // Micrometer's function counters hold their object weakly: keep the binders reachable.
-        outcomeJoinMetrics = new OutcomeJoinMetrics(this::localStore, this::isRunning);
+        // Counters from committed state, per partition, never backwards (StoreTotals).
+        outcomeJoinMetrics = new OutcomeJoinMetrics(this::localStore, this::partitionsToRead, this::isRunning);
         outcomeJoinMetrics.bindTo(registry);
-        ingestMetrics = new IngestMetrics(this::localStore, Reason.CODES, this::isRunning, failedRecords)
-                .withOutcomeJoin(outcomeJoinMetrics);
+        ingestMetrics = new IngestMetrics(this::localStore, this::partitionsToRead, Reason.CODES, this::isRunning,
+                failedRecords).withOutcomeJoin(outcomeJoinMetrics);
         ingestMetrics.bindTo(registry);
         new FailedRecordsMetrics(failedRecords).bindTo(registry);
         registry.getPrometheusRegistry().register(new SnapshotCollector(this::latestSnapshots));
@@ -388,6 +389,27 @@ public final class Monitor implements AutoCloseable {
     }
 
     /** The local view of a key-value store, or null while it is not queryable (rebalancing, restoring). */
+    /** The local store {@code name} of one partition (active tasks only), or null when not held or not queryable. */
+    ReadOnlyKeyValueStore<String, Long> localStore(String name, int partition) {
+        try {
+            return streams.store(StoreQueryParameters.fromNameAndType(name,
+                    QueryableStoreTypes.<String, Long>keyValueStore()).withPartition(partition));
+        } catch (InvalidStateStoreException e) {
+            return null;
+        }
+    }
+
+    /** Partitions the counter stores can have here: the configured count, or more if a local task says so. */
+    private int partitionsToRead() {
+        int configured = config.getInt(VigilConfig.TOPIC_PARTITIONS);
+        try {
+            return Math.max(configured, 1 + streams.metadataForLocalThreads().stream()
+                    .flatMap(t -> t.activeTasks().stream()).mapToInt(t -> t.taskId().partition()).max().orElse(0));
+        } catch (RuntimeException notRunning) {
+            return configured;
+        }
+    }
+
     <K, V> ReadOnlyKeyValueStore<K, V> localStore(String name) {
         try {
             return streams.store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<K, V>keyValueStore()));

@@ -9,8 +9,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
-import java.util.function.Function;
-import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import java.util.function.IntSupplier;
 
 /**
  * {@code vigil_ingest_records_total{stream, outcome, reason}}: records received per input stream,
@@ -32,22 +31,24 @@ public final class IngestMetrics implements MeterBinder {
     private OutcomeJoinMetrics join;
 
     /**
-     * @param stores      looks up the local (all-partition) view of a count store by name, or null
-     *                    while the store is not queryable
+     * @param stores      looks up the local store of one partition by name, or null when this instance does not
+     *                    hold that partition as an active task or it is not queryable
+     * @param partitions  how many partitions to look at
      * @param reasonCodes every reason code the validator can produce (a bounded set)
-     * @param running     whether Kafka Streams is running (its stores are queryable)
+     * @param running     whether Kafka Streams is running
      */
-    public IngestMetrics(Function<String, ReadOnlyKeyValueStore<String, Long>> stores, Set<String> reasonCodes,
+    public IngestMetrics(PartitionStores stores, IntSupplier partitions, Set<String> reasonCodes,
                          BooleanSupplier running) {
-        this(stores, reasonCodes, running, new FailedRecords());
+        this(stores, partitions, reasonCodes, running, new FailedRecords());
     }
 
     /** @param failed what the exception handlers did, for the dead letters the broker refused */
-    public IngestMetrics(Function<String, ReadOnlyKeyValueStore<String, Long>> stores, Set<String> reasonCodes,
+    public IngestMetrics(PartitionStores stores, IntSupplier partitions, Set<String> reasonCodes,
                          BooleanSupplier running, FailedRecords failed) {
         this.failed = failed;
         for (Ingest.Stream stream : Ingest.Stream.values()) {
-            totals.put(stream, new StoreTotals(() -> stores.apply(stream.countsStore()), running));
+            totals.put(stream, new StoreTotals(p -> stores.get(stream.countsStore(), p), partitions, running,
+                    System::currentTimeMillis, StoreTotals.DEFAULT_GRACE));
         }
         this.reasonCodes = reasonCodes;
     }

@@ -6,25 +6,26 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import io.vigil.topology.OutcomeJoin;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
-import java.util.function.Function;
-import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import java.util.function.IntSupplier;
 
 /**
  * {@code vigil_outcome_join_events_total{event}}: what the outcome join did with each prediction and
  * label ({@link OutcomeJoin#COUNT_KEYS}: registered, duplicate, joined, held before the prediction,
  * revised, stale revision, unmatched and expired, after the max delay, expired predictions). Reads
  * the join's count store of the active tasks of this instance: the sum across instances is the total.
- * While Kafka Streams rebalances, the last sums are kept ({@link StoreTotals}).
+ * Never backwards while a partition stays here ({@link StoreTotals}).
  */
 public final class OutcomeJoinMetrics implements MeterBinder {
     private final StoreTotals totals;
 
     /**
-     * @param stores  looks up the local view of a store by name, or null while it is not queryable
-     * @param running whether Kafka Streams is running (its stores are queryable)
+     * @param stores     looks up the local store of one partition by name, or null when not held or not queryable
+     * @param partitions how many partitions to look at
+     * @param running    whether Kafka Streams is running
      */
-    public OutcomeJoinMetrics(Function<String, ReadOnlyKeyValueStore<String, Long>> stores, BooleanSupplier running) {
-        this.totals = new StoreTotals(() -> stores.apply(OutcomeJoin.COUNTS_STORE), running);
+    public OutcomeJoinMetrics(PartitionStores stores, IntSupplier partitions, BooleanSupplier running) {
+        this.totals = new StoreTotals(p -> stores.get(OutcomeJoin.COUNTS_STORE, p), partitions, running,
+                System::currentTimeMillis, StoreTotals.DEFAULT_GRACE);
     }
 
     @Override

@@ -1,72 +1,94 @@
 package io.vigil.metrics;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
+import java.util.function.IntFunction;
+import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
- * The sums of one counter store over the active tasks of this instance, as the metric binders read
- * them. While Kafka Streams is not running (rebalancing, restoring) the stores cannot be read and the
- * last complete sums are returned: sums that read 0 for one scrape would look to Prometheus like a
- * counter reset followed by an increase of the whole total, and every rebalance of a scaled-out
- * application would show up as a spike in {@code rate()}. Once it runs again the sums are read afresh,
- * so counts of tasks that moved to another instance leave this instance's sums (and appear in the other's).
+ * The sums of one counter store over the partitions this instance holds, as the metric binders read
+ * them: committed state (the stores' changelogs), never a thread's memory, and never going backwards
+ * while a partition stays with this instance. Each partition is read on its own and remembered: a
+ * partition that cannot be read for a moment (its stream thread replaced, a rebalance, a restore) keeps
+ * its last values, and a value read lower than before (a read of state an aborted transaction then
+ * rolled back) does not lower the total. A partition unread for {@link #DEFAULT_GRACE} while Kafka
+ * Streams runs has moved to another instance: its counts leave this instance's sums (and appear in the
+ * other's). While Kafka Streams is not running nothing ages: a long restore cannot look like a reset.
  */
 final class StoreTotals {
-    private final Supplier<ReadOnlyKeyValueStore<String, Long>> store;
+    /** How long a partition that cannot be read keeps its counts while Kafka Streams runs. */
+    static final Duration DEFAULT_GRACE = Duration.ofMinutes(2);
+
+    private final IntFunction<ReadOnlyKeyValueStore<String, Long>> partitionStore;
+    private final IntSupplier partitions;
     private final BooleanSupplier running;
-    private volatile Map<String, Long> last = Map.of();
+    private final LongSupplier clockMillis;
+    private final long graceMillis;
+    private final Map<Integer, Map<String, Long>> last = new HashMap<>();
+    private final Map<Integer, Long> seenAt = new HashMap<>();
 
     /**
-     * @param store   the local (all active partitions) view of the store, or null while it is not queryable
-     * @param running whether Kafka Streams is running, i.e. every active task of this instance is queryable
+     * @param partitionStore the local store of one partition, or null when this instance does not hold it
+     *                       as an active task or it is not queryable
+     * @param partitions     how many partitions to look at (0 to n - 1; partitions read before are always looked at)
+     * @param running        whether Kafka Streams is running
+     * @param clockMillis    wall clock
+     * @param grace          how long an unreadable partition keeps its counts while running
      */
-    StoreTotals(Supplier<ReadOnlyKeyValueStore<String, Long>> store, BooleanSupplier running) {
-        this.store = Objects.requireNonNull(store, "store");
+    StoreTotals(IntFunction<ReadOnlyKeyValueStore<String, Long>> partitionStore, IntSupplier partitions,
+                BooleanSupplier running, LongSupplier clockMillis, Duration grace) {
+        this.partitionStore = Objects.requireNonNull(partitionStore, "partitionStore");
+        this.partitions = partitions;
         this.running = Objects.requireNonNull(running, "running");
+        this.clockMillis = Objects.requireNonNull(clockMillis, "clockMillis");
+        this.graceMillis = grace.toMillis();
     }
 
-    /** Sums by key over every local partition; never throws. */
-    Map<String, Long> get() {
-        if (!running.getAsBoolean()) {
-            return last;
+    /** Sums by key over the partitions this instance holds (or held within the grace); never throws. */
+    synchronized Map<String, Long> get() {
+        long now = clockMillis.getAsLong();
+        boolean isRunning = running.getAsBoolean();
+        java.util.Set<Integer> look = new java.util.TreeSet<>(last.keySet());
+        for (int p = 0; p < partitions.getAsInt(); p++) {
+            look.add(p);
         }
-        Map<String, Long> now = sum(store.get());
-        if (now == null) {
-            // Not readable although running: no active task of this instance has the store (all are
-            // elsewhere), unless a rebalance began in between.
-            if (!running.getAsBoolean()) {
-                return last;
+        for (int p : look) {
+            Map<String, Long> read = read(partitionStore.apply(p));
+            if (read != null) {
+                Map<String, Long> kept = last.computeIfAbsent(p, k -> new HashMap<>());
+                read.forEach((k, v) -> kept.merge(k, v, Math::max));
+                seenAt.put(p, now);
+            } else if (isRunning && seenAt.containsKey(p) && now - seenAt.get(p) > graceMillis) {
+                last.remove(p);
+                seenAt.remove(p);
             }
-            now = Map.of();
         }
-        last = now;
-        return now;
+        Map<String, Long> sums = new HashMap<>();
+        last.values().forEach(m -> m.forEach((k, v) -> sums.merge(k, v, Long::sum)));
+        return sums;
     }
 
-    /**
-     * Sums every local partition's entries by key (a composite store's {@code get} would return one
-     * partition's value only); null when the store is absent or not queryable.
-     */
-    private static Map<String, Long> sum(ReadOnlyKeyValueStore<String, Long> store) {
+    private static Map<String, Long> read(ReadOnlyKeyValueStore<String, Long> store) {
         if (store == null) {
             return null;
         }
-        Map<String, Long> sums = new HashMap<>();
+        Map<String, Long> values = new HashMap<>();
         try (KeyValueIterator<String, Long> it = store.all()) {
             while (it.hasNext()) {
                 KeyValue<String, Long> kv = it.next();
-                sums.merge(kv.key, kv.value, Long::sum);
+                values.merge(kv.key, kv.value, Long::sum);
             }
         } catch (InvalidStateStoreException e) {
             return null;
         }
-        return sums;
+        return values;
     }
 }
