@@ -155,7 +155,8 @@ final class SoakCommand implements Callable<Integer> {
                     vigil.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
                     long t = System.nanoTime();
                     vigil = startVigil(settings, base, 1);
-                    long ready = awaitReady(uri, vigil, Duration.ofMinutes(5));
+                    // Exactly-once wipes the unclean stores and restores them from their changelogs: minutes.
+                    long ready = awaitReady(uri, vigil, Duration.ofMinutes(15));
                     say(report, "minute %.1f: vigil killed with SIGKILL; the new process (pid %d) was ready in %,d ms",
                             minute, vigil.pid(), (System.nanoTime() - t) / 1_000_000);
                 } else if (now >= nextHeap) {
