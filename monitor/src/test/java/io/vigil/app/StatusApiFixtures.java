@@ -37,6 +37,13 @@ final class StatusApiFixtures {
         return out;
     }
 
+    /** The snapshots of one more slice on a day (e.g. one with a hostile id). */
+    static List<MetricSnapshot> sliceOnDay(int day, String dim, String value) {
+        List<MetricSnapshot> out = new ArrayList<>();
+        slice(out, day, dim, value, 0);
+        return out;
+    }
+
     /** The fleet on every day from 1 to {@code days}, for the history. */
     static List<List<MetricSnapshot>> timeline(int days) {
         List<List<MetricSnapshot>> out = new ArrayList<>();

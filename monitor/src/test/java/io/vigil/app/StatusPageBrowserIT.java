@@ -128,4 +128,24 @@ class StatusPageBrowserIT {
         await("drill-down follows the click").atMost(Duration.ofSeconds(30)).until(() ->
                 browser.findElement(By.id("detail")).getDomAttribute("data-key-prefix").endsWith("|site|S01|"));
     }
+
+    @Test
+    void shouldShowAHostileScannerIdAsTextAndRunNothing() {
+        // Issue 17, Must 6: an id that is markup must stay text (the page builds rows with textContent).
+        String hostile = "S09/<img src=x onerror=\"window.__pwned=1\">";
+        List<MetricSnapshot> day = new java.util.ArrayList<>(StatusApiFixtures.fleetOnDay(30));
+        day.addAll(StatusApiFixtures.sliceOnDay(30, "scanner", hostile));
+        snapshots.set(day);
+        api.recordHistory();
+
+        browser.get(http.uri() + "/");
+        await("page loaded").atMost(Duration.ofSeconds(30))
+                .until(() -> "true".equals(browser.findElement(By.tagName("body")).getDomAttribute("data-loaded")));
+
+        List<WebElement> rows = browser.findElements(By.cssSelector("#fleet-table tbody tr[data-slice='scanner']"));
+        assertThat(rows).filteredOn(r -> hostile.equals(r.getDomAttribute("data-value"))).singleElement()
+                .satisfies(r -> assertThat(r.getText()).contains("<img src=x onerror="));
+        assertThat(browser.findElements(By.cssSelector("#fleet-table img"))).isEmpty();
+        assertThat(browser.executeScript("return typeof window.__pwned")).isEqualTo("undefined");
+    }
 }
