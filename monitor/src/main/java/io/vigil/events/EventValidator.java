@@ -176,6 +176,12 @@ public final class EventValidator {
             if (tree == null || tree.isMissingNode()) {
                 return reject(Reason.NOT_JSON, "", "empty record");
             }
+            // A number beyond double range (1e400) parses to an infinite double, which the schema library's
+            // enum and range checks cannot handle (they threw NumberFormatException): no such number is valid.
+            String infinite = nonFinite(tree, "");
+            if (infinite != null) {
+                return reject(Reason.OUT_OF_RANGE, infinite, "number outside the range of a double");
+            }
             return new Validation.Accepted<>(tree);
         } catch (StreamConstraintsException e) {
             return reject(Reason.OVERSIZED, "", Json.describe(e));
@@ -188,6 +194,33 @@ public final class EventValidator {
             // FAIL_ON_TRAILING_TOKENS: a second value after the first document.
             return reject(Reason.NOT_JSON, "", "content after the end of the JSON document");
         }
+    }
+
+    /** The JSON pointer of the first number that parsed to an infinite or NaN double, or null. */
+    private static String nonFinite(JsonNode node, String path) {
+        if (node.isFloatingPointNumber()) {
+            return Double.isFinite(node.doubleValue()) ? null : path;
+        }
+        if (node.isContainerNode()) {
+            if (node.isArray()) {
+                for (int i = 0; i < node.size(); i++) {
+                    String found = nonFinite(node.get(i), path + "/" + i);
+                    if (found != null) {
+                        return found;
+                    }
+                }
+            } else {
+                var fields = node.fields();
+                while (fields.hasNext()) {
+                    var f = fields.next();
+                    String found = nonFinite(f.getValue(), path + "/" + f.getKey().replace("~", "~0").replace("/", "~1"));
+                    if (found != null) {
+                        return found;
+                    }
+                }
+            }
+        }
+        return null;
     }
 
     private <T> Validation<T> validate(EventType type, Class<T> recordType, byte[] raw, Instant now,

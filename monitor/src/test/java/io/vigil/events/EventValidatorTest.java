@@ -189,4 +189,17 @@ class EventValidatorTest {
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
+
+    @Test
+    void shouldRejectANumberBeyondDoubleRangeInsteadOfThrowing() {
+        // Found by ContractFuzzTest: 1e400 parsed to an infinite double and the schema's enum check threw
+        // NumberFormatException out of ingest.
+        String label = "{\"prediction_id\":\"p\",\"label\":1e400,\"observed_at\":\"2026-11-19T14:02:00Z\","
+                + "\"source\":\"pathology\",\"revision\":0}";
+        Validation<?> v = new EventValidator().groundTruth(label.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                java.time.Instant.parse("2026-12-01T00:00:00Z"));
+        assertThat(v).isInstanceOf(Validation.Rejected.class);
+        assertThat(((Validation.Rejected<?>) v).reason().code()).isEqualTo(Reason.OUT_OF_RANGE);
+        assertThat(((Validation.Rejected<?>) v).reason().path()).isEqualTo("/label");
+    }
 }
