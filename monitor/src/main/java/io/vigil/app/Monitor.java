@@ -24,6 +24,7 @@ import io.vigil.metrics.DerivedMetrics;
 import io.vigil.metrics.IngestMetrics;
 import io.vigil.metrics.KafkaStoreTags;
 import io.vigil.metrics.OutcomeJoinMetrics;
+import io.vigil.metrics.SliceOverflowMetrics;
 import io.vigil.metrics.SnapshotCollector;
 import io.vigil.topology.MetricSnapshots;
 import io.vigil.topology.Topics;
@@ -81,6 +82,7 @@ public final class Monitor implements AutoCloseable {
     private final List<WebhookSender> webhookSenders = new ArrayList<>();
     private volatile PipelineProbe pipelineProbe;
     private final OutcomeJoinMetrics outcomeJoinMetrics;
+    private final SliceOverflowMetrics sliceOverflowMetrics;
     private final StatusApi statusApi;
     /** What the exception handlers did; the dead-letter topic's record limit, read at start. */
     private final FailedRecords failedRecords = new FailedRecords();
@@ -145,6 +147,9 @@ public final class Monitor implements AutoCloseable {
                 failedRecords).withOutcomeJoin(outcomeJoinMetrics);
         ingestMetrics.bindTo(registry);
         new FailedRecordsMetrics(failedRecords).bindTo(registry);
+        sliceOverflowMetrics = new SliceOverflowMetrics(this::localStore, this::partitionsToRead, this::isRunning,
+                config.getList(VigilConfig.SLICES_ATTRIBUTES));
+        sliceOverflowMetrics.bindTo(registry);
         registry.getPrometheusRegistry().register(new SnapshotCollector(this::latestSnapshots));
 
         pipelineProbe = new PipelineProbe(registry, streams::state, () -> PipelineProbe.maxRecordsLag(streams),

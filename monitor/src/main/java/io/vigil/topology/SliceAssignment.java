@@ -1,25 +1,27 @@
 package io.vigil.topology;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import io.vigil.events.Prediction;
 import io.vigil.events.Slice;
 import io.vigil.events.SlicedPrediction;
+import io.vigil.serde.JsonSerde;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
-import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
-import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
-import org.apache.kafka.streams.processor.api.FixedKeyRecord;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Assigns every accepted prediction, once, to the slices it contributes to: {@code all},
@@ -27,32 +29,42 @@ import org.apache.kafka.streams.state.Stores;
  * (manufacturer + model), {@code software} (manufacturer + model + software version), {@code sex},
  * {@code age_band} and each configured attribute ({@code attr.<name>}).
  *
- * <p>Values are capped per model version and dimension: the first {@code maxValues} distinct values
- * seen are admitted, later ones become {@link Slice#OTHER} and are counted. The admitted set lives in
- * a state store, so it is the same after a restart; memory and Prometheus series stay bounded
- * however many new scanner ids arrive. The cap holds per stream task (input partition).
+ * <p>Values are capped per model version and dimension across the whole cluster: {@link SliceAdmission}
+ * admits the first {@code slices.max-values}; later values become {@link Slice#OTHER} and are counted per
+ * dimension in {@link #OVERFLOW_STORE} ({@code vigil_slice_overflow_total}). A prediction with a value that
+ * has no decision yet waits in {@link #HELD_STORE} (changelogged) until the decision arrives, typically
+ * one commit interval, and is then forwarded with its own timestamp; only the first records of each new
+ * value wait. If no decision comes within {@link #DECISION_TIMEOUT} (the owner's task unassigned that long)
+ * the undecided values go to {@code other}, counted under {@code admission_timeout}, so that nothing waits
+ * forever.
  */
 public final class SliceAssignment {
-    public static final String STORE = "slice-catalog";
-    /** Store key suffix counting records whose value overflowed into {@code other}. */
-    static final String OVERFLOW = "\u0000overflow";
+    private static final Logger LOG = LoggerFactory.getLogger(SliceAssignment.class);
+    /** Predictions waiting for an admission decision, in arrival order. */
+    public static final String HELD_STORE = "slice-held";
+    /** Per dimension: records whose value went to {@code other}; and {@code admission_timeout|<dimension>}. */
+    public static final String OVERFLOW_STORE = "slice-overflow-counts";
+    /** Key prefix in {@link #OVERFLOW_STORE} for values sent to {@code other} because no decision came in time. */
+    public static final String TIMEOUT_PREFIX = "admission_timeout|";
+    static final Duration DECISION_TIMEOUT = Duration.ofMinutes(5);
+    static final Duration RELEASE_INTERVAL = Duration.ofMillis(100);
 
-    private final int maxValues;
+    private final SliceAdmission admission;
     private final List<String> attributes;
 
-    public SliceAssignment(int maxValues, List<String> attributes) {
-        if (maxValues < 1) {
-            throw new IllegalArgumentException("maxValues must be >= 1");
-        }
-        this.maxValues = maxValues;
+    public SliceAssignment(SliceAdmission admission, List<String> attributes) {
+        this.admission = admission;
         this.attributes = List.copyOf(attributes);
     }
 
+    /** The stream of sliced predictions; also adds {@code admission}'s requests, owner and global store. */
     public KStream<String, SlicedPrediction> addTo(StreamsBuilder builder, KStream<String, Prediction> predictions) {
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(STORE),
+        admission.addTo(builder, predictions, attributes);
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(HELD_STORE),
+                Serdes.String(), new JsonSerde<>(Held.class)));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(OVERFLOW_STORE),
                 Serdes.String(), Serdes.Long()).withCachingEnabled());
-        return predictions.processValues(() -> new Assign(maxValues, attributes), Named.as("slice-assignment"),
-                STORE);
+        return predictions.process(Assign::new, Named.as("slice-assignment"), HELD_STORE, OVERFLOW_STORE);
     }
 
     /** The uncapped slices of one prediction, {@code all} first. Pure. */
@@ -81,68 +93,115 @@ public final class SliceAssignment {
         return out;
     }
 
-    /** Store key of an admitted value: model, version, dimension, value. */
-    static String key(Prediction p, String dimension, String value) {
-        return p.model().id() + "|" + p.model().version() + "|" + dimension + "|" + value;
+    /** Every slice dimension a prediction can have with these configured attributes, {@code all} excepted. */
+    public static List<String> dimensions(List<String> attributes) {
+        List<String> out = new ArrayList<>(List.of("site", "scanner", "scanner_model", "software", "sex", "age_band"));
+        attributes.forEach(a -> out.add("attr." + a));
+        return out;
     }
 
-    private static final class Assign implements FixedKeyProcessor<String, Prediction, SlicedPrediction> {
-        private final int maxValues;
-        private final List<String> attributes;
-        private FixedKeyProcessorContext<String, SlicedPrediction> context;
-        private KeyValueStore<String, Long> store;
-        /** model|version|dimension -> admitted values; a heap mirror of the store. */
-        private final Map<String, Set<String>> admitted = new HashMap<>();
+    /** A prediction waiting for a decision: its key, timestamp, value and when it started waiting. */
+    record Held(@JsonProperty("key") String key, @JsonProperty("timestamp") long timestamp,
+                @JsonProperty("prediction") Prediction prediction, @JsonProperty("held_at_ms") long heldAtMs) {}
 
-        Assign(int maxValues, List<String> attributes) {
-            this.maxValues = maxValues;
-            this.attributes = attributes;
-        }
+    private final class Assign implements Processor<String, Prediction, String, SlicedPrediction> {
+        private ProcessorContext<String, SlicedPrediction> context;
+        private KeyValueStore<String, Held> held;
+        private KeyValueStore<String, Long> overflow;
+        private SliceAdmission.Decisions decisions;
+        private long sequence;
+        private long heldCount;
+        private long seenVersion = -1;
 
         @Override
-        public void init(FixedKeyProcessorContext<String, SlicedPrediction> context) {
+        public void init(ProcessorContext<String, SlicedPrediction> context) {
             this.context = context;
-            this.store = context.getStateStore(STORE);
-            admitted.clear(); // a task revived in the same object starts from its restored store only
-            try (KeyValueIterator<String, Long> it = store.all()) {
+            this.held = context.getStateStore(HELD_STORE);
+            this.overflow = context.getStateStore(OVERFLOW_STORE);
+            this.decisions = admission.new Decisions(context);
+            sequence = 0;
+            heldCount = 0;
+            try (KeyValueIterator<String, Held> it = held.all()) {
                 while (it.hasNext()) {
-                    KeyValue<String, Long> kv = it.next();
-                    if (kv.key.endsWith(OVERFLOW)) {
-                        continue;
-                    }
-                    int cut = kv.key.lastIndexOf('|');
-                    admitted.computeIfAbsent(kv.key.substring(0, cut), k -> new HashSet<>())
-                            .add(kv.key.substring(cut + 1));
+                    sequence = Math.max(sequence, Long.parseLong(it.next().key, 16) + 1);
+                    heldCount++;
                 }
             }
+            context.schedule(RELEASE_INTERVAL, PunctuationType.WALL_CLOCK_TIME, now -> release(now));
         }
 
         @Override
-        public void process(FixedKeyRecord<String, Prediction> record) {
-            Prediction p = record.value();
-            List<Slice> candidates = candidates(p, attributes);
-            List<Slice> slices = new ArrayList<>(candidates.size());
-            for (Slice s : candidates) {
-                slices.add(s == Slice.ALL ? s : cap(p, s));
+        public void process(Record<String, Prediction> record) {
+            if (heldCount > 0 && admission.version() != seenVersion) {
+                release(context.currentSystemTimeMs());
             }
-            context.forward(record.withValue(new SlicedPrediction(p, slices)));
+            List<Slice> slices = assign(record.value(), false);
+            if (slices != null) {
+                context.forward(record.withValue(new SlicedPrediction(record.value(), slices)));
+                return;
+            }
+            held.put(String.format("%016x", sequence++),
+                    new Held(record.key(), record.timestamp(), record.value(), context.currentSystemTimeMs()));
+            heldCount++;
         }
 
-        private Slice cap(Prediction p, Slice s) {
-            String dimKey = p.model().id() + "|" + p.model().version() + "|" + s.dimension();
-            Set<String> values = admitted.computeIfAbsent(dimKey, k -> new HashSet<>());
-            if (values.contains(s.value())) {
-                return s;
+        /** Forwards, in arrival order, every held prediction whose values are now all decided (or timed out). */
+        private void release(long now) {
+            if (heldCount == 0) {
+                return;
             }
-            if (values.size() < maxValues) {
-                values.add(s.value());
-                store.put(dimKey + "|" + s.value(), 1L);
-                return s;
+            seenVersion = admission.version();
+            List<String> done = new ArrayList<>();
+            try (KeyValueIterator<String, Held> it = held.all()) {
+                while (it.hasNext()) {
+                    KeyValue<String, Held> kv = it.next();
+                    Held h = kv.value;
+                    List<Slice> slices = assign(h.prediction(), now - h.heldAtMs() >= DECISION_TIMEOUT.toMillis());
+                    if (slices != null) {
+                        context.forward(new Record<>(h.key(), new SlicedPrediction(h.prediction(), slices),
+                                h.timestamp()));
+                        done.add(kv.key);
+                    }
+                }
             }
-            String overflowKey = dimKey + OVERFLOW;
-            Long n = store.get(overflowKey);
-            store.put(overflowKey, n == null ? 1L : n + 1L);
-            return new Slice(s.dimension(), Slice.OTHER);
+            done.forEach(held::delete);
+            heldCount -= done.size();
+        }
+
+        /** The capped slices, or null when a value has no decision yet and {@code timedOut} is false. */
+        private List<Slice> assign(Prediction p, boolean timedOut) {
+            List<Slice> candidates = candidates(p, attributes);
+            SliceAdmission.Decision[] decided = new SliceAdmission.Decision[candidates.size()];
+            for (int i = 0; i < decided.length; i++) {
+                Slice s = candidates.get(i);
+                decided[i] = s == Slice.ALL ? SliceAdmission.Decision.ADMITTED
+                        : decisions.of(SliceAdmission.dimensionKey(p, s.dimension()), s.value());
+                if (decided[i] == SliceAdmission.Decision.UNDECIDED && !timedOut) {
+                    return null;
+                }
+            }
+            List<Slice> slices = new ArrayList<>(candidates.size());
+            for (int i = 0; i < decided.length; i++) {
+                Slice s = candidates.get(i);
+                if (decided[i] == SliceAdmission.Decision.ADMITTED) {
+                    slices.add(s);
+                    continue;
+                }
+                count(s.dimension());
+                if (decided[i] == SliceAdmission.Decision.UNDECIDED) {
+                    count(TIMEOUT_PREFIX + s.dimension());
+                    LOG.warn("No slice admission decision within {} for a {} value of model {}: counted as 'other'."
+                            + " Is the task of the slice admission owner running?", DECISION_TIMEOUT, s.dimension(),
+                            p.model().id());
+                }
+                slices.add(new Slice(s.dimension(), Slice.OTHER));
+            }
+            return slices;
+        }
+
+        private void count(String key) {
+            Long n = overflow.get(key);
+            overflow.put(key, n == null ? 1L : n + 1L);
         }
     }
 }

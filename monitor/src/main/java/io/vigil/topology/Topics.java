@@ -21,7 +21,8 @@ public record Topics(
         Topic<String, MetricSnapshot> snapshots,
         Topic<String, Alert> alerts,
         Topic<String, byte[]> references,
-        Topic<String, byte[]> alertClock) {
+        Topic<String, byte[]> alertClock,
+        Topic<String, Long> sliceAdmissions) {
 
     public static Topics from(VigilConfig config) {
         return new Topics(
@@ -34,7 +35,10 @@ public record Topics(
                 new Topic<>(config.getString(VigilConfig.TOPIC_REFERENCES), Serdes.String(), Serdes.ByteArray()),
                 // Single partition, never written: it places the one alert-evaluator task (see AlertEvaluator).
                 new Topic<>(config.getString(VigilConfig.APPLICATION_ID) + "-alert-clock", Serdes.String(),
-                        Serdes.ByteArray()));
+                        Serdes.ByteArray()),
+                // Single partition, compacted: the slice values admitted cluster-wide (see SliceAdmission).
+                new Topic<>(config.getString(VigilConfig.APPLICATION_ID) + "-slice-admissions", Serdes.String(),
+                        Serdes.Long()));
     }
 
     /** Topic definitions for creation at startup: outputs keyed by identity are compacted. */
@@ -48,6 +52,7 @@ public record Topics(
                 new NewTopic(snapshots.name(), partitions, replication).configs(compacted),
                 new NewTopic(alerts.name(), partitions, replication).configs(compacted),
                 new NewTopic(references.name(), 1, replication).configs(compacted),
-                new NewTopic(alertClock.name(), 1, replication).configs(compacted));
+                new NewTopic(alertClock.name(), 1, replication).configs(compacted),
+                new NewTopic(sliceAdmissions.name(), 1, replication).configs(compacted));
     }
 }

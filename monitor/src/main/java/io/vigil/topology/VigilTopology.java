@@ -32,7 +32,8 @@ public final class VigilTopology {
         StreamsBuilder builder = new StreamsBuilder();
         Ingest.Output ingested = new Ingest(topics, validator,
                 config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED), deadLetterLimit).addTo(builder);
-        KStream<String, SlicedPrediction> sliced = new SliceAssignment(config.getInt(VigilConfig.SLICES_MAX_VALUES),
+        KStream<String, SlicedPrediction> sliced = new SliceAssignment(
+                new SliceAdmission(topics, config.getInt(VigilConfig.SLICES_MAX_VALUES)),
                 config.getList(VigilConfig.SLICES_ATTRIBUTES)).addTo(builder, ingested.predictions());
         MetricSnapshots snapshots = new MetricSnapshots(topics);
         snapshots.addViewTo(builder);

@@ -94,8 +94,13 @@ final class OutcomeDriver implements AutoCloseable {
         labels.pipeInput(null, Events.json(gt));
     }
 
-    /** Flushes partials and takes snapshots (two wall-clock intervals), then returns the latest per key. */
+    /**
+     * Releases predictions that waited for a slice admission decision, flushes partials and takes snapshots
+     * (three wall-clock steps: the driver runs what one punctuation forwards only after all due punctuations),
+     * then returns the latest per key.
+     */
     Map<String, MetricSnapshot> snapshot() {
+        driver.advanceWallClockTime(SliceAssignment.RELEASE_INTERVAL);
         driver.advanceWallClockTime(Duration.ofMillis(1001));
         driver.advanceWallClockTime(snapshotInterval);
         snapshots.readValuesToList().forEach(s -> latest.put(s.key(), s));

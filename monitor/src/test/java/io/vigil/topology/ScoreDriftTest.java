@@ -433,8 +433,10 @@ class ScoreDriftTest {
                     .isLessThanOrEqualTo((long) (max + 1) * 3 * 20);
             assertThat(h.get(model, "scanner", "other", "1d", "predictions").n()).isEqualTo(10_000 - max + 2);
             assertThat(h.get(model, "scanner", "S01/CT-0", "1d", "predictions").n()).isEqualTo(2);
-            KeyValueStore<String, Long> catalog = h.driver.getKeyValueStore(SliceAssignment.STORE);
-            assertThat(catalog.get("chest-ct-nodule|3.2.0|scanner" + SliceAssignment.OVERFLOW)).isEqualTo(10_000L - max + 2);
+            KeyValueStore<String, Long> overflow = h.driver.getKeyValueStore(SliceAssignment.OVERFLOW_STORE);
+            assertThat(overflow.get("scanner")).isEqualTo(10_000L - max + 2);
+            assertThat(overflow.get(SliceAssignment.TIMEOUT_PREFIX + "scanner")).isNull();
+            assertThat(h.driver.getKeyValueStore(SliceAssignment.HELD_STORE).approximateNumEntries()).isZero();
         }
     }
 
