@@ -17,10 +17,12 @@ import java.util.Objects;
  *
  * <p>Conditions, each reading the bound that must be past the limit, never the point estimate:
  * <ul>
- *   <li>{@code below}: holds when the interval's upper bound is below the target; clears when the upper
- *       bound is back above target + margin.</li>
- *   <li>{@code above}: holds when the lower bound is above the target; clears when it is back below
- *       target - margin.</li>
+ *   <li>{@code below}: holds when the interval's upper bound is below the target; clears only when
+ *       non-inferiority is shown: the lower bound is at least target - margin. "Not significantly below
+ *       target" is not enough (39 of 50, 0.78 [0.65, 0.87] against 0.85, stays firing), so {@code margin}
+ *       is the non-inferiority margin: the shortfall the rule's owner accepts as equivalent.</li>
+ *   <li>{@code above}: holds when the lower bound is above the target; clears only when the upper bound
+ *       is at most target + margin (the mirror image).</li>
  *   <li>{@code outside}: holds when the interval lies wholly outside [{@code low}, {@code high}]; clears
  *       when it reaches back inside by margin on both sides.</li>
  *   <li>{@code above_threshold}: holds when the estimate exceeds the snapshot's own {@code upper}
@@ -117,7 +119,7 @@ public record AlertRule(
     public enum Verdict {
         /** The evidence shows the condition. */
         HOLDS,
-        /** The evidence is back past the limit by the hysteresis margin. */
+        /** The evidence is back past the limit: non-inferiority shown ({@code below}, {@code above}), or by the hysteresis margin. */
         CLEAR,
         /** Neither: too little data, or inside the hysteresis band. */
         UNDECIDED
@@ -197,10 +199,10 @@ public record AlertRule(
         Double lo = s.lower();
         Double hi = s.upper();
         return switch (condition) {
-            case BELOW -> hi == null ? Verdict.UNDECIDED
-                    : hi < target ? Verdict.HOLDS : hi > target + margin ? Verdict.CLEAR : Verdict.UNDECIDED;
-            case ABOVE -> lo == null ? Verdict.UNDECIDED
-                    : lo > target ? Verdict.HOLDS : lo < target - margin ? Verdict.CLEAR : Verdict.UNDECIDED;
+            case BELOW -> hi == null || lo == null ? Verdict.UNDECIDED
+                    : hi < target ? Verdict.HOLDS : lo >= target - margin ? Verdict.CLEAR : Verdict.UNDECIDED;
+            case ABOVE -> lo == null || hi == null ? Verdict.UNDECIDED
+                    : lo > target ? Verdict.HOLDS : hi <= target + margin ? Verdict.CLEAR : Verdict.UNDECIDED;
             case OUTSIDE -> {
                 if (lo == null || hi == null) {
                     yield Verdict.UNDECIDED;

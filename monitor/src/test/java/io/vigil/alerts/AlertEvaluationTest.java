@@ -109,16 +109,18 @@ class AlertEvaluationTest {
     }
 
     @Test
-    void shouldResolveOnlyPastTheHysteresisMarginAndOnce() {
+    void shouldResolveOnlyWhenNonInferiorityIsShownAndOnce() {
         Rounds rounds = new Rounds(new AlertEvaluation(List.of(SENS), Map.of(), 0.05));
         Instant t = Snapshots.T0;
         rounds.run(List.of(Snapshots.interval("sensitivity", 0.7, 0.6, 0.8, 200)), t);
         rounds.run(List.of(Snapshots.interval("sensitivity", 0.7, 0.6, 0.8, 200)), t = t.plus(Duration.ofHours(1)));
-        // Upper bound back above target but within the margin (0.85 + 0.02): still firing.
+        // Upper bound back above target, lower bound still below target - margin (0.83): still firing.
         rounds.run(List.of(Snapshots.interval("sensitivity", 0.8, 0.74, 0.86, 200)), t = t.plus(Duration.ofHours(1)));
-        assertThat(rounds.alerts).hasSize(1);
         rounds.run(List.of(Snapshots.interval("sensitivity", 0.84, 0.8, 0.88, 200)), t = t.plus(Duration.ofHours(1)));
-        rounds.run(List.of(Snapshots.interval("sensitivity", 0.84, 0.8, 0.88, 200)), t.plus(Duration.ofHours(1)));
+        assertThat(rounds.alerts).hasSize(1);
+        // Lower bound at 0.84 >= 0.85 - 0.02: non-inferior, resolved once.
+        rounds.run(List.of(Snapshots.interval("sensitivity", 0.87, 0.84, 0.9, 900)), t = t.plus(Duration.ofHours(1)));
+        rounds.run(List.of(Snapshots.interval("sensitivity", 0.87, 0.84, 0.9, 900)), t.plus(Duration.ofHours(1)));
         assertThat(rounds.alerts).extracting(Alert::status)
                 .containsExactly(Alert.Status.FIRING, Alert.Status.RESOLVED);
         Alert firing = rounds.alerts.get(0);

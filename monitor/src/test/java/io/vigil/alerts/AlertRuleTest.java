@@ -26,12 +26,22 @@ class AlertRuleTest {
     }
 
     @Test
-    void shouldClearOnlyPastTheHysteresisMarginWhenConditionIsBelow() {
-        AlertRule rule = below(0.85, 0.02, 50);
-        assertThat(rule.verdict(Snapshots.interval("sensitivity", 0.82, 0.78, 0.86, 200), 0.85))
+    void shouldClearOnlyWhenNonInferiorityIsShownWhenConditionIsBelow() {
+        AlertRule rule = below(0.85, 0.05, 50);
+        // 39 of 50 against 0.85: Wilson 0.78 [0.648, 0.872]. Not significantly below target, but not shown
+        // to be within the margin either: a firing alert keeps firing (issue 18, Must 8).
+        var few = io.vigil.stats.Wilson.interval(39, 50);
+        assertThat(few.upper()).isGreaterThan(0.85);
+        assertThat(rule.verdict(Snapshots.interval("sensitivity", few.value(), few.lower(), few.upper(), 50), 0.85))
                 .isEqualTo(Verdict.UNDECIDED);
-        assertThat(rule.verdict(Snapshots.interval("sensitivity", 0.84, 0.80, 0.88, 200), 0.85))
-                .isEqualTo(Verdict.CLEAR);
+        // 430 of 500: Wilson 0.86 [0.827, 0.888]; the lower bound is within 0.05 of the target: non-inferior.
+        var many = io.vigil.stats.Wilson.interval(430, 500);
+        assertThat(many.lower()).isBetween(0.80, 0.85);
+        assertThat(rule.verdict(Snapshots.interval("sensitivity", many.value(), many.lower(), many.upper(), 500),
+                0.85)).isEqualTo(Verdict.CLEAR);
+        // With no margin the same evidence does not clear: the lower bound must reach the target itself.
+        assertThat(below(0.85, 0.0, 50).verdict(Snapshots.interval("sensitivity", many.value(), many.lower(),
+                many.upper(), 500), 0.85)).isEqualTo(Verdict.UNDECIDED);
     }
 
     @Test
@@ -49,7 +59,9 @@ class AlertRuleTest {
                 0.02, null, null, 100L, null, null, null);
         assertThat(rule.verdict(Snapshots.interval("ece", 0.15, 0.09, 0.2, 500), 0.1)).isEqualTo(Verdict.UNDECIDED);
         assertThat(rule.verdict(Snapshots.interval("ece", 0.15, 0.11, 0.2, 500), 0.1)).isEqualTo(Verdict.HOLDS);
+        // Clears only when the upper bound is within the margin: 0.12 is, 0.13 is not.
         assertThat(rule.verdict(Snapshots.interval("ece", 0.09, 0.07, 0.12, 500), 0.1)).isEqualTo(Verdict.CLEAR);
+        assertThat(rule.verdict(Snapshots.interval("ece", 0.09, 0.05, 0.13, 500), 0.1)).isEqualTo(Verdict.UNDECIDED);
     }
 
     @Test

@@ -50,14 +50,14 @@ class DashboardsTest {
     private static final Set<String> FIXED_METRICS = Set.of("vigil_snapshot_samples", "vigil_snapshot_p_value",
             "vigil_snapshot_final", "vigil_ingest_records_total", "vigil_alerts_active",
             "vigil_webhook_deliveries_total", "vigil_slice_overflow_total", "vigil_slice_admission_timeouts_total",
-            "up");
+            "up", "ALERTS");
     /** Micrometer binders: JVM, process, and Kafka client/Streams metrics ("kafka." + group + name). */
     private static final List<String> BINDER_PREFIXES = List.of("jvm_", "kafka_", "process_");
 
     /** Labels Vigil's series carry (model metrics, snapshot metadata, ingest, alerts, webhooks, binders, scrape). */
     private static final Set<String> KNOWN_LABELS = Set.of("model", "version", "slice", "slice_value", "window",
             "bound", "metric", "feature", "bin", "attribute", "quantile", "series", "stream", "outcome", "reason",
-            "rule", "severity", "dimension", "endpoint", "job", "instance", "area", "id", "client_id", "thread_id", "process_id",
+            "rule", "severity", "dimension", "alertname", "alertstate", "endpoint", "job", "instance", "area", "id", "client_id", "thread_id", "process_id",
             "application_id", "kafka_version", "__name__");
 
     private static final Pattern VARIABLE_REF =
