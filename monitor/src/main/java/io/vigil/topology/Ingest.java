@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
@@ -123,6 +124,11 @@ public final class Ingest {
     }
 
     /** An input record after validation: a typed value, or null and the original bytes. */
+    /** Header on an accepted label: its original value bytes, read by the outcome join (never leaves Vigil but as a dead letter's value). */
+    static final String ORIGIN_VALUE = "vigil.origin.value";
+    /** Header on an accepted label: its original key bytes, when it had a key. */
+    static final String ORIGIN_KEY = "vigil.origin.key";
+
     record Checked<T>(T value, byte[] rawKey, byte[] rawValue) {}
 
     private static final class Check<T> implements Processor<byte[], byte[], String, Checked<T>> {
@@ -159,6 +165,20 @@ public final class Ingest {
                 String id = keyOf.apply(value);
                 if (!requireKeyIsPredictionId || isKey(record.key(), id)) {
                     increment(ACCEPTED);
+                    if (stream == Stream.GROUND_TRUTH) {
+                        // A label may still be dead-lettered by the outcome join (unmatched, after the max
+                        // delay): it keeps what it needs to be dead-lettered as sent (OutcomeJoin.Origin).
+                        RecordMetadata origin = context.recordMetadata().orElseThrow();
+                        Headers headers = record.headers();
+                        headers.add(ORIGIN_VALUE, record.value());
+                        if (record.key() != null) {
+                            headers.add(ORIGIN_KEY, record.key());
+                        }
+                        headers.add(DeadLetters.SOURCE_PARTITION,
+                                Integer.toString(origin.partition()).getBytes(StandardCharsets.UTF_8));
+                        headers.add(DeadLetters.SOURCE_OFFSET,
+                                Long.toString(origin.offset()).getBytes(StandardCharsets.UTF_8));
+                    }
                     context.forward(record.withKey(id).withValue(new Checked<>(value, null, null)));
                     return;
                 }

@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
@@ -178,7 +180,7 @@ public final class OutcomeJoin {
         KStream<String, Input> fromPredictions = predictions.processValues(
                 () -> new Stamp<SlicedPrediction>(OutcomeJoin::pending), Named.as("outcome-join-prediction-input"));
         KStream<String, Input> fromLabels = labels.processValues(
-                () -> new Stamp<GroundTruth>(gt -> new Input(null, gt, 0L)), Named.as("outcome-join-label-input"));
+                () -> new Stamp<GroundTruth>(gt -> new Input(null, gt, 0L, null)), Named.as("outcome-join-label-input"));
         KStream<String, Input> merged = fromPredictions.merge(fromLabels, Named.as("outcome-join-merge"));
         if (!coPartitioned) {
             merged = merged.repartition(Repartitioned.with(Serdes.String(), new InputSerde())
@@ -188,7 +190,8 @@ public final class OutcomeJoin {
                 .process(Join::new, Named.as("outcome-join"), PREDICTIONS_STORE, ORPHANS_STORE, EXPIRED_STORE,
                         EXPIRY_STORE, COUNTS_STORE);
         joined.filter((k, v) -> v.deadLetter() != null, Named.as("outcome-join-rejected"))
-                .map((k, v) -> KeyValue.pair(k.getBytes(StandardCharsets.UTF_8), v.deadLetter()),
+                .map((k, v) -> KeyValue.pair(v.deadLetterKey() != null ? v.deadLetterKey() : k.getBytes(StandardCharsets.UTF_8),
+                        v.deadLetter()),
                         Named.as("outcome-join-dead-letter-bytes"))
                 .to(topics.deadLetters().name(), topics.deadLetters().produced("outcome-join-dead-letters"));
         return joined.filter((k, v) -> v.change() != null, Named.as("outcome-join-changes"))
@@ -202,7 +205,7 @@ public final class OutcomeJoin {
     private static Input pending(SlicedPrediction sp) {
         var p = sp.prediction();
         long at = p.occurredAt().toEpochMilli();
-        return new Input(new Pending(sp.groups(), p.score(), p.threshold(), epochDay(at), at, -1, -1, 0L), null, 0L);
+        return new Input(new Pending(sp.groups(), p.score(), p.threshold(), epochDay(at), at, -1, -1, 0L), null, 0L, null);
     }
 
     /**
@@ -221,11 +224,49 @@ public final class OutcomeJoin {
         }
     }
 
-    /** One join input: a prediction or a label (held orphans keep their expiry day). */
-    record Input(Pending prediction, GroundTruth label, long expiryDay) {}
+    /**
+     * One join input: a prediction or a label (held orphans keep their expiry day). A label carries its
+     * {@link Origin}, so that a label the join dead-letters is the record as it was sent.
+     */
+    record Input(Pending prediction, GroundTruth label, long expiryDay, Origin origin) {}
 
-    /** One join output: an outcome change, or the value bytes of a dead letter (headers on the record). */
-    record Output(OutcomeChange change, byte[] deadLetter) {}
+    /**
+     * Where a label came from, as {@link Ingest} recorded it in headers ({@link Ingest#ORIGIN_VALUE},
+     * {@link Ingest#ORIGIN_KEY}, {@link DeadLetters#SOURCE_PARTITION}, {@link DeadLetters#SOURCE_OFFSET}):
+     * the original key and value bytes, input partition and offset, and the sender's own headers.
+     */
+    record Origin(byte[] key, byte[] value, int partition, long offset, List<Header> headers) {
+        /** The origin in {@code headers}, or null when ingest recorded none (records written by older versions). */
+        static Origin from(Headers headers) {
+            Header value = headers.lastHeader(Ingest.ORIGIN_VALUE);
+            if (value == null) {
+                return null;
+            }
+            Header key = headers.lastHeader(Ingest.ORIGIN_KEY);
+            Header partition = headers.lastHeader(DeadLetters.SOURCE_PARTITION);
+            Header offset = headers.lastHeader(DeadLetters.SOURCE_OFFSET);
+            List<Header> own = new java.util.ArrayList<>();
+            for (Header h : headers) {
+                if (!h.key().startsWith("vigil.")) {
+                    own.add(h);
+                }
+            }
+            return new Origin(key == null ? null : key.value(), value.value(),
+                    partition == null ? -1 : Integer.parseInt(new String(partition.value(), StandardCharsets.UTF_8)),
+                    offset == null ? -1L : Long.parseLong(new String(offset.value(), StandardCharsets.UTF_8)),
+                    List.copyOf(own));
+        }
+    }
+
+    /**
+     * One join output: an outcome change, or a dead letter: its value bytes and key bytes (null: the
+     * prediction id), headers on the record.
+     */
+    record Output(OutcomeChange change, byte[] deadLetter, byte[] deadLetterKey) {
+        Output(OutcomeChange change, byte[] deadLetter) {
+            this(change, deadLetter, null);
+        }
+    }
 
     /** Stamps each record with its event time, so stream time (and expiry) is event time. */
     private static final class Stamp<V> implements FixedKeyProcessor<String, V, Input> {
@@ -244,8 +285,14 @@ public final class OutcomeJoin {
         @Override
         public void process(FixedKeyRecord<String, V> record) {
             Input in = toInput.apply(record.value());
-            long ts = in.prediction() != null ? in.prediction().occurredAtMs() : in.label().observedAt().toEpochMilli();
-            context.forward(record.withValue(in).withTimestamp(ts));
+            if (in.label() != null) {
+                // The origin travels in the value (through the repartition and the orphans store), not twice.
+                in = new Input(null, in.label(), in.expiryDay(), Origin.from(record.headers()));
+                long ts = in.label().observedAt().toEpochMilli();
+                context.forward(record.withValue(in).withTimestamp(ts).withHeaders(new RecordHeaders()));
+                return;
+            }
+            context.forward(record.withValue(in).withTimestamp(in.prediction().occurredAtMs()));
         }
     }
 
@@ -301,7 +348,7 @@ public final class OutcomeJoin {
             if (record.value().prediction() != null) {
                 onPrediction(record.key(), record.value().prediction(), record.timestamp());
             } else {
-                onLabel(record.key(), record.value().label(), record.timestamp());
+                onLabel(record.key(), record.value(), record.timestamp());
             }
         }
 
@@ -317,7 +364,7 @@ public final class OutcomeJoin {
                 orphans.delete(id);
                 GroundTruth gt = orphan.label();
                 if (tooLate(p, gt)) {
-                    labelAfterMaxDelay(id, gt, ts);
+                    labelAfterMaxDelay(id, orphan, ts);
                 } else {
                     p = p.withLabel(gt, gt.observedAt().toEpochMilli());
                     emit(id, p.change(gt.label(), +1, delaySeconds(p)), ts);
@@ -328,12 +375,13 @@ public final class OutcomeJoin {
             index.put(indexKey(p.cohortDay() + maxDelayDays, 'P', id), new byte[0]);
         }
 
-        private void onLabel(String id, GroundTruth gt, long ts) {
+        private void onLabel(String id, Input in, long ts) {
+            GroundTruth gt = in.label();
             Pending p = predictions.get(id);
             if (p != null) {
                 if (tooLate(p, gt)) {
                     // Whatever the order: a label counts iff observed within max delay of its prediction's day.
-                    labelAfterMaxDelay(id, gt, ts);
+                    labelAfterMaxDelay(id, in, ts);
                     return;
                 }
                 if (p.label() < 0) {
@@ -356,7 +404,7 @@ public final class OutcomeJoin {
                 return;
             }
             if (expired.get(id) != null) {
-                labelAfterMaxDelay(id, gt, ts);
+                labelAfterMaxDelay(id, in, ts);
                 return;
             }
             Input held = orphans.get(id);
@@ -372,7 +420,7 @@ public final class OutcomeJoin {
             // push forward); a newer revision keeps the first one's deadline.
             long deadline = held != null && isWallDeadline(held.expiryDay()) ? held.expiryDay()
                     : context.currentSystemTimeMs() + labelWaitMs;
-            orphans.put(id, new Input(null, gt, deadline));
+            orphans.put(id, new Input(null, gt, deadline, in.origin()));
             if (held == null || !isWallDeadline(held.expiryDay())) {
                 index.put(wallKey(deadline, 'L', id), new byte[0]);
             }
@@ -383,9 +431,9 @@ public final class OutcomeJoin {
             return epochDay(gt.observedAt().toEpochMilli()) > p.cohortDay() + maxDelayDays;
         }
 
-        private void labelAfterMaxDelay(String id, GroundTruth gt, long ts) {
+        private void labelAfterMaxDelay(String id, Input label, long ts) {
             increment(LABELS_AFTER_MAX_DELAY);
-            deadLetter(id, gt, new Reason(Reason.LABEL_AFTER_MAX_DELAY, "/prediction_id",
+            deadLetter(id, label, new Reason(Reason.LABEL_AFTER_MAX_DELAY, "/prediction_id",
                     "observed more than the maximum label delay of " + maxDelayDays + " days after its prediction"),
                     ts);
         }
@@ -410,7 +458,7 @@ public final class OutcomeJoin {
                     if (held != null && held.expiryDay() == deadline) {
                         orphans.delete(id);
                         increment(LABELS_UNMATCHED_EXPIRED);
-                        deadLetter(id, held.label(), new Reason(Reason.UNMATCHED_LABEL, "/prediction_id",
+                        deadLetter(id, held, new Reason(Reason.UNMATCHED_LABEL, "/prediction_id",
                                 "no prediction with this id arrived within the label wait of "
                                         + Duration.ofMillis(labelWaitMs)), eventClock);
                     }
@@ -459,7 +507,7 @@ public final class OutcomeJoin {
                         if (held != null && !isWallDeadline(held.expiryDay()) && held.expiryDay() == day) {
                             orphans.delete(id);
                             increment(LABELS_UNMATCHED_EXPIRED);
-                            deadLetter(id, held.label(), new Reason(Reason.UNMATCHED_LABEL, "/prediction_id",
+                            deadLetter(id, held, new Reason(Reason.UNMATCHED_LABEL, "/prediction_id",
                                     "no prediction with this id arrived within " + orphanRetentionDays + " days"),
                                     streamTimeMs);
                         }
@@ -483,17 +531,25 @@ public final class OutcomeJoin {
             context.forward(new Record<>(id, new Output(change, null), ts));
         }
 
-        private void deadLetter(String id, GroundTruth gt, Reason reason, long ts) {
-            byte[] value;
-            try {
-                value = Json.mapper().writeValueAsBytes(gt);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+        /** Dead-letters a label as it was sent: original key, value and headers, input partition and offset. */
+        private void deadLetter(String id, Input label, Reason reason, long ts) {
+            Origin origin = label.origin();
             RecordHeaders headers = new RecordHeaders();
-            // The label's original offset is not known after the repartition: origin is the input topic.
-            DeadLetters.annotate(headers, "outcome-join", reason, topics.groundTruth().name(), -1, -1L);
-            context.forward(new Record<>(id, new Output(null, value), ts, headers));
+            byte[] value;
+            if (origin != null) {
+                value = origin.value();
+                origin.headers().forEach(headers::add);
+            } else {
+                try { // a label held by a version before origins were kept: its parsed form is all there is
+                    value = Json.mapper().writeValueAsBytes(label.label());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            DeadLetters.annotate(headers, "outcome-join", reason, topics.groundTruth().name(),
+                    origin == null ? -1 : origin.partition(), origin == null ? -1L : origin.offset());
+            context.forward(new Record<>(id, new Output(null, value, origin == null ? null : origin.key()), ts,
+                    headers));
         }
 
         private void increment(String key) {
@@ -624,6 +680,18 @@ public final class OutcomeJoin {
             size += utf8.length;
         }
 
+        /** A nullable byte array: its length + 1 (0 for null), then the bytes. */
+        void bytes(byte[] b) {
+            if (b == null) {
+                varInt(0);
+                return;
+            }
+            varInt(b.length + 1);
+            ensure(b.length);
+            System.arraycopy(b, 0, buf, size, b.length);
+            size += b.length;
+        }
+
         byte[] toByteArray() {
             return java.util.Arrays.copyOf(buf, size);
         }
@@ -692,6 +760,17 @@ public final class OutcomeJoin {
             String s = new String(buf, pos, n, StandardCharsets.UTF_8);
             pos += n;
             return s;
+        }
+
+        byte[] bytes() {
+            int n = varInt();
+            if (n == 0) {
+                return null;
+            }
+            need(n - 1);
+            byte[] b = java.util.Arrays.copyOfRange(buf, pos, pos + n - 1);
+            pos += n - 1;
+            return b;
         }
 
         void end() {
@@ -775,13 +854,25 @@ public final class OutcomeJoin {
                 writePending(out, value.prediction());
             } else {
                 GroundTruth gt = value.label();
-                out.u8('L');
+                Origin origin = value.origin();
+                out.u8(origin == null ? 'L' : 'M');
                 out.string(gt.predictionId());
                 out.u8(gt.label());
                 out.i64(gt.observedAt().toEpochMilli());
                 out.string(gt.source());
                 out.i32(gt.revision());
                 out.i64(value.expiryDay());
+                if (origin != null) {
+                    out.bytes(origin.key());
+                    out.bytes(origin.value());
+                    out.i32(origin.partition());
+                    out.i64(origin.offset());
+                    out.varInt(origin.headers().size());
+                    for (Header h : origin.headers()) {
+                        out.string(h.key());
+                        out.bytes(h.value());
+                    }
+                }
             }
         }
 
@@ -789,25 +880,38 @@ public final class OutcomeJoin {
         Input read(JoinReader in) {
             int kind = in.u8();
             if (kind == 'P') {
-                return new Input(readPending(in), null, 0L);
+                return new Input(readPending(in), null, 0L, null);
             }
-            if (kind != 'L') {
+            if (kind != 'L' && kind != 'M') {
                 throw new IllegalArgumentException("unknown join input kind " + kind);
             }
             GroundTruth gt = new GroundTruth(in.string(), in.u8(), Instant.ofEpochMilli(in.i64()), in.string(),
                     in.i32());
-            return new Input(null, gt, in.i64());
+            long expiryDay = in.i64();
+            if (kind == 'L') {
+                return new Input(null, gt, expiryDay, null);
+            }
+            byte[] key = in.bytes();
+            byte[] value = in.bytes();
+            int partition = in.i32();
+            long offset = in.i64();
+            int n = in.varInt();
+            List<Header> headers = new java.util.ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                headers.add(new org.apache.kafka.common.header.internals.RecordHeader(in.string(), in.bytes()));
+            }
+            return new Input(null, gt, expiryDay, new Origin(key, value, partition, offset, List.copyOf(headers)));
         }
 
         @Override
         Input readV1(DataInputStream in) throws IOException {
             int kind = in.readUnsignedByte();
             if (kind == 'P') {
-                return new Input(readPendingV1(in), null, 0L);
+                return new Input(readPendingV1(in), null, 0L, null);
             }
             GroundTruth gt = new GroundTruth(in.readUTF(), in.readByte(), Instant.ofEpochMilli(in.readLong()),
                     in.readUTF(), in.readInt());
-            return new Input(null, gt, in.readLong());
+            return new Input(null, gt, in.readLong(), null);
         }
     }
 }

@@ -90,6 +90,11 @@ final class OutcomeDriver implements AutoCloseable {
         labels.pipeInput(null, Events.json(new GroundTruth(id, label, observedAt, "pathology", revision)));
     }
 
+    /** A label record exactly as a sender wrote it: key, value bytes and headers. */
+    void labelRecord(TestRecord<byte[], byte[]> record) {
+        labels.pipeInput(record);
+    }
+
     void label(GroundTruth gt) {
         labels.pipeInput(null, Events.json(gt));
     }

@@ -27,11 +27,33 @@ class OutcomeJoinSerdeTest {
 
         var input = new OutcomeJoin.InputSerde();
         var label = new OutcomeJoin.Input(null,
-                new GroundTruth("p-\u00e9-1", 1, Instant.ofEpochMilli(1_771_000_000_456L), "pathology", 2), 20_600L);
+                new GroundTruth("p-\u00e9-1", 1, Instant.ofEpochMilli(1_771_000_000_456L), "pathology", 2), 20_600L, null);
         assertThat(input.deserializer().deserialize("t", input.serializer().serialize("t", label))).isEqualTo(label);
-        var prediction = new OutcomeJoin.Input(PENDING, null, 0L);
+        var prediction = new OutcomeJoin.Input(PENDING, null, 0L, null);
         assertThat(input.deserializer().deserialize("t", input.serializer().serialize("t", prediction)))
                 .isEqualTo(prediction);
+    }
+
+    @Test
+    void shouldRoundTripALabelWithItsOriginBytesAndHeaders() {
+        var input = new OutcomeJoin.InputSerde();
+        byte[] sent = " {\"label\": 1,  \"prediction_id\":\"p-1\"} ".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        var origin = new OutcomeJoin.Origin(null, sent, 4, 1_234_567_890_123L, java.util.List.of(
+                new org.apache.kafka.common.header.internals.RecordHeader("trace", new byte[] {0, -1, 7}),
+                new org.apache.kafka.common.header.internals.RecordHeader("empty", null)));
+        var label = new OutcomeJoin.Input(null,
+                new GroundTruth("p-1", 1, Instant.ofEpochMilli(1_771_000_000_456L), "pathology", 0), 20_600L, origin);
+        var back = input.deserializer().deserialize("t", input.serializer().serialize("t", label));
+        assertThat(back.label()).isEqualTo(label.label());
+        assertThat(back.expiryDay()).isEqualTo(20_600L);
+        assertThat(back.origin().key()).isNull();
+        assertThat(back.origin().value()).isEqualTo(sent);
+        assertThat(back.origin().partition()).isEqualTo(4);
+        assertThat(back.origin().offset()).isEqualTo(1_234_567_890_123L);
+        assertThat(back.origin().headers()).hasSize(2);
+        assertThat(back.origin().headers().get(0).key()).isEqualTo("trace");
+        assertThat(back.origin().headers().get(0).value()).isEqualTo(new byte[] {0, -1, 7});
+        assertThat(back.origin().headers().get(1).value()).isNull();
     }
 
     @Test

@@ -1,5 +1,9 @@
 package io.vigil.topology;
 
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+import java.nio.charset.StandardCharsets;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vigil.events.MetricSnapshot;
@@ -178,5 +182,51 @@ class OutcomeJoinTest {
                 .containsEntry(OutcomeJoin.PREDICTIONS_EXPIRED_LABELLED, 1L);
         d.label("p1", 1, T0.plus(Duration.ofDays(3)), 1);
         assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_AFTER_MAX_DELAY, 2L);
+    }
+
+    @Test
+    void shouldDeadLetterJoinRejectedLabelsAsTheyWereSentWithTheirKeyHeadersAndOffsets() {
+        d.close();
+        d = new OutcomeDriver(Map.of("labels.max-delay-days", 10, "outcomes.label-wait", "PT1H"));
+        d.predict(OutcomeDriver.prediction("p1", T0, 0.9));
+        d.advanceWall(Duration.ofSeconds(1)); // the prediction's new slice values are admitted: it reaches the join
+        // Formatting and field order a re-serialisation would not reproduce, a key that is not the id and a
+        // sender header: an unmatched label (held, then expired through the orphans store) and a label
+        // after the max delay (dead-lettered at once).
+        byte[] ghost = ("{ \"source\" : \"pathology\", \"label\": 1, \"revision\": 0,\n"
+                + "  \"observed_at\": \"2026-03-01T10:00:00Z\", \"prediction_id\": \"ghost\" }")
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] late = ("{\"prediction_id\":\"p1\",   \"label\":1,\"observed_at\":\""
+                + T0.plus(Duration.ofDays(12)) + "\",\"source\":\"pathology\",\"revision\":0}")
+                .getBytes(StandardCharsets.UTF_8);
+        RecordHeaders ghostHeaders = new RecordHeaders();
+        ghostHeaders.add("traceparent", "00-abc-01".getBytes(StandardCharsets.UTF_8));
+        d.labelRecord(new TestRecord<>("lis-key-7".getBytes(StandardCharsets.UTF_8), ghost, ghostHeaders,
+                Instant.EPOCH));
+        d.labelRecord(new TestRecord<>(null, late, new RecordHeaders(), Instant.EPOCH));
+
+        List<TestRecord<byte[], byte[]>> dead = new java.util.ArrayList<>(d.deadLetters());
+        d.advanceWall(Duration.ofMinutes(61));
+        dead.addAll(d.deadLetters());
+
+        assertThat(dead).hasSize(2);
+        TestRecord<byte[], byte[]> afterMaxDelay = dead.stream()
+                .filter(r -> Reason.LABEL_AFTER_MAX_DELAY.equals(OutcomeDriver.header(r, DeadLetters.REASON)))
+                .findFirst().orElseThrow();
+        assertThat(afterMaxDelay.value()).isEqualTo(late);
+        assertThat(new String(afterMaxDelay.key(), StandardCharsets.UTF_8)).isEqualTo("p1"); // sent without a key
+        assertThat(OutcomeDriver.header(afterMaxDelay, DeadLetters.REASON)).isEqualTo(Reason.LABEL_AFTER_MAX_DELAY);
+        assertThat(OutcomeDriver.header(afterMaxDelay, DeadLetters.SOURCE_OFFSET)).isEqualTo("1");
+        TestRecord<byte[], byte[]> unmatched = dead.stream().filter(r -> r != afterMaxDelay).findFirst().orElseThrow();
+        assertThat(unmatched.value()).isEqualTo(ghost);
+        assertThat(new String(unmatched.key(), StandardCharsets.UTF_8)).isEqualTo("lis-key-7");
+        assertThat(OutcomeDriver.header(unmatched, "traceparent")).isEqualTo("00-abc-01");
+        assertThat(OutcomeDriver.header(unmatched, DeadLetters.REASON)).isEqualTo(Reason.UNMATCHED_LABEL);
+        assertThat(OutcomeDriver.header(unmatched, DeadLetters.SOURCE_PARTITION)).isEqualTo("0");
+        assertThat(OutcomeDriver.header(unmatched, DeadLetters.SOURCE_OFFSET)).isEqualTo("0");
+        for (TestRecord<byte[], byte[]> r : dead) {
+            assertThat(r.headers().toArray()).extracting(h -> h.key()).doesNotContain("vigil.origin.value",
+                    "vigil.origin.key");
+        }
     }
 }
