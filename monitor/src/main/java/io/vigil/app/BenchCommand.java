@@ -208,8 +208,11 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 long labels = 0;
                 while (System.nanoTime() < deadline) {
-                    labels = monitor.outcomeJoinMetrics().labelsReceived();
-                    if (labels >= produced[1] || monitor.failed()) {
+                    labels = monitor.outcomeJoinMetrics().labelsSettled();
+                    // Predictions too: one whose slice value awaited its admission decision reaches the join
+                    // after ingest counted it (SliceAssignment), so ingest alone does not mean joined.
+                    if ((labels >= produced[1] && monitor.outcomeJoinMetrics().predictionsReceived() >= produced[0])
+                            || monitor.failed()) {
                         break;
                     }
                     Thread.sleep(50);

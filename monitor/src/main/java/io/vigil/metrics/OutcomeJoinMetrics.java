@@ -39,13 +39,24 @@ public final class OutcomeJoinMetrics implements MeterBinder {
         }
     }
 
-    /** Labels the join has taken in on this instance's tasks: each lands in exactly one of these outcomes. */
-    public long labelsReceived() {
+    /**
+     * Labels the join has settled on this instance's tasks, each counted once by its final outcome: joined
+     * (on arrival, or when its prediction came), duplicate, revised, stale revision, after the max delay, or
+     * unmatched and expired. {@code labels_held_before_prediction} is a passage, not an outcome: a held label
+     * later joins or is dead-lettered, so counting it too would count that label twice.
+     */
+    public long labelsSettled() {
         Map<String, Long> t = totals();
-        return java.util.stream.Stream.of(OutcomeJoin.LABELS_JOINED, OutcomeJoin.LABELS_HELD,
-                        OutcomeJoin.LABELS_DUPLICATE, OutcomeJoin.LABELS_REVISED, OutcomeJoin.LABELS_STALE_REVISION,
-                        OutcomeJoin.LABELS_AFTER_MAX_DELAY)
+        return java.util.stream.Stream.of(OutcomeJoin.LABELS_JOINED, OutcomeJoin.LABELS_DUPLICATE,
+                        OutcomeJoin.LABELS_REVISED, OutcomeJoin.LABELS_STALE_REVISION, OutcomeJoin.LABELS_AFTER_MAX_DELAY,
+                        OutcomeJoin.LABELS_UNMATCHED_EXPIRED)
                 .mapToLong(k -> t.getOrDefault(k, 0L)).sum();
+    }
+
+    /** Predictions the join has taken in on this instance's tasks: registered or duplicate. */
+    public long predictionsReceived() {
+        Map<String, Long> t = totals();
+        return t.getOrDefault(OutcomeJoin.PREDICTIONS_REGISTERED, 0L) + t.getOrDefault(OutcomeJoin.PREDICTIONS_DUPLICATE, 0L);
     }
 
     /** Sums over every local partition's store. */
