@@ -458,6 +458,9 @@ class PrometheusScrapeIT {
         Matcher m = SELECTOR.matcher(expr.replaceAll("\\$\\{?\\w+(?::\\w+)?}?", ".*"));
         while (m.find()) {
             String selector = m.group();
+            if (selector.startsWith("ALERTS{")) {
+                continue; // Prometheus' own series of pending and firing alerts: data only while one fires (promtool tests it)
+            }
             if (query(prom, "count(" + selector + ")").isEmpty()) {
                 problems.add(where + ": selector " + selector + " selects nothing");
             }
