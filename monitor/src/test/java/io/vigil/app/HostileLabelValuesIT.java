@@ -56,7 +56,10 @@ class HostileLabelValuesIT {
             String uri = monitor.http().uri();
             String page = await("hostile slices on /metrics").atMost(Duration.ofSeconds(90)).ignoreExceptions()
                     .until(() -> h.get(uri, "/metrics"), p -> p.contains("rtl\uFFFDltr\uFFFD")
-                            && p.contains("bel\uFFFDnul\uFFFD") && p.contains("<img src=x onerror=alert(1)>"));
+                            && p.contains("bel\uFFFDnul\uFFFD") && p.contains("<img src=x onerror=alert(1)>")
+                            // every site, not three of six: partitions flush at their own pace
+                            && p.contains("q\\\"uote") && p.contains("back\\\\slash")
+                            && p.contains("new\uFFFDline\uFFFD"));
             String body = page.substring(page.indexOf('\n') + 1);
             assertThat(body.codePoints().filter(cp -> cp != '\n' && (Character.isISOControl(cp)
                     || Character.getType(cp) == Character.FORMAT))).as("raw control characters").isEmpty();
