@@ -33,10 +33,14 @@ import org.slf4j.LoggerFactory;
  * admits the first {@code slices.max-values}; later values become {@link Slice#OTHER} and are counted per
  * dimension in {@link #OVERFLOW_STORE} ({@code vigil_slice_overflow_total}). A prediction with a value that
  * has no decision yet waits in {@link #HELD_STORE} (changelogged) until the decision arrives, typically
- * one commit interval, and is then forwarded with its own timestamp; only the first records of each new
- * value wait. If no decision comes within {@link #DECISION_TIMEOUT} (the owner's task unassigned that long)
- * the undecided values go to {@code other}, counted under {@code admission_timeout}, so that nothing waits
- * forever.
+ * one commit interval, and is then forwarded with its own timestamp. Every record of the partition that
+ * arrives while one waits waits behind it, decided or not: the partition's output keeps its input order,
+ * so downstream stream time (late records, day buckets) is exactly what it would be without the wait. In
+ * steady state new values are rare and nothing waits; in a backfill a new value holds its partition for
+ * about one commit interval. If no decision comes within {@link #DECISION_TIMEOUT} (the owner's task
+ * unassigned that long), or more than {@link #MAX_HELD} records wait, the undecided values of the oldest
+ * go to {@code other}, counted under {@code admission_timeout}, so that nothing waits forever and memory
+ * stays bounded.
  */
 public final class SliceAssignment {
     private static final Logger LOG = LoggerFactory.getLogger(SliceAssignment.class);
@@ -48,6 +52,8 @@ public final class SliceAssignment {
     public static final String TIMEOUT_PREFIX = "admission_timeout|";
     static final Duration DECISION_TIMEOUT = Duration.ofMinutes(5);
     static final Duration RELEASE_INTERVAL = Duration.ofMillis(100);
+    /** Records one task may hold; beyond it the oldest are released with their undecided values as other. */
+    static final int MAX_HELD = 100_000;
 
     private final SliceAdmission admission;
     private final List<String> attributes;
@@ -112,6 +118,7 @@ public final class SliceAssignment {
         private long sequence;
         private long heldCount;
         private long seenVersion = -1;
+        private boolean warned;
 
         @Override
         public void init(ProcessorContext<String, SlicedPrediction> context) {
@@ -135,7 +142,7 @@ public final class SliceAssignment {
             if (heldCount > 0 && admission.version() != seenVersion) {
                 release(context.currentSystemTimeMs());
             }
-            List<Slice> slices = assign(record.value(), false);
+            List<Slice> slices = heldCount > 0 ? null : assign(record.value(), false);
             if (slices != null) {
                 context.forward(record.withValue(new SlicedPrediction(record.value(), slices)));
                 return;
@@ -145,23 +152,30 @@ public final class SliceAssignment {
             heldCount++;
         }
 
-        /** Forwards, in arrival order, every held prediction whose values are now all decided (or timed out). */
+        /**
+         * Forwards held predictions in arrival order up to the first whose values are not all decided (and
+         * that has not timed out): none overtakes another.
+         */
         private void release(long now) {
             if (heldCount == 0) {
                 return;
             }
             seenVersion = admission.version();
+            warned = false;
             List<String> done = new ArrayList<>();
             try (KeyValueIterator<String, Held> it = held.all()) {
                 while (it.hasNext()) {
                     KeyValue<String, Held> kv = it.next();
                     Held h = kv.value;
-                    List<Slice> slices = assign(h.prediction(), now - h.heldAtMs() >= DECISION_TIMEOUT.toMillis());
-                    if (slices != null) {
-                        context.forward(new Record<>(h.key(), new SlicedPrediction(h.prediction(), slices),
-                                h.timestamp()));
-                        done.add(kv.key);
+                    boolean timedOut = now - h.heldAtMs() >= DECISION_TIMEOUT.toMillis()
+                            || heldCount - done.size() > MAX_HELD;
+                    List<Slice> slices = assign(h.prediction(), timedOut);
+                    if (slices == null) {
+                        break;
                     }
+                    context.forward(new Record<>(h.key(), new SlicedPrediction(h.prediction(), slices),
+                            h.timestamp()));
+                    done.add(kv.key);
                 }
             }
             done.forEach(held::delete);
@@ -190,9 +204,12 @@ public final class SliceAssignment {
                 count(s.dimension());
                 if (decided[i] == SliceAdmission.Decision.UNDECIDED) {
                     count(TIMEOUT_PREFIX + s.dimension());
-                    LOG.warn("No slice admission decision within {} for a {} value of model {}: counted as 'other'."
-                            + " Is the task of the slice admission owner running?", DECISION_TIMEOUT, s.dimension(),
-                            p.model().id());
+                    if (!warned) { // once per release pass, not once per held record
+                        warned = true;
+                        LOG.warn("No slice admission decision within {} (or more than {} records waiting) for a {}"
+                                + " value of model {}: counted as 'other'. Is the task of the slice admission owner"
+                                + " running?", DECISION_TIMEOUT, MAX_HELD, s.dimension(), p.model().id());
+                    }
                 }
                 slices.add(new Slice(s.dimension(), Slice.OTHER));
             }

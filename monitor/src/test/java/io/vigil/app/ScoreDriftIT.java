@@ -89,6 +89,10 @@ class ScoreDriftIT {
             await("drift visible per scanner").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
                     .untilAsserted(() -> {
                         String metrics = h.get(uri, "/metrics");
+                        // Each partition is replayed in day order, so nothing is late; a prediction that waits for
+                        // its slice admission decision must not be overtaken by later days of its partition.
+                        assertThat(MonitorHarness.sample(metrics, "vigil_window_late_records", Map.of("slice", "all",
+                                "window", "7d", "bound", "estimate"))).as("late records").isZero();
                         for (String slice : SCANNERS) {
                             Map<String, String> labels = Map.of("slice", "scanner", "slice_value", slice, "window", "7d");
                             assertThat(MonitorHarness.sample(metrics, "vigil_window_predictions", with(labels, "bound",
