@@ -1,6 +1,5 @@
 package io.vigil.app;
 
-import io.vigil.verification.IntervalClaims;
 import io.vigil.verification.MonteCarlo;
 import io.vigil.verification.StatisticsReport;
 import java.util.List;
@@ -26,7 +25,7 @@ final class VerifyStatisticsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        List<MonteCarlo.Result> results = StatisticsReport.run(IntervalClaims.all(), replicates, seed);
+        List<MonteCarlo.Result> results = StatisticsReport.run(StatisticsReport.allClaims(), replicates, seed);
         StatisticsReport.table(results).forEach(System.out::println);
         return StatisticsReport.claimsHold(results) ? 0 : 1;
     }

@@ -56,13 +56,13 @@ public final class MetricCatalog {
         add("specificity", "vigil_specificity_ratio", "True-negative rate at the deployed threshold");
         add("ppv", "vigil_ppv_ratio", "Positive predictive value at the deployed threshold");
         add("npv", "vigil_npv_ratio", "Negative predictive value at the deployed threshold");
-        add("auc", "vigil_auc_ratio", "Area under the ROC curve, DeLong interval");
+        add("auc", "vigil_auc_ratio", "Area under the ROC curve, DeLong interval on the logit scale");
         add("brier", "vigil_brier_score", "Brier score (mean squared error of the probability)");
         add("brier_reliability", "vigil_brier_reliability", "Murphy reliability term over 10 bins");
         add("brier_resolution", "vigil_brier_resolution", "Murphy resolution term over 10 bins");
         add("brier_uncertainty", "vigil_brier_uncertainty", "Murphy uncertainty term o(1-o)");
         add("log_loss", "vigil_log_loss", "Mean negative log-likelihood");
-        add("ece", "vigil_ece_ratio", "Expected calibration error over 10 equal-width bins");
+        add("ece", "vigil_ece_ratio", "Expected calibration error over 10 equal-width bins, debiased, with its 95% interval");
         add("mce", "vigil_mce_ratio", "Maximum calibration error over 10 equal-width bins");
         add("oe_ratio", "vigil_observed_expected_ratio", "Observed over expected positives (calibration in the large)");
         add("calibration_slope", "vigil_calibration_slope", "Slope of the logistic recalibration (ideal 1)");

@@ -1,6 +1,7 @@
 package io.vigil.stats;
 
 import java.util.Arrays;
+import org.apache.commons.statistics.distribution.TDistribution;
 
 /**
  * Per-class score histograms over equal-width bins of [0, 1], from which the AUC, its DeLong
@@ -234,8 +235,8 @@ public final class RocHistogram {
 
     /**
      * AUC = sum_b P_b (N_<b + N_b/2) / (P N) with its DeLong variance computed from the same
-     * histograms (placements V10_b = (N_<b + N_b/2)/N, V01_b = (P_>b + P_b/2)/P), the normal 95%
-     * interval clipped to [0, 1], and the binning bound sum_b P_b N_b / (2 P N).
+     * histograms (placements V10_b = (N_<b + N_b/2)/N, V01_b = (P_>b + P_b/2)/P), its 95% interval on the
+     * logit scale ({@link #logitInterval}), and the binning bound sum_b P_b N_b / (2 P N).
      * {@link AucEstimate#EMPTY} unless both classes are present.
      */
     public AucEstimate auc() {
@@ -276,9 +277,40 @@ public final class RocHistogram {
             below += neg[i];
         }
         double variance = s10 / (p - 1) / p + s01 / (n - 1) / n;
-        double half = Estimate.Z95 * Math.sqrt(variance);
-        Estimate est = new Estimate(auc, Math.max(0.0, auc - half), Math.min(1.0, auc + half), total);
-        return new AucEstimate(est, variance, bound);
+        return new AucEstimate(logitInterval(auc, variance, positives, negatives), variance, bound);
+    }
+
+    /**
+     * The 95% interval on the logit scale, expit(logit A ± t SE / (A (1 - A))), t the 97.5% point of
+     * Student's t with min(P, N) - 1 degrees of freedom. DeLong's Wald interval on the AUC scale is
+     * symmetric where the AUC's sampling distribution is not (bounded by 1, skewed towards 0.5) and
+     * covered 0.90 with 10 positives; on the logit scale it is asymmetric the right way and stays in
+     * (0, 1), and t rather than z accounts for a variance estimated from the smaller class (coverage
+     * 0.96 at 10 positives, conservative 0.99 at 10 v 10; {@code vigil verify-statistics}). At A = 0 or 1 the logit and the DeLong variance
+     * degenerate (every pair ordered alike: the Wald interval would be [1, 1]); there the interval is the
+     * Wald interval around A' = (A P N + 1/2)/(P N + 1), half a pair inwards, with Hanley and McNeil's
+     * variance at A', clipped to [0, 1].
+     */
+    static Estimate logitInterval(double auc, double variance, long positives, long negatives) {
+        long total = positives + negatives;
+        if (auc <= 0 || auc >= 1 || !(variance > 0)) {
+            double pairs = (double) positives * negatives;
+            double a = (auc * pairs + 0.5) / (pairs + 1);
+            double q1 = a / (2 - a);
+            double q2 = 2 * a * a / (1 + a);
+            double v = (a * (1 - a) + (positives - 1) * (q1 - a * a) + (negatives - 1) * (q2 - a * a)) / pairs;
+            double half = Estimate.Z95 * Math.sqrt(v);
+            return new Estimate(auc, Math.max(0.0, Math.min(auc, a - half)), Math.min(1.0, Math.max(auc, a + half)),
+                    total);
+        }
+        double logit = Math.log(auc / (1 - auc));
+        double quantile = TDistribution.of(Math.min(positives, negatives) - 1).inverseSurvivalProbability(0.025);
+        double half = quantile * Math.sqrt(variance) / (auc * (1 - auc));
+        return new Estimate(auc, expit(logit - half), expit(logit + half), total);
+    }
+
+    private static double expit(double x) {
+        return 1 / (1 + Math.exp(-x));
     }
 
     private void insertAt(int i, int bin) {

@@ -173,7 +173,7 @@ public final class Performance {
                 e.point("brier_uncertainty", d.uncertainty(), d.n());
             }
             e.point("log_loss", cal.logLoss());
-            e.point("ece", cal.ece());
+            e.estimate("ece", cal.ece());
             e.point("mce", cal.mce());
             for (ReliabilityBin b : cal.reliabilityBins()) {
                 if (b.n() > 0) {

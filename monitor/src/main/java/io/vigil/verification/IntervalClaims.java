@@ -1,6 +1,7 @@
 package io.vigil.verification;
 
 import io.vigil.stats.BinaryOutcomeStats;
+import io.vigil.stats.CalibrationStats;
 import io.vigil.stats.Estimate;
 import io.vigil.verification.Claim.Status;
 import java.util.ArrayList;
@@ -19,6 +20,9 @@ import org.apache.commons.statistics.distribution.BetaDistribution;
  *       Beta(3, 2), score | y = 0 ~ Beta(2, 3), threshold 0.5; true sensitivity 11/16, true AUC
  *       P(S1 > S0) by numerical integration. Replicates without a positive or a negative are drawn again
  *       (the metric is undefined there and Vigil publishes none).</li>
+ *   <li><b>ECE</b> (debiased, interval from the gaps' chi-square ellipsoid): p ~ Beta(2, 5), y ~
+ *       Bernoulli(expit(shift + logit p)); the true value is the population's binned ECE,
+ *       sum over the 10 bins of |∫ (p − g(p)) f(p) dp| by numerical integration (0 when shift = 0).</li>
  * </ul>
  */
 public final class IntervalClaims {
@@ -42,10 +46,18 @@ public final class IntervalClaims {
         claims.add(observedExpected(1_000, 5, 5, 0.9));
         claims.add(sensitivity(100, 0.2));
         claims.add(sensitivity(1_000, 0.1));
-        claims.add(auc(30, 0.1, Status.KNOWN_SHORTFALL));
-        claims.add(auc(100, 0.1, Status.KNOWN_SHORTFALL));
+        claims.add(auc(30, 0.1, Status.CLAIMED));
+        claims.add(auc(20, 0.5, Status.CLAIMED));
+        claims.add(auc(100, 0.1, Status.CLAIMED));
         claims.add(auc(1_000, 0.1, Status.CLAIMED));
         claims.add(auc(200, 0.5, Status.CLAIMED));
+        claims.add(ece(200, 0.0));
+        claims.add(ece(1_000, 0.0));
+        claims.add(ece(5_000, 0.0));
+        claims.add(ece(1_000, 0.3));
+        claims.add(ece(5_000, 0.3));
+        claims.add(ece(500, 0.75));
+        claims.add(ece(5_000, 0.75));
         return claims;
     }
 
@@ -73,8 +85,49 @@ public final class IntervalClaims {
     }
 
     static Claim auc(int n, double prevalence, Status status) {
-        return new Claim("AUC 95% interval (DeLong)", setting(n, prevalence), NOMINAL, status,
+        return new Claim("AUC 95% interval (DeLong, logit scale, t quantile)", setting(n, prevalence), NOMINAL, status,
                 random -> covers(cohort(random, n, prevalence).auc().auc(), TRUE_AUC));
+    }
+
+    static Claim ece(int n, double shift) {
+        double truth = trueEce(shift);
+        return new Claim("ECE 95% interval (projected chi-square ellipsoid)",
+                String.format("n = %,d, p ~ Beta(2, 5), logit shift %.2f, true ECE %.3f", n, shift, truth), NOMINAL,
+                Status.CLAIMED, random -> covers(miscalibrated(random, n, shift).calibration().ece(), truth));
+    }
+
+    /** n cases with p ~ Beta(2, 5) and y ~ Bernoulli(expit(shift + logit p)). */
+    static BinaryOutcomeStats miscalibrated(SplittableRandom random, int n, double shift) {
+        BinaryOutcomeStats stats = new BinaryOutcomeStats(THRESHOLD);
+        for (int i = 0; i < n; i++) {
+            double p = Draws.beta(random, 2, 5);
+            stats.add(p, Draws.bernoulli(random, outcomeProbability(p, shift)));
+        }
+        return stats;
+    }
+
+    private static double outcomeProbability(double p, double shift) {
+        double q = Math.min(Math.max(p, 1e-12), 1 - 1e-12);
+        return 1 / (1 + Math.exp(-(shift + Math.log(q / (1 - q)))));
+    }
+
+    /** The population binned ECE for p ~ Beta(2, 5): sum_k |∫ over bin k of (p − g(p)) f(p) dp|, Simpson. */
+    static double trueEce(double shift) {
+        BetaDistribution f = BetaDistribution.of(2, 5);
+        double total = 0;
+        int m = 2_000;
+        for (int k = 0; k < CalibrationStats.BINS; k++) {
+            double a = k / 10.0;
+            double h = 0.1 / m;
+            double sum = 0;
+            for (int i = 0; i <= m; i++) {
+                double x = a + i * h;
+                double v = (x - outcomeProbability(x, shift)) * f.density(x);
+                sum += v * (i == 0 || i == m ? 1 : i % 2 == 1 ? 4 : 2);
+            }
+            total += Math.abs(sum * h / 3);
+        }
+        return total;
     }
 
     private static String setting(int n, double prevalence) {
@@ -82,7 +135,7 @@ public final class IntervalClaims {
     }
 
     /** A cohort with at least one positive and one negative. */
-    private static BinaryOutcomeStats cohort(SplittableRandom random, int n, double prevalence) {
+    static BinaryOutcomeStats cohort(SplittableRandom random, int n, double prevalence) {
         while (true) {
             BinaryOutcomeStats stats = new BinaryOutcomeStats(THRESHOLD);
             int positives = 0;

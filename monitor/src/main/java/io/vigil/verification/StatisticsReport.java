@@ -7,6 +7,13 @@ import java.util.List;
 public final class StatisticsReport {
     private StatisticsReport() {}
 
+    /** Every claim the project makes or measures: interval coverage, then alert decisions. */
+    public static List<Claim> allClaims() {
+        List<Claim> claims = new ArrayList<>(IntervalClaims.all());
+        claims.addAll(AlertClaims.all());
+        return claims;
+    }
+
     /** Runs every claim and returns the results in order. */
     public static List<MonteCarlo.Result> run(List<Claim> claims, int replicates, long seed) {
         List<MonteCarlo.Result> out = new ArrayList<>();
@@ -24,7 +31,7 @@ public final class StatisticsReport {
         for (MonteCarlo.Result r : results) {
             String verdict = r.meetsNominal() ? "holds"
                     : r.claim().status() == Claim.Status.CLAIMED ? "FAILS" : "known shortfall";
-            lines.add(String.format("| %s | %s | %.2f | %.3f | %.3f | %,d | %s |", r.claim().quantity(),
+            lines.add(String.format("| %s | %s | %.3f | %.3f | %.3f | %,d | %s |", r.claim().quantity(),
                     r.claim().setting(), r.claim().nominal(), r.measured(), r.standardError(), r.replicates(), verdict));
         }
         return lines;

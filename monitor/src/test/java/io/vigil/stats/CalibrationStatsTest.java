@@ -30,8 +30,8 @@ class CalibrationStatsTest {
         assertThat(s.n()).isEqualTo(g.get("n").asLong());
         assertThat(s.brier().value()).isCloseTo(g.get("brier").asDouble(), within(TOL));
         assertThat(s.logLoss().value()).isCloseTo(g.get("log_loss").asDouble(), within(TOL));
-        assertThat(s.ece().value()).isCloseTo(g.get("ece_10").asDouble(), within(TOL));
-        assertThat(s.ece().n()).isEqualTo(g.get("n").asLong());
+        assertThat(s.ecePlugIn().value()).isCloseTo(g.get("ece_10").asDouble(), within(TOL));
+        assertThat(s.ecePlugIn().n()).isEqualTo(g.get("n").asLong());
         assertThat(s.mce().value()).isCloseTo(g.get("mce_10").asDouble(), within(TOL));
         BrierDecomposition d = s.brierDecomposition();
         assertThat(d.reliability()).isCloseTo(g.get("brier_reliability_10").asDouble(), within(TOL));

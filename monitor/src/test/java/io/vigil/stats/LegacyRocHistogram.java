@@ -180,9 +180,8 @@ final class LegacyRocHistogram {
             below += neg[i];
         }
         double variance = s10 / (p - 1) / p + s01 / (n - 1) / n;
-        double half = Estimate.Z95 * Math.sqrt(variance);
-        Estimate est = new Estimate(auc, Math.max(0.0, auc - half), Math.min(1.0, auc + half), total);
-        return new AucEstimate(est, variance, bound);
+        // The interval from the variance is not what the buffer changed: the same function as production.
+        return new AucEstimate(RocHistogram.logitInterval(auc, variance, positives, negatives), variance, bound);
     }
 
     private void insertAt(int i, int bin) {

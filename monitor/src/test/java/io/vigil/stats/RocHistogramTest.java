@@ -33,8 +33,33 @@ class RocHistogramTest {
         // Golden's variance is for the exact scores: binning moves placements by at most the bound.
         assertThat(a.variance()).isCloseTo(g.get("auc_delong_variance").asDouble(),
                 within(0.01 * g.get("auc_delong_variance").asDouble()));
-        assertThat(a.auc().lower()).isCloseTo(g.get("auc_ci").get(0).asDouble(), within(DELONG_BOUND_TOL));
-        assertThat(a.auc().upper()).isCloseTo(g.get("auc_ci").get(1).asDouble(), within(DELONG_BOUND_TOL));
+        // The interval is DeLong's on the logit scale: from the golden AUC and variance (scikit-learn / the
+        // reference DeLong), expit(logit A ± t sqrt(V) / (A (1 - A))), t with min(P, N) - 1 df.
+        double auc = g.get("auc").asDouble();
+        long positives = g.get("positives").asLong();
+        double t = org.apache.commons.statistics.distribution.TDistribution
+                .of(Math.min(positives, g.get("n").asLong() - positives) - 1).inverseSurvivalProbability(0.025);
+        double half = t * Math.sqrt(g.get("auc_delong_variance").asDouble()) / (auc * (1 - auc));
+        double logit = Math.log(auc / (1 - auc));
+        assertThat(a.auc().lower()).isCloseTo(1 / (1 + Math.exp(-(logit - half))), within(DELONG_BOUND_TOL));
+        assertThat(a.auc().upper()).isCloseTo(1 / (1 + Math.exp(-(logit + half))), within(DELONG_BOUND_TOL));
+        // Asymmetric the right way: more room towards 0.5 than towards 1.
+        assertThat(auc - a.auc().lower()).isGreaterThan(a.auc().upper() - auc);
+    }
+
+    @Test
+    void shouldGiveAnIntervalThatExcludesNeitherOneNorTheTruthWhenTenPositivesAreAllRankedFirst() {
+        RocHistogram h = new RocHistogram();
+        for (int i = 0; i < 10; i++) {
+            h.add(0.9 + i / 1000.0, 1);
+            h.add(0.1 + i / 1000.0, 0);
+        }
+        Estimate e = h.auc().auc();
+        // AUC 1 with a DeLong variance of 0: the Wald interval would be [1, 1], excluding every true AUC
+        // below 1. Hanley-McNeil's variance at A' = 100.5/101 gives about [0.96, 1]: not a point, not [0, 1].
+        assertThat(e.value()).isEqualTo(1.0);
+        assertThat(e.upper()).isLessThanOrEqualTo(1.0).isGreaterThan(0.99);
+        assertThat(e.lower()).isBetween(0.8, 0.97);
     }
 
     @Test
