@@ -386,14 +386,9 @@ def drilldown():
                            thr=[("green", None), ("red", 0.85)]))
         panels.append(band(lay, f"Specificity: {dim} {var}", "vigil_specificity_ratio", so, reference=all_o, w=8, min_=0, max_=1))
         panels.append(band(lay, f"AUC: {dim} {var}", "vigil_auc_ratio", so, reference=all_o, w=8, min_=0.5, max_=1))
-        # ECE is a point estimate: Vigil exports no interval for it (bound="estimate" only).
-        panels.append(timeseries(lay, f"ECE: {dim} {var}", [
-            target(f'vigil_ece_ratio{{{so}, bound="estimate"}}', "estimate", "A"),
-            target(f'vigil_ece_ratio{{{all_o}, bound="estimate"}}', "all slices", "B")],
-            unit="percentunit", w=8, min_=0, thr=[("green", None), ("red", 0.1)], thr_style="dashed",
-            overrides=[{"matcher": {"id": "byName", "options": "all slices"},
-                        "properties": [{"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}},
-                                       {"id": "color", "value": {"mode": "fixed", "fixedColor": "text"}}]}]))
+        panels.append(band(lay, f"ECE: {dim} {var}", "vigil_ece_ratio", so, reference=all_o, w=8, min_=0,
+                           unit="percentunit", thr=[("green", None), ("red", 0.1)],
+                           desc="Debiased ECE with its conservative 95% interval; the alert needs the lower bound above 0.1."))
         panels.append(band(lay, f"Positive rate: {dim} {var}", "vigil_positive_rate_ratio", sd, reference=all_d, w=8, min_=0))
         panels.append(band(lay, f"Estimated sensitivity (no labels): {dim} {var}", "vigil_estimated_sensitivity_ratio", sd,
                            reference=all_d, w=8, min_=0, max_=1,
@@ -444,16 +439,18 @@ def calibration():
                                          {"id": "sortBy", "options": {"fields": {}, "sort": [{"field": "Bin", "desc": False}]}}],
                         unit="percentunit"))
     panels.append(row(lay, "Calibration over time (band: 95% interval where Vigil exports one)"))
-    panels.append(timeseries(lay, "Expected calibration error (ECE)",
-                             [target(f'vigil_ece_ratio{{{s}, bound="estimate"}}', "estimate", "A")],
-                             unit="percentunit", thr=[("green", None), ("red", 0.1)], thr_style="dashed", min_=0,
-                             desc="ECE over 10 bins, a point estimate (no interval); biased upward at small n, "
-                                  "so alerts require n >= 100."))
+    panels.append(band(lay, "Expected calibration error (ECE)", "vigil_ece_ratio", s, unit="percentunit",
+                       thr=[("green", None), ("red", 0.1)], min_=0,
+                       desc="ECE over 10 bins, debiased (the plug-in ECE is biased upward), with a conservative 95% "
+                            "interval; the alert fires when the lower bound is above 0.1 with n >= 100."))
     panels.append(band(lay, "Observed / expected positives", "vigil_observed_expected_ratio", s, unit="none",
                        thr=[("red", None), ("green", 0.8), ("red", 1.25)],
                        desc="Calibration in the large: 1 is ideal; above 1 the model under-predicts risk."))
     panels.append(band(lay, "Calibration slope (ideal 1)", "vigil_calibration_slope", s, unit="none", w=8))
-    panels.append(band(lay, "Calibration intercept (ideal 0)", "vigil_calibration_intercept", s, unit="none", w=8))
+    panels.append(band(lay, "Calibration intercept, slope free (ideal 0)", "vigil_calibration_intercept", s, unit="none",
+                       w=8))
+    panels.append(band(lay, "Calibration-in-the-large, slope fixed at 1 (ideal 0)", "vigil_calibration_in_the_large", s,
+                       unit="none", w=8, desc="Below 0: predicted probabilities too high overall; above 0: too low."))
     panels.append(timeseries(lay, "Maximum calibration error (MCE)",
                              [target(f'vigil_mce_ratio{{{s}, bound="estimate"}}', "estimate", "A")],
                              unit="percentunit", w=8, min_=0, desc="A point estimate (no interval)."))

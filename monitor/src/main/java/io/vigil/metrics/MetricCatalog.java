@@ -66,7 +66,11 @@ public final class MetricCatalog {
         add("mce", "vigil_mce_ratio", "Maximum calibration error over 10 equal-width bins");
         add("oe_ratio", "vigil_observed_expected_ratio", "Observed over expected positives (calibration in the large)");
         add("calibration_slope", "vigil_calibration_slope", "Slope of the logistic recalibration (ideal 1)");
-        add("calibration_intercept", "vigil_calibration_intercept", "Intercept of the logistic recalibration (ideal 0)");
+        add("calibration_intercept", "vigil_calibration_intercept",
+                "Intercept of the logistic recalibration with the slope free (ideal 0)");
+        add("calibration_in_the_large", "vigil_calibration_in_the_large",
+                "Calibration-in-the-large: recalibration intercept with the slope fixed at 1 (ideal 0; below 0: "
+                        + "probabilities too high)");
         add("reliability_observed", "vigil_reliability_observed_ratio",
                 "Observed positive rate in a reliability-diagram bin", "bin");
         add("reliability_mean_score", "vigil_reliability_mean_score", "Mean score in a reliability-diagram bin", "bin");

@@ -319,6 +319,66 @@ public final class LogisticRecalibration {
     }
 
     /**
+     * Calibration-in-the-large: the maximum-likelihood a in y ~ Bernoulli(expit(a + logit p)), the slope
+     * fixed at 1 (logit p an offset), with its Wald 95% interval a ± z / sqrt(sum mu (1 - mu)). It answers
+     * "are the predicted probabilities too high or too low overall?" (ideal 0; a &lt; 0: over-prediction);
+     * the intercept of {@link #fit()}, with the slope free, answers a different question and is not it
+     * (Van Calster et al. 2016). Score equation sum y = sum_k n_k mu(a + x̄_k) over the same bins as
+     * {@link #fit()}, solved by safeguarded Newton (it is monotone in a). EMPTY with no cases or one class
+     * only (a is then infinite).
+     */
+    public Estimate calibrationInTheLarge() {
+        double totalY = 0;
+        long total = 0;
+        double[] n = new double[size];
+        double[] xbar = new double[size];
+        for (int i = 0; i < size; i++) {
+            int d = i * STRIDE;
+            n[i] = data[d + N];
+            xbar[i] = FixedPointSum.value(hi(i, X), data[d + LO + X]) / n[i];
+            totalY += data[d + POSITIVES];
+            total += data[d + N];
+        }
+        if (total == 0 || totalY == 0 || totalY == total) {
+            return Estimate.EMPTY;
+        }
+        double lo = -2 * LOGIT_MAX - 50;
+        double hi = 2 * LOGIT_MAX + 50;
+        double a = 0;
+        for (int it = 0; it < 200; it++) {
+            double expected = 0;
+            double information = 0;
+            for (int k = 0; k < n.length; k++) {
+                double mu = sigmoid(a + xbar[k]);
+                expected += n[k] * mu;
+                information += n[k] * mu * (1 - mu);
+            }
+            double g = totalY - expected; // increasing a lowers g
+            if (g > 0) {
+                lo = a;
+            } else {
+                hi = a;
+            }
+            double next = information > 0 ? a + g / information : Double.NaN;
+            if (!(next > lo && next < hi)) {
+                next = (lo + hi) / 2;
+            }
+            if (Math.abs(next - a) < TOLERANCE) {
+                a = next;
+                break;
+            }
+            a = next;
+        }
+        double information = 0;
+        for (int k = 0; k < n.length; k++) {
+            double mu = sigmoid(a + xbar[k]);
+            information += n[k] * mu * (1 - mu);
+        }
+        double half = Estimate.Z95 / Math.sqrt(information);
+        return new Estimate(a, a - half, a + half, total);
+    }
+
+    /**
      * True when every occupied bin is pure and the positive bins all lie on one side of the negative
      * bins: the outcomes are then separated by logit(p) and the maximum-likelihood fit does not exist.
      */

@@ -40,7 +40,8 @@ import org.apache.kafka.streams.kstream.KStream;
  *       {@code brier_uncertainty}, {@code log_loss} (nats), {@code ece}, {@code mce} (10 equal-width
  *       bins), {@code reliability_observed:<k>} (Wilson) and {@code reliability_mean_score:<k>} for
  *       bin k = 0..9 covering scores [k/10, (k+1)/10), {@code oe_ratio} (Poisson interval),
- *       {@code calibration_slope} and {@code calibration_intercept} (Wald intervals);</li>
+ *       {@code calibration_slope} and {@code calibration_intercept} (Wald intervals), and
+ *       {@code calibration_in_the_large} (intercept with the slope fixed at 1, Wald interval);</li>
  *   <li>{@code label_coverage}, {@code label_coverage_predicted_positive},
  *       {@code label_coverage_predicted_negative} (labelled / predicted, Wilson), and
  *       {@code verification_bias}: 1 when coverage among predicted negatives is below
@@ -185,6 +186,7 @@ public final class Performance {
             RecalibrationFit fit = s.recalibrationFit();
             e.estimate("calibration_slope", fit.slope());
             e.estimate("calibration_intercept", fit.intercept());
+            e.estimate("calibration_in_the_large", s.recalibration().calibrationInTheLarge());
         }
         coverage(e, "label_coverage", n, a.predicted());
         long labelledPositive = a.tp() + a.fp();

@@ -41,6 +41,50 @@ class LogisticRecalibrationTest {
         assertThat(fit.slope().n()).isEqualTo(g.get("n").asLong());
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("io.vigil.stats.golden.Golden#cases")
+    void shouldMatchSciPyCalibrationInTheLargeWhenFedGoldenScores(Golden.Case c) throws Exception {
+        // citl.json: SciPy's root of the exact per-case score equation, no bins (make_citl.py beside it).
+        JsonNode all;
+        try (var in = getClass().getClassLoader().getResourceAsStream("golden/citl.json")) {
+            all = new com.fasterxml.jackson.databind.ObjectMapper().readTree(in);
+        }
+        JsonNode g = all.get(c.name().startsWith("wdbc") ? "wdbc" : c.name());
+        Estimate citl = of(c).calibrationInTheLarge();
+
+        assertThat(citl.n()).isEqualTo(g.get("n").asLong());
+        assertThat(citl.value()).isCloseTo(g.get("calibration_in_the_large").asDouble(), within(TOL));
+        assertThat(citl.lower()).isCloseTo(g.get("calibration_in_the_large_ci").get(0).asDouble(), within(TOL));
+        assertThat(citl.upper()).isCloseTo(g.get("calibration_in_the_large_ci").get(1).asDouble(), within(TOL));
+        // Not the slope-free intercept: the two differ whenever the slope is not 1.
+        RecalibrationFit fit = of(c).fit();
+        if (Math.abs(fit.slope().value() - 1) > 0.1) {
+            assertThat(Math.abs(citl.value() - fit.intercept().value())).isGreaterThan(0.01);
+        }
+    }
+
+    @Test
+    void shouldRecoverAKnownOverPredictionInTheLargeAndBeEmptyForOneClass() {
+        // y ~ Bernoulli(expit(-0.5 + logit p)): probabilities too high, CITL -0.5.
+        SplittableRandom rnd = new SplittableRandom(11);
+        LogisticRecalibration r = new LogisticRecalibration();
+        for (int i = 0; i < 50_000; i++) {
+            double p = 0.02 + 0.96 * rnd.nextDouble();
+            double q = 1 / (1 + Math.exp(0.5 - Math.log(p / (1 - p))));
+            r.add(p, rnd.nextDouble() < q ? 1 : 0);
+        }
+        Estimate citl = r.calibrationInTheLarge();
+        assertThat(citl.value()).isCloseTo(-0.5, within(0.04));
+        assertThat(citl.lower()).isLessThan(-0.5);
+        assertThat(citl.upper()).isGreaterThan(-0.5);
+
+        LogisticRecalibration negatives = new LogisticRecalibration();
+        negatives.add(0.3, 0);
+        negatives.add(0.6, 0);
+        assertThat(negatives.calibrationInTheLarge()).isEqualTo(Estimate.EMPTY);
+        assertThat(new LogisticRecalibration().calibrationInTheLarge()).isEqualTo(Estimate.EMPTY);
+    }
+
     @Test
     void shouldRecoverIdentityWhenScoresAreCalibrated() {
         // labels drawn from the scores themselves: a = 0, b = 1 up to sampling error

@@ -205,6 +205,20 @@ class PerformanceTest {
                 .isCloseTo(g.get("calibration_slope_ci").get(0).asDouble(), within(0.01));
         assertThat(m.apply("calibration_slope").upper())
                 .isCloseTo(g.get("calibration_slope_ci").get(1).asDouble(), within(0.01));
+        JsonNode citl = CITL.get(c.name().startsWith("wdbc") ? "wdbc" : c.name());
+        assertThat(m.apply("calibration_in_the_large").estimate()).as(c.name() + " citl")
+                .isCloseTo(citl.get("calibration_in_the_large").asDouble(), within(0.01));
+    }
+
+    /** SciPy's calibration-in-the-large per golden section (golden/make_citl.py). */
+    private static final JsonNode CITL = readCitl();
+
+    private static JsonNode readCitl() {
+        try (var in = PerformanceTest.class.getClassLoader().getResourceAsStream("golden/citl.json")) {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(in);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** sum_b P_b N_b / (2 P N) over bins of width 1e-5, computed here independently of the stage. */
