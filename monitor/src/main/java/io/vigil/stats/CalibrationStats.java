@@ -173,7 +173,7 @@ public final class CalibrationStats {
      * weights w_k: the upper bound is sum w_k |d_k| + sqrt(c sum w_k^2 s_k^2) (exact for the ellipsoid), the
      * lower bound the minimum of sum w_k |delta_k| over it, a soft threshold of the gaps (0 when the gaps are
      * jointly consistent with calibration: the chi-square test does not reject). It covers at least 95%
-     * whenever the ellipsoid does (conservative: coverage and width in {@code vigil verify-statistics}). The
+     * whenever the ellipsoid does (conservative: coverage and alert power in {@code vigil verify-statistics}). The
      * estimate is sum w_k sqrt(max(0, d_k^2 - s_k^2)), each gap shrunk by its noise, kept within the interval.
      */
     public Estimate ece() {

@@ -70,7 +70,12 @@ public final class SliceAssignment {
                 Serdes.String(), new JsonSerde<>(Held.class)));
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(OVERFLOW_STORE),
                 Serdes.String(), Serdes.Long()).withCachingEnabled());
-        return predictions.process(Assign::new, Named.as("slice-assignment"), HELD_STORE, OVERFLOW_STORE);
+        return predictions.process(this::processor, Named.as("slice-assignment"), HELD_STORE, OVERFLOW_STORE);
+    }
+
+    /** The processor {@link #addTo} adds, for a test of it alone (stores {@link #HELD_STORE}, {@link #OVERFLOW_STORE}). */
+    Processor<String, Prediction, String, SlicedPrediction> processor() {
+        return new Assign();
     }
 
     /** The uncapped slices of one prediction, {@code all} first. Pure. */
