@@ -1,5 +1,5 @@
-// Vigil status page: polls the JSON API (/api/fleet, /api/status, /api/snapshots, /api/history)
-// and renders the fleet table, active alerts and a drill-down of one slice. No dependencies.
+// Vigil status page: polls the JSON API (/api/incidents, /api/fleet, /api/status, /api/snapshots, /api/history)
+// and renders open incidents, the fleet table, active alerts and a drill-down of one slice. No dependencies.
 (function () {
   'use strict';
   const REFRESH_MS = 3000;
@@ -125,11 +125,34 @@
       el('span', { class: 'count ' + (counts[s] > 0 ? s : ''), 'data-count': s, text: counts[s] + ' ' + s })));
   }
 
+  function renderIncidents(incidents) {
+    $('incident-count').textContent = String(incidents.length);
+    $('incident-count').className = 'badge' + (incidents.length ? ' hot' : '');
+    $('no-incidents').hidden = incidents.length > 0;
+    $('incidents').replaceChildren(...incidents.map((i) => {
+      const root = i.root.map((r) => r.dimension + ' ' + r.value).join(', ');
+      const facts = ['since ' + dateOf(i.first_detected)];
+      if (i.change_at) facts.push('change estimated ' + dateOf(i.change_at));
+      const members = el('details', { class: 'members' }, el('summary', { text: i.alerts.length + ' member alerts' }),
+        el('ul', {}, ...i.alerts.map((m) => el('li', { 'data-role': m.role, 'data-fingerprint': m.fingerprint,
+          text: m.role + ': ' + m.slice_dimension + ' ' + m.slice_value + ' · ' + m.rule + ' · ' + m.metric
+            + (m.window ? ' (' + m.window + ')' : '') }))));
+      return el('li', { class: 'alert incident ' + i.severity, 'data-incident-id': i.id,
+        'data-root': i.root.map((r) => r.dimension + '=' + r.value).join(',') },
+      el('span', { class: 'sev', text: i.severity }),
+      el('span', {}, el('span', { class: 'where', text: root }), ' · ' + i.summary,
+        ...i.acquisition_changes.map((c) => el('div', { class: 'change', text: c })), members),
+      el('span', { class: 'since', text: facts.join(' · ') }));
+    }));
+  }
+
   let fleet = null;
+  let incidents = [];
   function render() {
     if (!fleet) return;
     renderFilter(fleet.rows);
     renderFleet(fleet.rows);
+    renderIncidents(incidents);
     renderAlerts(fleet.alerts);
     renderCounts(fleet.counts);
     $('threshold-text').textContent = 'p < ' + fleet.thresholds.p_value + ', n ≥ ' + fleet.thresholds.min_n;
@@ -137,8 +160,10 @@
 
   async function refresh() {
     try {
-      const [f, s] = await Promise.all([getJson('api/fleet'), getJson('api/status')]);
+      const [f, s, inc] = await Promise.all([getJson('api/fleet'), getJson('api/status'),
+        getJson('api/incidents').catch(() => ({ open: [] }))]);
       fleet = f;
+      incidents = inc.open || [];
       state.rows = f.rows;
       const pill = $('stream-state');
       pill.dataset.state = s.stream_state;

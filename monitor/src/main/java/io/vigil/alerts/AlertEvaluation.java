@@ -187,6 +187,23 @@ public final class AlertEvaluation {
         }
     }
 
+    /**
+     * Whether one snapshot on its own shows the condition of the named rule, as a single test: the rule's
+     * verdict holds, and for a {@code p_below} rule its p-value is also at most {@code maxP} (no
+     * Benjamini-Hochberg family: the caller sets the level). Incidents ask it of a parent slice's other
+     * scanners ({@link io.vigil.incidents.IncidentGrouping}).
+     */
+    public boolean shows(String ruleName, MetricSnapshot s, double maxP) {
+        for (AlertRule rule : rules) {
+            if (rule.name().equals(ruleName) && rule.matches(s)
+                    && rule.verdict(s, target(rule, s)) == AlertRule.Verdict.HOLDS
+                    && (!rule.usesPValue() || (s.pValue() != null && s.pValue() <= maxP))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private Double target(AlertRule rule, MetricSnapshot s) {
         if (rule.targetFrom() == AlertRule.TargetFrom.CLAIMED) {
             Double claimed = targets.get(s.model() + "|" + s.metric());

@@ -1,10 +1,14 @@
 package io.vigil.alerts;
 
 import io.vigil.events.Alert;
+import io.vigil.events.Incident;
 import io.vigil.events.MetricSnapshot;
+import io.vigil.events.ScannerSighting;
+import io.vigil.incidents.IncidentGrouping;
 import io.vigil.metrics.DerivedMetrics;
 import io.vigil.serde.JsonSerde;
 import io.vigil.topology.MetricSnapshots;
+import io.vigil.topology.ScannerInventory;
 import io.vigil.topology.Topics;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,6 +20,7 @@ import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -43,8 +48,14 @@ import org.slf4j.LoggerFactory;
  * neither loses nor duplicates a transition. Pipeline self-checks (dead-letter share, lag, stream
  * state) enter as extra snapshots from a supplier read at each round.
  *
- * <p>{@link #addViewTo} adds the global store {@value #VIEW_STORE}: the latest transition per
- * fingerprint on every instance, read by the active-alerts gauge and {@code /api/alerts}.
+ * <p>After the alerts, the same round groups the firing alerts into incidents ({@link IncidentGrouping}, over
+ * the scanner inventory's global view {@value ScannerInventory#VIEW_STORE}), keeps the open ones in
+ * {@value #INCIDENT_STORE} and writes each incident transition to the compacted incidents topic, keyed by
+ * incident id, in the same transaction as the alerts.
+ *
+ * <p>{@link #addViewTo} adds the global stores {@value #VIEW_STORE} and {@value #INCIDENT_VIEW_STORE}: the latest
+ * transition per fingerprint and per incident on every instance, read by the active-alerts gauge,
+ * {@code /api/alerts} and {@code /api/incidents}.
  */
 public final class AlertEvaluator {
     private static final Logger LOG = LoggerFactory.getLogger(AlertEvaluator.class);
@@ -53,12 +64,17 @@ public final class AlertEvaluator {
     public static final String STATE_STORE = "alert-states";
     /** Global view of the alerts topic: the latest transition per fingerprint. */
     public static final String VIEW_STORE = "alerts-latest";
+    /** Open incidents by id (changelogged). */
+    public static final String INCIDENT_STORE = "incident-states";
+    /** Global view of the incidents topic: the latest transition per incident. */
+    public static final String INCIDENT_VIEW_STORE = "incidents-latest";
 
     private final Topics topics;
     private final AlertEvaluation evaluation;
     private final Duration interval;
     private final Supplier<List<MetricSnapshot>> pipelineSnapshots;
     private final int worstSliceMinN;
+    private final IncidentGrouping grouping;
 
     /** @param worstSliceMinN minimum n of a slice to count as the worst one ({@link DerivedMetrics}) */
     public AlertEvaluator(Topics topics, AlertEvaluation evaluation, Duration interval,
@@ -68,15 +84,24 @@ public final class AlertEvaluator {
         this.evaluation = evaluation;
         this.interval = interval;
         this.pipelineSnapshots = pipelineSnapshots;
+        this.grouping = new IncidentGrouping(evaluation::shows);
     }
 
     /** Adds the evaluator sub-topology; the snapshot view ({@link MetricSnapshots#addViewTo}) must be in the builder. */
     public void addTo(StreamsBuilder builder) {
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STATE_STORE),
                 Serdes.String(), new JsonSerde<>(AlertState.class)));
-        builder.stream(topics.alertClock().name(), topics.alertClock().consumed("alert-clock-source"))
-                .process(EvaluatorProcessor::new, Named.as("alert-evaluator"), STATE_STORE)
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(INCIDENT_STORE),
+                Serdes.String(), new JsonSerde<>(Incident.class)));
+        KStream<String, Object> out = builder.stream(topics.alertClock().name(),
+                        topics.alertClock().consumed("alert-clock-source"))
+                .process(EvaluatorProcessor::new, Named.as("alert-evaluator"), STATE_STORE, INCIDENT_STORE);
+        out.filter((k, v) -> v instanceof Alert, Named.as("alert-transitions"))
+                .mapValues(v -> (Alert) v, Named.as("alert-values"))
                 .to(topics.alerts().name(), topics.alerts().produced("alerts-sink"));
+        out.filter((k, v) -> v instanceof Incident, Named.as("incident-transitions"))
+                .mapValues(v -> (Incident) v, Named.as("incident-values"))
+                .to(topics.incidents().name(), topics.incidents().produced("incidents-sink"));
     }
 
     /** Adds the global view of the alerts topic. */
@@ -85,18 +110,40 @@ public final class AlertEvaluator {
                 Materialized.<String, Alert, KeyValueStore<Bytes, byte[]>>as(VIEW_STORE)
                         .withKeySerde(topics.alerts().keySerde())
                         .withValueSerde(topics.alerts().valueSerde()));
+        builder.globalTable(topics.incidents().name(), topics.incidents().consumed("incidents-view-source"),
+                Materialized.<String, Incident, KeyValueStore<Bytes, byte[]>>as(INCIDENT_VIEW_STORE)
+                        .withKeySerde(topics.incidents().keySerde())
+                        .withValueSerde(topics.incidents().valueSerde()));
     }
 
-    private final class EvaluatorProcessor implements Processor<String, byte[], String, Alert> {
-        private ProcessorContext<String, Alert> context;
+    /** The values of a global store of this type (a global table's store may hold them with timestamps). */
+    private static <T> List<T> values(ReadOnlyKeyValueStore<String, ?> store, Class<T> type) {
+        List<T> out = new ArrayList<>();
+        try (KeyValueIterator<String, ?> it = store.all()) {
+            it.forEachRemaining(kv -> {
+                Object v = kv.value instanceof ValueAndTimestamp<?> vt ? vt.value() : kv.value;
+                if (type.isInstance(v)) {
+                    out.add(type.cast(v));
+                }
+            });
+        }
+        return out;
+    }
+
+    private final class EvaluatorProcessor implements Processor<String, byte[], String, Object> {
+        private ProcessorContext<String, Object> context;
         private KeyValueStore<String, AlertState> states;
+        private KeyValueStore<String, Incident> incidents;
         private ReadOnlyKeyValueStore<String, ?> snapshots;
+        private ReadOnlyKeyValueStore<String, ?> sightings;
 
         @Override
-        public void init(ProcessorContext<String, Alert> context) {
+        public void init(ProcessorContext<String, Object> context) {
             this.context = context;
             this.states = context.getStateStore(STATE_STORE);
+            this.incidents = context.getStateStore(INCIDENT_STORE);
             this.snapshots = context.getStateStore(MetricSnapshots.STORE);
+            this.sightings = context.getStateStore(ScannerInventory.VIEW_STORE);
             context.schedule(interval, PunctuationType.WALL_CLOCK_TIME, this::evaluate);
         }
 
@@ -106,15 +153,7 @@ public final class AlertEvaluator {
         }
 
         private void evaluate(long now) {
-            List<MetricSnapshot> latest = new ArrayList<>();
-            try (KeyValueIterator<String, ?> it = snapshots.all()) {
-                it.forEachRemaining(kv -> {
-                    Object v = kv.value instanceof ValueAndTimestamp<?> vt ? vt.value() : kv.value;
-                    if (v instanceof MetricSnapshot s) {
-                        latest.add(s);
-                    }
-                });
-            }
+            List<MetricSnapshot> latest = values(snapshots, MetricSnapshot.class);
             List<MetricSnapshot> all = new ArrayList<>(
                     DerivedMetrics.withDerived(latest, worstSliceMinN, Instant.ofEpochMilli(now)));
             all.addAll(pipelineSnapshots.get());
@@ -129,6 +168,27 @@ public final class AlertEvaluator {
                 LOG.info("Alert {} {} rule={} model={} {} slice={}={}", a.status(), a.fingerprint(), a.rule(),
                         a.model().id(), a.model().version(), a.sliceDimension(), a.sliceValue());
                 context.forward(new Record<>(a.fingerprint(), a, now));
+            }
+            result.upserts().forEach(current::put);
+            result.removals().forEach(current::remove);
+            List<Alert> firing = new ArrayList<>();
+            current.values().forEach(st -> {
+                if (st.phase() == AlertState.Phase.FIRING) {
+                    firing.add(st.firing());
+                }
+            });
+            Map<String, Incident> open = new HashMap<>();
+            try (KeyValueIterator<String, Incident> it = incidents.all()) {
+                it.forEachRemaining(kv -> open.put(kv.key, kv.value));
+            }
+            IncidentGrouping.Result round = grouping.round(firing, values(sightings, ScannerSighting.class), all,
+                    open, Instant.ofEpochMilli(now));
+            round.removals().forEach(incidents::delete);
+            round.open().forEach(incidents::put);
+            for (Incident i : round.transitions()) {
+                LOG.info("Incident {} {} {} model={} {} root={} alerts={}", i.id(), i.status(), i.transition(),
+                        i.model().id(), i.model().version(), i.root(), i.alerts().size());
+                context.forward(new Record<>(i.id(), i, now));
             }
         }
     }

@@ -329,6 +329,8 @@ public final class DemoCommand implements Callable<Integer> {
             while (!stop.await(POLL.toMillis(), TimeUnit.MILLISECONDS)) {
                 List<Fleet.Row> rows = monitor.statusApi().fleet();
                 announcer.announce(rows, monitor.statusApi().alerts(), simulation.simulatedNow());
+                announcer.announceIncidents(monitor.latestIncidents(), simulation.simulatedNow(),
+                        simulation.firstChange(sc));
                 long now = System.nanoTime();
                 if (now >= nextSummary) {
                     out.println(summary(simulation, sc, rows));
@@ -413,6 +415,7 @@ public final class DemoCommand implements Callable<Integer> {
     private static final class Announcer {
         private final PrintWriter out;
         private final Set<String> alertsSeen = new HashSet<>();
+        private final Map<String, String> incidentRoots = new HashMap<>();
         private final Map<String, Fleet.Status> rowStatus = new HashMap<>();
 
         Announcer(PrintWriter out) {
@@ -450,6 +453,41 @@ public final class DemoCommand implements Callable<Integer> {
             }
             out.flush();
         }
+
+        void announceIncidents(List<io.vigil.events.Incident> incidents, Instant simNow, Instant change) {
+            for (io.vigil.events.Incident i : incidents) {
+                String was = incidentRoots.get(i.id());
+                String now = i.status() + "|" + i.root();
+                if (now.equals(was)) {
+                    continue;
+                }
+                incidentRoots.put(i.id(), now);
+                String what = i.status() == io.vigil.events.Incident.Status.RESOLVED ? "resolved"
+                        : was == null ? "opened" : "root_changed";
+                if (was == null && i.status() == io.vigil.events.Incident.Status.RESOLVED) {
+                    continue; // opened and resolved between two polls of a replay: nothing to page about now
+                }
+                announceIncident(out, what, i, simNow, change);
+            }
+            out.flush();
+        }
+    }
+
+    /**
+     * Prints an incident when it is first seen, when its root changes and when it resolves (member changes are
+     * not announced), with the simulated time from the scenario's change to the incident's opening.
+     */
+    private static void announceIncident(PrintWriter out, String what, io.vigil.events.Incident i, Instant simNow,
+                                         Instant change) {
+        String when = simNow == null ? "" : "  [simulated " + LocalDate.ofInstant(simNow, ZoneOffset.UTC) + "]";
+        String since = "";
+        if (change != null && simNow != null && "opened".equals(what) && simNow.isAfter(change)) {
+            since = String.format(Locale.ROOT, " (%.1f simulated days after the change on %s)",
+                    Duration.between(change, simNow).toMinutes() / 1440.0, LocalDate.ofInstant(change, ZoneOffset.UTC));
+        }
+        out.printf(Locale.ROOT, "INCIDENT %s %s %s root %s: %s%s%s%n", what,
+                i.severity().name().toLowerCase(Locale.ROOT), i.id(), i.root().isEmpty() ? "-" : i.root().get(0),
+                i.summary(), since, when);
     }
 
     /** The simulator on its own thread, producing through a paced Kafka sink. */
@@ -529,6 +567,13 @@ public final class DemoCommand implements Callable<Integer> {
 
         Instant simulatedNow() {
             return simulatedNow;
+        }
+
+        /** When the scenario's first scheduled event (e.g. a software update) happens, or null without one. */
+        Instant firstChange(Scenario sc) {
+            return sc.events().stream().mapToDouble(io.vigil.sim.ScheduledEvent::day).min()
+                    .stream().mapToObj(d -> simulator.start().plusMillis(Math.round(d * 86_400_000L)))
+                    .findFirst().orElse(null);
         }
 
         /** Share of the timeline (first day to label end) played, 0..1. */

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vigil.alerts.ActiveAlerts;
+import io.vigil.alerts.OpenIncidents;
 import io.vigil.alerts.AlertEvaluator;
 import io.vigil.alerts.AlertSettings;
 import io.vigil.alerts.PipelineProbe;
@@ -17,6 +18,7 @@ import io.vigil.alerts.WebhookEndpoint;
 import io.vigil.alerts.WebhookSender;
 import io.vigil.config.VigilConfig;
 import io.vigil.events.Alert;
+import io.vigil.events.Incident;
 import io.vigil.events.EventValidator;
 import io.vigil.events.Reason;
 import io.vigil.events.MetricSnapshot;
@@ -79,6 +81,7 @@ public final class Monitor implements AutoCloseable {
     private final IngestMetrics ingestMetrics;
     private final AlertSettings alertSettings;
     private final ActiveAlerts activeAlerts;
+    private final OpenIncidents openIncidents;
     private final List<WebhookSender> webhookSenders = new ArrayList<>();
     private volatile PipelineProbe pipelineProbe;
     private final OutcomeJoinMetrics outcomeJoinMetrics;
@@ -156,11 +159,15 @@ public final class Monitor implements AutoCloseable {
                 Clock.systemUTC());
         activeAlerts = new ActiveAlerts(this::latestAlerts, alertSettings.resolvedRetention(), Clock.systemUTC());
         registry.getPrometheusRegistry().register(activeAlerts);
+        openIncidents = new OpenIncidents(this::latestIncidents, alertSettings.resolvedRetention(), Clock.systemUTC());
+        registry.getPrometheusRegistry().register(openIncidents);
 
         http = new HttpServerRunner(config.getString(VigilConfig.HTTP_BIND), config.getInt(VigilConfig.HTTP_PORT),
                 registry::scrape, this::isReady, httpSecurity);
         http.route("/api/alerts", exchange -> HttpServerRunner.respond(exchange, 200, "application/json",
                 activeAlerts.json()));
+        http.route("/api/incidents", exchange -> HttpServerRunner.respond(exchange, 200, "application/json",
+                openIncidents.json()));
         alertSource = this::activeAlerts;
         statusApi = new StatusApi(this::latestSnapshots, () -> alertSource.get(), () -> streams.state().name(),
                 () -> LocalTasks.of(streams.metadataForLocalThreads()), new SnapshotHistory());
@@ -459,6 +466,30 @@ public final class Monitor implements AutoCloseable {
             return List.of();
         }
         return out;
+    }
+
+    /** The latest transition of every incident (the global view, on every instance). */
+    List<Incident> latestIncidents() {
+        ReadOnlyKeyValueStore<String, Incident> store = localStore(AlertEvaluator.INCIDENT_VIEW_STORE);
+        List<Incident> out = new ArrayList<>();
+        if (store == null) {
+            return out;
+        }
+        try (KeyValueIterator<String, Incident> it = store.all()) {
+            it.forEachRemaining(kv -> {
+                if (kv.value != null) {
+                    out.add(kv.value);
+                }
+            });
+        } catch (InvalidStateStoreException e) {
+            return List.of();
+        }
+        return out;
+    }
+
+    /** Incidents open now, most severe first (empty while the view is restoring or alerts are disabled). */
+    public List<Incident> openIncidents() {
+        return openIncidents.open();
     }
 
     /** Alerts firing now, newest first (empty while the view is restoring or alerts are disabled). */

@@ -41,6 +41,7 @@ public final class VigilConfig extends AbstractConfig {
     public static final String TOPIC_DEAD_LETTERS = "topic.dead-letters";
     public static final String TOPIC_SNAPSHOTS = "topic.snapshots";
     public static final String TOPIC_ALERTS = "topic.alerts";
+    public static final String TOPIC_INCIDENTS = "topic.incidents";
     public static final String TOPIC_REFERENCES = "topic.references";
     public static final String TOPIC_PARTITIONS = "topic.partitions";
     public static final String TOPIC_REPLICATION = "topic.replication-factor";
@@ -136,6 +137,9 @@ public final class VigilConfig extends AbstractConfig {
                     Importance.HIGH, "Compacted topic of metric snapshots (schemas/metric_snapshot.schema.json).")
             .define(TOPIC_ALERTS, Type.STRING, "vigil.alerts", new ConfigDef.NonEmptyString(),
                     Importance.MEDIUM, "Compacted topic of alerts (schemas/alert.schema.json).")
+            .define(TOPIC_INCIDENTS, Type.STRING, "vigil.incidents", new ConfigDef.NonEmptyString(),
+                    Importance.MEDIUM, "Compacted topic of incidents, alerts grouped by root cause "
+                            + "(schemas/incident.schema.json).")
             .define(TOPIC_REFERENCES, Type.STRING, "vigil.references", new ConfigDef.NonEmptyString(),
                     Importance.MEDIUM, "Compacted topic of reference profiles, one per model version.")
             .define(TOPIC_PARTITIONS, Type.INT, 6, Range.between(1, 10_000), Importance.LOW,

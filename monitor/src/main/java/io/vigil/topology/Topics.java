@@ -2,7 +2,9 @@ package io.vigil.topology;
 
 import io.vigil.config.VigilConfig;
 import io.vigil.events.Alert;
+import io.vigil.events.Incident;
 import io.vigil.events.MetricSnapshot;
+import io.vigil.events.ScannerSighting;
 import io.vigil.serde.JsonSerde;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +24,9 @@ public record Topics(
         Topic<String, Alert> alerts,
         Topic<String, byte[]> references,
         Topic<String, byte[]> alertClock,
-        Topic<String, Long> sliceAdmissions) {
+        Topic<String, Long> sliceAdmissions,
+        Topic<String, Incident> incidents,
+        Topic<String, ScannerSighting> scannerInventory) {
 
     public static Topics from(VigilConfig config) {
         return new Topics(
@@ -38,7 +42,12 @@ public record Topics(
                         Serdes.ByteArray()),
                 // Single partition, compacted: the slice values admitted cluster-wide (see SliceAdmission).
                 new Topic<>(config.getString(VigilConfig.APPLICATION_ID) + "-slice-admissions", Serdes.String(),
-                        Serdes.Long()));
+                        Serdes.Long()),
+                new Topic<>(config.getString(VigilConfig.TOPIC_INCIDENTS), Serdes.String(),
+                        new JsonSerde<>(Incident.class)),
+                // Single partition, compacted: which scanner ran which software (see ScannerInventory).
+                new Topic<>(config.getString(VigilConfig.APPLICATION_ID) + "-scanner-inventory", Serdes.String(),
+                        new JsonSerde<>(ScannerSighting.class)));
     }
 
     /** Topic definitions for creation at startup: outputs keyed by identity are compacted. */
@@ -53,6 +62,8 @@ public record Topics(
                 new NewTopic(alerts.name(), partitions, replication).configs(compacted),
                 new NewTopic(references.name(), 1, replication).configs(compacted),
                 new NewTopic(alertClock.name(), 1, replication).configs(compacted),
-                new NewTopic(sliceAdmissions.name(), 1, replication).configs(compacted));
+                new NewTopic(sliceAdmissions.name(), 1, replication).configs(compacted),
+                new NewTopic(incidents.name(), 1, replication).configs(compacted),
+                new NewTopic(scannerInventory.name(), 1, replication).configs(compacted));
     }
 }

@@ -42,6 +42,9 @@ public final class VigilTopology {
         snapshots.publish(new ScoreDrift(ScoreDrift.Settings.from(config), topics, references).addTo(builder, sliced),
                 ScoreDrift.NAME);
         if (config.getBoolean(VigilConfig.ALERTS_ENABLED)) {
+            ScannerInventory inventory = new ScannerInventory(topics);
+            inventory.addTo(builder, sliced);
+            inventory.addViewTo(builder);
             AlertEvaluator alerts = AlertSettings.from(config).evaluator(topics, pipeline,
                     config.getInt(VigilConfig.OUTCOMES_MIN_N));
             alerts.addTo(builder);
