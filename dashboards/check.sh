@@ -32,6 +32,8 @@ echo "== amtool config routes test"
 expect_route vigil-webhook-critical severity=critical model=chest-ct slice=site slice_value=S01
 expect_route vigil-webhook severity=warning model=chest-ct slice=site slice_value=S01
 expect_route vigil-webhook severity=info model=chest-ct
+expect_route vigil-incidents alertname=VigilIncident severity=warning incident=inc-0a1b2c
+expect_route vigil-webhook-critical alertname=VigilIncident severity=critical incident=inc-0a1b2c
 # Every dashboard query parses as PromQL: each is wrapped in a recording rule (template variables
 # replaced by sample values) and checked by promtool. Needs python3; skipped without it.
 if command -v python3 >/dev/null; then

@@ -23,7 +23,8 @@ import java.util.function.Supplier;
 /**
  * Reads the latest transition per fingerprint (the {@value AlertEvaluator#VIEW_STORE} global view) and
  * serves it two ways: the Prometheus gauge {@code vigil_alerts_active{rule, severity, model, version,
- * slice, slice_value}} (number of firing alerts per label set; labels come from rules and capped slice
+ * slice, slice_value, incident}} (number of firing alerts per label set; {@code incident} is the id of the open
+ * incident the alert belongs to, {@code none} before one is formed, so Alertmanager can group by it; labels come from rules and capped slice
  * values, and at most {@value #MAX_SERIES} series are exported), and the JSON of {@code /api/alerts}:
  * {@code {"active": [alert...], "resolved": [alert...]}} per schemas/alert.schema.json, newest first,
  * resolved ones while they resolved less than {@code alerts.resolved-retention-ms} ago.
@@ -34,11 +35,19 @@ public final class ActiveAlerts implements MultiCollector {
     private final Supplier<List<Alert>> latest;
     private final Duration resolvedRetention;
     private final Clock clock;
+    private final Supplier<Map<String, String>> incidentOf;
 
     public ActiveAlerts(Supplier<List<Alert>> latest, Duration resolvedRetention, Clock clock) {
+        this(latest, resolvedRetention, clock, Map::of);
+    }
+
+    /** @param incidentOf the open incident of each firing alert, by fingerprint ({@link OpenIncidents#incidentOf}) */
+    public ActiveAlerts(Supplier<List<Alert>> latest, Duration resolvedRetention, Clock clock,
+                        Supplier<Map<String, String>> incidentOf) {
         this.latest = latest;
         this.resolvedRetention = resolvedRetention;
         this.clock = clock;
+        this.incidentOf = incidentOf;
     }
 
     /** Firing alerts, newest first. */
@@ -75,12 +84,14 @@ public final class ActiveAlerts implements MultiCollector {
     @Override
     public MetricSnapshots collect() {
         Map<Labels, Integer> counts = new TreeMap<>();
+        Map<String, String> incidents = incidentOf.get();
         for (Alert a : active()) {
             // Alerts come from the alerts topic, which any writer can reach: their label values are made safe.
             Labels labels = Labels.of("rule", SafeText.of(a.rule()), "severity",
                     a.severity().name().toLowerCase(Locale.ROOT), "model", SafeText.of(a.model().id()), "version",
                     SafeText.of(a.model().version()), "slice", SafeText.of(a.sliceDimension()),
-                    "slice_value", SafeText.of(a.sliceValue()));
+                    "slice_value", SafeText.of(a.sliceValue()),
+                    "incident", SafeText.of(incidents.getOrDefault(a.fingerprint(), "none")));
             if (counts.size() < MAX_SERIES || counts.containsKey(labels)) {
                 counts.merge(labels, 1, Integer::sum);
             }

@@ -76,18 +76,24 @@ public final class AlertEvaluator {
     private final int worstSliceMinN;
     private final IncidentGrouping grouping;
 
-    /** @param worstSliceMinN minimum n of a slice to count as the worst one ({@link DerivedMetrics}) */
-    public AlertEvaluator(Topics topics, AlertEvaluation evaluation, Duration interval,
-                          Supplier<List<MetricSnapshot>> pipelineSnapshots, int worstSliceMinN) {
+    /**
+     * @param incidentMinSeverity least severity that opens an incident ({@link IncidentGrouping})
+     * @param worstSliceMinN      minimum n of a slice to count as the worst one ({@link DerivedMetrics})
+     */
+    public AlertEvaluator(Topics topics, AlertEvaluation evaluation, Alert.Severity incidentMinSeverity,
+                          Duration interval, Supplier<List<MetricSnapshot>> pipelineSnapshots, int worstSliceMinN) {
         this.worstSliceMinN = worstSliceMinN;
         this.topics = topics;
         this.evaluation = evaluation;
         this.interval = interval;
         this.pipelineSnapshots = pipelineSnapshots;
-        this.grouping = new IncidentGrouping(evaluation::shows);
+        this.grouping = new IncidentGrouping(evaluation::shows, incidentMinSeverity);
     }
 
-    /** Adds the evaluator sub-topology; the snapshot view ({@link MetricSnapshots#addViewTo}) must be in the builder. */
+    /**
+     * Adds the evaluator sub-topology; the snapshot view ({@link MetricSnapshots#addViewTo}) and the scanner
+     * inventory's view ({@link ScannerInventory#addViewTo}) must be in the builder.
+     */
     public void addTo(StreamsBuilder builder) {
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STATE_STORE),
                 Serdes.String(), new JsonSerde<>(AlertState.class)));

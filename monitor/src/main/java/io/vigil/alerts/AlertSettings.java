@@ -1,5 +1,6 @@
 package io.vigil.alerts;
 
+import io.vigil.events.Alert;
 import io.vigil.config.VigilConfig;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.topology.Topics;
@@ -26,6 +27,7 @@ public record AlertSettings(
         List<AlertRule> rules,
         Map<String, Double> targets,
         double fdr,
+        Alert.Severity incidentMinSeverity,
         Duration evaluationInterval,
         Duration resolvedRetention,
         List<WebhookEndpoint> webhooks,
@@ -51,6 +53,8 @@ public record AlertSettings(
         }
         return new AlertSettings(AlertRules.load(config.getString(VigilConfig.ALERTS_RULES_FILE)), Map.copyOf(targets),
                 config.getDouble(VigilConfig.ALERTS_FDR),
+                Alert.Severity.valueOf(config.getString(VigilConfig.ALERTS_INCIDENT_MIN_SEVERITY)
+                        .toUpperCase(java.util.Locale.ROOT)),
                 Duration.ofMillis(config.getLong(VigilConfig.ALERTS_EVALUATION_INTERVAL_MS)),
                 Duration.ofMillis(config.getLong(VigilConfig.ALERTS_RESOLVED_RETENTION_MS)),
                 List.copyOf(webhooks),
@@ -64,8 +68,8 @@ public record AlertSettings(
     /** The evaluator stage for these settings. */
     public AlertEvaluator evaluator(Topics topics, Supplier<List<MetricSnapshot>> pipelineSnapshots,
                                     int worstSliceMinN) {
-        return new AlertEvaluator(topics, new AlertEvaluation(rules, targets, fdr), evaluationInterval,
-                pipelineSnapshots, worstSliceMinN);
+        return new AlertEvaluator(topics, new AlertEvaluation(rules, targets, fdr), incidentMinSeverity,
+                evaluationInterval, pipelineSnapshots, worstSliceMinN);
     }
 
     private static WebhookEndpoint endpoint(String name, Map<String, String> dynamic) {
@@ -116,6 +120,12 @@ public record AlertSettings(
             case "alertmanager" -> WebhookEndpoint.Format.ALERTMANAGER;
             default -> throw new ConfigException(prefix + "format", format, "must be vigil or alertmanager");
         };
-        return new WebhookEndpoint(name, uri, keys, f);
+        String events = dynamic.getOrDefault(prefix + "events", "alerts").trim();
+        WebhookEndpoint.Events e = switch (events) {
+            case "alerts" -> WebhookEndpoint.Events.ALERTS;
+            case "incidents" -> WebhookEndpoint.Events.INCIDENTS;
+            default -> throw new ConfigException(prefix + "events", events, "must be alerts or incidents");
+        };
+        return new WebhookEndpoint(name, uri, keys, f, e);
     }
 }

@@ -3,6 +3,7 @@ package io.vigil.alerts;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vigil.events.Alert;
+import io.vigil.events.Incident;
 import io.vigil.serde.Json;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
@@ -25,6 +26,15 @@ public final class WebhookBodies {
     private WebhookBodies() {}
 
     public static byte[] alertmanager(String receiver, Alert a) {
+        return alertmanager(receiver, a, "");
+    }
+
+    /**
+     * @param externalUrl where people reach Vigil ({@code http.external-url}), no trailing slash; when not empty
+     *                    it is the body's {@code externalURL}, the alert's {@code generatorURL} is the status page
+     *                    at the alert's slice and annotation {@code runbook_url} is {@code <externalUrl>/runbooks/<rule>}
+     */
+    public static byte[] alertmanager(String receiver, Alert a, String externalUrl) {
         Map<String, String> labels = new TreeMap<>();
         labels.put("alertname", a.rule());
         labels.put("severity", a.severity().name().toLowerCase(Locale.ROOT));
@@ -42,6 +52,9 @@ public final class WebhookBodies {
             annotations.put("estimate", Double.toString(a.observed().estimate()));
         }
         annotations.put("n", Long.toString(a.observed().n()));
+        if (!externalUrl.isEmpty()) {
+            annotations.put("runbook_url", externalUrl + "/runbooks/" + a.rule());
+        }
         String status = a.status() == Alert.Status.FIRING ? "firing" : "resolved";
 
         ObjectNode root = Json.mapper().createObjectNode();
@@ -53,20 +66,87 @@ public final class WebhookBodies {
         root.set("groupLabels", object(Map.of("alertname", a.rule())));
         root.set("commonLabels", object(labels));
         root.set("commonAnnotations", object(annotations));
-        root.put("externalURL", "");
+        root.put("externalURL", externalUrl);
         ObjectNode alert = root.putArray("alerts").addObject();
         alert.put("status", status);
         alert.set("labels", object(labels));
         alert.set("annotations", object(annotations));
         alert.put("startsAt", a.startedAt().toString());
         alert.put("endsAt", a.resolvedAt() == null ? ZERO_TIME : a.resolvedAt().toString());
-        alert.put("generatorURL", "");
+        alert.put("generatorURL", externalUrl.isEmpty() ? "" : externalUrl + "/?model=" + encode(a.model().id())
+                + "&version=" + encode(a.model().version()) + "&slice=" + encode(a.sliceDimension()) + "&value="
+                + encode(a.sliceValue()));
         alert.put("fingerprint", a.fingerprint().substring(0, Math.min(16, a.fingerprint().length())));
         try {
             return Json.mapper().writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write an Alertmanager body: " + Json.describe(e), e);
         }
+    }
+
+    /**
+     * An incident transition as an Alertmanager body: one alert {@code VigilIncident} with labels
+     * {@code alertname}, {@code incident} (the id, to group by), {@code severity}, {@code model}, {@code version},
+     * {@code root} and {@code root_value}; annotations {@code summary}, {@code transition}, {@code alerts} (member
+     * count) and, when known, {@code change_at} and {@code acquisition_change}.
+     */
+    public static byte[] alertmanager(String receiver, Incident i) {
+        return alertmanager(receiver, i, "");
+    }
+
+    /** As {@link #alertmanager(String, Incident)}; {@code externalUrl} as for alerts (runbook: VigilIncident). */
+    public static byte[] alertmanager(String receiver, Incident i, String externalUrl) {
+        Map<String, String> labels = new TreeMap<>();
+        labels.put("alertname", "VigilIncident");
+        labels.put("incident", i.id());
+        labels.put("severity", i.severity().name().toLowerCase(Locale.ROOT));
+        labels.put("model", i.model().id());
+        labels.put("version", i.model().version());
+        if (!i.root().isEmpty()) {
+            labels.put("root", i.root().get(0).dimension());
+            labels.put("root_value", i.root().get(0).value());
+        }
+        Map<String, String> annotations = new TreeMap<>();
+        annotations.put("summary", i.summary());
+        annotations.put("transition", i.transition());
+        annotations.put("alerts", Integer.toString(i.alerts().size()));
+        if (i.changeAt() != null) {
+            annotations.put("change_at", i.changeAt().toString());
+        }
+        if (!i.acquisitionChanges().isEmpty()) {
+            annotations.put("acquisition_change", i.acquisitionChanges().get(0));
+        }
+        if (!externalUrl.isEmpty()) {
+            annotations.put("runbook_url", externalUrl + "/runbooks/VigilIncident");
+        }
+        String status = i.status() == Incident.Status.FIRING ? "firing" : "resolved";
+        ObjectNode root = Json.mapper().createObjectNode();
+        root.put("version", "4");
+        root.put("groupKey", "{}:{incident=\"" + i.id() + "\"}");
+        root.put("truncatedAlerts", 0);
+        root.put("status", status);
+        root.put("receiver", receiver);
+        root.set("groupLabels", object(Map.of("incident", i.id())));
+        root.set("commonLabels", object(labels));
+        root.set("commonAnnotations", object(annotations));
+        root.put("externalURL", externalUrl);
+        ObjectNode alert = root.putArray("alerts").addObject();
+        alert.put("status", status);
+        alert.set("labels", object(labels));
+        alert.set("annotations", object(annotations));
+        alert.put("startsAt", i.firstDetected().toString());
+        alert.put("endsAt", i.resolvedAt() == null ? ZERO_TIME : i.resolvedAt().toString());
+        alert.put("generatorURL", externalUrl.isEmpty() ? "" : externalUrl + "/#incident-" + encode(i.id()));
+        alert.put("fingerprint", i.id().substring(0, Math.min(16, i.id().length())));
+        try {
+            return Json.mapper().writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write an Alertmanager body: " + Json.describe(e), e);
+        }
+    }
+
+    private static String encode(String s) {
+        return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 
     private static ObjectNode object(Map<String, String> values) {

@@ -8,9 +8,27 @@ import java.util.Objects;
  * One webhook receiver: a name (used in metrics, logs and the consumer group {@code
  * <application.id>-webhook-<name>}), its URL, the signing keys (several during rotation: every
  * request carries one signature per key) and the body format. {@link #toString()} shows neither the
- * keys nor the URL (it may carry a token).
+ * keys nor the URL (it may carry a token). {@code events}: alert transitions (the default) or incident
+ * transitions.
  */
-public record WebhookEndpoint(String name, URI url, List<WebhookSignature> keys, Format format) {
+public record WebhookEndpoint(String name, URI url, List<WebhookSignature> keys, Format format, Events events) {
+
+    /** An endpoint of alert transitions. */
+    public WebhookEndpoint(String name, URI url, List<WebhookSignature> keys, Format format) {
+        this(name, url, keys, format, Events.ALERTS);
+    }
+
+    /** What an endpoint receives. */
+    public enum Events {
+        /** Every alert transition (firing, resolved), from the alerts topic. */
+        ALERTS,
+        /** Every incident transition but member-only updates, from the incidents topic. */
+        INCIDENTS;
+
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     /** Body format. */
     public enum Format {
@@ -28,10 +46,12 @@ public record WebhookEndpoint(String name, URI url, List<WebhookSignature> keys,
             throw new IllegalArgumentException("webhook " + name + " needs at least one signing key");
         }
         Objects.requireNonNull(format, "format");
+        Objects.requireNonNull(events, "events");
     }
 
     @Override
     public String toString() {
-        return "WebhookEndpoint[" + name + ", format=" + format + ", keys=" + keys.size() + "]";
+        return "WebhookEndpoint[" + name + ", format=" + format + ", events=" + events.label() + ", keys="
+                + keys.size() + "]";
     }
 }

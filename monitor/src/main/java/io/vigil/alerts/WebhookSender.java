@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vigil.events.Alert;
+import io.vigil.events.Incident;
 import io.vigil.serde.JsonSerde;
 import java.io.IOException;
 import java.net.http.HttpClient;
@@ -39,7 +40,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Delivers the alerts topic to one webhook endpoint, durably.
+ * Delivers the alerts topic, or the incidents topic ({@code events = incidents}), to one webhook endpoint, durably.
+ * An incident endpoint gets one request per incident transition that changes what an on-call engineer should
+ * know: {@code opened}, {@code root_changed}, {@code escalated}, {@code resolved} (an {@code updated} record, new
+ * member alerts under the same root, is committed without a request); its {@code webhook-id} is
+ * {@code <incident id>-<transition>-<epoch ms>}.
  *
  * <p>The endpoint is a consumer group ({@code <application.id>-webhook-<name>}) reading the alerts
  * topic with {@code read_committed} from the earliest uncommitted offset; an alert's offset is
@@ -94,11 +99,13 @@ public final class WebhookSender implements AutoCloseable {
     private final Properties consumerProps;
     private final HttpClient http;
     private final JsonSerde<Alert> alerts = new JsonSerde<>(Alert.class);
+    private final JsonSerde<Incident> incidents = new JsonSerde<>(Incident.class);
     private final Map<Outcome, Counter> counters = new EnumMap<>(Outcome.class);
     private final AtomicLong pending = new AtomicLong();
     private final Thread thread;
     private volatile boolean running = true;
     private volatile boolean disabled;
+    private volatile String externalUrl = "";
     private KafkaConsumer<String, byte[]> consumer;
 
     private final Deque<ConsumerRecord<String, byte[]>> buffer = new ArrayDeque<>();
@@ -214,26 +221,29 @@ public final class WebhookSender implements AutoCloseable {
             done(r, null);
             return;
         }
-        Alert alert;
+        Message message;
         try {
-            alert = alerts.deserializer().deserialize(r.topic(), r.value());
+            message = message(r);
         } catch (RuntimeException e) {
-            LOG.warn("Webhook {}: skipping unreadable alert at {}-{}@{}: {}", endpoint.name(), r.topic(),
-                    r.partition(), r.offset(), e.getMessage());
+            LOG.warn("Webhook {}: skipping unreadable {} record at {}-{}@{}: {}", endpoint.name(),
+                    endpoint.events().label(), r.topic(), r.partition(), r.offset(), e.getMessage());
             done(r, Outcome.DROPPED);
             return;
         }
-        byte[] body = endpoint.format() == WebhookEndpoint.Format.VIGIL ? r.value()
-                : WebhookBodies.alertmanager(endpoint.name(), alert);
+        if (message == null) {
+            done(r, null); // an incident's member-only update: not a transition to page on
+            return;
+        }
+        byte[] body = message.body();
         Instant now = clock.instant();
         long timestamp = now.getEpochSecond();
         HttpRequest request = HttpRequest.newBuilder(endpoint.url())
                 .timeout(policy.timeout())
                 .header("content-type", "application/json")
                 .header("user-agent", "Vigil")
-                .header("webhook-id", alert.id())
+                .header("webhook-id", message.id())
                 .header("webhook-timestamp", Long.toString(timestamp))
-                .header("webhook-signature", WebhookSignature.header(endpoint.keys(), alert.id(), timestamp, body))
+                .header("webhook-signature", WebhookSignature.header(endpoint.keys(), message.id(), timestamp, body))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .build();
         attempts++;
@@ -245,7 +255,7 @@ public final class WebhookSender implements AutoCloseable {
             retryAfter = response.headers().firstValue("retry-after").orElse(null);
         } catch (IOException e) {
             status = -1;
-            LOG.debug("Webhook {}: attempt {} for {} failed: {}", endpoint.name(), attempts, alert.id(),
+            LOG.debug("Webhook {}: attempt {} for {} failed: {}", endpoint.name(), attempts, message.id(),
                     e.getClass().getSimpleName());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -259,18 +269,49 @@ public final class WebhookSender implements AutoCloseable {
             running = false;
             counters.get(Outcome.DISABLED).increment();
             LOG.error("Webhook {}: receiver answered 410 Gone; endpoint disabled until restart ({} not delivered)",
-                    endpoint.name(), alert.id());
+                    endpoint.name(), message.id());
         } else {
-            failed(r, alert, status, retryAfter);
+            failed(r, message.id(), status, retryAfter);
         }
     }
 
-    private void failed(ConsumerRecord<String, byte[]> r, Alert alert, int status, String retryAfter) {
+    /**
+     * Where people reach Vigil ({@code http.external-url}, no trailing slash), for the links of Alertmanager-format
+     * bodies; call before {@code start}.
+     */
+    public WebhookSender externalUrl(String url) {
+        String u = url == null ? "" : url.strip();
+        this.externalUrl = u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
+        return this;
+    }
+
+    /** A request to send: its {@code webhook-id} (stable across retries) and body. */
+    private record Message(String id, byte[] body) {}
+
+    /**
+     * The request for a record: an alert (id = the alert id), or an incident transition (id = incident id,
+     * transition and time); null for an incident's {@code updated} transition, which is not delivered.
+     */
+    private Message message(ConsumerRecord<String, byte[]> r) {
+        boolean vigil = endpoint.format() == WebhookEndpoint.Format.VIGIL;
+        if (endpoint.events() == WebhookEndpoint.Events.INCIDENTS) {
+            Incident i = incidents.deserializer().deserialize(r.topic(), r.value());
+            if ("updated".equals(i.transition())) {
+                return null;
+            }
+            String id = i.id() + "-" + i.transition() + "-" + i.updatedAt().toEpochMilli();
+            return new Message(id, vigil ? r.value() : WebhookBodies.alertmanager(endpoint.name(), i, externalUrl));
+        }
+        Alert alert = alerts.deserializer().deserialize(r.topic(), r.value());
+        return new Message(alert.id(), vigil ? r.value() : WebhookBodies.alertmanager(endpoint.name(), alert, externalUrl));
+    }
+
+    private void failed(ConsumerRecord<String, byte[]> r, String id, int status, String retryAfter) {
         Instant now = clock.instant();
         Instant giveUpAt = Instant.ofEpochMilli(r.timestamp()).plus(policy.horizon());
         if (!now.isBefore(giveUpAt)) {
             LOG.warn("Webhook {}: dropping {} after {} attempts (last status {}): retry horizon passed",
-                    endpoint.name(), alert.id(), attempts, status);
+                    endpoint.name(), id, attempts, status);
             done(r, Outcome.DROPPED);
             return;
         }
@@ -282,7 +323,7 @@ public final class WebhookSender implements AutoCloseable {
         if (attempts == 1 || Integer.bitCount(attempts) == 1) {
             // Logged at attempts 1, 2, 4, 8, ...: a receiver down for hours must not flood the log.
             LOG.info("Webhook {}: attempt {} for {} failed (status {}); retrying in {} ms", endpoint.name(),
-                    attempts, alert.id(), status, Duration.between(now, nextAttemptAt).toMillis());
+                    attempts, id, status, Duration.between(now, nextAttemptAt).toMillis());
         }
     }
 

@@ -157,15 +157,17 @@ public final class Monitor implements AutoCloseable {
 
         pipelineProbe = new PipelineProbe(registry, streams::state, () -> PipelineProbe.maxRecordsLag(streams),
                 Clock.systemUTC());
-        activeAlerts = new ActiveAlerts(this::latestAlerts, alertSettings.resolvedRetention(), Clock.systemUTC());
-        registry.getPrometheusRegistry().register(activeAlerts);
         openIncidents = new OpenIncidents(this::latestIncidents, alertSettings.resolvedRetention(), Clock.systemUTC());
+        activeAlerts = new ActiveAlerts(this::latestAlerts, alertSettings.resolvedRetention(), Clock.systemUTC(),
+                openIncidents::incidentOf);
+        registry.getPrometheusRegistry().register(activeAlerts);
         registry.getPrometheusRegistry().register(openIncidents);
 
         http = new HttpServerRunner(config.getString(VigilConfig.HTTP_BIND), config.getInt(VigilConfig.HTTP_PORT),
                 registry::scrape, this::isReady, httpSecurity);
         http.route("/api/alerts", exchange -> HttpServerRunner.respond(exchange, 200, "application/json",
                 activeAlerts.json()));
+        http.routeTree("/runbooks/", Runbooks::serve);
         http.route("/api/incidents", exchange -> HttpServerRunner.respond(exchange, 200, "application/json",
                 openIncidents.json()));
         alertSource = this::activeAlerts;
@@ -207,8 +209,9 @@ public final class Monitor implements AutoCloseable {
             for (WebhookEndpoint endpoint : alertSettings.webhooks()) {
                 webhookSenders.add(new WebhookSender(endpoint, config.kafkaClientSettings(),
                         config.getString(VigilConfig.APPLICATION_ID) + "-webhook-" + endpoint.name(),
-                        topics.alerts().name(), alertSettings.retryPolicy(), registry, Clock.systemUTC(),
-                        new java.util.SplittableRandom()).start());
+                        endpoint.events() == WebhookEndpoint.Events.INCIDENTS ? topics.incidents().name()
+                                : topics.alerts().name(), alertSettings.retryPolicy(), registry, Clock.systemUTC(),
+                        new java.util.SplittableRandom()).externalUrl(externalUrl()).start());
             }
         }
         statusApi.start(STATUS_HISTORY_INTERVAL);
@@ -466,6 +469,12 @@ public final class Monitor implements AutoCloseable {
             return List.of();
         }
         return out;
+    }
+
+    /** Where people reach this Vigil: {@code http.external-url}, else the address the server is bound to. */
+    String externalUrl() {
+        String configured = config.getString(VigilConfig.HTTP_EXTERNAL_URL).strip();
+        return configured.isEmpty() ? http.uri() : configured;
     }
 
     /** The latest transition of every incident (the global view, on every instance). */

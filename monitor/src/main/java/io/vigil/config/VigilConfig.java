@@ -67,6 +67,7 @@ public final class VigilConfig extends AbstractConfig {
     public static final String ALERTS_ENABLED = "alerts.enabled";
     public static final String ALERTS_RULES_FILE = "alerts.rules-file";
     public static final String ALERTS_FDR = "alerts.fdr";
+    public static final String ALERTS_INCIDENT_MIN_SEVERITY = "alerts.incident-min-severity";
     public static final String ALERTS_EVALUATION_INTERVAL_MS = "alerts.evaluation-interval-ms";
     public static final String ALERTS_RESOLVED_RETENTION_MS = "alerts.resolved-retention-ms";
     public static final String ALERTS_WEBHOOKS = "alerts.webhooks";
@@ -79,7 +80,7 @@ public final class VigilConfig extends AbstractConfig {
     /** Per-endpoint settings: {@code alerts.webhook.<name>.(url|secret|secret-file|format)}. */
     public static final String ALERTS_WEBHOOK_PREFIX = "alerts.webhook.";
     private static final java.util.regex.Pattern ALERTS_DYNAMIC_KEY = java.util.regex.Pattern.compile(
-            "alerts\\.targets\\..+\\.[a-z0-9_:-]+|alerts\\.webhook\\.[a-z0-9][a-z0-9_-]*\\.(url|secret|secret-file|format)");
+            "alerts\\.targets\\..+\\.[a-z0-9_:-]+|alerts\\.webhook\\.[a-z0-9][a-z0-9_-]*\\.(url|secret|secret-file|format|events)");
     public static final String LABELS_MAX_DELAY_DAYS = "labels.max-delay-days";
     public static final String LABELS_ORPHAN_RETENTION_DAYS = "labels.orphan-retention-days";
     public static final String OUTCOMES_LABEL_WAIT = "outcomes.label-wait";
@@ -103,6 +104,7 @@ public final class VigilConfig extends AbstractConfig {
 
     public static final String HTTP_BIND = "http.bind";
     public static final String HTTP_PORT = "http.port";
+    public static final String HTTP_EXTERNAL_URL = "http.external-url";
     public static final String HEALTH_STALL_TIMEOUT_MS = "health.stall-timeout-ms";
     public static final String HEALTH_STALL_EXIT_TIMEOUT_MS = "health.stall-exit-timeout-ms";
     public static final String HTTP_TLS_KEYSTORE = "http.tls.keystore";
@@ -196,6 +198,10 @@ public final class VigilConfig extends AbstractConfig {
             .define(ALERTS_FDR, Type.DOUBLE, 0.05, Range.between(1e-6, 0.5), Importance.MEDIUM,
                     "False-alarm budget: false discovery rate q of the Benjamini-Hochberg procedure applied to "
                             + "all p-value rules of one evaluation round, across every slice and metric.")
+            .define(ALERTS_INCIDENT_MIN_SEVERITY, Type.STRING, "warning",
+                    ConfigDef.ValidString.in("info", "warning", "critical"), Importance.MEDIUM,
+                    "Least severity that opens an incident: alerts below it join the incident whose root explains "
+                            + "them and otherwise stay alerts (on /api/alerts, the page and the alert webhooks).")
             .define(ALERTS_EVALUATION_INTERVAL_MS, Type.LONG, 10_000L, Range.between(100, 86_400_000L),
                     Importance.LOW, "Milliseconds between alert evaluation rounds (wall clock).")
             .define(ALERTS_RESOLVED_RETENTION_MS, Type.LONG, 24L * 3600 * 1000, Range.atLeast(0), Importance.LOW,
@@ -203,7 +209,8 @@ public final class VigilConfig extends AbstractConfig {
             .define(ALERTS_WEBHOOKS, Type.LIST, "", Importance.MEDIUM,
                     "Names of webhook endpoints; each needs alerts.webhook.<name>.url and a secret "
                             + "(alerts.webhook.<name>.secret or .secret-file, whsec_ + base64, comma-separated "
-                            + "for rotation) and may set .format (vigil or alertmanager).")
+                            + "for rotation) and may set .format (vigil or alertmanager) and .events (alerts, the "
+                            + "default, or incidents: one request per incident transition).")
             .define(ALERTS_WEBHOOK_RETRY_HORIZON_MS, Type.LONG, 24L * 3600 * 1000, Range.atLeast(0), Importance.LOW,
                     "Milliseconds after an alert was written during which its delivery is retried; then it is "
                             + "dropped (counted).")
@@ -278,6 +285,10 @@ public final class VigilConfig extends AbstractConfig {
                     "Address the HTTP server (/metrics, /health, /api) binds to.")
             .define(HTTP_PORT, Type.INT, 8080, Range.between(0, 65_535), Importance.MEDIUM,
                     "Port of the HTTP server; 0 picks a free port.")
+            .define(HTTP_EXTERNAL_URL, Type.STRING, "", Importance.MEDIUM,
+                    "URL at which people reach this Vigil (through a proxy or an ingress), e.g. "
+                            + "https://vigil.hospital.example; it fills externalURL, generatorURL and runbook_url "
+                            + "of Alertmanager-format webhook bodies. Empty = the address the server is bound to.")
             .define(HEALTH_STALL_TIMEOUT_MS, Type.LONG, 180_000L, Range.atLeast(1_000), Importance.MEDIUM,
                     "/health/ready answers 503 once input records have waited this long while the committed input "
                             + "offsets stood still (processing stuck; idle input is never stuck).")

@@ -51,6 +51,7 @@ public final class EventValidator {
         PREDICTION("prediction", Prediction.class),
         GROUND_TRUTH("ground_truth", GroundTruth.class),
         ALERT("alert", Alert.class),
+        INCIDENT("incident", Incident.class),
         METRIC_SNAPSHOT("metric_snapshot", MetricSnapshot.class),
         REFERENCE_PROFILE("reference_profile", ReferenceProfile.class);
 
@@ -142,6 +143,11 @@ public final class EventValidator {
         return validate(EventType.ALERT, Alert.class, raw, null, null, null);
     }
 
+    /** Validates an incident (no event-time check: incidents are produced by Vigil itself). */
+    public Validation<Incident> incident(byte[] raw) {
+        return validate(EventType.INCIDENT, Incident.class, raw, null, null, null);
+    }
+
     /** Validates a metric snapshot (no event-time check: snapshots are produced by Vigil itself). */
     public Validation<MetricSnapshot> metricSnapshot(byte[] raw) {
         return validate(EventType.METRIC_SNAPSHOT, MetricSnapshot.class, raw, null, null, null);
@@ -158,6 +164,7 @@ public final class EventValidator {
             case PREDICTION -> prediction(raw, now);
             case GROUND_TRUTH -> groundTruth(raw, now);
             case ALERT -> alert(raw);
+            case INCIDENT -> incident(raw);
             case METRIC_SNAPSHOT -> metricSnapshot(raw);
             case REFERENCE_PROFILE -> referenceProfile(raw);
         };

@@ -25,6 +25,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 
 /**
  * One round of incident grouping: the firing alerts of each model version are grouped under their roots
@@ -40,6 +41,10 @@ import java.util.TreeSet;
  * A change spread thinly over many scanners, each too small to show alone, therefore counts as evidence of
  * the root inside the parent: it is never hidden (every firing alert is a member of some incident and the
  * parent's alerts are listed), only attributed to the scanner that stood out.
+ *
+ * <p><b>Severity.</b> Only a group with an alert of at least the configured severity (default {@code warning})
+ * is an incident: {@code info} alerts (a new software version, verification bias, few labels yet) join the
+ * incident whose root explains them, and otherwise stay alerts, on the page and the alert webhooks.
  *
  * <p><b>Matching.</b> A group whose root is the root of an open incident continues it; otherwise the open
  * incident sharing most member alerts with it does (its root changed); otherwise it opens a new incident
@@ -67,9 +72,12 @@ public final class IncidentGrouping {
     public record Result(Map<String, Incident> open, Set<String> removals, List<Incident> transitions) {}
 
     private final Shows shows;
+    private final Alert.Severity minSeverity;
 
-    public IncidentGrouping(Shows shows) {
+    /** @param minSeverity least severity that opens an incident: a group of alerts all below it is no incident */
+    public IncidentGrouping(Shows shows, Alert.Severity minSeverity) {
         this.shows = Objects.requireNonNull(shows, "shows");
+        this.minSeverity = Objects.requireNonNull(minSeverity, "minSeverity");
     }
 
     /** One round; {@code previous} are the incidents open before it, by id. */
@@ -94,7 +102,10 @@ public final class IncidentGrouping {
                     .filter(s -> s.model().equals(model.id()) && s.version().equals(model.version())).toList();
             List<MetricSnapshot> versionSnapshots = snapshots.stream()
                     .filter(s -> s.model().equals(model.id()) && s.version().equals(model.version())).toList();
-            List<Group> groups = groups(e.getValue(), seen, versionSnapshots);
+            List<Group> groups = groups(e.getValue(), seen, versionSnapshots).stream()
+                    .filter(g -> Stream.concat(g.rootAlerts().stream(), g.evidence().stream())
+                            .anyMatch(a -> a.severity().compareTo(minSeverity) >= 0))
+                    .toList();
             List<Incident> candidates = new ArrayList<>(previousByVersion.getOrDefault(model, List.of()));
             Map<Group, Incident> matched = match(groups, candidates);
             for (Group g : groups) {
@@ -134,23 +145,72 @@ public final class IncidentGrouping {
         }
     }
 
+    /** The slice dimensions of the scanner hierarchy; other dimensions cut across scanners. */
+    private static final Set<String> HIERARCHY = Set.of("all", "site", "scanner", "scanner_model", "software");
+
+    /**
+     * Roots in two passes. Per rule: the roots of that rule's alerting slices, so that a model-wide condition
+     * of one rule (every scanner below target) and one scanner's drift under another are told apart rather
+     * than one swallowing the other. Across rules: the per-rule roots, with the alerts on them, are rooted
+     * again, so one change seen by several rules at a scanner and its site becomes one incident; there a
+     * deviating parent absorbs a root inside it only when they share a rule (the same condition, wider).
+     */
     private List<Group> groups(List<Alert> alerts, List<ScannerSighting> seen, List<MetricSnapshot> snapshots) {
         SliceHierarchy hierarchy = new SliceHierarchy();
         for (ScannerSighting s : seen) {
             hierarchy.scanner(s.scanner(), s.site(), s.scannerModel(), s.software());
         }
-        Map<SliceNode, List<Alert>> bySlice = new LinkedHashMap<>();
+        Map<String, Map<SliceNode, List<Alert>>> byRule = new TreeMap<>();
         alerts.stream().sorted(Comparator.comparing(Alert::sliceDimension).thenComparing(Alert::sliceValue)
                         .thenComparing(Alert::rule).thenComparing(Alert::metric))
-                .forEach(a -> bySlice.computeIfAbsent(new SliceNode(a.sliceDimension(), a.sliceValue()),
-                        k -> new ArrayList<>()).add(a));
+                .forEach(a -> {
+                    SliceNode slice = new SliceNode(a.sliceDimension(), a.sliceValue());
+                    if (!HIERARCHY.contains(slice.dimension()) && !seen.isEmpty()) {
+                        hierarchy.crossCutting(slice);
+                    }
+                    byRule.computeIfAbsent(a.rule(), k -> new LinkedHashMap<>())
+                            .computeIfAbsent(slice, k -> new ArrayList<>()).add(a);
+                });
         Map<String, List<MetricSnapshot>> scannerSnapshots = new HashMap<>();
         for (MetricSnapshot s : snapshots) {
             if (s.sliceDimension().equals("scanner")) {
                 scannerSnapshots.computeIfAbsent(s.sliceValue(), k -> new ArrayList<>()).add(s);
             }
         }
-        RootCauses.Residual residual = (slice, excluded) -> {
+        // Pass 1: per rule.
+        Map<SliceNode, List<Alert>> onRoot = new LinkedHashMap<>();
+        Map<SliceNode, List<Alert>> explained = new LinkedHashMap<>();
+        for (Map<SliceNode, List<Alert>> bySlice : byRule.values()) {
+            for (RootCauses.Root root : RootCauses.find(bySlice.keySet(), hierarchy,
+                    residual(hierarchy, bySlice, scannerSnapshots))) {
+                onRoot.computeIfAbsent(root.slice(), k -> new ArrayList<>()).addAll(bySlice.get(root.slice()));
+                List<Alert> evidence = explained.computeIfAbsent(root.slice(), k -> new ArrayList<>());
+                root.evidence().forEach(slice -> evidence.addAll(bySlice.getOrDefault(slice, List.of())));
+            }
+        }
+        // Pass 2: across rules, over the per-rule roots and the alerts on them.
+        List<Group> out = new ArrayList<>();
+        RootCauses.Absorbs sameCondition = (parent, inner) -> onRoot.get(inner).stream().map(Alert::rule)
+                .anyMatch(rule -> onRoot.get(parent).stream().anyMatch(a -> a.rule().equals(rule)));
+        for (RootCauses.Root root : RootCauses.find(onRoot.keySet(), hierarchy,
+                residual(hierarchy, onRoot, scannerSnapshots), sameCondition)) {
+            List<Alert> evidence = new ArrayList<>(explained.getOrDefault(root.slice(), List.of()));
+            for (SliceNode slice : root.evidence()) {
+                evidence.addAll(onRoot.getOrDefault(slice, List.of()));
+                evidence.addAll(explained.getOrDefault(slice, List.of()));
+            }
+            out.add(new Group(root.slice(), onRoot.get(root.slice()), evidence.stream().distinct().toList()));
+        }
+        return out;
+    }
+
+    /**
+     * Whether a slice still deviates without some scanners: one of its other scanners shows, on its own, the
+     * condition of one of the slice's alerts (same rule and metric), at {@value #RESIDUAL_P} over their number.
+     */
+    private RootCauses.Residual residual(SliceHierarchy hierarchy, Map<SliceNode, List<Alert>> bySlice,
+                                         Map<String, List<MetricSnapshot>> scannerSnapshots) {
+        return (slice, excluded) -> {
             List<SliceNode> others = hierarchy.scanners(slice).stream().filter(s -> !excluded.contains(s)).toList();
             if (others.isEmpty()) {
                 return false;
@@ -167,13 +227,6 @@ public final class IncidentGrouping {
             }
             return false;
         };
-        List<Group> out = new ArrayList<>();
-        for (RootCauses.Root root : RootCauses.find(bySlice.keySet(), hierarchy, residual)) {
-            List<Alert> evidence = new ArrayList<>();
-            root.evidence().forEach(slice -> evidence.addAll(bySlice.getOrDefault(slice, List.of())));
-            out.add(new Group(root.slice(), bySlice.getOrDefault(root.slice(), List.of()), evidence));
-        }
-        return out;
     }
 
     /** Each group's open incident, if any: same root first, then most shared member alerts. */

@@ -28,6 +28,16 @@ public final class SliceHierarchy {
         return this;
     }
 
+    /**
+     * Adds a slice that cuts across scanners (sex, age band, a configured attribute): it may hold studies of
+     * every scanner, so it is placed with all of them, beside {@code all} and after it in {@link #bottomUp()}.
+     * Call after every scanner is added.
+     */
+    public SliceHierarchy crossCutting(SliceNode slice) {
+        scannersOf.put(slice, new LinkedHashSet<>(scannersOf.getOrDefault(SliceNode.ALL, Set.of())));
+        return this;
+    }
+
     /** The scanners in a slice; empty for a slice this hierarchy does not know. */
     public Set<SliceNode> scanners(SliceNode slice) {
         return Collections.unmodifiableSet(scannersOf.getOrDefault(slice, Set.of()));
@@ -42,13 +52,14 @@ public final class SliceHierarchy {
 
     /**
      * Known slices, the most specific (fewest scanners) first; among slices with as many scanners, a scanner
-     * before its site, software, scanner model and {@code all} (a one-scanner site is that scanner), then
-     * by value.
+     * before its site, software, scanner model, {@code all} and cross-cutting slices (a one-scanner site is
+     * that scanner), then by dimension and value.
      */
     public List<SliceNode> bottomUp() {
         List<SliceNode> out = new ArrayList<>(scannersOf.keySet());
         out.sort(Comparator.<SliceNode>comparingInt(n -> scannersOf.get(n).size())
-                .thenComparingInt(n -> ORDER.indexOf(n.dimension()))
+                .thenComparingInt(n -> ORDER.contains(n.dimension()) ? ORDER.indexOf(n.dimension()) : ORDER.size())
+                .thenComparing(SliceNode::dimension)
                 .thenComparing(SliceNode::value));
         return out;
     }

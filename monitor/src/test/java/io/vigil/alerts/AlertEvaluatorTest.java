@@ -45,8 +45,10 @@ class AlertEvaluatorTest {
         Topics topics = Topics.from(config);
         StreamsBuilder builder = new StreamsBuilder();
         new MetricSnapshots(topics).addViewTo(builder);
+        new io.vigil.topology.ScannerInventory(topics).addViewTo(builder);
         AlertEvaluator evaluator = new AlertEvaluator(topics,
-                new AlertEvaluation(AlertRules.defaults(), Map.of(), FDR), INTERVAL, List::of, 50);
+                new AlertEvaluation(AlertRules.defaults(), Map.of(), FDR), io.vigil.events.Alert.Severity.WARNING,
+                INTERVAL, List::of, 50);
         evaluator.addTo(builder);
         evaluator.addViewTo(builder);
         Properties props = new Properties();

@@ -107,6 +107,13 @@ class ContractExamplesTest {
                     e("bad-timestamp", Reason.BAD_TIMESTAMP, "/started_at"),
                     e("additional-property", Reason.ADDITIONAL_PROPERTY, "/subject_key"),
                     e("summary-too-long", Reason.OUT_OF_RANGE, "/summary")),
+            EventType.INCIDENT, Map.ofEntries(
+                    e("missing-root", Reason.MISSING_FIELD, "/root"),
+                    e("unknown-transition", Reason.UNKNOWN_ENUM, "/transition"),
+                    e("unknown-role", Reason.UNKNOWN_ENUM, "/alerts/0/role"),
+                    e("additional-property", Reason.ADDITIONAL_PROPERTY, "/accession_number"),
+                    e("bad-timestamp", Reason.BAD_TIMESTAMP, "/first_detected"),
+                    e("empty-alerts", Reason.INVALID, "/alerts")),
             EventType.METRIC_SNAPSHOT, Map.ofEntries(
                     e("missing-metric", Reason.MISSING_FIELD, "/metric"),
                     e("unknown-status", Reason.UNKNOWN_ENUM, "/status"),

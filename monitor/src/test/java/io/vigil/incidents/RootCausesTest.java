@@ -80,14 +80,21 @@ class RootCausesTest {
     }
 
     @Test
-    void shouldKeepAParentThatStillDeviatesWithoutItsAlertingChildAsARootOfItsOwn() {
-        // S02's CT-1 shifts too but has 50 cases, too few to alert alone; S02 without CT-2 still deviates.
+    void shouldRootAChangeWiderThanItsAlertingChildAtTheParentThatStillDeviatesWithoutIt() {
+        // S02's CT-1 shifts too but has 50 cases, too few to alert alone; S02 without CT-2 still deviates: the
+        // change is site-wide, and CT-2, the scanner that stood out, is its evidence.
         Mixture m = new Mixture().effect("S02/CT-2", 0.3).effect("S02/CT-1", 0.2).count("S02/CT-1", 50);
 
         List<Root> roots = RootCauses.find(m.alerting(), fleet, m);
 
         assertThat(m.alerting()).doesNotContain(scanner("S02/CT-1"));
-        assertThat(roots).extracting(Root::slice).containsExactly(scanner("S02/CT-2"), new SliceNode("site", "S02"));
+        assertThat(roots).singleElement().satisfies(r -> {
+            assertThat(r.slice()).isEqualTo(new SliceNode("site", "S02"));
+            assertThat(r.evidence()).contains(scanner("S02/CT-2"));
+        });
+        // Told to keep them apart (two conditions that share no rule), both are roots.
+        assertThat(RootCauses.find(m.alerting(), fleet, m, (parent, inner) -> false)).extracting(Root::slice)
+                .containsExactly(scanner("S02/CT-2"), new SliceNode("site", "S02"));
     }
 
     @Test
