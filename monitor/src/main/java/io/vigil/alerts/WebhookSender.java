@@ -64,7 +64,8 @@ import org.slf4j.LoggerFactory;
  * <p>Meters: {@code vigil_webhook_deliveries_total{endpoint, outcome}} with outcome
  * {@code delivered} (2xx), {@code retried} (a failed attempt that will be retried), {@code dropped}
  * (given up at the horizon, or not a readable alert) and {@code disabled} (410); and
- * {@code vigil_webhook_pending{endpoint}}: alerts not yet delivered (consumer lag plus in flight).
+ * {@code vigil_webhook_pending{endpoint}}: alerts not yet delivered (consumer lag plus in flight); and
+ * {@code vigil_webhook_disabled{endpoint}}: 1 once the endpoint answered 410 (alert {@code VigilWebhookDisabled}).
  * Secrets and URLs never reach logs or meters.
  */
 public final class WebhookSender implements AutoCloseable {
@@ -145,6 +146,11 @@ public final class WebhookSender implements AutoCloseable {
         }
         Gauge.builder("vigil.webhook.pending", pending, AtomicLong::get)
                 .description("Alerts not yet delivered to the endpoint (consumer lag plus in flight)")
+                .tag("endpoint", endpoint.name())
+                .strongReference(true)
+                .register(registry);
+        Gauge.builder("vigil.webhook.disabled", this, s -> s.disabled ? 1 : 0)
+                .description("1 once the endpoint answered 410 Gone: nothing more is sent to it until Vigil restarts")
                 .tag("endpoint", endpoint.name())
                 .strongReference(true)
                 .register(registry);

@@ -155,6 +155,7 @@ final class BenchCommand implements Callable<Integer> {
             values.put(VigilConfig.TOPIC_DEAD_LETTERS, run + ".dead-letters");
             values.put(VigilConfig.TOPIC_SNAPSHOTS, run + ".snapshots");
             values.put(VigilConfig.TOPIC_ALERTS, run + ".alerts");
+            values.put(VigilConfig.TOPIC_INCIDENTS, run + ".incidents");
             values.put(VigilConfig.TOPIC_REFERENCES, run + ".references");
             values.put(VigilConfig.TOPIC_PARTITIONS, Integer.toString(partitions));
             values.put(VigilConfig.PROCESSING_GUARANTEE, guarantee);

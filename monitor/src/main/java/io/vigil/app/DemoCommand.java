@@ -357,6 +357,7 @@ public final class DemoCommand implements Callable<Integer> {
                     boolean settled = now - Math.max(fingerprintSince, finishedAt) >= SETTLE.toNanos();
                     if (exitAfterSimulation && (settled || now - finishedAt >= SETTLE_MAX.toNanos())) {
                         out.println(summary(simulation, sc, monitor.statusApi().fleet()));
+                        out.println(announcer.tally());
                         out.println(settled ? "Snapshots settled; stopping." : "Snapshots still changing after "
                                 + SETTLE_MAX.toSeconds() + " s; stopping.");
                         out.flush();
@@ -364,6 +365,7 @@ public final class DemoCommand implements Callable<Integer> {
                     }
                 }
             }
+            out.println(announcer.tally());
             out.println("Stopping...");
             out.flush();
         } catch (InterruptedException e) {
@@ -452,6 +454,13 @@ public final class DemoCommand implements Callable<Integer> {
                 }
             }
             out.flush();
+        }
+
+        /** "Alerts fired: 22 (...); incidents opened: 1", what an on-call engineer would have been paged for. */
+        String tally() {
+            long fired = alertsSeen.stream().filter(id -> id.endsWith("-firing")).count();
+            return String.format(Locale.ROOT, "Alerts fired: %d; incidents opened: %d (one page each)", fired,
+                    incidentRoots.size());
         }
 
         void announceIncidents(List<io.vigil.events.Incident> incidents, Instant simNow, Instant change) {

@@ -224,6 +224,7 @@ final class SoakCommand implements Callable<Integer> {
         s.put(VigilConfig.TOPIC_DEAD_LETTERS, "soak.dead-letters");
         s.put(VigilConfig.TOPIC_SNAPSHOTS, "soak.snapshots");
         s.put(VigilConfig.TOPIC_ALERTS, "soak.alerts");
+        s.put(VigilConfig.TOPIC_INCIDENTS, "soak.incidents");
         s.put(VigilConfig.TOPIC_REFERENCES, "soak.references");
         s.put(VigilConfig.TOPIC_PARTITIONS, Integer.toString(partitions));
         s.put(VigilConfig.HTTP_PORT, Integer.toString(BrokerProcess.freePorts(1)[0]));

@@ -149,11 +149,12 @@ public final class IncidentGrouping {
     private static final Set<String> HIERARCHY = Set.of("all", "site", "scanner", "scanner_model", "software");
 
     /**
-     * Roots in two passes. Per rule: the roots of that rule's alerting slices, so that a model-wide condition
-     * of one rule (every scanner below target) and one scanner's drift under another are told apart rather
-     * than one swallowing the other. Across rules: the per-rule roots, with the alerts on them, are rooted
-     * again, so one change seen by several rules at a scanner and its site becomes one incident; there a
-     * deviating parent absorbs a root inside it only when they share a rule (the same condition, wider).
+     * Roots in two passes. Per rule: the roots of that rule's alerting slices (whether a parent deviates beyond
+     * its alerting children is asked of the same rule's condition). Across rules: the per-rule roots, with the
+     * alerts on them, are rooted again, so one change seen by different rules at different levels (a CUSUM at
+     * the fleet, a calibration shift at one software version, a flip rate at a site) becomes one incident at
+     * the widest slice that deviates on its own; a second, unrelated cause nested inside it is listed among
+     * its evidence rather than paged separately.
      */
     private List<Group> groups(List<Alert> alerts, List<ScannerSighting> seen, List<MetricSnapshot> snapshots) {
         SliceHierarchy hierarchy = new SliceHierarchy();
@@ -190,10 +191,8 @@ public final class IncidentGrouping {
         }
         // Pass 2: across rules, over the per-rule roots and the alerts on them.
         List<Group> out = new ArrayList<>();
-        RootCauses.Absorbs sameCondition = (parent, inner) -> onRoot.get(inner).stream().map(Alert::rule)
-                .anyMatch(rule -> onRoot.get(parent).stream().anyMatch(a -> a.rule().equals(rule)));
         for (RootCauses.Root root : RootCauses.find(onRoot.keySet(), hierarchy,
-                residual(hierarchy, onRoot, scannerSnapshots), sameCondition)) {
+                residual(hierarchy, onRoot, scannerSnapshots))) {
             List<Alert> evidence = new ArrayList<>(explained.getOrDefault(root.slice(), List.of()));
             for (SliceNode slice : root.evidence()) {
                 evidence.addAll(onRoot.getOrDefault(slice, List.of()));

@@ -25,7 +25,9 @@ import java.util.Set;
  *       reported as one, with both visible among its evidence); otherwise it is evidence of each of them, those
  *       across it included.</li>
  * </ul>
- * Pure: no Kafka, no clock; {@link Residual} says how a deviation is recomputed without some scanners.
+ * A slice cutting across scanners ({@link SliceHierarchy#crossCutting}: sex, age band) is a root only when no
+ * root shares scanners with it; otherwise it is evidence of them (it never becomes the root of a change seen
+ * in the scanner hierarchy). Pure: no Kafka, no clock; {@link Residual} says how a deviation is recomputed without some scanners.
  */
 public final class RootCauses {
     private RootCauses() {}
@@ -80,6 +82,9 @@ public final class RootCauses {
             }
             if (overlapping.isEmpty()) {
                 roots.put(slice, new ArrayList<>());
+            } else if (hierarchy.isCrossCutting(slice)) {
+                // Sex, age band: a mixture of every scanner, no owner to call; what explains part of it explains it.
+                overlapping.forEach(root -> roots.get(root).add(slice));
             } else if (inside.size() == 1 && hierarchy.scanners(inside.get(0)).equals(scanners)) {
                 roots.get(inside.get(0)).add(slice);
             } else if (!inside.isEmpty() && insideScanners.equals(scanners)) {

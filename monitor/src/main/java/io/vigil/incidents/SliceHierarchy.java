@@ -17,6 +17,7 @@ import java.util.Set;
  */
 public final class SliceHierarchy {
     private final Map<SliceNode, Set<SliceNode>> scannersOf = new HashMap<>();
+    private final Set<SliceNode> crossCutting = new java.util.HashSet<>();
 
     /** Adds a scanner (site-qualified value, e.g. {@code S02/CT-2}) with the slices above it. */
     public SliceHierarchy scanner(String scanner, String site, String scannerModel, String software) {
@@ -35,7 +36,13 @@ public final class SliceHierarchy {
      */
     public SliceHierarchy crossCutting(SliceNode slice) {
         scannersOf.put(slice, new LinkedHashSet<>(scannersOf.getOrDefault(SliceNode.ALL, Set.of())));
+        crossCutting.add(slice);
         return this;
+    }
+
+    /** Whether a slice was added by {@link #crossCutting}: it can explain nothing in the hierarchy. */
+    public boolean isCrossCutting(SliceNode slice) {
+        return crossCutting.contains(slice);
     }
 
     /** The scanners in a slice; empty for a slice this hierarchy does not know. */

@@ -3,6 +3,7 @@ package io.vigil.alerts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import io.vigil.app.Monitor;
 import io.vigil.events.Alert;
@@ -53,7 +54,7 @@ class WebhookDeliveryIT {
 
     /** One request as the receiver saw it. */
     record Received(int answered, String webhookId, String bodyId, boolean signatureValid, long timestamp,
-                    long receivedNanos) {}
+                    long receivedNanos, byte[] body) {}
 
     /** A webhook receiver that verifies Standard Webhooks signatures with its own HMAC code. */
     static final class Receiver implements AutoCloseable {
@@ -73,7 +74,7 @@ class WebhookDeliveryIT {
                     boolean valid = verify(id, ts, body, sigs);
                     String bodyId = Json.mapper().readTree(body).path("id").asText();
                     int status = valid ? answer.get() : 401;
-                    requests.add(new Received(status, id, bodyId, valid, Long.parseLong(ts), System.nanoTime()));
+                    requests.add(new Received(status, id, bodyId, valid, Long.parseLong(ts), System.nanoTime(), body));
                     if (status == 429) {
                         exchange.getResponseHeaders().set("Retry-After", "1");
                     }
@@ -241,6 +242,88 @@ class WebhookDeliveryIT {
                             .isGreaterThanOrEqualTo(Duration.ofMillis(950).toNanos());
                 }
             }
+        }
+    }
+
+    /**
+     * An endpoint with {@code .events=incidents} and the Alertmanager format gets one signed request per incident
+     * transition, opened then resolved, each with its own webhook-id, the incident's labels and the links built
+     * from {@code http.external-url}; an alert endpoint beside it still gets the alert itself.
+     */
+    @Test
+    void shouldDeliverOneSignedRequestPerIncidentTransitionWithLinksToTheExternalUrl(KafkaBroker kafka,
+                                                                                      @TempDir Path state)
+            throws Exception {
+        MonitorHarness h = new MonitorHarness(kafka);
+        int port = freePort();
+        Map<String, Object> overrides = new HashMap<>();
+        overrides.put("alerts.webhooks", "pager,alerts");
+        overrides.put("alerts.webhook.pager.url", "http://127.0.0.1:" + port + "/hook");
+        overrides.put("alerts.webhook.pager.secret", SECRET);
+        overrides.put("alerts.webhook.pager.format", "alertmanager");
+        overrides.put("alerts.webhook.pager.events", "incidents");
+        overrides.put("alerts.webhook.alerts.url", "http://127.0.0.1:" + port + "/hook");
+        overrides.put("alerts.webhook.alerts.secret", SECRET);
+        overrides.put("alerts.evaluation-interval-ms", "500");
+        overrides.put("http.external-url", "https://vigil.hospital.example/");
+        Duration atMost = Duration.ofSeconds(60);
+        try (Receiver receiver = new Receiver(port)) {
+            receiver.answer.set(200);
+            receiver.start();
+            try (Monitor monitor = new Monitor(h.config(state, overrides)).start()) {
+                await("monitor running").atMost(atMost).until(monitor::isRunning);
+                sendCusumAlarm(h, 1.0);
+                await("an incident opened").atMost(atMost).until(() -> receiver.requests.stream()
+                        .anyMatch(r -> r.webhookId().contains("-opened-")));
+                String opened = receiver.requests.stream().filter(r -> r.webhookId().contains("-opened-"))
+                        .findFirst().orElseThrow().webhookId();
+                String incident = opened.substring(0, opened.indexOf("-opened-"));
+                assertThat(monitor.openIncidents()).singleElement().satisfies(i -> {
+                    assertThat(i.id()).isEqualTo(incident);
+                    assertThat(i.root().get(0).value()).isEqualTo("S09/CT-1");
+                });
+                String metrics = h.get(monitor.http().uri(), "/metrics");
+                assertThat(MonitorHarness.sample(metrics, "vigil_incidents_active", Map.of("incident", incident,
+                        "root", "scanner", "root_value", "S09/CT-1"))).isEqualTo(1.0);
+                assertThat(MonitorHarness.sample(metrics, "vigil_alerts_active", Map.of("rule", "VigilCusumAlarm",
+                        "incident", incident))).isEqualTo(1.0);
+                assertThat(h.get(monitor.http().uri(), "/api/incidents")).contains(incident, "S09/CT-1");
+                assertThat(h.get(monitor.http().uri(), "/runbooks/VigilIncident")).startsWith("# VigilIncident");
+
+                sendCusumAlarm(h, 0.0);
+                await("the incident resolved").atMost(atMost).until(() -> receiver.requests.stream()
+                        .anyMatch(r -> r.webhookId().startsWith(incident + "-resolved-")));
+                await("both alert transitions delivered").atMost(atMost).until(() -> receiver.requests.stream()
+                        .filter(r -> r.bodyId().endsWith("-resolved") || r.bodyId().endsWith("-firing")).count() >= 2);
+            }
+            List<Received> toPager = receiver.requests.stream().filter(r -> r.webhookId().startsWith("inc-")).toList();
+            assertThat(toPager).extracting(r -> r.webhookId().replaceAll("-\\d+$", ""))
+                    .containsExactly(incidentOf(toPager) + "-opened", incidentOf(toPager) + "-resolved");
+            assertThat(toPager).allSatisfy(r -> assertThat(r.signatureValid()).isTrue());
+            JsonNode body = Json.mapper().readTree(toPager.get(0).body());
+            assertThat(body.path("externalURL").asText()).isEqualTo("https://vigil.hospital.example");
+            JsonNode a = body.path("alerts").get(0);
+            assertThat(a.path("labels").path("alertname").asText()).isEqualTo("VigilIncident");
+            assertThat(a.path("labels").path("root_value").asText()).isEqualTo("S09/CT-1");
+            assertThat(a.path("annotations").path("runbook_url").asText())
+                    .isEqualTo("https://vigil.hospital.example/runbooks/VigilIncident");
+            assertThat(a.path("generatorURL").asText()).startsWith("https://vigil.hospital.example/");
+        }
+    }
+
+    private static String incidentOf(List<Received> requests) {
+        String id = requests.get(0).webhookId();
+        return id.substring(0, id.indexOf("-opened-"));
+    }
+
+    /** A CUSUM alarm flag on scanner S09/CT-1: VigilCusumAlarm (warning, no for-duration) holds at 1, clears at 0. */
+    private static void sendCusumAlarm(MonitorHarness h, double flag) {
+        Instant now = Instant.now();
+        MetricSnapshot s = new MetricSnapshot("chest-ct", "2.3.0", "scanner", "S09/CT-1", "60d", now,
+                "cusum_alarm:score_mean", flag, null, null, 7, null, MetricSnapshot.Status.FINAL, now);
+        try (KafkaProducer<byte[], byte[]> p = h.producer()) {
+            p.send(new ProducerRecord<>(h.topic("snapshots"), s.key().getBytes(StandardCharsets.UTF_8),
+                    new JsonSerde<>(MetricSnapshot.class).serializer().serialize("s", s)));
         }
     }
 }

@@ -78,6 +78,15 @@ class DemoIT {
             assertThat(summaries.get(summaries.size() - 1)).containsPattern("S02 (DRIFT|ALERT)\\(S02-CT2\\)")
                     .contains("S01 ok", "S03 ok");
         }
+        // Issue 19: every alert of the S02-CT2 update belongs to one incident rooted at that scanner, announced
+        // with the simulated time since the change; the tally says how many pages that is.
+        List<String> incidents = text.lines().filter(l -> l.startsWith("INCIDENT opened")).toList();
+        assertThat(incidents).as(text).allSatisfy(l -> assertThat(l)
+                .contains("root scanner=S02/S02-CT2").containsPattern("simulated days after the change on"));
+        if (text.lines().anyMatch(l -> l.startsWith("ALERT    warning") || l.startsWith("ALERT    critical"))) {
+            assertThat(incidents).as(text).hasSize(1);
+        }
+        assertThat(text).containsPattern("Alerts fired: \\d+; incidents opened: " + incidents.size());
         assertLeftNothingBehind(base, text, before);
     }
 

@@ -49,7 +49,7 @@ class DashboardsTest {
     /** Vigil's own metrics outside the catalog: snapshot metadata, ingest, alerts, webhooks; plus Prometheus' up. */
     private static final Set<String> FIXED_METRICS = Set.of("vigil_snapshot_samples", "vigil_snapshot_p_value",
             "vigil_snapshot_final", "vigil_ingest_records_total", "vigil_alerts_active", "vigil_incidents_active",
-            "vigil_webhook_deliveries_total", "vigil_slice_overflow_total", "vigil_slice_admission_timeouts_total",
+            "vigil_webhook_deliveries_total", "vigil_webhook_disabled", "vigil_slice_overflow_total", "vigil_slice_admission_timeouts_total",
             "up", "ALERTS");
     /** Micrometer binders: JVM, process, and Kafka client/Streams metrics ("kafka." + group + name). */
     private static final List<String> BINDER_PREFIXES = List.of("jvm_", "kafka_", "process_");

@@ -50,6 +50,7 @@ public final class MonitorHarness {
         values.put(VigilConfig.TOPIC_DEAD_LETTERS, prefix + "dead-letters");
         values.put(VigilConfig.TOPIC_SNAPSHOTS, prefix + "snapshots");
         values.put(VigilConfig.TOPIC_ALERTS, prefix + "alerts");
+        values.put(VigilConfig.TOPIC_INCIDENTS, prefix + "incidents");
         values.put(VigilConfig.TOPIC_REFERENCES, prefix + "references");
         values.put(VigilConfig.TOPIC_PARTITIONS, "3");
         values.put(VigilConfig.HTTP_PORT, "0");
