@@ -116,7 +116,8 @@
     el('span', { class: 'sev', text: a.severity }),
     el('span', {}, el('span', { class: 'where', text: a.slice_dimension + ' ' + a.slice_value }),
       ' · ' + a.summary),
-    el('span', { class: 'since', text: a.rule + (a.window ? ' · ' + a.window : '') + ' · since ' + dateOf(a.started_at) }))));
+    el('span', { class: 'since' }, a.rule + (a.window ? ' · ' + a.window : '') + ' · since ' + dateOf(a.started_at) + ' · ',
+      el('a', { href: 'runbooks/' + encodeURIComponent(a.rule), text: 'runbook' })))));
   }
 
   function renderCounts(counts) {
@@ -142,7 +143,8 @@
       el('span', { class: 'sev', text: i.severity }),
       el('span', {}, el('span', { class: 'where', text: root }), ' · ' + i.summary,
         ...i.acquisition_changes.map((c) => el('div', { class: 'change', text: c })), members),
-      el('span', { class: 'since', text: facts.join(' · ') }));
+      el('span', { class: 'since' }, facts.join(' · ') + ' · ',
+        el('a', { href: 'runbooks/VigilIncident', text: 'runbook' })));
     }));
   }
 

@@ -37,10 +37,11 @@ final class Runbooks {
         }
         String body = of(name);
         if (body == null) {
-            HttpServerRunner.respond(exchange, 404, "text/plain; charset=utf-8", "no runbook named " + 
-                    (NAME.matcher(name).matches() ? name : "(invalid name)") + "\n");
+            HttpServerRunner.respond(exchange, 404, "text/plain; charset=utf-8", "no runbook named "
+                    + (NAME.matcher(name).matches() ? name : "(invalid name)") + "\n");
             return;
         }
-        HttpServerRunner.respond(exchange, 200, "text/markdown; charset=utf-8", body);
+        // Plain text: every browser shows it (text/markdown is often downloaded instead).
+        HttpServerRunner.respond(exchange, 200, "text/plain; charset=utf-8", body);
     }
 }

@@ -78,13 +78,17 @@ class DemoIT {
             assertThat(summaries.get(summaries.size() - 1)).containsPattern("S02 (DRIFT|ALERT)\\(S02-CT2\\)")
                     .contains("S01 ok", "S03 ok");
         }
-        // Issue 19: every alert of the S02-CT2 update belongs to one incident rooted at that scanner, announced
-        // with the simulated time since the change; the tally says how many pages that is.
+        // Issue 19: the S02-CT2 update is one incident rooted at that scanner, announced with the simulated time
+        // since the change, never an incident at its rollups (site S02, its scanner model or software, the fleet).
+        // Another scanner's own alert (a chance positive-rate shift passes now and then) is an incident of its own.
         List<String> incidents = text.lines().filter(l -> l.startsWith("INCIDENT opened")).toList();
-        assertThat(incidents).as(text).allSatisfy(l -> assertThat(l)
-                .contains("root scanner=S02/S02-CT2").containsPattern("simulated days after the change on"));
-        if (text.lines().anyMatch(l -> l.startsWith("ALERT    warning") || l.startsWith("ALERT    critical"))) {
-            assertThat(incidents).as(text).hasSize(1);
+        assertThat(incidents).as(text).noneMatch(l -> l.contains("root site=S02") || l.contains("root all=")
+                || l.contains("root scanner_model=") || l.contains("root software="));
+        if (text.lines().anyMatch(l -> l.startsWith("ALERT    warning") && l.contains("S02/S02-CT2"))) {
+            // One, unless its alerts all resolve and fire again within the run (IncidentScenarioIT measures
+            // "exactly one" deterministically; here the wall clock decides how rounds fall).
+            assertThat(incidents).as(text).filteredOn(l -> l.contains("root scanner=S02/S02-CT2")).isNotEmpty()
+                    .first().asString().containsPattern("simulated days after the change on");
         }
         assertThat(text).containsPattern("Alerts fired: \\d+; incidents opened: " + incidents.size());
         assertLeftNothingBehind(base, text, before);

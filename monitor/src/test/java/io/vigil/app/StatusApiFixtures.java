@@ -60,6 +60,21 @@ final class StatusApiFixtures {
                 null, "Score distribution shifted after the scanner's software update (PSI 0.41, p < 0.0001)");
     }
 
+    /** The open incident the firing alert belongs to, rooted at the affected scanner, with its software change. */
+    static io.vigil.events.Incident incident() {
+        Alert a = firingAlert();
+        java.time.Instant detected = a.startedAt();
+        return new io.vigil.events.Incident("inc-00aa11bb22cc33dd44ee", io.vigil.events.Incident.Status.FIRING,
+                "opened", Alert.Severity.CRITICAL, new ModelRef(MODEL, VERSION),
+                java.util.List.of(new io.vigil.events.Slice("scanner", AFFECTED)), detected, detected, null,
+                DAY0.plus(Duration.ofDays(UPDATE_DAY)),
+                java.util.List.of(AFFECTED + ": software VA50A -> VA60A on " + DAY0.plus(Duration.ofDays(UPDATE_DAY))
+                        .toString().substring(0, 10)),
+                java.util.List.of(new io.vigil.events.Incident.Member(a.fingerprint(), a.rule(), a.metric(),
+                        a.severity(), a.sliceDimension(), a.sliceValue(), a.window(), a.startedAt(), "root")),
+                "scanner=" + AFFECTED + " of " + MODEL + " " + VERSION + ": 1 alert on 1 slice (score_drift)");
+    }
+
     static Alert resolvedAlert() {
         return new Alert("a-0000", "fp-old", Alert.Status.RESOLVED, Alert.Severity.WARNING, "label_coverage",
                 "label_coverage", new ModelRef(MODEL, VERSION), "site", "S01", "30d",

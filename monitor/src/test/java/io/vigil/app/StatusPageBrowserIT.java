@@ -48,6 +48,11 @@ class StatusPageBrowserIT {
         http = new HttpServerRunner("127.0.0.1", 0, () -> "", () -> true);
         api = new StatusApi(snapshots::get, alerts::get, () -> "RUNNING", new SnapshotHistory());
         api.registerOn(http);
+        // As Monitor serves it: the incidents view's JSON at /api/incidents.
+        io.vigil.alerts.OpenIncidents incidents = new io.vigil.alerts.OpenIncidents(
+                () -> List.of(StatusApiFixtures.incident()), Duration.ofDays(1), java.time.Clock.systemUTC());
+        http.route("/api/incidents", exchange -> HttpServerRunner.respond(exchange, 200, "application/json",
+                incidents.json()));
         http.start();
         // 30 simulated days of history, the scanner update on day 20.
         for (List<MetricSnapshot> day : StatusApiFixtures.timeline(30)) {
@@ -102,6 +107,14 @@ class StatusPageBrowserIT {
                     assertThat(a.getText()).contains("Score distribution shifted");
                 });
         assertThat(browser.findElement(By.id("stream-state")).getDomAttribute("data-state")).isEqualTo("RUNNING");
+        // Issue 19: the incident comes first on the page, rooted at the scanner, with its software change and members.
+        WebElement incident = browser.findElement(By.cssSelector("#incidents li[data-incident-id]"));
+        assertThat(incident.getDomAttribute("data-root")).isEqualTo("scanner=" + AFFECTED);
+        assertThat(incident.getText()).contains("software VA50A -> VA60A", "change estimated");
+        assertThat(browser.findElement(By.id("incident-count")).getText()).isEqualTo("1");
+        assertThat(browser.findElement(By.id("no-incidents")).isDisplayed()).isFalse();
+        assertThat(incident.getLocation().getY()).as("incidents above the alerts and the fleet")
+                .isLessThan(browser.findElement(By.id("alerts-section")).getLocation().getY());
 
         // the drill-down opens on the worst row: drift values, time series with bands, reliability diagram
         await("drill-down").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
