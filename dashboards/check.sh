@@ -34,17 +34,18 @@ expect_route vigil-webhook severity=warning model=chest-ct slice=site slice_valu
 expect_route vigil-webhook severity=info model=chest-ct
 expect_route vigil-incidents alertname=VigilIncident severity=warning incident=inc-0a1b2c
 expect_route vigil-webhook-critical alertname=VigilIncident severity=critical incident=inc-0a1b2c
-# Every dashboard query parses as PromQL: each is wrapped in a recording rule (template variables
-# replaced by sample values) and checked by promtool. Needs python3; skipped without it.
+# Every dashboard query parses as PromQL: each panel target and the selector of each query variable is
+# wrapped in a recording rule (template variables replaced by sample values) and checked by promtool.
+# Needs python3; skipped without it.
 if command -v python3 >/dev/null; then
   echo "== dashboard queries (promtool check rules)"
   tmp="$(mktemp -d)"
   trap 'rm -rf "$tmp"' EXIT
   python3 - "$tmp/dashboard-queries.yml" grafana/dashboards/*.json <<'PY'
 import json, re, sys
-values = {"model": "m", "version": "1", "site": "S01", "scanner": "S01/CT-07", "slice": "site",
-          "slice_value": "S01", "window": "7d", "drift_window": "7d", "outcome_window": "30d",
-          "__rate_interval": "5m", "__interval": "1m", "__range": "1h"}
+values = {"job": "vigil", "datasource": "vigil-prometheus", "model": "m", "version": "1", "site": "S01",
+          "scanner": "S01/CT-07", "slice": "site", "slice_value": "S01", "window": "7d", "drift_window": "7d",
+          "outcome_window": "30d", "__rate_interval": "5m", "__interval": "1m", "__range": "1h"}
 def panels(ps):
     for p in ps:
         yield p
@@ -53,11 +54,17 @@ with open(sys.argv[1], "w") as out:
     out.write("groups:\n- name: dashboard-queries\n  rules:\n")
     n = 0
     for f in sys.argv[2:]:
-        for p in panels(json.load(open(f))["panels"]):
-            for t in p.get("targets", []):
-                expr = re.sub(r"\$\{?(\w+)\}?", lambda m: values[m.group(1)], t["expr"])
-                out.write(f"  - record: dashboard_query_{n}\n    expr: {json.dumps(expr)}\n")
-                n += 1
+        d = json.load(open(f))
+        exprs = [t["expr"] for p in panels(d["panels"]) for t in p.get("targets", [])]
+        # Query variables: the selector of label_values(selector, label).
+        for v in d["templating"]["list"]:
+            if v["type"] == "query":
+                q = v["query"]["query"] if isinstance(v["query"], dict) else v["query"]
+                exprs.append(re.fullmatch(r"\s*label_values\((.*),\s*\w+\s*\)\s*", q, re.DOTALL).group(1))
+        for e in exprs:
+            expr = re.sub(r"\$\{?(\w+)\}?", lambda m: values[m.group(1)], e)
+            out.write(f"  - record: dashboard_query_{n}\n    expr: {json.dumps(expr)}\n")
+            n += 1
 PY
   promtool check rules "$tmp/dashboard-queries.yml"
 fi

@@ -2,22 +2,80 @@
 """Generates the provisioned Grafana dashboards in dashboards/grafana/dashboards/*.json.
 
 The JSON files are the source Grafana reads and DashboardsTest checks; this script only keeps them
-consistent (one datasource uid, one way of drawing a confidence band). Run it after editing:
+consistent (one datasource variable, one job filter, one way of drawing a confidence band, a description
+on every panel, the same links). Run it after editing:
     python3 dashboards/grafana/generate.py
+
+Importable anywhere: every dashboard has a `datasource` variable (default: the provisioned uid
+vigil-prometheus) that every panel, query and query variable uses, an `__inputs` entry for Grafana's
+"Import dashboard", a `job` variable that every Vigil selector filters on, `$__rate_interval` windows,
+and links to the other Vigil dashboards and to Vigil's runbooks.
 """
 import json
 import pathlib
+import re
 
-DS = {"type": "prometheus", "uid": "vigil-prometheus"}
 OUT = pathlib.Path(__file__).resolve().parent / "dashboards"
+
+# The datasource the provisioning file (provisioning/datasources/prometheus.yaml) creates: the default of
+# every dashboard's `datasource` variable. Panels refer to the variable, never to this uid.
+PROVISIONED_DS_UID = "vigil-prometheus"
+PROVISIONED_DS_NAME = "Prometheus (Vigil)"
+DS = {"type": "prometheus", "uid": "${datasource}"}
+# Grafana version the stack runs (docker-compose.yml), listed in __requires.
+GRAFANA_VERSION = "11.6.0"
+
+# Prometheus job that scrapes Vigil (prometheus/prometheus.yml): the default of the `job` variable.
+DEFAULT_JOB = "vigil"
+JOB_MATCHER = 'job=~"$job"'
+
+# Where the browser reaches Vigil: the compose stack binds it to 127.0.0.1:8080 (inside the compose
+# network it is http://vigil:8080, which a browser cannot resolve). Default of the hidden `vigil_url`
+# variable, which the Runbooks link and the alert tables' data links use; set ?var-vigil_url=... or
+# edit the variable after importing into another Grafana.
+VIGIL_URL = "http://127.0.0.1:8080"
+RUNBOOKS_URL = "${vigil_url}/runbooks/"
+
+# The minimum n Vigil itself uses before a slice counts, for the worst-slice panels:
+# outcomes.min-n (VigilConfig.OUTCOMES_MIN_N, default 50) for performance metrics (WorstSlices),
+# Fleet.MIN_N (100) for drift statistics (the status page's drift signals).
+OUTCOMES_MIN_N = 50
+DRIFT_MIN_N = 100
 
 SLICES = ["all", "site", "scanner", "scanner_model", "software", "sex", "age_band"]
 BY_SLICE = "model, version, slice, slice_value"
 
+_SELECTOR = re.compile(r"([A-Za-z_:][A-Za-z0-9_:]*)\{")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_GROUPING = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")
+_KEYWORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left",
+             "group_right", "inf", "nan"}
+
+
+def scoped(expr):
+    """Adds job=~"$job" to every vector selector of a PromQL expression (or label_values() query).
+    Every selector must be written with braces (`up{}`, not `up`) so none is missed."""
+    lv = re.fullmatch(r"\s*label_values\((.*),\s*\w+\s*\)\s*", expr, re.DOTALL)
+    bare = _STRING.sub('""', lv.group(1) if lv else expr)
+    bare = _GROUPING.sub(" ", bare)
+    bare = re.sub(r"\{[^}]*\}", "{}", bare)
+    bare = re.sub(r"\[[^\]]*\]", " ", bare)
+    for m in re.finditer(r"[A-Za-z_:][A-Za-z0-9_:]*", bare):
+        if m.start() > 0 and (bare[m.start() - 1].isdigit() or bare[m.start() - 1] == "."):
+            continue  # exponent of a number such as 5e1
+        rest = bare[m.end():].lstrip()
+        if m.group() in _KEYWORDS or rest.startswith("(") or rest.startswith("{"):
+            continue
+        raise ValueError(f"selector {m.group()} without braces in {expr}: write {m.group()}{{}}")
+    out = _SELECTOR.sub(lambda m: m.group(0) + JOB_MATCHER + ", ", expr)
+    return out.replace(JOB_MATCHER + ", }", JOB_MATCHER + "}")
+
 
 # ---------------------------------------------------------------- variables
 
-def query_var(name, label, query, multi=False, include_all=False, all_value=None, hide=0):
+def query_var(name, label, query, multi=False, include_all=False, all_value=None, hide=0, scope=True):
+    if scope:
+        query = scoped(query)
     v = {
         "name": name, "label": label, "type": "query", "datasource": DS,
         "definition": query,
@@ -42,9 +100,37 @@ def custom_var(name, label, values, default, multi=False, include_all=False, all
     return v
 
 
+def datasource_var():
+    """The Prometheus every panel queries; defaults to the provisioned one, any Prometheus can be picked."""
+    return {
+        "name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus",
+        "description": "The Prometheus that scrapes Vigil.",
+        "current": {"selected": True, "text": PROVISIONED_DS_NAME, "value": PROVISIONED_DS_UID},
+        "options": [], "refresh": 1, "regex": "", "hide": 0, "multi": False, "includeAll": False,
+    }
+
+
+def job_var():
+    """The Prometheus job(s) scraping Vigil; every Vigil selector filters on it."""
+    v = query_var("job", "Job", "label_values(vigil_ingest_records_total, job)", include_all=True, scope=False)
+    v["description"] = "Prometheus scrape job(s) of Vigil; All = every job that exports vigil_ingest_records_total."
+    v["current"] = {"selected": True, "text": DEFAULT_JOB, "value": DEFAULT_JOB}
+    return v
+
+
+def vigil_url_var():
+    """Hidden: where the browser reaches Vigil's HTTP server (runbooks, /api/incidents)."""
+    return {
+        "name": "vigil_url", "label": "Vigil URL", "type": "textbox", "query": VIGIL_URL, "hide": 2,
+        "description": "Base URL of Vigil's HTTP server as the browser reaches it (runbooks at /runbooks/).",
+        "current": {"selected": False, "text": VIGIL_URL, "value": VIGIL_URL},
+        "options": [{"selected": True, "text": VIGIL_URL, "value": VIGIL_URL}],
+    }
+
+
 def model_vars(multi=False):
     return [
-        query_var("model", "Model", "label_values(vigil_window_predictions, model)",
+        query_var("model", "Model", "label_values(vigil_window_predictions{}, model)",
                   multi=multi, include_all=multi, all_value=".*" if multi else None),
         query_var("version", "Version", 'label_values(vigil_window_predictions{model=~"$model"}, version)',
                   multi=multi, include_all=multi, all_value=".*" if multi else None),
@@ -109,7 +195,7 @@ class Layout:
 
 def target(expr, legend="", ref="A", instant=False, table=False):
     return {
-        "datasource": DS, "refId": ref, "expr": expr, "legendFormat": legend or "__auto",
+        "datasource": DS, "refId": ref, "expr": scoped(expr), "legendFormat": legend or "__auto",
         "instant": instant, "range": not instant, "format": "table" if table else "time_series",
         "editorMode": "code",
     }
@@ -238,18 +324,50 @@ def colored(name, thr, unit=None, decimals=None):
     return {"matcher": {"id": "byName", "options": name}, "properties": props}
 
 
-def dashboard(uid, title, description, variables, panels, tags, time_from="now-30d", refresh="1m", links=True):
+PANEL_NAMES = {"timeseries": "Time series", "stat": "Stat", "table": "Table", "bargauge": "Bar gauge",
+               "barchart": "Bar chart"}
+
+
+def all_panels(panels):
+    for p in panels:
+        yield p
+        yield from all_panels(p.get("panels", []))
+
+
+def dashboard(uid, title, description, variables, panels, tags, time_from="now-30d", refresh="1m"):
+    """variables: the dashboard's own; the datasource, job and (hidden) vigil_url variables are added here."""
+    types = set()
+    for p in all_panels(panels):
+        if p["type"] == "row":
+            continue
+        if not p.get("description", "").strip():
+            raise ValueError(f"{uid}: panel '{p['title']}' has no description")
+        types.add(p["type"])
     d = {
+        # For Grafana's "Import dashboard": asks for a Prometheus datasource. Panels use the dashboard's
+        # `datasource` variable, so the import works with any datasource uid.
+        "__inputs": [{"name": "DS_PROMETHEUS", "label": "Prometheus",
+                      "description": "The Prometheus that scrapes Vigil (job " + DEFAULT_JOB + " by default)",
+                      "type": "datasource", "pluginId": "prometheus", "pluginName": "Prometheus"}],
+        "__requires": [{"type": "grafana", "id": "grafana", "name": "Grafana", "version": GRAFANA_VERSION},
+                       {"type": "datasource", "id": "prometheus", "name": "Prometheus", "version": "1.0.0"}]
+                      + [{"type": "panel", "id": t, "name": PANEL_NAMES[t], "version": ""} for t in sorted(types)],
         "uid": uid, "title": title, "description": description, "tags": ["vigil"] + tags,
         "schemaVersion": 39, "version": 1, "editable": True, "graphTooltip": 1,
         "timezone": "utc", "refresh": refresh, "time": {"from": time_from, "to": "now"},
         "annotations": {"list": []},
-        "templating": {"list": variables},
+        "templating": {"list": [datasource_var(), job_var()] + variables + [vigil_url_var()]},
+        "links": [
+            # Every other Vigil dashboard (all carry the tag), with the current time range and variables.
+            {"title": "Vigil dashboards", "type": "dashboards", "tags": ["vigil"], "asDropdown": True,
+             "includeVars": True, "keepTime": True, "targetBlank": False, "icon": "external link",
+             "tooltip": "", "url": ""},
+            {"title": "Runbooks", "type": "link", "url": RUNBOOKS_URL, "tags": [], "asDropdown": False,
+             "includeVars": False, "keepTime": False, "targetBlank": True, "icon": "doc",
+             "tooltip": "Vigil's runbooks: one per alert rule, served by Vigil at /runbooks/"},
+        ],
         "panels": panels,
     }
-    if links:
-        d["links"] = [{"title": "Vigil", "type": "dashboards", "tags": ["vigil"], "asDropdown": True,
-                       "includeVars": True, "keepTime": True}]
     return d
 
 
@@ -267,19 +385,28 @@ def fleet():
     sel_o = f'{mv}, slice=~"$slice", window="$outcome_window"'
     sel_d = f'{mv}, slice=~"$slice", window="$drift_window"'
     panels = []
-    panels.append(stat(lay, "Vigil up", [target('min(up{job="vigil"})', "up", instant=True)], w=4,
+    panels.append(stat(lay, "Vigil up", [target('min(up{})', "up", instant=True)], w=4,
                        thr=[("red", None), ("green", 1)],
-                       mappings=[{"type": "value", "options": {"0": {"text": "DOWN"}, "1": {"text": "UP"}}}]))
+                       mappings=[{"type": "value", "options": {"0": {"text": "DOWN"}, "1": {"text": "UP"}}}],
+                       desc="UP when Prometheus' last scrape of every Vigil instance's /metrics succeeded; DOWN means "
+                            "the numbers on these dashboards are no longer being refreshed."))
     panels.append(stat(lay, "Critical alerts", [target('sum(max without (instance) (vigil_alerts_active{severity="critical", ' + mv + '})) or vector(0)', "critical", instant=True)],
-                       w=4, thr=[("green", None), ("red", 1)]))
+                       w=4, thr=[("green", None), ("red", 1)],
+                       desc="Critical alerts Vigil is firing now for the selected models (its own evidence-gated rules, "
+                            "vigil_alerts_active); red from 1. The alerts dashboard lists them with their runbooks."))
     panels.append(stat(lay, "Warnings", [target('sum(max without (instance) (vigil_alerts_active{severity="warning", ' + mv + '})) or vector(0)', "warning", instant=True)],
-                       w=4, thr=[("green", None), ("orange", 1)]))
+                       w=4, thr=[("green", None), ("orange", 1)],
+                       desc="Warning alerts Vigil is firing now for the selected models; orange from 1."))
     panels.append(stat(lay, "Models monitored", [target(f'count(count by (model, version) (vigil_window_predictions{{{mv}}}))', "models", instant=True)],
-                       w=4, color_mode="none"))
+                       w=4, color_mode="none",
+                       desc="Model versions (of the selection) for which Vigil exports prediction counts."))
     panels.append(stat(lay, "Slices monitored", [target(f'count(vigil_window_predictions{{{mv}, window="$drift_window", bound="estimate"}})', "slices", instant=True)],
-                       w=4, color_mode="none"))
+                       w=4, color_mode="none",
+                       desc="Model version x slice combinations (all, sites, scanners, software, sex, age band...) with "
+                            "predictions in the drift window."))
     panels.append(stat(lay, "Predictions in window (all)", [target(f'sum(vigil_window_predictions{{{mv}, slice="all", window="$drift_window", bound="estimate"}})', "n", instant=True)],
-                       w=4, color_mode="none"))
+                       w=4, color_mode="none",
+                       desc="Predictions in the drift window, summed over the selected model versions (slice all)."))
 
     agg = f"max by ({BY_SLICE})"
     fleet_targets = [
@@ -326,14 +453,24 @@ def fleet():
                         desc="One row per model version and slice. Sensitivity/specificity lower = lower bound of the 95% "
                              "interval over the outcome window; ECE, PSI and its p-value over the drift window. Sorted by "
                              "active alerts; click a header to sort by another column."))
+    # Slices below the minimum n Vigil uses do not compete: their wide intervals would fill the list.
+    on_slice = f"on ({BY_SLICE}, window)"
     panels.append(bargauge(lay, "Worst 10 slices: sensitivity lower bound",
-                           [target(f'bottomk(10, vigil_sensitivity_ratio{{{sel_o}, bound="lower"}})',
+                           [target(f'bottomk(10, vigil_sensitivity_ratio{{{sel_o}, bound="lower"}} '
+                                   f'and {on_slice} vigil_snapshot_samples{{{sel_o}, metric="sensitivity"}} >= {OUTCOMES_MIN_N})',
                                    "{{model}} {{version}} {{slice}}={{slice_value}}", instant=True)],
-                           thr=[("red", None), ("orange", 0.8), ("green", 0.85)], min_=0, max_=1))
+                           thr=[("red", None), ("orange", 0.8), ("green", 0.85)], min_=0, max_=1,
+                           desc=f"The 10 slices whose sensitivity has the lowest lower 95% bound over the outcome window, "
+                                f"among slices with n >= {OUTCOMES_MIN_N} for sensitivity (Vigil's outcomes.min-n). Green "
+                                f"from the 0.85 target, orange from 0.80, red below."))
     panels.append(bargauge(lay, "Worst 10 slices: score PSI",
-                           [target(f'topk(10, vigil_score_psi{{{sel_d}, bound="estimate"}})',
+                           [target(f'topk(10, vigil_score_psi{{{sel_d}, bound="estimate"}} '
+                                   f'and {on_slice} vigil_snapshot_samples{{{sel_d}, metric="score_psi"}} >= {DRIFT_MIN_N})',
                                    "{{model}} {{version}} {{slice}}={{slice_value}}", instant=True)],
-                           unit="none", thr=[("green", None), ("orange", 0.1), ("red", 0.25)], min_=0))
+                           unit="none", thr=[("green", None), ("orange", 0.1), ("red", 0.25)], min_=0,
+                           desc=f"The 10 slices with the largest score PSI against the reference over the drift window, "
+                                f"among slices with at least {DRIFT_MIN_N} predictions (Vigil's minimum for a drift signal). "
+                                f"Orange from 0.1 (moderate shift), red from 0.25 (major shift)."))
     panels.append(row(lay, "Scanners at the selected sites"))
     sc = f'{mv}, slice="scanner", slice_value=~"$site/.*"'
     scanner_targets = [
@@ -383,20 +520,33 @@ def drilldown():
         sd = f'{mv}, slice="{dim}", slice_value="{var}", window="$drift_window"'
         panels.append(row(lay, f"{dim.capitalize()} {var} (band: 95% interval; dashed: all slices)"))
         panels.append(band(lay, f"Sensitivity: {dim} {var}", "vigil_sensitivity_ratio", so, reference=all_o, w=8, min_=0, max_=1,
-                           thr=[("green", None), ("red", 0.85)]))
-        panels.append(band(lay, f"Specificity: {dim} {var}", "vigil_specificity_ratio", so, reference=all_o, w=8, min_=0, max_=1))
-        panels.append(band(lay, f"AUC: {dim} {var}", "vigil_auc_ratio", so, reference=all_o, w=8, min_=0.5, max_=1))
+                           thr=[("green", None), ("red", 0.85)],
+                           desc=f"Sensitivity of this {dim} over the outcome window: the line is the estimate, the band its "
+                                "95% interval, dashed the all-slices estimate. The dashed red line is the 0.85 target; the "
+                                "alert needs the whole band below it."))
+        panels.append(band(lay, f"Specificity: {dim} {var}", "vigil_specificity_ratio", so, reference=all_o, w=8, min_=0, max_=1,
+                           desc=f"Specificity of this {dim} over the outcome window with its 95% interval (band) and the "
+                                "all-slices estimate (dashed); the alert needs the whole band below the 0.80 target."))
+        panels.append(band(lay, f"AUC: {dim} {var}", "vigil_auc_ratio", so, reference=all_o, w=8, min_=0.5, max_=1,
+                           desc=f"Area under the ROC curve of this {dim} with its DeLong 95% interval (band) and the "
+                                "all-slices AUC (dashed); 0.5 is chance. It does not depend on the threshold."))
         panels.append(band(lay, f"ECE: {dim} {var}", "vigil_ece_ratio", so, reference=all_o, w=8, min_=0,
                            unit="percentunit", thr=[("green", None), ("red", 0.1)],
                            desc="Debiased ECE with its conservative 95% interval; the alert needs the lower bound above 0.1."))
-        panels.append(band(lay, f"Positive rate: {dim} {var}", "vigil_positive_rate_ratio", sd, reference=all_d, w=8, min_=0))
+        panels.append(band(lay, f"Positive rate: {dim} {var}", "vigil_positive_rate_ratio", sd, reference=all_d, w=8, min_=0,
+                           desc=f"Share of this {dim}'s predictions at or above the threshold over the drift window, with "
+                                "its 95% interval; needs no labels, so it moves first when inputs or the case mix change."))
         panels.append(band(lay, f"Estimated sensitivity (no labels): {dim} {var}", "vigil_estimated_sensitivity_ratio", sd,
                            reference=all_d, w=8, min_=0, max_=1,
-                           desc="Confidence-based performance estimation from calibrated scores, while labels are pending."))
+                           desc="Confidence-based performance estimation (CBPE) from calibrated scores while labels are "
+                                "pending, with its 95% interval; only as good as the calibration it relies on."))
         panels.append(timeseries(lay, f"Sample sizes: {dim} {var}",
                                  [target(f'vigil_snapshot_samples{{{so}, metric=~"sensitivity|specificity|ece"}}', "{{metric}} (outcome window)", "A"),
                                   target(f'vigil_window_predictions{{{sd}, bound="estimate"}}', "predictions (drift window)", "B")],
-                                 unit="short", w=24, h=6))
+                                 unit="short", w=24, h=6,
+                                 desc=f"The n behind the bands above: cases per metric over the outcome window and "
+                                      f"predictions over the drift window. Alerts need n >= 50 for sensitivity and "
+                                      f"specificity, 100 for ECE; small n means wide bands."))
     variables = model_vars() + site_scanner_vars() + [
         window_var("drift_window", "Drift window", "vigil_window_predictions", "7d"),
         window_var("outcome_window", "Outcome window", "vigil_window_labelled", "30d"),
@@ -437,7 +587,9 @@ def calibration():
                         transformations=[{"id": "merge", "options": {}},
                                          {"id": "organize", "options": {"excludeByName": {"Time": True}, "renameByName": rename}},
                                          {"id": "sortBy", "options": {"fields": {}, "sort": [{"field": "Bin", "desc": False}]}}],
-                        unit="percentunit"))
+                        unit="percentunit",
+                        desc="Per score bin: mean score, observed positive rate and the 95% interval of the observed rate. "
+                             "A bin is miscalibrated when its interval excludes its mean score."))
     panels.append(row(lay, "Calibration over time (band: 95% interval where Vigil exports one)"))
     panels.append(band(lay, "Expected calibration error (ECE)", "vigil_ece_ratio", s, unit="percentunit",
                        thr=[("green", None), ("red", 0.1)], min_=0,
@@ -446,21 +598,28 @@ def calibration():
     panels.append(band(lay, "Observed / expected positives", "vigil_observed_expected_ratio", s, unit="none",
                        thr=[("red", None), ("green", 0.8), ("red", 1.25)],
                        desc="Calibration in the large: 1 is ideal; above 1 the model under-predicts risk."))
-    panels.append(band(lay, "Calibration slope (ideal 1)", "vigil_calibration_slope", s, unit="none", w=8))
+    panels.append(band(lay, "Calibration slope (ideal 1)", "vigil_calibration_slope", s, unit="none", w=8,
+                       desc="Slope of the logistic recalibration with its 95% interval: below 1 the scores are too "
+                            "extreme (overconfident), above 1 too timid."))
     panels.append(band(lay, "Calibration intercept, slope free (ideal 0)", "vigil_calibration_intercept", s, unit="none",
-                       w=8))
+                       w=8, desc="Intercept of the logistic recalibration with the slope free, with its 95% interval "
+                                 "(band); read it together with the slope."))
     panels.append(band(lay, "Calibration-in-the-large, slope fixed at 1 (ideal 0)", "vigil_calibration_in_the_large", s,
                        unit="none", w=8, desc="Below 0: predicted probabilities too high overall; above 0: too low."))
     panels.append(timeseries(lay, "Maximum calibration error (MCE)",
                              [target(f'vigil_mce_ratio{{{s}, bound="estimate"}}', "estimate", "A")],
                              unit="percentunit", w=8, min_=0, desc="A point estimate (no interval)."))
-    panels.append(band(lay, "Brier score", "vigil_brier_score", s, unit="none", min_=0))
+    panels.append(band(lay, "Brier score", "vigil_brier_score", s, unit="none", min_=0,
+                       desc="Mean squared error of the predicted probability with its 95% interval (band); lower is "
+                            "better, and it rises with both miscalibration and lost discrimination."))
     panels.append(timeseries(lay, "Brier decomposition (Murphy)", [
         target(f'vigil_brier_reliability{{{s}, bound="estimate"}}', "reliability (lower is better)", "A"),
         target(f'vigil_brier_resolution{{{s}, bound="estimate"}}', "resolution (higher is better)", "B"),
         target(f'vigil_brier_uncertainty{{{s}, bound="estimate"}}', "uncertainty", "C"),
         target(f'vigil_log_loss{{{s}, bound="estimate"}}', "log loss", "D"),
-    ], unit="none"))
+    ], unit="none", desc="Murphy decomposition over 10 bins: Brier = reliability - resolution + uncertainty. Rising "
+                         "reliability is miscalibration, falling resolution lost discrimination; uncertainty follows "
+                         "prevalence. Log loss for comparison."))
     variables = model_vars() + [window_var("window", "Outcome window", "vigil_window_labelled", "30d")] + slice_vars("vigil_window_labelled")
     return dashboard("vigil-calibration", "Vigil / Calibration",
                      "Reliability bins, ECE, observed/expected, calibration slope and intercept, Brier decomposition.",
@@ -475,7 +634,9 @@ def drift():
     s = f'{mv}, slice="$slice", slice_value="$slice_value", window="$window"'
     panels = [row(lay, "Score distribution against the reference")]
     panels.append(timeseries(lay, "Score PSI", [target(f'vigil_score_psi{{{s}, bound="estimate"}}', "PSI", "A")],
-                             unit="none", w=8, min_=0, thr=[("green", None), ("orange", 0.1), ("red", 0.25)], thr_style="dashed"))
+                             unit="none", w=8, min_=0, thr=[("green", None), ("orange", 0.1), ("red", 0.25)], thr_style="dashed",
+                             desc="Population stability index of the scores over the reference deciles; dashed lines at "
+                                  "0.1 (moderate shift) and 0.25 (major shift). Read it with its p-value (next panel)."))
     panels.append(timeseries(lay, "PSI p-value (log scale)", [target(f'vigil_snapshot_p_value{{{s}, metric="score_psi"}}', "p-value", "A")],
                              unit="sci", w=8, log=True, thr=[("red", None), ("green", 0.001)], thr_style="dashed",
                              desc="p-value of PSI under its chi-square null; alerts need p < 0.001 and PSI >= 0.1."))
@@ -485,18 +646,32 @@ def drift():
         unit="none", w=8, min_=0,
         overrides=[{"matcher": {"id": "byName", "options": "critical value (alpha 0.05)"},
                     "properties": [{"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}},
-                                   {"id": "color", "value": {"mode": "fixed", "fixedColor": "red"}}]}]))
+                                   {"id": "color", "value": {"mode": "fixed", "fixedColor": "red"}}]}],
+        desc="Kolmogorov-Smirnov distance between window and reference scores; dashed red is the sketch-aware "
+             "critical value at alpha 0.05: above it the two distributions differ."))
     panels.append(timeseries(lay, "Jensen-Shannon distance", [target(f'vigil_score_js_distance{{{s}, bound="estimate"}}', "JS distance", "A")],
-                             unit="none", w=8, min_=0))
+                             unit="none", w=8, min_=0,
+                             desc="Jensen-Shannon distance (base 2: 0 identical, 1 disjoint) between window and "
+                                  "reference scores over the reference deciles."))
     panels.append(timeseries(lay, "Wasserstein-1 distance", [target(f'vigil_score_wasserstein{{{s}, bound="estimate"}}', "Wasserstein", "A")],
-                             unit="none", w=8, min_=0))
-    panels.append(band(lay, "Mean score", "vigil_score_mean", s, unit="none", w=8))
+                             unit="none", w=8, min_=0,
+                             desc="Wasserstein-1 (earth mover's) distance between window and reference scores, in score "
+                                  "units: how far the scores moved on average."))
+    panels.append(band(lay, "Mean score", "vigil_score_mean", s, unit="none", w=8,
+                       desc="Mean score in the window with its 95% interval (band)."))
     panels.append(row(lay, "Decisions and model outputs (band: 95% interval)"))
-    panels.append(band(lay, "Positive rate", "vigil_positive_rate_ratio", s, w=8, min_=0))
-    panels.append(band(lay, "Abstention rate", "vigil_abstention_rate_ratio", s, w=8, min_=0))
-    panels.append(band(lay, "Mean uncertainty", "vigil_uncertainty_mean", s, unit="none", w=8, min_=0))
+    panels.append(band(lay, "Positive rate", "vigil_positive_rate_ratio", s, w=8, min_=0,
+                       desc="Share of predictions at or above the threshold with its 95% interval (band); a shift "
+                            "without a change in prevalence points to input drift."))
+    panels.append(band(lay, "Abstention rate", "vigil_abstention_rate_ratio", s, w=8, min_=0,
+                       desc="Share of predictions where the model abstained, with its 95% interval (band)."))
+    panels.append(band(lay, "Mean uncertainty", "vigil_uncertainty_mean", s, unit="none", w=8, min_=0,
+                       desc="Mean uncertainty the model reported, with its 95% interval (band); rising uncertainty "
+                            "often precedes drift in the scores."))
     panels.append(timeseries(lay, "Predictions in window", [target(f'vigil_window_predictions{{{s}, bound="estimate"}}', "predictions", "A")],
-                             unit="short", w=24, h=6))
+                             unit="short", w=24, h=6,
+                             desc="Predictions in the selected window and slice: the n behind every drift statistic "
+                                  "on this dashboard (alerts need at least 100-200)."))
     panels.append(row(lay, "Inputs, acquisition and attributes"))
     panels.append(table(lay, "Features against the reference (latest)", [
         target(f'max by (feature) (vigil_feature_psi{{{s}, bound="estimate"}})', ref="A", instant=True, table=True),
@@ -511,16 +686,24 @@ def drift():
                              "Value #D": "Missing", "Value #E": "Mean"}}},
                          {"id": "sortBy", "options": {"fields": {}, "sort": [{"field": "PSI", "desc": True}]}}],
         overrides=[colored("PSI", [("green", None), ("orange", 0.1), ("red", 0.25)], "none", 3),
-                   {"matcher": {"id": "byName", "options": "Missing"}, "properties": [{"id": "unit", "value": "percentunit"}]}]))
+                   {"matcher": {"id": "byName", "options": "Missing"}, "properties": [{"id": "unit", "value": "percentunit"}]}],
+        desc="Per input feature, latest PSI, KS distance and its critical value, missing rate and mean against the "
+             "reference, sorted by PSI (orange from 0.1, red from 0.25). KS above its critical value: the feature moved."))
     panels.append(timeseries(lay, "Feature PSI", [target(f'vigil_feature_psi{{{s}, bound="estimate"}}', "{{feature}}", "A")],
-                             unit="none", w=12, h=9, min_=0))
+                             unit="none", w=12, h=9, min_=0,
+                             desc="PSI of each input feature against the reference over time; 0.1 is a moderate, "
+                                  "0.25 a major shift."))
     panels.append(timeseries(lay, "Attribute chi-square", [target(f'vigil_attribute_chi_square{{{s}, bound="estimate"}}', "{{attribute}}", "A")],
-                             unit="none", w=12, min_=0))
+                             unit="none", w=12, min_=0,
+                             desc="Pearson chi-square of each categorical attribute's distribution against the "
+                                  "reference; larger means a bigger change in the mix (e.g. protocols)."))
     panels.append(table(lay, "New acquisition setups (absent from the reference)", [
         target(f'vigil_acquisition_change{{{mv}, window="$window", bound="estimate"}} == 1', instant=True, table=True)],
         w=12, h=8, transformations=[{"id": "organize", "options": {"excludeByName": {
-            "Time": True, "__name__": True, "bound": True, "Value": True, "model": True, "version": True}}}],
-        desc="Scanner, scanner model or software version first seen after the reference was built."))
+            "Time": True, "__name__": True, "bound": True, "Value": True, "model": True, "version": True,
+            "job": True, "instance": True}}}],
+        desc="Scanner, scanner model or software version first seen after the reference was built "
+             "(vigil_acquisition_change = 1): validate the model on it before trusting its numbers."))
     variables = model_vars() + [window_var("window", "Drift window", "vigil_window_predictions", "7d")] + slice_vars("vigil_window_predictions")
     return dashboard("vigil-drift", "Vigil / Drift",
                      "Score and input drift against the reference profile: PSI, KS, JS, Wasserstein, rates with 95% bands.",
@@ -534,7 +717,9 @@ def labels():
     mv = 'model="$model", version="$version"'
     s = f'{mv}, slice="$slice", slice_value="$slice_value", window="$window"'
     panels = [row(lay, "Coverage and verification bias")]
-    panels.append(band(lay, "Label coverage", "vigil_label_coverage_ratio", s, w=8, min_=0, max_=1))
+    panels.append(band(lay, "Label coverage", "vigil_label_coverage_ratio", s, w=8, min_=0, max_=1,
+                       desc="Share of the window's predictions that have ground truth, with its 95% interval (band); "
+                            "a cohort's metrics stay provisional until coverage reaches 0.8 (outcomes.maturity-coverage)."))
     panels.append(timeseries(lay, "Label coverage per predicted class", [
         target(f'vigil_label_coverage_predicted_positive_ratio{{{s}, bound="estimate"}}', "predicted positive", "A"),
         target(f'vigil_label_coverage_predicted_negative_ratio{{{s}, bound="estimate"}}', "predicted negative", "B")],
@@ -543,14 +728,22 @@ def labels():
     panels.append(table(lay, "Slices with verification bias", [
         target(f'vigil_verification_bias{{{mv}, window="$window", bound="estimate"}} == 1', instant=True, table=True)],
         w=8, h=8, transformations=[{"id": "organize", "options": {"excludeByName": {
-            "Time": True, "__name__": True, "bound": True, "Value": True, "model": True, "version": True}}}]))
+            "Time": True, "__name__": True, "bound": True, "Value": True, "model": True, "version": True,
+            "job": True, "instance": True}}}],
+        desc=f"Slices where label coverage among predicted negatives is below half the coverage among predicted "
+             f"positives (each class with n >= {OUTCOMES_MIN_N}): sensitivity and NPV measured there are biased."))
     panels.append(row(lay, "Delay and maturity"))
     panels.append(timeseries(lay, "Label delay quantiles", [
-        target(f'vigil_label_delay_seconds{{{s}, bound="estimate"}}', "q{{quantile}}", "A")], unit="s", w=8, min_=0))
+        target(f'vigil_label_delay_seconds{{{s}, bound="estimate"}}', "q{{quantile}}", "A")], unit="s", w=8, min_=0,
+        desc="Quantiles of the time from prediction to ground truth; a window's metrics mature only after about "
+             "the upper quantile has passed."))
     panels.append(timeseries(lay, "Labelled cases and predictions", [
         target(f'vigil_window_labelled{{{s}, bound="estimate"}}', "labelled", "A"),
-        target(f'vigil_window_predictions{{{s}, bound="estimate"}}', "predictions", "B")], unit="short", w=8))
-    panels.append(band(lay, "Prevalence among labelled", "vigil_prevalence_ratio", s, w=8, min_=0))
+        target(f'vigil_window_predictions{{{s}, bound="estimate"}}', "predictions", "B")], unit="short", w=8,
+        desc="Predictions in the window's cohorts and how many of them have a label; the gap is labels still to come."))
+    panels.append(band(lay, "Prevalence among labelled", "vigil_prevalence_ratio", s, w=8, min_=0,
+                       desc="Share of labelled cases that are positive, with its 95% interval (band); a change moves "
+                            "PPV and NPV even when sensitivity and specificity hold."))
     panels.append(table(lay, "Provisional vs final (per metric, this slice)", [
         target(f'vigil_snapshot_final{{{mv}, slice="$slice", slice_value="$slice_value"}}', instant=True, table=True),
         target(f'vigil_snapshot_samples{{{mv}, slice="$slice", slice_value="$slice_value"}}', instant=True, table=True, ref="B")],
@@ -566,11 +759,15 @@ def labels():
         desc="A cohort's metrics are provisional until its label coverage has matured."))
     panels.append(timeseries(lay, "Share of final snapshots per window", [
         target(f'avg by (window) (vigil_snapshot_final{{{mv}, slice="$slice", slice_value="$slice_value"}})', "{{window}}", "A")],
-        unit="percentunit", w=12, h=10, min_=0, max_=1))
+        unit="percentunit", w=12, h=10, min_=0, max_=1,
+        desc="Share of this slice's metrics whose labels have matured (final), per window; short windows hold the "
+             "newest cohorts, whose labels are still arriving."))
     panels.append(row(lay, "Label-free estimates vs realised"))
     panels.append(timeseries(lay, "Sensitivity: estimated (no labels) vs realised", [
         target(f'vigil_estimated_sensitivity_ratio{{{s}, bound="estimate"}}', "estimated (CBPE)", "A"),
-        target(f'vigil_sensitivity_ratio{{{s}, bound="estimate"}}', "realised", "B")], unit="percentunit", min_=0, max_=1))
+        target(f'vigil_sensitivity_ratio{{{s}, bound="estimate"}}', "realised", "B")], unit="percentunit", min_=0, max_=1,
+        desc="Sensitivity estimated from calibrated scores (CBPE, no labels) next to the sensitivity measured from "
+             "labels; a lasting gap means the calibration the estimate relies on has drifted."))
     variables = model_vars() + [window_var("window", "Outcome window", "vigil_window_labelled", "30d")] + slice_vars("vigil_window_labelled")
     return dashboard("vigil-labels", "Vigil / Label maturity",
                      "How far ground truth has arrived: coverage per predicted class, verification bias, delay, provisional vs final.",
@@ -585,11 +782,17 @@ def stability():
     s = f'{mv}, slice="$slice", slice_value="$slice_value", window="$window"'
     panels = [row(lay, "Repeat studies")]
     panels.append(band(lay, "Decision flip rate on repeat studies", "vigil_flip_rate_ratio", s, min_=0,
-                       thr=[("green", None), ("red", 0.05)]))
+                       thr=[("green", None), ("red", 0.05)],
+                       desc="Share of repeat studies of the same subject whose decision flipped, with its 95% interval "
+                            "(band); the dashed red line is the 0.05 limit, the alert needs the whole band above it "
+                            "with at least 30 pairs."))
     panels.append(timeseries(lay, "Absolute score change between repeat studies", [
-        target(f'vigil_score_change{{{s}, bound="estimate"}}', "q{{quantile}}", "A")], unit="none", min_=0))
+        target(f'vigil_score_change{{{s}, bound="estimate"}}', "q{{quantile}}", "A")], unit="none", min_=0,
+        desc="Quantiles of the absolute score change between repeat studies of the same subject; a rising upper "
+             "quantile means unstable outputs even where decisions have not flipped yet."))
     panels.append(timeseries(lay, "Repeat pairs (n)", [
-        target(f'vigil_snapshot_samples{{{s}, metric="flip_rate"}}', "pairs", "A")], unit="short", w=24, h=5))
+        target(f'vigil_snapshot_samples{{{s}, metric="flip_rate"}}', "pairs", "A")], unit="short", w=24, h=5,
+        desc="Repeat-study pairs behind the flip rate; below 30 the flip-rate alert does not fire."))
     panels.append(row(lay, "Sequential change detection (CUSUM)"))
     panels.append(timeseries(lay, "CUSUM statistic vs alarm threshold", [
         target(f'vigil_cusum_statistic{{{mv}, slice="$slice", slice_value="$slice_value", bound="estimate"}}', "{{series}} ({{window}})", "A"),
@@ -602,7 +805,10 @@ def stability():
     panels.append(table(lay, "CUSUM in alarm (all slices)", [
         target(f'vigil_cusum_alarm{{{mv}, bound="estimate"}} == 1', instant=True, table=True)],
         w=8, h=9, transformations=[{"id": "organize", "options": {"excludeByName": {
-            "Time": True, "__name__": True, "bound": True, "Value": True, "model": True, "version": True}}}]))
+            "Time": True, "__name__": True, "bound": True, "Value": True, "model": True, "version": True,
+            "job": True, "instance": True}}}],
+        desc="CUSUM series in alarm now, over every slice of this model version (vigil_cusum_alarm = 1); the alert "
+             "VigilCusumAlarm fires for the acquisition slices (all, site, scanner, scanner model, software)."))
     variables = model_vars() + [window_var("window", "Window", "vigil_flip_rate_ratio", "30d")] + slice_vars("vigil_window_predictions")
     return dashboard("vigil-stability", "Vigil / Stability",
                      "Flip rate and score change on repeat studies, CUSUM statistics against their thresholds.",
@@ -613,62 +819,115 @@ def stability():
 
 def alerts_pipeline():
     lay = Layout()
-    panels = [row(lay, "Alerts")]
-    panels.append(stat(lay, "Vigil up", [target('min(up{job="vigil"})', "up", instant=True)], w=4,
+    m = 'model=~"$model"'
+    hidden = {"Time": True, "__name__": True, "job": True, "instance": True}
+    panels = [row(lay, "Alerts and incidents")]
+    panels.append(stat(lay, "Vigil up", [target('min(up{})', "up", instant=True)], w=4,
                        thr=[("red", None), ("green", 1)],
                        mappings=[{"type": "value", "options": {"0": {"text": "DOWN"}, "1": {"text": "UP"}}}],
                        desc="Prometheus scrape of /metrics; readiness (/health/ready) follows the stream state."))
-    panels.append(stat(lay, "Stream state", [target('max(kafka_stream_client_state{job="vigil"})', "state", instant=True)], w=4,
+    panels.append(stat(lay, "Stream state", [target('max(kafka_stream_client_state{})', "state", instant=True)], w=4,
                        thr=[("red", None)], mappings=STATE_MAPPINGS,
                        desc="KafkaStreams state; /health/ready answers 200 only while RUNNING."))
-    panels.append(stat(lay, "Critical", [target('sum(max without (instance) (vigil_alerts_active{severity="critical", model=~"$model"})) or vector(0)', "critical", instant=True)],
-                       w=4, thr=[("green", None), ("red", 1)]))
-    panels.append(stat(lay, "Warning", [target('sum(max without (instance) (vigil_alerts_active{severity="warning", model=~"$model"})) or vector(0)', "warning", instant=True)],
-                       w=4, thr=[("green", None), ("orange", 1)]))
-    panels.append(stat(lay, "Info", [target('sum(max without (instance) (vigil_alerts_active{severity="info", model=~"$model"})) or vector(0)', "info", instant=True)],
-                       w=4, thr=[("green", None), ("blue", 1)]))
-    panels.append(stat(lay, "Webhook failures (1h)", [target(
-        'sum(increase(vigil_webhook_deliveries_total{outcome!~"delivered|success|ok"}[1h])) or vector(0)', "failures", instant=True)],
-        w=4, thr=[("green", None), ("orange", 1)]))
+    for severity, colour in (("critical", "red"), ("warning", "orange"), ("info", "blue")):
+        panels.append(stat(lay, severity.capitalize(), [target(
+            f'sum(max without (instance) (vigil_alerts_active{{severity="{severity}", {m}}})) or vector(0)', severity,
+            instant=True)], w=4, thr=[("green", None), (colour, 1)],
+            desc=f"Alerts of severity {severity} firing now (Vigil's own rules, vigil_alerts_active), across instances."))
+    panels.append(stat(lay, "Webhook failures (time range)", [target(
+        'sum(increase(vigil_webhook_deliveries_total{outcome!~"delivered|success|ok"}[$__range])) or vector(0)',
+        "failures", instant=True)], w=4, thr=[("green", None), ("orange", 1)],
+        desc="Webhook deliveries over the dashboard's time range that were not delivered (retried, dropped or the "
+             "endpoint disabled after a 410); retries are normal, drops lose a notification."))
+    runbook_link = {"title": "Runbook for ${__data.fields.rule}", "url": "${vigil_url}/runbooks/${__data.fields.rule}",
+                    "targetBlank": True}
+    incident_links = [{"title": "Incident runbook", "url": "${vigil_url}/runbooks/VigilIncident", "targetBlank": True},
+                      {"title": "Open incidents in Vigil (/api/incidents)", "url": "${vigil_url}/api/incidents",
+                       "targetBlank": True}]
+    panels.append(table(lay, "Open incidents", [
+        target(f'max without (instance) (vigil_incidents_active{{{m}}}) > 0', instant=True, table=True)], h=7,
+        transformations=[{"id": "organize", "options": {
+            "excludeByName": dict(hidden, Value=True),
+            "indexByName": {"severity": 0, "incident": 1, "model": 2, "version": 3, "root": 4, "root_value": 5},
+            "renameByName": {"root": "root slice", "root_value": "root value"}}}],
+        overrides=[{"matcher": {"id": "byName", "options": "incident"},
+                    "properties": [{"id": "links", "value": incident_links}]}],
+        sort_by=("severity", False),
+        desc="Incidents group alerts by root cause: one change (a scanner's software update can fire twenty alerts) "
+             "is one incident, rooted at the smallest slice that explains all its alerts, with the severity of its "
+             "worst alert (vigil_incidents_active, 1 per open incident). Act on the root; vigil_alerts_active has an "
+             "incident label, so the Active alerts table below shows which alerts belong to which incident."))
     panels.append(table(lay, "Active alerts", [
-        target('vigil_alerts_active{model=~"$model"} == 1', instant=True, table=True)], h=9,
-        transformations=[{"id": "organize", "options": {"excludeByName": {"Time": True, "__name__": True, "Value": True, "job": True, "instance": True},
-                                                        "indexByName": {"severity": 0, "rule": 1, "model": 2, "version": 3, "slice": 4, "slice_value": 5}}}],
-        sort_by=("severity", False)))
+        target(f'max without (instance) (vigil_alerts_active{{{m}}}) > 0', instant=True, table=True)], h=9,
+        transformations=[{"id": "organize", "options": {
+            "excludeByName": hidden,
+            "indexByName": {"severity": 0, "rule": 1, "incident": 2, "model": 3, "version": 4, "slice": 5,
+                            "slice_value": 6, "Value": 7},
+            "renameByName": {"Value": "firing"}}}],
+        overrides=[{"matcher": {"id": "byName", "options": "rule"}, "properties": [{"id": "links", "value": [runbook_link]}]},
+                   {"matcher": {"id": "byName", "options": "firing"}, "properties": [{"id": "decimals", "value": 0}]}],
+        sort_by=("severity", False),
+        desc="Every alert Vigil is firing now (vigil_alerts_active > 0; firing counts alerts with the same labels, "
+             "e.g. one rule over two windows). incident is the open incident the alert belongs to (none before one "
+             "forms). Click a rule for its runbook."))
     panels.append(timeseries(lay, "Active alerts by severity", [
-        target('sum by (severity) (max without (instance) (vigil_alerts_active{model=~"$model"}))', "{{severity}}", "A")], unit="short", stack=True))
+        target(f'sum by (severity) (max without (instance) (vigil_alerts_active{{{m}}}))', "{{severity}}", "A")],
+        unit="short", stack=True,
+        desc="Firing alerts over time, stacked by severity; a step up with many alerts at once is usually one "
+             "incident (see Open incidents)."))
     panels.append(timeseries(lay, "Webhook deliveries by outcome", [
-        target('sum by (endpoint, outcome) (rate(vigil_webhook_deliveries_total[5m]))', "{{endpoint}} {{outcome}}", "A")],
-        unit="reqps"))
+        target('sum by (endpoint, outcome) (rate(vigil_webhook_deliveries_total{}[$__rate_interval]))',
+               "{{endpoint}} {{outcome}}", "A")],
+        unit="reqps",
+        desc="Webhook delivery attempts per second by endpoint and outcome (delivered, retried, dropped, disabled). "
+             "Deliveries are durable: a receiver that is down is retried, not lost, until the retry horizon."))
     panels.append(row(lay, "Ingest"))
     panels.append(timeseries(lay, "Records by stream and outcome", [
-        target('sum by (stream, outcome) (rate(vigil_ingest_records_total[5m]))', "{{stream}} {{outcome}}", "A")], unit="rps", w=8))
+        target('sum by (stream, outcome) (rate(vigil_ingest_records_total{}[$__rate_interval]))',
+               "{{stream}} {{outcome}}", "A")], unit="rps", w=8,
+        desc="Records read per second from the predictions and ground-truth topics, by outcome: received = "
+             "accepted + dead_lettered + dropped. Summed over instances."))
     panels.append(timeseries(lay, "Dead letters by reason", [
-        target('sum by (stream, reason) (rate(vigil_ingest_records_total{outcome="dead_lettered"}[5m]))', "{{stream}} {{reason}}", "A")],
-        unit="rps", w=8))
+        target('sum by (stream, reason) (rate(vigil_ingest_records_total{outcome="dead_lettered"}[$__rate_interval]))',
+               "{{stream}} {{reason}}", "A")],
+        unit="rps", w=8,
+        desc="Records sent to the dead-letter topic per second, by stream and validation reason; the reason names "
+             "the field or rule a producer broke."))
     panels.append(timeseries(lay, "Dead-letter share", [
-        target('sum by (stream) (rate(vigil_ingest_records_total{outcome="dead_lettered"}[10m])) '
-               '/ sum by (stream) (rate(vigil_ingest_records_total[10m]))', "{{stream}}", "A")],
-        unit="percentunit", w=8, min_=0, thr=[("green", None), ("red", 0.05)], thr_style="dashed"))
+        target('sum by (stream) (rate(vigil_ingest_records_total{outcome="dead_lettered"}[$__rate_interval])) '
+               '/ sum by (stream) (rate(vigil_ingest_records_total{}[$__rate_interval]))', "{{stream}}", "A")],
+        unit="percentunit", w=8, min_=0, thr=[("green", None), ("red", 0.05)], thr_style="dashed",
+        desc="Share of each stream's records that were dead-lettered; the dashed red line is the 5% of "
+             "VigilDeadLetterShareHigh (which also needs 20 records in 10 minutes)."))
     panels.append(row(lay, "Kafka Streams and JVM"))
     panels.append(timeseries(lay, "Stream thread process rate", [
-        target('sum by (instance, thread_id) (kafka_stream_thread_process_rate{job="vigil"})', "{{instance}} {{thread_id}}", "A")],
-        unit="rps", w=8))
+        target('sum by (instance, thread_id) (kafka_stream_thread_process_rate{})', "{{instance}} {{thread_id}}", "A")],
+        unit="rps", w=8,
+        desc="Records processed per second by each Kafka Streams thread; zero while input arrives means a stuck thread."))
     panels.append(timeseries(lay, "Consumer lag (max records)", [
-        target('max by (instance, client_id) (kafka_consumer_fetch_manager_records_lag_max{job="vigil"})', "{{instance}} {{client_id}}", "A")],
-        unit="short", w=8, min_=0))
+        target('max by (instance, client_id) (kafka_consumer_fetch_manager_records_lag_max{})', "{{instance}} {{client_id}}", "A")],
+        unit="short", w=8, min_=0,
+        desc="Largest consumer lag in records per client: a lag that keeps growing means Vigil is falling behind its "
+             "input (VigilConsumerLagHigh) and every metric is late."))
     panels.append(timeseries(lay, "Alive stream threads", [
-        target('sum by (instance) (kafka_stream_alive_stream_threads{job="vigil"})', "{{instance}}", "A")], unit="short", w=8, min_=0))
+        target('sum by (instance) (kafka_stream_alive_stream_threads{})', "{{instance}}", "A")], unit="short", w=8, min_=0,
+        desc="Kafka Streams threads alive per instance; fewer than configured means a thread died."))
     panels.append(timeseries(lay, "JVM heap", [
-        target('sum by (instance) (jvm_memory_used_bytes{job="vigil", area="heap"})', "{{instance}} used", "A"),
-        target('sum by (instance) (jvm_memory_max_bytes{job="vigil", area="heap"})', "{{instance}} max", "B")], unit="bytes", w=8))
+        target('sum by (instance) (jvm_memory_used_bytes{area="heap"})', "{{instance}} used", "A"),
+        target('sum by (instance) (jvm_memory_max_bytes{area="heap"})', "{{instance}} max", "B")], unit="bytes", w=8,
+        desc="Heap used against its maximum per instance; used staying near max after collections means the heap "
+             "is too small."))
     panels.append(timeseries(lay, "Process CPU", [
-        target('process_cpu_usage{job="vigil"}', "{{instance}}", "A")], unit="percentunit", w=8, min_=0))
-    panels.append(timeseries(lay, "Scrape up", [target('up{job="vigil"}', "{{instance}}", "A")], unit="short", w=8, min_=0, max_=1))
-    variables = [query_var("model", "Model", "label_values(vigil_window_predictions, model)",
+        target('process_cpu_usage{}', "{{instance}}", "A")], unit="percentunit", w=8, min_=0,
+        desc="CPU used by each Vigil process, as a share of the CPUs available to it."))
+    panels.append(timeseries(lay, "Scrape up", [target('up{}', "{{instance}}", "A")], unit="short", w=8, min_=0, max_=1,
+                             desc="1 while Prometheus scrapes the instance successfully, 0 when the scrape fails "
+                                  "(VigilDown fires after a while)."))
+    variables = [query_var("model", "Model", "label_values(vigil_window_predictions{}, model)",
                            multi=True, include_all=True, all_value=".*")]
     return dashboard("vigil-alerts-pipeline", "Vigil / Alerts and pipeline health",
-                     "Active alerts, webhook delivery, ingest and dead letters, Kafka Streams and JVM health.",
+                     "Open incidents and active alerts with their runbooks, webhook delivery, ingest and dead letters, "
+                     "Kafka Streams and JVM health.",
                      variables, panels, ["alerts", "pipeline"], time_from="now-6h", refresh="30s")
 
 

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vigil.app.Fleet;
+import io.vigil.config.VigilConfig;
 import io.vigil.metrics.MetricCatalog;
+import io.vigil.metrics.WorstSlices;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -26,10 +29,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Checks the ops files under {@code dashboards/} and {@code docker-compose.yml} against what Vigil
- * really exports: every dashboard parses with its stable uid, uses only the provisioned datasource
- * and defined variables, and every PromQL expression (dashboards, alert rules, rule tests) names
- * only metrics and labels Vigil exports. The PromQL itself is checked by {@code dashboards/check.sh}
- * (promtool); this test needs no tools beyond the JDK.
+ * really exports: every dashboard parses with its stable uid, is importable into any Grafana (a
+ * datasource variable defaulting to the provisioned datasource, {@code __inputs}, a {@code job} variable
+ * every selector filters on, {@code $__rate_interval} windows, a description on every panel, links to
+ * the other dashboards and to the runbooks), uses only defined variables, and every PromQL expression
+ * (dashboards, alert rules, rule tests) names only metrics and labels Vigil exports. The PromQL itself
+ * is checked by {@code dashboards/check.sh} (promtool); this test needs no tools beyond the JDK.
  */
 class DashboardsTest {
     static final Path REPO = Path.of("..").toAbsolutePath().normalize();
@@ -42,7 +47,13 @@ class DashboardsTest {
     private static final Path DASHBOARD_PROVIDER = DASHBOARDS.resolve("grafana/provisioning/dashboards/vigil.yaml");
     private static final Path COMPOSE = REPO.resolve("docker-compose.yml");
 
+    /** The uid of the provisioned datasource: the default of every dashboard's datasource variable. */
     private static final String DATASOURCE_UID = "vigil-prometheus";
+    /** What every panel, target and query variable refers to: the dashboard's datasource variable. */
+    private static final String DATASOURCE_REF = "${datasource}";
+    private static final String JOB_MATCHER = "job=~\"$job\"";
+    private static final Path RUNBOOKS = REPO.resolve("docs/runbooks");
+    private static final Path VIGIL_RULES = REPO.resolve("monitor/src/main/resources/alert-rules.json");
     private static final Set<String> EXPECTED_UIDS = Set.of("vigil-fleet", "vigil-drilldown", "vigil-calibration",
             "vigil-drift", "vigil-labels", "vigil-stability", "vigil-alerts-pipeline");
 
@@ -68,6 +79,11 @@ class DashboardsTest {
             Pattern.compile("\\b(?:by|without|on|ignoring|group_left|group_right)\\s*\\(([^)]*)\\)");
     private static final Set<String> PROMQL_KEYWORDS = Set.of("and", "or", "unless", "bool", "offset", "by",
             "without", "on", "ignoring", "group_left", "group_right", "inf", "nan", "atan2");
+    /** A range-vector window: {@code [5m]}, {@code [$__rate_interval]}, {@code [1h:5m]}. */
+    private static final Pattern RANGE = Pattern.compile("\\[([^\\]]*)]");
+    private static final Pattern LITERAL_RATE_WINDOW = Pattern.compile(
+            "\\b(?:rate|irate|increase|delta|idelta|deriv|changes|resets|\\w+_over_time)\\s*\\((?:[^()\\[]|\\([^()]*\\))*"
+                    + "\\[\\d+[smhdwy]");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -88,35 +104,241 @@ class DashboardsTest {
     }
 
     @Test
-    void shouldReferToTheProvisionedDatasourceEverywhere() throws IOException {
+    void shouldQueryThroughADatasourceVariableThatDefaultsToTheProvisionedDatasource() throws IOException {
         assertThat(yamlScalars(Files.readAllLines(DATASOURCE), "uid")).containsExactly(DATASOURCE_UID);
         assertThat(yamlScalars(Files.readAllLines(DATASOURCE), "url")).containsExactly("http://prometheus:9090");
         for (JsonNode d : dashboards().values()) {
             String uid = d.path("uid").asText();
+            JsonNode variable = variable(d, "datasource");
+            assertThat(variable.path("type").asText()).as("%s $datasource type", uid).isEqualTo("datasource");
+            assertThat(variable.path("query").asText()).as("%s $datasource plugin", uid).isEqualTo("prometheus");
+            assertThat(variable.path("current").path("value").asText()).as("%s $datasource default", uid)
+                    .isEqualTo(DATASOURCE_UID);
+            assertThat(yamlScalars(Files.readAllLines(DATASOURCE), "name"))
+                    .containsExactly(variable.path("current").path("text").asText());
+            assertThat(d.path("templating").path("list").get(0)).as("%s: $datasource comes first", uid)
+                    .isEqualTo(variable);
             for (JsonNode panel : panels(d)) {
                 if (panel.path("type").asText().equals("row")) {
                     continue;
                 }
                 assertThat(panel.path("datasource").path("uid").asText())
-                        .as("%s panel '%s' datasource", uid, panel.path("title").asText()).isEqualTo(DATASOURCE_UID);
+                        .as("%s panel '%s' datasource", uid, panel.path("title").asText()).isEqualTo(DATASOURCE_REF);
                 assertThat(panel.path("targets")).as("%s panel '%s' targets", uid, panel.path("title").asText())
                         .isNotEmpty();
                 for (JsonNode t : panel.path("targets")) {
                     assertThat(t.path("datasource").path("uid").asText())
                             .as("%s panel '%s' target %s datasource", uid, panel.path("title").asText(),
                                     t.path("refId").asText())
-                            .isEqualTo(DATASOURCE_UID);
+                            .isEqualTo(DATASOURCE_REF);
                     assertThat(t.path("expr").asText()).as("%s target expr", uid).isNotBlank();
                 }
             }
-            // Anywhere else (variables, annotations): an object with the same uid, never a name.
+            // Anywhere else (query variables, annotations): a Prometheus datasource object naming the variable,
+            // never a name or a fixed uid.
             walk(d, (field, node) -> {
                 if (field.equals("datasource")) {
                     assertThat(node.isObject()).as("%s: datasource %s is an object with a uid", uid, node).isTrue();
-                    assertThat(node.path("uid").asText()).as("%s: datasource %s", uid, node).isEqualTo(DATASOURCE_UID);
+                    assertThat(node.path("uid").asText()).as("%s: datasource %s", uid, node).isEqualTo(DATASOURCE_REF);
+                    assertThat(node.path("type").asText()).as("%s: datasource %s", uid, node).isEqualTo("prometheus");
                 }
             });
+            List<String> fixed = new ArrayList<>();
+            walk(d, (field, node) -> {
+                if (node.isTextual() && node.asText().contains(DATASOURCE_UID)) {
+                    fixed.add(field + "=" + node.asText());
+                }
+            });
+            assertThat(fixed).as("%s: the provisioned uid appears only as the variable's default", uid)
+                    .containsExactly("value=" + DATASOURCE_UID);
         }
+    }
+
+    @Test
+    void shouldDeclareTheImportInputsAndRequirements() {
+        for (JsonNode d : dashboards().values()) {
+            String uid = d.path("uid").asText();
+            JsonNode inputs = d.path("__inputs");
+            assertThat(inputs.size()).as("%s __inputs", uid).isEqualTo(1);
+            assertThat(inputs.get(0).path("name").asText()).isEqualTo("DS_PROMETHEUS");
+            assertThat(inputs.get(0).path("type").asText()).isEqualTo("datasource");
+            assertThat(inputs.get(0).path("pluginId").asText()).isEqualTo("prometheus");
+            Set<String> required = new TreeSet<>();
+            d.path("__requires").forEach(r -> required.add(r.path("type").asText() + ":" + r.path("id").asText()));
+            Set<String> used = new TreeSet<>(Set.of("grafana:grafana", "datasource:prometheus"));
+            panels(d).stream().map(p -> p.path("type").asText()).filter(t -> !t.equals("row"))
+                    .forEach(t -> used.add("panel:" + t));
+            assertThat(required).as("%s __requires: Grafana, Prometheus and every panel type used", uid)
+                    .isEqualTo(used);
+        }
+    }
+
+    @Test
+    void shouldFilterEveryVigilSelectorOnTheJobVariable() throws IOException {
+        List<String> scrapeJobs = yamlScalars(Files.readAllLines(PROMETHEUS_CONFIG), "job_name");
+        assertThat(scrapeJobs).contains("vigil");
+        for (JsonNode d : dashboards().values()) {
+            String uid = d.path("uid").asText();
+            JsonNode job = variable(d, "job");
+            assertThat(job.path("type").asText()).as("%s $job type", uid).isEqualTo("query");
+            assertThat(variableQuery(job)).as("%s $job query", uid)
+                    .matches("label_values\\(vigil_\\w+, job\\)");
+            assertThat(job.path("includeAll").asBoolean()).as("%s $job offers All", uid).isTrue();
+            assertThat(job.path("current").path("value").asText()).as("%s $job default", uid).isEqualTo("vigil");
+            // Defined before every variable whose query filters on it.
+            List<String> names = new ArrayList<>();
+            d.path("templating").path("list").forEach(v -> names.add(v.path("name").asText()));
+            assertThat(names.indexOf("job")).as("%s: $job right after $datasource", uid).isEqualTo(1);
+        }
+        List<String> exprs = dashboardExpressions().stream()
+                .filter(e -> !e.matches("label_values\\(vigil_\\w+, job\\)")).collect(Collectors.toList());
+        assertThat(exprs).hasSizeGreaterThan(50);
+        for (String expr : exprs) {
+            assertThat(expr).as("hard-coded job").doesNotContainPattern("\\bjob\\s*(=|!=|!~)\\s*\"");
+            for (String name : metricNames(expr)) {
+                Matcher m = Pattern.compile("(?<![\\w:\"])" + Pattern.quote(name) + "(?![\\w:])\\s*(\\{[^}]*})?")
+                        .matcher(expr);
+                int found = 0;
+                while (m.find()) {
+                    found++;
+                    assertThat(m.group(1)).as("selector of %s in %s filters on $job", name, expr).isNotNull()
+                            .contains(JOB_MATCHER);
+                }
+                assertThat(found).as("%s in %s", name, expr).isPositive();
+            }
+        }
+    }
+
+    @Test
+    void shouldUseRateIntervalForEveryRateWindow() {
+        int windows = 0;
+        for (JsonNode d : dashboards().values()) {
+            for (JsonNode panel : panels(d)) {
+                for (JsonNode t : panel.path("targets")) {
+                    String expr = t.path("expr").asText();
+                    String where = d.path("uid").asText() + " '" + panel.path("title").asText() + "': " + expr;
+                    assertThat(LITERAL_RATE_WINDOW.matcher(expr).find()).as("literal rate window in %s", where).isFalse();
+                    Matcher m = RANGE.matcher(expr.replaceAll("\"(?:[^\"\\\\]|\\\\.)*\"", "\"\""));
+                    while (m.find()) {
+                        windows++;
+                        // A count over the whole time range (an instant stat) may use $__range; a graph, never.
+                        Set<String> allowed = t.path("instant").asBoolean()
+                                ? Set.of("$__rate_interval", "$__range") : Set.of("$__rate_interval");
+                        assertThat(m.group(1)).as("window in %s", where).isIn(allowed);
+                    }
+                }
+            }
+        }
+        assertThat(windows).isGreaterThanOrEqualTo(5);
+        assertThat(LITERAL_RATE_WINDOW.matcher("sum(rate(x{a=\"b\"}[5m]))").find()).isTrue();
+        assertThat(LITERAL_RATE_WINDOW.matcher("sum(increase(x[1h])) or vector(0)").find()).isTrue();
+        assertThat(LITERAL_RATE_WINDOW.matcher("sum(rate(x{a=\"b\"}[$__rate_interval]))").find()).isFalse();
+    }
+
+    @Test
+    void shouldDescribeEveryPanel() {
+        int described = 0;
+        for (JsonNode d : dashboards().values()) {
+            for (JsonNode panel : panels(d)) {
+                if (panel.path("type").asText().equals("row")) {
+                    continue; // a row is a heading: Grafana shows no description for it
+                }
+                assertThat(panel.path("description").asText()).as("%s panel '%s' description", d.path("uid").asText(),
+                        panel.path("title").asText()).isNotBlank().hasSizeGreaterThan(30);
+                described++;
+            }
+        }
+        assertThat(described).isGreaterThan(80);
+    }
+
+    @Test
+    void shouldLinkEveryDashboardToTheOthersAndToTheRunbooks() {
+        Map<Path, JsonNode> all = dashboards();
+        for (JsonNode d : all.values()) {
+            String uid = d.path("uid").asText();
+            assertThat(d.path("tags").toString()).as("%s tags", uid).contains("\"vigil\"");
+            JsonNode links = d.path("links");
+            List<JsonNode> byTag = new ArrayList<>();
+            List<JsonNode> runbooks = new ArrayList<>();
+            links.forEach(l -> {
+                if (l.path("type").asText().equals("dashboards")) {
+                    byTag.add(l);
+                } else if (l.path("title").asText().equals("Runbooks")) {
+                    runbooks.add(l);
+                }
+            });
+            // Every dashboard carries the tag, so the tag link reaches all the others.
+            assertThat(byTag).as("%s links to the Vigil dashboards", uid).hasSize(1);
+            assertThat(byTag.get(0).path("tags").toString()).isEqualTo("[\"vigil\"]");
+            assertThat(byTag.get(0).path("keepTime").asBoolean()).as("%s keeps the time range", uid).isTrue();
+            assertThat(byTag.get(0).path("includeVars").asBoolean()).as("%s passes the variables", uid).isTrue();
+            assertThat(runbooks).as("%s links to the runbooks", uid).hasSize(1);
+            assertThat(runbooks.get(0).path("type").asText()).isEqualTo("link");
+            assertThat(runbooks.get(0).path("url").asText()).as("%s runbooks link", uid)
+                    .isEqualTo("${vigil_url}/runbooks/");
+            JsonNode vigilUrl = variable(d, "vigil_url");
+            assertThat(vigilUrl.path("type").asText()).isEqualTo("textbox");
+            assertThat(vigilUrl.path("query").asText()).as("%s $vigil_url default", uid).matches("https?://[^/]+");
+        }
+    }
+
+    @Test
+    void shouldListEveryActiveAlertAndOpenIncidentWithItsRunbook() throws IOException {
+        JsonNode d = dashboard("vigil-alerts-pipeline");
+        JsonNode alerts = panel(d, "Active alerts");
+        assertThat(alerts.path("targets")).hasSize(1);
+        String expr = alerts.path("targets").get(0).path("expr").asText();
+        // A label set counts its firing alerts (e.g. one rule over two windows: 2): every value above 0 is shown.
+        assertThat(expr).contains("vigil_alerts_active").contains("> 0").doesNotContain("== 1");
+        String link = linksOf(alerts, "rule");
+        assertThat(link).contains("${vigil_url}/runbooks/${__data.fields.rule}");
+
+        JsonNode incidents = panel(d, "Open incidents");
+        assertThat(incidents.path("type").asText()).isEqualTo("table");
+        assertThat(incidents.path("targets").get(0).path("expr").asText()).contains("vigil_incidents_active")
+                .contains("> 0").doesNotContain("== 1");
+        assertThat(incidents.path("description").asText()).contains("root cause").contains("incident label");
+        assertThat(incidents.path("gridPos").path("y").asInt()).as("open incidents near the top")
+                .isLessThanOrEqualTo(alerts.path("gridPos").path("y").asInt());
+        assertThat(linksOf(incidents, "incident")).contains("${vigil_url}/runbooks/VigilIncident");
+
+        // Every rule Vigil can fire, and the incident, has the runbook the data links point to.
+        Set<String> rules = new TreeSet<>(Set.of("VigilIncident"));
+        JSON.readTree(VIGIL_RULES.toFile()).path("rules").forEach(r -> rules.add(r.path("name").asText()));
+        assertThat(rules).hasSizeGreaterThan(10);
+        rules.forEach(r -> assertThat(RUNBOOKS.resolve(r + ".md")).as("runbook of %s", r).exists());
+        assertThat(RUNBOOKS.resolve("README.md")).exists();
+    }
+
+    @Test
+    void shouldLeaveSlicesBelowVigilsMinimumNOutOfTheWorstSlicePanels() {
+        int outcomesMinN = (Integer) VigilConfig.definition().configKeys().get(VigilConfig.OUTCOMES_MIN_N).defaultValue;
+        Pattern gate = Pattern.compile("vigil_snapshot_samples\\{[^}]*metric=\"(\\w+)\"[^}]*}\\s*>=\\s*(\\d+)");
+        int worst = 0;
+        for (JsonNode d : dashboards().values()) {
+            for (JsonNode panel : panels(d)) {
+                if (!panel.path("title").asText().toLowerCase().contains("worst")) {
+                    continue;
+                }
+                for (JsonNode t : panel.path("targets")) {
+                    worst++;
+                    String expr = t.path("expr").asText();
+                    Matcher m = gate.matcher(expr);
+                    assertThat(m.find()).as("'%s' gated on vigil_snapshot_samples: %s", panel.path("title").asText(),
+                            expr).isTrue();
+                    String metric = m.group(1);
+                    int minN = Integer.parseInt(m.group(2));
+                    // Performance metrics: the n at which a slice competes as worst (outcomes.min-n); drift: the
+                    // n at which a drift statistic counts as a signal (Fleet.MIN_N).
+                    assertThat(minN).as("min n of %s in %s", metric, expr)
+                            .isEqualTo(WorstSlices.METRICS.contains(metric) ? outcomesMinN : (int) Fleet.MIN_N);
+                    assertThat(expr).as("the gate is the metric's own").contains(metric.startsWith("score_")
+                            ? "vigil_" + metric : "vigil_" + metric + "_ratio");
+                    assertThat(panel.path("description").asText()).contains(String.valueOf(minN));
+                }
+            }
+        }
+        assertThat(worst).as("worst-slice panels").isGreaterThanOrEqualTo(2);
     }
 
     @Test
@@ -421,6 +643,39 @@ class DashboardsTest {
             });
         }
         return exprs;
+    }
+
+    private static JsonNode variable(JsonNode dashboard, String name) {
+        for (JsonNode v : dashboard.path("templating").path("list")) {
+            if (v.path("name").asText().equals(name)) {
+                return v;
+            }
+        }
+        throw new AssertionError(dashboard.path("uid").asText() + " has no variable $" + name);
+    }
+
+    private static JsonNode dashboard(String uid) {
+        return dashboards().values().stream().filter(d -> d.path("uid").asText().equals(uid)).findFirst()
+                .orElseThrow(() -> new AssertionError("no dashboard " + uid));
+    }
+
+    private static JsonNode panel(JsonNode dashboard, String title) {
+        return panels(dashboard).stream().filter(p -> p.path("title").asText().equals(title)).findFirst()
+                .orElseThrow(() -> new AssertionError(dashboard.path("uid").asText() + " has no panel " + title));
+    }
+
+    /** The data links a table sets on one column (field override by name), as JSON text. */
+    private static String linksOf(JsonNode panel, String column) {
+        for (JsonNode o : panel.path("fieldConfig").path("overrides")) {
+            if (o.path("matcher").path("options").asText().equals(column)) {
+                for (JsonNode p : o.path("properties")) {
+                    if (p.path("id").asText().equals("links")) {
+                        return p.path("value").toString();
+                    }
+                }
+            }
+        }
+        throw new AssertionError(panel.path("title").asText() + " has no data links on " + column);
     }
 
     static String variableQuery(JsonNode variable) {

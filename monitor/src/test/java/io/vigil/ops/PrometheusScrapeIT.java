@@ -73,7 +73,8 @@ import picocli.CommandLine;
  *   <li>every metric it names (recording rules included) has data;</li>
  *   <li>every label it uses exists on at least one of its metrics;</li>
  *   <li>every vector selector (template variables replaced by values discovered from Prometheus, as
- *       Grafana would) selects data, unless the expression tolerates absence ({@code or vector(0)});</li>
+ *       Grafana would, {@code $job} included) selects data, unless the expression tolerates absence
+ *       ({@code or vector(0)});</li>
  *   <li>every dashboard panel expression without a comparison or set filter returns data;</li>
  *   <li>every template variable query returns values; every rule evaluates without error.</li>
  * </ol>
@@ -84,8 +85,11 @@ class PrometheusScrapeIT {
     private static final Duration DATA_TIMEOUT = Duration.ofSeconds(150);
     private static final String ATTRIBUTE = "protocol";
     private static final int VOLUME_DIVISOR = 3;
-    /** Preferred values for variables when Prometheus offers them (all slice, the 30-day window, the updated site). */
-    private static final Map<String, String> PREFERRED = Map.of("window", "30d", "drift_window", "30d",
+    /**
+     * Preferred values for variables when Prometheus offers them (Vigil's scrape job, all slice, the 30-day window,
+     * the updated site).
+     */
+    private static final Map<String, String> PREFERRED = Map.of("job", "vigil", "window", "30d", "drift_window", "30d",
             "outcome_window", "30d", "slice", "all", "slice_value", "all", "site", "S02", "scanner", "S02/S02-CT2");
     private static final Pattern SELECTOR = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)\\s*\\{([^}]*)}");
     private static final Pattern COMPARISON = Pattern.compile("==|!=|>=|<=|>|<|\\band\\b|\\bunless\\b");
@@ -416,6 +420,11 @@ class PrometheusScrapeIT {
         for (JsonNode v : dashboard.path("templating").path("list")) {
             String name = v.path("name").asText();
             List<String> options;
+            if (v.path("type").asText().equals("datasource") || v.path("type").asText().equals("textbox")) {
+                // The Prometheus queried here stands for the datasource; a text box (Vigil's URL) is no query.
+                values.put(name, v.path("current").path("value").asText());
+                continue;
+            }
             if (v.path("type").asText().equals("custom")) {
                 options = List.of(v.path("query").asText().split("\\s*,\\s*"));
             } else {
