@@ -5,6 +5,12 @@
   const REFRESH_MS = 3000;
   const FLEET_DIMENSIONS = ['all', 'site', 'scanner'];
   const state = { filter: 'fleet', selected: null, window: null, rows: [] };
+  // A link from an alert (its generatorURL: ?model=&version=&slice=&value=) opens that slice's drill-down.
+  const linked = new URLSearchParams(window.location.search);
+  if (linked.get('model') && linked.get('version') && linked.get('slice') && linked.get('value')) {
+    state.selected = [linked.get('model'), linked.get('version'), linked.get('slice'), linked.get('value')].join('|') + '|';
+    state.filter = 'any';
+  }
 
   const $ = (id) => document.getElementById(id);
   const el = (tag, attrs, ...children) => {

@@ -6,6 +6,7 @@ import io.vigil.events.Alert;
 import io.vigil.events.Incident;
 import io.vigil.serde.Json;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -56,32 +57,11 @@ public final class WebhookBodies {
             annotations.put("runbook_url", externalUrl + "/runbooks/" + a.rule());
         }
         String status = a.status() == Alert.Status.FIRING ? "firing" : "resolved";
-
-        ObjectNode root = Json.mapper().createObjectNode();
-        root.put("version", "4");
-        root.put("groupKey", "{}:{fingerprint=\"" + a.fingerprint() + "\"}");
-        root.put("truncatedAlerts", 0);
-        root.put("status", status);
-        root.put("receiver", receiver);
-        root.set("groupLabels", object(Map.of("alertname", a.rule())));
-        root.set("commonLabels", object(labels));
-        root.set("commonAnnotations", object(annotations));
-        root.put("externalURL", externalUrl);
-        ObjectNode alert = root.putArray("alerts").addObject();
-        alert.put("status", status);
-        alert.set("labels", object(labels));
-        alert.set("annotations", object(annotations));
-        alert.put("startsAt", a.startedAt().toString());
-        alert.put("endsAt", a.resolvedAt() == null ? ZERO_TIME : a.resolvedAt().toString());
-        alert.put("generatorURL", externalUrl.isEmpty() ? "" : externalUrl + "/?model=" + encode(a.model().id())
+        String generator = externalUrl.isEmpty() ? "" : externalUrl + "/?model=" + encode(a.model().id())
                 + "&version=" + encode(a.model().version()) + "&slice=" + encode(a.sliceDimension()) + "&value="
-                + encode(a.sliceValue()));
-        alert.put("fingerprint", a.fingerprint().substring(0, Math.min(16, a.fingerprint().length())));
-        try {
-            return Json.mapper().writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write an Alertmanager body: " + Json.describe(e), e);
-        }
+                + encode(a.sliceValue());
+        return body(receiver, status, "{}:{fingerprint=\"" + a.fingerprint() + "\"}", Map.of("alertname", a.rule()),
+                labels, annotations, a.startedAt(), a.resolvedAt(), generator, a.fingerprint(), externalUrl);
     }
 
     /**
@@ -120,13 +100,22 @@ public final class WebhookBodies {
             annotations.put("runbook_url", externalUrl + "/runbooks/VigilIncident");
         }
         String status = i.status() == Incident.Status.FIRING ? "firing" : "resolved";
+        return body(receiver, status, "{}:{incident=\"" + i.id() + "\"}", Map.of("incident", i.id()), labels,
+                annotations, i.firstDetected(), i.resolvedAt(),
+                externalUrl.isEmpty() ? "" : externalUrl + "/#incident-" + encode(i.id()), i.id(), externalUrl);
+    }
+
+    /** A version 4 body holding one alert; {@code fingerprint} is cut to Alertmanager's 16 characters. */
+    private static byte[] body(String receiver, String status, String groupKey, Map<String, String> groupLabels,
+                               Map<String, String> labels, Map<String, String> annotations, Instant startsAt,
+                               Instant endsAt, String generatorUrl, String fingerprint, String externalUrl) {
         ObjectNode root = Json.mapper().createObjectNode();
         root.put("version", "4");
-        root.put("groupKey", "{}:{incident=\"" + i.id() + "\"}");
+        root.put("groupKey", groupKey);
         root.put("truncatedAlerts", 0);
         root.put("status", status);
         root.put("receiver", receiver);
-        root.set("groupLabels", object(Map.of("incident", i.id())));
+        root.set("groupLabels", object(groupLabels));
         root.set("commonLabels", object(labels));
         root.set("commonAnnotations", object(annotations));
         root.put("externalURL", externalUrl);
@@ -134,10 +123,10 @@ public final class WebhookBodies {
         alert.put("status", status);
         alert.set("labels", object(labels));
         alert.set("annotations", object(annotations));
-        alert.put("startsAt", i.firstDetected().toString());
-        alert.put("endsAt", i.resolvedAt() == null ? ZERO_TIME : i.resolvedAt().toString());
-        alert.put("generatorURL", externalUrl.isEmpty() ? "" : externalUrl + "/#incident-" + encode(i.id()));
-        alert.put("fingerprint", i.id().substring(0, Math.min(16, i.id().length())));
+        alert.put("startsAt", startsAt.toString());
+        alert.put("endsAt", endsAt == null ? ZERO_TIME : endsAt.toString());
+        alert.put("generatorURL", generatorUrl);
+        alert.put("fingerprint", fingerprint.substring(0, Math.min(16, fingerprint.length())));
         try {
             return Json.mapper().writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
         } catch (JsonProcessingException e) {

@@ -454,12 +454,17 @@ public final class Monitor implements AutoCloseable {
 
     /** The latest transition of every alert fingerprint (the global view, on every instance). */
     List<Alert> latestAlerts() {
-        ReadOnlyKeyValueStore<String, Alert> store = localStore(AlertEvaluator.VIEW_STORE);
-        List<Alert> out = new ArrayList<>();
+        return latestOf(AlertEvaluator.VIEW_STORE);
+    }
+
+    /** Every value of a global view, empty while it is restoring or absent (alerts disabled). */
+    private <T> List<T> latestOf(String storeName) {
+        ReadOnlyKeyValueStore<String, T> store = localStore(storeName);
+        List<T> out = new ArrayList<>();
         if (store == null) {
             return out;
         }
-        try (KeyValueIterator<String, Alert> it = store.all()) {
+        try (KeyValueIterator<String, T> it = store.all()) {
             it.forEachRemaining(kv -> {
                 if (kv.value != null) {
                     out.add(kv.value);
@@ -479,21 +484,7 @@ public final class Monitor implements AutoCloseable {
 
     /** The latest transition of every incident (the global view, on every instance). */
     List<Incident> latestIncidents() {
-        ReadOnlyKeyValueStore<String, Incident> store = localStore(AlertEvaluator.INCIDENT_VIEW_STORE);
-        List<Incident> out = new ArrayList<>();
-        if (store == null) {
-            return out;
-        }
-        try (KeyValueIterator<String, Incident> it = store.all()) {
-            it.forEachRemaining(kv -> {
-                if (kv.value != null) {
-                    out.add(kv.value);
-                }
-            });
-        } catch (InvalidStateStoreException e) {
-            return List.of();
-        }
-        return out;
+        return latestOf(AlertEvaluator.INCIDENT_VIEW_STORE);
     }
 
     /** Incidents open now, most severe first (empty while the view is restoring or alerts are disabled). */

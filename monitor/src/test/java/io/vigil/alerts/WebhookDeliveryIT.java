@@ -288,7 +288,8 @@ class WebhookDeliveryIT {
                 assertThat(MonitorHarness.sample(metrics, "vigil_alerts_active", Map.of("rule", "VigilCusumAlarm",
                         "incident", incident))).isEqualTo(1.0);
                 assertThat(h.get(monitor.http().uri(), "/api/incidents")).contains(incident, "S09/CT-1");
-                assertThat(h.get(monitor.http().uri(), "/runbooks/VigilIncident")).startsWith("# VigilIncident");
+                assertThat(h.get(monitor.http().uri(), "/runbooks/VigilIncident")).startsWith("200")
+                        .contains("# VigilIncident");
 
                 sendCusumAlarm(h, 0.0);
                 await("the incident resolved").atMost(atMost).until(() -> receiver.requests.stream()

@@ -143,6 +143,16 @@ class StatusPageBrowserIT {
     }
 
     @Test
+    void shouldOpenTheSliceAnAlertLinksTo() {
+        // An Alertmanager-format alert's generatorURL (WebhookBodies) points here with the alert's slice.
+        String value = java.net.URLEncoder.encode(AFFECTED, java.nio.charset.StandardCharsets.UTF_8);
+        browser.get(http.uri() + "/?model=" + StatusApiFixtures.MODEL + "&version=" + StatusApiFixtures.VERSION
+                + "&slice=scanner&value=" + value);
+        await("the linked slice's drill-down").atMost(Duration.ofSeconds(30)).until(() -> browser
+                .findElement(By.id("detail")).getDomAttribute("data-key-prefix").endsWith("|scanner|" + AFFECTED + "|"));
+    }
+
+    @Test
     void shouldShowAHostileScannerIdAsTextAndRunNothing() {
         // Issue 17, Must 6: an id that is markup must stay text (the page builds rows with textContent).
         String hostile = "S09/<img src=x onerror=\"window.__pwned=1\">";
