@@ -2,6 +2,7 @@ package io.vigil.app;
 
 import io.vigil.verification.DriftClaims;
 import io.vigil.verification.MonteCarlo;
+import io.vigil.verification.RunLengthClaims;
 import io.vigil.verification.StatisticsReport;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,16 +17,22 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "verify-statistics", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
         description = "Measure, by Monte-Carlo through the production code, the coverage of Vigil's intervals, "
-                + "the decisions of its alert rules and the null false-positive rate of its drift p-values; print "
-                + "quantity, setting, nominal, measured and Monte-Carlo SE.")
+                + "the decisions of its alert rules, the null false-positive rate of its drift p-values and the "
+                + "false-alarm rate and detection delay of its CUSUMs; print quantity, setting, nominal, measured "
+                + "and Monte-Carlo SE.")
 final class VerifyStatisticsCommand implements Callable<Integer> {
 
-    @Option(names = "--replicates", description = "Replicates per claim (default ${DEFAULT-VALUE}).")
+    @Option(names = "--replicates", description = "Replicates per interval and alert claim (default ${DEFAULT-VALUE}; 0 "
+            + "skips them).")
     int replicates = 2_000;
 
     @Option(names = "--drift-replicates", description = "Replicates per drift claim, whose trials sketch up to "
-            + "400,000 values each (default ${DEFAULT-VALUE}).")
+            + "400,000 values each (default ${DEFAULT-VALUE}; 0 skips them).")
     int driftReplicates = 500;
+
+    @Option(names = "--run-length-streams", description = "Simulated streams per CUSUM run-length experiment "
+            + "(default ${DEFAULT-VALUE}; 0 skips them).")
+    int runLengthStreams = 2_000;
 
     @Option(names = "--seed", description = "Seed (default ${DEFAULT-VALUE}); the same seed gives the same table "
             + "(drift rows to within their Monte-Carlo error: the sketch library seeds itself).")
@@ -33,10 +40,34 @@ final class VerifyStatisticsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        List<MonteCarlo.Result> results = new ArrayList<>(StatisticsReport.run(StatisticsReport.allClaims(),
-                replicates, seed));
-        results.addAll(StatisticsReport.run(DriftClaims.all(), driftReplicates, seed));
-        StatisticsReport.table(results).forEach(System.out::println);
-        return StatisticsReport.claimsHold(results) ? 0 : 1;
+        List<MonteCarlo.Result> results = new ArrayList<>();
+        if (replicates > 0) {
+            results.addAll(StatisticsReport.run(StatisticsReport.allClaims(), replicates, seed));
+        }
+        if (driftReplicates > 0) {
+            results.addAll(StatisticsReport.run(DriftClaims.all(), driftReplicates, seed));
+        }
+        if (!results.isEmpty()) {
+            StatisticsReport.table(results).forEach(System.out::println);
+        }
+        boolean hold = StatisticsReport.claimsHold(results);
+        if (runLengthStreams > 0) {
+            List<RunLengthClaims.Result> inControl = new ArrayList<>();
+            for (RunLengthClaims.Experiment e : RunLengthClaims.inControl()) {
+                RunLengthClaims.Result r = RunLengthClaims.runLength(e, runLengthStreams, seed);
+                inControl.add(r);
+                hold &= r.holds();
+            }
+            for (RunLengthClaims.Experiment e : RunLengthClaims.before()) {
+                inControl.add(RunLengthClaims.runLength(e, runLengthStreams, seed));
+            }
+            List<RunLengthClaims.Result> delays = new ArrayList<>();
+            for (RunLengthClaims.Experiment e : RunLengthClaims.delays()) {
+                delays.add(RunLengthClaims.delay(e, runLengthStreams, seed));
+            }
+            System.out.println();
+            RunLengthClaims.table(inControl, delays).forEach(System.out::println);
+        }
+        return hold ? 0 : 1;
     }
 }

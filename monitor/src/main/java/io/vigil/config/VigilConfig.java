@@ -274,9 +274,9 @@ public final class VigilConfig extends AbstractConfig {
                             + "forms a repeat pair; the last prediction expires after it.")
             .define(STABILITY_WINDOWS, Type.LIST, "7d,30d", WINDOWS_VALIDATOR, Importance.LOW,
                     "Rolling windows of flip rate and score-change quantiles, each <days>d.")
-            .define(DETECTION_ARL0_DAYS, Type.DOUBLE, 365.0, Range.between(2.0, 100_000.0), Importance.MEDIUM,
-                    "In-control average run length of each CUSUM, in days: one false alarm per series and slice "
-                            + "per this many days.")
+            .define(DETECTION_ARL0_DAYS, Type.DOUBLE, 3_650.0, Range.between(2.0, 100_000.0), Importance.MEDIUM,
+                    "In-control average run length of each CUSUM, in days, per series and slice: with N watched "
+                            + "series, about one false alarm per arl0-days / N days across them.")
             .define(DETECTION_SHIFT, Type.DOUBLE, 1.0, Range.between(0.05, 10.0), Importance.LOW,
                     "Shift the CUSUMs are tuned to detect, in standard deviations of the daily standardised statistic.")
             .define(DETECTION_HISTORY_DAYS, Type.INT, 60, Range.between(7, 366), Importance.LOW,

@@ -9,7 +9,9 @@ import io.vigil.events.SlicedPrediction;
 import io.vigil.stats.ChangeDetection;
 import io.vigil.stats.ConfidenceBasedEstimate;
 import io.vigil.stats.Cusum;
+import io.vigil.stats.DailyCusumSeries;
 import io.vigil.stats.IsotonicCalibration;
+import io.vigil.stats.SelfStartingReference;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -81,25 +83,18 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * against a fleet it legitimately differs from). The {@code all} slice of a version with a published
  * vendor profile ({@code validation_file}) keeps the reference standardisation.
  *
- * <p><b>The baseline's own error.</b> A baseline of n0 cases estimates the in-control value with an
- * error that every later day shares. Standardised naively, a day of n cases carries a common offset
- * of standard deviation sqrt(n / n0) (0.27 for a 14-day baseline at a steady volume): a constant
- * push that, left alone, cuts the CUSUM's in-control run length several-fold and makes a few
- * slices in every fleet alarm for nothing. So each day is standardised by the variance of the
- * difference, (1/n + 1/n0) times the per-case variance, and the CUSUM's reference value at that step
- * is raised by {@value #BASELINE_ALLOWANCE_Z} x sqrt(w), w = (1/n0) / (1/n + 1/n0) being the share of
- * the step's variance that is the common baseline error. For 95% of baselines the common offset is
- * within that allowance, so their CUSUM drifts down at least as fast as with a known in-control value
- * and keeps at least the configured ARL0. The price is sensitivity to small shifts (about 0.5 sd of a
- * day more is needed at a 14-day baseline); the window tests of the drift stage, which compare two
- * samples properly, cover those.
+ * <p><b>Self-starting.</b> A baseline of n0 cases (or a reference profile of N cases) estimates the
+ * in-control value with an error every later day shares, so each day is compared not with the
+ * baseline alone but with the baseline pooled with every earlier day of the path
+ * ({@link SelfStartingReference}): the innovations are then uncorrelated with unit variance while
+ * nothing changes, and the known-value threshold of {@code detection.arl0-days} holds for every slice,
+ * measured through this path by {@code io.vigil.verification.RunLengthClaims}
+ * (docs/STATISTICAL-VALIDATION.md). The estimated sensitivity is pooled the same way, its in-control
+ * value and case-mix variance from the pooled estimate.
  */
 public final class PerformanceEstimation {
     /** Base name of this stage's processors, stores and repartition topic. */
     public static final String NAME = "estimation";
-
-    /** Normal quantile of the allowance for a baseline's estimation error (two-sided 95%); see the class comment. */
-    public static final double BASELINE_ALLOWANCE_Z = 1.959963984540054;
 
     /**
      * The stage's settings.
@@ -302,43 +297,17 @@ public final class PerformanceEstimation {
         /** The CUSUMs standardised against the slice's own baseline (see the class comment). */
         private void detection(SnapshotBuilder b, NavigableMap<Long, EstimationAggregate> days,
                                EstimationAggregate baseline) {
-            long n0 = baseline.count();
-            double p0 = (double) baseline.positives() / n0;
-            double mu0 = baseline.scoreSum() / n0;
-            double var0 = baseline.scoreSumSquares() / n0 - mu0 * mu0;
-            long s0n = baseline.estimate().n();
-            double[] sens = s0n > 0 ? baseline.estimate().sensitivityCaseMoments() : null;
-            Series positiveRate = new Series();
-            Series meanScore = new Series();
-            Series sensitivity = new Series();
-            for (Map.Entry<Long, EstimationAggregate> d : days.entrySet()) {
-                EstimationAggregate a = d.getValue();
-                long n = a.count();
-                if (n == 0) {
-                    continue;
-                }
-                if (p0 > 0 && p0 < 1) {
-                    positiveRate.add(d.getKey(), twoSample((double) a.positives() / n, p0, p0 * (1 - p0), n, n0),
-                            allowance(n, n0));
-                }
-                if (var0 > 0) {
-                    meanScore.add(d.getKey(), twoSample(a.scoreSum() / n, mu0, var0, n, n0), allowance(n, n0));
-                }
-                long ne = a.estimate().n();
-                double s = ne > 0 ? a.estimate().sensitivity().value() : Double.NaN;
-                if (sens != null && sens[1] > 0 && ne > 0 && Double.isFinite(s)) {
-                    sensitivity.add(d.getKey(), twoSample(s, sens[0], sens[1], ne, s0n), allowance(ne, s0n));
-                }
-            }
-            positiveRate.emit(b, "positive_rate", cusum);
-            meanScore.emit(b, "score_mean", cusum);
-            sensitivity.emit(b, "estimated_sensitivity", cusum);
+            ConfidenceBasedEstimate sensitivityPool = baseline.estimate().n() > 0
+                    ? new ConfidenceBasedEstimate(baseline.estimate().threshold(), EstimationAggregate.AUC_BINS)
+                            .merge(baseline.estimate()) : null;
+            series(b, days, SelfStartingReference.of(baseline.count(), baseline.positives(), baseline.positives()),
+                    SelfStartingReference.of(baseline.count(), baseline.scoreSum(), baseline.scoreSumSquares()),
+                    sensitivityPool == null ? null : new SensitivityPool(sensitivityPool));
         }
 
         /** The CUSUMs standardised against the version's reference profile. */
         private void detection(SnapshotBuilder b, NavigableMap<Long, EstimationAggregate> days, Fitted fitted) {
             ReferenceProfile profile = fitted.parsed().profile();
-            double p0 = (double) profile.positives() / profile.n();
             DoublesSortedView view = fitted.parsed().score().sketch().getSortedView();
             double[] scores = view.getQuantiles();
             double[] weights = weights(view.getCumulativeWeights());
@@ -354,53 +323,110 @@ public final class PerformanceEstimation {
                 }
                 sens = ChangeDetection.sensitivityMoments(scores, weights, q, threshold);
             }
-            series(b, days, p0, moments, sens);
+            long n0 = profile.n();
+            if (n0 <= 0) {
+                return;
+            }
+            series(b, days, SelfStartingReference.of(n0, profile.positives(), profile.positives()),
+                    SelfStartingReference.ofMoments(n0, moments[0], moments[1]),
+                    sens == null ? null : new SensitivityPool(sens[0], sens[1], n0));
         }
 
         /**
-         * Standardises each day against the in-control values and runs the CUSUMs.
+         * Runs the self-starting CUSUMs: each day against the pooled reference, then pooled into it.
          *
-         * @param moments in-control mean and variance of one score
-         * @param sens    in-control sensitivity and its per-case variance, or null
+         * @param positives   pool of the decisions (sum = positives)
+         * @param scores      pool of the scores
+         * @param sensitivity pool of the estimated sensitivity, or null without a calibration map
          */
-        private void series(SnapshotBuilder b, NavigableMap<Long, EstimationAggregate> days, double p0,
-                            double[] moments, double[] sens) {
-            Series positiveRate = new Series();
-            Series meanScore = new Series();
-            Series sensitivity = new Series();
+        private void series(SnapshotBuilder b, NavigableMap<Long, EstimationAggregate> days,
+                            SelfStartingReference positives, SelfStartingReference scores, SensitivityPool sensitivity) {
+            DailyCusumSeries positiveRate = new DailyCusumSeries();
+            DailyCusumSeries meanScore = new DailyCusumSeries();
+            DailyCusumSeries estimatedSensitivity = new DailyCusumSeries();
             for (Map.Entry<Long, EstimationAggregate> d : days.entrySet()) {
                 EstimationAggregate a = d.getValue();
-                if (a.count() == 0) {
+                long n = a.count();
+                if (n == 0) {
                     continue;
                 }
-                if (p0 > 0 && p0 < 1) {
-                    positiveRate.add(d.getKey(), Cusum.standardisedRate(a.positives(), a.count(), p0));
-                }
-                if (moments[1] > 0) {
-                    meanScore.add(d.getKey(), ChangeDetection.standardisedMean(a.scoreSum() / a.count(), moments[0],
-                            moments[1], a.count()));
-                }
-                long n = a.estimate().n();
-                double s = a.estimate().sensitivity().value();
-                if (sens != null && sens[1] > 0 && n > 0 && Double.isFinite(s) && a.estimate().n() > 0) {
-                    sensitivity.add(d.getKey(), (s - sens[0]) / Math.sqrt(sens[1] / n));
+                positiveRate.add(d.getKey(), positives.innovation(n, a.positives()));
+                positives.pool(n, a.positives(), a.positives());
+                meanScore.add(d.getKey(), scores.innovation(n, a.scoreSum()));
+                scores.pool(n, a.scoreSum(), a.scoreSumSquares());
+                if (sensitivity != null) {
+                    estimatedSensitivity.add(d.getKey(), sensitivity.innovation(a.estimate()));
+                    sensitivity.pool(a.estimate());
                 }
             }
-            positiveRate.emit(b, "positive_rate", cusum);
-            meanScore.emit(b, "score_mean", cusum);
-            sensitivity.emit(b, "estimated_sensitivity", cusum);
+            emit(b, "positive_rate", positiveRate);
+            emit(b, "score_mean", meanScore);
+            emit(b, "estimated_sensitivity", estimatedSensitivity);
+        }
+
+        private void emit(SnapshotBuilder b, String name, DailyCusumSeries series) {
+            if (!series.isEmpty()) {
+                b.cusum(name, series.run(cusum), series.days());
+            }
         }
     }
 
-    /** (x - x0) / sqrt(v (1/n + 1/n0)): a day against a baseline estimated from n0 cases. */
-    static double twoSample(double x, double x0, double v, long n, long n0) {
-        return (x - x0) / Math.sqrt(v * (1.0 / n + 1.0 / n0));
-    }
+    /**
+     * The self-starting reference of the estimated sensitivity: a day's estimate s of n cases against the
+     * pooled S0 with the pooled case-mix variance v0, (s - S0) / sqrt(v0 (1/n + 1/N)). A slice's pool is its
+     * baseline's estimate merged with each earlier day's; a reference profile's starts from the profile's
+     * moments over its N cases and pools days by their sensitivity weighted by n.
+     */
+    static final class SensitivityPool {
+        private final ConfidenceBasedEstimate pool;
+        private double s0;
+        private double v0;
+        private double n0;
 
-    /** The CUSUM allowance for the baseline's error at a day of n cases (see the class comment). */
-    static double allowance(long n, long n0) {
-        double w = (1.0 / n0) / (1.0 / n + 1.0 / n0);
-        return BASELINE_ALLOWANCE_Z * Math.sqrt(w);
+        SensitivityPool(ConfidenceBasedEstimate pool) {
+            this.pool = pool;
+        }
+
+        SensitivityPool(double s0, double v0, double n0) {
+            this.pool = null;
+            this.s0 = s0;
+            this.v0 = v0;
+            this.n0 = n0;
+        }
+
+        double innovation(ConfidenceBasedEstimate day) {
+            double s0Now = s0;
+            double v0Now = v0;
+            double nNow = n0;
+            if (pool != null) {
+                double[] m = pool.sensitivityCaseMoments();
+                if (m == null) {
+                    return Double.NaN;
+                }
+                s0Now = m[0];
+                v0Now = m[1];
+                nNow = pool.n();
+            }
+            long n = day.n();
+            double s = n > 0 ? day.sensitivity().value() : Double.NaN;
+            if (!(v0Now > 0) || !(nNow > 0) || n == 0 || !Double.isFinite(s)) {
+                return Double.NaN;
+            }
+            return (s - s0Now) / Math.sqrt(v0Now * (1.0 / n + 1.0 / nNow));
+        }
+
+        void pool(ConfidenceBasedEstimate day) {
+            if (pool != null) {
+                pool.merge(day);
+                return;
+            }
+            long n = day.n();
+            double s = n > 0 ? day.sensitivity().value() : Double.NaN;
+            if (n > 0 && Double.isFinite(s)) {
+                s0 = (s0 * n0 + s * n) / (n0 + n);
+                n0 += n;
+            }
+        }
     }
 
     private static double[] weights(long[] cumulative) {
@@ -427,31 +453,5 @@ public final class PerformanceEstimation {
             ss += w[i] * (x[i] - mean) * (x[i] - mean);
         }
         return new double[] {mean, ss / sw};
-    }
-
-    /** A daily standardised series being collected, with the day of each step. */
-    static final class Series {
-        private final List<Long> days = new ArrayList<>();
-        private final List<Double> x = new ArrayList<>();
-        private final List<Double> allowance = new ArrayList<>();
-
-        void add(long day, double value) {
-            add(day, value, 0);
-        }
-
-        void add(long day, double value, double extraAllowance) {
-            days.add(day);
-            x.add(value);
-            allowance.add(extraAllowance);
-        }
-
-        void emit(SnapshotBuilder b, String name, Cusum cusum) {
-            if (x.isEmpty()) {
-                return;
-            }
-            ChangeDetection.Path path = ChangeDetection.cusum(cusum, x.stream().mapToDouble(Double::doubleValue).toArray(),
-                    allowance.stream().mapToDouble(Double::doubleValue).toArray());
-            b.cusum(name, path, days.stream().mapToLong(Long::longValue).toArray());
-        }
     }
 }

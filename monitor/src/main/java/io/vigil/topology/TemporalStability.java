@@ -10,6 +10,7 @@ import io.vigil.events.SlicedPrediction;
 import io.vigil.serde.JsonSerde;
 import io.vigil.stats.ChangeDetection;
 import io.vigil.stats.Cusum;
+import io.vigil.stats.DailyCusumSeries;
 import io.vigil.stats.Wilson;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -318,15 +319,17 @@ public final class TemporalStability {
                 }
             }
             if (f0 != null) {
-                PerformanceEstimation.Series flips = new PerformanceEstimation.Series();
+                DailyCusumSeries flips = new DailyCusumSeries();
                 for (Map.Entry<Long, StabilityAggregate> d
                         : days.subMap(currentDay - settings.historyDays() + 1, true, currentDay, true).entrySet()) {
                     if (d.getValue().pairs() > 0) {
                         flips.add(d.getKey(), Cusum.standardisedRate(d.getValue().flips(), d.getValue().pairs(), f0));
                     }
                 }
-                flips.emit(new SnapshotBuilder(g, settings.historyDays() + "d", windowEnd, computedAt, out),
-                        "flip_rate", cusum);
+                if (!flips.isEmpty()) {
+                    new SnapshotBuilder(g, settings.historyDays() + "d", windowEnd, computedAt, out)
+                            .cusum("flip_rate", flips.run(cusum), flips.days());
+                }
             }
             return out;
         }
