@@ -3,6 +3,7 @@ package io.vigil.app;
 import io.vigil.verification.DriftClaims;
 import io.vigil.verification.MonteCarlo;
 import io.vigil.verification.StatisticsReport;
+import io.vigil.verification.WorstSliceClaims;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "verify-statistics", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
         description = "Measure, by Monte-Carlo through the production code, the coverage of Vigil's intervals, "
-                + "the decisions of its alert rules and the null false-positive rate of its drift p-values; print "
+                + "the worst slice's simultaneous intervals, the decisions of its alert rules and the null "
+                + "false-positive rate of its drift p-values; print "
                 + "quantity, setting, nominal, measured and Monte-Carlo SE.")
 final class VerifyStatisticsCommand implements Callable<Integer> {
 
@@ -35,6 +37,7 @@ final class VerifyStatisticsCommand implements Callable<Integer> {
     public Integer call() {
         List<MonteCarlo.Result> results = new ArrayList<>(StatisticsReport.run(StatisticsReport.allClaims(),
                 replicates, seed));
+        results.addAll(StatisticsReport.run(WorstSliceClaims.all(), replicates, seed));
         results.addAll(StatisticsReport.run(DriftClaims.all(), driftReplicates, seed));
         StatisticsReport.table(results).forEach(System.out::println);
         return StatisticsReport.claimsHold(results) ? 0 : 1;
