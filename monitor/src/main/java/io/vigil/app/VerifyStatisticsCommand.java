@@ -4,6 +4,7 @@ import io.vigil.verification.DriftClaims;
 import io.vigil.verification.MonteCarlo;
 import io.vigil.verification.RunLengthClaims;
 import io.vigil.verification.StatisticsReport;
+import io.vigil.verification.WorstSliceClaims;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -17,9 +18,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "verify-statistics", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
         description = "Measure, by Monte-Carlo through the production code, the coverage of Vigil's intervals, "
-                + "the decisions of its alert rules, the null false-positive rate of its drift p-values and the "
-                + "false-alarm rate and detection delay of its CUSUMs; print quantity, setting, nominal, measured "
-                + "and Monte-Carlo SE.")
+                + "the worst slice's simultaneous intervals, the decisions of its alert rules, the null "
+                + "false-positive rate of its drift p-values and the in-control run length and detection delay of "
+                + "its CUSUMs; print quantity, setting, nominal, measured and Monte-Carlo SE.")
 final class VerifyStatisticsCommand implements Callable<Integer> {
 
     @Option(names = "--replicates", description = "Replicates per interval and alert claim (default ${DEFAULT-VALUE}; 0 "
@@ -43,6 +44,7 @@ final class VerifyStatisticsCommand implements Callable<Integer> {
         List<MonteCarlo.Result> results = new ArrayList<>();
         if (replicates > 0) {
             results.addAll(StatisticsReport.run(StatisticsReport.allClaims(), replicates, seed));
+            results.addAll(StatisticsReport.run(WorstSliceClaims.all(), replicates, seed));
         }
         if (driftReplicates > 0) {
             results.addAll(StatisticsReport.run(DriftClaims.all(), driftReplicates, seed));

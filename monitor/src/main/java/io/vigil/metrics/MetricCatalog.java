@@ -82,7 +82,12 @@ public final class MetricCatalog {
         add("verification_bias", "vigil_verification_bias",
                 "1 when coverage among predicted negatives is far below coverage among predicted positives");
         add("label_delay", "vigil_label_delay_seconds", "Label delay quantile", "quantile");
-        add("worst_slice_gap", "vigil_worst_slice_gap", "Worst slice's gap to all, per metric", "metric");
+        add("worst_slice", "vigil_worst_slice", "Worst slice's value, per metric; interval simultaneous (Bonferroni) "
+                + "over the slices compared", "metric");
+        add("worst_slice_gap", "vigil_worst_slice_gap", "Worst slice's gap to all, per metric; interval simultaneous "
+                + "(Bonferroni) over the slices compared", "metric");
+        add("worst_slice_compared", "vigil_worst_slice_compared",
+                "Number of slices compared for the worst slice (those with n >= outcomes.min-n), per metric", "metric");
         // Early warning and stability
         add("estimated_sensitivity", "vigil_estimated_sensitivity_ratio", "Sensitivity estimated without labels (CBPE)");
         add("estimated_specificity", "vigil_estimated_specificity_ratio", "Specificity estimated without labels (CBPE)");

@@ -22,13 +22,25 @@ public final class Wilson {
      * @throws IllegalArgumentException unless 0 <= k <= n
      */
     public static Estimate interval(long k, long n) {
+        return interval(k, n, Estimate.Z95);
+    }
+
+    /**
+     * The proportion k/n with its Wilson interval for the normal quantile z (1.96 for 95%; a
+     * simultaneous interval over several proportions uses a larger one); {@link Estimate#EMPTY} when n = 0.
+     *
+     * @throws IllegalArgumentException unless 0 <= k <= n and z > 0
+     */
+    public static Estimate interval(long k, long n, double z) {
         if (k < 0 || k > n) {
             throw new IllegalArgumentException("k must be in [0, n=" + n + "], got " + k);
+        }
+        if (!(z > 0) || Double.isInfinite(z)) {
+            throw new IllegalArgumentException("z must be positive and finite, got " + z);
         }
         if (n == 0) {
             return Estimate.EMPTY;
         }
-        double z = Estimate.Z95;
         double p = (double) k / n;
         double denom = 1 + z * z / n;
         double centre = (p + z * z / (2.0 * n)) / denom;

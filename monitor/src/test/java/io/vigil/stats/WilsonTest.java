@@ -30,6 +30,20 @@ class WilsonTest {
     }
 
     @Test
+    void shouldInvertTheScoreTestAtAnyQuantileWhenZIsGiven() {
+        // The Wilson bounds are the p0 at which the score statistic |p - p0| / sqrt(p0 (1 - p0) / n) equals z;
+        // at z = 1.96 the overload is the 95% interval.
+        assertThat(Wilson.interval(78, 100, Estimate.Z95)).isEqualTo(Wilson.interval(78, 100));
+        double z = 3.023341439739056; // two-sided 1 - 0.05/20
+        Estimate e = Wilson.interval(78, 100, z);
+        for (double p0 : new double[] {e.lower(), e.upper()}) {
+            assertThat(Math.abs(0.78 - p0) / Math.sqrt(p0 * (1 - p0) / 100)).isCloseTo(z, within(1e-9));
+        }
+        assertThat(e.lower()).isLessThan(Wilson.interval(78, 100).lower());
+        assertThatThrownBy(() -> Wilson.interval(1, 2, 0.0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void shouldReturnEmptyWhenDenominatorIsZero() {
         assertThat(Wilson.interval(0, 0)).isEqualTo(Estimate.EMPTY);
         assertThat(Wilson.twoProportionPValue(0, 0, 3, 10)).isNaN();
