@@ -50,7 +50,7 @@ class RunLengthClaimsTest {
             RunLengthClaims.Result r = RunLengthClaims.delay(e, STREAMS, SEED);
             assertThat(r.streams()).isGreaterThan(STREAMS * 8 / 10);
             if (e.shiftSd() == 1.0) {
-                // Siegmund's zero-start delay at h = 7.6 (ARL0 3,650), k = 0.5, a 1-sd shift is about 17 days
+                // Siegmund's zero-start delay at h = 7.6 (ARL0 3,650), k = 0.5, a 1-sd shift is about 16 days
                 // with a known reference; the pool absorbs the changed days and stretches it.
                 assertThat(r.measured()).as(e.setting()).isBetween(15.0, 90.0);
             } else if (e.shiftSd() > 5) {
