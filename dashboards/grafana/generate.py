@@ -42,6 +42,70 @@ RUNBOOKS_URL = "${vigil_url}/runbooks/"
 OUTCOMES_MIN_N = 50
 DRIFT_MIN_N = 100
 
+# Alert thresholds, read from Vigil's shipped rule file: the one source of truth that the Prometheus rules
+# (../prometheus/vigil-rules.yml) are checked against (PrometheusRulesMatchVigilRulesTest). Change a threshold
+# there, then regenerate. Colours follow the rule: for a "below" rule (sensitivity) green from the target,
+# orange within the rule's margin below it (where a firing alert does not yet resolve), red further below;
+# for an "above" rule (ECE) red from the limit, orange within the margin below it; a p-value is red up to
+# the rule's p ceiling (max_p) and green from its resolve_p.
+RULES_FILE = pathlib.Path(__file__).resolve().parents[2] / "monitor" / "src" / "main" / "resources" / "alert-rules.json"
+RULES = {r["name"]: r for r in json.loads(RULES_FILE.read_text())["rules"]}
+
+
+def rule_value(name, field):
+    """A field of one of Vigil's shipped rules (margin 0 when absent, as AlertRule reads it). A KeyError when
+    the rule or the field is gone, so a renamed rule cannot leave a stale number on a dashboard."""
+    if field == "margin":
+        return RULES[name].get("margin", 0.0)
+    return RULES[name][field]
+
+
+def num(x):
+    """A threshold sum without binary noise (0.85 - 0.05 is 0.8)."""
+    return round(x, 9)
+
+
+def txt(x):
+    """A threshold in a description: 0.85, 0.8, 0.001."""
+    return f"{x:g}"
+
+
+def pct(x):
+    return f"{x * 100:g}%"
+
+
+SENS_TARGET = rule_value("VigilSensitivityBelowTarget", "target")
+SENS_FLOOR = num(SENS_TARGET - rule_value("VigilSensitivityBelowTarget", "margin"))
+SENS_MIN_N = rule_value("VigilSensitivityBelowTarget", "min_n")
+SPEC_TARGET = rule_value("VigilSpecificityBelowTarget", "target")
+SPEC_FLOOR = num(SPEC_TARGET - rule_value("VigilSpecificityBelowTarget", "margin"))
+SPEC_MIN_N = rule_value("VigilSpecificityBelowTarget", "min_n")
+ECE_LIMIT = rule_value("VigilCalibrationErrorHigh", "target")
+ECE_NEAR = num(ECE_LIMIT - rule_value("VigilCalibrationErrorHigh", "margin"))
+ECE_MIN_N = rule_value("VigilCalibrationErrorHigh", "min_n")
+PSI_MIN = rule_value("VigilScoreDistributionShift", "min_estimate")
+PSI_MAX_P = rule_value("VigilScoreDistributionShift", "max_p")
+PSI_RESOLVE_P = rule_value("VigilScoreDistributionShift", "resolve_p")
+PSI_RULE_MIN_N = rule_value("VigilScoreDistributionShift", "min_n")
+DRIFT_RULES_MIN_N = sorted({r["min_n"] for r in RULES.values() if r["condition"] == "p_below"})
+OE_LOW = rule_value("VigilCalibrationInTheLargeOff", "low")
+OE_HIGH = rule_value("VigilCalibrationInTheLargeOff", "high")
+SLOPE_LOW = rule_value("VigilCalibrationSlopeOff", "low")
+SLOPE_HIGH = rule_value("VigilCalibrationSlopeOff", "high")
+FLIP_LIMIT = rule_value("VigilFlipRateHigh", "target")
+FLIP_MIN_N = rule_value("VigilFlipRateHigh", "min_n")
+DEAD_LETTER_LIMIT = rule_value("VigilDeadLetterShareHigh", "target")
+DEAD_LETTER_MIN_N = rule_value("VigilDeadLetterShareHigh", "min_n")
+COVERAGE_LOW = rule_value("VigilLabelCoverageLow", "target")
+# The conventional "major shift" of PSI (0.1 moderate, 0.25 major): a colour only, no rule uses it.
+PSI_MAJOR_SHIFT = 0.25
+
+SENS_COLOURS = [("red", None), ("orange", SENS_FLOOR), ("green", SENS_TARGET)]
+SPEC_COLOURS = [("red", None), ("orange", SPEC_FLOOR), ("green", SPEC_TARGET)]
+ECE_COLOURS = [("green", None), ("orange", ECE_NEAR), ("red", ECE_LIMIT)]
+PSI_COLOURS = [("green", None), ("orange", PSI_MIN), ("red", PSI_MAJOR_SHIFT)]
+P_VALUE_COLOURS = [("red", None), ("orange", PSI_MAX_P), ("green", PSI_RESOLVE_P)]
+
 SLICES = ["all", "site", "scanner", "scanner_model", "software", "sex", "age_band"]
 BY_SLICE = "model, version, slice, slice_value"
 
@@ -438,13 +502,13 @@ def fleet():
     ]
     overrides = [
         colored("Active alerts", [("green", None), ("red", 1)], decimals=0),
-        colored("Sensitivity lower", [("red", None), ("orange", 0.8), ("green", 0.85)], "percentunit", 1),
-        colored("Sensitivity", [("red", None), ("orange", 0.8), ("green", 0.85)], "percentunit", 1),
-        colored("Specificity lower", [("red", None), ("orange", 0.75), ("green", 0.8)], "percentunit", 1),
-        colored("ECE", [("green", None), ("orange", 0.05), ("red", 0.1)], "percentunit", 1),
-        colored("Score PSI", [("green", None), ("orange", 0.1), ("red", 0.25)], "none", 3),
-        colored("PSI p-value", [("red", None), ("orange", 0.001), ("green", 0.05)], "sci"),
-        colored("Label coverage", [("orange", None), ("green", 0.5)], "percentunit", 0),
+        colored("Sensitivity lower", SENS_COLOURS, "percentunit", 1),
+        colored("Sensitivity", SENS_COLOURS, "percentunit", 1),
+        colored("Specificity lower", SPEC_COLOURS, "percentunit", 1),
+        colored("ECE", ECE_COLOURS, "percentunit", 1),
+        colored("Score PSI", PSI_COLOURS, "none", 3),
+        colored("PSI p-value", P_VALUE_COLOURS, "sci"),
+        colored("Label coverage", [("orange", None), ("green", COVERAGE_LOW)], "percentunit", 0),
         {"matcher": {"id": "byName", "options": "Predictions"}, "properties": [{"id": "decimals", "value": 0}]},
     ]
     panels.append(row(lay, "Every model x slice (worst first)"))
@@ -452,25 +516,32 @@ def fleet():
                         overrides=overrides, sort_by=("Active alerts", True),
                         desc="One row per model version and slice. Sensitivity/specificity lower = lower bound of the 95% "
                              "interval over the outcome window; ECE, PSI and its p-value over the drift window. Sorted by "
-                             "active alerts; click a header to sort by another column."))
+                             "active alerts; click a header to sort by another column. Colours come from Vigil's alert "
+                             f"rules: sensitivity green from {txt(SENS_TARGET)}, orange from {txt(SENS_FLOOR)}; specificity "
+                             f"green from {txt(SPEC_TARGET)}, orange from {txt(SPEC_FLOOR)}; ECE red from {txt(ECE_LIMIT)}, "
+                             f"orange from {txt(ECE_NEAR)}; PSI orange from {txt(PSI_MIN)}; its p-value red up to "
+                             f"{txt(PSI_MAX_P)}, green from {txt(PSI_RESOLVE_P)}; label coverage orange below "
+                             f"{txt(COVERAGE_LOW)}."))
     # Slices below the minimum n Vigil uses do not compete: their wide intervals would fill the list.
     on_slice = f"on ({BY_SLICE}, window)"
     panels.append(bargauge(lay, "Worst 10 slices: sensitivity lower bound",
                            [target(f'bottomk(10, vigil_sensitivity_ratio{{{sel_o}, bound="lower"}} '
                                    f'and {on_slice} vigil_snapshot_samples{{{sel_o}, metric="sensitivity"}} >= {OUTCOMES_MIN_N})',
                                    "{{model}} {{version}} {{slice}}={{slice_value}}", instant=True)],
-                           thr=[("red", None), ("orange", 0.8), ("green", 0.85)], min_=0, max_=1,
+                           thr=SENS_COLOURS, min_=0, max_=1,
                            desc=f"The 10 slices whose sensitivity has the lowest lower 95% bound over the outcome window, "
                                 f"among slices with n >= {OUTCOMES_MIN_N} for sensitivity (Vigil's outcomes.min-n). Green "
-                                f"from the 0.85 target, orange from 0.80, red below."))
+                                f"from the {txt(SENS_TARGET)} target, orange from {txt(SENS_FLOOR)} (the alert's "
+                                f"non-inferiority bound), red below."))
     panels.append(bargauge(lay, "Worst 10 slices: score PSI",
                            [target(f'topk(10, vigil_score_psi{{{sel_d}, bound="estimate"}} '
                                    f'and {on_slice} vigil_snapshot_samples{{{sel_d}, metric="score_psi"}} >= {DRIFT_MIN_N})',
                                    "{{model}} {{version}} {{slice}}={{slice_value}}", instant=True)],
-                           unit="none", thr=[("green", None), ("orange", 0.1), ("red", 0.25)], min_=0,
+                           unit="none", thr=PSI_COLOURS, min_=0,
                            desc=f"The 10 slices with the largest score PSI against the reference over the drift window, "
                                 f"among slices with at least {DRIFT_MIN_N} predictions (Vigil's minimum for a drift signal). "
-                                f"Orange from 0.1 (moderate shift), red from 0.25 (major shift)."))
+                                f"Orange from {txt(PSI_MIN)} (moderate shift, the drift alert's minimum), red from "
+                                f"{txt(PSI_MAJOR_SHIFT)} (major shift)."))
     panels.append(row(lay, "Scanners at the selected sites"))
     sc = f'{mv}, slice="scanner", slice_value=~"$site/.*"'
     scanner_targets = [
@@ -489,8 +560,8 @@ def fleet():
                                          {"id": "organize", "options": {"excludeByName": {"Time": True, "slice": True},
                                                                         "renameByName": names2}},
                                          {"id": "sortBy", "options": {"fields": {}, "sort": [{"field": "Sensitivity lower", "desc": False}]}}],
-                        overrides=[colored("Sensitivity lower", [("red", None), ("orange", 0.8), ("green", 0.85)], "percentunit", 1),
-                                   colored("ECE", [("green", None), ("orange", 0.05), ("red", 0.1)], "percentunit", 1),
+                        overrides=[colored("Sensitivity lower", SENS_COLOURS, "percentunit", 1),
+                                   colored("ECE", ECE_COLOURS, "percentunit", 1),
                                    colored("New setup", [("green", None), ("blue", 1)], decimals=0),
                                    {"matcher": {"id": "byName", "options": "Predictions"}, "properties": [{"id": "decimals", "value": 0}]}],
                         sort_by=("Sensitivity lower", False),
@@ -520,19 +591,19 @@ def drilldown():
         sd = f'{mv}, slice="{dim}", slice_value="{var}", window="$drift_window"'
         panels.append(row(lay, f"{dim.capitalize()} {var} (band: 95% interval; dashed: all slices)"))
         panels.append(band(lay, f"Sensitivity: {dim} {var}", "vigil_sensitivity_ratio", so, reference=all_o, w=8, min_=0, max_=1,
-                           thr=[("green", None), ("red", 0.85)],
+                           thr=[("green", None), ("red", SENS_TARGET)],
                            desc=f"Sensitivity of this {dim} over the outcome window: the line is the estimate, the band its "
-                                "95% interval, dashed the all-slices estimate. The dashed red line is the 0.85 target; the "
+                                f"95% interval, dashed the all-slices estimate. The dashed red line is the {txt(SENS_TARGET)} target; the "
                                 "alert needs the whole band below it."))
         panels.append(band(lay, f"Specificity: {dim} {var}", "vigil_specificity_ratio", so, reference=all_o, w=8, min_=0, max_=1,
                            desc=f"Specificity of this {dim} over the outcome window with its 95% interval (band) and the "
-                                "all-slices estimate (dashed); the alert needs the whole band below the 0.80 target."))
+                                f"all-slices estimate (dashed); the alert needs the whole band below the {txt(SPEC_TARGET)} target."))
         panels.append(band(lay, f"AUC: {dim} {var}", "vigil_auc_ratio", so, reference=all_o, w=8, min_=0.5, max_=1,
                            desc=f"Area under the ROC curve of this {dim} with its DeLong 95% interval (band) and the "
                                 "all-slices AUC (dashed); 0.5 is chance. It does not depend on the threshold."))
         panels.append(band(lay, f"ECE: {dim} {var}", "vigil_ece_ratio", so, reference=all_o, w=8, min_=0,
-                           unit="percentunit", thr=[("green", None), ("red", 0.1)],
-                           desc="Debiased ECE with its conservative 95% interval; the alert needs the lower bound above 0.1."))
+                           unit="percentunit", thr=[("green", None), ("red", ECE_LIMIT)],
+                           desc=f"Debiased ECE with its conservative 95% interval; the alert needs the lower bound above {txt(ECE_LIMIT)}."))
         panels.append(band(lay, f"Positive rate: {dim} {var}", "vigil_positive_rate_ratio", sd, reference=all_d, w=8, min_=0,
                            desc=f"Share of this {dim}'s predictions at or above the threshold over the drift window, with "
                                 "its 95% interval; needs no labels, so it moves first when inputs or the case mix change."))
@@ -545,8 +616,8 @@ def drilldown():
                                   target(f'vigil_window_predictions{{{sd}, bound="estimate"}}', "predictions (drift window)", "B")],
                                  unit="short", w=24, h=6,
                                  desc=f"The n behind the bands above: cases per metric over the outcome window and "
-                                      f"predictions over the drift window. Alerts need n >= 50 for sensitivity and "
-                                      f"specificity, 100 for ECE; small n means wide bands."))
+                                      f"predictions over the drift window. Alerts need n >= {SENS_MIN_N} for sensitivity, "
+                                      f"{SPEC_MIN_N} for specificity, {ECE_MIN_N} for ECE; small n means wide bands."))
     variables = model_vars() + site_scanner_vars() + [
         window_var("drift_window", "Drift window", "vigil_window_predictions", "7d"),
         window_var("outcome_window", "Outcome window", "vigil_window_labelled", "30d"),
@@ -592,15 +663,18 @@ def calibration():
                              "A bin is miscalibrated when its interval excludes its mean score."))
     panels.append(row(lay, "Calibration over time (band: 95% interval where Vigil exports one)"))
     panels.append(band(lay, "Expected calibration error (ECE)", "vigil_ece_ratio", s, unit="percentunit",
-                       thr=[("green", None), ("red", 0.1)], min_=0,
-                       desc="ECE over 10 bins, debiased (the plug-in ECE is biased upward), with a conservative 95% "
-                            "interval; the alert fires when the lower bound is above 0.1 with n >= 100."))
+                       thr=[("green", None), ("red", ECE_LIMIT)], min_=0,
+                       desc=f"ECE over 10 bins, debiased (the plug-in ECE is biased upward), with a conservative 95% "
+                            f"interval; the alert fires when the lower bound is above {txt(ECE_LIMIT)} with n >= {ECE_MIN_N}."))
     panels.append(band(lay, "Observed / expected positives", "vigil_observed_expected_ratio", s, unit="none",
-                       thr=[("red", None), ("green", 0.8), ("red", 1.25)],
-                       desc="Calibration in the large: 1 is ideal; above 1 the model under-predicts risk."))
+                       thr=[("red", None), ("green", OE_LOW), ("red", OE_HIGH)],
+                       desc=f"Calibration in the large: 1 is ideal; above 1 the model under-predicts risk. The alert needs "
+                            f"the band outside {txt(OE_LOW)}..{txt(OE_HIGH)} (dashed) in the 7d and the 30d windows."))
     panels.append(band(lay, "Calibration slope (ideal 1)", "vigil_calibration_slope", s, unit="none", w=8,
-                       desc="Slope of the logistic recalibration with its 95% interval: below 1 the scores are too "
-                            "extreme (overconfident), above 1 too timid."))
+                       thr=[("red", None), ("green", SLOPE_LOW), ("red", SLOPE_HIGH)],
+                       desc=f"Slope of the logistic recalibration with its 95% interval: below 1 the scores are too "
+                            f"extreme (overconfident), above 1 too timid. The alert needs the band outside "
+                            f"{txt(SLOPE_LOW)}..{txt(SLOPE_HIGH)} (dashed)."))
     panels.append(band(lay, "Calibration intercept, slope free (ideal 0)", "vigil_calibration_intercept", s, unit="none",
                        w=8, desc="Intercept of the logistic recalibration with the slope free, with its 95% interval "
                                  "(band); read it together with the slope."))
@@ -634,12 +708,14 @@ def drift():
     s = f'{mv}, slice="$slice", slice_value="$slice_value", window="$window"'
     panels = [row(lay, "Score distribution against the reference")]
     panels.append(timeseries(lay, "Score PSI", [target(f'vigil_score_psi{{{s}, bound="estimate"}}', "PSI", "A")],
-                             unit="none", w=8, min_=0, thr=[("green", None), ("orange", 0.1), ("red", 0.25)], thr_style="dashed",
-                             desc="Population stability index of the scores over the reference deciles; dashed lines at "
-                                  "0.1 (moderate shift) and 0.25 (major shift). Read it with its p-value (next panel)."))
+                             unit="none", w=8, min_=0, thr=PSI_COLOURS, thr_style="dashed",
+                             desc=f"Population stability index of the scores over the reference deciles; dashed lines at "
+                                  f"{txt(PSI_MIN)} (moderate shift) and {txt(PSI_MAJOR_SHIFT)} (major shift). Read it "
+                                  f"with its p-value (next panel)."))
     panels.append(timeseries(lay, "PSI p-value (log scale)", [target(f'vigil_snapshot_p_value{{{s}, metric="score_psi"}}', "p-value", "A")],
-                             unit="sci", w=8, log=True, thr=[("red", None), ("green", 0.001)], thr_style="dashed",
-                             desc="p-value of PSI under its chi-square null; alerts need p < 0.001 and PSI >= 0.1."))
+                             unit="sci", w=8, log=True, thr=[("red", None), ("green", PSI_MAX_P)], thr_style="dashed",
+                             desc=f"p-value of PSI under its chi-square null; the alert needs p <= {txt(PSI_MAX_P)}, PSI >= "
+                                  f"{txt(PSI_MIN)} and n >= {PSI_RULE_MIN_N} in the 7d and the 30d windows."))
     panels.append(timeseries(lay, "KS distance vs critical value", [
         target(f'vigil_score_ks_statistic{{{s}, bound="estimate"}}', "KS distance", "A"),
         target(f'vigil_score_ks_statistic{{{s}, bound="upper"}}', "critical value (alpha 0.05)", "B")],
@@ -670,8 +746,8 @@ def drift():
                             "often precedes drift in the scores."))
     panels.append(timeseries(lay, "Predictions in window", [target(f'vigil_window_predictions{{{s}, bound="estimate"}}', "predictions", "A")],
                              unit="short", w=24, h=6,
-                             desc="Predictions in the selected window and slice: the n behind every drift statistic "
-                                  "on this dashboard (alerts need at least 100-200)."))
+                             desc=f"Predictions in the selected window and slice: the n behind every drift statistic "
+                                  f"on this dashboard (drift alerts need n >= {'-'.join(map(str, DRIFT_RULES_MIN_N))})."))
     panels.append(row(lay, "Inputs, acquisition and attributes"))
     panels.append(table(lay, "Features against the reference (latest)", [
         target(f'max by (feature) (vigil_feature_psi{{{s}, bound="estimate"}})', ref="A", instant=True, table=True),
@@ -685,14 +761,15 @@ def drift():
                              "feature": "Feature", "Value #A": "PSI", "Value #B": "KS", "Value #C": "KS critical",
                              "Value #D": "Missing", "Value #E": "Mean"}}},
                          {"id": "sortBy", "options": {"fields": {}, "sort": [{"field": "PSI", "desc": True}]}}],
-        overrides=[colored("PSI", [("green", None), ("orange", 0.1), ("red", 0.25)], "none", 3),
+        overrides=[colored("PSI", PSI_COLOURS, "none", 3),
                    {"matcher": {"id": "byName", "options": "Missing"}, "properties": [{"id": "unit", "value": "percentunit"}]}],
         desc="Per input feature, latest PSI, KS distance and its critical value, missing rate and mean against the "
-             "reference, sorted by PSI (orange from 0.1, red from 0.25). KS above its critical value: the feature moved."))
+             f"reference, sorted by PSI (orange from {txt(PSI_MIN)}, red from {txt(PSI_MAJOR_SHIFT)}). KS above its "
+             "critical value: the feature moved."))
     panels.append(timeseries(lay, "Feature PSI", [target(f'vigil_feature_psi{{{s}, bound="estimate"}}', "{{feature}}", "A")],
                              unit="none", w=12, h=9, min_=0,
-                             desc="PSI of each input feature against the reference over time; 0.1 is a moderate, "
-                                  "0.25 a major shift."))
+                             desc=f"PSI of each input feature against the reference over time; {txt(PSI_MIN)} is a "
+                                  f"moderate, {txt(PSI_MAJOR_SHIFT)} a major shift."))
     panels.append(timeseries(lay, "Attribute chi-square", [target(f'vigil_attribute_chi_square{{{s}, bound="estimate"}}', "{{attribute}}", "A")],
                              unit="none", w=12, min_=0,
                              desc="Pearson chi-square of each categorical attribute's distribution against the "
@@ -782,17 +859,17 @@ def stability():
     s = f'{mv}, slice="$slice", slice_value="$slice_value", window="$window"'
     panels = [row(lay, "Repeat studies")]
     panels.append(band(lay, "Decision flip rate on repeat studies", "vigil_flip_rate_ratio", s, min_=0,
-                       thr=[("green", None), ("red", 0.05)],
-                       desc="Share of repeat studies of the same subject whose decision flipped, with its 95% interval "
-                            "(band); the dashed red line is the 0.05 limit, the alert needs the whole band above it "
-                            "with at least 30 pairs."))
+                       thr=[("green", None), ("red", FLIP_LIMIT)],
+                       desc=f"Share of repeat studies of the same subject whose decision flipped, with its 95% interval "
+                            f"(band); the dashed red line is the {txt(FLIP_LIMIT)} limit, the alert needs the whole band "
+                            f"above it with at least {FLIP_MIN_N} pairs."))
     panels.append(timeseries(lay, "Absolute score change between repeat studies", [
         target(f'vigil_score_change{{{s}, bound="estimate"}}', "q{{quantile}}", "A")], unit="none", min_=0,
         desc="Quantiles of the absolute score change between repeat studies of the same subject; a rising upper "
              "quantile means unstable outputs even where decisions have not flipped yet."))
     panels.append(timeseries(lay, "Repeat pairs (n)", [
         target(f'vigil_snapshot_samples{{{s}, metric="flip_rate"}}', "pairs", "A")], unit="short", w=24, h=5,
-        desc="Repeat-study pairs behind the flip rate; below 30 the flip-rate alert does not fire."))
+        desc=f"Repeat-study pairs behind the flip rate; below {FLIP_MIN_N} the flip-rate alert does not fire."))
     panels.append(row(lay, "Sequential change detection (CUSUM)"))
     panels.append(timeseries(lay, "CUSUM statistic vs alarm threshold", [
         target(f'vigil_cusum_statistic{{{mv}, slice="$slice", slice_value="$slice_value", bound="estimate"}}', "{{series}} ({{window}})", "A"),
@@ -896,9 +973,10 @@ def alerts_pipeline():
     panels.append(timeseries(lay, "Dead-letter share", [
         target('sum by (stream) (rate(vigil_ingest_records_total{outcome="dead_lettered"}[$__rate_interval])) '
                '/ sum by (stream) (rate(vigil_ingest_records_total{}[$__rate_interval]))', "{{stream}}", "A")],
-        unit="percentunit", w=8, min_=0, thr=[("green", None), ("red", 0.05)], thr_style="dashed",
-        desc="Share of each stream's records that were dead-lettered; the dashed red line is the 5% of "
-             "VigilDeadLetterShareHigh (which also needs 20 records in 10 minutes)."))
+        unit="percentunit", w=8, min_=0, thr=[("green", None), ("red", DEAD_LETTER_LIMIT)], thr_style="dashed",
+        desc=f"Share of each stream's records that were dead-lettered; the dashed red line is the "
+             f"{pct(DEAD_LETTER_LIMIT)} of VigilDeadLetterShareHigh (which needs the share's 95% interval above it "
+             f"with at least {DEAD_LETTER_MIN_N} records)."))
     panels.append(row(lay, "Kafka Streams and JVM"))
     panels.append(timeseries(lay, "Stream thread process rate", [
         target('sum by (instance, thread_id) (kafka_stream_thread_process_rate{})', "{{instance}} {{thread_id}}", "A")],

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vigil.alerts.AlertRule;
+import io.vigil.alerts.AlertRules;
 import io.vigil.app.Fleet;
 import io.vigil.config.VigilConfig;
 import io.vigil.metrics.MetricCatalog;
@@ -308,6 +310,107 @@ class DashboardsTest {
         assertThat(rules).hasSizeGreaterThan(10);
         rules.forEach(r -> assertThat(RUNBOOKS.resolve(r + ".md")).as("runbook of %s", r).exists());
         assertThat(RUNBOOKS.resolve("README.md")).exists();
+    }
+
+    @Test
+    void shouldTakeTheAlertThresholdsTheDashboardsColourAndDrawFromVigilsRuleFile() {
+        Map<String, AlertRule> rules = AlertRules.load(VIGIL_RULES.toString()).stream()
+                .collect(Collectors.toMap(AlertRule::name, r -> r));
+        AlertRule sens = rules.get("VigilSensitivityBelowTarget");
+        AlertRule spec = rules.get("VigilSpecificityBelowTarget");
+        AlertRule ece = rules.get("VigilCalibrationErrorHigh");
+        AlertRule psi = rules.get("VigilScoreDistributionShift");
+        AlertRule oe = rules.get("VigilCalibrationInTheLargeOff");
+        AlertRule slope = rules.get("VigilCalibrationSlopeOff");
+        AlertRule flip = rules.get("VigilFlipRateHigh");
+        AlertRule deadLetters = rules.get("VigilDeadLetterShareHigh");
+        AlertRule coverage = rules.get("VigilLabelCoverageLow");
+        // Colours: below-target rules green from the target, orange from target - margin; above-limit rules red
+        // from the limit, orange from limit - margin; a p-value red to max_p, green from resolve_p.
+        JsonNode fleet = panel(dashboard("vigil-fleet"), "Fleet: model x slice");
+        assertThat(columnSteps(fleet, "Sensitivity lower")).containsExactly(near(sens.target() - sens.margin()), sens.target());
+        assertThat(columnSteps(fleet, "Sensitivity")).containsExactly(near(sens.target() - sens.margin()), sens.target());
+        assertThat(columnSteps(fleet, "Specificity lower")).containsExactly(near(spec.target() - spec.margin()), spec.target());
+        assertThat(columnSteps(fleet, "ECE")).containsExactly(near(ece.target() - ece.margin()), ece.target());
+        assertThat(columnSteps(fleet, "Score PSI").get(0)).isEqualTo(psi.minEstimate());
+        assertThat(columnSteps(fleet, "PSI p-value")).containsExactly(psi.maxP(), psi.resolveP());
+        assertThat(columnSteps(fleet, "Label coverage")).containsExactly(coverage.target());
+        assertThat(panelSteps(panel(dashboard("vigil-fleet"), "Worst 10 slices: sensitivity lower bound")))
+                .containsExactly(near(sens.target() - sens.margin()), sens.target());
+        // Lines drawn at a rule's limit.
+        assertThat(panelSteps(panel(dashboard("vigil-drilldown"), "Sensitivity: scanner $scanner")))
+                .containsExactly(sens.target());
+        assertThat(panelSteps(panel(dashboard("vigil-drilldown"), "ECE: site $site"))).containsExactly(ece.target());
+        assertThat(panelSteps(panel(dashboard("vigil-calibration"), "Expected calibration error (ECE)")))
+                .containsExactly(ece.target());
+        assertThat(panelSteps(panel(dashboard("vigil-calibration"), "Observed / expected positives")))
+                .containsExactly(oe.low(), oe.high());
+        assertThat(panelSteps(panel(dashboard("vigil-calibration"), "Calibration slope (ideal 1)")))
+                .containsExactly(slope.low(), slope.high());
+        assertThat(panelSteps(panel(dashboard("vigil-drift"), "PSI p-value (log scale)"))).containsExactly(psi.maxP());
+        assertThat(panelSteps(panel(dashboard("vigil-stability"), "Decision flip rate on repeat studies")))
+                .containsExactly(flip.target());
+        assertThat(panelSteps(panel(dashboard("vigil-alerts-pipeline"), "Dead-letter share")))
+                .containsExactly(deadLetters.target());
+        // Every number any dashboard colours or draws by is one of the rules' (or a count, or PSI's
+        // conventional 0.25 "major shift", which no rule uses).
+        Set<Double> allowed = new TreeSet<>(Set.of(1.0, 0.25));
+        for (AlertRule r : rules.values()) {
+            double m = r.margin();
+            Stream.of(r.target(), r.low(), r.high(), r.minEstimate(), r.maxP(), r.resolveP())
+                    .filter(java.util.Objects::nonNull).forEach(v -> {
+                        allowed.add(near(v));
+                        allowed.add(near(v - m));
+                        allowed.add(near(v + m));
+                    });
+        }
+        List<Double> used = new ArrayList<>();
+        for (JsonNode d : dashboards().values()) {
+            walk(d, (field, node) -> {
+                if (field.equals("steps")) {
+                    node.forEach(step -> {
+                        if (step.path("value").isNumber()) {
+                            used.add(near(step.path("value").asDouble()));
+                        }
+                    });
+                }
+            });
+        }
+        assertThat(used).hasSizeGreaterThan(20);
+        assertThat(used).as("threshold values not taken from alert-rules.json").isSubsetOf(allowed);
+    }
+
+    private static double near(double v) {
+        return Math.round(v * 1e9) / 1e9;
+    }
+
+    /** The threshold step values (base step left out) a table sets on one column. */
+    private static List<Double> columnSteps(JsonNode panel, String column) {
+        for (JsonNode o : panel.path("fieldConfig").path("overrides")) {
+            if (o.path("matcher").path("options").asText().equals(column)) {
+                for (JsonNode p : o.path("properties")) {
+                    if (p.path("id").asText().equals("thresholds")) {
+                        return stepValues(p.path("value"));
+                    }
+                }
+            }
+        }
+        throw new AssertionError(panel.path("title").asText() + " has no thresholds on " + column);
+    }
+
+    /** The threshold step values (base step left out) of a panel's defaults. */
+    private static List<Double> panelSteps(JsonNode panel) {
+        return stepValues(panel.path("fieldConfig").path("defaults").path("thresholds"));
+    }
+
+    private static List<Double> stepValues(JsonNode thresholds) {
+        List<Double> out = new ArrayList<>();
+        thresholds.path("steps").forEach(s -> {
+            if (s.path("value").isNumber()) {
+                out.add(near(s.path("value").asDouble()));
+            }
+        });
+        return out;
     }
 
     @Test
