@@ -132,6 +132,11 @@ class PrometheusScrapeIT {
         // A 30-day timeline is shorter than a slice baseline plus a 30d window: compare every slice with
         // the published reference so that every window's drift metrics exist.
         overrides.put(VigilConfig.DRIFT_BASELINE_DAYS, "0");
+        // The demo labels only part of its studies, so at the default maturity coverage (0.8) no window of
+        // a 30-day run turns final, and the estimator backtest (realised minus label-free estimate, final
+        // windows only: vigil_estimation_error, read by VigilEstimatorBacktestError) never exists. A low
+        // maturity coverage makes the windows final.
+        overrides.put(VigilConfig.OUTCOMES_MATURITY_COVERAGE, "0.05");
         overrides.put(VigilConfig.STABILITY_ENABLED, "true");
         overrides.put(VigilConfig.STABILITY_SUBJECT_KEY_SECRET, "prometheus-it-subject-key-secret");
         overrides.put(VigilConfig.ALERTS_WEBHOOKS, "test");
