@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -87,37 +88,44 @@ class StatusPageBrowserIT {
     @Test
     void shouldShowTheUpdatedScannerAlertingAndTheOthersNot() throws Exception {
         browser.get(http.uri() + "/");
-        await("page loaded").atMost(Duration.ofSeconds(30))
+        await("page loaded").atMost(Duration.ofSeconds(30)).ignoreException(StaleElementReferenceException.class)
                 .until(() -> "true".equals(browser.findElement(By.tagName("body")).getDomAttribute("data-loaded")));
 
-        List<WebElement> scanners = browser.findElements(By.cssSelector("#fleet-table tbody tr[data-slice='scanner']"));
-        assertThat(scanners).extracting(r -> r.getDomAttribute("data-value"))
-                .containsExactlyInAnyOrderElementsOf(StatusApiFixtures.SCANNERS);
-        for (WebElement row : scanners) {
-            String expected = AFFECTED.equals(row.getDomAttribute("data-value")) ? "alerting" : "ok";
-            assertThat(row.getDomAttribute("data-status")).as(row.getDomAttribute("data-value")).isEqualTo(expected);
-            assertThat(row.findElement(By.cssSelector(".status")).getText()).isEqualTo(expected);
-        }
-        // worst first: the affected scanner is the first row
-        WebElement first = browser.findElement(By.cssSelector("#fleet-table tbody tr"));
-        assertThat(first.getDomAttribute("data-value")).isEqualTo(AFFECTED);
-        assertThat(browser.findElements(By.cssSelector("#alerts li[data-alert-id]")))
-                .singleElement().satisfies(a -> {
-                    assertThat(a.getDomAttribute("data-value")).isEqualTo(AFFECTED);
-                    assertThat(a.getText()).contains("Score distribution shifted");
-                });
-        assertThat(browser.findElement(By.id("stream-state")).getDomAttribute("data-state")).isEqualTo("RUNNING");
-        // Issue 19: the incident comes first on the page, rooted at the scanner, with its software change and members.
-        WebElement incident = browser.findElement(By.cssSelector("#incidents li[data-incident-id]"));
-        assertThat(incident.getDomAttribute("data-root")).isEqualTo("scanner=" + AFFECTED);
-        assertThat(incident.getText()).contains("software VA50A -> VA60A", "change estimated");
-        assertThat(browser.findElement(By.id("incident-count")).getText()).isEqualTo("1");
-        assertThat(browser.findElement(By.id("no-incidents")).isDisplayed()).isFalse();
-        assertThat(incident.getLocation().getY()).as("incidents above the alerts and the fleet")
-                .isLessThan(browser.findElement(By.id("alerts-section")).getLocation().getY());
+        // The page re-renders its tables on every refresh: an element found just before one is stale when read,
+        // so each check re-finds its elements until it holds (or 30 s pass).
+        await("fleet, alerts and incident").atMost(Duration.ofSeconds(30))
+                .ignoreException(StaleElementReferenceException.class).untilAsserted(() -> {
+            List<WebElement> scanners = browser.findElements(By.cssSelector("#fleet-table tbody tr[data-slice='scanner']"));
+            assertThat(scanners).extracting(r -> r.getDomAttribute("data-value"))
+                    .containsExactlyInAnyOrderElementsOf(StatusApiFixtures.SCANNERS);
+            for (WebElement row : scanners) {
+                String expected = AFFECTED.equals(row.getDomAttribute("data-value")) ? "alerting" : "ok";
+                assertThat(row.getDomAttribute("data-status")).as(row.getDomAttribute("data-value")).isEqualTo(expected);
+                assertThat(row.findElement(By.cssSelector(".status")).getText()).isEqualTo(expected);
+            }
+            // worst first: the affected scanner is the first row
+            WebElement first = browser.findElement(By.cssSelector("#fleet-table tbody tr"));
+            assertThat(first.getDomAttribute("data-value")).isEqualTo(AFFECTED);
+            assertThat(browser.findElements(By.cssSelector("#alerts li[data-alert-id]")))
+                    .singleElement().satisfies(a -> {
+                        assertThat(a.getDomAttribute("data-value")).isEqualTo(AFFECTED);
+                        assertThat(a.getText()).contains("Score distribution shifted");
+                    });
+            assertThat(browser.findElement(By.id("stream-state")).getDomAttribute("data-state")).isEqualTo("RUNNING");
+            // Issue 19: the incident comes first on the page, rooted at the scanner, with its software change and members.
+            WebElement incident = browser.findElement(By.cssSelector("#incidents li[data-incident-id]"));
+            assertThat(incident.getDomAttribute("data-root")).isEqualTo("scanner=" + AFFECTED);
+            assertThat(incident.getText()).contains("software VA50A -> VA60A", "change estimated");
+            assertThat(browser.findElement(By.id("incident-count")).getText()).isEqualTo("1");
+            assertThat(browser.findElement(By.id("no-incidents")).isDisplayed()).isFalse();
+            assertThat(incident.getLocation().getY()).as("incidents above the alerts and the fleet")
+                    .isLessThan(browser.findElement(By.id("alerts-section")).getLocation().getY());
+
+        });
 
         // the drill-down opens on the worst row: drift values, time series with bands, reliability diagram
-        await("drill-down").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        await("drill-down").atMost(Duration.ofSeconds(30))
+                .ignoreException(StaleElementReferenceException.class).untilAsserted(() -> {
             WebElement detail = browser.findElement(By.id("detail"));
             assertThat(detail.getDomAttribute("data-key-prefix")).endsWith("|scanner|" + AFFECTED + "|");
             assertThat(browser.findElements(By.cssSelector("#charts-drift .chart-box[data-metric='score_psi'] polyline.line")))
@@ -137,8 +145,14 @@ class StatusPageBrowserIT {
         assertThat(Files.size(target)).isGreaterThan(10_000);
 
         // choosing another row moves the drill-down
-        browser.findElement(By.cssSelector("#fleet-table tbody tr[data-slice='site'][data-value='S01']")).click();
-        await("drill-down follows the click").atMost(Duration.ofSeconds(30)).until(() ->
+        await("click the S01 row").atMost(Duration.ofSeconds(30))
+                .ignoreException(StaleElementReferenceException.class).until(() -> {
+                    browser.findElement(By.cssSelector("#fleet-table tbody tr[data-slice='site'][data-value='S01']"))
+                            .click();
+                    return true;
+                });
+        await("drill-down follows the click").atMost(Duration.ofSeconds(30))
+                .ignoreException(StaleElementReferenceException.class).until(() ->
                 browser.findElement(By.id("detail")).getDomAttribute("data-key-prefix").endsWith("|site|S01|"));
     }
 
@@ -148,7 +162,8 @@ class StatusPageBrowserIT {
         String value = java.net.URLEncoder.encode(AFFECTED, java.nio.charset.StandardCharsets.UTF_8);
         browser.get(http.uri() + "/?model=" + StatusApiFixtures.MODEL + "&version=" + StatusApiFixtures.VERSION
                 + "&slice=scanner&value=" + value);
-        await("the linked slice's drill-down").atMost(Duration.ofSeconds(30)).until(() -> browser
+        await("the linked slice's drill-down").atMost(Duration.ofSeconds(30))
+                .ignoreException(StaleElementReferenceException.class).until(() -> browser
                 .findElement(By.id("detail")).getDomAttribute("data-key-prefix").endsWith("|scanner|" + AFFECTED + "|"));
     }
 
@@ -162,7 +177,7 @@ class StatusPageBrowserIT {
         api.recordHistory();
 
         browser.get(http.uri() + "/");
-        await("page loaded").atMost(Duration.ofSeconds(30))
+        await("page loaded").atMost(Duration.ofSeconds(30)).ignoreException(StaleElementReferenceException.class)
                 .until(() -> "true".equals(browser.findElement(By.tagName("body")).getDomAttribute("data-loaded")));
 
         List<WebElement> rows = browser.findElements(By.cssSelector("#fleet-table tbody tr[data-slice='scanner']"));
