@@ -3,7 +3,7 @@ package io.vigil.verification;
 import java.util.SplittableRandom;
 
 /** Random draws for the experiments, exact and fast for the integer-shape cases they use. */
-final class Draws {
+public final class Draws {
     private Draws() {}
 
     /** Bernoulli(p) as 0 or 1. */
@@ -12,7 +12,7 @@ final class Draws {
     }
 
     /** Beta(a, b) for integer a, b ≥ 1, as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b) sums of exponentials. */
-    static double beta(SplittableRandom random, int a, int b) {
+    public static double beta(SplittableRandom random, int a, int b) {
         double x = gamma(random, a);
         double y = gamma(random, b);
         return x / (x + y);

@@ -22,6 +22,7 @@ import io.vigil.topology.OutcomeAggregate;
 import io.vigil.topology.OutcomeChange;
 import io.vigil.topology.Performance;
 import io.vigil.topology.StabilityAggregate;
+import io.vigil.verification.Draws;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,7 +38,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
 import org.apache.datasketches.kll.KllDoublesSketch;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.DynamicTest;
@@ -466,24 +466,7 @@ class ShippedRulesFireAndStayQuietTest {
         return k;
     }
 
-    /** Beta(a, b) for integer a, b >= 1 as a ratio of sums of exponentials. */
     private static double beta(SplittableRandom r, int a, int b) {
-        double x = gamma(r, a);
-        double y = gamma(r, b);
-        return x / (x + y);
-    }
-
-    private static double gamma(SplittableRandom r, int shape) {
-        double sum = 0;
-        for (int i = 0; i < shape; i++) {
-            sum -= Math.log(1 - r.nextDouble());
-        }
-        return sum;
-    }
-
-    @SuppressWarnings("unused")
-    private static String describe(List<MetricSnapshot> round) {
-        return round.stream().map(s -> s.metric() + " " + s.window() + " " + s.estimate() + " [" + s.lower() + ", "
-                + s.upper() + "] n=" + s.n() + " p=" + s.pValue()).collect(Collectors.joining("\n"));
+        return Draws.beta(r, a, b);
     }
 }
