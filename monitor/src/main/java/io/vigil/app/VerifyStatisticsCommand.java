@@ -1,6 +1,7 @@
 package io.vigil.app;
 
 import io.vigil.verification.DriftClaims;
+import io.vigil.verification.EstimationClaims;
 import io.vigil.verification.MonteCarlo;
 import io.vigil.verification.RunLengthClaims;
 import io.vigil.verification.StatisticsReport;
@@ -18,9 +19,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "verify-statistics", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
         description = "Measure, by Monte-Carlo through the production code, the coverage of Vigil's intervals, "
-                + "the worst slice's simultaneous intervals, the decisions of its alert rules, the null "
-                + "false-positive rate of its drift p-values and the in-control run length and detection delay of "
-                + "its CUSUMs; print quantity, setting, nominal, measured and Monte-Carlo SE.")
+                + "the worst slice's simultaneous intervals, the label-free estimates' intervals, the decisions of "
+                + "its alert rules, the null false-positive rate of its drift p-values and the in-control run length "
+                + "and detection delay of its CUSUMs; print quantity, setting, nominal, measured and Monte-Carlo SE.")
 final class VerifyStatisticsCommand implements Callable<Integer> {
 
     @Option(names = "--replicates", description = "Replicates per interval and alert claim (default ${DEFAULT-VALUE}; 0 "
@@ -45,6 +46,7 @@ final class VerifyStatisticsCommand implements Callable<Integer> {
         if (replicates > 0) {
             results.addAll(StatisticsReport.run(StatisticsReport.allClaims(), replicates, seed));
             results.addAll(StatisticsReport.run(WorstSliceClaims.all(), replicates, seed));
+            results.addAll(StatisticsReport.run(EstimationClaims.all(), replicates, seed));
         }
         if (driftReplicates > 0) {
             results.addAll(StatisticsReport.run(DriftClaims.all(), driftReplicates, seed));

@@ -19,10 +19,13 @@ import java.util.Arrays;
  *       NPV = TN / n- likewise. (FP = n+ - TP is not independent of TP, so the ratio formula would
  *       be wrong here.)</li>
  *   <li>AUC: the binned AUC with soft class weights per score bin (sum q as positives, sum (1 - q) as
- *       negatives), ties within a bin counted half; a point estimate without interval.</li>
+ *       negatives), ties within a bin counted half.</li>
  * </ul>
- * The estimate targets the realised metric of the batch and holds only while the calibration map
- * holds; the backtest against matured labels is what tells.
+ * These intervals count only the batch's unknown labels, as if q were exact. The map is fitted on a
+ * reference of finite size, and its error is shared by every case: {@link #withMapError} adds it (and gives
+ * the AUC its interval), and is what the estimation stage publishes. The estimate targets the realised
+ * metric of the batch and holds only while the calibration map holds; the backtest against matured
+ * labels is what tells.
  *
  * <p>State is a fixed set of additive sums (no per-case data): {@link #merge} adds two batches (for
  * example daily buckets into a window) and the result equals adding all cases to one instance.
@@ -229,6 +232,124 @@ public final class ConfidenceBasedEstimate {
             below += binNeg[i];
         }
         return Estimate.point(sum / (p * q), n());
+    }
+
+    /**
+     * The estimates with intervals that count both sources of error: the window's unknown labels (the
+     * Bernoulli variance of each case given its calibrated probability) and the calibration map's own
+     * sampling error from its reference ({@link CalibrationMapBootstrap}), added as the map variance of
+     * each estimate's linearisation in the score bins' calibrated probabilities. The AUC gets an interval
+     * too: the realised AUC's variance given the scores, sum over bins of Var(labels in bin) g_b², with
+     * g_b = (F0_b − A)/P − (S1_b − A)/Q its derivative in one case's label (F0_b the soft share of negatives
+     * below the bin, S1_b of positives above, ties half), plus the map variance through the same g_b; its
+     * interval is taken on the logit scale, as the labelled AUC's is. The others stay value ± z sd clipped
+     * to [0, 1].
+     *
+     * <p>The decision of each case is not stored per bin: bins above the one holding
+     * {@code decisionThreshold} count as predicted positive, bins below as negative, and the threshold's own
+     * bin holds the rest of the predicted positives. Exact when every prediction used that threshold; it only
+     * shapes the map variance.
+     *
+     * @param map               the map's bootstrap, or null to count the labels' error only
+     * @param decisionThreshold the threshold the predictions used
+     */
+    public Estimates withMapError(CalibrationMapBootstrap map, double decisionThreshold) {
+        int bins = binPos.length;
+        if (map != null && map.scoreBins() != bins) {
+            throw new IllegalArgumentException("bootstrap has " + map.scoreBins() + " score bins, the estimate " + bins);
+        }
+        if (n() == 0) {
+            return new Estimates(Estimate.EMPTY, Estimate.EMPTY, Estimate.EMPTY, Estimate.EMPTY, Estimate.EMPTY);
+        }
+        double[] count = new double[bins];
+        double[] pos = new double[bins];
+        int tb = Math.min(bins - 1, (int) Math.floor(Math.max(0, Math.min(1, decisionThreshold)) * bins));
+        double above = 0;
+        for (int b = 0; b < bins; b++) {
+            count[b] = binPos[b] + binNeg[b];
+            if (b > tb) {
+                pos[b] = count[b];
+                above += count[b];
+            }
+        }
+        pos[tb] = Math.max(0, Math.min(count[tb], predictedPositive - above));
+        double[] gSens = new double[bins];
+        double[] gSpec = new double[bins];
+        double[] gPpv = new double[bins];
+        double[] gNpv = new double[bins];
+        double sensDen = tp + fn;
+        double specDen = tn + fp;
+        for (int b = 0; b < bins; b++) {
+            double cp = pos[b];
+            double cn = count[b] - pos[b];
+            gSens[b] = (fn * cp - tp * cn) / (sensDen * sensDen);
+            gSpec[b] = (tn * cp - fp * cn) / (specDen * specDen);
+            gPpv[b] = predictedPositive > 0 ? cp / predictedPositive : 0;
+            gNpv[b] = predictedNegative > 0 ? -cn / predictedNegative : 0;
+        }
+        double sensDen4 = sensDen * sensDen * sensDen * sensDen;
+        double specDen4 = specDen * specDen * specDen * specDen;
+        double nPos = predictedPositive;
+        double nNeg = predictedNegative;
+        Estimate sensitivity = widen(sensitivity(), map, gSens, (fn * fn * varPos + tp * tp * varNeg) / sensDen4);
+        Estimate specificity = widen(specificity(), map, gSpec, (fp * fp * varNeg + tn * tn * varPos) / specDen4);
+        Estimate ppv = widen(ppv(), map, gPpv, varPos / (nPos * nPos));
+        Estimate npv = widen(npv(), map, gNpv, varNeg / (nNeg * nNeg));
+        return new Estimates(sensitivity, specificity, ppv, npv, aucWithInterval(map, count));
+    }
+
+    /** The five estimates of one window, each with its interval. */
+    public record Estimates(Estimate sensitivity, Estimate specificity, Estimate ppv, Estimate npv, Estimate auc) {}
+
+    /** value ± z sqrt(label variance + map variance), clipped; the point's own n. */
+    private Estimate widen(Estimate e, CalibrationMapBootstrap map, double[] gradient, double labelVariance) {
+        if (e.isEmpty() || map == null) {
+            return e;
+        }
+        return interval(e.value(), labelVariance + map.variance(gradient), e.n());
+    }
+
+    private Estimate aucWithInterval(CalibrationMapBootstrap map, double[] count) {
+        Estimate point = auc();
+        if (point.isEmpty()) {
+            return point;
+        }
+        double a = point.value();
+        double p = 0;
+        double q = 0;
+        for (int b = 0; b < binPos.length; b++) {
+            p += binPos[b];
+            q += binNeg[b];
+        }
+        int bins = binPos.length;
+        double[] g = new double[bins];
+        double[] gCount = new double[bins];
+        double negBelow = 0;
+        double posAbove = p;
+        double labels = 0;
+        for (int b = 0; b < bins; b++) {
+            posAbove -= binPos[b];
+            double f0 = (negBelow + binNeg[b] / 2) / q;
+            double s1 = (posAbove + binPos[b] / 2) / p;
+            g[b] = (f0 - a) / p - (s1 - a) / q;
+            gCount[b] = g[b] * count[b];
+            if (count[b] > 0) {
+                // The bin's labels' variance at its mean q, c q̄ (1 − q̄): at least the sum of q (1 − q).
+                labels += binPos[b] * binNeg[b] / count[b] * g[b] * g[b];
+            }
+            negBelow += binNeg[b];
+        }
+        double var = labels + (map == null ? 0 : map.variance(gCount));
+        if (!(a > 0 && a < 1) || !(var > 0)) {
+            return point;
+        }
+        double half = Estimate.Z95 * Math.sqrt(var) / (a * (1 - a));
+        double logit = Math.log(a / (1 - a));
+        return new Estimate(a, expit(logit - half), expit(logit + half), point.n());
+    }
+
+    private static double expit(double x) {
+        return 1 / (1 + Math.exp(-x));
     }
 
     /** a/(a + b) for independent sums a, b with variances va, vb. */

@@ -6,15 +6,18 @@ import io.vigil.events.Prediction;
 import io.vigil.events.ReferenceProfile;
 import io.vigil.events.Slice;
 import io.vigil.events.SlicedPrediction;
+import io.vigil.stats.CalibrationMapBootstrap;
 import io.vigil.stats.ChangeDetection;
 import io.vigil.stats.ConfidenceBasedEstimate;
 import io.vigil.stats.Cusum;
 import io.vigil.stats.DailyCusumSeries;
+import io.vigil.stats.Estimate;
 import io.vigil.stats.IsotonicCalibration;
 import io.vigil.stats.SelfStartingReference;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -53,9 +56,11 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * <h2>Snapshots</h2>
  * Per slice and window ({@code estimation.windows}, default 7d and 30d, merged from daily buckets of
  * prediction days, ending at the task's latest day): {@code estimated_sensitivity},
- * {@code estimated_specificity} (delta-method 95% intervals, n = cases), {@code estimated_ppv},
- * {@code estimated_npv} (n = predicted positives / negatives) and {@code estimated_auc} (soft-label
- * binned AUC, no interval). Named apart from the realised metrics ({@code sensitivity}, ...), status
+ * {@code estimated_specificity} (n = cases), {@code estimated_ppv}, {@code estimated_npv} (n = predicted
+ * positives / negatives) and {@code estimated_auc} (soft-label binned AUC, logit-scale interval), each with
+ * a 95% interval that counts the window's unknown labels and the calibration map's own error from its
+ * reference ({@link CalibrationMapBootstrap}, fitted once per reference; coverage measured by
+ * {@code io.vigil.verification.EstimationClaims}). Named apart from the realised metrics ({@code sensitivity}, ...), status
  * {@link MetricSnapshot.Status#FINAL}: an estimate does not mature. Decisions follow each
  * prediction's own threshold, as the realised metrics do.
  *
@@ -142,8 +147,12 @@ public final class PerformanceEstimation {
     /** A prediction with its UTC day and calibrated probability (null without a calibration map). */
     record Input(SlicedPrediction sliced, long day, Double q) {}
 
-    /** A parsed reference with the calibration map fitted on it (empty without labelled bins). */
-    private record Fitted(References.Parsed parsed, Optional<IsotonicCalibration> map) {}
+    /**
+     * A parsed reference with the calibration map fitted on it and the map's bootstrap (both empty
+     * without labelled bins).
+     */
+    private record Fitted(References.Parsed parsed, Optional<IsotonicCalibration> map,
+                          CalibrationMapBootstrap bootstrap) {}
 
     private final Settings settings;
     private final References references;
@@ -175,10 +184,11 @@ public final class PerformanceEstimation {
      * labels).
      */
     public static Optional<IsotonicCalibration> calibrationMap(ReferenceProfile profile) {
-        if (profile.labelled() == null) {
-            return Optional.empty();
-        }
-        List<ReferenceProfile.LabelBin> bins = profile.labelled().bins();
+        return profile.labelled() == null ? Optional.empty() : calibrationMap(profile.labelled().bins());
+    }
+
+    /** The isotonic calibration map of labelled bins; empty when none holds a label. */
+    public static Optional<IsotonicCalibration> calibrationMap(List<ReferenceProfile.LabelBin> bins) {
         double[] x = new double[bins.size()];
         double[] y = new double[bins.size()];
         double[] w = new double[bins.size()];
@@ -194,6 +204,63 @@ public final class PerformanceEstimation {
         return total > 0 ? Optional.of(IsotonicCalibration.fit(x, y, w)) : Optional.empty();
     }
 
+    /**
+     * The bootstrap of the profile's calibration map ({@link #calibrationMap}) over the estimates' score
+     * bins; null when the profile has no labelled bins.
+     */
+    public static CalibrationMapBootstrap calibrationBootstrap(ReferenceProfile profile) {
+        return profile.labelled() == null ? null : calibrationBootstrap(profile.labelled().bins());
+    }
+
+    /** The bootstrap of the calibration map of labelled bins; null when none holds a label. */
+    public static CalibrationMapBootstrap calibrationBootstrap(List<ReferenceProfile.LabelBin> bins) {
+        if (bins.isEmpty()) {
+            return null;
+        }
+        double[] x = new double[bins.size()];
+        long[] positives = new long[bins.size()];
+        long[] negatives = new long[bins.size()];
+        for (int i = 0; i < bins.size(); i++) {
+            ReferenceProfile.LabelBin b = bins.get(i);
+            x[i] = (b.lower() + b.upper()) / 2;
+            positives[i] = b.positives();
+            negatives[i] = b.negatives();
+        }
+        return CalibrationMapBootstrap.fit(x, positives, negatives, EstimationAggregate.AUC_BINS,
+                CalibrationMapBootstrap.DEFAULT_REPLICATES);
+    }
+
+    /**
+     * The {@code estimated_*} values of one window: the daily buckets merged, with intervals that count
+     * the window's unknown labels and the calibration map's error
+     * ({@link ConfidenceBasedEstimate#withMapError}); the decisions' threshold is the latest day's.
+     *
+     * @return metric name to estimate, in publishing order; empty without a case
+     */
+    public static Map<String, Estimate> windowEstimates(Iterable<EstimationAggregate> days,
+                                                        CalibrationMapBootstrap bootstrap) {
+        ConfidenceBasedEstimate e = EstimationAggregate.empty().estimate();
+        double threshold = Double.NaN;
+        for (EstimationAggregate day : days) {
+            e.merge(day.estimate());
+            if (!Double.isNaN(day.threshold())) {
+                threshold = day.threshold();
+            }
+        }
+        Map<String, Estimate> out = new LinkedHashMap<>();
+        if (e.n() == 0) {
+            return out;
+        }
+        ConfidenceBasedEstimate.Estimates est = e.withMapError(bootstrap,
+                Double.isNaN(threshold) ? EstimationAggregate.NOMINAL_THRESHOLD : threshold);
+        out.put("estimated_sensitivity", est.sensitivity());
+        out.put("estimated_specificity", est.specificity());
+        out.put("estimated_ppv", est.ppv());
+        out.put("estimated_npv", est.npv());
+        out.put("estimated_auc", est.auc());
+        return out;
+    }
+
     /** The fitted map of {@code model|version}, refitted only when the stored profile changes. */
     private Optional<Fitted> fitted(ReadOnlyKeyValueStore<String, ?> store, String key) {
         Optional<References.Parsed> parsed = references.lookup(store, key).filter(References.Parsed::isValid);
@@ -203,7 +270,8 @@ public final class PerformanceEstimation {
         }
         Fitted f = maps.get(key);
         if (f == null || f.parsed() != parsed.get()) {
-            f = new Fitted(parsed.get(), calibrationMap(parsed.get().profile()));
+            f = new Fitted(parsed.get(), calibrationMap(parsed.get().profile()),
+                    calibrationBootstrap(parsed.get().profile()));
             maps.put(key, f);
         }
         return Optional.of(f);
@@ -267,19 +335,10 @@ public final class PerformanceEstimation {
             Instant computedAt = Instant.ofEpochMilli(computedAtMs);
             if (fitted.isPresent() && fitted.get().map().isPresent()) {
                 for (int w : settings.windows()) {
-                    ConfidenceBasedEstimate e = EstimationAggregate.empty().estimate();
-                    for (EstimationAggregate day : days.subMap(currentDay - w + 1, true, currentDay, true).values()) {
-                        e.merge(day.estimate());
-                    }
-                    if (e.n() == 0) {
-                        continue;
-                    }
+                    Map<String, Estimate> estimates = windowEstimates(
+                            days.subMap(currentDay - w + 1, true, currentDay, true).values(), fitted.get().bootstrap());
                     SnapshotBuilder b = new SnapshotBuilder(g, w + "d", windowEnd, computedAt, out);
-                    b.estimate("estimated_sensitivity", e.sensitivity(), null);
-                    b.estimate("estimated_specificity", e.specificity(), null);
-                    b.estimate("estimated_ppv", e.ppv(), null);
-                    b.estimate("estimated_npv", e.npv(), null);
-                    b.estimate("estimated_auc", e.auc(), null);
+                    estimates.forEach((metric, e) -> b.estimate(metric, e, null));
                 }
             }
             SnapshotBuilder b = new SnapshotBuilder(g, settings.historyDays() + "d", windowEnd, computedAt, out);
