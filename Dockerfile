@@ -1,11 +1,11 @@
 # syntax=docker/dockerfile:1
-# Vigil: build the shaded jar with the Maven wrapper, run it on a JRE as a non-root user.
+# Vigil: build the shaded jar with the Maven wrapper on Temurin 25, run it on the Temurin 25 JRE as a non-root user.
 #   docker build -t vigil .
 #   docker run --rm -e VIGIL_BOOTSTRAP_SERVERS=kafka:9092 -e VIGIL_HTTP_BIND=0.0.0.0 -p 8080:8080 vigil
 # Settings come from VIGIL_* environment variables (unknown VIGIL_* names are rejected at startup),
 # JVM options from JAVA_TOOL_OPTIONS.
 
-FROM eclipse-temurin:17.0.16_8-jdk AS build
+FROM eclipse-temurin:25-jdk AS build
 WORKDIR /src
 # Wrapper and POMs first, so the dependency download is cached while sources change.
 COPY mvnw pom.xml ./
@@ -19,7 +19,7 @@ RUN --mount=type=cache,target=/root/.m2 \
     ./mvnw -B -q -pl monitor -DskipTests package \
     && cp monitor/target/vigil.jar /vigil.jar
 
-FROM eclipse-temurin:17.0.16_8-jre
+FROM eclipse-temurin:25-jre
 # curl for the container health check (GET /health/ready).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends curl \

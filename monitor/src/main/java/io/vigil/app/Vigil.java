@@ -1,6 +1,5 @@
 package io.vigil.app;
 
-import io.vigil.stats.KllSketches;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,14 +12,6 @@ import picocli.CommandLine.Command;
 public final class Vigil implements Runnable {
 
     public static void main(String[] args) {
-        try {
-            // Before any thread starts: a JVM the sketch library cannot run on fails here in one
-            // sentence, not later in a stream thread that dies and is replaced forever.
-            KllSketches.checkRuntime();
-        } catch (IllegalStateException e) {
-            System.err.println("Cannot start: " + e.getMessage());
-            System.exit(1);
-        }
         System.exit(commandLine().execute(args));
     }
 

@@ -57,7 +57,7 @@ class StreamThreadFailuresTest {
 
     @Test
     void aLibraryThatCannotInitialiseOrAnOutOfMemoryErrorStopsKafkaStreamsAtOnce() {
-        // As on Java 25 before KllSketches: the sketch library's class initialiser threw.
+        // A library whose class initialiser threw (as DataSketches 6.2 did on Java 25 by its version check).
         Throwable classInit = new StreamsException("failed to flush state store",
                 new ExceptionInInitializerError(new IllegalArgumentException("Unsupported JDK Major Version")));
         Throwable noClass = new StreamsException(new NoClassDefFoundError("Could not initialize class ResourceImpl"));
