@@ -63,7 +63,7 @@
   }
 
   function metricCell(m, render, bad) {
-    const td = el('td', { class: 'num' + (bad ? ' bad' : ''), text: m ? render(m) : '–' });
+    const td = el('td', { class: 'num' + (bad ? ' bad' : ''), text: m ? shown(m, render) : '–' });
     if (m) td.title = m.window + ' window, n = ' + m.n + (m.p_value !== undefined ? ', ' + pfmt(m.p_value) : '');
     return td;
   }
@@ -274,16 +274,19 @@
     if (s.lower === undefined || s.upper === undefined) return '';
     return ratio ? ' (' + pct(s.lower) + '–' + pct(s.upper) + ')' : ' (' + fmt(s.lower) + '–' + fmt(s.upper) + ')';
   }
+  // Below its minimum n a metric has no value: say so, with the n it has.
+  function shown(s, render) { return s.status === 'insufficient_n' ? 'n = ' + s.n + ', too few' : render(s); }
   function tagText(s) { return s.status === 'final' ? '· final' : '· provisional'; }
   function summaryOf(list) {
     if (!list.length) return null;
     const f = list.filter((s) => s.status === 'final').length;
-    return { text: f + ' final / ' + (list.length - f) + ' provisional' };
+    const few = list.filter((s) => s.status === 'insufficient_n').length;
+    return { text: f + ' final / ' + (list.length - f - few) + ' provisional' + (few ? ' / ' + few + ' below min n' : '') };
   }
 
   function kv(table, entries, bad) {
     const rows = entries.filter(([, s]) => s).map(([label, s, render]) =>
-      el('tr', {}, el('th', { text: label }), el('td', { class: (bad && s.metric && bad.has(s.metric)) ? 'bad' : '', text: render(s) })));
+      el('tr', {}, el('th', { text: label }), el('td', { class: (bad && s.metric && bad.has(s.metric)) ? 'bad' : '', text: shown(s, render) })));
     table.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { class: 'muted', text: 'No data in this window yet.' }))]));
   }
 
@@ -349,7 +352,7 @@
       if (family === 'reliability_observed') (bins[bin] = bins[bin] || {}).obs = s;
       if (family === 'reliability_mean_score') (bins[bin] = bins[bin] || {}).mean = s;
     }
-    const pts = Object.values(bins).filter((b) => b.obs && b.mean).map((b) => b).sort((a, b) => a.mean.estimate - b.mean.estimate);
+    const pts = Object.values(bins).filter((b) => b.obs && b.mean && b.obs.estimate !== undefined && b.mean.estimate !== undefined).map((b) => b).sort((a, b) => a.mean.estimate - b.mean.estimate);
     if (!pts.length) { box.replaceChildren(el('p', { class: 'muted small', text: 'Reliability diagram: no labelled bins in this window yet.' })); return; }
     const S = 220, M = 28;
     const P = (v) => M + v * (S - 2 * M);

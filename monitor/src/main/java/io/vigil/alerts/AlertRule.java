@@ -192,7 +192,7 @@ public record AlertRule(
      * @param target the resolved target (see {@link #targetFrom()}); unused by flag, above_threshold, p_below
      */
     public Verdict verdict(MetricSnapshot s, Double target) {
-        if (s.n() < minN) {
+        if (s.n() < minN || s.insufficientN()) {
             return Verdict.UNDECIDED;
         }
         Double est = s.estimate();

@@ -250,8 +250,11 @@ public final class VigilConfig extends AbstractConfig {
                     "verification_bias is 1 when coverage among predicted negatives is below this times the "
                             + "coverage among predicted positives.")
             .define(OUTCOMES_MIN_N, Type.INT, 50, Range.between(1, 1_000_000), Importance.MEDIUM,
-                    "Minimum cases for a slice to compete as worst slice, and per predicted class for "
-                            + "verification_bias.")
+                    "Minimum n below which a labelled metric is published as insufficient_n (no value, no alert "
+                            + "evidence): labelled positives for sensitivity, negatives for specificity, labelled "
+                            + "predicted positives for ppv, predicted negatives for npv, min(positives, negatives) for "
+                            + "auc, labelled cases for calibration metrics. Also the minimum for a slice to compete "
+                            + "as worst slice, and per predicted class for verification_bias.")
             .define(OUTCOMES_FLUSH_INTERVAL_MS, Type.LONG, 5_000L, Range.between(10, 3_600_000), Importance.LOW,
                     "Milliseconds (wall clock) between flushes of per-task partial outcome aggregates.")
             .define(OUTCOMES_SNAPSHOT_INTERVAL_MS, Type.LONG, 30_000L, Range.between(10, 3_600_000),

@@ -29,10 +29,16 @@ public record MetricSnapshot(
         Status status,
         @JsonProperty("computed_at") Instant computedAt) {
 
-    /** Provisional until the cohort's labels have matured; label-free metrics are final when computed. */
+    /**
+     * Provisional until the cohort's labels have matured; label-free metrics are final when computed.
+     * {@code INSUFFICIENT_N}: the metric's own n (in {@link #n()}) is below its documented minimum
+     * ({@code outcomes.min-n}); such a snapshot has no estimate and no bounds, replaces any earlier value
+     * under the same key, is not exported as a value and is no evidence for or against an alert.
+     */
     public enum Status {
         @JsonProperty("provisional") PROVISIONAL,
-        @JsonProperty("final") FINAL
+        @JsonProperty("final") FINAL,
+        @JsonProperty("insufficient_n") INSUFFICIENT_N
     }
 
     public MetricSnapshot {
@@ -47,6 +53,14 @@ public record MetricSnapshot(
         if (n < 0) {
             throw new IllegalArgumentException("n must be >= 0");
         }
+        if (status == Status.INSUFFICIENT_N && (estimate != null || lower != null || upper != null)) {
+            throw new IllegalArgumentException("an insufficient_n snapshot has no estimate or bounds");
+        }
+    }
+
+    /** Whether the metric's n is below its minimum: no value, no evidence. */
+    public boolean insufficientN() {
+        return status == Status.INSUFFICIENT_N;
     }
 
     /** The compaction key: one latest value per model, version, slice, window and metric. */

@@ -17,7 +17,10 @@ import java.util.function.Supplier;
  * Prometheus gauge family from {@link MetricCatalog}, labelled {@code model, version, slice,
  * slice_value, window} and {@code bound} ({@code estimate}, {@code lower}, {@code upper}), plus
  * {@code vigil_snapshot_samples} (n), {@code vigil_snapshot_p_value} and
- * {@code vigil_snapshot_final} (1 final, 0 provisional) labelled by {@code metric}. Metrics not in
+ * {@code vigil_snapshot_final} (1 final, 0 provisional) labelled by {@code metric}. A snapshot below
+ * its minimum n ({@link MetricSnapshot.Status#INSUFFICIENT_N}) has no value series (it vanishes rather
+ * than showing a number nobody should act on); it shows as {@code vigil_snapshot_insufficient_n} 1 and
+ * its {@code vigil_snapshot_samples}, labelled by {@code metric}. Metrics not in
  * the catalog are skipped, so no unreviewed name or label reaches Prometheus.
  */
 public final class SnapshotCollector implements MultiCollector {
@@ -36,10 +39,20 @@ public final class SnapshotCollector implements MultiCollector {
                 .help("p-value of the snapshot's test against the reference");
         GaugeSnapshot.Builder finals = GaugeSnapshot.builder().name("vigil_snapshot_final")
                 .help("1 when the snapshot is final (labels matured), 0 while provisional");
+        GaugeSnapshot.Builder insufficient = GaugeSnapshot.builder().name("vigil_snapshot_insufficient_n")
+                .help("1 when the metric's n (vigil_snapshot_samples) is below its minimum; the metric has no value");
         boolean any = false;
         boolean anyP = false;
+        boolean anyInsufficient = false;
         for (MetricSnapshot s : snapshots.get()) {
             var family = MetricCatalog.family(s.metric());
+            if (family.isPresent() && s.insufficientN()) {
+                anyInsufficient = true;
+                Labels byMetric = byMetric(s);
+                insufficient.dataPoint(point(byMetric, 1));
+                samples.dataPoint(point(byMetric, s.n()));
+                continue;
+            }
             if (family.isEmpty() || s.estimate() == null || s.estimate().isNaN()) {
                 continue;
             }
@@ -60,9 +73,7 @@ public final class SnapshotCollector implements MultiCollector {
             if (s.upper() != null && !s.upper().isNaN()) {
                 g.dataPoint(point(base.add("bound", "upper"), s.upper()));
             }
-            Labels byMetric = Labels.of("model", safe(s.model()), "version", safe(s.version()), "slice",
-                    safe(s.sliceDimension()), "slice_value", safe(s.sliceValue()), "window", safe(s.window()),
-                    "metric", safe(s.metric()));
+            Labels byMetric = byMetric(s);
             samples.dataPoint(point(byMetric, s.n()));
             finals.dataPoint(point(byMetric, s.status() == MetricSnapshot.Status.FINAL ? 1 : 0));
             if (s.pValue() != null && !s.pValue().isNaN()) {
@@ -72,14 +83,25 @@ public final class SnapshotCollector implements MultiCollector {
         }
         List<io.prometheus.metrics.model.snapshots.MetricSnapshot> out = new ArrayList<>();
         gauges.values().forEach(b -> out.add(b.build()));
-        if (any) {
+        if (any || anyInsufficient) {
             out.add(samples.build());
+        }
+        if (any) {
             out.add(finals.build());
+        }
+        if (anyInsufficient) {
+            out.add(insufficient.build());
         }
         if (anyP) {
             out.add(pValues.build());
         }
         return new MetricSnapshots(out);
+    }
+
+    private static Labels byMetric(MetricSnapshot s) {
+        return Labels.of("model", safe(s.model()), "version", safe(s.version()), "slice",
+                safe(s.sliceDimension()), "slice_value", safe(s.sliceValue()), "window", safe(s.window()),
+                "metric", safe(s.metric()));
     }
 
     /** Label values from the snapshots topic, which any writer can reach: made safe again here. */

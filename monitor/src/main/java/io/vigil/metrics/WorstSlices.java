@@ -19,7 +19,8 @@ import org.apache.commons.statistics.distribution.TDistribution;
  * latest snapshots, so averages cannot hide the worst scanner.
  *
  * <p>For each model, version, window, slice dimension (other than {@code all}) and metric of
- * {@link #METRICS}, the k slices with {@code n >= minN} for that metric compete; the worst is the one
+ * {@link #METRICS}, the k slices with {@code n >= minN} and a value for that metric compete (an
+ * {@code insufficient_n} snapshot, below the metric's own minimum n, has none); the worst is the one
  * with the lowest value for the "higher is better" metrics (sensitivity, specificity, PPV, NPV, AUC),
  * the highest for ECE and Brier, and the furthest from 1 on the log scale for the observed/expected
  * ratio. When {@code all} has the metric too, three derived snapshots carry the worst slice's

@@ -7,6 +7,7 @@ import io.vigil.events.SlicedPrediction;
 import io.vigil.stats.AucEstimate;
 import io.vigil.stats.BinaryOutcomeStats;
 import io.vigil.stats.BrierDecomposition;
+import io.vigil.stats.CalibrationStats;
 import io.vigil.stats.Estimate;
 import io.vigil.stats.RecalibrationFit;
 import io.vigil.stats.ReliabilityBin;
@@ -27,7 +28,13 @@ import org.apache.kafka.streams.kstream.KStream;
  * seen ({@code outcomes.windows}, default 7d, 30d, 90d).
  *
  * <p>Per slice and window it emits these {@link MetricSnapshot}s (skipping any whose value is
- * undefined, e.g. sensitivity without positives):
+ * undefined). Minimum n ({@code outcomes.min-n}, default 50): sensitivity needs that many labelled
+ * positives, specificity labelled negatives, ppv labelled predicted positives, npv labelled predicted
+ * negatives, auc both (min of positives and negatives), and the calibration metrics (brier and its
+ * decomposition, log_loss, ece, mce, reliability bins, oe_ratio, calibration_*) labelled cases. Below it
+ * the metric is emitted as {@link MetricSnapshot.Status#INSUFFICIENT_N} with that n and no value, so it
+ * replaces an earlier value under the same key. The counts that explain a missing metric
+ * ({@code labelled}, {@code prevalence}, label coverage, label delay) are always emitted:
  * <ul>
  *   <li>{@code labelled} (n); {@code prevalence}, {@code sensitivity}, {@code specificity},
  *       {@code ppv}, {@code npv} at each prediction's own threshold, with 95% Wilson intervals;</li>
@@ -152,19 +159,35 @@ public final class Performance {
         return a.predicted() == 0 ? 0.0 : (double) a.labelled() / a.predicted();
     }
 
+    /** The calibration metrics, whose minimum n counts labelled cases. */
+    static final List<String> CALIBRATION_METRICS = List.of("brier", "brier_reliability", "brier_resolution",
+            "brier_uncertainty", "log_loss", "ece", "mce", "oe_ratio", "calibration_slope", "calibration_intercept",
+            "calibration_in_the_large");
+
     private void addMetrics(Emitter e, OutcomeAggregate a) {
         long n = a.labelled();
+        int minN = settings.minN();
         e.point("labelled", n, n);
+        long tp = a.tp(), fp = a.fp(), tn = a.tn(), fn = a.fn();
         if (n > 0) {
-            long tp = a.tp(), fp = a.fp(), tn = a.tn(), fn = a.fn();
             e.estimate("prevalence", Wilson.interval(tp + fn, n));
-            e.estimate("sensitivity", Wilson.interval(tp, tp + fn));
-            e.estimate("specificity", Wilson.interval(tn, tn + fp));
-            e.estimate("ppv", Wilson.interval(tp, tp + fp));
-            e.estimate("npv", Wilson.interval(tn, tn + fn));
-
+        }
+        // Each metric is published only from its own minimum n, else as insufficient_n with that n.
+        e.gated("sensitivity", tp + fn, minN, () -> Wilson.interval(tp, tp + fn));
+        e.gated("specificity", tn + fp, minN, () -> Wilson.interval(tn, tn + fp));
+        e.gated("ppv", tp + fp, minN, () -> Wilson.interval(tp, tp + fp));
+        e.gated("npv", tn + fn, minN, () -> Wilson.interval(tn, tn + fn));
+        e.gated("auc", Math.min(tp + fn, tn + fp), minN, () -> a.stats().auc().auc());
+        if (n < minN) {
+            for (String metric : CALIBRATION_METRICS) {
+                e.insufficient(metric, n);
+            }
+            for (int k = 0; k < CalibrationStats.BINS; k++) {
+                e.insufficient("reliability_observed:" + k, n);
+                e.insufficient("reliability_mean_score:" + k, n);
+            }
+        } else {
             BinaryOutcomeStats s = a.stats();
-            e.estimate("auc", s.auc().auc());
             var cal = s.calibration();
             e.estimate("brier", cal.brier());
             BrierDecomposition d = cal.brierDecomposition();
@@ -222,6 +245,20 @@ public final class Performance {
             }
             out.add(new MetricSnapshot(group[0], group[1], group[2], group[3], window, windowEnd, metric,
                     est.value(), finite(est.lower()), finite(est.upper()), est.n(), null, status, computedAt));
+        }
+
+        /** The estimate when {@code metricN >= minN}, else an {@code insufficient_n} snapshot with n = metricN. */
+        void gated(String metric, long metricN, int minN, java.util.function.Supplier<Estimate> est) {
+            if (metricN < minN) {
+                insufficient(metric, metricN);
+            } else {
+                estimate(metric, est.get());
+            }
+        }
+
+        void insufficient(String metric, long metricN) {
+            out.add(new MetricSnapshot(group[0], group[1], group[2], group[3], window, windowEnd, metric,
+                    null, null, null, metricN, null, MetricSnapshot.Status.INSUFFICIENT_N, computedAt));
         }
 
         /** An estimate without an interval. */

@@ -3,6 +3,7 @@ package io.vigil.verification;
 import io.vigil.stats.BinaryOutcomeStats;
 import io.vigil.stats.CalibrationStats;
 import io.vigil.stats.Estimate;
+import io.vigil.stats.PrevalenceAdjusted;
 import io.vigil.verification.Claim.Status;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +21,9 @@ import org.apache.commons.statistics.distribution.BetaDistribution;
  *       Beta(3, 2), score | y = 0 ~ Beta(2, 3), threshold 0.5; true sensitivity 11/16, true AUC
  *       P(S1 > S0) by numerical integration. Replicates without a positive or a negative are drawn again
  *       (the metric is undefined there and Vigil publishes none).</li>
+ *   <li><b>PPV and NPV at a reference prevalence</b> ({@link PrevalenceAdjusted}): the same cohorts; the
+ *       true value is the Bayes formula at the true sensitivity and specificity (both 11/16) and the
+ *       reference prevalence.</li>
  *   <li><b>ECE</b> (debiased, interval from the gaps' chi-square ellipsoid): p ~ Beta(2, 5), y ~
  *       Bernoulli(expit(shift + logit p)); the true value is the population's binned ECE,
  *       sum over the 10 bins of |∫ (p − g(p)) f(p) dp| by numerical integration (0 when shift = 0).</li>
@@ -30,6 +34,8 @@ public final class IntervalClaims {
     static final double THRESHOLD = 0.5;
     /** P(Beta(3, 2) ≥ 0.5) = 1 − I_0.5(3, 2) = 11/16. */
     static final double TRUE_SENSITIVITY = 11.0 / 16;
+    /** P(Beta(2, 3) < 0.5) = I_0.5(2, 3) = 11/16 (the mirror image of the positives). */
+    static final double TRUE_SPECIFICITY = 11.0 / 16;
     /** P(S1 > S0) for S1 ~ Beta(3, 2), S0 ~ Beta(2, 3). */
     static final double TRUE_AUC = trueAuc();
 
@@ -51,6 +57,12 @@ public final class IntervalClaims {
         claims.add(auc(100, 0.1, Status.CLAIMED));
         claims.add(auc(1_000, 0.1, Status.CLAIMED));
         claims.add(auc(200, 0.5, Status.CLAIMED));
+        claims.add(atReferencePrevalence(true, 100, 0.2, 0.05));
+        claims.add(atReferencePrevalence(true, 200, 0.5, 0.1));
+        claims.add(atReferencePrevalence(true, 1_000, 0.1, 0.3));
+        claims.add(atReferencePrevalence(false, 100, 0.2, 0.05));
+        claims.add(atReferencePrevalence(false, 200, 0.5, 0.1));
+        claims.add(atReferencePrevalence(false, 1_000, 0.1, 0.3));
         claims.add(ece(200, 0.0));
         claims.add(ece(1_000, 0.0));
         claims.add(ece(5_000, 0.0));
@@ -87,6 +99,22 @@ public final class IntervalClaims {
     static Claim auc(int n, double prevalence, Status status) {
         return new Claim("AUC 95% interval (DeLong, logit scale, t quantile)", setting(n, prevalence), NOMINAL, status,
                 random -> covers(cohort(random, n, prevalence).auc().auc(), TRUE_AUC));
+    }
+
+    /**
+     * PPV (or NPV) at a reference prevalence from the cohort's confusion counts; true sensitivity and
+     * specificity are both 11/16, so the true value is the Bayes formula at 11/16, 11/16 and the reference.
+     */
+    static Claim atReferencePrevalence(boolean ppv, int n, double prevalence, double reference) {
+        double truth = ppv ? PrevalenceAdjusted.ppv(TRUE_SENSITIVITY, TRUE_SPECIFICITY, reference)
+                : PrevalenceAdjusted.npv(TRUE_SENSITIVITY, TRUE_SPECIFICITY, reference);
+        return new Claim((ppv ? "PPV" : "NPV") + " at reference prevalence, 95% interval (Wilson 97.5% corners)",
+                String.format("%s, reference prevalence %.2f, true value %.3f", setting(n, prevalence), reference,
+                        truth), NOMINAL, Status.CLAIMED, random -> {
+                    var c = cohort(random, n, prevalence).confusion();
+                    return covers(ppv ? PrevalenceAdjusted.ppv(c.tp(), c.fn(), c.fp(), c.tn(), reference)
+                            : PrevalenceAdjusted.npv(c.tp(), c.fn(), c.fp(), c.tn(), reference), truth);
+                });
     }
 
     static Claim ece(int n, double shift) {

@@ -103,7 +103,7 @@ public final class WorstSliceClaims {
             claims.add(claim(m, Target.VALUE, equal20));
             claims.add(claim(m, Target.VALUE, spread20));
             claims.add(claim(m, Target.VALUE, m == Metric.SENSITIVITY ? new Setting(20, 400, 0.5, false)
-                    : new Setting(20, 500, 0.1, false)));
+                    : new Setting(20, 1_000, 0.1, false)));
             claims.add(claim(m, Target.VALUE, new Setting(5, 200, 0.5, false)));
             claims.add(claim(m, Target.GAP, equal20));
             claims.add(claim(m, Target.GAP, spread20));

@@ -133,6 +133,31 @@ class AlertEvaluationTest {
     }
 
     @Test
+    void shouldNeitherFireNorResolveWhenTheSnapshotHasInsufficientN() {
+        Rounds rounds = new Rounds(new AlertEvaluation(List.of(SENS), Map.of(), 0.05));
+        Instant t = Snapshots.T0;
+        rounds.run(List.of(insufficient("sensitivity", 49)), t);
+        rounds.run(List.of(insufficient("sensitivity", 49)), t = t.plus(Duration.ofHours(2)));
+        assertThat(rounds.alerts).isEmpty();
+        assertThat(rounds.states).isEmpty();
+
+        rounds.run(List.of(Snapshots.interval("sensitivity", 0.7, 0.6, 0.8, 200)), t = t.plus(Duration.ofHours(1)));
+        rounds.run(List.of(Snapshots.interval("sensitivity", 0.7, 0.6, 0.8, 200)), t = t.plus(Duration.ofHours(1)));
+        assertThat(rounds.alerts).extracting(Alert::status).containsExactly(Alert.Status.FIRING);
+        // Too few positives now (the window rolled): no evidence either way, so the alert keeps firing,
+        // where a vanished snapshot would have resolved it.
+        rounds.run(List.of(insufficient("sensitivity", 12)), t = t.plus(Duration.ofHours(1)));
+        rounds.run(List.of(insufficient("sensitivity", 12)), t.plus(Duration.ofHours(1)));
+        assertThat(rounds.alerts).extracting(Alert::status).containsExactly(Alert.Status.FIRING);
+        assertThat(rounds.states).hasSize(1);
+    }
+
+    private static MetricSnapshot insufficient(String metric, long n) {
+        return new MetricSnapshot("chest-ct", "2.3.0", "site", "S03", "7d", Snapshots.T0, metric, null, null, null, n,
+                null, MetricSnapshot.Status.INSUFFICIENT_N, Snapshots.T0);
+    }
+
+    @Test
     void shouldUseTheClaimedTargetWhenConfiguredForTheModel() {
         Rounds rounds = new Rounds(new AlertEvaluation(List.of(SENS), Map.of("chest-ct|sensitivity", 0.95), 0.05));
         // Upper 0.9: above the default 0.85, below the claimed 0.95.

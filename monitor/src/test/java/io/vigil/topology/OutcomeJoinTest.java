@@ -25,7 +25,8 @@ class OutcomeJoinTest {
 
     @BeforeEach
     void setUp() {
-        d = new OutcomeDriver(Map.of());
+        // The join is under test, not the minimum n: every metric is published from one labelled case.
+        d = new OutcomeDriver(Map.of("outcomes.min-n", 1));
     }
 
     @AfterEach

@@ -51,9 +51,9 @@ class PerformanceTest {
             for (int i = 0; i < 7; i++) {
                 d.label("p" + i, i % 2, T0.plus(Duration.ofDays(1)), 0);
             }
-            assertThat(d.all("7d", "auc").status()).isEqualTo(MetricSnapshot.Status.PROVISIONAL);
+            assertThat(d.all("7d", "labelled").status()).isEqualTo(MetricSnapshot.Status.PROVISIONAL);
             d.label("p7", 1, T0.plus(Duration.ofDays(1)), 0);
-            assertThat(d.all("7d", "auc").status()).isEqualTo(MetricSnapshot.Status.FINAL);
+            assertThat(d.all("7d", "labelled").status()).isEqualTo(MetricSnapshot.Status.FINAL);
             assertThat(d.all("7d", "label_coverage").estimate()).isEqualTo(0.8);
         }
     }
@@ -71,6 +71,93 @@ class PerformanceTest {
 
         assertThat(status(stage.snapshots("model|v1|site|S01", days, 105, 0))).isEqualTo(MetricSnapshot.Status.PROVISIONAL);
         assertThat(status(stage.snapshots("model|v1|site|S01", days, 106, 0))).isEqualTo(MetricSnapshot.Status.FINAL);
+    }
+
+    /** One day of labelled cases: tp, fn, fp, tn counts at threshold 0.5 (scores 0.7 / 0.2). */
+    private static Map<String, MetricSnapshot> window(int tp, int fn, int fp, int tn) {
+        Performance stage = new Performance(null, new Performance.Settings(List.of(30), 0.8, 0.5, 50, 5, 30,
+                Duration.ofSeconds(1), Duration.ofSeconds(1), false));
+        List<String> groups = List.of("model|v1|site|S01");
+        OutcomeAggregate day = new OutcomeAggregate();
+        int[][] cells = {{tp, 1}, {fn, 1}, {fp, 0}, {tn, 0}};
+        double[] scores = {0.7, 0.2, 0.7, 0.2};
+        for (int c = 0; c < 4; c++) {
+            for (int i = 0; i < cells[c][0]; i++) {
+                day.apply(new OutcomeChange(groups, scores[c], 0.5, 100, -1, 0, -1));
+                day.apply(new OutcomeChange(groups, scores[c], 0.5, 100, cells[c][1], +1, 60));
+            }
+        }
+        Map<String, MetricSnapshot> out = new HashMap<>();
+        for (MetricSnapshot s : stage.snapshots("model|v1|site|S01", new java.util.TreeMap<>(Map.of(100L, day)), 100, 0)) {
+            out.put(s.metric(), s);
+        }
+        return out;
+    }
+
+    private static void assertInsufficient(Map<String, MetricSnapshot> m, String metric, long n) {
+        assertThat(m.get(metric)).as(metric).isNotNull();
+        assertThat(m.get(metric).status()).as(metric).isEqualTo(MetricSnapshot.Status.INSUFFICIENT_N);
+        assertThat(m.get(metric).estimate()).as(metric).isNull();
+        assertThat(m.get(metric).lower()).as(metric).isNull();
+        assertThat(m.get(metric).n()).as(metric).isEqualTo(n);
+    }
+
+    private static void assertPublished(Map<String, MetricSnapshot> m, String metric, double value, long n) {
+        assertThat(m.get(metric)).as(metric).isNotNull();
+        assertThat(m.get(metric).status()).as(metric).isNotEqualTo(MetricSnapshot.Status.INSUFFICIENT_N);
+        assertThat(m.get(metric).estimate()).as(metric).isCloseTo(value, within(1e-9));
+        assertThat(m.get(metric).n()).as(metric).isEqualTo(n);
+    }
+
+    @Test
+    void shouldGateSensitivityOnPositivesAndPpvOnPredictedPositivesWhenBelowMinN() {
+        // 40 positives (49 would do as well): sensitivity insufficient. 50 predicted positives: ppv 40/50 published.
+        Map<String, MetricSnapshot> m = window(40, 0, 10, 60);
+        assertInsufficient(m, "sensitivity", 40);
+        assertPublished(m, "ppv", 0.8, 50);
+        assertPublished(m, "specificity", 60.0 / 70, 70);
+        assertInsufficient(m, "auc", 40);
+        assertPublished(m, "prevalence", 40.0 / 110, 110);
+        // At exactly 50 positives sensitivity is published; 49 predicted positives make ppv insufficient.
+        m = window(40, 10, 9, 60);
+        assertPublished(m, "sensitivity", 0.8, 50);
+        assertInsufficient(m, "ppv", 49);
+        assertPublished(m, "auc", m.get("auc").estimate(), 119);
+    }
+
+    @Test
+    void shouldGateSpecificityOnNegativesAndNpvOnPredictedNegativesWhenBelowMinN() {
+        Map<String, MetricSnapshot> m = window(60, 10, 9, 40);
+        assertInsufficient(m, "specificity", 49);
+        assertPublished(m, "npv", 0.8, 50);
+        assertInsufficient(m, "auc", 49);
+        m = window(60, 9, 10, 40);
+        assertPublished(m, "specificity", 0.8, 50);
+        assertInsufficient(m, "npv", 49);
+        assertPublished(m, "auc", m.get("auc").estimate(), 119);
+    }
+
+    @Test
+    void shouldGateCalibrationOnLabelledCasesButAlwaysPublishTheCountsWhenBelowMinN() {
+        Map<String, MetricSnapshot> m = window(20, 5, 4, 20);
+        for (String metric : Performance.CALIBRATION_METRICS) {
+            assertInsufficient(m, metric, 49);
+        }
+        assertInsufficient(m, "reliability_observed:7", 49);
+        assertPublished(m, "labelled", 49, 49);
+        assertPublished(m, "prevalence", 25.0 / 49, 49);
+        assertPublished(m, "label_coverage", 1.0, 49);
+        assertThat(m.get("label_delay:0.5").estimate()).isBetween(60 / 1.045, 60 * 1.045);
+
+        m = window(20, 5, 5, 20);
+        // Brier by hand: 20 tp (0.7 vs 1), 5 fn (0.2 vs 1), 5 fp (0.7 vs 0), 20 tn (0.2 vs 0).
+        assertPublished(m, "brier", (20 * 0.09 + 5 * 0.64 + 5 * 0.49 + 20 * 0.04) / 50, 50);
+        assertPublished(m, "reliability_observed:7", 0.8, 25);
+        for (String metric : Performance.CALIBRATION_METRICS) {
+            assertThat(m.get(metric)).as(metric).satisfiesAnyOf(
+                    s -> assertThat(s).isNull(),
+                    s -> assertThat(s.status()).isNotEqualTo(MetricSnapshot.Status.INSUFFICIENT_N));
+        }
     }
 
     private static MetricSnapshot.Status status(List<MetricSnapshot> snapshots) {
