@@ -1,10 +1,10 @@
 package io.vigil.benchmarks;
 
 import io.vigil.events.Prediction;
-import io.vigil.topology.DriftAggregate;
-import io.vigil.topology.EstimationAggregate;
-import io.vigil.topology.OutcomeAggregate;
-import io.vigil.topology.OutcomeChange;
+import io.vigil.aggregates.DriftAggregate;
+import io.vigil.aggregates.EstimationAggregate;
+import io.vigil.aggregates.OutcomeAggregate;
+import io.vigil.aggregates.OutcomeChange;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

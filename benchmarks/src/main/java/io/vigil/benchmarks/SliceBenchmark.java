@@ -3,7 +3,6 @@ package io.vigil.benchmarks;
 import io.vigil.events.Prediction;
 import io.vigil.events.Slice;
 import io.vigil.events.SlicedPrediction;
-import io.vigil.topology.SliceAssignment;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -18,8 +17,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Slice fan-out of one prediction through {@link SliceAssignment}'s public pure part,
- * {@link SliceAssignment#candidates}, with the default configuration (no attribute dimensions), and
+ * Slice fan-out of one prediction through {@code SliceAssignment}'s public pure part,
+ * {@link Slice#candidates}, with the default configuration (no attribute dimensions), and
  * the {@link SlicedPrediction} that carries the result downstream. The per-dimension cap (a heap set
  * lookup per slice, a state-store write for a new value) runs inside SliceAssignment's private
  * processor and is not reachable without a topology, so it is not included.
@@ -41,7 +40,7 @@ public class SliceBenchmark {
         predictions = Inputs.of(Inputs.SIZE, 0).predictions.toArray(new Prediction[0]);
         double slices = 0;
         for (Prediction p : predictions) {
-            slices += SliceAssignment.candidates(p, ATTRIBUTES).size();
+            slices += Slice.candidates(p, ATTRIBUTES).size();
         }
         System.out.printf("%nslices per prediction: %.2f%n", slices / predictions.length);
     }
@@ -55,13 +54,13 @@ public class SliceBenchmark {
     /** The list of slices of one prediction ({@code all}, site, scanner, scanner model, software, sex, age band). */
     @Benchmark
     public List<Slice> candidates() {
-        return SliceAssignment.candidates(next(), ATTRIBUTES);
+        return Slice.candidates(next(), ATTRIBUTES);
     }
 
     /** The same plus the {@link SlicedPrediction} forwarded to the drift, outcome and estimation stages. */
     @Benchmark
     public SlicedPrediction slicedPrediction() {
         Prediction p = next();
-        return new SlicedPrediction(p, SliceAssignment.candidates(p, ATTRIBUTES));
+        return new SlicedPrediction(p, Slice.candidates(p, ATTRIBUTES));
     }
 }

@@ -1,5 +1,9 @@
 package io.vigil.alerts;
 
+import io.vigil.stages.ScannerInventory;
+import io.vigil.topics.MetricSnapshots;
+import io.vigil.topics.Topics;
+
 import io.vigil.events.Alert;
 import io.vigil.events.Incident;
 import io.vigil.events.MetricSnapshot;
@@ -7,9 +11,6 @@ import io.vigil.events.ScannerSighting;
 import io.vigil.incidents.IncidentGrouping;
 import io.vigil.metrics.DerivedMetrics;
 import io.vigil.serde.JsonSerde;
-import io.vigil.topology.MetricSnapshots;
-import io.vigil.topology.ScannerInventory;
-import io.vigil.topology.Topics;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

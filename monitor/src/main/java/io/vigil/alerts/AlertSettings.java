@@ -1,9 +1,10 @@
 package io.vigil.alerts;
 
+import io.vigil.topics.Topics;
+
 import io.vigil.events.Alert;
 import io.vigil.config.VigilConfig;
 import io.vigil.events.MetricSnapshot;
-import io.vigil.topology.Topics;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,18 @@
 package io.vigil.app;
 
+import io.vigil.http.LocalTasks;
+
+import io.vigil.deadletters.DeadLetterLimit;
+import io.vigil.deadletters.DeadLetteringHandlers;
+import io.vigil.deadletters.FailedRecords;
+import io.vigil.http.HttpServerRunner;
+import io.vigil.http.Runbooks;
+import io.vigil.http.SnapshotHistory;
+import io.vigil.http.StatusApi;
+import io.vigil.topics.MetricSnapshots;
+import io.vigil.topics.Topics;
+import io.vigil.topology.VigilTopology;
+
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -28,9 +41,6 @@ import io.vigil.metrics.KafkaStoreTags;
 import io.vigil.metrics.OutcomeJoinMetrics;
 import io.vigil.metrics.SliceOverflowMetrics;
 import io.vigil.metrics.SnapshotCollector;
-import io.vigil.topology.MetricSnapshots;
-import io.vigil.topology.Topics;
-import io.vigil.topology.VigilTopology;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -53,9 +63,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import io.vigil.metrics.FailedRecordsMetrics;
-import io.vigil.topology.DeadLetterLimit;
-import io.vigil.topology.DeadLetteringHandlers;
-import io.vigil.topology.FailedRecords;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
@@ -483,7 +490,7 @@ public final class Monitor implements AutoCloseable {
     }
 
     /** The latest transition of every incident (the global view, on every instance). */
-    List<Incident> latestIncidents() {
+    public List<Incident> latestIncidents() {
         return latestOf(AlertEvaluator.INCIDENT_VIEW_STORE);
     }
 

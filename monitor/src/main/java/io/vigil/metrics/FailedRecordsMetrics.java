@@ -1,10 +1,11 @@
 package io.vigil.metrics;
 
+import io.vigil.deadletters.FailedRecords;
+
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.vigil.events.Reason;
-import io.vigil.topology.FailedRecords;
 import java.util.List;
 
 /**

@@ -1,10 +1,13 @@
 package io.vigil.metrics;
 
+import io.vigil.topics.Input;
+
+import io.vigil.deadletters.FailedRecords;
+import io.vigil.stages.Ingest;
+
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
-import io.vigil.topology.FailedRecords;
-import io.vigil.topology.Ingest;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
@@ -25,7 +28,7 @@ import java.util.function.IntSupplier;
  * While Kafka Streams rebalances, the last sums are kept ({@link StoreTotals}).
  */
 public final class IngestMetrics implements MeterBinder {
-    private final Map<Ingest.Stream, StoreTotals> totals = new EnumMap<>(Ingest.Stream.class);
+    private final Map<Input, StoreTotals> totals = new EnumMap<>(Input.class);
     private final Set<String> reasonCodes;
     private final FailedRecords failed;
     private OutcomeJoinMetrics join;
@@ -46,7 +49,7 @@ public final class IngestMetrics implements MeterBinder {
     public IngestMetrics(PartitionStores stores, IntSupplier partitions, Set<String> reasonCodes,
                          BooleanSupplier running, FailedRecords failed) {
         this.failed = failed;
-        for (Ingest.Stream stream : Ingest.Stream.values()) {
+        for (Input stream : Input.values()) {
             totals.put(stream, new StoreTotals(p -> stores.get(stream.countsStore(), p), partitions, running,
                     System::currentTimeMillis, StoreTotals.DEFAULT_GRACE));
         }
@@ -60,26 +63,26 @@ public final class IngestMetrics implements MeterBinder {
     }
 
     /** Labels the outcome join dead-lettered with this reason (0 for other reasons or streams). */
-    private long joinDeadLettered(Ingest.Stream stream, String reason) {
-        if (join == null || stream != Ingest.Stream.GROUND_TRUTH) {
+    private long joinDeadLettered(Input stream, String reason) {
+        if (join == null || stream != Input.GROUND_TRUTH) {
             return 0;
         }
         String event = switch (reason) {
-            case io.vigil.events.Reason.UNMATCHED_LABEL -> io.vigil.topology.OutcomeJoin.LABELS_UNMATCHED_EXPIRED;
-            case io.vigil.events.Reason.LABEL_AFTER_MAX_DELAY -> io.vigil.topology.OutcomeJoin.LABELS_AFTER_MAX_DELAY;
+            case io.vigil.events.Reason.UNMATCHED_LABEL -> io.vigil.stages.OutcomeJoin.LABELS_UNMATCHED_EXPIRED;
+            case io.vigil.events.Reason.LABEL_AFTER_MAX_DELAY -> io.vigil.stages.OutcomeJoin.LABELS_AFTER_MAX_DELAY;
             default -> null;
         };
         return event == null ? 0 : join.totals().getOrDefault(event, 0L);
     }
 
-    private long joinDeadLettered(Ingest.Stream stream) {
+    private long joinDeadLettered(Input stream) {
         return joinDeadLettered(stream, io.vigil.events.Reason.UNMATCHED_LABEL)
                 + joinDeadLettered(stream, io.vigil.events.Reason.LABEL_AFTER_MAX_DELAY);
     }
 
     @Override
     public void bindTo(MeterRegistry registry) {
-        for (Ingest.Stream stream : Ingest.Stream.values()) {
+        for (Input stream : Input.values()) {
             for (String outcome : Ingest.outcomeKeys(reasonCodes)) {
                 boolean accepted = outcome.equals(Ingest.ACCEPTED);
                 String reason = accepted ? "none" : outcome.substring(Ingest.DEAD_LETTERED_PREFIX.length());
@@ -94,7 +97,7 @@ public final class IngestMetrics implements MeterBinder {
         }
     }
 
-    private void register(MeterRegistry registry, Ingest.Stream stream, String outcome, String reason,
+    private void register(MeterRegistry registry, Input stream, String outcome, String reason,
                           java.util.function.ToDoubleFunction<IngestMetrics> value) {
         FunctionCounter.builder("vigil.ingest.records", this, value)
                 .description("Input records received, by stream, outcome and dead-letter reason")
@@ -106,16 +109,16 @@ public final class IngestMetrics implements MeterBinder {
     }
 
     /** Records received on a stream by the tasks of this instance: accepted + dead-lettered. */
-    public long received(Ingest.Stream stream) {
+    public long received(Input stream) {
         return totals(stream).values().stream().mapToLong(Long::longValue).sum();
     }
 
-    private double count(Ingest.Stream stream, String outcome) {
+    private double count(Input stream, String outcome) {
         return totals(stream).getOrDefault(outcome, 0L);
     }
 
     /** Sums over every local partition's store. */
-    Map<String, Long> totals(Ingest.Stream stream) {
+    Map<String, Long> totals(Input stream) {
         return totals.get(stream).get();
     }
 }

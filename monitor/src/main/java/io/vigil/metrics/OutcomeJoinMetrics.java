@@ -1,9 +1,10 @@
 package io.vigil.metrics;
 
+import io.vigil.stages.OutcomeJoin;
+
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
-import io.vigil.topology.OutcomeJoin;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;

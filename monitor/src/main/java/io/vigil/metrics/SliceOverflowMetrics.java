@@ -1,9 +1,12 @@
 package io.vigil.metrics;
 
+import io.vigil.events.Slice;
+
+import io.vigil.stages.SliceAssignment;
+
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
-import io.vigil.topology.SliceAssignment;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -31,7 +34,7 @@ public final class SliceOverflowMetrics implements MeterBinder {
                                 List<String> attributes) {
         this.totals = new StoreTotals(p -> stores.get(SliceAssignment.OVERFLOW_STORE, p), partitions, running,
                 System::currentTimeMillis, StoreTotals.DEFAULT_GRACE);
-        this.dimensions = SliceAssignment.dimensions(attributes);
+        this.dimensions = Slice.dimensions(attributes);
     }
 
     @Override

@@ -1,5 +1,21 @@
 package io.vigil.topology;
 
+import io.vigil.aggregates.OutcomeChange;
+import io.vigil.stages.OutcomeJoin;
+
+import io.vigil.deadletters.DeadLetterLimit;
+import io.vigil.stages.Ingest;
+import io.vigil.stages.Performance;
+import io.vigil.stages.PerformanceEstimation;
+import io.vigil.stages.ScannerInventory;
+import io.vigil.stages.ScoreDrift;
+import io.vigil.stages.SliceAssignment;
+import io.vigil.stages.TemporalStability;
+import io.vigil.stages.shared.References;
+import io.vigil.stages.shared.SliceAdmission;
+import io.vigil.topics.MetricSnapshots;
+import io.vigil.topics.Topics;
+
 import io.vigil.alerts.AlertEvaluator;
 import io.vigil.alerts.AlertSettings;
 import io.vigil.config.VigilConfig;
@@ -50,8 +66,11 @@ public final class VigilTopology {
             alerts.addTo(builder);
             alerts.addViewTo(builder);
         }
-        snapshots.publish(new Performance(topics, Performance.Settings.from(config))
-                .addTo(builder, sliced, ingested.groundTruth()), Performance.NAME);
+        Performance.Settings performance = Performance.Settings.from(config);
+        KStream<String, OutcomeChange> outcomes = new OutcomeJoin(topics, performance.maxDelayDays(),
+                performance.orphanRetentionDays(), performance.coPartitioned(), performance.labelWait())
+                .addTo(builder, sliced, ingested.groundTruth());
+        snapshots.publish(new Performance(performance).addTo(builder, outcomes), Performance.NAME);
         if (config.getBoolean(VigilConfig.ESTIMATION_ENABLED)) {
             snapshots.publish(new PerformanceEstimation(PerformanceEstimation.Settings.from(config), references)
                     .addTo(builder, sliced), PerformanceEstimation.NAME);

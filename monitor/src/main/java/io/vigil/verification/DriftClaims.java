@@ -1,9 +1,10 @@
 package io.vigil.verification;
 
+import io.vigil.aggregates.DriftAggregate;
+
 import io.vigil.stats.DistributionDrift;
 import io.vigil.stats.KllSketches;
 import io.vigil.stats.ReferenceDistribution;
-import io.vigil.topology.DriftAggregate;
 import io.vigil.verification.Claim.Status;
 import java.util.ArrayList;
 import java.util.List;

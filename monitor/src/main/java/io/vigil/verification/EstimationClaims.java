@@ -1,10 +1,11 @@
 package io.vigil.verification;
 
+import io.vigil.aggregates.EstimationAggregate;
+import io.vigil.stages.PerformanceEstimation;
+
 import io.vigil.events.ReferenceProfile;
 import io.vigil.stats.Estimate;
 import io.vigil.stats.IsotonicCalibration;
-import io.vigil.topology.EstimationAggregate;
-import io.vigil.topology.PerformanceEstimation;
 import io.vigil.verification.Claim.Status;
 import java.util.ArrayList;
 import java.util.Arrays;

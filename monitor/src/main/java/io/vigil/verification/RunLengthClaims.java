@@ -1,7 +1,6 @@
 package io.vigil.verification;
 
 import io.vigil.config.VigilConfig;
-import io.vigil.stats.ChangeDetection;
 import io.vigil.stats.DailyCusumSeries;
 import io.vigil.stats.Cusum;
 import io.vigil.stats.SelfStartingReference;

@@ -1,11 +1,12 @@
 package io.vigil.verification;
 
+import io.vigil.aggregates.OutcomeAggregate;
+import io.vigil.stages.Performance;
+import io.vigil.aggregates.OutcomeChange;
+
 import io.vigil.config.VigilConfig;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.metrics.WorstSlices;
-import io.vigil.topology.OutcomeAggregate;
-import io.vigil.topology.OutcomeChange;
-import io.vigil.topology.Performance;
 import io.vigil.verification.Claim.Status;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -43,7 +44,7 @@ public final class WorstSliceClaims {
     private static final Instant AT = Instant.parse("2026-01-01T00:00:00Z");
     private static final VigilConfig CONFIG = new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "localhost:9092",
             VigilConfig.OUTCOMES_WINDOWS, "7d"));
-    private static final Performance STAGE = new Performance(null, Performance.Settings.from(CONFIG));
+    private static final Performance STAGE = new Performance(Performance.Settings.from(CONFIG));
     static final int MIN_N = CONFIG.getInt(VigilConfig.OUTCOMES_MIN_N);
 
     /** The metrics claimed, with the true value of a slice whose share of missed positives is m. */

@@ -1,12 +1,13 @@
 package io.vigil.alerts;
 
+import io.vigil.topics.MetricSnapshots;
+import io.vigil.topics.Topics;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vigil.config.VigilConfig;
 import io.vigil.events.Alert;
 import io.vigil.events.MetricSnapshot;
-import io.vigil.topology.MetricSnapshots;
-import io.vigil.topology.Topics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,7 +46,7 @@ class AlertEvaluatorTest {
         Topics topics = Topics.from(config);
         StreamsBuilder builder = new StreamsBuilder();
         new MetricSnapshots(topics).addViewTo(builder);
-        new io.vigil.topology.ScannerInventory(topics).addViewTo(builder);
+        new io.vigil.stages.ScannerInventory(topics).addViewTo(builder);
         AlertEvaluator evaluator = new AlertEvaluator(topics,
                 new AlertEvaluation(AlertRules.defaults(), Map.of(), FDR), io.vigil.events.Alert.Severity.WARNING,
                 INTERVAL, List::of, 50);

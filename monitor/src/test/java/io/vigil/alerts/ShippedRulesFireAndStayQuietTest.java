@@ -1,5 +1,12 @@
 package io.vigil.alerts;
 
+
+import io.vigil.aggregates.DriftAggregate;
+import io.vigil.aggregates.OutcomeAggregate;
+import io.vigil.aggregates.StabilityAggregate;
+import io.vigil.stages.Performance;
+import io.vigil.aggregates.OutcomeChange;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.FunctionCounter;
@@ -17,11 +24,6 @@ import io.vigil.stats.Estimate;
 import io.vigil.stats.KllSketches;
 import io.vigil.stats.ReferenceDistribution;
 import io.vigil.stats.Wilson;
-import io.vigil.topology.DriftAggregate;
-import io.vigil.topology.OutcomeAggregate;
-import io.vigil.topology.OutcomeChange;
-import io.vigil.topology.Performance;
-import io.vigil.topology.StabilityAggregate;
 import io.vigil.verification.Draws;
 import java.time.Clock;
 import java.time.Duration;
@@ -81,7 +83,7 @@ class ShippedRulesFireAndStayQuietTest {
     private static final long DAY = T0.getEpochSecond() / 86_400 - 1;
     private static final String MODEL = "chest-ct";
     private static final String VERSION = "2.3.0";
-    private static final Performance PERFORMANCE = new Performance(null, new Performance.Settings(List.of(7, 30),
+    private static final Performance PERFORMANCE = new Performance(new Performance.Settings(List.of(7, 30),
             0.8, 0.5, 50, 5, 30, Duration.ofSeconds(1), Duration.ofSeconds(1), false));
     private static final double THRESHOLD = 0.5;
     private static final double DRIFT_ALPHA = 0.05;

@@ -1,11 +1,12 @@
 package io.vigil.alerts;
 
+import io.vigil.app.Monitor;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
-import io.vigil.app.Monitor;
 import io.vigil.events.Alert;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.ModelRef;

@@ -1,5 +1,7 @@
 package io.vigil.app;
 
+import io.vigil.stages.OutcomeJoin;
+
 import static io.vigil.testing.MonitorHarness.ingestCount;
 import static io.vigil.testing.MonitorHarness.joinCount;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -15,7 +17,6 @@ import io.vigil.testing.ExactChecks;
 import io.vigil.testing.ExactInput;
 import io.vigil.testing.KafkaProcess;
 import io.vigil.testing.MonitorHarness;
-import io.vigil.topology.OutcomeJoin;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,5 +1,7 @@
 package io.vigil.app;
 
+import io.vigil.stages.OutcomeJoin;
+
 import static io.vigil.testing.MonitorHarness.ingestCount;
 import static io.vigil.testing.MonitorHarness.joinCount;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -13,7 +15,6 @@ import io.vigil.testing.ExactInput;
 import io.vigil.testing.KafkaBroker;
 import io.vigil.testing.MonitorHarness;
 import io.vigil.testing.RealKafka;
-import io.vigil.topology.OutcomeJoin;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -376,7 +376,7 @@ class KafkaSecurityIT {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             List<String> cmd = List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                     "-Dlogback.configurationFile=" + logback, "-cp", System.getProperty("java.class.path"),
-                    "io.vigil.app.Vigil", "run", "-c", config.toString());
+                    "io.vigil.cli.Vigil", "run", "-c", config.toString());
             Path log = dir.resolve("vigil.log");
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
             pb.environment().putAll(env);

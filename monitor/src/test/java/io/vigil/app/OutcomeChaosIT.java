@@ -1,5 +1,8 @@
 package io.vigil.app;
 
+import io.vigil.deadletters.DeadLetters;
+import io.vigil.stages.OutcomeJoin;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
@@ -13,8 +16,6 @@ import io.vigil.testing.Events;
 import io.vigil.testing.KafkaBroker;
 import io.vigil.testing.MonitorHarness;
 import io.vigil.testing.RealKafka;
-import io.vigil.topology.DeadLetters;
-import io.vigil.topology.OutcomeJoin;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import java.nio.charset.StandardCharsets;

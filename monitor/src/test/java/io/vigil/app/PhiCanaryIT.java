@@ -1,5 +1,7 @@
 package io.vigil.app;
 
+import io.vigil.cli.DemoCommand;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

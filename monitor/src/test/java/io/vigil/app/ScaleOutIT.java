@@ -1,5 +1,12 @@
 package io.vigil.app;
 
+import io.vigil.deadletters.DeadLetters;
+import io.vigil.stages.OutcomeJoin;
+import io.vigil.stages.Performance;
+import io.vigil.stages.ScoreDrift;
+import io.vigil.topics.Topics;
+import io.vigil.topology.VigilTopology;
+
 import static io.vigil.testing.MonitorHarness.ingestCount;
 import static io.vigil.testing.MonitorHarness.joinCount;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -19,12 +26,6 @@ import io.vigil.testing.Events;
 import io.vigil.testing.KafkaBroker;
 import io.vigil.testing.MonitorHarness;
 import io.vigil.testing.RealKafka;
-import io.vigil.topology.DeadLetters;
-import io.vigil.topology.OutcomeJoin;
-import io.vigil.topology.Performance;
-import io.vigil.topology.ScoreDrift;
-import io.vigil.topology.Topics;
-import io.vigil.topology.VigilTopology;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,8 @@
 package io.vigil.incidents;
 
+import io.vigil.topics.Topics;
+import io.vigil.topology.VigilTopology;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,8 +19,6 @@ import io.vigil.sim.SimEvent;
 import io.vigil.sim.Simulator;
 import io.vigil.testing.Events;
 import io.vigil.testing.TestDirs;
-import io.vigil.topology.Topics;
-import io.vigil.topology.VigilTopology;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;

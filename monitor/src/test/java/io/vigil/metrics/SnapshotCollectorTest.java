@@ -1,5 +1,6 @@
 package io.vigil.metrics;
 
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;

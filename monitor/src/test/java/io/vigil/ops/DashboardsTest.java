@@ -1,12 +1,13 @@
 package io.vigil.ops;
 
+import io.vigil.http.Fleet;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vigil.alerts.AlertRule;
 import io.vigil.alerts.AlertRules;
-import io.vigil.app.Fleet;
 import io.vigil.config.VigilConfig;
 import io.vigil.metrics.MetricCatalog;
 import io.vigil.metrics.WorstSlices;

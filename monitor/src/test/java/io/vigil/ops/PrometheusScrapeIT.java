@@ -1,5 +1,7 @@
 package io.vigil.ops;
 
+import io.vigil.cli.ReferenceCommand;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,7 +10,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
 import io.vigil.app.Monitor;
-import io.vigil.app.ReferenceCommand;
 import io.vigil.config.VigilConfig;
 import io.vigil.events.GroundTruth;
 import io.vigil.events.Prediction;

@@ -1,8 +1,9 @@
 package io.vigil.sim;
 
+import io.vigil.cli.SimulateCommand;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vigil.app.SimulateCommand;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

@@ -15,7 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The monitor ({@code io.vigil.app.Vigil run --set k=v ...}) in its own JVM, so a test can kill it with
+ * The monitor ({@code io.vigil.cli.Vigil run --set k=v ...}) in its own JVM, so a test can kill it with
  * SIGKILL or run several instances of one application. Its output goes to a log file; the test finds
  * the HTTP address in the "HTTP listening on" line.
  */
@@ -68,7 +68,7 @@ public final class ChildMonitor {
     public static ChildMonitor start(Map<String, String> settings, Path log) throws IOException {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"), "io.vigil.app.Vigil", "run"));
+                "-cp", System.getProperty("java.class.path"), "io.vigil.cli.Vigil", "run"));
         settings.forEach((k, v) -> {
             cmd.add("--set");
             cmd.add(k + "=" + v);

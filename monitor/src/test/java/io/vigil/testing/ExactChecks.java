@@ -1,5 +1,8 @@
 package io.vigil.testing;
 
+import io.vigil.deadletters.DeadLetters;
+import io.vigil.stages.OutcomeJoin;
+
 import static io.vigil.testing.MonitorHarness.ingestCount;
 import static io.vigil.testing.MonitorHarness.joinCount;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -7,8 +10,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.Prediction;
 import io.vigil.stats.BinaryOutcomeStats;
-import io.vigil.topology.DeadLetters;
-import io.vigil.topology.OutcomeJoin;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;

@@ -18,7 +18,7 @@ public interface KafkaBroker extends AutoCloseable {
     enum Kind {
         /** {@code apache/kafka} image through Testcontainers. */
         CONTAINER,
-        /** {@link io.vigil.app.EmbeddedKafka} in this JVM. */
+        /** {@link io.vigil.broker.EmbeddedKafka} in this JVM. */
         EMBEDDED,
         /** {@link KafkaProcess}: {@code kafka.Kafka} in its own JVM, which a test can kill and restart. */
         PROCESS

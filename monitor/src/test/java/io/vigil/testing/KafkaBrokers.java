@@ -1,11 +1,12 @@
 package io.vigil.testing;
 
+import io.vigil.broker.EmbeddedKafka;
+
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
-import io.vigil.app.EmbeddedKafka;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -2,7 +2,7 @@ package io.vigil.testing;
 
 import static org.awaitility.Awaitility.await;
 
-import io.vigil.app.EmbeddedKafka;
+import io.vigil.broker.EmbeddedKafka;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;

@@ -1,11 +1,12 @@
 package io.vigil.verification;
 
+import io.vigil.aggregates.DriftAggregate;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vigil.stats.DistributionDrift;
 import io.vigil.stats.KllSketches;
 import io.vigil.stats.ReferenceDistribution;
-import io.vigil.topology.DriftAggregate;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.apache.datasketches.kll.KllDoublesSketch;

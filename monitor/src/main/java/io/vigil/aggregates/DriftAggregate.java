@@ -1,0 +1,426 @@
+package io.vigil.aggregates;
+
+import io.vigil.state.Codec;
+
+import io.vigil.events.ModelRef;
+import io.vigil.events.Prediction;
+import io.vigil.events.ReferenceProfile;
+import io.vigil.stats.DistributionDrift;
+import io.vigil.stats.KllSketches;
+import io.vigil.stats.ReferenceDistribution;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.ByteArrayInputStream;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.datasketches.kll.KllDoublesSketch;
+
+/**
+ * The mergeable state of the drift stage for one slice and day (and, merged, for one window): counts,
+ * the score KLL sketch (k = {@link DistributionDrift#K}), score / uncertainty sums, abstentions, one
+ * sketch and sum per numeric feature, category counts per attribute, and late records. For the
+ * {@code all} slice it also keeps the acquisition values seen (scanner, scanner model, software),
+ * which a burn-in reference needs. Mutable, not thread-safe; one instance belongs to one task.
+ *
+ * <h2>Feature sketches: k = {@value #FEATURE_K}</h2>
+ * A slice-day holds up to {@value #MAX_FEATURES} feature sketches next to the score sketch. At
+ * k = 800 each would hold about 2,400 doubles (20 KB), so 32 features would multiply the state by
+ * 33; at k = 200 a feature sketch holds about 600 doubles (5 KB) with a single-sided rank error of
+ * 1.33% (KS floor about 0.106 at large n, PSI bin shares within 2.7%). The features Vigil watches
+ * (kVp, slice thickness, mask volume) drift in steps, far above that floor; the score, whose small
+ * shifts matter clinically, keeps k = 800.
+ *
+ * <h2>Bounds</h2>
+ * At most {@value #MAX_FEATURES} feature names (the first seen, kept through merges), at most
+ * {@value #MAX_ATTRIBUTES} attribute names with at most {@value #MAX_CATEGORIES} categories each
+ * (later categories count as {@code other}), at most {@value #MAX_ACQUISITION_VALUES} acquisition
+ * values per kind. The missing count of a feature is the predictions without it:
+ * {@code count - feature n}.
+ */
+public final class DriftAggregate {
+    /** KLL k of the feature sketches; see the class comment. */
+    public static final int FEATURE_K = 200;
+    public static final int MAX_FEATURES = 32;
+    public static final int MAX_ATTRIBUTES = 16;
+    public static final int MAX_CATEGORIES = 64;
+    public static final int MAX_ACQUISITION_VALUES = 256;
+    /** Bins of the reference decile distributions. */
+    public static final int BINS = ReferenceDistribution.DEFAULT_BINS;
+
+    private static final byte FORMAT = 1;
+
+    /** One numeric feature: its sketch and the sum and sum of squares of its values. */
+    public static final class FeatureState {
+        final KllDoublesSketch sketch;
+        double sum;
+        double sumSquares;
+
+        FeatureState(KllDoublesSketch sketch) {
+            this.sketch = sketch;
+        }
+
+        public KllDoublesSketch sketch() {
+            return sketch;
+        }
+
+        public long n() {
+            return sketch.getN();
+        }
+
+        public double sum() {
+            return sum;
+        }
+
+        public double sumSquares() {
+            return sumSquares;
+        }
+    }
+
+    long count;
+    long positives;
+    final KllDoublesSketch score;
+    double scoreSum;
+    double scoreSumSquares;
+    long uncertaintyN;
+    double uncertaintySum;
+    double uncertaintySumSquares;
+    long abstainedN;
+    long abstentions;
+    long late;
+    final Map<String, FeatureState> features = new LinkedHashMap<>();
+    final Map<String, Map<String, Long>> attributes = new LinkedHashMap<>();
+    final Set<String> scanners = new TreeSet<>();
+    final Set<String> scannerModels = new TreeSet<>();
+    final Set<String> software = new TreeSet<>();
+
+    private DriftAggregate(KllDoublesSketch score) {
+        this.score = score;
+    }
+
+    /** An empty aggregate. */
+    public static DriftAggregate empty() {
+        return new DriftAggregate(DistributionDrift.newSketch());
+    }
+
+    /**
+     * Adds one prediction. Predicted positive follows the prediction's own threshold unless
+     * {@code threshold} is given.
+     *
+     * @param trackAcquisition whether to record the scanner, scanner model and software (the {@code all} slice)
+     */
+    public void add(Prediction p, Double threshold, boolean trackAcquisition) {
+        count++;
+        if (threshold == null ? p.predictedPositive() : p.score() >= threshold) {
+            positives++;
+        }
+        score.update(p.score());
+        scoreSum += p.score();
+        scoreSumSquares += p.score() * p.score();
+        if (p.uncertainty() != null) {
+            uncertaintyN++;
+            uncertaintySum += p.uncertainty();
+            uncertaintySumSquares += p.uncertainty() * p.uncertainty();
+        }
+        if (p.abstained() != null) {
+            abstainedN++;
+            abstentions += p.abstained() ? 1 : 0;
+        }
+        for (Map.Entry<String, Double> f : p.features().entrySet()) {
+            FeatureState s = feature(f.getKey());
+            if (s != null) {
+                double v = f.getValue();
+                s.sketch.update(v);
+                s.sum += v;
+                s.sumSquares += v * v;
+            }
+        }
+        for (Map.Entry<String, String> a : p.attributes().entrySet()) {
+            addCategory(a.getKey(), a.getValue(), 1);
+        }
+        if (trackAcquisition) {
+            String model = p.scanner().manufacturer() + " " + p.scanner().model();
+            addBounded(scanners, p.site() + "/" + p.scanner().id());
+            addBounded(scannerModels, model);
+            addBounded(software, model + " " + p.scanner().softwareVersion());
+        }
+    }
+
+    /** Counts one prediction that arrived after the grace period and was not aggregated. */
+    public void addLate() {
+        late++;
+    }
+
+    private FeatureState feature(String name) {
+        FeatureState s = features.get(name);
+        if (s == null && features.size() < MAX_FEATURES) {
+            s = new FeatureState(KllSketches.newSketch(FEATURE_K));
+            features.put(name, s);
+        }
+        return s;
+    }
+
+    private void addCategory(String attribute, String category, long n) {
+        Map<String, Long> counts = attributes.get(attribute);
+        if (counts == null) {
+            if (attributes.size() >= MAX_ATTRIBUTES) {
+                return;
+            }
+            counts = new TreeMap<>();
+            attributes.put(attribute, counts);
+        }
+        String c = counts.containsKey(category) || counts.size() < MAX_CATEGORIES ? category : "other";
+        counts.merge(c, n, Long::sum);
+    }
+
+    private static void addBounded(Set<String> set, String value) {
+        if (set.size() < MAX_ACQUISITION_VALUES) {
+            set.add(value);
+        }
+    }
+
+    /** Adds {@code from} into this aggregate; {@code from} is unchanged. */
+    public void merge(DriftAggregate from) {
+        count += from.count;
+        positives += from.positives;
+        score.merge(from.score);
+        scoreSum += from.scoreSum;
+        scoreSumSquares += from.scoreSumSquares;
+        uncertaintyN += from.uncertaintyN;
+        uncertaintySum += from.uncertaintySum;
+        uncertaintySumSquares += from.uncertaintySumSquares;
+        abstainedN += from.abstainedN;
+        abstentions += from.abstentions;
+        late += from.late;
+        for (Map.Entry<String, FeatureState> e : from.features.entrySet()) {
+            FeatureState s = feature(e.getKey());
+            if (s != null) {
+                s.sketch.merge(e.getValue().sketch);
+                s.sum += e.getValue().sum;
+                s.sumSquares += e.getValue().sumSquares;
+            }
+        }
+        from.attributes.forEach((a, counts) -> counts.forEach((c, n) -> addCategory(a, c, n)));
+        from.scanners.forEach(v -> addBounded(scanners, v));
+        from.scannerModels.forEach(v -> addBounded(scannerModels, v));
+        from.software.forEach(v -> addBounded(software, v));
+    }
+
+    public long count() {
+        return count;
+    }
+
+    public long positives() {
+        return positives;
+    }
+
+    /** The score sketch; callers must not update it. */
+    public KllDoublesSketch score() {
+        return score;
+    }
+
+    public double scoreSum() {
+        return scoreSum;
+    }
+
+    public double scoreSumSquares() {
+        return scoreSumSquares;
+    }
+
+    public long uncertaintyN() {
+        return uncertaintyN;
+    }
+
+    public double uncertaintySum() {
+        return uncertaintySum;
+    }
+
+    public double uncertaintySumSquares() {
+        return uncertaintySumSquares;
+    }
+
+    public long abstainedN() {
+        return abstainedN;
+    }
+
+    public long abstentions() {
+        return abstentions;
+    }
+
+    public long late() {
+        return late;
+    }
+
+    /** Feature states by name (read-only use). */
+    public Map<String, FeatureState> features() {
+        return java.util.Collections.unmodifiableMap(features);
+    }
+
+    /** Category counts by attribute (read-only use). */
+    public Map<String, Map<String, Long>> attributes() {
+        return java.util.Collections.unmodifiableMap(attributes);
+    }
+
+    /**
+     * A reference profile of everything this aggregate holds.
+     *
+     * @throws IllegalStateException when the aggregate holds no prediction
+     */
+    public ReferenceProfile toProfile(ModelRef model, ReferenceProfile.Source source, Instant createdAt,
+                                      ReferenceProfile.BurnIn burnIn, Double threshold,
+                                      ReferenceProfile.Labelled labelled) {
+        if (count == 0) {
+            throw new IllegalStateException("no predictions: cannot build a reference profile");
+        }
+        Map<String, ReferenceProfile.Feature> fs = new TreeMap<>();
+        features.forEach((name, s) -> {
+            if (s.n() > 0) {
+                fs.put(name, new ReferenceProfile.Feature(ReferenceProfile.Distribution.of(
+                        ReferenceDistribution.fromSketch(s.sketch, BINS)), count - s.n()));
+            }
+        });
+        Map<String, Map<String, Long>> as = new TreeMap<>();
+        attributes.forEach((a, c) -> as.put(a, Map.copyOf(c)));
+        return new ReferenceProfile(model, source, createdAt, count, burnIn, threshold,
+                ReferenceProfile.Distribution.of(ReferenceDistribution.fromSketch(score, BINS)), positives,
+                uncertaintyN == 0 ? null : new ReferenceProfile.Mean(uncertaintySum / uncertaintyN, uncertaintyN),
+                abstainedN == 0 ? null : new ReferenceProfile.Proportion(abstentions, abstainedN),
+                fs, as, new ReferenceProfile.Known(scanners, scannerModels, software), labelled);
+    }
+
+    /** Binary form for state stores and the repartition topic. */
+    public static final Codec<DriftAggregate> CODEC = new Codec<>() {
+        @Override
+        public DriftAggregate empty() {
+            return DriftAggregate.empty();
+        }
+
+        @Override
+        public void merge(DriftAggregate into, DriftAggregate from) {
+            into.merge(from);
+        }
+
+        @Override
+        public byte[] toBytes(DriftAggregate a) {
+            return a.toBytes();
+        }
+
+        @Override
+        public DriftAggregate fromBytes(byte[] bytes) {
+            return DriftAggregate.fromBytes(bytes);
+        }
+    };
+
+    byte[] toBytes() {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeByte(FORMAT);
+            out.writeLong(count);
+            out.writeLong(positives);
+            writeSketch(out, score);
+            out.writeDouble(scoreSum);
+            out.writeDouble(scoreSumSquares);
+            out.writeLong(uncertaintyN);
+            out.writeDouble(uncertaintySum);
+            out.writeDouble(uncertaintySumSquares);
+            out.writeLong(abstainedN);
+            out.writeLong(abstentions);
+            out.writeLong(late);
+            out.writeInt(features.size());
+            for (Map.Entry<String, FeatureState> e : features.entrySet()) {
+                out.writeUTF(e.getKey());
+                writeSketch(out, e.getValue().sketch);
+                out.writeDouble(e.getValue().sum);
+                out.writeDouble(e.getValue().sumSquares);
+            }
+            out.writeInt(attributes.size());
+            for (Map.Entry<String, Map<String, Long>> e : attributes.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeInt(e.getValue().size());
+                for (Map.Entry<String, Long> c : e.getValue().entrySet()) {
+                    out.writeUTF(c.getKey());
+                    out.writeLong(c.getValue());
+                }
+            }
+            for (Set<String> set : java.util.List.of(scanners, scannerModels, software)) {
+                out.writeInt(set.size());
+                for (String v : set) {
+                    out.writeUTF(v);
+                }
+            }
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static DriftAggregate fromBytes(byte[] bytes) {
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
+            int format = in.readByte();
+            if (format != FORMAT) {
+                throw new IllegalArgumentException("unknown drift aggregate format " + format);
+            }
+            long count = in.readLong();
+            long positives = in.readLong();
+            DriftAggregate a = new DriftAggregate(readSketch(in));
+            a.count = count;
+            a.positives = positives;
+            a.scoreSum = in.readDouble();
+            a.scoreSumSquares = in.readDouble();
+            a.uncertaintyN = in.readLong();
+            a.uncertaintySum = in.readDouble();
+            a.uncertaintySumSquares = in.readDouble();
+            a.abstainedN = in.readLong();
+            a.abstentions = in.readLong();
+            a.late = in.readLong();
+            int nf = in.readInt();
+            for (int i = 0; i < nf; i++) {
+                String name = in.readUTF();
+                FeatureState s = new FeatureState(readSketch(in));
+                s.sum = in.readDouble();
+                s.sumSquares = in.readDouble();
+                a.features.put(name, s);
+            }
+            int na = in.readInt();
+            for (int i = 0; i < na; i++) {
+                String name = in.readUTF();
+                int nc = in.readInt();
+                Map<String, Long> counts = new TreeMap<>();
+                for (int j = 0; j < nc; j++) {
+                    counts.put(in.readUTF(), in.readLong());
+                }
+                a.attributes.put(name, counts);
+            }
+            for (Set<String> set : java.util.List.of(a.scanners, a.scannerModels, a.software)) {
+                int n = in.readInt();
+                for (int i = 0; i < n; i++) {
+                    set.add(in.readUTF());
+                }
+            }
+            return a;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("corrupt drift aggregate", e);
+        }
+    }
+
+    private static void writeSketch(DataOutputStream out, KllDoublesSketch sketch) throws IOException {
+        byte[] b = KllSketches.toBytes(sketch);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    private static KllDoublesSketch readSketch(DataInputStream in) throws IOException {
+        byte[] b = new byte[in.readInt()];
+        in.readFully(b);
+        return KllSketches.fromBytes(b);
+    }
+}

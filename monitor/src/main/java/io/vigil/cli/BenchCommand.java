@@ -1,0 +1,614 @@
+package io.vigil.cli;
+
+import io.vigil.topics.Input;
+
+import io.vigil.app.Monitor;
+import io.vigil.broker.EmbeddedKafka;
+import io.vigil.stages.OutcomeJoin;
+
+import io.vigil.config.VigilConfig;
+import io.vigil.events.GroundTruth;
+import io.vigil.events.Prediction;
+import io.vigil.serde.Json;
+import java.io.IOException;
+import java.time.Instant;
+import io.vigil.metrics.IngestMetrics;
+import io.vigil.sim.Scenario;
+import io.vigil.sim.SimEvent;
+import io.vigil.sim.Simulator;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code vigil bench}: end-to-end throughput through a real broker. Fills a predictions topic (and a
+ * ground-truth topic) from the simulator, reads it with a plain consumer, then runs the monitor on
+ * it from the beginning and reports predictions/s until every record is accounted for (accepted +
+ * dead-lettered = produced), next to the plain consumer's rate on the same topic in the same run.
+ *
+ * <p>Also reports the heap after a full GC (before the monitor starts, at every millionth prediction
+ * accounted for, at the end; one JVM holds the bench, the monitor and, unless
+ * {@code --bootstrap-servers} is given, the embedded broker) and, with {@code --latency-labels N},
+ * the label-to-{@code /metrics} latency: after the replay, N fresh labels for predictions already in
+ * the outcome join are produced one at a time while {@code /metrics} is polled over HTTP until the
+ * {@code all} slice's labelled count of the widest outcomes window shows each of them.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
+        description = {"Measure end-to-end throughput against a real (embedded or given) Kafka broker, the heap "
+                + "after full GCs and, with --latency-labels, the latency from a new label to /metrics.",
+                "Heap figures cover the whole JVM: bench, monitor and the embedded broker; the baseline taken "
+                        + "before the monitor starts holds the broker's share at that point."})
+final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = "--predictions", description = "Predictions to produce (default ${DEFAULT-VALUE}).")
+    long predictions = 1_000_000;
+
+    @Option(names = "--partitions", description = "Partitions of the input topics (default ${DEFAULT-VALUE}).")
+    int partitions = 2;
+
+    @Option(names = "--threads", description = "Stream threads (default ${DEFAULT-VALUE}).")
+    int threads = 2;
+
+    @Option(names = "--guarantee", description = "exactly_once_v2 or at_least_once (default ${DEFAULT-VALUE}).")
+    String guarantee = "exactly_once_v2";
+
+    @Option(names = "--bootstrap-servers", description = "Use this cluster instead of an embedded broker.")
+    String bootstrapServers;
+
+    @Option(names = "--days", description = "Event-time span the predictions are spread over, ending now "
+            + "(default ${DEFAULT-VALUE}: 1M predictions over 30 days is a network of about 30k studies a day).")
+    int spanDays = 30;
+
+    @Option(names = "--set", description = "Override one monitor setting, key=value (repeatable), e.g. to "
+            + "measure a subset of stages.")
+    Map<String, String> overrides = new HashMap<>();
+
+    @Option(names = "--no-floor", description = "Skip the no-op Kafka Streams application, measured by default: "
+            + "one that reads both input topics under the same guarantee and threads and only counts the records, "
+            + "the ceiling of any Kafka Streams application on this machine.")
+    boolean noFloor;
+
+    @Option(names = "--timeout", description = "Give up after this many seconds (default ${DEFAULT-VALUE}).")
+    long timeoutSeconds = 900;
+
+    @Option(names = "--latency-labels", description = "After the replay, produce N new labels for predictions "
+            + "already in the outcome join, one at a time, and report how long each takes to show in /metrics "
+            + "(vigil_window_labelled of the all slice in the widest outcomes window): p50, p95, p99, max. "
+            + "0 = off (default ${DEFAULT-VALUE}). Dominated by outcomes.flush-interval-ms + "
+            + "outcomes.snapshot-interval-ms + the commit interval; lower them with --set to see the rest.")
+    int latencyLabels = 0;
+
+    @Option(names = "--latency-rate", description = "Labels per second during the latency measurement "
+            + "(default ${DEFAULT-VALUE}).")
+    double latencyRate = 20;
+
+    @Option(names = "--latency-poll-ms", description = "Milliseconds between the end of one GET /metrics and the "
+            + "start of the next during the latency measurement (default ${DEFAULT-VALUE}).")
+    long latencyPollMillis = 100;
+
+    /** Recent predictions without a label in the replay, by id, with their score: the latency labels' targets. */
+    private Map<String, Double> unlabelled = Map.of();
+
+    @Override
+    public Integer call() throws Exception {
+        Path dir = Files.createTempDirectory("vigil-bench-");
+        EmbeddedKafka embedded = bootstrapServers == null ? EmbeddedKafka.start(dir.resolve("kafka")) : null;
+        String bootstrap = embedded == null ? bootstrapServers : embedded.bootstrapServers();
+        String run = "bench-" + UUID.randomUUID().toString().substring(0, 8);
+        String predictionsTopic = run + ".predictions";
+        String labelsTopic = run + ".ground-truth";
+        try {
+            Map<String, String> keep = Map.of(TopicConfig.RETENTION_MS_CONFIG, "-1");
+            EmbeddedKafka.createTopics(bootstrap, List.of(
+                    new NewTopic(predictionsTopic, partitions, (short) 1).configs(keep),
+                    new NewTopic(labelsTopic, partitions, (short) 1).configs(keep)));
+
+            long[] produced = produce(bootstrap, predictionsTopic, labelsTopic);
+            out("produced %,d predictions and %,d labels (%.0f predictions/s producer)%n",
+                    produced[0], produced[1], produced[0] / (produced[2] / 1e9));
+
+            double consumerRate = plainConsumerRate(bootstrap, predictionsTopic, produced[0]);
+            out("plain consumer: %,.0f records/s%n", consumerRate);
+            double floorRate = Double.NaN;
+            if (!noFloor) {
+                floorRate = StreamsFloor.rate(bootstrap, List.of(predictionsTopic, labelsTopic),
+                        produced[0] + produced[1], guarantee, threads, dir.resolve("floor-state"), run + ".floor",
+                        Duration.ofSeconds(timeoutSeconds));
+                out("no-op Kafka Streams application (%s, %d threads, both topics, counts only): %s%n", guarantee,
+                        threads, Double.isNaN(floorRate) ? "did not finish within --timeout"
+                                : String.format("%,.0f events/s", floorRate));
+            }
+
+            Map<String, Object> values = new HashMap<>();
+            values.put(VigilConfig.BOOTSTRAP_SERVERS, bootstrap);
+            values.put(VigilConfig.APPLICATION_ID, run + ".vigil");
+            values.put(VigilConfig.STATE_DIR, dir.resolve("state").toString());
+            values.put(VigilConfig.TOPIC_PREDICTIONS, predictionsTopic);
+            values.put(VigilConfig.TOPIC_GROUND_TRUTH, labelsTopic);
+            values.put(VigilConfig.TOPIC_DEAD_LETTERS, run + ".dead-letters");
+            values.put(VigilConfig.TOPIC_SNAPSHOTS, run + ".snapshots");
+            values.put(VigilConfig.TOPIC_ALERTS, run + ".alerts");
+            values.put(VigilConfig.TOPIC_INCIDENTS, run + ".incidents");
+            values.put(VigilConfig.TOPIC_REFERENCES, run + ".references");
+            values.put(VigilConfig.TOPIC_PARTITIONS, Integer.toString(partitions));
+            values.put(VigilConfig.PROCESSING_GUARANTEE, guarantee);
+            values.put(VigilConfig.NUM_STREAM_THREADS, Integer.toString(threads));
+            values.put(VigilConfig.HTTP_PORT, "0");
+            values.put("kafka.auto.offset.reset", "earliest");
+            values.putAll(overrides);
+            VigilConfig config = new VigilConfig(values);
+
+            List<String> heap = new ArrayList<>();
+            long baselineHeap = heapAfterGc();
+            heap.add(String.format("%,d MB before the monitor started (%s; the baseline)", baselineHeap >> 20,
+                    embedded == null ? "topics filled" : "embedded broker up, topics filled"));
+            try (Monitor monitor = new Monitor(config)) {
+                long start = System.nanoTime();
+                monitor.start();
+                long deadline = start + Duration.ofSeconds(timeoutSeconds).toNanos();
+                long firstRunning = 0;
+                long received = 0;
+                // Full GCs stop every thread; their pauses are taken out of the measured time.
+                long gcPauses = 0;
+                long nextHeapMark = 1_000_000;
+                IngestMetrics counts = monitor.ingestMetrics();
+                while (System.nanoTime() < deadline) {
+                    if (firstRunning == 0 && monitor.isRunning()) {
+                        firstRunning = System.nanoTime();
+                    }
+                    received = counts.received(Input.PREDICTIONS);
+                    if (received >= nextHeapMark) {
+                        long t = System.nanoTime();
+                        long used = heapAfterGc();
+                        gcPauses += System.nanoTime() - t;
+                        heap.add(String.format("%,d MB at %,d predictions accounted for (+%,d MB)", used >> 20,
+                                nextHeapMark, (used - baselineHeap) >> 20));
+                        nextHeapMark += 1_000_000;
+                    }
+                    if (received >= produced[0] || monitor.failed()) {
+                        break;
+                    }
+                    Thread.sleep(50);
+                }
+                if (monitor.failed()) {
+                    out("FAILED: Kafka Streams stopped (state %s) after %,d of %,d predictions; see the log%n",
+                            monitor.state(), received, produced[0]);
+                    return 1;
+                }
+                long end = System.nanoTime() - gcPauses;
+                if (received < produced[0]) {
+                    out("TIMEOUT: %,d of %,d predictions processed%n", received, produced[0]);
+                    return 1;
+                }
+                long labels = 0;
+                while (System.nanoTime() < deadline) {
+                    labels = monitor.outcomeJoinMetrics().labelsSettled();
+                    // Predictions too: one whose slice value awaited its admission decision reaches the join
+                    // after ingest counted it (SliceAssignment), so ingest alone does not mean joined.
+                    if ((labels >= produced[1] && monitor.outcomeJoinMetrics().predictionsReceived() >= produced[0])
+                            || monitor.failed()) {
+                        break;
+                    }
+                    Thread.sleep(50);
+                }
+                if (monitor.failed()) {
+                    out("FAILED: Kafka Streams stopped (state %s) after %,d of %,d labels; see the log%n",
+                            monitor.state(), labels, produced[1]);
+                    return 1;
+                }
+                long labelsEnd = System.nanoTime() - gcPauses;
+                double seconds = (end - firstRunning) / 1e9;
+                double rate = produced[0] / seconds;
+                double labelSeconds = (labelsEnd - firstRunning) / 1e9;
+                long joinBytes = directorySize(dir.resolve("state"), OutcomeJoin.PREDICTIONS_STORE);
+                out("vigil (%s, %d partitions, %d threads): %,d predictions in %.1f s after RUNNING "
+                                + "(%.1f s incl. startup) = %,.0f predictions/s, %.2f of the plain consumer%n",
+                        guarantee, partitions, threads, produced[0], seconds, (end - start) / 1e9, rate,
+                        rate / consumerRate);
+                double eventRate = (produced[0] + labels) / labelSeconds;
+                out("labels: %,d of %,d taken in by the outcome join %.1f s after RUNNING "
+                                + "(with the predictions: %,.0f events/s%s)%n", labels, produced[1], labelSeconds,
+                        eventRate, Double.isNaN(floorRate) ? ""
+                                : String.format(", %.2f of the no-op Kafka Streams application", eventRate / floorRate));
+                // The join keeps every prediction until labels.max-delay-days: all of them await a label
+                // (or, once labelled, a revision).
+                out("outcome-join prediction store on disk: %,d bytes = %,.0f MB per million predictions awaiting "
+                                + "labels (%,d held)%n", joinBytes, joinBytes / (produced[0] / 1e6) / 1e6, produced[0]);
+                if (embedded != null) {
+                    long changelogBytes = topicSize(dir.resolve("kafka"),
+                            OutcomeJoin.PREDICTIONS_STORE + "-changelog");
+                    out("its changelog on the broker, before compaction (a prediction is written again when "
+                                    + "labelled): %,d bytes = %,.0f MB per million predictions%n", changelogBytes,
+                            changelogBytes / (produced[0] / 1e6) / 1e6);
+                }
+                out("| %s | %s | %d | %d | %,d | %,.0f | %,.0f | %.2f | %,d | %.1f |%n",
+                        LocalDate.now(ZoneOffset.UTC), guarantee, partitions, threads, produced[0], consumerRate,
+                        rate, rate / consumerRate, produced[1], labelSeconds);
+                if (latencyLabels > 0) {
+                    measureLatency(bootstrap, labelsTopic, monitor, config);
+                }
+                long used = heapAfterGc();
+                heap.add(String.format("%,d MB at the end (+%,d MB)", used >> 20, (used - baselineHeap) >> 20));
+                out("heap used after a full GC (%s, max heap %,d MB; one JVM: bench, monitor%s): %s%n",
+                        gcNames(), ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getMax() >> 20,
+                        embedded == null ? "" : " and the embedded broker", String.join("; ", heap));
+            }
+            return 0;
+        } finally {
+            if (embedded != null) {
+                embedded.close();
+            }
+            deleteRecursively(dir);
+        }
+    }
+
+    /**
+     * Produces {@link #latencyLabels} new labels, one at a time at {@link #latencyRate} per second, for
+     * predictions the replay left unlabelled, and polls {@code /metrics} until the {@code all} slice's
+     * labelled count in the widest outcomes window has grown by as many (or a timeout), then prints
+     * the latency percentiles next to the settings that bound them.
+     */
+    private void measureLatency(String bootstrap, String labelsTopic, Monitor monitor, VigilConfig config)
+            throws Exception {
+        long flushMs = config.getLong(VigilConfig.OUTCOMES_FLUSH_INTERVAL_MS);
+        long snapshotMs = config.getLong(VigilConfig.OUTCOMES_SNAPSHOT_INTERVAL_MS);
+        Object commitMs = config.streamsProperties().get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
+        String window = config.outcomeWindowDays().stream().mapToInt(Integer::intValue).max().orElseThrow() + "d";
+        String settings = String.format("outcomes.flush-interval-ms=%d, outcomes.snapshot-interval-ms=%d, "
+                + "commit.interval.ms=%s, %s", flushMs, snapshotMs, commitMs, guarantee);
+        List<Map.Entry<String, Double>> targets = new ArrayList<>(unlabelled.entrySet());
+        int n = Math.min(latencyLabels, targets.size());
+        if (n < latencyLabels) {
+            out("latency: only %,d predictions without a label among the most recent; measuring %,d labels%n",
+                    targets.size(), n);
+        }
+        String host = config.getString(VigilConfig.HTTP_BIND);
+        URI metrics = URI.create("http://" + (host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host)
+                + ":" + monitor.http().port() + "/metrics");
+        MetricsPoller poller = new MetricsPoller(metrics, window, latencyPollMillis);
+        Thread pollThread = new Thread(poller, "bench-metrics-poller");
+        pollThread.setDaemon(true);
+        pollThread.start();
+        try {
+            // The replay's labels have all reached the join; wait until their last snapshots are out:
+            // the count stops changing for longer than a flush, a snapshot and a commit take together.
+            long quietNanos = Duration.ofMillis(flushMs + snapshotMs + 5_000).toNanos()
+                    + Duration.ofMillis(Long.parseLong(commitMs.toString())).toNanos();
+            long settleDeadline = System.nanoTime() + Duration.ofMinutes(5).toNanos() + 2 * quietNanos;
+            long baseline = -1;
+            long since = System.nanoTime();
+            while (System.nanoTime() < settleDeadline) {
+                long v = poller.latest();
+                if (v != baseline) {
+                    baseline = v;
+                    since = System.nanoTime();
+                } else if (v >= 0 && System.nanoTime() - since >= quietNanos) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            if (baseline < 0) {
+                out("latency: no %s{slice=\"all\",window=\"%s\"} in /metrics; not measured%n",
+                        LabelLatency.LABELLED, window);
+                return;
+            }
+            long[] sent = new long[n];
+            Properties p = new Properties();
+            p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+            p.put(ProducerConfig.ACKS_CONFIG, "all");
+            SplittableRandom random = new SplittableRandom(42);
+            long t0 = System.nanoTime();
+            long periodNanos = (long) (1e9 / latencyRate);
+            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
+                    new ByteArraySerializer())) {
+                for (int i = 0; i < n; i++) {
+                    long due = t0 + i * periodNanos;
+                    long wait = due - System.nanoTime();
+                    if (wait > 0) {
+                        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                    }
+                    Map.Entry<String, Double> target = targets.get(i);
+                    int label = random.nextDouble() < target.getValue() ? 1 : 0;
+                    Instant now = Instant.now();
+                    byte[] json = Json.mapper().writeValueAsBytes(
+                            new GroundTruth(target.getKey(), label, now, "pathology", 0));
+                    sent[i] = System.nanoTime();
+                    producer.send(new ProducerRecord<>(labelsTopic, null, now.toEpochMilli(), target.getKey(), json))
+                            .get();
+                }
+            }
+            long waitDeadline = System.nanoTime() + 2 * quietNanos + Duration.ofSeconds(30).toNanos();
+            while (poller.latest() < baseline + n && System.nanoTime() < waitDeadline) {
+                Thread.sleep(100);
+            }
+            poller.stop();
+            pollThread.join(10_000);
+            long[] latencies = LabelLatency.latencies(sent, baseline, poller.observations());
+            long seen = java.util.Arrays.stream(latencies).filter(v -> v >= 0).count();
+            out("label latency to /metrics (%,d labels at %.0f/s, %s{slice=\"all\",window=\"%s\"} polled every %d ms "
+                            + "+ %.0f ms mean GET of %,d KB): p50 %.2f s, p95 %.2f s, p99 %.2f s, max %.2f s "
+                            + "(%,d of %,d seen)%n",
+                    n, latencyRate, LabelLatency.LABELLED, window, latencyPollMillis, poller.meanGetMillis(),
+                    poller.lastPageBytes() >> 10, seconds(LabelLatency.percentile(latencies, 50)),
+                    seconds(LabelLatency.percentile(latencies, 95)), seconds(LabelLatency.percentile(latencies, 99)),
+                    seconds(LabelLatency.percentile(latencies, 100)), seen, n);
+            out("latency settings: %s%n", settings);
+            out("/metrics at the end: %,d series in %,d KB%n", poller.lastSeries(), poller.lastPageBytes() >> 10);
+        } finally {
+            poller.stop();
+        }
+    }
+
+    private static double seconds(long nanos) {
+        return nanos < 0 ? Double.NaN : nanos / 1e9;
+    }
+
+    /** Polls {@code /metrics} with a fixed pause between GETs and records each answer's labelled total. */
+    private static final class MetricsPoller implements Runnable {
+        private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        private final HttpRequest request;
+        private final String window;
+        private final long pauseMillis;
+        private final List<LabelLatency.Observation> observations = new ArrayList<>();
+        private volatile boolean running = true;
+        private volatile long latest = -1;
+        private volatile long lastPageBytes;
+        private volatile long lastSeries;
+        private long getNanos;
+        private long gets;
+
+        MetricsPoller(URI uri, String window, long pauseMillis) {
+            this.request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).GET().build();
+            this.window = window;
+            this.pauseMillis = pauseMillis;
+        }
+
+        @Override
+        public void run() {
+            while (running) {
+                try {
+                    long t = System.nanoTime();
+                    HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
+                    long at = System.nanoTime();
+                    if (r.statusCode() != 200) {
+                        throw new IllegalStateException("GET " + request.uri() + " answered " + r.statusCode()
+                                + " (the latency poller speaks plain HTTP without credentials)");
+                    }
+                    long v = LabelLatency.labelledAll(r.body(), window);
+                    synchronized (this) {
+                        observations.add(new LabelLatency.Observation(at, v));
+                        getNanos += at - t;
+                        gets++;
+                    }
+                    lastPageBytes = r.body().length();
+                    lastSeries = r.body().lines().filter(l -> !l.isEmpty() && l.charAt(0) != '#').count();
+                    latest = v;
+                    Thread.sleep(pauseMillis);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (java.io.IOException e) {
+                    out("GET /metrics failed: %s%n", e);
+                }
+            }
+        }
+
+        void stop() {
+            running = false;
+        }
+
+        long latest() {
+            return latest;
+        }
+
+        long lastSeries() {
+            return lastSeries;
+        }
+
+        long lastPageBytes() {
+            return lastPageBytes;
+        }
+
+        synchronized List<LabelLatency.Observation> observations() {
+            return List.copyOf(observations);
+        }
+
+        synchronized double meanGetMillis() {
+            return gets == 0 ? Double.NaN : getNanos / 1e6 / gets;
+        }
+    }
+
+    /**
+     * Heap in use right after a full GC that really ran. On JDK 17 a full GC requested while any thread
+     * is inside a JNI critical region (lz4 compression, RocksDB) is skipped without a word, and the
+     * reading then counts garbage as heap (seen here as one-off readings 1 GB above their neighbours): so
+     * it retries until a full collector's count moves, and says so if it never does.
+     */
+    private static long heapAfterGc() {
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        for (int attempt = 0; attempt < 100; attempt++) {
+            long before = fullCollections();
+            memory.gc();
+            if (fullCollections() > before) {
+                return memory.getHeapMemoryUsage().getUsed();
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        out("(heap reading below taken without a confirmed full GC)%n");
+        return memory.getHeapMemoryUsage().getUsed();
+    }
+
+    /** Collections so far by the collectors that collect the whole heap (not the young-generation ones). */
+    private static long fullCollections() {
+        long n = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            String name = gc.getName();
+            if (!(name.contains("Young") || name.contains("Scavenge") || name.equals("Copy"))) {
+                n += gc.getCollectionCount();
+            }
+        }
+        return n;
+    }
+
+    private static String gcNames() {
+        return String.join(" + ", ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .map(GarbageCollectorMXBean::getName).toList());
+    }
+
+    private long[] produce(String bootstrap, String predictionsTopic, String labelsTopic) throws IOException {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        long nPredictions = 0;
+        long nLabels = 0;
+        // The simulator's default network makes about 1,500 predictions a day; a benchmark of N
+        // predictions models a bigger network by compressing the simulated timeline linearly into the
+        // last `spanDays` days (order and label delays scale together, so no label precedes its prediction).
+        int days = (int) Math.max(30, predictions / 1_400 + 1);
+        LocalDate start = LocalDate.now(ZoneOffset.UTC).minusDays(days + 1L);
+        Instant simStart = start.atStartOfDay(ZoneOffset.UTC).toInstant();
+        Instant end = Instant.now().minus(Duration.ofHours(1));
+        double factor = (double) spanDays / days;
+        Instant newStart = end.minus(Duration.ofDays(spanDays));
+        java.util.function.UnaryOperator<Instant> remap = t -> newStart.plusMillis(
+                (long) (Duration.between(simStart, t).toMillis() * factor));
+        // The most recent predictions, less those the replay labels: targets for --latency-labels.
+        int keepRecent = latencyLabels * 4;
+        LinkedHashMap<String, Double> recent = new LinkedHashMap<>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Double> eldest) {
+                return size() > keepRecent;
+            }
+        };
+        long t0 = System.nanoTime();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
+                new ByteArraySerializer())) {
+            for (SimEvent e : Simulator.create(Scenario.builtIn("default"), 42, start, days)
+                    .withMaxPredictions(predictions)) {
+                Instant t = remap.apply(e.time());
+                if (t.isAfter(end)) {
+                    continue; // a label beyond the horizon
+                }
+                if (e.isPrediction()) {
+                    Prediction x = e.prediction();
+                    Prediction moved = new Prediction(x.predictionId(), t, x.model(), x.task(), x.score(),
+                            x.threshold(), x.predictedLabel(), x.site(), x.scanner(), x.subjectKey(), x.studyKey(),
+                            x.demographics(), x.uncertainty(), x.abstained(), x.features(), x.attributes());
+                    producer.send(new ProducerRecord<>(predictionsTopic, null, t.toEpochMilli(), e.key(),
+                            Json.mapper().writeValueAsBytes(moved)));
+                    nPredictions++;
+                    if (keepRecent > 0) {
+                        recent.put(e.key(), x.score());
+                    }
+                } else {
+                    GroundTruth x = e.groundTruth();
+                    GroundTruth moved = new GroundTruth(x.predictionId(), x.label(), t, x.source(), x.revision());
+                    producer.send(new ProducerRecord<>(labelsTopic, null, t.toEpochMilli(), e.key(),
+                            Json.mapper().writeValueAsBytes(moved)));
+                    nLabels++;
+                    recent.remove(e.key());
+                }
+            }
+            producer.flush();
+        }
+        unlabelled = recent;
+        return new long[] {nPredictions, nLabels, System.nanoTime() - t0};
+    }
+
+    private static double plainConsumerRate(String bootstrap, String topic, long expected) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-plain-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
+        long n = 0;
+        long t0 = System.nanoTime();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            c.subscribe(List.of(topic));
+            while (n < expected) {
+                n += c.poll(Duration.ofMillis(500)).count();
+            }
+        }
+        return n / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Bytes under every directory named {@code name} below {@code root} (a RocksDB store). */
+    private static long directorySize(Path root, String name) {
+        return bytesOf(root, p -> p.toString().contains("/" + name + "/"));
+    }
+
+    /** Bytes of the log segments in every partition directory ({@code <topic>-<n>}) of the topic ending with {@code suffix}. */
+    private static long topicSize(Path logDirs, String suffix) {
+        java.util.regex.Pattern partitionDir = java.util.regex.Pattern.compile(
+                ".*" + java.util.regex.Pattern.quote(suffix) + "-\\d+");
+        // Segment files only: the active segment's index files are preallocated (sparse, 10 MB each).
+        return bytesOf(logDirs, p -> p.getFileName().toString().endsWith(".log")
+                && partitionDir.matcher(p.getParent().getFileName().toString()).matches());
+    }
+
+    /** Total length of the regular files below {@code root} that {@code include} accepts; -1 if unreadable. */
+    private static long bytesOf(Path root, java.util.function.Predicate<Path> include) {
+        try (var paths = Files.walk(root)) {
+            return paths.filter(p -> Files.isRegularFile(p) && include.test(p)).mapToLong(p -> p.toFile().length()).sum();
+        } catch (java.io.IOException e) {
+            return -1;
+        }
+    }
+
+    private static void out(String format, Object... args) {
+        System.out.printf(format, args);
+        System.out.flush();
+    }
+
+    static void deleteRecursively(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            List<Path> all = new ArrayList<>(paths.toList());
+            java.util.Collections.reverse(all);
+            for (Path path : all) {
+                Files.deleteIfExists(path);
+            }
+        } catch (java.io.IOException e) {
+            // best effort: a temp directory
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package io.vigil.cli;
+
+import io.vigil.app.Monitor;
+
+import io.vigil.config.EnvironmentConfig;
+import io.vigil.config.VigilConfig;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.config.ConfigException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code vigil run}: starts the monitor against the Kafka cluster named in config. */
+@Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
+        description = "Run the monitor against a Kafka cluster (settings from --config, VIGIL_* variables and --set).")
+final class RunCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+
+    @Option(names = {"-c", "--config"}, description = "Properties file with Vigil settings.")
+    Path configFile;
+
+    @Option(names = "--set", description = "Override one setting, key=value (repeatable).")
+    Map<String, String> overrides = new HashMap<>();
+
+    @Override
+    public Integer call() throws Exception {
+        VigilConfig config;
+        Monitor monitor;
+        try {
+            config = EnvironmentConfig.load(configFile, System.getenv(), overrides);
+            // The monitor checks what needs the file system (the HTTP keystore) before it starts anything.
+            monitor = new Monitor(config);
+        } catch (ConfigException e) {
+            System.err.println("Invalid configuration: " + e.getMessage());
+            return 2;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            monitor.close();
+            stopped.countDown();
+        }, "vigil-shutdown"));
+        try {
+            monitor.start();
+        } catch (IllegalStateException e) {
+            // Kafka unreachable or refusing the credentials (KafkaConnectivity): say why in one line and exit.
+            LOG.error("Cannot start: {}", e.getMessage());
+            System.err.println("Cannot start: " + e.getMessage());
+            return 1;
+        }
+        LOG.info("Vigil running; metrics at {}/metrics", monitor.http().uri());
+        while (!stopped.await(1, TimeUnit.SECONDS)) {
+            java.util.Optional<String> reason = monitor.failureReason();
+            if (reason.isPresent()) {
+                // Kafka Streams stopped, or processing is stuck: exit so the supervisor restarts Vigil.
+                LOG.error("Stopping: {}", reason.get());
+                System.err.println("Stopped: " + reason.get());
+                return 1;
+            }
+        }
+        return 0;
+    }
+}

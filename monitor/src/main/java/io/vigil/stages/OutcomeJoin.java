@@ -1,0 +1,921 @@
+package io.vigil.stages;
+
+
+import io.vigil.serde.KafkaHeaders;
+
+import io.vigil.stages.shared.EventDay;
+
+import io.vigil.deadletters.DeadLetters;
+import io.vigil.aggregates.OutcomeChange;
+import io.vigil.state.CountsStore;
+import io.vigil.topics.Topics;
+
+import io.vigil.events.GroundTruth;
+import io.vigil.events.Reason;
+import io.vigil.events.SlicedPrediction;
+import io.vigil.serde.Json;
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The exact outcome join: exactly one outcome per prediction, whatever the order, duplication or
+ * revision of its labels.
+ *
+ * <p>Predictions and labels are stamped with their event time ({@code occurred_at},
+ * {@code observed_at}), merged and repartitioned by {@code prediction_id} through one topic
+ * ({@code outcome-join-by-prediction}), so both sides of one prediction meet in one task in the order
+ * they were ingested. When the producers already key both input topics by {@code prediction_id} with
+ * equal partition counts ({@code outcomes.join.co-partitioned}: ingest dead-letters any record whose
+ * key is not its id, startup checks the counts), the repartition is skipped: partition k of both
+ * topics already holds every record of the ids that hash to k, and the join runs in the ingest task
+ * of partition k (one write and one read of every record fewer). That task keeps, in RocksDB:
+ * <ul>
+ *   <li>{@value #PREDICTIONS_STORE}: every prediction younger than {@code maxDelayDays} (cohort day
+ *       plus max delay, in stream time) with its slices, score, threshold and current label and
+ *       revision; once that window has closed it stays {@code labelWait} more of wall clock, since its
+ *       label may still be on its way (a replay of months takes minutes);</li>
+ *   <li>{@value #ORPHANS_STORE}: labels whose prediction has not arrived yet, held for
+ *       {@code labelWait} of wall clock (never stream time, which other scanners' records push forward),
+ *       then dead-lettered with reason {@value Reason#UNMATCHED_LABEL};</li>
+ *   <li>{@value #EXPIRED_STORE}: ids of predictions that expired within the last
+ *       {@code orphanRetentionDays}, so that a label arriving after the max delay is dead-lettered at
+ *       once ({@value Reason#LABEL_AFTER_MAX_DELAY}) instead of waiting as an orphan;</li>
+ *   <li>{@value #EXPIRY_STORE}: {@code day|kind|id} entries so expiry is a range scan up to the
+ *       current stream day, never a scan of the whole store, and {@code w<deadline ms>|kind|id} entries
+ *       for the wall-clock waits, scanned by a wall-clock punctuator;</li>
+ *   <li>{@value #COUNTS_STORE}: counts of every outcome of the join (keys below).</li>
+ * </ul>
+ *
+ * <p>Which labels count does not depend on arrival order: a label joins iff it is observed no later than
+ * {@code maxDelayDays} after its prediction's UTC day (else {@value Reason#LABEL_AFTER_MAX_DELAY}), and
+ * within {@code labelWait} of wall clock either side may come first.
+ *
+ * <p>Semantics per prediction: the first prediction registers it ({@link OutcomeChange} with sign
+ * 0); a later copy of the same id is ignored and counted. The first label adds its outcome (sign
+ * +1, with the label delay). A label with the same revision is a duplicate (nothing); a higher
+ * revision retracts the old outcome (sign -1) and adds the new one (+1), even when the label value
+ * is unchanged (so the result is the same whichever copy arrives first); a lower revision is ignored.
+ * All of this is counted. Expiry runs in event time, whenever the join's clock (the largest event
+ * time it has seen, i.e. the stream time of its sub-topology) enters a new UTC day: a label 60 days
+ * late joins as long as it is within the max delay, however fast the records are replayed.
+ *
+ * <p>The label delay is measured from the first label that joins (the highest revision held, if
+ * labels arrived first) and is never retracted, so unlike every other metric it can depend on the
+ * order in which revisions arrive. Two labels with the same revision are duplicates: the first wins.
+ *
+ * <p>Prediction ids are never logged.
+ */
+public final class OutcomeJoin {
+    public static final String PREDICTIONS_STORE = "outcome-join-predictions";
+    public static final String ORPHANS_STORE = "outcome-join-orphan-labels";
+    public static final String EXPIRED_STORE = "outcome-join-expired-predictions";
+    public static final String EXPIRY_STORE = "outcome-join-expiry-index";
+    public static final String COUNTS_STORE = "outcome-join-counts";
+
+    /** Counts store keys. */
+    public static final String PREDICTIONS_REGISTERED = "predictions_registered";
+    public static final String PREDICTIONS_DUPLICATE = "predictions_duplicate";
+    public static final String PREDICTIONS_EXPIRED_UNLABELLED = "predictions_expired_unlabelled";
+    public static final String PREDICTIONS_EXPIRED_LABELLED = "predictions_expired_labelled";
+    public static final String LABELS_JOINED = "labels_joined";
+    public static final String LABELS_HELD = "labels_held_before_prediction";
+    public static final String LABELS_DUPLICATE = "labels_duplicate";
+    public static final String LABELS_REVISED = "labels_revised";
+    public static final String LABELS_STALE_REVISION = "labels_stale_revision";
+    public static final String LABELS_UNMATCHED_EXPIRED = "labels_unmatched_expired";
+    public static final String LABELS_AFTER_MAX_DELAY = "labels_after_max_delay";
+    /** Every key the counts store can hold (a bounded set, safe as a metric label). */
+    public static final List<String> COUNT_KEYS = List.of(PREDICTIONS_REGISTERED, PREDICTIONS_DUPLICATE,
+            PREDICTIONS_EXPIRED_UNLABELLED, PREDICTIONS_EXPIRED_LABELLED, LABELS_JOINED, LABELS_HELD,
+            LABELS_DUPLICATE, LABELS_REVISED, LABELS_STALE_REVISION, LABELS_UNMATCHED_EXPIRED,
+            LABELS_AFTER_MAX_DELAY);
+
+    /** Key of the join's event-time clock in the expiry index; sorts after every day entry. */
+    private static final String CLOCK_KEY = "~clock";
+
+    private final Topics topics;
+    private final int maxDelayDays;
+    private final int orphanRetentionDays;
+    private final boolean coPartitioned;
+    private final long labelWaitMs;
+
+    /**
+     * @param maxDelayDays        days after its cohort day a prediction waits for its label
+     * @param orphanRetentionDays days (stream time) a label waits for its prediction
+     */
+    public OutcomeJoin(Topics topics, int maxDelayDays, int orphanRetentionDays) {
+        this(topics, maxDelayDays, orphanRetentionDays, false);
+    }
+
+    /**
+     * @param coPartitioned the input topics are keyed by prediction id (checked by ingest) with the same
+     *                      partition count (checked at startup): join them without the repartition topic
+     */
+    public OutcomeJoin(Topics topics, int maxDelayDays, int orphanRetentionDays, boolean coPartitioned) {
+        this(topics, maxDelayDays, orphanRetentionDays, coPartitioned, DEFAULT_LABEL_WAIT);
+    }
+
+    /** The default of {@code outcomes.label-wait}. */
+    public static final Duration DEFAULT_LABEL_WAIT = Duration.ofDays(30);
+
+    /**
+     * @param labelWait wall-clock time a label waits for its prediction, and a prediction whose event-time
+     *                  window has closed still waits for its label, so that no arrival order within it
+     *                  changes the result (a replay of months of history takes minutes of wall clock)
+     */
+    public OutcomeJoin(Topics topics, int maxDelayDays, int orphanRetentionDays, boolean coPartitioned,
+                       Duration labelWait) {
+        if (labelWait.isNegative()) {
+            throw new IllegalArgumentException("labelWait must not be negative: " + labelWait);
+        }
+        this.labelWaitMs = labelWait.toMillis();
+        if (maxDelayDays < 1 || orphanRetentionDays < 1) {
+            throw new IllegalArgumentException("maxDelayDays and orphanRetentionDays must be >= 1, got "
+                    + maxDelayDays + " and " + orphanRetentionDays);
+        }
+        this.topics = Objects.requireNonNull(topics, "topics");
+        this.maxDelayDays = maxDelayDays;
+        this.orphanRetentionDays = orphanRetentionDays;
+        this.coPartitioned = coPartitioned;
+    }
+
+    /** Adds the join; returns its outcome changes keyed by prediction id (unlabelled dead letters go to the topic). */
+    public KStream<String, OutcomeChange> addTo(StreamsBuilder builder, KStream<String, SlicedPrediction> predictions,
+                                                KStream<String, GroundTruth> labels) {
+        // No record cache on any join store. A prediction is written when it arrives and again when its
+        // label arrives, usually days later, so a cache rarely merges two writes; and with one entry per
+        // prediction the shared cache is always full, so every put evicted and flushed another entry
+        // through a TreeMap of byte keys (12% of a stream thread's time in a 1M-prediction profile).
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PREDICTIONS_STORE),
+                Serdes.String(), new PendingSerde()).withCachingDisabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ORPHANS_STORE),
+                Serdes.String(), new InputSerde()).withCachingDisabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EXPIRED_STORE),
+                Serdes.String(), Serdes.Long()).withCachingDisabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EXPIRY_STORE),
+                Serdes.String(), Serdes.ByteArray()).withCachingDisabled());
+        builder.addStateStore(CountsStore.builder(COUNTS_STORE));
+
+        KStream<String, Input> fromPredictions = predictions.processValues(
+                () -> new Stamp<SlicedPrediction>(OutcomeJoin::pending), Named.as("outcome-join-prediction-input"));
+        KStream<String, Input> fromLabels = labels.processValues(
+                () -> new Stamp<GroundTruth>(gt -> new Input(null, gt, 0L, null)), Named.as("outcome-join-label-input"));
+        KStream<String, Input> merged = fromPredictions.merge(fromLabels, Named.as("outcome-join-merge"));
+        if (!coPartitioned) {
+            merged = merged.repartition(Repartitioned.with(Serdes.String(), new InputSerde())
+                    .withName("outcome-join-by-prediction"));
+        }
+        KStream<String, Output> joined = merged
+                .process(Join::new, Named.as("outcome-join"), PREDICTIONS_STORE, ORPHANS_STORE, EXPIRED_STORE,
+                        EXPIRY_STORE, COUNTS_STORE);
+        joined.filter((k, v) -> v.deadLetter() != null, Named.as("outcome-join-rejected"))
+                .map((k, v) -> KeyValue.pair(v.deadLetterKey() != null ? v.deadLetterKey() : k.getBytes(StandardCharsets.UTF_8),
+                        v.deadLetter()),
+                        Named.as("outcome-join-dead-letter-bytes"))
+                .to(topics.deadLetters().name(), topics.deadLetters().produced("outcome-join-dead-letters"));
+        return joined.filter((k, v) -> v.change() != null, Named.as("outcome-join-changes"))
+                .mapValues(Output::change, Named.as("outcome-join-typed-changes"));
+    }
+
+    private static Input pending(SlicedPrediction sp) {
+        var p = sp.prediction();
+        long at = p.occurredAt().toEpochMilli();
+        return new Input(new Pending(sp.groups(), p.score(), p.threshold(), EventDay.ofEpochMilli(at), at, -1, -1, 0L), null, 0L, null);
+    }
+
+    /**
+     * A prediction waiting in the join. {@code label}/{@code revision} are -1 until labelled;
+     * {@code labelObservedAtMs} is the first label's observed_at.
+     */
+    record Pending(List<String> groups, double score, double threshold, long cohortDay, long occurredAtMs,
+                   int label, int revision, long labelObservedAtMs) {
+        Pending withLabel(GroundTruth gt, long firstObservedAtMs) {
+            return new Pending(groups, score, threshold, cohortDay, occurredAtMs, gt.label(), gt.revision(),
+                    firstObservedAtMs);
+        }
+
+        OutcomeChange change(int label, int sign, long delaySeconds) {
+            return new OutcomeChange(groups, score, threshold, cohortDay, label, sign, delaySeconds);
+        }
+    }
+
+    /**
+     * One join input: a prediction or a label (held orphans keep their expiry day). A label carries its
+     * {@link Origin}, so that a label the join dead-letters is the record as it was sent.
+     */
+    record Input(Pending prediction, GroundTruth label, long expiryDay, Origin origin) {}
+
+    /**
+     * Where a label came from, as {@link Ingest} recorded it in headers ({@link DeadLetters#ORIGIN_VALUE},
+     * {@link DeadLetters#ORIGIN_KEY}, {@link DeadLetters#SOURCE_PARTITION}, {@link DeadLetters#SOURCE_OFFSET}):
+     * the original key and value bytes, input partition and offset, and the sender's own headers.
+     */
+    record Origin(byte[] key, byte[] value, int partition, long offset, List<Header> headers) {
+        /** The origin in {@code headers}, or null when ingest recorded none (records written by older versions). */
+        static Origin from(Headers headers) {
+            Header value = headers.lastHeader(DeadLetters.ORIGIN_VALUE);
+            if (value == null) {
+                return null;
+            }
+            Header key = headers.lastHeader(DeadLetters.ORIGIN_KEY);
+            Header partition = headers.lastHeader(DeadLetters.SOURCE_PARTITION);
+            Header offset = headers.lastHeader(DeadLetters.SOURCE_OFFSET);
+            List<Header> own = new java.util.ArrayList<>();
+            for (Header h : headers) {
+                if (!h.key().startsWith("vigil.")) {
+                    own.add(h);
+                }
+            }
+            return new Origin(key == null ? null : key.value(), value.value(),
+                    partition == null ? -1 : Integer.parseInt(new String(partition.value(), StandardCharsets.UTF_8)),
+                    offset == null ? -1L : Long.parseLong(new String(offset.value(), StandardCharsets.UTF_8)),
+                    List.copyOf(own));
+        }
+    }
+
+    /**
+     * One join output: an outcome change, or a dead letter: its value bytes and key bytes (null: the
+     * prediction id), headers on the record.
+     */
+    record Output(OutcomeChange change, byte[] deadLetter, byte[] deadLetterKey) {
+        Output(OutcomeChange change, byte[] deadLetter) {
+            this(change, deadLetter, null);
+        }
+    }
+
+    /** Stamps each record with its event time, so stream time (and expiry) is event time. */
+    private static final class Stamp<V> implements FixedKeyProcessor<String, V, Input> {
+        private final java.util.function.Function<V, Input> toInput;
+        private FixedKeyProcessorContext<String, Input> context;
+
+        Stamp(java.util.function.Function<V, Input> toInput) {
+            this.toInput = toInput;
+        }
+
+        @Override
+        public void init(FixedKeyProcessorContext<String, Input> context) {
+            this.context = context;
+        }
+
+        @Override
+        public void process(FixedKeyRecord<String, V> record) {
+            Input in = toInput.apply(record.value());
+            if (in.label() != null) {
+                // The origin travels in the value (through the repartition and the orphans store), not twice.
+                in = new Input(null, in.label(), in.expiryDay(), Origin.from(record.headers()));
+                long ts = in.label().observedAt().toEpochMilli();
+                context.forward(record.withValue(in).withTimestamp(ts).withHeaders(KafkaHeaders.empty()));
+                return;
+            }
+            context.forward(record.withValue(in).withTimestamp(in.prediction().occurredAtMs()));
+        }
+    }
+
+    private final class Join implements Processor<String, Input, String, Output> {
+        private ProcessorContext<String, Output> context;
+        private KeyValueStore<String, Pending> predictions;
+        private KeyValueStore<String, Input> orphans;
+        private KeyValueStore<String, Long> expired;
+        private KeyValueStore<String, byte[]> index;
+        private CountsStore counts;
+        private long clockMs;
+
+        @Override
+        public void init(ProcessorContext<String, Output> context) {
+            this.context = context;
+            predictions = context.getStateStore(PREDICTIONS_STORE);
+            orphans = context.getStateStore(ORPHANS_STORE);
+            expired = context.getStateStore(EXPIRED_STORE);
+            index = context.getStateStore(EXPIRY_STORE);
+            counts = context.getStateStore(COUNTS_STORE);
+            byte[] clock = index.get(CLOCK_KEY);
+            clockMs = clock == null ? Long.MIN_VALUE : java.nio.ByteBuffer.wrap(clock).getLong();
+            long every = Math.max(1_000L, Math.min(60_000L, labelWaitMs / 20));
+            context.schedule(Duration.ofMillis(every), org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME,
+                    this::releaseWaited);
+        }
+
+        /**
+         * Advances the join's event-time clock (the largest event time it has seen: Kafka's stream
+         * time of this sub-topology, kept here so other sub-topologies sharing a task cannot move
+         * it) and runs expiry once per new day.
+         */
+        private void advanceClock(long ts) {
+            if (ts <= clockMs) {
+                return;
+            }
+            long previousDay = clockMs == Long.MIN_VALUE ? Long.MIN_VALUE : EventDay.ofEpochMilli(clockMs);
+            clockMs = ts;
+            if (EventDay.ofEpochMilli(ts) > previousDay) {
+                // Every use of the clock is by UTC day, so it is stored when the day changes only (not
+                // once per record): after a restart it restarts from the first instant seen that day.
+                index.put(CLOCK_KEY, java.nio.ByteBuffer.allocate(Long.BYTES).putLong(ts).array());
+                expire(ts);
+            }
+        }
+
+        @Override
+        public void process(Record<String, Input> record) {
+            if (record.key() == null) {
+                return; // cannot happen: ingest keys every record by its prediction id
+            }
+            advanceClock(record.timestamp());
+            if (record.value().prediction() != null) {
+                onPrediction(record.key(), record.value().prediction(), record.timestamp());
+            } else {
+                onLabel(record.key(), record.value(), record.timestamp());
+            }
+        }
+
+        private void onPrediction(String id, Pending p, long ts) {
+            if (predictions.get(id) != null || expired.get(id) != null) {
+                increment(PREDICTIONS_DUPLICATE);
+                return;
+            }
+            increment(PREDICTIONS_REGISTERED);
+            emit(id, p.change(-1, 0, -1), ts);
+            Input orphan = orphans.get(id);
+            if (orphan != null) {
+                orphans.delete(id);
+                GroundTruth gt = orphan.label();
+                if (tooLate(p, gt)) {
+                    labelAfterMaxDelay(id, orphan, ts);
+                } else {
+                    p = p.withLabel(gt, gt.observedAt().toEpochMilli());
+                    emit(id, p.change(gt.label(), +1, delaySeconds(p)), ts);
+                    increment(LABELS_JOINED);
+                }
+            }
+            predictions.put(id, p);
+            index.put(indexKey(p.cohortDay() + maxDelayDays, 'P', id), new byte[0]);
+        }
+
+        private void onLabel(String id, Input in, long ts) {
+            GroundTruth gt = in.label();
+            Pending p = predictions.get(id);
+            if (p != null) {
+                if (tooLate(p, gt)) {
+                    // Whatever the order: a label counts iff observed within max delay of its prediction's day.
+                    labelAfterMaxDelay(id, in, ts);
+                    return;
+                }
+                if (p.label() < 0) {
+                    p = p.withLabel(gt, gt.observedAt().toEpochMilli());
+                    emit(id, p.change(gt.label(), +1, delaySeconds(p)), ts);
+                    increment(LABELS_JOINED);
+                } else if (gt.revision() == p.revision()) {
+                    increment(LABELS_DUPLICATE);
+                    return;
+                } else if (gt.revision() < p.revision()) {
+                    increment(LABELS_STALE_REVISION);
+                    return;
+                } else {
+                    emit(id, p.change(p.label(), -1, -1), ts);
+                    p = p.withLabel(gt, p.labelObservedAtMs());
+                    emit(id, p.change(gt.label(), +1, -1), ts);
+                    increment(LABELS_REVISED);
+                }
+                predictions.put(id, p);
+                return;
+            }
+            if (expired.get(id) != null) {
+                labelAfterMaxDelay(id, in, ts);
+                return;
+            }
+            Input held = orphans.get(id);
+            if (held != null && gt.revision() == held.label().revision()) {
+                increment(LABELS_DUPLICATE);
+                return;
+            }
+            if (held != null && gt.revision() < held.label().revision()) {
+                increment(LABELS_STALE_REVISION);
+                return;
+            }
+            // An early label waits labelWait of wall clock (never stream time, which other scanners' records
+            // push forward); a newer revision keeps the first one's deadline.
+            long deadline = held != null && isWallDeadline(held.expiryDay()) ? held.expiryDay()
+                    : context.currentSystemTimeMs() + labelWaitMs;
+            orphans.put(id, new Input(null, gt, deadline, in.origin()));
+            if (held == null || !isWallDeadline(held.expiryDay())) {
+                index.put(wallKey(deadline, 'L', id), new byte[0]);
+            }
+            increment(held == null ? LABELS_HELD : LABELS_REVISED);
+        }
+
+        private boolean tooLate(Pending p, GroundTruth gt) {
+            return EventDay.ofEpochMilli(gt.observedAt().toEpochMilli()) > p.cohortDay() + maxDelayDays;
+        }
+
+        private void labelAfterMaxDelay(String id, Input label, long ts) {
+            increment(LABELS_AFTER_MAX_DELAY);
+            deadLetter(id, label, new Reason(Reason.LABEL_AFTER_MAX_DELAY, "/prediction_id",
+                    "observed more than the maximum label delay of " + maxDelayDays + " days after its prediction"),
+                    ts);
+        }
+
+        /**
+         * Wall-clock punctuation: early labels whose wait is over are dead-lettered as unmatched; predictions
+         * whose event-time window closed and whose label wait is over leave the join.
+         */
+        private void releaseWaited(long nowMs) {
+            List<KeyValue<String, byte[]>> due = new ArrayList<>();
+            try (KeyValueIterator<String, byte[]> it = index.range(WALL_PREFIX, wallKey(nowMs, '~', ""))) {
+                it.forEachRemaining(due::add);
+            }
+            long eventClock = clockMs == Long.MIN_VALUE ? nowMs : clockMs;
+            for (KeyValue<String, byte[]> kv : due) {
+                index.delete(kv.key);
+                long deadline = Long.parseLong(kv.key.substring(1, 14));
+                char kind = kv.key.charAt(15);
+                String id = kv.key.substring(17);
+                if (kind == 'L') {
+                    Input held = orphans.get(id);
+                    if (held != null && held.expiryDay() == deadline) {
+                        orphans.delete(id);
+                        increment(LABELS_UNMATCHED_EXPIRED);
+                        deadLetter(id, held, new Reason(Reason.UNMATCHED_LABEL, "/prediction_id",
+                                "no prediction with this id arrived within the label wait of "
+                                        + Duration.ofMillis(labelWaitMs)), eventClock);
+                    }
+                } else if (kind == 'P') {
+                    long day = java.nio.ByteBuffer.wrap(kv.value).getLong();
+                    Pending p = predictions.get(id);
+                    if (p != null && p.cohortDay() + maxDelayDays == day) {
+                        expirePrediction(id, p, EventDay.ofEpochMilli(eventClock));
+                    }
+                }
+            }
+        }
+
+        private void expirePrediction(String id, Pending p, long today) {
+            predictions.delete(id);
+            increment(p.label() < 0 ? PREDICTIONS_EXPIRED_UNLABELLED : PREDICTIONS_EXPIRED_LABELLED);
+            long until = today + orphanRetentionDays;
+            expired.put(id, until);
+            index.put(indexKey(until, 'X', id), new byte[0]);
+        }
+
+        private void expire(long streamTimeMs) {
+            long today = EventDay.ofEpochMilli(streamTimeMs);
+            List<String> due = new ArrayList<>();
+            try (KeyValueIterator<String, byte[]> it = index.range("", String.format("%010d", today))) {
+                it.forEachRemaining(kv -> due.add(kv.key));
+            }
+            for (String key : due) {
+                index.delete(key);
+                long day = Long.parseLong(key.substring(0, 10));
+                char kind = key.charAt(11);
+                String id = key.substring(13);
+                switch (kind) {
+                    case 'P' -> {
+                        Pending p = predictions.get(id);
+                        if (p != null && p.cohortDay() + maxDelayDays == day) {
+                            // Its event-time window closed; its label may still be on its way (a replay, a
+                            // backlog): it leaves only after the label wait of wall clock.
+                            index.put(wallKey(context.currentSystemTimeMs() + labelWaitMs, 'P', id),
+                                    java.nio.ByteBuffer.allocate(Long.BYTES).putLong(day).array());
+                        }
+                    }
+                    case 'L' -> {
+                        // Labels held by a version that expired them in stream time (days, not a deadline).
+                        Input held = orphans.get(id);
+                        if (held != null && !isWallDeadline(held.expiryDay()) && held.expiryDay() == day) {
+                            orphans.delete(id);
+                            increment(LABELS_UNMATCHED_EXPIRED);
+                            deadLetter(id, held, new Reason(Reason.UNMATCHED_LABEL, "/prediction_id",
+                                    "no prediction with this id arrived within " + orphanRetentionDays + " days"),
+                                    streamTimeMs);
+                        }
+                    }
+                    case 'X' -> {
+                        Long until = expired.get(id);
+                        if (until != null && until == day) {
+                            expired.delete(id);
+                        }
+                    }
+                    default -> throw new IllegalStateException("unknown expiry kind " + kind);
+                }
+            }
+        }
+
+        private long delaySeconds(Pending p) {
+            return Math.max(0L, (p.labelObservedAtMs() - p.occurredAtMs()) / 1000L);
+        }
+
+        private void emit(String id, OutcomeChange change, long ts) {
+            context.forward(new Record<>(id, new Output(change, null), ts));
+        }
+
+        /** Dead-letters a label as it was sent: original key, value and headers, input partition and offset. */
+        private void deadLetter(String id, Input label, Reason reason, long ts) {
+            Origin origin = label.origin();
+            Headers headers = KafkaHeaders.empty();
+            byte[] value;
+            if (origin != null) {
+                value = origin.value();
+                origin.headers().forEach(headers::add);
+            } else {
+                try { // a label held by a version before origins were kept: its parsed form is all there is
+                    value = Json.mapper().writeValueAsBytes(label.label());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            DeadLetters.annotate(headers, "outcome-join", reason, topics.groundTruth().name(),
+                    origin == null ? -1 : origin.partition(), origin == null ? -1L : origin.offset());
+            context.forward(new Record<>(id, new Output(null, value, origin == null ? null : origin.key()), ts,
+                    headers));
+        }
+
+        private void increment(String key) {
+            counts.increment(key);
+        }
+    }
+
+    /** Prefix of the wall-clock entries of the expiry index: sorts after every day entry, before the clock. */
+    static final String WALL_PREFIX = "w";
+
+    /** {@code w%013d|kind|id}: a wall-clock deadline in epoch milliseconds, so a range scan up to now finds them. */
+    static String wallKey(long deadlineMs, char kind, String id) {
+        return String.format("%s%013d|%c|%s", WALL_PREFIX, Math.max(0, deadlineMs), kind, id);
+    }
+
+    /**
+     * Whether an orphan's expiry field holds a wall-clock deadline (epoch ms, this version) rather than a
+     * stream-time day (earlier versions): days stay below 10^7 for thousands of years, milliseconds since
+     * 1970 passed 10^11 in 1973.
+     */
+    static boolean isWallDeadline(long expiry) {
+        return expiry > 100_000_000_000L;
+    }
+
+    /** {@code %010d|kind|id}: fixed-width day first, so a range scan up to a day finds every entry due. */
+    static String indexKey(long day, char kind, String id) {
+        if (day < 0 || day > 9_999_999_999L) {
+            return String.format("%010d|%c|%s", day, kind, id);
+        }
+        String digits = Long.toString(day);
+        StringBuilder b = new StringBuilder(13 + id.length());
+        for (int i = digits.length(); i < 10; i++) {
+            b.append('0');
+        }
+        return b.append(digits).append('|').append(kind).append('|').append(id).toString();
+    }
+
+    // ---- compact binary serdes for the repartition topic and the stores ----
+    // Format 2 (written): one byte array, groups as length-prefixed UTF-8. Format 1 (DataOutputStream,
+    // modified UTF-8) is still read, so stores and repartition topics written by earlier versions decode.
+
+    private static final int FORMAT_V1 = 1;
+    private static final int FORMAT = 2;
+
+    private static void writePending(JoinWriter out, Pending p) {
+        List<String> groups = p.groups();
+        out.varInt(groups.size());
+        for (String g : groups) {
+            out.string(g);
+        }
+        out.f64(p.score());
+        out.f64(p.threshold());
+        out.i64(p.cohortDay());
+        out.i64(p.occurredAtMs());
+        out.u8(p.label());
+        out.i32(p.revision());
+        out.i64(p.labelObservedAtMs());
+    }
+
+    private static Pending readPending(JoinReader in) {
+        int n = in.varInt();
+        String[] groups = new String[n];
+        for (int i = 0; i < n; i++) {
+            groups[i] = in.string();
+        }
+        return new Pending(List.of(groups), in.f64(), in.f64(), in.i64(), in.i64(), (byte) in.u8(), in.i32(),
+                in.i64());
+    }
+
+    private static Pending readPendingV1(DataInputStream in) throws IOException {
+        int n = in.readUnsignedShort();
+        List<String> groups = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            groups.add(in.readUTF());
+        }
+        return new Pending(groups, in.readDouble(), in.readDouble(), in.readLong(), in.readLong(), in.readByte(),
+                in.readInt(), in.readLong());
+    }
+
+    /** A growable big-endian byte buffer (no synchronisation, no per-string arrays beyond UTF-8 encoding). */
+    static final class JoinWriter {
+        private byte[] buf = new byte[256];
+        private int size;
+
+        private void ensure(int n) {
+            if (size + n > buf.length) {
+                buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, size + n));
+            }
+        }
+
+        void u8(int v) {
+            ensure(1);
+            buf[size++] = (byte) v;
+        }
+
+        void i32(int v) {
+            ensure(4);
+            for (int shift = 24; shift >= 0; shift -= 8) {
+                buf[size++] = (byte) (v >>> shift);
+            }
+        }
+
+        void i64(long v) {
+            ensure(8);
+            for (int shift = 56; shift >= 0; shift -= 8) {
+                buf[size++] = (byte) (v >>> shift);
+            }
+        }
+
+        void f64(double v) {
+            i64(Double.doubleToRawLongBits(v));
+        }
+
+        void varInt(int v) {
+            ensure(5);
+            while ((v & ~0x7F) != 0) {
+                buf[size++] = (byte) ((v & 0x7F) | 0x80);
+                v >>>= 7;
+            }
+            buf[size++] = (byte) v;
+        }
+
+        void string(String s) {
+            byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+            varInt(utf8.length);
+            ensure(utf8.length);
+            System.arraycopy(utf8, 0, buf, size, utf8.length);
+            size += utf8.length;
+        }
+
+        /** A nullable byte array: its length + 1 (0 for null), then the bytes. */
+        void bytes(byte[] b) {
+            if (b == null) {
+                varInt(0);
+                return;
+            }
+            varInt(b.length + 1);
+            ensure(b.length);
+            System.arraycopy(b, 0, buf, size, b.length);
+            size += b.length;
+        }
+
+        byte[] toByteArray() {
+            return java.util.Arrays.copyOf(buf, size);
+        }
+    }
+
+    static final class JoinReader {
+        private final byte[] buf;
+        private int pos;
+
+        JoinReader(byte[] buf, int pos) {
+            this.buf = buf;
+            this.pos = pos;
+        }
+
+        private void need(int n) {
+            if (n < 0 || pos + n > buf.length) {
+                throw new IllegalArgumentException("join record truncated at byte " + pos);
+            }
+        }
+
+        int u8() {
+            need(1);
+            return buf[pos++] & 0xFF;
+        }
+
+        int i32() {
+            need(4);
+            int v = 0;
+            for (int i = 0; i < 4; i++) {
+                v = (v << 8) | (buf[pos++] & 0xFF);
+            }
+            return v;
+        }
+
+        long i64() {
+            need(8);
+            long v = 0;
+            for (int i = 0; i < 8; i++) {
+                v = (v << 8) | (buf[pos++] & 0xFF);
+            }
+            return v;
+        }
+
+        double f64() {
+            return Double.longBitsToDouble(i64());
+        }
+
+        int varInt() {
+            int v = 0;
+            for (int shift = 0; shift < 35; shift += 7) {
+                int b = u8();
+                v |= (b & 0x7F) << shift;
+                if ((b & 0x80) == 0) {
+                    if (v < 0) {
+                        throw new IllegalArgumentException("negative length at byte " + pos);
+                    }
+                    return v;
+                }
+            }
+            throw new IllegalArgumentException("malformed length at byte " + pos);
+        }
+
+        String string() {
+            int n = varInt();
+            need(n);
+            String s = new String(buf, pos, n, StandardCharsets.UTF_8);
+            pos += n;
+            return s;
+        }
+
+        byte[] bytes() {
+            int n = varInt();
+            if (n == 0) {
+                return null;
+            }
+            need(n - 1);
+            byte[] b = java.util.Arrays.copyOfRange(buf, pos, pos + n - 1);
+            pos += n - 1;
+            return b;
+        }
+
+        void end() {
+            if (pos != buf.length) {
+                throw new IllegalArgumentException("trailing bytes in join record");
+            }
+        }
+    }
+
+    private abstract static class BinarySerde<T> implements Serde<T> {
+        abstract void write(JoinWriter out, T value);
+
+        abstract T read(JoinReader in);
+
+        abstract T readV1(DataInputStream in) throws IOException;
+
+        @Override
+        public Serializer<T> serializer() {
+            return (topic, value) -> {
+                if (value == null) {
+                    return null;
+                }
+                JoinWriter out = new JoinWriter();
+                out.u8(FORMAT);
+                write(out, value);
+                return out.toByteArray();
+            };
+        }
+
+        @Override
+        public Deserializer<T> deserializer() {
+            return (topic, data) -> {
+                if (data == null) {
+                    return null;
+                }
+                try {
+                    int format = data.length == 0 ? -1 : data[0] & 0xFF;
+                    if (format == FORMAT) {
+                        JoinReader in = new JoinReader(data, 1);
+                        T value = read(in);
+                        in.end();
+                        return value;
+                    }
+                    if (format == FORMAT_V1) {
+                        DataInputStream in = new DataInputStream(new ByteArrayInputStream(data, 1, data.length - 1));
+                        return readV1(in);
+                    }
+                    throw new SerializationException("unknown join record format " + format);
+                } catch (IOException | RuntimeException e) {
+                    if (e instanceof SerializationException se) {
+                        throw se;
+                    }
+                    throw new SerializationException("cannot decode join record", e);
+                }
+            };
+        }
+    }
+
+    static final class PendingSerde extends BinarySerde<Pending> {
+        @Override
+        void write(JoinWriter out, Pending value) {
+            writePending(out, value);
+        }
+
+        @Override
+        Pending read(JoinReader in) {
+            return readPending(in);
+        }
+
+        @Override
+        Pending readV1(DataInputStream in) throws IOException {
+            return readPendingV1(in);
+        }
+    }
+
+    static final class InputSerde extends BinarySerde<Input> {
+        @Override
+        void write(JoinWriter out, Input value) {
+            if (value.prediction() != null) {
+                out.u8('P');
+                writePending(out, value.prediction());
+            } else {
+                GroundTruth gt = value.label();
+                Origin origin = value.origin();
+                out.u8(origin == null ? 'L' : 'M');
+                out.string(gt.predictionId());
+                out.u8(gt.label());
+                out.i64(gt.observedAt().toEpochMilli());
+                out.string(gt.source());
+                out.i32(gt.revision());
+                out.i64(value.expiryDay());
+                if (origin != null) {
+                    out.bytes(origin.key());
+                    out.bytes(origin.value());
+                    out.i32(origin.partition());
+                    out.i64(origin.offset());
+                    out.varInt(origin.headers().size());
+                    for (Header h : origin.headers()) {
+                        out.string(h.key());
+                        out.bytes(h.value());
+                    }
+                }
+            }
+        }
+
+        @Override
+        Input read(JoinReader in) {
+            int kind = in.u8();
+            if (kind == 'P') {
+                return new Input(readPending(in), null, 0L, null);
+            }
+            if (kind != 'L' && kind != 'M') {
+                throw new IllegalArgumentException("unknown join input kind " + kind);
+            }
+            GroundTruth gt = new GroundTruth(in.string(), in.u8(), Instant.ofEpochMilli(in.i64()), in.string(),
+                    in.i32());
+            long expiryDay = in.i64();
+            if (kind == 'L') {
+                return new Input(null, gt, expiryDay, null);
+            }
+            byte[] key = in.bytes();
+            byte[] value = in.bytes();
+            int partition = in.i32();
+            long offset = in.i64();
+            int n = in.varInt();
+            List<Header> headers = new java.util.ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                headers.add(KafkaHeaders.of(in.string(), in.bytes()));
+            }
+            return new Input(null, gt, expiryDay, new Origin(key, value, partition, offset, List.copyOf(headers)));
+        }
+
+        @Override
+        Input readV1(DataInputStream in) throws IOException {
+            int kind = in.readUnsignedByte();
+            if (kind == 'P') {
+                return new Input(readPendingV1(in), null, 0L, null);
+            }
+            GroundTruth gt = new GroundTruth(in.readUTF(), in.readByte(), Instant.ofEpochMilli(in.readLong()),
+                    in.readUTF(), in.readInt());
+            return new Input(null, gt, in.readLong(), null);
+        }
+    }
+}

@@ -1,0 +1,289 @@
+package io.vigil.stages;
+
+import io.vigil.stages.shared.EventDay;
+
+import io.vigil.aggregates.OutcomeAggregate;
+import io.vigil.aggregates.OutcomeChange;
+import io.vigil.state.TwoPhaseAggregation;
+
+import io.vigil.config.VigilConfig;
+import io.vigil.events.MetricSnapshot;
+import io.vigil.stats.AucEstimate;
+import io.vigil.stats.BinaryOutcomeStats;
+import io.vigil.stats.BrierDecomposition;
+import io.vigil.stats.CalibrationStats;
+import io.vigil.stats.Estimate;
+import io.vigil.stats.RecalibrationFit;
+import io.vigil.stats.ReliabilityBin;
+import io.vigil.stats.Wilson;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.NavigableMap;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.KStream;
+
+/**
+ * Labelled performance and calibration per slice and prediction-day cohort: the
+ * {@link OutcomeJoin}'s changes are folded by a {@link TwoPhaseAggregation} named
+ * {@value #NAME} into daily {@link OutcomeAggregate}s per group (model, version, slice) and cohort
+ * day, which are merged into rolling windows of cohorts ending at the latest cohort day the task has
+ * seen ({@code outcomes.windows}, default 7d, 30d, 90d).
+ *
+ * <p>Per slice and window it emits these {@link MetricSnapshot}s (skipping any whose value is
+ * undefined). Minimum n ({@code outcomes.min-n}, default 50): sensitivity needs that many labelled
+ * positives, specificity labelled negatives, ppv labelled predicted positives, npv labelled predicted
+ * negatives, auc both (min of positives and negatives), and the calibration metrics (brier and its
+ * decomposition, log_loss, ece, mce, reliability bins, oe_ratio, calibration_*) labelled cases. Below it
+ * the metric is emitted as {@link MetricSnapshot.Status#INSUFFICIENT_N} with that n and no value, so it
+ * replaces an earlier value under the same key. The counts that explain a missing metric
+ * ({@code labelled}, {@code prevalence}, label coverage, label delay) are always emitted:
+ * <ul>
+ *   <li>{@code labelled} (n); {@code prevalence}, {@code sensitivity}, {@code specificity},
+ *       {@code ppv}, {@code npv} at each prediction's own threshold, with 95% Wilson intervals;</li>
+ *   <li>{@code auc}: from per-class score histograms of 100,000 equal bins (width 1e-5), with a
+ *       DeLong 95% interval clipped to [0,1]. Ties within a bin count one half, so the binned AUC
+ *       differs from the exact one by at most sum_b P_b N_b / (2 P N) ({@link AucEstimate#binningErrorBound()});
+ *       with scores given to 5 or fewer decimals the bound covers only true ties and the value is
+ *       exact;</li>
+ *   <li>{@code brier} (normal interval), {@code brier_reliability}, {@code brier_resolution},
+ *       {@code brier_uncertainty}, {@code log_loss} (nats), {@code ece}, {@code mce} (10 equal-width
+ *       bins), {@code reliability_observed:<k>} (Wilson) and {@code reliability_mean_score:<k>} for
+ *       bin k = 0..9 covering scores [k/10, (k+1)/10), {@code oe_ratio} (Poisson interval),
+ *       {@code calibration_slope} and {@code calibration_intercept} (Wald intervals), and
+ *       {@code calibration_in_the_large} (intercept with the slope fixed at 1, Wald interval);</li>
+ *   <li>{@code label_coverage}, {@code label_coverage_predicted_positive},
+ *       {@code label_coverage_predicted_negative} (labelled / predicted, Wilson), and
+ *       {@code verification_bias}: 1 when coverage among predicted negatives is below
+ *       {@code outcomes.verification-bias-ratio} times coverage among predicted positives, else 0;
+ *       only when both classes have at least {@code outcomes.min-n} predictions;</li>
+ *   <li>{@code label_delay:0.5}, {@code label_delay:0.9}: first-label delay quantiles in seconds
+ *       (log-spaced histogram, relative error at most 4.4%).</li>
+ * </ul>
+ *
+ * <p>Status: {@link MetricSnapshot.Status#FINAL} once the window's label coverage reaches
+ * {@code outcomes.maturity-coverage}, or when its newest cohort is older than
+ * {@code labels.max-delay-days} (no label can arrive any more); otherwise provisional. A group is
+ * re-snapshotted only when it changes (or after a restart), so the age rule shows at its next
+ * change. Snapshots
+ * are timestamped by the wall clock at which they are computed; {@code window_end} is the exclusive
+ * end (UTC midnight after the latest cohort day).
+ */
+public final class Performance {
+    public static final String NAME = "performance";
+    public static final List<Double> DELAY_QUANTILES = List.of(0.5, 0.9);
+
+    /** Settings of the stage, read from {@link VigilConfig}. */
+    public record Settings(List<Integer> windowDays, double maturityCoverage, double verificationBiasRatio,
+                           int minN, int maxDelayDays, int orphanRetentionDays, Duration flushInterval,
+                           Duration snapshotInterval, boolean coPartitioned, Duration labelWait) {
+        public Settings(List<Integer> windowDays, double maturityCoverage, double verificationBiasRatio, int minN,
+                        int maxDelayDays, int orphanRetentionDays, Duration flushInterval, Duration snapshotInterval,
+                        boolean coPartitioned) {
+            this(windowDays, maturityCoverage, verificationBiasRatio, minN, maxDelayDays, orphanRetentionDays,
+                    flushInterval, snapshotInterval, coPartitioned, Duration.ofDays(30)); // outcomes.label-wait's default
+        }
+
+        public Settings {
+            windowDays = List.copyOf(windowDays);
+            if (windowDays.isEmpty()) {
+                throw new IllegalArgumentException("at least one window is required");
+            }
+        }
+
+        public static Settings from(VigilConfig config) {
+            return new Settings(config.outcomeWindowDays(), config.getDouble(VigilConfig.OUTCOMES_MATURITY_COVERAGE),
+                    config.getDouble(VigilConfig.OUTCOMES_VERIFICATION_BIAS_RATIO),
+                    config.getInt(VigilConfig.OUTCOMES_MIN_N), config.getInt(VigilConfig.LABELS_MAX_DELAY_DAYS),
+                    config.getInt(VigilConfig.LABELS_ORPHAN_RETENTION_DAYS),
+                    Duration.ofMillis(config.getLong(VigilConfig.OUTCOMES_FLUSH_INTERVAL_MS)),
+                    Duration.ofMillis(config.getLong(VigilConfig.OUTCOMES_SNAPSHOT_INTERVAL_MS)),
+                    config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED), config.labelWait());
+        }
+
+        int longestWindow() {
+            return windowDays.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        }
+    }
+
+    private final Settings settings;
+
+    public Performance(Settings settings) {
+        this.settings = settings;
+    }
+
+    /**
+     * Adds the performance aggregation over the outcome join's changes (the topology wires the join,
+     * with this stage's join settings, in front of it); returns the snapshots to publish.
+     */
+    public KStream<String, MetricSnapshot> addTo(StreamsBuilder builder, KStream<String, OutcomeChange> changes) {
+        return aggregation().addTo(builder, changes);
+    }
+
+    TwoPhaseAggregation<OutcomeChange, OutcomeAggregate> aggregation() {
+        return new TwoPhaseAggregation<>(NAME, OutcomeAggregate.CODEC,
+                (change, buckets) -> {
+                    for (String group : change.groups()) {
+                        buckets.update(group, change.cohortDay()).apply(change);
+                    }
+                },
+                this::snapshots, settings.flushInterval(), settings.snapshotInterval(), settings.longestWindow());
+    }
+
+    /** The snapshots of one group (model|version|dimension|value) over its daily buckets. Pure. */
+    public List<MetricSnapshot> snapshots(String group, NavigableMap<Long, OutcomeAggregate> days, long currentDay,
+                                          long computedAtMs) {
+        String[] g = group.split("\\|", 4);
+        List<MetricSnapshot> out = new ArrayList<>();
+        Instant windowEnd = EventDay.endOf(currentDay);
+        Instant computedAt = Instant.ofEpochMilli(computedAtMs);
+        for (int w : settings.windowDays()) {
+            NavigableMap<Long, OutcomeAggregate> cohorts = days.subMap(currentDay - w, false, currentDay, true);
+            if (cohorts.isEmpty()) {
+                continue;
+            }
+            OutcomeAggregate a = new OutcomeAggregate();
+            for (OutcomeAggregate day : cohorts.values()) {
+                a.merge(day);
+            }
+            boolean matured = coverageOf(a) >= settings.maturityCoverage()
+                    || currentDay - cohorts.lastKey() > settings.maxDelayDays();
+            Emitter e = new Emitter(out, g, w + "d", windowEnd, computedAt,
+                    matured ? MetricSnapshot.Status.FINAL : MetricSnapshot.Status.PROVISIONAL);
+            addMetrics(e, a);
+        }
+        return out;
+    }
+
+    private static double coverageOf(OutcomeAggregate a) {
+        return a.predicted() == 0 ? 0.0 : (double) a.labelled() / a.predicted();
+    }
+
+    /** The calibration metrics, whose minimum n counts labelled cases. */
+    static final List<String> CALIBRATION_METRICS = List.of("brier", "brier_reliability", "brier_resolution",
+            "brier_uncertainty", "log_loss", "ece", "mce", "oe_ratio", "calibration_slope", "calibration_intercept",
+            "calibration_in_the_large");
+
+    private void addMetrics(Emitter e, OutcomeAggregate a) {
+        long n = a.labelled();
+        int minN = settings.minN();
+        e.point("labelled", n, n);
+        long tp = a.tp(), fp = a.fp(), tn = a.tn(), fn = a.fn();
+        if (n > 0) {
+            e.estimate("prevalence", Wilson.interval(tp + fn, n));
+        }
+        // Each metric is published only from its own minimum n, else as insufficient_n with that n.
+        e.gated("sensitivity", tp + fn, minN, () -> Wilson.interval(tp, tp + fn));
+        e.gated("specificity", tn + fp, minN, () -> Wilson.interval(tn, tn + fp));
+        e.gated("ppv", tp + fp, minN, () -> Wilson.interval(tp, tp + fp));
+        e.gated("npv", tn + fn, minN, () -> Wilson.interval(tn, tn + fn));
+        e.gated("auc", Math.min(tp + fn, tn + fp), minN, () -> a.stats().auc().auc());
+        if (n < minN) {
+            for (String metric : CALIBRATION_METRICS) {
+                e.insufficient(metric, n);
+            }
+            for (int k = 0; k < CalibrationStats.BINS; k++) {
+                e.insufficient("reliability_observed:" + k, n);
+                e.insufficient("reliability_mean_score:" + k, n);
+            }
+        } else {
+            BinaryOutcomeStats s = a.stats();
+            var cal = s.calibration();
+            e.estimate("brier", cal.brier());
+            BrierDecomposition d = cal.brierDecomposition();
+            if (d.n() > 0) {
+                e.point("brier_reliability", d.reliability(), d.n());
+                e.point("brier_resolution", d.resolution(), d.n());
+                e.point("brier_uncertainty", d.uncertainty(), d.n());
+            }
+            e.point("log_loss", cal.logLoss());
+            e.estimate("ece", cal.ece());
+            e.point("mce", cal.mce());
+            for (ReliabilityBin b : cal.reliabilityBins()) {
+                if (b.n() > 0) {
+                    e.estimate("reliability_observed:" + b.bin(), b.observedRate());
+                    e.point("reliability_mean_score:" + b.bin(), b.meanScore(), b.n());
+                }
+            }
+            e.estimate("oe_ratio", cal.observedExpectedRatio());
+            RecalibrationFit fit = s.recalibrationFit();
+            e.estimate("calibration_slope", fit.slope());
+            e.estimate("calibration_intercept", fit.intercept());
+            e.estimate("calibration_in_the_large", s.recalibration().calibrationInTheLarge());
+        }
+        coverage(e, "label_coverage", n, a.predicted());
+        long labelledPositive = a.tp() + a.fp();
+        long labelledNegative = a.tn() + a.fn();
+        coverage(e, "label_coverage_predicted_positive", labelledPositive, a.predictedPositive());
+        coverage(e, "label_coverage_predicted_negative", labelledNegative, a.predictedNegative());
+        if (a.predictedPositive() >= settings.minN() && a.predictedNegative() >= settings.minN()) {
+            double covPos = (double) labelledPositive / a.predictedPositive();
+            double covNeg = (double) labelledNegative / a.predictedNegative();
+            e.point("verification_bias", covNeg < settings.verificationBiasRatio() * covPos ? 1.0 : 0.0,
+                    a.predicted());
+        }
+        for (double q : DELAY_QUANTILES) {
+            double v = a.delayQuantile(q);
+            if (!Double.isNaN(v)) {
+                e.point("label_delay:" + q, v, a.delayCount());
+            }
+        }
+    }
+
+    private static void coverage(Emitter e, String metric, long labelled, long predicted) {
+        if (predicted > 0) {
+            e.estimate(metric, Wilson.interval(Math.min(Math.max(labelled, 0), predicted), predicted));
+        }
+    }
+
+    /** Builds the snapshots of one group and window; skips undefined values. */
+    private record Emitter(List<MetricSnapshot> out, String[] group, String window, Instant windowEnd,
+                           Instant computedAt, MetricSnapshot.Status status) {
+        void estimate(String metric, Estimate est) {
+            if (est == null || est.isEmpty() || !Double.isFinite(est.value())) {
+                return;
+            }
+            out.add(new MetricSnapshot(group[0], group[1], group[2], group[3], window, windowEnd, metric,
+                    est.value(), finite(est.lower()), finite(est.upper()), est.n(), null, status, computedAt));
+        }
+
+        /** The estimate when {@code metricN >= minN}, else an {@code insufficient_n} snapshot with n = metricN. */
+        void gated(String metric, long metricN, int minN, java.util.function.Supplier<Estimate> est) {
+            if (metricN < minN) {
+                insufficient(metric, metricN);
+            } else {
+                estimate(metric, est.get());
+            }
+        }
+
+        void insufficient(String metric, long metricN) {
+            out.add(new MetricSnapshot(group[0], group[1], group[2], group[3], window, windowEnd, metric,
+                    null, null, null, metricN, null, MetricSnapshot.Status.INSUFFICIENT_N, computedAt));
+        }
+
+        /** An estimate without an interval. */
+        void point(String metric, Estimate est) {
+            if (!est.isEmpty()) {
+                point(metric, est.value(), est.n());
+            }
+        }
+
+        void point(String metric, double value, long n) {
+            if (!Double.isFinite(value)) {
+                return;
+            }
+            out.add(new MetricSnapshot(group[0], group[1], group[2], group[3], window, windowEnd, metric,
+                    value, null, null, n, null, status, computedAt));
+        }
+
+        private static Double finite(double v) {
+            return Double.isFinite(v) ? v : null;
+        }
+    }
+
+    /** The settings in use. */
+    public Settings settings() {
+        return settings;
+    }
+}

@@ -1,0 +1,97 @@
+package io.vigil.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/**
+ * {@code vigil bench} end to end on a small input, against its embedded broker: the command behind every
+ * figure in BENCHMARKS.md must run, account for every record it produced, and report each figure from a
+ * real measurement (a yardstick that never ran, a store or topic directory that was not found, or a heap
+ * reading without a full GC would show here).
+ */
+class BenchCommandIT {
+
+    @Test
+    void shouldAccountForEveryRecordAndMeasureEachFigure() {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream original = System.out;
+        int exit;
+        System.setOut(new PrintStream(new Tee(original, captured), true, StandardCharsets.UTF_8));
+        try {
+            exit = new CommandLine(new BenchCommand()).execute("--predictions", "3000", "--timeout", "240",
+                    "--set", "outcomes.join.co-partitioned=true");
+        } finally {
+            System.setOut(original);
+        }
+        String out = captured.toString(StandardCharsets.UTF_8);
+        assertThat(exit).as(out).isZero();
+
+        Matcher produced = find(out, "produced ([\\d,]+) predictions and ([\\d,]+) labels");
+        assertThat(number(produced.group(1))).isEqualTo(3000);
+        long labels = number(produced.group(2));
+        assertThat(labels).isPositive();
+        Matcher joined = find(out, "labels: ([\\d,]+) of ([\\d,]+) taken in by the outcome join");
+        assertThat(number(joined.group(1))).isEqualTo(labels);
+        assertThat(number(joined.group(2))).isEqualTo(labels);
+        assertThat(find(out, "vigil \\(exactly_once_v2, 2 partitions, 2 threads\\): ([\\d,]+) predictions")
+                .group(1)).isEqualTo("3,000");
+
+        assertThat(number(find(out, "plain consumer: ([\\d,]+) records/s").group(1))).isPositive();
+        assertThat(number(find(out, "no-op Kafka Streams application \\(exactly_once_v2, 2 threads, both topics, "
+                + "counts only\\): ([\\d,]+) events/s").group(1))).isPositive();
+        // Both disk figures must come from files that exist: the join's RocksDB SST files and the changelog's
+        // log segments on the embedded broker (one record per prediction at least, lz4-compressed).
+        assertThat(number(find(out, "outcome-join prediction store on disk: ([\\d,]+) bytes").group(1))).isPositive();
+        assertThat(number(find(out, "its changelog on the broker, [^:]*: ([\\d,]+) bytes").group(1)))
+                .isGreaterThan(3000L * 10);
+        assertThat(out).contains("heap used after a full GC")
+                .doesNotContain("without a confirmed full GC");
+    }
+
+    private static Matcher find(String text, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        assertThat(m.find()).as("output has /%s/:%n%s", regex, text).isTrue();
+        return m;
+    }
+
+    private static long number(String digits) {
+        return Long.parseLong(digits.replace(",", ""));
+    }
+
+    /** Writes to both streams: the console keeps the run's output, the buffer is checked. */
+    private static final class Tee extends OutputStream {
+        private final OutputStream a;
+        private final OutputStream b;
+
+        Tee(OutputStream a, OutputStream b) {
+            this.a = a;
+            this.b = b;
+        }
+
+        @Override
+        public void write(int x) throws java.io.IOException {
+            a.write(x);
+            b.write(x);
+        }
+
+        @Override
+        public void write(byte[] buf, int off, int len) throws java.io.IOException {
+            a.write(buf, off, len);
+            b.write(buf, off, len);
+        }
+
+        @Override
+        public void flush() throws java.io.IOException {
+            a.flush();
+            b.flush();
+        }
+    }
+}

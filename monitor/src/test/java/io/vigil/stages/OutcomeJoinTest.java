@@ -1,0 +1,235 @@
+package io.vigil.stages;
+
+import io.vigil.deadletters.DeadLetters;
+
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vigil.events.MetricSnapshot;
+import io.vigil.events.Reason;
+import io.vigil.stats.BinaryOutcomeStats;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class OutcomeJoinTest {
+    private static final Instant T0 = Instant.parse("2026-01-10T08:00:00Z");
+
+    private OutcomeDriver d;
+
+    @BeforeEach
+    void setUp() {
+        // The join is under test, not the minimum n: every metric is published from one labelled case.
+        d = new OutcomeDriver(Map.of("outcomes.min-n", 1));
+    }
+
+    @AfterEach
+    void tearDown() {
+        d.close();
+    }
+
+    @Test
+    void shouldJoinLabelThatArrivedBeforeItsPredictionWhenPredictionArrives() {
+        d.label("p1", 1, T0.plusSeconds(3600), 0);
+        assertThat(d.all("7d", "labelled")).isNull();
+
+        d.predict(OutcomeDriver.prediction("p1", T0, 0.8));
+
+        assertThat(d.all("7d", "labelled").estimate()).isEqualTo(1.0);
+        assertThat(d.all("7d", "sensitivity").estimate()).isEqualTo(1.0);
+        assertThat(d.all("7d", "label_delay:0.5").estimate()).isBetween(3600 / 1.045, 3600 * 1.045);
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_HELD, 1L).containsEntry(OutcomeJoin.LABELS_JOINED, 1L);
+    }
+
+    @Test
+    void shouldCountOneOutcomeWhenLabelAndPredictionAreDuplicated() {
+        d.predict(OutcomeDriver.prediction("p1", T0, 0.8));
+        d.predict(OutcomeDriver.prediction("p1", T0, 0.8));
+        d.label("p1", 1, T0.plusSeconds(60), 0);
+        d.label("p1", 1, T0.plusSeconds(60), 0);
+
+        assertThat(d.all("7d", "labelled").estimate()).isEqualTo(1.0);
+        assertThat(d.all("7d", "label_coverage").n()).isEqualTo(1);
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.PREDICTIONS_DUPLICATE, 1L)
+                .containsEntry(OutcomeJoin.LABELS_DUPLICATE, 1L);
+    }
+
+    @Test
+    void shouldRetractOldOutcomeExactlyWhenHigherRevisionArrives() {
+        d.predict(OutcomeDriver.prediction("p1", T0, 0.8));
+        d.predict(OutcomeDriver.prediction("p2", T0, 0.3));
+        d.label("p2", 0, T0.plusSeconds(60), 0);
+        d.label("p1", 0, T0.plusSeconds(60), 0);
+        assertThat(d.all("7d", "ppv").estimate()).isEqualTo(0.0);
+
+        d.label("p1", 1, T0.plusSeconds(120), 1);
+
+        BinaryOutcomeStats batch = new BinaryOutcomeStats(0.5);
+        batch.add(0.8, 1);
+        batch.add(0.3, 0);
+        assertThat(d.all("7d", "labelled").estimate()).isEqualTo(2.0);
+        assertThat(d.all("7d", "ppv").estimate()).isEqualTo(1.0);
+        assertThat(d.all("7d", "brier").estimate()).isEqualTo(batch.calibration().brier().value());
+        assertThat(d.all("7d", "auc").estimate()).isEqualTo(batch.auc().auc().value());
+        assertThat(d.all("7d", "log_loss").estimate()).isEqualTo(batch.calibration().logLoss().value());
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_REVISED, 1L);
+    }
+
+    @Test
+    void shouldIgnoreLowerRevisionWhenHigherOneIsKnown() {
+        d.predict(OutcomeDriver.prediction("p1", T0, 0.8));
+        d.label("p1", 1, T0.plusSeconds(60), 2);
+        d.label("p1", 0, T0.plusSeconds(30), 1);
+
+        assertThat(d.all("7d", "prevalence").estimate()).isEqualTo(1.0);
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_STALE_REVISION, 1L);
+    }
+
+    @Test
+    void shouldKeepOnlyHighestRevisionWhenRevisionsArriveBeforeThePrediction() {
+        d.label("p1", 1, T0.plusSeconds(60), 1);
+        d.label("p1", 0, T0.plusSeconds(30), 0);
+        d.label("p1", 1, T0.plusSeconds(60), 1);
+        d.predict(OutcomeDriver.prediction("p1", T0, 0.8));
+
+        assertThat(d.all("7d", "labelled").estimate()).isEqualTo(1.0);
+        assertThat(d.all("7d", "prevalence").estimate()).isEqualTo(1.0);
+    }
+
+    @Test
+    void shouldDeadLetterAndCountAnUnmatchedLabelOnlyWhenItsWallClockWaitIsOver() {
+        d.close();
+        d = new OutcomeDriver(Map.of("outcomes.label-wait", "PT1H"));
+        d.label("ghost", 1, T0, 0);
+        // Other scanners' predictions push event time 31 days on: that must not expire the early label.
+        d.predict(OutcomeDriver.prediction("p1", T0.plus(Duration.ofDays(29)), 0.4));
+        d.predict(OutcomeDriver.prediction("p2", T0.plus(Duration.ofDays(31)), 0.4));
+        d.advanceWall(Duration.ofMinutes(59));
+        assertThat(d.deadLetters()).isEmpty();
+        assertThat(d.joinCounts()).doesNotContainKey(OutcomeJoin.LABELS_UNMATCHED_EXPIRED);
+
+        d.advanceWall(Duration.ofMinutes(2));
+
+        List<TestRecord<byte[], byte[]>> dead = d.deadLetters();
+        assertThat(dead).hasSize(1);
+        assertThat(new String(dead.get(0).key())).isEqualTo("ghost");
+        assertThat(new String(dead.get(0).value())).contains("\"prediction_id\":\"ghost\"");
+        assertThat(OutcomeDriver.header(dead.get(0), DeadLetters.REASON)).isEqualTo(Reason.UNMATCHED_LABEL);
+        assertThat(OutcomeDriver.header(dead.get(0), DeadLetters.STAGE)).isEqualTo("outcome-join");
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_UNMATCHED_EXPIRED, 1L);
+        // The expired label no longer joins a prediction that arrives later.
+        d.predict(OutcomeDriver.prediction("ghost", T0.plus(Duration.ofDays(31)), 0.9));
+        assertThat(d.get("v1", "all", "all", "7d", "labelled").estimate()).isEqualTo(0.0);
+    }
+
+    @Test
+    void shouldJoinAnEarlyLabelWhosePredictionComesAfterOtherScannersMovedEventTimeOn() {
+        d.label("early", 1, T0.plus(Duration.ofDays(2)), 0);
+        for (int day = 1; day <= 60; day++) {
+            d.predict(OutcomeDriver.prediction("other-" + day, T0.plus(Duration.ofDays(day)), 0.1));
+        }
+        d.predict(OutcomeDriver.prediction("early", T0, 0.9));
+
+        assertThat(d.deadLetters()).isEmpty();
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_JOINED, 1L);
+    }
+
+    @Test
+    void shouldJoinLabelSixtyDaysLateInEventTime() {
+        d.predict(OutcomeDriver.prediction("early", T0, 0.9));
+        for (int day = 1; day <= 60; day++) {
+            d.predict(OutcomeDriver.prediction("later-" + day, T0.plus(Duration.ofDays(day)), 0.1));
+        }
+        d.label("early", 1, T0.plus(Duration.ofDays(60)), 0);
+
+        // The 90-day window still covers the early cohort; its only label is 60 days late.
+        MetricSnapshot labelled = d.all("90d", "labelled");
+        assertThat(labelled.estimate()).isEqualTo(1.0);
+        assertThat(d.all("90d", "label_delay:0.5").estimate()).isBetween(60 * 86400 / 1.045, 60 * 86400 * 1.045);
+        assertThat(d.all("90d", "label_coverage").estimate()).isEqualTo(1.0 / 61);
+        assertThat(d.deadLetters()).isEmpty();
+    }
+
+    @Test
+    void shouldDeadLetterALabelObservedAfterTheMaxDelayWhateverTheOrderAndJoinOneWithinIt() {
+        d.close();
+        d = new OutcomeDriver(Map.of("labels.max-delay-days", 10, "outcomes.label-wait", "PT1H"));
+        d.predict(OutcomeDriver.prediction("p1", T0, 0.9));
+        d.predict(OutcomeDriver.prediction("p3", T0, 0.9));
+        d.predict(OutcomeDriver.prediction("p2", T0.plus(Duration.ofDays(12)), 0.1));
+        // p1's label is 12 days after its prediction: too late. p3's is 9 days after: it joins, although
+        // event time already passed p3's window (its prediction waits the label wait of wall clock).
+        d.label("p1", 1, T0.plus(Duration.ofDays(12)), 0);
+        d.label("p3", 1, T0.plus(Duration.ofDays(9)), 0);
+
+        List<TestRecord<byte[], byte[]>> dead = d.deadLetters();
+        assertThat(dead).hasSize(1);
+        assertThat(new String(dead.get(0).key())).isEqualTo("p1");
+        assertThat(OutcomeDriver.header(dead.get(0), DeadLetters.REASON)).isEqualTo(Reason.LABEL_AFTER_MAX_DELAY);
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_AFTER_MAX_DELAY, 1L)
+                .containsEntry(OutcomeJoin.LABELS_JOINED, 1L)
+                .doesNotContainKey(OutcomeJoin.PREDICTIONS_EXPIRED_UNLABELLED);
+
+        d.advanceWall(Duration.ofMinutes(61));
+
+        // The wait is over: p1 (unlabelled) and p3 (labelled) leave; a label for p1 now is dead-lettered at once.
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.PREDICTIONS_EXPIRED_UNLABELLED, 1L)
+                .containsEntry(OutcomeJoin.PREDICTIONS_EXPIRED_LABELLED, 1L);
+        d.label("p1", 1, T0.plus(Duration.ofDays(3)), 1);
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_AFTER_MAX_DELAY, 2L);
+    }
+
+    @Test
+    void shouldDeadLetterJoinRejectedLabelsAsTheyWereSentWithTheirKeyHeadersAndOffsets() {
+        d.close();
+        d = new OutcomeDriver(Map.of("labels.max-delay-days", 10, "outcomes.label-wait", "PT1H"));
+        d.predict(OutcomeDriver.prediction("p1", T0, 0.9));
+        d.advanceWall(Duration.ofSeconds(1)); // the prediction's new slice values are admitted: it reaches the join
+        // Formatting and field order a re-serialisation would not reproduce, a key that is not the id and a
+        // sender header: an unmatched label (held, then expired through the orphans store) and a label
+        // after the max delay (dead-lettered at once).
+        byte[] ghost = ("{ \"source\" : \"pathology\", \"label\": 1, \"revision\": 0,\n"
+                + "  \"observed_at\": \"2026-03-01T10:00:00Z\", \"prediction_id\": \"ghost\" }")
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] late = ("{\"prediction_id\":\"p1\",   \"label\":1,\"observed_at\":\""
+                + T0.plus(Duration.ofDays(12)) + "\",\"source\":\"pathology\",\"revision\":0}")
+                .getBytes(StandardCharsets.UTF_8);
+        RecordHeaders ghostHeaders = new RecordHeaders();
+        ghostHeaders.add("traceparent", "00-abc-01".getBytes(StandardCharsets.UTF_8));
+        d.labelRecord(new TestRecord<>("lis-key-7".getBytes(StandardCharsets.UTF_8), ghost, ghostHeaders,
+                Instant.EPOCH));
+        d.labelRecord(new TestRecord<>(null, late, new RecordHeaders(), Instant.EPOCH));
+
+        List<TestRecord<byte[], byte[]>> dead = new java.util.ArrayList<>(d.deadLetters());
+        d.advanceWall(Duration.ofMinutes(61));
+        dead.addAll(d.deadLetters());
+
+        assertThat(dead).hasSize(2);
+        TestRecord<byte[], byte[]> afterMaxDelay = dead.stream()
+                .filter(r -> Reason.LABEL_AFTER_MAX_DELAY.equals(OutcomeDriver.header(r, DeadLetters.REASON)))
+                .findFirst().orElseThrow();
+        assertThat(afterMaxDelay.value()).isEqualTo(late);
+        assertThat(new String(afterMaxDelay.key(), StandardCharsets.UTF_8)).isEqualTo("p1"); // sent without a key
+        assertThat(OutcomeDriver.header(afterMaxDelay, DeadLetters.REASON)).isEqualTo(Reason.LABEL_AFTER_MAX_DELAY);
+        assertThat(OutcomeDriver.header(afterMaxDelay, DeadLetters.SOURCE_OFFSET)).isEqualTo("1");
+        TestRecord<byte[], byte[]> unmatched = dead.stream().filter(r -> r != afterMaxDelay).findFirst().orElseThrow();
+        assertThat(unmatched.value()).isEqualTo(ghost);
+        assertThat(new String(unmatched.key(), StandardCharsets.UTF_8)).isEqualTo("lis-key-7");
+        assertThat(OutcomeDriver.header(unmatched, "traceparent")).isEqualTo("00-abc-01");
+        assertThat(OutcomeDriver.header(unmatched, DeadLetters.REASON)).isEqualTo(Reason.UNMATCHED_LABEL);
+        assertThat(OutcomeDriver.header(unmatched, DeadLetters.SOURCE_PARTITION)).isEqualTo("0");
+        assertThat(OutcomeDriver.header(unmatched, DeadLetters.SOURCE_OFFSET)).isEqualTo("0");
+        for (TestRecord<byte[], byte[]> r : dead) {
+            assertThat(r.headers().toArray()).extracting(h -> h.key()).doesNotContain("vigil.origin.value",
+                    "vigil.origin.key");
+        }
+    }
+}
