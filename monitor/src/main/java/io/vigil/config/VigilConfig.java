@@ -447,7 +447,7 @@ public final class VigilConfig extends AbstractConfig {
         // (plus labels, partials, snapshots): at the producer's 16 KB default a partition's batch fills every
         // ~45 predictions, and the thread spends its time waiting for room among many small in-flight batches
         // while the broker handles many small requests. 256 KB batches and lz4 made a 1M-prediction replay
-        // 1.5x faster on the 2-core benchmark machine (BENCHMARKS.md). A batch's buffer is taken whole from
+        // 1.5x faster on the 2-core benchmark machine (docs/benchmarks.md). A batch's buffer is taken whole from
         // buffer.memory, one per partition written between sends: 64 MB leaves room for 256 partitions per
         // stream thread. kafka.batch.size, kafka.compression.type and kafka.buffer.memory override these.
         p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
