@@ -19,7 +19,7 @@ import org.openjdk.jol.info.GraphLayout;
 
 /**
  * Serialised size of one slice-day of each stage's aggregate at a range of daily volumes (the unit of
- * state, changelog and repartition traffic in SCALING.md), and the retained heap of the performance
+ * state, changelog and repartition traffic in docs/scaling.md), and the retained heap of the performance
  * aggregate and of its logit bins (JOL's object graph walk; the heap stores hold decoded aggregates).
  * Run: {@code java -Djdk.attach.allowAttachSelf=true -cp benchmarks/target/benchmarks.jar io.vigil.benchmarks.AggregateSizes}.
  */

@@ -68,7 +68,7 @@ final class SoakCommand implements Callable<Integer> {
     double minutes = 30;
 
     @Option(names = "--rate", description = "Predictions per second (default ${DEFAULT-VALUE}: half of the "
-            + "12,542/s `vigil bench` measured at the defaults on 2 cores, see BENCHMARKS.md).")
+            + "12,542/s `vigil bench` measured at the defaults on 2 cores, see docs/benchmarks.md).")
     double rate = 6_000;
 
     @Option(names = "--hostile", description = "Hostile records per valid record (default ${DEFAULT-VALUE}).")

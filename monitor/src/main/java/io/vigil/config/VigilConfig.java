@@ -159,7 +159,9 @@ public final class VigilConfig extends AbstractConfig {
                     Importance.MEDIUM, "Milliseconds an event time may lie ahead of the wall clock before the "
                             + "record is dead-lettered as future_timestamp.")
             .define(SLICES_MAX_VALUES, Type.INT, 64, Range.between(1, 10_000), Importance.MEDIUM,
-                    "Distinct values admitted per model version and slice dimension; later ones count as 'other'.")
+                    "Distinct values admitted per model version and slice dimension, cluster-wide (all tasks "
+                            + "and instances); later ones count as 'other'. Raising it admits more values; lowering "
+                            + "it keeps the values already admitted.")
             .define(SLICES_ATTRIBUTES, Type.LIST, "", Importance.LOW,
                     "Prediction attributes to slice by (each becomes dimension attr.<name>).")
             // Drift stage and reference profiles
@@ -339,7 +341,7 @@ public final class VigilConfig extends AbstractConfig {
         }
     }
 
-    /** The declared settings, for documentation (the README's config table is generated from this). */
+    /** The declared settings, for documentation (docs/configuration.md is generated from this by ReferenceDocs). */
     public static ConfigDef definition() {
         return DEF;
     }
@@ -357,8 +359,8 @@ public final class VigilConfig extends AbstractConfig {
                 String hint = NearestName.of(key, new java.util.TreeSet<>(DEF.names()))
                         .map(k -> "Did you mean '" + k + "'? ").orElse("");
                 throw new ConfigException(key, values.get(key) == null ? null : "(set)",
-                        "Unknown setting. " + hint + "Known settings are listed in the README; Kafka client "
-                                + "settings take the prefix '" + KAFKA_PREFIX + "'.");
+                        "Unknown setting. " + hint + "Known settings are listed in docs/configuration.md; Kafka "
+                                + "client settings take the prefix '" + KAFKA_PREFIX + "'.");
             }
         }
         return values;
@@ -445,7 +447,7 @@ public final class VigilConfig extends AbstractConfig {
         // (plus labels, partials, snapshots): at the producer's 16 KB default a partition's batch fills every
         // ~45 predictions, and the thread spends its time waiting for room among many small in-flight batches
         // while the broker handles many small requests. 256 KB batches and lz4 made a 1M-prediction replay
-        // 1.5x faster on the 2-core benchmark machine (BENCHMARKS.md). A batch's buffer is taken whole from
+        // 1.5x faster on the 2-core benchmark machine (docs/benchmarks.md). A batch's buffer is taken whole from
         // buffer.memory, one per partition written between sends: 64 MB leaves room for 256 partitions per
         // stream thread. kafka.batch.size, kafka.compression.type and kafka.buffer.memory override these.
         p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);

@@ -17,7 +17,7 @@ public record Claim(String quantity, String setting, double nominal, Status stat
 
     /** Whether a claim is made (and asserted) or a known shortfall shown for what it is. */
     public enum Status {
-        /** Made in the README and asserted at nominal − 3 Monte-Carlo SE. */
+        /** Made in docs/statistics.md and asserted at nominal − 3 Monte-Carlo SE. */
         CLAIMED,
         /** Measured and published, not claimed: the method is known to fall short here (issue 18). */
         KNOWN_SHORTFALL

@@ -13,7 +13,7 @@ import picocli.CommandLine;
 
 /**
  * {@code vigil bench} end to end on a small input, against its embedded broker: the command behind every
- * figure in BENCHMARKS.md must run, account for every record it produced, and report each figure from a
+ * figure in docs/benchmarks.md must run, account for every record it produced, and report each figure from a
  * real measurement (a yardstick that never ran, a store or topic directory that was not found, or a heap
  * reading without a full GC would show here).
  */
