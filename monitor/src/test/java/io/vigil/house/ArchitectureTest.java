@@ -95,6 +95,7 @@ class ArchitectureTest {
                 .layer("App").definedBy("io.vigil.app..")
                 .layer("Broker").definedBy("io.vigil.broker..")
                 .layer("Verification").definedBy("io.vigil.verification..")
+                .layer("Docs").definedBy("io.vigil.docs..")
                 .layer("Cli").definedBy("io.vigil.cli..")
                 .whereLayer("Stats").mayNotAccessAnyLayer()
                 .whereLayer("Serde").mayNotAccessAnyLayer()
@@ -119,6 +120,7 @@ class ArchitectureTest {
                 .whereLayer("Http").mayOnlyAccessLayers("Config", "Events", "Serde")
                 .whereLayer("App").mayOnlyAccessLayers("Alerts", "Config", "DeadLetters", "Events", "Http",
                         "Incidents", "Metrics", "Serde", "Stats", "Topics", "Topology")
+                .whereLayer("Docs").mayOnlyAccessLayers("Config", "Metrics")
                 .whereLayer("Verification").mayOnlyAccessLayers("Aggregates", "Alerts", "Config", "Events", "Metrics",
                         "Serde", "Stages", "StagesShared", "State", "Stats")
                 .check(main);
