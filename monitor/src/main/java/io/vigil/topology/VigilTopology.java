@@ -50,7 +50,7 @@ public final class VigilTopology {
             alerts.addTo(builder);
             alerts.addViewTo(builder);
         }
-        snapshots.publish(new Performance(topics, Performance.Settings.from(config))
+        snapshots.publish(new Performance(topics, Performance.Settings.from(config), references)
                 .addTo(builder, sliced, ingested.groundTruth()), Performance.NAME);
         if (config.getBoolean(VigilConfig.ESTIMATION_ENABLED)) {
             snapshots.publish(new PerformanceEstimation(PerformanceEstimation.Settings.from(config), references)
