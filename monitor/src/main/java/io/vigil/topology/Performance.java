@@ -125,7 +125,7 @@ public final class Performance {
      * (equal to the value when the prevalence is claimed rather than counted).
      */
     public record ReferencePrevalence(double value, double lower, double upper) {
-        /** The key of a claimed prevalence in the profile's {@code labelled.targets} ({@code --target prevalence=0.12}). */
+        /** Key of a claimed prevalence in the profile's {@code labelled.targets} ({@code --target prevalence=0.12}). */
         public static final String TARGET = "prevalence";
 
         public ReferencePrevalence {

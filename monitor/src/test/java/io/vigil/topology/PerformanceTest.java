@@ -200,10 +200,12 @@ class PerformanceTest {
         double z = 2.241402727604947;
         double[] sens = wilson(80, 100, z);
         double[] spec = wilson(170, 200, z);
-        assertThat(m.get("ppv_at_reference_prevalence").lower()).isCloseTo(bayesPpv(sens[0], spec[0], 0.05), within(1e-12));
-        assertThat(m.get("ppv_at_reference_prevalence").upper()).isCloseTo(bayesPpv(sens[1], spec[1], 0.05), within(1e-12));
-        assertThat(m.get("npv_at_reference_prevalence").lower()).isCloseTo(bayesNpv(sens[0], spec[0], 0.05), within(1e-12));
-        assertThat(m.get("npv_at_reference_prevalence").upper()).isCloseTo(bayesNpv(sens[1], spec[1], 0.05), within(1e-12));
+        MetricSnapshot ppv = m.get("ppv_at_reference_prevalence");
+        MetricSnapshot npv = m.get("npv_at_reference_prevalence");
+        assertThat(ppv.lower()).isCloseTo(bayesPpv(sens[0], spec[0], 0.05), within(1e-12));
+        assertThat(ppv.upper()).isCloseTo(bayesPpv(sens[1], spec[1], 0.05), within(1e-12));
+        assertThat(npv.lower()).isCloseTo(bayesNpv(sens[0], spec[0], 0.05), within(1e-12));
+        assertThat(npv.upper()).isCloseTo(bayesNpv(sens[1], spec[1], 0.05), within(1e-12));
         // A claimed prevalence is known: the shift's interval is the observed Wilson interval minus 0.05.
         double[] prev = wilson(100, 300, 1.959963984540054);
         assertPublished(m, "prevalence_shift", 1.0 / 3 - 0.05, 300);
