@@ -97,6 +97,9 @@ FLIP_MIN_N = rule_value("VigilFlipRateHigh", "min_n")
 DEAD_LETTER_LIMIT = rule_value("VigilDeadLetterShareHigh", "target")
 DEAD_LETTER_MIN_N = rule_value("VigilDeadLetterShareHigh", "min_n")
 COVERAGE_LOW = rule_value("VigilLabelCoverageLow", "target")
+PREVALENCE_SHIFT_LOW = rule_value("VigilPrevalenceShift", "low")
+PREVALENCE_SHIFT_HIGH = rule_value("VigilPrevalenceShift", "high")
+PREVALENCE_SHIFT_MIN_N = rule_value("VigilPrevalenceShift", "min_n")
 # The conventional "major shift" of PSI (0.1 moderate, 0.25 major): a colour only, no rule uses it.
 PSI_MAJOR_SHIFT = 0.25
 
@@ -839,6 +842,23 @@ def labels():
         unit="percentunit", w=12, h=10, min_=0, max_=1,
         desc="Share of this slice's metrics whose labels have matured (final), per window; short windows hold the "
              "newest cohorts, whose labels are still arriving."))
+    panels.append(row(lay, "Prevalence against the reference"))
+    panels.append(band(lay, "Prevalence shift: observed minus reference", "vigil_prevalence_shift", s,
+                       unit="percentunit", thr=[("red", None), ("green", PREVALENCE_SHIFT_LOW),
+                                                ("red", PREVALENCE_SHIFT_HIGH)],
+                       desc=f"Observed prevalence minus the reference profile's (claimed, else its labelled share), with "
+                            f"Newcombe's 95% interval (band). The alert needs the band outside "
+                            f"{txt(PREVALENCE_SHIFT_LOW)}..{txt(PREVALENCE_SHIFT_HIGH)} (dashed) in the 7d and the 30d "
+                            f"windows with n >= {PREVALENCE_SHIFT_MIN_N}. No series: the profile gives no prevalence."))
+    panels.append(timeseries(lay, "PPV and NPV: observed vs at the reference prevalence", [
+        target(f'vigil_ppv_ratio{{{s}, bound="estimate"}}', "PPV observed", "A"),
+        target(f'vigil_ppv_at_reference_prevalence_ratio{{{s}, bound="estimate"}}', "PPV at reference prevalence", "B"),
+        target(f'vigil_npv_ratio{{{s}, bound="estimate"}}', "NPV observed", "C"),
+        target(f'vigil_npv_at_reference_prevalence_ratio{{{s}, bound="estimate"}}', "NPV at reference prevalence",
+               "D")], unit="percentunit", min_=0, max_=1,
+        desc="PPV and NPV as users meet them (at the observed prevalence) next to the same sensitivity and "
+             "specificity at the reference prevalence (Bayes). Observed moved, reference-prevalence held: the "
+             "population changed, not the model."))
     panels.append(row(lay, "Label-free estimates vs realised"))
     panels.append(timeseries(lay, "Sensitivity: estimated (no labels) vs realised", [
         target(f'vigil_estimated_sensitivity_ratio{{{s}, bound="estimate"}}', "estimated (CBPE)", "A"),

@@ -99,7 +99,9 @@ public final class ReferenceCommand implements Runnable {
         double threshold;
 
         @Option(names = "--target", paramLabel = "METRIC=VALUE",
-                description = "Claimed performance at the threshold, e.g. sensitivity=0.92 (repeatable).")
+                description = "Claimed performance at the threshold, e.g. sensitivity=0.92 (repeatable); "
+                        + "prevalence=0.12 claims the deployment prevalence that PPV and NPV are also reported at "
+                        + "and that prevalence_shift compares with (default: the labelled share of the input).")
         Map<String, Double> targets = new LinkedHashMap<>();
 
         @ArgGroup(exclusive = true, multiplicity = "1")

@@ -255,7 +255,8 @@ public final class VigilConfig extends AbstractConfig {
                     "Minimum n below which a labelled metric is published as insufficient_n (no value, no alert "
                             + "evidence): labelled positives for sensitivity, negatives for specificity, labelled "
                             + "predicted positives for ppv, predicted negatives for npv, min(positives, negatives) for "
-                            + "auc, labelled cases for calibration metrics. Also the minimum for a slice to compete "
+                            + "auc and for ppv/npv_at_reference_prevalence, labelled cases for calibration metrics and "
+                            + "prevalence_shift. Also the minimum for a slice to compete "
                             + "as worst slice, and per predicted class for verification_bias.")
             .define(OUTCOMES_FLUSH_INTERVAL_MS, Type.LONG, 5_000L, Range.between(10, 3_600_000), Importance.LOW,
                     "Milliseconds (wall clock) between flushes of per-task partial outcome aggregates.")

@@ -56,6 +56,17 @@ public final class MetricCatalog {
         add("specificity", "vigil_specificity_ratio", "True-negative rate at the deployed threshold");
         add("ppv", "vigil_ppv_ratio", "Positive predictive value at the deployed threshold");
         add("npv", "vigil_npv_ratio", "Negative predictive value at the deployed threshold");
+        add("ppv_at_reference_prevalence", "vigil_ppv_at_reference_prevalence_ratio",
+                "PPV at the reference profile's prevalence (claimed, else its labelled share): Bayes from the "
+                        + "window's sensitivity and specificity, so a prevalence change does not move it; conservative "
+                        + "interval from two 97.5% Wilson intervals");
+        add("npv_at_reference_prevalence", "vigil_npv_at_reference_prevalence_ratio",
+                "NPV at the reference profile's prevalence (claimed, else its labelled share): Bayes from the "
+                        + "window's sensitivity and specificity, so a prevalence change does not move it; conservative "
+                        + "interval from two 97.5% Wilson intervals");
+        add("prevalence_shift", "vigil_prevalence_shift",
+                "Observed prevalence minus the reference profile's prevalence (positive: more disease than the "
+                        + "reference), Newcombe hybrid-score 95% interval");
         add("auc", "vigil_auc_ratio", "Area under the ROC curve, DeLong interval on the logit scale");
         add("brier", "vigil_brier_score", "Brier score (mean squared error of the probability)");
         add("brier_reliability", "vigil_brier_reliability", "Murphy reliability term over 10 bins");

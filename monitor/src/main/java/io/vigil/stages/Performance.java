@@ -1,5 +1,7 @@
 package io.vigil.stages;
 
+import io.vigil.stages.shared.References;
+
 import io.vigil.stages.shared.EventDay;
 
 import io.vigil.aggregates.OutcomeAggregate;
@@ -8,11 +10,13 @@ import io.vigil.state.TwoPhaseAggregation;
 
 import io.vigil.config.VigilConfig;
 import io.vigil.events.MetricSnapshot;
+import io.vigil.events.ReferenceProfile;
 import io.vigil.stats.AucEstimate;
 import io.vigil.stats.BinaryOutcomeStats;
 import io.vigil.stats.BrierDecomposition;
 import io.vigil.stats.CalibrationStats;
 import io.vigil.stats.Estimate;
+import io.vigil.stats.PrevalenceAdjusted;
 import io.vigil.stats.RecalibrationFit;
 import io.vigil.stats.ReliabilityBin;
 import io.vigil.stats.Wilson;
@@ -23,6 +27,8 @@ import java.util.List;
 import java.util.NavigableMap;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
  * Labelled performance and calibration per slice and prediction-day cohort: the
@@ -60,6 +66,19 @@ import org.apache.kafka.streams.kstream.KStream;
  *       only when both classes have at least {@code outcomes.min-n} predictions;</li>
  *   <li>{@code label_delay:0.5}, {@code label_delay:0.9}: first-label delay quantiles in seconds
  *       (log-spaced histogram, relative error at most 4.4%).</li>
+ * </ul>
+ *
+ * <p>At the reference prevalence π of the model version's {@link ReferenceProfile} (see
+ * {@link ReferencePrevalence#of}: a claimed {@code labelled.targets.prevalence}, else the positive share of
+ * the profile's labelled score bins; none without either, and then these three are not emitted):
+ * <ul>
+ *   <li>{@code ppv_at_reference_prevalence}, {@code npv_at_reference_prevalence}: PPV and NPV from the
+ *       window's sensitivity and specificity by Bayes at π, with the conservative interval of
+ *       {@link PrevalenceAdjusted} (the formula at the corners of two 97.5% Wilson intervals); minimum n
+ *       as auc (min of labelled positives and negatives);</li>
+ *   <li>{@code prevalence_shift}: observed prevalence minus π, with Newcombe's hybrid score 95% interval
+ *       ({@link PrevalenceAdjusted#shift}; π from label counts contributes its own Wilson interval, a
+ *       claimed π none); minimum n counts labelled cases.</li>
  * </ul>
  *
  * <p>Status: {@link MetricSnapshot.Status#FINAL} once the window's label coverage reaches
@@ -107,10 +126,64 @@ public final class Performance {
         }
     }
 
-    private final Settings settings;
+    /**
+     * The prevalence a model version's reference claims, in (0, 1), with the bounds of its 95% interval
+     * (equal to the value when the prevalence is claimed rather than counted).
+     */
+    public record ReferencePrevalence(double value, double lower, double upper) {
+        /** Key of a claimed prevalence in the profile's {@code labelled.targets} ({@code --target prevalence=0.12}). */
+        public static final String TARGET = "prevalence";
 
+        public ReferencePrevalence {
+            if (!(value > 0 && value < 1 && lower >= 0 && lower <= value && upper >= value && upper <= 1)) {
+                throw new IllegalArgumentException("reference prevalence must be in (0, 1) within its bounds, got "
+                        + value + " [" + lower + ", " + upper + "]");
+            }
+        }
+
+        /**
+         * The reference prevalence of a profile: its claimed {@code labelled.targets.prevalence} when that is in
+         * (0, 1), taken as known; else the share of positive labels over all its labelled score bins, with its
+         * Wilson interval, when that is in (0, 1); else null (no labels, or labels of one class only).
+         */
+        public static ReferencePrevalence of(ReferenceProfile profile) {
+            ReferenceProfile.Labelled labelled = profile == null ? null : profile.labelled();
+            if (labelled == null) {
+                return null;
+            }
+            Double claimed = labelled.targets().get(TARGET);
+            if (claimed != null && claimed > 0 && claimed < 1) {
+                return new ReferencePrevalence(claimed, claimed, claimed);
+            }
+            long positives = 0;
+            long cases = 0;
+            for (ReferenceProfile.LabelBin b : labelled.bins()) {
+                positives += b.positives();
+                cases += b.positives() + b.negatives();
+            }
+            if (positives == 0 || positives == cases) {
+                return null;
+            }
+            Estimate w = Wilson.interval(positives, cases);
+            return new ReferencePrevalence(w.value(), w.lower(), w.upper());
+        }
+    }
+
+    private final Settings settings;
+    /** The references view, or null: then no metric at the reference prevalence. */
+    private final References references;
+
+    /** Without references: nothing at the reference prevalence is emitted. */
     public Performance(Settings settings) {
+        this(settings, null);
+    }
+
+    /**
+     * @param references the references view ({@link References#addViewTo} in the same builder), or null
+     */
+    public Performance(Settings settings, References references) {
         this.settings = settings;
+        this.references = references;
     }
 
     /**
@@ -128,12 +201,48 @@ public final class Performance {
                         buckets.update(group, change.cohortDay()).apply(change);
                     }
                 },
-                this::snapshots, settings.flushInterval(), settings.snapshotInterval(), settings.longestWindow());
+                new Snapshots(), settings.flushInterval(), settings.snapshotInterval(), settings.longestWindow());
     }
 
-    /** The snapshots of one group (model|version|dimension|value) over its daily buckets. Pure. */
+    /** Reads each group's reference prevalence from the references view, when the stage has one. */
+    private final class Snapshots implements TwoPhaseAggregation.Snapshotter<OutcomeAggregate> {
+        private volatile ReadOnlyKeyValueStore<String, ?> store;
+
+        @Override
+        public void init(ProcessorContext<String, MetricSnapshot> context) {
+            if (references != null) {
+                store = References.store(context);
+            }
+        }
+
+        @Override
+        public List<MetricSnapshot> snapshots(String group, NavigableMap<Long, OutcomeAggregate> days, long currentDay,
+                                              long computedAtMs) {
+            ReferencePrevalence reference = null;
+            if (store != null) {
+                String[] g = group.split("\\|", 3);
+                reference = references.lookup(store, ReferenceProfile.key(g[0], g[1]))
+                        .filter(References.Parsed::isValid)
+                        .map(p -> ReferencePrevalence.of(p.profile()))
+                        .orElse(null);
+            }
+            return Performance.this.snapshots(group, days, currentDay, computedAtMs, reference);
+        }
+    }
+
+    /** The snapshots of one group (model|version|dimension|value) over its daily buckets, without a reference. Pure. */
     public List<MetricSnapshot> snapshots(String group, NavigableMap<Long, OutcomeAggregate> days, long currentDay,
                                           long computedAtMs) {
+        return snapshots(group, days, currentDay, computedAtMs, null);
+    }
+
+    /**
+     * The snapshots of one group (model|version|dimension|value) over its daily buckets. Pure.
+     *
+     * @param reference the model version's reference prevalence, or null (then nothing at it is emitted)
+     */
+    public List<MetricSnapshot> snapshots(String group, NavigableMap<Long, OutcomeAggregate> days, long currentDay,
+                                          long computedAtMs, ReferencePrevalence reference) {
         String[] g = group.split("\\|", 4);
         List<MetricSnapshot> out = new ArrayList<>();
         Instant windowEnd = EventDay.endOf(currentDay);
@@ -151,7 +260,7 @@ public final class Performance {
                     || currentDay - cohorts.lastKey() > settings.maxDelayDays();
             Emitter e = new Emitter(out, g, w + "d", windowEnd, computedAt,
                     matured ? MetricSnapshot.Status.FINAL : MetricSnapshot.Status.PROVISIONAL);
-            addMetrics(e, a);
+            addMetrics(e, a, reference);
         }
         return out;
     }
@@ -165,7 +274,7 @@ public final class Performance {
             "brier_uncertainty", "log_loss", "ece", "mce", "oe_ratio", "calibration_slope", "calibration_intercept",
             "calibration_in_the_large");
 
-    private void addMetrics(Emitter e, OutcomeAggregate a) {
+    private void addMetrics(Emitter e, OutcomeAggregate a, ReferencePrevalence reference) {
         long n = a.labelled();
         int minN = settings.minN();
         e.point("labelled", n, n);
@@ -179,6 +288,16 @@ public final class Performance {
         e.gated("ppv", tp + fp, minN, () -> Wilson.interval(tp, tp + fp));
         e.gated("npv", tn + fn, minN, () -> Wilson.interval(tn, tn + fn));
         e.gated("auc", Math.min(tp + fn, tn + fp), minN, () -> a.stats().auc().auc());
+        if (reference != null) {
+            // From sensitivity and specificity, so the minimum n is auc's: both classes.
+            double pi = reference.value();
+            e.gated("ppv_at_reference_prevalence", Math.min(tp + fn, tn + fp), minN,
+                    () -> PrevalenceAdjusted.ppv(tp, fn, fp, tn, pi));
+            e.gated("npv_at_reference_prevalence", Math.min(tp + fn, tn + fp), minN,
+                    () -> PrevalenceAdjusted.npv(tp, fn, fp, tn, pi));
+            e.gated("prevalence_shift", n, minN,
+                    () -> PrevalenceAdjusted.shift(tp + fn, n, pi, reference.lower(), reference.upper()));
+        }
         if (n < minN) {
             for (String metric : CALIBRATION_METRICS) {
                 e.insufficient(metric, n);

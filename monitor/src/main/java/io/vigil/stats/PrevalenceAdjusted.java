@@ -7,6 +7,9 @@ package io.vigil.stats;
  * box: each of sens and spec gets a Wilson interval at 97.5% (Bonferroni), the box holds both true
  * values with probability at least about 95%, and the lower (upper) bound is the formula at both
  * lower (upper) corners. Conservative by construction; π is taken as known (no interval).
+ *
+ * <p>{@link #shift} is the other half of a prevalence check: how far the observed prevalence is from the
+ * reference one, with an interval that counts both samples' error when the reference was itself counted.
  */
 public final class PrevalenceAdjusted {
     /** Normal quantile for a two-sided 97.5% interval (each of two, Bonferroni for 95% jointly). */
@@ -40,6 +43,35 @@ public final class PrevalenceAdjusted {
     /** NPV at the reference prevalence; as {@link #ppv(long, long, long, long, double)}. */
     public static Estimate npv(long tp, long fn, long fp, long tn, double prevalence) {
         return of(tp, fn, fp, tn, prevalence, false);
+    }
+
+    /**
+     * The observed prevalence {@code positives / n} minus a reference prevalence, with a 95% interval by
+     * Newcombe's hybrid score method (MOVER with Wilson intervals; Newcombe 1998, method 10):
+     * {@code d - sqrt((p - l)² + (u_ref - ref)²)} to {@code d + sqrt((u - p)² + (ref - l_ref)²)}, where
+     * [l, u] is the observed prevalence's 95% Wilson interval and [l_ref, u_ref] the reference's. A
+     * reference taken as known (a claimed prevalence) has {@code l_ref = u_ref = ref}, and the interval is
+     * then the Wilson interval shifted by ref. The two samples are taken as independent. n of the result
+     * is {@code n}; {@link Estimate#EMPTY} when n = 0.
+     *
+     * @throws IllegalArgumentException unless 0 <= positives <= n and referenceLower <= reference <= referenceUpper,
+     *                                  all in [0, 1]
+     */
+    public static Estimate shift(long positives, long n, double reference, double referenceLower,
+                                 double referenceUpper) {
+        if (!(referenceLower >= 0 && referenceLower <= reference && reference <= referenceUpper && referenceUpper <= 1)) {
+            throw new IllegalArgumentException("reference prevalence and bounds must satisfy 0 <= lower <= value "
+                    + "<= upper <= 1, got " + reference + " [" + referenceLower + ", " + referenceUpper + "]");
+        }
+        Estimate observed = Wilson.interval(positives, n);
+        if (observed.isEmpty()) {
+            return Estimate.EMPTY;
+        }
+        double p = observed.value();
+        double d = p - reference;
+        double lower = d - Math.hypot(p - observed.lower(), referenceUpper - reference);
+        double upper = d + Math.hypot(observed.upper() - p, reference - referenceLower);
+        return new Estimate(d, lower, upper, n);
     }
 
     private static Estimate of(long tp, long fn, long fp, long tn, double prevalence, boolean positive) {

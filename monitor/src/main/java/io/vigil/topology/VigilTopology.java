@@ -70,7 +70,7 @@ public final class VigilTopology {
         KStream<String, OutcomeChange> outcomes = new OutcomeJoin(topics, performance.maxDelayDays(),
                 performance.orphanRetentionDays(), performance.coPartitioned(), performance.labelWait())
                 .addTo(builder, sliced, ingested.groundTruth());
-        snapshots.publish(new Performance(performance).addTo(builder, outcomes), Performance.NAME);
+        snapshots.publish(new Performance(performance, references).addTo(builder, outcomes), Performance.NAME);
         if (config.getBoolean(VigilConfig.ESTIMATION_ENABLED)) {
             snapshots.publish(new PerformanceEstimation(PerformanceEstimation.Settings.from(config), references)
                     .addTo(builder, sliced), PerformanceEstimation.NAME);

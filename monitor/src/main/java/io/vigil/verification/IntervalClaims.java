@@ -4,6 +4,7 @@ import io.vigil.stats.BinaryOutcomeStats;
 import io.vigil.stats.CalibrationStats;
 import io.vigil.stats.Estimate;
 import io.vigil.stats.PrevalenceAdjusted;
+import io.vigil.stats.Wilson;
 import io.vigil.verification.Claim.Status;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +25,9 @@ import org.apache.commons.statistics.distribution.BetaDistribution;
  *   <li><b>PPV and NPV at a reference prevalence</b> ({@link PrevalenceAdjusted}): the same cohorts; the
  *       true value is the Bayes formula at the true sensitivity and specificity (both 11/16) and the
  *       reference prevalence.</li>
+ *   <li><b>Prevalence shift</b> ({@link PrevalenceAdjusted#shift}): the same cohorts against a reference
+ *       prevalence counted from its own binomial draw (or claimed); the true value is the difference of the
+ *       two true prevalences.</li>
  *   <li><b>ECE</b> (debiased, interval from the gaps' chi-square ellipsoid): p ~ Beta(2, 5), y ~
  *       Bernoulli(expit(shift + logit p)); the true value is the population's binned ECE,
  *       sum over the 10 bins of |∫ (p − g(p)) f(p) dp| by numerical integration (0 when shift = 0).</li>
@@ -63,6 +67,10 @@ public final class IntervalClaims {
         claims.add(atReferencePrevalence(false, 100, 0.2, 0.05));
         claims.add(atReferencePrevalence(false, 200, 0.5, 0.1));
         claims.add(atReferencePrevalence(false, 1_000, 0.1, 0.3));
+        claims.add(prevalenceShift(200, 0.2, 500, 0.2));
+        claims.add(prevalenceShift(100, 0.1, 200, 0.1));
+        claims.add(prevalenceShift(1_000, 0.1, 2_000, 0.15));
+        claims.add(prevalenceShift(300, 0.3, 0, 0.2));
         claims.add(ece(200, 0.0));
         claims.add(ece(1_000, 0.0));
         claims.add(ece(5_000, 0.0));
@@ -114,6 +122,37 @@ public final class IntervalClaims {
                     var c = cohort(random, n, prevalence).confusion();
                     return covers(ppv ? PrevalenceAdjusted.ppv(c.tp(), c.fn(), c.fp(), c.tn(), reference)
                             : PrevalenceAdjusted.npv(c.tp(), c.fn(), c.fp(), c.tn(), reference), truth);
+                });
+    }
+
+    /**
+     * Observed minus reference prevalence ({@link PrevalenceAdjusted#shift}, Newcombe's hybrid score): the
+     * cohort's prevalence against a reference of {@code refN} labelled cases drawn at {@code refPrevalence},
+     * with its Wilson interval, as the performance stage reads a profile's label bins; {@code refN = 0} is a
+     * claimed prevalence, taken as known. A reference with labels of one class only is drawn again (Vigil
+     * then has no reference prevalence and publishes nothing).
+     */
+    static Claim prevalenceShift(int n, double prevalence, int refN, double refPrevalence) {
+        double truth = prevalence - refPrevalence;
+        String reference = refN == 0 ? String.format("reference prevalence %.2f claimed", refPrevalence)
+                : String.format("reference prevalence %.2f counted from %,d", refPrevalence, refN);
+        return new Claim("Prevalence shift 95% interval (Newcombe hybrid score)",
+                String.format("%s, %s, true shift %+.2f", setting(n, prevalence), reference, truth), NOMINAL,
+                Status.CLAIMED, random -> {
+                    var c = cohort(random, n, prevalence).confusion();
+                    Estimate ref = Estimate.point(refPrevalence, 1);
+                    while (refN > 0) {
+                        long k = 0;
+                        for (int i = 0; i < refN; i++) {
+                            k += Draws.bernoulli(random, refPrevalence);
+                        }
+                        if (k > 0 && k < refN) {
+                            ref = Wilson.interval(k, refN);
+                            break;
+                        }
+                    }
+                    return covers(PrevalenceAdjusted.shift(c.tp() + c.fn(), n, ref.value(), ref.lower(), ref.upper()),
+                            truth);
                 });
     }
 

@@ -150,7 +150,8 @@ class AlertRuleTest {
         List<AlertRule> rules = AlertRules.defaults();
         assertThat(rules).extracting(AlertRule::name).contains("VigilScoreDistributionShift",
                 "VigilScoreKsAboveCritical", "VigilCalibrationErrorHigh", "VigilCalibrationInTheLargeOff",
-                "VigilCalibrationSlopeOff", "VigilSensitivityBelowTarget", "VigilSpecificityBelowTarget",
+                "VigilCalibrationSlopeOff", "VigilPrevalenceShift", "VigilSensitivityBelowTarget",
+                "VigilSpecificityBelowTarget",
                 "VigilEstimatedSensitivityDrop", "VigilEstimatorBacktestError", "VigilFlipRateHigh",
                 "VigilCusumAlarm", "VigilVerificationBias", "VigilLabelCoverageLow", "VigilAcquisitionChange",
                 "VigilDeadLetterShareHigh", "VigilStreamNotRunning", "VigilConsumerLagHigh");

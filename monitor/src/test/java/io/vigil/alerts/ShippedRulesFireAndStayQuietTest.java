@@ -56,7 +56,8 @@ import org.junit.jupiter.api.TestFactory;
  * <p>Where the snapshots come from:
  * <ul>
  *   <li>Labelled performance ({@code sensitivity}, {@code specificity}, {@code ece}, {@code oe_ratio},
- *       {@code calibration_slope}, {@code label_coverage}, {@code verification_bias}): {@link Performance#snapshots}
+ *       {@code calibration_slope}, {@code label_coverage}, {@code verification_bias}, {@code prevalence_shift}
+ *       at a reference prevalence): {@link Performance#snapshots}
  *       over {@link OutcomeAggregate}s fed simulated {@link OutcomeChange}s, windows 7d and 30d.</li>
  *   <li>Drift ({@code score_psi}, {@code score_ks}, {@code feature_psi:*}, {@code positive_rate},
  *       {@code acquisition_change}): the statistics are production's ({@link DistributionDrift#compare} on KLL
@@ -125,6 +126,8 @@ class ShippedRulesFireAndStayQuietTest {
         c.put("VigilCalibrationInTheLargeOff", new Case("Performance.snapshots",
                 fixed(() -> performance(61, 3_000, scaled(1.6), 1.0, 1.0)),
                 fixed(() -> performance(62, 3_000, scaled(1.0), 1.0, 1.0))));
+        c.put("VigilPrevalenceShift", new Case("Performance.snapshots at a reference prevalence of 400 in 2,000",
+                fixed(() -> prevalence(141, 0.35)), fixed(() -> prevalence(142, 0.20))));
         c.put("VigilCalibrationSlopeOff", new Case("Performance.snapshots",
                 fixed(() -> performance(71, 3_000, logitShift(0.0, 0.4), 1.0, 1.0)),
                 fixed(() -> performance(72, 3_000, logitShift(0.0, 1.0), 1.0, 1.0))));
@@ -247,8 +250,24 @@ class ShippedRulesFireAndStayQuietTest {
         return outcomes(seed, n, draw, labelledPositive, labelledNegative, "site", "S01");
     }
 
+    /**
+     * 1,000 labelled cases at {@code prevalence} against a reference prevalence counted as 400 positive labels of
+     * 2,000 (0.2, with its Wilson interval, as {@link Performance.ReferencePrevalence#of} reads a profile's bins).
+     */
+    private static List<MetricSnapshot> prevalence(long seed, double prevalence) {
+        Estimate reference = Wilson.interval(400, 2_000);
+        return outcomes(seed, 1_000, discrimination(prevalence, 8, 1, 1, 8), 1.0, 1.0, "site", "S01",
+                new Performance.ReferencePrevalence(reference.value(), reference.lower(), reference.upper()));
+    }
+
     private static List<MetricSnapshot> outcomes(long seed, int n, CaseDraw draw, double labelledPositive,
                                                  double labelledNegative, String dim, String value) {
+        return outcomes(seed, n, draw, labelledPositive, labelledNegative, dim, value, null);
+    }
+
+    private static List<MetricSnapshot> outcomes(long seed, int n, CaseDraw draw, double labelledPositive,
+                                                 double labelledNegative, String dim, String value,
+                                                 Performance.ReferencePrevalence reference) {
         SplittableRandom r = new SplittableRandom(seed);
         List<String> groups = List.of(String.join("|", MODEL, VERSION, dim, value));
         OutcomeAggregate day = new OutcomeAggregate();
@@ -262,7 +281,7 @@ class ShippedRulesFireAndStayQuietTest {
         }
         java.util.TreeMap<Long, OutcomeAggregate> days = new java.util.TreeMap<>();
         days.put(DAY, day);
-        return PERFORMANCE.snapshots(groups.get(0), days, DAY, T0.toEpochMilli());
+        return PERFORMANCE.snapshots(groups.get(0), days, DAY, T0.toEpochMilli(), reference);
     }
 
     // ---- label-free estimates: ConfidenceBasedEstimate ----

@@ -40,6 +40,7 @@ final class OutcomeDriver implements AutoCloseable {
     final TopologyTestDriver driver;
     private final TestInputTopic<byte[], byte[]> predictions;
     private final TestInputTopic<byte[], byte[]> labels;
+    private final TestInputTopic<String, byte[]> references;
     private final TestOutputTopic<String, MetricSnapshot> snapshots;
     private final TestOutputTopic<byte[], byte[]> deadLetters;
     private final Map<String, MetricSnapshot> latest = new HashMap<>();
@@ -68,6 +69,8 @@ final class OutcomeDriver implements AutoCloseable {
                 new ByteArraySerializer());
         labels = driver.createInputTopic(topics.groundTruth().name(), new ByteArraySerializer(),
                 new ByteArraySerializer());
+        references = driver.createInputTopic(topics.references().name(),
+                new org.apache.kafka.common.serialization.StringSerializer(), new ByteArraySerializer());
         snapshots = driver.createOutputTopic(topics.snapshots().name(), new StringDeserializer(),
                 JsonSerde.of(MetricSnapshot.class).deserializer());
         external = java.util.Set.of(topics.snapshots().name(), topics.deadLetters().name());
@@ -97,6 +100,11 @@ final class OutcomeDriver implements AutoCloseable {
     /** A label record exactly as a sender wrote it: key, value bytes and headers. */
     void labelRecord(TestRecord<byte[], byte[]> record) {
         labels.pipeInput(record);
+    }
+
+    /** Publishes a reference profile on the references topic (read back by the global store). */
+    void reference(io.vigil.events.ReferenceProfile profile) {
+        references.pipeInput(profile.key(), EarlyWarningDriver.json(profile));
     }
 
     void label(GroundTruth gt) {

@@ -8,6 +8,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.vigil.events.MetricSnapshot;
+import io.vigil.events.ModelRef;
+import io.vigil.events.ReferenceProfile;
 import io.vigil.metrics.WorstSlices;
 import io.vigil.stats.golden.Golden;
 import java.time.Duration;
@@ -78,6 +80,12 @@ class PerformanceTest {
 
     /** One day of labelled cases: tp, fn, fp, tn counts at threshold 0.5 (scores 0.7 / 0.2). */
     private static Map<String, MetricSnapshot> window(int tp, int fn, int fp, int tn) {
+        return window(tp, fn, fp, tn, null);
+    }
+
+    /** As {@link #window(int, int, int, int)}, at a reference prevalence (or none). */
+    private static Map<String, MetricSnapshot> window(int tp, int fn, int fp, int tn,
+                                                      Performance.ReferencePrevalence reference) {
         Performance stage = new Performance(new Performance.Settings(List.of(30), 0.8, 0.5, 50, 5, 30,
                 Duration.ofSeconds(1), Duration.ofSeconds(1), false));
         List<String> groups = List.of("model|v1|site|S01");
@@ -91,7 +99,8 @@ class PerformanceTest {
             }
         }
         Map<String, MetricSnapshot> out = new HashMap<>();
-        for (MetricSnapshot s : stage.snapshots("model|v1|site|S01", new java.util.TreeMap<>(Map.of(100L, day)), 100, 0)) {
+        for (MetricSnapshot s : stage.snapshots("model|v1|site|S01", new java.util.TreeMap<>(Map.of(100L, day)), 100, 0,
+                reference)) {
             out.put(s.metric(), s);
         }
         return out;
@@ -161,6 +170,147 @@ class PerformanceTest {
                     s -> assertThat(s).isNull(),
                     s -> assertThat(s.status()).isNotEqualTo(MetricSnapshot.Status.INSUFFICIENT_N));
         }
+    }
+
+    // ---- at the reference prevalence (issue 18, Must 9) ----
+
+    /** Wilson score interval {lower, upper} for k of n at normal quantile z, written out (STATISTICS.md). */
+    private static double[] wilson(double k, double n, double z) {
+        double p = k / n;
+        double centre = (p + z * z / (2 * n)) / (1 + z * z / n);
+        double half = z / (1 + z * z / n) * Math.sqrt(p * (1 - p) / n + z * z / (4 * n * n));
+        return new double[] {centre - half, centre + half};
+    }
+
+    private static double bayesPpv(double sens, double spec, double pi) {
+        return sens * pi / (sens * pi + (1 - spec) * (1 - pi));
+    }
+
+    private static double bayesNpv(double sens, double spec, double pi) {
+        return spec * (1 - pi) / (spec * (1 - pi) + (1 - sens) * pi);
+    }
+
+    @Test
+    void shouldPublishPredictiveValuesAtTheClaimedPrevalenceWhenTheReferenceClaimsOne() {
+        // 80 of 100 positives found, 170 of 200 negatives cleared: sensitivity 0.8, specificity 0.85, observed
+        // prevalence 1/3 (ppv 80/110). At the claimed 0.05: PPV = 0.04 / (0.04 + 0.15 * 0.95) = 0.04 / 0.1825,
+        // NPV = 0.8075 / (0.8075 + 0.2 * 0.05) = 0.8075 / 0.8175.
+        Map<String, MetricSnapshot> m = window(80, 20, 30, 170, new Performance.ReferencePrevalence(0.05, 0.05, 0.05));
+        assertPublished(m, "ppv", 80.0 / 110, 110);
+        assertPublished(m, "ppv_at_reference_prevalence", 0.04 / 0.1825, 300);
+        assertPublished(m, "npv_at_reference_prevalence", 0.8075 / 0.8175, 300);
+        // Bounds: the formula at the corners of the two 97.5% Wilson intervals (z = 2.2414).
+        double z = 2.241402727604947;
+        double[] sens = wilson(80, 100, z);
+        double[] spec = wilson(170, 200, z);
+        MetricSnapshot ppv = m.get("ppv_at_reference_prevalence");
+        MetricSnapshot npv = m.get("npv_at_reference_prevalence");
+        assertThat(ppv.lower()).isCloseTo(bayesPpv(sens[0], spec[0], 0.05), within(1e-12));
+        assertThat(ppv.upper()).isCloseTo(bayesPpv(sens[1], spec[1], 0.05), within(1e-12));
+        assertThat(npv.lower()).isCloseTo(bayesNpv(sens[0], spec[0], 0.05), within(1e-12));
+        assertThat(npv.upper()).isCloseTo(bayesNpv(sens[1], spec[1], 0.05), within(1e-12));
+        // A claimed prevalence is known: the shift's interval is the observed Wilson interval minus 0.05.
+        double[] prev = wilson(100, 300, 1.959963984540054);
+        assertPublished(m, "prevalence_shift", 1.0 / 3 - 0.05, 300);
+        assertThat(m.get("prevalence_shift").lower()).isCloseTo(prev[0] - 0.05, within(1e-12));
+        assertThat(m.get("prevalence_shift").upper()).isCloseTo(prev[1] - 0.05, within(1e-12));
+    }
+
+    @Test
+    void shouldCountTheReferencesOwnErrorInTheShiftWhenItsPrevalenceComesFromLabelCounts() {
+        // Reference: 30 positive and 570 negative labels over its score bins, prevalence 0.05.
+        ReferenceProfile profile = labelledProfile(List.of(new ReferenceProfile.LabelBin(0, 0.5, 10, 520),
+                new ReferenceProfile.LabelBin(0.5, 1, 20, 50)), Map.of());
+        Performance.ReferencePrevalence reference = Performance.ReferencePrevalence.of(profile);
+        double z = 1.959963984540054;
+        double[] ref = wilson(30, 600, z);
+        assertThat(reference.value()).isCloseTo(0.05, within(1e-12));
+        assertThat(reference.lower()).isCloseTo(ref[0], within(1e-12));
+        assertThat(reference.upper()).isCloseTo(ref[1], within(1e-12));
+
+        Map<String, MetricSnapshot> m = window(80, 20, 30, 170, reference);
+        assertPublished(m, "ppv_at_reference_prevalence", 0.04 / 0.1825, 300);
+        // Newcombe's hybrid score interval: d -/+ the two Wilson half-widths on the matching sides, in quadrature.
+        double p = 1.0 / 3;
+        double[] obs = wilson(100, 300, z);
+        assertPublished(m, "prevalence_shift", p - 0.05, 300);
+        assertThat(m.get("prevalence_shift").lower())
+                .isCloseTo(p - 0.05 - Math.sqrt(Math.pow(p - obs[0], 2) + Math.pow(ref[1] - 0.05, 2)), within(1e-12));
+        assertThat(m.get("prevalence_shift").upper())
+                .isCloseTo(p - 0.05 + Math.sqrt(Math.pow(obs[1] - p, 2) + Math.pow(0.05 - ref[0], 2)), within(1e-12));
+        // Wider than with the reference taken as known.
+        assertThat(m.get("prevalence_shift").lower()).isLessThan(obs[0] - 0.05);
+    }
+
+    @Test
+    void shouldGateAtTheReferencePrevalenceOnBothClassesAndTheShiftOnLabelledCasesWhenBelowMinN() {
+        Performance.ReferencePrevalence reference = new Performance.ReferencePrevalence(0.2, 0.2, 0.2);
+        // 40 positives: sensitivity, and so both predictive values at the reference, are below min n 50.
+        Map<String, MetricSnapshot> m = window(40, 0, 10, 60, reference);
+        assertInsufficient(m, "ppv_at_reference_prevalence", 40);
+        assertInsufficient(m, "npv_at_reference_prevalence", 40);
+        assertPublished(m, "prevalence_shift", 40.0 / 110 - 0.2, 110);
+        // 49 labelled cases: the shift too; prevalence itself is always published.
+        m = window(20, 5, 4, 20, reference);
+        assertInsufficient(m, "ppv_at_reference_prevalence", 24);
+        assertInsufficient(m, "prevalence_shift", 49);
+        assertPublished(m, "prevalence", 25.0 / 49, 49);
+        // At 50 of each class they are published: sens 0.8, spec 0.9 at 0.2 give PPV 0.16 / 0.24.
+        m = window(40, 10, 5, 45, reference);
+        assertPublished(m, "ppv_at_reference_prevalence", 0.16 / 0.24, 100);
+        assertPublished(m, "npv_at_reference_prevalence", 0.72 / 0.76, 100);
+    }
+
+    @Test
+    void shouldPublishNothingAtTheReferencePrevalenceWhenThereIsNoReferencePrevalence() {
+        Map<String, MetricSnapshot> m = window(80, 20, 30, 170);
+        assertThat(m).containsKey("ppv").containsKey("prevalence")
+                .doesNotContainKeys("ppv_at_reference_prevalence", "npv_at_reference_prevalence", "prevalence_shift");
+        // A profile without labels, or with labels of one class only, gives no prevalence; a claim wins over counts.
+        assertThat(Performance.ReferencePrevalence.of(labelledProfile(null, Map.of()))).isNull();
+        assertThat(Performance.ReferencePrevalence.of(labelledProfile(
+                List.of(new ReferenceProfile.LabelBin(0, 1, 0, 500)), Map.of()))).isNull();
+        assertThat(Performance.ReferencePrevalence.of(labelledProfile(
+                List.of(new ReferenceProfile.LabelBin(0, 1, 0, 500)), Map.of("prevalence", 0.12))))
+                .isEqualTo(new Performance.ReferencePrevalence(0.12, 0.12, 0.12));
+        assertThat(Performance.ReferencePrevalence.of(labelledProfile(
+                List.of(new ReferenceProfile.LabelBin(0, 1, 50, 450)), Map.of("sensitivity", 0.9))).value())
+                .isCloseTo(0.1, within(1e-12));
+    }
+
+    @Test
+    void shouldPublishAtTheReferencePrevalenceOnlyOnceAProfileIsPublishedWhenRunInTheTopology() {
+        try (OutcomeDriver d = new OutcomeDriver(Map.of("outcomes.min-n", 10))) {
+            for (int i = 0; i < 40; i++) {
+                d.predict(OutcomeDriver.prediction("c-" + i, T0, i % 4 == 0 ? 0.9 : 0.1));
+                d.label("c-" + i, i % 4 == 0 || i % 10 == 1 ? 1 : 0, T0.plus(Duration.ofDays(1)), 0);
+            }
+            assertThat(d.all("7d", "prevalence")).isNotNull();
+            assertThat(d.all("7d", "ppv_at_reference_prevalence")).isNull();
+            assertThat(d.all("7d", "prevalence_shift")).isNull();
+
+            d.reference(labelledProfile(List.of(new ReferenceProfile.LabelBin(0, 1, 50, 450)),
+                    Map.of("prevalence", 0.1)));
+            d.predict(OutcomeDriver.prediction("c-40", T0, 0.1)); // a change, so the group is snapshotted again
+            d.label("c-40", 0, T0.plus(Duration.ofDays(1)), 0);
+            // 10 tp, 4 fn, 0 fp, 27 tn: sensitivity 10/14, specificity 1, so PPV at any prevalence is 1.
+            MetricSnapshot ppv = d.all("7d", "ppv_at_reference_prevalence");
+            assertThat(ppv).isNotNull();
+            assertThat(ppv.estimate()).isCloseTo(1.0, within(1e-12));
+            double sens = 10.0 / 14;
+            assertThat(d.all("7d", "npv_at_reference_prevalence").estimate())
+                    .isCloseTo(0.9 / (0.9 + (1 - sens) * 0.1), within(1e-12));
+            assertThat(d.all("7d", "prevalence_shift").estimate()).isCloseTo(14.0 / 41 - 0.1, within(1e-12));
+            assertThat(d.get("v1", "site", "S01", "7d", "prevalence_shift").n()).isEqualTo(41);
+        }
+    }
+
+    /** A validation-file profile of model v1 with the given label bins (none when null) and targets. */
+    private static ReferenceProfile labelledProfile(List<ReferenceProfile.LabelBin> bins, Map<String, Double> targets) {
+        ReferenceProfile p = PerformanceEstimationTest.reference(new ModelRef("model", "v1"), 200, 7, false);
+        return new ReferenceProfile(p.model(), p.source(), p.createdAt(), p.n(), p.burnIn(), p.threshold(), p.score(),
+                p.positives(), p.uncertainty(), p.abstentions(), p.features(), p.attributes(), p.known(),
+                bins == null ? null : new ReferenceProfile.Labelled(bins, targets));
     }
 
     private static MetricSnapshot.Status status(List<MetricSnapshot> snapshots) {

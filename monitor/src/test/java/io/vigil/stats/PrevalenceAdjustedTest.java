@@ -46,4 +46,33 @@ class PrevalenceAdjustedTest {
         assertThatThrownBy(() -> PrevalenceAdjusted.ppv(40, 10, 10, 90, 0.0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("prevalence");
     }
+
+    @Test
+    void shouldMatchNewcombesPublishedIntervalsWhenTheReferenceWasCounted() {
+        // Newcombe (1998), Stat Med 17:873, Table II, method 10 (hybrid score), to the four decimals published.
+        assertShift(56, 70, 48, 80, 0.2, 0.0524, 0.3339);
+        assertShift(9, 10, 3, 10, 0.6, 0.1705, 0.8090);
+        assertShift(5, 56, 0, 29, 5.0 / 56, -0.0381, 0.1926);
+    }
+
+    private static void assertShift(long k, long n, long refK, long refN, double d, double lower, double upper) {
+        Estimate ref = Wilson.interval(refK, refN);
+        Estimate shift = PrevalenceAdjusted.shift(k, n, ref.value(), ref.lower(), ref.upper());
+        assertThat(shift.value()).isCloseTo(d, within(1e-12));
+        assertThat(shift.lower()).isCloseTo(lower, within(5e-5));
+        assertThat(shift.upper()).isCloseTo(upper, within(5e-5));
+        assertThat(shift.n()).isEqualTo(n);
+    }
+
+    @Test
+    void shouldShiftTheWilsonIntervalWhenTheReferenceIsKnown() {
+        Estimate wilson = Wilson.interval(30, 200);
+        Estimate shift = PrevalenceAdjusted.shift(30, 200, 0.1, 0.1, 0.1);
+        assertThat(shift.value()).isCloseTo(0.05, within(1e-12));
+        assertThat(shift.lower()).isCloseTo(wilson.lower() - 0.1, within(1e-12));
+        assertThat(shift.upper()).isCloseTo(wilson.upper() - 0.1, within(1e-12));
+        assertThat(PrevalenceAdjusted.shift(0, 0, 0.1, 0.1, 0.1).isEmpty()).isTrue();
+        assertThatThrownBy(() -> PrevalenceAdjusted.shift(3, 10, 0.2, 0.25, 0.3))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reference prevalence");
+    }
 }
