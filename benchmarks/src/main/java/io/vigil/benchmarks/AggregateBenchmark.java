@@ -1,5 +1,9 @@
 package io.vigil.benchmarks;
 
+import io.vigil.aggregates.DriftAggregate;
+import io.vigil.aggregates.EstimationAggregate;
+import io.vigil.aggregates.OutcomeAggregate;
+import io.vigil.aggregates.OutcomeChange;
 import io.vigil.events.Prediction;
 import io.vigil.stats.BinaryOutcomeStats;
 import io.vigil.stats.CalibrationStats;
@@ -7,10 +11,6 @@ import io.vigil.stats.DistributionDrift;
 import io.vigil.stats.LogisticRecalibration;
 import io.vigil.stats.RecalibrationFit;
 import io.vigil.stats.RocHistogram;
-import io.vigil.aggregates.DriftAggregate;
-import io.vigil.aggregates.EstimationAggregate;
-import io.vigil.aggregates.OutcomeAggregate;
-import io.vigil.aggregates.OutcomeChange;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -91,9 +91,16 @@ public class AggregateBenchmark {
             Prediction p = o.prediction();
             scores[k] = p.score();
             labels[k] = o.label().label();
-            long delay = Math.max(0, Duration.between(p.occurredAt(), o.label().observedAt()).toSeconds());
-            changes[k] = new OutcomeChange(groups, p.score(), p.threshold(),
-                    Math.floorDiv(p.occurredAt().getEpochSecond(), 86_400), o.label().label(), +1, delay);
+            long delay = Math.max(
+                    0, Duration.between(p.occurredAt(), o.label().observedAt()).toSeconds());
+            changes[k] = new OutcomeChange(
+                    groups,
+                    p.score(),
+                    p.threshold(),
+                    Math.floorDiv(p.occurredAt().getEpochSecond(), 86_400),
+                    o.label().label(),
+                    +1,
+                    delay);
             // Stands in for the reference's isotonic map: the cost does not depend on the value.
             calibrated[k] = predictions[k].score();
         }

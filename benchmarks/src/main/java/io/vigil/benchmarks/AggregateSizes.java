@@ -1,15 +1,15 @@
 package io.vigil.benchmarks;
 
-import io.vigil.events.GroundTruth;
-import io.vigil.events.Prediction;
-import io.vigil.sim.Scenario;
-import io.vigil.stats.LogisticRecalibration;
-import io.vigil.sim.SimEvent;
-import io.vigil.sim.Simulator;
 import io.vigil.aggregates.DriftAggregate;
 import io.vigil.aggregates.EstimationAggregate;
 import io.vigil.aggregates.OutcomeAggregate;
 import io.vigil.aggregates.OutcomeChange;
+import io.vigil.events.GroundTruth;
+import io.vigil.events.Prediction;
+import io.vigil.sim.Scenario;
+import io.vigil.sim.SimEvent;
+import io.vigil.sim.Simulator;
+import io.vigil.stats.LogisticRecalibration;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,9 +29,12 @@ public final class AggregateSizes {
     public static void main(String[] args) {
         List<Prediction> preds = new ArrayList<>();
         List<GroundTruth> labels = new ArrayList<>();
-        Simulator.of(Scenario.builtIn("default"), 3L, LocalDate.of(2026, 1, 1), 400).limit(40000).forEach(e -> {
-            if (e.type() == SimEvent.Type.PREDICTION) preds.add((Prediction) e.value()); else labels.add((GroundTruth) e.value());
-        });
+        Simulator.of(Scenario.builtIn("default"), 3L, LocalDate.of(2026, 1, 1), 400)
+                .limit(40000)
+                .forEach(e -> {
+                    if (e.type() == SimEvent.Type.PREDICTION) preds.add((Prediction) e.value());
+                    else labels.add((GroundTruth) e.value());
+                });
         Map<String, Prediction> byId = new HashMap<>();
         preds.forEach(p -> byId.put(p.predictionId(), p));
         for (int n : new int[] {30, 100, 1000, 10000}) {
@@ -51,8 +54,13 @@ public final class AggregateSizes {
                 o.apply(new OutcomeChange(List.of("g"), p.score(), p.threshold(), 1, gt.label(), 1, 3600));
                 labelled++;
             }
-            System.out.printf("%6d predictions/slice-day (%d labels): drift %,d B, estimation %,d B, performance %,d B%n", n, labelled,
-                DriftAggregate.CODEC.toBytes(d).length, EstimationAggregate.CODEC.toBytes(est).length, OutcomeAggregate.CODEC.toBytes(o).length);
+            System.out.printf(
+                    "%6d predictions/slice-day (%d labels): drift %,d B, estimation %,d B, performance %,d B%n",
+                    n,
+                    labelled,
+                    DriftAggregate.CODEC.toBytes(d).length,
+                    EstimationAggregate.CODEC.toBytes(est).length,
+                    OutcomeAggregate.CODEC.toBytes(o).length);
             heap("as built", o);
             heap("decoded", OutcomeAggregate.CODEC.fromBytes(OutcomeAggregate.CODEC.toBytes(o)));
         }
@@ -70,16 +78,23 @@ public final class AggregateSizes {
             }
         }
         day.merge(partial);
-        System.out.printf("%6s merged from partials of 100 (%d labels): performance %,d B%n", "", labelled,
-            OutcomeAggregate.CODEC.toBytes(day).length);
+        System.out.printf(
+                "%6s merged from partials of 100 (%d labels): performance %,d B%n",
+                "", labelled, OutcomeAggregate.CODEC.toBytes(day).length);
         heap("merged", day);
     }
 
     private static void heap(String what, OutcomeAggregate o) {
         LogisticRecalibration r = o.stats().recalibration();
         long bins = GraphLayout.parseInstance(r).totalSize();
-        System.out.printf("%8s%-9s retained heap: performance aggregate %,d B, of which logit bins %,d B"
-                + " (%,d occupied, %.1f B per bin)%n", "", what, GraphLayout.parseInstance(o).totalSize(), bins,
-            r.occupiedBins(), (double) bins / Math.max(1, r.occupiedBins()));
+        System.out.printf(
+                "%8s%-9s retained heap: performance aggregate %,d B, of which logit bins %,d B"
+                        + " (%,d occupied, %.1f B per bin)%n",
+                "",
+                what,
+                GraphLayout.parseInstance(o).totalSize(),
+                bins,
+                r.occupiedBins(),
+                (double) bins / Math.max(1, r.occupiedBins()));
     }
 }

@@ -27,6 +27,7 @@ import java.util.regex.Pattern;
 final class Inputs {
     /** Records per input array; benchmarks cycle through it so branch predictors and caches see variety. */
     static final int SIZE = 4096;
+
     static final long SEED = 42;
     static final LocalDate START = LocalDate.of(2026, 1, 1);
     static final int DAYS = 120;
@@ -39,8 +40,8 @@ final class Inputs {
     final List<GroundTruth> labels = new ArrayList<>();
 
     private Inputs(int predictionCount, int labelCount) {
-        Simulator sim = Simulator.create(Scenario.builtIn("default"), SEED, START, DAYS)
-                .withLabelHorizon(Duration.ofDays(365));
+        Simulator sim =
+                Simulator.create(Scenario.builtIn("default"), SEED, START, DAYS).withLabelHorizon(Duration.ofDays(365));
         for (SimEvent e : sim) {
             if (e.isPrediction()) {
                 if (predictions.size() < predictionCount) {
@@ -69,8 +70,8 @@ final class Inputs {
     static List<Outcome> outcomes(int n) {
         Map<String, Prediction> byId = new HashMap<>();
         List<Outcome> out = new ArrayList<>(n);
-        Simulator sim = Simulator.create(Scenario.builtIn("default"), SEED, START, DAYS)
-                .withLabelHorizon(Duration.ofDays(365));
+        Simulator sim =
+                Simulator.create(Scenario.builtIn("default"), SEED, START, DAYS).withLabelHorizon(Duration.ofDays(365));
         for (SimEvent e : sim) {
             if (e.isPrediction()) {
                 byId.put(e.key(), e.prediction());

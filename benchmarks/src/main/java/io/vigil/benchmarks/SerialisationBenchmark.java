@@ -1,10 +1,10 @@
 package io.vigil.benchmarks;
 
-import io.vigil.events.Prediction;
 import io.vigil.aggregates.DriftAggregate;
 import io.vigil.aggregates.EstimationAggregate;
 import io.vigil.aggregates.OutcomeAggregate;
 import io.vigil.aggregates.OutcomeChange;
+import io.vigil.events.Prediction;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -58,15 +58,22 @@ public class SerialisationBenchmark {
             Prediction p = o.prediction();
             long day = Math.floorDiv(p.occurredAt().getEpochSecond(), 86_400);
             outcome.apply(new OutcomeChange(groups, p.score(), p.threshold(), day, -1, 0, -1));
-            long delay = Math.max(0, Duration.between(p.occurredAt(), o.label().observedAt()).toSeconds());
-            outcome.apply(new OutcomeChange(groups, p.score(), p.threshold(), day, o.label().label(), +1, delay));
+            long delay = Math.max(
+                    0, Duration.between(p.occurredAt(), o.label().observedAt()).toSeconds());
+            outcome.apply(new OutcomeChange(
+                    groups, p.score(), p.threshold(), day, o.label().label(), +1, delay));
         }
         driftBytes = DriftAggregate.CODEC.toBytes(drift);
         outcomeBytes = OutcomeAggregate.CODEC.toBytes(outcome);
-        System.out.printf("%nbytes: drift %,d (%d features), outcome %,d (%,d labelled, %,d ROC bins occupied), "
-                        + "estimation %,d%n", driftBytes.length, drift.features().size(),
-                OutcomeAggregate.CODEC.toBytes(outcome).length, outcome.labelled(),
-                outcome.stats().roc().occupiedBins(), EstimationAggregate.CODEC.toBytes(estimation).length);
+        System.out.printf(
+                "%nbytes: drift %,d (%d features), outcome %,d (%,d labelled, %,d ROC bins occupied), "
+                        + "estimation %,d%n",
+                driftBytes.length,
+                drift.features().size(),
+                OutcomeAggregate.CODEC.toBytes(outcome).length,
+                outcome.labelled(),
+                outcome.stats().roc().occupiedBins(),
+                EstimationAggregate.CODEC.toBytes(estimation).length);
     }
 
     /** Drift aggregate (score sketch k = 800, feature sketches k = 200, attribute counts) to bytes. */

@@ -62,11 +62,12 @@ public class ValidationBenchmark {
             if (!validator.prediction(predictions[k], Inputs.NOW).accepted()
                     || !validator.groundTruth(labels[k], Inputs.NOW).accepted()
                     || !(validator.prediction(rejected[k], Inputs.NOW) instanceof Validation.Rejected<Prediction> r
-                         && r.reason().code().equals(Reason.OUT_OF_RANGE))) {
+                            && r.reason().code().equals(Reason.OUT_OF_RANGE))) {
                 throw new IllegalStateException("input " + k + " does not take its intended path");
             }
         }
-        System.out.printf("%nbytes min/mean/max: predictions %s, labels %s, rejected %s%n",
+        System.out.printf(
+                "%nbytes min/mean/max: predictions %s, labels %s, rejected %s%n",
                 Inputs.sizes(predictions), Inputs.sizes(labels), Inputs.sizes(rejected));
     }
 

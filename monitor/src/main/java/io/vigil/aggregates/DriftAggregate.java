@@ -1,19 +1,18 @@
 package io.vigil.aggregates;
 
-import io.vigil.state.Codec;
-
 import io.vigil.events.ModelRef;
 import io.vigil.events.Prediction;
 import io.vigil.events.ReferenceProfile;
+import io.vigil.state.Codec;
 import io.vigil.stats.DistributionDrift;
 import io.vigil.stats.KllSketches;
 import io.vigil.stats.ReferenceDistribution;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.io.ByteArrayInputStream;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -47,6 +46,7 @@ import org.apache.datasketches.kll.KllDoublesSketch;
 public final class DriftAggregate {
     /** KLL k of the feature sketches; see the class comment. */
     public static final int FEATURE_K = 200;
+
     public static final int MAX_FEATURES = 32;
     public static final int MAX_ATTRIBUTES = 16;
     public static final int MAX_CATEGORIES = 64;
@@ -272,26 +272,43 @@ public final class DriftAggregate {
      *
      * @throws IllegalStateException when the aggregate holds no prediction
      */
-    public ReferenceProfile toProfile(ModelRef model, ReferenceProfile.Source source, Instant createdAt,
-                                      ReferenceProfile.BurnIn burnIn, Double threshold,
-                                      ReferenceProfile.Labelled labelled) {
+    public ReferenceProfile toProfile(
+            ModelRef model,
+            ReferenceProfile.Source source,
+            Instant createdAt,
+            ReferenceProfile.BurnIn burnIn,
+            Double threshold,
+            ReferenceProfile.Labelled labelled) {
         if (count == 0) {
             throw new IllegalStateException("no predictions: cannot build a reference profile");
         }
         Map<String, ReferenceProfile.Feature> fs = new TreeMap<>();
         features.forEach((name, s) -> {
             if (s.n() > 0) {
-                fs.put(name, new ReferenceProfile.Feature(ReferenceProfile.Distribution.of(
-                        ReferenceDistribution.fromSketch(s.sketch, BINS)), count - s.n()));
+                fs.put(
+                        name,
+                        new ReferenceProfile.Feature(
+                                ReferenceProfile.Distribution.of(ReferenceDistribution.fromSketch(s.sketch, BINS)),
+                                count - s.n()));
             }
         });
         Map<String, Map<String, Long>> as = new TreeMap<>();
         attributes.forEach((a, c) -> as.put(a, Map.copyOf(c)));
-        return new ReferenceProfile(model, source, createdAt, count, burnIn, threshold,
-                ReferenceProfile.Distribution.of(ReferenceDistribution.fromSketch(score, BINS)), positives,
+        return new ReferenceProfile(
+                model,
+                source,
+                createdAt,
+                count,
+                burnIn,
+                threshold,
+                ReferenceProfile.Distribution.of(ReferenceDistribution.fromSketch(score, BINS)),
+                positives,
                 uncertaintyN == 0 ? null : new ReferenceProfile.Mean(uncertaintySum / uncertaintyN, uncertaintyN),
                 abstainedN == 0 ? null : new ReferenceProfile.Proportion(abstentions, abstainedN),
-                fs, as, new ReferenceProfile.Known(scanners, scannerModels, software), labelled);
+                fs,
+                as,
+                new ReferenceProfile.Known(scanners, scannerModels, software),
+                labelled);
     }
 
     /** Binary form for state stores and the repartition topic. */

@@ -1,7 +1,6 @@
 package io.vigil.aggregates;
 
 import io.vigil.state.Codec;
-
 import io.vigil.stats.ConfidenceBasedEstimate;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -32,6 +31,7 @@ public final class EstimationAggregate {
     public static final int AUC_BINS = 200;
     /** Nominal threshold of the estimate: decisions come from each prediction's own threshold. */
     public static final double NOMINAL_THRESHOLD = 0.5;
+
     private static final byte FORMAT = 1;
 
     long count;
@@ -117,8 +117,14 @@ public final class EstimationAggregate {
         @Override
         public byte[] toBytes(EstimationAggregate a) {
             byte[] e = a.estimate.toBytes();
-            byte[] raw = ByteBuffer.allocate(8 * 5 + e.length).putLong(a.count).putLong(a.positives)
-                    .putDouble(a.scoreSum).putDouble(a.scoreSumSquares).putDouble(a.threshold).put(e).array();
+            byte[] raw = ByteBuffer.allocate(8 * 5 + e.length)
+                    .putLong(a.count)
+                    .putLong(a.positives)
+                    .putDouble(a.scoreSum)
+                    .putDouble(a.scoreSumSquares)
+                    .putDouble(a.threshold)
+                    .put(e)
+                    .array();
             Deflater deflater = new Deflater(Deflater.BEST_SPEED);
             try {
                 deflater.setInput(raw);
@@ -151,7 +157,8 @@ public final class EstimationAggregate {
                 inflater.setInput(bytes, 5, bytes.length - 5);
                 int n = inflater.inflate(raw);
                 if (n != length || !inflater.finished()) {
-                    throw new IllegalArgumentException("corrupt estimation aggregate: " + n + " of " + length + " bytes");
+                    throw new IllegalArgumentException(
+                            "corrupt estimation aggregate: " + n + " of " + length + " bytes");
                 }
             } catch (DataFormatException e) {
                 throw new IllegalArgumentException("corrupt estimation aggregate", e);

@@ -1,7 +1,6 @@
 package io.vigil.aggregates;
 
 import io.vigil.state.Codec;
-
 import io.vigil.stats.BinaryOutcomeStats;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -31,6 +30,7 @@ import java.util.List;
 public final class OutcomeAggregate {
     /** Unused by the metrics read from the stats (AUC, calibration); confusion counts are kept below. */
     static final double STATS_THRESHOLD = 0.5;
+
     static final int DELAY_BINS = 202;
     private static final int DELAY_BINS_PER_OCTAVE = 8;
     private static final int FORMAT = 1;
@@ -38,6 +38,7 @@ public final class OutcomeAggregate {
     private final BinaryOutcomeStats stats;
     /** (score, label) pairs retracted here whose addition this partial has not seen. */
     private final List<double[]> pendingRemovals = new ArrayList<>();
+
     private long tp;
     private long fp;
     private long tn;

@@ -25,8 +25,14 @@ import java.util.Objects;
  *                          {@code observed_at} (clamped at 0), or -1 when this change carries no
  *                          first label (registrations, retractions, revisions)
  */
-public record OutcomeChange(List<String> groups, double score, double threshold, long cohortDay, int label,
-                            int sign, long labelDelaySeconds) {
+public record OutcomeChange(
+        List<String> groups,
+        double score,
+        double threshold,
+        long cohortDay,
+        int label,
+        int sign,
+        long labelDelaySeconds) {
     public OutcomeChange {
         Objects.requireNonNull(groups, "groups");
         groups = List.copyOf(groups);

@@ -1,7 +1,6 @@
 package io.vigil.aggregates;
 
 import io.vigil.state.Codec;
-
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.TreeMap;
@@ -19,6 +18,7 @@ import java.util.TreeMap;
 public final class StabilityAggregate {
     /** Bins of the score-change histogram on [0, 1]. */
     public static final int CHANGE_BINS = 1000;
+
     private static final byte FORMAT = 1;
 
     long pairs;
@@ -97,8 +97,12 @@ public final class StabilityAggregate {
 
         @Override
         public byte[] toBytes(StabilityAggregate a) {
-            ByteBuffer b = ByteBuffer.allocate(1 + 3 * 8 + 4 + 12 * a.changes.size()).put(FORMAT)
-                    .putLong(a.pairs).putLong(a.flips).putLong(a.withoutSubject).putInt(a.changes.size());
+            ByteBuffer b = ByteBuffer.allocate(1 + 3 * 8 + 4 + 12 * a.changes.size())
+                    .put(FORMAT)
+                    .putLong(a.pairs)
+                    .putLong(a.flips)
+                    .putLong(a.withoutSubject)
+                    .putInt(a.changes.size());
             a.changes.forEach((bin, n) -> b.putInt(bin).putLong(n));
             return b.array();
         }
@@ -116,8 +120,8 @@ public final class StabilityAggregate {
             a.withoutSubject = b.getLong();
             int bins = b.getInt();
             if (bins < 0 || bytes.length != 1 + 3 * 8 + 4 + 12L * bins) {
-                throw new IllegalArgumentException("corrupt stability aggregate: " + bins + " bins in " + bytes.length
-                        + " bytes");
+                throw new IllegalArgumentException(
+                        "corrupt stability aggregate: " + bins + " bins in " + bytes.length + " bytes");
             }
             for (int i = 0; i < bins; i++) {
                 a.changes.put(b.getInt(), b.getLong());

@@ -1,15 +1,14 @@
 package io.vigil.alerts;
 
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
-import io.vigil.events.SafeText;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.vigil.events.Alert;
+import io.vigil.events.SafeText;
 import io.vigil.serde.Json;
 import java.time.Clock;
 import java.time.Duration;
@@ -43,8 +42,11 @@ public final class ActiveAlerts implements MultiCollector {
     }
 
     /** @param incidentOf the open incident of each firing alert, by fingerprint ({@link OpenIncidents#incidentOf}) */
-    public ActiveAlerts(Supplier<List<Alert>> latest, Duration resolvedRetention, Clock clock,
-                        Supplier<Map<String, String>> incidentOf) {
+    public ActiveAlerts(
+            Supplier<List<Alert>> latest,
+            Duration resolvedRetention,
+            Clock clock,
+            Supplier<Map<String, String>> incidentOf) {
         this.latest = latest;
         this.resolvedRetention = resolvedRetention;
         this.clock = clock;
@@ -53,7 +55,8 @@ public final class ActiveAlerts implements MultiCollector {
 
     /** Firing alerts, newest first. */
     public List<Alert> active() {
-        return latest.get().stream().filter(a -> a.status() == Alert.Status.FIRING)
+        return latest.get().stream()
+                .filter(a -> a.status() == Alert.Status.FIRING)
                 .sorted(Comparator.comparing(Alert::startedAt).reversed().thenComparing(Alert::fingerprint))
                 .toList();
     }
@@ -62,7 +65,8 @@ public final class ActiveAlerts implements MultiCollector {
     public List<Alert> recentlyResolved() {
         Instant since = clock.instant().minus(resolvedRetention);
         return latest.get().stream()
-                .filter(a -> a.status() == Alert.Status.RESOLVED && a.resolvedAt() != null
+                .filter(a -> a.status() == Alert.Status.RESOLVED
+                        && a.resolvedAt() != null
                         && a.resolvedAt().isAfter(since))
                 .sorted(Comparator.comparing(Alert::resolvedAt).reversed().thenComparing(Alert::fingerprint))
                 .toList();
@@ -88,19 +92,32 @@ public final class ActiveAlerts implements MultiCollector {
         Map<String, String> incidents = incidentOf.get();
         for (Alert a : active()) {
             // Alerts come from the alerts topic, which any writer can reach: their label values are made safe.
-            Labels labels = Labels.of("rule", SafeText.of(a.rule()), "severity",
-                    a.severity().name().toLowerCase(Locale.ROOT), "model", SafeText.of(a.model().id()), "version",
-                    SafeText.of(a.model().version()), "slice", SafeText.of(a.sliceDimension()),
-                    "slice_value", SafeText.of(a.sliceValue()),
-                    "incident", SafeText.of(incidents.getOrDefault(a.fingerprint(), "none")));
+            Labels labels = Labels.of(
+                    "rule",
+                    SafeText.of(a.rule()),
+                    "severity",
+                    a.severity().name().toLowerCase(Locale.ROOT),
+                    "model",
+                    SafeText.of(a.model().id()),
+                    "version",
+                    SafeText.of(a.model().version()),
+                    "slice",
+                    SafeText.of(a.sliceDimension()),
+                    "slice_value",
+                    SafeText.of(a.sliceValue()),
+                    "incident",
+                    SafeText.of(incidents.getOrDefault(a.fingerprint(), "none")));
             if (counts.size() < MAX_SERIES || counts.containsKey(labels)) {
                 counts.merge(labels, 1, Integer::sum);
             }
         }
-        GaugeSnapshot.Builder gauge = GaugeSnapshot.builder().name("vigil_alerts_active")
+        GaugeSnapshot.Builder gauge = GaugeSnapshot.builder()
+                .name("vigil_alerts_active")
                 .help("Alerts currently firing, by rule, severity, model version and slice");
-        counts.forEach((labels, n) -> gauge.dataPoint(
-                GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(labels).value(n).build()));
+        counts.forEach((labels, n) -> gauge.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder()
+                .labels(labels)
+                .value(n)
+                .build()));
         return new MetricSnapshots(gauge.build());
     }
 }

@@ -74,11 +74,11 @@ public final class AlertEvaluation {
      * @param tested   size of the round's Benjamini-Hochberg family
      * @param rejected hypotheses BH rejected
      */
-    public record Result(Map<String, AlertState> upserts, Set<String> removals, List<Alert> alerts,
-                         int tested, int rejected) {}
+    public record Result(
+            Map<String, AlertState> upserts, Set<String> removals, List<Alert> alerts, int tested, int rejected) {}
 
-    private record Candidate(AlertRule rule, MetricSnapshot snapshot, Double target, AlertRule.Verdict verdict,
-                             String fingerprint) {
+    private record Candidate(
+            AlertRule rule, MetricSnapshot snapshot, Double target, AlertRule.Verdict verdict, String fingerprint) {
         Candidate with(AlertRule.Verdict v) {
             return new Candidate(rule, snapshot, target, v, fingerprint);
         }
@@ -90,9 +90,18 @@ public final class AlertEvaluation {
             for (AlertRule rule : rules) {
                 if (rule.matches(s)) {
                     Double target = target(rule, s);
-                    candidates.add(new Candidate(rule, s, target, rule.verdict(s, target),
-                            Fingerprints.fingerprint(rule.name(), s.metric(), s.model(), s.version(),
-                                    s.sliceDimension(), s.sliceValue())));
+                    candidates.add(new Candidate(
+                            rule,
+                            s,
+                            target,
+                            rule.verdict(s, target),
+                            Fingerprints.fingerprint(
+                                    rule.name(),
+                                    s.metric(),
+                                    s.model(),
+                                    s.version(),
+                                    s.sliceDimension(),
+                                    s.sliceValue())));
                 }
             }
         }
@@ -102,14 +111,20 @@ public final class AlertEvaluation {
         for (int i = 0; i < candidates.size(); i++) {
             Candidate c = candidates.get(i);
             Double p = c.snapshot().pValue();
-            if (c.rule().usesPValue() && p != null && p >= 0 && p <= 1 && c.snapshot().n() >= c.rule().minN()) {
+            if (c.rule().usesPValue()
+                    && p != null
+                    && p >= 0
+                    && p <= 1
+                    && c.snapshot().n() >= c.rule().minN()) {
                 family.add(i);
                 inFamily.add(i);
             }
         }
         int rejectedCount = 0;
         if (!family.isEmpty()) {
-            double[] ps = family.stream().mapToDouble(i -> candidates.get(i).snapshot().pValue()).toArray();
+            double[] ps = family.stream()
+                    .mapToDouble(i -> candidates.get(i).snapshot().pValue())
+                    .toArray();
             boolean[] rejected = BenjaminiHochberg.apply(ps, fdr).rejected();
             for (int j = 0; j < family.size(); j++) {
                 int i = family.get(j);
@@ -130,7 +145,9 @@ public final class AlertEvaluation {
 
         Map<String, List<Candidate>> byFingerprint = new TreeMap<>();
         for (Candidate c : candidates) {
-            byFingerprint.computeIfAbsent(c.fingerprint(), k -> new ArrayList<>()).add(c);
+            byFingerprint
+                    .computeIfAbsent(c.fingerprint(), k -> new ArrayList<>())
+                    .add(c);
         }
         Map<String, AlertState> upserts = new LinkedHashMap<>();
         Set<String> removals = new HashSet<>();
@@ -140,8 +157,12 @@ public final class AlertEvaluation {
             String fp = e.getKey();
             seen.add(fp);
             List<Candidate> cs = e.getValue();
-            Candidate holding = cs.stream().filter(c -> c.verdict() == AlertRule.Verdict.HOLDS).findFirst().orElse(null);
-            if (holding != null && holding.rule().requireAllWindows()
+            Candidate holding = cs.stream()
+                    .filter(c -> c.verdict() == AlertRule.Verdict.HOLDS)
+                    .findFirst()
+                    .orElse(null);
+            if (holding != null
+                    && holding.rule().requireAllWindows()
                     && cs.stream().anyMatch(c -> c.verdict() != AlertRule.Verdict.HOLDS)) {
                 holding = null; // e.g. 7d holds but 30d does not: not (yet) a lasting change
             }
@@ -175,12 +196,14 @@ public final class AlertEvaluation {
         return new Result(upserts, removals, alerts, family.size(), rejectedCount);
     }
 
-    private void transitionFromPending(AlertState pending, Candidate holding, Instant now,
-                                       Map<String, AlertState> upserts, List<Alert> alerts) {
-        if (now.toEpochMilli() - pending.pendingSince().toEpochMilli() >= holding.rule().forMs()) {
+    private void transitionFromPending(
+            AlertState pending, Candidate holding, Instant now, Map<String, AlertState> upserts, List<Alert> alerts) {
+        if (now.toEpochMilli() - pending.pendingSince().toEpochMilli()
+                >= holding.rule().forMs()) {
             Alert firing = alert(holding, Alert.Status.FIRING, now, null);
             alerts.add(firing);
-            upserts.put(pending.fingerprint(),
+            upserts.put(
+                    pending.fingerprint(),
                     new AlertState(pending.fingerprint(), AlertState.Phase.FIRING, pending.pendingSince(), firing));
         } else {
             upserts.put(pending.fingerprint(), pending);
@@ -195,7 +218,8 @@ public final class AlertEvaluation {
      */
     public boolean shows(String ruleName, MetricSnapshot s, double maxP) {
         for (AlertRule rule : rules) {
-            if (rule.name().equals(ruleName) && rule.matches(s)
+            if (rule.name().equals(ruleName)
+                    && rule.matches(s)
                     && rule.verdict(s, target(rule, s)) == AlertRule.Verdict.HOLDS
                     && (!rule.usesPValue() || (s.pValue() != null && s.pValue() <= maxP))) {
                 return true;
@@ -220,7 +244,9 @@ public final class AlertEvaluation {
             case ABOVE_THRESHOLD -> finite(c.snapshot().upper());
             case OUTSIDE -> {
                 Double est = c.snapshot().estimate();
-                yield est != null && est > c.rule().high() ? c.rule().high() : c.rule().low();
+                yield est != null && est > c.rule().high()
+                        ? c.rule().high()
+                        : c.rule().low();
             }
             case P_BELOW, FLAG -> null;
         };
@@ -228,24 +254,52 @@ public final class AlertEvaluation {
 
     private static Alert alert(Candidate c, Alert.Status status, Instant startedAt, Instant resolvedAt) {
         MetricSnapshot s = c.snapshot();
-        return new Alert(Fingerprints.id(c.fingerprint(), startedAt, status), c.fingerprint(), status,
-                c.rule().severity(), c.rule().name(), s.metric(), new ModelRef(s.model(), s.version()),
-                s.sliceDimension(), s.sliceValue(), s.window(), observed(s), referenceOf(c), startedAt, resolvedAt,
+        return new Alert(
+                Fingerprints.id(c.fingerprint(), startedAt, status),
+                c.fingerprint(),
+                status,
+                c.rule().severity(),
+                c.rule().name(),
+                s.metric(),
+                new ModelRef(s.model(), s.version()),
+                s.sliceDimension(),
+                s.sliceValue(),
+                s.window(),
+                observed(s),
+                referenceOf(c),
+                startedAt,
+                resolvedAt,
                 summary(c));
     }
 
     private static Alert resolved(Alert firing, Candidate latest, Instant now) {
         Alert.Observed observed = latest == null ? firing.observed() : observed(latest.snapshot());
         String window = latest == null ? firing.window() : latest.snapshot().window();
-        return new Alert(Fingerprints.id(firing.fingerprint(), firing.startedAt(), Alert.Status.RESOLVED),
-                firing.fingerprint(), Alert.Status.RESOLVED, firing.severity(), firing.rule(), firing.metric(),
-                firing.model(), firing.sliceDimension(), firing.sliceValue(), window, observed, firing.reference(),
-                firing.startedAt(), now, truncate("Resolved: " + firing.summary()));
+        return new Alert(
+                Fingerprints.id(firing.fingerprint(), firing.startedAt(), Alert.Status.RESOLVED),
+                firing.fingerprint(),
+                Alert.Status.RESOLVED,
+                firing.severity(),
+                firing.rule(),
+                firing.metric(),
+                firing.model(),
+                firing.sliceDimension(),
+                firing.sliceValue(),
+                window,
+                observed,
+                firing.reference(),
+                firing.startedAt(),
+                now,
+                truncate("Resolved: " + firing.summary()));
     }
 
     private static Alert.Observed observed(MetricSnapshot s) {
         Double p = finite(s.pValue());
-        return new Alert.Observed(finite(s.estimate()), finite(s.lower()), finite(s.upper()), s.n(),
+        return new Alert.Observed(
+                finite(s.estimate()),
+                finite(s.lower()),
+                finite(s.upper()),
+                s.n(),
                 p == null || p < 0 || p > 1 ? null : p);
     }
 

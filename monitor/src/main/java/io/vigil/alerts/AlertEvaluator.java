@@ -1,9 +1,5 @@
 package io.vigil.alerts;
 
-import io.vigil.stages.ScannerInventory;
-import io.vigil.topics.MetricSnapshots;
-import io.vigil.topics.Topics;
-
 import io.vigil.events.Alert;
 import io.vigil.events.Incident;
 import io.vigil.events.MetricSnapshot;
@@ -11,6 +7,9 @@ import io.vigil.events.ScannerSighting;
 import io.vigil.incidents.IncidentGrouping;
 import io.vigil.metrics.DerivedMetrics;
 import io.vigil.serde.JsonSerde;
+import io.vigil.stages.ScannerInventory;
+import io.vigil.topics.MetricSnapshots;
+import io.vigil.topics.Topics;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -81,8 +80,13 @@ public final class AlertEvaluator {
      * @param incidentMinSeverity least severity that opens an incident ({@link IncidentGrouping})
      * @param worstSliceMinN      minimum n of a slice to count as the worst one ({@link DerivedMetrics})
      */
-    public AlertEvaluator(Topics topics, AlertEvaluation evaluation, Alert.Severity incidentMinSeverity,
-                          Duration interval, Supplier<List<MetricSnapshot>> pipelineSnapshots, int worstSliceMinN) {
+    public AlertEvaluator(
+            Topics topics,
+            AlertEvaluation evaluation,
+            Alert.Severity incidentMinSeverity,
+            Duration interval,
+            Supplier<List<MetricSnapshot>> pipelineSnapshots,
+            int worstSliceMinN) {
         this.worstSliceMinN = worstSliceMinN;
         this.topics = topics;
         this.evaluation = evaluation;
@@ -96,12 +100,12 @@ public final class AlertEvaluator {
      * inventory's view ({@link ScannerInventory#addViewTo}) must be in the builder.
      */
     public void addTo(StreamsBuilder builder) {
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STATE_STORE),
-                Serdes.String(), new JsonSerde<>(AlertState.class)));
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(INCIDENT_STORE),
-                Serdes.String(), new JsonSerde<>(Incident.class)));
-        KStream<String, Object> out = builder.stream(topics.alertClock().name(),
-                        topics.alertClock().consumed("alert-clock-source"))
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), new JsonSerde<>(AlertState.class)));
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(INCIDENT_STORE), Serdes.String(), new JsonSerde<>(Incident.class)));
+        KStream<String, Object> out = builder.stream(
+                        topics.alertClock().name(), topics.alertClock().consumed("alert-clock-source"))
                 .process(EvaluatorProcessor::new, Named.as("alert-evaluator"), STATE_STORE, INCIDENT_STORE);
         out.filter((k, v) -> v instanceof Alert, Named.as("alert-transitions"))
                 .mapValues(v -> (Alert) v, Named.as("alert-values"))
@@ -113,11 +117,15 @@ public final class AlertEvaluator {
 
     /** Adds the global view of the alerts topic. */
     public void addViewTo(StreamsBuilder builder) {
-        builder.globalTable(topics.alerts().name(), topics.alerts().consumed("alerts-view-source"),
+        builder.globalTable(
+                topics.alerts().name(),
+                topics.alerts().consumed("alerts-view-source"),
                 Materialized.<String, Alert, KeyValueStore<Bytes, byte[]>>as(VIEW_STORE)
                         .withKeySerde(topics.alerts().keySerde())
                         .withValueSerde(topics.alerts().valueSerde()));
-        builder.globalTable(topics.incidents().name(), topics.incidents().consumed("incidents-view-source"),
+        builder.globalTable(
+                topics.incidents().name(),
+                topics.incidents().consumed("incidents-view-source"),
                 Materialized.<String, Incident, KeyValueStore<Bytes, byte[]>>as(INCIDENT_VIEW_STORE)
                         .withKeySerde(topics.incidents().keySerde())
                         .withValueSerde(topics.incidents().valueSerde()));
@@ -161,8 +169,8 @@ public final class AlertEvaluator {
 
         private void evaluate(long now) {
             List<MetricSnapshot> latest = values(snapshots, MetricSnapshot.class);
-            List<MetricSnapshot> all = new ArrayList<>(
-                    DerivedMetrics.withDerived(latest, worstSliceMinN, Instant.ofEpochMilli(now)));
+            List<MetricSnapshot> all =
+                    new ArrayList<>(DerivedMetrics.withDerived(latest, worstSliceMinN, Instant.ofEpochMilli(now)));
             all.addAll(pipelineSnapshots.get());
             Map<String, AlertState> current = new HashMap<>();
             try (KeyValueIterator<String, AlertState> it = states.all()) {
@@ -172,8 +180,15 @@ public final class AlertEvaluator {
             result.upserts().forEach(states::put);
             result.removals().forEach(states::delete);
             for (Alert a : result.alerts()) {
-                LOG.info("Alert {} {} rule={} model={} {} slice={}={}", a.status(), a.fingerprint(), a.rule(),
-                        a.model().id(), a.model().version(), a.sliceDimension(), a.sliceValue());
+                LOG.info(
+                        "Alert {} {} rule={} model={} {} slice={}={}",
+                        a.status(),
+                        a.fingerprint(),
+                        a.rule(),
+                        a.model().id(),
+                        a.model().version(),
+                        a.sliceDimension(),
+                        a.sliceValue());
                 context.forward(new Record<>(a.fingerprint(), a, now));
             }
             result.upserts().forEach(current::put);
@@ -188,13 +203,20 @@ public final class AlertEvaluator {
             try (KeyValueIterator<String, Incident> it = incidents.all()) {
                 it.forEachRemaining(kv -> open.put(kv.key, kv.value));
             }
-            IncidentGrouping.Result round = grouping.round(firing, values(sightings, ScannerSighting.class), all,
-                    open, Instant.ofEpochMilli(now));
+            IncidentGrouping.Result round = grouping.round(
+                    firing, values(sightings, ScannerSighting.class), all, open, Instant.ofEpochMilli(now));
             round.removals().forEach(incidents::delete);
             round.open().forEach(incidents::put);
             for (Incident i : round.transitions()) {
-                LOG.info("Incident {} {} {} model={} {} root={} alerts={}", i.id(), i.status(), i.transition(),
-                        i.model().id(), i.model().version(), i.root(), i.alerts().size());
+                LOG.info(
+                        "Incident {} {} {} model={} {} root={} alerts={}",
+                        i.id(),
+                        i.status(),
+                        i.transition(),
+                        i.model().id(),
+                        i.model().version(),
+                        i.root(),
+                        i.alerts().size());
                 context.forward(new Record<>(i.id(), i, now));
             }
         }

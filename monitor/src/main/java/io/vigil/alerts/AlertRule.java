@@ -81,38 +81,110 @@ public record AlertRule(
         @JsonProperty("max_p") Double maxP) {
 
     /** A rule without the {@code require_above_upper} and {@code require_all_windows} gates. */
-    public AlertRule(String name, String metric, List<String> dimensions, List<String> windows, Condition condition,
-                     Double target, TargetFrom targetFrom, Double low, Double high, Double margin, Double minEstimate,
-                     Double resolveP, Long minN, Long forMs, Alert.Severity severity, String summary) {
-        this(name, metric, dimensions, windows, condition, target, targetFrom, low, high, margin, minEstimate,
-                resolveP, minN, forMs, severity, summary, null, null, null);
+    public AlertRule(
+            String name,
+            String metric,
+            List<String> dimensions,
+            List<String> windows,
+            Condition condition,
+            Double target,
+            TargetFrom targetFrom,
+            Double low,
+            Double high,
+            Double margin,
+            Double minEstimate,
+            Double resolveP,
+            Long minN,
+            Long forMs,
+            Alert.Severity severity,
+            String summary) {
+        this(
+                name,
+                metric,
+                dimensions,
+                windows,
+                condition,
+                target,
+                targetFrom,
+                low,
+                high,
+                margin,
+                minEstimate,
+                resolveP,
+                minN,
+                forMs,
+                severity,
+                summary,
+                null,
+                null,
+                null);
     }
 
     /** A rule without the {@code require_all_windows} gate. */
-    public AlertRule(String name, String metric, List<String> dimensions, List<String> windows, Condition condition,
-                     Double target, TargetFrom targetFrom, Double low, Double high, Double margin, Double minEstimate,
-                     Double resolveP, Long minN, Long forMs, Alert.Severity severity, String summary,
-                     Boolean requireAboveUpper) {
-        this(name, metric, dimensions, windows, condition, target, targetFrom, low, high, margin, minEstimate,
-                resolveP, minN, forMs, severity, summary, requireAboveUpper, null, null);
+    public AlertRule(
+            String name,
+            String metric,
+            List<String> dimensions,
+            List<String> windows,
+            Condition condition,
+            Double target,
+            TargetFrom targetFrom,
+            Double low,
+            Double high,
+            Double margin,
+            Double minEstimate,
+            Double resolveP,
+            Long minN,
+            Long forMs,
+            Alert.Severity severity,
+            String summary,
+            Boolean requireAboveUpper) {
+        this(
+                name,
+                metric,
+                dimensions,
+                windows,
+                condition,
+                target,
+                targetFrom,
+                low,
+                high,
+                margin,
+                minEstimate,
+                resolveP,
+                minN,
+                forMs,
+                severity,
+                summary,
+                requireAboveUpper,
+                null,
+                null);
     }
 
     /** How a snapshot is compared with the rule's limit. */
     public enum Condition {
-        @JsonProperty("below") BELOW,
-        @JsonProperty("above") ABOVE,
-        @JsonProperty("outside") OUTSIDE,
-        @JsonProperty("above_threshold") ABOVE_THRESHOLD,
-        @JsonProperty("p_below") P_BELOW,
-        @JsonProperty("flag") FLAG
+        @JsonProperty("below")
+        BELOW,
+        @JsonProperty("above")
+        ABOVE,
+        @JsonProperty("outside")
+        OUTSIDE,
+        @JsonProperty("above_threshold")
+        ABOVE_THRESHOLD,
+        @JsonProperty("p_below")
+        P_BELOW,
+        @JsonProperty("flag")
+        FLAG
     }
 
     /** Where the target comes from. */
     public enum TargetFrom {
         /** The rule's {@code target}. */
-        @JsonProperty("fixed") FIXED,
+        @JsonProperty("fixed")
+        FIXED,
         /** {@code alerts.targets.<model>.<metric>} when configured, else the rule's {@code target}. */
-        @JsonProperty("claimed") CLAIMED
+        @JsonProperty("claimed")
+        CLAIMED
     }
 
     /** What one snapshot says about the rule's condition in one round. */
@@ -199,10 +271,14 @@ public record AlertRule(
         Double lo = s.lower();
         Double hi = s.upper();
         return switch (condition) {
-            case BELOW -> hi == null || lo == null ? Verdict.UNDECIDED
-                    : hi < target ? Verdict.HOLDS : lo >= target - margin ? Verdict.CLEAR : Verdict.UNDECIDED;
-            case ABOVE -> lo == null || hi == null ? Verdict.UNDECIDED
-                    : lo > target ? Verdict.HOLDS : hi <= target + margin ? Verdict.CLEAR : Verdict.UNDECIDED;
+            case BELOW ->
+                hi == null || lo == null
+                        ? Verdict.UNDECIDED
+                        : hi < target ? Verdict.HOLDS : lo >= target - margin ? Verdict.CLEAR : Verdict.UNDECIDED;
+            case ABOVE ->
+                lo == null || hi == null
+                        ? Verdict.UNDECIDED
+                        : lo > target ? Verdict.HOLDS : hi <= target + margin ? Verdict.CLEAR : Verdict.UNDECIDED;
             case OUTSIDE -> {
                 if (lo == null || hi == null) {
                     yield Verdict.UNDECIDED;
@@ -212,8 +288,10 @@ public record AlertRule(
                 }
                 yield lo < high - margin && hi > low + margin ? Verdict.CLEAR : Verdict.UNDECIDED;
             }
-            case ABOVE_THRESHOLD -> est == null || hi == null ? Verdict.UNDECIDED
-                    : est > hi ? Verdict.HOLDS : est < hi - margin ? Verdict.CLEAR : Verdict.UNDECIDED;
+            case ABOVE_THRESHOLD ->
+                est == null || hi == null
+                        ? Verdict.UNDECIDED
+                        : est > hi ? Verdict.HOLDS : est < hi - margin ? Verdict.CLEAR : Verdict.UNDECIDED;
             case FLAG -> est == null ? Verdict.UNDECIDED : est >= 0.5 ? Verdict.HOLDS : Verdict.CLEAR;
             case P_BELOW -> {
                 Double p = s.pValue();

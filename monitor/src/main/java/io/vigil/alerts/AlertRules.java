@@ -31,7 +31,12 @@ public final class AlertRules {
             if (in == null) {
                 throw new IllegalStateException("missing resource " + DEFAULTS);
             }
-            return checked(Json.reader().forType(RuleFile.class).<RuleFile>readValue(in).rules(), DEFAULTS);
+            return checked(
+                    Json.reader()
+                            .forType(RuleFile.class)
+                            .<RuleFile>readValue(in)
+                            .rules(),
+                    DEFAULTS);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + DEFAULTS + ": " + Json.describe(e), e);
         }
@@ -43,7 +48,12 @@ public final class AlertRules {
             return defaults();
         }
         try (InputStream in = Files.newInputStream(Path.of(file))) {
-            return checked(Json.reader().forType(RuleFile.class).<RuleFile>readValue(in).rules(), file);
+            return checked(
+                    Json.reader()
+                            .forType(RuleFile.class)
+                            .<RuleFile>readValue(in)
+                            .rules(),
+                    file);
         } catch (IOException e) {
             throw new ConfigException("alerts.rules-file", file, "cannot read rules: " + Json.describe(e));
         } catch (IllegalArgumentException | NullPointerException e) {
@@ -54,7 +64,12 @@ public final class AlertRules {
     /** Parses rules from JSON text (tests, tools). */
     public static List<AlertRule> parse(String json) {
         try {
-            return checked(Json.reader().forType(RuleFile.class).<RuleFile>readValue(json).rules(), "(text)");
+            return checked(
+                    Json.reader()
+                            .forType(RuleFile.class)
+                            .<RuleFile>readValue(json)
+                            .rules(),
+                    "(text)");
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot parse rules: " + Json.describe(e), e);
         }

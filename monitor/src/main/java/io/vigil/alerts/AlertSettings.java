@@ -1,10 +1,9 @@
 package io.vigil.alerts;
 
-import io.vigil.topics.Topics;
-
-import io.vigil.events.Alert;
 import io.vigil.config.VigilConfig;
+import io.vigil.events.Alert;
 import io.vigil.events.MetricSnapshot;
+import io.vigil.topics.Topics;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -52,7 +51,9 @@ public record AlertSettings(
         for (String name : config.getList(VigilConfig.ALERTS_WEBHOOKS)) {
             webhooks.add(endpoint(name, dynamic));
         }
-        return new AlertSettings(AlertRules.load(config.getString(VigilConfig.ALERTS_RULES_FILE)), Map.copyOf(targets),
+        return new AlertSettings(
+                AlertRules.load(config.getString(VigilConfig.ALERTS_RULES_FILE)),
+                Map.copyOf(targets),
                 config.getDouble(VigilConfig.ALERTS_FDR),
                 Alert.Severity.valueOf(config.getString(VigilConfig.ALERTS_INCIDENT_MIN_SEVERITY)
                         .toUpperCase(java.util.Locale.ROOT)),
@@ -67,17 +68,22 @@ public record AlertSettings(
     }
 
     /** The evaluator stage for these settings. */
-    public AlertEvaluator evaluator(Topics topics, Supplier<List<MetricSnapshot>> pipelineSnapshots,
-                                    int worstSliceMinN) {
-        return new AlertEvaluator(topics, new AlertEvaluation(rules, targets, fdr), incidentMinSeverity,
-                evaluationInterval, pipelineSnapshots, worstSliceMinN);
+    public AlertEvaluator evaluator(
+            Topics topics, Supplier<List<MetricSnapshot>> pipelineSnapshots, int worstSliceMinN) {
+        return new AlertEvaluator(
+                topics,
+                new AlertEvaluation(rules, targets, fdr),
+                incidentMinSeverity,
+                evaluationInterval,
+                pipelineSnapshots,
+                worstSliceMinN);
     }
 
     private static WebhookEndpoint endpoint(String name, Map<String, String> dynamic) {
         String prefix = VigilConfig.ALERTS_WEBHOOK_PREFIX + name + ".";
         if (!name.matches("[a-z0-9][a-z0-9_-]{0,62}")) {
-            throw new ConfigException(VigilConfig.ALERTS_WEBHOOKS, name,
-                    "webhook names must match [a-z0-9][a-z0-9_-]{0,62}");
+            throw new ConfigException(
+                    VigilConfig.ALERTS_WEBHOOKS, name, "webhook names must match [a-z0-9][a-z0-9_-]{0,62}");
         }
         String url = dynamic.get(prefix + "url");
         if (url == null || url.isBlank()) {
@@ -96,13 +102,16 @@ public record AlertSettings(
         String secretFile = dynamic.get(prefix + "secret-file");
         if (secrets == null && secretFile != null) {
             try {
-                secrets = Files.readString(Path.of(secretFile.trim()), StandardCharsets.UTF_8).trim();
+                secrets = Files.readString(Path.of(secretFile.trim()), StandardCharsets.UTF_8)
+                        .trim();
             } catch (IOException e) {
                 throw new ConfigException(prefix + "secret-file", secretFile, "cannot read the secret file");
             }
         }
         if (secrets == null || secrets.isBlank()) {
-            throw new ConfigException(prefix + "secret", null,
+            throw new ConfigException(
+                    prefix + "secret",
+                    null,
                     "webhook " + name + " needs a secret (.secret, .secret-file or the environment)");
         }
         List<WebhookSignature> keys = new ArrayList<>();

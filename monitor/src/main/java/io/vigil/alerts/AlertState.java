@@ -19,8 +19,10 @@ public record AlertState(
 
     /** Lifecycle phase before resolution (a resolved alert leaves no state). */
     public enum Phase {
-        @JsonProperty("pending") PENDING,
-        @JsonProperty("firing") FIRING
+        @JsonProperty("pending")
+        PENDING,
+        @JsonProperty("firing")
+        FIRING
     }
 
     public AlertState {

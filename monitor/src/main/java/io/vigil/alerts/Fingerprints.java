@@ -17,8 +17,8 @@ import java.util.Locale;
 public final class Fingerprints {
     private Fingerprints() {}
 
-    public static String fingerprint(String rule, String metric, String model, String version,
-                                     String sliceDimension, String sliceValue) {
+    public static String fingerprint(
+            String rule, String metric, String model, String version, String sliceDimension, String sliceValue) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             for (String part : new String[] {rule, metric, model, version, sliceDimension, sliceValue}) {
@@ -32,6 +32,7 @@ public final class Fingerprints {
     }
 
     public static String id(String fingerprint, Instant startedAt, io.vigil.events.Alert.Status status) {
-        return fingerprint + "-" + startedAt.toEpochMilli() + "-" + status.name().toLowerCase(Locale.ROOT);
+        return fingerprint + "-" + startedAt.toEpochMilli() + "-"
+                + status.name().toLowerCase(Locale.ROOT);
     }
 }

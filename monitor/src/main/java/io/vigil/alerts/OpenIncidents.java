@@ -1,6 +1,5 @@
 package io.vigil.alerts;
 
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -44,9 +43,12 @@ public final class OpenIncidents implements MultiCollector {
 
     /** Open incidents, most severe first, then newest. */
     public List<Incident> open() {
-        return latest.get().stream().filter(i -> i.status() == Incident.Status.FIRING)
-                .sorted(Comparator.comparing(Incident::severity).reversed()
-                        .thenComparing(Comparator.comparing(Incident::firstDetected).reversed())
+        return latest.get().stream()
+                .filter(i -> i.status() == Incident.Status.FIRING)
+                .sorted(Comparator.comparing(Incident::severity)
+                        .reversed()
+                        .thenComparing(
+                                Comparator.comparing(Incident::firstDetected).reversed())
                         .thenComparing(Incident::id))
                 .toList();
     }
@@ -55,7 +57,8 @@ public final class OpenIncidents implements MultiCollector {
     public List<Incident> recentlyResolved() {
         Instant since = clock.instant().minus(resolvedRetention);
         return latest.get().stream()
-                .filter(i -> i.status() == Incident.Status.RESOLVED && i.resolvedAt() != null
+                .filter(i -> i.status() == Incident.Status.RESOLVED
+                        && i.resolvedAt() != null
                         && i.resolvedAt().isAfter(since))
                 .sorted(Comparator.comparing(Incident::resolvedAt).reversed().thenComparing(Incident::id))
                 .toList();
@@ -64,7 +67,8 @@ public final class OpenIncidents implements MultiCollector {
     /** The open incident each firing alert belongs to, by fingerprint (the first by id when several). */
     public Map<String, String> incidentOf() {
         Map<String, String> out = new TreeMap<>();
-        latest.get().stream().filter(i -> i.status() == Incident.Status.FIRING)
+        latest.get().stream()
+                .filter(i -> i.status() == Incident.Status.FIRING)
                 .sorted(Comparator.comparing(Incident::id))
                 .forEach(i -> i.alerts().forEach(m -> out.putIfAbsent(m.fingerprint(), i.id())));
         return out;
@@ -86,8 +90,10 @@ public final class OpenIncidents implements MultiCollector {
 
     @Override
     public MetricSnapshots collect() {
-        GaugeSnapshot.Builder gauge = GaugeSnapshot.builder().name("vigil_incidents_active")
-                .help("Open incidents (alerts grouped by root cause), by incident, severity, model version and root slice");
+        GaugeSnapshot.Builder gauge = GaugeSnapshot.builder()
+                .name("vigil_incidents_active")
+                .help(
+                        "Open incidents (alerts grouped by root cause), by incident, severity, model version and root slice");
         int series = 0;
         for (Incident i : open()) {
             if (series++ >= MAX_SERIES) {
@@ -95,10 +101,22 @@ public final class OpenIncidents implements MultiCollector {
             }
             Slice root = i.root().isEmpty() ? Slice.ALL : i.root().get(0);
             // Incidents come from a topic any writer can reach: their label values are made safe.
-            gauge.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(Labels.of(
-                    "incident", SafeText.of(i.id()), "severity", i.severity().name().toLowerCase(Locale.ROOT),
-                    "model", SafeText.of(i.model().id()), "version", SafeText.of(i.model().version()),
-                    "root", SafeText.of(root.dimension()), "root_value", SafeText.of(root.value()))).value(1).build());
+            gauge.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder()
+                    .labels(Labels.of(
+                            "incident",
+                            SafeText.of(i.id()),
+                            "severity",
+                            i.severity().name().toLowerCase(Locale.ROOT),
+                            "model",
+                            SafeText.of(i.model().id()),
+                            "version",
+                            SafeText.of(i.model().version()),
+                            "root",
+                            SafeText.of(root.dimension()),
+                            "root_value",
+                            SafeText.of(root.value())))
+                    .value(1)
+                    .build());
         }
         return new MetricSnapshots(gauge.build());
     }

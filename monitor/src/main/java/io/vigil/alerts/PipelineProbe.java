@@ -36,8 +36,8 @@ public final class PipelineProbe implements Supplier<List<MetricSnapshot>> {
     private final Clock clock;
     private final Map<String, double[]> previous = new HashMap<>();
 
-    public PipelineProbe(MeterRegistry registry, Supplier<KafkaStreams.State> state, DoubleSupplier consumerLag,
-                         Clock clock) {
+    public PipelineProbe(
+            MeterRegistry registry, Supplier<KafkaStreams.State> state, DoubleSupplier consumerLag, Clock clock) {
         this.registry = registry;
         this.state = state;
         this.consumerLag = consumerLag;
@@ -63,23 +63,43 @@ public final class PipelineProbe implements Supplier<List<MetricSnapshot>> {
             previous.put(stream, t.clone());
             if (n > 0 && stream != null) {
                 Estimate e = Wilson.interval(dead, n);
-                out.add(snapshot("stream", stream, "pipeline_dead_letter_share", e.value(), e.lower(), e.upper(), n,
-                        now));
+                out.add(snapshot(
+                        "stream", stream, "pipeline_dead_letter_share", e.value(), e.lower(), e.upper(), n, now));
             }
         });
         double lag = consumerLag.getAsDouble();
         if (!Double.isNaN(lag)) {
             out.add(snapshot("all", "all", "pipeline_consumer_lag", lag, null, LAG_THRESHOLD, 1, now));
         }
-        out.add(snapshot("all", "all", "pipeline_not_running", state.get() == KafkaStreams.State.RUNNING ? 0.0 : 1.0,
-                null, null, 1, now));
+        out.add(snapshot(
+                "all",
+                "all",
+                "pipeline_not_running",
+                state.get() == KafkaStreams.State.RUNNING ? 0.0 : 1.0,
+                null,
+                null,
+                1,
+                now));
         return out;
     }
 
-    private static MetricSnapshot snapshot(String dim, String value, String metric, double estimate, Double lower,
-                                           Double upper, long n, Instant now) {
-        return new MetricSnapshot(MODEL, VERSION, dim, value, "interval", now, metric, estimate, lower, upper, n,
-                null, MetricSnapshot.Status.FINAL, now);
+    private static MetricSnapshot snapshot(
+            String dim, String value, String metric, double estimate, Double lower, Double upper, long n, Instant now) {
+        return new MetricSnapshot(
+                MODEL,
+                VERSION,
+                dim,
+                value,
+                "interval",
+                now,
+                metric,
+                estimate,
+                lower,
+                upper,
+                n,
+                null,
+                MetricSnapshot.Status.FINAL,
+                now);
     }
 
     /** Largest {@code records-lag-max} among a Streams client's consumers, or NaN when unknown. */

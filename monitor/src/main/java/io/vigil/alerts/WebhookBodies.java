@@ -57,11 +57,23 @@ public final class WebhookBodies {
             annotations.put("runbook_url", externalUrl + "/runbooks/" + a.rule());
         }
         String status = a.status() == Alert.Status.FIRING ? "firing" : "resolved";
-        String generator = externalUrl.isEmpty() ? "" : externalUrl + "/?model=" + encode(a.model().id())
-                + "&version=" + encode(a.model().version()) + "&slice=" + encode(a.sliceDimension()) + "&value="
-                + encode(a.sliceValue());
-        return body(receiver, status, "{}:{fingerprint=\"" + a.fingerprint() + "\"}", Map.of("alertname", a.rule()),
-                labels, annotations, a.startedAt(), a.resolvedAt(), generator, a.fingerprint(), externalUrl);
+        String generator = externalUrl.isEmpty()
+                ? ""
+                : externalUrl + "/?model=" + encode(a.model().id())
+                        + "&version=" + encode(a.model().version()) + "&slice=" + encode(a.sliceDimension()) + "&value="
+                        + encode(a.sliceValue());
+        return body(
+                receiver,
+                status,
+                "{}:{fingerprint=\"" + a.fingerprint() + "\"}",
+                Map.of("alertname", a.rule()),
+                labels,
+                annotations,
+                a.startedAt(),
+                a.resolvedAt(),
+                generator,
+                a.fingerprint(),
+                externalUrl);
     }
 
     /**
@@ -100,15 +112,33 @@ public final class WebhookBodies {
             annotations.put("runbook_url", externalUrl + "/runbooks/VigilIncident");
         }
         String status = i.status() == Incident.Status.FIRING ? "firing" : "resolved";
-        return body(receiver, status, "{}:{incident=\"" + i.id() + "\"}", Map.of("incident", i.id()), labels,
-                annotations, i.firstDetected(), i.resolvedAt(),
-                externalUrl.isEmpty() ? "" : externalUrl + "/#incident-" + encode(i.id()), i.id(), externalUrl);
+        return body(
+                receiver,
+                status,
+                "{}:{incident=\"" + i.id() + "\"}",
+                Map.of("incident", i.id()),
+                labels,
+                annotations,
+                i.firstDetected(),
+                i.resolvedAt(),
+                externalUrl.isEmpty() ? "" : externalUrl + "/#incident-" + encode(i.id()),
+                i.id(),
+                externalUrl);
     }
 
     /** A version 4 body holding one alert; {@code fingerprint} is cut to Alertmanager's 16 characters. */
-    private static byte[] body(String receiver, String status, String groupKey, Map<String, String> groupLabels,
-                               Map<String, String> labels, Map<String, String> annotations, Instant startsAt,
-                               Instant endsAt, String generatorUrl, String fingerprint, String externalUrl) {
+    private static byte[] body(
+            String receiver,
+            String status,
+            String groupKey,
+            Map<String, String> groupLabels,
+            Map<String, String> labels,
+            Map<String, String> annotations,
+            Instant startsAt,
+            Instant endsAt,
+            String generatorUrl,
+            String fingerprint,
+            String externalUrl) {
         ObjectNode root = Json.mapper().createObjectNode();
         root.put("version", "4");
         root.put("groupKey", groupKey);

@@ -51,7 +51,7 @@ public record WebhookEndpoint(String name, URI url, List<WebhookSignature> keys,
 
     @Override
     public String toString() {
-        return "WebhookEndpoint[" + name + ", format=" + format + ", events=" + events.label() + ", keys="
-                + keys.size() + "]";
+        return "WebhookEndpoint[" + name + ", format=" + format + ", events=" + events.label() + ", keys=" + keys.size()
+                + "]";
     }
 }

@@ -85,7 +85,10 @@ public final class WebhookSender implements AutoCloseable {
 
     /** Outcome of one attempt, as counted. */
     public enum Outcome {
-        DELIVERED, RETRIED, DROPPED, DISABLED;
+        DELIVERED,
+        RETRIED,
+        DROPPED,
+        DISABLED;
 
         String label() {
             return name().toLowerCase(Locale.ROOT);
@@ -118,8 +121,15 @@ public final class WebhookSender implements AutoCloseable {
      * @param clientSettings Kafka client settings (bootstrap servers, security) for the consumer
      * @param groupId        the endpoint's consumer group
      */
-    public WebhookSender(WebhookEndpoint endpoint, Map<String, Object> clientSettings, String groupId, String topic,
-                         Policy policy, MeterRegistry registry, Clock clock, RandomGenerator random) {
+    public WebhookSender(
+            WebhookEndpoint endpoint,
+            Map<String, Object> clientSettings,
+            String groupId,
+            String topic,
+            Policy policy,
+            MeterRegistry registry,
+            Clock clock,
+            RandomGenerator random) {
         this.endpoint = endpoint;
         this.topic = topic;
         this.policy = policy;
@@ -138,11 +148,13 @@ public final class WebhookSender implements AutoCloseable {
                 .connectTimeout(policy.timeout())
                 .build();
         for (Outcome o : Outcome.values()) {
-            counters.put(o, Counter.builder("vigil.webhook.deliveries")
-                    .description("Webhook delivery attempts by outcome")
-                    .tag("endpoint", endpoint.name())
-                    .tag("outcome", o.label())
-                    .register(registry));
+            counters.put(
+                    o,
+                    Counter.builder("vigil.webhook.deliveries")
+                            .description("Webhook delivery attempts by outcome")
+                            .tag("endpoint", endpoint.name())
+                            .tag("outcome", o.label())
+                            .register(registry));
         }
         Gauge.builder("vigil.webhook.pending", pending, AtomicLong::get)
                 .description("Alerts not yet delivered to the endpoint (consumer lag plus in flight)")
@@ -169,8 +181,8 @@ public final class WebhookSender implements AutoCloseable {
     }
 
     private void run() {
-        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(consumerProps, new StringDeserializer(),
-                new ByteArrayDeserializer())) {
+        try (KafkaConsumer<String, byte[]> c =
+                new KafkaConsumer<>(consumerProps, new StringDeserializer(), new ByteArrayDeserializer())) {
             consumer = c;
             c.subscribe(List.of(topic), new Rebalance());
             while (running) {
@@ -231,8 +243,14 @@ public final class WebhookSender implements AutoCloseable {
         try {
             message = message(r);
         } catch (RuntimeException e) {
-            LOG.warn("Webhook {}: skipping unreadable {} record at {}-{}@{}: {}", endpoint.name(),
-                    endpoint.events().label(), r.topic(), r.partition(), r.offset(), e.getMessage());
+            LOG.warn(
+                    "Webhook {}: skipping unreadable {} record at {}-{}@{}: {}",
+                    endpoint.name(),
+                    endpoint.events().label(),
+                    r.topic(),
+                    r.partition(),
+                    r.offset(),
+                    e.getMessage());
             done(r, Outcome.DROPPED);
             return;
         }
@@ -261,7 +279,11 @@ public final class WebhookSender implements AutoCloseable {
             retryAfter = response.headers().firstValue("retry-after").orElse(null);
         } catch (IOException e) {
             status = -1;
-            LOG.debug("Webhook {}: attempt {} for {} failed: {}", endpoint.name(), attempts, message.id(),
+            LOG.debug(
+                    "Webhook {}: attempt {} for {} failed: {}",
+                    endpoint.name(),
+                    attempts,
+                    message.id(),
                     e.getClass().getSimpleName());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -274,8 +296,10 @@ public final class WebhookSender implements AutoCloseable {
             disabled = true;
             running = false;
             counters.get(Outcome.DISABLED).increment();
-            LOG.error("Webhook {}: receiver answered 410 Gone; endpoint disabled until restart ({} not delivered)",
-                    endpoint.name(), message.id());
+            LOG.error(
+                    "Webhook {}: receiver answered 410 Gone; endpoint disabled until restart ({} not delivered)",
+                    endpoint.name(),
+                    message.id());
         } else {
             failed(r, message.id(), status, retryAfter);
         }
@@ -309,15 +333,20 @@ public final class WebhookSender implements AutoCloseable {
             return new Message(id, vigil ? r.value() : WebhookBodies.alertmanager(endpoint.name(), i, externalUrl));
         }
         Alert alert = alerts.deserializer().deserialize(r.topic(), r.value());
-        return new Message(alert.id(), vigil ? r.value() : WebhookBodies.alertmanager(endpoint.name(), alert, externalUrl));
+        return new Message(
+                alert.id(), vigil ? r.value() : WebhookBodies.alertmanager(endpoint.name(), alert, externalUrl));
     }
 
     private void failed(ConsumerRecord<String, byte[]> r, String id, int status, String retryAfter) {
         Instant now = clock.instant();
         Instant giveUpAt = Instant.ofEpochMilli(r.timestamp()).plus(policy.horizon());
         if (!now.isBefore(giveUpAt)) {
-            LOG.warn("Webhook {}: dropping {} after {} attempts (last status {}): retry horizon passed",
-                    endpoint.name(), id, attempts, status);
+            LOG.warn(
+                    "Webhook {}: dropping {} after {} attempts (last status {}): retry horizon passed",
+                    endpoint.name(),
+                    id,
+                    attempts,
+                    status);
             done(r, Outcome.DROPPED);
             return;
         }
@@ -328,8 +357,13 @@ public final class WebhookSender implements AutoCloseable {
         counters.get(Outcome.RETRIED).increment();
         if (attempts == 1 || Integer.bitCount(attempts) == 1) {
             // Logged at attempts 1, 2, 4, 8, ...: a receiver down for hours must not flood the log.
-            LOG.info("Webhook {}: attempt {} for {} failed (status {}); retrying in {} ms", endpoint.name(),
-                    attempts, id, status, Duration.between(now, nextAttemptAt).toMillis());
+            LOG.info(
+                    "Webhook {}: attempt {} for {} failed (status {}); retrying in {} ms",
+                    endpoint.name(),
+                    attempts,
+                    id,
+                    status,
+                    Duration.between(now, nextAttemptAt).toMillis());
         }
     }
 
@@ -339,14 +373,19 @@ public final class WebhookSender implements AutoCloseable {
         }
         current = null;
         try {
-            consumer.commitSync(Map.of(new TopicPartition(r.topic(), r.partition()),
-                    new OffsetAndMetadata(r.offset() + 1)));
+            consumer.commitSync(
+                    Map.of(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1)));
         } catch (WakeupException e) {
             throw e;
         } catch (KafkaException e) {
             // Lost the partition in a rebalance: its new owner re-sends from the last commit, same webhook-id.
-            LOG.warn("Webhook {}: commit after {}-{}@{} failed: {}", endpoint.name(), r.topic(), r.partition(),
-                    r.offset(), e.getClass().getSimpleName());
+            LOG.warn(
+                    "Webhook {}: commit after {}-{}@{} failed: {}",
+                    endpoint.name(),
+                    r.topic(),
+                    r.partition(),
+                    r.offset(),
+                    e.getClass().getSimpleName());
         }
     }
 

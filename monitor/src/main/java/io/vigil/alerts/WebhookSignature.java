@@ -38,8 +38,8 @@ public final class WebhookSignature {
             throw new IllegalArgumentException("a webhook secret must be " + SECRET_PREFIX + " + base64");
         }
         if (bytes.length < MIN_KEY_BYTES) {
-            throw new IllegalArgumentException("a webhook secret must hold at least " + MIN_KEY_BYTES
-                    + " bytes, got " + bytes.length);
+            throw new IllegalArgumentException(
+                    "a webhook secret must hold at least " + MIN_KEY_BYTES + " bytes, got " + bytes.length);
         }
         return new WebhookSignature(bytes);
     }

@@ -36,13 +36,19 @@ final class InputProgress implements AutoCloseable {
 
     Sample sample() throws ExecutionException, TimeoutException, InterruptedException {
         Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(groupId)
-                .partitionsToOffsetAndMetadata().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                .partitionsToOffsetAndMetadata()
+                .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
         Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-        admin.describeTopics(topics).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).forEach((name, d) ->
-                d.partitions().forEach(p -> latest.put(new TopicPartition(name, p.partition()), OffsetSpec.latest())));
+        admin.describeTopics(topics)
+                .allTopicNames()
+                .get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                .forEach((name, d) -> d.partitions()
+                        .forEach(p -> latest.put(new TopicPartition(name, p.partition()), OffsetSpec.latest())));
         Map<TopicPartition, Long> ends = new HashMap<>();
-        admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all()
-                .get(TIMEOUT_SECONDS, TimeUnit.SECONDS).forEach((tp, info) -> ends.put(tp, info.offset()));
+        admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+                .all()
+                .get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                .forEach((tp, info) -> ends.put(tp, info.offset()));
         long lag = 0;
         long sum = 0;
         for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {

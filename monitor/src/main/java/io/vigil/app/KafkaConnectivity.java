@@ -53,17 +53,24 @@ final class KafkaConnectivity {
         long startNanos = System.nanoTime();
         try (Admin admin = Admin.create(settings)) {
             String clusterId = admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) timeout.toMillis()))
-                    .clusterId().get(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
-            LOG.info("Kafka cluster {} reachable at {} over {} in {} ms", clusterId, bootstrap(settings),
-                    protocol(settings), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
+                    .clusterId()
+                    .get(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+            LOG.info(
+                    "Kafka cluster {} reachable at {} over {} in {} ms",
+                    clusterId,
+                    bootstrap(settings),
+                    protocol(settings),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
         } catch (ExecutionException e) {
             throw new IllegalStateException(message(e.getCause(), settings, timeout), e.getCause());
         } catch (java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException(message(new TimeoutException(e.getMessage()), settings, timeout), e);
         } catch (KafkaException e) {
             // Admin.create fails like this on unusable settings, e.g. an unreadable keystore.
-            throw new IllegalStateException("Invalid Kafka client settings for bootstrap servers " + bootstrap(settings)
-                    + " (security.protocol=" + protocol(settings) + "): " + causes(e) + ".", e);
+            throw new IllegalStateException(
+                    "Invalid Kafka client settings for bootstrap servers " + bootstrap(settings)
+                            + " (security.protocol=" + protocol(settings) + "): " + causes(e) + ".",
+                    e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while connecting to Kafka at " + bootstrap(settings), e);
@@ -119,8 +126,8 @@ final class KafkaConnectivity {
     }
 
     private static String protocol(Map<String, Object> settings) {
-        return String.valueOf(settings.getOrDefault(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG,
-                CommonClientConfigs.DEFAULT_SECURITY_PROTOCOL));
+        return String.valueOf(settings.getOrDefault(
+                CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, CommonClientConfigs.DEFAULT_SECURITY_PROTOCOL));
     }
 
     private static String mechanism(Map<String, Object> settings) {

@@ -1,18 +1,5 @@
 package io.vigil.app;
 
-import io.vigil.http.LocalTasks;
-
-import io.vigil.deadletters.DeadLetterLimit;
-import io.vigil.deadletters.DeadLetteringHandlers;
-import io.vigil.deadletters.FailedRecords;
-import io.vigil.http.HttpServerRunner;
-import io.vigil.http.Runbooks;
-import io.vigil.http.SnapshotHistory;
-import io.vigil.http.StatusApi;
-import io.vigil.topics.MetricSnapshots;
-import io.vigil.topics.Topics;
-import io.vigil.topology.VigilTopology;
-
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -23,24 +10,36 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vigil.alerts.ActiveAlerts;
-import io.vigil.alerts.OpenIncidents;
 import io.vigil.alerts.AlertEvaluator;
 import io.vigil.alerts.AlertSettings;
+import io.vigil.alerts.OpenIncidents;
 import io.vigil.alerts.PipelineProbe;
 import io.vigil.alerts.WebhookEndpoint;
 import io.vigil.alerts.WebhookSender;
 import io.vigil.config.VigilConfig;
+import io.vigil.deadletters.DeadLetterLimit;
+import io.vigil.deadletters.DeadLetteringHandlers;
+import io.vigil.deadletters.FailedRecords;
 import io.vigil.events.Alert;
-import io.vigil.events.Incident;
 import io.vigil.events.EventValidator;
-import io.vigil.events.Reason;
+import io.vigil.events.Incident;
 import io.vigil.events.MetricSnapshot;
+import io.vigil.events.Reason;
+import io.vigil.http.HttpServerRunner;
+import io.vigil.http.LocalTasks;
+import io.vigil.http.Runbooks;
+import io.vigil.http.SnapshotHistory;
+import io.vigil.http.StatusApi;
 import io.vigil.metrics.DerivedMetrics;
+import io.vigil.metrics.FailedRecordsMetrics;
 import io.vigil.metrics.IngestMetrics;
 import io.vigil.metrics.KafkaStoreTags;
 import io.vigil.metrics.OutcomeJoinMetrics;
 import io.vigil.metrics.SliceOverflowMetrics;
 import io.vigil.metrics.SnapshotCollector;
+import io.vigil.topics.MetricSnapshots;
+import io.vigil.topics.Topics;
+import io.vigil.topology.VigilTopology;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -53,18 +52,17 @@ import java.util.concurrent.ExecutionException;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.config.ConfigResource;
-import org.apache.kafka.common.config.TopicConfig;
-import io.vigil.metrics.FailedRecordsMetrics;
-import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -96,9 +94,11 @@ public final class Monitor implements AutoCloseable {
     private final StatusApi statusApi;
     /** What the exception handlers did; the dead-letter topic's record limit, read at start. */
     private final FailedRecords failedRecords = new FailedRecords();
+
     private final DeadLetterLimit deadLetterLimit = DeadLetterLimit.kafkaDefaults();
     /** Committed input offsets against waiting input, sampled every {@link #PROGRESS_INTERVAL}. */
     private final StallDetector stall;
+
     private final Duration stallExit;
     private java.util.concurrent.ScheduledExecutorService progressSampler;
     private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(10);
@@ -107,17 +107,23 @@ public final class Monitor implements AutoCloseable {
 
     public Monitor(VigilConfig config) throws IOException {
         this.config = config;
-        HttpServerRunner.Security httpSecurity = HttpServerRunner.Security.from(config).check();
+        HttpServerRunner.Security httpSecurity =
+                HttpServerRunner.Security.from(config).check();
         this.topics = Topics.from(config);
         this.stall = new StallDetector(Duration.ofMillis(config.getLong(VigilConfig.HEALTH_STALL_TIMEOUT_MS)));
         this.stallExit = Duration.ofMillis(config.getLong(VigilConfig.HEALTH_STALL_EXIT_TIMEOUT_MS));
-        EventValidator validator = new EventValidator(config.getInt(VigilConfig.INGEST_MAX_RECORD_BYTES),
-                config.maxFutureSkew());
+        EventValidator validator =
+                new EventValidator(config.getInt(VigilConfig.INGEST_MAX_RECORD_BYTES), config.maxFutureSkew());
         alertSettings = AlertSettings.from(config);
-        Topology topology = VigilTopology.build(config, topics, validator, () -> {
-            PipelineProbe probe = pipelineProbe;
-            return probe == null ? List.of() : probe.get();
-        }, deadLetterLimit);
+        Topology topology = VigilTopology.build(
+                config,
+                topics,
+                validator,
+                () -> {
+                    PipelineProbe probe = pipelineProbe;
+                    return probe == null ? List.of() : probe.get();
+                },
+                deadLetterLimit);
         LOG.info("Topology:\n{}", topology.describe());
 
         Properties props = config.streamsProperties();
@@ -125,11 +131,15 @@ public final class Monitor implements AutoCloseable {
         // No record can stop a stream: a processor that throws, an output or a dead letter the broker refuses
         // go through Kafka Streams' handler chain (KIP-1033/1034) to the dead-letter topic, truncated to
         // what it takes, or are dropped and counted (DeadLetteringHandlers).
-        props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+        props.putIfAbsent(
+                StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
                 DeadLetteringHandlers.Processing.class.getName());
-        props.putIfAbsent(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+        props.putIfAbsent(
+                StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
                 DeadLetteringHandlers.Production.class.getName());
-        props.putIfAbsent(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, topics.deadLetters().name());
+        props.putIfAbsent(
+                StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
+                topics.deadLetters().name());
         props.put(DeadLetteringHandlers.FAILED_RECORDS, failedRecords);
         props.put(DeadLetteringHandlers.LIMIT, deadLetterLimit);
         // The same for the global thread (the references store): Kafka 5.0's default. (Kafka Streams 4.3 still
@@ -153,33 +163,47 @@ public final class Monitor implements AutoCloseable {
         // Counters from committed state, per partition, never backwards (StoreTotals).
         outcomeJoinMetrics = new OutcomeJoinMetrics(this::localStore, this::partitionsToRead, this::isRunning);
         outcomeJoinMetrics.bindTo(registry);
-        ingestMetrics = new IngestMetrics(this::localStore, this::partitionsToRead, Reason.CODES, this::isRunning,
-                failedRecords).withOutcomeJoin(outcomeJoinMetrics);
+        ingestMetrics = new IngestMetrics(
+                        this::localStore, this::partitionsToRead, Reason.CODES, this::isRunning, failedRecords)
+                .withOutcomeJoin(outcomeJoinMetrics);
         ingestMetrics.bindTo(registry);
         new FailedRecordsMetrics(failedRecords).bindTo(registry);
-        sliceOverflowMetrics = new SliceOverflowMetrics(this::localStore, this::partitionsToRead, this::isRunning,
+        sliceOverflowMetrics = new SliceOverflowMetrics(
+                this::localStore,
+                this::partitionsToRead,
+                this::isRunning,
                 config.getList(VigilConfig.SLICES_ATTRIBUTES));
         sliceOverflowMetrics.bindTo(registry);
         registry.getPrometheusRegistry().register(new SnapshotCollector(this::latestSnapshots));
 
-        pipelineProbe = new PipelineProbe(registry, streams::state, () -> PipelineProbe.maxRecordsLag(streams),
-                Clock.systemUTC());
+        pipelineProbe = new PipelineProbe(
+                registry, streams::state, () -> PipelineProbe.maxRecordsLag(streams), Clock.systemUTC());
         openIncidents = new OpenIncidents(this::latestIncidents, alertSettings.resolvedRetention(), Clock.systemUTC());
-        activeAlerts = new ActiveAlerts(this::latestAlerts, alertSettings.resolvedRetention(), Clock.systemUTC(),
-                openIncidents::incidentOf);
+        activeAlerts = new ActiveAlerts(
+                this::latestAlerts, alertSettings.resolvedRetention(), Clock.systemUTC(), openIncidents::incidentOf);
         registry.getPrometheusRegistry().register(activeAlerts);
         registry.getPrometheusRegistry().register(openIncidents);
 
-        http = new HttpServerRunner(config.getString(VigilConfig.HTTP_BIND), config.getInt(VigilConfig.HTTP_PORT),
-                registry::scrape, this::isReady, httpSecurity);
-        http.route("/api/alerts", exchange -> HttpServerRunner.respond(exchange, 200, "application/json",
-                activeAlerts.json()));
+        http = new HttpServerRunner(
+                config.getString(VigilConfig.HTTP_BIND),
+                config.getInt(VigilConfig.HTTP_PORT),
+                registry::scrape,
+                this::isReady,
+                httpSecurity);
+        http.route(
+                "/api/alerts",
+                exchange -> HttpServerRunner.respond(exchange, 200, "application/json", activeAlerts.json()));
         http.routeTree("/runbooks/", Runbooks::serve);
-        http.route("/api/incidents", exchange -> HttpServerRunner.respond(exchange, 200, "application/json",
-                openIncidents.json()));
+        http.route(
+                "/api/incidents",
+                exchange -> HttpServerRunner.respond(exchange, 200, "application/json", openIncidents.json()));
         alertSource = this::activeAlerts;
-        statusApi = new StatusApi(this::latestSnapshots, () -> alertSource.get(), () -> streams.state().name(),
-                () -> LocalTasks.of(streams.metadataForLocalThreads()), new SnapshotHistory());
+        statusApi = new StatusApi(
+                this::latestSnapshots,
+                () -> alertSource.get(),
+                () -> streams.state().name(),
+                () -> LocalTasks.of(streams.metadataForLocalThreads()),
+                new SnapshotHistory());
         statusApi.registerOn(http);
     }
 
@@ -214,11 +238,19 @@ public final class Monitor implements AutoCloseable {
         startProgressSampler();
         if (config.getBoolean(VigilConfig.ALERTS_ENABLED)) {
             for (WebhookEndpoint endpoint : alertSettings.webhooks()) {
-                webhookSenders.add(new WebhookSender(endpoint, config.kafkaClientSettings(),
-                        config.getString(VigilConfig.APPLICATION_ID) + "-webhook-" + endpoint.name(),
-                        endpoint.events() == WebhookEndpoint.Events.INCIDENTS ? topics.incidents().name()
-                                : topics.alerts().name(), alertSettings.retryPolicy(), registry, Clock.systemUTC(),
-                        new java.util.SplittableRandom()).externalUrl(externalUrl()).start());
+                webhookSenders.add(new WebhookSender(
+                                endpoint,
+                                config.kafkaClientSettings(),
+                                config.getString(VigilConfig.APPLICATION_ID) + "-webhook-" + endpoint.name(),
+                                endpoint.events() == WebhookEndpoint.Events.INCIDENTS
+                                        ? topics.incidents().name()
+                                        : topics.alerts().name(),
+                                alertSettings.retryPolicy(),
+                                registry,
+                                Clock.systemUTC(),
+                                new java.util.SplittableRandom())
+                        .externalUrl(externalUrl())
+                        .start());
             }
         }
         statusApi.start(STATUS_HISTORY_INTERVAL);
@@ -231,27 +263,42 @@ public final class Monitor implements AutoCloseable {
      * Kafka's default is kept and a warning says so.
      */
     private void readDeadLetterLimit() {
-        Object request = config.streamsProperties().getOrDefault("producer." + ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
-                config.streamsProperties().getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_048_576));
+        Object request = config.streamsProperties()
+                .getOrDefault(
+                        "producer." + ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                        config.streamsProperties().getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_048_576));
         int maxRequestSize = Integer.parseInt(request.toString());
-        ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, topics.deadLetters().name());
+        ConfigResource topic = new ConfigResource(
+                ConfigResource.Type.TOPIC, topics.deadLetters().name());
         try (Admin admin = Admin.create(config.kafkaClientSettings())) {
-            org.apache.kafka.clients.admin.ConfigEntry entry = admin.describeConfigs(List.of(topic)).all()
-                    .get(30, java.util.concurrent.TimeUnit.SECONDS).get(topic).get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
-            int topicMax = entry == null || entry.value() == null ? DeadLetterLimit.KAFKA_DEFAULT_BYTES
+            org.apache.kafka.clients.admin.ConfigEntry entry = admin.describeConfigs(List.of(topic))
+                    .all()
+                    .get(30, java.util.concurrent.TimeUnit.SECONDS)
+                    .get(topic)
+                    .get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+            int topicMax = entry == null || entry.value() == null
+                    ? DeadLetterLimit.KAFKA_DEFAULT_BYTES
                     : Integer.parseInt(entry.value());
             deadLetterLimit.set(topicMax, maxRequestSize);
-            LOG.info("Dead letters up to {} bytes are written whole (topic {} max.message.bytes={}, "
-                    + "max.request.size={}); bigger ones are truncated", deadLetterLimit.maxRecordBytes(),
-                    topics.deadLetters().name(), topicMax, maxRequestSize);
+            LOG.info(
+                    "Dead letters up to {} bytes are written whole (topic {} max.message.bytes={}, "
+                            + "max.request.size={}); bigger ones are truncated",
+                    deadLetterLimit.maxRecordBytes(),
+                    topics.deadLetters().name(),
+                    topicMax,
+                    maxRequestSize);
         } catch (ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
             deadLetterLimit.set(DeadLetterLimit.KAFKA_DEFAULT_BYTES, maxRequestSize);
-            LOG.warn("Cannot read the configuration of the dead-letter topic {} ({}); dead letters above {} bytes "
-                    + "are truncated", topics.deadLetters().name(), e.getClass().getSimpleName(),
+            LOG.warn(
+                    "Cannot read the configuration of the dead-letter topic {} ({}); dead letters above {} bytes "
+                            + "are truncated",
+                    topics.deadLetters().name(),
+                    e.getClass().getSimpleName(),
                     deadLetterLimit.maxRecordBytes());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while describing " + topics.deadLetters().name(), e);
+            throw new IllegalStateException(
+                    "interrupted while describing " + topics.deadLetters().name(), e);
         }
     }
 
@@ -260,14 +307,19 @@ public final class Monitor implements AutoCloseable {
      * of the ground-truth topic must hold the same prediction ids: refuse to start when their counts differ.
      */
     private void checkCoPartitioned() {
-        List<String> inputs = List.of(topics.predictions().name(), topics.groundTruth().name());
+        List<String> inputs =
+                List.of(topics.predictions().name(), topics.groundTruth().name());
         Map<String, Integer> counts = new java.util.TreeMap<>();
         try (Admin admin = Admin.create(config.kafkaClientSettings())) {
-            admin.describeTopics(inputs).allTopicNames().get(30, java.util.concurrent.TimeUnit.SECONDS)
+            admin.describeTopics(inputs)
+                    .allTopicNames()
+                    .get(30, java.util.concurrent.TimeUnit.SECONDS)
                     .forEach((name, d) -> counts.put(name, d.partitions().size()));
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-            throw new IllegalStateException("Cannot start: " + VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED
-                    + "=true needs the partition counts of " + inputs + ", which cannot be described: " + e, e);
+            throw new IllegalStateException(
+                    "Cannot start: " + VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED + "=true needs the partition counts of "
+                            + inputs + ", which cannot be described: " + e,
+                    e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while describing " + inputs, e);
@@ -277,13 +329,17 @@ public final class Monitor implements AutoCloseable {
                     + "=true needs the same number of partitions in both input topics, found " + counts
                     + "; give them equal counts or set it to false");
         }
-        LOG.info("Outcome join reads {} directly (co-partitioned, {} partitions each)", inputs,
+        LOG.info(
+                "Outcome join reads {} directly (co-partitioned, {} partitions each)",
+                inputs,
                 counts.values().iterator().next());
     }
 
     private void createTopics() {
-        List<NewTopic> wanted = topics.definitions(config.getInt(VigilConfig.TOPIC_PARTITIONS),
-                config.getShort(VigilConfig.TOPIC_REPLICATION), config.getLong(VigilConfig.TOPIC_INPUT_RETENTION_MS));
+        List<NewTopic> wanted = topics.definitions(
+                config.getInt(VigilConfig.TOPIC_PARTITIONS),
+                config.getShort(VigilConfig.TOPIC_REPLICATION),
+                config.getLong(VigilConfig.TOPIC_INPUT_RETENTION_MS));
         try (Admin admin = Admin.create(config.kafkaClientSettings())) {
             for (NewTopic topic : wanted) {
                 try {
@@ -291,8 +347,10 @@ public final class Monitor implements AutoCloseable {
                     LOG.info("Created topic {}", topic.name());
                 } catch (ExecutionException e) {
                     if (!(e.getCause() instanceof TopicExistsException)) {
-                        throw new IllegalStateException("Cannot create topic " + topic.name() + ": "
-                                + e.getCause().getMessage(), e.getCause());
+                        throw new IllegalStateException(
+                                "Cannot create topic " + topic.name() + ": "
+                                        + e.getCause().getMessage(),
+                                e.getCause());
                     }
                 }
             }
@@ -352,7 +410,8 @@ public final class Monitor implements AutoCloseable {
 
     /** Samples the input progress every {@link #PROGRESS_INTERVAL} into {@link #stall}. */
     private void startProgressSampler() {
-        InputProgress progress = new InputProgress(config.kafkaClientSettings(),
+        InputProgress progress = new InputProgress(
+                config.kafkaClientSettings(),
                 config.getString(VigilConfig.APPLICATION_ID),
                 List.of(topics.predictions().name(), topics.groundTruth().name()));
         progressSampler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -360,21 +419,27 @@ public final class Monitor implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        progressSampler.scheduleWithFixedDelay(() -> {
-            try {
-                InputProgress.Sample s = progress.sample();
-                stall.observe(System.currentTimeMillis(), s.lag(), s.committed());
-                if (stall.stalled(System.currentTimeMillis())) {
-                    LOG.warn("Processing looks stuck: {} input records wait and no offset was committed for {} s",
-                            s.lag(), stall.stalledFor(System.currentTimeMillis()).toSeconds());
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (Exception e) {
-                // The broker is unreachable: the clients say so; the last sample stands.
-                LOG.debug("Input progress not sampled: {}", e.toString());
-            }
-        }, 0, PROGRESS_INTERVAL.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        progressSampler.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        InputProgress.Sample s = progress.sample();
+                        stall.observe(System.currentTimeMillis(), s.lag(), s.committed());
+                        if (stall.stalled(System.currentTimeMillis())) {
+                            LOG.warn(
+                                    "Processing looks stuck: {} input records wait and no offset was committed for {} s",
+                                    s.lag(),
+                                    stall.stalledFor(System.currentTimeMillis()).toSeconds());
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } catch (Exception e) {
+                        // The broker is unreachable: the clients say so; the last sample stands.
+                        LOG.debug("Input progress not sampled: {}", e.toString());
+                    }
+                },
+                0,
+                PROGRESS_INTERVAL.toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
         progressSamplerClose = progress;
     }
 
@@ -414,8 +479,9 @@ public final class Monitor implements AutoCloseable {
     /** The local store {@code name} of one partition (active tasks only), or null when not held or not queryable. */
     ReadOnlyKeyValueStore<String, Long> localStore(String name, int partition) {
         try {
-            return streams.store(StoreQueryParameters.fromNameAndType(name,
-                    QueryableStoreTypes.<String, Long>keyValueStore()).withPartition(partition));
+            return streams.store(
+                    StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<String, Long>keyValueStore())
+                            .withPartition(partition));
         } catch (InvalidStateStoreException e) {
             return null;
         }
@@ -425,8 +491,14 @@ public final class Monitor implements AutoCloseable {
     private int partitionsToRead() {
         int configured = config.getInt(VigilConfig.TOPIC_PARTITIONS);
         try {
-            return Math.max(configured, 1 + streams.metadataForLocalThreads().stream()
-                    .flatMap(t -> t.activeTasks().stream()).mapToInt(t -> t.taskId().partition()).max().orElse(0));
+            return Math.max(
+                    configured,
+                    1
+                            + streams.metadataForLocalThreads().stream()
+                                    .flatMap(t -> t.activeTasks().stream())
+                                    .mapToInt(t -> t.taskId().partition())
+                                    .max()
+                                    .orElse(0));
         } catch (RuntimeException notRunning) {
             return configured;
         }

@@ -37,8 +37,10 @@ final class StreamThreadFailures implements StreamsUncaughtExceptionHandler {
     public synchronized StreamThreadExceptionResponse handle(Throwable failure) {
         Throwable fatal = fatalCause(failure);
         if (fatal != null) {
-            LOG.error("Stream thread failed with {}: a new thread would fail the same way; stopping Kafka Streams",
-                    fatal.getClass().getName(), failure);
+            LOG.error(
+                    "Stream thread failed with {}: a new thread would fail the same way; stopping Kafka Streams",
+                    fatal.getClass().getName(),
+                    failure);
             return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         }
         Instant now = clock.instant();
@@ -46,13 +48,20 @@ final class StreamThreadFailures implements StreamsUncaughtExceptionHandler {
             replaced.removeFirst();
         }
         if (replaced.size() >= MAX_REPLACEMENTS) {
-            LOG.error("Stream thread failed again after {} replacements within {} min; stopping Kafka Streams",
-                    replaced.size(), WINDOW.toMinutes(), failure);
+            LOG.error(
+                    "Stream thread failed again after {} replacements within {} min; stopping Kafka Streams",
+                    replaced.size(),
+                    WINDOW.toMinutes(),
+                    failure);
             return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         }
         replaced.addLast(now);
-        LOG.error("Stream thread failed; replacing it ({} of {} replacements within {} min)", replaced.size(),
-                MAX_REPLACEMENTS, WINDOW.toMinutes(), failure);
+        LOG.error(
+                "Stream thread failed; replacing it ({} of {} replacements within {} min)",
+                replaced.size(),
+                MAX_REPLACEMENTS,
+                WINDOW.toMinutes(),
+                failure);
         return StreamThreadExceptionResponse.REPLACE_THREAD;
     }
 

@@ -51,8 +51,16 @@ public final class BrokerProcess implements AutoCloseable {
         int[] ports = freePorts(2);
         BrokerProcess broker = new BrokerProcess(dir, ports[0], ports[1]);
         Files.writeString(dir.resolve("server.properties"), broker.serverProperties(), StandardCharsets.UTF_8);
-        broker.run(List.of("kafka.tools.StorageTool", "format", "--standalone", "-t", Uuid.randomUuid().toString(),
-                "-c", dir.resolve("server.properties").toString()), dir.resolve("format.log"));
+        broker.run(
+                List.of(
+                        "kafka.tools.StorageTool",
+                        "format",
+                        "--standalone",
+                        "-t",
+                        Uuid.randomUuid().toString(),
+                        "-c",
+                        dir.resolve("server.properties").toString()),
+                dir.resolve("format.log"));
         broker.launch();
         return broker;
     }
@@ -99,7 +107,10 @@ public final class BrokerProcess implements AutoCloseable {
         cmd.add(dir.resolve("server.properties").toString());
         Path log = dir.resolve("broker-" + runs++ + ".log");
         try {
-            process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            process = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot start the broker JVM", e);
         }
@@ -114,7 +125,10 @@ public final class BrokerProcess implements AutoCloseable {
                     throw new IllegalStateException("The Kafka broker exited " + process.exitValue() + "; see " + log);
                 }
                 try {
-                    if (!admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).isEmpty()) {
+                    if (!admin.describeCluster()
+                            .nodes()
+                            .get(5, TimeUnit.SECONDS)
+                            .isEmpty()) {
                         return;
                     }
                 } catch (Exception notYet) {
@@ -125,8 +139,8 @@ public final class BrokerProcess implements AutoCloseable {
                 }
                 if (System.nanoTime() > deadline) {
                     stop();
-                    throw new IllegalStateException("The Kafka broker did not answer within " + START_TIMEOUT
-                            + "; see " + log);
+                    throw new IllegalStateException(
+                            "The Kafka broker did not answer within " + START_TIMEOUT + "; see " + log);
                 }
                 sleep(200);
             }
@@ -137,7 +151,10 @@ public final class BrokerProcess implements AutoCloseable {
         List<String> cmd = java();
         cmd.addAll(mainAndArgs);
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            Process p = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
             if (!p.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new IllegalStateException(mainAndArgs.get(0) + " did not finish within " + START_TIMEOUT);

@@ -20,7 +20,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-
 import kafka.server.SharedServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -102,7 +101,8 @@ public final class EmbeddedKafka implements AutoCloseable {
             String controllerListener = nodes.controllerListenerName().value();
             cluster = new KafkaClusterTestKit.Builder(nodes)
                     .setDeleteOnClose(temporary)
-                    .setConfigProp("listeners",
+                    .setConfigProp(
+                            "listeners",
                             brokerListener + "://" + HOST + ":0," + controllerListener + "://" + HOST + ":0")
                     .setConfigProp("offsets.topic.replication.factor", "1")
                     .setConfigProp("offsets.topic.num.partitions", "1")
@@ -117,8 +117,11 @@ public final class EmbeddedKafka implements AutoCloseable {
             cluster.startup();
             cluster.waitForReadyBrokers();
             String bootstrap = bootstrapServers(cluster, nodes.brokerListenerName());
-            log.info("Embedded Kafka broker up at {} in {} ms, data in {}{}", bootstrap,
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), base,
+            log.info(
+                    "Embedded Kafka broker up at {} in {} ms, data in {}{}",
+                    bootstrap,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos),
+                    base,
                     temporary ? " (deleted on close)" : "");
             return new EmbeddedKafka(cluster, bootstrap, base);
         } catch (Exception e) {
@@ -164,9 +167,12 @@ public final class EmbeddedKafka implements AutoCloseable {
     public static void createTopics(String bootstrapServers, Collection<NewTopic> topics) {
         Objects.requireNonNull(topics, "topics");
         try (Admin admin = Admin.create(Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT.toMillis()))) {
-            for (Map.Entry<String, KafkaFuture<Void>> result : admin.createTopics(topics).values().entrySet()) {
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrapServers,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                (int) ADMIN_TIMEOUT.toMillis()))) {
+            for (Map.Entry<String, KafkaFuture<Void>> result :
+                    admin.createTopics(topics).values().entrySet()) {
                 try {
                     result.getValue().get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
                 } catch (ExecutionException e) {
@@ -203,7 +209,9 @@ public final class EmbeddedKafka implements AutoCloseable {
             }
             throw new IllegalStateException("Embedded Kafka broker did not shut down cleanly", e);
         }
-        log.info("Embedded Kafka broker at {} stopped in {} ms", bootstrapServers,
+        log.info(
+                "Embedded Kafka broker at {} stopped in {} ms",
+                bootstrapServers,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
     }
 
@@ -224,8 +232,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         for (SharedServer server : servers) {
             Object factory = socketFactory.invoke(server);
             for (String listener : listenerNames) {
-                try (ServerSocketChannel prebound = (ServerSocketChannel) openServerSocket
-                        .invoke(factory, listener, new InetSocketAddress(HOST, 0), 0, 0)) {
+                try (ServerSocketChannel prebound = (ServerSocketChannel)
+                        openServerSocket.invoke(factory, listener, new InetSocketAddress(HOST, 0), 0, 0)) {
                     log.debug("Released pre-bound {} socket {}", listener, prebound.getLocalAddress());
                 }
             }

@@ -1,21 +1,18 @@
 package io.vigil.cli;
 
-import io.vigil.topics.Input;
-
 import io.vigil.app.Monitor;
 import io.vigil.broker.EmbeddedKafka;
-import io.vigil.stages.OutcomeJoin;
-
 import io.vigil.config.VigilConfig;
 import io.vigil.events.GroundTruth;
 import io.vigil.events.Prediction;
-import io.vigil.serde.Json;
-import java.io.IOException;
-import java.time.Instant;
 import io.vigil.metrics.IngestMetrics;
+import io.vigil.serde.Json;
 import io.vigil.sim.Scenario;
 import io.vigil.sim.SimEvent;
 import io.vigil.sim.Simulator;
+import io.vigil.stages.OutcomeJoin;
+import io.vigil.topics.Input;
+import java.io.IOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
@@ -26,6 +23,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -64,11 +62,16 @@ import picocli.CommandLine.Option;
  * the outcome join are produced one at a time while {@code /metrics} is polled over HTTP until the
  * {@code all} slice's labelled count of the widest outcomes window shows each of them.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
-        description = {"Measure end-to-end throughput against a real (embedded or given) Kafka broker, the heap "
-                + "after full GCs and, with --latency-labels, the latency from a new label to /metrics.",
-                "Heap figures cover the whole JVM: bench, monitor and the embedded broker; the baseline taken "
-                        + "before the monitor starts holds the broker's share at that point."})
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        versionProvider = Vigil.Version.class,
+        description = {
+            "Measure end-to-end throughput against a real (embedded or given) Kafka broker, the heap "
+                    + "after full GCs and, with --latency-labels, the latency from a new label to /metrics.",
+            "Heap figures cover the whole JVM: bench, monitor and the embedded broker; the baseline taken "
+                    + "before the monitor starts holds the broker's share at that point."
+        })
 final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--predictions", description = "Predictions to produce (default ${DEFAULT-VALUE}).")
@@ -86,35 +89,47 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", description = "Use this cluster instead of an embedded broker.")
     String bootstrapServers;
 
-    @Option(names = "--days", description = "Event-time span the predictions are spread over, ending now "
-            + "(default ${DEFAULT-VALUE}: 1M predictions over 30 days is a network of about 30k studies a day).")
+    @Option(
+            names = "--days",
+            description =
+                    "Event-time span the predictions are spread over, ending now "
+                            + "(default ${DEFAULT-VALUE}: 1M predictions over 30 days is a network of about 30k studies a day).")
     int spanDays = 30;
 
-    @Option(names = "--set", description = "Override one monitor setting, key=value (repeatable), e.g. to "
-            + "measure a subset of stages.")
+    @Option(
+            names = "--set",
+            description =
+                    "Override one monitor setting, key=value (repeatable), e.g. to " + "measure a subset of stages.")
     Map<String, String> overrides = new HashMap<>();
 
-    @Option(names = "--no-floor", description = "Skip the no-op Kafka Streams application, measured by default: "
-            + "one that reads both input topics under the same guarantee and threads and only counts the records, "
-            + "the ceiling of any Kafka Streams application on this machine.")
+    @Option(
+            names = "--no-floor",
+            description = "Skip the no-op Kafka Streams application, measured by default: "
+                    + "one that reads both input topics under the same guarantee and threads and only counts the records, "
+                    + "the ceiling of any Kafka Streams application on this machine.")
     boolean noFloor;
 
     @Option(names = "--timeout", description = "Give up after this many seconds (default ${DEFAULT-VALUE}).")
     long timeoutSeconds = 900;
 
-    @Option(names = "--latency-labels", description = "After the replay, produce N new labels for predictions "
-            + "already in the outcome join, one at a time, and report how long each takes to show in /metrics "
-            + "(vigil_window_labelled of the all slice in the widest outcomes window): p50, p95, p99, max. "
-            + "0 = off (default ${DEFAULT-VALUE}). Dominated by outcomes.flush-interval-ms + "
-            + "outcomes.snapshot-interval-ms + the commit interval; lower them with --set to see the rest.")
+    @Option(
+            names = "--latency-labels",
+            description = "After the replay, produce N new labels for predictions "
+                    + "already in the outcome join, one at a time, and report how long each takes to show in /metrics "
+                    + "(vigil_window_labelled of the all slice in the widest outcomes window): p50, p95, p99, max. "
+                    + "0 = off (default ${DEFAULT-VALUE}). Dominated by outcomes.flush-interval-ms + "
+                    + "outcomes.snapshot-interval-ms + the commit interval; lower them with --set to see the rest.")
     int latencyLabels = 0;
 
-    @Option(names = "--latency-rate", description = "Labels per second during the latency measurement "
-            + "(default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--latency-rate",
+            description = "Labels per second during the latency measurement " + "(default ${DEFAULT-VALUE}).")
     double latencyRate = 20;
 
-    @Option(names = "--latency-poll-ms", description = "Milliseconds between the end of one GET /metrics and the "
-            + "start of the next during the latency measurement (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--latency-poll-ms",
+            description = "Milliseconds between the end of one GET /metrics and the "
+                    + "start of the next during the latency measurement (default ${DEFAULT-VALUE}).")
     long latencyPollMillis = 100;
 
     /** Recent predictions without a label in the replay, by id, with their score: the latency labels' targets. */
@@ -130,23 +145,36 @@ final class BenchCommand implements Callable<Integer> {
         String labelsTopic = run + ".ground-truth";
         try {
             Map<String, String> keep = Map.of(TopicConfig.RETENTION_MS_CONFIG, "-1");
-            EmbeddedKafka.createTopics(bootstrap, List.of(
-                    new NewTopic(predictionsTopic, partitions, (short) 1).configs(keep),
-                    new NewTopic(labelsTopic, partitions, (short) 1).configs(keep)));
+            EmbeddedKafka.createTopics(
+                    bootstrap,
+                    List.of(
+                            new NewTopic(predictionsTopic, partitions, (short) 1).configs(keep),
+                            new NewTopic(labelsTopic, partitions, (short) 1).configs(keep)));
 
             long[] produced = produce(bootstrap, predictionsTopic, labelsTopic);
-            out("produced %,d predictions and %,d labels (%.0f predictions/s producer)%n",
+            out(
+                    "produced %,d predictions and %,d labels (%.0f predictions/s producer)%n",
                     produced[0], produced[1], produced[0] / (produced[2] / 1e9));
 
             double consumerRate = plainConsumerRate(bootstrap, predictionsTopic, produced[0]);
             out("plain consumer: %,.0f records/s%n", consumerRate);
             double floorRate = Double.NaN;
             if (!noFloor) {
-                floorRate = StreamsFloor.rate(bootstrap, List.of(predictionsTopic, labelsTopic),
-                        produced[0] + produced[1], guarantee, threads, dir.resolve("floor-state"), run + ".floor",
+                floorRate = StreamsFloor.rate(
+                        bootstrap,
+                        List.of(predictionsTopic, labelsTopic),
+                        produced[0] + produced[1],
+                        guarantee,
+                        threads,
+                        dir.resolve("floor-state"),
+                        run + ".floor",
                         Duration.ofSeconds(timeoutSeconds));
-                out("no-op Kafka Streams application (%s, %d threads, both topics, counts only): %s%n", guarantee,
-                        threads, Double.isNaN(floorRate) ? "did not finish within --timeout"
+                out(
+                        "no-op Kafka Streams application (%s, %d threads, both topics, counts only): %s%n",
+                        guarantee,
+                        threads,
+                        Double.isNaN(floorRate)
+                                ? "did not finish within --timeout"
                                 : String.format("%,.0f events/s", floorRate));
             }
 
@@ -171,8 +199,9 @@ final class BenchCommand implements Callable<Integer> {
 
             List<String> heap = new ArrayList<>();
             long baselineHeap = heapAfterGc();
-            heap.add(String.format("%,d MB before the monitor started (%s; the baseline)", baselineHeap >> 20,
-                    embedded == null ? "topics filled" : "embedded broker up, topics filled"));
+            heap.add(String.format(
+                    "%,d MB before the monitor started (%s; the baseline)",
+                    baselineHeap >> 20, embedded == null ? "topics filled" : "embedded broker up, topics filled"));
             try (Monitor monitor = new Monitor(config)) {
                 long start = System.nanoTime();
                 monitor.start();
@@ -192,8 +221,9 @@ final class BenchCommand implements Callable<Integer> {
                         long t = System.nanoTime();
                         long used = heapAfterGc();
                         gcPauses += System.nanoTime() - t;
-                        heap.add(String.format("%,d MB at %,d predictions accounted for (+%,d MB)", used >> 20,
-                                nextHeapMark, (used - baselineHeap) >> 20));
+                        heap.add(String.format(
+                                "%,d MB at %,d predictions accounted for (+%,d MB)",
+                                used >> 20, nextHeapMark, (used - baselineHeap) >> 20));
                         nextHeapMark += 1_000_000;
                     }
                     if (received >= produced[0] || monitor.failed()) {
@@ -202,7 +232,8 @@ final class BenchCommand implements Callable<Integer> {
                     Thread.sleep(50);
                 }
                 if (monitor.failed()) {
-                    out("FAILED: Kafka Streams stopped (state %s) after %,d of %,d predictions; see the log%n",
+                    out(
+                            "FAILED: Kafka Streams stopped (state %s) after %,d of %,d predictions; see the log%n",
                             monitor.state(), received, produced[0]);
                     return 1;
                 }
@@ -223,7 +254,8 @@ final class BenchCommand implements Callable<Integer> {
                     Thread.sleep(50);
                 }
                 if (monitor.failed()) {
-                    out("FAILED: Kafka Streams stopped (state %s) after %,d of %,d labels; see the log%n",
+                    out(
+                            "FAILED: Kafka Streams stopped (state %s) after %,d of %,d labels; see the log%n",
                             monitor.state(), labels, produced[1]);
                     return 1;
                 }
@@ -232,37 +264,65 @@ final class BenchCommand implements Callable<Integer> {
                 double rate = produced[0] / seconds;
                 double labelSeconds = (labelsEnd - firstRunning) / 1e9;
                 long joinBytes = directorySize(dir.resolve("state"), OutcomeJoin.PREDICTIONS_STORE);
-                out("vigil (%s, %d partitions, %d threads): %,d predictions in %.1f s after RUNNING "
+                out(
+                        "vigil (%s, %d partitions, %d threads): %,d predictions in %.1f s after RUNNING "
                                 + "(%.1f s incl. startup) = %,.0f predictions/s, %.2f of the plain consumer%n",
-                        guarantee, partitions, threads, produced[0], seconds, (end - start) / 1e9, rate,
+                        guarantee,
+                        partitions,
+                        threads,
+                        produced[0],
+                        seconds,
+                        (end - start) / 1e9,
+                        rate,
                         rate / consumerRate);
                 double eventRate = (produced[0] + labels) / labelSeconds;
-                out("labels: %,d of %,d taken in by the outcome join %.1f s after RUNNING "
-                                + "(with the predictions: %,.0f events/s%s)%n", labels, produced[1], labelSeconds,
-                        eventRate, Double.isNaN(floorRate) ? ""
-                                : String.format(", %.2f of the no-op Kafka Streams application", eventRate / floorRate));
+                out(
+                        "labels: %,d of %,d taken in by the outcome join %.1f s after RUNNING "
+                                + "(with the predictions: %,.0f events/s%s)%n",
+                        labels,
+                        produced[1],
+                        labelSeconds,
+                        eventRate,
+                        Double.isNaN(floorRate)
+                                ? ""
+                                : String.format(
+                                        ", %.2f of the no-op Kafka Streams application", eventRate / floorRate));
                 // The join keeps every prediction until labels.max-delay-days: all of them await a label
                 // (or, once labelled, a revision).
-                out("outcome-join prediction store on disk: %,d bytes = %,.0f MB per million predictions awaiting "
-                                + "labels (%,d held)%n", joinBytes, joinBytes / (produced[0] / 1e6) / 1e6, produced[0]);
+                out(
+                        "outcome-join prediction store on disk: %,d bytes = %,.0f MB per million predictions awaiting "
+                                + "labels (%,d held)%n",
+                        joinBytes, joinBytes / (produced[0] / 1e6) / 1e6, produced[0]);
                 if (embedded != null) {
-                    long changelogBytes = topicSize(dir.resolve("kafka"),
-                            OutcomeJoin.PREDICTIONS_STORE + "-changelog");
-                    out("its changelog on the broker, before compaction (a prediction is written again when "
-                                    + "labelled): %,d bytes = %,.0f MB per million predictions%n", changelogBytes,
-                            changelogBytes / (produced[0] / 1e6) / 1e6);
+                    long changelogBytes = topicSize(dir.resolve("kafka"), OutcomeJoin.PREDICTIONS_STORE + "-changelog");
+                    out(
+                            "its changelog on the broker, before compaction (a prediction is written again when "
+                                    + "labelled): %,d bytes = %,.0f MB per million predictions%n",
+                            changelogBytes, changelogBytes / (produced[0] / 1e6) / 1e6);
                 }
-                out("| %s | %s | %d | %d | %,d | %,.0f | %,.0f | %.2f | %,d | %.1f |%n",
-                        LocalDate.now(ZoneOffset.UTC), guarantee, partitions, threads, produced[0], consumerRate,
-                        rate, rate / consumerRate, produced[1], labelSeconds);
+                out(
+                        "| %s | %s | %d | %d | %,d | %,.0f | %,.0f | %.2f | %,d | %.1f |%n",
+                        LocalDate.now(ZoneOffset.UTC),
+                        guarantee,
+                        partitions,
+                        threads,
+                        produced[0],
+                        consumerRate,
+                        rate,
+                        rate / consumerRate,
+                        produced[1],
+                        labelSeconds);
                 if (latencyLabels > 0) {
                     measureLatency(bootstrap, labelsTopic, monitor, config);
                 }
                 long used = heapAfterGc();
                 heap.add(String.format("%,d MB at the end (+%,d MB)", used >> 20, (used - baselineHeap) >> 20));
-                out("heap used after a full GC (%s, max heap %,d MB; one JVM: bench, monitor%s): %s%n",
-                        gcNames(), ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getMax() >> 20,
-                        embedded == null ? "" : " and the embedded broker", String.join("; ", heap));
+                out(
+                        "heap used after a full GC (%s, max heap %,d MB; one JVM: bench, monitor%s): %s%n",
+                        gcNames(),
+                        ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getMax() >> 20,
+                        embedded == null ? "" : " and the embedded broker",
+                        String.join("; ", heap));
             }
             return 0;
         } finally {
@@ -284,18 +344,23 @@ final class BenchCommand implements Callable<Integer> {
         long flushMs = config.getLong(VigilConfig.OUTCOMES_FLUSH_INTERVAL_MS);
         long snapshotMs = config.getLong(VigilConfig.OUTCOMES_SNAPSHOT_INTERVAL_MS);
         Object commitMs = config.streamsProperties().get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
-        String window = config.outcomeWindowDays().stream().mapToInt(Integer::intValue).max().orElseThrow() + "d";
-        String settings = String.format("outcomes.flush-interval-ms=%d, outcomes.snapshot-interval-ms=%d, "
-                + "commit.interval.ms=%s, %s", flushMs, snapshotMs, commitMs, guarantee);
+        String window = config.outcomeWindowDays().stream()
+                        .mapToInt(Integer::intValue)
+                        .max()
+                        .orElseThrow() + "d";
+        String settings = String.format(
+                "outcomes.flush-interval-ms=%d, outcomes.snapshot-interval-ms=%d, " + "commit.interval.ms=%s, %s",
+                flushMs, snapshotMs, commitMs, guarantee);
         List<Map.Entry<String, Double>> targets = new ArrayList<>(unlabelled.entrySet());
         int n = Math.min(latencyLabels, targets.size());
         if (n < latencyLabels) {
-            out("latency: only %,d predictions without a label among the most recent; measuring %,d labels%n",
+            out(
+                    "latency: only %,d predictions without a label among the most recent; measuring %,d labels%n",
                     targets.size(), n);
         }
         String host = config.getString(VigilConfig.HTTP_BIND);
-        URI metrics = URI.create("http://" + (host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host)
-                + ":" + monitor.http().port() + "/metrics");
+        URI metrics = URI.create("http://" + (host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host) + ":"
+                + monitor.http().port() + "/metrics");
         MetricsPoller poller = new MetricsPoller(metrics, window, latencyPollMillis);
         Thread pollThread = new Thread(poller, "bench-metrics-poller");
         pollThread.setDaemon(true);
@@ -319,7 +384,8 @@ final class BenchCommand implements Callable<Integer> {
                 Thread.sleep(100);
             }
             if (baseline < 0) {
-                out("latency: no %s{slice=\"all\",window=\"%s\"} in /metrics; not measured%n",
+                out(
+                        "latency: no %s{slice=\"all\",window=\"%s\"} in /metrics; not measured%n",
                         LabelLatency.LABELLED, window);
                 return;
             }
@@ -331,8 +397,8 @@ final class BenchCommand implements Callable<Integer> {
             SplittableRandom random = new SplittableRandom(42);
             long t0 = System.nanoTime();
             long periodNanos = (long) (1e9 / latencyRate);
-            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
-                    new ByteArraySerializer())) {
+            try (KafkaProducer<String, byte[]> producer =
+                    new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
                 for (int i = 0; i < n; i++) {
                     long due = t0 + i * periodNanos;
                     long wait = due - System.nanoTime();
@@ -342,14 +408,15 @@ final class BenchCommand implements Callable<Integer> {
                     Map.Entry<String, Double> target = targets.get(i);
                     int label = random.nextDouble() < target.getValue() ? 1 : 0;
                     Instant now = Instant.now();
-                    byte[] json = Json.mapper().writeValueAsBytes(
-                            new GroundTruth(target.getKey(), label, now, "pathology", 0));
+                    byte[] json = Json.mapper()
+                            .writeValueAsBytes(new GroundTruth(target.getKey(), label, now, "pathology", 0));
                     sent[i] = System.nanoTime();
                     producer.send(new ProducerRecord<>(labelsTopic, null, now.toEpochMilli(), target.getKey(), json))
                             .get();
                 }
             }
-            long waitDeadline = System.nanoTime() + 2 * quietNanos + Duration.ofSeconds(30).toNanos();
+            long waitDeadline =
+                    System.nanoTime() + 2 * quietNanos + Duration.ofSeconds(30).toNanos();
             while (poller.latest() < baseline + n && System.nanoTime() < waitDeadline) {
                 Thread.sleep(100);
             }
@@ -357,13 +424,23 @@ final class BenchCommand implements Callable<Integer> {
             pollThread.join(10_000);
             long[] latencies = LabelLatency.latencies(sent, baseline, poller.observations());
             long seen = java.util.Arrays.stream(latencies).filter(v -> v >= 0).count();
-            out("label latency to /metrics (%,d labels at %.0f/s, %s{slice=\"all\",window=\"%s\"} polled every %d ms "
+            out(
+                    "label latency to /metrics (%,d labels at %.0f/s, %s{slice=\"all\",window=\"%s\"} polled every %d ms "
                             + "+ %.0f ms mean GET of %,d KB): p50 %.2f s, p95 %.2f s, p99 %.2f s, max %.2f s "
                             + "(%,d of %,d seen)%n",
-                    n, latencyRate, LabelLatency.LABELLED, window, latencyPollMillis, poller.meanGetMillis(),
-                    poller.lastPageBytes() >> 10, seconds(LabelLatency.percentile(latencies, 50)),
-                    seconds(LabelLatency.percentile(latencies, 95)), seconds(LabelLatency.percentile(latencies, 99)),
-                    seconds(LabelLatency.percentile(latencies, 100)), seen, n);
+                    n,
+                    latencyRate,
+                    LabelLatency.LABELLED,
+                    window,
+                    latencyPollMillis,
+                    poller.meanGetMillis(),
+                    poller.lastPageBytes() >> 10,
+                    seconds(LabelLatency.percentile(latencies, 50)),
+                    seconds(LabelLatency.percentile(latencies, 95)),
+                    seconds(LabelLatency.percentile(latencies, 99)),
+                    seconds(LabelLatency.percentile(latencies, 100)),
+                    seen,
+                    n);
             out("latency settings: %s%n", settings);
             out("/metrics at the end: %,d series in %,d KB%n", poller.lastSeries(), poller.lastPageBytes() >> 10);
         } finally {
@@ -377,7 +454,8 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Polls {@code /metrics} with a fixed pause between GETs and records each answer's labelled total. */
     private static final class MetricsPoller implements Runnable {
-        private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        private final HttpClient client =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         private final HttpRequest request;
         private final String window;
         private final long pauseMillis;
@@ -390,7 +468,10 @@ final class BenchCommand implements Callable<Integer> {
         private long gets;
 
         MetricsPoller(URI uri, String window, long pauseMillis) {
-            this.request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).GET().build();
+            this.request = HttpRequest.newBuilder(uri)
+                    .timeout(Duration.ofSeconds(30))
+                    .GET()
+                    .build();
             this.window = window;
             this.pauseMillis = pauseMillis;
         }
@@ -413,7 +494,10 @@ final class BenchCommand implements Callable<Integer> {
                         gets++;
                     }
                     lastPageBytes = r.body().length();
-                    lastSeries = r.body().lines().filter(l -> !l.isEmpty() && l.charAt(0) != '#').count();
+                    lastSeries = r.body()
+                            .lines()
+                            .filter(l -> !l.isEmpty() && l.charAt(0) != '#')
+                            .count();
                     latest = v;
                     Thread.sleep(pauseMillis);
                 } catch (InterruptedException e) {
@@ -488,8 +572,11 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static String gcNames() {
-        return String.join(" + ", ManagementFactory.getGarbageCollectorMXBeans().stream()
-                .map(GarbageCollectorMXBean::getName).toList());
+        return String.join(
+                " + ",
+                ManagementFactory.getGarbageCollectorMXBeans().stream()
+                        .map(GarbageCollectorMXBean::getName)
+                        .toList());
     }
 
     private long[] produce(String bootstrap, String predictionsTopic, String labelsTopic) throws IOException {
@@ -509,8 +596,8 @@ final class BenchCommand implements Callable<Integer> {
         Instant end = Instant.now().minus(Duration.ofHours(1));
         double factor = (double) spanDays / days;
         Instant newStart = end.minus(Duration.ofDays(spanDays));
-        java.util.function.UnaryOperator<Instant> remap = t -> newStart.plusMillis(
-                (long) (Duration.between(simStart, t).toMillis() * factor));
+        java.util.function.UnaryOperator<Instant> remap =
+                t -> newStart.plusMillis((long) (Duration.between(simStart, t).toMillis() * factor));
         // The most recent predictions, less those the replay labels: targets for --latency-labels.
         int keepRecent = latencyLabels * 4;
         LinkedHashMap<String, Double> recent = new LinkedHashMap<>() {
@@ -520,8 +607,8 @@ final class BenchCommand implements Callable<Integer> {
             }
         };
         long t0 = System.nanoTime();
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
-                new ByteArraySerializer())) {
+        try (KafkaProducer<String, byte[]> producer =
+                new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
             for (SimEvent e : Simulator.create(Scenario.builtIn("default"), 42, start, days)
                     .withMaxPredictions(predictions)) {
                 Instant t = remap.apply(e.time());
@@ -530,10 +617,28 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 if (e.isPrediction()) {
                     Prediction x = e.prediction();
-                    Prediction moved = new Prediction(x.predictionId(), t, x.model(), x.task(), x.score(),
-                            x.threshold(), x.predictedLabel(), x.site(), x.scanner(), x.subjectKey(), x.studyKey(),
-                            x.demographics(), x.uncertainty(), x.abstained(), x.features(), x.attributes());
-                    producer.send(new ProducerRecord<>(predictionsTopic, null, t.toEpochMilli(), e.key(),
+                    Prediction moved = new Prediction(
+                            x.predictionId(),
+                            t,
+                            x.model(),
+                            x.task(),
+                            x.score(),
+                            x.threshold(),
+                            x.predictedLabel(),
+                            x.site(),
+                            x.scanner(),
+                            x.subjectKey(),
+                            x.studyKey(),
+                            x.demographics(),
+                            x.uncertainty(),
+                            x.abstained(),
+                            x.features(),
+                            x.attributes());
+                    producer.send(new ProducerRecord<>(
+                            predictionsTopic,
+                            null,
+                            t.toEpochMilli(),
+                            e.key(),
                             Json.mapper().writeValueAsBytes(moved)));
                     nPredictions++;
                     if (keepRecent > 0) {
@@ -542,7 +647,11 @@ final class BenchCommand implements Callable<Integer> {
                 } else {
                     GroundTruth x = e.groundTruth();
                     GroundTruth moved = new GroundTruth(x.predictionId(), x.label(), t, x.source(), x.revision());
-                    producer.send(new ProducerRecord<>(labelsTopic, null, t.toEpochMilli(), e.key(),
+                    producer.send(new ProducerRecord<>(
+                            labelsTopic,
+                            null,
+                            t.toEpochMilli(),
+                            e.key(),
                             Json.mapper().writeValueAsBytes(moved)));
                     nLabels++;
                     recent.remove(e.key());
@@ -562,8 +671,8 @@ final class BenchCommand implements Callable<Integer> {
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
         long n = 0;
         long t0 = System.nanoTime();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> c =
+                new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             c.subscribe(List.of(topic));
             while (n < expected) {
                 n += c.poll(Duration.ofMillis(500)).count();
@@ -579,17 +688,23 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Bytes of the log segments in every partition directory ({@code <topic>-<n>}) of the topic ending with {@code suffix}. */
     private static long topicSize(Path logDirs, String suffix) {
-        java.util.regex.Pattern partitionDir = java.util.regex.Pattern.compile(
-                ".*" + java.util.regex.Pattern.quote(suffix) + "-\\d+");
+        java.util.regex.Pattern partitionDir =
+                java.util.regex.Pattern.compile(".*" + java.util.regex.Pattern.quote(suffix) + "-\\d+");
         // Segment files only: the active segment's index files are preallocated (sparse, 10 MB each).
-        return bytesOf(logDirs, p -> p.getFileName().toString().endsWith(".log")
-                && partitionDir.matcher(p.getParent().getFileName().toString()).matches());
+        return bytesOf(
+                logDirs,
+                p -> p.getFileName().toString().endsWith(".log")
+                        && partitionDir
+                                .matcher(p.getParent().getFileName().toString())
+                                .matches());
     }
 
     /** Total length of the regular files below {@code root} that {@code include} accepts; -1 if unreadable. */
     private static long bytesOf(Path root, java.util.function.Predicate<Path> include) {
         try (var paths = Files.walk(root)) {
-            return paths.filter(p -> Files.isRegularFile(p) && include.test(p)).mapToLong(p -> p.toFile().length()).sum();
+            return paths.filter(p -> Files.isRegularFile(p) && include.test(p))
+                    .mapToLong(p -> p.toFile().length())
+                    .sum();
         } catch (java.io.IOException e) {
             return -1;
         }

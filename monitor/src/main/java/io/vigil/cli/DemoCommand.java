@@ -1,21 +1,20 @@
 package io.vigil.cli;
 
-import io.vigil.app.Monitor;
-import io.vigil.broker.EmbeddedKafka;
-import io.vigil.http.Fleet;
-import io.vigil.topics.Topics;
-
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
+import io.vigil.app.Monitor;
+import io.vigil.broker.EmbeddedKafka;
 import io.vigil.config.VigilConfig;
 import io.vigil.events.Alert;
 import io.vigil.events.MetricSnapshot;
+import io.vigil.http.Fleet;
 import io.vigil.sim.KafkaSink;
 import io.vigil.sim.PacedSink;
 import io.vigil.sim.Scenario;
 import io.vigil.sim.SimEvent;
 import io.vigil.sim.SimSink;
 import io.vigil.sim.Simulator;
+import io.vigil.topics.Topics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -38,12 +37,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -65,17 +64,22 @@ import picocli.CommandLine.Spec;
  * simulator, the monitor and the broker, and deletes the temporary data directory. Exit codes: 0
  * success, 1 failure, 2 usage.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
+        versionProvider = Vigil.Version.class,
         description = {
-                "Run the whole thing in one process: an embedded Kafka broker, the monitor with its status page, "
-                        + "and a simulated hospital network whose months of traffic play out in minutes.",
-                "The simulated timeline ends now: it starts --days days ago. Data (the broker's logs and the "
-                        + "monitor's state, both holding simulated PHI) goes to a temporary directory deleted on "
-                        + "exit, unless --data-dir is given."})
+            "Run the whole thing in one process: an embedded Kafka broker, the monitor with its status page, "
+                    + "and a simulated hospital network whose months of traffic play out in minutes.",
+            "The simulated timeline ends now: it starts --days days ago. Data (the broker's logs and the "
+                    + "monitor's state, both holding simulated PHI) goes to a temporary directory deleted on "
+                    + "exit, unless --data-dir is given."
+        })
 public final class DemoCommand implements Callable<Integer> {
     private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(60);
     /** How long Ctrl-C or SIGTERM holds the JVM for the demo's cleanup: within the 10 s an operator waits. */
     private static final Duration HOOK_WAIT = Duration.ofSeconds(9);
+
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
     private static final Duration POLL = Duration.ofMillis(500);
     /** Snapshots unchanged this long after the timeline ends count as settled. */
@@ -93,40 +97,63 @@ public final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8080",
+    @Option(
+            names = "--port",
+            paramLabel = "PORT",
+            defaultValue = "8080",
             description = "HTTP port of the status page, /metrics and /api/ on 127.0.0.1; 0 picks a free one "
                     + "(default: ${DEFAULT-VALUE}).")
     int port;
 
-    @Option(names = "--data-dir", paramLabel = "DIR",
+    @Option(
+            names = "--data-dir",
+            paramLabel = "DIR",
             description = "Keep the broker's logs and the monitor's state in DIR (absent or empty) instead of a "
                     + "temporary directory deleted on exit.")
     Path dataDir;
 
-    @Option(names = "--scenario", paramLabel = "NAME|FILE", defaultValue = "default",
+    @Option(
+            names = "--scenario",
+            paramLabel = "NAME|FILE",
+            defaultValue = "default",
             description = "Built-in scenario (default, steady, demo-short) or a scenario JSON file "
                     + "(default: ${DEFAULT-VALUE}).")
     String scenario;
 
-    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "42", description = "Random seed (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--seed",
+            paramLabel = "SEED",
+            defaultValue = "42",
+            description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--days", paramLabel = "N", description = "Simulated days (default: the scenario's length).")
     Integer days;
 
-    @Option(names = "--duration", paramLabel = "DURATION", defaultValue = "120s", converter = DurationConverter.class,
+    @Option(
+            names = "--duration",
+            paramLabel = "DURATION",
+            defaultValue = "120s",
+            converter = DurationConverter.class,
             description = "Wall-clock time the timeline takes, e.g. 120s, 5m (default: ${DEFAULT-VALUE}).")
     Duration duration;
 
-    @Option(names = "--speed", paramLabel = "N",
+    @Option(
+            names = "--speed",
+            paramLabel = "N",
             description = "Simulated seconds per wall-clock second; overrides --duration.")
     Double speed;
 
-    @Option(names = "--summary-interval", paramLabel = "DURATION", defaultValue = "5s",
-            converter = DurationConverter.class, description = "How often to print the summary (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--summary-interval",
+            paramLabel = "DURATION",
+            defaultValue = "5s",
+            converter = DurationConverter.class,
+            description = "How often to print the summary (default: ${DEFAULT-VALUE}).")
     Duration summaryInterval;
 
-    @Option(names = "--exit-after-simulation",
+    @Option(
+            names = "--exit-after-simulation",
             description = "Stop once the timeline has played and the metric snapshots have settled.")
     boolean exitAfterSimulation;
 
@@ -155,8 +182,13 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if ((days != null && days < 1) || port < 0 || port > 65_535 || duration.isNegative() || duration.isZero()
-                || summaryInterval.isNegative() || summaryInterval.isZero()
+        if ((days != null && days < 1)
+                || port < 0
+                || port > 65_535
+                || duration.isNegative()
+                || duration.isZero()
+                || summaryInterval.isNegative()
+                || summaryInterval.isZero()
                 || (speed != null && (!(speed > 0) || speed.isInfinite()))) {
             err.println("--days must be >= 1, --port 0..65535, --duration and --summary-interval > 0, "
                     + "--speed a finite number > 0.");
@@ -174,8 +206,10 @@ public final class DemoCommand implements Callable<Integer> {
         LocalDate first = LocalDate.ofInstant(now, ZoneOffset.UTC).minusDays(n);
         Simulator simulator = Simulator.create(sc, seed, first, n);
         // Labels up to now, so the timeline ends at the present and nothing lies in the future.
-        simulator = simulator.withLabelHorizon(Duration.between(simulator.end(), now).isNegative()
-                ? Duration.ZERO : Duration.between(simulator.end(), now));
+        simulator = simulator.withLabelHorizon(
+                Duration.between(simulator.end(), now).isNegative()
+                        ? Duration.ZERO
+                        : Duration.between(simulator.end(), now));
         double span = Duration.between(simulator.start(), simulator.labelEnd()).toMillis() / 1000.0;
         double pace = speed != null ? speed : span / (duration.toMillis() / 1000.0);
 
@@ -226,23 +260,32 @@ public final class DemoCommand implements Callable<Integer> {
                     if (stop.getCount() == 0) {
                         return 0;
                     }
-                    err.println("The monitor did not reach RUNNING within " + STARTUP_TIMEOUT.toSeconds()
-                            + " s (state " + monitor.state() + ").");
+                    err.println("The monitor did not reach RUNNING within " + STARTUP_TIMEOUT.toSeconds() + " s (state "
+                            + monitor.state() + ").");
                     return 1;
                 }
                 String uri = monitor.http().uri();
-                out.printf(Locale.ROOT, "Vigil demo: scenario %s, seed %d, %d simulated days (%s to %s) in about %s "
+                out.printf(
+                        Locale.ROOT,
+                        "Vigil demo: scenario %s, seed %d, %d simulated days (%s to %s) in about %s "
                                 + "(%,.0f simulated seconds per second)%n",
-                        sc.name(), seed, Duration.between(simulator.start(), simulator.end()).toDays(),
+                        sc.name(),
+                        seed,
+                        Duration.between(simulator.start(), simulator.end()).toDays(),
                         LocalDate.ofInstant(simulator.start(), ZoneOffset.UTC),
-                        LocalDate.ofInstant(simulator.labelEnd(), ZoneOffset.UTC), human(span(simulator, pace)), pace);
+                        LocalDate.ofInstant(simulator.labelEnd(), ZoneOffset.UTC),
+                        human(span(simulator, pace)),
+                        pace);
                 out.printf("  Status page  %s/%n", uri);
                 out.printf("  Prometheus   %s/metrics%n", uri);
                 out.printf("  JSON API     %s/api/%n", uri);
-                out.printf("  Kafka        %s, data in %s%s%n", kafka.bootstrapServers(), base,
-                        temporary ? " (deleted on exit)" : "");
-                out.println(exitAfterSimulation ? "Stops when the timeline has played; Ctrl-C stops earlier."
-                        : "Ctrl-C stops everything.");
+                out.printf(
+                        "  Kafka        %s, data in %s%s%n",
+                        kafka.bootstrapServers(), base, temporary ? " (deleted on exit)" : "");
+                out.println(
+                        exitAfterSimulation
+                                ? "Stops when the timeline has played; Ctrl-C stops earlier."
+                                : "Ctrl-C stops everything.");
                 out.flush();
 
                 simulation = new Simulation(simulator, pace, config);
@@ -277,18 +320,22 @@ public final class DemoCommand implements Callable<Integer> {
      * fails its store initialisation and takes the client to ERROR.
      */
     private void prepareTopics(EmbeddedKafka kafka, VigilConfig config) {
-        List<NewTopic> definitions = Topics.from(config).definitions(config.getInt(VigilConfig.TOPIC_PARTITIONS),
-                config.getShort(VigilConfig.TOPIC_REPLICATION), config.getLong(VigilConfig.TOPIC_INPUT_RETENTION_MS));
+        List<NewTopic> definitions = Topics.from(config)
+                .definitions(
+                        config.getInt(VigilConfig.TOPIC_PARTITIONS),
+                        config.getShort(VigilConfig.TOPIC_REPLICATION),
+                        config.getLong(VigilConfig.TOPIC_INPUT_RETENTION_MS));
         kafka.createTopics(definitions);
         List<String> names = definitions.stream().map(NewTopic::name).toList();
         long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
             while (true) {
                 try {
-                    Map<String, TopicDescription> described = admin.describeTopics(names).allTopicNames()
-                            .get(10, TimeUnit.SECONDS);
-                    if (described.size() == names.size() && described.values().stream()
-                            .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null))) {
+                    Map<String, TopicDescription> described =
+                            admin.describeTopics(names).allTopicNames().get(10, TimeUnit.SECONDS);
+                    if (described.size() == names.size()
+                            && described.values().stream()
+                                    .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null))) {
                         return;
                     }
                 } catch (ExecutionException | TimeoutException e) {
@@ -333,8 +380,8 @@ public final class DemoCommand implements Callable<Integer> {
             while (!stop.await(POLL.toMillis(), TimeUnit.MILLISECONDS)) {
                 List<Fleet.Row> rows = monitor.statusApi().fleet();
                 announcer.announce(rows, monitor.statusApi().alerts(), simulation.simulatedNow());
-                announcer.announceIncidents(monitor.latestIncidents(), simulation.simulatedNow(),
-                        simulation.firstChange(sc));
+                announcer.announceIncidents(
+                        monitor.latestIncidents(), simulation.simulatedNow(), simulation.firstChange(sc));
                 long now = System.nanoTime();
                 if (now >= nextSummary) {
                     out.println(summary(simulation, sc, rows));
@@ -342,8 +389,12 @@ public final class DemoCommand implements Callable<Integer> {
                     nextSummary = now + summaryInterval.toNanos();
                 }
                 List<MetricSnapshot> snaps = monitor.latestSnapshots();
-                String fp = snaps.size() + "/" + snaps.stream().map(MetricSnapshot::computedAt)
-                        .max(Comparator.naturalOrder()).map(Instant::toString).orElse("-");
+                String fp = snaps.size() + "/"
+                        + snaps.stream()
+                                .map(MetricSnapshot::computedAt)
+                                .max(Comparator.naturalOrder())
+                                .map(Instant::toString)
+                                .orElse("-");
                 if (!fp.equals(fingerprint)) {
                     fingerprint = fp;
                     fingerprintSince = now;
@@ -354,16 +405,21 @@ public final class DemoCommand implements Callable<Integer> {
                     }
                     if (finishedAt == null) {
                         finishedAt = now;
-                        out.printf(Locale.ROOT, "Timeline complete: %,d predictions and %,d labels sent.%n",
-                                simulation.predictions.get(), simulation.labels.get());
+                        out.printf(
+                                Locale.ROOT,
+                                "Timeline complete: %,d predictions and %,d labels sent.%n",
+                                simulation.predictions.get(),
+                                simulation.labels.get());
                         out.flush();
                     }
                     boolean settled = now - Math.max(fingerprintSince, finishedAt) >= SETTLE.toNanos();
                     if (exitAfterSimulation && (settled || now - finishedAt >= SETTLE_MAX.toNanos())) {
                         out.println(summary(simulation, sc, monitor.statusApi().fleet()));
                         out.println(announcer.tally());
-                        out.println(settled ? "Snapshots settled; stopping." : "Snapshots still changing after "
-                                + SETTLE_MAX.toSeconds() + " s; stopping.");
+                        out.println(
+                                settled
+                                        ? "Snapshots settled; stopping."
+                                        : "Snapshots still changing after " + SETTLE_MAX.toSeconds() + " s; stopping.");
                         out.flush();
                         return;
                     }
@@ -381,9 +437,13 @@ public final class DemoCommand implements Callable<Integer> {
     static String summary(Simulation simulation, Scenario sc, List<Fleet.Row> rows) {
         StringBuilder b = new StringBuilder();
         Instant simNow = simulation.simulatedNow();
-        b.append(String.format(Locale.ROOT, "[%3.0f%%] %s  predictions %,d  labels %,d  |",
-                simulation.progress() * 100, simNow == null ? "----------" : LocalDate.ofInstant(simNow, ZoneOffset.UTC),
-                simulation.predictions.get(), simulation.labels.get()));
+        b.append(String.format(
+                Locale.ROOT,
+                "[%3.0f%%] %s  predictions %,d  labels %,d  |",
+                simulation.progress() * 100,
+                simNow == null ? "----------" : LocalDate.ofInstant(simNow, ZoneOffset.UTC),
+                simulation.predictions.get(),
+                simulation.labels.get()));
         for (Scenario.SiteSpec site : sc.sites()) {
             b.append("  ").append(site.id()).append(' ').append(siteStatus(site.id(), rows));
         }
@@ -398,8 +458,10 @@ public final class DemoCommand implements Callable<Integer> {
         Fleet.Status worst = Fleet.Status.OK;
         Set<String> scanners = new java.util.TreeSet<>();
         for (Fleet.Row r : rows) {
-            boolean siteRow = r.sliceDimension().equals("site") && r.sliceValue().equals(site);
-            boolean scannerRow = r.sliceDimension().equals("scanner") && r.sliceValue().startsWith(site + "/");
+            boolean siteRow =
+                    r.sliceDimension().equals("site") && r.sliceValue().equals(site);
+            boolean scannerRow =
+                    r.sliceDimension().equals("scanner") && r.sliceValue().startsWith(site + "/");
             if ((siteRow || scannerRow) && r.status() != Fleet.Status.OK) {
                 if (r.status().compareTo(worst) < 0) {
                     worst = r.status();
@@ -432,11 +494,19 @@ public final class DemoCommand implements Callable<Integer> {
             String when = simNow == null ? "" : "  [simulated " + LocalDate.ofInstant(simNow, ZoneOffset.UTC) + "]";
             for (Alert a : alerts) {
                 if (alertsSeen.add(a.id())) {
-                    out.printf(Locale.ROOT, "%s %s %s %s %s %s=%s%s: %s%s%n",
+                    out.printf(
+                            Locale.ROOT,
+                            "%s %s %s %s %s %s=%s%s: %s%s%n",
                             a.status() == Alert.Status.FIRING ? "ALERT   " : "RESOLVED",
-                            a.severity().name().toLowerCase(Locale.ROOT), a.rule(), a.model().id(), a.model().version(),
-                            a.sliceDimension(), a.sliceValue(), a.window() == null ? "" : " (" + a.window() + ")",
-                            a.summary(), when);
+                            a.severity().name().toLowerCase(Locale.ROOT),
+                            a.rule(),
+                            a.model().id(),
+                            a.model().version(),
+                            a.sliceDimension(),
+                            a.sliceValue(),
+                            a.window() == null ? "" : " (" + a.window() + ")",
+                            a.summary(),
+                            when);
                 }
             }
             for (Fleet.Row r : rows) {
@@ -448,10 +518,18 @@ public final class DemoCommand implements Callable<Integer> {
                 rowStatus.put(key, r.status());
                 if (r.status() == Fleet.Status.DRIFTING && before == Fleet.Status.OK) {
                     Fleet.Signal s = r.signals().get(0);
-                    out.printf(Locale.ROOT, "DRIFT    %s=%s: %s (%s) = %.4g%s, n = %,d: %s%s%s%n", r.sliceDimension(),
-                            r.sliceValue(), s.metric(), s.window(), s.estimate(),
-                            s.pValue() == null ? "" : String.format(Locale.ROOT, ", p = %.2g", s.pValue()), s.n(),
-                            s.reason(), r.signals().size() > 1 ? " (+" + (r.signals().size() - 1) + " more)" : "",
+                    out.printf(
+                            Locale.ROOT,
+                            "DRIFT    %s=%s: %s (%s) = %.4g%s, n = %,d: %s%s%s%n",
+                            r.sliceDimension(),
+                            r.sliceValue(),
+                            s.metric(),
+                            s.window(),
+                            s.estimate(),
+                            s.pValue() == null ? "" : String.format(Locale.ROOT, ", p = %.2g", s.pValue()),
+                            s.n(),
+                            s.reason(),
+                            r.signals().size() > 1 ? " (+" + (r.signals().size() - 1) + " more)" : "",
                             when);
                 } else if (r.status() == Fleet.Status.OK && before != Fleet.Status.OK) {
                     out.printf("OK       %s=%s: back within thresholds%s%n", r.sliceDimension(), r.sliceValue(), when);
@@ -462,9 +540,10 @@ public final class DemoCommand implements Callable<Integer> {
 
         /** "Alerts fired: 22 (...); incidents opened: 1", what an on-call engineer would have been paged for. */
         String tally() {
-            long fired = alertsSeen.stream().filter(id -> id.endsWith("-firing")).count();
-            return String.format(Locale.ROOT, "Alerts fired: %d; incidents opened: %d (one page each)", fired,
-                    incidentRoots.size());
+            long fired =
+                    alertsSeen.stream().filter(id -> id.endsWith("-firing")).count();
+            return String.format(
+                    Locale.ROOT, "Alerts fired: %d; incidents opened: %d (one page each)", fired, incidentRoots.size());
         }
 
         void announceIncidents(List<io.vigil.events.Incident> incidents, Instant simNow, Instant change) {
@@ -475,7 +554,8 @@ public final class DemoCommand implements Callable<Integer> {
                     continue;
                 }
                 incidentRoots.put(i.id(), now);
-                String what = i.status() == io.vigil.events.Incident.Status.RESOLVED ? "resolved"
+                String what = i.status() == io.vigil.events.Incident.Status.RESOLVED
+                        ? "resolved"
                         : was == null ? "opened" : "root_changed";
                 if (was == null && i.status() == io.vigil.events.Incident.Status.RESOLVED) {
                     continue; // opened and resolved between two polls of a replay: nothing to page about now
@@ -490,17 +570,27 @@ public final class DemoCommand implements Callable<Integer> {
      * Prints an incident when it is first seen, when its root changes and when it resolves (member changes are
      * not announced), with the simulated time from the scenario's change to the incident's opening.
      */
-    private static void announceIncident(PrintWriter out, String what, io.vigil.events.Incident i, Instant simNow,
-                                         Instant change) {
+    private static void announceIncident(
+            PrintWriter out, String what, io.vigil.events.Incident i, Instant simNow, Instant change) {
         String when = simNow == null ? "" : "  [simulated " + LocalDate.ofInstant(simNow, ZoneOffset.UTC) + "]";
         String since = "";
         if (change != null && simNow != null && "opened".equals(what) && simNow.isAfter(change)) {
-            since = String.format(Locale.ROOT, " (%.1f simulated days after the change on %s)",
-                    Duration.between(change, simNow).toMinutes() / 1440.0, LocalDate.ofInstant(change, ZoneOffset.UTC));
+            since = String.format(
+                    Locale.ROOT,
+                    " (%.1f simulated days after the change on %s)",
+                    Duration.between(change, simNow).toMinutes() / 1440.0,
+                    LocalDate.ofInstant(change, ZoneOffset.UTC));
         }
-        out.printf(Locale.ROOT, "INCIDENT %s %s %s root %s: %s%s%s%n", what,
-                i.severity().name().toLowerCase(Locale.ROOT), i.id(), i.root().isEmpty() ? "-" : i.root().get(0),
-                i.summary(), since, when);
+        out.printf(
+                Locale.ROOT,
+                "INCIDENT %s %s %s root %s: %s%s%s%n",
+                what,
+                i.severity().name().toLowerCase(Locale.ROOT),
+                i.id(),
+                i.root().isEmpty() ? "-" : i.root().get(0),
+                i.summary(),
+                since,
+                when);
     }
 
     /** The simulator on its own thread, producing through a paced Kafka sink. */
@@ -533,8 +623,12 @@ public final class DemoCommand implements Callable<Integer> {
             producer.put(ProducerConfig.CLIENT_ID_CONFIG, "vigil-demo-simulator");
             SimSink sink = null;
             try {
-                sink = new PacedSink(new KafkaSink(producer, config.getString(VigilConfig.TOPIC_PREDICTIONS),
-                        config.getString(VigilConfig.TOPIC_GROUND_TRUTH)), pace);
+                sink = new PacedSink(
+                        new KafkaSink(
+                                producer,
+                                config.getString(VigilConfig.TOPIC_PREDICTIONS),
+                                config.getString(VigilConfig.TOPIC_GROUND_TRUTH)),
+                        pace);
                 for (Iterator<SimEvent> it = simulator.iterator(); it.hasNext() && !stopping; ) {
                     SimEvent e = it.next();
                     sink.accept(e);
@@ -584,9 +678,10 @@ public final class DemoCommand implements Callable<Integer> {
 
         /** When the scenario's first scheduled event (e.g. a software update) happens, or null without one. */
         Instant firstChange(Scenario sc) {
-            return sc.events().stream().mapToDouble(io.vigil.sim.ScheduledEvent::day).min()
-                    .stream().mapToObj(d -> simulator.start().plusMillis(Math.round(d * 86_400_000L)))
-                    .findFirst().orElse(null);
+            return sc.events().stream().mapToDouble(io.vigil.sim.ScheduledEvent::day).min().stream()
+                    .mapToObj(d -> simulator.start().plusMillis(Math.round(d * 86_400_000L)))
+                    .findFirst()
+                    .orElse(null);
         }
 
         /** Share of the timeline (first day to label end) played, 0..1. */
@@ -598,8 +693,10 @@ public final class DemoCommand implements Callable<Integer> {
             if (t == null) {
                 return 0.0;
             }
-            double total = Duration.between(simulator.start(), simulator.labelEnd()).toMillis();
-            return Math.max(0, Math.min(1, Duration.between(simulator.start(), t).toMillis() / total));
+            double total =
+                    Duration.between(simulator.start(), simulator.labelEnd()).toMillis();
+            return Math.max(
+                    0, Math.min(1, Duration.between(simulator.start(), t).toMillis() / total));
         }
     }
 
@@ -614,7 +711,9 @@ public final class DemoCommand implements Callable<Integer> {
         v.put(VigilConfig.TOPIC_PARTITIONS, "3");
         v.putAll(LIVELY);
         // Subject keys are hashed with a secret before they touch a store; a demo run gets a fresh one.
-        v.put(VigilConfig.STABILITY_SUBJECT_KEY_SECRET, java.util.UUID.randomUUID().toString());
+        v.put(
+                VigilConfig.STABILITY_SUBJECT_KEY_SECRET,
+                java.util.UUID.randomUUID().toString());
         return new VigilConfig(v);
     }
 
@@ -646,7 +745,8 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private static Duration span(Simulator simulator, double pace) {
-        return Duration.ofMillis((long) (Duration.between(simulator.start(), simulator.labelEnd()).toMillis() / pace));
+        return Duration.ofMillis((long)
+                (Duration.between(simulator.start(), simulator.labelEnd()).toMillis() / pace));
     }
 
     private static String human(Duration d) {
@@ -661,8 +761,17 @@ public final class DemoCommand implements Callable<Integer> {
             return saved;
         }
         // The embedded broker and clients warn about single-node and startup conditions that are expected here.
-        Map<String, Level> quiet = Map.of("io.vigil", Level.WARN, "org.apache.kafka.streams.KafkaStreams", Level.WARN,
-                "org.apache.kafka", Level.ERROR, "kafka", Level.ERROR, "io.micrometer", Level.ERROR);
+        Map<String, Level> quiet = Map.of(
+                "io.vigil",
+                Level.WARN,
+                "org.apache.kafka.streams.KafkaStreams",
+                Level.WARN,
+                "org.apache.kafka",
+                Level.ERROR,
+                "kafka",
+                Level.ERROR,
+                "io.micrometer",
+                Level.ERROR);
         quiet.forEach((name, level) -> {
             ch.qos.logback.classic.Logger logger = context.getLogger(name);
             saved.put(name, logger.getLevel());
@@ -703,7 +812,8 @@ public final class DemoCommand implements Callable<Integer> {
             if (v.startsWith("pt")) {
                 return Duration.parse(v.toUpperCase(Locale.ROOT));
             }
-            var m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)?").matcher(v);
+            var m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)?")
+                    .matcher(v);
             if (!m.matches()) {
                 throw new IllegalArgumentException("not a duration: " + value + " (e.g. 30s, 2m, 500ms)");
             }

@@ -28,8 +28,10 @@ final class LabelLatency {
         boolean any = false;
         for (MetricsPage.Sample sample : MetricsPage.samples(metricsPage, LABELLED)) {
             Map<String, String> labels = sample.labels();
-            if ("all".equals(labels.get("slice")) && "all".equals(labels.get("slice_value"))
-                    && window.equals(labels.get("window")) && "estimate".equals(labels.get("bound"))) {
+            if ("all".equals(labels.get("slice"))
+                    && "all".equals(labels.get("slice_value"))
+                    && window.equals(labels.get("window"))
+                    && "estimate".equals(labels.get("bound"))) {
                 sum += Math.round(sample.value());
                 any = true;
             }

@@ -1,9 +1,8 @@
 package io.vigil.cli;
 
-import io.vigil.aggregates.DriftAggregate;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vigil.aggregates.DriftAggregate;
 import io.vigil.config.NearestName;
 import io.vigil.config.ReadErrors;
 import io.vigil.events.Demographics;
@@ -59,7 +58,10 @@ import picocli.CommandLine.Spec;
  * <p>Exit codes: 0 written or published; 1 bad content (a line that does not validate, no usable
  * prediction, publication failed); 2 usage error or unreadable input.
  */
-@Command(name = "reference", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
+@Command(
+        name = "reference",
+        mixinStandardHelpOptions = true,
+        versionProvider = Vigil.Version.class,
         description = "Reference profiles: the baseline each model version is compared against.",
         subcommands = {ReferenceCommand.Build.class})
 public final class ReferenceCommand implements Runnable {
@@ -81,10 +83,16 @@ public final class ReferenceCommand implements Runnable {
     @Command(name = "build", description = "Build a reference profile from a (labelled) validation file.")
     public static final class Build implements Callable<Integer> {
         // Not mixinStandardHelpOptions: its --version would clash with the model version option below.
-        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+        @Option(
+                names = {"-h", "--help"},
+                usageHelp = true,
+                description = "Show this help message and exit.")
         boolean help;
 
-        @Option(names = "--input", required = true, paramLabel = "FILE",
+        @Option(
+                names = "--input",
+                required = true,
+                paramLabel = "FILE",
                 description = "JSON lines of predictions (optional label) or CSV with a header (score,label,...).")
         Path input;
 
@@ -94,11 +102,15 @@ public final class ReferenceCommand implements Runnable {
         @Option(names = "--version", required = true, description = "Model version.")
         String version;
 
-        @Option(names = "--threshold", required = true,
+        @Option(
+                names = "--threshold",
+                required = true,
                 description = "Operating point in [0,1]: score >= threshold is predicted positive.")
         double threshold;
 
-        @Option(names = "--target", paramLabel = "METRIC=VALUE",
+        @Option(
+                names = "--target",
+                paramLabel = "METRIC=VALUE",
                 description = "Claimed performance at the threshold, e.g. sensitivity=0.92 (repeatable); "
                         + "prevalence=0.12 claims the deployment prevalence that PPV and NPV are also reported at "
                         + "and that prevalence_shift compares with (default: the labelled share of the input).")
@@ -162,7 +174,8 @@ public final class ReferenceCommand implements Runnable {
                 return 2;
             }
             Accumulator acc = new Accumulator(new ModelRef(model, version), threshold);
-            boolean csv = input.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".csv");
+            boolean csv =
+                    input.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".csv");
             List<String> problems = csv ? acc.readCsv(lines) : acc.readJsonLines(lines, clock.instant());
             if (!problems.isEmpty()) {
                 problems.stream().limit(MAX_REPORTED).forEach(err::println);
@@ -172,7 +185,9 @@ public final class ReferenceCommand implements Runnable {
             }
             if (acc.aggregate.count() == 0) {
                 err.println("FAILED: no prediction of model " + model + " version " + version + " in " + input
-                        + (acc.otherVersions > 0 ? " (" + acc.otherVersions + " of other model versions skipped)" : ""));
+                        + (acc.otherVersions > 0
+                                ? " (" + acc.otherVersions + " of other model versions skipped)"
+                                : ""));
                 err.flush();
                 return 1;
             }
@@ -192,7 +207,8 @@ public final class ReferenceCommand implements Runnable {
                 try {
                     Files.write(destination.out, json);
                 } catch (IOException | SecurityException e) {
-                    err.println("cannot write " + destination.out + ": " + e.getClass().getSimpleName());
+                    err.println("cannot write " + destination.out + ": "
+                            + e.getClass().getSimpleName());
                     err.flush();
                     return 1;
                 }
@@ -205,8 +221,8 @@ public final class ReferenceCommand implements Runnable {
                     if (e instanceof InterruptedException) {
                         Thread.currentThread().interrupt();
                     }
-                    err.println("cannot publish to " + destination.publish.topic + ": " + e.getClass().getSimpleName()
-                            + (e.getMessage() == null ? "" : " " + e.getMessage()));
+                    err.println("cannot publish to " + destination.publish.topic + ": "
+                            + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage()));
                     err.flush();
                     return 1;
                 }
@@ -223,8 +239,8 @@ public final class ReferenceCommand implements Runnable {
             props.put(ProducerConfig.ACKS_CONFIG, "all");
             props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
             props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 30_000);
-            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(),
-                    new ByteArraySerializer())) {
+            try (KafkaProducer<String, byte[]> producer =
+                    new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
                 producer.send(new ProducerRecord<>(p.topic, key, json)).get(60, TimeUnit.SECONDS);
             }
         }
@@ -232,8 +248,18 @@ public final class ReferenceCommand implements Runnable {
 
     /** Reads rows into one {@link DriftAggregate} plus label counts per score bin. Package-private for tests. */
     static final class Accumulator {
-        private static final Set<String> CSV_COLUMNS = Set.of("score", "label", "site", "scanner", "manufacturer",
-                "model", "software_version", "uncertainty", "abstained", "sex", "age_band");
+        private static final Set<String> CSV_COLUMNS = Set.of(
+                "score",
+                "label",
+                "site",
+                "scanner",
+                "manufacturer",
+                "model",
+                "software_version",
+                "uncertainty",
+                "abstained",
+                "sex",
+                "age_band");
 
         final ModelRef model;
         final double threshold;
@@ -242,8 +268,8 @@ public final class ReferenceCommand implements Runnable {
         final long[] negatives = new long[LABEL_BINS];
         long labelled;
         long otherVersions;
-        private final EventValidator validator = new EventValidator(Integer.MAX_VALUE,
-                EventValidator.DEFAULT_MAX_FUTURE_SKEW);
+        private final EventValidator validator =
+                new EventValidator(Integer.MAX_VALUE, EventValidator.DEFAULT_MAX_FUTURE_SKEW);
 
         Accumulator(ModelRef model, double threshold) {
             this.model = model;
@@ -325,16 +351,19 @@ public final class ReferenceCommand implements Runnable {
             for (String name : col.keySet()) {
                 // Any other column is a feature, so a misspelt known column would silently become one.
                 if (!CSV_COLUMNS.contains(name)) {
-                    NearestName.of(name, new java.util.TreeSet<>(CSV_COLUMNS)).ifPresent(known -> problems.add(
-                            "line 1: column '" + name + "' looks like a misspelt '" + known + "'; rename it (a "
-                                    + "feature column must not be one or two letters away from a known column)"));
+                    NearestName.of(name, new java.util.TreeSet<>(CSV_COLUMNS))
+                            .ifPresent(
+                                    known -> problems.add(
+                                            "line 1: column '" + name + "' looks like a misspelt '" + known
+                                                    + "'; rename it (a "
+                                                    + "feature column must not be one or two letters away from a known column)"));
                 }
             }
             if (!problems.isEmpty()) {
                 return problems;
             }
-            boolean acquisition = col.keySet().containsAll(List.of("site", "scanner", "manufacturer", "model",
-                    "software_version"));
+            boolean acquisition =
+                    col.keySet().containsAll(List.of("site", "scanner", "manufacturer", "model", "software_version"));
             for (int i = 1; i < lines.size(); i++) {
                 if (lines.get(i).isBlank()) {
                     continue;
@@ -359,8 +388,8 @@ public final class ReferenceCommand implements Runnable {
             if (labelled > 0) {
                 List<ReferenceProfile.LabelBin> bins = new ArrayList<>();
                 for (int b = 0; b < LABEL_BINS; b++) {
-                    bins.add(new ReferenceProfile.LabelBin((double) b / LABEL_BINS, (double) (b + 1) / LABEL_BINS,
-                            positives[b], negatives[b]));
+                    bins.add(new ReferenceProfile.LabelBin(
+                            (double) b / LABEL_BINS, (double) (b + 1) / LABEL_BINS, positives[b], negatives[b]));
                 }
                 l = new ReferenceProfile.Labelled(bins, targets);
             } else if (!targets.isEmpty()) {
@@ -403,8 +432,10 @@ public final class ReferenceCommand implements Runnable {
 
         Prediction prediction(ModelRef model, String id) {
             double score = number("score");
-            Double uncertainty = cell("uncertainty") == null || cell("uncertainty").isEmpty() ? null : number("uncertainty");
-            Boolean abstained = cell("abstained") == null || cell("abstained").isEmpty() ? null
+            Double uncertainty =
+                    cell("uncertainty") == null || cell("uncertainty").isEmpty() ? null : number("uncertainty");
+            Boolean abstained = cell("abstained") == null || cell("abstained").isEmpty()
+                    ? null
                     : switch (cell("abstained").toLowerCase(Locale.ROOT)) {
                         case "1", "true" -> true;
                         case "0", "false" -> false;
@@ -425,14 +456,36 @@ public final class ReferenceCommand implements Runnable {
             }
             String sex = cell("sex");
             String ageBand = cell("age_band");
-            Demographics demographics = (sex == null || sex.isEmpty()) && (ageBand == null || ageBand.isEmpty()) ? null
-                    : new Demographics(sex == null || sex.isEmpty() ? null : sex,
+            Demographics demographics = (sex == null || sex.isEmpty()) && (ageBand == null || ageBand.isEmpty())
+                    ? null
+                    : new Demographics(
+                            sex == null || sex.isEmpty() ? null : sex,
                             ageBand == null || ageBand.isEmpty() ? null : ageBand);
-            Scanner scanner = new Scanner(orUnknown(cell("scanner")), orUnknown(cell("manufacturer")),
-                    orUnknown(cell("model")), orUnknown(cell("software_version")), null, null);
+            Scanner scanner = new Scanner(
+                    orUnknown(cell("scanner")),
+                    orUnknown(cell("manufacturer")),
+                    orUnknown(cell("model")),
+                    orUnknown(cell("software_version")),
+                    null,
+                    null);
             // Prediction's constructor checks score and uncertainty ranges with messages naming the field.
-            return new Prediction(id, Instant.EPOCH, model, "binary", score, 0.5, null, orUnknown(cell("site")), scanner,
-                    null, null, demographics, uncertainty, abstained, features, attributes);
+            return new Prediction(
+                    id,
+                    Instant.EPOCH,
+                    model,
+                    "binary",
+                    score,
+                    0.5,
+                    null,
+                    orUnknown(cell("site")),
+                    scanner,
+                    null,
+                    null,
+                    demographics,
+                    uncertainty,
+                    abstained,
+                    features,
+                    attributes);
         }
 
         private static String orUnknown(String v) {

@@ -1,7 +1,6 @@
 package io.vigil.cli;
 
 import io.vigil.app.Monitor;
-
 import io.vigil.config.EnvironmentConfig;
 import io.vigil.config.VigilConfig;
 import java.nio.file.Path;
@@ -17,12 +16,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code vigil run}: starts the monitor against the Kafka cluster named in config. */
-@Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
+        versionProvider = Vigil.Version.class,
         description = "Run the monitor against a Kafka cluster (settings from --config, VIGIL_* variables and --set).")
 final class RunCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
-    @Option(names = {"-c", "--config"}, description = "Properties file with Vigil settings.")
+    @Option(
+            names = {"-c", "--config"},
+            description = "Properties file with Vigil settings.")
     Path configFile;
 
     @Option(names = "--set", description = "Override one setting, key=value (repeatable).")
@@ -41,10 +45,13 @@ final class RunCommand implements Callable<Integer> {
             return 2;
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            monitor.close();
-            stopped.countDown();
-        }, "vigil-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            monitor.close();
+                            stopped.countDown();
+                        },
+                        "vigil-shutdown"));
         try {
             monitor.start();
         } catch (IllegalStateException e) {

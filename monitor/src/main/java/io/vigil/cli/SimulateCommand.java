@@ -29,60 +29,92 @@ import picocli.CommandLine.Spec;
  * or produces them to Kafka, optionally paced in simulated time. Exit codes: 0 success, 1 failure,
  * 2 usage.
  */
-@Command(name = "simulate", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
+@Command(
+        name = "simulate",
+        mixinStandardHelpOptions = true,
+        versionProvider = Vigil.Version.class,
         description = {
-                "Simulate predictions and delayed ground truth of a hospital network and write them as JSON lines "
-                        + "(--out) or produce them to Kafka (--bootstrap-servers).",
-                "Event times are simulated: by default the run ends at the start of today (UTC), so no event lies "
-                        + "in the future; Vigil dead-letters events more than ingest.max-future-skew ahead of "
-                        + "its wall clock. Kafka record timestamps are event times, so give the topics a "
-                        + "retention.ms longer than the simulated span."})
+            "Simulate predictions and delayed ground truth of a hospital network and write them as JSON lines "
+                    + "(--out) or produce them to Kafka (--bootstrap-servers).",
+            "Event times are simulated: by default the run ends at the start of today (UTC), so no event lies "
+                    + "in the future; Vigil dead-letters events more than ingest.max-future-skew ahead of "
+                    + "its wall clock. Kafka record timestamps are event times, so give the topics a "
+                    + "retention.ms longer than the simulated span."
+        })
 public final class SimulateCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--scenario", paramLabel = "FILE|default|steady", defaultValue = "default",
+    @Option(
+            names = "--scenario",
+            paramLabel = "FILE|default|steady",
+            defaultValue = "default",
             description = "Scenario JSON file, or a built-in name (default: ${DEFAULT-VALUE}).")
     String scenario;
 
-    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "42", description = "Random seed (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--seed",
+            paramLabel = "SEED",
+            defaultValue = "42",
+            description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--days", paramLabel = "N", description = "Days to simulate (default: the scenario's length).")
     Integer days;
 
-    @Option(names = "--start", paramLabel = "YYYY-MM-DD",
+    @Option(
+            names = "--start",
+            paramLabel = "YYYY-MM-DD",
             description = "First simulated day, UTC (default: today minus --days).")
     LocalDate start;
 
-    @Option(names = "--out", paramLabel = "DIR",
+    @Option(
+            names = "--out",
+            paramLabel = "DIR",
             description = "Write predictions.jsonl and ground_truth.jsonl (or events.jsonl with --merged) to DIR.")
     Path out;
 
     @Option(names = "--merged", description = "With --out: one time-ordered events.jsonl instead of two files.")
     boolean merged;
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]", description = "Produce to this Kafka cluster.")
+    @Option(
+            names = "--bootstrap-servers",
+            paramLabel = "HOST:PORT[,...]",
+            description = "Produce to this Kafka cluster.")
     String bootstrapServers;
 
-    @Option(names = "--predictions-topic", paramLabel = "TOPIC", defaultValue = "vigil.predictions",
+    @Option(
+            names = "--predictions-topic",
+            paramLabel = "TOPIC",
+            defaultValue = "vigil.predictions",
             description = "Topic for predictions (default: ${DEFAULT-VALUE}).")
     String predictionsTopic;
 
-    @Option(names = "--ground-truth-topic", paramLabel = "TOPIC", defaultValue = "vigil.ground-truth",
+    @Option(
+            names = "--ground-truth-topic",
+            paramLabel = "TOPIC",
+            defaultValue = "vigil.ground-truth",
             description = "Topic for ground truth (default: ${DEFAULT-VALUE}).")
     String groundTruthTopic;
 
-    @Option(names = "--kafka-property", paramLabel = "KEY=VALUE",
+    @Option(
+            names = "--kafka-property",
+            paramLabel = "KEY=VALUE",
             description = "Extra producer setting, e.g. security.protocol=SASL_SSL (repeatable).")
     Map<String, String> kafkaProperties = new LinkedHashMap<>();
 
-    @Option(names = "--speed", paramLabel = "N", defaultValue = "0",
-            description = "Simulated seconds per wall-clock second; 0 = as fast as possible (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--speed",
+            paramLabel = "N",
+            defaultValue = "0",
+            description =
+                    "Simulated seconds per wall-clock second; 0 = as fast as possible (default: ${DEFAULT-VALUE}).")
     double speed;
 
-    @Option(names = "--limit", paramLabel = "N",
+    @Option(
+            names = "--limit",
+            paramLabel = "N",
             description = "Stop after N predictions (their labels are still emitted).")
     Long limit;
 
@@ -125,7 +157,9 @@ public final class SimulateCommand implements Callable<Integer> {
             return 2;
         }
         int n = days != null ? days : sc.days();
-        LocalDate first = start != null ? start : LocalDate.now(clock.withZone(ZoneOffset.UTC)).minusDays(n);
+        LocalDate first = start != null
+                ? start
+                : LocalDate.now(clock.withZone(ZoneOffset.UTC)).minusDays(n);
         Simulator simulator = Simulator.create(sc, seed, first, n);
         if (limit != null) {
             simulator = simulator.withMaxPredictions(limit);
@@ -158,12 +192,22 @@ public final class SimulateCommand implements Callable<Integer> {
             return 1;
         }
         double seconds = (System.nanoTime() - began) / 1e9;
-        spec.commandLine().getOut().printf(
-                "simulated %d predictions and %d ground-truth labels (%d revisions) of scenario %s, seed %d, %s to %s,"
-                        + " in %.1f s -> %s%n",
-                predictions, labels, revisions, sc.name(), seed, simulator.start(), simulator.end(), seconds,
-                out != null ? out.toAbsolutePath() : bootstrapServers + " [" + predictionsTopic + ", "
-                        + groundTruthTopic + "]");
+        spec.commandLine()
+                .getOut()
+                .printf(
+                        "simulated %d predictions and %d ground-truth labels (%d revisions) of scenario %s, seed %d, %s to %s,"
+                                + " in %.1f s -> %s%n",
+                        predictions,
+                        labels,
+                        revisions,
+                        sc.name(),
+                        seed,
+                        simulator.start(),
+                        simulator.end(),
+                        seconds,
+                        out != null
+                                ? out.toAbsolutePath()
+                                : bootstrapServers + " [" + predictionsTopic + ", " + groundTruthTopic + "]");
         return 0;
     }
 

@@ -37,8 +37,13 @@ final class SoakCheck {
 
     private SoakCheck() {}
 
-    static Verdict check(Map<String, Sent> sent, Map<String, Counted> counted, List<HeapSample> heap,
-                         double minutes, int deadlocks, boolean readyAtEnd) {
+    static Verdict check(
+            Map<String, Sent> sent,
+            Map<String, Counted> counted,
+            List<HeapSample> heap,
+            double minutes,
+            int deadlocks,
+            boolean readyAtEnd) {
         List<String> lines = new ArrayList<>();
         boolean passed = true;
         for (Map.Entry<String, Sent> e : new TreeMap<>(sent).entrySet()) {
@@ -47,29 +52,47 @@ final class SoakCheck {
             long expectAccepted = s.valid() + s.hostileAccepted();
             boolean ok = c.accepted() == expectAccepted && c.deadLettered() + c.dropped() == s.hostileRejected();
             passed &= ok;
-            lines.add(String.format("%s accounting %s: sent %,d valid + %,d hostile to accept + %,d hostile to reject; "
-                            + "counted %,d accepted, %,d dead-lettered, %,d dropped", ok ? "PASS" : "FAIL", e.getKey(),
-                    s.valid(), s.hostileAccepted(), s.hostileRejected(), c.accepted(), c.deadLettered(), c.dropped()));
+            lines.add(String.format(
+                    "%s accounting %s: sent %,d valid + %,d hostile to accept + %,d hostile to reject; "
+                            + "counted %,d accepted, %,d dead-lettered, %,d dropped",
+                    ok ? "PASS" : "FAIL",
+                    e.getKey(),
+                    s.valid(),
+                    s.hostileAccepted(),
+                    s.hostileRejected(),
+                    c.accepted(),
+                    c.deadLettered(),
+                    c.dropped()));
         }
         long first = median(heap, 0, HEAP_WINDOW_MINUTES);
         long last = median(heap, minutes - HEAP_WINDOW_MINUTES, Double.MAX_VALUE);
         if (first < 0 || last < 0 || minutes < 2 * HEAP_WINDOW_MINUTES) {
             passed = false;
-            lines.add(String.format("FAIL heap: needs samples in the first and last %d minutes of a run of at least "
-                    + "%d minutes (%.1f minutes, %d samples)", HEAP_WINDOW_MINUTES, 2 * HEAP_WINDOW_MINUTES, minutes,
-                    heap.size()));
+            lines.add(String.format(
+                    "FAIL heap: needs samples in the first and last %d minutes of a run of at least "
+                            + "%d minutes (%.1f minutes, %d samples)",
+                    HEAP_WINDOW_MINUTES, 2 * HEAP_WINDOW_MINUTES, minutes, heap.size()));
         } else {
             double change = (double) last / first - 1;
             boolean ok = Math.abs(change) <= HEAP_TOLERANCE;
             passed &= ok;
-            lines.add(String.format("%s heap after full GC: median %,d MB in the first %d minutes, %,d MB in the last "
-                            + "(%+.1f%%, limit ±%.0f%%)", ok ? "PASS" : "FAIL", first >> 20, HEAP_WINDOW_MINUTES,
-                    last >> 20, 100 * change, 100 * HEAP_TOLERANCE));
+            lines.add(String.format(
+                    "%s heap after full GC: median %,d MB in the first %d minutes, %,d MB in the last "
+                            + "(%+.1f%%, limit ±%.0f%%)",
+                    ok ? "PASS" : "FAIL",
+                    first >> 20,
+                    HEAP_WINDOW_MINUTES,
+                    last >> 20,
+                    100 * change,
+                    100 * HEAP_TOLERANCE));
         }
         passed &= deadlocks == 0;
-        lines.add(deadlocks < 0 ? "FAIL threads: no thread dump (jcmd failed)"
-                : String.format("%s threads: %d deadlock cycles in the final thread dump", deadlocks == 0 ? "PASS" : "FAIL",
-                deadlocks));
+        lines.add(
+                deadlocks < 0
+                        ? "FAIL threads: no thread dump (jcmd failed)"
+                        : String.format(
+                                "%s threads: %d deadlock cycles in the final thread dump",
+                                deadlocks == 0 ? "PASS" : "FAIL", deadlocks));
         passed &= readyAtEnd;
         lines.add((readyAtEnd ? "PASS" : "FAIL") + " readiness: /health/ready " + (readyAtEnd ? "200" : "not 200")
                 + " at the end");
@@ -78,8 +101,11 @@ final class SoakCheck {
 
     /** Median bytes of the samples with from ≤ minute < to; -1 when there are none. */
     static long median(List<HeapSample> heap, double from, double to) {
-        long[] in = heap.stream().filter(s -> s.minute() >= from && s.minute() < to)
-                .mapToLong(HeapSample::bytes).sorted().toArray();
+        long[] in = heap.stream()
+                .filter(s -> s.minute() >= from && s.minute() < to)
+                .mapToLong(HeapSample::bytes)
+                .sorted()
+                .toArray();
         if (in.length == 0) {
             return -1;
         }

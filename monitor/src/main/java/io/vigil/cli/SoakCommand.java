@@ -2,7 +2,6 @@ package io.vigil.cli;
 
 import io.vigil.broker.BrokerProcess;
 import io.vigil.broker.EmbeddedKafka;
-
 import io.vigil.config.VigilConfig;
 import io.vigil.events.GroundTruth;
 import io.vigil.events.Prediction;
@@ -54,12 +53,17 @@ import picocli.CommandLine.Option;
  * end, once the input is consumed, {@link SoakCheck} judges the accounting (exact, per stream), the
  * heap (first vs last 10 minutes), deadlocks and readiness. Exit 0 when every verdict passes.
  */
-@Command(name = "soak", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
-        description = {"Run Vigil for a long time against a broker in its own JVM, with hostile records, a broker "
-                + "restart and a SIGKILL of Vigil, then check that every record is accounted for exactly, the heap "
-                + "after GC stayed flat and no thread is deadlocked.",
-                "Needs a JDK (jcmd) and about 3 GB of memory; files in --dir (default a temporary directory, "
-                        + "deleted unless --keep)."})
+@Command(
+        name = "soak",
+        mixinStandardHelpOptions = true,
+        versionProvider = Vigil.Version.class,
+        description = {
+            "Run Vigil for a long time against a broker in its own JVM, with hostile records, a broker "
+                    + "restart and a SIGKILL of Vigil, then check that every record is accounted for exactly, the heap "
+                    + "after GC stayed flat and no thread is deadlocked.",
+            "Needs a JDK (jcmd) and about 3 GB of memory; files in --dir (default a temporary directory, "
+                    + "deleted unless --keep)."
+        })
 final class SoakCommand implements Callable<Integer> {
     private static final Duration SAMPLE_EVERY = Duration.ofSeconds(10);
     private static final String COUNTER = "vigil_ingest_records_total";
@@ -67,33 +71,42 @@ final class SoakCommand implements Callable<Integer> {
     @Option(names = "--minutes", description = "Length of the load (default ${DEFAULT-VALUE}).")
     double minutes = 30;
 
-    @Option(names = "--rate", description = "Predictions per second (default ${DEFAULT-VALUE}: half of the "
-            + "12,542/s `vigil bench` measured at the defaults on 2 cores, see docs/benchmarks.md).")
+    @Option(
+            names = "--rate",
+            description = "Predictions per second (default ${DEFAULT-VALUE}: half of the "
+                    + "12,542/s `vigil bench` measured at the defaults on 2 cores, see docs/benchmarks.md).")
     double rate = 6_000;
 
     @Option(names = "--hostile", description = "Hostile records per valid record (default ${DEFAULT-VALUE}).")
     double hostileFraction = 0.01;
 
-    @Option(names = "--oversized", description = "Share of hostile predictions that are 1.5 MiB "
-            + "(default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--oversized",
+            description = "Share of hostile predictions that are 1.5 MiB " + "(default ${DEFAULT-VALUE}).")
     double oversizedFraction = 0.002;
 
     @Option(names = "--partitions", description = "Partitions of the input topics (default ${DEFAULT-VALUE}).")
     int partitions = 2;
 
-    @Option(names = "--broker-restart-at", description = "When to restart the broker, as a fraction of --minutes "
-            + "(default ${DEFAULT-VALUE}; negative: never).")
+    @Option(
+            names = "--broker-restart-at",
+            description = "When to restart the broker, as a fraction of --minutes "
+                    + "(default ${DEFAULT-VALUE}; negative: never).")
     double brokerRestartAt = 0.25;
 
-    @Option(names = "--kill-at", description = "When to SIGKILL Vigil, as a fraction of --minutes "
-            + "(default ${DEFAULT-VALUE}; negative: never).")
+    @Option(
+            names = "--kill-at",
+            description = "When to SIGKILL Vigil, as a fraction of --minutes "
+                    + "(default ${DEFAULT-VALUE}; negative: never).")
     double killAt = 0.5;
 
     @Option(names = "--heap-every", description = "Seconds between heap measurements (default ${DEFAULT-VALUE}).")
     long heapEverySeconds = 60;
 
-    @Option(names = "--settle-minutes", description = "How long Vigil may take after the load to account for "
-            + "every record (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--settle-minutes",
+            description = "How long Vigil may take after the load to account for "
+                    + "every record (default ${DEFAULT-VALUE}).")
     long settleMinutes = 20;
 
     @Option(names = "--vigil-heap", description = "-Xmx of Vigil's JVM (default ${DEFAULT-VALUE}).")
@@ -108,26 +121,34 @@ final class SoakCommand implements Callable<Integer> {
     @Option(names = "--set", description = "Override one Vigil setting, key=value (repeatable).")
     Map<String, String> overrides = new HashMap<>();
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @Override
     public Integer call() throws Exception {
         Path base = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("vigil-soak-");
         List<String> report = new ArrayList<>();
         // Ctrl-C or a kill of the soak takes its broker and Vigil JVMs with it.
-        Runtime.getRuntime().addShutdownHook(new Thread(
-                () -> ProcessHandle.current().descendants().forEach(ProcessHandle::destroyForcibly), "soak-reaper"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> ProcessHandle.current().descendants().forEach(ProcessHandle::destroyForcibly),
+                        "soak-reaper"));
         try (BrokerProcess broker = BrokerProcess.start(base.resolve("kafka"))) {
             say(report, "broker (own JVM, pid %d) at %s; files in %s", broker.pid(), broker.bootstrapServers(), base);
             Map<String, String> settings = settings(broker.bootstrapServers(), base);
             // The input topics take the oversized records, the dead-letter topic keeps the broker's 1 MiB.
-            Map<String, String> inputConfigs = Map.of(TopicConfig.RETENTION_MS_CONFIG, "-1",
-                    TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(4 << 20));
-            EmbeddedKafka.createTopics(broker.bootstrapServers(), List.of(
-                    new NewTopic(settings.get(VigilConfig.TOPIC_PREDICTIONS), partitions, (short) 1)
-                            .configs(inputConfigs),
-                    new NewTopic(settings.get(VigilConfig.TOPIC_GROUND_TRUTH), partitions, (short) 1)
-                            .configs(inputConfigs)));
+            Map<String, String> inputConfigs = Map.of(
+                    TopicConfig.RETENTION_MS_CONFIG,
+                    "-1",
+                    TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                    Integer.toString(4 << 20));
+            EmbeddedKafka.createTopics(
+                    broker.bootstrapServers(),
+                    List.of(
+                            new NewTopic(settings.get(VigilConfig.TOPIC_PREDICTIONS), partitions, (short) 1)
+                                    .configs(inputConfigs),
+                            new NewTopic(settings.get(VigilConfig.TOPIC_GROUND_TRUTH), partitions, (short) 1)
+                                    .configs(inputConfigs)));
             URI uri = URI.create("http://127.0.0.1:" + settings.get(VigilConfig.HTTP_PORT));
             Process vigil = startVigil(settings, base, 0);
             long readyMillis = awaitReady(uri, vigil, Duration.ofMinutes(5));
@@ -151,7 +172,10 @@ final class SoakCommand implements Callable<Integer> {
                     restartAt = Long.MAX_VALUE;
                     long t = System.nanoTime();
                     broker.restart();
-                    say(report, "minute %.1f: broker restarted (SIGTERM, start) in %,d ms", minute,
+                    say(
+                            report,
+                            "minute %.1f: broker restarted (SIGTERM, start) in %,d ms",
+                            minute,
                             (System.nanoTime() - t) / 1_000_000);
                 } else if (now >= killAtNanos) {
                     killAtNanos = Long.MAX_VALUE;
@@ -160,8 +184,12 @@ final class SoakCommand implements Callable<Integer> {
                     vigil = startVigil(settings, base, 1);
                     // Exactly-once wipes the unclean stores and restores them from their changelogs: minutes.
                     long ready = awaitReady(uri, vigil, Duration.ofMinutes(15));
-                    say(report, "minute %.1f: vigil killed with SIGKILL; the new process (pid %d) was ready in %,d ms",
-                            minute, vigil.pid(), (System.nanoTime() - t) / 1_000_000);
+                    say(
+                            report,
+                            "minute %.1f: vigil killed with SIGKILL; the new process (pid %d) was ready in %,d ms",
+                            minute,
+                            vigil.pid(),
+                            (System.nanoTime() - t) / 1_000_000);
                 } else if (now >= nextHeap) {
                     nextHeap += TimeUnit.SECONDS.toNanos(heapEverySeconds);
                     long bytes = heapAfterGc(vigil, uri);
@@ -172,7 +200,11 @@ final class SoakCommand implements Callable<Integer> {
                 readySamples++;
                 readyOk += status(uri.resolve("/health/ready")) == 200 ? 1 : 0;
                 if (!vigil.isAlive()) {
-                    say(report, "minute %.1f: vigil exited by itself with %d; see %s", minute, vigil.exitValue(),
+                    say(
+                            report,
+                            "minute %.1f: vigil exited by itself with %d; see %s",
+                            minute,
+                            vigil.exitValue(),
                             base.resolve("vigil-1.log"));
                     break;
                 }
@@ -181,8 +213,12 @@ final class SoakCommand implements Callable<Integer> {
             traffic.stop();
             producer.join();
             double loadMinutes = (System.nanoTime() - t0) / 60e9;
-            say(report, "load: %.1f minutes; sent %s; %,d sends failed (not counted as sent)", loadMinutes,
-                    traffic.describe(), traffic.failed.get());
+            say(
+                    report,
+                    "load: %.1f minutes; sent %s; %,d sends failed (not counted as sent)",
+                    loadMinutes,
+                    traffic.describe(),
+                    traffic.failed.get());
             say(report, "/health/ready answered 200 in %d of %d samples taken during the load", readyOk, readySamples);
 
             Map<String, SoakCheck.Sent> sent = traffic.sent();
@@ -196,12 +232,15 @@ final class SoakCommand implements Callable<Integer> {
                 }
                 Thread.sleep(5_000);
             }
-            say(report, "accounting read %,d s after the load ended", (System.nanoTime() - settleStart) / 1_000_000_000);
+            say(
+                    report,
+                    "accounting read %,d s after the load ended",
+                    (System.nanoTime() - settleStart) / 1_000_000_000);
             int deadlocks = deadlocks(vigil, base);
             boolean ready = status(uri.resolve("/health/ready")) == 200;
             SoakCheck.Verdict verdict = SoakCheck.check(sent, counted, heap, loadMinutes, deadlocks, ready);
-            heap.forEach(s -> report.add(String.format("  heap after GC at minute %5.1f: %,d MB", s.minute(),
-                    s.bytes() >> 20)));
+            heap.forEach(s ->
+                    report.add(String.format("  heap after GC at minute %5.1f: %,d MB", s.minute(), s.bytes() >> 20)));
             verdict.lines().forEach(line -> say(report, "%s", line));
             say(report, "%s", verdict.passed() ? "SOAK PASSED" : "SOAK FAILED");
             vigil.destroy();
@@ -237,14 +276,21 @@ final class SoakCommand implements Callable<Integer> {
     }
 
     private Process startVigil(Map<String, String> settings, Path base, int run) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + vigilHeap, "-cp", System.getProperty("java.class.path"), Vigil.class.getName(), "run"));
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + vigilHeap,
+                "-cp",
+                System.getProperty("java.class.path"),
+                Vigil.class.getName(),
+                "run"));
         settings.forEach((k, v) -> {
             cmd.add("--set");
             cmd.add(k + "=" + v);
         });
-        return new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(base.resolve("vigil-" + run + ".log").toFile()).start();
+        return new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(base.resolve("vigil-" + run + ".log").toFile())
+                .start();
     }
 
     private long awaitReady(URI uri, Process vigil, Duration timeout) throws InterruptedException {
@@ -269,7 +315,9 @@ final class SoakCommand implements Callable<Integer> {
                 return -1;
             }
             return (long) MetricsPage.samples(get(uri.resolve("/metrics")), "jvm_memory_used_bytes").stream()
-                    .filter(s -> "heap".equals(s.labels().get("area"))).mapToDouble(MetricsPage.Sample::value).sum();
+                    .filter(s -> "heap".equals(s.labels().get("area")))
+                    .mapToDouble(MetricsPage.Sample::value)
+                    .sum();
         } catch (RuntimeException e) {
             return -1;
         }
@@ -287,8 +335,13 @@ final class SoakCommand implements Callable<Integer> {
 
     private static String jcmd(long pid, String command) {
         try {
-            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                    Long.toString(pid), command).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(
+                            Path.of(System.getProperty("java.home"), "bin", "jcmd")
+                                    .toString(),
+                            Long.toString(pid),
+                            command)
+                    .redirectErrorStream(true)
+                    .start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0 ? out : "";
         } catch (IOException e) {
@@ -326,15 +379,21 @@ final class SoakCommand implements Callable<Integer> {
         return sent.entrySet().stream().allMatch(e -> {
             SoakCheck.Counted c = counted.get(e.getKey());
             SoakCheck.Sent s = e.getValue();
-            return c != null && c.accepted() + c.deadLettered() + c.dropped()
-                    >= s.valid() + s.hostileAccepted() + s.hostileRejected();
+            return c != null
+                    && c.accepted() + c.deadLettered() + c.dropped()
+                            >= s.valid() + s.hostileAccepted() + s.hostileRejected();
         });
     }
 
     private int status(URI uri) {
         try {
-            return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).GET().build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
+            return http.send(
+                            HttpRequest.newBuilder(uri)
+                                    .timeout(Duration.ofSeconds(5))
+                                    .GET()
+                                    .build(),
+                            HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
         } catch (IOException e) {
             return -1;
         } catch (InterruptedException e) {
@@ -345,8 +404,13 @@ final class SoakCommand implements Callable<Integer> {
 
     private String get(URI uri) {
         try {
-            return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).GET().build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
+            return http.send(
+                            HttpRequest.newBuilder(uri)
+                                    .timeout(Duration.ofSeconds(30))
+                                    .GET()
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body();
         } catch (IOException e) {
             return "";
         } catch (InterruptedException e) {
@@ -406,8 +470,8 @@ final class SoakCommand implements Callable<Integer> {
             long periodNanos = (long) (1e9 / rate);
             long t0 = System.nanoTime();
             long n = 0;
-            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
-                    new ByteArraySerializer())) {
+            try (KafkaProducer<String, byte[]> producer =
+                    new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
                 for (SimEvent e : Simulator.create(Scenario.builtIn("default"), 42, start, days)
                         .withMaxPredictions(total)) {
                     if (!running) {
@@ -422,20 +486,36 @@ final class SoakCommand implements Callable<Integer> {
                             TimeUnit.NANOSECONDS.sleep(wait);
                         }
                         Prediction x = e.prediction();
-                        value = Json.mapper().writeValueAsBytes(new Prediction(x.predictionId(), now, x.model(),
-                                x.task(), x.score(), x.threshold(), x.predictedLabel(), x.site(), x.scanner(),
-                                x.subjectKey(), x.studyKey(), x.demographics(), x.uncertainty(), x.abstained(),
-                                x.features(), x.attributes()));
+                        value = Json.mapper()
+                                .writeValueAsBytes(new Prediction(
+                                        x.predictionId(),
+                                        now,
+                                        x.model(),
+                                        x.task(),
+                                        x.score(),
+                                        x.threshold(),
+                                        x.predictedLabel(),
+                                        x.site(),
+                                        x.scanner(),
+                                        x.subjectKey(),
+                                        x.studyKey(),
+                                        x.demographics(),
+                                        x.uncertainty(),
+                                        x.abstained(),
+                                        x.features(),
+                                        x.attributes()));
                     } else {
                         GroundTruth x = e.groundTruth();
-                        value = Json.mapper().writeValueAsBytes(new GroundTruth(x.predictionId(), x.label(), now,
-                                x.source(), x.revision()));
+                        value = Json.mapper()
+                                .writeValueAsBytes(
+                                        new GroundTruth(x.predictionId(), x.label(), now, x.source(), x.revision()));
                     }
                     int stream = isPrediction ? 0 : 1;
                     String topic = isPrediction ? predictionsTopic : labelsTopic;
                     send(producer, topic, e.key(), value, stream * 3);
                     if (random.nextDouble() < hostileFraction) {
-                        HostileRecords.Hostile h = isPrediction ? hostile.prediction(value) : hostile.groundTruth(value);
+                        HostileRecords.Hostile h =
+                                isPrediction ? hostile.prediction(value) : hostile.groundTruth(value);
                         send(producer, topic, h.key(), h.value(), stream * 3 + (h.kind().accepted ? 1 : 2));
                     }
                 }
@@ -464,9 +544,14 @@ final class SoakCommand implements Callable<Integer> {
         }
 
         String describe() {
-            return sent().entrySet().stream().map(e -> String.format("%s %,d valid + %,d hostile",
-                    e.getKey(), e.getValue().valid(), e.getValue().hostileAccepted() + e.getValue().hostileRejected()))
-                    .reduce((a, b) -> a + ", " + b).orElse("");
+            return sent().entrySet().stream()
+                    .map(e -> String.format(
+                            "%s %,d valid + %,d hostile",
+                            e.getKey(),
+                            e.getValue().valid(),
+                            e.getValue().hostileAccepted() + e.getValue().hostileRejected()))
+                    .reduce((a, b) -> a + ", " + b)
+                    .orElse("");
         }
     }
 }

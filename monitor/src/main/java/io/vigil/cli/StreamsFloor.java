@@ -30,8 +30,16 @@ final class StreamsFloor {
      * {@code expected} records (or {@code timeout} passed) and returns its records per second,
      * measured from the moment it is RUNNING; NaN on timeout.
      */
-    static double rate(String bootstrap, List<String> topics, long expected, String guarantee, int threads,
-                       Path stateDir, String applicationId, Duration timeout) throws InterruptedException {
+    static double rate(
+            String bootstrap,
+            List<String> topics,
+            long expected,
+            String guarantee,
+            int threads,
+            Path stateDir,
+            String applicationId,
+            Duration timeout)
+            throws InterruptedException {
         AtomicLong seen = new AtomicLong();
         StreamsBuilder builder = new StreamsBuilder();
         builder.stream(topics, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))

@@ -33,14 +33,21 @@ import picocli.CommandLine.Spec;
  * Exit code 0 when every record is valid, 1 when any is not or the file holds no record, 2 when the file
  * cannot be read.
  */
-@Command(name = "validate", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
+@Command(
+        name = "validate",
+        mixinStandardHelpOptions = true,
+        versionProvider = Vigil.Version.class,
         description = "Check JSON lines (or one JSON document) against the event schemas.")
 public final class ValidateCommand implements Callable<Integer> {
 
     /** Which contract to check against. */
     public enum Type {
-        prediction(EventType.PREDICTION), ground_truth(EventType.GROUND_TRUTH), alert(EventType.ALERT),
-        metric_snapshot(EventType.METRIC_SNAPSHOT), reference_profile(EventType.REFERENCE_PROFILE), auto(null);
+        prediction(EventType.PREDICTION),
+        ground_truth(EventType.GROUND_TRUTH),
+        alert(EventType.ALERT),
+        metric_snapshot(EventType.METRIC_SNAPSHOT),
+        reference_profile(EventType.REFERENCE_PROFILE),
+        auto(null);
 
         final EventType contract;
 
@@ -52,7 +59,9 @@ public final class ValidateCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE", description = "JSON lines, a JSON object or a JSON array of objects.")
     Path file;
 
-    @Option(names = "--type", defaultValue = "auto",
+    @Option(
+            names = "--type",
+            defaultValue = "auto",
             description = "Contract: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}; auto uses "
                     + "prediction_id + score -> prediction, prediction_id + label -> ground_truth).")
     Type type;

@@ -17,27 +17,37 @@ import picocli.CommandLine.Option;
  * through the production classes, printed as a table. Exit 0 when every claim the project makes holds
  * (measured ≥ nominal − 3 Monte-Carlo SE), 1 otherwise; known shortfalls are shown, not claimed.
  */
-@Command(name = "verify-statistics", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
+@Command(
+        name = "verify-statistics",
+        mixinStandardHelpOptions = true,
+        versionProvider = Vigil.Version.class,
         description = "Measure, by Monte-Carlo through the production code, the coverage of Vigil's intervals, "
                 + "the worst slice's simultaneous intervals, the label-free estimates' intervals, the decisions of "
                 + "its alert rules, the null false-positive rate of its drift p-values and the in-control run length "
                 + "and detection delay of its CUSUMs; print quantity, setting, nominal, measured and Monte-Carlo SE.")
 final class VerifyStatisticsCommand implements Callable<Integer> {
 
-    @Option(names = "--replicates", description = "Replicates per interval and alert claim (default ${DEFAULT-VALUE}; 0 "
-            + "skips them).")
+    @Option(
+            names = "--replicates",
+            description = "Replicates per interval and alert claim (default ${DEFAULT-VALUE}; 0 " + "skips them).")
     int replicates = 2_000;
 
-    @Option(names = "--drift-replicates", description = "Replicates per drift claim, whose trials sketch up to "
-            + "400,000 values each (default ${DEFAULT-VALUE}; 0 skips them).")
+    @Option(
+            names = "--drift-replicates",
+            description = "Replicates per drift claim, whose trials sketch up to "
+                    + "400,000 values each (default ${DEFAULT-VALUE}; 0 skips them).")
     int driftReplicates = 500;
 
-    @Option(names = "--run-length-streams", description = "Simulated streams per CUSUM run-length experiment "
-            + "(default ${DEFAULT-VALUE}; 0 skips them).")
+    @Option(
+            names = "--run-length-streams",
+            description =
+                    "Simulated streams per CUSUM run-length experiment " + "(default ${DEFAULT-VALUE}; 0 skips them).")
     int runLengthStreams = 2_000;
 
-    @Option(names = "--seed", description = "Seed (default ${DEFAULT-VALUE}); the same seed gives the same table "
-            + "(drift rows to within their Monte-Carlo error: the sketch library seeds itself).")
+    @Option(
+            names = "--seed",
+            description = "Seed (default ${DEFAULT-VALUE}); the same seed gives the same table "
+                    + "(drift rows to within their Monte-Carlo error: the sketch library seeds itself).")
     long seed = 20_261_203L;
 
     @Override

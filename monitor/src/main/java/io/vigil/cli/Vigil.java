@@ -4,11 +4,22 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The one CLI: {@code vigil run | validate | ...}. Exit codes: 0 success, 1 failure, 2 usage. */
-@Command(name = "vigil", mixinStandardHelpOptions = true, versionProvider = Vigil.Version.class,
+@Command(
+        name = "vigil",
+        mixinStandardHelpOptions = true,
+        versionProvider = Vigil.Version.class,
         description = "Streaming post-deployment monitor for clinical AI models.",
-        subcommands = {RunCommand.class, DemoCommand.class, ValidateCommand.class, SimulateCommand.class,
-                ReferenceCommand.class, BenchCommand.class, VerifyStatisticsCommand.class, SoakCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {
+            RunCommand.class,
+            DemoCommand.class,
+            ValidateCommand.class,
+            SimulateCommand.class,
+            ReferenceCommand.class,
+            BenchCommand.class,
+            VerifyStatisticsCommand.class,
+            SoakCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class Vigil implements Runnable {
 
     public static void main(String[] args) {

@@ -47,14 +47,16 @@ public final class EnvironmentConfig {
             String key = byVariable.get(name);
             if (key == null && name.startsWith(kafkaPrefix)) {
                 key = VigilConfig.KAFKA_PREFIX
-                        + name.substring(kafkaPrefix.length()).toLowerCase(Locale.ROOT).replace('_', '.');
+                        + name.substring(kafkaPrefix.length())
+                                .toLowerCase(Locale.ROOT)
+                                .replace('_', '.');
             }
             if (key == null) {
                 key = webhookKey(name);
             }
             if (key == null) {
-                throw new org.apache.kafka.common.config.ConfigException(name, "(set)",
-                        "Unknown environment variable: no setting maps to it.");
+                throw new org.apache.kafka.common.config.ConfigException(
+                        name, "(set)", "Unknown environment variable: no setting maps to it.");
             }
             out.put(key, e.getValue());
         }
@@ -69,7 +71,8 @@ public final class EnvironmentConfig {
         String rest = variable.substring(prefix.length());
         for (String suffix : new String[] {"_SECRET_FILE", "_SECRET", "_URL", "_FORMAT"}) {
             if (rest.endsWith(suffix) && rest.length() > suffix.length()) {
-                String endpoint = rest.substring(0, rest.length() - suffix.length()).toLowerCase(Locale.ROOT)
+                String endpoint = rest.substring(0, rest.length() - suffix.length())
+                        .toLowerCase(Locale.ROOT)
                         .replace('_', '-');
                 return VigilConfig.ALERTS_WEBHOOK_PREFIX + endpoint + "."
                         + suffix.substring(1).toLowerCase(Locale.ROOT).replace('_', '-');
@@ -84,8 +87,8 @@ public final class EnvironmentConfig {
         try (InputStream in = Files.newInputStream(file)) {
             p.load(in);
         } catch (IOException | IllegalArgumentException e) {
-            throw new org.apache.kafka.common.config.ConfigException("Cannot read config file " + file + ": "
-                    + ReadErrors.describe(e));
+            throw new org.apache.kafka.common.config.ConfigException(
+                    "Cannot read config file " + file + ": " + ReadErrors.describe(e));
         }
         Map<String, String> out = new HashMap<>();
         p.stringPropertyNames().forEach(k -> out.put(k, p.getProperty(k)));

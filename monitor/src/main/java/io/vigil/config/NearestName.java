@@ -23,7 +23,8 @@ public final class NearestName {
             }
         }
         return best != null && bestDistance > 0 && bestDistance <= 2 && 2 * bestDistance < given.length()
-                ? Optional.of(best) : Optional.empty();
+                ? Optional.of(best)
+                : Optional.empty();
     }
 
     /** Levenshtein distance between two strings (by UTF-16 unit; names here are ASCII). */

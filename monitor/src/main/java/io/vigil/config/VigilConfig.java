@@ -79,6 +79,7 @@ public final class VigilConfig extends AbstractConfig {
     public static final String ALERTS_TARGETS_PREFIX = "alerts.targets.";
     /** Per-endpoint settings: {@code alerts.webhook.<name>.(url|secret|secret-file|format)}. */
     public static final String ALERTS_WEBHOOK_PREFIX = "alerts.webhook.";
+
     private static final java.util.regex.Pattern ALERTS_DYNAMIC_KEY = java.util.regex.Pattern.compile(
             "alerts\\.targets\\..+\\.[a-z0-9_:-]+|alerts\\.webhook\\.[a-z0-9][a-z0-9_-]*\\.(url|secret|secret-file|format|events)");
     public static final String LABELS_MAX_DELAY_DAYS = "labels.max-delay-days";
@@ -116,201 +117,522 @@ public final class VigilConfig extends AbstractConfig {
     private static final ConfigDef.Validator WINDOWS_VALIDATOR = VigilConfig::validateWindows;
 
     static final ConfigDef DEF = new ConfigDef()
-            .define(BOOTSTRAP_SERVERS, Type.LIST, Importance.HIGH,
-                    "Kafka bootstrap servers, host:port[,host:port...].")
-            .define(APPLICATION_ID, Type.STRING, "vigil", new ConfigDef.NonEmptyString(), Importance.HIGH,
+            .define(BOOTSTRAP_SERVERS, Type.LIST, Importance.HIGH, "Kafka bootstrap servers, host:port[,host:port...].")
+            .define(
+                    APPLICATION_ID,
+                    Type.STRING,
+                    "vigil",
+                    new ConfigDef.NonEmptyString(),
+                    Importance.HIGH,
                     "Kafka Streams application id; instances with the same id share the work.")
-            .define(STATE_DIR, Type.STRING, "/var/lib/vigil", new ConfigDef.NonEmptyString(), Importance.HIGH,
+            .define(
+                    STATE_DIR,
+                    Type.STRING,
+                    "/var/lib/vigil",
+                    new ConfigDef.NonEmptyString(),
+                    Importance.HIGH,
                     "Directory for local state stores (RocksDB). Holds PHI: protect like the input topics.")
-            .define(PROCESSING_GUARANTEE, Type.STRING, StreamsConfig.EXACTLY_ONCE_V2,
-                    ValidString.in(StreamsConfig.EXACTLY_ONCE_V2, StreamsConfig.AT_LEAST_ONCE), Importance.MEDIUM,
+            .define(
+                    PROCESSING_GUARANTEE,
+                    Type.STRING,
+                    StreamsConfig.EXACTLY_ONCE_V2,
+                    ValidString.in(StreamsConfig.EXACTLY_ONCE_V2, StreamsConfig.AT_LEAST_ONCE),
+                    Importance.MEDIUM,
                     "Kafka Streams processing guarantee.")
-            .define(NUM_STREAM_THREADS, Type.INT, 1, Range.between(1, 64), Importance.MEDIUM,
+            .define(
+                    NUM_STREAM_THREADS,
+                    Type.INT,
+                    1,
+                    Range.between(1, 64),
+                    Importance.MEDIUM,
                     "Stream threads per instance.")
-            .define(NUM_STANDBY_REPLICAS, Type.INT, 0, Range.between(0, 8), Importance.MEDIUM,
+            .define(
+                    NUM_STANDBY_REPLICAS,
+                    Type.INT,
+                    0,
+                    Range.between(0, 8),
+                    Importance.MEDIUM,
                     "Standby replicas of each state store on other instances, for fast failover.")
-            .define(TOPIC_PREDICTIONS, Type.STRING, "vigil.predictions", new ConfigDef.NonEmptyString(),
-                    Importance.HIGH, "Input topic of prediction events (schemas/prediction.schema.json).")
-            .define(TOPIC_GROUND_TRUTH, Type.STRING, "vigil.ground-truth", new ConfigDef.NonEmptyString(),
-                    Importance.HIGH, "Input topic of ground-truth events (schemas/ground_truth.schema.json).")
-            .define(TOPIC_DEAD_LETTERS, Type.STRING, "vigil.dead-letters", new ConfigDef.NonEmptyString(),
-                    Importance.HIGH, "Rejected input records with their reason and origin. Holds PHI.")
-            .define(TOPIC_SNAPSHOTS, Type.STRING, "vigil.metric-snapshots", new ConfigDef.NonEmptyString(),
-                    Importance.HIGH, "Compacted topic of metric snapshots (schemas/metric_snapshot.schema.json).")
-            .define(TOPIC_ALERTS, Type.STRING, "vigil.alerts", new ConfigDef.NonEmptyString(),
-                    Importance.MEDIUM, "Compacted topic of alerts (schemas/alert.schema.json).")
-            .define(TOPIC_INCIDENTS, Type.STRING, "vigil.incidents", new ConfigDef.NonEmptyString(),
-                    Importance.MEDIUM, "Compacted topic of incidents, alerts grouped by root cause "
-                            + "(schemas/incident.schema.json).")
-            .define(TOPIC_REFERENCES, Type.STRING, "vigil.references", new ConfigDef.NonEmptyString(),
-                    Importance.MEDIUM, "Compacted topic of reference profiles, one per model version.")
-            .define(TOPIC_PARTITIONS, Type.INT, 6, Range.between(1, 10_000), Importance.LOW,
+            .define(
+                    TOPIC_PREDICTIONS,
+                    Type.STRING,
+                    "vigil.predictions",
+                    new ConfigDef.NonEmptyString(),
+                    Importance.HIGH,
+                    "Input topic of prediction events (schemas/prediction.schema.json).")
+            .define(
+                    TOPIC_GROUND_TRUTH,
+                    Type.STRING,
+                    "vigil.ground-truth",
+                    new ConfigDef.NonEmptyString(),
+                    Importance.HIGH,
+                    "Input topic of ground-truth events (schemas/ground_truth.schema.json).")
+            .define(
+                    TOPIC_DEAD_LETTERS,
+                    Type.STRING,
+                    "vigil.dead-letters",
+                    new ConfigDef.NonEmptyString(),
+                    Importance.HIGH,
+                    "Rejected input records with their reason and origin. Holds PHI.")
+            .define(
+                    TOPIC_SNAPSHOTS,
+                    Type.STRING,
+                    "vigil.metric-snapshots",
+                    new ConfigDef.NonEmptyString(),
+                    Importance.HIGH,
+                    "Compacted topic of metric snapshots (schemas/metric_snapshot.schema.json).")
+            .define(
+                    TOPIC_ALERTS,
+                    Type.STRING,
+                    "vigil.alerts",
+                    new ConfigDef.NonEmptyString(),
+                    Importance.MEDIUM,
+                    "Compacted topic of alerts (schemas/alert.schema.json).")
+            .define(
+                    TOPIC_INCIDENTS,
+                    Type.STRING,
+                    "vigil.incidents",
+                    new ConfigDef.NonEmptyString(),
+                    Importance.MEDIUM,
+                    "Compacted topic of incidents, alerts grouped by root cause " + "(schemas/incident.schema.json).")
+            .define(
+                    TOPIC_REFERENCES,
+                    Type.STRING,
+                    "vigil.references",
+                    new ConfigDef.NonEmptyString(),
+                    Importance.MEDIUM,
+                    "Compacted topic of reference profiles, one per model version.")
+            .define(
+                    TOPIC_PARTITIONS,
+                    Type.INT,
+                    6,
+                    Range.between(1, 10_000),
+                    Importance.LOW,
                     "Partitions of topics Vigil creates when topic.create is true.")
-            .define(TOPIC_REPLICATION, Type.SHORT, (short) 1, Range.between(1, 7), Importance.LOW,
+            .define(
+                    TOPIC_REPLICATION,
+                    Type.SHORT,
+                    (short) 1,
+                    Range.between(1, 7),
+                    Importance.LOW,
                     "Replication factor of topics Vigil creates when topic.create is true.")
-            .define(TOPIC_CREATE, Type.BOOLEAN, true, Importance.LOW,
+            .define(
+                    TOPIC_CREATE,
+                    Type.BOOLEAN,
+                    true,
+                    Importance.LOW,
                     "Create missing topics at startup (needs the CREATE ACL).")
-            .define(TOPIC_INPUT_RETENTION_MS, Type.LONG, 400L * 24 * 3600 * 1000, Range.atLeast(-1), Importance.LOW,
+            .define(
+                    TOPIC_INPUT_RETENTION_MS,
+                    Type.LONG,
+                    400L * 24 * 3600 * 1000,
+                    Range.atLeast(-1),
+                    Importance.LOW,
                     "retention.ms of input and dead-letter topics Vigil creates; longer than the label delay, "
                             + "since the broker ages records by their event-time timestamps.")
-            .define(INGEST_MAX_RECORD_BYTES, Type.INT, 65_536, Range.between(256, 16 * 1024 * 1024),
-                    Importance.MEDIUM, "Records larger than this are dead-lettered as oversized, unparsed.")
-            .define(INGEST_MAX_FUTURE_SKEW, Type.LONG, Duration.ofMinutes(5).toMillis(), Range.atLeast(0),
-                    Importance.MEDIUM, "Milliseconds an event time may lie ahead of the wall clock before the "
+            .define(
+                    INGEST_MAX_RECORD_BYTES,
+                    Type.INT,
+                    65_536,
+                    Range.between(256, 16 * 1024 * 1024),
+                    Importance.MEDIUM,
+                    "Records larger than this are dead-lettered as oversized, unparsed.")
+            .define(
+                    INGEST_MAX_FUTURE_SKEW,
+                    Type.LONG,
+                    Duration.ofMinutes(5).toMillis(),
+                    Range.atLeast(0),
+                    Importance.MEDIUM,
+                    "Milliseconds an event time may lie ahead of the wall clock before the "
                             + "record is dead-lettered as future_timestamp.")
-            .define(SLICES_MAX_VALUES, Type.INT, 64, Range.between(1, 10_000), Importance.MEDIUM,
+            .define(
+                    SLICES_MAX_VALUES,
+                    Type.INT,
+                    64,
+                    Range.between(1, 10_000),
+                    Importance.MEDIUM,
                     "Distinct values admitted per model version and slice dimension, cluster-wide (all tasks "
                             + "and instances); later ones count as 'other'. Raising it admits more values; lowering "
                             + "it keeps the values already admitted.")
-            .define(SLICES_ATTRIBUTES, Type.LIST, "", Importance.LOW,
+            .define(
+                    SLICES_ATTRIBUTES,
+                    Type.LIST,
+                    "",
+                    Importance.LOW,
                     "Prediction attributes to slice by (each becomes dimension attr.<name>).")
             // Drift stage and reference profiles
-            .define(DRIFT_WINDOWS, Type.LIST, "1d,7d,30d", WINDOWS_VALIDATOR, Importance.MEDIUM,
+            .define(
+                    DRIFT_WINDOWS,
+                    Type.LIST,
+                    "1d,7d,30d",
+                    WINDOWS_VALIDATOR,
+                    Importance.MEDIUM,
                     "Rolling drift windows, each <days>d (1 to 366), merged from daily UTC buckets.")
-            .define(DRIFT_GRACE_DAYS, Type.INT, 2, Range.between(0, 366), Importance.MEDIUM,
+            .define(
+                    DRIFT_GRACE_DAYS,
+                    Type.INT,
+                    2,
+                    Range.between(0, 366),
+                    Importance.MEDIUM,
                     "A prediction whose UTC day is more than this many days before the latest day seen by its "
                             + "task is counted as late_records and not aggregated.")
-            .define(DRIFT_ALPHA, Type.DOUBLE, 0.05, Range.between(1e-9, 0.5), Importance.LOW,
+            .define(
+                    DRIFT_ALPHA,
+                    Type.DOUBLE,
+                    0.05,
+                    Range.between(1e-9, 0.5),
+                    Importance.LOW,
                     "Significance level of the KS drift decision (the critical value published as score_ks upper).")
-            .define(DRIFT_FLUSH_INTERVAL_MS, Type.LONG, 5_000L, Range.between(10, 3_600_000), Importance.LOW,
+            .define(
+                    DRIFT_FLUSH_INTERVAL_MS,
+                    Type.LONG,
+                    5_000L,
+                    Range.between(10, 3_600_000),
+                    Importance.LOW,
                     "Wall-clock interval at which per-task partial drift aggregates are sent to their slice's owner.")
-            .define(DRIFT_SNAPSHOT_INTERVAL_MS, Type.LONG, 60_000L, Range.between(10, 86_400_000), Importance.LOW,
+            .define(
+                    DRIFT_SNAPSHOT_INTERVAL_MS,
+                    Type.LONG,
+                    60_000L,
+                    Range.between(10, 86_400_000),
+                    Importance.LOW,
                     "Wall-clock interval at which changed slices are compared with their reference and snapshotted.")
-            .define(DRIFT_BASELINE_DAYS, Type.INT, 14, Range.between(0, 366), Importance.MEDIUM,
+            .define(
+                    DRIFT_BASELINE_DAYS,
+                    Type.INT,
+                    14,
+                    Range.between(0, 366),
+                    Importance.MEDIUM,
                     "Per-slice baselines: each slice's first N UTC days (from the first day it is seen) are kept "
                             + "permanently as its own baseline; drift metrics and the label-free CUSUMs compare the "
                             + "slice with it once the period is over (windows overlapping it are not tested). The all "
                             + "slice uses a published vendor profile when there is one. 0 = every slice against the "
                             + "model version's reference profile.")
-            .define(DRIFT_BASELINE_MIN_PREDICTIONS, Type.LONG, 200L, Range.atLeast(1), Importance.LOW,
+            .define(
+                    DRIFT_BASELINE_MIN_PREDICTIONS,
+                    Type.LONG,
+                    200L,
+                    Range.atLeast(1),
+                    Importance.LOW,
                     "Minimum predictions in a complete per-slice baseline for it to be used; a smaller one falls "
                             + "back to the model version's reference profile.")
-            .define(REFERENCE_BURN_IN_ENABLED, Type.BOOLEAN, true, Importance.MEDIUM,
+            .define(
+                    REFERENCE_BURN_IN_ENABLED,
+                    Type.BOOLEAN,
+                    true,
+                    Importance.MEDIUM,
                     "Learn a reference from the burn-in period for model versions that have none; when false, only "
                             + "published profiles (vigil reference build) are used.")
-            .define(REFERENCE_BURN_IN_PREDICTIONS, Type.LONG, 2_000L, Range.atLeast(1), Importance.MEDIUM,
+            .define(
+                    REFERENCE_BURN_IN_PREDICTIONS,
+                    Type.LONG,
+                    2_000L,
+                    Range.atLeast(1),
+                    Importance.MEDIUM,
                     "Burn-in: minimum predictions of a model version before its reference is learned.")
-            .define(REFERENCE_BURN_IN_DAYS, Type.INT, 14, Range.between(1, 366), Importance.MEDIUM,
+            .define(
+                    REFERENCE_BURN_IN_DAYS,
+                    Type.INT,
+                    14,
+                    Range.between(1, 366),
+                    Importance.MEDIUM,
                     "Burn-in: minimum UTC days (first to latest, inclusive) before the reference is learned; the "
                             + "later of this and the prediction count applies.")
-            .define(ALERTS_ENABLED, Type.BOOLEAN, true, Importance.MEDIUM,
+            .define(
+                    ALERTS_ENABLED,
+                    Type.BOOLEAN,
+                    true,
+                    Importance.MEDIUM,
                     "Evaluate alert rules over the metric snapshots and deliver alerts to the configured webhooks.")
-            .define(ALERTS_RULES_FILE, Type.STRING, "", Importance.MEDIUM,
+            .define(
+                    ALERTS_RULES_FILE,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
                     "JSON file of alert rules replacing the shipped defaults (alert-rules.json); empty = defaults.")
-            .define(ALERTS_FDR, Type.DOUBLE, 0.05, Range.between(1e-6, 0.5), Importance.MEDIUM,
+            .define(
+                    ALERTS_FDR,
+                    Type.DOUBLE,
+                    0.05,
+                    Range.between(1e-6, 0.5),
+                    Importance.MEDIUM,
                     "False-alarm budget: false discovery rate q of the Benjamini-Hochberg procedure applied to "
                             + "all p-value rules of one evaluation round, across every slice and metric.")
-            .define(ALERTS_INCIDENT_MIN_SEVERITY, Type.STRING, "warning",
-                    ConfigDef.ValidString.in("info", "warning", "critical"), Importance.MEDIUM,
+            .define(
+                    ALERTS_INCIDENT_MIN_SEVERITY,
+                    Type.STRING,
+                    "warning",
+                    ConfigDef.ValidString.in("info", "warning", "critical"),
+                    Importance.MEDIUM,
                     "Least severity that opens an incident: alerts below it join the incident whose root explains "
                             + "them and otherwise stay alerts (on /api/alerts, the page and the alert webhooks).")
-            .define(ALERTS_EVALUATION_INTERVAL_MS, Type.LONG, 10_000L, Range.between(100, 86_400_000L),
-                    Importance.LOW, "Milliseconds between alert evaluation rounds (wall clock).")
-            .define(ALERTS_RESOLVED_RETENTION_MS, Type.LONG, 24L * 3600 * 1000, Range.atLeast(0), Importance.LOW,
+            .define(
+                    ALERTS_EVALUATION_INTERVAL_MS,
+                    Type.LONG,
+                    10_000L,
+                    Range.between(100, 86_400_000L),
+                    Importance.LOW,
+                    "Milliseconds between alert evaluation rounds (wall clock).")
+            .define(
+                    ALERTS_RESOLVED_RETENTION_MS,
+                    Type.LONG,
+                    24L * 3600 * 1000,
+                    Range.atLeast(0),
+                    Importance.LOW,
                     "How long /api/alerts lists an alert after it resolved, in milliseconds.")
-            .define(ALERTS_WEBHOOKS, Type.LIST, "", Importance.MEDIUM,
+            .define(
+                    ALERTS_WEBHOOKS,
+                    Type.LIST,
+                    "",
+                    Importance.MEDIUM,
                     "Names of webhook endpoints; each needs alerts.webhook.<name>.url and a secret "
                             + "(alerts.webhook.<name>.secret or .secret-file, whsec_ + base64, comma-separated "
                             + "for rotation) and may set .format (vigil or alertmanager) and .events (alerts, the "
                             + "default, or incidents: one request per incident transition).")
-            .define(ALERTS_WEBHOOK_RETRY_HORIZON_MS, Type.LONG, 24L * 3600 * 1000, Range.atLeast(0), Importance.LOW,
+            .define(
+                    ALERTS_WEBHOOK_RETRY_HORIZON_MS,
+                    Type.LONG,
+                    24L * 3600 * 1000,
+                    Range.atLeast(0),
+                    Importance.LOW,
                     "Milliseconds after an alert was written during which its delivery is retried; then it is "
                             + "dropped (counted).")
-            .define(ALERTS_WEBHOOK_RETRY_INITIAL_MS, Type.LONG, 1_000L, Range.atLeast(1), Importance.LOW,
+            .define(
+                    ALERTS_WEBHOOK_RETRY_INITIAL_MS,
+                    Type.LONG,
+                    1_000L,
+                    Range.atLeast(1),
+                    Importance.LOW,
                     "Cap of the first retry delay in milliseconds; the cap doubles per attempt (full jitter).")
-            .define(ALERTS_WEBHOOK_RETRY_MAX_MS, Type.LONG, 3_600_000L, Range.atLeast(1), Importance.LOW,
+            .define(
+                    ALERTS_WEBHOOK_RETRY_MAX_MS,
+                    Type.LONG,
+                    3_600_000L,
+                    Range.atLeast(1),
+                    Importance.LOW,
                     "Largest retry delay in milliseconds (a Retry-After header may ask for longer, up to the horizon).")
-            .define(ALERTS_WEBHOOK_TIMEOUT_MS, Type.LONG, 10_000L, Range.between(100, 600_000L), Importance.LOW,
+            .define(
+                    ALERTS_WEBHOOK_TIMEOUT_MS,
+                    Type.LONG,
+                    10_000L,
+                    Range.between(100, 600_000L),
+                    Importance.LOW,
                     "Connect and response timeout of one webhook request, in milliseconds.")
             // Outcomes: the label join, labelled performance and calibration (topology.Performance)
-            .define(LABELS_MAX_DELAY_DAYS, Type.INT, 180, Range.between(1, 3650), Importance.MEDIUM,
+            .define(
+                    LABELS_MAX_DELAY_DAYS,
+                    Type.INT,
+                    180,
+                    Range.between(1, 3650),
+                    Importance.MEDIUM,
                     "Days after its event time a prediction waits (on disk) for its label; later labels are "
                             + "dead-lettered as label_after_max_delay. Cohorts older than this are final.")
-            .define(LABELS_ORPHAN_RETENTION_DAYS, Type.INT, 30, Range.between(1, 3650), Importance.MEDIUM,
+            .define(
+                    LABELS_ORPHAN_RETENTION_DAYS,
+                    Type.INT,
+                    30,
+                    Range.between(1, 3650),
+                    Importance.MEDIUM,
                     "Days (event time) the ids of expired predictions are remembered, so that a label for one is "
                             + "dead-lettered at once as label_after_max_delay.")
-            .define(OUTCOMES_LABEL_WAIT, Type.STRING, "P30D", (name, value) -> {
-                try {
-                    if (Duration.parse(value.toString()).isNegative()) {
-                        throw new ConfigException(name, value, "must not be negative");
-                    }
-                } catch (java.time.format.DateTimeParseException e) {
-                    throw new ConfigException(name, value, "an ISO-8601 duration such as P30D or PT15M");
-                }
-            }, Importance.MEDIUM,
+            .define(
+                    OUTCOMES_LABEL_WAIT,
+                    Type.STRING,
+                    "P30D",
+                    (name, value) -> {
+                        try {
+                            if (Duration.parse(value.toString()).isNegative()) {
+                                throw new ConfigException(name, value, "must not be negative");
+                            }
+                        } catch (java.time.format.DateTimeParseException e) {
+                            throw new ConfigException(name, value, "an ISO-8601 duration such as P30D or PT15M");
+                        }
+                    },
+                    Importance.MEDIUM,
                     "Wall-clock time (ISO-8601) a label that arrives before its prediction waits for it before it "
                             + "is dead-lettered as unmatched_label, and a prediction whose event-time window "
                             + "(labels.max-delay-days) has closed still waits for its label. Measured on the wall "
                             + "clock, not event time, so no arrival order within it changes which labels join.")
-            .define(OUTCOMES_JOIN_CO_PARTITIONED, Type.BOOLEAN, false, Importance.LOW,
+            .define(
+                    OUTCOMES_JOIN_CO_PARTITIONED,
+                    Type.BOOLEAN,
+                    false,
+                    Importance.LOW,
                     "When true, the outcome join reads the predictions and ground-truth topics directly instead of through its repartition topic (fewer writes per record; faster replays). Requires producers to key both topics by prediction_id with Kafka's default partitioner, and both topics to have the same number of partitions (checked at startup); a record whose key is not its prediction_id is dead-lettered as key_not_prediction_id. Switch it on at first deployment, or when the outcome-join-by-prediction repartition topic has no unread records.")
-            .define(OUTCOMES_WINDOWS, Type.LIST, "7d,30d,90d", WINDOWS_VALIDATOR, Importance.MEDIUM,
+            .define(
+                    OUTCOMES_WINDOWS,
+                    Type.LIST,
+                    "7d,30d,90d",
+                    WINDOWS_VALIDATOR,
+                    Importance.MEDIUM,
                     "Rolling windows of prediction-day cohorts, each <days>d, ending at the latest cohort day.")
-            .define(OUTCOMES_MATURITY_COVERAGE, Type.DOUBLE, 0.8, Range.between(0.0, 1.0), Importance.MEDIUM,
+            .define(
+                    OUTCOMES_MATURITY_COVERAGE,
+                    Type.DOUBLE,
+                    0.8,
+                    Range.between(0.0, 1.0),
+                    Importance.MEDIUM,
                     "Label coverage (labelled / predicted) at which a window's metrics become final.")
-            .define(OUTCOMES_VERIFICATION_BIAS_RATIO, Type.DOUBLE, 0.5, Range.between(0.0, 1.0), Importance.LOW,
+            .define(
+                    OUTCOMES_VERIFICATION_BIAS_RATIO,
+                    Type.DOUBLE,
+                    0.5,
+                    Range.between(0.0, 1.0),
+                    Importance.LOW,
                     "verification_bias is 1 when coverage among predicted negatives is below this times the "
                             + "coverage among predicted positives.")
-            .define(OUTCOMES_MIN_N, Type.INT, 50, Range.between(1, 1_000_000), Importance.MEDIUM,
+            .define(
+                    OUTCOMES_MIN_N,
+                    Type.INT,
+                    50,
+                    Range.between(1, 1_000_000),
+                    Importance.MEDIUM,
                     "Minimum n below which a labelled metric is published as insufficient_n (no value, no alert "
                             + "evidence): labelled positives for sensitivity, negatives for specificity, labelled "
                             + "predicted positives for ppv, predicted negatives for npv, min(positives, negatives) for "
                             + "auc and for ppv/npv_at_reference_prevalence, labelled cases for calibration metrics and "
                             + "prevalence_shift. Also the minimum for a slice to compete "
                             + "as worst slice, and per predicted class for verification_bias.")
-            .define(OUTCOMES_FLUSH_INTERVAL_MS, Type.LONG, 5_000L, Range.between(10, 3_600_000), Importance.LOW,
+            .define(
+                    OUTCOMES_FLUSH_INTERVAL_MS,
+                    Type.LONG,
+                    5_000L,
+                    Range.between(10, 3_600_000),
+                    Importance.LOW,
                     "Milliseconds (wall clock) between flushes of per-task partial outcome aggregates.")
-            .define(OUTCOMES_SNAPSHOT_INTERVAL_MS, Type.LONG, 30_000L, Range.between(10, 3_600_000),
-                    Importance.LOW, "Milliseconds (wall clock) between performance snapshots of changed slices.")
+            .define(
+                    OUTCOMES_SNAPSHOT_INTERVAL_MS,
+                    Type.LONG,
+                    30_000L,
+                    Range.between(10, 3_600_000),
+                    Importance.LOW,
+                    "Milliseconds (wall clock) between performance snapshots of changed slices.")
             // Early warning: label-free estimation, temporal stability, sequential change detection
-            .define(ESTIMATION_ENABLED, Type.BOOLEAN, true, Importance.MEDIUM,
+            .define(
+                    ESTIMATION_ENABLED,
+                    Type.BOOLEAN,
+                    true,
+                    Importance.MEDIUM,
                     "Estimate sensitivity, specificity, PPV, NPV and AUC without labels (CBPE) for model versions "
                             + "whose reference profile has labelled bins, and run the CUSUMs on positive rate and mean score.")
-            .define(ESTIMATION_WINDOWS, Type.LIST, "7d,30d", WINDOWS_VALIDATOR, Importance.MEDIUM,
+            .define(
+                    ESTIMATION_WINDOWS,
+                    Type.LIST,
+                    "7d,30d",
+                    WINDOWS_VALIDATOR,
+                    Importance.MEDIUM,
                     "Rolling windows of the label-free estimates, each <days>d, merged from daily UTC buckets.")
-            .define(STABILITY_ENABLED, Type.BOOLEAN, false, Importance.MEDIUM,
+            .define(
+                    STABILITY_ENABLED,
+                    Type.BOOLEAN,
+                    false,
+                    Importance.MEDIUM,
                     "Pair repeat predictions of one pseudonymous subject (flip rate, score change); requires "
                             + STABILITY_SUBJECT_KEY_SECRET + ".")
-            .define(STABILITY_SUBJECT_KEY_SECRET, Type.PASSWORD, null, Importance.HIGH,
+            .define(
+                    STABILITY_SUBJECT_KEY_SECRET,
+                    Type.PASSWORD,
+                    null,
+                    Importance.HIGH,
                     "HMAC-SHA256 key (at least 16 characters) applied to subject_key before it reaches a topic or "
                             + "store. Required when " + STABILITY_ENABLED + " is true; keep it stable, or repeats "
                             + "across the change are not recognised.")
-            .define(STABILITY_REPEAT_INTERVAL_DAYS, Type.INT, 30, Range.between(1, 366), Importance.MEDIUM,
+            .define(
+                    STABILITY_REPEAT_INTERVAL_DAYS,
+                    Type.INT,
+                    30,
+                    Range.between(1, 366),
+                    Importance.MEDIUM,
                     "A prediction of the same subject and model version within this many days of the last one "
                             + "forms a repeat pair; the last prediction expires after it.")
-            .define(STABILITY_WINDOWS, Type.LIST, "7d,30d", WINDOWS_VALIDATOR, Importance.LOW,
+            .define(
+                    STABILITY_WINDOWS,
+                    Type.LIST,
+                    "7d,30d",
+                    WINDOWS_VALIDATOR,
+                    Importance.LOW,
                     "Rolling windows of flip rate and score-change quantiles, each <days>d.")
-            .define(DETECTION_ARL0_DAYS, Type.DOUBLE, 3_650.0, Range.between(2.0, 100_000.0), Importance.MEDIUM,
+            .define(
+                    DETECTION_ARL0_DAYS,
+                    Type.DOUBLE,
+                    3_650.0,
+                    Range.between(2.0, 100_000.0),
+                    Importance.MEDIUM,
                     "In-control average run length of each CUSUM, in days, per series and slice: with N watched "
                             + "series, about one false alarm per arl0-days / N days across them.")
-            .define(DETECTION_SHIFT, Type.DOUBLE, 1.0, Range.between(0.05, 10.0), Importance.LOW,
+            .define(
+                    DETECTION_SHIFT,
+                    Type.DOUBLE,
+                    1.0,
+                    Range.between(0.05, 10.0),
+                    Importance.LOW,
                     "Shift the CUSUMs are tuned to detect, in standard deviations of the daily standardised statistic.")
-            .define(DETECTION_HISTORY_DAYS, Type.INT, 60, Range.between(7, 366), Importance.LOW,
+            .define(
+                    DETECTION_HISTORY_DAYS,
+                    Type.INT,
+                    60,
+                    Range.between(7, 366),
+                    Importance.LOW,
                     "Days of daily buckets the CUSUMs run over (recomputed from the start of this history each round).")
-            .define(HTTP_BIND, Type.STRING, "127.0.0.1", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
+            .define(
+                    HTTP_BIND,
+                    Type.STRING,
+                    "127.0.0.1",
+                    new ConfigDef.NonEmptyString(),
+                    Importance.MEDIUM,
                     "Address the HTTP server (/metrics, /health, /api) binds to.")
-            .define(HTTP_PORT, Type.INT, 8080, Range.between(0, 65_535), Importance.MEDIUM,
+            .define(
+                    HTTP_PORT,
+                    Type.INT,
+                    8080,
+                    Range.between(0, 65_535),
+                    Importance.MEDIUM,
                     "Port of the HTTP server; 0 picks a free port.")
-            .define(HTTP_EXTERNAL_URL, Type.STRING, "", Importance.MEDIUM,
+            .define(
+                    HTTP_EXTERNAL_URL,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
                     "URL at which people reach this Vigil (through a proxy or an ingress), e.g. "
                             + "https://vigil.hospital.example; it fills externalURL, generatorURL and runbook_url "
                             + "of Alertmanager-format webhook bodies. Empty = the address the server is bound to.")
-            .define(HEALTH_STALL_TIMEOUT_MS, Type.LONG, 180_000L, Range.atLeast(1_000), Importance.MEDIUM,
+            .define(
+                    HEALTH_STALL_TIMEOUT_MS,
+                    Type.LONG,
+                    180_000L,
+                    Range.atLeast(1_000),
+                    Importance.MEDIUM,
                     "/health/ready answers 503 once input records have waited this long while the committed input "
                             + "offsets stood still (processing stuck; idle input is never stuck).")
-            .define(HEALTH_STALL_EXIT_TIMEOUT_MS, Type.LONG, 900_000L, Range.atLeast(1_000), Importance.MEDIUM,
+            .define(
+                    HEALTH_STALL_EXIT_TIMEOUT_MS,
+                    Type.LONG,
+                    900_000L,
+                    Range.atLeast(1_000),
+                    Importance.MEDIUM,
                     "vigil run exits 1, saying why, once processing has been stuck this long, so that its supervisor "
                             + "restarts it.")
-            .define(HTTP_TLS_KEYSTORE, Type.STRING, "", Importance.MEDIUM,
+            .define(
+                    HTTP_TLS_KEYSTORE,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
                     "PKCS12 keystore with the HTTP server's key and certificate; when set the server speaks HTTPS "
                             + "only. Empty = plain HTTP.")
-            .define(HTTP_TLS_KEYSTORE_PASSWORD, Type.PASSWORD, null, Importance.MEDIUM,
+            .define(
+                    HTTP_TLS_KEYSTORE_PASSWORD,
+                    Type.PASSWORD,
+                    null,
+                    Importance.MEDIUM,
                     "Password of http.tls.keystore (and of its key).")
-            .define(HTTP_AUTH_USERNAME, Type.STRING, "", Importance.MEDIUM,
+            .define(
+                    HTTP_AUTH_USERNAME,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
                     "When set (with http.auth.password), every route except /health/live and /health/ready "
                             + "requires HTTP Basic authentication. Use with TLS.")
-            .define(HTTP_AUTH_PASSWORD, Type.PASSWORD, null, Importance.MEDIUM,
-                    "Password for http.auth.username.");
+            .define(HTTP_AUTH_PASSWORD, Type.PASSWORD, null, Importance.MEDIUM, "Password for http.auth.username.");
 
     public VigilConfig(Map<String, ?> values) {
         // Unknown keys first: a typo in a key is the likelier cause of any "missing required setting" after it.
@@ -337,7 +659,9 @@ public final class VigilConfig extends AbstractConfig {
         }
         org.apache.kafka.common.config.types.Password secret = getPassword(STABILITY_SUBJECT_KEY_SECRET);
         if (secret == null || secret.value().length() < 16) {
-            throw new ConfigException(STABILITY_SUBJECT_KEY_SECRET, secret == null ? null : "(set)",
+            throw new ConfigException(
+                    STABILITY_SUBJECT_KEY_SECRET,
+                    secret == null ? null : "(set)",
                     "a secret of at least 16 characters is required when " + STABILITY_ENABLED + " is true");
         }
     }
@@ -355,11 +679,15 @@ public final class VigilConfig extends AbstractConfig {
      */
     private static Map<String, ?> validateKeys(Map<String, ?> values) {
         for (String key : values.keySet()) {
-            if (!DEF.names().contains(key) && !key.startsWith(KAFKA_PREFIX)
+            if (!DEF.names().contains(key)
+                    && !key.startsWith(KAFKA_PREFIX)
                     && !ALERTS_DYNAMIC_KEY.matcher(key).matches()) {
                 String hint = NearestName.of(key, new java.util.TreeSet<>(DEF.names()))
-                        .map(k -> "Did you mean '" + k + "'? ").orElse("");
-                throw new ConfigException(key, values.get(key) == null ? null : "(set)",
+                        .map(k -> "Did you mean '" + k + "'? ")
+                        .orElse("");
+                throw new ConfigException(
+                        key,
+                        values.get(key) == null ? null : "(set)",
                         "Unknown setting. " + hint + "Known settings are listed in docs/configuration.md; Kafka "
                                 + "client settings take the prefix '" + KAFKA_PREFIX + "'.");
             }
@@ -369,7 +697,9 @@ public final class VigilConfig extends AbstractConfig {
 
     /** Window lengths in days from {@value #DRIFT_WINDOWS} entries such as {@code 7d}. */
     public static java.util.List<Integer> windowDays(java.util.List<String> windows) {
-        return windows.stream().map(w -> Integer.parseInt(w.strip().substring(0, w.strip().length() - 1))).toList();
+        return windows.stream()
+                .map(w -> Integer.parseInt(w.strip().substring(0, w.strip().length() - 1)))
+                .toList();
     }
 
     private static void validateWindows(String name, Object value) {
@@ -379,7 +709,8 @@ public final class VigilConfig extends AbstractConfig {
             throw new ConfigException(name, value, "at least one window is required, e.g. 1d,7d,30d");
         }
         for (String w : windows) {
-            if (!w.strip().matches("[1-9][0-9]{0,2}d") || Integer.parseInt(w.strip().replace("d", "")) > 366) {
+            if (!w.strip().matches("[1-9][0-9]{0,2}d")
+                    || Integer.parseInt(w.strip().replace("d", "")) > 366) {
                 throw new ConfigException(name, value, "each window must be <days>d with 1 to 366 days, e.g. 7d");
             }
         }
@@ -389,7 +720,9 @@ public final class VigilConfig extends AbstractConfig {
     public Map<String, String> dynamicAlertSettings() {
         Map<String, String> out = new TreeMap<>();
         originals().forEach((k, v) -> {
-            if (v != null && ALERTS_DYNAMIC_KEY.matcher(k).matches() && !DEF.names().contains(k)) {
+            if (v != null
+                    && ALERTS_DYNAMIC_KEY.matcher(k).matches()
+                    && !DEF.names().contains(k)) {
                 out.put(k, v.toString());
             }
         });
@@ -479,7 +812,8 @@ public final class VigilConfig extends AbstractConfig {
         if (!StreamsConfig.EXACTLY_ONCE_V2.equals(p.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG))) {
             return java.util.Optional.empty();
         }
-        Object value = p.getOrDefault(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+        Object value = p.getOrDefault(
+                StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
                 p.get(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG));
         long ms = Long.parseLong(String.valueOf(value).trim());
         if (ms >= SAFE_TRANSACTION_TIMEOUT_MS) {

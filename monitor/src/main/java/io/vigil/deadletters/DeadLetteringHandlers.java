@@ -1,9 +1,7 @@
 package io.vigil.deadletters;
 
-import io.vigil.topics.Input;
-
-
 import io.vigil.events.Reason;
+import io.vigil.topics.Input;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -83,21 +81,38 @@ public final class DeadLetteringHandlers {
         @Override
         public Response handleError(ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
             String stage = "processing";
-            if (settings.deadLetterTopic == null || onGlobalThread(context)
+            if (settings.deadLetterTopic == null
+                    || onGlobalThread(context)
                     || (context.sourceRawKey() == null && context.sourceRawValue() == null)) {
                 settings.failed.count(stage, FailedRecords.Outcome.DROPPED, Reason.PROCESSING_ERROR);
-                LOG.error("Processor {} threw {} on {}-{}@{}; no dead-letter path here, record dropped and counted",
-                        context.processorNodeId(), exception.getClass().getName(), context.topic(),
-                        context.partition(), context.offset());
+                LOG.error(
+                        "Processor {} threw {} on {}-{}@{}; no dead-letter path here, record dropped and counted",
+                        context.processorNodeId(),
+                        exception.getClass().getName(),
+                        context.topic(),
+                        context.partition(),
+                        context.offset());
                 return Response.resume();
             }
-            LOG.error("Processor {} threw {} on {}-{}@{}; source record dead-lettered", context.processorNodeId(),
-                    exception.getClass().getName(), context.topic(), context.partition(), context.offset());
+            LOG.error(
+                    "Processor {} threw {} on {}-{}@{}; source record dead-lettered",
+                    context.processorNodeId(),
+                    exception.getClass().getName(),
+                    context.topic(),
+                    context.partition(),
+                    context.offset());
             settings.failed.count(stage, FailedRecords.Outcome.DEAD_LETTERED, Reason.PROCESSING_ERROR);
-            return Response.resume(List.of(DeadLetters.record(settings.deadLetterTopic, context.sourceRawKey(),
-                    context.sourceRawValue(), context.headers(), stage + ":" + context.processorNodeId(),
-                    new Reason(Reason.PROCESSING_ERROR, "", exception.getClass().getSimpleName()), context.topic(),
-                    context.partition(), context.offset(), settings.limit.maxRecordBytes())));
+            return Response.resume(List.of(DeadLetters.record(
+                    settings.deadLetterTopic,
+                    context.sourceRawKey(),
+                    context.sourceRawValue(),
+                    context.headers(),
+                    stage + ":" + context.processorNodeId(),
+                    new Reason(Reason.PROCESSING_ERROR, "", exception.getClass().getSimpleName()),
+                    context.topic(),
+                    context.partition(),
+                    context.offset(),
+                    settings.limit.maxRecordBytes())));
         }
     }
 
@@ -111,8 +126,8 @@ public final class DeadLetteringHandlers {
         }
 
         @Override
-        public Response handleError(ErrorHandlerContext context, ProducerRecord<byte[], byte[]> record,
-                                    Exception exception) {
+        public Response handleError(
+                ErrorHandlerContext context, ProducerRecord<byte[], byte[]> record, Exception exception) {
             if (exception instanceof RetriableException) {
                 return Response.retry();
             }
@@ -120,31 +135,59 @@ public final class DeadLetteringHandlers {
             if (settings.deadLetterTopic == null || record.topic().equals(settings.deadLetterTopic)) {
                 return refusedDeadLetter(context, record, exception);
             }
-            LOG.error("The broker refused a record for {} from {}-{}@{} ({}); a copy is dead-lettered", record.topic(),
-                    context.topic(), context.partition(), context.offset(), exception.getClass().getName());
+            LOG.error(
+                    "The broker refused a record for {} from {}-{}@{} ({}); a copy is dead-lettered",
+                    record.topic(),
+                    context.topic(),
+                    context.partition(),
+                    context.offset(),
+                    exception.getClass().getName());
             settings.failed.count(stage, FailedRecords.Outcome.DEAD_LETTERED, Reason.PRODUCTION_ERROR);
-            return Response.resume(List.of(DeadLetters.record(settings.deadLetterTopic, record.key(), record.value(),
-                    record.headers(), stage + ":" + record.topic(),
-                    new Reason(Reason.PRODUCTION_ERROR, "", exception.getClass().getSimpleName()), context.topic(),
-                    context.partition(), context.offset(), settings.limit.maxRecordBytes())));
+            return Response.resume(List.of(DeadLetters.record(
+                    settings.deadLetterTopic,
+                    record.key(),
+                    record.value(),
+                    record.headers(),
+                    stage + ":" + record.topic(),
+                    new Reason(Reason.PRODUCTION_ERROR, "", exception.getClass().getSimpleName()),
+                    context.topic(),
+                    context.partition(),
+                    context.offset(),
+                    settings.limit.maxRecordBytes())));
         }
 
         @Override
         @SuppressWarnings("rawtypes")
-        public Response handleSerializationError(ErrorHandlerContext context, ProducerRecord record,
-                                                 Exception exception, SerializationExceptionOrigin origin) {
+        public Response handleSerializationError(
+                ErrorHandlerContext context,
+                ProducerRecord record,
+                Exception exception,
+                SerializationExceptionOrigin origin) {
             String stage = "serialization";
-            LOG.error("Cannot serialise the {} of a record for {} from {}-{}@{} ({})", origin, record.topic(),
-                    context.topic(), context.partition(), context.offset(), exception.getClass().getName());
+            LOG.error(
+                    "Cannot serialise the {} of a record for {} from {}-{}@{} ({})",
+                    origin,
+                    record.topic(),
+                    context.topic(),
+                    context.partition(),
+                    context.offset(),
+                    exception.getClass().getName());
             if (settings.deadLetterTopic == null || context.sourceRawValue() == null) {
                 settings.failed.count(stage, FailedRecords.Outcome.DROPPED, Reason.PRODUCTION_ERROR);
                 return Response.resume();
             }
             settings.failed.count(stage, FailedRecords.Outcome.DEAD_LETTERED, Reason.PRODUCTION_ERROR);
-            return Response.resume(List.of(DeadLetters.record(settings.deadLetterTopic, context.sourceRawKey(),
-                    context.sourceRawValue(), context.headers(), stage + ":" + record.topic(),
-                    new Reason(Reason.PRODUCTION_ERROR, "", exception.getClass().getSimpleName()), context.topic(),
-                    context.partition(), context.offset(), settings.limit.maxRecordBytes())));
+            return Response.resume(List.of(DeadLetters.record(
+                    settings.deadLetterTopic,
+                    context.sourceRawKey(),
+                    context.sourceRawValue(),
+                    context.headers(),
+                    stage + ":" + record.topic(),
+                    new Reason(Reason.PRODUCTION_ERROR, "", exception.getClass().getSimpleName()),
+                    context.topic(),
+                    context.partition(),
+                    context.offset(),
+                    settings.limit.maxRecordBytes())));
         }
 
         /**
@@ -155,15 +198,19 @@ public final class DeadLetteringHandlers {
          * time, and after five replacements Vigil stops and says why). Under at-least-once the record is
          * dropped and counted, and the stream goes on.
          */
-        private Response refusedDeadLetter(ErrorHandlerContext context, ProducerRecord<byte[], byte[]> record,
-                                           Exception exception) {
+        private Response refusedDeadLetter(
+                ErrorHandlerContext context, ProducerRecord<byte[], byte[]> record, Exception exception) {
             long size = DeadLetters.size(record.key(), record.value(), record.headers());
             settings.limit.shrinkBelow(size);
             String where = context == null ? "?" : context.topic() + "-" + context.partition() + "@" + context.offset();
             if (settings.exactlyOnce) {
-                LOG.error("The broker refused a dead letter of {} bytes for {} ({}); dead letters are now cut to {} "
-                        + "bytes and the task will process the record again", size, where,
-                        exception.getClass().getName(), settings.limit.maxRecordBytes());
+                LOG.error(
+                        "The broker refused a dead letter of {} bytes for {} ({}); dead letters are now cut to {} "
+                                + "bytes and the task will process the record again",
+                        size,
+                        where,
+                        exception.getClass().getName(),
+                        settings.limit.maxRecordBytes());
                 return Response.fail();
             }
             String reason = header(record, DeadLetters.REASON);
@@ -173,7 +220,10 @@ public final class DeadLetteringHandlers {
             } else {
                 settings.failed.count("production", FailedRecords.Outcome.DROPPED, Reason.PRODUCTION_ERROR);
             }
-            LOG.error("The broker refused a dead letter of {} bytes for {} ({}); dropped and counted", size, where,
+            LOG.error(
+                    "The broker refused a dead letter of {} bytes for {} ({}); dropped and counted",
+                    size,
+                    where,
                     exception.getClass().getName());
             return Response.resume();
         }

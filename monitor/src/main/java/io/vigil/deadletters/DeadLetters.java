@@ -1,8 +1,7 @@
 package io.vigil.deadletters;
 
-import io.vigil.serde.KafkaHeaders;
-
 import io.vigil.events.Reason;
+import io.vigil.serde.KafkaHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -39,8 +38,8 @@ public final class DeadLetters {
     private DeadLetters() {}
 
     /** Adds the reason and origin headers, replacing any earlier ones of the same name. */
-    public static void annotate(Headers headers, String stage, Reason reason,
-                         String topic, int partition, long offset) {
+    public static void annotate(
+            Headers headers, String stage, Reason reason, String topic, int partition, long offset) {
         put(headers, REASON, reason.code());
         put(headers, PATH, reason.path());
         put(headers, MESSAGE, reason.message());
@@ -75,9 +74,17 @@ public final class DeadLetters {
     }
 
     /** A dead letter for {@code topic}: the original key, value and headers plus why, fitted to {@code maxBytes}. */
-    public static ProducerRecord<byte[], byte[]> record(String topic, byte[] key, byte[] value, Headers original,
-                                                        String stage, Reason reason, String sourceTopic,
-                                                        int sourcePartition, long sourceOffset, int maxBytes) {
+    public static ProducerRecord<byte[], byte[]> record(
+            String topic,
+            byte[] key,
+            byte[] value,
+            Headers original,
+            String stage,
+            Reason reason,
+            String sourceTopic,
+            int sourcePartition,
+            long sourceOffset,
+            int maxBytes) {
         Headers headers = original == null ? KafkaHeaders.empty() : KafkaHeaders.copyOf(original);
         annotate(headers, stage, reason, sourceTopic, sourcePartition, sourceOffset);
         byte[] fitted = fit(key, value, headers, maxBytes);

@@ -1,8 +1,6 @@
 package io.vigil.deadletters;
 
 import io.vigil.topics.Input;
-
-
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,7 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class FailedRecords {
     /** Outcome of a handled failure. */
     public enum Outcome {
-        DEAD_LETTERED("dead_lettered"), DROPPED("dropped");
+        DEAD_LETTERED("dead_lettered"),
+        DROPPED("dropped");
 
         public final String label;
 
@@ -32,17 +31,21 @@ public final class FailedRecords {
     private final Map<String, AtomicLong> refusedIngestDeadLetters = new ConcurrentHashMap<>();
 
     void count(String stage, Outcome outcome, String reason) {
-        handled.computeIfAbsent(new Key(stage, outcome, reason), k -> new AtomicLong()).incrementAndGet();
+        handled.computeIfAbsent(new Key(stage, outcome, reason), k -> new AtomicLong())
+                .incrementAndGet();
     }
 
     void refusedIngestDeadLetter(Input stream, String reason) {
-        refusedIngestDeadLetters.computeIfAbsent(stream.label + "/" + reason, k -> new AtomicLong()).incrementAndGet();
+        refusedIngestDeadLetters
+                .computeIfAbsent(stream.label + "/" + reason, k -> new AtomicLong())
+                .incrementAndGet();
     }
 
     /** Failures handled so far, by stage, outcome and reason. */
     public Map<Key, Long> handled() {
         Map<Key, Long> out = new java.util.TreeMap<>(java.util.Comparator.comparing(Key::stage)
-                .thenComparing(Key::outcome).thenComparing(Key::reason));
+                .thenComparing(Key::outcome)
+                .thenComparing(Key::reason));
         handled.forEach((k, v) -> out.put(k, v.get()));
         return out;
     }

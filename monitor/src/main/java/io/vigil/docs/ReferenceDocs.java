@@ -23,6 +23,7 @@ public final class ReferenceDocs {
 
     /** Repository-relative paths of the generated files. */
     public static final String CONFIGURATION_FILE = "docs/configuration.md";
+
     public static final String METRICS_FILE = "docs/metrics.md";
 
     private static final String HEADER = "<!-- GENERATED from %s by io.vigil.docs.ReferenceDocs: do not edit. "
@@ -60,10 +61,15 @@ public final class ReferenceDocs {
                 |---|---|---|---|
                 """);
         for (ConfigDef.ConfigKey key : VigilConfig.definition().configKeys().values()) {
-            out.append("| `").append(key.name).append("` | ")
-                    .append(key.type.name().toLowerCase(java.util.Locale.ROOT)).append(" | ")
-                    .append(defaultText(key)).append(" | ")
-                    .append(cell(key.documentation)).append(" |\n");
+            out.append("| `")
+                    .append(key.name)
+                    .append("` | ")
+                    .append(key.type.name().toLowerCase(java.util.Locale.ROOT))
+                    .append(" | ")
+                    .append(defaultText(key))
+                    .append(" | ")
+                    .append(cell(key.documentation))
+                    .append(" |\n");
         }
         return out.toString();
     }
@@ -93,10 +99,16 @@ public final class ReferenceDocs {
                 """);
         for (MetricCatalog.Family f : MetricCatalog.families().values()) {
             boolean param = f.paramLabel() != null;
-            out.append("| `").append(f.name()).append(param ? ":<" + f.paramLabel() + ">" : "").append("` | `")
-                    .append(f.prometheusName()).append("` | ")
-                    .append(param ? "`" + f.paramLabel() + "`" : "").append(" | ")
-                    .append(cell(f.help())).append(" |\n");
+            out.append("| `")
+                    .append(f.name())
+                    .append(param ? ":<" + f.paramLabel() + ">" : "")
+                    .append("` | `")
+                    .append(f.prometheusName())
+                    .append("` | ")
+                    .append(param ? "`" + f.paramLabel() + "`" : "")
+                    .append(" | ")
+                    .append(cell(f.help()))
+                    .append(" |\n");
         }
         out.append("""
 
@@ -133,29 +145,55 @@ public final class ReferenceDocs {
      * here, next to the generator, until they have a catalog of their own.
      */
     static final List<List<String>> OTHER_METRICS = List.of(
-            List.of("`vigil_ingest_records_total`", "counter", "`stream` (predictions, ground_truth), `outcome` "
-                    + "(accepted, dead_lettered, dropped), `reason`: received = accepted + dead_lettered + dropped per "
-                    + "stream"),
-            List.of("`vigil_failed_records_total`", "counter", "`stage` (processing, production, serialization), "
-                    + "`outcome` (dead_lettered, dropped), `reason`: what the exception handlers did after ingest; "
-                    + "counted in the process (starts at 0 with it)"),
-            List.of("`vigil_slice_overflow_total`", "counter", "`dimension`: predictions counted under `other` "
-                    + "because the dimension's cap was reached (alert `VigilSliceCapReached`)"),
-            List.of("`vigil_slice_admission_timeouts_total`", "counter", "`dimension`: of those, predictions sent to "
-                    + "`other` because no admission decision came within 5 minutes (the owner's task not running)"),
-            List.of("`vigil_outcome_join_events_total`", "counter", "`event` (predictions_registered, labels_joined, "
-                    + "labels_revised, labels_unmatched_expired, ...)"),
-            List.of("`vigil_alerts_active`", "gauge", "`rule`, `severity`, `model`, `version`, `slice`, "
-                    + "`slice_value`, `incident` (the open incident the alert belongs to, `none` before one forms)"),
-            List.of("`vigil_incidents_active`", "gauge", "`incident`, `severity`, `model`, `version`, `root`, "
-                    + "`root_value`: 1 per open incident"),
-            List.of("`vigil_webhook_deliveries_total`", "counter", "`endpoint`, `outcome` (delivered, retried, "
-                    + "dropped, disabled)"),
+            List.of(
+                    "`vigil_ingest_records_total`",
+                    "counter",
+                    "`stream` (predictions, ground_truth), `outcome` "
+                            + "(accepted, dead_lettered, dropped), `reason`: received = accepted + dead_lettered + dropped per "
+                            + "stream"),
+            List.of(
+                    "`vigil_failed_records_total`",
+                    "counter",
+                    "`stage` (processing, production, serialization), "
+                            + "`outcome` (dead_lettered, dropped), `reason`: what the exception handlers did after ingest; "
+                            + "counted in the process (starts at 0 with it)"),
+            List.of(
+                    "`vigil_slice_overflow_total`",
+                    "counter",
+                    "`dimension`: predictions counted under `other` "
+                            + "because the dimension's cap was reached (alert `VigilSliceCapReached`)"),
+            List.of(
+                    "`vigil_slice_admission_timeouts_total`",
+                    "counter",
+                    "`dimension`: of those, predictions sent to "
+                            + "`other` because no admission decision came within 5 minutes (the owner's task not running)"),
+            List.of(
+                    "`vigil_outcome_join_events_total`",
+                    "counter",
+                    "`event` (predictions_registered, labels_joined, "
+                            + "labels_revised, labels_unmatched_expired, ...)"),
+            List.of(
+                    "`vigil_alerts_active`",
+                    "gauge",
+                    "`rule`, `severity`, `model`, `version`, `slice`, "
+                            + "`slice_value`, `incident` (the open incident the alert belongs to, `none` before one forms)"),
+            List.of(
+                    "`vigil_incidents_active`",
+                    "gauge",
+                    "`incident`, `severity`, `model`, `version`, `root`, " + "`root_value`: 1 per open incident"),
+            List.of(
+                    "`vigil_webhook_deliveries_total`",
+                    "counter",
+                    "`endpoint`, `outcome` (delivered, retried, " + "dropped, disabled)"),
             List.of("`vigil_webhook_pending`", "gauge", "`endpoint`"),
-            List.of("`vigil_webhook_disabled`", "gauge", "`endpoint`: 1 once the receiver answered 410 Gone (alert "
-                    + "`VigilWebhookDisabled`)"),
-            List.of("JVM, process and Kafka Streams", "Micrometer binders", "`jvm_*`, `process_*`, `kafka_stream_*`, "
-                    + "`kafka_consumer_*`, `kafka_producer_*`"));
+            List.of(
+                    "`vigil_webhook_disabled`",
+                    "gauge",
+                    "`endpoint`: 1 once the receiver answered 410 Gone (alert " + "`VigilWebhookDisabled`)"),
+            List.of(
+                    "JVM, process and Kafka Streams",
+                    "Micrometer binders",
+                    "`jvm_*`, `process_*`, `kafka_stream_*`, " + "`kafka_consumer_*`, `kafka_producer_*`"));
 
     private static String defaultText(ConfigDef.ConfigKey key) {
         if (!key.hasDefault()) {

@@ -28,19 +28,29 @@ public record Alert(
         String summary) {
 
     public enum Status {
-        @JsonProperty("firing") FIRING,
-        @JsonProperty("resolved") RESOLVED
+        @JsonProperty("firing")
+        FIRING,
+        @JsonProperty("resolved")
+        RESOLVED
     }
 
     public enum Severity {
-        @JsonProperty("info") INFO,
-        @JsonProperty("warning") WARNING,
-        @JsonProperty("critical") CRITICAL
+        @JsonProperty("info")
+        INFO,
+        @JsonProperty("warning")
+        WARNING,
+        @JsonProperty("critical")
+        CRITICAL
     }
 
     /** The observed value with its 95% interval and sample size. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Observed(Double estimate, Double lower, Double upper, long n, @JsonProperty("p_value") Double pValue) {}
+    public record Observed(
+            Double estimate,
+            Double lower,
+            Double upper,
+            long n,
+            @JsonProperty("p_value") Double pValue) {}
 
     public Alert {
         Objects.requireNonNull(id, "id");

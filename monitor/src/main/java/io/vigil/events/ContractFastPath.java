@@ -82,12 +82,33 @@ final class ContractFastPath {
             if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
                 return null;
             }
-            if (id == null || occurredAt == null || model == null || task == null || Double.isNaN(score)
-                    || Double.isNaN(threshold) || site == null || scanner == null) {
+            if (id == null
+                    || occurredAt == null
+                    || model == null
+                    || task == null
+                    || Double.isNaN(score)
+                    || Double.isNaN(threshold)
+                    || site == null
+                    || scanner == null) {
                 return null;
             }
-            return new Prediction(id, occurredAt, model, task, score, threshold, predictedLabel, site, scanner,
-                    subjectKey, studyKey, demographics, uncertainty, abstained, features, attributes);
+            return new Prediction(
+                    id,
+                    occurredAt,
+                    model,
+                    task,
+                    score,
+                    threshold,
+                    predictedLabel,
+                    site,
+                    scanner,
+                    subjectKey,
+                    studyKey,
+                    demographics,
+                    uncertainty,
+                    abstained,
+                    features,
+                    attributes);
         } catch (Exception e) {
             return null; // the full path explains it
         }
@@ -114,7 +135,8 @@ final class ContractFastPath {
                     case "observed_at" -> observedAt = instant(p, v);
                     case "source" -> source = string(p, v, 64);
                     case "revision" -> {
-                        if (v != JsonToken.VALUE_NUMBER_INT || p.getNumberType() != JsonParser.NumberType.INT
+                        if (v != JsonToken.VALUE_NUMBER_INT
+                                || p.getNumberType() != JsonParser.NumberType.INT
                                 || (revision = p.getIntValue()) < 0) {
                             return null;
                         }
@@ -407,8 +429,13 @@ final class ContractFastPath {
             int sign = s.charAt(i) == '-' ? -1 : 1;
             offsetSeconds = sign * (number(s, i + 1, i + 3) * 3600 + number(s, i + 4, i + 6) * 60);
         }
-        LocalDateTime local = LocalDateTime.of(number(s, 0, 4), number(s, 5, 7), number(s, 8, 10),
-                number(s, 11, 13), number(s, 14, 16), number(s, 17, 19));
+        LocalDateTime local = LocalDateTime.of(
+                number(s, 0, 4),
+                number(s, 5, 7),
+                number(s, 8, 10),
+                number(s, 11, 13),
+                number(s, 14, 16),
+                number(s, 17, 19));
         return Instant.ofEpochSecond(local.toEpochSecond(ZoneOffset.ofTotalSeconds(offsetSeconds)), nanos);
     }
 

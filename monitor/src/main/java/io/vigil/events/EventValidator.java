@@ -1,13 +1,13 @@
 package io.vigil.events;
 
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
-import com.fasterxml.jackson.core.exc.StreamConstraintsException;
-import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.networknt.schema.JsonMetaSchema;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
@@ -130,10 +130,10 @@ public final class EventValidator {
     /** The full path alone (tree parse, schema walk, binding): the reference the fast path is tested against. */
     Validation<?> validateFullPath(EventType type, byte[] raw, Instant now) {
         return switch (type) {
-            case PREDICTION -> validate(EventType.PREDICTION, Prediction.class, raw, now, Prediction::occurredAt,
-                    "/occurred_at");
-            case GROUND_TRUTH -> validate(EventType.GROUND_TRUTH, GroundTruth.class, raw, now,
-                    GroundTruth::observedAt, "/observed_at");
+            case PREDICTION ->
+                validate(EventType.PREDICTION, Prediction.class, raw, now, Prediction::occurredAt, "/occurred_at");
+            case GROUND_TRUTH ->
+                validate(EventType.GROUND_TRUTH, GroundTruth.class, raw, now, GroundTruth::observedAt, "/observed_at");
             default -> validate(type, raw, now);
         };
     }
@@ -194,9 +194,12 @@ public final class EventValidator {
             return reject(Reason.OVERSIZED, "", Json.describe(e));
         } catch (StreamReadException e) {
             String original = e.getOriginalMessage();
-            return reject(Reason.NOT_JSON, "", original != null && original.startsWith("Duplicate field")
-                    ? "duplicate property" + Json.describe(e).substring("malformed JSON".length())
-                    : Json.describe(e));
+            return reject(
+                    Reason.NOT_JSON,
+                    "",
+                    original != null && original.startsWith("Duplicate field")
+                            ? "duplicate property" + Json.describe(e).substring("malformed JSON".length())
+                            : Json.describe(e));
         } catch (IOException e) {
             // FAIL_ON_TRAILING_TOKENS: a second value after the first document.
             return reject(Reason.NOT_JSON, "", "content after the end of the JSON document");
@@ -220,7 +223,9 @@ public final class EventValidator {
                 var fields = node.fields();
                 while (fields.hasNext()) {
                     var f = fields.next();
-                    String found = nonFinite(f.getValue(), path + "/" + f.getKey().replace("~", "~0").replace("/", "~1"));
+                    String found = nonFinite(
+                            f.getValue(),
+                            path + "/" + f.getKey().replace("~", "~0").replace("/", "~1"));
                     if (found != null) {
                         return found;
                     }
@@ -230,8 +235,13 @@ public final class EventValidator {
         return null;
     }
 
-    private <T> Validation<T> validate(EventType type, Class<T> recordType, byte[] raw, Instant now,
-            Function<T, Instant> eventTime, String eventTimePath) {
+    private <T> Validation<T> validate(
+            EventType type,
+            Class<T> recordType,
+            byte[] raw,
+            Instant now,
+            Function<T, Instant> eventTime,
+            String eventTimePath) {
         Validation<JsonNode> parsed = parse(raw);
         if (parsed instanceof Validation.Rejected<JsonNode> rejected) {
             return new Validation.Rejected<>(rejected.reason());
@@ -259,21 +269,23 @@ public final class EventValidator {
     private <T> Validation<T> checkEventTime(T value, Instant at, Instant now, String eventTimePath) {
         Objects.requireNonNull(now, "now");
         if (at.isAfter(now.plus(maxFutureSkew))) {
-            return reject(Reason.FUTURE_TIMESTAMP, eventTimePath,
+            return reject(
+                    Reason.FUTURE_TIMESTAMP,
+                    eventTimePath,
                     "must not be more than " + maxFutureSkew + " after the processing time");
         }
         return new Validation.Accepted<>(value);
     }
 
     /** Errors that say most about the record first; ties broken by path for a stable choice. */
-    private static final Comparator<ValidationMessage> PRIORITY = Comparator
-            .comparingInt((ValidationMessage m) -> SchemaReasons.rank(m.getType()))
+    private static final Comparator<ValidationMessage> PRIORITY = Comparator.comparingInt(
+                    (ValidationMessage m) -> SchemaReasons.rank(m.getType()))
             .thenComparing(m -> m.getInstanceLocation().toString());
 
     private static Reason bindingReason(IOException e) {
         if (e instanceof StreamReadException && !(e instanceof JsonMappingException)) {
-            return new Reason(e instanceof StreamConstraintsException ? Reason.OVERSIZED : Reason.NOT_JSON, "",
-                    Json.describe(e));
+            return new Reason(
+                    e instanceof StreamConstraintsException ? Reason.OVERSIZED : Reason.NOT_JSON, "", Json.describe(e));
         }
         String path = e instanceof JsonMappingException m ? Json.pointer(m) : "";
         if (e instanceof MismatchedInputException mi && mi.getTargetType() == Instant.class) {
@@ -299,7 +311,8 @@ public final class EventValidator {
         JsonMetaSchema metaSchema = JsonMetaSchema.builder(JsonMetaSchema.getV202012())
                 .format(new Rfc3339DateTime())
                 .build();
-        JsonSchemaFactory factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012,
+        JsonSchemaFactory factory = JsonSchemaFactory.getInstance(
+                SpecVersion.VersionFlag.V202012,
                 builder -> builder.metaSchema(metaSchema)
                         .schemaMappers(mappers -> mappers.mapPrefix(SCHEMA_ID_BASE, "classpath:schemas/")));
         SchemaValidatorsConfig config = SchemaValidatorsConfig.builder()
@@ -308,8 +321,8 @@ public final class EventValidator {
                 .build();
         Map<EventType, JsonSchema> schemas = new java.util.EnumMap<>(EventType.class);
         for (EventType type : EventType.values()) {
-            JsonSchema schema = factory.getSchema(
-                    SchemaLocation.of(SCHEMA_ID_BASE + type.schemaName() + ".schema.json"), config);
+            JsonSchema schema =
+                    factory.getSchema(SchemaLocation.of(SCHEMA_ID_BASE + type.schemaName() + ".schema.json"), config);
             schema.initializeValidators();
             schemas.put(type, schema);
         }
@@ -332,8 +345,16 @@ public final class EventValidator {
                 case "type" -> 2;
                 case "enum", "const" -> 3;
                 case "format" -> 4;
-                case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-                        "minLength", "maxLength", "minProperties", "maxProperties", "minItems", "maxItems" -> 5;
+                case "minimum",
+                        "maximum",
+                        "exclusiveMinimum",
+                        "exclusiveMaximum",
+                        "minLength",
+                        "maxLength",
+                        "minProperties",
+                        "maxProperties",
+                        "minItems",
+                        "maxItems" -> 5;
                 default -> 6;
             };
         }
@@ -343,24 +364,30 @@ public final class EventValidator {
             String at = SafePointer.of(m.getInstanceLocation().toString());
             JsonNode rule = keywordValue(m);
             return switch (keyword) {
-                case "required" -> new Reason(Reason.MISSING_FIELD, at + "/" + SafePointer.segment(m.getProperty()),
-                        "is required");
-                case "additionalProperties", "unevaluatedProperties" -> new Reason(Reason.ADDITIONAL_PROPERTY,
-                        at + "/" + SafePointer.segment(m.getProperty()), "is not defined by the contract");
+                case "required" ->
+                    new Reason(Reason.MISSING_FIELD, at + "/" + SafePointer.segment(m.getProperty()), "is required");
+                case "additionalProperties", "unevaluatedProperties" ->
+                    new Reason(
+                            Reason.ADDITIONAL_PROPERTY,
+                            at + "/" + SafePointer.segment(m.getProperty()),
+                            "is not defined by the contract");
                 case "type" -> new Reason(Reason.WRONG_TYPE, at, "must be of type " + text(rule));
                 case "enum" -> new Reason(Reason.UNKNOWN_ENUM, at, "must be one of " + text(rule));
                 case "const" -> new Reason(Reason.UNKNOWN_ENUM, at, "must be " + text(rule));
-                case "format" -> "date-time".equals(text(rule))
-                        ? new Reason(Reason.BAD_TIMESTAMP, at, "must be an RFC 3339 date-time with offset")
-                        : new Reason(Reason.INVALID, at, "must have format " + text(rule));
+                case "format" ->
+                    "date-time".equals(text(rule))
+                            ? new Reason(Reason.BAD_TIMESTAMP, at, "must be an RFC 3339 date-time with offset")
+                            : new Reason(Reason.INVALID, at, "must have format " + text(rule));
                 case "minimum" -> new Reason(Reason.OUT_OF_RANGE, at, "must be >= " + text(rule));
                 case "maximum" -> new Reason(Reason.OUT_OF_RANGE, at, "must be <= " + text(rule));
                 case "exclusiveMinimum" -> new Reason(Reason.OUT_OF_RANGE, at, "must be > " + text(rule));
                 case "exclusiveMaximum" -> new Reason(Reason.OUT_OF_RANGE, at, "must be < " + text(rule));
                 case "minLength" -> new Reason(Reason.OUT_OF_RANGE, at, "length must be >= " + text(rule));
                 case "maxLength" -> new Reason(Reason.OUT_OF_RANGE, at, "length must be <= " + text(rule));
-                case "minProperties" -> new Reason(Reason.OUT_OF_RANGE, at, "must have >= " + text(rule) + " properties");
-                case "maxProperties" -> new Reason(Reason.OUT_OF_RANGE, at, "must have <= " + text(rule) + " properties");
+                case "minProperties" ->
+                    new Reason(Reason.OUT_OF_RANGE, at, "must have >= " + text(rule) + " properties");
+                case "maxProperties" ->
+                    new Reason(Reason.OUT_OF_RANGE, at, "must have <= " + text(rule) + " properties");
                 case "pattern" -> new Reason(Reason.INVALID, at, "must match " + text(rule));
                 case "propertyNames" -> new Reason(Reason.INVALID, at, "property names must match the contract");
                 default -> new Reason(Reason.INVALID, at, "fails " + SafePointer.segment(keyword));

@@ -37,8 +37,10 @@ public record Incident(
         String summary) {
 
     public enum Status {
-        @JsonProperty("firing") FIRING,
-        @JsonProperty("resolved") RESOLVED
+        @JsonProperty("firing")
+        FIRING,
+        @JsonProperty("resolved")
+        RESOLVED
     }
 
     /** One member alert: its identity and where it fired; {@code root} when on a root slice, else evidence. */

@@ -36,9 +36,12 @@ public record MetricSnapshot(
      * under the same key, is not exported as a value and is no evidence for or against an alert.
      */
     public enum Status {
-        @JsonProperty("provisional") PROVISIONAL,
-        @JsonProperty("final") FINAL,
-        @JsonProperty("insufficient_n") INSUFFICIENT_N
+        @JsonProperty("provisional")
+        PROVISIONAL,
+        @JsonProperty("final")
+        FINAL,
+        @JsonProperty("insufficient_n")
+        INSUFFICIENT_N
     }
 
     public MetricSnapshot {

@@ -52,9 +52,22 @@ public record Reason(String code, String path, String message) {
     public static final String PRODUCTION_ERROR = "production_error";
 
     /** Every code a {@code Reason} can carry. */
-    public static final Set<String> CODES = Set.of(NOT_JSON, OVERSIZED, MISSING_FIELD, WRONG_TYPE, OUT_OF_RANGE,
-            UNKNOWN_ENUM, BAD_TIMESTAMP, FUTURE_TIMESTAMP, ADDITIONAL_PROPERTY, INVALID, UNMATCHED_LABEL, LABEL_AFTER_MAX_DELAY,
-            KEY_NOT_PREDICTION_ID, PROCESSING_ERROR, PRODUCTION_ERROR);
+    public static final Set<String> CODES = Set.of(
+            NOT_JSON,
+            OVERSIZED,
+            MISSING_FIELD,
+            WRONG_TYPE,
+            OUT_OF_RANGE,
+            UNKNOWN_ENUM,
+            BAD_TIMESTAMP,
+            FUTURE_TIMESTAMP,
+            ADDITIONAL_PROPERTY,
+            INVALID,
+            UNMATCHED_LABEL,
+            LABEL_AFTER_MAX_DELAY,
+            KEY_NOT_PREDICTION_ID,
+            PROCESSING_ERROR,
+            PRODUCTION_ERROR);
 
     public Reason {
         Objects.requireNonNull(code, "code");

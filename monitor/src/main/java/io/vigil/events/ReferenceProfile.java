@@ -47,8 +47,10 @@ public record ReferenceProfile(
 
     /** How the profile was made. */
     public enum Source {
-        @JsonProperty("validation_file") VALIDATION_FILE,
-        @JsonProperty("burn_in") BURN_IN
+        @JsonProperty("validation_file")
+        VALIDATION_FILE,
+        @JsonProperty("burn_in")
+        BURN_IN
     }
 
     public ReferenceProfile {
@@ -87,10 +89,11 @@ public record ReferenceProfile(
      * The burn-in rule: at least {@code minPredictions} predictions and {@code minDays} days of the
      * {@code all} slice, whichever is later; the profile covers {@code firstDay..lastDay} (UTC).
      */
-    public record BurnIn(@JsonProperty("min_predictions") long minPredictions,
-                         @JsonProperty("min_days") int minDays,
-                         @JsonProperty("first_day") LocalDate firstDay,
-                         @JsonProperty("last_day") LocalDate lastDay) {
+    public record BurnIn(
+            @JsonProperty("min_predictions") long minPredictions,
+            @JsonProperty("min_days") int minDays,
+            @JsonProperty("first_day") LocalDate firstDay,
+            @JsonProperty("last_day") LocalDate lastDay) {
         public BurnIn {
             Objects.requireNonNull(firstDay, "first_day");
             Objects.requireNonNull(lastDay, "last_day");
@@ -110,7 +113,10 @@ public record ReferenceProfile(
         }
 
         public static Distribution of(ReferenceDistribution d) {
-            return new Distribution(d.n(), box(d.edges()), box(d.proportions()),
+            return new Distribution(
+                    d.n(),
+                    box(d.edges()),
+                    box(d.proportions()),
                     Base64.getEncoder().encodeToString(KllSketches.toBytes(d.sketch())));
         }
 
@@ -158,8 +164,10 @@ public record ReferenceProfile(
     }
 
     /** Acquisition values present in the reference data, spelled as slice values. */
-    public record Known(Set<String> scanners, @JsonProperty("scanner_models") Set<String> scannerModels,
-                        Set<String> software) {
+    public record Known(
+            Set<String> scanners,
+            @JsonProperty("scanner_models") Set<String> scannerModels,
+            Set<String> software) {
         public Known {
             scanners = sorted(scanners);
             scannerModels = sorted(scannerModels);
@@ -168,7 +176,9 @@ public record ReferenceProfile(
 
         private static Set<String> sorted(Set<String> values) {
             // Sorted so equal profiles serialise to equal bytes.
-            return values == null ? Set.of() : java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(values));
+            return values == null
+                    ? Set.of()
+                    : java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(values));
         }
 
         /** Whether the reference recorded any value of this acquisition dimension. */

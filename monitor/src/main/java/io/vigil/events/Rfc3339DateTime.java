@@ -39,15 +39,27 @@ final class Rfc3339DateTime implements Format {
         if (n < 20 || n > 45) {
             return false;
         }
-        if (!digits(s, 0, 4) || s.charAt(4) != '-' || !digits(s, 5, 7) || s.charAt(7) != '-' || !digits(s, 8, 10)
-                || s.charAt(10) != 'T' || !digits(s, 11, 13) || s.charAt(13) != ':' || !digits(s, 14, 16)
-                || s.charAt(16) != ':' || !digits(s, 17, 19)) {
+        if (!digits(s, 0, 4)
+                || s.charAt(4) != '-'
+                || !digits(s, 5, 7)
+                || s.charAt(7) != '-'
+                || !digits(s, 8, 10)
+                || s.charAt(10) != 'T'
+                || !digits(s, 11, 13)
+                || s.charAt(13) != ':'
+                || !digits(s, 14, 16)
+                || s.charAt(16) != ':'
+                || !digits(s, 17, 19)) {
             return false;
         }
         int year = number(s, 0, 4);
         int month = number(s, 5, 7);
         int day = number(s, 8, 10);
-        if (year < 1 || month < 1 || month > 12 || day < 1 || day > YearMonth.of(year, month).lengthOfMonth()) {
+        if (year < 1
+                || month < 1
+                || month > 12
+                || day < 1
+                || day > YearMonth.of(year, month).lengthOfMonth()) {
             return false;
         }
         if (number(s, 11, 13) > 23 || number(s, 14, 16) > 59 || number(s, 17, 19) > 59) {
@@ -70,8 +82,11 @@ final class Rfc3339DateTime implements Format {
             return false;
         }
         char sign = s.charAt(i);
-        return (sign == '+' || sign == '-') && digits(s, i + 1, i + 3) && s.charAt(i + 3) == ':'
-                && digits(s, i + 4, i + 6) && number(s, i + 4, i + 6) <= 59
+        return (sign == '+' || sign == '-')
+                && digits(s, i + 1, i + 3)
+                && s.charAt(i + 3) == ':'
+                && digits(s, i + 4, i + 6)
+                && number(s, i + 4, i + 6) <= 59
                 && number(s, i + 1, i + 3) * 60 + number(s, i + 4, i + 6) <= MAX_OFFSET_MINUTES;
     }
 

@@ -11,6 +11,7 @@ package io.vigil.events;
 public final class SafeText {
     /** Longest text kept, in code points. */
     public static final int MAX_CODE_POINTS = 128;
+
     private static final int REPLACEMENT = 0xFFFD;
 
     private SafeText() {}
@@ -52,8 +53,11 @@ public final class SafeText {
 
     private static boolean unsafe(int cp) {
         int type = Character.getType(cp);
-        return type == Character.CONTROL || type == Character.FORMAT || type == Character.SURROGATE
+        return type == Character.CONTROL
+                || type == Character.FORMAT
+                || type == Character.SURROGATE
                 || type == Character.UNASSIGNED && (cp == 0xFFFE || cp == 0xFFFF)
-                || cp == 0x2028 || cp == 0x2029;
+                || cp == 0x2028
+                || cp == 0x2029;
     }
 }

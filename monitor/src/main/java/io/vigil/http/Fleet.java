@@ -35,17 +35,31 @@ public final class Fleet {
     /** Fewest cases for a drift test to count. */
     public static final long MIN_N = 100;
     /** The metrics a fleet row carries, in display order. */
-    public static final List<String> KEY_METRICS = List.of("predictions", "score_mean", "score_psi", "score_ks",
-            "positive_rate", "sensitivity", "specificity", "auc", "ece", "oe_ratio", "label_coverage", "flip_rate");
+    public static final List<String> KEY_METRICS = List.of(
+            "predictions",
+            "score_mean",
+            "score_psi",
+            "score_ks",
+            "positive_rate",
+            "sensitivity",
+            "specificity",
+            "auc",
+            "ece",
+            "oe_ratio",
+            "label_coverage",
+            "flip_rate");
     /** Window preference when a row shows one value per metric; other windows follow in name order. */
     public static final List<String> WINDOW_PREFERENCE = List.of("7d", "30d", "90d", "1d");
+
     private static final List<String> DIMENSION_ORDER = List.of("all", "site", "scanner", "scanner_model", "software");
 
     private Fleet() {}
 
     /** Row status, worst first. */
     public enum Status {
-        ALERTING, DRIFTING, OK;
+        ALERTING,
+        DRIFTING,
+        OK;
 
         @JsonValue
         public String json() {
@@ -55,8 +69,14 @@ public final class Fleet {
 
     /** A snapshot crossing its threshold: which metric and window, its value, and why it counts. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Signal(String metric, String window, Double estimate, Double threshold,
-                         @JsonProperty("p_value") Double pValue, long n, String reason) {}
+    public record Signal(
+            String metric,
+            String window,
+            Double estimate,
+            Double threshold,
+            @JsonProperty("p_value") Double pValue,
+            long n,
+            String reason) {}
 
     /** One model version and slice with its status, signals, firing alerts and key metrics. */
     public record Row(
@@ -80,8 +100,10 @@ public final class Fleet {
     public static List<Row> rows(Collection<MetricSnapshot> snapshots, Collection<Alert> alerts) {
         Map<Group, List<MetricSnapshot>> groups = new HashMap<>();
         for (MetricSnapshot s : snapshots) {
-            groups.computeIfAbsent(new Group(s.model(), s.version(), s.sliceDimension(), s.sliceValue()),
-                    k -> new ArrayList<>()).add(s);
+            groups.computeIfAbsent(
+                            new Group(s.model(), s.version(), s.sliceDimension(), s.sliceValue()),
+                            k -> new ArrayList<>())
+                    .add(s);
         }
         Map<Group, List<Alert>> firing = new HashMap<>();
         for (Alert a : alerts) {
@@ -100,7 +122,14 @@ public final class Fleet {
             list.forEach(s -> signal(s).ifPresent(signals::add));
             List<Alert> rowAlerts = firing.getOrDefault(e.getKey(), List.of());
             Status status = !rowAlerts.isEmpty() ? Status.ALERTING : !signals.isEmpty() ? Status.DRIFTING : Status.OK;
-            rows.add(new Row(g.model(), g.version(), g.dimension(), g.value(), status, List.copyOf(signals), List.copyOf(rowAlerts),
+            rows.add(new Row(
+                    g.model(),
+                    g.version(),
+                    g.dimension(),
+                    g.value(),
+                    status,
+                    List.copyOf(signals),
+                    List.copyOf(rowAlerts),
                     keyMetrics(list)));
         }
         rows.sort(WORST_FIRST);
@@ -125,7 +154,8 @@ public final class Fleet {
      * n >= {@value #MIN_N}. {@code cusum_alarm:*} when its estimate is 1.
      */
     public static Optional<Signal> signal(MetricSnapshot s) {
-        String family = s.metric().contains(":") ? s.metric().substring(0, s.metric().indexOf(':')) : s.metric();
+        String family =
+                s.metric().contains(":") ? s.metric().substring(0, s.metric().indexOf(':')) : s.metric();
         Double est = s.estimate();
         if (est == null || est.isNaN()) {
             return Optional.empty();
@@ -134,14 +164,28 @@ public final class Fleet {
             case "score_psi", "positive_rate", "feature_psi", "attribute_chi_square" -> {
                 boolean large = !(family.equals("score_psi") || family.equals("feature_psi")) || est >= MIN_PSI;
                 if (large && s.n() >= MIN_N && s.pValue() != null && s.pValue() < P_VALUE_THRESHOLD) {
-                    return Optional.of(new Signal(s.metric(), s.window(), est, P_VALUE_THRESHOLD, s.pValue(), s.n(),
+                    return Optional.of(new Signal(
+                            s.metric(),
+                            s.window(),
+                            est,
+                            P_VALUE_THRESHOLD,
+                            s.pValue(),
+                            s.n(),
                             "p < " + P_VALUE_THRESHOLD));
                 }
             }
             case "score_ks", "feature_ks" -> {
-                if (s.n() >= MIN_N && s.upper() != null && est > s.upper()
+                if (s.n() >= MIN_N
+                        && s.upper() != null
+                        && est > s.upper()
                         && (s.pValue() == null || s.pValue() < P_VALUE_THRESHOLD)) {
-                    return Optional.of(new Signal(s.metric(), s.window(), est, s.upper(), s.pValue(), s.n(),
+                    return Optional.of(new Signal(
+                            s.metric(),
+                            s.window(),
+                            est,
+                            s.upper(),
+                            s.pValue(),
+                            s.n(),
                             "distance above critical value"));
                 }
             }
@@ -150,7 +194,7 @@ public final class Fleet {
                     return Optional.of(new Signal(s.metric(), s.window(), est, 1.0, null, s.n(), "CUSUM alarm"));
                 }
             }
-            default -> { }
+            default -> {}
         }
         return Optional.empty();
     }
@@ -158,7 +202,8 @@ public final class Fleet {
     private static Map<String, MetricSnapshot> keyMetrics(List<MetricSnapshot> list) {
         Map<String, MetricSnapshot> out = new LinkedHashMap<>();
         for (String metric : KEY_METRICS) {
-            list.stream().filter(s -> s.metric().equals(metric))
+            list.stream()
+                    .filter(s -> s.metric().equals(metric))
                     .min(Comparator.comparing(s -> windowRank(s.window())))
                     .ifPresent(s -> out.put(metric, s));
         }

@@ -59,9 +59,11 @@ public final class HttpServerRunner implements AutoCloseable {
         public static Security from(VigilConfig config) {
             String keystore = config.getString(VigilConfig.HTTP_TLS_KEYSTORE);
             String user = config.getString(VigilConfig.HTTP_AUTH_USERNAME);
-            return new Security(keystore.isBlank() ? null : Path.of(keystore),
+            return new Security(
+                    keystore.isBlank() ? null : Path.of(keystore),
                     config.getPassword(VigilConfig.HTTP_TLS_KEYSTORE_PASSWORD),
-                    user.isEmpty() ? null : user, config.getPassword(VigilConfig.HTTP_AUTH_PASSWORD));
+                    user.isEmpty() ? null : user,
+                    config.getPassword(VigilConfig.HTTP_AUTH_PASSWORD));
         }
 
         /**
@@ -90,8 +92,7 @@ public final class HttpServerRunner implements AutoCloseable {
     private final byte[] credentialDigest;
 
     /** A plain HTTP server without authentication. */
-    public HttpServerRunner(String bind, int port, Supplier<String> metrics, BooleanSupplier ready)
-            throws IOException {
+    public HttpServerRunner(String bind, int port, Supplier<String> metrics, BooleanSupplier ready) throws IOException {
         this(bind, port, metrics, ready, Security.NONE);
     }
 
@@ -100,8 +101,8 @@ public final class HttpServerRunner implements AutoCloseable {
      *
      * @throws ConfigException naming {@code http.tls.keystore} when the keystore cannot be read
      */
-    public HttpServerRunner(String bind, int port, Supplier<String> metrics, BooleanSupplier ready,
-                            Security security) throws IOException {
+    public HttpServerRunner(String bind, int port, Supplier<String> metrics, BooleanSupplier ready, Security security)
+            throws IOException {
         InetSocketAddress address = new InetSocketAddress(bind, port);
         tls = security.keystore() != null;
         if (tls) {
@@ -112,16 +113,21 @@ public final class HttpServerRunner implements AutoCloseable {
         } else {
             server = HttpServer.create(address, 64);
         }
-        credentialDigest = security.username() == null ? null
-                : sha256(security.username() + ":" + (security.password() == null ? "" : security.password().value()));
+        credentialDigest = security.username() == null
+                ? null
+                : sha256(security.username() + ":"
+                        + (security.password() == null
+                                ? ""
+                                : security.password().value()));
         executor = Executors.newFixedThreadPool(4, r -> {
             Thread t = new Thread(r, "vigil-http");
             t.setDaemon(true);
             return t;
         });
         server.setExecutor(executor);
-        route("/metrics", exchange -> respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
-                metrics.get()));
+        route(
+                "/metrics",
+                exchange -> respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get()));
         route("/health/live", exchange -> respond(exchange, 200, "text/plain", "live\n"));
         route("/health/ready", exchange -> {
             boolean ok = ready.getAsBoolean();
@@ -185,8 +191,8 @@ public final class HttpServerRunner implements AutoCloseable {
         byte[] given;
         if (header != null && header.regionMatches(true, 0, "Basic ", 0, 6)) {
             try {
-                given = sha256(new String(Base64.getDecoder().decode(header.substring(6).strip()),
-                        StandardCharsets.UTF_8));
+                given = sha256(new String(
+                        Base64.getDecoder().decode(header.substring(6).strip()), StandardCharsets.UTF_8));
             } catch (IllegalArgumentException e) {
                 given = new byte[32];
             }
@@ -217,7 +223,9 @@ public final class HttpServerRunner implements AutoCloseable {
             return ssl;
         } catch (IOException | GeneralSecurityException e) {
             // The cause's message names the problem (missing file, wrong password), never the password.
-            throw new ConfigException(VigilConfig.HTTP_TLS_KEYSTORE, keystore.toString(),
+            throw new ConfigException(
+                    VigilConfig.HTTP_TLS_KEYSTORE,
+                    keystore.toString(),
                     "cannot read the PKCS12 keystore (check the file and " + VigilConfig.HTTP_TLS_KEYSTORE_PASSWORD
                             + "): " + e.getClass().getSimpleName() + ": " + e.getMessage());
         } finally {
@@ -234,8 +242,7 @@ public final class HttpServerRunner implements AutoCloseable {
         return (tls ? "https://" : "http://") + a.getHostString() + ":" + a.getPort();
     }
 
-    public static void respond(HttpExchange exchange, int status, String contentType, String body)
-            throws IOException {
+    public static void respond(HttpExchange exchange, int status, String contentType, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", contentType);
         exchange.getResponseHeaders().set("Cache-Control", "no-store");

@@ -48,12 +48,12 @@ public record LocalTasks(List<Task> active, List<Task> standby) {
 
     /** The tasks of every local stream thread, from {@code KafkaStreams.metadataForLocalThreads()}. */
     public static LocalTasks of(Collection<ThreadMetadata> threads) {
-        return new LocalTasks(tasks(threads, ThreadMetadata::activeTasks),
-                tasks(threads, ThreadMetadata::standbyTasks));
+        return new LocalTasks(
+                tasks(threads, ThreadMetadata::activeTasks), tasks(threads, ThreadMetadata::standbyTasks));
     }
 
-    private static List<Task> tasks(Collection<ThreadMetadata> threads,
-                                    Function<ThreadMetadata, Collection<TaskMetadata>> which) {
+    private static List<Task> tasks(
+            Collection<ThreadMetadata> threads, Function<ThreadMetadata, Collection<TaskMetadata>> which) {
         List<TaskMetadata> all = new ArrayList<>();
         threads.forEach(t -> all.addAll(which.apply(t)));
         all.sort(Comparator.comparing(TaskMetadata::taskId));

@@ -37,8 +37,11 @@ public final class Runbooks {
         }
         String body = of(name);
         if (body == null) {
-            HttpServerRunner.respond(exchange, 404, "text/plain; charset=utf-8", "no runbook named "
-                    + (NAME.matcher(name).matches() ? name : "(invalid name)") + "\n");
+            HttpServerRunner.respond(
+                    exchange,
+                    404,
+                    "text/plain; charset=utf-8",
+                    "no runbook named " + (NAME.matcher(name).matches() ? name : "(invalid name)") + "\n");
             return;
         }
         // Plain text: every browser shows it (text/markdown is often downloaded instead).

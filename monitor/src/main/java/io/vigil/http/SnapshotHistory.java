@@ -60,8 +60,8 @@ public final class SnapshotHistory {
      */
     public SnapshotHistory(int capacity, int maxKeys) {
         if (capacity < 2 || maxKeys < 1) {
-            throw new IllegalArgumentException("capacity must be >= 2 and maxKeys >= 1, were " + capacity
-                    + " and " + maxKeys);
+            throw new IllegalArgumentException(
+                    "capacity must be >= 2 and maxKeys >= 1, were " + capacity + " and " + maxKeys);
         }
         this.capacity = capacity;
         this.maxKeys = maxKeys;
@@ -192,9 +192,14 @@ public final class SnapshotHistory {
             List<Point> out = new ArrayList<>(size);
             for (int i = 0; i < size; i++) {
                 int j = (head + i) % windowEnd.length;
-                out.add(new Point(windowEnd[j] == NONE ? null : Instant.ofEpochMilli(windowEnd[j]),
-                        Instant.ofEpochMilli(computedAt[j]), boxed(estimate[j]), boxed(lower[j]), boxed(upper[j]),
-                        n[j], boxed(pValue[j]),
+                out.add(new Point(
+                        windowEnd[j] == NONE ? null : Instant.ofEpochMilli(windowEnd[j]),
+                        Instant.ofEpochMilli(computedAt[j]),
+                        boxed(estimate[j]),
+                        boxed(lower[j]),
+                        boxed(upper[j]),
+                        n[j],
+                        boxed(pValue[j]),
                         isFinal[j] ? MetricSnapshot.Status.FINAL : MetricSnapshot.Status.PROVISIONAL));
             }
             return out;

@@ -1,7 +1,5 @@
 package io.vigil.http;
 
-import io.vigil.http.LocalTasks;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.sun.net.httpserver.HttpExchange;
 import io.vigil.events.Alert;
@@ -52,9 +50,18 @@ public final class StatusApi implements AutoCloseable {
     private static final int MAX_PARAM_LENGTH = 512;
     private static final Pattern ASSET = Pattern.compile("[a-z0-9][a-z0-9_-]*\\.(html|css|js|svg|png|ico)");
     private static final Map<String, String> CONTENT_TYPES = Map.of(
-            "html", "text/html; charset=utf-8", "css", "text/css; charset=utf-8",
-            "js", "text/javascript; charset=utf-8", "svg", "image/svg+xml", "png", "image/png",
-            "ico", "image/x-icon");
+            "html",
+            "text/html; charset=utf-8",
+            "css",
+            "text/css; charset=utf-8",
+            "js",
+            "text/javascript; charset=utf-8",
+            "svg",
+            "image/svg+xml",
+            "png",
+            "image/png",
+            "ico",
+            "image/x-icon");
     /** Endpoints as listed by {@code /api/}. */
     static final Map<String, String> ENDPOINTS = endpoints();
 
@@ -72,9 +79,11 @@ public final class StatusApi implements AutoCloseable {
      * @param streamState the Kafka Streams state name, e.g. {@code RUNNING}
      * @param history     where the series are kept
      */
-    public StatusApi(Supplier<? extends Collection<MetricSnapshot>> snapshots,
-                     Supplier<? extends Collection<Alert>> alerts, Supplier<String> streamState,
-                     SnapshotHistory history) {
+    public StatusApi(
+            Supplier<? extends Collection<MetricSnapshot>> snapshots,
+            Supplier<? extends Collection<Alert>> alerts,
+            Supplier<String> streamState,
+            SnapshotHistory history) {
         this(snapshots, alerts, streamState, LocalTasks::none, history);
     }
 
@@ -82,9 +91,12 @@ public final class StatusApi implements AutoCloseable {
      * @param tasks this instance's Kafka Streams tasks (e.g. from {@code metadataForLocalThreads()})
      * @see #StatusApi(Supplier, Supplier, Supplier, SnapshotHistory)
      */
-    public StatusApi(Supplier<? extends Collection<MetricSnapshot>> snapshots,
-                     Supplier<? extends Collection<Alert>> alerts, Supplier<String> streamState,
-                     Supplier<LocalTasks> tasks, SnapshotHistory history) {
+    public StatusApi(
+            Supplier<? extends Collection<MetricSnapshot>> snapshots,
+            Supplier<? extends Collection<Alert>> alerts,
+            Supplier<String> streamState,
+            Supplier<LocalTasks> tasks,
+            SnapshotHistory history) {
         this.snapshots = Objects.requireNonNull(snapshots, "snapshots");
         this.alerts = Objects.requireNonNull(alerts, "alerts");
         this.streamState = Objects.requireNonNull(streamState, "streamState");
@@ -109,13 +121,17 @@ public final class StatusApi implements AutoCloseable {
             return t;
         });
         long ms = Math.max(10, interval.toMillis());
-        recorder.scheduleWithFixedDelay(() -> {
-            try {
-                recordHistory();
-            } catch (RuntimeException e) {
-                LOG.warn("Recording the snapshot history failed: {}", e.toString());
-            }
-        }, ms, ms, TimeUnit.MILLISECONDS);
+        recorder.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        recordHistory();
+                    } catch (RuntimeException e) {
+                        LOG.warn("Recording the snapshot history failed: {}", e.toString());
+                    }
+                },
+                ms,
+                ms,
+                TimeUnit.MILLISECONDS);
     }
 
     /** Adds the current snapshots to the history. */
@@ -167,8 +183,10 @@ public final class StatusApi implements AutoCloseable {
     }
 
     private Map<String, Object> fleetBody(String slice) {
-        List<Alert> firing = alerts.get().stream().filter(a -> a.status() == Alert.Status.FIRING)
-                .sorted(Comparator.comparing(Alert::severity).reversed().thenComparing(Alert::startedAt)).toList();
+        List<Alert> firing = alerts.get().stream()
+                .filter(a -> a.status() == Alert.Status.FIRING)
+                .sorted(Comparator.comparing(Alert::severity).reversed().thenComparing(Alert::startedAt))
+                .toList();
         List<Fleet.Row> rows = Fleet.rows(snapshots.get(), firing);
         if (slice != null) {
             rows = rows.stream().filter(r -> r.sliceDimension().equals(slice)).toList();
@@ -185,9 +203,12 @@ public final class StatusApi implements AutoCloseable {
     private Map<String, Object> snapshotsBody(Map<String, String> q) {
         List<MetricSnapshot> out = new ArrayList<>();
         for (MetricSnapshot s : snapshots.get()) {
-            if (matches(q.get("model"), s.model()) && matches(q.get("version"), s.version())
-                    && matches(q.get("slice"), s.sliceDimension()) && matches(q.get("value"), s.sliceValue())
-                    && matches(q.get("window"), s.window()) && matches(q.get("metric"), s.metric())) {
+            if (matches(q.get("model"), s.model())
+                    && matches(q.get("version"), s.version())
+                    && matches(q.get("slice"), s.sliceDimension())
+                    && matches(q.get("value"), s.sliceValue())
+                    && matches(q.get("window"), s.window())
+                    && matches(q.get("metric"), s.metric())) {
                 out.add(s);
             }
         }
@@ -218,19 +239,21 @@ public final class StatusApi implements AutoCloseable {
         }
         String prefix = String.join("|", model, version, slice, value) + "|";
         List<Map<String, Object>> series = new ArrayList<>();
-        history.seriesWithPrefix(prefix).entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
-            String rest = e.getKey().substring(prefix.length());
-            int bar = rest.indexOf('|');
-            if (bar < 0) {
-                return;
-            }
-            Map<String, Object> one = new LinkedHashMap<>();
-            one.put("key", e.getKey());
-            one.put("window", rest.substring(0, bar));
-            one.put("metric", rest.substring(bar + 1));
-            one.put("points", e.getValue());
-            series.add(one);
-        });
+        history.seriesWithPrefix(prefix).entrySet().stream()
+                .sorted(Map.Entry.comparingByKey())
+                .forEach(e -> {
+                    String rest = e.getKey().substring(prefix.length());
+                    int bar = rest.indexOf('|');
+                    if (bar < 0) {
+                        return;
+                    }
+                    Map<String, Object> one = new LinkedHashMap<>();
+                    one.put("key", e.getKey());
+                    one.put("window", rest.substring(0, bar));
+                    one.put("metric", rest.substring(bar + 1));
+                    one.put("points", e.getValue());
+                    series.add(one);
+                });
         json(exchange, 200, Map.of("capacity", history.capacity(), "series", series));
     }
 
@@ -245,10 +268,19 @@ public final class StatusApi implements AutoCloseable {
         body.put("snapshots", all.size());
         body.put("slices", rows.size());
         body.put("fleet", counts(rows));
-        body.put("alerts_firing", alerts.get().stream().filter(a -> a.status() == Alert.Status.FIRING).count());
-        all.stream().map(MetricSnapshot::computedAt).max(Comparator.naturalOrder())
+        body.put(
+                "alerts_firing",
+                alerts.get().stream()
+                        .filter(a -> a.status() == Alert.Status.FIRING)
+                        .count());
+        all.stream()
+                .map(MetricSnapshot::computedAt)
+                .max(Comparator.naturalOrder())
                 .ifPresent(t -> body.put("latest_computed_at", t));
-        all.stream().map(MetricSnapshot::windowEnd).filter(Objects::nonNull).max(Comparator.naturalOrder())
+        all.stream()
+                .map(MetricSnapshot::windowEnd)
+                .filter(Objects::nonNull)
+                .max(Comparator.naturalOrder())
                 .ifPresent(t -> body.put("latest_window_end", t));
         body.put("history", Map.of("keys", history.size(), "capacity", history.capacity()));
         // Which share of the work this instance has: with several instances, each lists only its own.
@@ -291,8 +323,10 @@ public final class StatusApi implements AutoCloseable {
         exchange.getResponseHeaders().set("Cache-Control", "no-cache");
         exchange.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
         // Everything the page needs is served from here: no CDN, no inline script.
-        exchange.getResponseHeaders().set("Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'");
+        exchange.getResponseHeaders()
+                .set(
+                        "Content-Security-Policy",
+                        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'");
         boolean head = "HEAD".equals(exchange.getRequestMethod());
         exchange.sendResponseHeaders(200, head ? -1 : body.length);
         if (!head) {
@@ -339,14 +373,21 @@ public final class StatusApi implements AutoCloseable {
 
     private static Map<String, String> endpoints() {
         Map<String, String> e = new LinkedHashMap<>();
-        e.put("/api/fleet", "Fleet rows (model, version, slice) worst first with status, signals, alerts and key "
-                + "metrics; ?slice=DIM to filter by slice dimension");
-        e.put("/api/snapshots", "Latest metric snapshots; optional exact filters model, version, slice, value, "
-                + "window, metric");
-        e.put("/api/history", "Bounded series: ?key=SNAPSHOT_KEY, or ?model=&version=&slice=&value= for every "
-                + "series of one slice");
-        e.put("/api/status", "Stream state, snapshot and slice counts, fleet status counts, history size, this "
-                + "instance's active and standby Kafka Streams tasks");
+        e.put(
+                "/api/fleet",
+                "Fleet rows (model, version, slice) worst first with status, signals, alerts and key "
+                        + "metrics; ?slice=DIM to filter by slice dimension");
+        e.put(
+                "/api/snapshots",
+                "Latest metric snapshots; optional exact filters model, version, slice, value, " + "window, metric");
+        e.put(
+                "/api/history",
+                "Bounded series: ?key=SNAPSHOT_KEY, or ?model=&version=&slice=&value= for every "
+                        + "series of one slice");
+        e.put(
+                "/api/status",
+                "Stream state, snapshot and slice counts, fleet status counts, history size, this "
+                        + "instance's active and standby Kafka Streams tasks");
         return e;
     }
 }

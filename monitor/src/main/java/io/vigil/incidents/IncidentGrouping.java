@@ -81,27 +81,36 @@ public final class IncidentGrouping {
     }
 
     /** One round; {@code previous} are the incidents open before it, by id. */
-    public Result round(Collection<Alert> firing, Collection<ScannerSighting> sightings,
-                        Collection<MetricSnapshot> snapshots, Map<String, Incident> previous, Instant now) {
-        Map<ModelRef, List<Alert>> byVersion = new TreeMap<>(Comparator.comparing(ModelRef::id)
-                .thenComparing(ModelRef::version));
+    public Result round(
+            Collection<Alert> firing,
+            Collection<ScannerSighting> sightings,
+            Collection<MetricSnapshot> snapshots,
+            Map<String, Incident> previous,
+            Instant now) {
+        Map<ModelRef, List<Alert>> byVersion =
+                new TreeMap<>(Comparator.comparing(ModelRef::id).thenComparing(ModelRef::version));
         for (Alert a : firing) {
             if (a.status() == Alert.Status.FIRING) {
                 byVersion.computeIfAbsent(a.model(), k -> new ArrayList<>()).add(a);
             }
         }
         Map<ModelRef, List<Incident>> previousByVersion = new HashMap<>();
-        new TreeMap<>(previous).values().forEach(i -> previousByVersion.computeIfAbsent(i.model(),
-                k -> new ArrayList<>()).add(i));
+        new TreeMap<>(previous)
+                .values()
+                .forEach(i -> previousByVersion
+                        .computeIfAbsent(i.model(), k -> new ArrayList<>())
+                        .add(i));
         Map<String, Incident> open = new LinkedHashMap<>();
         List<Incident> transitions = new ArrayList<>();
         Set<String> continued = new HashSet<>();
         for (Map.Entry<ModelRef, List<Alert>> e : byVersion.entrySet()) {
             ModelRef model = e.getKey();
             List<ScannerSighting> seen = sightings.stream()
-                    .filter(s -> s.model().equals(model.id()) && s.version().equals(model.version())).toList();
+                    .filter(s -> s.model().equals(model.id()) && s.version().equals(model.version()))
+                    .toList();
             List<MetricSnapshot> versionSnapshots = snapshots.stream()
-                    .filter(s -> s.model().equals(model.id()) && s.version().equals(model.version())).toList();
+                    .filter(s -> s.model().equals(model.id()) && s.version().equals(model.version()))
+                    .toList();
             List<Group> groups = groups(e.getValue(), seen, versionSnapshots).stream()
                     .filter(g -> Stream.concat(g.rootAlerts().stream(), g.evidence().stream())
                             .anyMatch(a -> a.severity().compareTo(minSeverity) >= 0))
@@ -124,8 +133,19 @@ public final class IncidentGrouping {
         for (Incident i : new TreeMap<>(previous).values()) {
             if (!continued.contains(i.id())) {
                 removals.add(i.id());
-                transitions.add(new Incident(i.id(), Incident.Status.RESOLVED, "resolved", i.severity(), i.model(),
-                        i.root(), i.firstDetected(), now, now, i.changeAt(), i.acquisitionChanges(), i.alerts(),
+                transitions.add(new Incident(
+                        i.id(),
+                        Incident.Status.RESOLVED,
+                        "resolved",
+                        i.severity(),
+                        i.model(),
+                        i.root(),
+                        i.firstDetected(),
+                        now,
+                        now,
+                        i.changeAt(),
+                        i.acquisitionChanges(),
+                        i.alerts(),
                         "Resolved: " + i.summary()));
             }
         }
@@ -162,28 +182,34 @@ public final class IncidentGrouping {
             hierarchy.scanner(s.scanner(), s.site(), s.scannerModel(), s.software());
         }
         Map<String, Map<SliceNode, List<Alert>>> byRule = new TreeMap<>();
-        alerts.stream().sorted(Comparator.comparing(Alert::sliceDimension).thenComparing(Alert::sliceValue)
-                        .thenComparing(Alert::rule).thenComparing(Alert::metric))
+        alerts.stream()
+                .sorted(Comparator.comparing(Alert::sliceDimension)
+                        .thenComparing(Alert::sliceValue)
+                        .thenComparing(Alert::rule)
+                        .thenComparing(Alert::metric))
                 .forEach(a -> {
                     SliceNode slice = new SliceNode(a.sliceDimension(), a.sliceValue());
                     if (!HIERARCHY.contains(slice.dimension()) && !seen.isEmpty()) {
                         hierarchy.crossCutting(slice);
                     }
                     byRule.computeIfAbsent(a.rule(), k -> new LinkedHashMap<>())
-                            .computeIfAbsent(slice, k -> new ArrayList<>()).add(a);
+                            .computeIfAbsent(slice, k -> new ArrayList<>())
+                            .add(a);
                 });
         Map<String, List<MetricSnapshot>> scannerSnapshots = new HashMap<>();
         for (MetricSnapshot s : snapshots) {
             if (s.sliceDimension().equals("scanner")) {
-                scannerSnapshots.computeIfAbsent(s.sliceValue(), k -> new ArrayList<>()).add(s);
+                scannerSnapshots
+                        .computeIfAbsent(s.sliceValue(), k -> new ArrayList<>())
+                        .add(s);
             }
         }
         // Pass 1: per rule.
         Map<SliceNode, List<Alert>> onRoot = new LinkedHashMap<>();
         Map<SliceNode, List<Alert>> explained = new LinkedHashMap<>();
         for (Map<SliceNode, List<Alert>> bySlice : byRule.values()) {
-            for (RootCauses.Root root : RootCauses.find(bySlice.keySet(), hierarchy,
-                    residual(hierarchy, bySlice, scannerSnapshots))) {
+            for (RootCauses.Root root :
+                    RootCauses.find(bySlice.keySet(), hierarchy, residual(hierarchy, bySlice, scannerSnapshots))) {
                 onRoot.computeIfAbsent(root.slice(), k -> new ArrayList<>()).addAll(bySlice.get(root.slice()));
                 List<Alert> evidence = explained.computeIfAbsent(root.slice(), k -> new ArrayList<>());
                 root.evidence().forEach(slice -> evidence.addAll(bySlice.getOrDefault(slice, List.of())));
@@ -191,14 +217,17 @@ public final class IncidentGrouping {
         }
         // Pass 2: across rules, over the per-rule roots and the alerts on them.
         List<Group> out = new ArrayList<>();
-        for (RootCauses.Root root : RootCauses.find(onRoot.keySet(), hierarchy,
-                residual(hierarchy, onRoot, scannerSnapshots))) {
+        for (RootCauses.Root root :
+                RootCauses.find(onRoot.keySet(), hierarchy, residual(hierarchy, onRoot, scannerSnapshots))) {
             List<Alert> evidence = new ArrayList<>(explained.getOrDefault(root.slice(), List.of()));
             for (SliceNode slice : root.evidence()) {
                 evidence.addAll(onRoot.getOrDefault(slice, List.of()));
                 evidence.addAll(explained.getOrDefault(slice, List.of()));
             }
-            out.add(new Group(root.slice(), onRoot.get(root.slice()), evidence.stream().distinct().toList()));
+            out.add(new Group(
+                    root.slice(),
+                    onRoot.get(root.slice()),
+                    evidence.stream().distinct().toList()));
         }
         return out;
     }
@@ -207,10 +236,14 @@ public final class IncidentGrouping {
      * Whether a slice still deviates without some scanners: one of its other scanners shows, on its own, the
      * condition of one of the slice's alerts (same rule and metric), at {@value #RESIDUAL_P} over their number.
      */
-    private RootCauses.Residual residual(SliceHierarchy hierarchy, Map<SliceNode, List<Alert>> bySlice,
-                                         Map<String, List<MetricSnapshot>> scannerSnapshots) {
+    private RootCauses.Residual residual(
+            SliceHierarchy hierarchy,
+            Map<SliceNode, List<Alert>> bySlice,
+            Map<String, List<MetricSnapshot>> scannerSnapshots) {
         return (slice, excluded) -> {
-            List<SliceNode> others = hierarchy.scanners(slice).stream().filter(s -> !excluded.contains(s)).toList();
+            List<SliceNode> others = hierarchy.scanners(slice).stream()
+                    .filter(s -> !excluded.contains(s))
+                    .toList();
             if (others.isEmpty()) {
                 return false;
             }
@@ -234,7 +267,8 @@ public final class IncidentGrouping {
         List<Incident> free = new ArrayList<>(candidates);
         for (Group g : groups) {
             for (Incident i : free) {
-                if (i.root().size() == 1 && i.root().get(0).dimension().equals(g.root().dimension())
+                if (i.root().size() == 1
+                        && i.root().get(0).dimension().equals(g.root().dimension())
                         && i.root().get(0).value().equals(g.root().value())) {
                     out.put(g, i);
                     free.remove(i);
@@ -250,7 +284,9 @@ public final class IncidentGrouping {
             Incident best = null;
             long bestShared = 0;
             for (Incident i : free) {
-                long shared = i.alerts().stream().filter(m -> fps.contains(m.fingerprint())).count();
+                long shared = i.alerts().stream()
+                        .filter(m -> fps.contains(m.fingerprint()))
+                        .count();
                 if (shared > bestShared) {
                     best = i;
                     bestShared = shared;
@@ -264,8 +300,13 @@ public final class IncidentGrouping {
         return out;
     }
 
-    private static Incident incident(ModelRef model, Group g, Incident before, List<ScannerSighting> seen,
-                                     List<MetricSnapshot> snapshots, Instant now) {
+    private static Incident incident(
+            ModelRef model,
+            Group g,
+            Incident before,
+            List<ScannerSighting> seen,
+            List<MetricSnapshot> snapshots,
+            Instant now) {
         List<Incident.Member> members = new ArrayList<>();
         g.rootAlerts().forEach(a -> members.add(member(a, "root")));
         g.evidence().forEach(a -> members.add(member(a, "evidence")));
@@ -295,20 +336,42 @@ public final class IncidentGrouping {
                 transition = "root_changed";
             } else if (severity.compareTo(before.severity()) > 0) {
                 transition = "escalated";
-            } else if (!was.equals(g.fingerprints()) || severity != before.severity()
-                    || !Objects.equals(changeAt, before.changeAt()) || !changes.equals(before.acquisitionChanges())) {
+            } else if (!was.equals(g.fingerprints())
+                    || severity != before.severity()
+                    || !Objects.equals(changeAt, before.changeAt())
+                    || !changes.equals(before.acquisitionChanges())) {
                 transition = "updated";
             } else {
                 transition = "unchanged";
             }
         }
-        return new Incident(id, Incident.Status.FIRING, transition, severity, model, root, firstDetected, now, null,
-                changeAt, changes, members, summary(model, g, members, changes));
+        return new Incident(
+                id,
+                Incident.Status.FIRING,
+                transition,
+                severity,
+                model,
+                root,
+                firstDetected,
+                now,
+                null,
+                changeAt,
+                changes,
+                members,
+                summary(model, g, members, changes));
     }
 
     private static Incident.Member member(Alert a, String role) {
-        return new Incident.Member(a.fingerprint(), a.rule(), a.metric(), a.severity(), a.sliceDimension(),
-                a.sliceValue(), a.window(), a.startedAt(), role);
+        return new Incident.Member(
+                a.fingerprint(),
+                a.rule(),
+                a.metric(),
+                a.severity(),
+                a.sliceDimension(),
+                a.sliceValue(),
+                a.window(),
+                a.startedAt(),
+                role);
     }
 
     /** The scanners seen under a root slice (the slice itself when it is a scanner). */
@@ -348,8 +411,11 @@ public final class IncidentGrouping {
             ordered.sort(Map.Entry.<String, Instant>comparingByValue().thenComparing(Map.Entry.comparingByKey()));
             for (int i = 1; i < ordered.size(); i++) {
                 Instant at = ordered.get(i).getValue();
-                changes.add(new Change(at, scanner + ": software " + ordered.get(i - 1).getKey() + " -> "
-                        + ordered.get(i).getKey() + " on " + at.atOffset(ZoneOffset.UTC).toLocalDate()));
+                changes.add(new Change(
+                        at,
+                        scanner + ": software " + ordered.get(i - 1).getKey() + " -> "
+                                + ordered.get(i).getKey() + " on "
+                                + at.atOffset(ZoneOffset.UTC).toLocalDate()));
             }
         }
         changes.sort(Comparator.comparing(Change::at).reversed().thenComparing(Change::text));
@@ -360,18 +426,21 @@ public final class IncidentGrouping {
     static Instant changeStart(SliceNode root, List<MetricSnapshot> snapshots) {
         Map<String, MetricSnapshot> alarms = new HashMap<>();
         for (MetricSnapshot s : snapshots) {
-            if (s.sliceDimension().equals(root.dimension()) && s.sliceValue().equals(root.value())
+            if (s.sliceDimension().equals(root.dimension())
+                    && s.sliceValue().equals(root.value())
                     && s.metric().startsWith("cusum_alarm:")) {
                 alarms.put(s.window() + "|" + s.metric().substring("cusum_alarm:".length()), s);
             }
         }
         Instant earliest = null;
         for (MetricSnapshot s : snapshots) {
-            if (s.sliceDimension().equals(root.dimension()) && s.sliceValue().equals(root.value())
-                    && s.metric().startsWith("cusum_change_start:") && s.estimate() != null
+            if (s.sliceDimension().equals(root.dimension())
+                    && s.sliceValue().equals(root.value())
+                    && s.metric().startsWith("cusum_change_start:")
+                    && s.estimate() != null
                     && Double.isFinite(s.estimate())) {
-                MetricSnapshot alarm = alarms.get(s.window() + "|"
-                        + s.metric().substring("cusum_change_start:".length()));
+                MetricSnapshot alarm =
+                        alarms.get(s.window() + "|" + s.metric().substring("cusum_change_start:".length()));
                 if (alarm != null && alarm.estimate() != null && alarm.estimate() >= 0.5) {
                     Instant at = Instant.ofEpochMilli(Math.round(s.estimate() * 1000));
                     if (earliest == null || at.isBefore(earliest)) {
@@ -391,10 +460,20 @@ public final class IncidentGrouping {
             slices.add(m.sliceDimension() + "=" + m.sliceValue());
         });
         StringBuilder b = new StringBuilder();
-        b.append(g.root()).append(" of ").append(model.id()).append(' ').append(model.version()).append(": ")
-                .append(members.size()).append(members.size() == 1 ? " alert" : " alerts").append(" on ")
-                .append(slices.size()).append(slices.size() == 1 ? " slice" : " slices").append(" (")
-                .append(String.join(", ", rules)).append(')');
+        b.append(g.root())
+                .append(" of ")
+                .append(model.id())
+                .append(' ')
+                .append(model.version())
+                .append(": ")
+                .append(members.size())
+                .append(members.size() == 1 ? " alert" : " alerts")
+                .append(" on ")
+                .append(slices.size())
+                .append(slices.size() == 1 ? " slice" : " slices")
+                .append(" (")
+                .append(String.join(", ", rules))
+                .append(')');
         if (!changes.isEmpty()) {
             b.append("; ").append(changes.get(0));
         }
@@ -404,8 +483,9 @@ public final class IncidentGrouping {
     private static String id(ModelRef model, SliceNode root, Instant at) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            for (String part : new String[] {model.id(), model.version(), root.dimension(), root.value(),
-                    Long.toString(at.toEpochMilli())}) {
+            for (String part : new String[] {
+                model.id(), model.version(), root.dimension(), root.value(), Long.toString(at.toEpochMilli())
+            }) {
                 sha.update(part.getBytes(StandardCharsets.UTF_8));
                 sha.update((byte) 0);
             }

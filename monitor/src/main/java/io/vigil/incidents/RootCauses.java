@@ -57,8 +57,8 @@ public final class RootCauses {
     }
 
     /** The roots explaining {@code alerting}; slices the hierarchy does not know are roots of their own. */
-    public static List<Root> find(Set<SliceNode> alerting, SliceHierarchy hierarchy, Residual residual,
-                                  Absorbs absorbs) {
+    public static List<Root> find(
+            Set<SliceNode> alerting, SliceHierarchy hierarchy, Residual residual, Absorbs absorbs) {
         Map<SliceNode, List<SliceNode>> roots = new LinkedHashMap<>();
         for (SliceNode slice : hierarchy.bottomUp()) {
             if (!alerting.contains(slice)) {
@@ -114,7 +114,8 @@ public final class RootCauses {
         }
         List<Root> out = new ArrayList<>();
         // A slice across several roots is evidence of each; merged roots can list it twice.
-        roots.forEach((slice, evidence) -> out.add(new Root(slice,
+        roots.forEach((slice, evidence) -> out.add(new Root(
+                slice,
                 evidence.stream().distinct().filter(e -> !e.equals(slice)).toList())));
         return out;
     }

@@ -22,8 +22,12 @@ public final class SliceHierarchy {
     /** Adds a scanner (site-qualified value, e.g. {@code S02/CT-2}) with the slices above it. */
     public SliceHierarchy scanner(String scanner, String site, String scannerModel, String software) {
         SliceNode s = new SliceNode("scanner", scanner);
-        for (SliceNode parent : List.of(s, SliceNode.ALL, new SliceNode("site", site),
-                new SliceNode("scanner_model", scannerModel), new SliceNode("software", software))) {
+        for (SliceNode parent : List.of(
+                s,
+                SliceNode.ALL,
+                new SliceNode("site", site),
+                new SliceNode("scanner_model", scannerModel),
+                new SliceNode("software", software))) {
             scannersOf.computeIfAbsent(parent, k -> new LinkedHashSet<>()).add(s);
         }
         return this;

@@ -17,8 +17,8 @@ public final class DerivedMetrics {
     private DerivedMetrics() {}
 
     /** The latest snapshots followed by every metric derived from them. */
-    public static List<MetricSnapshot> withDerived(Collection<MetricSnapshot> latest, int worstSliceMinN,
-                                                   Instant computedAt) {
+    public static List<MetricSnapshot> withDerived(
+            Collection<MetricSnapshot> latest, int worstSliceMinN, Instant computedAt) {
         List<MetricSnapshot> out = new ArrayList<>(latest);
         out.addAll(WorstSlices.compute(latest, worstSliceMinN, computedAt));
         out.addAll(EstimatorBacktest.errors(latest, computedAt));

@@ -46,8 +46,7 @@ public final class EstimatorBacktest {
 
     private static final NormalDistribution STANDARD_NORMAL = NormalDistribution.of(0, 1);
 
-    private EstimatorBacktest() {
-    }
+    private EstimatorBacktest() {}
 
     /**
      * The estimation errors of every matured window in {@code latest}.
@@ -95,9 +94,21 @@ public final class EstimatorBacktest {
                 p = error == 0 ? 1.0 : 0.0;
             }
         }
-        return new MetricSnapshot(realised.model(), realised.version(), realised.sliceDimension(),
-                realised.sliceValue(), realised.window(), realised.windowEnd(), ERROR + ":" + realised.metric(), error,
-                lower, upper, realised.n(), p, MetricSnapshot.Status.FINAL, computedAt);
+        return new MetricSnapshot(
+                realised.model(),
+                realised.version(),
+                realised.sliceDimension(),
+                realised.sliceValue(),
+                realised.window(),
+                realised.windowEnd(),
+                ERROR + ":" + realised.metric(),
+                error,
+                lower,
+                upper,
+                realised.n(),
+                p,
+                MetricSnapshot.Status.FINAL,
+                computedAt);
     }
 
     /** Standard error read back from a 95% interval; null when the snapshot has none. */

@@ -1,10 +1,9 @@
 package io.vigil.metrics;
 
-import io.vigil.deadletters.FailedRecords;
-
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.vigil.deadletters.FailedRecords;
 import io.vigil.events.Reason;
 import java.util.List;
 
@@ -29,7 +28,10 @@ public final class FailedRecordsMetrics implements MeterBinder {
             String reason = stage.equals("processing") ? Reason.PROCESSING_ERROR : Reason.PRODUCTION_ERROR;
             for (FailedRecords.Outcome outcome : FailedRecords.Outcome.values()) {
                 FailedRecords.Key key = new FailedRecords.Key(stage, outcome, reason);
-                FunctionCounter.builder("vigil.failed.records", this, m -> m.failed.handled().getOrDefault(key, 0L))
+                FunctionCounter.builder(
+                                "vigil.failed.records",
+                                this,
+                                m -> m.failed.handled().getOrDefault(key, 0L))
                         .description("Records Kafka Streams' exception handlers dead-lettered or dropped after ingest")
                         .baseUnit("records")
                         .tag("stage", stage)

@@ -1,13 +1,11 @@
 package io.vigil.metrics;
 
-import io.vigil.topics.Input;
-
-import io.vigil.deadletters.FailedRecords;
-import io.vigil.stages.Ingest;
-
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.vigil.deadletters.FailedRecords;
+import io.vigil.stages.Ingest;
+import io.vigil.topics.Input;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
@@ -40,18 +38,28 @@ public final class IngestMetrics implements MeterBinder {
      * @param reasonCodes every reason code the validator can produce (a bounded set)
      * @param running     whether Kafka Streams is running
      */
-    public IngestMetrics(PartitionStores stores, IntSupplier partitions, Set<String> reasonCodes,
-                         BooleanSupplier running) {
+    public IngestMetrics(
+            PartitionStores stores, IntSupplier partitions, Set<String> reasonCodes, BooleanSupplier running) {
         this(stores, partitions, reasonCodes, running, new FailedRecords());
     }
 
     /** @param failed what the exception handlers did, for the dead letters the broker refused */
-    public IngestMetrics(PartitionStores stores, IntSupplier partitions, Set<String> reasonCodes,
-                         BooleanSupplier running, FailedRecords failed) {
+    public IngestMetrics(
+            PartitionStores stores,
+            IntSupplier partitions,
+            Set<String> reasonCodes,
+            BooleanSupplier running,
+            FailedRecords failed) {
         this.failed = failed;
         for (Input stream : Input.values()) {
-            totals.put(stream, new StoreTotals(p -> stores.get(stream.countsStore(), p), partitions, running,
-                    System::currentTimeMillis, StoreTotals.DEFAULT_GRACE));
+            totals.put(
+                    stream,
+                    new StoreTotals(
+                            p -> stores.get(stream.countsStore(), p),
+                            partitions,
+                            running,
+                            System::currentTimeMillis,
+                            StoreTotals.DEFAULT_GRACE));
         }
         this.reasonCodes = reasonCodes;
     }
@@ -86,9 +94,17 @@ public final class IngestMetrics implements MeterBinder {
             for (String outcome : Ingest.outcomeKeys(reasonCodes)) {
                 boolean accepted = outcome.equals(Ingest.ACCEPTED);
                 String reason = accepted ? "none" : outcome.substring(Ingest.DEAD_LETTERED_PREFIX.length());
-                register(registry, stream, accepted ? "accepted" : "dead_lettered", reason,
-                        m -> accepted ? Math.max(0, m.count(stream, outcome) - m.joinDeadLettered(stream))
-                                : Math.max(0, m.count(stream, outcome) - failed.refusedIngestDeadLetters(stream, reason))
+                register(
+                        registry,
+                        stream,
+                        accepted ? "accepted" : "dead_lettered",
+                        reason,
+                        m -> accepted
+                                ? Math.max(0, m.count(stream, outcome) - m.joinDeadLettered(stream))
+                                : Math.max(
+                                                0,
+                                                m.count(stream, outcome)
+                                                        - failed.refusedIngestDeadLetters(stream, reason))
                                         + m.joinDeadLettered(stream, reason));
                 if (!accepted) {
                     register(registry, stream, "dropped", reason, m -> failed.refusedIngestDeadLetters(stream, reason));
@@ -97,8 +113,12 @@ public final class IngestMetrics implements MeterBinder {
         }
     }
 
-    private void register(MeterRegistry registry, Input stream, String outcome, String reason,
-                          java.util.function.ToDoubleFunction<IngestMetrics> value) {
+    private void register(
+            MeterRegistry registry,
+            Input stream,
+            String outcome,
+            String reason,
+            java.util.function.ToDoubleFunction<IngestMetrics> value) {
         FunctionCounter.builder("vigil.ingest.records", this, value)
                 .description("Input records received, by stream, outcome and dead-letter reason")
                 .baseUnit("records")

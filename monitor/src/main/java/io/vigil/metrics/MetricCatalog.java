@@ -28,10 +28,14 @@ public final class MetricCatalog {
     static {
         // Volume and drift (no labels needed)
         add("predictions", "vigil_window_predictions", "Predictions in the window");
-        add("late_records", "vigil_window_late_records",
+        add(
+                "late_records",
+                "vigil_window_late_records",
                 "Predictions that arrived after the grace period and were counted but not aggregated");
         add("score_mean", "vigil_score_mean", "Mean score (probability of the positive class) in the window");
-        add("score_ks", "vigil_score_ks_statistic",
+        add(
+                "score_ks",
+                "vigil_score_ks_statistic",
                 "Kolmogorov-Smirnov distance between window and reference score distributions; upper = the "
                         + "sketch-aware critical value at alpha 0.05");
         add("score_psi", "vigil_score_psi", "Population stability index of scores over reference deciles");
@@ -43,11 +47,19 @@ public final class MetricCatalog {
         add("feature_mean", "vigil_feature_mean", "Mean of an input or output-quality feature", "feature");
         add("feature_ks", "vigil_feature_ks_statistic", "KS distance of a feature against the reference", "feature");
         add("feature_psi", "vigil_feature_psi", "PSI of a feature against the reference", "feature");
-        add("feature_missing_rate", "vigil_feature_missing_rate_ratio", "Share of predictions missing a feature",
+        add(
+                "feature_missing_rate",
+                "vigil_feature_missing_rate_ratio",
+                "Share of predictions missing a feature",
                 "feature");
-        add("attribute_chi_square", "vigil_attribute_chi_square",
-                "Pearson chi-square of a categorical attribute against the reference", "attribute");
-        add("acquisition_change", "vigil_acquisition_change",
+        add(
+                "attribute_chi_square",
+                "vigil_attribute_chi_square",
+                "Pearson chi-square of a categorical attribute against the reference",
+                "attribute");
+        add(
+                "acquisition_change",
+                "vigil_acquisition_change",
                 "1 when the slice value (scanner, scanner model, software) is absent from the reference profile");
         // Outcomes (labels)
         add("labelled", "vigil_window_labelled", "Predictions with a ground-truth label in the window's cohorts");
@@ -56,15 +68,21 @@ public final class MetricCatalog {
         add("specificity", "vigil_specificity_ratio", "True-negative rate at the deployed threshold");
         add("ppv", "vigil_ppv_ratio", "Positive predictive value at the deployed threshold");
         add("npv", "vigil_npv_ratio", "Negative predictive value at the deployed threshold");
-        add("ppv_at_reference_prevalence", "vigil_ppv_at_reference_prevalence_ratio",
+        add(
+                "ppv_at_reference_prevalence",
+                "vigil_ppv_at_reference_prevalence_ratio",
                 "PPV at the reference profile's prevalence (claimed, else its labelled share): Bayes from the "
                         + "window's sensitivity and specificity, so a prevalence change does not move it; conservative "
                         + "interval from two 97.5% Wilson intervals");
-        add("npv_at_reference_prevalence", "vigil_npv_at_reference_prevalence_ratio",
+        add(
+                "npv_at_reference_prevalence",
+                "vigil_npv_at_reference_prevalence_ratio",
                 "NPV at the reference profile's prevalence (claimed, else its labelled share): Bayes from the "
                         + "window's sensitivity and specificity, so a prevalence change does not move it; conservative "
                         + "interval from two 97.5% Wilson intervals");
-        add("prevalence_shift", "vigil_prevalence_shift",
+        add(
+                "prevalence_shift",
+                "vigil_prevalence_shift",
                 "Observed prevalence minus the reference profile's prevalence (positive: more disease than the "
                         + "reference), Newcombe hybrid-score 95% interval");
         add("auc", "vigil_auc_ratio", "Area under the ROC curve, DeLong interval on the logit scale");
@@ -73,47 +91,87 @@ public final class MetricCatalog {
         add("brier_resolution", "vigil_brier_resolution", "Murphy resolution term over 10 bins");
         add("brier_uncertainty", "vigil_brier_uncertainty", "Murphy uncertainty term o(1-o)");
         add("log_loss", "vigil_log_loss", "Mean negative log-likelihood");
-        add("ece", "vigil_ece_ratio", "Expected calibration error over 10 equal-width bins, debiased, with its 95% interval");
+        add(
+                "ece",
+                "vigil_ece_ratio",
+                "Expected calibration error over 10 equal-width bins, debiased, with its 95% interval");
         add("mce", "vigil_mce_ratio", "Maximum calibration error over 10 equal-width bins");
         add("oe_ratio", "vigil_observed_expected_ratio", "Observed over expected positives (calibration in the large)");
         add("calibration_slope", "vigil_calibration_slope", "Slope of the logistic recalibration (ideal 1)");
-        add("calibration_intercept", "vigil_calibration_intercept",
+        add(
+                "calibration_intercept",
+                "vigil_calibration_intercept",
                 "Intercept of the logistic recalibration with the slope free (ideal 0)");
-        add("calibration_in_the_large", "vigil_calibration_in_the_large",
+        add(
+                "calibration_in_the_large",
+                "vigil_calibration_in_the_large",
                 "Calibration-in-the-large: recalibration intercept with the slope fixed at 1 (ideal 0; below 0: "
                         + "probabilities too high)");
-        add("reliability_observed", "vigil_reliability_observed_ratio",
-                "Observed positive rate in a reliability-diagram bin", "bin");
+        add(
+                "reliability_observed",
+                "vigil_reliability_observed_ratio",
+                "Observed positive rate in a reliability-diagram bin",
+                "bin");
         add("reliability_mean_score", "vigil_reliability_mean_score", "Mean score in a reliability-diagram bin", "bin");
         add("label_coverage", "vigil_label_coverage_ratio", "Share of predictions that have a label");
-        add("label_coverage_predicted_positive", "vigil_label_coverage_predicted_positive_ratio",
+        add(
+                "label_coverage_predicted_positive",
+                "vigil_label_coverage_predicted_positive_ratio",
                 "Label coverage among predicted positives");
-        add("label_coverage_predicted_negative", "vigil_label_coverage_predicted_negative_ratio",
+        add(
+                "label_coverage_predicted_negative",
+                "vigil_label_coverage_predicted_negative_ratio",
                 "Label coverage among predicted negatives");
-        add("verification_bias", "vigil_verification_bias",
+        add(
+                "verification_bias",
+                "vigil_verification_bias",
                 "1 when coverage among predicted negatives is far below coverage among predicted positives");
         add("label_delay", "vigil_label_delay_seconds", "Label delay quantile", "quantile");
-        add("worst_slice", "vigil_worst_slice", "Worst slice's value, per metric; interval simultaneous (Bonferroni) "
-                + "over the slices compared", "metric");
-        add("worst_slice_gap", "vigil_worst_slice_gap", "Worst slice's gap to all, per metric; interval simultaneous "
-                + "(Bonferroni) over the slices compared", "metric");
-        add("worst_slice_compared", "vigil_worst_slice_compared",
-                "Number of slices compared for the worst slice (those with n >= outcomes.min-n), per metric", "metric");
+        add(
+                "worst_slice",
+                "vigil_worst_slice",
+                "Worst slice's value, per metric; interval simultaneous (Bonferroni) " + "over the slices compared",
+                "metric");
+        add(
+                "worst_slice_gap",
+                "vigil_worst_slice_gap",
+                "Worst slice's gap to all, per metric; interval simultaneous "
+                        + "(Bonferroni) over the slices compared",
+                "metric");
+        add(
+                "worst_slice_compared",
+                "vigil_worst_slice_compared",
+                "Number of slices compared for the worst slice (those with n >= outcomes.min-n), per metric",
+                "metric");
         // Early warning and stability
-        add("estimated_sensitivity", "vigil_estimated_sensitivity_ratio", "Sensitivity estimated without labels (CBPE)");
-        add("estimated_specificity", "vigil_estimated_specificity_ratio", "Specificity estimated without labels (CBPE)");
+        add(
+                "estimated_sensitivity",
+                "vigil_estimated_sensitivity_ratio",
+                "Sensitivity estimated without labels (CBPE)");
+        add(
+                "estimated_specificity",
+                "vigil_estimated_specificity_ratio",
+                "Specificity estimated without labels (CBPE)");
         add("estimated_ppv", "vigil_estimated_ppv_ratio", "PPV estimated without labels (CBPE)");
         add("estimated_npv", "vigil_estimated_npv_ratio", "NPV estimated without labels (CBPE)");
         add("estimated_auc", "vigil_estimated_auc_ratio", "AUC estimated without labels (CBPE)");
-        add("estimation_error", "vigil_estimation_error", "Realised minus estimated value once labels matured",
+        add(
+                "estimation_error",
+                "vigil_estimation_error",
+                "Realised minus estimated value once labels matured",
                 "metric");
         add("flip_rate", "vigil_flip_rate_ratio", "Share of repeat studies whose decision flipped");
         add("score_change", "vigil_score_change", "Absolute score change between repeat studies", "quantile");
         add("cusum", "vigil_cusum_statistic", "CUSUM statistic; upper = alarm threshold", "series");
         add("cusum_alarm", "vigil_cusum_alarm", "1 while the CUSUM is in alarm", "series");
-        add("cusum_change_start", "vigil_cusum_change_start_timestamp_seconds",
-                "Start of the estimated first changed UTC day while the CUSUM is in alarm", "series");
-        add("predictions_without_subject", "vigil_window_predictions_without_subject",
+        add(
+                "cusum_change_start",
+                "vigil_cusum_change_start_timestamp_seconds",
+                "Start of the estimated first changed UTC day while the CUSUM is in alarm",
+                "series");
+        add(
+                "predictions_without_subject",
+                "vigil_window_predictions_without_subject",
                 "Predictions without a subject_key, skipped by the stability stage");
     }
 

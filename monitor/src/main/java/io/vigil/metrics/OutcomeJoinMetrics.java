@@ -1,10 +1,9 @@
 package io.vigil.metrics;
 
-import io.vigil.stages.OutcomeJoin;
-
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.vigil.stages.OutcomeJoin;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
@@ -25,14 +24,19 @@ public final class OutcomeJoinMetrics implements MeterBinder {
      * @param running    whether Kafka Streams is running
      */
     public OutcomeJoinMetrics(PartitionStores stores, IntSupplier partitions, BooleanSupplier running) {
-        this.totals = new StoreTotals(p -> stores.get(OutcomeJoin.COUNTS_STORE, p), partitions, running,
-                System::currentTimeMillis, StoreTotals.DEFAULT_GRACE);
+        this.totals = new StoreTotals(
+                p -> stores.get(OutcomeJoin.COUNTS_STORE, p),
+                partitions,
+                running,
+                System::currentTimeMillis,
+                StoreTotals.DEFAULT_GRACE);
     }
 
     @Override
     public void bindTo(MeterRegistry registry) {
         for (String event : OutcomeJoin.COUNT_KEYS) {
-            FunctionCounter.builder("vigil.outcome.join.events", this, m -> m.totals().getOrDefault(event, 0L))
+            FunctionCounter.builder(
+                            "vigil.outcome.join.events", this, m -> m.totals().getOrDefault(event, 0L))
                     .description("Predictions and labels seen by the outcome join, by what happened to them")
                     .baseUnit("events")
                     .tag("event", event)
@@ -48,16 +52,22 @@ public final class OutcomeJoinMetrics implements MeterBinder {
      */
     public long labelsSettled() {
         Map<String, Long> t = totals();
-        return java.util.stream.Stream.of(OutcomeJoin.LABELS_JOINED, OutcomeJoin.LABELS_DUPLICATE,
-                        OutcomeJoin.LABELS_REVISED, OutcomeJoin.LABELS_STALE_REVISION, OutcomeJoin.LABELS_AFTER_MAX_DELAY,
+        return java.util.stream.Stream.of(
+                        OutcomeJoin.LABELS_JOINED,
+                        OutcomeJoin.LABELS_DUPLICATE,
+                        OutcomeJoin.LABELS_REVISED,
+                        OutcomeJoin.LABELS_STALE_REVISION,
+                        OutcomeJoin.LABELS_AFTER_MAX_DELAY,
                         OutcomeJoin.LABELS_UNMATCHED_EXPIRED)
-                .mapToLong(k -> t.getOrDefault(k, 0L)).sum();
+                .mapToLong(k -> t.getOrDefault(k, 0L))
+                .sum();
     }
 
     /** Predictions the join has taken in on this instance's tasks: registered or duplicate. */
     public long predictionsReceived() {
         Map<String, Long> t = totals();
-        return t.getOrDefault(OutcomeJoin.PREDICTIONS_REGISTERED, 0L) + t.getOrDefault(OutcomeJoin.PREDICTIONS_DUPLICATE, 0L);
+        return t.getOrDefault(OutcomeJoin.PREDICTIONS_REGISTERED, 0L)
+                + t.getOrDefault(OutcomeJoin.PREDICTIONS_DUPLICATE, 0L);
     }
 
     /** Sums over every local partition's store. */

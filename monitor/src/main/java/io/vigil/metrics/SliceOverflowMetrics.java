@@ -1,12 +1,10 @@
 package io.vigil.metrics;
 
-import io.vigil.events.Slice;
-
-import io.vigil.stages.SliceAssignment;
-
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.vigil.events.Slice;
+import io.vigil.stages.SliceAssignment;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -30,22 +28,29 @@ public final class SliceOverflowMetrics implements MeterBinder {
      * @param running    whether Kafka Streams is running
      * @param attributes the configured slice attributes ({@code slices.attributes})
      */
-    public SliceOverflowMetrics(PartitionStores stores, IntSupplier partitions, BooleanSupplier running,
-                                List<String> attributes) {
-        this.totals = new StoreTotals(p -> stores.get(SliceAssignment.OVERFLOW_STORE, p), partitions, running,
-                System::currentTimeMillis, StoreTotals.DEFAULT_GRACE);
+    public SliceOverflowMetrics(
+            PartitionStores stores, IntSupplier partitions, BooleanSupplier running, List<String> attributes) {
+        this.totals = new StoreTotals(
+                p -> stores.get(SliceAssignment.OVERFLOW_STORE, p),
+                partitions,
+                running,
+                System::currentTimeMillis,
+                StoreTotals.DEFAULT_GRACE);
         this.dimensions = Slice.dimensions(attributes);
     }
 
     @Override
     public void bindTo(MeterRegistry registry) {
         for (String dimension : dimensions) {
-            FunctionCounter.builder("vigil.slice.overflow", this, m -> m.totals().getOrDefault(dimension, 0L))
+            FunctionCounter.builder(
+                            "vigil.slice.overflow", this, m -> m.totals().getOrDefault(dimension, 0L))
                     .description("Predictions counted under 'other' because their slice value was not admitted "
                             + "(slices.max-values reached for the model version and dimension)")
                     .tag("dimension", dimension)
                     .register(registry);
-            FunctionCounter.builder("vigil.slice.admission.timeouts", this,
+            FunctionCounter.builder(
+                            "vigil.slice.admission.timeouts",
+                            this,
                             m -> m.totals().getOrDefault(SliceAssignment.TIMEOUT_PREFIX + dimension, 0L))
                     .description("Of the overflow, predictions sent to 'other' because no admission decision came "
                             + "within 5 minutes (the slice admission owner's task was not running)")

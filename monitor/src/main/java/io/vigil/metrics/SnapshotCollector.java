@@ -1,6 +1,5 @@
 package io.vigil.metrics;
 
-
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
@@ -34,13 +33,17 @@ public final class SnapshotCollector implements MultiCollector {
     @Override
     public MetricSnapshots collect() {
         Map<String, GaugeSnapshot.Builder> gauges = new LinkedHashMap<>();
-        GaugeSnapshot.Builder samples = GaugeSnapshot.builder().name("vigil_snapshot_samples")
+        GaugeSnapshot.Builder samples = GaugeSnapshot.builder()
+                .name("vigil_snapshot_samples")
                 .help("Number of cases behind each metric snapshot");
-        GaugeSnapshot.Builder pValues = GaugeSnapshot.builder().name("vigil_snapshot_p_value")
+        GaugeSnapshot.Builder pValues = GaugeSnapshot.builder()
+                .name("vigil_snapshot_p_value")
                 .help("p-value of the snapshot's test against the reference");
-        GaugeSnapshot.Builder finals = GaugeSnapshot.builder().name("vigil_snapshot_final")
+        GaugeSnapshot.Builder finals = GaugeSnapshot.builder()
+                .name("vigil_snapshot_final")
                 .help("1 when the snapshot is final (labels matured), 0 while provisional");
-        GaugeSnapshot.Builder insufficient = GaugeSnapshot.builder().name("vigil_snapshot_insufficient_n")
+        GaugeSnapshot.Builder insufficient = GaugeSnapshot.builder()
+                .name("vigil_snapshot_insufficient_n")
                 .help("1 when the metric's n (vigil_snapshot_samples) is below its minimum; the metric has no value");
         boolean any = false;
         boolean anyP = false;
@@ -60,13 +63,22 @@ public final class SnapshotCollector implements MultiCollector {
             any = true;
             MetricCatalog.Family f = family.get();
             String param = MetricCatalog.param(s.metric());
-            Labels base = Labels.of("model", safe(s.model()), "version", safe(s.version()), "slice",
-                    safe(s.sliceDimension()), "slice_value", safe(s.sliceValue()), "window", safe(s.window()));
+            Labels base = Labels.of(
+                    "model",
+                    safe(s.model()),
+                    "version",
+                    safe(s.version()),
+                    "slice",
+                    safe(s.sliceDimension()),
+                    "slice_value",
+                    safe(s.sliceValue()),
+                    "window",
+                    safe(s.window()));
             if (f.paramLabel() != null) {
                 base = base.add(f.paramLabel(), param == null ? "" : param);
             }
-            GaugeSnapshot.Builder g = gauges.computeIfAbsent(f.prometheusName(),
-                    n -> GaugeSnapshot.builder().name(n).help(f.help()));
+            GaugeSnapshot.Builder g = gauges.computeIfAbsent(
+                    f.prometheusName(), n -> GaugeSnapshot.builder().name(n).help(f.help()));
             g.dataPoint(point(base.add("bound", "estimate"), s.estimate()));
             if (s.lower() != null && !s.lower().isNaN()) {
                 g.dataPoint(point(base.add("bound", "lower"), s.lower()));
@@ -100,9 +112,19 @@ public final class SnapshotCollector implements MultiCollector {
     }
 
     private static Labels byMetric(MetricSnapshot s) {
-        return Labels.of("model", safe(s.model()), "version", safe(s.version()), "slice",
-                safe(s.sliceDimension()), "slice_value", safe(s.sliceValue()), "window", safe(s.window()),
-                "metric", safe(s.metric()));
+        return Labels.of(
+                "model",
+                safe(s.model()),
+                "version",
+                safe(s.version()),
+                "slice",
+                safe(s.sliceDimension()),
+                "slice_value",
+                safe(s.sliceValue()),
+                "window",
+                safe(s.window()),
+                "metric",
+                safe(s.metric()));
     }
 
     /** Label values from the snapshots topic, which any writer can reach: made safe again here. */

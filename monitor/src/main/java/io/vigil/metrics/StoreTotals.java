@@ -43,8 +43,12 @@ final class StoreTotals {
      * @param clockMillis    wall clock
      * @param grace          how long an unreadable partition keeps its counts while running
      */
-    StoreTotals(IntFunction<ReadOnlyKeyValueStore<String, Long>> partitionStore, IntSupplier partitions,
-                BooleanSupplier running, LongSupplier clockMillis, Duration grace) {
+    StoreTotals(
+            IntFunction<ReadOnlyKeyValueStore<String, Long>> partitionStore,
+            IntSupplier partitions,
+            BooleanSupplier running,
+            LongSupplier clockMillis,
+            Duration grace) {
         this.partitionStore = Objects.requireNonNull(partitionStore, "partitionStore");
         this.partitions = partitions;
         this.running = Objects.requireNonNull(running, "running");

@@ -69,8 +69,8 @@ import org.apache.commons.statistics.distribution.TDistribution;
  */
 public final class WorstSlices {
     /** Metrics ranked, in output order. */
-    public static final List<String> METRICS = List.of("sensitivity", "specificity", "ppv", "npv", "auc", "ece",
-            "oe_ratio", "brier");
+    public static final List<String> METRICS =
+            List.of("sensitivity", "specificity", "ppv", "npv", "auc", "ece", "oe_ratio", "brier");
     /** The worst slice's gap to {@code all}. */
     public static final String FAMILY = "worst_slice_gap";
     /** The worst slice's own value. */
@@ -79,10 +79,12 @@ public final class WorstSlices {
     public static final String COMPARED_FAMILY = "worst_slice_compared";
     /** Family-wise error rate of the simultaneous intervals: 95% that all k hold. */
     public static final double ALPHA = 0.05;
+
     private static final double Z = Estimate.Z95;
     private static final NormalDistribution STANDARD_NORMAL = NormalDistribution.of(0, 1);
     /** -ln(0.025): the exact Poisson 97.5% upper bound on O when O = 0, as {@code CalibrationStats} uses. */
     private static final double ZERO_COUNT_UPPER = -Math.log(0.025);
+
     private static final double TOLERANCE = 1e-9;
 
     private WorstSlices() {}
@@ -119,7 +121,8 @@ public final class WorstSlices {
         }
         List<MetricSnapshot> out = new ArrayList<>();
         for (List<MetricSnapshot> slices : competing.values()) {
-            MetricSnapshot w = slices.stream().reduce((a, b) -> worse(a.metric(), a, b)).orElseThrow();
+            MetricSnapshot w =
+                    slices.stream().reduce((a, b) -> worse(a.metric(), a, b)).orElseThrow();
             MetricSnapshot a = all.get(String.join("|", w.model(), w.version(), w.window(), w.metric()));
             if (a == null) {
                 continue;
@@ -127,8 +130,14 @@ public final class WorstSlices {
             int k = slices.size();
             Interval wi = simultaneous(w, k, prevalence.get(sliceKey(w)));
             Interval ai = simultaneous(a, k, prevalence.get(sliceKey(a)));
-            out.add(derived(w, VALUE_FAMILY, w.estimate(), wi == null ? null : wi.lower(),
-                    wi == null ? null : wi.upper(), w.n(), computedAt));
+            out.add(derived(
+                    w,
+                    VALUE_FAMILY,
+                    w.estimate(),
+                    wi == null ? null : wi.lower(),
+                    wi == null ? null : wi.upper(),
+                    w.n(),
+                    computedAt));
             double gap = w.estimate() - a.estimate();
             Double lower = null;
             Double upper = null;
@@ -144,10 +153,23 @@ public final class WorstSlices {
         return out;
     }
 
-    private static MetricSnapshot derived(MetricSnapshot w, String family, double estimate, Double lower,
-                                          Double upper, long n, Instant computedAt) {
-        return new MetricSnapshot(w.model(), w.version(), w.sliceDimension(), w.sliceValue(), w.window(),
-                w.windowEnd(), family + ":" + w.metric(), estimate, lower, upper, n, null, w.status(), computedAt);
+    private static MetricSnapshot derived(
+            MetricSnapshot w, String family, double estimate, Double lower, Double upper, long n, Instant computedAt) {
+        return new MetricSnapshot(
+                w.model(),
+                w.version(),
+                w.sliceDimension(),
+                w.sliceValue(),
+                w.window(),
+                w.windowEnd(),
+                family + ":" + w.metric(),
+                estimate,
+                lower,
+                upper,
+                n,
+                null,
+                w.status(),
+                computedAt);
     }
 
     private static String sliceKey(MetricSnapshot s) {
@@ -189,8 +211,13 @@ public final class WorstSlices {
      *                   freedom)
      */
     static Interval simultaneous(MetricSnapshot s, int k, MetricSnapshot prevalence) {
-        if (s.lower() == null || s.upper() == null || !Double.isFinite(s.lower()) || !Double.isFinite(s.upper())
-                || s.lower() > s.estimate() || s.upper() < s.estimate() || s.upper() <= s.lower()) {
+        if (s.lower() == null
+                || s.upper() == null
+                || !Double.isFinite(s.lower())
+                || !Double.isFinite(s.upper())
+                || s.lower() > s.estimate()
+                || s.upper() < s.estimate()
+                || s.upper() <= s.lower()) {
             return null;
         }
         double z = quantile(k);
@@ -213,7 +240,8 @@ public final class WorstSlices {
                 }
                 double r = z / Z;
                 double log = Math.log(est);
-                yield new Interval(Math.exp(log - (log - Math.log(s.lower())) * r),
+                yield new Interval(
+                        Math.exp(log - (log - Math.log(s.lower())) * r),
                         Math.exp(log + (Math.log(s.upper()) - log) * r));
             }
             default -> scaled(s, z / Z, 0, 1);

@@ -1,5 +1,6 @@
 package io.vigil.serde;
 
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -8,7 +9,6 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.StreamWriteConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.exc.StreamReadException;
-import com.fasterxml.jackson.core.JsonFactoryBuilder;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -141,8 +141,10 @@ public final class Json {
                 String rule = cause instanceof IllegalArgumentException && cause.getMessage() != null
                         ? ": " + cause.getMessage()
                         : cause instanceof NullPointerException && cause.getMessage() != null
-                                ? ": missing " + cause.getMessage() : "";
-                return "invalid " + simpleName(v.getType() == null ? null : v.getType().getRawClass()) + where + rule;
+                                ? ": missing " + cause.getMessage()
+                                : "";
+                return "invalid "
+                        + simpleName(v.getType() == null ? null : v.getType().getRawClass()) + where + rule;
             }
             if (e instanceof InvalidFormatException f) {
                 return "invalid value" + where + " (expected " + simpleName(f.getTargetType()) + ")";
@@ -174,7 +176,8 @@ public final class Json {
 
     private static String at(IOException e) {
         if (e instanceof StreamReadException s && s.getLocation() != null) {
-            return " at line " + s.getLocation().getLineNr() + ", column " + s.getLocation().getColumnNr();
+            return " at line " + s.getLocation().getLineNr() + ", column "
+                    + s.getLocation().getColumnNr();
         }
         return "";
     }

@@ -53,8 +53,8 @@ public final class JsonSerde<T> implements Serde<T> {
             try {
                 return reader.readValue(bytes);
             } catch (IOException e) {
-                throw new SerializationException(
-                        "cannot deserialize " + type.getSimpleName() + " from topic " + topic + ": " + Json.describe(e));
+                throw new SerializationException("cannot deserialize " + type.getSimpleName() + " from topic " + topic
+                        + ": " + Json.describe(e));
             } catch (RuntimeException e) {
                 // A record constructor can throw outside Jackson's wrapping; its message is not trusted.
                 throw new SerializationException("cannot deserialize " + type.getSimpleName() + " from topic " + topic

@@ -19,8 +19,10 @@ public final class EventJson {
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
             // Optional maps (features, attributes) are left out when empty rather than written as {}.
-            .withConfigOverride(Map.class, o -> o.setInclude(JsonInclude.Value.construct(
-                    JsonInclude.Include.NON_EMPTY, JsonInclude.Include.NON_NULL)))
+            .withConfigOverride(
+                    Map.class,
+                    o -> o.setInclude(
+                            JsonInclude.Value.construct(JsonInclude.Include.NON_EMPTY, JsonInclude.Include.NON_NULL)))
             .build()
             .writer();
 

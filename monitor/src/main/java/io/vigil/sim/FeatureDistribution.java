@@ -51,8 +51,9 @@ public record FeatureDistribution(
                             + values.size() + "), had " + weights.size());
                 }
             }
-            default -> throw new IllegalArgumentException(
-                    "feature.distribution must be one of normal, lognormal, uniform, choice, was " + distribution);
+            default ->
+                throw new IllegalArgumentException(
+                        "feature.distribution must be one of normal, lognormal, uniform, choice, was " + distribution);
         }
         values = values == null ? null : List.copyOf(values);
         weights = weights == null ? null : List.copyOf(weights);

@@ -29,7 +29,11 @@ import java.util.SplittableRandom;
 public final class HostileRecords {
     /** A kind of hostile record and whether ingest must accept it. */
     public enum Kind {
-        TRUNCATED_JSON(false), NOT_UTF8(false), WRONG_TYPE(false), OVERLONG_ID(false), HOSTILE_IDS(true),
+        TRUNCATED_JSON(false),
+        NOT_UTF8(false),
+        WRONG_TYPE(false),
+        OVERLONG_ID(false),
+        HOSTILE_IDS(true),
         OVERSIZED(false);
 
         public final boolean accepted;
@@ -47,8 +51,9 @@ public final class HostileRecords {
     /** Size of an {@link Kind#OVERSIZED} record: over the broker's default 1 MiB message limit. */
     public static final int OVERSIZED_BYTES = 3 << 19;
 
-    private static final Kind[] PREDICTION_KINDS = {Kind.TRUNCATED_JSON, Kind.NOT_UTF8, Kind.WRONG_TYPE,
-            Kind.OVERLONG_ID, Kind.HOSTILE_IDS};
+    private static final Kind[] PREDICTION_KINDS = {
+        Kind.TRUNCATED_JSON, Kind.NOT_UTF8, Kind.WRONG_TYPE, Kind.OVERLONG_ID, Kind.HOSTILE_IDS
+    };
     private static final Kind[] LABEL_KINDS = {Kind.TRUNCATED_JSON, Kind.NOT_UTF8, Kind.WRONG_TYPE};
 
     private final SplittableRandom random;
@@ -67,7 +72,8 @@ public final class HostileRecords {
 
     /** A hostile prediction made from a valid prediction's JSON; its key is a new prediction id. */
     public Hostile prediction(byte[] validJson) {
-        Kind kind = random.nextDouble() < oversizedFraction ? Kind.OVERSIZED
+        Kind kind = random.nextDouble() < oversizedFraction
+                ? Kind.OVERSIZED
                 : PREDICTION_KINDS[random.nextInt(PREDICTION_KINDS.length)];
         return make(kind, validJson);
     }

@@ -61,7 +61,8 @@ public final class JsonLinesSink implements SimSink {
     public void close() {
         IOException failure = null;
         for (OutputStream out : predictions == groundTruth
-                ? new OutputStream[] {predictions} : new OutputStream[] {predictions, groundTruth}) {
+                ? new OutputStream[] {predictions}
+                : new OutputStream[] {predictions, groundTruth}) {
             try {
                 out.close();
             } catch (IOException e) {

@@ -43,8 +43,10 @@ public final class KafkaSink implements SimSink {
      * @param groundTruthTopic topic for ground truth
      */
     public KafkaSink(Map<String, Object> producerConfig, String predictionsTopic, String groundTruthTopic) {
-        this(new KafkaProducer<>(withDefaults(producerConfig), new StringSerializer(), new ByteArraySerializer()),
-                predictionsTopic, groundTruthTopic);
+        this(
+                new KafkaProducer<>(withDefaults(producerConfig), new StringSerializer(), new ByteArraySerializer()),
+                predictionsTopic,
+                groundTruthTopic);
     }
 
     /** With a given producer (tests use {@code MockProducer}); closes it on {@link #close()}. */
@@ -72,7 +74,8 @@ public final class KafkaSink implements SimSink {
     public void accept(SimEvent event) {
         rethrowFailure();
         String topic = event.isPrediction() ? predictionsTopic : groundTruthTopic;
-        producer.send(new ProducerRecord<>(topic, null, event.time().toEpochMilli(), event.key(), EventJson.bytes(event)),
+        producer.send(
+                new ProducerRecord<>(topic, null, event.time().toEpochMilli(), event.key(), EventJson.bytes(event)),
                 (metadata, exception) -> {
                     if (exception != null) {
                         failure.compareAndSet(null, exception);
@@ -106,8 +109,8 @@ public final class KafkaSink implements SimSink {
     private void rethrowFailure() {
         Exception e = failure.get();
         if (e != null) {
-            throw new KafkaException("sending simulated events failed after " + acknowledged.get()
-                    + " acknowledged records", e);
+            throw new KafkaException(
+                    "sending simulated events failed after " + acknowledged.get() + " acknowledged records", e);
         }
     }
 }

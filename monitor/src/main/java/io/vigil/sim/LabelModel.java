@@ -44,8 +44,8 @@ public record LabelModel(
      * @param weightPredictedNegative   relative share among verified predicted negatives
      * @param delay                     the delay between prediction and label
      */
-    public record Source(String source, double weightPredictedPositive, double weightPredictedNegative,
-                         DelayDays delay) {
+    public record Source(
+            String source, double weightPredictedPositive, double weightPredictedNegative, DelayDays delay) {
         public Source {
             Checks.text(source, "labels.sources.source");
             Checks.nonNegative(weightPredictedPositive, "labels.sources.weight_predicted_positive");

@@ -27,19 +27,35 @@ final class ScannerStream {
     static final long DAY_MS = 24 * HOUR_MS;
 
     /** Scenario-wide settings shared by all scanners of a run. */
-    record Context(long seed, long startMs, long endMs, long labelEndMs, ModelRef model, double threshold,
-                   double[] hourWeights, String[] sexCodes, double[] sexCum, String[] ageBands, double[] ageCum,
-                   Demographics[][] demographics, Scenario.RepeatStudies repeats, LabelModel labels) {}
+    record Context(
+            long seed,
+            long startMs,
+            long endMs,
+            long labelEndMs,
+            ModelRef model,
+            double threshold,
+            double[] hourWeights,
+            String[] sexCodes,
+            double[] sexCum,
+            String[] ageBands,
+            double[] ageCum,
+            Demographics[][] demographics,
+            Scenario.RepeatStudies repeats,
+            LabelModel labels) {}
 
     /** The scanner's acquisition from {@code fromMs} on. */
-    record State(long fromMs, Scanner scanner, ScoreModel scoreModel, double latentShift,
-                 List<Map.Entry<String, FeatureDistribution>> features) {}
+    record State(
+            long fromMs,
+            Scanner scanner,
+            ScoreModel scoreModel,
+            double latentShift,
+            List<Map.Entry<String, FeatureDistribution>> features) {}
 
     /** A prevalence that applies from {@code fromMs} on. */
     record PrevalenceStep(long fromMs, double prevalence) {}
 
-    private record PendingRepeat(long timeMs, long seq, String subjectKey, int label, double residual,
-                                 Demographics demographics) {}
+    private record PendingRepeat(
+            long timeMs, long seq, String subjectKey, int label, double residual, Demographics demographics) {}
 
     private final int ordinal;
     private final String site;
@@ -54,8 +70,8 @@ final class ScannerStream {
     private final Rng subjects;
     private final Rng featureRng;
     private final Rng labelRng;
-    private final PriorityQueue<PendingRepeat> repeats = new PriorityQueue<>(
-            Comparator.comparingLong(PendingRepeat::timeMs).thenComparingLong(PendingRepeat::seq));
+    private final PriorityQueue<PendingRepeat> repeats =
+            new PriorityQueue<>(Comparator.comparingLong(PendingRepeat::timeMs).thenComparingLong(PendingRepeat::seq));
 
     private double arrivalClock;
     private long nextArrivalMs;
@@ -63,8 +79,14 @@ final class ScannerStream {
     private int prevalenceIndex;
     private long counter;
 
-    ScannerStream(int ordinal, String site, Scenario.ScannerSpec spec, long activeFromMs, Context ctx,
-                  List<State> states, List<PrevalenceStep> prevalence) {
+    ScannerStream(
+            int ordinal,
+            String site,
+            Scenario.ScannerSpec spec,
+            long activeFromMs,
+            Context ctx,
+            List<State> states,
+            List<PrevalenceStep> prevalence) {
         this.ordinal = ordinal;
         this.site = site;
         this.ctx = ctx;
@@ -123,7 +145,8 @@ final class ScannerStream {
     private Prediction freshStudy(long t, Consumer<GroundTruth> labels) {
         int y = subjects.uniform() < prevalenceAt(t) ? 1 : 0;
         double residual = subjects.gaussian();
-        Demographics demo = ctx.demographics()[pick(ctx.sexCum(), subjects.uniform())][pick(ctx.ageCum(), subjects.uniform())];
+        Demographics demo =
+                ctx.demographics()[pick(ctx.sexCum(), subjects.uniform())][pick(ctx.ageCum(), subjects.uniform())];
         String subjectKey = "subj-" + hex16(subjects.nextLong());
         String studyKey = "st-" + hex16(subjects.nextLong());
         double uRepeat = subjects.uniform();
@@ -148,8 +171,14 @@ final class ScannerStream {
         return predict(r.timeMs(), r.label(), residual, r.demographics(), r.subjectKey(), studyKey, labels);
     }
 
-    private Prediction predict(long t, int y, double residual, Demographics demo, String subjectKey, String studyKey,
-                               Consumer<GroundTruth> labels) {
+    private Prediction predict(
+            long t,
+            int y,
+            double residual,
+            Demographics demo,
+            String subjectKey,
+            String studyKey,
+            Consumer<GroundTruth> labels) {
         State state = stateAt(t);
         ScoreModel model = state.scoreModel();
         double z = residual + y * model.separation() + state.latentShift();
@@ -163,8 +192,23 @@ final class ScannerStream {
             }
         }
         String id = idPrefix + Long.toHexString(counter++);
-        Prediction p = new Prediction(id, Instant.ofEpochMilli(t), ctx.model(), "binary", score, ctx.threshold(),
-                positive ? 1 : 0, site, state.scanner(), subjectKey, studyKey, demo, null, null, features, null);
+        Prediction p = new Prediction(
+                id,
+                Instant.ofEpochMilli(t),
+                ctx.model(),
+                "binary",
+                score,
+                ctx.threshold(),
+                positive ? 1 : 0,
+                site,
+                state.scanner(),
+                subjectKey,
+                studyKey,
+                demo,
+                null,
+                null,
+                features,
+                null);
         labels(id, t, y, positive, labels);
         return p;
     }
@@ -176,7 +220,8 @@ final class ScannerStream {
         double g0 = labelRng.gaussian();
         double uRevision = labelRng.uniform();
         double g1 = labelRng.gaussian();
-        double coverage = positive ? lm.coverage().predictedPositive() : lm.coverage().predictedNegative();
+        double coverage =
+                positive ? lm.coverage().predictedPositive() : lm.coverage().predictedNegative();
         if (!(uVerify < coverage)) {
             return;
         }
@@ -280,10 +325,12 @@ final class ScannerStream {
     }
 
     /** Feature distributions in name order: {@code base} entries replaced by {@code overrides}. */
-    static List<Map.Entry<String, FeatureDistribution>> mergeFeatures(Map<String, FeatureDistribution> base,
-                                                                      Map<String, FeatureDistribution> overrides) {
+    static List<Map.Entry<String, FeatureDistribution>> mergeFeatures(
+            Map<String, FeatureDistribution> base, Map<String, FeatureDistribution> overrides) {
         TreeMap<String, FeatureDistribution> merged = new TreeMap<>(base);
         merged.putAll(overrides);
-        return merged.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue())).toList();
+        return merged.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue()))
+                .toList();
     }
 }

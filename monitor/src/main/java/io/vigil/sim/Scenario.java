@@ -55,8 +55,8 @@ public record Scenario(
     public static final List<String> BUILT_IN = List.of("default", "steady");
 
     private static final List<Double> DEFAULT_HOURLY_PROFILE = List.of(
-            0.2, 0.15, 0.1, 0.1, 0.1, 0.2, 0.5, 1.0, 1.6, 1.8, 1.8, 1.7,
-            1.4, 1.6, 1.7, 1.6, 1.4, 1.1, 0.8, 0.6, 0.5, 0.4, 0.3, 0.25);
+            0.2, 0.15, 0.1, 0.1, 0.1, 0.2, 0.5, 1.0, 1.6, 1.8, 1.8, 1.7, 1.4, 1.6, 1.7, 1.6, 1.4, 1.1, 0.8, 0.6, 0.5,
+            0.4, 0.3, 0.25);
 
     private static final ObjectMapper READER = JsonMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -216,7 +216,8 @@ public record Scenario(
             if (e instanceof ScheduledEvent.NewScanner n) {
                 siteIds.add(n.site());
                 if (!scannerIds.add(n.scanner().id())) {
-                    throw new IllegalArgumentException("scanners.id must be unique, " + n.scanner().id() + " repeats");
+                    throw new IllegalArgumentException(
+                            "scanners.id must be unique, " + n.scanner().id() + " repeats");
                 }
             }
         }
@@ -232,8 +233,20 @@ public record Scenario(
 
     /** This scenario without scheduled events (for null tests). */
     public Scenario withoutEvents() {
-        return new Scenario(name, description, model, days, prevalence, scoreModel, demographics, features,
-                hourlyProfile, sites, repeats, labels, List.of());
+        return new Scenario(
+                name,
+                description,
+                model,
+                days,
+                prevalence,
+                scoreModel,
+                demographics,
+                features,
+                hourlyProfile,
+                sites,
+                repeats,
+                labels,
+                List.of());
     }
 
     /** Parses a scenario from JSON. */

@@ -11,9 +11,10 @@ import java.util.TreeMap;
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({
-        @JsonSubTypes.Type(value = ScheduledEvent.SoftwareUpdate.class, name = "software_update"),
-        @JsonSubTypes.Type(value = ScheduledEvent.NewScanner.class, name = "new_scanner"),
-        @JsonSubTypes.Type(value = ScheduledEvent.PrevalenceChange.class, name = "prevalence_change")})
+    @JsonSubTypes.Type(value = ScheduledEvent.SoftwareUpdate.class, name = "software_update"),
+    @JsonSubTypes.Type(value = ScheduledEvent.NewScanner.class, name = "new_scanner"),
+    @JsonSubTypes.Type(value = ScheduledEvent.PrevalenceChange.class, name = "prevalence_change")
+})
 public sealed interface ScheduledEvent {
 
     /** Days after the scenario start, {@code >= 0}. */
@@ -25,9 +26,15 @@ public sealed interface ScheduledEvent {
      * original behaviour (absolute, not cumulative over updates), and, when given, its score model's
      * {@code calibration} and {@code separation} and the listed feature distributions are replaced.
      */
-    record SoftwareUpdate(double day, String scanner, String softwareVersion, double latentShift,
-                          ScoreModel.Calibration calibration, Double separation,
-                          Map<String, FeatureDistribution> features) implements ScheduledEvent {
+    record SoftwareUpdate(
+            double day,
+            String scanner,
+            String softwareVersion,
+            double latentShift,
+            ScoreModel.Calibration calibration,
+            Double separation,
+            Map<String, FeatureDistribution> features)
+            implements ScheduledEvent {
         public SoftwareUpdate {
             checkDay(day);
             Checks.text(scanner, "events.software_update.scanner");

@@ -12,7 +12,10 @@ import java.util.Objects;
 public record SimEvent(Type type, String key, Record value, Instant time) {
 
     /** Which contract {@link #value()} follows. */
-    public enum Type { PREDICTION, GROUND_TRUTH }
+    public enum Type {
+        PREDICTION,
+        GROUND_TRUTH
+    }
 
     public SimEvent {
         Objects.requireNonNull(type, "type");
@@ -20,7 +23,8 @@ public record SimEvent(Type type, String key, Record value, Instant time) {
         Objects.requireNonNull(value, "value");
         Objects.requireNonNull(time, "time");
         if (type == Type.PREDICTION != value instanceof Prediction) {
-            throw new IllegalArgumentException("type " + type + " does not match " + value.getClass().getSimpleName());
+            throw new IllegalArgumentException(
+                    "type " + type + " does not match " + value.getClass().getSimpleName());
         }
     }
 

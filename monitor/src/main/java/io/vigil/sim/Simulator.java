@@ -51,8 +51,8 @@ public final class Simulator implements Iterable<SimEvent> {
     private final Duration labelHorizon;
     private final long maxPredictions;
 
-    private Simulator(Scenario scenario, long seed, LocalDate start, int days, Duration labelHorizon,
-                      long maxPredictions) {
+    private Simulator(
+            Scenario scenario, long seed, LocalDate start, int days, Duration labelHorizon, long maxPredictions) {
         if (scenario == null || start == null || labelHorizon == null) {
             throw new NullPointerException("scenario, start and labelHorizon are required");
         }
@@ -119,8 +119,10 @@ public final class Simulator implements Iterable<SimEvent> {
 
     /** The events as a sequential, ordered stream. */
     public Stream<SimEvent> stream() {
-        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(iterator(),
-                Spliterator.ORDERED | Spliterator.NONNULL | Spliterator.IMMUTABLE), false);
+        return StreamSupport.stream(
+                Spliterators.spliteratorUnknownSize(
+                        iterator(), Spliterator.ORDERED | Spliterator.NONNULL | Spliterator.IMMUTABLE),
+                false);
     }
 
     private List<ScannerStream> streams() {
@@ -135,11 +137,24 @@ public final class Simulator implements Iterable<SimEvent> {
                 demographics[i][j] = new Demographics(sexes[i], ages[j]);
             }
         }
-        double[] hours = scenario.hourlyProfile().stream().mapToDouble(Double::doubleValue).toArray();
-        ScannerStream.Context ctx = new ScannerStream.Context(seed, startMs, endMs, labelEnd().toEpochMilli(),
-                new ModelRef(scenario.model().id(), scenario.model().version()), scenario.model().threshold(),
-                hours, sexes, cumulative(mix.sex()), ages, cumulative(mix.ageBand()), demographics,
-                scenario.repeats(), scenario.labels());
+        double[] hours = scenario.hourlyProfile().stream()
+                .mapToDouble(Double::doubleValue)
+                .toArray();
+        ScannerStream.Context ctx = new ScannerStream.Context(
+                seed,
+                startMs,
+                endMs,
+                labelEnd().toEpochMilli(),
+                new ModelRef(scenario.model().id(), scenario.model().version()),
+                scenario.model().threshold(),
+                hours,
+                sexes,
+                cumulative(mix.sex()),
+                ages,
+                cumulative(mix.ageBand()),
+                demographics,
+                scenario.repeats(),
+                scenario.labels());
 
         List<ScannerStream> out = new ArrayList<>();
         for (Scenario.SiteSpec site : scenario.sites()) {
@@ -155,16 +170,20 @@ public final class Simulator implements Iterable<SimEvent> {
         return out;
     }
 
-    private ScannerStream stream(int ordinal, String siteId, Scenario.ScannerSpec spec, long activeFromMs,
-                                 ScannerStream.Context ctx) {
-        double initialPrevalence = scenario.sites().stream().filter(s -> s.id().equals(siteId))
-                .map(Scenario.SiteSpec::prevalence).filter(p -> p != null).findFirst()
+    private ScannerStream stream(
+            int ordinal, String siteId, Scenario.ScannerSpec spec, long activeFromMs, ScannerStream.Context ctx) {
+        double initialPrevalence = scenario.sites().stream()
+                .filter(s -> s.id().equals(siteId))
+                .map(Scenario.SiteSpec::prevalence)
+                .filter(p -> p != null)
+                .findFirst()
                 .orElse(scenario.prevalence());
         List<ScannerStream.PrevalenceStep> prevalence = new ArrayList<>();
         prevalence.add(new ScannerStream.PrevalenceStep(Long.MIN_VALUE, initialPrevalence));
         List<ScheduledEvent.PrevalenceChange> changes = new ArrayList<>();
         for (ScheduledEvent e : scenario.events()) {
-            if (e instanceof ScheduledEvent.PrevalenceChange p && (p.site() == null || p.site().equals(siteId))) {
+            if (e instanceof ScheduledEvent.PrevalenceChange p
+                    && (p.site() == null || p.site().equals(siteId))) {
                 changes.add(p);
             }
         }
@@ -178,7 +197,8 @@ public final class Simulator implements Iterable<SimEvent> {
         List<Map.Entry<String, FeatureDistribution>> features =
                 ScannerStream.mergeFeatures(scenario.features(), spec.features());
         List<ScannerStream.State> states = new ArrayList<>();
-        states.add(new ScannerStream.State(Long.MIN_VALUE, scanner(spec, spec.softwareVersion()), model, 0.0, features));
+        states.add(
+                new ScannerStream.State(Long.MIN_VALUE, scanner(spec, spec.softwareVersion()), model, 0.0, features));
         List<ScheduledEvent.SoftwareUpdate> updates = new ArrayList<>();
         for (ScheduledEvent e : scenario.events()) {
             if (e instanceof ScheduledEvent.SoftwareUpdate u && u.scanner().equals(spec.id())) {
@@ -187,20 +207,26 @@ public final class Simulator implements Iterable<SimEvent> {
         }
         updates.sort(Comparator.comparingDouble(ScheduledEvent.SoftwareUpdate::day));
         for (ScheduledEvent.SoftwareUpdate u : updates) {
-            model = new ScoreModel(u.separation() == null ? model.separation() : u.separation(), model.prior(),
+            model = new ScoreModel(
+                    u.separation() == null ? model.separation() : u.separation(),
+                    model.prior(),
                     u.calibration() == null ? model.calibration() : u.calibration());
             Map<String, FeatureDistribution> current = new java.util.TreeMap<>();
             features.forEach(f -> current.put(f.getKey(), f.getValue()));
             features = ScannerStream.mergeFeatures(current, u.features());
-            states.add(new ScannerStream.State(dayMs(ctx.startMs(), u.day()), scanner(spec, u.softwareVersion()),
-                    model, u.latentShift(), features));
+            states.add(new ScannerStream.State(
+                    dayMs(ctx.startMs(), u.day()),
+                    scanner(spec, u.softwareVersion()),
+                    model,
+                    u.latentShift(),
+                    features));
         }
         return new ScannerStream(ordinal, siteId, spec, activeFromMs, ctx, states, prevalence);
     }
 
     private static Scanner scanner(Scenario.ScannerSpec spec, String softwareVersion) {
-        return new Scanner(spec.id(), spec.manufacturer(), spec.model(), softwareVersion, spec.modality(),
-                spec.bodyPart());
+        return new Scanner(
+                spec.id(), spec.manufacturer(), spec.model(), softwareVersion, spec.modality(), spec.bodyPart());
     }
 
     private static long dayMs(long startMs, double day) {
@@ -255,7 +281,8 @@ public final class Simulator implements Iterable<SimEvent> {
             }
             if (s != null && (l == null || s.peekTime() <= l.timeMs())) {
                 scanners.poll();
-                Prediction p = s.next(g -> labels.add(new PendingLabel(g.observedAt().toEpochMilli(), labelSeq++, g)));
+                Prediction p =
+                        s.next(g -> labels.add(new PendingLabel(g.observedAt().toEpochMilli(), labelSeq++, g)));
                 if (++predictions >= maxPredictions) {
                     scanners.forEach(ScannerStream::stop);
                     scanners.clear();

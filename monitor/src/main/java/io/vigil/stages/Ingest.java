@@ -1,32 +1,29 @@
 package io.vigil.stages;
 
-import io.vigil.topics.Input;
-
 import io.vigil.deadletters.DeadLetterLimit;
 import io.vigil.deadletters.DeadLetters;
-import io.vigil.state.CountsStore;
-import io.vigil.topics.Topic;
-import io.vigil.topics.Topics;
-
 import io.vigil.events.EventValidator;
-import io.vigil.events.Reason;
-import io.vigil.events.Validation;
 import io.vigil.events.GroundTruth;
 import io.vigil.events.Prediction;
+import io.vigil.events.Reason;
+import io.vigil.events.Validation;
+import io.vigil.state.CountsStore;
+import io.vigil.topics.Input;
+import io.vigil.topics.Topic;
+import io.vigil.topics.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.Function;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
-import org.apache.kafka.streams.processor.api.ProcessorSupplier;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.slf4j.Logger;
@@ -50,6 +47,7 @@ public final class Ingest {
 
     /** Outcome key in the counts store for accepted records; rejected ones use {@code dead_lettered:<reason>}. */
     public static final String ACCEPTED = "accepted";
+
     public static final String DEAD_LETTERED_PREFIX = "dead_lettered:";
 
     /** The typed streams that leave ingest, keyed by prediction id. */
@@ -73,8 +71,11 @@ public final class Ingest {
      * @param deadLetterLimit how big a dead letter may be; a rejected record above it is dead-lettered
      *                        truncated ({@link DeadLetters#fit})
      */
-    public Ingest(Topics topics, EventValidator validator, boolean requireKeyIsPredictionId,
-                  DeadLetterLimit deadLetterLimit) {
+    public Ingest(
+            Topics topics,
+            EventValidator validator,
+            boolean requireKeyIsPredictionId,
+            DeadLetterLimit deadLetterLimit) {
         this.topics = topics;
         this.validator = validator;
         this.requireKeyIsPredictionId = requireKeyIsPredictionId;
@@ -83,22 +84,25 @@ public final class Ingest {
 
     /** Adds the ingest stage to {@code builder}. */
     public Output addTo(StreamsBuilder builder) {
-        KStream<String, Prediction> predictions = branch(builder, Input.PREDICTIONS, topics.predictions(),
-                validator::prediction, Prediction::predictionId);
-        KStream<String, GroundTruth> labels = branch(builder, Input.GROUND_TRUTH, topics.groundTruth(),
-                validator::groundTruth, GroundTruth::predictionId);
+        KStream<String, Prediction> predictions = branch(
+                builder, Input.PREDICTIONS, topics.predictions(), validator::prediction, Prediction::predictionId);
+        KStream<String, GroundTruth> labels = branch(
+                builder, Input.GROUND_TRUTH, topics.groundTruth(), validator::groundTruth, GroundTruth::predictionId);
         return new Output(predictions, labels);
     }
 
-    private <T> KStream<String, T> branch(StreamsBuilder builder, Input stream, Topic<byte[], byte[]> source,
-                                          BiFunction<byte[], Instant, Validation<T>> validate,
-                                          Function<T, String> keyOf) {
+    private <T> KStream<String, T> branch(
+            StreamsBuilder builder,
+            Input stream,
+            Topic<byte[], byte[]> source,
+            BiFunction<byte[], Instant, Validation<T>> validate,
+            Function<T, String> keyOf) {
         String name = "ingest-" + stream.label.replace('_', '-');
         builder.addStateStore(CountsStore.builder(stream.countsStore()));
 
-        KStream<String, Checked<T>> checked = builder
-                .stream(source.name(), source.consumed(name + "-source"))
-                .process(() -> new Check<>(stream, validate, keyOf, requireKeyIsPredictionId, deadLetterLimit),
+        KStream<String, Checked<T>> checked = builder.stream(source.name(), source.consumed(name + "-source"))
+                .process(
+                        () -> new Check<>(stream, validate, keyOf, requireKeyIsPredictionId, deadLetterLimit),
                         Named.as(name + "-validate"),
                         stream.countsStore());
 
@@ -122,8 +126,12 @@ public final class Ingest {
         private ProcessorContext<String, Checked<T>> context;
         private CountsStore counts;
 
-        Check(Input stream, BiFunction<byte[], Instant, Validation<T>> validate,
-              Function<T, String> keyOf, boolean requireKeyIsPredictionId, DeadLetterLimit deadLetterLimit) {
+        Check(
+                Input stream,
+                BiFunction<byte[], Instant, Validation<T>> validate,
+                Function<T, String> keyOf,
+                boolean requireKeyIsPredictionId,
+                DeadLetterLimit deadLetterLimit) {
             this.deadLetterLimit = deadLetterLimit;
             this.stream = stream;
             this.validate = validate;
@@ -156,29 +164,39 @@ public final class Ingest {
                         if (record.key() != null) {
                             headers.add(DeadLetters.ORIGIN_KEY, record.key());
                         }
-                        headers.add(DeadLetters.SOURCE_PARTITION,
+                        headers.add(
+                                DeadLetters.SOURCE_PARTITION,
                                 Integer.toString(origin.partition()).getBytes(StandardCharsets.UTF_8));
-                        headers.add(DeadLetters.SOURCE_OFFSET,
+                        headers.add(
+                                DeadLetters.SOURCE_OFFSET,
                                 Long.toString(origin.offset()).getBytes(StandardCharsets.UTF_8));
                     }
                     context.forward(record.withKey(id).withValue(new Checked<>(value, null, null)));
                     return;
                 }
-                reason = new Reason(Reason.KEY_NOT_PREDICTION_ID, "/prediction_id",
+                reason = new Reason(
+                        Reason.KEY_NOT_PREDICTION_ID,
+                        "/prediction_id",
                         "the record key must be the prediction_id (outcomes.join.co-partitioned)");
             } else {
                 reason = ((Validation.Rejected<T>) result).reason();
             }
             RecordMetadata origin = context.recordMetadata().orElseThrow();
-            DeadLetters.annotate(record.headers(), "ingest", reason, origin.topic(), origin.partition(),
-                    origin.offset());
+            DeadLetters.annotate(
+                    record.headers(), "ingest", reason, origin.topic(), origin.partition(), origin.offset());
             increment(DEAD_LETTERED_PREFIX + reason.code());
             // The reason is value-free by construction (EventValidator), so it is safe to log.
-            LOG.debug("dead-lettered {} record {}-{}@{}: {} {}", stream.label, origin.topic(), origin.partition(),
-                    origin.offset(), reason.code(), reason.path());
+            LOG.debug(
+                    "dead-lettered {} record {}-{}@{}: {} {}",
+                    stream.label,
+                    origin.topic(),
+                    origin.partition(),
+                    origin.offset(),
+                    reason.code(),
+                    reason.path());
             // Bigger than the dead-letter topic takes (an input topic may allow more): truncated, marked, kept.
-            byte[] value = DeadLetters.fit(record.key(), record.value(), record.headers(),
-                    deadLetterLimit.maxRecordBytes());
+            byte[] value =
+                    DeadLetters.fit(record.key(), record.value(), record.headers(), deadLetterLimit.maxRecordBytes());
             context.forward(record.withKey((String) null).withValue(new Checked<>(null, record.key(), value)));
         }
 
@@ -211,5 +229,4 @@ public final class Ingest {
         reasonCodes.stream().sorted().forEach(code -> keys.add(DEAD_LETTERED_PREFIX + code));
         return keys;
     }
-
 }

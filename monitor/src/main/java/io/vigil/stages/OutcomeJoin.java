@@ -1,19 +1,15 @@
 package io.vigil.stages;
 
-
-import io.vigil.serde.KafkaHeaders;
-
-import io.vigil.stages.shared.EventDay;
-
-import io.vigil.deadletters.DeadLetters;
 import io.vigil.aggregates.OutcomeChange;
-import io.vigil.state.CountsStore;
-import io.vigil.topics.Topics;
-
+import io.vigil.deadletters.DeadLetters;
 import io.vigil.events.GroundTruth;
 import io.vigil.events.Reason;
 import io.vigil.events.SlicedPrediction;
 import io.vigil.serde.Json;
+import io.vigil.serde.KafkaHeaders;
+import io.vigil.stages.shared.EventDay;
+import io.vigil.state.CountsStore;
+import io.vigil.topics.Topics;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -103,6 +99,7 @@ public final class OutcomeJoin {
 
     /** Counts store keys. */
     public static final String PREDICTIONS_REGISTERED = "predictions_registered";
+
     public static final String PREDICTIONS_DUPLICATE = "predictions_duplicate";
     public static final String PREDICTIONS_EXPIRED_UNLABELLED = "predictions_expired_unlabelled";
     public static final String PREDICTIONS_EXPIRED_LABELLED = "predictions_expired_labelled";
@@ -114,9 +111,17 @@ public final class OutcomeJoin {
     public static final String LABELS_UNMATCHED_EXPIRED = "labels_unmatched_expired";
     public static final String LABELS_AFTER_MAX_DELAY = "labels_after_max_delay";
     /** Every key the counts store can hold (a bounded set, safe as a metric label). */
-    public static final List<String> COUNT_KEYS = List.of(PREDICTIONS_REGISTERED, PREDICTIONS_DUPLICATE,
-            PREDICTIONS_EXPIRED_UNLABELLED, PREDICTIONS_EXPIRED_LABELLED, LABELS_JOINED, LABELS_HELD,
-            LABELS_DUPLICATE, LABELS_REVISED, LABELS_STALE_REVISION, LABELS_UNMATCHED_EXPIRED,
+    public static final List<String> COUNT_KEYS = List.of(
+            PREDICTIONS_REGISTERED,
+            PREDICTIONS_DUPLICATE,
+            PREDICTIONS_EXPIRED_UNLABELLED,
+            PREDICTIONS_EXPIRED_LABELLED,
+            LABELS_JOINED,
+            LABELS_HELD,
+            LABELS_DUPLICATE,
+            LABELS_REVISED,
+            LABELS_STALE_REVISION,
+            LABELS_UNMATCHED_EXPIRED,
             LABELS_AFTER_MAX_DELAY);
 
     /** Key of the join's event-time clock in the expiry index; sorts after every day entry. */
@@ -152,15 +157,15 @@ public final class OutcomeJoin {
      *                  window has closed still waits for its label, so that no arrival order within it
      *                  changes the result (a replay of months of history takes minutes of wall clock)
      */
-    public OutcomeJoin(Topics topics, int maxDelayDays, int orphanRetentionDays, boolean coPartitioned,
-                       Duration labelWait) {
+    public OutcomeJoin(
+            Topics topics, int maxDelayDays, int orphanRetentionDays, boolean coPartitioned, Duration labelWait) {
         if (labelWait.isNegative()) {
             throw new IllegalArgumentException("labelWait must not be negative: " + labelWait);
         }
         this.labelWaitMs = labelWait.toMillis();
         if (maxDelayDays < 1 || orphanRetentionDays < 1) {
-            throw new IllegalArgumentException("maxDelayDays and orphanRetentionDays must be >= 1, got "
-                    + maxDelayDays + " and " + orphanRetentionDays);
+            throw new IllegalArgumentException("maxDelayDays and orphanRetentionDays must be >= 1, got " + maxDelayDays
+                    + " and " + orphanRetentionDays);
         }
         this.topics = Objects.requireNonNull(topics, "topics");
         this.maxDelayDays = maxDelayDays;
@@ -169,37 +174,51 @@ public final class OutcomeJoin {
     }
 
     /** Adds the join; returns its outcome changes keyed by prediction id (unlabelled dead letters go to the topic). */
-    public KStream<String, OutcomeChange> addTo(StreamsBuilder builder, KStream<String, SlicedPrediction> predictions,
-                                                KStream<String, GroundTruth> labels) {
+    public KStream<String, OutcomeChange> addTo(
+            StreamsBuilder builder,
+            KStream<String, SlicedPrediction> predictions,
+            KStream<String, GroundTruth> labels) {
         // No record cache on any join store. A prediction is written when it arrives and again when its
         // label arrives, usually days later, so a cache rarely merges two writes; and with one entry per
         // prediction the shared cache is always full, so every put evicted and flushed another entry
         // through a TreeMap of byte keys (12% of a stream thread's time in a 1M-prediction profile).
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PREDICTIONS_STORE),
-                Serdes.String(), new PendingSerde()).withCachingDisabled());
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ORPHANS_STORE),
-                Serdes.String(), new InputSerde()).withCachingDisabled());
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EXPIRED_STORE),
-                Serdes.String(), Serdes.Long()).withCachingDisabled());
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EXPIRY_STORE),
-                Serdes.String(), Serdes.ByteArray()).withCachingDisabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                        Stores.persistentKeyValueStore(PREDICTIONS_STORE), Serdes.String(), new PendingSerde())
+                .withCachingDisabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                        Stores.persistentKeyValueStore(ORPHANS_STORE), Serdes.String(), new InputSerde())
+                .withCachingDisabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                        Stores.persistentKeyValueStore(EXPIRED_STORE), Serdes.String(), Serdes.Long())
+                .withCachingDisabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                        Stores.persistentKeyValueStore(EXPIRY_STORE), Serdes.String(), Serdes.ByteArray())
+                .withCachingDisabled());
         builder.addStateStore(CountsStore.builder(COUNTS_STORE));
 
         KStream<String, Input> fromPredictions = predictions.processValues(
                 () -> new Stamp<SlicedPrediction>(OutcomeJoin::pending), Named.as("outcome-join-prediction-input"));
         KStream<String, Input> fromLabels = labels.processValues(
-                () -> new Stamp<GroundTruth>(gt -> new Input(null, gt, 0L, null)), Named.as("outcome-join-label-input"));
+                () -> new Stamp<GroundTruth>(gt -> new Input(null, gt, 0L, null)),
+                Named.as("outcome-join-label-input"));
         KStream<String, Input> merged = fromPredictions.merge(fromLabels, Named.as("outcome-join-merge"));
         if (!coPartitioned) {
-            merged = merged.repartition(Repartitioned.with(Serdes.String(), new InputSerde())
-                    .withName("outcome-join-by-prediction"));
+            merged = merged.repartition(
+                    Repartitioned.with(Serdes.String(), new InputSerde()).withName("outcome-join-by-prediction"));
         }
-        KStream<String, Output> joined = merged
-                .process(Join::new, Named.as("outcome-join"), PREDICTIONS_STORE, ORPHANS_STORE, EXPIRED_STORE,
-                        EXPIRY_STORE, COUNTS_STORE);
+        KStream<String, Output> joined = merged.process(
+                Join::new,
+                Named.as("outcome-join"),
+                PREDICTIONS_STORE,
+                ORPHANS_STORE,
+                EXPIRED_STORE,
+                EXPIRY_STORE,
+                COUNTS_STORE);
         joined.filter((k, v) -> v.deadLetter() != null, Named.as("outcome-join-rejected"))
-                .map((k, v) -> KeyValue.pair(v.deadLetterKey() != null ? v.deadLetterKey() : k.getBytes(StandardCharsets.UTF_8),
-                        v.deadLetter()),
+                .map(
+                        (k, v) -> KeyValue.pair(
+                                v.deadLetterKey() != null ? v.deadLetterKey() : k.getBytes(StandardCharsets.UTF_8),
+                                v.deadLetter()),
                         Named.as("outcome-join-dead-letter-bytes"))
                 .to(topics.deadLetters().name(), topics.deadLetters().produced("outcome-join-dead-letters"));
         return joined.filter((k, v) -> v.change() != null, Named.as("outcome-join-changes"))
@@ -209,18 +228,29 @@ public final class OutcomeJoin {
     private static Input pending(SlicedPrediction sp) {
         var p = sp.prediction();
         long at = p.occurredAt().toEpochMilli();
-        return new Input(new Pending(sp.groups(), p.score(), p.threshold(), EventDay.ofEpochMilli(at), at, -1, -1, 0L), null, 0L, null);
+        return new Input(
+                new Pending(sp.groups(), p.score(), p.threshold(), EventDay.ofEpochMilli(at), at, -1, -1, 0L),
+                null,
+                0L,
+                null);
     }
 
     /**
      * A prediction waiting in the join. {@code label}/{@code revision} are -1 until labelled;
      * {@code labelObservedAtMs} is the first label's observed_at.
      */
-    record Pending(List<String> groups, double score, double threshold, long cohortDay, long occurredAtMs,
-                   int label, int revision, long labelObservedAtMs) {
+    record Pending(
+            List<String> groups,
+            double score,
+            double threshold,
+            long cohortDay,
+            long occurredAtMs,
+            int label,
+            int revision,
+            long labelObservedAtMs) {
         Pending withLabel(GroundTruth gt, long firstObservedAtMs) {
-            return new Pending(groups, score, threshold, cohortDay, occurredAtMs, gt.label(), gt.revision(),
-                    firstObservedAtMs);
+            return new Pending(
+                    groups, score, threshold, cohortDay, occurredAtMs, gt.label(), gt.revision(), firstObservedAtMs);
         }
 
         OutcomeChange change(int label, int sign, long delaySeconds) {
@@ -255,7 +285,9 @@ public final class OutcomeJoin {
                     own.add(h);
                 }
             }
-            return new Origin(key == null ? null : key.value(), value.value(),
+            return new Origin(
+                    key == null ? null : key.value(),
+                    value.value(),
                     partition == null ? -1 : Integer.parseInt(new String(partition.value(), StandardCharsets.UTF_8)),
                     offset == null ? -1L : Long.parseLong(new String(offset.value(), StandardCharsets.UTF_8)),
                     List.copyOf(own));
@@ -318,9 +350,13 @@ public final class OutcomeJoin {
             index = context.getStateStore(EXPIRY_STORE);
             counts = context.getStateStore(COUNTS_STORE);
             byte[] clock = index.get(CLOCK_KEY);
-            clockMs = clock == null ? Long.MIN_VALUE : java.nio.ByteBuffer.wrap(clock).getLong();
+            clockMs = clock == null
+                    ? Long.MIN_VALUE
+                    : java.nio.ByteBuffer.wrap(clock).getLong();
             long every = Math.max(1_000L, Math.min(60_000L, labelWaitMs / 20));
-            context.schedule(Duration.ofMillis(every), org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME,
+            context.schedule(
+                    Duration.ofMillis(every),
+                    org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME,
                     this::releaseWaited);
         }
 
@@ -338,7 +374,9 @@ public final class OutcomeJoin {
             if (EventDay.ofEpochMilli(ts) > previousDay) {
                 // Every use of the clock is by UTC day, so it is stored when the day changes only (not
                 // once per record): after a restart it restarts from the first instant seen that day.
-                index.put(CLOCK_KEY, java.nio.ByteBuffer.allocate(Long.BYTES).putLong(ts).array());
+                index.put(
+                        CLOCK_KEY,
+                        java.nio.ByteBuffer.allocate(Long.BYTES).putLong(ts).array());
                 expire(ts);
             }
         }
@@ -422,7 +460,8 @@ public final class OutcomeJoin {
             }
             // An early label waits labelWait of wall clock (never stream time, which other scanners' records
             // push forward); a newer revision keeps the first one's deadline.
-            long deadline = held != null && isWallDeadline(held.expiryDay()) ? held.expiryDay()
+            long deadline = held != null && isWallDeadline(held.expiryDay())
+                    ? held.expiryDay()
                     : context.currentSystemTimeMs() + labelWaitMs;
             orphans.put(id, new Input(null, gt, deadline, in.origin()));
             if (held == null || !isWallDeadline(held.expiryDay())) {
@@ -437,8 +476,14 @@ public final class OutcomeJoin {
 
         private void labelAfterMaxDelay(String id, Input label, long ts) {
             increment(LABELS_AFTER_MAX_DELAY);
-            deadLetter(id, label, new Reason(Reason.LABEL_AFTER_MAX_DELAY, "/prediction_id",
-                    "observed more than the maximum label delay of " + maxDelayDays + " days after its prediction"),
+            deadLetter(
+                    id,
+                    label,
+                    new Reason(
+                            Reason.LABEL_AFTER_MAX_DELAY,
+                            "/prediction_id",
+                            "observed more than the maximum label delay of " + maxDelayDays
+                                    + " days after its prediction"),
                     ts);
         }
 
@@ -462,9 +507,15 @@ public final class OutcomeJoin {
                     if (held != null && held.expiryDay() == deadline) {
                         orphans.delete(id);
                         increment(LABELS_UNMATCHED_EXPIRED);
-                        deadLetter(id, held, new Reason(Reason.UNMATCHED_LABEL, "/prediction_id",
-                                "no prediction with this id arrived within the label wait of "
-                                        + Duration.ofMillis(labelWaitMs)), eventClock);
+                        deadLetter(
+                                id,
+                                held,
+                                new Reason(
+                                        Reason.UNMATCHED_LABEL,
+                                        "/prediction_id",
+                                        "no prediction with this id arrived within the label wait of "
+                                                + Duration.ofMillis(labelWaitMs)),
+                                eventClock);
                     }
                 } else if (kind == 'P') {
                     long day = java.nio.ByteBuffer.wrap(kv.value).getLong();
@@ -501,8 +552,11 @@ public final class OutcomeJoin {
                         if (p != null && p.cohortDay() + maxDelayDays == day) {
                             // Its event-time window closed; its label may still be on its way (a replay, a
                             // backlog): it leaves only after the label wait of wall clock.
-                            index.put(wallKey(context.currentSystemTimeMs() + labelWaitMs, 'P', id),
-                                    java.nio.ByteBuffer.allocate(Long.BYTES).putLong(day).array());
+                            index.put(
+                                    wallKey(context.currentSystemTimeMs() + labelWaitMs, 'P', id),
+                                    java.nio.ByteBuffer.allocate(Long.BYTES)
+                                            .putLong(day)
+                                            .array());
                         }
                     }
                     case 'L' -> {
@@ -511,8 +565,14 @@ public final class OutcomeJoin {
                         if (held != null && !isWallDeadline(held.expiryDay()) && held.expiryDay() == day) {
                             orphans.delete(id);
                             increment(LABELS_UNMATCHED_EXPIRED);
-                            deadLetter(id, held, new Reason(Reason.UNMATCHED_LABEL, "/prediction_id",
-                                    "no prediction with this id arrived within " + orphanRetentionDays + " days"),
+                            deadLetter(
+                                    id,
+                                    held,
+                                    new Reason(
+                                            Reason.UNMATCHED_LABEL,
+                                            "/prediction_id",
+                                            "no prediction with this id arrived within " + orphanRetentionDays
+                                                    + " days"),
                                     streamTimeMs);
                         }
                     }
@@ -550,10 +610,15 @@ public final class OutcomeJoin {
                     throw new UncheckedIOException(e);
                 }
             }
-            DeadLetters.annotate(headers, "outcome-join", reason, topics.groundTruth().name(),
-                    origin == null ? -1 : origin.partition(), origin == null ? -1L : origin.offset());
-            context.forward(new Record<>(id, new Output(null, value, origin == null ? null : origin.key()), ts,
-                    headers));
+            DeadLetters.annotate(
+                    headers,
+                    "outcome-join",
+                    reason,
+                    topics.groundTruth().name(),
+                    origin == null ? -1 : origin.partition(),
+                    origin == null ? -1L : origin.offset());
+            context.forward(
+                    new Record<>(id, new Output(null, value, origin == null ? null : origin.key()), ts, headers));
         }
 
         private void increment(String key) {
@@ -619,8 +684,7 @@ public final class OutcomeJoin {
         for (int i = 0; i < n; i++) {
             groups[i] = in.string();
         }
-        return new Pending(List.of(groups), in.f64(), in.f64(), in.i64(), in.i64(), (byte) in.u8(), in.i32(),
-                in.i64());
+        return new Pending(List.of(groups), in.f64(), in.f64(), in.i64(), in.i64(), (byte) in.u8(), in.i32(), in.i64());
     }
 
     private static Pending readPendingV1(DataInputStream in) throws IOException {
@@ -629,8 +693,15 @@ public final class OutcomeJoin {
         for (int i = 0; i < n; i++) {
             groups.add(in.readUTF());
         }
-        return new Pending(groups, in.readDouble(), in.readDouble(), in.readLong(), in.readLong(), in.readByte(),
-                in.readInt(), in.readLong());
+        return new Pending(
+                groups,
+                in.readDouble(),
+                in.readDouble(),
+                in.readLong(),
+                in.readLong(),
+                in.readByte(),
+                in.readInt(),
+                in.readLong());
     }
 
     /** A growable big-endian byte buffer (no synchronisation, no per-string arrays beyond UTF-8 encoding). */
@@ -889,8 +960,8 @@ public final class OutcomeJoin {
             if (kind != 'L' && kind != 'M') {
                 throw new IllegalArgumentException("unknown join input kind " + kind);
             }
-            GroundTruth gt = new GroundTruth(in.string(), in.u8(), Instant.ofEpochMilli(in.i64()), in.string(),
-                    in.i32());
+            GroundTruth gt =
+                    new GroundTruth(in.string(), in.u8(), Instant.ofEpochMilli(in.i64()), in.string(), in.i32());
             long expiryDay = in.i64();
             if (kind == 'L') {
                 return new Input(null, gt, expiryDay, null);
@@ -913,8 +984,8 @@ public final class OutcomeJoin {
             if (kind == 'P') {
                 return new Input(readPendingV1(in), null, 0L, null);
             }
-            GroundTruth gt = new GroundTruth(in.readUTF(), in.readByte(), Instant.ofEpochMilli(in.readLong()),
-                    in.readUTF(), in.readInt());
+            GroundTruth gt = new GroundTruth(
+                    in.readUTF(), in.readByte(), Instant.ofEpochMilli(in.readLong()), in.readUTF(), in.readInt());
             return new Input(null, gt, in.readLong(), null);
         }
     }

@@ -1,16 +1,13 @@
 package io.vigil.stages;
 
-import io.vigil.stages.shared.References;
-
-import io.vigil.stages.shared.EventDay;
-
 import io.vigil.aggregates.OutcomeAggregate;
 import io.vigil.aggregates.OutcomeChange;
-import io.vigil.state.TwoPhaseAggregation;
-
 import io.vigil.config.VigilConfig;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.ReferenceProfile;
+import io.vigil.stages.shared.EventDay;
+import io.vigil.stages.shared.References;
+import io.vigil.state.TwoPhaseAggregation;
 import io.vigil.stats.AucEstimate;
 import io.vigil.stats.BinaryOutcomeStats;
 import io.vigil.stats.BrierDecomposition;
@@ -94,14 +91,38 @@ public final class Performance {
     public static final List<Double> DELAY_QUANTILES = List.of(0.5, 0.9);
 
     /** Settings of the stage, read from {@link VigilConfig}. */
-    public record Settings(List<Integer> windowDays, double maturityCoverage, double verificationBiasRatio,
-                           int minN, int maxDelayDays, int orphanRetentionDays, Duration flushInterval,
-                           Duration snapshotInterval, boolean coPartitioned, Duration labelWait) {
-        public Settings(List<Integer> windowDays, double maturityCoverage, double verificationBiasRatio, int minN,
-                        int maxDelayDays, int orphanRetentionDays, Duration flushInterval, Duration snapshotInterval,
-                        boolean coPartitioned) {
-            this(windowDays, maturityCoverage, verificationBiasRatio, minN, maxDelayDays, orphanRetentionDays,
-                    flushInterval, snapshotInterval, coPartitioned, Duration.ofDays(30)); // outcomes.label-wait's default
+    public record Settings(
+            List<Integer> windowDays,
+            double maturityCoverage,
+            double verificationBiasRatio,
+            int minN,
+            int maxDelayDays,
+            int orphanRetentionDays,
+            Duration flushInterval,
+            Duration snapshotInterval,
+            boolean coPartitioned,
+            Duration labelWait) {
+        public Settings(
+                List<Integer> windowDays,
+                double maturityCoverage,
+                double verificationBiasRatio,
+                int minN,
+                int maxDelayDays,
+                int orphanRetentionDays,
+                Duration flushInterval,
+                Duration snapshotInterval,
+                boolean coPartitioned) {
+            this(
+                    windowDays,
+                    maturityCoverage,
+                    verificationBiasRatio,
+                    minN,
+                    maxDelayDays,
+                    orphanRetentionDays,
+                    flushInterval,
+                    snapshotInterval,
+                    coPartitioned,
+                    Duration.ofDays(30)); // outcomes.label-wait's default
         }
 
         public Settings {
@@ -112,13 +133,17 @@ public final class Performance {
         }
 
         public static Settings from(VigilConfig config) {
-            return new Settings(config.outcomeWindowDays(), config.getDouble(VigilConfig.OUTCOMES_MATURITY_COVERAGE),
+            return new Settings(
+                    config.outcomeWindowDays(),
+                    config.getDouble(VigilConfig.OUTCOMES_MATURITY_COVERAGE),
                     config.getDouble(VigilConfig.OUTCOMES_VERIFICATION_BIAS_RATIO),
-                    config.getInt(VigilConfig.OUTCOMES_MIN_N), config.getInt(VigilConfig.LABELS_MAX_DELAY_DAYS),
+                    config.getInt(VigilConfig.OUTCOMES_MIN_N),
+                    config.getInt(VigilConfig.LABELS_MAX_DELAY_DAYS),
                     config.getInt(VigilConfig.LABELS_ORPHAN_RETENTION_DAYS),
                     Duration.ofMillis(config.getLong(VigilConfig.OUTCOMES_FLUSH_INTERVAL_MS)),
                     Duration.ofMillis(config.getLong(VigilConfig.OUTCOMES_SNAPSHOT_INTERVAL_MS)),
-                    config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED), config.labelWait());
+                    config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED),
+                    config.labelWait());
         }
 
         int longestWindow() {
@@ -195,13 +220,18 @@ public final class Performance {
     }
 
     TwoPhaseAggregation<OutcomeChange, OutcomeAggregate> aggregation() {
-        return new TwoPhaseAggregation<>(NAME, OutcomeAggregate.CODEC,
+        return new TwoPhaseAggregation<>(
+                NAME,
+                OutcomeAggregate.CODEC,
                 (change, buckets) -> {
                     for (String group : change.groups()) {
                         buckets.update(group, change.cohortDay()).apply(change);
                     }
                 },
-                new Snapshots(), settings.flushInterval(), settings.snapshotInterval(), settings.longestWindow());
+                new Snapshots(),
+                settings.flushInterval(),
+                settings.snapshotInterval(),
+                settings.longestWindow());
     }
 
     /** Reads each group's reference prevalence from the references view, when the stage has one. */
@@ -216,12 +246,13 @@ public final class Performance {
         }
 
         @Override
-        public List<MetricSnapshot> snapshots(String group, NavigableMap<Long, OutcomeAggregate> days, long currentDay,
-                                              long computedAtMs) {
+        public List<MetricSnapshot> snapshots(
+                String group, NavigableMap<Long, OutcomeAggregate> days, long currentDay, long computedAtMs) {
             ReferencePrevalence reference = null;
             if (store != null) {
                 String[] g = group.split("\\|", 3);
-                reference = references.lookup(store, ReferenceProfile.key(g[0], g[1]))
+                reference = references
+                        .lookup(store, ReferenceProfile.key(g[0], g[1]))
                         .filter(References.Parsed::isValid)
                         .map(p -> ReferencePrevalence.of(p.profile()))
                         .orElse(null);
@@ -231,8 +262,8 @@ public final class Performance {
     }
 
     /** The snapshots of one group (model|version|dimension|value) over its daily buckets, without a reference. Pure. */
-    public List<MetricSnapshot> snapshots(String group, NavigableMap<Long, OutcomeAggregate> days, long currentDay,
-                                          long computedAtMs) {
+    public List<MetricSnapshot> snapshots(
+            String group, NavigableMap<Long, OutcomeAggregate> days, long currentDay, long computedAtMs) {
         return snapshots(group, days, currentDay, computedAtMs, null);
     }
 
@@ -241,8 +272,12 @@ public final class Performance {
      *
      * @param reference the model version's reference prevalence, or null (then nothing at it is emitted)
      */
-    public List<MetricSnapshot> snapshots(String group, NavigableMap<Long, OutcomeAggregate> days, long currentDay,
-                                          long computedAtMs, ReferencePrevalence reference) {
+    public List<MetricSnapshot> snapshots(
+            String group,
+            NavigableMap<Long, OutcomeAggregate> days,
+            long currentDay,
+            long computedAtMs,
+            ReferencePrevalence reference) {
         String[] g = group.split("\\|", 4);
         List<MetricSnapshot> out = new ArrayList<>();
         Instant windowEnd = EventDay.endOf(currentDay);
@@ -258,7 +293,12 @@ public final class Performance {
             }
             boolean matured = coverageOf(a) >= settings.maturityCoverage()
                     || currentDay - cohorts.lastKey() > settings.maxDelayDays();
-            Emitter e = new Emitter(out, g, w + "d", windowEnd, computedAt,
+            Emitter e = new Emitter(
+                    out,
+                    g,
+                    w + "d",
+                    windowEnd,
+                    computedAt,
                     matured ? MetricSnapshot.Status.FINAL : MetricSnapshot.Status.PROVISIONAL);
             addMetrics(e, a, reference);
         }
@@ -270,8 +310,17 @@ public final class Performance {
     }
 
     /** The calibration metrics, whose minimum n counts labelled cases. */
-    static final List<String> CALIBRATION_METRICS = List.of("brier", "brier_reliability", "brier_resolution",
-            "brier_uncertainty", "log_loss", "ece", "mce", "oe_ratio", "calibration_slope", "calibration_intercept",
+    static final List<String> CALIBRATION_METRICS = List.of(
+            "brier",
+            "brier_reliability",
+            "brier_resolution",
+            "brier_uncertainty",
+            "log_loss",
+            "ece",
+            "mce",
+            "oe_ratio",
+            "calibration_slope",
+            "calibration_intercept",
             "calibration_in_the_large");
 
     private void addMetrics(Emitter e, OutcomeAggregate a, ReferencePrevalence reference) {
@@ -291,11 +340,20 @@ public final class Performance {
         if (reference != null) {
             // From sensitivity and specificity, so the minimum n is auc's: both classes.
             double pi = reference.value();
-            e.gated("ppv_at_reference_prevalence", Math.min(tp + fn, tn + fp), minN,
+            e.gated(
+                    "ppv_at_reference_prevalence",
+                    Math.min(tp + fn, tn + fp),
+                    minN,
                     () -> PrevalenceAdjusted.ppv(tp, fn, fp, tn, pi));
-            e.gated("npv_at_reference_prevalence", Math.min(tp + fn, tn + fp), minN,
+            e.gated(
+                    "npv_at_reference_prevalence",
+                    Math.min(tp + fn, tn + fp),
+                    minN,
                     () -> PrevalenceAdjusted.npv(tp, fn, fp, tn, pi));
-            e.gated("prevalence_shift", n, minN,
+            e.gated(
+                    "prevalence_shift",
+                    n,
+                    minN,
                     () -> PrevalenceAdjusted.shift(tp + fn, n, pi, reference.lower(), reference.upper()));
         }
         if (n < minN) {
@@ -339,8 +397,7 @@ public final class Performance {
         if (a.predictedPositive() >= settings.minN() && a.predictedNegative() >= settings.minN()) {
             double covPos = (double) labelledPositive / a.predictedPositive();
             double covNeg = (double) labelledNegative / a.predictedNegative();
-            e.point("verification_bias", covNeg < settings.verificationBiasRatio() * covPos ? 1.0 : 0.0,
-                    a.predicted());
+            e.point("verification_bias", covNeg < settings.verificationBiasRatio() * covPos ? 1.0 : 0.0, a.predicted());
         }
         for (double q : DELAY_QUANTILES) {
             double v = a.delayQuantile(q);
@@ -357,14 +414,32 @@ public final class Performance {
     }
 
     /** Builds the snapshots of one group and window; skips undefined values. */
-    private record Emitter(List<MetricSnapshot> out, String[] group, String window, Instant windowEnd,
-                           Instant computedAt, MetricSnapshot.Status status) {
+    private record Emitter(
+            List<MetricSnapshot> out,
+            String[] group,
+            String window,
+            Instant windowEnd,
+            Instant computedAt,
+            MetricSnapshot.Status status) {
         void estimate(String metric, Estimate est) {
             if (est == null || est.isEmpty() || !Double.isFinite(est.value())) {
                 return;
             }
-            out.add(new MetricSnapshot(group[0], group[1], group[2], group[3], window, windowEnd, metric,
-                    est.value(), finite(est.lower()), finite(est.upper()), est.n(), null, status, computedAt));
+            out.add(new MetricSnapshot(
+                    group[0],
+                    group[1],
+                    group[2],
+                    group[3],
+                    window,
+                    windowEnd,
+                    metric,
+                    est.value(),
+                    finite(est.lower()),
+                    finite(est.upper()),
+                    est.n(),
+                    null,
+                    status,
+                    computedAt));
         }
 
         /** The estimate when {@code metricN >= minN}, else an {@code insufficient_n} snapshot with n = metricN. */
@@ -377,8 +452,21 @@ public final class Performance {
         }
 
         void insufficient(String metric, long metricN) {
-            out.add(new MetricSnapshot(group[0], group[1], group[2], group[3], window, windowEnd, metric,
-                    null, null, null, metricN, null, MetricSnapshot.Status.INSUFFICIENT_N, computedAt));
+            out.add(new MetricSnapshot(
+                    group[0],
+                    group[1],
+                    group[2],
+                    group[3],
+                    window,
+                    windowEnd,
+                    metric,
+                    null,
+                    null,
+                    null,
+                    metricN,
+                    null,
+                    MetricSnapshot.Status.INSUFFICIENT_N,
+                    computedAt));
         }
 
         /** An estimate without an interval. */
@@ -392,8 +480,21 @@ public final class Performance {
             if (!Double.isFinite(value)) {
                 return;
             }
-            out.add(new MetricSnapshot(group[0], group[1], group[2], group[3], window, windowEnd, metric,
-                    value, null, null, n, null, status, computedAt));
+            out.add(new MetricSnapshot(
+                    group[0],
+                    group[1],
+                    group[2],
+                    group[3],
+                    window,
+                    windowEnd,
+                    metric,
+                    value,
+                    null,
+                    null,
+                    n,
+                    null,
+                    status,
+                    computedAt));
         }
 
         private static Double finite(double v) {

@@ -1,19 +1,16 @@
 package io.vigil.stages;
 
-
-import io.vigil.stages.shared.EventDay;
-
 import io.vigil.aggregates.EstimationAggregate;
-import io.vigil.stages.shared.References;
-import io.vigil.stages.shared.SnapshotBuilder;
-import io.vigil.state.TwoPhaseAggregation;
-
 import io.vigil.config.VigilConfig;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.Prediction;
 import io.vigil.events.ReferenceProfile;
 import io.vigil.events.Slice;
 import io.vigil.events.SlicedPrediction;
+import io.vigil.stages.shared.EventDay;
+import io.vigil.stages.shared.References;
+import io.vigil.stages.shared.SnapshotBuilder;
+import io.vigil.state.TwoPhaseAggregation;
 import io.vigil.stats.CalibrationMapBootstrap;
 import io.vigil.stats.ChangeDetection;
 import io.vigil.stats.ConfidenceBasedEstimate;
@@ -117,12 +114,23 @@ public final class PerformanceEstimation {
      * @param arl0Days      in-control average run length of each two-sided CUSUM, in days
      * @param shift         shift the CUSUMs are tuned to, in standard deviations
      */
-    public record Settings(List<Integer> windows, int historyDays, double arl0Days, double shift,
-                           Duration flushInterval, Duration snapshotInterval, int baselineDays,
-                           long baselineMinPredictions) {
+    public record Settings(
+            List<Integer> windows,
+            int historyDays,
+            double arl0Days,
+            double shift,
+            Duration flushInterval,
+            Duration snapshotInterval,
+            int baselineDays,
+            long baselineMinPredictions) {
         /** Without per-slice baselines: every slice standardised against the version's reference. */
-        public Settings(List<Integer> windows, int historyDays, double arl0Days, double shift,
-                        Duration flushInterval, Duration snapshotInterval) {
+        public Settings(
+                List<Integer> windows,
+                int historyDays,
+                double arl0Days,
+                double shift,
+                Duration flushInterval,
+                Duration snapshotInterval) {
             this(windows, historyDays, arl0Days, shift, flushInterval, snapshotInterval, 0, 0);
         }
 
@@ -142,8 +150,10 @@ public final class PerformanceEstimation {
         }
 
         public static Settings from(VigilConfig config) {
-            return new Settings(VigilConfig.windowDays(config.getList(VigilConfig.ESTIMATION_WINDOWS)),
-                    config.getInt(VigilConfig.DETECTION_HISTORY_DAYS), config.getDouble(VigilConfig.DETECTION_ARL0_DAYS),
+            return new Settings(
+                    VigilConfig.windowDays(config.getList(VigilConfig.ESTIMATION_WINDOWS)),
+                    config.getInt(VigilConfig.DETECTION_HISTORY_DAYS),
+                    config.getDouble(VigilConfig.DETECTION_ARL0_DAYS),
                     config.getDouble(VigilConfig.DETECTION_SHIFT),
                     Duration.ofMillis(config.getLong(VigilConfig.DRIFT_FLUSH_INTERVAL_MS)),
                     Duration.ofMillis(config.getLong(VigilConfig.DRIFT_SNAPSHOT_INTERVAL_MS)),
@@ -159,8 +169,8 @@ public final class PerformanceEstimation {
      * A parsed reference with the calibration map fitted on it and the map's bootstrap (both empty
      * without labelled bins).
      */
-    private record Fitted(References.Parsed parsed, Optional<IsotonicCalibration> map,
-                          CalibrationMapBootstrap bootstrap) {}
+    private record Fitted(
+            References.Parsed parsed, Optional<IsotonicCalibration> map, CalibrationMapBootstrap bootstrap) {}
 
     private final Settings settings;
     private final References references;
@@ -172,9 +182,15 @@ public final class PerformanceEstimation {
         this.settings = settings;
         this.references = references;
         this.cusum = settings.cusum();
-        this.aggregation = new TwoPhaseAggregation<>(NAME, EstimationAggregate.CODEC,
-                PerformanceEstimation::accumulate, new Snapshots(), settings.flushInterval(),
-                settings.snapshotInterval(), settings.retentionDays(), settings.baselineDays());
+        this.aggregation = new TwoPhaseAggregation<>(
+                NAME,
+                EstimationAggregate.CODEC,
+                PerformanceEstimation::accumulate,
+                new Snapshots(),
+                settings.flushInterval(),
+                settings.snapshotInterval(),
+                settings.retentionDays(),
+                settings.baselineDays());
     }
 
     /**
@@ -192,7 +208,9 @@ public final class PerformanceEstimation {
      * labels).
      */
     public static Optional<IsotonicCalibration> calibrationMap(ReferenceProfile profile) {
-        return profile.labelled() == null ? Optional.empty() : calibrationMap(profile.labelled().bins());
+        return profile.labelled() == null
+                ? Optional.empty()
+                : calibrationMap(profile.labelled().bins());
     }
 
     /** The isotonic calibration map of labelled bins; empty when none holds a label. */
@@ -217,7 +235,9 @@ public final class PerformanceEstimation {
      * bins; null when the profile has no labelled bins.
      */
     public static CalibrationMapBootstrap calibrationBootstrap(ReferenceProfile profile) {
-        return profile.labelled() == null ? null : calibrationBootstrap(profile.labelled().bins());
+        return profile.labelled() == null
+                ? null
+                : calibrationBootstrap(profile.labelled().bins());
     }
 
     /** The bootstrap of the calibration map of labelled bins; null when none holds a label. */
@@ -234,8 +254,8 @@ public final class PerformanceEstimation {
             positives[i] = b.positives();
             negatives[i] = b.negatives();
         }
-        return CalibrationMapBootstrap.fit(x, positives, negatives, EstimationAggregate.AUC_BINS,
-                CalibrationMapBootstrap.DEFAULT_REPLICATES);
+        return CalibrationMapBootstrap.fit(
+                x, positives, negatives, EstimationAggregate.AUC_BINS, CalibrationMapBootstrap.DEFAULT_REPLICATES);
     }
 
     /**
@@ -245,8 +265,8 @@ public final class PerformanceEstimation {
      *
      * @return metric name to estimate, in publishing order; empty without a case
      */
-    public static Map<String, Estimate> windowEstimates(Iterable<EstimationAggregate> days,
-                                                        CalibrationMapBootstrap bootstrap) {
+    public static Map<String, Estimate> windowEstimates(
+            Iterable<EstimationAggregate> days, CalibrationMapBootstrap bootstrap) {
         ConfidenceBasedEstimate e = EstimationAggregate.empty().estimate();
         double threshold = Double.NaN;
         for (EstimationAggregate day : days) {
@@ -259,8 +279,8 @@ public final class PerformanceEstimation {
         if (e.n() == 0) {
             return out;
         }
-        ConfidenceBasedEstimate.Estimates est = e.withMapError(bootstrap,
-                Double.isNaN(threshold) ? EstimationAggregate.NOMINAL_THRESHOLD : threshold);
+        ConfidenceBasedEstimate.Estimates est =
+                e.withMapError(bootstrap, Double.isNaN(threshold) ? EstimationAggregate.NOMINAL_THRESHOLD : threshold);
         out.put("estimated_sensitivity", est.sensitivity());
         out.put("estimated_specificity", est.specificity());
         out.put("estimated_ppv", est.ppv());
@@ -278,7 +298,9 @@ public final class PerformanceEstimation {
         }
         Fitted f = maps.get(key);
         if (f == null || f.parsed() != parsed.get()) {
-            f = new Fitted(parsed.get(), calibrationMap(parsed.get().profile()),
+            f = new Fitted(
+                    parsed.get(),
+                    calibrationMap(parsed.get().profile()),
                     calibrationBootstrap(parsed.get().profile()));
             maps.put(key, f);
         }
@@ -306,8 +328,12 @@ public final class PerformanceEstimation {
         @Override
         public void process(FixedKeyRecord<String, SlicedPrediction> record) {
             Prediction p = record.value().prediction();
-            Double q = fitted(store, ReferenceProfile.key(p.model().id(), p.model().version()))
-                    .flatMap(Fitted::map).map(m -> Math.max(0, Math.min(1, m.apply(p.score())))).orElse(null);
+            Double q = fitted(
+                            store,
+                            ReferenceProfile.key(p.model().id(), p.model().version()))
+                    .flatMap(Fitted::map)
+                    .map(m -> Math.max(0, Math.min(1, m.apply(p.score()))))
+                    .orElse(null);
             context.forward(record.withValue(new Input(record.value(), EventDay.of(p.occurredAt()), q)));
         }
     }
@@ -321,19 +347,23 @@ public final class PerformanceEstimation {
         }
 
         @Override
-        public List<MetricSnapshot> snapshots(String group, NavigableMap<Long, EstimationAggregate> days,
-                                              long currentDay, long computedAtMs) {
+        public List<MetricSnapshot> snapshots(
+                String group, NavigableMap<Long, EstimationAggregate> days, long currentDay, long computedAtMs) {
             return snapshots(group, days, null, currentDay, computedAtMs);
         }
 
         @Override
-        public List<MetricSnapshot> snapshots(String group, NavigableMap<Long, EstimationAggregate> days,
-                                              TwoPhaseAggregation.Baseline<EstimationAggregate> baseline,
-                                              long currentDay, long computedAtMs) {
+        public List<MetricSnapshot> snapshots(
+                String group,
+                NavigableMap<Long, EstimationAggregate> days,
+                TwoPhaseAggregation.Baseline<EstimationAggregate> baseline,
+                long currentDay,
+                long computedAtMs) {
             String[] g = group.split("\\|", 4);
             Optional<Fitted> fitted = fitted(store, ReferenceProfile.key(g[0], g[1]));
             List<MetricSnapshot> out = new ArrayList<>();
-            boolean vendorAll = g[2].equals(Slice.ALL.dimension()) && fitted.isPresent()
+            boolean vendorAll = g[2].equals(Slice.ALL.dimension())
+                    && fitted.isPresent()
                     && fitted.get().parsed().profile().source() == ReferenceProfile.Source.VALIDATION_FILE;
             boolean perSlice = settings.baselineDays() > 0 && !vendorAll;
             if (fitted.isEmpty() && !perSlice) {
@@ -344,7 +374,9 @@ public final class PerformanceEstimation {
             if (fitted.isPresent() && fitted.get().map().isPresent()) {
                 for (int w : settings.windows()) {
                     Map<String, Estimate> estimates = windowEstimates(
-                            days.subMap(currentDay - w + 1, true, currentDay, true).values(), fitted.get().bootstrap());
+                            days.subMap(currentDay - w + 1, true, currentDay, true)
+                                    .values(),
+                            fitted.get().bootstrap());
                     SnapshotBuilder b = new SnapshotBuilder(g, w + "d", windowEnd, computedAt, out);
                     estimates.forEach((metric, e) -> b.estimate(metric, e, null));
                 }
@@ -353,21 +385,28 @@ public final class PerformanceEstimation {
             long from = currentDay - settings.historyDays() + 1;
             if (!perSlice) {
                 detection(b, days.subMap(from, true, currentDay, true), fitted.get());
-            } else if (baseline != null && baseline.complete()
+            } else if (baseline != null
+                    && baseline.complete()
                     && baseline.aggregate().count() >= Math.max(1, settings.baselineMinPredictions())) {
-                detection(b, days.subMap(Math.max(from, baseline.lastDay() + 1), true, currentDay, true),
+                detection(
+                        b,
+                        days.subMap(Math.max(from, baseline.lastDay() + 1), true, currentDay, true),
                         baseline.aggregate());
             }
             return out;
         }
 
         /** The CUSUMs standardised against the slice's own baseline (see the class comment). */
-        private void detection(SnapshotBuilder b, NavigableMap<Long, EstimationAggregate> days,
-                               EstimationAggregate baseline) {
+        private void detection(
+                SnapshotBuilder b, NavigableMap<Long, EstimationAggregate> days, EstimationAggregate baseline) {
             ConfidenceBasedEstimate sensitivityPool = baseline.estimate().n() > 0
                     ? new ConfidenceBasedEstimate(baseline.estimate().threshold(), EstimationAggregate.AUC_BINS)
-                            .merge(baseline.estimate()) : null;
-            series(b, days, SelfStartingReference.of(baseline.count(), baseline.positives(), baseline.positives()),
+                            .merge(baseline.estimate())
+                    : null;
+            series(
+                    b,
+                    days,
+                    SelfStartingReference.of(baseline.count(), baseline.positives(), baseline.positives()),
                     SelfStartingReference.of(baseline.count(), baseline.scoreSum(), baseline.scoreSumSquares()),
                     sensitivityPool == null ? null : new SensitivityPool(sensitivityPool));
         }
@@ -382,7 +421,8 @@ public final class PerformanceEstimation {
             double[] sens = null;
             if (fitted.map().isPresent() && !days.isEmpty()) {
                 IsotonicCalibration map = fitted.map().get();
-                double threshold = profile.threshold() != null ? profile.threshold()
+                double threshold = profile.threshold() != null
+                        ? profile.threshold()
                         : days.lastEntry().getValue().threshold();
                 double[] q = new double[scores.length];
                 for (int i = 0; i < q.length; i++) {
@@ -394,7 +434,10 @@ public final class PerformanceEstimation {
             if (n0 <= 0) {
                 return;
             }
-            series(b, days, SelfStartingReference.of(n0, profile.positives(), profile.positives()),
+            series(
+                    b,
+                    days,
+                    SelfStartingReference.of(n0, profile.positives(), profile.positives()),
                     SelfStartingReference.ofMoments(n0, moments[0], moments[1]),
                     sens == null ? null : new SensitivityPool(sens[0], sens[1], n0));
         }
@@ -406,8 +449,12 @@ public final class PerformanceEstimation {
          * @param scores      pool of the scores
          * @param sensitivity pool of the estimated sensitivity, or null without a calibration map
          */
-        private void series(SnapshotBuilder b, NavigableMap<Long, EstimationAggregate> days,
-                            SelfStartingReference positives, SelfStartingReference scores, SensitivityPool sensitivity) {
+        private void series(
+                SnapshotBuilder b,
+                NavigableMap<Long, EstimationAggregate> days,
+                SelfStartingReference positives,
+                SelfStartingReference scores,
+                SensitivityPool sensitivity) {
             DailyCusumSeries positiveRate = new DailyCusumSeries();
             DailyCusumSeries meanScore = new DailyCusumSeries();
             DailyCusumSeries estimatedSensitivity = new DailyCusumSeries();

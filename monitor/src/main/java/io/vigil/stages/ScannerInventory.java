@@ -1,14 +1,12 @@
 package io.vigil.stages;
 
-import io.vigil.stages.shared.EventDay;
-
-import io.vigil.topics.Topics;
-
 import io.vigil.events.Prediction;
 import io.vigil.events.ScannerSighting;
 import io.vigil.events.Slice;
 import io.vigil.events.SlicedPrediction;
 import io.vigil.serde.JsonSerde;
+import io.vigil.stages.shared.EventDay;
+import io.vigil.topics.Topics;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -50,15 +48,16 @@ public final class ScannerInventory {
 
     /** Adds the recording processor and its sink. */
     public void addTo(StreamsBuilder builder, KStream<String, SlicedPrediction> sliced) {
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(SEEN_STORE),
-                Serdes.String(), new JsonSerde<>(ScannerSighting.class)));
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.inMemoryKeyValueStore(SEEN_STORE), Serdes.String(), new JsonSerde<>(ScannerSighting.class)));
         sliced.process(Sightings::new, Named.as("scanner-inventory"), SEEN_STORE)
                 .to(topics.scannerInventory().name(), topics.scannerInventory().produced("scanner-inventory-sink"));
     }
 
     /** Adds the global view of the inventory topic. */
     public void addViewTo(StreamsBuilder builder) {
-        builder.globalTable(topics.scannerInventory().name(),
+        builder.globalTable(
+                topics.scannerInventory().name(),
                 topics.scannerInventory().consumed("scanner-inventory-source"),
                 Materialized.<String, ScannerSighting, KeyValueStore<Bytes, byte[]>>as(VIEW_STORE)
                         .withKeySerde(topics.scannerInventory().keySerde())
@@ -78,16 +77,22 @@ public final class ScannerInventory {
                 case "scanner" -> scanner = s.value();
                 case "scanner_model" -> scannerModel = s.value();
                 case "software" -> software = s.value();
-                default -> { }
+                default -> {}
             }
         }
-        if (site == null || scanner == null || scannerModel == null || software == null || Slice.OTHER.equals(site)
-                || Slice.OTHER.equals(scanner) || Slice.OTHER.equals(scannerModel) || Slice.OTHER.equals(software)) {
+        if (site == null
+                || scanner == null
+                || scannerModel == null
+                || software == null
+                || Slice.OTHER.equals(site)
+                || Slice.OTHER.equals(scanner)
+                || Slice.OTHER.equals(scannerModel)
+                || Slice.OTHER.equals(software)) {
             return null;
         }
         Prediction p = sp.prediction();
-        return new ScannerSighting(p.model().id(), p.model().version(), site, scanner, scannerModel, software,
-                partition, at, at);
+        return new ScannerSighting(
+                p.model().id(), p.model().version(), site, scanner, scannerModel, software, partition, at, at);
     }
 
     private static final class Sightings implements Processor<String, SlicedPrediction, String, ScannerSighting> {
@@ -108,7 +113,9 @@ public final class ScannerInventory {
 
         @Override
         public void process(Record<String, SlicedPrediction> record) {
-            int partition = context.recordMetadata().map(m -> m.partition()).orElse(context.taskId().partition());
+            int partition = context.recordMetadata()
+                    .map(m -> m.partition())
+                    .orElse(context.taskId().partition());
             ScannerSighting now = sighting(record.value(), partition, Instant.ofEpochMilli(record.timestamp()));
             if (now == null) {
                 return;
@@ -119,12 +126,28 @@ public final class ScannerInventory {
             if (was == null) {
                 next = now;
             } else if (now.firstSeen().isBefore(was.firstSeen())) {
-                next = new ScannerSighting(was.model(), was.version(), was.site(), was.scanner(), was.scannerModel(),
-                        was.software(), partition, now.firstSeen(), was.lastSeen());
+                next = new ScannerSighting(
+                        was.model(),
+                        was.version(),
+                        was.site(),
+                        was.scanner(),
+                        was.scannerModel(),
+                        was.software(),
+                        partition,
+                        now.firstSeen(),
+                        was.lastSeen());
             } else if (EventDay.ofEpochMilli(now.lastSeen().toEpochMilli())
                     > EventDay.ofEpochMilli(was.lastSeen().toEpochMilli())) {
-                next = new ScannerSighting(was.model(), was.version(), was.site(), was.scanner(), was.scannerModel(),
-                        was.software(), partition, was.firstSeen(), now.lastSeen());
+                next = new ScannerSighting(
+                        was.model(),
+                        was.version(),
+                        was.site(),
+                        was.scanner(),
+                        was.scannerModel(),
+                        was.software(),
+                        partition,
+                        was.firstSeen(),
+                        now.lastSeen());
             } else {
                 return;
             }

@@ -1,14 +1,6 @@
 package io.vigil.stages;
 
-
-import io.vigil.stages.shared.EventDay;
-
 import io.vigil.aggregates.DriftAggregate;
-import io.vigil.stages.shared.References;
-import io.vigil.state.HeapAggregateStore;
-import io.vigil.state.TwoPhaseAggregation;
-import io.vigil.topics.Topics;
-
 import io.vigil.config.VigilConfig;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.ModelRef;
@@ -17,11 +9,16 @@ import io.vigil.events.ReferenceProfile;
 import io.vigil.events.Slice;
 import io.vigil.events.SlicedPrediction;
 import io.vigil.serde.Json;
+import io.vigil.stages.shared.EventDay;
+import io.vigil.stages.shared.References;
+import io.vigil.state.HeapAggregateStore;
+import io.vigil.state.TwoPhaseAggregation;
 import io.vigil.stats.ChiSquare;
 import io.vigil.stats.DistributionDrift;
 import io.vigil.stats.Estimate;
 import io.vigil.stats.ReferenceDistribution;
 import io.vigil.stats.Wilson;
+import io.vigil.topics.Topics;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -129,12 +126,23 @@ public final class ScoreDrift {
      * @param flushInterval wall-clock interval of the partial flush
      * @param snapshotInterval wall-clock interval of the snapshot round
      */
-    public record Settings(List<Integer> windows, int graceDays, double alpha, Duration flushInterval,
-                           Duration snapshotInterval, BurnInRule burnIn, int baselineDays,
-                           long baselineMinPredictions) {
+    public record Settings(
+            List<Integer> windows,
+            int graceDays,
+            double alpha,
+            Duration flushInterval,
+            Duration snapshotInterval,
+            BurnInRule burnIn,
+            int baselineDays,
+            long baselineMinPredictions) {
         /** Without per-slice baselines: every slice against the version's reference. */
-        public Settings(List<Integer> windows, int graceDays, double alpha, Duration flushInterval,
-                        Duration snapshotInterval, BurnInRule burnIn) {
+        public Settings(
+                List<Integer> windows,
+                int graceDays,
+                double alpha,
+                Duration flushInterval,
+                Duration snapshotInterval,
+                BurnInRule burnIn) {
             this(windows, graceDays, alpha, flushInterval, snapshotInterval, burnIn, 0, 0);
         }
 
@@ -155,14 +163,18 @@ public final class ScoreDrift {
         }
 
         public static Settings from(VigilConfig config) {
-            return new Settings(VigilConfig.windowDays(config.getList(VigilConfig.DRIFT_WINDOWS)),
-                    config.getInt(VigilConfig.DRIFT_GRACE_DAYS), config.getDouble(VigilConfig.DRIFT_ALPHA),
+            return new Settings(
+                    VigilConfig.windowDays(config.getList(VigilConfig.DRIFT_WINDOWS)),
+                    config.getInt(VigilConfig.DRIFT_GRACE_DAYS),
+                    config.getDouble(VigilConfig.DRIFT_ALPHA),
                     Duration.ofMillis(config.getLong(VigilConfig.DRIFT_FLUSH_INTERVAL_MS)),
                     Duration.ofMillis(config.getLong(VigilConfig.DRIFT_SNAPSHOT_INTERVAL_MS)),
-                    new BurnInRule(config.getBoolean(VigilConfig.REFERENCE_BURN_IN_ENABLED),
+                    new BurnInRule(
+                            config.getBoolean(VigilConfig.REFERENCE_BURN_IN_ENABLED),
                             config.getLong(VigilConfig.REFERENCE_BURN_IN_PREDICTIONS),
                             config.getInt(VigilConfig.REFERENCE_BURN_IN_DAYS)),
-                    config.getInt(VigilConfig.DRIFT_BASELINE_DAYS), config.getLong(VigilConfig.DRIFT_BASELINE_MIN_PREDICTIONS));
+                    config.getInt(VigilConfig.DRIFT_BASELINE_DAYS),
+                    config.getLong(VigilConfig.DRIFT_BASELINE_MIN_PREDICTIONS));
         }
     }
 
@@ -178,8 +190,14 @@ public final class ScoreDrift {
         this.settings = settings;
         this.topics = topics;
         this.references = references;
-        this.aggregation = new TwoPhaseAggregation<>(NAME, DriftAggregate.CODEC, ScoreDrift::accumulate,
-                new Snapshots(), settings.flushInterval(), settings.snapshotInterval(), settings.retentionDays(),
+        this.aggregation = new TwoPhaseAggregation<>(
+                NAME,
+                DriftAggregate.CODEC,
+                ScoreDrift::accumulate,
+                new Snapshots(),
+                settings.flushInterval(),
+                settings.snapshotInterval(),
+                settings.retentionDays(),
                 settings.baselineDays());
     }
 
@@ -200,11 +218,12 @@ public final class ScoreDrift {
      * @return the drift snapshots, keyed by {@link MetricSnapshot#key()}
      */
     public KStream<String, MetricSnapshot> addTo(StreamsBuilder builder, KStream<String, SlicedPrediction> sliced) {
-        KStream<String, Input> marked = sliced.processValues(() -> new LateRecords(settings.graceDays()),
-                Named.as(NAME + "-late-records"));
+        KStream<String, Input> marked =
+                sliced.processValues(() -> new LateRecords(settings.graceDays()), Named.as(NAME + "-late-records"));
         KStream<String, MetricSnapshot> snapshots = aggregation.addTo(builder, marked);
         if (settings.burnIn().enabled()) {
-            snapshots.process(BurnIn::new, Named.as(NAME + "-burn-in"), aggregation.bucketsStore())
+            snapshots
+                    .process(BurnIn::new, Named.as(NAME + "-burn-in"), aggregation.bucketsStore())
                     .to(topics.references().name(), topics.references().produced(NAME + "-burn-in-references-sink"));
         }
         return snapshots;
@@ -217,7 +236,8 @@ public final class ScoreDrift {
     private static void accumulate(Input in, TwoPhaseAggregation.Buckets<DriftAggregate> buckets) {
         Prediction p = in.sliced().prediction();
         if (in.late()) {
-            buckets.update(group(p.model(), Slice.ALL.dimension(), Slice.ALL.value()), in.day()).addLate();
+            buckets.update(group(p.model(), Slice.ALL.dimension(), Slice.ALL.value()), in.day())
+                    .addLate();
             return;
         }
         List<Slice> slices = in.sliced().slices();
@@ -269,19 +289,23 @@ public final class ScoreDrift {
         }
 
         @Override
-        public List<MetricSnapshot> snapshots(String group, NavigableMap<Long, DriftAggregate> days, long currentDay,
-                                              long computedAtMs) {
+        public List<MetricSnapshot> snapshots(
+                String group, NavigableMap<Long, DriftAggregate> days, long currentDay, long computedAtMs) {
             return snapshots(group, days, null, currentDay, computedAtMs);
         }
 
         @Override
-        public List<MetricSnapshot> snapshots(String group, NavigableMap<Long, DriftAggregate> days,
-                                              TwoPhaseAggregation.Baseline<DriftAggregate> baseline, long currentDay,
-                                              long computedAtMs) {
+        public List<MetricSnapshot> snapshots(
+                String group,
+                NavigableMap<Long, DriftAggregate> days,
+                TwoPhaseAggregation.Baseline<DriftAggregate> baseline,
+                long currentDay,
+                long computedAtMs) {
             String[] g = group.split("\\|", 4);
             Optional<References.Parsed> ref = references.lookup(store, ReferenceProfile.key(g[0], g[1]));
             References.Parsed parsed = ref.filter(References.Parsed::isValid).orElse(null);
-            boolean vendorAll = g[2].equals(Slice.ALL.dimension()) && parsed != null
+            boolean vendorAll = g[2].equals(Slice.ALL.dimension())
+                    && parsed != null
                     && parsed.profile().source() == ReferenceProfile.Source.VALIDATION_FILE;
             // What the windows are compared with: the version's reference, the slice's own baseline, or nothing yet.
             References.Parsed against = parsed;
@@ -299,7 +323,8 @@ public final class ScoreDrift {
             Instant computedAt = Instant.ofEpochMilli(computedAtMs);
             for (int w : settings.windows()) {
                 DriftAggregate window = DriftAggregate.empty();
-                for (DriftAggregate day : days.subMap(currentDay - w + 1, true, currentDay, true).values()) {
+                for (DriftAggregate day :
+                        days.subMap(currentDay - w + 1, true, currentDay, true).values()) {
                     window.merge(day);
                 }
                 if (window.count() == 0 && window.late() == 0) {
@@ -316,22 +341,47 @@ public final class ScoreDrift {
          * The baseline as a reference: its distributions and rates, with the version reference's known
          * acquisition values (acquisition changes are judged against the version, not the slice).
          */
-        private References.Parsed baselineReference(String group, String[] g, DriftAggregate a, References.Parsed version) {
+        private References.Parsed baselineReference(
+                String group, String[] g, DriftAggregate a, References.Parsed version) {
             CachedBaseline c = baselines.get(group);
             if (c != null && c.source() == a && c.count() == a.count() && c.version() == version) {
                 return c.parsed();
             }
-            ReferenceProfile p = a.toProfile(new ModelRef(g[0], g[1]), ReferenceProfile.Source.VALIDATION_FILE,
-                    Instant.EPOCH, null, null, null);
+            ReferenceProfile p = a.toProfile(
+                    new ModelRef(g[0], g[1]), ReferenceProfile.Source.VALIDATION_FILE, Instant.EPOCH, null, null, null);
             if (version != null) {
                 ReferenceProfile v = version.profile();
-                p = new ReferenceProfile(p.model(), p.source(), p.createdAt(), p.n(), p.burnIn(), p.threshold(), p.score(),
-                        p.positives(), p.uncertainty(), p.abstentions(), p.features(), p.attributes(), v.known(),
+                p = new ReferenceProfile(
+                        p.model(),
+                        p.source(),
+                        p.createdAt(),
+                        p.n(),
+                        p.burnIn(),
+                        p.threshold(),
+                        p.score(),
+                        p.positives(),
+                        p.uncertainty(),
+                        p.abstentions(),
+                        p.features(),
+                        p.attributes(),
+                        v.known(),
                         p.labelled());
             } else {
-                p = new ReferenceProfile(p.model(), p.source(), p.createdAt(), p.n(), p.burnIn(), p.threshold(), p.score(),
-                        p.positives(), p.uncertainty(), p.abstentions(), p.features(), p.attributes(),
-                        new ReferenceProfile.Known(Set.of(), Set.of(), Set.of()), p.labelled());
+                p = new ReferenceProfile(
+                        p.model(),
+                        p.source(),
+                        p.createdAt(),
+                        p.n(),
+                        p.burnIn(),
+                        p.threshold(),
+                        p.score(),
+                        p.positives(),
+                        p.uncertainty(),
+                        p.abstentions(),
+                        p.features(),
+                        p.attributes(),
+                        new ReferenceProfile.Known(Set.of(), Set.of(), Set.of()),
+                        p.labelled());
             }
             Map<String, ReferenceDistribution> features = new TreeMap<>();
             a.features().forEach((name, s) -> {
@@ -339,8 +389,8 @@ public final class ScoreDrift {
                     features.put(name, ReferenceDistribution.fromSketch(s.sketch(), DriftAggregate.BINS));
                 }
             });
-            References.Parsed parsed = new References.Parsed(p,
-                    ReferenceDistribution.fromSketch(a.score(), DriftAggregate.BINS), Map.copyOf(features));
+            References.Parsed parsed = new References.Parsed(
+                    p, ReferenceDistribution.fromSketch(a.score(), DriftAggregate.BINS), Map.copyOf(features));
             baselines.put(group, new CachedBaseline(a, a.count(), version, parsed));
             return parsed;
         }
@@ -350,8 +400,13 @@ public final class ScoreDrift {
          *                baseline still open or overlapping the window)
          * @param version the version's reference, for acquisition changes
          */
-        private void window(Emitter e, String dimension, String value, DriftAggregate a, References.Parsed ref,
-                            References.Parsed version) {
+        private void window(
+                Emitter e,
+                String dimension,
+                String value,
+                DriftAggregate a,
+                References.Parsed ref,
+                References.Parsed version) {
             long n = a.count();
             boolean all = dimension.equals(Slice.ALL.dimension());
             e.emit("predictions", n, null, null, n, null);
@@ -371,13 +426,22 @@ public final class ScoreDrift {
             e.emit("score_psi", score.psi(), null, null, n, score.psiPValue());
             e.emit("score_js_distance", score.jensenShannon(), null, null, n, null);
             e.emit("score_wasserstein", score.wasserstein1(), null, null, n, null);
-            e.rate("positive_rate", a.positives(), n, Wilson.twoProportionPValue(a.positives(), n, p.positives(), p.n()));
+            e.rate(
+                    "positive_rate",
+                    a.positives(),
+                    n,
+                    Wilson.twoProportionPValue(a.positives(), n, p.positives(), p.n()));
             if (a.uncertaintyN() > 0) {
                 e.mean("uncertainty_mean", a.uncertaintySum(), a.uncertaintySumSquares(), a.uncertaintyN());
             }
             if (a.abstainedN() > 0) {
-                Double pv = p.abstentions() == null ? null : Wilson.twoProportionPValue(a.abstentions(),
-                        a.abstainedN(), p.abstentions().count(), p.abstentions().n());
+                Double pv = p.abstentions() == null
+                        ? null
+                        : Wilson.twoProportionPValue(
+                                a.abstentions(),
+                                a.abstainedN(),
+                                p.abstentions().count(),
+                                p.abstentions().n());
                 e.rate("abstention_rate", a.abstentions(), a.abstainedN(), pv);
             }
             Set<String> features = new HashSet<>(a.features().keySet());
@@ -391,7 +455,8 @@ public final class ScoreDrift {
                     continue;
                 }
                 ChiSquare.Result<String> chi = ChiSquare.test(attr.getValue(), current);
-                long nAttr = current.values().stream().mapToLong(Long::longValue).sum();
+                long nAttr =
+                        current.values().stream().mapToLong(Long::longValue).sum();
                 if (!chi.isEmpty()) {
                     e.emit("attribute_chi_square:" + attr.getKey(), chi.statistic(), null, null, nAttr, chi.pValue());
                 }
@@ -399,18 +464,24 @@ public final class ScoreDrift {
         }
 
         private void acquisitionChange(Emitter e, String dimension, String value, long n, ReferenceProfile p) {
-            if (Set.of("scanner", "scanner_model", "software").contains(dimension) && !value.equals(Slice.OTHER)
+            if (Set.of("scanner", "scanner_model", "software").contains(dimension)
+                    && !value.equals(Slice.OTHER)
                     && p.known().knows(dimension)) {
                 e.emit("acquisition_change", p.known().contains(dimension, value) ? 0 : 1, null, null, n, null);
             }
         }
 
-        private void feature(Emitter e, String name, DriftAggregate a, ReferenceProfile.Feature refFeature,
-                             ReferenceDistribution refDist) {
+        private void feature(
+                Emitter e,
+                String name,
+                DriftAggregate a,
+                ReferenceProfile.Feature refFeature,
+                ReferenceDistribution refDist) {
             long n = a.count();
             DriftAggregate.FeatureState s = a.features().get(name);
             long present = s == null ? 0 : s.n();
-            Double missingP = refFeature == null ? null
+            Double missingP = refFeature == null
+                    ? null
                     : Wilson.twoProportionPValue(n - present, n, refFeature.missing(), refFeature.total());
             e.rate("feature_missing_rate:" + name, n - present, n, missingP);
             if (present == 0) {
@@ -426,18 +497,31 @@ public final class ScoreDrift {
     }
 
     /** A slice's baseline in parsed form, valid for the baseline count and version reference it was built from. */
-    private record CachedBaseline(DriftAggregate source, long count, References.Parsed version,
-                                  References.Parsed parsed) {}
+    private record CachedBaseline(
+            DriftAggregate source, long count, References.Parsed version, References.Parsed parsed) {}
 
     /** Builds the snapshots of one slice and window; drops undefined values rather than writing NaN. */
-    private record Emitter(String[] group, String window, Instant windowEnd, Instant computedAt,
-                           List<MetricSnapshot> out) {
+    private record Emitter(
+            String[] group, String window, Instant windowEnd, Instant computedAt, List<MetricSnapshot> out) {
         void emit(String metric, double estimate, Double lower, Double upper, long n, Double pValue) {
             if (!Double.isFinite(estimate)) {
                 return;
             }
-            out.add(new MetricSnapshot(group[0], group[1], group[2], group[3], window, windowEnd, metric, estimate,
-                    finite(lower), finite(upper), n, finite(pValue), MetricSnapshot.Status.FINAL, computedAt));
+            out.add(new MetricSnapshot(
+                    group[0],
+                    group[1],
+                    group[2],
+                    group[3],
+                    window,
+                    windowEnd,
+                    metric,
+                    estimate,
+                    finite(lower),
+                    finite(upper),
+                    n,
+                    finite(pValue),
+                    MetricSnapshot.Status.FINAL,
+                    computedAt));
         }
 
         /** A mean with its 95% normal interval from the sum and sum of squares. */
@@ -485,7 +569,8 @@ public final class ScoreDrift {
                 return;
             }
             String key = ReferenceProfile.key(s.model(), s.version());
-            if (s.computedAt().equals(checked.put(key, s.computedAt())) || published.contains(key)
+            if (s.computedAt().equals(checked.put(key, s.computedAt()))
+                    || published.contains(key)
                     || References.raw(refs, key) != null) {
                 return;
             }
@@ -499,21 +584,32 @@ public final class ScoreDrift {
             DriftAggregate merged = DriftAggregate.empty();
             days.values().forEach(merged::merge);
             BurnInRule rule = settings.burnIn();
-            if (days.isEmpty() || merged.count() < rule.predictions()
+            if (days.isEmpty()
+                    || merged.count() < rule.predictions()
                     || days.lastKey() - days.firstKey() + 1 < rule.days()) {
                 return;
             }
-            ReferenceProfile profile = merged.toProfile(new ModelRef(s.model(), s.version()),
-                    ReferenceProfile.Source.BURN_IN, s.computedAt(),
-                    new ReferenceProfile.BurnIn(rule.predictions(), rule.days(), LocalDate.ofEpochDay(days.firstKey()),
-                            LocalDate.ofEpochDay(days.lastKey())), null, null);
+            ReferenceProfile profile = merged.toProfile(
+                    new ModelRef(s.model(), s.version()),
+                    ReferenceProfile.Source.BURN_IN,
+                    s.computedAt(),
+                    new ReferenceProfile.BurnIn(
+                            rule.predictions(),
+                            rule.days(),
+                            LocalDate.ofEpochDay(days.firstKey()),
+                            LocalDate.ofEpochDay(days.lastKey())),
+                    null,
+                    null);
             try {
                 context.forward(new Record<>(key, Json.writer().writeValueAsBytes(profile), record.timestamp()));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new IllegalStateException("cannot serialise the burn-in profile of " + key, e);
             }
             published.add(key);
-            LOG.info("Published burn-in reference for {}: {} predictions over {} days", key, merged.count(),
+            LOG.info(
+                    "Published burn-in reference for {}: {} predictions over {} days",
+                    key,
+                    merged.count(),
                     days.lastKey() - days.firstKey() + 1);
         }
     }

@@ -1,12 +1,11 @@
 package io.vigil.stages;
 
-import io.vigil.stages.shared.SliceAdmission;
-
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.vigil.events.Prediction;
 import io.vigil.events.Slice;
 import io.vigil.events.SlicedPrediction;
 import io.vigil.serde.JsonSerde;
+import io.vigil.stages.shared.SliceAdmission;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,6 +51,7 @@ public final class SliceAssignment {
     public static final String OVERFLOW_STORE = "slice-overflow-counts";
     /** Key prefix in {@link #OVERFLOW_STORE} for values sent to {@code other} because no decision came in time. */
     public static final String TIMEOUT_PREFIX = "admission_timeout|";
+
     static final Duration DECISION_TIMEOUT = Duration.ofMinutes(5);
     static final Duration RELEASE_INTERVAL = Duration.ofMillis(100);
     /** Records one task may hold; beyond it the oldest are released with their undecided values as other. */
@@ -68,10 +68,11 @@ public final class SliceAssignment {
     /** The stream of sliced predictions; also adds {@code admission}'s requests, owner and global store. */
     public KStream<String, SlicedPrediction> addTo(StreamsBuilder builder, KStream<String, Prediction> predictions) {
         admission.addTo(builder, predictions, attributes);
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(HELD_STORE),
-                Serdes.String(), new JsonSerde<>(Held.class)));
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(OVERFLOW_STORE),
-                Serdes.String(), Serdes.Long()).withCachingEnabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.inMemoryKeyValueStore(HELD_STORE), Serdes.String(), new JsonSerde<>(Held.class)));
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                        Stores.inMemoryKeyValueStore(OVERFLOW_STORE), Serdes.String(), Serdes.Long())
+                .withCachingEnabled());
         return predictions.process(this::processor, Named.as("slice-assignment"), HELD_STORE, OVERFLOW_STORE);
     }
 
@@ -81,8 +82,11 @@ public final class SliceAssignment {
     }
 
     /** A prediction waiting for a decision: its key, timestamp, value and when it started waiting. */
-    record Held(@JsonProperty("key") String key, @JsonProperty("timestamp") long timestamp,
-                @JsonProperty("prediction") Prediction prediction, @JsonProperty("held_at_ms") long heldAtMs) {}
+    record Held(
+            @JsonProperty("key") String key,
+            @JsonProperty("timestamp") long timestamp,
+            @JsonProperty("prediction") Prediction prediction,
+            @JsonProperty("held_at_ms") long heldAtMs) {}
 
     private final class Assign implements Processor<String, Prediction, String, SlicedPrediction> {
         private ProcessorContext<String, SlicedPrediction> context;
@@ -121,7 +125,8 @@ public final class SliceAssignment {
                 context.forward(record.withValue(new SlicedPrediction(record.value(), slices)));
                 return;
             }
-            held.put(String.format("%016x", sequence++),
+            held.put(
+                    String.format("%016x", sequence++),
                     new Held(record.key(), record.timestamp(), record.value(), context.currentSystemTimeMs()));
             heldCount++;
         }
@@ -141,14 +146,13 @@ public final class SliceAssignment {
                 while (it.hasNext()) {
                     KeyValue<String, Held> kv = it.next();
                     Held h = kv.value;
-                    boolean timedOut = now - h.heldAtMs() >= DECISION_TIMEOUT.toMillis()
-                            || heldCount - done.size() > MAX_HELD;
+                    boolean timedOut =
+                            now - h.heldAtMs() >= DECISION_TIMEOUT.toMillis() || heldCount - done.size() > MAX_HELD;
                     List<Slice> slices = assign(h.prediction(), timedOut);
                     if (slices == null) {
                         break;
                     }
-                    context.forward(new Record<>(h.key(), new SlicedPrediction(h.prediction(), slices),
-                            h.timestamp()));
+                    context.forward(new Record<>(h.key(), new SlicedPrediction(h.prediction(), slices), h.timestamp()));
                     done.add(kv.key);
                 }
             }
@@ -162,7 +166,8 @@ public final class SliceAssignment {
             SliceAdmission.Decision[] decided = new SliceAdmission.Decision[candidates.size()];
             for (int i = 0; i < decided.length; i++) {
                 Slice s = candidates.get(i);
-                decided[i] = s == Slice.ALL ? SliceAdmission.Decision.ADMITTED
+                decided[i] = s == Slice.ALL
+                        ? SliceAdmission.Decision.ADMITTED
                         : decisions.of(SliceAdmission.dimensionKey(p, s.dimension()), s.value());
                 if (decided[i] == SliceAdmission.Decision.UNDECIDED && !timedOut) {
                     return null;
@@ -180,9 +185,14 @@ public final class SliceAssignment {
                     count(TIMEOUT_PREFIX + s.dimension());
                     if (!warned) { // once per release pass, not once per held record
                         warned = true;
-                        LOG.warn("No slice admission decision within {} (or more than {} records waiting) for a {}"
-                                + " value of model {}: counted as 'other'. Is the task of the slice admission owner"
-                                + " running?", DECISION_TIMEOUT, MAX_HELD, s.dimension(), p.model().id());
+                        LOG.warn(
+                                "No slice admission decision within {} (or more than {} records waiting) for a {}"
+                                        + " value of model {}: counted as 'other'. Is the task of the slice admission owner"
+                                        + " running?",
+                                DECISION_TIMEOUT,
+                                MAX_HELD,
+                                s.dimension(),
+                                p.model().id());
                     }
                 }
                 slices.add(new Slice(s.dimension(), Slice.OTHER));

@@ -1,12 +1,6 @@
 package io.vigil.stages;
 
-import io.vigil.stages.shared.EventDay;
-
 import io.vigil.aggregates.StabilityAggregate;
-import io.vigil.stages.shared.References;
-import io.vigil.stages.shared.SnapshotBuilder;
-import io.vigil.state.TwoPhaseAggregation;
-
 import io.vigil.config.VigilConfig;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.ModelRef;
@@ -15,6 +9,10 @@ import io.vigil.events.ReferenceProfile;
 import io.vigil.events.Slice;
 import io.vigil.events.SlicedPrediction;
 import io.vigil.serde.JsonSerde;
+import io.vigil.stages.shared.EventDay;
+import io.vigil.stages.shared.References;
+import io.vigil.stages.shared.SnapshotBuilder;
+import io.vigil.state.TwoPhaseAggregation;
 import io.vigil.stats.Cusum;
 import io.vigil.stats.DailyCusumSeries;
 import io.vigil.stats.Wilson;
@@ -85,6 +83,7 @@ public final class TemporalStability {
     public static final String NAME = "stability";
     /** The labelled target of a reference profile read as its flip rate. */
     public static final String REFERENCE_FLIP_RATE = "flip_rate";
+
     static final String LAST_STORE = NAME + "-last";
     static final String EXPIRY_STORE = NAME + "-expiry";
     private static final NormalDistribution STANDARD_NORMAL = NormalDistribution.of(0, 1);
@@ -95,8 +94,15 @@ public final class TemporalStability {
      * @param secret              HMAC key for subject keys
      * @param repeatIntervalDays  pairing interval and state expiry, in days
      */
-    public record Settings(String secret, int repeatIntervalDays, List<Integer> windows, int historyDays,
-                           double arl0Days, double shift, Duration flushInterval, Duration snapshotInterval) {
+    public record Settings(
+            String secret,
+            int repeatIntervalDays,
+            List<Integer> windows,
+            int historyDays,
+            double arl0Days,
+            double shift,
+            Duration flushInterval,
+            Duration snapshotInterval) {
         public Settings {
             Objects.requireNonNull(secret, "secret");
             windows = List.copyOf(windows);
@@ -111,10 +117,12 @@ public final class TemporalStability {
         }
 
         public static Settings from(VigilConfig config) {
-            return new Settings(config.getPassword(VigilConfig.STABILITY_SUBJECT_KEY_SECRET).value(),
+            return new Settings(
+                    config.getPassword(VigilConfig.STABILITY_SUBJECT_KEY_SECRET).value(),
                     config.getInt(VigilConfig.STABILITY_REPEAT_INTERVAL_DAYS),
                     VigilConfig.windowDays(config.getList(VigilConfig.STABILITY_WINDOWS)),
-                    config.getInt(VigilConfig.DETECTION_HISTORY_DAYS), config.getDouble(VigilConfig.DETECTION_ARL0_DAYS),
+                    config.getInt(VigilConfig.DETECTION_HISTORY_DAYS),
+                    config.getDouble(VigilConfig.DETECTION_ARL0_DAYS),
                     config.getDouble(VigilConfig.DETECTION_SHIFT),
                     Duration.ofMillis(config.getLong(VigilConfig.DRIFT_FLUSH_INTERVAL_MS)),
                     Duration.ofMillis(config.getLong(VigilConfig.DRIFT_SNAPSHOT_INTERVAL_MS)));
@@ -131,7 +139,11 @@ public final class TemporalStability {
     }
 
     /** What an aggregation input is. */
-    enum Kind { PAIR, SINGLE, WITHOUT_SUBJECT }
+    enum Kind {
+        PAIR,
+        SINGLE,
+        WITHOUT_SUBJECT
+    }
 
     /** One input of the aggregation: a repeat pair, a keyed prediction without pair, or one without subject key. */
     record Event(ModelRef model, List<Slice> slices, long day, Kind kind, double change, boolean flipped) {}
@@ -145,9 +157,18 @@ public final class TemporalStability {
         this.settings = settings;
         this.references = references;
         this.cusum = Cusum.forShift(settings.shift(), settings.arl0Days(), Cusum.Side.TWO_SIDED);
-        this.aggregation = new TwoPhaseAggregation<>(NAME, StabilityAggregate.CODEC, TemporalStability::accumulate,
-                new Snapshots(), settings.flushInterval(), settings.snapshotInterval(),
-                Math.max(settings.windows().stream().mapToInt(Integer::intValue).max().orElseThrow(),
+        this.aggregation = new TwoPhaseAggregation<>(
+                NAME,
+                StabilityAggregate.CODEC,
+                TemporalStability::accumulate,
+                new Snapshots(),
+                settings.flushInterval(),
+                settings.snapshotInterval(),
+                Math.max(
+                        settings.windows().stream()
+                                .mapToInt(Integer::intValue)
+                                .max()
+                                .orElseThrow(),
                         settings.historyDays()));
     }
 
@@ -173,12 +194,11 @@ public final class TemporalStability {
      * @return the stability snapshots, keyed by {@link MetricSnapshot#key()}
      */
     public KStream<String, MetricSnapshot> addTo(StreamsBuilder builder, KStream<String, SlicedPrediction> sliced) {
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(LAST_STORE),
-                Serdes.String(), Serdes.ByteArray()));
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EXPIRY_STORE),
-                Serdes.String(), Serdes.ByteArray()));
-        Map<String, KStream<String, SlicedPrediction>> branches = sliced
-                .split(Named.as(NAME + "-"))
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(LAST_STORE), Serdes.String(), Serdes.ByteArray()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(EXPIRY_STORE), Serdes.String(), Serdes.ByteArray()));
+        Map<String, KStream<String, SlicedPrediction>> branches = sliced.split(Named.as(NAME + "-"))
                 .branch((k, v) -> v.prediction().subjectKey() != null, Branched.as("keyed"))
                 .defaultBranch(Branched.as("without-subject"));
         KStream<String, Event> pairs = branches.get(NAME + "-keyed")
@@ -187,8 +207,14 @@ public final class TemporalStability {
                         .withName(NAME + "-by-subject"))
                 .process(Pairing::new, Named.as(NAME + "-pair"), LAST_STORE, EXPIRY_STORE);
         KStream<String, Event> withoutSubject = branches.get(NAME + "-without-subject")
-                .mapValues(v -> new Event(v.prediction().model(), v.slices(),
-                        EventDay.of(v.prediction().occurredAt()), Kind.WITHOUT_SUBJECT, 0, false),
+                .mapValues(
+                        v -> new Event(
+                                v.prediction().model(),
+                                v.slices(),
+                                EventDay.of(v.prediction().occurredAt()),
+                                Kind.WITHOUT_SUBJECT,
+                                0,
+                                false),
                         Named.as(NAME + "-count-without-subject"));
         return aggregation.addTo(builder, pairs.merge(withoutSubject, Named.as(NAME + "-events")));
     }
@@ -199,7 +225,7 @@ public final class TemporalStability {
             switch (e.kind()) {
                 case PAIR -> a.addPair(e.change(), e.flipped());
                 case WITHOUT_SUBJECT -> a.addWithoutSubject();
-                case SINGLE -> { } // the bucket exists: the day counts as seen
+                case SINGLE -> {} // the bucket exists: the day counts as seen
             }
         }
     }
@@ -219,8 +245,15 @@ public final class TemporalStability {
         public void process(Record<String, SlicedPrediction> record) {
             Prediction p = record.value().prediction();
             String key = p.model().id() + "|" + p.model().version() + "|" + pseudonym(mac, p.subjectKey());
-            context.forward(new Record<>(key, new Repeat(p.model(), p.score(), p.predictedPositive(), p.occurredAt(),
-                    record.value().slices()), record.timestamp()));
+            context.forward(new Record<>(
+                    key,
+                    new Repeat(
+                            p.model(),
+                            p.score(),
+                            p.predictedPositive(),
+                            p.occurredAt(),
+                            record.value().slices()),
+                    record.timestamp()));
         }
     }
 
@@ -251,15 +284,27 @@ public final class TemporalStability {
             boolean pair = prev != null && Math.abs(t - prevT) <= intervalMs;
             // Every keyed prediction goes on (a single one counts nothing) so the stage's latest day, where
             // windows end, follows the predictions rather than the last pair.
-            context.forward(new Record<>(record.key(), new Event(r.model(), r.slices(), EventDay.of(r.at()),
-                    pair ? Kind.PAIR : Kind.SINGLE, pair ? Math.abs(r.score() - prevScore) : 0,
-                    pair && r.positive() != prevPositive), record.timestamp()));
+            context.forward(new Record<>(
+                    record.key(),
+                    new Event(
+                            r.model(),
+                            r.slices(),
+                            EventDay.of(r.at()),
+                            pair ? Kind.PAIR : Kind.SINGLE,
+                            pair ? Math.abs(r.score() - prevScore) : 0,
+                            pair && r.positive() != prevPositive),
+                    record.timestamp()));
             if (prev == null || t >= prevT) {
                 if (prev != null) {
                     expiry.delete(indexKey(prevT, record.key()));
                 }
-                last.put(record.key(), ByteBuffer.allocate(17).putDouble(r.score()).put((byte) (r.positive() ? 1 : 0))
-                        .putLong(t).array());
+                last.put(
+                        record.key(),
+                        ByteBuffer.allocate(17)
+                                .putDouble(r.score())
+                                .put((byte) (r.positive() ? 1 : 0))
+                                .putLong(t)
+                                .array());
                 expiry.put(indexKey(t, record.key()), new byte[0]);
             }
         }
@@ -296,10 +341,11 @@ public final class TemporalStability {
         }
 
         @Override
-        public List<MetricSnapshot> snapshots(String group, NavigableMap<Long, StabilityAggregate> days,
-                                              long currentDay, long computedAtMs) {
+        public List<MetricSnapshot> snapshots(
+                String group, NavigableMap<Long, StabilityAggregate> days, long currentDay, long computedAtMs) {
             String[] g = group.split("\\|", 4);
-            Double f0 = references.lookup(store, ReferenceProfile.key(g[0], g[1]))
+            Double f0 = references
+                    .lookup(store, ReferenceProfile.key(g[0], g[1]))
                     .filter(References.Parsed::isValid)
                     .map(p -> p.profile().labelled())
                     .map(l -> l.targets().get(REFERENCE_FLIP_RATE))
@@ -317,7 +363,9 @@ public final class TemporalStability {
                 SnapshotBuilder b = new SnapshotBuilder(g, w + "d", windowEnd, computedAt, out);
                 b.emit("predictions_without_subject", a.withoutSubject(), null, null, a.withoutSubject(), null);
                 if (a.pairs() > 0) {
-                    b.estimate("flip_rate", Wilson.interval(a.flips(), a.pairs()),
+                    b.estimate(
+                            "flip_rate",
+                            Wilson.interval(a.flips(), a.pairs()),
                             f0 == null ? null : oneSamplePValue(a.flips(), a.pairs(), f0));
                     b.emit("score_change:0.5", a.changeQuantile(0.5), null, null, a.pairs(), null);
                     b.emit("score_change:0.9", a.changeQuantile(0.9), null, null, a.pairs(), null);
@@ -325,10 +373,14 @@ public final class TemporalStability {
             }
             if (f0 != null) {
                 DailyCusumSeries flips = new DailyCusumSeries();
-                for (Map.Entry<Long, StabilityAggregate> d
-                        : days.subMap(currentDay - settings.historyDays() + 1, true, currentDay, true).entrySet()) {
+                for (Map.Entry<Long, StabilityAggregate> d : days.subMap(
+                                currentDay - settings.historyDays() + 1, true, currentDay, true)
+                        .entrySet()) {
                     if (d.getValue().pairs() > 0) {
-                        flips.add(d.getKey(), Cusum.standardisedRate(d.getValue().flips(), d.getValue().pairs(), f0));
+                        flips.add(
+                                d.getKey(),
+                                Cusum.standardisedRate(
+                                        d.getValue().flips(), d.getValue().pairs(), f0));
                     }
                 }
                 if (!flips.isEmpty()) {

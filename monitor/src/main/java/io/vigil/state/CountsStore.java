@@ -183,7 +183,8 @@ public final class CountsStore extends PreCommitStore implements ReadOnlyKeyValu
         @Override
         public CountsStore build() {
             StoreBuilder<KeyValueStore<String, Long>> inner = Stores.keyValueStoreBuilder(
-                    Stores.inMemoryKeyValueStore(name), Serdes.String(), Serdes.Long()).withCachingDisabled();
+                            Stores.inMemoryKeyValueStore(name), Serdes.String(), Serdes.Long())
+                    .withCachingDisabled();
             inner = logging ? inner.withLoggingEnabled(logConfig) : inner.withLoggingDisabled();
             return new CountsStore(inner.build());
         }

@@ -36,6 +36,7 @@ public final class HeapAggregateStore<A> extends PreCommitStore {
     private final Set<String> dirty = new HashSet<>();
     /** Changes whenever an aggregate returned by {@link #update} may stop being the live, dirty one. */
     private long epoch;
+
     private boolean open;
 
     private HeapAggregateStore(String name, Codec<A> codec, KeyValueStore<String, byte[]> inner) {
@@ -220,8 +221,10 @@ public final class HeapAggregateStore<A> extends PreCommitStore {
         @Override
         public HeapAggregateStore<A> build() {
             StoreBuilder<KeyValueStore<String, byte[]>> inner = Stores.keyValueStoreBuilder(
-                    persistent ? Stores.persistentKeyValueStore(name) : Stores.inMemoryKeyValueStore(name),
-                    Serdes.String(), Serdes.ByteArray()).withCachingDisabled();
+                            persistent ? Stores.persistentKeyValueStore(name) : Stores.inMemoryKeyValueStore(name),
+                            Serdes.String(),
+                            Serdes.ByteArray())
+                    .withCachingDisabled();
             inner = logging ? inner.withLoggingEnabled(logConfig) : inner.withLoggingDisabled();
             return new HeapAggregateStore<>(name, codec, inner.build());
         }

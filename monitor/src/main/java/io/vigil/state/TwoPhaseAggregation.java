@@ -1,6 +1,7 @@
 package io.vigil.state;
 
 import io.vigil.events.MetricSnapshot;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -9,11 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
-import java.nio.charset.StandardCharsets;
-import org.apache.kafka.common.utils.Utils;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
@@ -112,8 +112,8 @@ public final class TwoPhaseAggregation<I, A> {
          *
          * @param baseline the group's baseline, or null (baselines disabled, or none yet)
          */
-        default List<MetricSnapshot> snapshots(String group, NavigableMap<Long, A> days, Baseline<A> baseline,
-                                               long currentDay, long computedAtMs) {
+        default List<MetricSnapshot> snapshots(
+                String group, NavigableMap<Long, A> days, Baseline<A> baseline, long currentDay, long computedAtMs) {
             return snapshots(group, days, currentDay, computedAtMs);
         }
     }
@@ -133,9 +133,14 @@ public final class TwoPhaseAggregation<I, A> {
      * @param name             base name of the processors, stores and repartition topic (kebab-case)
      * @param retentionDays    daily buckets older than this many days before the current day are dropped
      */
-    public TwoPhaseAggregation(String name, Codec<A> codec, Accumulator<I, A> accumulator,
-                               Snapshotter<A> snapshotter, Duration flushInterval, Duration snapshotInterval,
-                               int retentionDays) {
+    public TwoPhaseAggregation(
+            String name,
+            Codec<A> codec,
+            Accumulator<I, A> accumulator,
+            Snapshotter<A> snapshotter,
+            Duration flushInterval,
+            Duration snapshotInterval,
+            int retentionDays) {
         this(name, codec, accumulator, snapshotter, flushInterval, snapshotInterval, retentionDays, 0);
     }
 
@@ -144,9 +149,15 @@ public final class TwoPhaseAggregation<I, A> {
      * @param retentionDays    daily buckets older than this many days before the current day are dropped
      * @param baselineDays     length of each group's baseline period in days; 0 keeps no baselines
      */
-    public TwoPhaseAggregation(String name, Codec<A> codec, Accumulator<I, A> accumulator,
-                               Snapshotter<A> snapshotter, Duration flushInterval, Duration snapshotInterval,
-                               int retentionDays, int baselineDays) {
+    public TwoPhaseAggregation(
+            String name,
+            Codec<A> codec,
+            Accumulator<I, A> accumulator,
+            Snapshotter<A> snapshotter,
+            Duration flushInterval,
+            Duration snapshotInterval,
+            int retentionDays,
+            int baselineDays) {
         if (baselineDays < 0) {
             throw new IllegalArgumentException("baselineDays must be >= 0, got " + baselineDays);
         }
@@ -208,8 +219,7 @@ public final class TwoPhaseAggregation<I, A> {
             builder.addStateStore(HeapAggregateStore.builder(baselinesStore(), codec, true));
             mergeStores = new String[] {bucketsStore(), baselinesStore()};
         }
-        return input
-                .process(() -> new Partials(), Named.as(name + "-partial-aggregate"), partialsStore())
+        return input.process(() -> new Partials(), Named.as(name + "-partial-aggregate"), partialsStore())
                 .repartition(Repartitioned.<String, byte[]>with(Serdes.String(), Serdes.ByteArray())
                         .withName(name + "-partials")
                         .withStreamPartitioner(TwoPhaseAggregation::partitionByGroup))
@@ -248,6 +258,7 @@ public final class TwoPhaseAggregation<I, A> {
 
         /** group -> its latest bucket key: most records of a group fall on the same day as the previous one. */
         private final java.util.Map<String, LastBucket<A>> lastBuckets = new java.util.HashMap<>();
+
         private final Buckets<A> buckets = (group, day) -> {
             LastBucket<A> last = lastBuckets.get(group);
             if (last == null || last.day != day) {
@@ -281,9 +292,9 @@ public final class TwoPhaseAggregation<I, A> {
         }
     }
 
-    private static final java.util.Comparator<String> BUCKET_ORDER =
-            java.util.Comparator.<String, String>comparing(TwoPhaseAggregation::groupOf)
-                    .thenComparingLong(TwoPhaseAggregation::dayOf);
+    private static final java.util.Comparator<String> BUCKET_ORDER = java.util.Comparator.<String, String>comparing(
+                    TwoPhaseAggregation::groupOf)
+            .thenComparingLong(TwoPhaseAggregation::dayOf);
 
     private final class Merge implements Processor<String, byte[], String, MetricSnapshot> {
         private ProcessorContext<String, MetricSnapshot> context;
@@ -291,6 +302,7 @@ public final class TwoPhaseAggregation<I, A> {
         private HeapAggregateStore<A> baselines;
         /** group -> first day of its baseline: derived from the baseline store's keys, rebuilt on init. */
         private Map<String, Long> baselineStart;
+
         private final Set<String> changed = new HashSet<>();
         private long currentDay = Long.MIN_VALUE;
         private boolean recovered;
@@ -378,8 +390,8 @@ public final class TwoPhaseAggregation<I, A> {
             }
             expired.forEach(store::remove);
             for (Map.Entry<String, NavigableMap<Long, A>> g : byGroup.entrySet()) {
-                List<MetricSnapshot> out = snapshotter.snapshots(g.getKey(), g.getValue(), baseline(g.getKey()),
-                        currentDay, now);
+                List<MetricSnapshot> out =
+                        snapshotter.snapshots(g.getKey(), g.getValue(), baseline(g.getKey()), currentDay, now);
                 for (MetricSnapshot s : out) {
                     context.forward(new Record<>(s.key(), s, now));
                 }

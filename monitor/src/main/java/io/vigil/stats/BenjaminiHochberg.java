@@ -11,8 +11,7 @@ import java.util.Comparator;
  */
 public final class BenjaminiHochberg {
 
-    private BenjaminiHochberg() {
-    }
+    private BenjaminiHochberg() {}
 
     /**
      * Outcome, in the caller's order.

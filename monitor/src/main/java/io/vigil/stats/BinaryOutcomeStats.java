@@ -24,11 +24,13 @@ public final class BinaryOutcomeStats {
 
     /** @param threshold deployed decision threshold in [0, 1]; ROC histogram with default bins */
     public BinaryOutcomeStats(double threshold) {
-        this(new ConfusionMatrix(threshold), new RocHistogram(), new CalibrationStats(),
-                new LogisticRecalibration());
+        this(new ConfusionMatrix(threshold), new RocHistogram(), new CalibrationStats(), new LogisticRecalibration());
     }
 
-    private BinaryOutcomeStats(ConfusionMatrix confusion, RocHistogram roc, CalibrationStats calibration,
+    private BinaryOutcomeStats(
+            ConfusionMatrix confusion,
+            RocHistogram roc,
+            CalibrationStats calibration,
             LogisticRecalibration recalibration) {
         this.confusion = confusion;
         this.roc = roc;
@@ -81,8 +83,7 @@ public final class BinaryOutcomeStats {
 
     /** Adds the other slice's state to this one; thresholds and ROC bin counts must be equal. */
     public void merge(BinaryOutcomeStats other) {
-        if (Double.compare(confusion.threshold(), other.confusion.threshold()) != 0
-                || roc.bins() != other.roc.bins()) {
+        if (Double.compare(confusion.threshold(), other.confusion.threshold()) != 0 || roc.bins() != other.roc.bins()) {
             throw new IllegalArgumentException("threshold and bins must be " + confusion.threshold() + " and "
                     + roc.bins() + " to merge, got " + other.confusion.threshold() + " and " + other.roc.bins());
         }
@@ -142,16 +143,22 @@ public final class BinaryOutcomeStats {
     public static BinaryOutcomeStats fromBytes(byte[] bytes) {
         ByteCodec.Reader in = new ByteCodec.Reader(bytes);
         in.expectFormat(FORMAT, "BinaryOutcomeStats");
-        BinaryOutcomeStats s = new BinaryOutcomeStats(ConfusionMatrix.read(in), RocHistogram.read(in),
-                CalibrationStats.read(in), LogisticRecalibration.read(in));
+        BinaryOutcomeStats s = new BinaryOutcomeStats(
+                ConfusionMatrix.read(in),
+                RocHistogram.read(in),
+                CalibrationStats.read(in),
+                LogisticRecalibration.read(in));
         in.expectEnd();
         return s;
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof BinaryOutcomeStats s && confusion.equals(s.confusion) && roc.equals(s.roc)
-                && calibration.equals(s.calibration) && recalibration.equals(s.recalibration);
+        return o instanceof BinaryOutcomeStats s
+                && confusion.equals(s.confusion)
+                && roc.equals(s.roc)
+                && calibration.equals(s.calibration)
+                && recalibration.equals(s.recalibration);
     }
 
     @Override

@@ -12,6 +12,5 @@ package io.vigil.stats;
  */
 public record BrierDecomposition(double reliability, double resolution, double uncertainty, long n) {
 
-    public static final BrierDecomposition EMPTY =
-            new BrierDecomposition(Double.NaN, Double.NaN, Double.NaN, 0);
+    public static final BrierDecomposition EMPTY = new BrierDecomposition(Double.NaN, Double.NaN, Double.NaN, 0);
 }

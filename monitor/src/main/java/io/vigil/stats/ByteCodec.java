@@ -7,8 +7,7 @@ package io.vigil.stats;
  */
 final class ByteCodec {
 
-    private ByteCodec() {
-    }
+    private ByteCodec() {}
 
     /**
      * An append-only byte buffer. Not {@link java.io.ByteArrayOutputStream}: its methods are

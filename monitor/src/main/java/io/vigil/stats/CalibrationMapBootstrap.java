@@ -47,8 +47,8 @@ public final class CalibrationMapBootstrap {
      * @param replicates bootstrap replicates
      * @return the bootstrap, or null when the reference has no labelled case
      */
-    public static CalibrationMapBootstrap fit(double[] x, long[] positives, long[] negatives, int scoreBins,
-                                              int replicates) {
+    public static CalibrationMapBootstrap fit(
+            double[] x, long[] positives, long[] negatives, int scoreBins, int replicates) {
         int k = x.length;
         if (positives.length != k || negatives.length != k) {
             throw new IllegalArgumentException("x, positives and negatives must have equal length");

@@ -26,6 +26,7 @@ public final class CalibrationStats {
     public static final double LOG_LOSS_EPS = 1e-15;
     /** Exact 95% Poisson upper bound for an observed count of 0: -ln(0.025). */
     private static final double ZERO_COUNT_UPPER = -Math.log(0.025);
+
     private static final int FORMAT = 1;
 
     private final long[] count = new long[BINS];
@@ -72,8 +73,8 @@ public final class CalibrationStats {
         int k = binOf(score);
         long negatives = count[k] - positives[k];
         if (label == 1 ? positives[k] == 0 : negatives == 0) {
-            throw new IllegalStateException("cannot remove label " + label + " from reliability bin " + k
-                    + ": none counted");
+            throw new IllegalStateException(
+                    "cannot remove label " + label + " from reliability bin " + k + ": none counted");
         }
         count[k]--;
         positives[k] -= label;
@@ -152,8 +153,8 @@ public final class CalibrationStats {
             if (count[k] == 0) {
                 bins.add(new ReliabilityBin(k, 0, Double.NaN, Estimate.EMPTY));
             } else {
-                bins.add(new ReliabilityBin(k, count[k], scoreSum[k].value() / count[k],
-                        Wilson.interval(positives[k], count[k])));
+                bins.add(new ReliabilityBin(
+                        k, count[k], scoreSum[k].value() / count[k], Wilson.interval(positives[k], count[k])));
             }
         }
         return bins;
@@ -275,7 +276,6 @@ public final class CalibrationStats {
         return Estimate.point(ece, n);
     }
 
-
     /** Maximum calibration error: the largest gap over non-empty bins; point estimate carrying N. */
     public Estimate mce() {
         long n = n();
@@ -372,8 +372,8 @@ public final class CalibrationStats {
             c.count[k] = Checks.nonNegative(in.readVarLong(), "count of bin " + k);
             c.positives[k] = Checks.nonNegative(in.readVarLong(), "positives of bin " + k);
             if (c.positives[k] > c.count[k]) {
-                throw new IllegalArgumentException("positives of bin " + k + " must be <= " + c.count[k]
-                        + ", got " + c.positives[k]);
+                throw new IllegalArgumentException(
+                        "positives of bin " + k + " must be <= " + c.count[k] + ", got " + c.positives[k]);
             }
             c.scoreSum[k] = FixedPointSum.read(in);
         }
@@ -385,16 +385,24 @@ public final class CalibrationStats {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof CalibrationStats c && Arrays.equals(count, c.count)
-                && Arrays.equals(positives, c.positives) && Arrays.equals(scoreSum, c.scoreSum)
+        return o instanceof CalibrationStats c
+                && Arrays.equals(count, c.count)
+                && Arrays.equals(positives, c.positives)
+                && Arrays.equals(scoreSum, c.scoreSum)
                 && squaredErrorSum.equals(c.squaredErrorSum)
-                && fourthPowerErrorSum.equals(c.fourthPowerErrorSum) && logLossSum.equals(c.logLossSum);
+                && fourthPowerErrorSum.equals(c.fourthPowerErrorSum)
+                && logLossSum.equals(c.logLossSum);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(Arrays.hashCode(count), Arrays.hashCode(positives), Arrays.hashCode(scoreSum),
-                squaredErrorSum, fourthPowerErrorSum, logLossSum);
+        return Objects.hash(
+                Arrays.hashCode(count),
+                Arrays.hashCode(positives),
+                Arrays.hashCode(scoreSum),
+                squaredErrorSum,
+                fourthPowerErrorSum,
+                logLossSum);
     }
 
     @Override

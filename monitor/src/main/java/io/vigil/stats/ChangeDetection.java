@@ -32,8 +32,7 @@ package io.vigil.stats;
  */
 public final class ChangeDetection {
 
-    private ChangeDetection() {
-    }
+    private ChangeDetection() {}
 
     /**
      * The outcome of running a detector over a series.
@@ -46,9 +45,14 @@ public final class ChangeDetection {
      * @param firstAlarm  index of the first step whose statistic exceeded h, or -1 (for run-length studies)
      * @param steps       number of steps in the series
      */
-    public record Path(double statistic, double threshold, boolean alarm, Cusum.Direction direction,
-                       int changeIndex, int firstAlarm, int steps) {
-    }
+    public record Path(
+            double statistic,
+            double threshold,
+            boolean alarm,
+            Cusum.Direction direction,
+            int changeIndex,
+            int firstAlarm,
+            int steps) {}
 
     /** Two-sided non-resetting CUSUM with {@code cusum}'s k and h over standardised observations. */
     public static Path cusum(Cusum cusum, double[] x) {
@@ -64,7 +68,8 @@ public final class ChangeDetection {
      */
     public static Path cusum(Cusum cusum, double[] x, double[] allowance) {
         if (allowance.length != x.length) {
-            throw new IllegalArgumentException("x and allowance differ in length: " + x.length + " vs " + allowance.length);
+            throw new IllegalArgumentException(
+                    "x and allowance differ in length: " + x.length + " vs " + allowance.length);
         }
         double h = cusum.h();
         double up = 0;
@@ -95,8 +100,14 @@ public final class ChangeDetection {
         double stat = Math.max(up, lo);
         if (stat > h) {
             boolean upper = up >= lo;
-            return new Path(stat, h, true, upper ? Cusum.Direction.UP : Cusum.Direction.DOWN,
-                    (upper ? upZero : loZero) + 1, first, x.length);
+            return new Path(
+                    stat,
+                    h,
+                    true,
+                    upper ? Cusum.Direction.UP : Cusum.Direction.DOWN,
+                    (upper ? upZero : loZero) + 1,
+                    first,
+                    x.length);
         }
         return new Path(stat, h, false, Cusum.Direction.NONE, -1, first, x.length);
     }
@@ -127,7 +138,8 @@ public final class ChangeDetection {
                 first = t;
             }
         }
-        return s > h ? new Path(s, h, true, Cusum.Direction.UP, zero + 1, first, dailyWeightSums.length)
+        return s > h
+                ? new Path(s, h, true, Cusum.Direction.UP, zero + 1, first, dailyWeightSums.length)
                 : new Path(s, h, false, Cusum.Direction.NONE, -1, first, dailyWeightSums.length);
     }
 

@@ -3,8 +3,7 @@ package io.vigil.stats;
 /** Argument checks shared by the accumulators; messages name the field, the range and the value. */
 final class Checks {
 
-    private Checks() {
-    }
+    private Checks() {}
 
     static void checkScore(double score) {
         if (!(score >= 0.0 && score <= 1.0)) {

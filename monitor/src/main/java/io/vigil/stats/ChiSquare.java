@@ -7,7 +7,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
 import org.apache.commons.statistics.distribution.ChiSquaredDistribution;
 
 /**
@@ -21,8 +20,7 @@ import org.apache.commons.statistics.distribution.ChiSquaredDistribution;
  */
 public final class ChiSquare {
 
-    private ChiSquare() {
-    }
+    private ChiSquare() {}
 
     /**
      * Outcome of one test.

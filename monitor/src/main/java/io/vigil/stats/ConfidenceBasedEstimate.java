@@ -115,8 +115,8 @@ public final class ConfidenceBasedEstimate {
     /** Adds another batch's sums into this one; both must share threshold and bins. */
     public ConfidenceBasedEstimate merge(ConfidenceBasedEstimate other) {
         if (other.threshold != threshold || other.binPos.length != binPos.length) {
-            throw new IllegalArgumentException("cannot merge estimates with different threshold or bins: "
-                    + threshold + "/" + binPos.length + " vs " + other.threshold + "/" + other.binPos.length);
+            throw new IllegalArgumentException("cannot merge estimates with different threshold or bins: " + threshold
+                    + "/" + binPos.length + " vs " + other.threshold + "/" + other.binPos.length);
         }
         predictedPositive += other.predictedPositive;
         predictedNegative += other.predictedNegative;
@@ -256,7 +256,8 @@ public final class ConfidenceBasedEstimate {
     public Estimates withMapError(CalibrationMapBootstrap map, double decisionThreshold) {
         int bins = binPos.length;
         if (map != null && map.scoreBins() != bins) {
-            throw new IllegalArgumentException("bootstrap has " + map.scoreBins() + " score bins, the estimate " + bins);
+            throw new IllegalArgumentException(
+                    "bootstrap has " + map.scoreBins() + " score bins, the estimate " + bins);
         }
         if (n() == 0) {
             return new Estimates(Estimate.EMPTY, Estimate.EMPTY, Estimate.EMPTY, Estimate.EMPTY, Estimate.EMPTY);
@@ -378,8 +379,16 @@ public final class ConfidenceBasedEstimate {
     /** Serialised sums: threshold, bins, counts, sums, per-bin soft counts. */
     public byte[] toBytes() {
         ByteBuffer buf = ByteBuffer.allocate(8 + 4 + 16 + 6 * 8 + 16 * binPos.length);
-        buf.putDouble(threshold).putInt(binPos.length).putLong(predictedPositive).putLong(predictedNegative);
-        buf.putDouble(tp).putDouble(fp).putDouble(varPos).putDouble(fn).putDouble(tn).putDouble(varNeg);
+        buf.putDouble(threshold)
+                .putInt(binPos.length)
+                .putLong(predictedPositive)
+                .putLong(predictedNegative);
+        buf.putDouble(tp)
+                .putDouble(fp)
+                .putDouble(varPos)
+                .putDouble(fn)
+                .putDouble(tn)
+                .putDouble(varNeg);
         for (int i = 0; i < binPos.length; i++) {
             buf.putDouble(binPos[i]).putDouble(binNeg[i]);
         }

@@ -75,8 +75,7 @@ public final class ConfusionMatrix {
     /** Adds the other matrix's counts to this one; the thresholds must be equal. */
     public void merge(ConfusionMatrix other) {
         if (Double.compare(threshold, other.threshold) != 0) {
-            throw new IllegalArgumentException("threshold must be " + threshold + " to merge, got "
-                    + other.threshold);
+            throw new IllegalArgumentException("threshold must be " + threshold + " to merge, got " + other.threshold);
         }
         tp += other.tp;
         fp += other.fp;
@@ -157,7 +156,11 @@ public final class ConfusionMatrix {
     }
 
     void write(ByteCodec.Writer out) {
-        out.writeDouble(threshold).writeVarLong(tp).writeVarLong(fp).writeVarLong(tn).writeVarLong(fn);
+        out.writeDouble(threshold)
+                .writeVarLong(tp)
+                .writeVarLong(fp)
+                .writeVarLong(tn)
+                .writeVarLong(fn);
     }
 
     static ConfusionMatrix read(ByteCodec.Reader in) {
@@ -171,8 +174,12 @@ public final class ConfusionMatrix {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ConfusionMatrix m && Double.compare(threshold, m.threshold) == 0
-                && tp == m.tp && fp == m.fp && tn == m.tn && fn == m.fn;
+        return o instanceof ConfusionMatrix m
+                && Double.compare(threshold, m.threshold) == 0
+                && tp == m.tp
+                && fp == m.fp
+                && tn == m.tn
+                && fn == m.fn;
     }
 
     @Override
@@ -182,7 +189,7 @@ public final class ConfusionMatrix {
 
     @Override
     public String toString() {
-        return "ConfusionMatrix[threshold=" + threshold + ", tp=" + tp + ", fp=" + fp + ", tn=" + tn
-                + ", fn=" + fn + "]";
+        return "ConfusionMatrix[threshold=" + threshold + ", tp=" + tp + ", fp=" + fp + ", tn=" + tn + ", fn=" + fn
+                + "]";
     }
 }

@@ -23,10 +23,18 @@ public final class Cusum {
     public static final double SIEGMUND_CORRECTION = 1.166;
 
     /** Which shifts the CUSUM watches. */
-    public enum Side { UPPER, LOWER, TWO_SIDED }
+    public enum Side {
+        UPPER,
+        LOWER,
+        TWO_SIDED
+    }
 
     /** Direction of an alarm. */
-    public enum Direction { NONE, UP, DOWN }
+    public enum Direction {
+        NONE,
+        UP,
+        DOWN
+    }
 
     private final double k;
     private final double h;
@@ -75,8 +83,8 @@ public final class Cusum {
             throw new IllegalArgumentException("k must be > 0, got " + k);
         }
         if (!(arl0 > siegmundArl(k, 1e-9, 0))) {
-            throw new IllegalArgumentException("target ARL0 " + arl0 + " is below what any h > 0 gives ("
-                    + siegmundArl(k, 1e-9, 0) + ")");
+            throw new IllegalArgumentException(
+                    "target ARL0 " + arl0 + " is below what any h > 0 gives (" + siegmundArl(k, 1e-9, 0) + ")");
         }
         double lo = 0;
         double hi = 1;
@@ -152,8 +160,13 @@ public final class Cusum {
         private static final int BYTES = 8 * 5;
 
         public byte[] toBytes() {
-            return ByteBuffer.allocate(BYTES).putDouble(upper).putDouble(lower).putLong(t)
-                    .putLong(upperZeroT).putLong(lowerZeroT).array();
+            return ByteBuffer.allocate(BYTES)
+                    .putDouble(upper)
+                    .putDouble(lower)
+                    .putLong(t)
+                    .putLong(upperZeroT)
+                    .putLong(lowerZeroT)
+                    .array();
         }
 
         public static State fromBytes(byte[] bytes) {

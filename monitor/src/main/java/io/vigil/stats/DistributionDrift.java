@@ -55,8 +55,7 @@ public final class DistributionDrift {
 
     private static final double LN2 = Math.log(2);
 
-    private DistributionDrift() {
-    }
+    private DistributionDrift() {}
 
     /** A new empty on-heap sketch with {@link #K}. */
     public static KllDoublesSketch newSketch() {
@@ -86,10 +85,17 @@ public final class DistributionDrift {
      * @param nReference     reference count
      * @param nCurrent       current count
      */
-    public record Report(double ks, double ksThreshold, boolean ksDrift, double ksPValue, double psi,
-                         double psiPValue, double jensenShannon, double wasserstein1, long nReference,
-                         long nCurrent) {
-    }
+    public record Report(
+            double ks,
+            double ksThreshold,
+            boolean ksDrift,
+            double ksPValue,
+            double psi,
+            double psiPValue,
+            double jensenShannon,
+            double wasserstein1,
+            long nReference,
+            long nCurrent) {}
 
     /**
      * Compares a current sketch to a reference.
@@ -111,8 +117,17 @@ public final class DistributionDrift {
         double psi = psi(r, c);
         double rankError = sketchError(ref, false) + sketchError(current, false);
         double binError = sketchError(ref, true) + sketchError(current, true);
-        return new Report(d, thr, d > thr, ksPValue(d, n, m, rankError), psi, psiPValue(r, c, n, m, binError),
-                jensenShannonDistance(r, c), wasserstein1(ref, current), n, m);
+        return new Report(
+                d,
+                thr,
+                d > thr,
+                ksPValue(d, n, m, rankError),
+                psi,
+                psiPValue(r, c, n, m, binError),
+                jensenShannonDistance(r, c),
+                wasserstein1(ref, current),
+                n,
+                m);
     }
 
     /**
@@ -395,8 +410,8 @@ public final class DistributionDrift {
         int i = 0;
         int j = 0;
         while (i < qa.length || j < qb.length) {
-            double x = Math.min(i < qa.length ? qa[i] : Double.POSITIVE_INFINITY,
-                    j < qb.length ? qb[j] : Double.POSITIVE_INFINITY);
+            double x = Math.min(
+                    i < qa.length ? qa[i] : Double.POSITIVE_INFINITY, j < qb.length ? qb[j] : Double.POSITIVE_INFINITY);
             while (i < qa.length && qa[i] == x) {
                 i++;
             }
@@ -415,8 +430,8 @@ public final class DistributionDrift {
 
     private static void checkSameLength(double[] a, double[] b) {
         if (a.length != b.length || a.length == 0) {
-            throw new IllegalArgumentException("bin vectors must have the same non-zero length, got "
-                    + a.length + " and " + b.length);
+            throw new IllegalArgumentException(
+                    "bin vectors must have the same non-zero length, got " + a.length + " and " + b.length);
         }
     }
 

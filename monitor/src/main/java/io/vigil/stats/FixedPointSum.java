@@ -18,8 +18,7 @@ final class FixedPointSum {
     private long hi;
     private long lo;
 
-    FixedPointSum() {
-    }
+    FixedPointSum() {}
 
     private FixedPointSum(long hi, long lo) {
         this.hi = hi;

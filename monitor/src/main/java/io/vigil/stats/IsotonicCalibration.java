@@ -31,8 +31,8 @@ public final class IsotonicCalibration {
     /** Fit on single cases: score and binary label. */
     public static IsotonicCalibration fit(double[] scores, boolean[] labels) {
         if (scores.length != labels.length) {
-            throw new IllegalArgumentException("scores and labels differ in length: " + scores.length + " vs "
-                    + labels.length);
+            throw new IllegalArgumentException(
+                    "scores and labels differ in length: " + scores.length + " vs " + labels.length);
         }
         double[] y = new double[scores.length];
         double[] w = new double[scores.length];
@@ -53,8 +53,8 @@ public final class IsotonicCalibration {
     public static IsotonicCalibration fit(double[] x, double[] y, double[] w) {
         int n = x.length;
         if (y.length != n || w.length != n) {
-            throw new IllegalArgumentException("x, y, w must have equal length, got " + n + ", " + y.length + ", "
-                    + w.length);
+            throw new IllegalArgumentException(
+                    "x, y, w must have equal length, got " + n + ", " + y.length + ", " + w.length);
         }
         Integer[] order = new Integer[n];
         for (int i = 0; i < n; i++) {
@@ -174,8 +174,8 @@ public final class IsotonicCalibration {
         ByteBuffer buf = ByteBuffer.wrap(bytes);
         int b = buf.getInt();
         if (b < 1 || bytes.length != 4 + 32 * b) {
-            throw new IllegalArgumentException("corrupt isotonic calibration: " + b + " blocks in " + bytes.length
-                    + " bytes");
+            throw new IllegalArgumentException(
+                    "corrupt isotonic calibration: " + b + " blocks in " + bytes.length + " bytes");
         }
         double[] l = new double[b];
         double[] h = new double[b];

@@ -17,8 +17,7 @@ import org.apache.datasketches.kll.KllDoublesSketch;
  */
 public final class KllSketches {
 
-    private KllSketches() {
-    }
+    private KllSketches() {}
 
     /** A new empty on-heap sketch with parameter {@code k}. */
     public static KllDoublesSketch newSketch(int k) {

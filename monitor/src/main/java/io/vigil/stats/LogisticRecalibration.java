@@ -35,20 +35,24 @@ public final class LogisticRecalibration {
     public static final double CLIP = 1e-6;
     /** Number of equal-width logit bins. */
     public static final int BINS = 4096;
+
     private static final double LOGIT_MAX = Math.log((1 - CLIP) / CLIP);
     private static final int MAX_ITERATIONS = 100;
     private static final double TOLERANCE = 1e-10;
     /** Beyond this |slope| the data are treated as separated and no fit is reported. */
     private static final double MAX_ABS_COEFFICIENT = 1e3;
+
     private static final int FORMAT = 1;
 
     /** Longs per bin in {@link #data}: n, positives, then the low words of sum x, sum x², sum x·y. */
     private static final int STRIDE = 5;
+
     private static final int N = 0;
     private static final int POSITIVES = 1;
     private static final int LO = 2;
     /** The three fixed-point sums of a bin, as offsets from {@link #LO} and into {@link #hi}. */
     private static final int X = 0;
+
     private static final int XX = 1;
     private static final int XY = 2;
     private static final int SUMS = 3;
@@ -109,8 +113,8 @@ public final class LogisticRecalibration {
         int i = Arrays.binarySearch(keys, 0, size, bin);
         int d = i * STRIDE;
         if (i < 0 || (label == 1 ? data[d + POSITIVES] == 0 : data[d + N] - data[d + POSITIVES] == 0)) {
-            throw new IllegalStateException("cannot remove label " + label + " from logit bin " + bin
-                    + ": none counted");
+            throw new IllegalStateException(
+                    "cannot remove label " + label + " from logit bin " + bin + ": none counted");
         }
         data[d + N]--;
         data[d + POSITIVES] -= label;
@@ -405,8 +409,8 @@ public final class LogisticRecalibration {
         return lastNegative < firstPositive || lastPositive < firstNegative;
     }
 
-    private static RecalibrationFit withCovariance(double a, double b, int iterations, double[] n,
-            double[] sx, double[] sxx, double[] xbar, long total) {
+    private static RecalibrationFit withCovariance(
+            double a, double b, int iterations, double[] n, double[] sx, double[] sxx, double[] xbar, long total) {
         double iaa = 0;
         double iab = 0;
         double ibb = 0;
@@ -424,13 +428,14 @@ public final class LogisticRecalibration {
         double seA = Math.sqrt(ibb / det);
         double seB = Math.sqrt(iaa / det);
         double z = Estimate.Z95;
-        return new RecalibrationFit(new Estimate(a, a - z * seA, a + z * seA, total),
-                new Estimate(b, b - z * seB, b + z * seB, total), iterations);
+        return new RecalibrationFit(
+                new Estimate(a, a - z * seA, a + z * seA, total),
+                new Estimate(b, b - z * seB, b + z * seB, total),
+                iterations);
     }
 
     /** Grouped log-likelihood whose gradient is the score equations used by the fit. */
-    private static double logLikelihood(double a, double b, double[] n, double[] xbar, double totalY,
-            double totalXy) {
+    private static double logLikelihood(double a, double b, double[] n, double[] xbar, double totalY, double totalXy) {
         double ll = a * totalY + b * totalXy;
         for (int k = 0; k < n.length; k++) {
             ll -= n[k] * softplus(a + b * xbar[k]);
@@ -466,9 +471,12 @@ public final class LogisticRecalibration {
         for (int i = 0; i < size; i++) {
             int d = i * STRIDE;
             out.writeVarLong(keys[i] - previous).writeVarLong(data[d + N]).writeVarLong(data[d + POSITIVES]);
-            out.writeVarLong(hi(i, X)).writeVarLong(data[d + LO + X])
-                    .writeVarLong(hi(i, XX)).writeVarLong(data[d + LO + XX])
-                    .writeVarLong(hi(i, XY)).writeVarLong(data[d + LO + XY]);
+            out.writeVarLong(hi(i, X))
+                    .writeVarLong(data[d + LO + X])
+                    .writeVarLong(hi(i, XX))
+                    .writeVarLong(data[d + LO + XX])
+                    .writeVarLong(hi(i, XY))
+                    .writeVarLong(data[d + LO + XY]);
             previous = keys[i];
         }
     }
@@ -482,8 +490,8 @@ public final class LogisticRecalibration {
         for (int i = 0; i < size; i++) {
             long delta = in.readVarLong();
             if (delta <= 0 || key + delta >= BINS) {
-                throw new IllegalArgumentException("logit bin must be increasing in [0, " + BINS + "), got "
-                        + (key + delta));
+                throw new IllegalArgumentException(
+                        "logit bin must be increasing in [0, " + BINS + "), got " + (key + delta));
             }
             key += delta;
             long n = Checks.nonNegative(in.readVarLong(), "count of logit bin " + key);
@@ -508,7 +516,8 @@ public final class LogisticRecalibration {
 
     @Override
     public boolean equals(Object o) {
-        if (!(o instanceof LogisticRecalibration r && size == r.size
+        if (!(o instanceof LogisticRecalibration r
+                && size == r.size
                 && Arrays.equals(keys, 0, size, r.keys, 0, size)
                 && Arrays.equals(data, 0, size * STRIDE, r.data, 0, size * STRIDE))) {
             return false;

@@ -15,8 +15,7 @@ public final class PrevalenceAdjusted {
     /** Normal quantile for a two-sided 97.5% interval (each of two, Bonferroni for 95% jointly). */
     public static final double Z_JOINT = 2.241402727604947;
 
-    private PrevalenceAdjusted() {
-    }
+    private PrevalenceAdjusted() {}
 
     /** PPV from sensitivity, specificity and prevalence, all in [0, 1]; NaN when undefined (0/0). */
     public static double ppv(double sensitivity, double specificity, double prevalence) {
@@ -57,9 +56,12 @@ public final class PrevalenceAdjusted {
      * @throws IllegalArgumentException unless 0 <= positives <= n and referenceLower <= reference <= referenceUpper,
      *                                  all in [0, 1]
      */
-    public static Estimate shift(long positives, long n, double reference, double referenceLower,
-                                 double referenceUpper) {
-        if (!(referenceLower >= 0 && referenceLower <= reference && reference <= referenceUpper && referenceUpper <= 1)) {
+    public static Estimate shift(
+            long positives, long n, double reference, double referenceLower, double referenceUpper) {
+        if (!(referenceLower >= 0
+                && referenceLower <= reference
+                && reference <= referenceUpper
+                && referenceUpper <= 1)) {
             throw new IllegalArgumentException("reference prevalence and bounds must satisfy 0 <= lower <= value "
                     + "<= upper <= 1, got " + reference + " [" + referenceLower + ", " + referenceUpper + "]");
         }
@@ -86,9 +88,12 @@ public final class PrevalenceAdjusted {
         }
         Estimate sens = Wilson.interval(tp, tp + fn, Z_JOINT);
         Estimate spec = Wilson.interval(tn, tn + fp, Z_JOINT);
-        double value = positive ? ppv(sens.value(), spec.value(), prevalence) : npv(sens.value(), spec.value(), prevalence);
-        double lower = positive ? ppv(sens.lower(), spec.lower(), prevalence) : npv(sens.lower(), spec.lower(), prevalence);
-        double upper = positive ? ppv(sens.upper(), spec.upper(), prevalence) : npv(sens.upper(), spec.upper(), prevalence);
+        double value =
+                positive ? ppv(sens.value(), spec.value(), prevalence) : npv(sens.value(), spec.value(), prevalence);
+        double lower =
+                positive ? ppv(sens.lower(), spec.lower(), prevalence) : npv(sens.lower(), spec.lower(), prevalence);
+        double upper =
+                positive ? ppv(sens.upper(), spec.upper(), prevalence) : npv(sens.upper(), spec.upper(), prevalence);
         if (Double.isNaN(value)) {
             return Estimate.EMPTY;
         }

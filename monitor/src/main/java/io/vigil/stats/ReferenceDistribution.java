@@ -2,7 +2,6 @@ package io.vigil.stats;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-
 import org.apache.datasketches.kll.KllDoublesSketch;
 import org.apache.datasketches.quantilescommon.QuantileSearchCriteria;
 
@@ -149,8 +148,8 @@ public final class ReferenceDistribution {
                 throw new IllegalArgumentException("edge " + i + " must be finite, got " + edges[i]);
             }
             if (i > 0 && !(edges[i] > edges[i - 1])) {
-                throw new IllegalArgumentException("edges must be strictly increasing, got " + edges[i - 1]
-                        + " then " + edges[i]);
+                throw new IllegalArgumentException(
+                        "edges must be strictly increasing, got " + edges[i - 1] + " then " + edges[i]);
             }
         }
     }

@@ -62,13 +62,17 @@ public final class RiskAdjustedCusum {
         private static final int BYTES = 24;
 
         public byte[] toBytes() {
-            return ByteBuffer.allocate(BYTES).putDouble(s).putLong(t).putLong(zeroT).array();
+            return ByteBuffer.allocate(BYTES)
+                    .putDouble(s)
+                    .putLong(t)
+                    .putLong(zeroT)
+                    .array();
         }
 
         public static State fromBytes(byte[] bytes) {
             if (bytes.length != BYTES) {
-                throw new IllegalArgumentException("risk-adjusted CUSUM state must be " + BYTES + " bytes, got "
-                        + bytes.length);
+                throw new IllegalArgumentException(
+                        "risk-adjusted CUSUM state must be " + BYTES + " bytes, got " + bytes.length);
             }
             ByteBuffer b = ByteBuffer.wrap(bytes);
             return new State(b.getDouble(), b.getLong(), b.getLong());
@@ -83,8 +87,7 @@ public final class RiskAdjustedCusum {
      * @param statistic  S at this case, before any reset
      * @param changeTime on alarm, the first case after the last zero (start of the excursion); else -1
      */
-    public record Step(State state, boolean alarm, double statistic, long changeTime) {
-    }
+    public record Step(State state, boolean alarm, double statistic, long changeTime) {}
 
     /** Adds one labelled case with predicted risk {@code p} in [0, 1]. */
     public Step update(State state, double p, boolean event) {
@@ -115,8 +118,8 @@ public final class RiskAdjustedCusum {
      * @param runs       simulated runs per candidate h (e.g. 1000)
      * @param seed       random seed
      */
-    public static double thresholdForArl0(double oddsRatio, double targetArl0, double[] riskScores, int runs,
-                                          long seed) {
+    public static double thresholdForArl0(
+            double oddsRatio, double targetArl0, double[] riskScores, int runs, long seed) {
         checkOddsRatio(oddsRatio);
         if (!(targetArl0 > 1)) {
             throw new IllegalArgumentException("target ARL0 must be > 1, got " + targetArl0);
@@ -156,8 +159,7 @@ public final class RiskAdjustedCusum {
      * {@code h}, sampling risks from {@code riskScores} and outcomes from them; each run capped at
      * {@code cap} cases.
      */
-    public static double simulatedArl0(double oddsRatio, double h, double[] riskScores, int runs, long seed,
-                                       long cap) {
+    public static double simulatedArl0(double oddsRatio, double h, double[] riskScores, int runs, long seed, long cap) {
         return simulatedArl(oddsRatio, h, riskScores, 1.0, runs, seed, cap);
     }
 
@@ -165,8 +167,8 @@ public final class RiskAdjustedCusum {
      * Mean simulated run length when the true odds are the predicted odds times {@code trueOddsRatio}
      * (1 = in control), in cases.
      */
-    public static double simulatedArl(double oddsRatio, double h, double[] riskScores, double trueOddsRatio,
-                                      int runs, long seed, long cap) {
+    public static double simulatedArl(
+            double oddsRatio, double h, double[] riskScores, double trueOddsRatio, int runs, long seed, long cap) {
         double lnR = Math.log(oddsRatio);
         int m = riskScores.length;
         double[] w0 = new double[m];

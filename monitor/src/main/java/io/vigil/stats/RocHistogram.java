@@ -43,6 +43,7 @@ public final class RocHistogram {
     private long negatives;
     /** Buffered new bins, sorted, none of them in keys; arrays allocated at the first buffered bin. */
     private int buffered;
+
     private int[] bufferKeys;
     private long[] bufferPos;
     private long[] bufferNeg;
@@ -300,8 +301,8 @@ public final class RocHistogram {
             double q2 = 2 * a * a / (1 + a);
             double v = (a * (1 - a) + (positives - 1) * (q1 - a * a) + (negatives - 1) * (q2 - a * a)) / pairs;
             double half = Estimate.Z95 * Math.sqrt(v);
-            return new Estimate(auc, Math.max(0.0, Math.min(auc, a - half)), Math.min(1.0, Math.max(auc, a + half)),
-                    total);
+            return new Estimate(
+                    auc, Math.max(0.0, Math.min(auc, a - half)), Math.min(1.0, Math.max(auc, a + half)), total);
         }
         double logit = Math.log(auc / (1 - auc));
         double quantile = TDistribution.of(Math.min(positives, negatives) - 1).inverseSurvivalProbability(0.025);
@@ -371,8 +372,7 @@ public final class RocHistogram {
         for (int i = 0; i < size; i++) {
             key += in.readVarLong();
             if (key <= (i == 0 ? -1 : h.keys[i - 1]) || key >= h.bins) {
-                throw new IllegalArgumentException("bin index must be increasing in [0, " + h.bins
-                        + "), got " + key);
+                throw new IllegalArgumentException("bin index must be increasing in [0, " + h.bins + "), got " + key);
             }
             h.keys[i] = (int) key;
             h.pos[i] = Checks.nonNegative(in.readVarLong(), "positive count");
@@ -394,7 +394,8 @@ public final class RocHistogram {
         }
         flush();
         h.flush();
-        return bins == h.bins && size == h.size
+        return bins == h.bins
+                && size == h.size
                 && Arrays.equals(keys, 0, size, h.keys, 0, size)
                 && Arrays.equals(pos, 0, size, h.pos, 0, size)
                 && Arrays.equals(neg, 0, size, h.neg, 0, size);

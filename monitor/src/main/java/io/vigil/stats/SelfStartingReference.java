@@ -41,8 +41,8 @@ public final class SelfStartingReference {
     /** A reference of {@code n} cases with the given sum and sum of squares of their values. */
     public static SelfStartingReference of(double n, double sum, double sumSquares) {
         if (!(n >= 0) || !Double.isFinite(sum) || !Double.isFinite(sumSquares)) {
-            throw new IllegalArgumentException("reference needs n >= 0 and finite sums, got " + n + ", " + sum
-                    + ", " + sumSquares);
+            throw new IllegalArgumentException(
+                    "reference needs n >= 0 and finite sums, got " + n + ", " + sum + ", " + sumSquares);
         }
         return new SelfStartingReference(n, sum, sumSquares);
     }

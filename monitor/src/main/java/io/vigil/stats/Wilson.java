@@ -13,8 +13,7 @@ public final class Wilson {
 
     private static final NormalDistribution STANDARD_NORMAL = NormalDistribution.of(0, 1);
 
-    private Wilson() {
-    }
+    private Wilson() {}
 
     /**
      * The proportion k/n with its 95% Wilson interval; {@link Estimate#EMPTY} when n = 0.
@@ -55,8 +54,8 @@ public final class Wilson {
      */
     public static double twoProportionZ(long k1, long n1, long k2, long n2) {
         if (k1 < 0 || k1 > n1 || k2 < 0 || k2 > n2) {
-            throw new IllegalArgumentException("counts must satisfy 0 <= k <= n, got " + k1 + "/" + n1
-                    + " and " + k2 + "/" + n2);
+            throw new IllegalArgumentException(
+                    "counts must satisfy 0 <= k <= n, got " + k1 + "/" + n1 + " and " + k2 + "/" + n2);
         }
         if (n1 == 0 || n2 == 0) {
             return Double.NaN;

@@ -2,7 +2,8 @@ package io.vigil.topics;
 
 /** The logical input streams, used as a bounded metric label instead of topic names. */
 public enum Input {
-    PREDICTIONS("predictions"), GROUND_TRUTH("ground_truth");
+    PREDICTIONS("predictions"),
+    GROUND_TRUTH("ground_truth");
 
     public final String label;
 

@@ -30,11 +30,11 @@ public final class MetricSnapshots {
 
     /** Adds the global view of the latest snapshots. */
     public void addViewTo(StreamsBuilder builder) {
-        builder.globalTable(topics.snapshots().name(),
+        builder.globalTable(
+                topics.snapshots().name(),
                 topics.snapshots().consumed("metric-snapshots-source"),
                 Materialized.<String, MetricSnapshot, KeyValueStore<Bytes, byte[]>>as(STORE)
                         .withKeySerde(topics.snapshots().keySerde())
                         .withValueSerde(topics.snapshots().valueSerde()));
     }
-
 }

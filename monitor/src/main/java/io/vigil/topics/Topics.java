@@ -33,20 +33,30 @@ public record Topics(
                 new Topic<>(config.getString(VigilConfig.TOPIC_PREDICTIONS), Serdes.ByteArray(), Serdes.ByteArray()),
                 new Topic<>(config.getString(VigilConfig.TOPIC_GROUND_TRUTH), Serdes.ByteArray(), Serdes.ByteArray()),
                 new Topic<>(config.getString(VigilConfig.TOPIC_DEAD_LETTERS), Serdes.ByteArray(), Serdes.ByteArray()),
-                new Topic<>(config.getString(VigilConfig.TOPIC_SNAPSHOTS), Serdes.String(),
+                new Topic<>(
+                        config.getString(VigilConfig.TOPIC_SNAPSHOTS),
+                        Serdes.String(),
                         new JsonSerde<>(MetricSnapshot.class)),
                 new Topic<>(config.getString(VigilConfig.TOPIC_ALERTS), Serdes.String(), new JsonSerde<>(Alert.class)),
                 new Topic<>(config.getString(VigilConfig.TOPIC_REFERENCES), Serdes.String(), Serdes.ByteArray()),
                 // Single partition, never written: it places the one alert-evaluator task (see AlertEvaluator).
-                new Topic<>(config.getString(VigilConfig.APPLICATION_ID) + "-alert-clock", Serdes.String(),
+                new Topic<>(
+                        config.getString(VigilConfig.APPLICATION_ID) + "-alert-clock",
+                        Serdes.String(),
                         Serdes.ByteArray()),
                 // Single partition, compacted: the slice values admitted cluster-wide (see SliceAdmission).
-                new Topic<>(config.getString(VigilConfig.APPLICATION_ID) + "-slice-admissions", Serdes.String(),
+                new Topic<>(
+                        config.getString(VigilConfig.APPLICATION_ID) + "-slice-admissions",
+                        Serdes.String(),
                         Serdes.Long()),
-                new Topic<>(config.getString(VigilConfig.TOPIC_INCIDENTS), Serdes.String(),
+                new Topic<>(
+                        config.getString(VigilConfig.TOPIC_INCIDENTS),
+                        Serdes.String(),
                         new JsonSerde<>(Incident.class)),
                 // Single partition, compacted: which scanner ran which software (see ScannerInventory).
-                new Topic<>(config.getString(VigilConfig.APPLICATION_ID) + "-scanner-inventory", Serdes.String(),
+                new Topic<>(
+                        config.getString(VigilConfig.APPLICATION_ID) + "-scanner-inventory",
+                        Serdes.String(),
                         new JsonSerde<>(ScannerSighting.class)));
     }
 

@@ -1,10 +1,15 @@
 package io.vigil.topology;
 
 import io.vigil.aggregates.OutcomeChange;
-import io.vigil.stages.OutcomeJoin;
-
+import io.vigil.alerts.AlertEvaluator;
+import io.vigil.alerts.AlertSettings;
+import io.vigil.config.VigilConfig;
 import io.vigil.deadletters.DeadLetterLimit;
+import io.vigil.events.EventValidator;
+import io.vigil.events.MetricSnapshot;
+import io.vigil.events.SlicedPrediction;
 import io.vigil.stages.Ingest;
+import io.vigil.stages.OutcomeJoin;
 import io.vigil.stages.Performance;
 import io.vigil.stages.PerformanceEstimation;
 import io.vigil.stages.ScannerInventory;
@@ -15,13 +20,6 @@ import io.vigil.stages.shared.References;
 import io.vigil.stages.shared.SliceAdmission;
 import io.vigil.topics.MetricSnapshots;
 import io.vigil.topics.Topics;
-
-import io.vigil.alerts.AlertEvaluator;
-import io.vigil.alerts.AlertSettings;
-import io.vigil.config.VigilConfig;
-import io.vigil.events.EventValidator;
-import io.vigil.events.MetricSnapshot;
-import io.vigil.events.SlicedPrediction;
 import java.util.List;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -37,47 +35,61 @@ public final class VigilTopology {
     }
 
     /** As {@link #build(VigilConfig, Topics, EventValidator)}, with the pipeline's self-check snapshots for the alert rules. */
-    public static Topology build(VigilConfig config, Topics topics, EventValidator validator,
-                                 Supplier<List<MetricSnapshot>> pipeline) {
+    public static Topology build(
+            VigilConfig config, Topics topics, EventValidator validator, Supplier<List<MetricSnapshot>> pipeline) {
         return build(config, topics, validator, pipeline, DeadLetterLimit.kafkaDefaults());
     }
 
     /** @param deadLetterLimit the dead-letter topic's record limit, set at startup (see {@link DeadLetterLimit}) */
-    public static Topology build(VigilConfig config, Topics topics, EventValidator validator,
-                                 Supplier<List<MetricSnapshot>> pipeline, DeadLetterLimit deadLetterLimit) {
+    public static Topology build(
+            VigilConfig config,
+            Topics topics,
+            EventValidator validator,
+            Supplier<List<MetricSnapshot>> pipeline,
+            DeadLetterLimit deadLetterLimit) {
         StreamsBuilder builder = new StreamsBuilder();
-        Ingest.Output ingested = new Ingest(topics, validator,
-                config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED), deadLetterLimit).addTo(builder);
+        Ingest.Output ingested = new Ingest(
+                        topics, validator, config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED), deadLetterLimit)
+                .addTo(builder);
         KStream<String, SlicedPrediction> sliced = new SliceAssignment(
-                new SliceAdmission(topics, config.getInt(VigilConfig.SLICES_MAX_VALUES)),
-                config.getList(VigilConfig.SLICES_ATTRIBUTES)).addTo(builder, ingested.predictions());
+                        new SliceAdmission(topics, config.getInt(VigilConfig.SLICES_MAX_VALUES)),
+                        config.getList(VigilConfig.SLICES_ATTRIBUTES))
+                .addTo(builder, ingested.predictions());
         MetricSnapshots snapshots = new MetricSnapshots(topics);
         snapshots.addViewTo(builder);
         References references = new References(topics);
         references.addViewTo(builder);
-        snapshots.publish(new ScoreDrift(ScoreDrift.Settings.from(config), topics, references).addTo(builder, sliced),
+        snapshots.publish(
+                new ScoreDrift(ScoreDrift.Settings.from(config), topics, references).addTo(builder, sliced),
                 ScoreDrift.NAME);
         if (config.getBoolean(VigilConfig.ALERTS_ENABLED)) {
             ScannerInventory inventory = new ScannerInventory(topics);
             inventory.addTo(builder, sliced);
             inventory.addViewTo(builder);
-            AlertEvaluator alerts = AlertSettings.from(config).evaluator(topics, pipeline,
-                    config.getInt(VigilConfig.OUTCOMES_MIN_N));
+            AlertEvaluator alerts =
+                    AlertSettings.from(config).evaluator(topics, pipeline, config.getInt(VigilConfig.OUTCOMES_MIN_N));
             alerts.addTo(builder);
             alerts.addViewTo(builder);
         }
         Performance.Settings performance = Performance.Settings.from(config);
-        KStream<String, OutcomeChange> outcomes = new OutcomeJoin(topics, performance.maxDelayDays(),
-                performance.orphanRetentionDays(), performance.coPartitioned(), performance.labelWait())
+        KStream<String, OutcomeChange> outcomes = new OutcomeJoin(
+                        topics,
+                        performance.maxDelayDays(),
+                        performance.orphanRetentionDays(),
+                        performance.coPartitioned(),
+                        performance.labelWait())
                 .addTo(builder, sliced, ingested.groundTruth());
         snapshots.publish(new Performance(performance, references).addTo(builder, outcomes), Performance.NAME);
         if (config.getBoolean(VigilConfig.ESTIMATION_ENABLED)) {
-            snapshots.publish(new PerformanceEstimation(PerformanceEstimation.Settings.from(config), references)
-                    .addTo(builder, sliced), PerformanceEstimation.NAME);
+            snapshots.publish(
+                    new PerformanceEstimation(PerformanceEstimation.Settings.from(config), references)
+                            .addTo(builder, sliced),
+                    PerformanceEstimation.NAME);
         }
         if (config.getBoolean(VigilConfig.STABILITY_ENABLED)) {
-            snapshots.publish(new TemporalStability(TemporalStability.Settings.from(config), references)
-                    .addTo(builder, sliced), TemporalStability.NAME);
+            snapshots.publish(
+                    new TemporalStability(TemporalStability.Settings.from(config), references).addTo(builder, sliced),
+                    TemporalStability.NAME);
         }
         return builder.build();
     }

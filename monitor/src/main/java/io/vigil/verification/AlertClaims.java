@@ -21,8 +21,12 @@ public final class AlertClaims {
 
     /** Every alert claim, in table order. */
     public static List<Claim> all() {
-        return List.of(eceFires(1_000, 0.75, Status.KNOWN_SHORTFALL), eceFires(2_000, 0.75, Status.KNOWN_SHORTFALL),
-                eceFires(5_000, 0.75, Status.CLAIMED), eceStaysQuiet(5_000), eceStaysQuiet(1_000));
+        return List.of(
+                eceFires(1_000, 0.75, Status.KNOWN_SHORTFALL),
+                eceFires(2_000, 0.75, Status.KNOWN_SHORTFALL),
+                eceFires(5_000, 0.75, Status.CLAIMED),
+                eceStaysQuiet(5_000),
+                eceStaysQuiet(1_000));
     }
 
     /**
@@ -31,29 +35,58 @@ public final class AlertClaims {
      */
     static Claim eceFires(int n, double shift, Status status) {
         AlertRule rule = shipped("VigilCalibrationErrorHigh");
-        return new Claim("VigilCalibrationErrorHigh fires (power)",
+        return new Claim(
+                "VigilCalibrationErrorHigh fires (power)",
                 String.format("n = %,d, true ECE %.3f, target %.2f", n, IntervalClaims.trueEce(shift), rule.target()),
-                0.95, status, random -> verdict(rule, IntervalClaims.miscalibrated(random, n, shift)
-                        .calibration().ece()) == Verdict.HOLDS);
+                0.95,
+                status,
+                random -> verdict(
+                                rule,
+                                IntervalClaims.miscalibrated(random, n, shift)
+                                        .calibration()
+                                        .ece())
+                        == Verdict.HOLDS);
     }
 
     /** VigilCalibrationErrorHigh never holds, and clears, for a calibrated model: one-sided 97.5%. */
     static Claim eceStaysQuiet(int n) {
         AlertRule rule = shipped("VigilCalibrationErrorHigh");
-        return new Claim("VigilCalibrationErrorHigh quiet and resolved (calibrated model)",
-                String.format("n = %,d, true ECE 0, target %.2f", n, rule.target()), 0.975, Status.CLAIMED,
-                random -> verdict(rule, IntervalClaims.miscalibrated(random, n, 0.0).calibration().ece())
+        return new Claim(
+                "VigilCalibrationErrorHigh quiet and resolved (calibrated model)",
+                String.format("n = %,d, true ECE 0, target %.2f", n, rule.target()),
+                0.975,
+                Status.CLAIMED,
+                random -> verdict(
+                                rule,
+                                IntervalClaims.miscalibrated(random, n, 0.0)
+                                        .calibration()
+                                        .ece())
                         == Verdict.CLEAR);
     }
 
     private static Verdict verdict(AlertRule rule, Estimate e) {
-        MetricSnapshot s = new MetricSnapshot("m", "1", "all", "all", "30d", AT, rule.metric(), e.value(), e.lower(),
-                e.upper(), e.n(), null, MetricSnapshot.Status.FINAL, AT);
+        MetricSnapshot s = new MetricSnapshot(
+                "m",
+                "1",
+                "all",
+                "all",
+                "30d",
+                AT,
+                rule.metric(),
+                e.value(),
+                e.lower(),
+                e.upper(),
+                e.n(),
+                null,
+                MetricSnapshot.Status.FINAL,
+                AT);
         return rule.verdict(s, rule.target());
     }
 
     private static AlertRule shipped(String name) {
-        return AlertRules.defaults().stream().filter(r -> r.name().equals(name)).findFirst()
+        return AlertRules.defaults().stream()
+                .filter(r -> r.name().equals(name))
+                .findFirst()
                 .orElseThrow(() -> new IllegalStateException("no shipped rule " + name));
     }
 }

@@ -1,7 +1,6 @@
 package io.vigil.verification;
 
 import io.vigil.aggregates.DriftAggregate;
-
 import io.vigil.stats.DistributionDrift;
 import io.vigil.stats.KllSketches;
 import io.vigil.stats.ReferenceDistribution;
@@ -41,27 +40,29 @@ public final class DriftClaims {
 
     /** The null-rate claims up to 20,000 per side, for CI (200,000 takes 50 ms of sketching per trial). */
     public static List<Claim> reduced() {
-        return claims(new int[] {1_000, 20_000}).stream().filter(c -> c.status() == Status.CLAIMED).toList();
+        return claims(new int[] {1_000, 20_000}).stream()
+                .filter(c -> c.status() == Status.CLAIMED)
+                .toList();
     }
 
     private static List<Claim> claims(int[] sizes) {
         List<Claim> claims = new ArrayList<>();
         for (int n : sizes) {
             claims.add(nullRate("score KS p-value", n, DistributionDrift.K, false, DistributionDrift.Report::ksPValue));
-            claims.add(nullRate("score PSI p-value", n, DistributionDrift.K, false,
-                    DistributionDrift.Report::psiPValue));
-            claims.add(nullRate("feature KS p-value", n, DriftAggregate.FEATURE_K, true,
-                    DistributionDrift.Report::ksPValue));
-            claims.add(nullRate("feature PSI p-value", n, DriftAggregate.FEATURE_K, true,
-                    DistributionDrift.Report::psiPValue));
+            claims.add(
+                    nullRate("score PSI p-value", n, DistributionDrift.K, false, DistributionDrift.Report::psiPValue));
+            claims.add(nullRate(
+                    "feature KS p-value", n, DriftAggregate.FEATURE_K, true, DistributionDrift.Report::ksPValue));
+            claims.add(nullRate(
+                    "feature PSI p-value", n, DriftAggregate.FEATURE_K, true, DistributionDrift.Report::psiPValue));
         }
         for (int n : new int[] {1_000, 5_000, 20_000}) {
             claims.add(power("score KS p-value", n, DistributionDrift.K, false, DistributionDrift.Report::ksPValue));
             claims.add(power("score PSI p-value", n, DistributionDrift.K, false, DistributionDrift.Report::psiPValue));
-            claims.add(power("feature KS p-value", n, DriftAggregate.FEATURE_K, true,
-                    DistributionDrift.Report::ksPValue));
-            claims.add(power("feature PSI p-value", n, DriftAggregate.FEATURE_K, true,
-                    DistributionDrift.Report::psiPValue));
+            claims.add(
+                    power("feature KS p-value", n, DriftAggregate.FEATURE_K, true, DistributionDrift.Report::ksPValue));
+            claims.add(power(
+                    "feature PSI p-value", n, DriftAggregate.FEATURE_K, true, DistributionDrift.Report::psiPValue));
         }
         return claims;
     }
@@ -72,13 +73,16 @@ public final class DriftClaims {
      */
     static Claim power(String what, int n, int k, boolean feature, ToDoubleFunction<DistributionDrift.Report> pValue) {
         double sd = feature ? 40 * Math.sqrt(9.0 / (36 * 7)) : Math.sqrt(10.0 / (49 * 8));
-        return new Claim(what + " < 0.001 after a " + SHIFT_SD + " sd shift (power)",
-                String.format("n = %,d per side, KLL k = %d", n, k), 0.95, Status.KNOWN_SHORTFALL,
+        return new Claim(
+                what + " < 0.001 after a " + SHIFT_SD + " sd shift (power)",
+                String.format("n = %,d per side, KLL k = %d", n, k),
+                0.95,
+                Status.KNOWN_SHORTFALL,
                 random -> pValue.applyAsDouble(compare(random, n, k, feature, SHIFT_SD * sd)) < 0.001);
     }
 
-    private static DistributionDrift.Report compare(SplittableRandom random, int n, int k, boolean feature,
-                                                    double shift) {
+    private static DistributionDrift.Report compare(
+            SplittableRandom random, int n, int k, boolean feature, double shift) {
         KllDoublesSketch reference = KllSketches.newSketch(k);
         for (int i = 0; i < n; i++) {
             reference.update(draw(random, feature));
@@ -92,14 +96,17 @@ public final class DriftClaims {
             }
             window.merge(day);
         }
-        return DistributionDrift.compare(ReferenceDistribution.fromSketch(reference, DriftAggregate.BINS), window,
-                0.05);
+        return DistributionDrift.compare(
+                ReferenceDistribution.fromSketch(reference, DriftAggregate.BINS), window, 0.05);
     }
 
-    static Claim nullRate(String what, int n, int k, boolean feature,
-                          ToDoubleFunction<DistributionDrift.Report> pValue) {
-        return new Claim(what + " ≥ 0.05 under no change (1 − false-positive rate)",
-                String.format("n = %,d per side, KLL k = %d", n, k), 0.95, Status.CLAIMED,
+    static Claim nullRate(
+            String what, int n, int k, boolean feature, ToDoubleFunction<DistributionDrift.Report> pValue) {
+        return new Claim(
+                what + " ≥ 0.05 under no change (1 − false-positive rate)",
+                String.format("n = %,d per side, KLL k = %d", n, k),
+                0.95,
+                Status.CLAIMED,
                 random -> pValue.applyAsDouble(compare(random, n, k, feature, 0.0)) >= 0.05);
     }
 

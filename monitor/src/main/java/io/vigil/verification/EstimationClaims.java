@@ -1,9 +1,8 @@
 package io.vigil.verification;
 
 import io.vigil.aggregates.EstimationAggregate;
-import io.vigil.stages.PerformanceEstimation;
-
 import io.vigil.events.ReferenceProfile;
+import io.vigil.stages.PerformanceEstimation;
 import io.vigil.stats.Estimate;
 import io.vigil.stats.IsotonicCalibration;
 import io.vigil.verification.Claim.Status;
@@ -57,8 +56,9 @@ public final class EstimationClaims {
      */
     public record Setting(int reference, int window, boolean covariateShift) {
         String describe() {
-            return String.format("reference N = %,d, window n = %,d, %s", reference, window,
-                    covariateShift ? "covariate shift" : "same case mix");
+            return String.format(
+                    "reference N = %,d, window n = %,d, %s",
+                    reference, window, covariateShift ? "covariate shift" : "same case mix");
         }
     }
 
@@ -74,8 +74,12 @@ public final class EstimationClaims {
     /** Every metric at every setting, intervals with the map's error. */
     public static List<Claim> claimed() {
         List<Claim> claims = new ArrayList<>();
-        for (Setting s : List.of(new Setting(500, 1_000, false), new Setting(2_000, 200, false),
-                new Setting(2_000, 1_000, false), new Setting(2_000, 5_000, false), new Setting(10_000, 1_000, false),
+        for (Setting s : List.of(
+                new Setting(500, 1_000, false),
+                new Setting(2_000, 200, false),
+                new Setting(2_000, 1_000, false),
+                new Setting(2_000, 5_000, false),
+                new Setting(10_000, 1_000, false),
                 new Setting(2_000, 1_000, true))) {
             for (Metric m : Metric.values()) {
                 claims.add(claim(m, s, true));
@@ -97,8 +101,12 @@ public final class EstimationClaims {
     /** One row: the metric's interval at the setting, with or without the map's error. */
     public static Claim claim(Metric m, Setting s, boolean withMapError) {
         String method = withMapError ? "labels and calibration map bootstrap" : "labels only, not the map";
-        return new Claim(m.metric + " 95% interval (CBPE, " + method + ")", s.describe(), NOMINAL,
-                withMapError ? Status.CLAIMED : Status.KNOWN_SHORTFALL, random -> {
+        return new Claim(
+                m.metric + " 95% interval (CBPE, " + method + ")",
+                s.describe(),
+                NOMINAL,
+                withMapError ? Status.CLAIMED : Status.KNOWN_SHORTFALL,
+                random -> {
                     Replicate r = draw(random, s);
                     Estimate e = r.estimates(withMapError).get(m.metric);
                     double truth = r.truth()[m.ordinal()];
@@ -113,8 +121,8 @@ public final class EstimationClaims {
     public record Replicate(List<ReferenceProfile.LabelBin> bins, List<EstimationAggregate> days, double[] truth) {
         /** The estimates the stage publishes for this window. */
         public Map<String, Estimate> estimates(boolean withMapError) {
-            return PerformanceEstimation.windowEstimates(days,
-                    withMapError ? PerformanceEstimation.calibrationBootstrap(bins) : null);
+            return PerformanceEstimation.windowEstimates(
+                    days, withMapError ? PerformanceEstimation.calibrationBootstrap(bins) : null);
         }
     }
 
@@ -134,8 +142,8 @@ public final class EstimationClaims {
         }
         List<ReferenceProfile.LabelBin> bins = new ArrayList<>();
         for (int b = 0; b < REFERENCE_BINS; b++) {
-            bins.add(new ReferenceProfile.LabelBin((double) b / REFERENCE_BINS, (double) (b + 1) / REFERENCE_BINS,
-                    positives[b], negatives[b]));
+            bins.add(new ReferenceProfile.LabelBin(
+                    (double) b / REFERENCE_BINS, (double) (b + 1) / REFERENCE_BINS, positives[b], negatives[b]));
         }
         IsotonicCalibration map = PerformanceEstimation.calibrationMap(bins).orElseThrow();
         while (true) {
@@ -199,7 +207,12 @@ public final class EstimationClaims {
         }
         long pos = tp + fn;
         long neg = tn + fp;
-        return new double[] {(double) tp / pos, (double) tn / neg, (double) tp / (tp + fp), (double) tn / (tn + fn),
-                pairs / ((double) pos * neg)};
+        return new double[] {
+            (double) tp / pos,
+            (double) tn / neg,
+            (double) tp / (tp + fp),
+            (double) tn / (tn + fn),
+            pairs / ((double) pos * neg)
+        };
     }
 }

@@ -82,8 +82,11 @@ public final class IntervalClaims {
     }
 
     static Claim observedExpected(int n, int a, int b, double r) {
-        return new Claim("O/E 95% interval (Poisson-binomial variance)",
-                String.format("n = %,d, p ~ Beta(%d, %d), true O/E ≈ %.1f", n, a, b, r), NOMINAL, Status.CLAIMED,
+        return new Claim(
+                "O/E 95% interval (Poisson-binomial variance)",
+                String.format("n = %,d, p ~ Beta(%d, %d), true O/E ≈ %.1f", n, a, b, r),
+                NOMINAL,
+                Status.CLAIMED,
                 random -> {
                     BinaryOutcomeStats stats = new BinaryOutcomeStats(THRESHOLD);
                     double expected = 0;
@@ -100,12 +103,20 @@ public final class IntervalClaims {
     }
 
     static Claim sensitivity(int n, double prevalence) {
-        return new Claim("Sensitivity 95% interval (Wilson)", setting(n, prevalence), NOMINAL, Status.CLAIMED,
+        return new Claim(
+                "Sensitivity 95% interval (Wilson)",
+                setting(n, prevalence),
+                NOMINAL,
+                Status.CLAIMED,
                 random -> covers(cohort(random, n, prevalence).confusion().sensitivity(), TRUE_SENSITIVITY));
     }
 
     static Claim auc(int n, double prevalence, Status status) {
-        return new Claim("AUC 95% interval (DeLong, logit scale, t quantile)", setting(n, prevalence), NOMINAL, status,
+        return new Claim(
+                "AUC 95% interval (DeLong, logit scale, t quantile)",
+                setting(n, prevalence),
+                NOMINAL,
+                status,
                 random -> covers(cohort(random, n, prevalence).auc().auc(), TRUE_AUC));
     }
 
@@ -114,14 +125,22 @@ public final class IntervalClaims {
      * specificity are both 11/16, so the true value is the Bayes formula at 11/16, 11/16 and the reference.
      */
     static Claim atReferencePrevalence(boolean ppv, int n, double prevalence, double reference) {
-        double truth = ppv ? PrevalenceAdjusted.ppv(TRUE_SENSITIVITY, TRUE_SPECIFICITY, reference)
+        double truth = ppv
+                ? PrevalenceAdjusted.ppv(TRUE_SENSITIVITY, TRUE_SPECIFICITY, reference)
                 : PrevalenceAdjusted.npv(TRUE_SENSITIVITY, TRUE_SPECIFICITY, reference);
-        return new Claim((ppv ? "PPV" : "NPV") + " at reference prevalence, 95% interval (Wilson 97.5% corners)",
-                String.format("%s, reference prevalence %.2f, true value %.3f", setting(n, prevalence), reference,
-                        truth), NOMINAL, Status.CLAIMED, random -> {
+        return new Claim(
+                (ppv ? "PPV" : "NPV") + " at reference prevalence, 95% interval (Wilson 97.5% corners)",
+                String.format(
+                        "%s, reference prevalence %.2f, true value %.3f", setting(n, prevalence), reference, truth),
+                NOMINAL,
+                Status.CLAIMED,
+                random -> {
                     var c = cohort(random, n, prevalence).confusion();
-                    return covers(ppv ? PrevalenceAdjusted.ppv(c.tp(), c.fn(), c.fp(), c.tn(), reference)
-                            : PrevalenceAdjusted.npv(c.tp(), c.fn(), c.fp(), c.tn(), reference), truth);
+                    return covers(
+                            ppv
+                                    ? PrevalenceAdjusted.ppv(c.tp(), c.fn(), c.fp(), c.tn(), reference)
+                                    : PrevalenceAdjusted.npv(c.tp(), c.fn(), c.fp(), c.tn(), reference),
+                            truth);
                 });
     }
 
@@ -134,11 +153,15 @@ public final class IntervalClaims {
      */
     static Claim prevalenceShift(int n, double prevalence, int refN, double refPrevalence) {
         double truth = prevalence - refPrevalence;
-        String reference = refN == 0 ? String.format("reference prevalence %.2f claimed", refPrevalence)
+        String reference = refN == 0
+                ? String.format("reference prevalence %.2f claimed", refPrevalence)
                 : String.format("reference prevalence %.2f counted from %,d", refPrevalence, refN);
-        return new Claim("Prevalence shift 95% interval (Newcombe hybrid score)",
-                String.format("%s, %s, true shift %+.2f", setting(n, prevalence), reference, truth), NOMINAL,
-                Status.CLAIMED, random -> {
+        return new Claim(
+                "Prevalence shift 95% interval (Newcombe hybrid score)",
+                String.format("%s, %s, true shift %+.2f", setting(n, prevalence), reference, truth),
+                NOMINAL,
+                Status.CLAIMED,
+                random -> {
                     var c = cohort(random, n, prevalence).confusion();
                     Estimate ref = Estimate.point(refPrevalence, 1);
                     while (refN > 0) {
@@ -151,16 +174,19 @@ public final class IntervalClaims {
                             break;
                         }
                     }
-                    return covers(PrevalenceAdjusted.shift(c.tp() + c.fn(), n, ref.value(), ref.lower(), ref.upper()),
-                            truth);
+                    return covers(
+                            PrevalenceAdjusted.shift(c.tp() + c.fn(), n, ref.value(), ref.lower(), ref.upper()), truth);
                 });
     }
 
     static Claim ece(int n, double shift) {
         double truth = trueEce(shift);
-        return new Claim("ECE 95% interval (projected chi-square ellipsoid)",
-                String.format("n = %,d, p ~ Beta(2, 5), logit shift %.2f, true ECE %.3f", n, shift, truth), NOMINAL,
-                Status.CLAIMED, random -> covers(miscalibrated(random, n, shift).calibration().ece(), truth));
+        return new Claim(
+                "ECE 95% interval (projected chi-square ellipsoid)",
+                String.format("n = %,d, p ~ Beta(2, 5), logit shift %.2f, true ECE %.3f", n, shift, truth),
+                NOMINAL,
+                Status.CLAIMED,
+                random -> covers(miscalibrated(random, n, shift).calibration().ece(), truth));
     }
 
     /** n cases with p ~ Beta(2, 5) and y ~ Bernoulli(expit(shift + logit p)). */

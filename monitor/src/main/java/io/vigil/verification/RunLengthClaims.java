@@ -1,8 +1,8 @@
 package io.vigil.verification;
 
 import io.vigil.config.VigilConfig;
-import io.vigil.stats.DailyCusumSeries;
 import io.vigil.stats.Cusum;
+import io.vigil.stats.DailyCusumSeries;
 import io.vigil.stats.SelfStartingReference;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,7 +46,8 @@ public final class RunLengthClaims {
 
     /** The statistic a detector watches. */
     public enum Statistic {
-        SCORE_MEAN("score_mean"), POSITIVE_RATE("positive_rate");
+        SCORE_MEAN("score_mean"),
+        POSITIVE_RATE("positive_rate");
 
         final String label;
 
@@ -65,12 +66,17 @@ public final class RunLengthClaims {
      * @param exactReference the detector as before issue 18: every day against the baseline or profile as if
      *                       it were exact (no pooling)
      */
-    public record Experiment(Statistic statistic, long referenceN, double dailyVolume, double shiftSd,
-                             boolean exactReference) {
+    public record Experiment(
+            Statistic statistic, long referenceN, double dailyVolume, double shiftSd, boolean exactReference) {
         String setting() {
-            String ref = referenceN == 0 ? String.format("per-slice baseline (%d days)", Defaults.BASELINE_DAYS)
+            String ref = referenceN == 0
+                    ? String.format("per-slice baseline (%d days)", Defaults.BASELINE_DAYS)
                     : String.format("vendor profile of %,d cases", referenceN);
-            return String.format("cusum:%s, %s, %,.0f predictions/day%s", statistic.label, ref, dailyVolume,
+            return String.format(
+                    "cusum:%s, %s, %,.0f predictions/day%s",
+                    statistic.label,
+                    ref,
+                    dailyVolume,
                     exactReference ? ", in-control value treated as exact (before)" : "");
         }
     }
@@ -83,8 +89,14 @@ public final class RunLengthClaims {
      * @param alarmedInFirstYear share of streams with a false alarm in their first 365 days (NaN for delay rows)
      * @param censored      streams that reached the cap without an alarm
      */
-    public record Result(Experiment experiment, int streams, double measured, double standardError, double median,
-                         double alarmedInFirstYear, int censored) {
+    public record Result(
+            Experiment experiment,
+            int streams,
+            double measured,
+            double standardError,
+            double median,
+            double alarmedInFirstYear,
+            int censored) {
         /** For in-control rows: measured ARL0 within ±15% of the configured value (point estimate). */
         public boolean holds() {
             return Math.abs(measured / Defaults.ARL0 - 1) <= TOLERANCE;
@@ -125,7 +137,8 @@ public final class RunLengthClaims {
 
     /** The detector as it was (reference treated as exact), for the record. */
     public static List<Experiment> before() {
-        return List.of(new Experiment(Statistic.SCORE_MEAN, 2_000, 200, 0, true),
+        return List.of(
+                new Experiment(Statistic.SCORE_MEAN, 2_000, 200, 0, true),
                 new Experiment(Statistic.POSITIVE_RATE, 2_000, 200, 0, true));
     }
 
@@ -136,6 +149,7 @@ public final class RunLengthClaims {
      * of the scenario's score model (docs/STATISTICAL-VALIDATION.md gives the computation).
      */
     static final double DEMO_SCORE_MEAN_SHIFT_SD = 8.7;
+
     static final double DEMO_POSITIVE_RATE_SHIFT_SD = 6.3;
 
     /** Detection delay of 0.5, 1 and 2 sd shifts and of the demo's software update. */
@@ -146,8 +160,12 @@ public final class RunLengthClaims {
                 out.add(new Experiment(s, 0, 200, shift, false));
             }
             out.add(new Experiment(s, 2_000, 200, 1.0, false));
-            out.add(new Experiment(s, 0, 300, s == Statistic.SCORE_MEAN ? DEMO_SCORE_MEAN_SHIFT_SD
-                    : DEMO_POSITIVE_RATE_SHIFT_SD, false));
+            out.add(new Experiment(
+                    s,
+                    0,
+                    300,
+                    s == Statistic.SCORE_MEAN ? DEMO_SCORE_MEAN_SHIFT_SD : DEMO_POSITIVE_RATE_SHIFT_SD,
+                    false));
         }
         return out;
     }
@@ -192,8 +210,14 @@ public final class RunLengthClaims {
         }
         double[] sorted = runs.clone();
         java.util.Arrays.sort(sorted);
-        return new Result(e, streams, mean, Math.sqrt(var / (streams - 1) / streams), sorted[streams / 2],
-                (double) firstYear / streams, censored);
+        return new Result(
+                e,
+                streams,
+                mean,
+                Math.sqrt(var / (streams - 1) / streams),
+                sorted[streams / 2],
+                (double) firstYear / streams,
+                censored);
     }
 
     /** Runs a delay experiment: mean days of shifted data to the first alarm. */
@@ -248,9 +272,11 @@ public final class RunLengthClaims {
                 }
             }
             reference = sums(n0, 0);
-            shift = e.shiftSd() == 0 ? 0
-                    : e.statistic() == Statistic.SCORE_MEAN ? e.shiftSd() * SCORE_SD / Math.sqrt(e.dailyVolume())
-                    : e.shiftSd() * Math.sqrt(POSITIVE_SHARE * (1 - POSITIVE_SHARE) / e.dailyVolume());
+            shift = e.shiftSd() == 0
+                    ? 0
+                    : e.statistic() == Statistic.SCORE_MEAN
+                            ? e.shiftSd() * SCORE_SD / Math.sqrt(e.dailyVolume())
+                            : e.shiftSd() * Math.sqrt(POSITIVE_SHARE * (1 - POSITIVE_SHARE) / e.dailyVolume());
         }
 
         /** {n, sum, sum of squares} of n cases of the watched value, its mean moved by {@code by}. */
@@ -289,7 +315,8 @@ public final class RunLengthClaims {
             DailyCusumSeries series = new DailyCusumSeries();
             for (int d = Math.max(0, t - Defaults.HISTORY_DAYS + 1); d <= t; d++) {
                 if (e.exactReference()) {
-                    double v = SelfStartingReference.of(reference[0], reference[1], reference[2]).variance();
+                    double v = SelfStartingReference.of(reference[0], reference[1], reference[2])
+                            .variance();
                     series.add(d, (sum[d] / n[d] - reference[1] / reference[0]) / Math.sqrt(v / n[d]));
                 } else {
                     series.add(d, pool.innovation(n[d], sum[d]));
@@ -347,8 +374,15 @@ public final class RunLengthClaims {
         lines.add("|---|---|---|---|---|---|---|---|");
         for (Result r : inControl) {
             String verdict = r.holds() ? "holds" : r.experiment().exactReference() ? "shortfall (before)" : "FAILS";
-            lines.add(String.format("| %s | %.0f | %.0f | %.0f | %.0f | %.3f | %,d | %s |", r.experiment().setting(),
-                    Defaults.ARL0, r.measured(), r.standardError(), r.median(), r.alarmedInFirstYear(), r.streams(),
+            lines.add(String.format(
+                    "| %s | %.0f | %.0f | %.0f | %.0f | %.3f | %,d | %s |",
+                    r.experiment().setting(),
+                    Defaults.ARL0,
+                    r.measured(),
+                    r.standardError(),
+                    r.median(),
+                    r.alarmedInFirstYear(),
+                    r.streams(),
                     verdict));
         }
         lines.add("");
@@ -357,8 +391,14 @@ public final class RunLengthClaims {
         for (Result r : delays) {
             double shift = r.experiment().shiftSd();
             boolean demo = shift == DEMO_SCORE_MEAN_SHIFT_SD || shift == DEMO_POSITIVE_RATE_SHIFT_SD;
-            lines.add(String.format("| %s | %.1f sd%s | %.1f | %.1f | %,d |", r.experiment().setting(), shift,
-                    demo ? " (the demo's S02-CT2 update)" : "", r.measured(), r.standardError(), r.streams()));
+            lines.add(String.format(
+                    "| %s | %.1f sd%s | %.1f | %.1f | %,d |",
+                    r.experiment().setting(),
+                    shift,
+                    demo ? " (the demo's S02-CT2 update)" : "",
+                    r.measured(),
+                    r.standardError(),
+                    r.streams()));
         }
         return lines;
     }

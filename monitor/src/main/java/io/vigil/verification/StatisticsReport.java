@@ -29,17 +29,26 @@ public final class StatisticsReport {
         lines.add("| quantity | setting | nominal | measured | MC SE | replicates | verdict |");
         lines.add("|---|---|---|---|---|---|---|");
         for (MonteCarlo.Result r : results) {
-            String verdict = r.meetsNominal() ? "holds"
+            String verdict = r.meetsNominal()
+                    ? "holds"
                     : r.claim().status() == Claim.Status.CLAIMED ? "FAILS" : "known shortfall";
-            lines.add(String.format("| %s | %s | %.3f | %.3f | %.3f | %,d | %s |", r.claim().quantity(),
-                    r.claim().setting(), r.claim().nominal(), r.measured(), r.standardError(), r.replicates(), verdict));
+            lines.add(String.format(
+                    "| %s | %s | %.3f | %.3f | %.3f | %,d | %s |",
+                    r.claim().quantity(),
+                    r.claim().setting(),
+                    r.claim().nominal(),
+                    r.measured(),
+                    r.standardError(),
+                    r.replicates(),
+                    verdict));
         }
         return lines;
     }
 
     /** Whether every claim the project makes ({@link Claim.Status#CLAIMED}) met its nominal rate. */
     public static boolean claimsHold(List<MonteCarlo.Result> results) {
-        return results.stream().filter(r -> r.claim().status() == Claim.Status.CLAIMED)
+        return results.stream()
+                .filter(r -> r.claim().status() == Claim.Status.CLAIMED)
                 .allMatch(MonteCarlo.Result::meetsNominal);
     }
 }

@@ -1,12 +1,11 @@
 package io.vigil.verification;
 
 import io.vigil.aggregates.OutcomeAggregate;
-import io.vigil.stages.Performance;
 import io.vigil.aggregates.OutcomeChange;
-
 import io.vigil.config.VigilConfig;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.metrics.WorstSlices;
+import io.vigil.stages.Performance;
 import io.vigil.verification.Claim.Status;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -38,12 +37,13 @@ public final class WorstSliceClaims {
     static final double NOMINAL = 0.95;
     /** Largest share of missed positives in the "spread" settings. */
     static final double SPREAD = 0.3;
+
     private static final String DIMENSION = "site";
     private static final String ALL = "m|1|all|all";
     private static final long DAY = 20_454;
     private static final Instant AT = Instant.parse("2026-01-01T00:00:00Z");
-    private static final VigilConfig CONFIG = new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "localhost:9092",
-            VigilConfig.OUTCOMES_WINDOWS, "7d"));
+    private static final VigilConfig CONFIG = new VigilConfig(
+            Map.of(VigilConfig.BOOTSTRAP_SERVERS, "localhost:9092", VigilConfig.OUTCOMES_WINDOWS, "7d"));
     private static final Performance STAGE = new Performance(Performance.Settings.from(CONFIG));
     static final int MIN_N = CONFIG.getInt(VigilConfig.OUTCOMES_MIN_N);
 
@@ -88,8 +88,8 @@ public final class WorstSliceClaims {
             String truth = spread
                     ? String.format("spread %.3f to %.3f", metric.truth(SPREAD), metric.truth(0))
                     : String.format("equal %.3f", metric.truth(0));
-            return String.format("k = %d slices, n = %,d per slice, prevalence %.1f, true values %s", k, n,
-                    prevalence, truth);
+            return String.format(
+                    "k = %d slices, n = %,d per slice, prevalence %.1f, true values %s", k, n, prevalence, truth);
         }
     }
 
@@ -103,8 +103,10 @@ public final class WorstSliceClaims {
         for (Metric m : Metric.values()) {
             claims.add(claim(m, Target.VALUE, equal20));
             claims.add(claim(m, Target.VALUE, spread20));
-            claims.add(claim(m, Target.VALUE, m == Metric.SENSITIVITY ? new Setting(20, 400, 0.5, false)
-                    : new Setting(20, 1_000, 0.1, false)));
+            claims.add(claim(
+                    m,
+                    Target.VALUE,
+                    m == Metric.SENSITIVITY ? new Setting(20, 400, 0.5, false) : new Setting(20, 1_000, 0.1, false)));
             claims.add(claim(m, Target.VALUE, new Setting(5, 200, 0.5, false)));
             claims.add(claim(m, Target.GAP, equal20));
             claims.add(claim(m, Target.GAP, spread20));
@@ -123,14 +125,20 @@ public final class WorstSliceClaims {
 
     static Claim claim(Metric metric, Target target, Setting setting) {
         String quantity = switch (target) {
-            case VALUE -> "Worst slice's " + metric.name + ", simultaneous 95% interval (" + metric.method
-                    + ", Bonferroni over k)";
-            case GAP -> "Worst slice's " + metric.name + " gap to all, simultaneous 95% interval (MOVER, "
-                    + "Bonferroni over k)";
-            case UNADJUSTED -> "Worst slice's " + metric.name + ", its own 95% interval (" + metric.method
-                    + ", not adjusted for selection)";
+            case VALUE ->
+                "Worst slice's " + metric.name + ", simultaneous 95% interval (" + metric.method
+                        + ", Bonferroni over k)";
+            case GAP ->
+                "Worst slice's " + metric.name + " gap to all, simultaneous 95% interval (MOVER, "
+                        + "Bonferroni over k)";
+            case UNADJUSTED ->
+                "Worst slice's " + metric.name + ", its own 95% interval (" + metric.method
+                        + ", not adjusted for selection)";
         };
-        return new Claim(quantity, setting.describe(metric), NOMINAL,
+        return new Claim(
+                quantity,
+                setting.describe(metric),
+                NOMINAL,
                 target == Target.UNADJUSTED ? Status.KNOWN_SHORTFALL : Status.CLAIMED,
                 random -> covers(draw(random, setting), metric, target, setting));
     }
@@ -180,8 +188,12 @@ public final class WorstSliceClaims {
         MetricSnapshot s = switch (target) {
             case VALUE -> find(r.derived(), WorstSlices.VALUE_FAMILY + ":" + metric.name);
             case GAP -> find(r.derived(), WorstSlices.FAMILY + ":" + metric.name);
-            case UNADJUSTED -> r.snapshots().stream().filter(x -> x.metric().equals(metric.name)
-                    && x.sliceValue().equals(compared.sliceValue())).findFirst().orElseThrow();
+            case UNADJUSTED ->
+                r.snapshots().stream()
+                        .filter(x ->
+                                x.metric().equals(metric.name) && x.sliceValue().equals(compared.sliceValue()))
+                        .findFirst()
+                        .orElseThrow();
         };
         if (target == Target.GAP) {
             double weighted = 0;
@@ -196,7 +208,9 @@ public final class WorstSliceClaims {
     }
 
     private static MetricSnapshot find(List<MetricSnapshot> snapshots, String metric) {
-        return snapshots.stream().filter(s -> s.metric().equals(metric) && s.sliceDimension().equals(DIMENSION))
-                .findFirst().orElseThrow(() -> new IllegalStateException("no " + metric + " derived"));
+        return snapshots.stream()
+                .filter(s -> s.metric().equals(metric) && s.sliceDimension().equals(DIMENSION))
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException("no " + metric + " derived"));
     }
 }

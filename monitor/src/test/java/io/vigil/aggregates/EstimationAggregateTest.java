@@ -30,7 +30,8 @@ class EstimationAggregateTest {
         // Equal up to the order of floating-point additions.
         assertThat(restored.estimate().sensitivity().value())
                 .isCloseTo(all.estimate().sensitivity().value(), within(1e-12));
-        assertThat(restored.estimate().auc().value()).isCloseTo(all.estimate().auc().value(), within(1e-12));
+        assertThat(restored.estimate().auc().value())
+                .isCloseTo(all.estimate().auc().value(), within(1e-12));
     }
 
     @Test

@@ -15,11 +15,40 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class AlertEvaluationTest {
-    private static final AlertRule PSI = new AlertRule("Psi", "score_psi", null, null, AlertRule.Condition.P_BELOW,
-            null, null, null, null, null, null, 0.2, 100L, null, Alert.Severity.WARNING, null);
-    private static final AlertRule SENS = new AlertRule("SensLow", "sensitivity", null, null,
-            AlertRule.Condition.BELOW, 0.85, AlertRule.TargetFrom.CLAIMED, null, null, 0.02, null, null, 50L,
-            Duration.ofHours(1).toMillis(), Alert.Severity.CRITICAL, null);
+    private static final AlertRule PSI = new AlertRule(
+            "Psi",
+            "score_psi",
+            null,
+            null,
+            AlertRule.Condition.P_BELOW,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            0.2,
+            100L,
+            null,
+            Alert.Severity.WARNING,
+            null);
+    private static final AlertRule SENS = new AlertRule(
+            "SensLow",
+            "sensitivity",
+            null,
+            null,
+            AlertRule.Condition.BELOW,
+            0.85,
+            AlertRule.TargetFrom.CLAIMED,
+            null,
+            null,
+            0.02,
+            null,
+            null,
+            50L,
+            Duration.ofHours(1).toMillis(),
+            Alert.Severity.CRITICAL,
+            null);
 
     /** Runs rounds, keeping states like the store does. */
     private static final class Rounds {
@@ -82,7 +111,9 @@ class AlertEvaluationTest {
         List<MetricSnapshot> low = List.of(Snapshots.interval("sensitivity", 0.7, 0.6, 0.8, 200));
         rounds.run(low, Snapshots.T0);
         assertThat(rounds.alerts).isEmpty();
-        assertThat(rounds.states.values()).singleElement().extracting(AlertState::phase)
+        assertThat(rounds.states.values())
+                .singleElement()
+                .extracting(AlertState::phase)
                 .isEqualTo(AlertState.Phase.PENDING);
         rounds.run(low, Snapshots.T0.plus(Duration.ofMinutes(59)));
         assertThat(rounds.alerts).isEmpty();
@@ -100,10 +131,12 @@ class AlertEvaluationTest {
     void shouldDropPendingWhenTheConditionLapsesBeforeTheForDuration() {
         Rounds rounds = new Rounds(new AlertEvaluation(List.of(SENS), Map.of(), 0.05));
         rounds.run(List.of(Snapshots.interval("sensitivity", 0.7, 0.6, 0.8, 200)), Snapshots.T0);
-        rounds.run(List.of(Snapshots.interval("sensitivity", 0.8, 0.7, 0.9, 200)),
+        rounds.run(
+                List.of(Snapshots.interval("sensitivity", 0.8, 0.7, 0.9, 200)),
                 Snapshots.T0.plus(Duration.ofMinutes(30)));
         assertThat(rounds.states).isEmpty();
-        rounds.run(List.of(Snapshots.interval("sensitivity", 0.7, 0.6, 0.8, 200)),
+        rounds.run(
+                List.of(Snapshots.interval("sensitivity", 0.7, 0.6, 0.8, 200)),
                 Snapshots.T0.plus(Duration.ofMinutes(70)));
         assertThat(rounds.alerts).isEmpty();
     }
@@ -121,8 +154,7 @@ class AlertEvaluationTest {
         // Lower bound at 0.84 >= 0.85 - 0.02: non-inferior, resolved once.
         rounds.run(List.of(Snapshots.interval("sensitivity", 0.87, 0.84, 0.9, 900)), t = t.plus(Duration.ofHours(1)));
         rounds.run(List.of(Snapshots.interval("sensitivity", 0.87, 0.84, 0.9, 900)), t.plus(Duration.ofHours(1)));
-        assertThat(rounds.alerts).extracting(Alert::status)
-                .containsExactly(Alert.Status.FIRING, Alert.Status.RESOLVED);
+        assertThat(rounds.alerts).extracting(Alert::status).containsExactly(Alert.Status.FIRING, Alert.Status.RESOLVED);
         Alert firing = rounds.alerts.get(0);
         Alert resolved = rounds.alerts.get(1);
         assertThat(resolved.fingerprint()).isEqualTo(firing.fingerprint());
@@ -153,8 +185,21 @@ class AlertEvaluationTest {
     }
 
     private static MetricSnapshot insufficient(String metric, long n) {
-        return new MetricSnapshot("chest-ct", "2.3.0", "site", "S03", "7d", Snapshots.T0, metric, null, null, null, n,
-                null, MetricSnapshot.Status.INSUFFICIENT_N, Snapshots.T0);
+        return new MetricSnapshot(
+                "chest-ct",
+                "2.3.0",
+                "site",
+                "S03",
+                "7d",
+                Snapshots.T0,
+                metric,
+                null,
+                null,
+                null,
+                n,
+                null,
+                MetricSnapshot.Status.INSUFFICIENT_N,
+                Snapshots.T0);
     }
 
     @Test
@@ -162,7 +207,8 @@ class AlertEvaluationTest {
         Rounds rounds = new Rounds(new AlertEvaluation(List.of(SENS), Map.of("chest-ct|sensitivity", 0.95), 0.05));
         // Upper 0.9: above the default 0.85, below the claimed 0.95.
         rounds.run(List.of(Snapshots.interval("sensitivity", 0.85, 0.8, 0.9, 200)), Snapshots.T0);
-        rounds.run(List.of(Snapshots.interval("sensitivity", 0.85, 0.8, 0.9, 200)),
+        rounds.run(
+                List.of(Snapshots.interval("sensitivity", 0.85, 0.8, 0.9, 200)),
                 Snapshots.T0.plus(Duration.ofHours(2)));
         assertThat(rounds.alerts).singleElement().extracting(Alert::reference).isEqualTo(0.95);
     }
@@ -172,21 +218,34 @@ class AlertEvaluationTest {
         Rounds rounds = new Rounds(new AlertEvaluation(List.of(PSI), Map.of(), 0.05));
         rounds.run(psiRound(1e-9, 0, 0), Snapshots.T0);
         rounds.run(List.of(), Snapshots.T0.plusSeconds(10));
-        assertThat(rounds.alerts).extracting(Alert::status).containsExactly(Alert.Status.FIRING,
-                Alert.Status.RESOLVED);
+        assertThat(rounds.alerts).extracting(Alert::status).containsExactly(Alert.Status.FIRING, Alert.Status.RESOLVED);
     }
 
     @Test
     void shouldKeepOneFingerprintAcrossWindowsAndObservedValues() {
         MetricSnapshot w7 = Snapshots.pValue("site", "S03", "score_psi", 1e-9);
-        MetricSnapshot w30 = new MetricSnapshot(w7.model(), w7.version(), "site", "S03", "30d", w7.windowEnd(),
-                "score_psi", 0.9, null, null, 9000, 1e-20, MetricSnapshot.Status.FINAL, w7.computedAt());
+        MetricSnapshot w30 = new MetricSnapshot(
+                w7.model(),
+                w7.version(),
+                "site",
+                "S03",
+                "30d",
+                w7.windowEnd(),
+                "score_psi",
+                0.9,
+                null,
+                null,
+                9000,
+                1e-20,
+                MetricSnapshot.Status.FINAL,
+                w7.computedAt());
         Rounds rounds = new Rounds(new AlertEvaluation(List.of(PSI), Map.of(), 0.05));
         rounds.run(List.of(w7, w30), Snapshots.T0);
         assertThat(rounds.alerts).hasSize(1);
         assertThat(rounds.alerts.get(0).fingerprint())
                 .isEqualTo(Fingerprints.fingerprint("Psi", "score_psi", "chest-ct", "2.3.0", "site", "S03"))
-                .hasSize(32).doesNotContain("S03");
+                .hasSize(32)
+                .doesNotContain("S03");
         assertThat(Fingerprints.fingerprint("Psi", "score_psi", "chest-ct", "2.3.0", "site", "S04"))
                 .isNotEqualTo(rounds.alerts.get(0).fingerprint());
         assertThat(rounds.alerts.get(0).id())
@@ -195,20 +254,65 @@ class AlertEvaluationTest {
 
     @Test
     void shouldHoldOnlyWhenEveryWindowHoldsWhenTheRuleRequiresAllWindows() {
-        AlertRule lasting = new AlertRule("Lasting", "score_psi", null, List.of("7d", "30d"),
-                AlertRule.Condition.P_BELOW, null, null, null, null, null, null, 0.2, 100L, null,
-                Alert.Severity.WARNING, null, null, true, null);
+        AlertRule lasting = new AlertRule(
+                "Lasting",
+                "score_psi",
+                null,
+                List.of("7d", "30d"),
+                AlertRule.Condition.P_BELOW,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                0.2,
+                100L,
+                null,
+                Alert.Severity.WARNING,
+                null,
+                null,
+                true,
+                null);
         MetricSnapshot w7 = Snapshots.pValue("site", "S03", "score_psi", 1e-9);
-        MetricSnapshot w30quiet = new MetricSnapshot(w7.model(), w7.version(), "site", "S03", "30d", w7.windowEnd(),
-                "score_psi", 0.01, null, null, 9000, 0.4, MetricSnapshot.Status.FINAL, w7.computedAt());
-        MetricSnapshot w30 = new MetricSnapshot(w7.model(), w7.version(), "site", "S03", "30d", w7.windowEnd(),
-                "score_psi", 0.2, null, null, 9000, 1e-12, MetricSnapshot.Status.FINAL, w7.computedAt());
+        MetricSnapshot w30quiet = new MetricSnapshot(
+                w7.model(),
+                w7.version(),
+                "site",
+                "S03",
+                "30d",
+                w7.windowEnd(),
+                "score_psi",
+                0.01,
+                null,
+                null,
+                9000,
+                0.4,
+                MetricSnapshot.Status.FINAL,
+                w7.computedAt());
+        MetricSnapshot w30 = new MetricSnapshot(
+                w7.model(),
+                w7.version(),
+                "site",
+                "S03",
+                "30d",
+                w7.windowEnd(),
+                "score_psi",
+                0.2,
+                null,
+                null,
+                9000,
+                1e-12,
+                MetricSnapshot.Status.FINAL,
+                w7.computedAt());
         Rounds rounds = new Rounds(new AlertEvaluation(List.of(lasting), Map.of(), 0.05));
         rounds.run(List.of(w7, w30quiet), Snapshots.T0);
         assertThat(rounds.alerts).isEmpty();
         assertThat(rounds.states).isEmpty();
         rounds.run(List.of(w7, w30), Snapshots.T0.plusSeconds(10));
-        assertThat(rounds.alerts).singleElement().satisfies(a -> assertThat(a.status()).isEqualTo(Alert.Status.FIRING));
+        assertThat(rounds.alerts)
+                .singleElement()
+                .satisfies(a -> assertThat(a.status()).isEqualTo(Alert.Status.FIRING));
         // Only the 7d window has a snapshot (the 30d one still overlaps the baseline): it decides alone.
         Rounds early = new Rounds(new AlertEvaluation(List.of(lasting), Map.of(), 0.05));
         early.run(List.of(w7), Snapshots.T0);

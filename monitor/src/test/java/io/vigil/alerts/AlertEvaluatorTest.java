@@ -1,13 +1,12 @@
 package io.vigil.alerts;
 
-import io.vigil.topics.MetricSnapshots;
-import io.vigil.topics.Topics;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vigil.config.VigilConfig;
 import io.vigil.events.Alert;
 import io.vigil.events.MetricSnapshot;
+import io.vigil.topics.MetricSnapshots;
+import io.vigil.topics.Topics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -47,20 +46,30 @@ class AlertEvaluatorTest {
         StreamsBuilder builder = new StreamsBuilder();
         new MetricSnapshots(topics).addViewTo(builder);
         new io.vigil.stages.ScannerInventory(topics).addViewTo(builder);
-        AlertEvaluator evaluator = new AlertEvaluator(topics,
-                new AlertEvaluation(AlertRules.defaults(), Map.of(), FDR), io.vigil.events.Alert.Severity.WARNING,
-                INTERVAL, List::of, 50);
+        AlertEvaluator evaluator = new AlertEvaluator(
+                topics,
+                new AlertEvaluation(AlertRules.defaults(), Map.of(), FDR),
+                io.vigil.events.Alert.Severity.WARNING,
+                INTERVAL,
+                List::of,
+                50);
         evaluator.addTo(builder);
         evaluator.addViewTo(builder);
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "alert-evaluator-test");
-        props.put(StreamsConfig.STATE_DIR_CONFIG, io.vigil.testing.TestDirs.fresh().toString());
+        props.put(
+                StreamsConfig.STATE_DIR_CONFIG,
+                io.vigil.testing.TestDirs.fresh().toString());
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
         driver = new TopologyTestDriver(builder.build(), props, START);
-        snapshots = driver.createInputTopic(topics.snapshots().name(), topics.snapshots().keySerde().serializer(),
+        snapshots = driver.createInputTopic(
+                topics.snapshots().name(),
+                topics.snapshots().keySerde().serializer(),
                 topics.snapshots().valueSerde().serializer());
-        alerts = driver.createOutputTopic(topics.alerts().name(), topics.alerts().keySerde().deserializer(),
+        alerts = driver.createOutputTopic(
+                topics.alerts().name(),
+                topics.alerts().keySerde().deserializer(),
                 topics.alerts().valueSerde().deserializer());
     }
 
@@ -85,8 +94,21 @@ class AlertEvaluatorTest {
     }
 
     private void publish(String dim, String value, String metric, double estimate, Double p) {
-        MetricSnapshot s = new MetricSnapshot("chest-ct", "2.3.0", dim, value, "7d", now, metric, estimate,
-                estimate - 0.05, estimate + 0.05, 2000, p, MetricSnapshot.Status.FINAL, now);
+        MetricSnapshot s = new MetricSnapshot(
+                "chest-ct",
+                "2.3.0",
+                dim,
+                value,
+                "7d",
+                now,
+                metric,
+                estimate,
+                estimate - 0.05,
+                estimate + 0.05,
+                2000,
+                p,
+                MetricSnapshot.Status.FINAL,
+                now);
         snapshots.pipeInput(s.key(), s, now);
     }
 
@@ -112,16 +134,23 @@ class AlertEvaluatorTest {
                     publish("scanner", scanner, metric, p);
                 }
             }
-            long firing = round().stream().filter(a -> a.status() == Alert.Status.FIRING).count();
+            long firing = round().stream()
+                    .filter(a -> a.status() == Alert.Status.FIRING)
+                    .count();
             falseAlerts += (int) firing;
             roundsWithFalseAlert += firing > 0 ? 1 : 0;
         }
         // Under the complete null BH's FDR is P(any rejection) <= q per round with fresh p-values, so
         // rounds with a false alert ~ Binomial(365, <= 0.05): mean <= 18.25, sd <= 4.16; allow 3 sd.
         double bound = FDR * rounds + 3 * Math.sqrt(rounds * FDR * (1 - FDR));
-        org.slf4j.LoggerFactory.getLogger(AlertEvaluatorTest.class).info(
-                "null year: {} false alerts in {} rounds ({} rounds with any); bound {}; uncorrected {}",
-                falseAlerts, rounds, roundsWithFalseAlert, bound, uncorrected);
+        org.slf4j.LoggerFactory.getLogger(AlertEvaluatorTest.class)
+                .info(
+                        "null year: {} false alerts in {} rounds ({} rounds with any); bound {}; uncorrected {}",
+                        falseAlerts,
+                        rounds,
+                        roundsWithFalseAlert,
+                        bound,
+                        uncorrected);
         assertThat(roundsWithFalseAlert).isLessThanOrEqualTo((int) bound);
         // A rejected round rarely rejects more than one (E[R | R > 0] ~ 1.03 here).
         assertThat(falseAlerts).isLessThanOrEqualTo((int) bound);
@@ -134,10 +163,10 @@ class AlertEvaluatorTest {
         Random random = new Random(7L);
         List<String> scanners = slices(5, 4);
         List<Alert> all = new ArrayList<>();
-        String shiftedFp = Fingerprints.fingerprint("VigilScoreDistributionShift", "score_psi", "chest-ct", "2.3.0",
-                "scanner", "S03/CT-2");
-        String rollupFp = Fingerprints.fingerprint("VigilScoreDistributionShift", "score_psi", "chest-ct", "2.3.0",
-                "site", "S03");
+        String shiftedFp = Fingerprints.fingerprint(
+                "VigilScoreDistributionShift", "score_psi", "chest-ct", "2.3.0", "scanner", "S03/CT-2");
+        String rollupFp = Fingerprints.fingerprint(
+                "VigilScoreDistributionShift", "score_psi", "chest-ct", "2.3.0", "site", "S03");
         int activeDuringShift = -1;
         for (int r = 0; r < 60; r++) {
             boolean shifted = r >= 10 && r < 30;
@@ -154,22 +183,30 @@ class AlertEvaluatorTest {
             all.addAll(round());
             if (r == 20) {
                 activeDuringShift = (int) activeAlerts().active().stream()
-                        .filter(a -> a.fingerprint().equals(shiftedFp) || a.fingerprint().equals(rollupFp)).count();
+                        .filter(a -> a.fingerprint().equals(shiftedFp)
+                                || a.fingerprint().equals(rollupFp))
+                        .count();
             }
         }
         for (String fp : List.of(shiftedFp, rollupFp)) {
-            List<Alert> mine = all.stream().filter(a -> a.fingerprint().equals(fp)).toList();
+            List<Alert> mine =
+                    all.stream().filter(a -> a.fingerprint().equals(fp)).toList();
             assertThat(mine).extracting(Alert::status).containsExactly(Alert.Status.FIRING, Alert.Status.RESOLVED);
             assertThat(mine.get(0).startedAt()).isEqualTo(START.plus(INTERVAL.multipliedBy(11)));
             assertThat(mine.get(1).resolvedAt()).isAfter(START.plus(INTERVAL.multipliedBy(30)));
         }
         assertThat(activeDuringShift).isEqualTo(2);
         // Other slices stay null: their alerts stay within the same per-round budget (60 rounds x 0.05 = 3).
-        long others = all.stream().filter(a -> a.status() == Alert.Status.FIRING)
-                .filter(a -> !a.fingerprint().equals(shiftedFp) && !a.fingerprint().equals(rollupFp)).count();
+        long others = all.stream()
+                .filter(a -> a.status() == Alert.Status.FIRING)
+                .filter(a ->
+                        !a.fingerprint().equals(shiftedFp) && !a.fingerprint().equals(rollupFp))
+                .count();
         assertThat(others).isLessThanOrEqualTo(8);
         // The compacted view keeps the latest transition per fingerprint: both resolved now.
-        assertThat(activeAlerts().recentlyResolved()).extracting(Alert::fingerprint).contains(shiftedFp, rollupFp);
+        assertThat(activeAlerts().recentlyResolved())
+                .extracting(Alert::fingerprint)
+                .contains(shiftedFp, rollupFp);
     }
 
     @Test
@@ -177,7 +214,8 @@ class AlertEvaluatorTest {
         publish("scanner", "S01/CT-1", "acquisition_change", 1.0, null);
         round();
         var gauge = activeAlerts().collect();
-        var points = gauge.stream().flatMap(m -> m.getDataPoints().stream())
+        var points = gauge.stream()
+                .flatMap(m -> m.getDataPoints().stream())
                 .map(d -> d.getLabels().get("rule") + "|" + d.getLabels().get("slice_value"))
                 .collect(Collectors.toList());
         assertThat(points).containsExactly("VigilAcquisitionChange|S01/CT-1");
@@ -185,14 +223,17 @@ class AlertEvaluatorTest {
     }
 
     private ActiveAlerts activeAlerts() {
-        KeyValueStore<String, ValueAndTimestamp<Alert>> view = driver.getTimestampedKeyValueStore(
-                AlertEvaluator.VIEW_STORE);
-        return new ActiveAlerts(() -> {
-            List<Alert> out = new ArrayList<>();
-            try (var it = view.all()) {
-                it.forEachRemaining(kv -> out.add(kv.value.value()));
-            }
-            return out;
-        }, Duration.ofDays(1), Clock.fixed(now, ZoneOffset.UTC));
+        KeyValueStore<String, ValueAndTimestamp<Alert>> view =
+                driver.getTimestampedKeyValueStore(AlertEvaluator.VIEW_STORE);
+        return new ActiveAlerts(
+                () -> {
+                    List<Alert> out = new ArrayList<>();
+                    try (var it = view.all()) {
+                        it.forEachRemaining(kv -> out.add(kv.value.value()));
+                    }
+                    return out;
+                },
+                Duration.ofDays(1),
+                Clock.fixed(now, ZoneOffset.UTC));
     }
 }

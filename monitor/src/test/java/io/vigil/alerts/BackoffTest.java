@@ -32,8 +32,8 @@ class BackoffTest {
                 sum += d.toMillis();
             }
             // Full jitter: mean cap/2; the sd of a mean of 2000 uniforms is cap/sqrt(12 x 2000) ~ cap/155.
-            assertThat(sum / 2000).isCloseTo(cap.toMillis() / 2.0,
-                    org.assertj.core.data.Offset.offset(cap.toMillis() * 4.0 / 155));
+            assertThat(sum / 2000)
+                    .isCloseTo(cap.toMillis() / 2.0, org.assertj.core.data.Offset.offset(cap.toMillis() * 4.0 / 155));
         }
         assertThat(Backoff.delay(3, INITIAL, MAX, 0.0)).isEqualTo(Duration.ZERO);
     }

@@ -1,20 +1,18 @@
 package io.vigil.alerts;
 
-
-import io.vigil.aggregates.DriftAggregate;
-import io.vigil.aggregates.OutcomeAggregate;
-import io.vigil.aggregates.StabilityAggregate;
-import io.vigil.stages.Performance;
-import io.vigil.aggregates.OutcomeChange;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vigil.aggregates.DriftAggregate;
+import io.vigil.aggregates.OutcomeAggregate;
+import io.vigil.aggregates.OutcomeChange;
+import io.vigil.aggregates.StabilityAggregate;
 import io.vigil.events.Alert;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.ReferenceProfile;
 import io.vigil.metrics.EstimatorBacktest;
+import io.vigil.stages.Performance;
 import io.vigil.stats.ChangeDetection;
 import io.vigil.stats.ConfidenceBasedEstimate;
 import io.vigil.stats.Cusum;
@@ -84,8 +82,8 @@ class ShippedRulesFireAndStayQuietTest {
     private static final long DAY = T0.getEpochSecond() / 86_400 - 1;
     private static final String MODEL = "chest-ct";
     private static final String VERSION = "2.3.0";
-    private static final Performance PERFORMANCE = new Performance(new Performance.Settings(List.of(7, 30),
-            0.8, 0.5, 50, 5, 30, Duration.ofSeconds(1), Duration.ofSeconds(1), false));
+    private static final Performance PERFORMANCE = new Performance(new Performance.Settings(
+            List.of(7, 30), 0.8, 0.5, 50, 5, 30, Duration.ofSeconds(1), Duration.ofSeconds(1), false));
     private static final double THRESHOLD = 0.5;
     private static final double DRIFT_ALPHA = 0.05;
     private static final Cusum CUSUM = Cusum.forShift(1.0, 3_650, Cusum.Side.TWO_SIDED);
@@ -106,65 +104,141 @@ class ShippedRulesFireAndStayQuietTest {
 
     private static Map<String, Case> cases() {
         Map<String, Case> c = new LinkedHashMap<>();
-        c.put("VigilScoreDistributionShift", new Case("DistributionDrift.compare on KLL sketches",
-                fixed(() -> scoreDrift(11, 0.12)), fixed(() -> scoreDrift(12, 0.0))));
-        c.put("VigilScoreKsAboveCritical", new Case("DistributionDrift.compare on KLL sketches",
-                fixed(() -> scoreDrift(13, 0.12)), fixed(() -> scoreDrift(14, 0.0))));
-        c.put("VigilPositiveRateShift", new Case("Wilson interval and two-proportion p-value",
-                fixed(() -> positiveRate(21, 0.35)), fixed(() -> positiveRate(22, 0.20))));
-        c.put("VigilFeatureShift", new Case("DistributionDrift.compare on feature KLL sketches",
-                fixed(() -> featureDrift(31, 6.0)), fixed(() -> featureDrift(32, 0.0))));
-        c.put("VigilSensitivityBelowTarget", new Case("Performance.snapshots",
-                fixed(() -> performance(41, 1_000, discrimination(0.3, 3, 2, 1, 8), 1.0, 1.0)),
-                fixed(() -> performance(42, 1_000, discrimination(0.3, 8, 1, 1, 8), 1.0, 1.0))));
-        c.put("VigilSpecificityBelowTarget", new Case("Performance.snapshots",
-                fixed(() -> performance(43, 1_000, discrimination(0.3, 8, 1, 2, 3), 1.0, 1.0)),
-                fixed(() -> performance(44, 1_000, discrimination(0.3, 8, 1, 1, 8), 1.0, 1.0))));
-        c.put("VigilCalibrationErrorHigh", new Case("Performance.snapshots (true ECE 0.15 vs calibrated, n = 5,000)",
-                fixed(() -> performance(51, 5_000, logitShift(0.75, 1.0), 1.0, 1.0)),
-                fixed(() -> performance(52, 5_000, logitShift(0.0, 1.0), 1.0, 1.0))));
-        c.put("VigilCalibrationInTheLargeOff", new Case("Performance.snapshots",
-                fixed(() -> performance(61, 3_000, scaled(1.6), 1.0, 1.0)),
-                fixed(() -> performance(62, 3_000, scaled(1.0), 1.0, 1.0))));
-        c.put("VigilPrevalenceShift", new Case("Performance.snapshots at a reference prevalence of 400 in 2,000",
-                fixed(() -> prevalence(141, 0.35)), fixed(() -> prevalence(142, 0.20))));
-        c.put("VigilCalibrationSlopeOff", new Case("Performance.snapshots",
-                fixed(() -> performance(71, 3_000, logitShift(0.0, 0.4), 1.0, 1.0)),
-                fixed(() -> performance(72, 3_000, logitShift(0.0, 1.0), 1.0, 1.0))));
-        c.put("VigilEstimatedSensitivityDrop", new Case("ConfidenceBasedEstimate",
-                fixed(() -> estimated(81, "estimated_sensitivity", 2, 5)),
-                fixed(() -> estimated(82, "estimated_sensitivity", 0, 0))));
-        c.put("VigilEstimatedSpecificityDrop", new Case("ConfidenceBasedEstimate",
-                fixed(() -> estimated(83, "estimated_specificity", 5, 2)),
-                fixed(() -> estimated(84, "estimated_specificity", 0, 0))));
-        c.put("VigilEstimatorBacktestError", new Case(
-                "EstimatorBacktest.errors over Performance.snapshots and ConfidenceBasedEstimate",
-                fixed(() -> backtest(91, 3.0)), fixed(() -> backtest(92, 1.0))));
-        c.put("VigilFlipRateHigh", new Case("StabilityAggregate and Wilson",
-                fixed(() -> flipRate(101, 0.15)), fixed(() -> flipRate(102, 0.01))));
-        c.put("VigilCusumAlarm", new Case("DailyCusumSeries / Cusum.forShift (defaults)",
-                fixed(() -> cusumAlarm(111, 0.30)), fixed(() -> cusumAlarm(112, 0.20))));
-        c.put("VigilVerificationBias", new Case("Performance.snapshots",
-                fixed(() -> performance(121, 1_000, logitShift(0.0, 1.0), 0.9, 0.1)),
-                fixed(() -> performance(122, 1_000, logitShift(0.0, 1.0), 0.9, 0.9))));
-        c.put("VigilLabelCoverageLow", new Case("Performance.snapshots",
-                fixed(() -> performance(131, 1_000, logitShift(0.0, 1.0), 0.1, 0.1)),
-                fixed(() -> performance(132, 1_000, logitShift(0.0, 1.0), 0.6, 0.6))));
-        c.put("VigilAcquisitionChange", new Case("ReferenceProfile.Known",
-                fixed(() -> acquisition("S09/CT-99")), fixed(() -> acquisition("S01/CT-01"))));
-        c.put("VigilDeadLetterShareHigh", new Case("PipelineProbe",
-                () -> probe(30, KafkaStreams.State.RUNNING, 10), () -> probe(0, KafkaStreams.State.RUNNING, 10)));
-        c.put("VigilStreamNotRunning", new Case("PipelineProbe",
-                () -> probe(0, KafkaStreams.State.REBALANCING, 10), () -> probe(0, KafkaStreams.State.RUNNING, 10)));
-        c.put("VigilConsumerLagHigh", new Case("PipelineProbe",
-                () -> probe(0, KafkaStreams.State.RUNNING, 250_000), () -> probe(0, KafkaStreams.State.RUNNING, 10)));
+        c.put(
+                "VigilScoreDistributionShift",
+                new Case(
+                        "DistributionDrift.compare on KLL sketches",
+                        fixed(() -> scoreDrift(11, 0.12)),
+                        fixed(() -> scoreDrift(12, 0.0))));
+        c.put(
+                "VigilScoreKsAboveCritical",
+                new Case(
+                        "DistributionDrift.compare on KLL sketches",
+                        fixed(() -> scoreDrift(13, 0.12)),
+                        fixed(() -> scoreDrift(14, 0.0))));
+        c.put(
+                "VigilPositiveRateShift",
+                new Case(
+                        "Wilson interval and two-proportion p-value",
+                        fixed(() -> positiveRate(21, 0.35)),
+                        fixed(() -> positiveRate(22, 0.20))));
+        c.put(
+                "VigilFeatureShift",
+                new Case(
+                        "DistributionDrift.compare on feature KLL sketches",
+                        fixed(() -> featureDrift(31, 6.0)),
+                        fixed(() -> featureDrift(32, 0.0))));
+        c.put(
+                "VigilSensitivityBelowTarget",
+                new Case(
+                        "Performance.snapshots",
+                        fixed(() -> performance(41, 1_000, discrimination(0.3, 3, 2, 1, 8), 1.0, 1.0)),
+                        fixed(() -> performance(42, 1_000, discrimination(0.3, 8, 1, 1, 8), 1.0, 1.0))));
+        c.put(
+                "VigilSpecificityBelowTarget",
+                new Case(
+                        "Performance.snapshots",
+                        fixed(() -> performance(43, 1_000, discrimination(0.3, 8, 1, 2, 3), 1.0, 1.0)),
+                        fixed(() -> performance(44, 1_000, discrimination(0.3, 8, 1, 1, 8), 1.0, 1.0))));
+        c.put(
+                "VigilCalibrationErrorHigh",
+                new Case(
+                        "Performance.snapshots (true ECE 0.15 vs calibrated, n = 5,000)",
+                        fixed(() -> performance(51, 5_000, logitShift(0.75, 1.0), 1.0, 1.0)),
+                        fixed(() -> performance(52, 5_000, logitShift(0.0, 1.0), 1.0, 1.0))));
+        c.put(
+                "VigilCalibrationInTheLargeOff",
+                new Case(
+                        "Performance.snapshots",
+                        fixed(() -> performance(61, 3_000, scaled(1.6), 1.0, 1.0)),
+                        fixed(() -> performance(62, 3_000, scaled(1.0), 1.0, 1.0))));
+        c.put(
+                "VigilPrevalenceShift",
+                new Case(
+                        "Performance.snapshots at a reference prevalence of 400 in 2,000",
+                        fixed(() -> prevalence(141, 0.35)),
+                        fixed(() -> prevalence(142, 0.20))));
+        c.put(
+                "VigilCalibrationSlopeOff",
+                new Case(
+                        "Performance.snapshots",
+                        fixed(() -> performance(71, 3_000, logitShift(0.0, 0.4), 1.0, 1.0)),
+                        fixed(() -> performance(72, 3_000, logitShift(0.0, 1.0), 1.0, 1.0))));
+        c.put(
+                "VigilEstimatedSensitivityDrop",
+                new Case(
+                        "ConfidenceBasedEstimate",
+                        fixed(() -> estimated(81, "estimated_sensitivity", 2, 5)),
+                        fixed(() -> estimated(82, "estimated_sensitivity", 0, 0))));
+        c.put(
+                "VigilEstimatedSpecificityDrop",
+                new Case(
+                        "ConfidenceBasedEstimate",
+                        fixed(() -> estimated(83, "estimated_specificity", 5, 2)),
+                        fixed(() -> estimated(84, "estimated_specificity", 0, 0))));
+        c.put(
+                "VigilEstimatorBacktestError",
+                new Case(
+                        "EstimatorBacktest.errors over Performance.snapshots and ConfidenceBasedEstimate",
+                        fixed(() -> backtest(91, 3.0)),
+                        fixed(() -> backtest(92, 1.0))));
+        c.put(
+                "VigilFlipRateHigh",
+                new Case(
+                        "StabilityAggregate and Wilson",
+                        fixed(() -> flipRate(101, 0.15)),
+                        fixed(() -> flipRate(102, 0.01))));
+        c.put(
+                "VigilCusumAlarm",
+                new Case(
+                        "DailyCusumSeries / Cusum.forShift (defaults)",
+                        fixed(() -> cusumAlarm(111, 0.30)),
+                        fixed(() -> cusumAlarm(112, 0.20))));
+        c.put(
+                "VigilVerificationBias",
+                new Case(
+                        "Performance.snapshots",
+                        fixed(() -> performance(121, 1_000, logitShift(0.0, 1.0), 0.9, 0.1)),
+                        fixed(() -> performance(122, 1_000, logitShift(0.0, 1.0), 0.9, 0.9))));
+        c.put(
+                "VigilLabelCoverageLow",
+                new Case(
+                        "Performance.snapshots",
+                        fixed(() -> performance(131, 1_000, logitShift(0.0, 1.0), 0.1, 0.1)),
+                        fixed(() -> performance(132, 1_000, logitShift(0.0, 1.0), 0.6, 0.6))));
+        c.put(
+                "VigilAcquisitionChange",
+                new Case(
+                        "ReferenceProfile.Known",
+                        fixed(() -> acquisition("S09/CT-99")),
+                        fixed(() -> acquisition("S01/CT-01"))));
+        c.put(
+                "VigilDeadLetterShareHigh",
+                new Case(
+                        "PipelineProbe",
+                        () -> probe(30, KafkaStreams.State.RUNNING, 10),
+                        () -> probe(0, KafkaStreams.State.RUNNING, 10)));
+        c.put(
+                "VigilStreamNotRunning",
+                new Case(
+                        "PipelineProbe",
+                        () -> probe(0, KafkaStreams.State.REBALANCING, 10),
+                        () -> probe(0, KafkaStreams.State.RUNNING, 10)));
+        c.put(
+                "VigilConsumerLagHigh",
+                new Case(
+                        "PipelineProbe",
+                        () -> probe(0, KafkaStreams.State.RUNNING, 250_000),
+                        () -> probe(0, KafkaStreams.State.RUNNING, 10)));
         return c;
     }
 
     @Test
     void everyShippedRuleHasACase() {
-        assertThat(CASES.keySet()).as("a case (fires and stays quiet) for every shipped rule")
-                .containsExactlyInAnyOrderElementsOf(AlertRules.defaults().stream().map(AlertRule::name).toList());
+        assertThat(CASES.keySet())
+                .as("a case (fires and stays quiet) for every shipped rule")
+                .containsExactlyInAnyOrderElementsOf(
+                        AlertRules.defaults().stream().map(AlertRule::name).toList());
     }
 
     @TestFactory
@@ -184,7 +258,9 @@ class ShippedRulesFireAndStayQuietTest {
             }));
             tests.add(DynamicTest.dynamicTest(rule.name() + " stays quiet (" + c.source() + ")", () -> {
                 List<Alert> alerts = run(rule, c.quiet().get());
-                assertThat(alerts).as(rule.name() + " stays quiet").noneMatch(a -> a.rule().equals(rule.name()));
+                assertThat(alerts)
+                        .as(rule.name() + " stays quiet")
+                        .noneMatch(a -> a.rule().equals(rule.name()));
             }));
         }
         return tests;
@@ -200,9 +276,10 @@ class ShippedRulesFireAndStayQuietTest {
         List<Alert> alerts = new ArrayList<>();
         for (Instant now : List.of(T0, T0.plusMillis(Math.max(1_000, rule.forMs())))) {
             List<MetricSnapshot> round = input.apply(now);
-            assertThat(round).as("input of " + rule.name() + " has evidence for it")
-                    .anyMatch(s -> rule.matches(s) && s.n() >= rule.minN()
-                            && (!rule.usesPValue() || s.pValue() != null));
+            assertThat(round)
+                    .as("input of " + rule.name() + " has evidence for it")
+                    .anyMatch(
+                            s -> rule.matches(s) && s.n() >= rule.minN() && (!rule.usesPValue() || s.pValue() != null));
             AlertEvaluation.Result r = evaluation.evaluate(round, states, now);
             states.putAll(r.upserts());
             r.removals().forEach(states::remove);
@@ -245,8 +322,8 @@ class ShippedRulesFireAndStayQuietTest {
     }
 
     /** n predictions of one day; each labelled with the given probability by predicted class. */
-    private static List<MetricSnapshot> performance(long seed, int n, CaseDraw draw, double labelledPositive,
-                                                    double labelledNegative) {
+    private static List<MetricSnapshot> performance(
+            long seed, int n, CaseDraw draw, double labelledPositive, double labelledNegative) {
         return outcomes(seed, n, draw, labelledPositive, labelledNegative, "site", "S01");
     }
 
@@ -256,18 +333,37 @@ class ShippedRulesFireAndStayQuietTest {
      */
     private static List<MetricSnapshot> prevalence(long seed, double prevalence) {
         Estimate reference = Wilson.interval(400, 2_000);
-        return outcomes(seed, 1_000, discrimination(prevalence, 8, 1, 1, 8), 1.0, 1.0, "site", "S01",
+        return outcomes(
+                seed,
+                1_000,
+                discrimination(prevalence, 8, 1, 1, 8),
+                1.0,
+                1.0,
+                "site",
+                "S01",
                 new Performance.ReferencePrevalence(reference.value(), reference.lower(), reference.upper()));
     }
 
-    private static List<MetricSnapshot> outcomes(long seed, int n, CaseDraw draw, double labelledPositive,
-                                                 double labelledNegative, String dim, String value) {
+    private static List<MetricSnapshot> outcomes(
+            long seed,
+            int n,
+            CaseDraw draw,
+            double labelledPositive,
+            double labelledNegative,
+            String dim,
+            String value) {
         return outcomes(seed, n, draw, labelledPositive, labelledNegative, dim, value, null);
     }
 
-    private static List<MetricSnapshot> outcomes(long seed, int n, CaseDraw draw, double labelledPositive,
-                                                 double labelledNegative, String dim, String value,
-                                                 Performance.ReferencePrevalence reference) {
+    private static List<MetricSnapshot> outcomes(
+            long seed,
+            int n,
+            CaseDraw draw,
+            double labelledPositive,
+            double labelledNegative,
+            String dim,
+            String value,
+            Performance.ReferencePrevalence reference) {
         SplittableRandom r = new SplittableRandom(seed);
         List<String> groups = List.of(String.join("|", MODEL, VERSION, dim, value));
         OutcomeAggregate day = new OutcomeAggregate();
@@ -322,15 +418,34 @@ class ShippedRulesFireAndStayQuietTest {
             e.add(scores[i], scores[i]);
         }
         int[] index = {0};
-        List<MetricSnapshot> round = new ArrayList<>(outcomes(seed, n, x -> {
-            int i = index[0]++;
-            return new double[] {scores[i], labels[i]};
-        }, 1.0, 1.0, "site", "S01"));
+        List<MetricSnapshot> round = new ArrayList<>(outcomes(
+                seed,
+                n,
+                x -> {
+                    int i = index[0]++;
+                    return new double[] {scores[i], labels[i]};
+                },
+                1.0,
+                1.0,
+                "site",
+                "S01"));
         for (MetricSnapshot s : List.copyOf(round)) {
             if (s.metric().equals("sensitivity")) { // one estimated snapshot per window, as PerformanceEstimation
-                round.add(new MetricSnapshot(MODEL, VERSION, "site", "S01", s.window(), s.windowEnd(),
-                        "estimated_sensitivity", e.sensitivity().value(), e.sensitivity().lower(),
-                        e.sensitivity().upper(), e.sensitivity().n(), null, MetricSnapshot.Status.FINAL, T0));
+                round.add(new MetricSnapshot(
+                        MODEL,
+                        VERSION,
+                        "site",
+                        "S01",
+                        s.window(),
+                        s.windowEnd(),
+                        "estimated_sensitivity",
+                        e.sensitivity().value(),
+                        e.sensitivity().lower(),
+                        e.sensitivity().upper(),
+                        e.sensitivity().n(),
+                        null,
+                        MetricSnapshot.Status.FINAL,
+                        T0));
             }
         }
         round.addAll(EstimatorBacktest.errors(round, T0));
@@ -362,14 +477,15 @@ class ShippedRulesFireAndStayQuietTest {
 
     private static List<MetricSnapshot> drift(long seed, double shift, int k, boolean feature, String prefix) {
         SplittableRandom r = new SplittableRandom(seed);
-        ReferenceDistribution reference = ReferenceDistribution.fromSketch(sketch(k, r, 5_000, 0, feature),
-                DriftAggregate.BINS);
+        ReferenceDistribution reference =
+                ReferenceDistribution.fromSketch(sketch(k, r, 5_000, 0, feature), DriftAggregate.BINS);
         KllDoublesSketch week = sketch(k, r, 2_000, shift, feature);
         KllDoublesSketch month = KllSketches.newSketch(k);
         month.merge(week);
         month.merge(sketch(k, r, 6_000, shift, feature));
         List<MetricSnapshot> out = new ArrayList<>();
-        for (Map.Entry<String, KllDoublesSketch> w : Map.of("7d", week, "30d", month).entrySet()) {
+        for (Map.Entry<String, KllDoublesSketch> w :
+                Map.of("7d", week, "30d", month).entrySet()) {
             DistributionDrift.Report rep = DistributionDrift.compare(reference, w.getValue(), DRIFT_ALPHA);
             long n = w.getValue().getN();
             String ks = feature ? "feature_ks:density_hu" : "score_ks";
@@ -388,9 +504,19 @@ class ShippedRulesFireAndStayQuietTest {
         long weekK = count(r, 1_000, rate);
         long monthK = weekK + count(r, 3_000, rate);
         List<MetricSnapshot> out = new ArrayList<>();
-        out.add(wrap("site", "S01", "7d", "positive_rate", Wilson.interval(weekK, 1_000),
+        out.add(wrap(
+                "site",
+                "S01",
+                "7d",
+                "positive_rate",
+                Wilson.interval(weekK, 1_000),
                 Wilson.twoProportionPValue(weekK, 1_000, refK, refN)));
-        out.add(wrap("site", "S01", "30d", "positive_rate", Wilson.interval(monthK, 4_000),
+        out.add(wrap(
+                "site",
+                "S01",
+                "30d",
+                "positive_rate",
+                Wilson.interval(monthK, 4_000),
                 Wilson.twoProportionPValue(monthK, 4_000, refK, refN)));
         return out;
     }
@@ -398,8 +524,16 @@ class ShippedRulesFireAndStayQuietTest {
     private static List<MetricSnapshot> acquisition(String scanner) {
         ReferenceProfile.Known known = new ReferenceProfile.Known(Set.of("S01/CT-01"), Set.of("CT-X"), Set.of("5.1"));
         assertThat(known.knows("scanner")).isTrue();
-        return List.of(snapshot("scanner", scanner, "7d", "acquisition_change",
-                known.contains("scanner", scanner) ? 0 : 1, null, null, 120, null));
+        return List.of(snapshot(
+                "scanner",
+                scanner,
+                "7d",
+                "acquisition_change",
+                known.contains("scanner", scanner) ? 0 : 1,
+                null,
+                null,
+                120,
+                null));
     }
 
     // ---- stability and sequential detectors ----
@@ -422,8 +556,16 @@ class ShippedRulesFireAndStayQuietTest {
             series.add(DAY - 59 + d, Cusum.standardisedRate(count(r, 200, rate), 200, 0.2));
         }
         ChangeDetection.Path path = series.run(CUSUM);
-        return List.of(snapshot("all", "all", "90d", "cusum_alarm:positive_rate", path.alarm() ? 1 : 0, null, null,
-                path.steps(), null));
+        return List.of(snapshot(
+                "all",
+                "all",
+                "90d",
+                "cusum_alarm:positive_rate",
+                path.alarm() ? 1 : 0,
+                null,
+                null,
+                path.steps(),
+                null));
     }
 
     // ---- pipeline: PipelineProbe ----
@@ -437,9 +579,13 @@ class ShippedRulesFireAndStayQuietTest {
         AtomicLong accepted = new AtomicLong();
         AtomicLong dead = new AtomicLong();
         FunctionCounter.builder("vigil.ingest.records", accepted, AtomicLong::doubleValue)
-                .tag("stream", "predictions").tag("outcome", "accepted").register(registry);
+                .tag("stream", "predictions")
+                .tag("outcome", "accepted")
+                .register(registry);
         FunctionCounter.builder("vigil.ingest.records", dead, AtomicLong::doubleValue)
-                .tag("stream", "predictions").tag("outcome", "dead_lettered").register(registry);
+                .tag("stream", "predictions")
+                .tag("outcome", "dead_lettered")
+                .register(registry);
         Instant[] now = {T0};
         Clock clock = new Clock() {
             @Override
@@ -468,15 +614,35 @@ class ShippedRulesFireAndStayQuietTest {
 
     // ---- helpers ----
 
-    private static MetricSnapshot wrap(String dim, String value, String window, String metric, Estimate e,
-                                       Double p) {
+    private static MetricSnapshot wrap(String dim, String value, String window, String metric, Estimate e, Double p) {
         return snapshot(dim, value, window, metric, e.value(), e.lower(), e.upper(), e.n(), p);
     }
 
-    private static MetricSnapshot snapshot(String dim, String value, String window, String metric, double estimate,
-                                           Double lower, Double upper, long n, Double p) {
-        return new MetricSnapshot(MODEL, VERSION, dim, value, window, T0, metric, estimate, lower, upper, n, p,
-                MetricSnapshot.Status.FINAL, T0);
+    private static MetricSnapshot snapshot(
+            String dim,
+            String value,
+            String window,
+            String metric,
+            double estimate,
+            Double lower,
+            Double upper,
+            long n,
+            Double p) {
+        return new MetricSnapshot(
+                MODEL,
+                VERSION,
+                dim,
+                value,
+                window,
+                T0,
+                metric,
+                estimate,
+                lower,
+                upper,
+                n,
+                p,
+                MetricSnapshot.Status.FINAL,
+                T0);
     }
 
     private static long count(SplittableRandom r, long n, double p) {

@@ -9,10 +9,10 @@ final class Snapshots {
 
     private Snapshots() {}
 
-    static MetricSnapshot of(String dim, String value, String metric, Double est, Double lo, Double hi, long n,
-                             Double p) {
-        return new MetricSnapshot("chest-ct", "2.3.0", dim, value, "7d", T0, metric, est, lo, hi, n, p,
-                MetricSnapshot.Status.FINAL, T0);
+    static MetricSnapshot of(
+            String dim, String value, String metric, Double est, Double lo, Double hi, long n, Double p) {
+        return new MetricSnapshot(
+                "chest-ct", "2.3.0", dim, value, "7d", T0, metric, est, lo, hi, n, p, MetricSnapshot.Status.FINAL, T0);
     }
 
     static MetricSnapshot interval(String metric, double est, double lo, double hi, long n) {

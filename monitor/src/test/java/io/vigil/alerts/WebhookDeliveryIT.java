@@ -1,12 +1,11 @@
 package io.vigil.alerts;
 
-import io.vigil.app.Monitor;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
+import io.vigil.app.Monitor;
 import io.vigil.events.Alert;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.ModelRef;
@@ -54,8 +53,14 @@ class WebhookDeliveryIT {
     private static final String OLD_SECRET = "whsec_" + Base64.getEncoder().encodeToString(new byte[32]);
 
     /** One request as the receiver saw it. */
-    record Received(int answered, String webhookId, String bodyId, boolean signatureValid, long timestamp,
-                    long receivedNanos, byte[] body) {}
+    record Received(
+            int answered,
+            String webhookId,
+            String bodyId,
+            boolean signatureValid,
+            long timestamp,
+            long receivedNanos,
+            byte[] body) {}
 
     /** A webhook receiver that verifies Standard Webhooks signatures with its own HMAC code. */
     static final class Receiver implements AutoCloseable {
@@ -67,7 +72,8 @@ class WebhookDeliveryIT {
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 16);
             server.setExecutor(Executors.newSingleThreadExecutor());
             server.createContext("/hook", exchange -> {
-                try (exchange; InputStream in = exchange.getRequestBody()) {
+                try (exchange;
+                        InputStream in = exchange.getRequestBody()) {
                     byte[] body = in.readAllBytes();
                     String id = exchange.getRequestHeaders().getFirst("webhook-id");
                     String ts = exchange.getRequestHeaders().getFirst("webhook-timestamp");
@@ -94,8 +100,9 @@ class WebhookDeliveryIT {
                 mac.update((id + "." + ts + ".").getBytes(StandardCharsets.UTF_8));
                 byte[] expected = mac.doFinal(body);
                 for (String sig : header.split(" ")) {
-                    if (sig.startsWith("v1,") && MessageDigest.isEqual(expected,
-                            Base64.getDecoder().decode(sig.substring(3)))) {
+                    if (sig.startsWith("v1,")
+                            && MessageDigest.isEqual(
+                                    expected, Base64.getDecoder().decode(sig.substring(3)))) {
                         return true;
                     }
                 }
@@ -136,9 +143,21 @@ class WebhookDeliveryIT {
         for (int i = from; i < to; i++) {
             String fp = Fingerprints.fingerprint("ItRule", "score_psi", "chest-ct", "2.3.0", "scanner", "S0" + i);
             Instant started = Instant.parse("2026-03-01T00:00:00Z").plusSeconds(i);
-            out.add(new Alert(Fingerprints.id(fp, started, Alert.Status.FIRING), fp, Alert.Status.FIRING,
-                    Alert.Severity.WARNING, "ItRule", "score_psi", new ModelRef("chest-ct", "2.3.0"), "scanner",
-                    "S0" + i, "7d", new Alert.Observed(0.3, null, null, 500, 1e-6), null, started, null,
+            out.add(new Alert(
+                    Fingerprints.id(fp, started, Alert.Status.FIRING),
+                    fp,
+                    Alert.Status.FIRING,
+                    Alert.Severity.WARNING,
+                    "ItRule",
+                    "score_psi",
+                    new ModelRef("chest-ct", "2.3.0"),
+                    "scanner",
+                    "S0" + i,
+                    "7d",
+                    new Alert.Observed(0.3, null, null, 500, 1e-6),
+                    null,
+                    started,
+                    null,
                     "Score shift at S0" + i));
         }
         return out;
@@ -148,7 +167,9 @@ class WebhookDeliveryIT {
         JsonSerde<Alert> serde = new JsonSerde<>(Alert.class);
         try (KafkaProducer<byte[], byte[]> p = h.producer()) {
             for (Alert a : alerts) {
-                p.send(new ProducerRecord<>(h.topic("alerts"), a.fingerprint().getBytes(StandardCharsets.UTF_8),
+                p.send(new ProducerRecord<>(
+                        h.topic("alerts"),
+                        a.fingerprint().getBytes(StandardCharsets.UTF_8),
                         serde.serializer().serialize(h.topic("alerts"), a)));
             }
         }
@@ -180,10 +201,15 @@ class WebhookDeliveryIT {
             produce(h, batch);
             expected.addAll(batch);
             String uri = first.http().uri();
-            await("refused attempts retried").atMost(atMost).until(() -> MonitorHarness.sample(h.get(uri, "/metrics"),
-                    "vigil_webhook_deliveries_total", Map.of("endpoint", "it", "outcome", "retried")) >= 2);
-            assertThat(MonitorHarness.sample(h.get(uri, "/metrics"), "vigil_webhook_pending",
-                    Map.of("endpoint", "it"))).isEqualTo(5.0);
+            await("refused attempts retried")
+                    .atMost(atMost)
+                    .until(() -> MonitorHarness.sample(
+                                    h.get(uri, "/metrics"),
+                                    "vigil_webhook_deliveries_total",
+                                    Map.of("endpoint", "it", "outcome", "retried"))
+                            >= 2);
+            assertThat(MonitorHarness.sample(h.get(uri, "/metrics"), "vigil_webhook_pending", Map.of("endpoint", "it")))
+                    .isEqualTo(5.0);
         }
         // 2. Alerts written while Vigil is down are not lost either.
         List<Alert> whileDown = alerts(5, 10);
@@ -201,10 +227,25 @@ class WebhookDeliveryIT {
                 receiver.answer.set(200);
                 // 4. An alert raised by the evaluator itself, end to end from a snapshot.
                 Instant now = Instant.now();
-                MetricSnapshot change = new MetricSnapshot("chest-ct", "2.3.0", "scanner", "S09/CT-1", "7d", now,
-                        "acquisition_change", 1.0, null, null, 1, null, MetricSnapshot.Status.FINAL, now);
+                MetricSnapshot change = new MetricSnapshot(
+                        "chest-ct",
+                        "2.3.0",
+                        "scanner",
+                        "S09/CT-1",
+                        "7d",
+                        now,
+                        "acquisition_change",
+                        1.0,
+                        null,
+                        null,
+                        1,
+                        null,
+                        MetricSnapshot.Status.FINAL,
+                        now);
                 try (KafkaProducer<byte[], byte[]> p = h.producer()) {
-                    p.send(new ProducerRecord<>(h.topic("snapshots"), change.key().getBytes(StandardCharsets.UTF_8),
+                    p.send(new ProducerRecord<>(
+                            h.topic("snapshots"),
+                            change.key().getBytes(StandardCharsets.UTF_8),
                             new JsonSerde<>(MetricSnapshot.class).serializer().serialize("s", change)));
                 }
                 Set<String> expectedIds = new HashSet<>();
@@ -218,12 +259,19 @@ class WebhookDeliveryIT {
                 });
                 assertThat(second.activeAlerts()).extracting(Alert::sliceValue).contains("S09/CT-1");
                 String metrics = h.get(second.http().uri(), "/metrics");
-                assertThat(MonitorHarness.sample(metrics, "vigil_alerts_active",
-                        Map.of("rule", "VigilAcquisitionChange", "slice_value", "S09/CT-1"))).isEqualTo(1.0);
+                assertThat(MonitorHarness.sample(
+                                metrics,
+                                "vigil_alerts_active",
+                                Map.of("rule", "VigilAcquisitionChange", "slice_value", "S09/CT-1")))
+                        .isEqualTo(1.0);
                 assertThat(h.get(second.http().uri(), "/api/alerts")).contains("S09/CT-1");
-                await("pending drained").atMost(atMost).until(() -> MonitorHarness.sample(
-                        h.get(second.http().uri(), "/metrics"), "vigil_webhook_pending", Map.of("endpoint", "it"))
-                        == 0.0);
+                await("pending drained")
+                        .atMost(atMost)
+                        .until(() -> MonitorHarness.sample(
+                                        h.get(second.http().uri(), "/metrics"),
+                                        "vigil_webhook_pending",
+                                        Map.of("endpoint", "it"))
+                                == 0.0);
             }
             // Every request was signed with a key the receiver knows, and each carries its own alert's id:
             // a duplicate (re-sent after a restart) has the same webhook-id as the original.
@@ -234,8 +282,14 @@ class WebhookDeliveryIT {
             // The alert that met the 500s and the 429 arrived in the end, under one id, and the retry after
             // the 429 waited for its Retry-After (1 s).
             List<Received> all = List.copyOf(receiver.requests);
-            String retriedId = all.stream().filter(r -> r.answered() == 500).findFirst().orElseThrow().webhookId();
-            assertThat(all).filteredOn(r -> r.webhookId().equals(retriedId)).extracting(Received::answered)
+            String retriedId = all.stream()
+                    .filter(r -> r.answered() == 500)
+                    .findFirst()
+                    .orElseThrow()
+                    .webhookId();
+            assertThat(all)
+                    .filteredOn(r -> r.webhookId().equals(retriedId))
+                    .extracting(Received::answered)
                     .contains(500, 200);
             for (int i = 0; i + 1 < all.size(); i++) {
                 if (all.get(i).answered() == 429) {
@@ -252,9 +306,8 @@ class WebhookDeliveryIT {
      * from {@code http.external-url}; an alert endpoint beside it still gets the alert itself.
      */
     @Test
-    void shouldDeliverOneSignedRequestPerIncidentTransitionWithLinksToTheExternalUrl(KafkaBroker kafka,
-                                                                                      @TempDir Path state)
-            throws Exception {
+    void shouldDeliverOneSignedRequestPerIncidentTransitionWithLinksToTheExternalUrl(
+            KafkaBroker kafka, @TempDir Path state) throws Exception {
         MonitorHarness h = new MonitorHarness(kafka);
         int port = freePort();
         Map<String, Object> overrides = new HashMap<>();
@@ -274,32 +327,54 @@ class WebhookDeliveryIT {
             try (Monitor monitor = new Monitor(h.config(state, overrides)).start()) {
                 await("monitor running").atMost(atMost).until(monitor::isRunning);
                 sendCusumAlarm(h, 1.0);
-                await("an incident opened").atMost(atMost).until(() -> receiver.requests.stream()
-                        .anyMatch(r -> r.webhookId().contains("-opened-")));
-                String opened = receiver.requests.stream().filter(r -> r.webhookId().contains("-opened-"))
-                        .findFirst().orElseThrow().webhookId();
+                await("an incident opened")
+                        .atMost(atMost)
+                        .until(() -> receiver.requests.stream()
+                                .anyMatch(r -> r.webhookId().contains("-opened-")));
+                String opened = receiver.requests.stream()
+                        .filter(r -> r.webhookId().contains("-opened-"))
+                        .findFirst()
+                        .orElseThrow()
+                        .webhookId();
                 String incident = opened.substring(0, opened.indexOf("-opened-"));
                 assertThat(monitor.openIncidents()).singleElement().satisfies(i -> {
                     assertThat(i.id()).isEqualTo(incident);
                     assertThat(i.root().get(0).value()).isEqualTo("S09/CT-1");
                 });
                 String metrics = h.get(monitor.http().uri(), "/metrics");
-                assertThat(MonitorHarness.sample(metrics, "vigil_incidents_active", Map.of("incident", incident,
-                        "root", "scanner", "root_value", "S09/CT-1"))).isEqualTo(1.0);
-                assertThat(MonitorHarness.sample(metrics, "vigil_alerts_active", Map.of("rule", "VigilCusumAlarm",
-                        "incident", incident))).isEqualTo(1.0);
+                assertThat(MonitorHarness.sample(
+                                metrics,
+                                "vigil_incidents_active",
+                                Map.of("incident", incident, "root", "scanner", "root_value", "S09/CT-1")))
+                        .isEqualTo(1.0);
+                assertThat(MonitorHarness.sample(
+                                metrics,
+                                "vigil_alerts_active",
+                                Map.of("rule", "VigilCusumAlarm", "incident", incident)))
+                        .isEqualTo(1.0);
                 assertThat(h.get(monitor.http().uri(), "/api/incidents")).contains(incident, "S09/CT-1");
-                assertThat(h.get(monitor.http().uri(), "/runbooks/VigilIncident")).startsWith("200")
+                assertThat(h.get(monitor.http().uri(), "/runbooks/VigilIncident"))
+                        .startsWith("200")
                         .contains("# VigilIncident");
 
                 sendCusumAlarm(h, 0.0);
-                await("the incident resolved").atMost(atMost).until(() -> receiver.requests.stream()
-                        .anyMatch(r -> r.webhookId().startsWith(incident + "-resolved-")));
-                await("both alert transitions delivered").atMost(atMost).until(() -> receiver.requests.stream()
-                        .filter(r -> r.bodyId().endsWith("-resolved") || r.bodyId().endsWith("-firing")).count() >= 2);
+                await("the incident resolved")
+                        .atMost(atMost)
+                        .until(() -> receiver.requests.stream()
+                                .anyMatch(r -> r.webhookId().startsWith(incident + "-resolved-")));
+                await("both alert transitions delivered")
+                        .atMost(atMost)
+                        .until(() -> receiver.requests.stream()
+                                        .filter(r -> r.bodyId().endsWith("-resolved")
+                                                || r.bodyId().endsWith("-firing"))
+                                        .count()
+                                >= 2);
             }
-            List<Received> toPager = receiver.requests.stream().filter(r -> r.webhookId().startsWith("inc-")).toList();
-            assertThat(toPager).extracting(r -> r.webhookId().replaceAll("-\\d+$", ""))
+            List<Received> toPager = receiver.requests.stream()
+                    .filter(r -> r.webhookId().startsWith("inc-"))
+                    .toList();
+            assertThat(toPager)
+                    .extracting(r -> r.webhookId().replaceAll("-\\d+$", ""))
                     .containsExactly(incidentOf(toPager) + "-opened", incidentOf(toPager) + "-resolved");
             assertThat(toPager).allSatisfy(r -> assertThat(r.signatureValid()).isTrue());
             JsonNode body = Json.mapper().readTree(toPager.get(0).body());
@@ -321,10 +396,25 @@ class WebhookDeliveryIT {
     /** A CUSUM alarm flag on scanner S09/CT-1: VigilCusumAlarm (warning, no for-duration) holds at 1, clears at 0. */
     private static void sendCusumAlarm(MonitorHarness h, double flag) {
         Instant now = Instant.now();
-        MetricSnapshot s = new MetricSnapshot("chest-ct", "2.3.0", "scanner", "S09/CT-1", "60d", now,
-                "cusum_alarm:score_mean", flag, null, null, 7, null, MetricSnapshot.Status.FINAL, now);
+        MetricSnapshot s = new MetricSnapshot(
+                "chest-ct",
+                "2.3.0",
+                "scanner",
+                "S09/CT-1",
+                "60d",
+                now,
+                "cusum_alarm:score_mean",
+                flag,
+                null,
+                null,
+                7,
+                null,
+                MetricSnapshot.Status.FINAL,
+                now);
         try (KafkaProducer<byte[], byte[]> p = h.producer()) {
-            p.send(new ProducerRecord<>(h.topic("snapshots"), s.key().getBytes(StandardCharsets.UTF_8),
+            p.send(new ProducerRecord<>(
+                    h.topic("snapshots"),
+                    s.key().getBytes(StandardCharsets.UTF_8),
                     new JsonSerde<>(MetricSnapshot.class).serializer().serialize("s", s)));
         }
     }

@@ -33,16 +33,20 @@ class WebhookSignatureTest {
         byte[] body = "{\"id\":\"abc-1-firing\",\"status\":\"firing\"}".getBytes(StandardCharsets.UTF_8);
         Mac mac = Mac.getInstance("HmacSHA256");
         mac.init(new SecretKeySpec(key, "HmacSHA256"));
-        String expected = "v1," + Base64.getEncoder().encodeToString(
-                mac.doFinal(("abc-1-firing.1700000000." + new String(body, StandardCharsets.UTF_8))
-                        .getBytes(StandardCharsets.UTF_8)));
-        assertThat(WebhookSignature.fromSecret(secret).sign("abc-1-firing", 1_700_000_000L, body)).isEqualTo(expected);
+        String expected = "v1,"
+                + Base64.getEncoder()
+                        .encodeToString(
+                                mac.doFinal(("abc-1-firing.1700000000." + new String(body, StandardCharsets.UTF_8))
+                                        .getBytes(StandardCharsets.UTF_8)));
+        assertThat(WebhookSignature.fromSecret(secret).sign("abc-1-firing", 1_700_000_000L, body))
+                .isEqualTo(expected);
     }
 
     @Test
     void shouldSignOncePerKeyWhenSecretsRotate() {
         WebhookSignature a = WebhookSignature.fromSecret(SECRET);
-        WebhookSignature b = WebhookSignature.fromSecret("whsec_" + Base64.getEncoder().encodeToString(new byte[24]));
+        WebhookSignature b =
+                WebhookSignature.fromSecret("whsec_" + Base64.getEncoder().encodeToString(new byte[24]));
         String header = WebhookSignature.header(List.of(a, b), ID, TIMESTAMP, BODY);
         assertThat(header.split(" ")).containsExactly(a.sign(ID, TIMESTAMP, BODY), b.sign(ID, TIMESTAMP, BODY));
     }
@@ -52,7 +56,8 @@ class WebhookSignatureTest {
         assertThatThrownBy(() -> WebhookSignature.fromSecret("hunter2-hunter2-hunter2-hunter2"))
                 .hasMessageNotContaining("hunter2");
         assertThatThrownBy(() -> WebhookSignature.fromSecret("whsec_c2hvcnQ="))
-                .hasMessageContaining("at least 24 bytes").hasMessageNotContaining("c2hvcnQ");
+                .hasMessageContaining("at least 24 bytes")
+                .hasMessageNotContaining("c2hvcnQ");
         assertThat(WebhookSignature.fromSecret(SECRET).toString()).doesNotContain("MfKQ");
     }
 }

@@ -1,7 +1,5 @@
 package io.vigil.app;
 
-import io.vigil.stages.OutcomeJoin;
-
 import static io.vigil.testing.MonitorHarness.ingestCount;
 import static io.vigil.testing.MonitorHarness.joinCount;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -12,6 +10,7 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.vigil.events.MetricSnapshot;
+import io.vigil.stages.OutcomeJoin;
 import io.vigil.stats.BinaryOutcomeStats;
 import io.vigil.testing.ExactChecks;
 import io.vigil.testing.ExactInput;
@@ -26,8 +25,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -80,6 +79,7 @@ class BrokerHardRestartIT {
     static final String TRANSACTION_TIMEOUT_PROPERTY = "vigil.it.transaction-timeout-ms";
     /** Overrides the broker's transaction.abort.timed.out.transaction.cleanup.interval.ms (500 here, Kafka's 10 s). */
     static final String ABORT_SCAN_PROPERTY = "vigil.it.abort-scan-ms";
+
     private static final int PREDICTIONS = 20_000;
     /** Kafka Streams' transaction.timeout.ms under exactly-once, which Vigil overrides (VigilConfig). */
     private static final long STREAMS_DEFAULT_TRANSACTION_TIMEOUT_MS = 10_000;
@@ -87,16 +87,14 @@ class BrokerHardRestartIT {
     private static final Duration DOWN = Duration.ofSeconds(12);
     /** After the crash the producer sends this many records per interval (about 400 a second). */
     private static final int SLICE = 100;
+
     private static final Duration SLICE_INTERVAL = Duration.ofMillis(250);
     private static final Instant NOW = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-
-
 
     @Test
     @Timeout(value = 8, unit = TimeUnit.MINUTES)
     void shouldCountEverythingExactlyOnceWhenTheBrokerIsKilledAndRestartedMidStream(
-            @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir)
-            throws Exception {
+            @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir) throws Exception {
         long started = System.nanoTime();
         long upAtNanos = 0;
         ExactInput in = ExactInput.generate(20261123L, PREDICTIONS, NOW);
@@ -114,7 +112,7 @@ class BrokerHardRestartIT {
             MonitorHarness h = new MonitorHarness(kafka);
             Path state = Files.createDirectory(dir.resolve("state"));
             try (Monitor monitor = new Monitor(h.config(state, monitorSettings()));
-                 KafkaProducer<byte[], byte[]> producer = producer(kafka)) {
+                    KafkaProducer<byte[], byte[]> producer = producer(kafka)) {
                 monitor.start();
                 await("monitor running").atMost(Duration.ofSeconds(90)).until(monitor::isRunning);
                 String uri = monitor.http().uri();
@@ -130,11 +128,15 @@ class BrokerHardRestartIT {
                 int b = n * 50 / 100;
                 send(h, producer, in.sends, 0, a, position, acked, sendErrors);
                 producer.flush();
-                long validInA = in.sends.subList(0, a).stream().filter(ExactInput.Send::validPrediction).count();
+                long validInA = in.sends.subList(0, a).stream()
+                        .filter(ExactInput.Send::validPrediction)
+                        .count();
                 // Crash with committed state, open transactions and unflushed partials all present.
                 long target = validInA / 2;
-                await("monitor makes progress before the crash").atMost(Duration.ofSeconds(120))
-                        .pollInterval(Duration.ofMillis(20)).ignoreExceptions()
+                await("monitor makes progress before the crash")
+                        .atMost(Duration.ofSeconds(120))
+                        .pollInterval(Duration.ofMillis(20))
+                        .ignoreExceptions()
                         .until(() -> accepted(h, uri) >= target);
                 long acceptedBeforeKill = accepted(h, uri);
                 send(h, producer, in.sends, a, b, position, acked, sendErrors);
@@ -152,25 +154,36 @@ class BrokerHardRestartIT {
                 ScheduledExecutorService sender = Executors.newSingleThreadScheduledExecutor();
                 CompletableFuture<Void> rest = new CompletableFuture<>();
                 try {
-                    sender.scheduleAtFixedRate(() -> {
-                        try {
-                            int from = position.get();
-                            int to = Math.min(n, from + SLICE);
-                            send(h, producer, in.sends, from, to, position, acked, sendErrors);
-                            if (to == n) {
-                                rest.complete(null);
-                            }
-                        } catch (RuntimeException e) {
-                            rest.completeExceptionally(e);
-                        }
-                    }, 0, SLICE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
-                    await("broker down for " + DOWN).pollDelay(DOWN).atMost(DOWN.plusSeconds(5)).until(() -> true);
-                    assertThat(monitor.streams().state()).as("the monitor keeps its streams through the outage")
-                            .isNotIn(KafkaStreams.State.ERROR, KafkaStreams.State.NOT_RUNNING,
+                    sender.scheduleAtFixedRate(
+                            () -> {
+                                try {
+                                    int from = position.get();
+                                    int to = Math.min(n, from + SLICE);
+                                    send(h, producer, in.sends, from, to, position, acked, sendErrors);
+                                    if (to == n) {
+                                        rest.complete(null);
+                                    }
+                                } catch (RuntimeException e) {
+                                    rest.completeExceptionally(e);
+                                }
+                            },
+                            0,
+                            SLICE_INTERVAL.toMillis(),
+                            TimeUnit.MILLISECONDS);
+                    await("broker down for " + DOWN)
+                            .pollDelay(DOWN)
+                            .atMost(DOWN.plusSeconds(5))
+                            .until(() -> true);
+                    assertThat(monitor.streams().state())
+                            .as("the monitor keeps its streams through the outage")
+                            .isNotIn(
+                                    KafkaStreams.State.ERROR,
+                                    KafkaStreams.State.NOT_RUNNING,
                                     KafkaStreams.State.PENDING_ERROR);
                     long restartAt = System.nanoTime();
-                    assertThat(Duration.ofNanos(restartAt - killedAt)).as("down for longer than Kafka Streams' default"
-                            + " transaction timeout, so a monitor using it would have its transaction aborted")
+                    assertThat(Duration.ofNanos(restartAt - killedAt))
+                            .as("down for longer than Kafka Streams' default"
+                                    + " transaction timeout, so a monitor using it would have its transaction aborted")
                             .isGreaterThan(Duration.ofMillis(STREAMS_DEFAULT_TRANSACTION_TIMEOUT_MS));
                     kafka.restart();
                     long upAt = System.nanoTime();
@@ -192,18 +205,28 @@ class BrokerHardRestartIT {
                 // The broker holds each input record exactly once (idempotent producer across the crash),
                 // so any miscount below is the monitor's.
                 assertThat(endOffsets(kafka, h, "predictions"))
-                        .isEqualTo(in.sends.stream().filter(x -> x.topic().equals("predictions")).count());
+                        .isEqualTo(in.sends.stream()
+                                .filter(x -> x.topic().equals("predictions"))
+                                .count());
                 assertThat(endOffsets(kafka, h, "ground-truth"))
-                        .isEqualTo(in.sends.stream().filter(x -> x.topic().equals("ground-truth")).count());
+                        .isEqualTo(in.sends.stream()
+                                .filter(x -> x.topic().equals("ground-truth"))
+                                .count());
 
-                await("processing settled: every input record counted").atMost(Duration.ofSeconds(120))
-                        .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
+                await("processing settled: every input record counted")
+                        .atMost(Duration.ofSeconds(120))
+                        .pollInterval(Duration.ofMillis(500))
+                        .ignoreExceptions()
+                        .untilAsserted(() -> {
                             String m = h.get(uri, "/metrics");
-                            assertThat(ingestCount(m, "predictions", "accepted", null)).as("predictions accepted")
+                            assertThat(ingestCount(m, "predictions", "accepted", null))
+                                    .as("predictions accepted")
                                     .isEqualTo(in.valid.size());
-                            assertThat(ingestCount(m, "ground_truth", "accepted", null)).as("labels accepted")
+                            assertThat(ingestCount(m, "ground_truth", "accepted", null))
+                                    .as("labels accepted")
                                     .isEqualTo(validLabels);
-                            assertThat(joinCount(m, OutcomeJoin.PREDICTIONS_REGISTERED)).as("predictions registered")
+                            assertThat(joinCount(m, OutcomeJoin.PREDICTIONS_REGISTERED))
+                                    .as("predictions registered")
                                     .isEqualTo(in.valid.size());
                         });
                 long countedAt = System.nanoTime();
@@ -213,19 +236,25 @@ class BrokerHardRestartIT {
                     lines.filter(l -> l.contains("due to timeout") || l.contains("Couldn't find leader endpoint"))
                             .forEach(l -> System.out.println("[restart] broker: " + l));
                 }
-                await("snapshots settled on the batch values").atMost(Duration.ofSeconds(60))
-                        .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
+                await("snapshots settled on the batch values")
+                        .atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(500))
+                        .ignoreExceptions()
+                        .untilAsserted(() -> {
                             Map<String, MetricSnapshot> s = h.committedSnapshots();
-                            assertThat(s.get(ExactChecks.perfKey("labelled")).estimate()).as("labelled, all/30d")
+                            assertThat(s.get(ExactChecks.perfKey("labelled")).estimate())
+                                    .as("labelled, all/30d")
                                     .isEqualTo((double) batch.n());
-                            assertThat(s.get(ExactChecks.driftKey()).n()).as("drift predictions, all/30d")
+                            assertThat(s.get(ExactChecks.driftKey()).n())
+                                    .as("drift predictions, all/30d")
                                     .isEqualTo(in.valid.size());
                         });
                 long settledAt = System.nanoTime();
                 System.out.println("[restart] monitor (never restarted) counted every input record "
                         + ms(upAt, countedAt) + " ms and published the final snapshots " + ms(upAt, settledAt)
                         + " ms after the broker came back; streams state " + monitor.state());
-                List<String> monitorEvents = events.list.stream().map(ILoggingEvent::getFormattedMessage)
+                List<String> monitorEvents = events.list.stream()
+                        .map(ILoggingEvent::getFormattedMessage)
                         .filter(msg -> msg.startsWith("Streams state") || msg.startsWith("Stream thread failed"))
                         .toList();
                 System.out.println("[restart] monitor log: " + monitorEvents);
@@ -246,8 +275,10 @@ class BrokerHardRestartIT {
      * {@value #ABORT_SCAN_PROPERTY}.
      */
     private static KafkaProcess broker(Path dir) {
-        return KafkaProcess.builder().dir(dir)
-                .property("transaction.abort.timed.out.transaction.cleanup.interval.ms",
+        return KafkaProcess.builder()
+                .dir(dir)
+                .property(
+                        "transaction.abort.timed.out.transaction.cleanup.interval.ms",
                         System.getProperty(ABORT_SCAN_PROPERTY, "500"))
                 .start();
     }
@@ -274,8 +305,15 @@ class BrokerHardRestartIT {
     }
 
     /** Sends {@code sends[from, to)} in order, counting positions and acknowledgements. */
-    private static void send(MonitorHarness h, KafkaProducer<byte[], byte[]> producer, List<ExactInput.Send> sends, int from,
-                             int to, AtomicInteger position, AtomicLong acked, ConcurrentLinkedQueue<Exception> errors) {
+    private static void send(
+            MonitorHarness h,
+            KafkaProducer<byte[], byte[]> producer,
+            List<ExactInput.Send> sends,
+            int from,
+            int to,
+            AtomicInteger position,
+            AtomicLong acked,
+            ConcurrentLinkedQueue<Exception> errors) {
         for (int i = from; i < to; i++) {
             ExactInput.Send s = sends.get(i);
             producer.send(new ProducerRecord<>(h.topic(s.topic()), s.value()), (md, e) -> {
@@ -308,13 +346,16 @@ class BrokerHardRestartIT {
     private static long endOffsets(KafkaProcess kafka, MonitorHarness h, String suffix) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> c =
+                new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             String topic = h.topic(suffix);
             List<TopicPartition> parts = c.partitionsFor(topic).stream()
-                    .map(i -> new TopicPartition(topic, i.partition())).toList();
+                    .map(i -> new TopicPartition(topic, i.partition()))
+                    .toList();
             Map<TopicPartition, Long> begin = c.beginningOffsets(parts);
-            return c.endOffsets(parts).entrySet().stream().mapToLong(e -> e.getValue() - begin.get(e.getKey())).sum();
+            return c.endOffsets(parts).entrySet().stream()
+                    .mapToLong(e -> e.getValue() - begin.get(e.getKey()))
+                    .sum();
         }
     }
 
@@ -324,7 +365,8 @@ class BrokerHardRestartIT {
 
     /** The transactional id of the monitor's (single) stream thread's producer: {@code <client id>-<thread index>}. */
     private static String transactionalId(Monitor monitor) {
-        ThreadMetadata thread = monitor.streams().metadataForLocalThreads().iterator().next();
+        ThreadMetadata thread =
+                monitor.streams().metadataForLocalThreads().iterator().next();
         return thread.threadName().replaceFirst("-StreamThread-(\\d+)$", "-$1");
     }
 
@@ -332,12 +374,16 @@ class BrokerHardRestartIT {
     private static TransactionDescription awaitOpenTransaction(KafkaProcess kafka, String transactionalId) {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
             AtomicReference<TransactionDescription> open = new AtomicReference<>();
-            await("an open transaction of " + transactionalId).atMost(Duration.ofSeconds(30))
-                    .pollInterval(Duration.ofMillis(1)).until(() -> {
+            await("an open transaction of " + transactionalId)
+                    .atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(1))
+                    .until(() -> {
                         TransactionDescription d = admin.describeTransactions(List.of(transactionalId))
-                                .description(transactionalId).get();
+                                .description(transactionalId)
+                                .get();
                         open.set(d);
-                        return d.state() == TransactionState.ONGOING && !d.topicPartitions().isEmpty();
+                        return d.state() == TransactionState.ONGOING
+                                && !d.topicPartitions().isEmpty();
                     });
             return open.get();
         }
@@ -346,8 +392,4 @@ class BrokerHardRestartIT {
     private static long accepted(MonitorHarness h, String uri) throws Exception {
         return ingestCount(h.get(uri, "/metrics"), "predictions", "accepted", null);
     }
-
-
-
-
 }

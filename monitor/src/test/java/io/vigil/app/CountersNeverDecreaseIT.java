@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,27 +41,29 @@ class CountersNeverDecreaseIT {
             String uri = monitor.http().uri();
             AtomicBoolean scraping = new AtomicBoolean(true);
             Map<String, Double> last = new ConcurrentHashMap<>();
-            Thread scraper = new Thread(() -> {
-                while (scraping.get()) {
-                    try {
-                        String page = h.get(uri, "/metrics");
-                        for (String line : page.split("\n")) {
-                            if (line.startsWith("vigil_") && line.contains("_total{")) {
-                                int space = line.lastIndexOf(' ');
-                                String series = line.substring(0, space);
-                                double v = Double.parseDouble(line.substring(space + 1));
-                                Double before = last.put(series, v);
-                                if (before != null && v < before) {
-                                    decreases.add(series + ": " + before + " -> " + v);
+            Thread scraper = new Thread(
+                    () -> {
+                        while (scraping.get()) {
+                            try {
+                                String page = h.get(uri, "/metrics");
+                                for (String line : page.split("\n")) {
+                                    if (line.startsWith("vigil_") && line.contains("_total{")) {
+                                        int space = line.lastIndexOf(' ');
+                                        String series = line.substring(0, space);
+                                        double v = Double.parseDouble(line.substring(space + 1));
+                                        Double before = last.put(series, v);
+                                        if (before != null && v < before) {
+                                            decreases.add(series + ": " + before + " -> " + v);
+                                        }
+                                    }
                                 }
+                                Thread.sleep(100);
+                            } catch (Exception e) {
+                                // a scrape during close; the next one tells
                             }
                         }
-                        Thread.sleep(100);
-                    } catch (Exception e) {
-                        // a scrape during close; the next one tells
-                    }
-                }
-            }, "counter-scraper");
+                    },
+                    "counter-scraper");
             scraper.start();
 
             send(h, 0, 600);
@@ -88,7 +89,8 @@ class CountersNeverDecreaseIT {
             awaitAccepted(h, uri, 1_200);
             Thread.sleep(3_000);
             assertThat(MonitorHarness.ingestCount(h.get(uri, "/metrics"), "predictions", "accepted", "none"))
-                    .as("every record counted once after a restart").isEqualTo(1_200);
+                    .as("every record counted once after a restart")
+                    .isEqualTo(1_200);
         }
     }
 
@@ -96,14 +98,19 @@ class CountersNeverDecreaseIT {
         Instant now = Instant.now();
         try (KafkaProducer<byte[], byte[]> producer = h.producer()) {
             for (int i = from; i < from + n; i++) {
-                producer.send(new ProducerRecord<>(h.topic("predictions"), ("c-" + i).getBytes(StandardCharsets.UTF_8),
+                producer.send(new ProducerRecord<>(
+                        h.topic("predictions"),
+                        ("c-" + i).getBytes(StandardCharsets.UTF_8),
                         Events.json(Events.prediction("c-" + i, (i % 10) / 10.0, now.minusSeconds(i)))));
             }
         }
     }
 
     private static void awaitAccepted(MonitorHarness h, String uri, long n) {
-        await("accepted " + n).atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() ->
-                MonitorHarness.ingestCount(h.get(uri, "/metrics"), "predictions", "accepted", "none") == n);
+        await("accepted " + n)
+                .atMost(Duration.ofSeconds(90))
+                .ignoreExceptions()
+                .until(() ->
+                        MonitorHarness.ingestCount(h.get(uri, "/metrics"), "predictions", "accepted", "none") == n);
     }
 }

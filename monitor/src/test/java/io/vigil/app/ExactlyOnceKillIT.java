@@ -1,13 +1,12 @@
 package io.vigil.app;
 
-import io.vigil.stages.OutcomeJoin;
-
 import static io.vigil.testing.MonitorHarness.ingestCount;
 import static io.vigil.testing.MonitorHarness.joinCount;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.vigil.events.MetricSnapshot;
+import io.vigil.stages.OutcomeJoin;
 import io.vigil.stats.BinaryOutcomeStats;
 import io.vigil.testing.ChildMonitor;
 import io.vigil.testing.ExactChecks;
@@ -42,11 +41,8 @@ class ExactlyOnceKillIT {
     private static final int CHUNKS = 10;
     private static final Instant NOW = Instant.now().truncatedTo(ChronoUnit.SECONDS);
 
-
-
     @Test
-    void shouldCountEverythingExactlyOnceWhenTheMonitorIsKilledRepeatedlyMidStream(KafkaBroker kafka,
-                                                                                  @TempDir Path dir)
+    void shouldCountEverythingExactlyOnceWhenTheMonitorIsKilledRepeatedlyMidStream(KafkaBroker kafka, @TempDir Path dir)
             throws Exception {
         killRepeatedly(kafka, dir, false);
     }
@@ -77,7 +73,8 @@ class ExactlyOnceKillIT {
             long validSent = 0;
             int perChunk = (in.sends.size() + CHUNKS - 1) / CHUNKS;
             for (int c = 0; c < CHUNKS; c++) {
-                List<ExactInput.Send> chunk = in.sends.subList(c * perChunk, Math.min(in.sends.size(), (c + 1) * perChunk));
+                List<ExactInput.Send> chunk =
+                        in.sends.subList(c * perChunk, Math.min(in.sends.size(), (c + 1) * perChunk));
                 // Three kills at different points of different chunks: a quarter, half and
                 // three quarters through what has been sent of the chunk.
                 int killAt = c == 2 ? chunk.size() / 2 : c == 5 ? chunk.size() * 3 / 4 : c == 8 ? chunk.size() / 4 : -1;
@@ -92,8 +89,10 @@ class ExactlyOnceKillIT {
                         String u = uri;
                         // Substantial work since the restart (2,000 predictions, or all sent so far), not all of it.
                         long target = Math.min(accepted(h, u) + 2_000, validSent);
-                        await("child " + (run - 1) + " makes progress before the kill").atMost(Duration.ofSeconds(60))
-                                .pollInterval(Duration.ofMillis(20)).ignoreExceptions()
+                        await("child " + (run - 1) + " makes progress before the kill")
+                                .atMost(Duration.ofSeconds(60))
+                                .pollInterval(Duration.ofMillis(20))
+                                .ignoreExceptions()
                                 .until(() -> accepted(h, u) >= target);
                         System.out.println("[eos] kill -9 of child " + (run - 1) + " in chunk " + c + " at record " + i
                                 + ", valid predictions sent " + validSent + ", accepted so far " + accepted(h, u));
@@ -102,37 +101,52 @@ class ExactlyOnceKillIT {
                         uri = child.awaitReady(h);
                         // Informational: /metrics reads the stores, which showed uncommitted counts before
                         // the kill; the restored stores hold the last committed ones, so this may be lower.
-                        System.out.println("[eos] child " + (run - 1) + " ready, accepted after restore "
-                                + accepted(h, uri));
+                        System.out.println(
+                                "[eos] child " + (run - 1) + " ready, accepted after restore " + accepted(h, uri));
                     }
                 }
                 producer.flush();
             }
             String finalUri = uri;
-            await("processing settled: every input record counted").atMost(Duration.ofSeconds(90))
-                    .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
+            await("processing settled: every input record counted")
+                    .atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(500))
+                    .ignoreExceptions()
+                    .untilAsserted(() -> {
                         String m = h.get(finalUri, "/metrics");
-                        assertThat(ingestCount(m, "predictions", "accepted", null)).as("predictions accepted")
+                        assertThat(ingestCount(m, "predictions", "accepted", null))
+                                .as("predictions accepted")
                                 .isEqualTo(in.valid.size());
-                        assertThat(ingestCount(m, "ground_truth", "accepted", null)).as("labels accepted")
+                        assertThat(ingestCount(m, "ground_truth", "accepted", null))
+                                .as("labels accepted")
                                 .isEqualTo(validLabels);
-                        assertThat(joinCount(m, OutcomeJoin.PREDICTIONS_REGISTERED)).as("predictions registered")
+                        assertThat(joinCount(m, OutcomeJoin.PREDICTIONS_REGISTERED))
+                                .as("predictions registered")
                                 .isEqualTo(in.valid.size());
                     });
-            await("snapshots settled on the batch values").atMost(Duration.ofSeconds(60))
-                    .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
+            await("snapshots settled on the batch values")
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(500))
+                    .ignoreExceptions()
+                    .untilAsserted(() -> {
                         Map<String, MetricSnapshot> s = h.committedSnapshots();
-                        assertThat(s.get(ExactChecks.perfKey("labelled")).estimate()).as("labelled, all/30d")
+                        assertThat(s.get(ExactChecks.perfKey("labelled")).estimate())
+                                .as("labelled, all/30d")
                                 .isEqualTo((double) batch.n());
-                        assertThat(s.get(ExactChecks.driftKey()).n()).as("drift predictions, all/30d").isEqualTo(in.valid.size());
+                        assertThat(s.get(ExactChecks.driftKey()).n())
+                                .as("drift predictions, all/30d")
+                                .isEqualTo(in.valid.size());
                     });
 
             // The mode really is what the test says: the join's repartition topic exists only without it.
             try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
                     Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
                 boolean repartition = admin.listTopics().names().get().stream()
-                        .anyMatch(t -> t.startsWith(h.topic("")) && t.endsWith("outcome-join-by-prediction-repartition"));
-                assertThat(repartition).as("outcome-join repartition topic exists").isEqualTo(!coPartitioned);
+                        .anyMatch(
+                                t -> t.startsWith(h.topic("")) && t.endsWith("outcome-join-by-prediction-repartition"));
+                assertThat(repartition)
+                        .as("outcome-join repartition topic exists")
+                        .isEqualTo(!coPartitioned);
             }
 
             ExactChecks.assertEqualsBatch(h, finalUri, in, "[eos]");
@@ -148,13 +162,10 @@ class ExactlyOnceKillIT {
         return ingestCount(h.get(uri, "/metrics"), "predictions", "accepted", null);
     }
 
-
-
-
-
     /** A child monitor on the shared state directory, logging to {@code child-<run>.log}. */
-    private static ChildMonitor startChild(MonitorHarness h, KafkaBroker kafka, Path state, Path dir, int run,
-                                           boolean coPartitioned) throws IOException {
+    private static ChildMonitor startChild(
+            MonitorHarness h, KafkaBroker kafka, Path state, Path dir, int run, boolean coPartitioned)
+            throws IOException {
         Map<String, String> set = ChildMonitor.settings(h, kafka, state);
         set.put("outcomes.join.co-partitioned", String.valueOf(coPartitioned));
         // Overridable only to show the test's teeth: with at_least_once the same kills over-count.

@@ -1,10 +1,9 @@
 package io.vigil.app;
 
-import io.vigil.deadletters.DeadLetters;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.vigil.deadletters.DeadLetters;
 import io.vigil.testing.Events;
 import io.vigil.testing.KafkaBroker;
 import io.vigil.testing.MonitorHarness;
@@ -40,8 +39,10 @@ class IngestIT {
         int valid = 0;
         for (int i = 0; i < 3000; i++) {
             int kind = random.nextInt(10);
-            String json = new String(Events.json(Events.prediction("p-" + i, random.nextDouble(),
-                    now.minusSeconds(random.nextInt(86_400)))), StandardCharsets.UTF_8);
+            String json = new String(
+                    Events.json(
+                            Events.prediction("p-" + i, random.nextDouble(), now.minusSeconds(random.nextInt(86_400)))),
+                    StandardCharsets.UTF_8);
             switch (kind) {
                 case 0 -> {
                     predictions.add("{not json".getBytes(StandardCharsets.UTF_8));
@@ -63,9 +64,11 @@ class IngestIT {
                 }
             }
         }
-        List<byte[]> labels = List.of(Events.json(Events.label("p-5", 1, now, 0)),
+        List<byte[]> labels = List.of(
+                Events.json(Events.label("p-5", 1, now, 0)),
                 new String(Events.json(Events.label("p-6", 0, now, 0)), StandardCharsets.UTF_8)
-                        .replace("\"label\":0", "\"label\":\"yes\"").getBytes(StandardCharsets.UTF_8));
+                        .replace("\"label\":0", "\"label\":\"yes\"")
+                        .getBytes(StandardCharsets.UTF_8));
 
         try (Monitor monitor = new Monitor(h.config(state, Map.of())).start()) {
             await("monitor running").atMost(Duration.ofSeconds(60)).until(monitor::isRunning);
@@ -82,26 +85,40 @@ class IngestIT {
             String uri = monitor.http().uri();
             await("every record counted").atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                 String metrics = h.get(uri, "/metrics");
-                assertThat(MonitorHarness.sample(metrics, "vigil_ingest_records_total",
-                        Map.of("stream", "predictions", "outcome", "accepted"))).isEqualTo((double) expectedValid);
+                assertThat(MonitorHarness.sample(
+                                metrics,
+                                "vigil_ingest_records_total",
+                                Map.of("stream", "predictions", "outcome", "accepted")))
+                        .isEqualTo((double) expectedValid);
                 for (var e : expectedDead.entrySet()) {
-                    assertThat(MonitorHarness.sample(metrics, "vigil_ingest_records_total",
-                            Map.of("stream", "predictions", "reason", e.getKey()))).isEqualTo(e.getValue().doubleValue());
+                    assertThat(MonitorHarness.sample(
+                                    metrics,
+                                    "vigil_ingest_records_total",
+                                    Map.of("stream", "predictions", "reason", e.getKey())))
+                            .isEqualTo(e.getValue().doubleValue());
                 }
-                assertThat(MonitorHarness.sample(metrics, "vigil_ingest_records_total",
-                        Map.of("stream", "ground_truth", "outcome", "accepted"))).isEqualTo(1.0);
-                assertThat(MonitorHarness.sample(metrics, "vigil_ingest_records_total",
-                        Map.of("stream", "ground_truth", "reason", "wrong_type"))).isEqualTo(1.0);
+                assertThat(MonitorHarness.sample(
+                                metrics,
+                                "vigil_ingest_records_total",
+                                Map.of("stream", "ground_truth", "outcome", "accepted")))
+                        .isEqualTo(1.0);
+                assertThat(MonitorHarness.sample(
+                                metrics,
+                                "vigil_ingest_records_total",
+                                Map.of("stream", "ground_truth", "reason", "wrong_type")))
+                        .isEqualTo(1.0);
             });
 
             // /metrics reads the state store, which runs ahead of the last committed transaction; the
             // dead-letter topic, read committed, catches up at the next commit.
-            List<ConsumerRecord<byte[], byte[]>> dead = await("dead letters committed").atMost(Duration.ofSeconds(30))
+            List<ConsumerRecord<byte[], byte[]>> dead = await("dead letters committed")
+                    .atMost(Duration.ofSeconds(30))
                     .until(() -> h.readAll(h.topic("dead-letters")), d -> d.size() >= deadPredictions + 1);
             assertThat(dead).hasSize(deadPredictions + 1);
             Map<String, Integer> byReason = new HashMap<>();
             for (ConsumerRecord<byte[], byte[]> r : dead) {
-                String reason = new String(r.headers().lastHeader(DeadLetters.REASON).value(), StandardCharsets.UTF_8);
+                String reason =
+                        new String(r.headers().lastHeader(DeadLetters.REASON).value(), StandardCharsets.UTF_8);
                 byReason.merge(reason, 1, Integer::sum);
                 assertThat(r.headers().lastHeader(DeadLetters.SOURCE_OFFSET)).isNotNull();
             }

@@ -34,8 +34,8 @@ class InputProgressIT {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, h.topic("tx"));
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(),
-                new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
             producer.initTransactions();
             producer.beginTransaction();
             for (int i = 0; i < 10; i++) {
@@ -65,15 +65,19 @@ class InputProgressIT {
             c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
             c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
             c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-            try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(),
-                    new ByteArrayDeserializer())) {
-                List<TopicPartition> parts = List.of(new TopicPartition(a, 0), new TopicPartition(a, 1),
-                        new TopicPartition(b, 0));
+            try (KafkaConsumer<byte[], byte[]> consumer =
+                    new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                List<TopicPartition> parts =
+                        List.of(new TopicPartition(a, 0), new TopicPartition(a, 1), new TopicPartition(b, 0));
                 consumer.assign(parts);
                 int seen = 0;
                 long deadline = System.currentTimeMillis() + 30_000;
-                while ((seen < 11 || parts.stream().anyMatch(tp -> consumer.position(tp)
-                        < consumer.endOffsets(List.of(tp)).get(tp))) && System.currentTimeMillis() < deadline) {
+                while ((seen < 11
+                                || parts.stream()
+                                        .anyMatch(tp -> consumer.position(tp)
+                                                < consumer.endOffsets(List.of(tp))
+                                                        .get(tp)))
+                        && System.currentTimeMillis() < deadline) {
                     seen += consumer.poll(java.time.Duration.ofMillis(200)).count();
                 }
                 assertThat(seen).isEqualTo(11);
@@ -82,7 +86,9 @@ class InputProgressIT {
                 consumer.commitSync(positions);
             }
             InputProgress.Sample after = progress.sample();
-            assertThat(after.lag()).as("everything read and committed: nothing waits").isZero();
+            assertThat(after.lag())
+                    .as("everything read and committed: nothing waits")
+                    .isZero();
             assertThat(after.committed()).isGreaterThanOrEqualTo(11L);
         }
     }

@@ -52,8 +52,10 @@ class KafkaAbortMarkerSkipIT {
     @Test
     void shouldNeverDeliverTheRecordsOfATransactionTheRestartedCoordinatorRolledBack(
             @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir) throws Exception {
-        try (KafkaProcess kafka = KafkaProcess.builder().dir(dir.resolve("kafka"))
-                .property("transaction.abort.timed.out.transaction.cleanup.interval.ms", "500").start()) {
+        try (KafkaProcess kafka = KafkaProcess.builder()
+                .dir(dir.resolve("kafka"))
+                .property("transaction.abort.timed.out.transaction.cleanup.interval.ms", "500")
+                .start()) {
             kafka.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1)));
 
             KafkaProducer<String, String> first = producer(kafka);
@@ -61,10 +63,11 @@ class KafkaAbortMarkerSkipIT {
             first.beginTransaction();
             first.send(new ProducerRecord<>(TOPIC, "aborted")).get();
             // The coordinator holds the transaction, with the partition, when the broker dies.
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                    kafka.bootstrapServers()))) {
+            try (Admin admin =
+                    Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
                 TransactionDescription d = admin.describeTransactions(List.of(TRANSACTIONAL_ID))
-                        .description(TRANSACTIONAL_ID).get();
+                        .description(TRANSACTIONAL_ID)
+                        .get();
                 assertThat(d.state()).isEqualTo(TransactionState.ONGOING);
                 assertThat(d.topicPartitions()).contains(new TopicPartition(TOPIC, 0));
             }
@@ -73,9 +76,11 @@ class KafkaAbortMarkerSkipIT {
             // Down for longer than the transaction timeout: the restarted coordinator rolls it back at once.
             Thread.sleep(TIMEOUT_MS * 2L);
             kafka.restart();
-            await("the coordinator rolled the transaction back").atMost(Duration.ofSeconds(60))
-                    .until(() -> Files.readString(kafka.logFile()).contains("Completed rollback of ongoing transaction"
-                            + " for transactionalId " + TRANSACTIONAL_ID));
+            await("the coordinator rolled the transaction back")
+                    .atMost(Duration.ofSeconds(60))
+                    .until(() -> Files.readString(kafka.logFile())
+                            .contains("Completed rollback of ongoing transaction" + " for transactionalId "
+                                    + TRANSACTIONAL_ID));
 
             try (KafkaProducer<String, String> second = producer(kafka)) {
                 second.initTransactions();
@@ -84,7 +89,9 @@ class KafkaAbortMarkerSkipIT {
                 second.commitTransaction();
             }
             String skipped = Files.readAllLines(kafka.logFile()).stream()
-                    .filter(l -> l.contains("Couldn't find leader endpoint")).findFirst().orElse("(none)");
+                    .filter(l -> l.contains("Couldn't find leader endpoint"))
+                    .findFirst()
+                    .orElse("(none)");
             System.out.println("[marker-skip] broker: " + skipped);
 
             List<String> read = readCommitted(kafka);
@@ -107,8 +114,8 @@ class KafkaAbortMarkerSkipIT {
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         List<String> out = new ArrayList<>();
-        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p, new StringDeserializer(),
-                new StringDeserializer())) {
+        try (KafkaConsumer<String, String> c =
+                new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
             TopicPartition tp = new TopicPartition(TOPIC, 0);
             c.assign(List.of(tp));
             c.seekToBeginning(List.of(tp));

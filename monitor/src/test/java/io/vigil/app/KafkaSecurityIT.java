@@ -63,6 +63,7 @@ class KafkaSecurityIT {
 
     @TempDir
     static Path dir;
+
     private static KafkaProcess kafka;
     private static TestPki.Store truststore;
     private static TestPki.Store clientKeystore;
@@ -83,23 +84,33 @@ class KafkaSecurityIT {
         rogueKeystore = TestPki.createCa(pki, "rogue").keystore("vigil-rogue-client");
         System.out.println("[security] CA, broker and client keystores made by keytool in "
                 + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos) + " ms");
-        secrets.addAll(List.of(scramPassword, truststore.password(), brokerKeystore.password(),
-                clientKeystore.password(), rogueKeystore.password()));
+        secrets.addAll(List.of(
+                scramPassword,
+                truststore.password(),
+                brokerKeystore.password(),
+                clientKeystore.password(),
+                rogueKeystore.password()));
 
-        KafkaProcess.Builder b = KafkaProcess.builder().dir(dir.resolve("kafka"))
+        KafkaProcess.Builder b = KafkaProcess.builder()
+                .dir(dir.resolve("kafka"))
                 .listener(SCRAM, "SASL_SSL")
                 .listener(MTLS, "SSL")
                 .scramUser("SCRAM-SHA-512", USER, scramPassword)
                 .property("sasl.enabled.mechanisms", "SCRAM-SHA-512")
                 .property("listener.name.scram.sasl.enabled.mechanisms", "SCRAM-SHA-512")
-                .property("listener.name.scram.scram-sha-512.sasl.jaas.config",
+                .property(
+                        "listener.name.scram.scram-sha-512.sasl.jaas.config",
                         "org.apache.kafka.common.security.scram.ScramLoginModule required;")
                 .property("listener.name.mtls.ssl.client.auth", "required")
-                .property("listener.name.mtls.ssl.truststore.location", truststore.path().toString())
+                .property(
+                        "listener.name.mtls.ssl.truststore.location",
+                        truststore.path().toString())
                 .property("listener.name.mtls.ssl.truststore.password", truststore.password())
                 .property("listener.name.mtls.ssl.truststore.type", "PKCS12");
         for (String listener : List.of("scram", "mtls")) {
-            b.property("listener.name." + listener + ".ssl.keystore.location", brokerKeystore.path().toString())
+            b.property(
+                            "listener.name." + listener + ".ssl.keystore.location",
+                            brokerKeystore.path().toString())
                     .property("listener.name." + listener + ".ssl.keystore.password", brokerKeystore.password())
                     .property("listener.name." + listener + ".ssl.key.password", brokerKeystore.password())
                     .property("listener.name." + listener + ".ssl.keystore.type", "PKCS12");
@@ -121,8 +132,10 @@ class KafkaSecurityIT {
     void shouldMonitorRecordsOverSaslSslWhenTheScramCredentialsAreRight() throws Exception {
         Map<String, String> client = scramClient(scramPassword);
         String output = monitorRoundTrip(kafka.bootstrapServers(SCRAM), client, "scram");
-        assertThat(output).as("Kafka's clients logged their configuration, masked")
-                .contains("sasl.jaas.config = [hidden]").contains("ssl.truststore.password = [hidden]")
+        assertThat(output)
+                .as("Kafka's clients logged their configuration, masked")
+                .contains("sasl.jaas.config = [hidden]")
+                .contains("ssl.truststore.password = [hidden]")
                 .contains("security.protocol = SASL_SSL");
     }
 
@@ -130,8 +143,10 @@ class KafkaSecurityIT {
     void shouldMonitorRecordsOverMutualTlsWhenTheClientCertificateIsSignedByTheBrokersCa() throws Exception {
         Map<String, String> client = tlsClient(clientKeystore);
         String output = monitorRoundTrip(kafka.bootstrapServers(MTLS), client, "mtls");
-        assertThat(output).as("Kafka's clients logged their configuration, masked")
-                .contains("ssl.keystore.password = [hidden]").contains("ssl.key.password = [hidden]")
+        assertThat(output)
+                .as("Kafka's clients logged their configuration, masked")
+                .contains("ssl.keystore.password = [hidden]")
+                .contains("ssl.key.password = [hidden]")
                 .contains("security.protocol = SSL");
     }
 
@@ -141,8 +156,9 @@ class KafkaSecurityIT {
         secrets.add(wrong);
         String bootstrap = kafka.bootstrapServers(SCRAM);
         String output = expectFastFailure(bootstrap, scramClient(wrong), "scram-wrong-password");
-        assertThat(output).contains("Cannot start: Kafka authentication failed at bootstrap servers " + bootstrap
-                + " (security.protocol=SASL_SSL, sasl.mechanism=SCRAM-SHA-512)");
+        assertThat(output)
+                .contains("Cannot start: Kafka authentication failed at bootstrap servers " + bootstrap
+                        + " (security.protocol=SASL_SSL, sasl.mechanism=SCRAM-SHA-512)");
         assertThat(output).containsIgnoringCase("invalid credentials");
         assertNoSecret(output);
     }
@@ -152,8 +168,9 @@ class KafkaSecurityIT {
             throws Exception {
         String bootstrap = kafka.bootstrapServers(MTLS);
         String output = expectFastFailure(bootstrap, tlsClient(rogueKeystore), "mtls-rogue-certificate");
-        assertThat(output).contains("Cannot start: TLS handshake with Kafka failed at bootstrap servers " + bootstrap
-                + " (security.protocol=SSL)");
+        assertThat(output)
+                .contains("Cannot start: TLS handshake with Kafka failed at bootstrap servers " + bootstrap
+                        + " (security.protocol=SSL)");
         assertNoSecret(output);
     }
 
@@ -162,8 +179,10 @@ class KafkaSecurityIT {
         Map<String, String> c = new LinkedHashMap<>();
         c.put("security.protocol", "SASL_SSL");
         c.put("sasl.mechanism", "SCRAM-SHA-512");
-        c.put("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
-                + USER + "\" password=\"" + password + "\";");
+        c.put(
+                "sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + USER + "\" password=\""
+                        + password + "\";");
         c.put("ssl.truststore.location", truststore.path().toString());
         c.put("ssl.truststore.password", truststore.password());
         c.put("ssl.truststore.type", "PKCS12");
@@ -202,53 +221,79 @@ class KafkaSecurityIT {
             Map<String, Object> producerSettings = new HashMap<>(client);
             producerSettings.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
             producerSettings.put(ProducerConfig.ACKS_CONFIG, "all");
-            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerSettings,
-                    new ByteArraySerializer(), new ByteArraySerializer())) {
+            try (KafkaProducer<byte[], byte[]> producer =
+                    new KafkaProducer<>(producerSettings, new ByteArraySerializer(), new ByteArraySerializer())) {
                 for (int i = 0; i < 20; i++) {
                     double score = (i + 0.5) / 20;
-                    Prediction p = Events.prediction("sec-" + name + "-" + i, score,
-                            NOW.minus(Duration.ofHours(30 - i)));
+                    Prediction p =
+                            Events.prediction("sec-" + name + "-" + i, score, NOW.minus(Duration.ofHours(30 - i)));
                     predictions.add(p);
                     producer.send(new ProducerRecord<>(h.topic("predictions"), Events.json(p)));
                 }
-                producer.send(new ProducerRecord<>(h.topic("predictions"),
-                        "{not json".getBytes(StandardCharsets.UTF_8)));
+                producer.send(
+                        new ProducerRecord<>(h.topic("predictions"), "{not json".getBytes(StandardCharsets.UTF_8)));
                 for (int i = 0; i < predictions.size(); i++) {
                     Prediction p = predictions.get(i);
                     // Mostly right, with a few misses either way, so sensitivity and specificity are not 1.
                     int label = (p.score() >= 0.5) != (i % 7 == 3) ? 1 : 0;
                     batch.add(p.score(), label);
-                    producer.send(new ProducerRecord<>(h.topic("ground-truth"),
+                    producer.send(new ProducerRecord<>(
+                            h.topic("ground-truth"),
                             Events.json(Events.label(p.predictionId(), label, NOW.minus(Duration.ofHours(2)), 0))));
                 }
                 producer.flush();
             }
-            await("counts on /metrics").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
-                    .ignoreExceptions().untilAsserted(() -> {
+            await("counts on /metrics")
+                    .atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(500))
+                    .ignoreExceptions()
+                    .untilAsserted(() -> {
                         String m = h.get(uri, "/metrics");
-                        assertThat(sample(m, "vigil_ingest_records_total",
-                                Map.of("stream", "predictions", "outcome", "accepted"))).isEqualTo(20.0);
-                        assertThat(sample(m, "vigil_ingest_records_total", Map.of("stream", "predictions",
-                                "outcome", "dead_lettered", "reason", Reason.NOT_JSON))).isEqualTo(1.0);
-                        assertThat(sample(m, "vigil_ingest_records_total",
-                                Map.of("stream", "ground_truth", "outcome", "accepted"))).isEqualTo(20.0);
-                        assertThat(sample(m, "vigil_outcome_join_events_total",
-                                Map.of("event", "labels_joined"))).isEqualTo(20.0);
+                        assertThat(sample(
+                                        m,
+                                        "vigil_ingest_records_total",
+                                        Map.of("stream", "predictions", "outcome", "accepted")))
+                                .isEqualTo(20.0);
+                        assertThat(sample(
+                                        m,
+                                        "vigil_ingest_records_total",
+                                        Map.of(
+                                                "stream",
+                                                "predictions",
+                                                "outcome",
+                                                "dead_lettered",
+                                                "reason",
+                                                Reason.NOT_JSON)))
+                                .isEqualTo(1.0);
+                        assertThat(sample(
+                                        m,
+                                        "vigil_ingest_records_total",
+                                        Map.of("stream", "ground_truth", "outcome", "accepted")))
+                                .isEqualTo(20.0);
+                        assertThat(sample(m, "vigil_outcome_join_events_total", Map.of("event", "labels_joined")))
+                                .isEqualTo(20.0);
                     });
             var cm = batch.confusion();
             String key = String.join("|", Events.MODEL.id(), Events.MODEL.version(), "all", "all", "30d", "");
             Map<String, Object> consumerSettings = new HashMap<>(client);
             consumerSettings.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-            await("performance snapshot, read over the secure listener").atMost(Duration.ofSeconds(90))
-                    .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
+            await("performance snapshot, read over the secure listener")
+                    .atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(500))
+                    .ignoreExceptions()
+                    .untilAsserted(() -> {
                         Map<String, MetricSnapshot> s = latestSnapshots(consumerSettings, h.topic("snapshots"));
                         assertThat(s.get(key + "labelled").estimate()).isEqualTo(20.0);
-                        assertThat(s.get(key + "sensitivity").estimate()).isEqualTo(cm.sensitivity().value());
-                        assertThat(s.get(key + "specificity").estimate()).isEqualTo(cm.specificity().value());
-                        assertThat(s.get(key + "sensitivity").lower()).isEqualTo(cm.sensitivity().lower());
+                        assertThat(s.get(key + "sensitivity").estimate())
+                                .isEqualTo(cm.sensitivity().value());
+                        assertThat(s.get(key + "specificity").estimate())
+                                .isEqualTo(cm.specificity().value());
+                        assertThat(s.get(key + "sensitivity").lower())
+                                .isEqualTo(cm.sensitivity().lower());
                     });
             System.out.println("[security] " + name + ": 20 predictions, 1 dead letter, 20 labels in; sensitivity "
-                    + cm.sensitivity().value() + " and specificity " + cm.specificity().value() + " out, through "
+                    + cm.sensitivity().value() + " and specificity "
+                    + cm.specificity().value() + " out, through "
                     + bootstrap + " only");
         } finally {
             child.stop();
@@ -266,15 +311,20 @@ class KafkaSecurityIT {
         // Without topic creation nothing else would stop startup: only the connectivity check can.
         Child child = Child.start(h, bootstrap, client, Map.of("topic.create", "false"), dir.resolve(name));
         try {
-            await(name + ": the monitor exits instead of retrying").atMost(FAIL_FAST)
-                    .pollInterval(Duration.ofMillis(100)).until(() -> !child.process.isAlive());
+            await(name + ": the monitor exits instead of retrying")
+                    .atMost(FAIL_FAST)
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> !child.process.isAlive());
         } finally {
             child.stop();
         }
         String output = child.output();
         System.out.println("[security] " + name + ": exit " + child.process.exitValue() + " after "
                 + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos) + " ms (JVM start included): "
-                + output.lines().filter(l -> l.startsWith("Cannot start")).findFirst().orElse("(no message)"));
+                + output.lines()
+                        .filter(l -> l.startsWith("Cannot start"))
+                        .findFirst()
+                        .orElse("(no message)"));
         assertThat(child.process.exitValue()).as(output).isEqualTo(1);
         assertThat(output).doesNotContain("HTTP listening");
         return output;
@@ -298,15 +348,17 @@ class KafkaSecurityIT {
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         Map<String, MetricSnapshot> out = new HashMap<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> c =
+                new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> parts = c.partitionsFor(topic).stream()
-                    .map(i -> new TopicPartition(topic, i.partition())).toList();
+                    .map(i -> new TopicPartition(topic, i.partition()))
+                    .toList();
             c.assign(parts);
             c.seekToBeginning(parts);
             Map<TopicPartition, Long> end = c.endOffsets(parts);
             long deadline = System.currentTimeMillis() + 30_000;
-            while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp)) && System.currentTimeMillis() < deadline) {
+            while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))
+                    && System.currentTimeMillis() < deadline) {
                 for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
                     if (r.value() != null) {
                         MetricSnapshot s = Json.mapper().readValue(r.value(), MetricSnapshot.class);
@@ -340,14 +392,16 @@ class KafkaSecurityIT {
             this.log = log;
         }
 
-        static Child start(MonitorHarness h, String bootstrap, Map<String, String> client, Map<String, String> extra,
-                           Path dir) throws IOException {
+        static Child start(
+                MonitorHarness h, String bootstrap, Map<String, String> client, Map<String, String> extra, Path dir)
+                throws IOException {
             Files.createDirectories(dir);
             Map<String, String> settings = new LinkedHashMap<>();
             settings.put("bootstrap.servers", bootstrap);
             settings.put("application.id", h.topic("vigil"));
             settings.put("state.dir", dir.resolve("state").toString());
-            for (String t : List.of("predictions", "ground-truth", "dead-letters", "snapshots", "alerts", "references")) {
+            for (String t :
+                    List.of("predictions", "ground-truth", "dead-letters", "snapshots", "alerts", "references")) {
                 settings.put("topic." + t, h.topic(t));
             }
             settings.put("topic.partitions", "1");
@@ -363,22 +417,40 @@ class KafkaSecurityIT {
             Map<String, String> env = new LinkedHashMap<>();
             client.forEach((k, v) -> {
                 if (k.contains("password") || k.equals("sasl.jaas.config")) {
-                    env.put("VIGIL_KAFKA_" + k.toUpperCase(java.util.Locale.ROOT).replace('.', '_'), v);
+                    env.put(
+                            "VIGIL_KAFKA_"
+                                    + k.toUpperCase(java.util.Locale.ROOT).replace('.', '_'),
+                            v);
                 } else {
                     settings.put("kafka." + k, v);
                 }
             });
             Path config = dir.resolve("vigil.properties");
-            Files.writeString(config, settings.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
-                    .collect(Collectors.joining("\n", "", "\n")), StandardCharsets.UTF_8);
+            Files.writeString(
+                    config,
+                    settings.entrySet().stream()
+                            .map(e -> e.getKey() + "=" + e.getValue())
+                            .collect(Collectors.joining("\n", "", "\n")),
+                    StandardCharsets.UTF_8);
             Path logback = dir.resolve("logback.xml");
             Files.writeString(logback, LOGBACK, StandardCharsets.UTF_8);
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            List<String> cmd = List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                    "-Dlogback.configurationFile=" + logback, "-cp", System.getProperty("java.class.path"),
-                    "io.vigil.cli.Vigil", "run", "-c", config.toString());
+            String java =
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            List<String> cmd = List.of(
+                    java,
+                    "-Xmx384m",
+                    "-XX:+UseSerialGC",
+                    "-XX:TieredStopAtLevel=1",
+                    "-Dlogback.configurationFile=" + logback,
+                    "-cp",
+                    System.getProperty("java.class.path"),
+                    "io.vigil.cli.Vigil",
+                    "run",
+                    "-c",
+                    config.toString());
             Path log = dir.resolve("vigil.log");
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+            ProcessBuilder pb =
+                    new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
             pb.environment().putAll(env);
             return new Child(pb.start(), log);
         }
@@ -386,7 +458,9 @@ class KafkaSecurityIT {
         /** Waits until the child serves HTTP and reports ready; returns its base URI. */
         String awaitReady(MonitorHarness h) {
             String[] uri = new String[1];
-            await("child listening").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+            await("child listening")
+                    .atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(100))
                     .until(() -> {
                         if (!process.isAlive()) {
                             throw new IllegalStateException("child exited " + process.exitValue() + ":\n" + output());
@@ -398,8 +472,11 @@ class KafkaSecurityIT {
                         }
                         return false;
                     });
-            await("child ready").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
-                    .ignoreExceptions().until(() -> h.status(uri[0], "/health/ready") == 200);
+            await("child ready")
+                    .atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(100))
+                    .ignoreExceptions()
+                    .until(() -> h.status(uri[0], "/health/ready") == 200);
             return uri[0];
         }
 

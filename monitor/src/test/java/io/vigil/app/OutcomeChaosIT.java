@@ -1,23 +1,20 @@
 package io.vigil.app;
 
-import io.vigil.deadletters.DeadLetters;
-import io.vigil.stages.OutcomeJoin;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
+import io.vigil.deadletters.DeadLetters;
 import io.vigil.events.GroundTruth;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.Prediction;
 import io.vigil.events.Reason;
+import io.vigil.stages.OutcomeJoin;
 import io.vigil.stats.BinaryOutcomeStats;
 import io.vigil.testing.Events;
 import io.vigil.testing.KafkaBroker;
 import io.vigil.testing.MonitorHarness;
 import io.vigil.testing.RealKafka;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +30,8 @@ import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,8 +52,8 @@ class OutcomeChaosIT {
     private record Send(boolean prediction, byte[] json) {}
 
     @Test
-    void shouldGiveIdenticalFinalMetricsWhenTheSameEventsArriveInShuffledOrders(KafkaBroker kafka,
-                                                                               @TempDir Path state) throws Exception {
+    void shouldGiveIdenticalFinalMetricsWhenTheSameEventsArriveInShuffledOrders(KafkaBroker kafka, @TempDir Path state)
+            throws Exception {
         Random random = new Random(7);
         List<Send> events = new ArrayList<>();
         Map<String, GroundTruth> finalLabels = new HashMap<>();
@@ -90,16 +89,23 @@ class OutcomeChaosIT {
         finalLabels.forEach((id, gt) -> batch.add(predictions.get(id).score(), gt.label()));
         byte[] ghost = Events.json(Events.label("ghost", 1, START.minus(Duration.ofDays(20)), 0));
 
-        List<Send> labelsFirst = new ArrayList<>(events.stream().filter(e -> !e.prediction()).toList());
+        List<Send> labelsFirst =
+                new ArrayList<>(events.stream().filter(e -> !e.prediction()).toList());
         labelsFirst.addAll(events.stream().filter(Send::prediction).toList());
-        List<Send> predictionsFirst = new ArrayList<>(events.stream().filter(Send::prediction).toList());
+        List<Send> predictionsFirst =
+                new ArrayList<>(events.stream().filter(Send::prediction).toList());
         predictionsFirst.addAll(events.stream().filter(e -> !e.prediction()).toList());
         List<Send> shuffled = new ArrayList<>(events);
         Collections.shuffle(shuffled, new Random(100));
         List<Map<String, String>> results = new ArrayList<>();
         int run = 0;
         for (List<Send> order : List.of(labelsFirst, predictionsFirst, shuffled)) {
-            results.add(runOnce(kafka, Files.createDirectory(state.resolve("run" + run++)), ghost, order, batch,
+            results.add(runOnce(
+                    kafka,
+                    Files.createDirectory(state.resolve("run" + run++)),
+                    ghost,
+                    order,
+                    batch,
                     predictions.size()));
         }
         assertThat(results.get(0)).isNotEmpty();
@@ -107,30 +113,41 @@ class OutcomeChaosIT {
         assertThat(results.get(2)).isEqualTo(results.get(0));
     }
 
-    private Map<String, String> runOnce(KafkaBroker kafka, Path state, byte[] ghost, List<Send> order,
-                                        BinaryOutcomeStats batch, int predicted) throws Exception {
+    private Map<String, String> runOnce(
+            KafkaBroker kafka, Path state, byte[] ghost, List<Send> order, BinaryOutcomeStats batch, int predicted)
+            throws Exception {
         MonitorHarness h = new MonitorHarness(kafka);
         Map<String, Object> overrides = Map.of(
-                "outcomes.flush-interval-ms", 200L,
-                "outcomes.snapshot-interval-ms", 500L,
-                "labels.orphan-retention-days", 15,
-                "outcomes.label-wait", "PT45S",
-                "outcomes.windows", "7d,30d");
+                "outcomes.flush-interval-ms",
+                200L,
+                "outcomes.snapshot-interval-ms",
+                500L,
+                "labels.orphan-retention-days",
+                15,
+                "outcomes.label-wait",
+                "PT45S",
+                "outcomes.windows",
+                "7d,30d");
         try (Monitor monitor = new Monitor(h.config(state, overrides)).start()) {
             await("monitor running").atMost(Duration.ofSeconds(30)).until(monitor::isRunning);
             try (KafkaProducer<byte[], byte[]> producer = h.producer()) {
                 // The ghost is held first, so the event time of the shuffled events passes its retention.
                 producer.send(new ProducerRecord<>(h.topic("ground-truth"), ghost));
                 producer.flush();
-                await("ghost label held").atMost(Duration.ofSeconds(20)).ignoreExceptions()
+                await("ghost label held")
+                        .atMost(Duration.ofSeconds(20))
+                        .ignoreExceptions()
                         .until(() -> joinCount(monitor, OutcomeJoin.LABELS_HELD) == 1);
                 for (Send s : order) {
-                    producer.send(new ProducerRecord<>(h.topic(s.prediction() ? "predictions" : "ground-truth"),
-                            s.json()));
+                    producer.send(
+                            new ProducerRecord<>(h.topic(s.prediction() ? "predictions" : "ground-truth"), s.json()));
                 }
             }
-            await("final metrics equal the batch computation").atMost(Duration.ofSeconds(25))
-                    .pollInterval(Duration.ofMillis(250)).ignoreExceptions().untilAsserted(() -> {
+            await("final metrics equal the batch computation")
+                    .atMost(Duration.ofSeconds(25))
+                    .pollInterval(Duration.ofMillis(250))
+                    .ignoreExceptions()
+                    .untilAsserted(() -> {
                         Map<String, MetricSnapshot> all = allSlice(monitor.latestSnapshots());
                         assertThat(all.get("labelled").estimate()).isEqualTo((double) batch.n());
                         assertThat(all.get("label_coverage").n()).isEqualTo(predicted);
@@ -138,41 +155,60 @@ class OutcomeChaosIT {
                                 .isEqualTo(batch.confusion().sensitivity().value());
                         assertThat(all.get("specificity").estimate())
                                 .isEqualTo(batch.confusion().specificity().value());
-                        assertThat(all.get("ppv").lower()).isEqualTo(batch.confusion().ppv().lower());
-                        assertThat(all.get("auc").estimate()).isEqualTo(batch.auc().auc().value());
-                        assertThat(all.get("auc").lower()).isCloseTo(batch.auc().auc().lower(), within(1e-12));
+                        assertThat(all.get("ppv").lower())
+                                .isEqualTo(batch.confusion().ppv().lower());
+                        assertThat(all.get("auc").estimate())
+                                .isEqualTo(batch.auc().auc().value());
+                        assertThat(all.get("auc").lower())
+                                .isCloseTo(batch.auc().auc().lower(), within(1e-12));
                         assertThat(all.get("brier").estimate())
                                 .isCloseTo(batch.calibration().brier().value(), within(1e-12));
                         assertThat(all.get("ece").estimate())
                                 .isCloseTo(batch.calibration().ece().value(), within(1e-12));
                         assertThat(all.get("oe_ratio").estimate())
-                                .isCloseTo(batch.calibration().observedExpectedRatio().value(), within(1e-12));
+                                .isCloseTo(
+                                        batch.calibration()
+                                                .observedExpectedRatio()
+                                                .value(),
+                                        within(1e-12));
                         assertThat(all.get("calibration_slope").estimate())
                                 .isCloseTo(batch.recalibrationFit().slope().value(), within(1e-9));
                     });
             long labelsSent = order.stream().filter(e -> !e.prediction()).count() + 1;
-            await("unmatched label dead-lettered after the label wait").atMost(Duration.ofSeconds(90))
-                    .pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
-                List<ConsumerRecord<byte[], byte[]>> dead = h.readAll(h.topic("dead-letters"));
-                assertThat(dead).hasSize(1);
-                assertThat(new String(dead.get(0).headers().lastHeader(DeadLetters.REASON).value(),
-                        StandardCharsets.UTF_8)).isEqualTo(Reason.UNMATCHED_LABEL);
-                assertThat(new String(dead.get(0).key(), StandardCharsets.UTF_8)).isEqualTo("ghost");
-                assertThat(MonitorHarness.sample(h.get(monitor.http().uri(), "/metrics"),
-                        "vigil_outcome_join_events_total", Map.of("event", OutcomeJoin.LABELS_UNMATCHED_EXPIRED)))
-                        .isEqualTo(1.0);
-                String metrics = h.get(monitor.http().uri(), "/metrics");
-                assertThat(MonitorHarness.ingestCount(metrics, "ground_truth", "dead_lettered", "unmatched_label"))
-                        .isEqualTo(1);
-                assertThat(MonitorHarness.ingestCount(metrics, "ground_truth", "accepted", "none"))
-                        .isEqualTo(labelsSent - 1);
-            });
+            await("unmatched label dead-lettered after the label wait")
+                    .atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(500))
+                    .untilAsserted(() -> {
+                        List<ConsumerRecord<byte[], byte[]>> dead = h.readAll(h.topic("dead-letters"));
+                        assertThat(dead).hasSize(1);
+                        assertThat(new String(
+                                        dead.get(0)
+                                                .headers()
+                                                .lastHeader(DeadLetters.REASON)
+                                                .value(),
+                                        StandardCharsets.UTF_8))
+                                .isEqualTo(Reason.UNMATCHED_LABEL);
+                        assertThat(new String(dead.get(0).key(), StandardCharsets.UTF_8))
+                                .isEqualTo("ghost");
+                        assertThat(MonitorHarness.sample(
+                                        h.get(monitor.http().uri(), "/metrics"),
+                                        "vigil_outcome_join_events_total",
+                                        Map.of("event", OutcomeJoin.LABELS_UNMATCHED_EXPIRED)))
+                                .isEqualTo(1.0);
+                        String metrics = h.get(monitor.http().uri(), "/metrics");
+                        assertThat(MonitorHarness.ingestCount(
+                                        metrics, "ground_truth", "dead_lettered", "unmatched_label"))
+                                .isEqualTo(1);
+                        assertThat(MonitorHarness.ingestCount(metrics, "ground_truth", "accepted", "none"))
+                                .isEqualTo(labelsSent - 1);
+                    });
             // Label delays depend on which revision arrives first, by design: compared separately.
             Map<String, String> out = new TreeMap<>();
             for (MetricSnapshot s : monitor.latestSnapshots()) {
                 if (!s.metric().startsWith("label_delay")) {
-                    out.put(s.key(), s.estimate() + " [" + s.lower() + ", " + s.upper() + "] n=" + s.n() + " "
-                            + s.status());
+                    out.put(
+                            s.key(),
+                            s.estimate() + " [" + s.lower() + ", " + s.upper() + "] n=" + s.n() + " " + s.status());
                 }
             }
             return out;

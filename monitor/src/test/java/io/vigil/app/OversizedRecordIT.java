@@ -1,10 +1,9 @@
 package io.vigil.app;
 
-import io.vigil.deadletters.DeadLetters;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.vigil.deadletters.DeadLetters;
 import io.vigil.testing.Events;
 import io.vigil.testing.KafkaBroker;
 import io.vigil.testing.MonitorHarness;
@@ -48,8 +47,8 @@ class OversizedRecordIT {
     private static final int VALID = 2_000;
 
     @Test
-    void shouldDeadLetterATruncatedCopyOfAnOversizedRecordAndCountEveryValidOneAfterIt(KafkaBroker kafka,
-            @TempDir Path state) throws Exception {
+    void shouldDeadLetterATruncatedCopyOfAnOversizedRecordAndCountEveryValidOneAfterIt(
+            KafkaBroker kafka, @TempDir Path state) throws Exception {
         MonitorHarness h = new MonitorHarness(kafka);
         createInputsThatTakeBigRecords(kafka, h);
         byte[] big = new byte[BIG];
@@ -59,22 +58,37 @@ class OversizedRecordIT {
             await("monitor running").atMost(Duration.ofSeconds(60)).until(monitor::isRunning);
             Set<String> threads = threadNames(monitor.streams());
             try (KafkaProducer<byte[], byte[]> producer = bigProducer(kafka)) {
-                producer.send(new ProducerRecord<>(h.topic("predictions"), 0, "big".getBytes(StandardCharsets.UTF_8),
-                        big)).get();
+                producer.send(new ProducerRecord<>(
+                                h.topic("predictions"), 0, "big".getBytes(StandardCharsets.UTF_8), big))
+                        .get();
                 sendValid(producer, h, "p-", VALID);
             }
             String uri = monitor.http().uri();
-            await("every valid prediction counted").atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
-                String metrics = h.get(uri, "/metrics");
-                assertThat(MonitorHarness.sample(metrics, "vigil_ingest_records_total",
-                        Map.of("stream", "predictions", "outcome", "accepted"))).isEqualTo((double) VALID);
-                assertThat(MonitorHarness.sample(metrics, "vigil_ingest_records_total",
-                        Map.of("stream", "predictions", "outcome", "dead_lettered", "reason", "oversized")))
-                        .isEqualTo(1.0);
-            });
+            await("every valid prediction counted")
+                    .atMost(Duration.ofSeconds(90))
+                    .untilAsserted(() -> {
+                        String metrics = h.get(uri, "/metrics");
+                        assertThat(MonitorHarness.sample(
+                                        metrics,
+                                        "vigil_ingest_records_total",
+                                        Map.of("stream", "predictions", "outcome", "accepted")))
+                                .isEqualTo((double) VALID);
+                        assertThat(MonitorHarness.sample(
+                                        metrics,
+                                        "vigil_ingest_records_total",
+                                        Map.of(
+                                                "stream",
+                                                "predictions",
+                                                "outcome",
+                                                "dead_lettered",
+                                                "reason",
+                                                "oversized")))
+                                .isEqualTo(1.0);
+                    });
 
             List<ConsumerRecord<byte[], byte[]>> dead = await("the dead letter committed")
-                    .atMost(Duration.ofSeconds(30)).until(() -> h.readAll(h.topic("dead-letters")), d -> !d.isEmpty());
+                    .atMost(Duration.ofSeconds(30))
+                    .until(() -> h.readAll(h.topic("dead-letters")), d -> !d.isEmpty());
             assertThat(dead).hasSize(1);
             ConsumerRecord<byte[], byte[]> letter = dead.get(0);
             assertThat(header(letter, DeadLetters.REASON)).isEqualTo("oversized");
@@ -88,27 +102,40 @@ class OversizedRecordIT {
             assertThat(letter.value()).containsOnly((byte) 'x');
 
             assertThat(monitor.state()).isEqualTo(KafkaStreams.State.RUNNING);
-            assertThat(threadNames(monitor.streams())).as("no stream thread was replaced").isEqualTo(threads);
+            assertThat(threadNames(monitor.streams()))
+                    .as("no stream thread was replaced")
+                    .isEqualTo(threads);
             assertThat(h.status(uri, "/health/ready")).isEqualTo(200);
         }
     }
 
     @Test
-    void shouldTruncateFurtherWhenTheBrokerRefusesADeadLetterAfterItsLimitWasLowered(KafkaBroker kafka,
-            @TempDir Path state) throws Exception {
+    void shouldTruncateFurtherWhenTheBrokerRefusesADeadLetterAfterItsLimitWasLowered(
+            KafkaBroker kafka, @TempDir Path state) throws Exception {
         MonitorHarness h = new MonitorHarness(kafka);
         createInputsThatTakeBigRecords(kafka, h);
         try (Monitor monitor = new Monitor(h.config(state, Map.of())).start()) {
             await("monitor running").atMost(Duration.ofSeconds(60)).until(monitor::isRunning);
             // After Vigil read the dead-letter topic's limit (1 MiB), an operator lowers it to 1,500 bytes.
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            try (Admin admin =
+                    Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
                 ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, h.topic("dead-letters"));
-                admin.incrementalAlterConfigs(Map.of(topic, List.of(new AlterConfigOp(
-                        new ConfigEntry(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "1500"), AlterConfigOp.OpType.SET))))
-                        .all().get();
-                await("the broker applies the new limit").atMost(Duration.ofSeconds(30)).until(() -> "1500".equals(
-                        admin.describeConfigs(List.of(topic)).all().get().get(topic)
-                                .get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value()));
+                admin.incrementalAlterConfigs(Map.of(
+                                topic,
+                                List.of(new AlterConfigOp(
+                                        new ConfigEntry(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "1500"),
+                                        AlterConfigOp.OpType.SET))))
+                        .all()
+                        .get();
+                await("the broker applies the new limit")
+                        .atMost(Duration.ofSeconds(30))
+                        .until(() -> "1500"
+                                .equals(admin.describeConfigs(List.of(topic))
+                                        .all()
+                                        .get()
+                                        .get(topic)
+                                        .get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG)
+                                        .value()));
             }
             // Random letters, so that the producer's compression cannot shrink it below the new limit.
             java.util.SplittableRandom random = new java.util.SplittableRandom(3);
@@ -118,24 +145,38 @@ class OversizedRecordIT {
             }
             byte[] bad = ("{\"prediction_id\":\"" + letters + "\"").getBytes(StandardCharsets.UTF_8);
             try (KafkaProducer<byte[], byte[]> producer = bigProducer(kafka)) {
-                producer.send(new ProducerRecord<>(h.topic("predictions"), 0, null, bad)).get();
+                producer.send(new ProducerRecord<>(h.topic("predictions"), 0, null, bad))
+                        .get();
                 sendValid(producer, h, "q-", 300);
             }
             String uri = monitor.http().uri();
             // Under exactly-once the refusal aborts the transaction: the task is restarted (its thread replaced)
             // and processes the record again with a smaller limit, until the dead letter fits.
-            await("the record dead-lettered once, the valid ones accepted").dontCatchUncaughtExceptions()
+            await("the record dead-lettered once, the valid ones accepted")
+                    .dontCatchUncaughtExceptions()
                     .atMost(Duration.ofSeconds(150))
                     .untilAsserted(() -> {
                         String metrics = h.get(uri, "/metrics");
-                        assertThat(MonitorHarness.sample(metrics, "vigil_ingest_records_total",
-                                Map.of("stream", "predictions", "outcome", "accepted"))).isEqualTo(300.0);
-                        assertThat(MonitorHarness.sample(metrics, "vigil_ingest_records_total",
-                                Map.of("stream", "predictions", "outcome", "dead_lettered", "reason", "not_json")))
+                        assertThat(MonitorHarness.sample(
+                                        metrics,
+                                        "vigil_ingest_records_total",
+                                        Map.of("stream", "predictions", "outcome", "accepted")))
+                                .isEqualTo(300.0);
+                        assertThat(MonitorHarness.sample(
+                                        metrics,
+                                        "vigil_ingest_records_total",
+                                        Map.of(
+                                                "stream",
+                                                "predictions",
+                                                "outcome",
+                                                "dead_lettered",
+                                                "reason",
+                                                "not_json")))
                                 .isEqualTo(1.0);
                     });
             List<ConsumerRecord<byte[], byte[]>> dead = await("the dead letter committed")
-                    .atMost(Duration.ofSeconds(30)).until(() -> h.readAll(h.topic("dead-letters")), d -> !d.isEmpty());
+                    .atMost(Duration.ofSeconds(30))
+                    .until(() -> h.readAll(h.topic("dead-letters")), d -> !d.isEmpty());
             assertThat(dead).hasSize(1);
             assertThat(header(dead.get(0), DeadLetters.TRUNCATED)).isEqualTo("true");
             assertThat(header(dead.get(0), DeadLetters.ORIGINAL_SIZE)).isEqualTo(Integer.toString(bad.length));
@@ -148,7 +189,8 @@ class OversizedRecordIT {
 
     private static void createInputsThatTakeBigRecords(KafkaBroker kafka, MonitorHarness h) {
         Map<String, String> big = Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(4 << 20));
-        kafka.createTopics(List.of(new NewTopic(h.topic("predictions"), 3, (short) 1).configs(big),
+        kafka.createTopics(List.of(
+                new NewTopic(h.topic("predictions"), 3, (short) 1).configs(big),
                 new NewTopic(h.topic("ground-truth"), 3, (short) 1).configs(big)));
     }
 
@@ -164,18 +206,23 @@ class OversizedRecordIT {
             throws Exception {
         Instant now = Instant.now();
         for (int i = 0; i < n; i++) {
-            producer.send(new ProducerRecord<>(h.topic("predictions"), (prefix + i).getBytes(StandardCharsets.UTF_8),
+            producer.send(new ProducerRecord<>(
+                    h.topic("predictions"),
+                    (prefix + i).getBytes(StandardCharsets.UTF_8),
                     Events.json(Events.prediction(prefix + i, (i % 100) / 100.0, now.minusSeconds(i)))));
         }
         producer.flush();
     }
 
     private static Set<String> threadNames(KafkaStreams streams) {
-        return streams.metadataForLocalThreads().stream().map(ThreadMetadata::threadName).collect(Collectors.toSet());
+        return streams.metadataForLocalThreads().stream()
+                .map(ThreadMetadata::threadName)
+                .collect(Collectors.toSet());
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
-        return r.headers().lastHeader(name) == null ? null
+        return r.headers().lastHeader(name) == null
+                ? null
                 : new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
     }
 }

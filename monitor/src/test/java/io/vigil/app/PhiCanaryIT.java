@@ -1,7 +1,5 @@
 package io.vigil.app;
 
-import io.vigil.cli.DemoCommand;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -12,6 +10,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.read.ListAppender;
 import com.sun.net.httpserver.HttpServer;
+import io.vigil.cli.DemoCommand;
 import io.vigil.events.GroundTruth;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.Prediction;
@@ -69,7 +68,8 @@ class PhiCanaryIT {
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
             server.setExecutor(Executors.newSingleThreadExecutor());
             server.createContext("/hook", exchange -> {
-                try (exchange; InputStream in = exchange.getRequestBody()) {
+                try (exchange;
+                        InputStream in = exchange.getRequestBody()) {
                     bodies.add(new String(in.readAllBytes(), StandardCharsets.UTF_8));
                     exchange.sendResponseHeaders(200, -1);
                 }
@@ -100,20 +100,34 @@ class PhiCanaryIT {
         SimEvent rewrite(SimEvent e) {
             if (e.isPrediction()) {
                 Prediction p = e.prediction();
-                String subject = p.subjectKey() == null ? null
+                String subject = p.subjectKey() == null
+                        ? null
                         : subjects.computeIfAbsent(p.subjectKey(), k -> "CANARY-SUBJ-" + subjects.size());
-                Map<String, String> attributes = new LinkedHashMap<>(p.attributes() == null ? Map.of()
-                        : p.attributes());
+                Map<String, String> attributes =
+                        new LinkedHashMap<>(p.attributes() == null ? Map.of() : p.attributes());
                 attributes.put("device_serial", "CANARY-SERIAL-" + serials++);
-                Prediction q = new Prediction(predictionId(p.predictionId()), p.occurredAt(), p.model(), p.task(),
-                        p.score(), p.threshold(), p.predictedLabel(), p.site(), p.scanner(), subject,
-                        "CANARY-STUDY-" + studies++, p.demographics(), p.uncertainty(), p.abstained(),
-                        p.features(), attributes);
+                Prediction q = new Prediction(
+                        predictionId(p.predictionId()),
+                        p.occurredAt(),
+                        p.model(),
+                        p.task(),
+                        p.score(),
+                        p.threshold(),
+                        p.predictedLabel(),
+                        p.site(),
+                        p.scanner(),
+                        subject,
+                        "CANARY-STUDY-" + studies++,
+                        p.demographics(),
+                        p.uncertainty(),
+                        p.abstained(),
+                        p.features(),
+                        attributes);
                 return new SimEvent(SimEvent.Type.PREDICTION, q.predictionId(), q, e.time());
             }
             GroundTruth g = (GroundTruth) e.value();
-            GroundTruth h = new GroundTruth(predictionId(g.predictionId()), g.label(), g.observedAt(), g.source(),
-                    g.revision());
+            GroundTruth h = new GroundTruth(
+                    predictionId(g.predictionId()), g.label(), g.observedAt(), g.source(), g.revision());
             return new SimEvent(SimEvent.Type.GROUND_TRUTH, h.predictionId(), h, e.time());
         }
     }
@@ -172,31 +186,41 @@ class PhiCanaryIT {
         overrides.put("alerts.evaluation-interval-ms", "1000");
         overrides.put("alerts.webhooks", "canary");
         overrides.put("alerts.webhook.canary.url", receiver.url());
-        overrides.put("alerts.webhook.canary.secret",
+        overrides.put(
+                "alerts.webhook.canary.secret",
                 "whsec_" + java.util.Base64.getEncoder().encodeToString(new byte[32]));
         overrides.put("alerts.webhook.retry-initial-ms", "200");
 
         Instant now = Instant.now();
         var scenario = DemoCommand.resolveScenario("demo-short");
-        Simulator simulator = Simulator.create(scenario, 11, LocalDate.ofInstant(now, ZoneOffset.UTC)
-                .minusDays(scenario.days()), scenario.days()).withLabelHorizon(Duration.ZERO);
+        Simulator simulator = Simulator.create(
+                        scenario,
+                        11,
+                        LocalDate.ofInstant(now, ZoneOffset.UTC).minusDays(scenario.days()),
+                        scenario.days())
+                .withLabelHorizon(Duration.ZERO);
         Canaries canaries = new Canaries();
         List<String> invalid = invalidPredictions(now.minus(Duration.ofDays(1)));
 
         try (Monitor monitor = new Monitor(h.config(state, overrides)).start()) {
             await("monitor running").atMost(Duration.ofSeconds(60)).until(monitor::isRunning);
             long sent;
-            try (KafkaSink sink = new KafkaSink(Map.of("bootstrap.servers", kafka.bootstrapServers()),
-                    h.topic("predictions"), h.topic("ground-truth"))) {
+            try (KafkaSink sink = new KafkaSink(
+                    Map.of("bootstrap.servers", kafka.bootstrapServers()),
+                    h.topic("predictions"),
+                    h.topic("ground-truth"))) {
                 simulator.forEach(e -> sink.accept(canaries.rewrite(e)));
                 sent = sink.sent();
             }
             try (KafkaProducer<byte[], byte[]> producer = h.producer()) {
                 for (String json : invalid) {
-                    producer.send(new ProducerRecord<>(h.topic("predictions"),
-                            "CANARY-KEY-1".getBytes(StandardCharsets.UTF_8), json.getBytes(StandardCharsets.UTF_8)));
+                    producer.send(new ProducerRecord<>(
+                            h.topic("predictions"),
+                            "CANARY-KEY-1".getBytes(StandardCharsets.UTF_8),
+                            json.getBytes(StandardCharsets.UTF_8)));
                 }
-                producer.send(new ProducerRecord<>(h.topic("ground-truth"),
+                producer.send(new ProducerRecord<>(
+                        h.topic("ground-truth"),
                         "{\"prediction_id\":\"CANARY-PRED-9000040\",\"label\":\"CANARY-LABEL-1\"}"
                                 .getBytes(StandardCharsets.UTF_8)));
             }
@@ -204,28 +228,41 @@ class PhiCanaryIT {
             String uri = monitor.http().uri();
 
             // The data flowed: outcome, stability and drift snapshots, an alert delivered, the dead letters.
-            await("snapshots, stability and an alert").atMost(Duration.ofSeconds(150))
-                    .pollInterval(Duration.ofSeconds(1)).ignoreExceptions().untilAsserted(() -> {
+            await("snapshots, stability and an alert")
+                    .atMost(Duration.ofSeconds(150))
+                    .pollInterval(Duration.ofSeconds(1))
+                    .ignoreExceptions()
+                    .untilAsserted(() -> {
                         List<MetricSnapshot> latest = monitor.latestSnapshots();
-                        assertThat(latest).extracting(MetricSnapshot::metric)
+                        assertThat(latest)
+                                .extracting(MetricSnapshot::metric)
                                 .contains("auc", "score_psi")
                                 .contains("flip_rate");
                         assertThat(receiver.bodies).isNotEmpty();
                     });
-            await("dead letters").atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                    assertThat(h.readAll(h.topic("dead-letters"))).hasSizeGreaterThanOrEqualTo(invalid.size() + 1));
+            await("dead letters")
+                    .atMost(Duration.ofSeconds(30))
+                    .untilAsserted(() -> assertThat(h.readAll(h.topic("dead-letters")))
+                            .hasSizeGreaterThanOrEqualTo(invalid.size() + 1));
 
             Map<String, String> outputs = new LinkedHashMap<>();
             String metrics = h.get(uri, "/metrics");
             assertThat(metrics).contains("vigil_ingest_records_total", "vigil_auc_ratio", "vigil_flip_rate_ratio");
             outputs.put("/metrics", metrics);
-            for (String path : List.of("/api/", "/api/fleet", "/api/snapshots", "/api/alerts", "/api/status",
-                    "/api/fleet?slice=scanner", "/api/snapshots?slice=scanner")) {
+            for (String path : List.of(
+                    "/api/",
+                    "/api/fleet",
+                    "/api/snapshots",
+                    "/api/alerts",
+                    "/api/status",
+                    "/api/fleet?slice=scanner",
+                    "/api/snapshots?slice=scanner")) {
                 outputs.put(path, h.get(uri, path));
             }
             List<MetricSnapshot> latest = monitor.latestSnapshots();
             for (int i = 0; i < latest.size(); i += Math.max(1, latest.size() / 5)) {
-                String path = "/api/history?key=" + URLEncoder.encode(latest.get(i).key(), StandardCharsets.UTF_8);
+                String path =
+                        "/api/history?key=" + URLEncoder.encode(latest.get(i).key(), StandardCharsets.UTF_8);
                 outputs.put(path, h.get(uri, path));
             }
             MetricSnapshot s = latest.get(0);
@@ -241,14 +278,16 @@ class PhiCanaryIT {
             List<ConsumerRecord<byte[], byte[]>> dead = h.readAll(h.topic("dead-letters"));
             for (ConsumerRecord<byte[], byte[]> r : dead) {
                 for (Header header : r.headers()) {
-                    headers.append(header.key()).append('=')
-                            .append(new String(header.value(), StandardCharsets.UTF_8)).append('\n');
+                    headers.append(header.key())
+                            .append('=')
+                            .append(new String(header.value(), StandardCharsets.UTF_8))
+                            .append('\n');
                 }
             }
             // The invalid records' values do carry the canaries, and the scan finds them: not vacuous.
             Map<String, String> values = new LinkedHashMap<>();
-            dead.forEach(r -> values.put(r.topic() + "-" + r.partition() + "@" + r.offset(),
-                    new String(r.value(), StandardCharsets.UTF_8)));
+            dead.forEach(r -> values.put(
+                    r.topic() + "-" + r.partition() + "@" + r.offset(), new String(r.value(), StandardCharsets.UTF_8)));
             assertThat(leaks(values)).hasSizeGreaterThanOrEqualTo(invalid.size() + 1);
             outputs.put("dead-letter headers", headers.toString());
             outputs.put("webhook bodies", String.join("\n", receiver.bodies));
@@ -258,9 +297,13 @@ class PhiCanaryIT {
             monitor.close();
             StringBuilder log = new StringBuilder();
             for (ILoggingEvent e : List.copyOf(logs.list)) {
-                log.append(e.getLoggerName()).append(' ').append(e.getFormattedMessage()).append('\n');
+                log.append(e.getLoggerName())
+                        .append(' ')
+                        .append(e.getFormattedMessage())
+                        .append('\n');
                 if (e.getThrowableProxy() != null) {
-                    log.append(ThrowableProxyUtil.asString(e.getThrowableProxy())).append('\n');
+                    log.append(ThrowableProxyUtil.asString(e.getThrowableProxy()))
+                            .append('\n');
                 }
             }
             assertThat(logs.list).as("log output was captured").isNotEmpty();
@@ -290,10 +333,14 @@ class PhiCanaryIT {
     private static String records(List<ConsumerRecord<byte[], byte[]>> records) {
         StringBuilder out = new StringBuilder();
         for (ConsumerRecord<byte[], byte[]> r : records) {
-            out.append(r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8)).append(' ')
-                    .append(r.value() == null ? "" : new String(r.value(), StandardCharsets.UTF_8)).append('\n');
+            out.append(r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8))
+                    .append(' ')
+                    .append(r.value() == null ? "" : new String(r.value(), StandardCharsets.UTF_8))
+                    .append('\n');
             for (Header header : r.headers()) {
-                out.append(header.key()).append('=').append(new String(header.value(), StandardCharsets.UTF_8))
+                out.append(header.key())
+                        .append('=')
+                        .append(new String(header.value(), StandardCharsets.UTF_8))
                         .append('\n');
             }
         }

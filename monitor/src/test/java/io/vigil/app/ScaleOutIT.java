@@ -1,12 +1,5 @@
 package io.vigil.app;
 
-import io.vigil.deadletters.DeadLetters;
-import io.vigil.stages.OutcomeJoin;
-import io.vigil.stages.Performance;
-import io.vigil.stages.ScoreDrift;
-import io.vigil.topics.Topics;
-import io.vigil.topology.VigilTopology;
-
 import static io.vigil.testing.MonitorHarness.ingestCount;
 import static io.vigil.testing.MonitorHarness.joinCount;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -14,18 +7,24 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.vigil.config.VigilConfig;
+import io.vigil.deadletters.DeadLetters;
 import io.vigil.events.EventValidator;
 import io.vigil.events.GroundTruth;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.Prediction;
 import io.vigil.events.Reason;
 import io.vigil.serde.Json;
+import io.vigil.stages.OutcomeJoin;
+import io.vigil.stages.Performance;
+import io.vigil.stages.ScoreDrift;
 import io.vigil.stats.BinaryOutcomeStats;
 import io.vigil.testing.ChildMonitor;
 import io.vigil.testing.Events;
 import io.vigil.testing.KafkaBroker;
 import io.vigil.testing.MonitorHarness;
 import io.vigil.testing.RealKafka;
+import io.vigil.topics.Topics;
+import io.vigil.topology.VigilTopology;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,14 +78,15 @@ class ScaleOutIT {
     private static final int PARTITIONS = 6;
     /** Share of the input sent while both instances run; A is killed part-way through the rest. */
     private static final double FIRST_PART = 0.45;
+
     private static final Instant NOW = Instant.now().truncatedTo(ChronoUnit.SECONDS);
     private static final List<String> SITES = List.of("S01", "S02", "S03", "S04");
     private static final List<String> SCANNERS = List.of("CT-1", "CT-2", "CT-3");
     private static final Pattern LABEL = Pattern.compile("(\\w+)=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
     /** One input record; exactly one of prediction, label and deadReason is set. */
-    private record Send(String topic, String key, byte[] value, Prediction prediction, GroundTruth label,
-                        String deadReason) {}
+    private record Send(
+            String topic, String key, byte[] value, Prediction prediction, GroundTruth label, String deadReason) {}
 
     /** A slice the test checks: all, a site or a scanner (site-qualified). */
     private record SliceRef(String dimension, String value) {
@@ -129,7 +129,9 @@ class ScaleOutIT {
                 } else if (s.label() != null) {
                     b.labelRecords++;
                     // The outcome join keeps the highest revision; a repeat of one revision changes nothing.
-                    b.finalLabels.merge(s.label().predictionId(), s.label(),
+                    b.finalLabels.merge(
+                            s.label().predictionId(),
+                            s.label(),
                             (old, now) -> now.revision() >= old.revision() ? now : old);
                 } else {
                     (s.topic().equals("predictions") ? b.deadPredictions : b.deadLabels)
@@ -159,9 +161,8 @@ class ScaleOutIT {
     private record Instance(String name, String uri) {}
 
     @Test
-    void shouldShareTasksServeEverySliceAndTakeOverExactlyWhenOneOfTwoInstancesIsKilled(KafkaBroker kafka,
-                                                                                       @TempDir Path dir)
-            throws Exception {
+    void shouldShareTasksServeEverySliceAndTakeOverExactlyWhenOneOfTwoInstancesIsKilled(
+            KafkaBroker kafka, @TempDir Path dir) throws Exception {
         long started = System.nanoTime();
         MonitorHarness h = new MonitorHarness(kafka);
         List<Send> sends = input();
@@ -188,8 +189,11 @@ class ScaleOutIT {
                     + everyTask.size() + " tasks");
 
             // (1) The two instances share the work: disjoint active tasks covering all, standbys of each other's.
-            await("both instances running, the tasks split between them").atMost(Duration.ofSeconds(90))
-                    .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
+            await("both instances running, the tasks split between them")
+                    .atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(500))
+                    .ignoreExceptions()
+                    .untilAsserted(() -> {
                         JsonNode sa = status(h, a);
                         JsonNode sb = status(h, b);
                         assertThat(sa.path("stream_state").asText()).isEqualTo("RUNNING");
@@ -223,8 +227,11 @@ class ScaleOutIT {
             System.out.println("[scaleout] slices aggregated on A/B: drift "
                     + count(driftOwner, "A") + "/" + count(driftOwner, "B") + ", performance "
                     + count(performanceOwner, "A") + "/" + count(performanceOwner, "B"));
-            assertThat(driftOwner.values()).as("drift slices aggregated on each instance").contains("A", "B");
-            assertThat(performanceOwner.values()).as("performance slices aggregated on each instance")
+            assertThat(driftOwner.values())
+                    .as("drift slices aggregated on each instance")
+                    .contains("A", "B");
+            assertThat(performanceOwner.values())
+                    .as("performance slices aggregated on each instance")
                     .contains("A", "B");
 
             // (2) The first part of the input while both run.
@@ -232,19 +239,27 @@ class ScaleOutIT {
                 producer.send(record(h, s));
             }
             producer.flush();
-            await("counters of both instances add up to the first part").atMost(Duration.ofSeconds(90))
-                    .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
+            await("counters of both instances add up to the first part")
+                    .atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(500))
+                    .ignoreExceptions()
+                    .untilAsserted(() -> {
                         String ma = h.get(a.uri(), "/metrics");
                         String mb = h.get(b.uri(), "/metrics");
                         assertThat(ingestCount(ma, "predictions", "accepted", null)
-                                + ingestCount(mb, "predictions", "accepted", null)).isEqualTo(half.valid.size());
+                                        + ingestCount(mb, "predictions", "accepted", null))
+                                .isEqualTo(half.valid.size());
                         assertThat(joinCount(ma, OutcomeJoin.PREDICTIONS_REGISTERED)
-                                + joinCount(mb, OutcomeJoin.PREDICTIONS_REGISTERED)).isEqualTo(half.valid.size());
+                                        + joinCount(mb, OutcomeJoin.PREDICTIONS_REGISTERED))
+                                .isEqualTo(half.valid.size());
                     });
             // Every slice on both instances, so each serves the slices aggregated on the other (both kinds
             // exist, asserted above) from the global snapshot view, with the batch values.
-            await("both instances serve the batch values of every slice").atMost(Duration.ofSeconds(90))
-                    .pollInterval(Duration.ofSeconds(1)).ignoreExceptions().untilAsserted(() -> {
+            await("both instances serve the batch values of every slice")
+                    .atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofSeconds(1))
+                    .ignoreExceptions()
+                    .untilAsserted(() -> {
                         for (Instance i : List.of(a, b)) {
                             Map<String, MetricSnapshot> api = apiSnapshots(h, i);
                             String metrics = h.get(i.uri(), "/metrics");
@@ -254,8 +269,11 @@ class ScaleOutIT {
                             }
                         }
                     });
-            await("both instances serve the same snapshot set").atMost(Duration.ofSeconds(30))
-                    .pollInterval(Duration.ofSeconds(1)).ignoreExceptions().untilAsserted(() -> {
+            await("both instances serve the same snapshot set")
+                    .atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofSeconds(1))
+                    .ignoreExceptions()
+                    .untilAsserted(() -> {
                         Map<String, List<Object>> apiA = values(apiSnapshots(h, a));
                         Map<String, List<Object>> apiB = values(apiSnapshots(h, b));
                         assertThat(apiA.keySet()).isEqualTo(apiB.keySet());
@@ -272,10 +290,16 @@ class ScaleOutIT {
             // Counters: per instance, its own tasks only; the sum is the batch (no standby counted twice).
             long acceptedA = ingestCount(metricsA, "predictions", "accepted", null);
             long acceptedB = ingestCount(metricsB, "predictions", "accepted", null);
-            System.out.println("[scaleout] predictions accepted: A " + acceptedA + " + B " + acceptedB
-                    + " = " + (acceptedA + acceptedB));
-            assertThat(acceptedA).as("A counts its own tasks' records").isPositive().isLessThan(half.valid.size());
-            assertThat(acceptedB).as("B counts its own tasks' records").isPositive().isLessThan(half.valid.size());
+            System.out.println("[scaleout] predictions accepted: A " + acceptedA + " + B " + acceptedB + " = "
+                    + (acceptedA + acceptedB));
+            assertThat(acceptedA)
+                    .as("A counts its own tasks' records")
+                    .isPositive()
+                    .isLessThan(half.valid.size());
+            assertThat(acceptedB)
+                    .as("B counts its own tasks' records")
+                    .isPositive()
+                    .isLessThan(half.valid.size());
             checkCounters(List.of(metricsA, metricsB), half);
 
             // (3) The rest while A is killed part-way.
@@ -289,13 +313,17 @@ class ScaleOutIT {
                     producer.flush();
                     // Kill only once A processes the second part: committed and open transactions both present.
                     long target = acceptedA + 300;
-                    await("A makes progress on the second part").atMost(Duration.ofSeconds(60))
-                            .pollInterval(Duration.ofMillis(20)).ignoreExceptions()
-                            .until(() -> ingestCount(h.get(a.uri(), "/metrics"), "predictions", "accepted", null) >= target);
+                    await("A makes progress on the second part")
+                            .atMost(Duration.ofSeconds(60))
+                            .pollInterval(Duration.ofMillis(20))
+                            .ignoreExceptions()
+                            .until(() ->
+                                    ingestCount(h.get(a.uri(), "/metrics"), "predictions", "accepted", null) >= target);
                     acceptedByB = ingestCount(h.get(b.uri(), "/metrics"), "predictions", "accepted", null);
                     System.out.println("[scaleout] kill -9 of A at record " + i + " of " + rest.size()
-                            + " of the second part; A accepted " + ingestCount(h.get(a.uri(), "/metrics"), "predictions",
-                            "accepted", null) + ", B accepted " + acceptedByB);
+                            + " of the second part; A accepted "
+                            + ingestCount(h.get(a.uri(), "/metrics"), "predictions", "accepted", null) + ", B accepted "
+                            + acceptedByB);
                     childA.kill();
                     killedAt = System.nanoTime();
                 }
@@ -305,28 +333,42 @@ class ScaleOutIT {
             long kill = killedAt;
             // B's counter while it takes over: its stores are not queryable while it rebalances and restores.
             AtomicLong lowest = new AtomicLong(Long.MAX_VALUE);
-            await("B takes over every task").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-                    .ignoreExceptions().untilAsserted(() -> {
-                        lowest.accumulateAndGet(ingestCount(h.get(b.uri(), "/metrics"), "predictions", "accepted", null),
-                                Math::min);
+            await("B takes over every task")
+                    .atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(200))
+                    .ignoreExceptions()
+                    .untilAsserted(() -> {
+                        lowest.accumulateAndGet(
+                                ingestCount(h.get(b.uri(), "/metrics"), "predictions", "accepted", null), Math::min);
                         JsonNode sb = status(h, b);
                         assertThat(ids(sb, "active")).isEqualTo(everyTask);
                         assertThat(ids(sb, "standby")).isEmpty();
                     });
             long allActive = System.nanoTime();
-            await("B running").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+            await("B running")
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(200))
                     .until(() -> h.status(b.uri(), "/health/ready") == 200);
             long running = System.nanoTime();
-            await("B's counters equal the whole input").atMost(Duration.ofSeconds(120))
-                    .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
+            await("B's counters equal the whole input")
+                    .atMost(Duration.ofSeconds(120))
+                    .pollInterval(Duration.ofMillis(500))
+                    .ignoreExceptions()
+                    .untilAsserted(() -> {
                         String m = h.get(b.uri(), "/metrics");
-                        assertThat(ingestCount(m, "predictions", "accepted", null)).isEqualTo(all.valid.size());
-                        assertThat(ingestCount(m, "ground_truth", "accepted", null)).isEqualTo(all.labelRecords);
-                        assertThat(joinCount(m, OutcomeJoin.PREDICTIONS_REGISTERED)).isEqualTo(all.valid.size());
+                        assertThat(ingestCount(m, "predictions", "accepted", null))
+                                .isEqualTo(all.valid.size());
+                        assertThat(ingestCount(m, "ground_truth", "accepted", null))
+                                .isEqualTo(all.labelRecords);
+                        assertThat(joinCount(m, OutcomeJoin.PREDICTIONS_REGISTERED))
+                                .isEqualTo(all.valid.size());
                     });
             long counted = System.nanoTime();
-            await("B's snapshots settle on the batch values").atMost(Duration.ofSeconds(60))
-                    .pollInterval(Duration.ofSeconds(1)).ignoreExceptions().untilAsserted(() -> {
+            await("B's snapshots settle on the batch values")
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofSeconds(1))
+                    .ignoreExceptions()
+                    .untilAsserted(() -> {
                         Map<String, MetricSnapshot> api = apiSnapshots(h, b);
                         String metrics = h.get(b.uri(), "/metrics");
                         for (SliceRef s : slices) {
@@ -342,7 +384,9 @@ class ScaleOutIT {
                     + " at the kill and read as low as " + lowest.get() + " while taking over");
             // Reading 0 during the rebalance would be a counter reset to Prometheus, and rate() would count
             // B's whole total again once the stores are back.
-            assertThat(lowest.get()).as("B's accepted counter while taking over").isPositive();
+            assertThat(lowest.get())
+                    .as("B's accepted counter while taking over")
+                    .isPositive();
 
             // (4) Exact after the takeover: B alone counts everything once.
             String metrics = h.get(b.uri(), "/metrics");
@@ -359,7 +403,8 @@ class ScaleOutIT {
             }
             Map<String, Integer> expectedDead = new TreeMap<>(all.deadPredictions);
             all.deadLabels.forEach((k, v) -> expectedDead.merge(k, v, Integer::sum));
-            System.out.println("[scaleout] dead letters: " + dead.size() + " " + byReason + " expected " + expectedDead);
+            System.out.println(
+                    "[scaleout] dead letters: " + dead.size() + " " + byReason + " expected " + expectedDead);
             assertThat(sources).as("no dead letter twice").hasSize(dead.size());
             assertThat(byReason).isEqualTo(expectedDead);
             // The committed snapshots (read_committed) equal the batch for every slice.
@@ -369,7 +414,8 @@ class ScaleOutIT {
             }
             BinaryOutcomeStats total = all.outcomes(new SliceRef("all", "all"));
             System.out.println("[scaleout] batch: " + all.valid.size() + " valid predictions, labelled "
-                    + total.n() + ", sensitivity " + total.confusion().sensitivity().value() + ", specificity "
+                    + total.n() + ", sensitivity "
+                    + total.confusion().sensitivity().value() + ", specificity "
                     + total.confusion().specificity().value() + "; wall " + seconds(started) + " s");
         } finally {
             for (ChildMonitor child : new ChildMonitor[] {childA, childB}) {
@@ -408,7 +454,9 @@ class ScaleOutIT {
                     }
                 }
                 int partitions = admin.describeTopics(sources).allTopicNames().get().values().stream()
-                        .mapToInt(d -> d.partitions().size()).max().orElseThrow();
+                        .mapToInt(d -> d.partitions().size())
+                        .max()
+                        .orElseThrow();
                 for (int p = 0; p < partitions; p++) {
                     out.add(sub.id() + "_" + p);
                 }
@@ -433,7 +481,8 @@ class ScaleOutIT {
         for (var e : Map.of("A", statusA, "B", statusB).entrySet()) {
             for (JsonNode task : e.getValue().path("tasks").path("active")) {
                 for (JsonNode tp : task.path("partitions")) {
-                    if (tp.path("topic").asText().equals(topic) && tp.path("partition").asInt() == partition) {
+                    if (tp.path("topic").asText().equals(topic)
+                            && tp.path("partition").asInt() == partition) {
                         owners.add(e.getKey());
                     }
                 }
@@ -462,16 +511,18 @@ class ScaleOutIT {
     /** What two instances must agree on: every snapshot's numbers (computed_at may differ for derived ones). */
     private static Map<String, List<Object>> values(Map<String, MetricSnapshot> snapshots) {
         Map<String, List<Object>> out = new TreeMap<>();
-        snapshots.forEach((k, s) -> out.put(k, Arrays.asList(s.estimate(), s.lower(), s.upper(), s.n(),
-                s.pValue(), s.status())));
+        snapshots.forEach(
+                (k, s) -> out.put(k, Arrays.asList(s.estimate(), s.lower(), s.upper(), s.n(), s.pValue(), s.status())));
         return out;
     }
 
     /** Every sample line of /metrics labelled by a slice (alerts aside: evaluated on a schedule). */
     private static Set<String> sliceSeries(String metrics) {
         Set<String> out = new TreeSet<>();
-        metrics.lines().filter(l -> l.startsWith("vigil_") && l.contains("slice_value=\"")
-                && !l.startsWith("vigil_alerts_active")).forEach(out::add);
+        metrics.lines()
+                .filter(l ->
+                        l.startsWith("vigil_") && l.contains("slice_value=\"") && !l.startsWith("vigil_alerts_active"))
+                .forEach(out::add);
         return out;
     }
 
@@ -481,16 +532,28 @@ class ScaleOutIT {
         long predictions = b.predictions(s);
         BinaryOutcomeStats stats = b.outcomes(s);
         var cm = stats.confusion();
-        assertThat(snapshots.get(s.key("predictions")).n()).as(what + "predictions").isEqualTo(predictions);
-        assertThat(snapshots.get(s.key("labelled")).estimate()).as(what + "labelled").isEqualTo((double) stats.n());
+        assertThat(snapshots.get(s.key("predictions")).n())
+                .as(what + "predictions")
+                .isEqualTo(predictions);
+        assertThat(snapshots.get(s.key("labelled")).estimate())
+                .as(what + "labelled")
+                .isEqualTo((double) stats.n());
         MetricSnapshot sens = snapshots.get(s.key("sensitivity"));
         MetricSnapshot spec = snapshots.get(s.key("specificity"));
         assertThat(sens.n()).as(what + "sensitivity n").isEqualTo(cm.tp() + cm.fn());
         assertThat(spec.n()).as(what + "specificity n").isEqualTo(cm.tn() + cm.fp());
-        assertThat(sens.estimate()).as(what + "sensitivity").isEqualTo(cm.sensitivity().value());
-        assertThat(spec.estimate()).as(what + "specificity").isEqualTo(cm.specificity().value());
-        assertThat(sens.lower()).as(what + "sensitivity lower").isEqualTo(cm.sensitivity().lower());
-        assertThat(spec.upper()).as(what + "specificity upper").isEqualTo(cm.specificity().upper());
+        assertThat(sens.estimate())
+                .as(what + "sensitivity")
+                .isEqualTo(cm.sensitivity().value());
+        assertThat(spec.estimate())
+                .as(what + "specificity")
+                .isEqualTo(cm.specificity().value());
+        assertThat(sens.lower())
+                .as(what + "sensitivity lower")
+                .isEqualTo(cm.sensitivity().lower());
+        assertThat(spec.upper())
+                .as(what + "specificity upper")
+                .isEqualTo(cm.specificity().upper());
     }
 
     /** The same numbers as Prometheus samples. */
@@ -499,16 +562,21 @@ class ScaleOutIT {
         Map<String, String> labels = Map.of("slice", s.dimension(), "slice_value", s.value(), "window", "30d");
         BinaryOutcomeStats stats = b.outcomes(s);
         var cm = stats.confusion();
-        assertThat(sample(metrics, "vigil_window_predictions", labels, "bound", "estimate")).as(what + "predictions")
+        assertThat(sample(metrics, "vigil_window_predictions", labels, "bound", "estimate"))
+                .as(what + "predictions")
                 .isEqualTo((double) b.predictions(s));
-        assertThat(sample(metrics, "vigil_window_labelled", labels, "bound", "estimate")).as(what + "labelled")
+        assertThat(sample(metrics, "vigil_window_labelled", labels, "bound", "estimate"))
+                .as(what + "labelled")
                 .isEqualTo((double) stats.n());
-        assertThat(sample(metrics, "vigil_sensitivity_ratio", labels, "bound", "estimate")).as(what + "sensitivity")
+        assertThat(sample(metrics, "vigil_sensitivity_ratio", labels, "bound", "estimate"))
+                .as(what + "sensitivity")
                 .isEqualTo(cm.sensitivity().value());
-        assertThat(sample(metrics, "vigil_specificity_ratio", labels, "bound", "estimate")).as(what + "specificity")
+        assertThat(sample(metrics, "vigil_specificity_ratio", labels, "bound", "estimate"))
+                .as(what + "specificity")
                 .isEqualTo(cm.specificity().value());
         assertThat(sample(metrics, "vigil_snapshot_samples", labels, "metric", "sensitivity"))
-                .as(what + "sensitivity n").isEqualTo((double) (cm.tp() + cm.fn()));
+                .as(what + "sensitivity n")
+                .isEqualTo((double) (cm.tp() + cm.fn()));
     }
 
     /** A sample whose labels equal these exactly (not as substrings), or NaN. */
@@ -530,29 +598,30 @@ class ScaleOutIT {
 
     /** The ingest and outcome-join counters summed over these instances' /metrics equal the batch. */
     private static void checkCounters(List<String> metrics, Batch b) {
-        assertThat(sum(metrics, m -> ingestCount(m, "predictions", "accepted", null))).as("predictions accepted")
+        assertThat(sum(metrics, m -> ingestCount(m, "predictions", "accepted", null)))
+                .as("predictions accepted")
                 .isEqualTo(b.valid.size());
-        assertThat(sum(metrics, m -> ingestCount(m, "ground_truth", "accepted", null))).as("labels accepted")
+        assertThat(sum(metrics, m -> ingestCount(m, "ground_truth", "accepted", null)))
+                .as("labels accepted")
                 .isEqualTo(b.labelRecords);
         for (var e : b.deadPredictions.entrySet()) {
             assertThat(sum(metrics, m -> ingestCount(m, "predictions", "dead_lettered", e.getKey())))
-                    .as("predictions " + e.getKey()).isEqualTo(e.getValue().longValue());
+                    .as("predictions " + e.getKey())
+                    .isEqualTo(e.getValue().longValue());
         }
         for (var e : b.deadLabels.entrySet()) {
             assertThat(sum(metrics, m -> ingestCount(m, "ground_truth", "dead_lettered", e.getKey())))
-                    .as("labels " + e.getKey()).isEqualTo(e.getValue().longValue());
+                    .as("labels " + e.getKey())
+                    .isEqualTo(e.getValue().longValue());
         }
-        assertThat(sum(metrics, m -> joinCount(m, OutcomeJoin.PREDICTIONS_REGISTERED))).as("registered")
+        assertThat(sum(metrics, m -> joinCount(m, OutcomeJoin.PREDICTIONS_REGISTERED)))
+                .as("registered")
                 .isEqualTo(b.valid.size());
     }
 
     private static long sum(List<String> metrics, ToLongFunction<String> f) {
         return metrics.stream().mapToLong(f).sum();
     }
-
-
-
-
 
     private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
         return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
@@ -624,8 +693,8 @@ class ScaleOutIT {
                 pendingLabels.add(new Send("ground-truth", id, Events.json(first), null, first, null));
                 double u = random.nextDouble();
                 if (u < 0.15) {
-                    GroundTruth revised = Events.label(id, 1 - label,
-                            min(observed.plus(Duration.ofHours(12)), NOW.minusSeconds(30)), 1);
+                    GroundTruth revised = Events.label(
+                            id, 1 - label, min(observed.plus(Duration.ofHours(12)), NOW.minusSeconds(30)), 1);
                     pendingLabels.add(new Send("ground-truth", id, Events.json(revised), null, revised, null));
                 } else if (u < 0.20) {
                     pendingLabels.add(new Send("ground-truth", id, Events.json(first), null, first, null));
@@ -633,8 +702,8 @@ class ScaleOutIT {
                 if (random.nextInt(500) == 0) {
                     String bad = new String(Events.json(first), StandardCharsets.UTF_8)
                             .replace("\"label\":" + label, "\"label\":\"yes\"");
-                    pendingLabels.add(new Send("ground-truth", id, bad.getBytes(StandardCharsets.UTF_8), null, null,
-                            Reason.WRONG_TYPE));
+                    pendingLabels.add(new Send(
+                            "ground-truth", id, bad.getBytes(StandardCharsets.UTF_8), null, null, Reason.WRONG_TYPE));
                 }
             }
             // Labels trail their predictions by a few hundred records.

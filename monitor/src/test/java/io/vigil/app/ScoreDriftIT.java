@@ -1,10 +1,9 @@
 package io.vigil.app;
 
-import io.vigil.cli.ReferenceCommand;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.vigil.cli.ReferenceCommand;
 import io.vigil.config.VigilConfig;
 import io.vigil.testing.Events;
 import io.vigil.testing.KafkaBroker;
@@ -41,21 +40,29 @@ class ScoreDriftIT {
     void shouldShowDriftForTheShiftedScannerOnlyWhenItsScoresMoveAfterDayD(KafkaBroker kafka, @TempDir Path dir)
             throws Exception {
         MonitorHarness h = new MonitorHarness(kafka);
-        VigilConfig config = h.config(dir.resolve("state"), Map.of(
-                VigilConfig.DRIFT_FLUSH_INTERVAL_MS, "300",
-                VigilConfig.DRIFT_SNAPSHOT_INTERVAL_MS, "1000",
-                VigilConfig.REFERENCE_BURN_IN_ENABLED, "false",
-                // The validation-file path end to end: every slice against the published profile. (Per-slice
-                // baselines need more days than this 10-day backfill; DemoIT plays them on a real broker.)
-                VigilConfig.DRIFT_BASELINE_DAYS, "0"));
+        VigilConfig config = h.config(
+                dir.resolve("state"),
+                Map.of(
+                        VigilConfig.DRIFT_FLUSH_INTERVAL_MS, "300",
+                        VigilConfig.DRIFT_SNAPSHOT_INTERVAL_MS, "1000",
+                        VigilConfig.REFERENCE_BURN_IN_ENABLED, "false",
+                        // The validation-file path end to end: every slice against the published profile. (Per-slice
+                        // baselines need more days than this 10-day backfill; DemoIT plays them on a real broker.)
+                        VigilConfig.DRIFT_BASELINE_DAYS, "0"));
         Random rnd = new Random(17);
 
         StringBuilder csv = new StringBuilder("score,label,site,scanner,manufacturer,model,software_version\n");
         for (int i = 0; i < 4000; i++) {
             double s = score(rnd);
             String[] scanner = SCANNERS.get(i % 4).split("/");
-            csv.append(s).append(',').append(rnd.nextDouble() < s ? 1 : 0).append(',').append(scanner[0]).append(',')
-                    .append(scanner[1]).append(",Siemens,SOMATOM Force,5.0\n");
+            csv.append(s)
+                    .append(',')
+                    .append(rnd.nextDouble() < s ? 1 : 0)
+                    .append(',')
+                    .append(scanner[0])
+                    .append(',')
+                    .append(scanner[1])
+                    .append(",Siemens,SOMATOM Force,5.0\n");
         }
         Path file = dir.resolve("validation.csv");
         Files.writeString(file, csv);
@@ -63,10 +70,22 @@ class ScoreDriftIT {
         try (Monitor monitor = new Monitor(config).start()) {
             await("monitor running").atMost(Duration.ofSeconds(60)).until(monitor::isRunning);
             StringWriter out = new StringWriter();
-            int rc = new CommandLine(new ReferenceCommand()).setOut(new PrintWriter(out)).execute("build",
-                    "--input", file.toString(), "--model", Events.MODEL.id(), "--version", Events.MODEL.version(),
-                    "--threshold", "0.5", "--bootstrap-servers", kafka.bootstrapServers(), "--topic",
-                    h.topic("references"));
+            int rc = new CommandLine(new ReferenceCommand())
+                    .setOut(new PrintWriter(out))
+                    .execute(
+                            "build",
+                            "--input",
+                            file.toString(),
+                            "--model",
+                            Events.MODEL.id(),
+                            "--version",
+                            Events.MODEL.version(),
+                            "--threshold",
+                            "0.5",
+                            "--bootstrap-servers",
+                            kafka.bootstrapServers(),
+                            "--topic",
+                            h.topic("references"));
             assertThat(rc).as(out.toString()).isZero();
 
             Instant today = Instant.now().truncatedTo(ChronoUnit.DAYS);
@@ -79,34 +98,46 @@ class ScoreDriftIT {
                         for (int i = 0; i < 150; i++) {
                             double s = score(rnd);
                             Instant at = today.minus(Duration.ofDays(day)).plusSeconds(rnd.nextInt(86_400));
-                            producer.send(new ProducerRecord<>(h.topic("predictions"), Events.json(
-                                    Events.prediction("p-" + id++, shift ? Math.min(1, s + 0.2) : s, at, sc[0], sc[1],
-                                            "5.0"))));
+                            producer.send(new ProducerRecord<>(
+                                    h.topic("predictions"),
+                                    Events.json(Events.prediction(
+                                            "p-" + id++, shift ? Math.min(1, s + 0.2) : s, at, sc[0], sc[1], "5.0"))));
                         }
                     }
                 }
             }
 
             String uri = monitor.http().uri();
-            await("drift visible per scanner").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+            await("drift visible per scanner")
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(500))
                     .untilAsserted(() -> {
                         String metrics = h.get(uri, "/metrics");
                         // Each partition is replayed in day order, so nothing is late; a prediction that waits for
                         // its slice admission decision must not be overtaken by later days of its partition.
-                        assertThat(MonitorHarness.sample(metrics, "vigil_window_late_records", Map.of("slice", "all",
-                                "window", "7d", "bound", "estimate"))).as("late records").isZero();
+                        assertThat(MonitorHarness.sample(
+                                        metrics,
+                                        "vigil_window_late_records",
+                                        Map.of("slice", "all", "window", "7d", "bound", "estimate")))
+                                .as("late records")
+                                .isZero();
                         for (String slice : SCANNERS) {
-                            Map<String, String> labels = Map.of("slice", "scanner", "slice_value", slice, "window", "7d");
-                            assertThat(MonitorHarness.sample(metrics, "vigil_window_predictions", with(labels, "bound",
-                                    "estimate"))).as("n " + slice).isEqualTo(7 * 150);
-                            double ks = MonitorHarness.sample(metrics, "vigil_score_ks_statistic",
-                                    with(labels, "bound", "estimate"));
-                            double critical = MonitorHarness.sample(metrics, "vigil_score_ks_statistic",
-                                    with(labels, "bound", "upper"));
-                            double psiP = MonitorHarness.sample(metrics, "vigil_snapshot_p_value",
-                                    with(labels, "metric", "score_psi"));
-                            assertThat(MonitorHarness.sample(metrics, "vigil_score_psi", with(labels, "bound", "estimate")))
-                                    .as("psi " + slice).isNotNaN();
+                            Map<String, String> labels =
+                                    Map.of("slice", "scanner", "slice_value", slice, "window", "7d");
+                            assertThat(MonitorHarness.sample(
+                                            metrics, "vigil_window_predictions", with(labels, "bound", "estimate")))
+                                    .as("n " + slice)
+                                    .isEqualTo(7 * 150);
+                            double ks = MonitorHarness.sample(
+                                    metrics, "vigil_score_ks_statistic", with(labels, "bound", "estimate"));
+                            double critical = MonitorHarness.sample(
+                                    metrics, "vigil_score_ks_statistic", with(labels, "bound", "upper"));
+                            double psiP = MonitorHarness.sample(
+                                    metrics, "vigil_snapshot_p_value", with(labels, "metric", "score_psi"));
+                            assertThat(MonitorHarness.sample(
+                                            metrics, "vigil_score_psi", with(labels, "bound", "estimate")))
+                                    .as("psi " + slice)
+                                    .isNotNaN();
                             if (slice.equals(SHIFTED)) {
                                 assertThat(ks).as("ks " + slice).isGreaterThan(critical);
                                 assertThat(psiP).as("psi p " + slice).isLessThan(1e-6);

@@ -38,20 +38,26 @@ class ShutdownIT {
             Instant now = Instant.now();
             try (KafkaProducer<byte[], byte[]> producer = h.producer()) {
                 for (int i = 0; i < N; i++) {
-                    producer.send(new ProducerRecord<>(h.topic("predictions"), ("p-" + i).getBytes(StandardCharsets.UTF_8),
+                    producer.send(new ProducerRecord<>(
+                            h.topic("predictions"),
+                            ("p-" + i).getBytes(StandardCharsets.UTF_8),
                             Events.json(Events.prediction("p-" + i, (i % 10) / 10.0, now.minusSeconds(i)))));
                 }
             }
-            await("all counted").atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() ->
-                    MonitorHarness.ingestCount(h.get(uri, "/metrics"), "predictions", "accepted", "none") == N);
+            await("all counted")
+                    .atMost(Duration.ofSeconds(60))
+                    .ignoreExceptions()
+                    .until(() ->
+                            MonitorHarness.ingestCount(h.get(uri, "/metrics"), "predictions", "accepted", "none") == N);
 
             long signalled = System.nanoTime();
             first.terminate();
             boolean ended = first.awaitExit(Duration.ofSeconds(10));
             long millis = (System.nanoTime() - signalled) / 1_000_000;
             System.out.println("[shutdown] vigil run ended " + millis + " ms after SIGTERM");
-            assertThat(ended).as("vigil run ended within 10 s of SIGTERM; log:%n%s",
-                    Files.readString(first.log())).isTrue();
+            assertThat(ended)
+                    .as("vigil run ended within 10 s of SIGTERM; log:%n%s", Files.readString(first.log()))
+                    .isTrue();
             assertThat(Files.readString(first.log())).contains("Stopping Vigil");
         } finally {
             if (first.isAlive()) {
@@ -63,8 +69,11 @@ class ShutdownIT {
         try {
             String uri = second.awaitReady(h);
             // Nothing reprocessed: the committed state holds each record once.
-            await("counts restored").atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() ->
-                    MonitorHarness.ingestCount(h.get(uri, "/metrics"), "predictions", "accepted", "none") >= N);
+            await("counts restored")
+                    .atMost(Duration.ofSeconds(60))
+                    .ignoreExceptions()
+                    .until(() ->
+                            MonitorHarness.ingestCount(h.get(uri, "/metrics"), "predictions", "accepted", "none") >= N);
             Thread.sleep(3_000);
             assertThat(MonitorHarness.ingestCount(h.get(uri, "/metrics"), "predictions", "accepted", "none"))
                     .isEqualTo(N);

@@ -37,55 +37,100 @@ class SliceCardinalityIT {
     void shouldAdmitAtMostTheCapPerDimensionAcrossSixPartitionsAndTwoInstances(KafkaBroker kafka, @TempDir Path dir)
             throws Exception {
         MonitorHarness h = new MonitorHarness(kafka);
-        Map<String, Object> overrides = Map.of(VigilConfig.TOPIC_PARTITIONS, "6",
-                "drift.flush-interval-ms", "200", "drift.snapshot-interval-ms", "500");
+        Map<String, Object> overrides = Map.of(
+                VigilConfig.TOPIC_PARTITIONS,
+                "6",
+                "drift.flush-interval-ms",
+                "200",
+                "drift.snapshot-interval-ms",
+                "500");
         int cap = h.config(dir.resolve("x"), overrides).getInt(VigilConfig.SLICES_MAX_VALUES);
         assertThat(cap).as("the default cap").isEqualTo(64);
         try (Monitor a = new Monitor(h.config(dir.resolve("a"), overrides)).start();
-             Monitor b = new Monitor(h.config(dir.resolve("b"), overrides)).start()) {
+                Monitor b = new Monitor(h.config(dir.resolve("b"), overrides)).start()) {
             await("both instances running").atMost(Duration.ofSeconds(90)).until(() -> a.isRunning() && b.isRunning());
             Instant now = Instant.now();
             try (KafkaProducer<byte[], byte[]> producer = h.producer()) {
                 for (int i = 0; i < PREDICTIONS; i++) {
                     String id = "c-" + i;
-                    producer.send(new ProducerRecord<>(h.topic("predictions"), id.getBytes(StandardCharsets.UTF_8),
-                            Events.json(Events.prediction(id, (i % 10) / 10.0, now.minusSeconds(i % 600),
-                                    "S" + (i % SITES), "CT-" + i, "5.0"))));
+                    producer.send(new ProducerRecord<>(
+                            h.topic("predictions"),
+                            id.getBytes(StandardCharsets.UTF_8),
+                            Events.json(Events.prediction(
+                                    id,
+                                    (i % 10) / 10.0,
+                                    now.minusSeconds(i % 600),
+                                    "S" + (i % SITES),
+                                    "CT-" + i,
+                                    "5.0"))));
                 }
             }
             String uriA = a.http().uri();
             String uriB = b.http().uri();
-            await("every prediction in the 'all' slice and the overflow counted").atMost(Duration.ofSeconds(180))
-                    .pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> {
+            await("every prediction in the 'all' slice and the overflow counted")
+                    .atMost(Duration.ofSeconds(180))
+                    .pollInterval(Duration.ofSeconds(1))
+                    .ignoreExceptions()
+                    .until(() -> {
                         String page = h.get(uriA, "/metrics");
-                        double all = MonitorHarness.sample(page, "vigil_window_predictions",
+                        double all = MonitorHarness.sample(
+                                page,
+                                "vigil_window_predictions",
                                 Map.of("slice", "all", "window", "7d", "bound", "estimate"));
                         long scanner = overflow(h, uriA, uriB, "scanner");
                         long site = overflow(h, uriA, uriB, "site");
                         System.out.printf("[slice-cap] all %.0f, overflow scanner %d, site %d%n", all, scanner, site);
-                        return all == PREDICTIONS && scanner == PREDICTIONS - cap
+                        return all == PREDICTIONS
+                                && scanner == PREDICTIONS - cap
                                 && site == PREDICTIONS - cap * (PREDICTIONS / SITES);
                     });
             // Snapshots settle: the 'other' slices carry what the cap turned away.
-            String page = await("the 'other' slices complete").atMost(Duration.ofSeconds(60))
-                    .pollInterval(Duration.ofMillis(500)).ignoreExceptions()
-                    .until(() -> h.get(uriB, "/metrics"), p -> MonitorHarness.sample(p, "vigil_window_predictions",
-                            Map.of("slice", "scanner", "slice_value", "other", "window", "7d", "bound", "estimate"))
-                            == PREDICTIONS - cap);
+            String page = await("the 'other' slices complete")
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(500))
+                    .ignoreExceptions()
+                    .until(
+                            () -> h.get(uriB, "/metrics"),
+                            p -> MonitorHarness.sample(
+                                            p,
+                                            "vigil_window_predictions",
+                                            Map.of(
+                                                    "slice",
+                                                    "scanner",
+                                                    "slice_value",
+                                                    "other",
+                                                    "window",
+                                                    "7d",
+                                                    "bound",
+                                                    "estimate"))
+                                    == PREDICTIONS - cap);
             Set<String> scanners = values(page, "scanner");
             Set<String> sites = values(page, "site");
-            System.out.printf("[slice-cap] scanner values %d, site values %d, metrics page %,d bytes%n",
+            System.out.printf(
+                    "[slice-cap] scanner values %d, site values %d, metrics page %,d bytes%n",
                     scanners.size(), sites.size(), page.length());
-            assertThat(scanners).as("64 admitted scanners and 'other'").hasSize(cap + 1).contains("other");
-            assertThat(sites).as("64 admitted sites and 'other'").hasSize(cap + 1).contains("other");
-            assertThat(MonitorHarness.sample(page, "vigil_window_predictions",
-                    Map.of("slice", "site", "slice_value", "other", "window", "7d", "bound", "estimate")))
+            assertThat(scanners)
+                    .as("64 admitted scanners and 'other'")
+                    .hasSize(cap + 1)
+                    .contains("other");
+            assertThat(sites)
+                    .as("64 admitted sites and 'other'")
+                    .hasSize(cap + 1)
+                    .contains("other");
+            assertThat(MonitorHarness.sample(
+                            page,
+                            "vigil_window_predictions",
+                            Map.of("slice", "site", "slice_value", "other", "window", "7d", "bound", "estimate")))
                     .isEqualTo(PREDICTIONS - cap * (PREDICTIONS / SITES));
             // Both instances serve the same values (decisions are cluster-wide, not per instance).
             assertThat(values(h.get(uriA, "/metrics"), "scanner")).isEqualTo(scanners);
             for (String uri : new String[] {uriA, uriB}) {
-                assertThat(MonitorHarness.sample(h.get(uri, "/metrics"), "vigil_slice_admission_timeouts_total",
-                        Map.of("dimension", "scanner"))).as("no decision timed out").isZero();
+                assertThat(MonitorHarness.sample(
+                                h.get(uri, "/metrics"),
+                                "vigil_slice_admission_timeouts_total",
+                                Map.of("dimension", "scanner")))
+                        .as("no decision timed out")
+                        .isZero();
             }
             // A dimension under its cap overflows nothing.
             assertThat(overflow(h, uriA, uriB, "scanner_model")).isZero();
@@ -96,8 +141,8 @@ class SliceCardinalityIT {
     private static long overflow(MonitorHarness h, String uriA, String uriB, String dimension) throws Exception {
         long sum = 0;
         for (String uri : new String[] {uriA, uriB}) {
-            sum += MonitorHarness.exactCount(MonitorHarness.sample(h.get(uri, "/metrics"), "vigil_slice_overflow_total",
-                    Map.of("dimension", dimension)));
+            sum += MonitorHarness.exactCount(MonitorHarness.sample(
+                    h.get(uri, "/metrics"), "vigil_slice_overflow_total", Map.of("dimension", dimension)));
         }
         return sum;
     }
@@ -105,7 +150,8 @@ class SliceCardinalityIT {
     /** The distinct slice values of one dimension across every model gauge on the page. */
     private static Set<String> values(String page, String dimension) {
         Set<String> out = new TreeSet<>();
-        Matcher m = Pattern.compile("slice=\"" + Pattern.quote(dimension) + "\",slice_value=\"([^\"]*)\"").matcher(page);
+        Matcher m = Pattern.compile("slice=\"" + Pattern.quote(dimension) + "\",slice_value=\"([^\"]*)\"")
+                .matcher(page);
         while (m.find()) {
             out.add(m.group(1));
         }

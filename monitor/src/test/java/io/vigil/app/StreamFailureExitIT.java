@@ -36,26 +36,42 @@ class StreamFailureExitIT {
         try {
             child.awaitReady(h);
 
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-                admin.deleteTopics(List.of(settings.get("topic.predictions"))).all().get(30, TimeUnit.SECONDS);
+            try (Admin admin =
+                    Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+                admin.deleteTopics(List.of(settings.get("topic.predictions")))
+                        .all()
+                        .get(30, TimeUnit.SECONDS);
             }
             long failedAt = System.nanoTime();
             // Health tells the truth within 10 s: the threads fail, /health/ready stops answering 200.
-            await("/health/ready answers 503").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
-                    .ignoreExceptions().until(() -> h.status(child.uri(), "/health/ready") == 503);
-            System.out.println("[stream-failure] /health/ready 503 after "
-                    + (System.nanoTime() - failedAt) / 1_000_000 + " ms");
+            await("/health/ready answers 503")
+                    .atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(200))
+                    .ignoreExceptions()
+                    .until(() -> h.status(child.uri(), "/health/ready") == 503);
+            System.out.println(
+                    "[stream-failure] /health/ready 503 after " + (System.nanoTime() - failedAt) / 1_000_000 + " ms");
 
-            await("vigil run exits by itself").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500))
+            await("vigil run exits by itself")
+                    .atMost(Duration.ofSeconds(180))
+                    .pollInterval(Duration.ofMillis(500))
                     .until(() -> !child.isAlive());
             String log = Files.readString(child.log());
-            long replaced = log.lines().filter(l -> l.contains("Stream thread failed; replacing it")).count();
+            long replaced = log.lines()
+                    .filter(l -> l.contains("Stream thread failed; replacing it"))
+                    .count();
             System.out.println("[stream-failure] exited " + child.exitValue() + " after " + replaced
-                    + " thread replacements; first failure: " + log.lines()
-                    .filter(l -> l.contains("Exception:") || l.contains("Exception: ")).findFirst().orElse("-"));
+                    + " thread replacements; first failure: "
+                    + log.lines()
+                            .filter(l -> l.contains("Exception:") || l.contains("Exception: "))
+                            .findFirst()
+                            .orElse("-"));
             assertThat(child.exitValue()).as("exit status; log:%n%s", log).isEqualTo(1);
-            assertThat(replaced).as("threads replaced before giving up").isEqualTo(StreamThreadFailures.MAX_REPLACEMENTS);
-            assertThat(log).contains("stopping Kafka Streams")
+            assertThat(replaced)
+                    .as("threads replaced before giving up")
+                    .isEqualTo(StreamThreadFailures.MAX_REPLACEMENTS);
+            assertThat(log)
+                    .contains("stopping Kafka Streams")
                     .contains("Stopped: Kafka Streams stopped after stream-thread failures it could not recover from");
         } finally {
             if (child.isAlive()) {

@@ -1,8 +1,8 @@
 package io.vigil.app;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
 import static org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -38,7 +38,9 @@ class StreamThreadFailuresTest {
     @Test
     void aTransientFailureGetsANewThreadUpToFiveTimesInTenMinutesThenKafkaStreamsStops() {
         for (int i = 0; i < StreamThreadFailures.MAX_REPLACEMENTS; i++) {
-            assertThat(failures.handle(transientFailure())).as("failure %d", i + 1).isEqualTo(REPLACE_THREAD);
+            assertThat(failures.handle(transientFailure()))
+                    .as("failure %d", i + 1)
+                    .isEqualTo(REPLACE_THREAD);
             now = now.plus(Duration.ofMinutes(1));
         }
 
@@ -58,7 +60,8 @@ class StreamThreadFailuresTest {
     @Test
     void aLibraryThatCannotInitialiseOrAnOutOfMemoryErrorStopsKafkaStreamsAtOnce() {
         // A library whose class initialiser threw (as DataSketches 6.2 did on Java 25 by its version check).
-        Throwable classInit = new StreamsException("failed to flush state store",
+        Throwable classInit = new StreamsException(
+                "failed to flush state store",
                 new ExceptionInInitializerError(new IllegalArgumentException("Unsupported JDK Major Version")));
         Throwable noClass = new StreamsException(new NoClassDefFoundError("Could not initialize class ResourceImpl"));
 

@@ -26,8 +26,8 @@ class BenchCommandIT {
         int exit;
         System.setOut(new PrintStream(new Tee(original, captured), true, StandardCharsets.UTF_8));
         try {
-            exit = new CommandLine(new BenchCommand()).execute("--predictions", "3000", "--timeout", "240",
-                    "--set", "outcomes.join.co-partitioned=true");
+            exit = new CommandLine(new BenchCommand())
+                    .execute("--predictions", "3000", "--timeout", "240", "--set", "outcomes.join.co-partitioned=true");
         } finally {
             System.setOut(original);
         }
@@ -42,18 +42,26 @@ class BenchCommandIT {
         assertThat(number(joined.group(1))).isEqualTo(labels);
         assertThat(number(joined.group(2))).isEqualTo(labels);
         assertThat(find(out, "vigil \\(exactly_once_v2, 2 partitions, 2 threads\\): ([\\d,]+) predictions")
-                .group(1)).isEqualTo("3,000");
+                        .group(1))
+                .isEqualTo("3,000");
 
-        assertThat(number(find(out, "plain consumer: ([\\d,]+) records/s").group(1))).isPositive();
-        assertThat(number(find(out, "no-op Kafka Streams application \\(exactly_once_v2, 2 threads, both topics, "
-                + "counts only\\): ([\\d,]+) events/s").group(1))).isPositive();
+        assertThat(number(find(out, "plain consumer: ([\\d,]+) records/s").group(1)))
+                .isPositive();
+        assertThat(number(find(
+                                out,
+                                "no-op Kafka Streams application \\(exactly_once_v2, 2 threads, both topics, "
+                                        + "counts only\\): ([\\d,]+) events/s")
+                        .group(1)))
+                .isPositive();
         // Both disk figures must come from files that exist: the join's RocksDB SST files and the changelog's
         // log segments on the embedded broker (one record per prediction at least, lz4-compressed).
-        assertThat(number(find(out, "outcome-join prediction store on disk: ([\\d,]+) bytes").group(1))).isPositive();
-        assertThat(number(find(out, "its changelog on the broker, [^:]*: ([\\d,]+) bytes").group(1)))
+        assertThat(number(find(out, "outcome-join prediction store on disk: ([\\d,]+) bytes")
+                        .group(1)))
+                .isPositive();
+        assertThat(number(find(out, "its changelog on the broker, [^:]*: ([\\d,]+) bytes")
+                        .group(1)))
                 .isGreaterThan(3000L * 10);
-        assertThat(out).contains("heap used after a full GC")
-                .doesNotContain("without a confirmed full GC");
+        assertThat(out).contains("heap used after a full GC").doesNotContain("without a confirmed full GC");
     }
 
     private static Matcher find(String text, String regex) {

@@ -51,44 +51,74 @@ class DemoIT {
         Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
         StringWriter out = new StringWriter();
         DemoCommand demo = new DemoCommand();
-        Future<Integer> exit = runner.submit(() -> command(demo, out).execute("--scenario", "demo-short",
-                "--days", "30", "--duration", "30s", "--port", "0", "--summary-interval", "3s",
-                "--exit-after-simulation"));
+        Future<Integer> exit = runner.submit(() -> command(demo, out)
+                .execute(
+                        "--scenario",
+                        "demo-short",
+                        "--days",
+                        "30",
+                        "--duration",
+                        "30s",
+                        "--port",
+                        "0",
+                        "--summary-interval",
+                        "3s",
+                        "--exit-after-simulation"));
 
         String base = awaitUrl(out);
         HttpResponse<String> page = get(base + "/");
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.body()).contains("id=\"fleet-table\"");
-        assertThat(Json.mapper().readTree(get(base + "/api/status").body()).path("stream_state").asText())
+        assertThat(Json.mapper()
+                        .readTree(get(base + "/api/status").body())
+                        .path("stream_state")
+                        .asText())
                 .isEqualTo("RUNNING");
         assertThat(get(base + "/api/fleet").statusCode()).isEqualTo(200);
         assertThat(get(base + "/metrics").body()).contains("vigil_ingest_records_total");
-        await("the first summary").atMost(Duration.ofSeconds(30)).until(() -> out.toString().contains("] 20"));
+        await("the first summary")
+                .atMost(Duration.ofSeconds(30))
+                .until(() -> out.toString().contains("] 20"));
 
         assertThat(exit.get(240, TimeUnit.SECONDS)).as(out.toString()).isZero();
         String text = out.toString();
         Path transcript = Path.of("target", "demo-it-output.txt");
         Files.writeString(transcript, text);
-        assertThat(text).contains("Vigil demo: scenario demo-short, seed 42, 30 simulated days", "Timeline complete",
-                "Vigil demo stopped.");
+        assertThat(text)
+                .contains(
+                        "Vigil demo: scenario demo-short, seed 42, 30 simulated days",
+                        "Timeline complete",
+                        "Vigil demo stopped.");
         assertThat(text).containsPattern("\\[100%] \\d{4}-\\d{2}-\\d{2}  predictions [1-9][0-9,]+  labels [1-9]");
         if (VigilConfig.definition().names().contains("drift.windows")) {
             // With the drift stage on this build, the updated scanner's site must show it, and only it.
-            List<String> summaries = text.lines().filter(l -> l.startsWith("[100%]")).toList();
-            assertThat(summaries.get(summaries.size() - 1)).containsPattern("S02 (DRIFT|ALERT)\\(S02-CT2\\)")
+            List<String> summaries =
+                    text.lines().filter(l -> l.startsWith("[100%]")).toList();
+            assertThat(summaries.get(summaries.size() - 1))
+                    .containsPattern("S02 (DRIFT|ALERT)\\(S02-CT2\\)")
                     .contains("S01 ok", "S03 ok");
         }
         // Issue 19: the S02-CT2 update is one incident rooted at that scanner, announced with the simulated time
         // since the change, never an incident at its rollups (site S02, its scanner model or software, the fleet).
         // Another scanner's own alert (a chance positive-rate shift passes now and then) is an incident of its own.
-        List<String> incidents = text.lines().filter(l -> l.startsWith("INCIDENT opened")).toList();
-        assertThat(incidents).as(text).noneMatch(l -> l.contains("root site=S02") || l.contains("root all=")
-                || l.contains("root scanner_model=") || l.contains("root software="));
+        List<String> incidents =
+                text.lines().filter(l -> l.startsWith("INCIDENT opened")).toList();
+        assertThat(incidents)
+                .as(text)
+                .noneMatch(l -> l.contains("root site=S02")
+                        || l.contains("root all=")
+                        || l.contains("root scanner_model=")
+                        || l.contains("root software="));
         if (text.lines().anyMatch(l -> l.startsWith("ALERT    warning") && l.contains("S02/S02-CT2"))) {
             // One, unless its alerts all resolve and fire again within the run (IncidentScenarioIT measures
             // "exactly one" deterministically; here the wall clock decides how rounds fall).
-            assertThat(incidents).as(text).filteredOn(l -> l.contains("root scanner=S02/S02-CT2")).isNotEmpty()
-                    .first().asString().containsPattern("simulated days after the change on");
+            assertThat(incidents)
+                    .as(text)
+                    .filteredOn(l -> l.contains("root scanner=S02/S02-CT2"))
+                    .isNotEmpty()
+                    .first()
+                    .asString()
+                    .containsPattern("simulated days after the change on");
         }
         assertThat(text).containsPattern("Alerts fired: \\d+; incidents opened: " + incidents.size());
         assertLeftNothingBehind(base, text, before);
@@ -99,12 +129,14 @@ class DemoIT {
         Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
         StringWriter out = new StringWriter();
         DemoCommand demo = new DemoCommand();
-        Future<Integer> exit = runner.submit(() -> command(demo, out).execute("--scenario", "demo-short",
-                "--duration", "120s", "--port", "0", "--summary-interval", "1s"));
+        Future<Integer> exit = runner.submit(() -> command(demo, out)
+                .execute("--scenario", "demo-short", "--duration", "120s", "--port", "0", "--summary-interval", "1s"));
 
         String base = awaitUrl(out);
-        await("the simulator producing").atMost(Duration.ofSeconds(60))
-                .until(() -> out.toString().lines().anyMatch(l -> l.matches("\\[ *\\d+%] \\d{4}.*predictions [1-9].*")));
+        await("the simulator producing")
+                .atMost(Duration.ofSeconds(60))
+                .until(() ->
+                        out.toString().lines().anyMatch(l -> l.matches("\\[ *\\d+%] \\d{4}.*predictions [1-9].*")));
         // What Ctrl-C's shutdown hook does; issue 17 asks for the demo to be gone within 10 s.
         long stopped = System.nanoTime();
         demo.stop();
@@ -113,7 +145,9 @@ class DemoIT {
         long millis = (System.nanoTime() - stopped) / 1_000_000;
         System.out.println("[demo] stopped " + millis + " ms after stop()");
         assertThat(millis).as("demo stopped within 10 s").isLessThan(10_000);
-        assertThat(out.toString()).contains("Stopping...", "Vigil demo stopped.").doesNotContain("Timeline complete");
+        assertThat(out.toString())
+                .contains("Stopping...", "Vigil demo stopped.")
+                .doesNotContain("Timeline complete");
         assertLeftNothingBehind(base, out.toString(), before);
     }
 
@@ -123,7 +157,9 @@ class DemoIT {
     }
 
     private static String awaitUrl(StringWriter out) {
-        await("the demo's URLs").atMost(Duration.ofSeconds(120)).until(() -> PAGE.matcher(out.toString()).find());
+        await("the demo's URLs")
+                .atMost(Duration.ofSeconds(120))
+                .until(() -> PAGE.matcher(out.toString()).find());
         Matcher m = PAGE.matcher(out.toString());
         assertThat(m.find()).isTrue();
         return m.group(1);
@@ -149,9 +185,12 @@ class DemoIT {
                     // broker of the other ITs included, and the names do not say whose it is; once (CI,
                     // 2026-11-22) one outlived the 90 s below. Whether the demo's broker or the shared one
                     // left it, it is Kafka's, and `vigil demo` ends with System.exit.
-                    .filter(n -> !n.startsWith("HttpClient-") && !n.equals("demo-it-runner")
-                            && !n.startsWith("awaitility") && !n.startsWith("metrics-meter-tick-thread")
-                            && !n.equals("process reaper") && !n.equals("executor-share-coordinator"))
+                    .filter(n -> !n.startsWith("HttpClient-")
+                            && !n.equals("demo-it-runner")
+                            && !n.startsWith("awaitility")
+                            && !n.startsWith("metrics-meter-tick-thread")
+                            && !n.equals("process reaper")
+                            && !n.equals("executor-share-coordinator"))
                     .collect(Collectors.toSet());
             assertThat(left).isEmpty();
         });
@@ -159,7 +198,10 @@ class DemoIT {
     }
 
     private HttpResponse<String> get(String url) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+        return http.send(
+                HttpRequest.newBuilder(URI.create(url))
+                        .timeout(Duration.ofSeconds(10))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -34,8 +34,8 @@ class LabelLatencyTest {
     @Test
     void shouldTimeEachLabelToTheFirstLaterPollShowingItsCountWhenLabelsArriveInBatches() {
         long[] sent = {100, 200, 300};
-        List<Observation> polls = List.of(new Observation(150, 10), new Observation(250, 10),
-                new Observation(350, 12), new Observation(450, 13));
+        List<Observation> polls = List.of(
+                new Observation(150, 10), new Observation(250, 10), new Observation(350, 12), new Observation(450, 13));
         // Baseline 10: label 0 needs 11, first shown at 350; label 1 needs 12 (350); label 2 needs 13 (450).
         assertThat(LabelLatency.latencies(sent, 10, polls)).containsExactly(250, 150, 150);
     }

@@ -54,13 +54,19 @@ class PackagedJarIT {
     @Test
     void theJarFindsItsSchemasAndNamesABadLine(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         // The JSON Schemas and the validator's services must have survived shading.
-        Path file = Files.writeString(dir.resolve("events.jsonl"), String.join("\n",
-                ValidateCommandTest.PREDICTION.formatted("0.7"),
-                ValidateCommandTest.PREDICTION.formatted("1.5")) + "\n");
+        Path file = Files.writeString(
+                dir.resolve("events.jsonl"),
+                String.join(
+                                "\n",
+                                ValidateCommandTest.PREDICTION.formatted("0.7"),
+                                ValidateCommandTest.PREDICTION.formatted("1.5"))
+                        + "\n");
 
         Result r = run("validate", file.toString());
 
         assertThat(r.status()).as(r.output() + r.error()).isEqualTo(1);
-        assertThat(r.output()).contains("line 2: out_of_range /score: must be <= 1").doesNotContain("line 1:");
+        assertThat(r.output())
+                .contains("line 2: out_of_range /score: must be <= 1")
+                .doesNotContain("line 1:");
     }
 }

@@ -52,8 +52,20 @@ class ReferenceCommandTest {
                 """);
         Path profile = dir.resolve("profile.json");
 
-        int rc = run("build", "--input", csv.toString(), "--model", "m", "--version", "1", "--threshold", "0.5",
-                "--target", "sensitivity=0.9", "--out", profile.toString());
+        int rc = run(
+                "build",
+                "--input",
+                csv.toString(),
+                "--model",
+                "m",
+                "--version",
+                "1",
+                "--threshold",
+                "0.5",
+                "--target",
+                "sensitivity=0.9",
+                "--out",
+                profile.toString());
 
         assertThat(rc).as(err.toString()).isZero();
         assertThat(out.toString()).contains("OK: reference profile m|1 from 4 predictions (4 labelled)");
@@ -77,27 +89,59 @@ class ReferenceCommandTest {
         }
         assertThat(positives).isEqualTo(2);
         assertThat(negatives).isEqualTo(2);
-        assertThat(p.get("labelled").get("bins").get(16).get("positives").asLong()).isEqualTo(1); // 0.80 in [0.80, 0.85)
-        assertThat(p.get("labelled").get("targets").get("sensitivity").asDouble()).isEqualTo(0.9);
+        assertThat(p.get("labelled").get("bins").get(16).get("positives").asLong())
+                .isEqualTo(1); // 0.80 in [0.80, 0.85)
+        assertThat(p.get("labelled").get("targets").get("sensitivity").asDouble())
+                .isEqualTo(0.9);
     }
 
     @Test
     void shouldReadJsonLinesWithLabelsAndSkipOtherVersionsWhenModelsAreMixed(@TempDir Path dir) throws Exception {
         StringBuilder lines = new StringBuilder();
         for (int i = 0; i < 5; i++) {
-            String json = new String(Events.json(Events.prediction("p-" + i, 0.2 * i, NOW.minusSeconds(60))),
-                    StandardCharsets.UTF_8);
-            lines.append(json, 0, json.length() - 1).append(",\"label\":").append(i % 2).append("}\n");
+            String json = new String(
+                    Events.json(Events.prediction("p-" + i, 0.2 * i, NOW.minusSeconds(60))), StandardCharsets.UTF_8);
+            lines.append(json, 0, json.length() - 1)
+                    .append(",\"label\":")
+                    .append(i % 2)
+                    .append("}\n");
         }
-        lines.append(new String(Events.json(new io.vigil.events.Prediction("q", NOW, new io.vigil.events.ModelRef("x", "9"),
-                "binary", 0.5, 0.5, null, "S01", Events.prediction("z", 0.1, NOW).scanner(), null, null, null, null,
-                null, null, null)), StandardCharsets.UTF_8)).append('\n');
+        lines.append(new String(
+                        Events.json(new io.vigil.events.Prediction(
+                                "q",
+                                NOW,
+                                new io.vigil.events.ModelRef("x", "9"),
+                                "binary",
+                                0.5,
+                                0.5,
+                                null,
+                                "S01",
+                                Events.prediction("z", 0.1, NOW).scanner(),
+                                null,
+                                null,
+                                null,
+                                null,
+                                null,
+                                null,
+                                null)),
+                        StandardCharsets.UTF_8))
+                .append('\n');
         Path file = dir.resolve("val.jsonl");
         Files.writeString(file, lines);
         Path profile = dir.resolve("p.json");
 
-        int rc = run("build", "--input", file.toString(), "--model", Events.MODEL.id(), "--version",
-                Events.MODEL.version(), "--threshold", "0.5", "--out", profile.toString());
+        int rc = run(
+                "build",
+                "--input",
+                file.toString(),
+                "--model",
+                Events.MODEL.id(),
+                "--version",
+                Events.MODEL.version(),
+                "--threshold",
+                "0.5",
+                "--out",
+                profile.toString());
 
         assertThat(rc).as(err.toString()).isZero();
         assertThat(out.toString()).contains("from 5 predictions (5 labelled, 1 of other model versions skipped)");
@@ -111,19 +155,42 @@ class ReferenceCommandTest {
         Files.writeString(csv, "score,label\n0.2,1\n1.7,0\n0.3,yes\n");
         Path profile = dir.resolve("p.json");
 
-        int rc = run("build", "--input", csv.toString(), "--model", "m", "--version", "1", "--threshold", "0.5",
-                "--out", profile.toString());
+        int rc = run(
+                "build",
+                "--input",
+                csv.toString(),
+                "--model",
+                "m",
+                "--version",
+                "1",
+                "--threshold",
+                "0.5",
+                "--out",
+                profile.toString());
 
         assertThat(rc).isEqualTo(1);
-        assertThat(err.toString()).contains("line 3: ").contains("line 4: column label must be 0, 1 or empty")
+        assertThat(err.toString())
+                .contains("line 3: ")
+                .contains("line 4: column label must be 0, 1 or empty")
                 .doesNotContain("1.7");
         assertThat(profile).doesNotExist();
     }
 
     @Test
     void shouldExitTwoWhenInputIsUnreadableOrDestinationMissing(@TempDir Path dir) {
-        assertThat(run("build", "--input", dir.resolve("none.csv").toString(), "--model", "m", "--version", "1",
-                "--threshold", "0.5", "--out", dir.resolve("p.json").toString())).isEqualTo(2);
+        assertThat(run(
+                        "build",
+                        "--input",
+                        dir.resolve("none.csv").toString(),
+                        "--model",
+                        "m",
+                        "--version",
+                        "1",
+                        "--threshold",
+                        "0.5",
+                        "--out",
+                        dir.resolve("p.json").toString()))
+                .isEqualTo(2);
         assertThat(run("build", "--input", "x.csv", "--model", "m", "--version", "1", "--threshold", "0.5"))
                 .isEqualTo(2);
     }
@@ -131,7 +198,11 @@ class ReferenceCommandTest {
     @Test
     void shouldPrintUsageAndExitZeroWhenAskedForHelp() {
         assertThat(run("build", "--help")).isZero();
-        assertThat(out.toString()).contains("Usage:").contains("--model").contains("--version").contains("--threshold");
+        assertThat(out.toString())
+                .contains("Usage:")
+                .contains("--model")
+                .contains("--version")
+                .contains("--threshold");
         assertThat(err.toString()).doesNotContain("Missing required");
     }
 
@@ -139,8 +210,18 @@ class ReferenceCommandTest {
     void shouldNameAMisspeltKnownColumnInsteadOfTakingItForAFeature(@TempDir Path dir) throws Exception {
         Path csv = java.nio.file.Files.writeString(dir.resolve("val.csv"), "score,lable,site\n0.9,1,S01\n0.1,0,S01\n");
 
-        int rc = run("build", "--input", csv.toString(), "--model", "m", "--version", "1", "--threshold", "0.5",
-                "--out", dir.resolve("p.json").toString());
+        int rc = run(
+                "build",
+                "--input",
+                csv.toString(),
+                "--model",
+                "m",
+                "--version",
+                "1",
+                "--threshold",
+                "0.5",
+                "--out",
+                dir.resolve("p.json").toString());
 
         assertThat(rc).isEqualTo(1);
         assertThat(err.toString()).contains("column 'lable' looks like a misspelt 'label'");
@@ -149,8 +230,18 @@ class ReferenceCommandTest {
 
     @Test
     void shouldSayWhyInWordsWhenTheInputCannotBeRead(@TempDir Path dir) {
-        run("build", "--input", dir.resolve("none.csv").toString(), "--model", "m", "--version", "1",
-                "--threshold", "0.5", "--out", dir.resolve("p.json").toString());
+        run(
+                "build",
+                "--input",
+                dir.resolve("none.csv").toString(),
+                "--model",
+                "m",
+                "--version",
+                "1",
+                "--threshold",
+                "0.5",
+                "--out",
+                dir.resolve("p.json").toString());
 
         assertThat(err.toString().strip()).isEqualTo("cannot read " + dir.resolve("none.csv") + ": no such file");
     }

@@ -37,25 +37,28 @@ class SoakCheckTest {
 
     @Test
     void shouldFailWhenOneRecordIsLostOrCountedTwice() {
-        Map<String, Counted> lost = Map.of("predictions", new Counted(10_039, 59, 1),
-                "ground_truth", new Counted(5_000, 50, 0));
-        Map<String, Counted> twice = Map.of("predictions", new Counted(10_040, 59, 1),
-                "ground_truth", new Counted(5_001, 50, 0));
+        Map<String, Counted> lost =
+                Map.of("predictions", new Counted(10_039, 59, 1), "ground_truth", new Counted(5_000, 50, 0));
+        Map<String, Counted> twice =
+                Map.of("predictions", new Counted(10_040, 59, 1), "ground_truth", new Counted(5_001, 50, 0));
         // A valid record dead-lettered instead of accepted: the totals still add up, the split does not.
-        Map<String, Counted> misjudged = Map.of("predictions", new Counted(10_039, 60, 1),
-                "ground_truth", new Counted(5_000, 50, 0));
+        Map<String, Counted> misjudged =
+                Map.of("predictions", new Counted(10_039, 60, 1), "ground_truth", new Counted(5_000, 50, 0));
 
         for (Map<String, Counted> counted : List.of(lost, twice, misjudged)) {
             SoakCheck.Verdict v = SoakCheck.check(SENT, counted, heap(200, 200), 30, 0, true);
             assertThat(v.passed()).isFalse();
-            assertThat(v.lines()).filteredOn(l -> l.startsWith("FAIL")).hasSize(1).allMatch(l -> l.contains("accounting"));
+            assertThat(v.lines())
+                    .filteredOn(l -> l.startsWith("FAIL"))
+                    .hasSize(1)
+                    .allMatch(l -> l.contains("accounting"));
         }
     }
 
     @Test
     void shouldFailWhenAStreamWasNeverCounted() {
-        SoakCheck.Verdict v = SoakCheck.check(SENT, Map.of("predictions", new Counted(10_040, 60, 0)),
-                heap(200, 200), 30, 0, true);
+        SoakCheck.Verdict v =
+                SoakCheck.check(SENT, Map.of("predictions", new Counted(10_040, 60, 0)), heap(200, 200), 30, 0, true);
 
         assertThat(v.passed()).isFalse();
         assertThat(v.lines()).anyMatch(l -> l.startsWith("FAIL accounting ground_truth"));
@@ -63,9 +66,12 @@ class SoakCheckTest {
 
     @Test
     void shouldFailWhenTheHeapGrowsOrShrinksByMoreThanTenPercent() {
-        assertThat(SoakCheck.check(SENT, EXACT, heap(200, 221), 30, 0, true).passed()).isFalse();
-        assertThat(SoakCheck.check(SENT, EXACT, heap(200, 179), 30, 0, true).passed()).isFalse();
-        assertThat(SoakCheck.check(SENT, EXACT, heap(200, 219), 30, 0, true).passed()).isTrue();
+        assertThat(SoakCheck.check(SENT, EXACT, heap(200, 221), 30, 0, true).passed())
+                .isFalse();
+        assertThat(SoakCheck.check(SENT, EXACT, heap(200, 179), 30, 0, true).passed())
+                .isFalse();
+        assertThat(SoakCheck.check(SENT, EXACT, heap(200, 219), 30, 0, true).passed())
+                .isTrue();
     }
 
     @Test
@@ -78,9 +84,12 @@ class SoakCheckTest {
 
     @Test
     void shouldFailOnADeadlockAMissingThreadDumpOrNotReadyAtTheEnd() {
-        assertThat(SoakCheck.check(SENT, EXACT, heap(200, 200), 30, 1, true).passed()).isFalse();
-        assertThat(SoakCheck.check(SENT, EXACT, heap(200, 200), 30, -1, true).passed()).isFalse();
-        assertThat(SoakCheck.check(SENT, EXACT, heap(200, 200), 30, 0, false).passed()).isFalse();
+        assertThat(SoakCheck.check(SENT, EXACT, heap(200, 200), 30, 1, true).passed())
+                .isFalse();
+        assertThat(SoakCheck.check(SENT, EXACT, heap(200, 200), 30, -1, true).passed())
+                .isFalse();
+        assertThat(SoakCheck.check(SENT, EXACT, heap(200, 200), 30, 0, false).passed())
+                .isFalse();
     }
 
     @Test
@@ -105,8 +114,9 @@ class SoakCheckTest {
                 vigil_ingest_records_totally_other{stream="predictions",outcome="accepted"} 1000.0
                 """;
 
-        assertThat(SoakCommand.counted(page)).isEqualTo(Map.of(
-                "predictions", new Counted(100, 5, 1),
-                "ground_truth", new Counted(40, 0, 0)));
+        assertThat(SoakCommand.counted(page))
+                .isEqualTo(Map.of(
+                        "predictions", new Counted(100, 5, 1),
+                        "ground_truth", new Counted(40, 0, 0)));
     }
 }

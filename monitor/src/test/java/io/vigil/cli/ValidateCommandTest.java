@@ -26,6 +26,7 @@ class ValidateCommandTest {
 
     @TempDir
     Path dir;
+
     final StringWriter out = new StringWriter();
     final StringWriter err = new StringWriter();
 
@@ -42,33 +43,38 @@ class ValidateCommandTest {
 
     @Test
     void shouldReportEachBadLineWithItsNumberWhenFileIsMixed() throws IOException {
-        Path file = write(String.join("\n",
-                PREDICTION.formatted("0.7"),
-                TRUTH.formatted("1"),
-                "",
-                PREDICTION.formatted("1.5"),
-                TRUTH.formatted("2"),
-                "{not json",
-                "{\"hello\":\"PHI-CANARY\"}",
-                PREDICTION.formatted("\"PHI-CANARY\"")) + "\n");
+        Path file = write(String.join(
+                        "\n",
+                        PREDICTION.formatted("0.7"),
+                        TRUTH.formatted("1"),
+                        "",
+                        PREDICTION.formatted("1.5"),
+                        TRUTH.formatted("2"),
+                        "{not json",
+                        "{\"hello\":\"PHI-CANARY\"}",
+                        PREDICTION.formatted("\"PHI-CANARY\""))
+                + "\n");
 
         int exit = run(file.toString());
 
         assertThat(exit).isEqualTo(1);
-        assertThat(out.toString()).isEqualToNormalizingNewlines(String.join("\n",
-                "line 4: out_of_range /score: must be <= 1",
-                "line 5: unknown_enum /label: must be one of [0,1]",
-                "line 6: not_json (root): malformed JSON at line 1, column 2",
-                "line 7: invalid (root): cannot tell the record type; use --type",
-                "line 8: wrong_type /score: must be of type number",
-                "FAILED: 5 of 7 records invalid",
-                ""));
+        assertThat(out.toString())
+                .isEqualToNormalizingNewlines(String.join(
+                        "\n",
+                        "line 4: out_of_range /score: must be <= 1",
+                        "line 5: unknown_enum /label: must be one of [0,1]",
+                        "line 6: not_json (root): malformed JSON at line 1, column 2",
+                        "line 7: invalid (root): cannot tell the record type; use --type",
+                        "line 8: wrong_type /score: must be of type number",
+                        "FAILED: 5 of 7 records invalid",
+                        ""));
         assertThat(out.toString()).doesNotContain("CANARY");
     }
 
     @Test
     void shouldPrintOkAndExitZeroWhenAllRecordsValid() throws IOException {
-        Path file = write(PREDICTION.formatted("0.1") + "\n" + PREDICTION.formatted("1") + "\n" + TRUTH.formatted("0") + "\n");
+        Path file = write(
+                PREDICTION.formatted("0.1") + "\n" + PREDICTION.formatted("1") + "\n" + TRUTH.formatted("0") + "\n");
 
         assertThat(run(file.toString())).isZero();
         assertThat(out.toString().trim()).isEqualTo("OK: 3 records valid");
@@ -116,11 +122,14 @@ class ValidateCommandTest {
 
     @Test
     void shouldCheckEveryContractInSchemasWhenTypeNamesIt() throws IOException {
-        for (String type : new String[] {"alert", "metric_snapshot", "reference_profile", "prediction", "ground_truth"}) {
+        for (String type :
+                new String[] {"alert", "metric_snapshot", "reference_profile", "prediction", "ground_truth"}) {
             try (var examples = Files.list(Path.of("../schemas/examples", type, "valid"))) {
                 for (Path example : examples.toList()) {
                     out.getBuffer().setLength(0);
-                    assertThat(run("--type", type, example.toString())).as(example.toString()).isZero();
+                    assertThat(run("--type", type, example.toString()))
+                            .as(example.toString())
+                            .isZero();
                     assertThat(out.toString()).startsWith("OK: 1 records valid");
                 }
             }
@@ -148,6 +157,8 @@ class ValidateCommandTest {
         assertThat(err.toString().strip()).isEqualTo("cannot read " + dir.resolve("missing.jsonl") + ": no such file");
         err.getBuffer().setLength(0);
         assertThat(run(dir.toString())).isEqualTo(2);
-        assertThat(err.toString().strip()).startsWith("cannot read " + dir + ": ").doesNotContain("Exception");
+        assertThat(err.toString().strip())
+                .startsWith("cannot read " + dir + ": ")
+                .doesNotContain("Exception");
     }
 }

@@ -38,25 +38,29 @@ class RocksDbCompressionTest {
     private static long storeBytes(Path dbDir, RocksDBConfigSetter setter) throws Exception {
         RocksDB.loadLibrary();
         // As Kafka Streams opens its stores (RocksDBStore: no compression), then the setter.
-        try (Options options = new Options().setCreateIfMissing(true).setCompressionType(CompressionType.NO_COMPRESSION)) {
+        try (Options options =
+                new Options().setCreateIfMissing(true).setCompressionType(CompressionType.NO_COMPRESSION)) {
             if (setter != null) {
                 setter.setConfig("s", options, Map.of());
             }
             try (RocksDB db = RocksDB.open(options, dbDir.toString());
-                 FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+                    FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
                 for (int i = 0; i < 20_000; i++) {
                     String site = "site-" + (i % 12);
                     String value = "cxr-triage|3.2.1|all|all;cxr-triage|3.2.1|site|" + site
                             + ";cxr-triage|3.2.1|scanner_model|Siemens Healthineers Ysio Max;cxr-triage|3.2.1|sex|"
                             + (i % 2 == 0 ? "F" : "M") + ";score=" + (i * 7919 % 10_000) / 10_000.0;
-                    db.put(("prediction-" + i).getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8));
+                    db.put(
+                            ("prediction-" + i).getBytes(StandardCharsets.UTF_8),
+                            value.getBytes(StandardCharsets.UTF_8));
                 }
                 db.flush(flush);
             }
         }
         try (var files = Files.walk(dbDir)) {
             return files.filter(f -> f.getFileName().toString().endsWith(".sst"))
-                    .mapToLong(f -> f.toFile().length()).sum();
+                    .mapToLong(f -> f.toFile().length())
+                    .sum();
         }
     }
 }

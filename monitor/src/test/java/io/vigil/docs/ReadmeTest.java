@@ -29,8 +29,10 @@ class ReadmeTest {
     @Test
     void shouldDocumentEveryExportedMetricFamilyWhenTheMetricsReferenceIsRead() throws IOException {
         String reference = Files.readString(ROOT.resolve(ReferenceDocs.METRICS_FILE));
-        MetricCatalog.families().values().forEach(f ->
-                assertThat(reference).as("docs/metrics.md documents %s", f.prometheusName())
+        MetricCatalog.families()
+                .values()
+                .forEach(f -> assertThat(reference)
+                        .as("docs/metrics.md documents %s", f.prometheusName())
                         .contains(f.prometheusName()));
         assertThat(Files.readString(ROOT.resolve("README.md"))).contains("(docs/metrics.md)");
     }
@@ -48,7 +50,8 @@ class ReadmeTest {
     void shouldStateTheOneCommandDemoAndStayShortWhenReadmeIsRead() throws IOException {
         Path readme = ROOT.resolve("README.md");
         assertThat(Files.readString(readme)).contains("```\n./vigil demo\n```");
-        assertThat(Files.size(readme)).as("README.md bytes (issue 22: at most 15,000; details go to docs/)")
+        assertThat(Files.size(readme))
+                .as("README.md bytes (issue 22: at most 15,000; details go to docs/)")
                 .isLessThanOrEqualTo(15_000);
     }
 }

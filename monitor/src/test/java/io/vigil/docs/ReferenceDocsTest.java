@@ -26,11 +26,13 @@ class ReferenceDocsTest {
                 Files.createDirectories(path.getParent());
                 Files.writeString(path, file.getValue());
             }
-            assertThat(path).as("%s is missing; regenerate it with: %s", file.getKey(), ReferenceDocs.REGENERATE)
+            assertThat(path)
+                    .as("%s is missing; regenerate it with: %s", file.getKey(), ReferenceDocs.REGENERATE)
                     .exists();
             assertThat(Files.readString(path))
-                    .as("%s differs from what the code generates; regenerate it with: %s", file.getKey(),
-                            ReferenceDocs.REGENERATE)
+                    .as(
+                            "%s differs from what the code generates; regenerate it with: %s",
+                            file.getKey(), ReferenceDocs.REGENERATE)
                     .isEqualTo(file.getValue());
         }
     }
@@ -56,7 +58,8 @@ class ReferenceDocsTest {
     void shouldListEveryCatalogFamilyExactlyOnceWhenMetricsAreGenerated() {
         String md = ReferenceDocs.metricsMarkdown();
         for (MetricCatalog.Family f : MetricCatalog.families().values()) {
-            assertThat(rows(md, "| `" + f.prometheusName() + "` |")).as("rows of %s", f.prometheusName())
+            assertThat(rows(md, "| `" + f.prometheusName() + "` |"))
+                    .as("rows of %s", f.prometheusName())
                     .isEqualTo(1);
             String name = f.paramLabel() == null ? f.name() : f.name() + ":<" + f.paramLabel() + ">";
             assertThat(rows(md, "| `" + name + "` |")).as("rows of %s", name).isEqualTo(1);

@@ -34,41 +34,91 @@ import org.junit.jupiter.api.Test;
 class ContractFastPathTest {
     /** Later than every timestamp the mutations use: the future-time rule is not the fast path's (it stays in the validator). */
     private static final Instant NOW = Instant.parse("9999-12-31T23:59:59Z");
+
     private static final EventValidator VALIDATOR = new EventValidator();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     /** Replacement values for any scalar: each on or across an edge of some rule of the contracts. */
     private static final List<JsonNode> VALUES = List.of(
-            NODES.nullNode(), NODES.booleanNode(true), NODES.booleanNode(false),
-            NODES.textNode(""), NODES.textNode("x"), NODES.textNode("x".repeat(64)), NODES.textNode("x".repeat(65)),
-            NODES.textNode("x".repeat(128)), NODES.textNode("x".repeat(129)),
-            NODES.textNode("\uD83D\uDE00".repeat(64)), NODES.textNode("\uD83D\uDE00".repeat(65)),
-            NODES.textNode("é".repeat(64)), NODES.textNode("é".repeat(65)),
-            NODES.textNode("binary"), NODES.textNode("multiclass"), NODES.textNode("Binary"),
-            NODES.textNode("F"), NODES.textNode("f"), NODES.textNode("X"), NODES.textNode("40-49"), NODES.textNode("90+"),
-            NODES.textNode("1234-5"), NODES.textNode("40-"), NODES.textNode("40-49\n"), NODES.textNode("４0-49"),
+            NODES.nullNode(),
+            NODES.booleanNode(true),
+            NODES.booleanNode(false),
+            NODES.textNode(""),
+            NODES.textNode("x"),
+            NODES.textNode("x".repeat(64)),
+            NODES.textNode("x".repeat(65)),
+            NODES.textNode("x".repeat(128)),
+            NODES.textNode("x".repeat(129)),
+            NODES.textNode("\uD83D\uDE00".repeat(64)),
+            NODES.textNode("\uD83D\uDE00".repeat(65)),
+            NODES.textNode("é".repeat(64)),
+            NODES.textNode("é".repeat(65)),
+            NODES.textNode("binary"),
+            NODES.textNode("multiclass"),
+            NODES.textNode("Binary"),
+            NODES.textNode("F"),
+            NODES.textNode("f"),
+            NODES.textNode("X"),
+            NODES.textNode("40-49"),
+            NODES.textNode("90+"),
+            NODES.textNode("1234-5"),
+            NODES.textNode("40-"),
+            NODES.textNode("40-49\n"),
+            NODES.textNode("４0-49"),
             NODES.textNode("0.5"),
-            NODES.numberNode(0), NODES.numberNode(1), NODES.numberNode(-1), NODES.numberNode(2),
-            NODES.numberNode(0.0), NODES.numberNode(1.0), NODES.numberNode(-0.0), NODES.numberNode(0.5),
-            NODES.numberNode(1e-300), NODES.numberNode(Math.nextDown(1.0)), NODES.numberNode(Math.nextUp(1.0)),
-            NODES.numberNode(1.5), NODES.numberNode(-0.25), NODES.numberNode(120.0), NODES.numberNode(2147483647),
-            NODES.numberNode(2147483648L), NODES.numberNode(-2147483648L), NODES.numberNode(12345678901234567890.0),
+            NODES.numberNode(0),
+            NODES.numberNode(1),
+            NODES.numberNode(-1),
+            NODES.numberNode(2),
+            NODES.numberNode(0.0),
+            NODES.numberNode(1.0),
+            NODES.numberNode(-0.0),
+            NODES.numberNode(0.5),
+            NODES.numberNode(1e-300),
+            NODES.numberNode(Math.nextDown(1.0)),
+            NODES.numberNode(Math.nextUp(1.0)),
+            NODES.numberNode(1.5),
+            NODES.numberNode(-0.25),
+            NODES.numberNode(120.0),
+            NODES.numberNode(2147483647),
+            NODES.numberNode(2147483648L),
+            NODES.numberNode(-2147483648L),
+            NODES.numberNode(12345678901234567890.0),
             NODES.numberNode(new java.math.BigDecimal("1.00000000000000000001")),
             NODES.numberNode(new java.math.BigDecimal("0.99999999999999999999")),
             NODES.numberNode(new java.math.BigDecimal("-0.00000000000000000001")),
             NODES.numberNode(new java.math.BigInteger("123456789012345678901234567890")),
-            NODES.arrayNode(), NODES.objectNode());
+            NODES.arrayNode(),
+            NODES.objectNode());
 
-    private static final List<String> TIMESTAMPS = List.of("2026-03-01T10:00:00Z", "2026-03-01T10:00:00.1Z",
-            "2026-03-01T10:00:00.123456789Z", "2026-03-01T10:00:00.1234567891Z", "2026-03-01T10:00:00+18:00",
-            "2026-03-01T10:00:00-18:00", "2026-03-01T10:00:00+18:01", "2026-03-01T10:00:00-05:30",
-            "2026-03-01T10:00:00.5+05:45", "2026-03-01t10:00:00Z", "2026-03-01T10:00:60Z", "2025-02-29T10:00:00Z",
-            "2024-02-29T23:59:59.999999999-00:01", "2026-3-01T10:00:00Z", "2026-03-01T10:00:00", "2026-03-01 10:00:00Z",
-            "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z", "2026-03-01T24:00:00Z", "2026-03-01T10:00:00z",
-            "2026-03-01T10:00:00+0100", "2026-03-01T10:00:00.Z", "2029-12-31T23:59:59Z", "2031-01-01T00:00:00Z");
+    private static final List<String> TIMESTAMPS = List.of(
+            "2026-03-01T10:00:00Z",
+            "2026-03-01T10:00:00.1Z",
+            "2026-03-01T10:00:00.123456789Z",
+            "2026-03-01T10:00:00.1234567891Z",
+            "2026-03-01T10:00:00+18:00",
+            "2026-03-01T10:00:00-18:00",
+            "2026-03-01T10:00:00+18:01",
+            "2026-03-01T10:00:00-05:30",
+            "2026-03-01T10:00:00.5+05:45",
+            "2026-03-01t10:00:00Z",
+            "2026-03-01T10:00:60Z",
+            "2025-02-29T10:00:00Z",
+            "2024-02-29T23:59:59.999999999-00:01",
+            "2026-3-01T10:00:00Z",
+            "2026-03-01T10:00:00",
+            "2026-03-01 10:00:00Z",
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999999999Z",
+            "2026-03-01T24:00:00Z",
+            "2026-03-01T10:00:00z",
+            "2026-03-01T10:00:00+0100",
+            "2026-03-01T10:00:00.Z",
+            "2029-12-31T23:59:59Z",
+            "2031-01-01T00:00:00Z");
 
-    private static final List<String> NAMES = List.of("kvp", "slice_thickness_mm", "a", "A.b-c_9", "1abc", "a b",
-            "é", "a".repeat(64), "a".repeat(65), "", "x\n");
+    private static final List<String> NAMES = List.of(
+            "kvp", "slice_thickness_mm", "a", "A.b-c_9", "1abc", "a b", "é", "a".repeat(64), "a".repeat(65), "", "x\n");
 
     @Test
     void shouldAcceptOnlyWhatTheFullPathAcceptsWithAnEqualRecord() throws IOException {
@@ -78,7 +128,8 @@ class ContractFastPathTest {
         for (Corpus c : corpus()) {
             for (byte[] raw : mutations(c.type, c.raw)) {
                 cases++;
-                Object fast = c.type == EventType.PREDICTION ? ContractFastPath.prediction(raw)
+                Object fast = c.type == EventType.PREDICTION
+                        ? ContractFastPath.prediction(raw)
                         : ContractFastPath.groundTruth(raw);
                 Validation<?> full = VALIDATOR.validateFullPath(c.type, raw, NOW);
                 if (full instanceof Validation.Accepted<?>) {
@@ -86,19 +137,26 @@ class ContractFastPathTest {
                 }
                 if (fast != null) {
                     fastAccepted++;
-                    assertThat(full).as("full path on a record the fast path accepted: %s",
-                            new String(raw, StandardCharsets.UTF_8)).isInstanceOf(Validation.Accepted.class);
-                    assertThat(((Validation.Accepted<?>) full).value()).as(new String(raw, StandardCharsets.UTF_8))
+                    assertThat(full)
+                            .as(
+                                    "full path on a record the fast path accepted: %s",
+                                    new String(raw, StandardCharsets.UTF_8))
+                            .isInstanceOf(Validation.Accepted.class);
+                    assertThat(((Validation.Accepted<?>) full).value())
+                            .as(new String(raw, StandardCharsets.UTF_8))
                             .isEqualTo(fast);
                 }
             }
         }
-        System.out.printf("[fast-path] %d cases: full path accepted %d, fast path accepted %d%n", cases,
-                fullAccepted, fastAccepted);
+        System.out.printf(
+                "[fast-path] %d cases: full path accepted %d, fast path accepted %d%n",
+                cases, fullAccepted, fastAccepted);
         // The mutations must exercise both sides, or the test proves nothing.
         assertThat(cases).isGreaterThan(5_000);
         assertThat(fastAccepted).isGreaterThan(1_000);
-        assertThat(fullAccepted - fastAccepted).as("records only the full path accepts (numeric edges)").isPositive();
+        assertThat(fullAccepted - fastAccepted)
+                .as("records only the full path accepts (numeric edges)")
+                .isPositive();
         assertThat(cases - fullAccepted).as("rejected mutations").isGreaterThan(2_000);
     }
 
@@ -106,7 +164,8 @@ class ContractFastPathTest {
     void shouldTakeTheFastPathForEveryValidRecordOfTheSimulatorAndTheExamples() throws IOException {
         int n = 0;
         for (Corpus c : corpus()) {
-            Object fast = c.type == EventType.PREDICTION ? ContractFastPath.prediction(c.raw)
+            Object fast = c.type == EventType.PREDICTION
+                    ? ContractFastPath.prediction(c.raw)
                     : ContractFastPath.groundTruth(c.raw);
             Validation<?> full = VALIDATOR.validateFullPath(c.type, c.raw, NOW);
             if (full instanceof Validation.Accepted<?> a && !onNumericEdge(c.raw)) {
@@ -124,7 +183,9 @@ class ContractFastPathTest {
             for (byte[] raw : all.subList(0, Math.min(20, all.size()))) {
                 Validation<?> viaPublic = VALIDATOR.validate(c.type, raw, NOW);
                 Validation<?> full = VALIDATOR.validateFullPath(c.type, raw, NOW);
-                assertThat(viaPublic).as(new String(raw, StandardCharsets.UTF_8)).isEqualTo(full);
+                assertThat(viaPublic)
+                        .as(new String(raw, StandardCharsets.UTF_8))
+                        .isEqualTo(full);
             }
         }
     }
@@ -135,8 +196,10 @@ class ContractFastPathTest {
         Object fast = ContractFastPath.prediction(raw);
         assertThat(fast).isNotNull();
         Instant at = ((Prediction) fast).occurredAt();
-        assertThat(VALIDATOR.prediction(raw, at.minusSeconds(3600))).isInstanceOfSatisfying(Validation.Rejected.class,
-                r -> assertThat(r.reason().code()).isEqualTo(Reason.FUTURE_TIMESTAMP));
+        assertThat(VALIDATOR.prediction(raw, at.minusSeconds(3600)))
+                .isInstanceOfSatisfying(
+                        Validation.Rejected.class,
+                        r -> assertThat(r.reason().code()).isEqualTo(Reason.FUTURE_TIMESTAMP));
         assertThat(VALIDATOR.prediction(raw, at)).isInstanceOf(Validation.Accepted.class);
     }
 
@@ -144,7 +207,10 @@ class ContractFastPathTest {
     private static boolean onNumericEdge(byte[] raw) throws IOException {
         JsonNode n = Json.mapper().readTree(raw);
         for (String f : List.of("score", "threshold", "uncertainty")) {
-            if (n.has(f) && (!n.get(f).isFloatingPointNumber() || n.get(f).asDouble() == 0.0 || n.get(f).asDouble() == 1.0)) {
+            if (n.has(f)
+                    && (!n.get(f).isFloatingPointNumber()
+                            || n.get(f).asDouble() == 0.0
+                            || n.get(f).asDouble() == 1.0)) {
                 return true;
             }
         }
@@ -164,9 +230,11 @@ class ContractFastPathTest {
                 }
             }
         }
-        Simulator.of(Scenario.builtIn("default"), 7L, LocalDate.of(2026, 1, 1), 30).limit(600).forEach(e ->
-                out.add(new Corpus(e.type() == SimEvent.Type.PREDICTION ? EventType.PREDICTION
-                        : EventType.GROUND_TRUTH, EventJson.bytes(e))));
+        Simulator.of(Scenario.builtIn("default"), 7L, LocalDate.of(2026, 1, 1), 30)
+                .limit(600)
+                .forEach(e -> out.add(new Corpus(
+                        e.type() == SimEvent.Type.PREDICTION ? EventType.PREDICTION : EventType.GROUND_TRUTH,
+                        EventJson.bytes(e))));
         // Valid first, so corpus().get(0) is a valid prediction.
         out.sort((a, b) -> Boolean.compare(!isValid(a), !isValid(b)));
         return out;
@@ -234,7 +302,8 @@ class ContractFastPathTest {
             if (original instanceof ObjectNode child) {
                 node.set(f, child);
                 mutate(root, child, out);
-                for (JsonNode v : List.of(NODES.nullNode(), NODES.textNode("x"), NODES.arrayNode(), NODES.objectNode())) {
+                for (JsonNode v :
+                        List.of(NODES.nullNode(), NODES.textNode("x"), NODES.arrayNode(), NODES.objectNode())) {
                     node.set(f, v);
                     out.add(bytes(root));
                 }

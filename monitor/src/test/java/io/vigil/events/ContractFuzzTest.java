@@ -53,12 +53,14 @@ class ContractFuzzTest {
 
     /** The three properties on one input of one contract. */
     private static void agree(EventType type, byte[] raw) {
-        Object fast = type == EventType.PREDICTION ? ContractFastPath.prediction(raw) : ContractFastPath.groundTruth(raw);
+        Object fast =
+                type == EventType.PREDICTION ? ContractFastPath.prediction(raw) : ContractFastPath.groundTruth(raw);
         Validation<?> full = VALIDATOR.validateFullPath(type, raw, NOW);
         Validation<?> viaPublic = VALIDATOR.validate(type, raw, NOW);
         String shown = new String(raw, StandardCharsets.UTF_8);
         if (fast != null) {
-            assertThat(full).as("schema path on what the fast path accepted: %s", shown)
+            assertThat(full)
+                    .as("schema path on what the fast path accepted: %s", shown)
                     .isInstanceOf(Validation.Accepted.class);
             assertThat(((Validation.Accepted<?>) full).value()).as(shown).isEqualTo(fast);
         }
@@ -84,41 +86,49 @@ class ContractFuzzTest {
 
     @Provide
     Arbitrary<Tuple.Tuple2<Boolean, byte[]>> byteEdits() {
-        return Combinators.combine(Arbitraries.of(true, false), Arbitraries.integers().between(0, 1_000),
-                Arbitraries.integers().between(0, 3), Arbitraries.integers().between(0, 255), Arbitraries.integers()
-                        .between(0, 10_000)).as((prediction, which, op, b, at) -> {
-                            List<byte[]> pool = prediction ? PREDICTIONS : LABELS;
-                            byte[] raw = pool.get(which % pool.size());
-                            int i = at % raw.length;
-                            byte[] out = switch (op) {
-                                case 0 -> { // replace a byte
-                                    byte[] c = raw.clone();
-                                    c[i] = (byte) b.intValue();
-                                    yield c;
-                                }
-                                case 1 -> { // insert a byte
-                                    byte[] c = new byte[raw.length + 1];
-                                    System.arraycopy(raw, 0, c, 0, i);
-                                    c[i] = (byte) b.intValue();
-                                    System.arraycopy(raw, i, c, i + 1, raw.length - i);
-                                    yield c;
-                                }
-                                case 2 -> { // delete a byte
-                                    byte[] c = new byte[raw.length - 1];
-                                    System.arraycopy(raw, 0, c, 0, i);
-                                    System.arraycopy(raw, i + 1, c, i, raw.length - i - 1);
-                                    yield c;
-                                }
-                                default -> java.util.Arrays.copyOf(raw, i); // truncate
-                            };
-                            return Tuple.of(prediction, out);
-                        });
+        return Combinators.combine(
+                        Arbitraries.of(true, false),
+                        Arbitraries.integers().between(0, 1_000),
+                        Arbitraries.integers().between(0, 3),
+                        Arbitraries.integers().between(0, 255),
+                        Arbitraries.integers().between(0, 10_000))
+                .as((prediction, which, op, b, at) -> {
+                    List<byte[]> pool = prediction ? PREDICTIONS : LABELS;
+                    byte[] raw = pool.get(which % pool.size());
+                    int i = at % raw.length;
+                    byte[] out = switch (op) {
+                        case 0 -> { // replace a byte
+                            byte[] c = raw.clone();
+                            c[i] = (byte) b.intValue();
+                            yield c;
+                        }
+                        case 1 -> { // insert a byte
+                            byte[] c = new byte[raw.length + 1];
+                            System.arraycopy(raw, 0, c, 0, i);
+                            c[i] = (byte) b.intValue();
+                            System.arraycopy(raw, i, c, i + 1, raw.length - i);
+                            yield c;
+                        }
+                        case 2 -> { // delete a byte
+                            byte[] c = new byte[raw.length - 1];
+                            System.arraycopy(raw, 0, c, 0, i);
+                            System.arraycopy(raw, i + 1, c, i, raw.length - i - 1);
+                            yield c;
+                        }
+                        default -> java.util.Arrays.copyOf(raw, i); // truncate
+                    };
+                    return Tuple.of(prediction, out);
+                });
     }
 
     @Provide
     Arbitrary<Tuple.Tuple2<Boolean, byte[]>> fieldReplacements() {
-        return Combinators.combine(Arbitraries.of(true, false), Arbitraries.integers().between(0, 1_000),
-                Arbitraries.integers().between(0, 1_000), jsonValues()).as((prediction, which, field, value) -> {
+        return Combinators.combine(
+                        Arbitraries.of(true, false),
+                        Arbitraries.integers().between(0, 1_000),
+                        Arbitraries.integers().between(0, 1_000),
+                        jsonValues())
+                .as((prediction, which, field, value) -> {
                     List<byte[]> pool = prediction ? PREDICTIONS : LABELS;
                     try {
                         ObjectNode root = (ObjectNode) Json.mapper().readTree(pool.get(which % pool.size()));
@@ -162,15 +172,32 @@ class ContractFuzzTest {
                 Arbitraries.doubles().map(d -> (JsonNode) NODES.numberNode(d)));
         Arbitrary<JsonNode> strings = Arbitraries.oneOf(
                 Arbitraries.strings().ofMaxLength(80).map(s -> (JsonNode) NODES.textNode(s)),
-                Arbitraries.strings().withChars('\u0000', '\u0007', '\n', '\r', '\u202E', '\uD800', '\uDC00', '"',
-                        '\\', 'a', '1', '-', ':', 'T', 'Z').ofMaxLength(40).map(s -> (JsonNode) NODES.textNode(s)),
-                Arbitraries.of("2026-03-01T10:00:00Z", "2026-03-01T10:00:00Z\n", "2026-02-30T10:00:00Z", "", "CT",
-                        "F", "60-69", "binary", "x".repeat(65), "x".repeat(300))
+                Arbitraries.strings()
+                        .withChars(
+                                '\u0000', '\u0007', '\n', '\r', '\u202E', '\uD800', '\uDC00', '"', '\\', 'a', '1', '-',
+                                ':', 'T', 'Z')
+                        .ofMaxLength(40)
+                        .map(s -> (JsonNode) NODES.textNode(s)),
+                Arbitraries.of(
+                                "2026-03-01T10:00:00Z",
+                                "2026-03-01T10:00:00Z\n",
+                                "2026-02-30T10:00:00Z",
+                                "",
+                                "CT",
+                                "F",
+                                "60-69",
+                                "binary",
+                                "x".repeat(65),
+                                "x".repeat(300))
                         .map(s -> (JsonNode) NODES.textNode(s)));
-        Arbitrary<JsonNode> scalars = Arbitraries.oneOf(numbers, strings,
-                Arbitraries.of(NODES.booleanNode(true), NODES.booleanNode(false), NODES.nullNode()));
-        return Arbitraries.oneOf(scalars, scalars, scalars,
-                scalars.list().ofMaxSize(3).map(l -> (JsonNode) NODES.arrayNode().addAll(l)),
+        Arbitrary<JsonNode> scalars = Arbitraries.oneOf(
+                numbers, strings, Arbitraries.of(NODES.booleanNode(true), NODES.booleanNode(false), NODES.nullNode()));
+        return Arbitraries.oneOf(
+                scalars,
+                scalars,
+                scalars,
+                scalars.list().ofMaxSize(3).map(l ->
+                        (JsonNode) NODES.arrayNode().addAll(l)),
                 scalars.map(v -> (JsonNode) NODES.objectNode().set("k", v)));
     }
 }

@@ -21,11 +21,15 @@ class EventValidatorTest {
     final EventValidator validator = new EventValidator();
 
     static ObjectNode minimalPrediction() throws Exception {
-        return (ObjectNode) Json.mapper().readTree(Path.of("../schemas/examples/prediction/valid/minimal.json").toFile());
+        return (ObjectNode) Json.mapper()
+                .readTree(Path.of("../schemas/examples/prediction/valid/minimal.json")
+                        .toFile());
     }
 
     static ObjectNode minimalGroundTruth() throws Exception {
-        return (ObjectNode) Json.mapper().readTree(Path.of("../schemas/examples/ground_truth/valid/minimal.json").toFile());
+        return (ObjectNode) Json.mapper()
+                .readTree(Path.of("../schemas/examples/ground_truth/valid/minimal.json")
+                        .toFile());
     }
 
     static byte[] bytes(ObjectNode node) throws Exception {
@@ -63,7 +67,10 @@ class EventValidatorTest {
 
             Reason reason = reason(validator.prediction(bytes(record), NOW));
 
-            assertThat(reason.toString()).as("reason for %s", record).doesNotContain("CANARY").doesNotContain("12345");
+            assertThat(reason.toString())
+                    .as("reason for %s", record)
+                    .doesNotContain("CANARY")
+                    .doesNotContain("12345");
         }
     }
 
@@ -93,7 +100,8 @@ class EventValidatorTest {
             ObjectNode record = minimalGroundTruth();
             seed.accept(record);
 
-            assertThat(reason(validator.groundTruth(bytes(record), NOW)).toString()).doesNotContain("CANARY");
+            assertThat(reason(validator.groundTruth(bytes(record), NOW)).toString())
+                    .doesNotContain("CANARY");
         }
     }
 
@@ -122,7 +130,8 @@ class EventValidatorTest {
     void shouldRejectAsOversizedWhenNestingExceedsReadLimit() {
         String deep = "{\"a\":".repeat(40) + "1" + "}".repeat(40);
 
-        assertThat(reason(validator.prediction(deep.getBytes(StandardCharsets.UTF_8), NOW)).code())
+        assertThat(reason(validator.prediction(deep.getBytes(StandardCharsets.UTF_8), NOW))
+                        .code())
                 .isEqualTo(Reason.OVERSIZED);
     }
 
@@ -134,7 +143,9 @@ class EventValidatorTest {
 
         assertThat(v.prediction(bytes(atLimit), NOW).accepted()).isTrue();
         assertThat(reason(v.prediction(bytes(beyond), NOW)))
-                .isEqualTo(new Reason(Reason.FUTURE_TIMESTAMP, "/occurred_at",
+                .isEqualTo(new Reason(
+                        Reason.FUTURE_TIMESTAMP,
+                        "/occurred_at",
                         "must not be more than PT5M after the processing time"));
     }
 
@@ -172,7 +183,8 @@ class EventValidatorTest {
     void shouldRejectEmptyOrNullBytesWhenTombstoneArrives() {
         assertThat(reason(validator.prediction(null, NOW)).code()).isEqualTo(Reason.NOT_JSON);
         assertThat(reason(validator.groundTruth(new byte[0], NOW)).code()).isEqualTo(Reason.NOT_JSON);
-        assertThat(reason(validator.groundTruth("   ".getBytes(StandardCharsets.UTF_8), NOW)).code())
+        assertThat(reason(validator.groundTruth("   ".getBytes(StandardCharsets.UTF_8), NOW))
+                        .code())
                 .isEqualTo(Reason.NOT_JSON);
     }
 
@@ -189,15 +201,16 @@ class EventValidatorTest {
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
-
     @Test
     void shouldRejectANumberBeyondDoubleRangeInsteadOfThrowing() {
         // Found by ContractFuzzTest: 1e400 parsed to an infinite double and the schema's enum check threw
         // NumberFormatException out of ingest.
         String label = "{\"prediction_id\":\"p\",\"label\":1e400,\"observed_at\":\"2026-11-19T14:02:00Z\","
                 + "\"source\":\"pathology\",\"revision\":0}";
-        Validation<?> v = new EventValidator().groundTruth(label.getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                java.time.Instant.parse("2026-12-01T00:00:00Z"));
+        Validation<?> v = new EventValidator()
+                .groundTruth(
+                        label.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        java.time.Instant.parse("2026-12-01T00:00:00Z"));
         assertThat(v).isInstanceOf(Validation.Rejected.class);
         assertThat(((Validation.Rejected<?>) v).reason().code()).isEqualTo(Reason.OUT_OF_RANGE);
         assertThat(((Validation.Rejected<?>) v).reason().path()).isEqualTo("/label");

@@ -9,14 +9,16 @@ class SafeTextTest {
 
     @Test
     void shouldReplaceEveryControlAndFormatCharacterButKeepQuotesBackslashesAndMarkup() {
-        String hostile = "q\"b\\n\nbel\u0007nul\u0000cr\rdel\u007Fc1\u0085rtl\u202Ezw\u200D<img src=x onerror=alert(1)>";
+        String hostile =
+                "q\"b\\n\nbel\u0007nul\u0000cr\rdel\u007Fc1\u0085rtl\u202Ezw\u200D<img src=x onerror=alert(1)>";
 
         String safe = SafeText.of(hostile);
 
-        assertThat(safe).isEqualTo("q\"b\\n\uFFFDbel\uFFFDnul\uFFFDcr\uFFFDdel\uFFFDc1\uFFFDrtl\uFFFDzw\uFFFD"
-                + "<img src=x onerror=alert(1)>");
-        assertThat(safe.codePoints()).noneMatch(cp -> Character.isISOControl(cp)
-                || Character.getType(cp) == Character.FORMAT);
+        assertThat(safe)
+                .isEqualTo("q\"b\\n\uFFFDbel\uFFFDnul\uFFFDcr\uFFFDdel\uFFFDc1\uFFFDrtl\uFFFDzw\uFFFD"
+                        + "<img src=x onerror=alert(1)>");
+        assertThat(safe.codePoints())
+                .noneMatch(cp -> Character.isISOControl(cp) || Character.getType(cp) == Character.FORMAT);
     }
 
     @Test
@@ -37,7 +39,8 @@ class SafeTextTest {
 
         assertThat(SafeText.of(longAscii)).hasSize(128).endsWith("x…");
         assertThat(SafeText.of(longAscii).codePointCount(0, 128)).isEqualTo(128);
-        assertThat(SafeText.of(emoji).codePointCount(0, SafeText.of(emoji).length())).isEqualTo(128);
+        assertThat(SafeText.of(emoji).codePointCount(0, SafeText.of(emoji).length()))
+                .isEqualTo(128);
         assertThat(SafeText.of("y".repeat(128))).isEqualTo("y".repeat(128));
     }
 

@@ -40,17 +40,38 @@ class HttpServerRunnerTest {
 
     @TempDir
     static Path dir;
+
     private static Path keystore;
 
     @BeforeAll
     static void keystore() throws Exception {
         keystore = dir.resolve("http.p12");
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-alias", "vigil", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
-                "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost",
-                "-keystore", keystore.toString(), "-storetype", "PKCS12",
-                "-storepass", STORE_PASSWORD, "-keypass", STORE_PASSWORD)
-                .redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "keytool")
+                                .toString(),
+                        "-genkeypair",
+                        "-alias",
+                        "vigil",
+                        "-keyalg",
+                        "RSA",
+                        "-keysize",
+                        "2048",
+                        "-validity",
+                        "2",
+                        "-dname",
+                        "CN=localhost",
+                        "-ext",
+                        "SAN=ip:127.0.0.1,dns:localhost",
+                        "-keystore",
+                        keystore.toString(),
+                        "-storetype",
+                        "PKCS12",
+                        "-storepass",
+                        STORE_PASSWORD,
+                        "-keypass",
+                        STORE_PASSWORD)
+                .redirectErrorStream(true)
+                .start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(output).isZero();
@@ -78,15 +99,18 @@ class HttpServerRunnerTest {
             throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri));
         if (user != null) {
-            b.header("Authorization", "Basic " + Base64.getEncoder()
-                    .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8)));
+            b.header(
+                    "Authorization",
+                    "Basic "
+                            + Base64.getEncoder()
+                                    .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8)));
         }
         return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpServerRunner.Security security(String storePassword, String user, String password) {
-        return new HttpServerRunner.Security(keystore, new Password(storePassword), user,
-                password == null ? null : new Password(password));
+        return new HttpServerRunner.Security(
+                keystore, new Password(storePassword), user, password == null ? null : new Password(password));
     }
 
     @Test
@@ -97,8 +121,8 @@ class HttpServerRunnerTest {
         logs.setContext(context);
         logs.start();
         root.addAppender(logs);
-        try (HttpServerRunner server = new HttpServerRunner("127.0.0.1", 0, () -> "vigil_up 1\n", () -> true,
-                security(STORE_PASSWORD, USER, PASSWORD))) {
+        try (HttpServerRunner server = new HttpServerRunner(
+                "127.0.0.1", 0, () -> "vigil_up 1\n", () -> true, security(STORE_PASSWORD, USER, PASSWORD))) {
             server.route("/api/", exchange -> HttpServerRunner.respond(exchange, 200, "application/json", "{}"));
             server.start();
             String uri = server.uri();
@@ -116,42 +140,58 @@ class HttpServerRunnerTest {
             assertThat(authorised.body()).contains("vigil_up 1");
             assertThat(get(client, uri + "/api/", USER, PASSWORD).statusCode()).isEqualTo(200);
 
-            assertThat(get(client, uri + "/metrics", USER, PASSWORD + "x").statusCode()).isEqualTo(401);
-            assertThat(get(client, uri + "/metrics", "root", PASSWORD).statusCode()).isEqualTo(401);
+            assertThat(get(client, uri + "/metrics", USER, PASSWORD + "x").statusCode())
+                    .isEqualTo(401);
+            assertThat(get(client, uri + "/metrics", "root", PASSWORD).statusCode())
+                    .isEqualTo(401);
             assertThat(get(client, uri + "/metrics", USER, "").statusCode()).isEqualTo(401);
-            assertThat(client.send(HttpRequest.newBuilder(URI.create(uri + "/metrics"))
-                    .header("Authorization", "Basic %%%not-base64").build(),
-                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
+            assertThat(client.send(
+                                    HttpRequest.newBuilder(URI.create(uri + "/metrics"))
+                                            .header("Authorization", "Basic %%%not-base64")
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .statusCode())
+                    .isEqualTo(401);
 
-            assertThat(get(client, uri + "/health/live", null, null).statusCode()).isEqualTo(200);
-            assertThat(get(client, uri + "/health/ready", null, null).statusCode()).isEqualTo(200);
+            assertThat(get(client, uri + "/health/live", null, null).statusCode())
+                    .isEqualTo(200);
+            assertThat(get(client, uri + "/health/ready", null, null).statusCode())
+                    .isEqualTo(200);
         } finally {
             root.detachAppender(logs);
             logs.stop();
         }
-        assertThat(logs.list).extracting(ILoggingEvent::getFormattedMessage)
+        assertThat(logs.list)
+                .extracting(ILoggingEvent::getFormattedMessage)
                 .isNotEmpty()
                 .noneMatch(m -> m.contains(PASSWORD) || m.contains(STORE_PASSWORD));
     }
 
     @Test
     void shouldRequireBasicAuthWithoutTlsWhenOnlyCredentialsAreSet() throws Exception {
-        try (HttpServerRunner server = new HttpServerRunner("127.0.0.1", 0, () -> "vigil_up 1\n", () -> false,
+        try (HttpServerRunner server = new HttpServerRunner(
+                "127.0.0.1",
+                0,
+                () -> "vigil_up 1\n",
+                () -> false,
                 new HttpServerRunner.Security(null, null, USER, new Password(PASSWORD)))) {
             server.start();
             HttpClient client = HttpClient.newHttpClient();
             assertThat(server.uri()).startsWith("http://");
-            assertThat(get(client, server.uri() + "/metrics", null, null).statusCode()).isEqualTo(401);
-            assertThat(get(client, server.uri() + "/metrics", USER, PASSWORD).statusCode()).isEqualTo(200);
-            assertThat(get(client, server.uri() + "/health/ready", null, null).statusCode()).isEqualTo(503);
+            assertThat(get(client, server.uri() + "/metrics", null, null).statusCode())
+                    .isEqualTo(401);
+            assertThat(get(client, server.uri() + "/metrics", USER, PASSWORD).statusCode())
+                    .isEqualTo(200);
+            assertThat(get(client, server.uri() + "/health/ready", null, null).statusCode())
+                    .isEqualTo(503);
         }
     }
 
     @Test
     void shouldFailFastNamingTheKeyButNotThePasswordWhenTheKeystorePasswordIsWrong() {
         String wrong = "wrong-password-2342";
-        assertThatThrownBy(() -> new HttpServerRunner("127.0.0.1", 0, () -> "", () -> true,
-                security(wrong, null, null)).close())
+        assertThatThrownBy(() ->
+                        new HttpServerRunner("127.0.0.1", 0, () -> "", () -> true, security(wrong, null, null)).close())
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining(VigilConfig.HTTP_TLS_KEYSTORE)
                 .hasMessageNotContaining(wrong)
@@ -175,8 +215,8 @@ class HttpServerRunnerTest {
 
     @Test
     void shouldFailFastNamingTheKeyWhenTheKeystoreIsMissing() {
-        HttpServerRunner.Security missing = new HttpServerRunner.Security(dir.resolve("missing.p12"),
-                new Password(STORE_PASSWORD), null, null);
+        HttpServerRunner.Security missing =
+                new HttpServerRunner.Security(dir.resolve("missing.p12"), new Password(STORE_PASSWORD), null, null);
         assertThatThrownBy(() -> new HttpServerRunner("127.0.0.1", 0, () -> "", () -> true, missing).close())
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining(VigilConfig.HTTP_TLS_KEYSTORE)
@@ -204,30 +244,46 @@ class HttpServerRunnerTest {
         assertThat(plain.username()).isNull();
 
         values.remove(VigilConfig.HTTP_AUTH_PASSWORD);
-        assertThatThrownBy(() -> new VigilConfig(values)).isInstanceOf(ConfigException.class)
+        assertThatThrownBy(() -> new VigilConfig(values))
+                .isInstanceOf(ConfigException.class)
                 .hasMessageContaining(VigilConfig.HTTP_AUTH_PASSWORD);
     }
 
     private static HttpResponse<String> send(HttpClient client, String uri, String method) throws Exception {
-        return client.send(HttpRequest.newBuilder(URI.create(uri)).method(method, HttpRequest.BodyPublishers.noBody())
-                .build(), HttpResponse.BodyHandlers.ofString());
+        return client.send(
+                HttpRequest.newBuilder(URI.create(uri))
+                        .method(method, HttpRequest.BodyPublishers.noBody())
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
     void shouldMatchRoutesExactlySoThatAPathThatOnlyStartsLikeOneIsNotFound() throws Exception {
         try (HttpServerRunner server = new HttpServerRunner("127.0.0.1", 0, () -> "vigil_up 1\n", () -> true)) {
-            server.routeTree("/api/", exchange -> HttpServerRunner.respond(exchange,
-                    exchange.getRequestURI().getPath().equals("/api/fleet") ? 200 : 404, "text/plain", "x\n"));
+            server.routeTree(
+                    "/api/",
+                    exchange -> HttpServerRunner.respond(
+                            exchange,
+                            exchange.getRequestURI().getPath().equals("/api/fleet") ? 200 : 404,
+                            "text/plain",
+                            "x\n"));
             server.start();
             HttpClient client = HttpClient.newHttpClient();
-            assertThat(send(client, server.uri() + "/health/live", "GET").statusCode()).isEqualTo(200);
-            assertThat(send(client, server.uri() + "/health/livefoo", "GET").statusCode()).isEqualTo(404);
-            assertThat(send(client, server.uri() + "/health/live/x", "GET").statusCode()).isEqualTo(404);
-            assertThat(send(client, server.uri() + "/metricsx", "GET").statusCode()).isEqualTo(404);
-            assertThat(send(client, server.uri() + "/nothing", "GET").statusCode()).isEqualTo(404);
+            assertThat(send(client, server.uri() + "/health/live", "GET").statusCode())
+                    .isEqualTo(200);
+            assertThat(send(client, server.uri() + "/health/livefoo", "GET").statusCode())
+                    .isEqualTo(404);
+            assertThat(send(client, server.uri() + "/health/live/x", "GET").statusCode())
+                    .isEqualTo(404);
+            assertThat(send(client, server.uri() + "/metricsx", "GET").statusCode())
+                    .isEqualTo(404);
+            assertThat(send(client, server.uri() + "/nothing", "GET").statusCode())
+                    .isEqualTo(404);
             // A tree route sees everything below it and decides itself.
-            assertThat(send(client, server.uri() + "/api/fleet", "GET").statusCode()).isEqualTo(200);
-            assertThat(send(client, server.uri() + "/api/other", "GET").statusCode()).isEqualTo(404);
+            assertThat(send(client, server.uri() + "/api/fleet", "GET").statusCode())
+                    .isEqualTo(200);
+            assertThat(send(client, server.uri() + "/api/other", "GET").statusCode())
+                    .isEqualTo(404);
         }
     }
 
@@ -244,9 +300,12 @@ class HttpServerRunnerTest {
             HttpResponse<String> head = send(client, server.uri() + "/metrics", "HEAD");
             assertThat(head.statusCode()).isEqualTo(200);
             assertThat(head.body()).isEmpty();
-            assertThat(head.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
-            assertThat(send(client, server.uri() + "/health/ready", "HEAD").statusCode()).isEqualTo(503);
-            assertThat(send(client, server.uri() + "/health/ready", "GET").body()).isEqualTo("not ready\n");
+            assertThat(head.headers().firstValue("Content-Type"))
+                    .hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+            assertThat(send(client, server.uri() + "/health/ready", "HEAD").statusCode())
+                    .isEqualTo(503);
+            assertThat(send(client, server.uri() + "/health/ready", "GET").body())
+                    .isEqualTo("not ready\n");
         }
     }
 }

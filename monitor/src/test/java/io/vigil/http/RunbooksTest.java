@@ -30,7 +30,10 @@ class RunbooksTest {
         assertThat(names).hasSizeGreaterThan(20);
         for (String name : names) {
             String runbook = Runbooks.of(name);
-            assertThat(runbook).as("runbook of %s", name).isNotNull().startsWith("# " + name + "\n")
+            assertThat(runbook)
+                    .as("runbook of %s", name)
+                    .isNotNull()
+                    .startsWith("# " + name + "\n")
                     .contains("## Check it", "## Likely causes", "## What to do", "## Silence it");
         }
     }
@@ -39,7 +42,8 @@ class RunbooksTest {
     void shouldLinkEveryPrometheusAlertToItsOwnRunbook() throws IOException {
         String rules = Files.readString(PROMETHEUS_RULES);
         Matcher alert = Pattern.compile("(?m)^\\s*- alert: (\\S+)").matcher(rules);
-        Matcher link = Pattern.compile("runbook_url: \"http://vigil:8080/runbooks/(\\w+)\"").matcher(rules);
+        Matcher link = Pattern.compile("runbook_url: \"http://vigil:8080/runbooks/(\\w+)\"")
+                .matcher(rules);
         List<String> alerts = new ArrayList<>();
         List<String> links = new ArrayList<>();
         while (alert.find()) {

@@ -1,7 +1,5 @@
 package io.vigil.http;
 
-import io.vigil.http.LocalTasks;
-
 import static io.vigil.http.StatusApiFixtures.AFFECTED;
 import static io.vigil.http.StatusApiFixtures.DAY0;
 import static io.vigil.http.StatusApiFixtures.MODEL;
@@ -62,18 +60,23 @@ class StatusApiTest {
 
     @Test
     void shouldListAlertingThenDriftingThenOkWhenTheUpdatedScannerAlerts() {
-        List<Fleet.Row> rows = Fleet.rows(StatusApiFixtures.fleetOnDay(30),
+        List<Fleet.Row> rows = Fleet.rows(
+                StatusApiFixtures.fleetOnDay(30),
                 List.of(StatusApiFixtures.firingAlert(), StatusApiFixtures.resolvedAlert()));
 
         assertThat(rows).hasSize(1 + 3 + 6);
-        assertThat(rows.get(0)).extracting(Fleet.Row::sliceDimension, Fleet.Row::sliceValue, Fleet.Row::status)
+        assertThat(rows.get(0))
+                .extracting(Fleet.Row::sliceDimension, Fleet.Row::sliceValue, Fleet.Row::status)
                 .containsExactly("scanner", AFFECTED, Fleet.Status.ALERTING);
         assertThat(rows.get(0).alerts()).extracting(Alert::id).containsExactly("a-0001");
-        assertThat(rows.get(1)).extracting(Fleet.Row::sliceDimension, Fleet.Row::sliceValue, Fleet.Row::status)
+        assertThat(rows.get(1))
+                .extracting(Fleet.Row::sliceDimension, Fleet.Row::sliceValue, Fleet.Row::status)
                 .containsExactly("site", "S02", Fleet.Status.DRIFTING);
-        assertThat(rows.subList(2, rows.size())).allSatisfy(r -> assertThat(r.status()).isEqualTo(Fleet.Status.OK));
+        assertThat(rows.subList(2, rows.size()))
+                .allSatisfy(r -> assertThat(r.status()).isEqualTo(Fleet.Status.OK));
         // The resolved alert on S01 does not make it alerting; ok rows follow all, site, scanner order.
-        assertThat(rows.subList(2, rows.size())).extracting(Fleet.Row::sliceDimension)
+        assertThat(rows.subList(2, rows.size()))
+                .extracting(Fleet.Row::sliceDimension)
                 .containsExactly("all", "site", "site", "scanner", "scanner", "scanner", "scanner", "scanner");
     }
 
@@ -83,7 +86,8 @@ class StatusApiTest {
 
         assertThat(rows.get(0).sliceValue()).isEqualTo(AFFECTED);
         assertThat(rows.get(0).status()).isEqualTo(Fleet.Status.DRIFTING);
-        assertThat(rows.get(0).signals()).extracting(Fleet.Signal::metric)
+        assertThat(rows.get(0).signals())
+                .extracting(Fleet.Signal::metric)
                 .contains("score_psi", "score_ks", "positive_rate");
         // the row shows the 7d window where there is one
         assertThat(rows.get(0).metrics().get("score_psi").window()).isEqualTo("7d");
@@ -99,10 +103,14 @@ class StatusApiTest {
     @Test
     void shouldCountPsiAsSignalOnlyWhenPBelowThresholdWithEnoughCases() {
         Instant t = DAY0;
-        assertThat(Fleet.signal(snap("scanner", "x", "7d", t, t, "score_psi", 0.3, null, null, 100, 0.0009))).isPresent();
-        assertThat(Fleet.signal(snap("scanner", "x", "7d", t, t, "score_psi", 0.3, null, null, 99, 1e-9))).isEmpty();
-        assertThat(Fleet.signal(snap("scanner", "x", "7d", t, t, "score_psi", 0.3, null, null, 5000, 0.001))).isEmpty();
-        assertThat(Fleet.signal(snap("scanner", "x", "7d", t, t, "score_psi", 0.3, null, null, 5000, null))).isEmpty();
+        assertThat(Fleet.signal(snap("scanner", "x", "7d", t, t, "score_psi", 0.3, null, null, 100, 0.0009)))
+                .isPresent();
+        assertThat(Fleet.signal(snap("scanner", "x", "7d", t, t, "score_psi", 0.3, null, null, 99, 1e-9)))
+                .isEmpty();
+        assertThat(Fleet.signal(snap("scanner", "x", "7d", t, t, "score_psi", 0.3, null, null, 5000, 0.001)))
+                .isEmpty();
+        assertThat(Fleet.signal(snap("scanner", "x", "7d", t, t, "score_psi", 0.3, null, null, 5000, null)))
+                .isEmpty();
     }
 
     @Test
@@ -110,11 +118,14 @@ class StatusApiTest {
         Instant t = DAY0;
         assertThat(Fleet.signal(snap("scanner", "x", "7d", t, t, "score_ks", 0.08, null, 0.05, 500, null)))
                 .hasValueSatisfying(s -> assertThat(s.threshold()).isEqualTo(0.05));
-        assertThat(Fleet.signal(snap("scanner", "x", "7d", t, t, "score_ks", 0.05, null, 0.05, 500, null))).isEmpty();
-        assertThat(Fleet.signal(snap("scanner", "x", "7d", t, t, "score_ks", 0.08, null, 0.05, 500, 0.01))).isEmpty();
+        assertThat(Fleet.signal(snap("scanner", "x", "7d", t, t, "score_ks", 0.05, null, 0.05, 500, null)))
+                .isEmpty();
+        assertThat(Fleet.signal(snap("scanner", "x", "7d", t, t, "score_ks", 0.08, null, 0.05, 500, 0.01)))
+                .isEmpty();
         assertThat(Fleet.signal(snap("scanner", "x", "7d", t, t, "cusum_alarm:sensitivity", 1.0, null, null, 10, null)))
                 .isPresent();
-        assertThat(Fleet.signal(snap("scanner", "x", "7d", t, t, "auc", 0.5, 0.4, 0.6, 5000, 1e-9))).isEmpty();
+        assertThat(Fleet.signal(snap("scanner", "x", "7d", t, t, "auc", 0.5, 0.4, 0.6, 5000, 1e-9)))
+                .isEmpty();
     }
 
     @Test
@@ -127,11 +138,17 @@ class StatusApiTest {
 
         List<SnapshotHistory.Point> series = history.series(key);
         assertThat(series).hasSize(5);
-        assertThat(series).extracting(SnapshotHistory.Point::windowEnd)
-                .containsExactly(DAY0.plus(Duration.ofDays(8)), DAY0.plus(Duration.ofDays(9)),
-                        DAY0.plus(Duration.ofDays(10)), DAY0.plus(Duration.ofDays(11)), DAY0.plus(Duration.ofDays(12)));
-        assertThat(history.series(String.join("|", MODEL, VERSION, "scanner", AFFECTED, "7d",
-                "reliability_observed:3"))).isEmpty();
+        assertThat(series)
+                .extracting(SnapshotHistory.Point::windowEnd)
+                .containsExactly(
+                        DAY0.plus(Duration.ofDays(8)),
+                        DAY0.plus(Duration.ofDays(9)),
+                        DAY0.plus(Duration.ofDays(10)),
+                        DAY0.plus(Duration.ofDays(11)),
+                        DAY0.plus(Duration.ofDays(12)));
+        assertThat(history.series(
+                        String.join("|", MODEL, VERSION, "scanner", AFFECTED, "7d", "reliability_observed:3")))
+                .isEmpty();
     }
 
     @Test
@@ -140,12 +157,23 @@ class StatusApiTest {
         Instant end = DAY0.plus(Duration.ofDays(1));
         history.record(List.of(snap("all", "all", "7d", end, end, "score_psi", 0.1, null, null, 500, 0.5)));
         history.record(List.of(snap("all", "all", "7d", end, end, "score_psi", 0.1, null, null, 500, 0.5)));
-        history.record(List.of(snap("all", "all", "7d", end, end.plusSeconds(5), "score_psi", 0.2, null, null, 900, 0.4)));
-        history.record(List.of(snap("all", "all", "7d", end.minus(Duration.ofDays(1)), end.plusSeconds(9), "score_psi",
-                0.9, null, null, 900, 0.4)));
+        history.record(
+                List.of(snap("all", "all", "7d", end, end.plusSeconds(5), "score_psi", 0.2, null, null, 900, 0.4)));
+        history.record(List.of(snap(
+                "all",
+                "all",
+                "7d",
+                end.minus(Duration.ofDays(1)),
+                end.plusSeconds(9),
+                "score_psi",
+                0.9,
+                null,
+                null,
+                900,
+                0.4)));
 
-        List<SnapshotHistory.Point> series = history.series(String.join("|", MODEL, VERSION, "all", "all", "7d",
-                "score_psi"));
+        List<SnapshotHistory.Point> series =
+                history.series(String.join("|", MODEL, VERSION, "all", "all", "7d", "score_psi"));
         assertThat(series).singleElement().satisfies(p -> {
             assertThat(p.estimate()).isEqualTo(0.2);
             assertThat(p.n()).isEqualTo(900);
@@ -177,7 +205,8 @@ class StatusApiTest {
         assertThat(first.path("slice_value").asText()).isEqualTo(AFFECTED);
         assertThat(first.path("status").asText()).isEqualTo("alerting");
         assertThat(first.path("key_prefix").asText()).isEqualTo(MODEL + "|" + VERSION + "|scanner|" + AFFECTED + "|");
-        assertThat(first.path("metrics").path("score_psi").path("window").asText()).isEqualTo("7d");
+        assertThat(first.path("metrics").path("score_psi").path("window").asText())
+                .isEqualTo("7d");
 
         JsonNode scanners = getJson("/api/fleet?slice=scanner", 200);
         assertThat(scanners.path("rows")).hasSize(6);
@@ -187,12 +216,15 @@ class StatusApiTest {
     void shouldFilterSnapshotsExactlyOverHttp() throws Exception {
         snapshots.set(StatusApiFixtures.fleetOnDay(30));
 
-        JsonNode one = getJson("/api/snapshots?slice=scanner&value=" + enc(AFFECTED) + "&window=7d&metric=score_psi", 200);
+        JsonNode one =
+                getJson("/api/snapshots?slice=scanner&value=" + enc(AFFECTED) + "&window=7d&metric=score_psi", 200);
         assertThat(one.path("count").asInt()).isEqualTo(1);
         assertThat(one.path("snapshots").get(0).path("p_value").asDouble()).isEqualTo(1e-12);
-        JsonNode slice = getJson("/api/snapshots?model=" + MODEL + "&version=" + VERSION + "&slice=site&value=S01", 200);
+        JsonNode slice =
+                getJson("/api/snapshots?model=" + MODEL + "&version=" + VERSION + "&slice=site&value=S01", 200);
         assertThat(slice.path("count").asInt()).isEqualTo(3 * (14 + 20));
-        assertThat(getJson("/api/snapshots?value=S0", 200).path("count").asInt()).isZero();
+        assertThat(getJson("/api/snapshots?value=S0", 200).path("count").asInt())
+                .isZero();
     }
 
     @Test
@@ -206,10 +238,11 @@ class StatusApiTest {
         JsonNode byKey = getJson("/api/history?key=" + enc(key), 200);
         assertThat(byKey.path("points")).hasSize(5);
         assertThat(byKey.path("points").get(4).path("window_end").asText()).isEqualTo("2025-03-09T00:00:00Z");
-        JsonNode bySlice = getJson("/api/history?model=" + MODEL + "&version=" + VERSION + "&slice=scanner&value="
-                + enc(AFFECTED), 200);
+        JsonNode bySlice = getJson(
+                "/api/history?model=" + MODEL + "&version=" + VERSION + "&slice=scanner&value=" + enc(AFFECTED), 200);
         assertThat(bySlice.path("series")).hasSize(3 * 14);
-        assertThat(bySlice.path("series").findValuesAsText("metric")).contains("score_psi", "flip_rate")
+        assertThat(bySlice.path("series").findValuesAsText("metric"))
+                .contains("score_psi", "flip_rate")
                 .doesNotContain("reliability_observed:0");
         getJson("/api/history?key=" + enc("no|such|key"), 404);
         getJson("/api/history?model=" + MODEL, 400);
@@ -234,8 +267,10 @@ class StatusApiTest {
     @Test
     void shouldReportThisInstancesActiveAndStandbyTasksWhenKafkaStreamsAssignedThem() throws Exception {
         // Two threads, task ids out of order: the API lists them merged and ordered by task id.
-        ThreadMetadata t1 = thread("t1", Set.of(task(1, 2, "app-drift-partials-repartition"),
-                task(0, 2, "in.predictions", "in.ground-truth")), Set.of(task(1, 0, "app-drift-partials-repartition")));
+        ThreadMetadata t1 = thread(
+                "t1",
+                Set.of(task(1, 2, "app-drift-partials-repartition"), task(0, 2, "in.predictions", "in.ground-truth")),
+                Set.of(task(1, 0, "app-drift-partials-repartition")));
         ThreadMetadata t2 = thread("t2", Set.of(task(0, 1, "in.predictions", "in.ground-truth")), Set.of());
         tasks.set(LocalTasks.of(List.of(t1, t2)));
 
@@ -245,7 +280,13 @@ class StatusApiTest {
         JsonNode first = status.path("tasks").path("active").get(0).path("partitions");
         assertThat(first.findValuesAsText("topic")).containsExactly("in.ground-truth", "in.predictions");
         assertThat(first.findValuesAsText("partition")).containsExactly("1", "1");
-        assertThat(status.path("tasks").path("standby").get(0).path("partitions").get(0).path("topic").asText())
+        assertThat(status.path("tasks")
+                        .path("standby")
+                        .get(0)
+                        .path("partitions")
+                        .get(0)
+                        .path("topic")
+                        .asText())
                 .isEqualTo("app-drift-partials-repartition");
 
         tasks.set(LocalTasks.none());
@@ -261,8 +302,8 @@ class StatusApiTest {
     }
 
     private static ThreadMetadata thread(String name, Set<TaskMetadata> active, Set<TaskMetadata> standby) {
-        return new ThreadMetadataImpl(name, "RUNNING", name + "-consumer", name + "-restore-consumer", "",
-                "admin", active, standby);
+        return new ThreadMetadataImpl(
+                name, "RUNNING", name + "-consumer", name + "-restore-consumer", "", "admin", active, standby);
     }
 
     @Test
@@ -270,18 +311,25 @@ class StatusApiTest {
         HttpResponse<String> page = get("/");
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
-        assertThat(page.headers().firstValue("Content-Security-Policy").orElseThrow()).contains("default-src 'self'");
-        assertThat(page.body()).contains("id=\"fleet-table\"").contains("src=\"app.js\"").doesNotContain("http://",
-                "https://");
+        assertThat(page.headers().firstValue("Content-Security-Policy").orElseThrow())
+                .contains("default-src 'self'");
+        assertThat(page.body())
+                .contains("id=\"fleet-table\"")
+                .contains("src=\"app.js\"")
+                .doesNotContain("http://", "https://");
         assertThat(get("/app.js").statusCode()).isEqualTo(200);
         // nothing fetched from elsewhere; the SVG namespace is a name, not a download
-        assertThat(get("/app.js").body().replace("http://www.w3.org/2000/svg", "")).doesNotContain("http://", "https://");
+        assertThat(get("/app.js").body().replace("http://www.w3.org/2000/svg", ""))
+                .doesNotContain("http://", "https://");
         assertThat(get("/style.css").headers().firstValue("Content-Type")).hasValue("text/css; charset=utf-8");
         assertThat(get("/nothing.js").statusCode()).isEqualTo(404);
         assertThat(get("/..%2Flogback.xml").statusCode()).isEqualTo(404);
         assertThat(get("/scenarios/default.json").statusCode()).isEqualTo(404);
-        HttpResponse<String> post = client.send(HttpRequest.newBuilder(URI.create(http.uri() + "/api/fleet"))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> post = client.send(
+                HttpRequest.newBuilder(URI.create(http.uri() + "/api/fleet"))
+                        .POST(HttpRequest.BodyPublishers.noBody())
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(post.statusCode()).isEqualTo(405);
     }
 
@@ -293,8 +341,8 @@ class StatusApiTest {
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return client.send(HttpRequest.newBuilder(URI.create(http.uri() + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return client.send(
+                HttpRequest.newBuilder(URI.create(http.uri() + path)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static String enc(String s) {

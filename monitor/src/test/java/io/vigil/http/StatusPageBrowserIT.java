@@ -44,7 +44,8 @@ class StatusPageBrowserIT {
 
     @BeforeEach
     void start(@TempDir Path profile) throws Exception {
-        assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+        assumeTrue(
+                Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
                 "Chromium or chromedriver missing: apt-get install -y chromium chromium-driver");
         http = new HttpServerRunner("127.0.0.1", 0, () -> "", () -> true);
         api = new StatusApi(snapshots::get, alerts::get, () -> "RUNNING", new SnapshotHistory());
@@ -52,8 +53,9 @@ class StatusPageBrowserIT {
         // As Monitor serves it: the incidents view's JSON at /api/incidents.
         io.vigil.alerts.OpenIncidents incidents = new io.vigil.alerts.OpenIncidents(
                 () -> List.of(StatusApiFixtures.incident()), Duration.ofDays(1), java.time.Clock.systemUTC());
-        http.route("/api/incidents", exchange -> HttpServerRunner.respond(exchange, 200, "application/json",
-                incidents.json()));
+        http.route(
+                "/api/incidents",
+                exchange -> HttpServerRunner.respond(exchange, 200, "application/json", incidents.json()));
         http.start();
         // 30 simulated days of history, the scanner update on day 20.
         for (List<MetricSnapshot> day : StatusApiFixtures.timeline(30)) {
@@ -64,11 +66,22 @@ class StatusPageBrowserIT {
 
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-                "--user-data-dir=" + profile.toAbsolutePath(), "--window-size=1440,1900", "--lang=en-US");
+        options.addArguments(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--user-data-dir=" + profile.toAbsolutePath(),
+                "--window-size=1440,1900",
+                "--lang=en-US");
         ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+                .usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort()
+                .build();
         browser = new ChromeDriver(service, options);
     }
 
@@ -88,52 +101,74 @@ class StatusPageBrowserIT {
     @Test
     void shouldShowTheUpdatedScannerAlertingAndTheOthersNot() throws Exception {
         browser.get(http.uri() + "/");
-        await("page loaded").atMost(Duration.ofSeconds(30)).ignoreException(StaleElementReferenceException.class)
-                .until(() -> "true".equals(browser.findElement(By.tagName("body")).getDomAttribute("data-loaded")));
+        await("page loaded")
+                .atMost(Duration.ofSeconds(30))
+                .ignoreException(StaleElementReferenceException.class)
+                .until(() ->
+                        "true".equals(browser.findElement(By.tagName("body")).getDomAttribute("data-loaded")));
 
         // The page re-renders its tables on every refresh: an element found just before one is stale when read,
         // so each check re-finds its elements until it holds (or 30 s pass).
-        await("fleet, alerts and incident").atMost(Duration.ofSeconds(30))
-                .ignoreException(StaleElementReferenceException.class).untilAsserted(() -> {
-            List<WebElement> scanners = browser.findElements(By.cssSelector("#fleet-table tbody tr[data-slice='scanner']"));
-            assertThat(scanners).extracting(r -> r.getDomAttribute("data-value"))
-                    .containsExactlyInAnyOrderElementsOf(StatusApiFixtures.SCANNERS);
-            for (WebElement row : scanners) {
-                String expected = AFFECTED.equals(row.getDomAttribute("data-value")) ? "alerting" : "ok";
-                assertThat(row.getDomAttribute("data-status")).as(row.getDomAttribute("data-value")).isEqualTo(expected);
-                assertThat(row.findElement(By.cssSelector(".status")).getText()).isEqualTo(expected);
-            }
-            // worst first: the affected scanner is the first row
-            WebElement first = browser.findElement(By.cssSelector("#fleet-table tbody tr"));
-            assertThat(first.getDomAttribute("data-value")).isEqualTo(AFFECTED);
-            assertThat(browser.findElements(By.cssSelector("#alerts li[data-alert-id]")))
-                    .singleElement().satisfies(a -> {
-                        assertThat(a.getDomAttribute("data-value")).isEqualTo(AFFECTED);
-                        assertThat(a.getText()).contains("Score distribution shifted");
-                    });
-            assertThat(browser.findElement(By.id("stream-state")).getDomAttribute("data-state")).isEqualTo("RUNNING");
-            // Issue 19: the incident comes first on the page, rooted at the scanner, with its software change and members.
-            WebElement incident = browser.findElement(By.cssSelector("#incidents li[data-incident-id]"));
-            assertThat(incident.getDomAttribute("data-root")).isEqualTo("scanner=" + AFFECTED);
-            assertThat(incident.getText()).contains("software VA50A -> VA60A", "change estimated");
-            assertThat(browser.findElement(By.id("incident-count")).getText()).isEqualTo("1");
-            assertThat(browser.findElement(By.id("no-incidents")).isDisplayed()).isFalse();
-            assertThat(incident.getLocation().getY()).as("incidents above the alerts and the fleet")
-                    .isLessThan(browser.findElement(By.id("alerts-section")).getLocation().getY());
-
-        });
+        await("fleet, alerts and incident")
+                .atMost(Duration.ofSeconds(30))
+                .ignoreException(StaleElementReferenceException.class)
+                .untilAsserted(() -> {
+                    List<WebElement> scanners =
+                            browser.findElements(By.cssSelector("#fleet-table tbody tr[data-slice='scanner']"));
+                    assertThat(scanners)
+                            .extracting(r -> r.getDomAttribute("data-value"))
+                            .containsExactlyInAnyOrderElementsOf(StatusApiFixtures.SCANNERS);
+                    for (WebElement row : scanners) {
+                        String expected = AFFECTED.equals(row.getDomAttribute("data-value")) ? "alerting" : "ok";
+                        assertThat(row.getDomAttribute("data-status"))
+                                .as(row.getDomAttribute("data-value"))
+                                .isEqualTo(expected);
+                        assertThat(row.findElement(By.cssSelector(".status")).getText())
+                                .isEqualTo(expected);
+                    }
+                    // worst first: the affected scanner is the first row
+                    WebElement first = browser.findElement(By.cssSelector("#fleet-table tbody tr"));
+                    assertThat(first.getDomAttribute("data-value")).isEqualTo(AFFECTED);
+                    assertThat(browser.findElements(By.cssSelector("#alerts li[data-alert-id]")))
+                            .singleElement()
+                            .satisfies(a -> {
+                                assertThat(a.getDomAttribute("data-value")).isEqualTo(AFFECTED);
+                                assertThat(a.getText()).contains("Score distribution shifted");
+                            });
+                    assertThat(browser.findElement(By.id("stream-state")).getDomAttribute("data-state"))
+                            .isEqualTo("RUNNING");
+                    // Issue 19: the incident comes first on the page, rooted at the scanner, with its software change
+                    // and members.
+                    WebElement incident = browser.findElement(By.cssSelector("#incidents li[data-incident-id]"));
+                    assertThat(incident.getDomAttribute("data-root")).isEqualTo("scanner=" + AFFECTED);
+                    assertThat(incident.getText()).contains("software VA50A -> VA60A", "change estimated");
+                    assertThat(browser.findElement(By.id("incident-count")).getText())
+                            .isEqualTo("1");
+                    assertThat(browser.findElement(By.id("no-incidents")).isDisplayed())
+                            .isFalse();
+                    assertThat(incident.getLocation().getY())
+                            .as("incidents above the alerts and the fleet")
+                            .isLessThan(browser.findElement(By.id("alerts-section"))
+                                    .getLocation()
+                                    .getY());
+                });
 
         // the drill-down opens on the worst row: drift values, time series with bands, reliability diagram
-        await("drill-down").atMost(Duration.ofSeconds(30))
-                .ignoreException(StaleElementReferenceException.class).untilAsserted(() -> {
-            WebElement detail = browser.findElement(By.id("detail"));
-            assertThat(detail.getDomAttribute("data-key-prefix")).endsWith("|scanner|" + AFFECTED + "|");
-            assertThat(browser.findElements(By.cssSelector("#charts-drift .chart-box[data-metric='score_psi'] polyline.line")))
-                    .hasSize(1);
-            assertThat(browser.findElements(By.cssSelector("#charts-performance .chart-box[data-metric='sensitivity'] polygon.band")))
-                    .hasSize(1);
-            assertThat(browser.findElements(By.cssSelector("#reliability circle[data-bin]"))).hasSize(10);
-        });
+        await("drill-down")
+                .atMost(Duration.ofSeconds(30))
+                .ignoreException(StaleElementReferenceException.class)
+                .untilAsserted(() -> {
+                    WebElement detail = browser.findElement(By.id("detail"));
+                    assertThat(detail.getDomAttribute("data-key-prefix")).endsWith("|scanner|" + AFFECTED + "|");
+                    assertThat(browser.findElements(
+                                    By.cssSelector("#charts-drift .chart-box[data-metric='score_psi'] polyline.line")))
+                            .hasSize(1);
+                    assertThat(browser.findElements(By.cssSelector(
+                                    "#charts-performance .chart-box[data-metric='sensitivity'] polygon.band")))
+                            .hasSize(1);
+                    assertThat(browser.findElements(By.cssSelector("#reliability circle[data-bin]")))
+                            .hasSize(10);
+                });
         assertThat(browser.findElement(By.id("drift-table")).getText()).contains("Score PSI", "KS distance");
         assertThat(browser.findElement(By.id("labels-table")).getText()).contains("Label coverage", "provisional");
         assertThat(browser.findElement(By.id("stability-table")).getText()).contains("Flip rate");
@@ -145,15 +180,20 @@ class StatusPageBrowserIT {
         assertThat(Files.size(target)).isGreaterThan(10_000);
 
         // choosing another row moves the drill-down
-        await("click the S01 row").atMost(Duration.ofSeconds(30))
-                .ignoreException(StaleElementReferenceException.class).until(() -> {
+        await("click the S01 row")
+                .atMost(Duration.ofSeconds(30))
+                .ignoreException(StaleElementReferenceException.class)
+                .until(() -> {
                     browser.findElement(By.cssSelector("#fleet-table tbody tr[data-slice='site'][data-value='S01']"))
                             .click();
                     return true;
                 });
-        await("drill-down follows the click").atMost(Duration.ofSeconds(30))
-                .ignoreException(StaleElementReferenceException.class).until(() ->
-                browser.findElement(By.id("detail")).getDomAttribute("data-key-prefix").endsWith("|site|S01|"));
+        await("drill-down follows the click")
+                .atMost(Duration.ofSeconds(30))
+                .ignoreException(StaleElementReferenceException.class)
+                .until(() -> browser.findElement(By.id("detail"))
+                        .getDomAttribute("data-key-prefix")
+                        .endsWith("|site|S01|"));
     }
 
     @Test
@@ -162,9 +202,12 @@ class StatusPageBrowserIT {
         String value = java.net.URLEncoder.encode(AFFECTED, java.nio.charset.StandardCharsets.UTF_8);
         browser.get(http.uri() + "/?model=" + StatusApiFixtures.MODEL + "&version=" + StatusApiFixtures.VERSION
                 + "&slice=scanner&value=" + value);
-        await("the linked slice's drill-down").atMost(Duration.ofSeconds(30))
-                .ignoreException(StaleElementReferenceException.class).until(() -> browser
-                .findElement(By.id("detail")).getDomAttribute("data-key-prefix").endsWith("|scanner|" + AFFECTED + "|"));
+        await("the linked slice's drill-down")
+                .atMost(Duration.ofSeconds(30))
+                .ignoreException(StaleElementReferenceException.class)
+                .until(() -> browser.findElement(By.id("detail"))
+                        .getDomAttribute("data-key-prefix")
+                        .endsWith("|scanner|" + AFFECTED + "|"));
     }
 
     @Test
@@ -177,11 +220,16 @@ class StatusPageBrowserIT {
         api.recordHistory();
 
         browser.get(http.uri() + "/");
-        await("page loaded").atMost(Duration.ofSeconds(30)).ignoreException(StaleElementReferenceException.class)
-                .until(() -> "true".equals(browser.findElement(By.tagName("body")).getDomAttribute("data-loaded")));
+        await("page loaded")
+                .atMost(Duration.ofSeconds(30))
+                .ignoreException(StaleElementReferenceException.class)
+                .until(() ->
+                        "true".equals(browser.findElement(By.tagName("body")).getDomAttribute("data-loaded")));
 
         List<WebElement> rows = browser.findElements(By.cssSelector("#fleet-table tbody tr[data-slice='scanner']"));
-        assertThat(rows).filteredOn(r -> hostile.equals(r.getDomAttribute("data-value"))).singleElement()
+        assertThat(rows)
+                .filteredOn(r -> hostile.equals(r.getDomAttribute("data-value")))
+                .singleElement()
                 .satisfies(r -> assertThat(r.getText()).contains("<img src=x onerror="));
         assertThat(browser.findElements(By.cssSelector("#fleet-table img"))).isEmpty();
         assertThat(browser.executeScript("return typeof window.__pwned")).isEqualTo("undefined");

@@ -1,8 +1,5 @@
 package io.vigil.incidents;
 
-import io.vigil.topics.Topics;
-import io.vigil.topology.VigilTopology;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,6 +16,8 @@ import io.vigil.sim.SimEvent;
 import io.vigil.sim.Simulator;
 import io.vigil.testing.Events;
 import io.vigil.testing.TestDirs;
+import io.vigil.topics.Topics;
+import io.vigil.topology.VigilTopology;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
@@ -55,19 +54,23 @@ class IncidentScenarioIT {
     /** The demo's S02-CT2 software update: one incident, rooted at that scanner. */
     @Test
     void oneScannerUpdateOpensExactlyOneIncidentRootedAtThatScanner() throws IOException {
-        Run run = Run.of(scenario(s -> { }), 30);
+        Run run = Run.of(scenario(s -> {}), 30);
 
-        assertThat(run.alertsFired()).as("the alerts that an on-call engineer used to get").isGreaterThan(5);
+        assertThat(run.alertsFired())
+                .as("the alerts that an on-call engineer used to get")
+                .isGreaterThan(5);
         assertThat(run.opened()).as(run.describe()).hasSize(1);
         Incident incident = run.latest(run.opened().get(0).id());
-        assertThat(incident.root()).extracting(r -> r.dimension() + "=" + r.value())
+        assertThat(incident.root())
+                .extracting(r -> r.dimension() + "=" + r.value())
                 .containsExactly("scanner=S02/S02-CT2");
-        assertThat(incident.acquisitionChanges()).anyMatch(c -> c.startsWith("S02/S02-CT2: software ")
-                && c.contains("syngo CT VA60A"));
+        assertThat(incident.acquisitionChanges())
+                .anyMatch(c -> c.startsWith("S02/S02-CT2: software ") && c.contains("syngo CT VA60A"));
         // Every warning or critical alert that fired during the run is a member of the incident (nothing left out
         // to page on its own); info alerts (verification bias, few labels yet) open no incident.
         assertThat(run.membersEverSeen()).containsAll(run.firingFingerprints(Alert.Severity.WARNING));
-        assertThat(incident.alerts()).anyMatch(m -> m.role().equals("evidence") && m.sliceDimension().equals("site"));
+        assertThat(incident.alerts())
+                .anyMatch(m -> m.role().equals("evidence") && m.sliceDimension().equals("site"));
     }
 
     /** Two simultaneous updates at two sites: two incidents, each rooted at its scanner. */
@@ -75,18 +78,21 @@ class IncidentScenarioIT {
     void twoUpdatesAtTwoSitesOpenTwoIncidentsWithTheirOwnRoots() throws IOException {
         Run run = Run.of(scenario(s -> addUpdate(s, "S03-CT1", "syngo CT VA60A", 20)), 30);
 
-        assertThat(run.openRoots()).as(run.describe())
+        assertThat(run.openRoots())
+                .as(run.describe())
                 .containsExactlyInAnyOrder("scanner=S02/S02-CT2", "scanner=S03/S03-CT1");
     }
 
     /** The same update at every scanner of the model version: one incident, rooted at the model version. */
     @Test
     void anUpdateAtEveryScannerOpensOneIncidentRootedAtTheModelVersion() throws IOException {
-        Run run = Run.of(scenario(s -> {
-            for (String scanner : List.of("S01-CT1", "S01-CT2", "S02-CT1", "S03-CT1", "S03-CT2")) {
-                addUpdate(s, scanner, "vendor update 2", 20);
-            }
-        }), 30);
+        Run run = Run.of(
+                scenario(s -> {
+                    for (String scanner : List.of("S01-CT1", "S01-CT2", "S02-CT1", "S03-CT1", "S03-CT2")) {
+                        addUpdate(s, scanner, "vendor update 2", 20);
+                    }
+                }),
+                30);
 
         assertThat(run.openRoots()).as(run.describe()).containsExactly("all=all");
     }
@@ -161,16 +167,20 @@ class IncidentScenarioIT {
             props.put(StreamsConfig.APPLICATION_ID_CONFIG, "incident-scenarios");
             props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
             props.put(StreamsConfig.STATE_DIR_CONFIG, TestDirs.fresh().toString());
-            try (TopologyTestDriver driver = new TopologyTestDriver(VigilTopology.build(config, topics,
-                    new EventValidator()), props, now)) {
-                TestInputTopic<byte[], byte[]> predictions = driver.createInputTopic(topics.predictions().name(),
-                        new ByteArraySerializer(), new ByteArraySerializer());
-                TestInputTopic<byte[], byte[]> labels = driver.createInputTopic(topics.groundTruth().name(),
-                        new ByteArraySerializer(), new ByteArraySerializer());
-                TestOutputTopic<String, Incident> incidents = driver.createOutputTopic(topics.incidents().name(),
-                        new StringDeserializer(), JsonSerde.of(Incident.class).deserializer());
-                TestOutputTopic<String, Alert> alertTopic = driver.createOutputTopic(topics.alerts().name(),
-                        new StringDeserializer(), JsonSerde.of(Alert.class).deserializer());
+            try (TopologyTestDriver driver =
+                    new TopologyTestDriver(VigilTopology.build(config, topics, new EventValidator()), props, now)) {
+                TestInputTopic<byte[], byte[]> predictions = driver.createInputTopic(
+                        topics.predictions().name(), new ByteArraySerializer(), new ByteArraySerializer());
+                TestInputTopic<byte[], byte[]> labels = driver.createInputTopic(
+                        topics.groundTruth().name(), new ByteArraySerializer(), new ByteArraySerializer());
+                TestOutputTopic<String, Incident> incidents = driver.createOutputTopic(
+                        topics.incidents().name(),
+                        new StringDeserializer(),
+                        JsonSerde.of(Incident.class).deserializer());
+                TestOutputTopic<String, Alert> alertTopic = driver.createOutputTopic(
+                        topics.alerts().name(),
+                        new StringDeserializer(),
+                        JsonSerde.of(Alert.class).deserializer());
                 Map<String, TestOutputTopic<byte[], byte[]>> others = new LinkedHashMap<>();
                 long day = Long.MIN_VALUE;
                 for (SimEvent e : simulator) {
@@ -192,24 +202,33 @@ class IncidentScenarioIT {
         }
 
         /** One simulated day's wall clock: every punctuation runs; outputs are read, internal topics drained. */
-        private void advance(TopologyTestDriver driver, TestOutputTopic<String, Incident> incidents,
-                             TestOutputTopic<String, Alert> alertTopic,
-                             Map<String, TestOutputTopic<byte[], byte[]>> others, Topics topics) {
+        private void advance(
+                TopologyTestDriver driver,
+                TestOutputTopic<String, Incident> incidents,
+                TestOutputTopic<String, Alert> alertTopic,
+                Map<String, TestOutputTopic<byte[], byte[]>> others,
+                Topics topics) {
             for (int i = 0; i < STEPS_PER_DAY; i++) {
                 driver.advanceWallClockTime(WALL_PER_DAY.dividedBy(STEPS_PER_DAY));
             }
             incidents.readValuesToList().forEach(transitions::add);
             alerts.addAll(alertTopic.readValuesToList());
             for (String name : driver.producedTopicNames()) {
-                if (!name.equals(topics.incidents().name()) && !name.equals(topics.alerts().name())) {
-                    others.computeIfAbsent(name, n -> driver.createOutputTopic(n, new ByteArrayDeserializer(),
-                            new ByteArrayDeserializer())).readRecordsToList();
+                if (!name.equals(topics.incidents().name())
+                        && !name.equals(topics.alerts().name())) {
+                    others.computeIfAbsent(
+                                    name,
+                                    n -> driver.createOutputTopic(
+                                            n, new ByteArrayDeserializer(), new ByteArrayDeserializer()))
+                            .readRecordsToList();
                 }
             }
         }
 
         List<Incident> opened() {
-            return transitions.stream().filter(i -> i.transition().equals("opened")).toList();
+            return transitions.stream()
+                    .filter(i -> i.transition().equals("opened"))
+                    .toList();
         }
 
         Incident latest(String id) {
@@ -226,32 +245,48 @@ class IncidentScenarioIT {
         List<String> openRoots() {
             Map<String, Incident> last = new LinkedHashMap<>();
             transitions.forEach(i -> last.put(i.id(), i));
-            return last.values().stream().filter(i -> i.status() == Incident.Status.FIRING)
-                    .map(i -> i.root().get(0).dimension() + "=" + i.root().get(0).value()).toList();
+            return last.values().stream()
+                    .filter(i -> i.status() == Incident.Status.FIRING)
+                    .map(i ->
+                            i.root().get(0).dimension() + "=" + i.root().get(0).value())
+                    .toList();
         }
 
         long alertsFired() {
-            return alerts.stream().filter(a -> a.status() == Alert.Status.FIRING).count();
+            return alerts.stream()
+                    .filter(a -> a.status() == Alert.Status.FIRING)
+                    .count();
         }
 
         List<String> firingFingerprints(Alert.Severity atLeast) {
-            return alerts.stream().filter(a -> a.status() == Alert.Status.FIRING)
-                    .filter(a -> a.severity().compareTo(atLeast) >= 0).map(Alert::fingerprint).distinct().toList();
+            return alerts.stream()
+                    .filter(a -> a.status() == Alert.Status.FIRING)
+                    .filter(a -> a.severity().compareTo(atLeast) >= 0)
+                    .map(Alert::fingerprint)
+                    .distinct()
+                    .toList();
         }
 
         List<String> membersEverSeen() {
-            return transitions.stream().flatMap(i -> i.alerts().stream()).map(Incident.Member::fingerprint).distinct()
+            return transitions.stream()
+                    .flatMap(i -> i.alerts().stream())
+                    .map(Incident.Member::fingerprint)
+                    .distinct()
                     .toList();
         }
 
         String describe() {
-            String a = alerts.stream().filter(x -> x.status() == Alert.Status.FIRING)
+            String a = alerts.stream()
+                    .filter(x -> x.status() == Alert.Status.FIRING)
                     .map(x -> x.rule() + " " + x.sliceDimension() + "=" + x.sliceValue() + " " + x.metric() + " "
-                            + x.observed().estimate() + " [" + x.observed().lower() + ", " + x.observed().upper()
+                            + x.observed().estimate() + " [" + x.observed().lower() + ", "
+                            + x.observed().upper()
                             + "] n=" + x.observed().n())
                     .collect(Collectors.joining("\n  "));
-            String i = transitions.stream().map(x -> x.transition() + " " + x.id() + " " + x.root() + " "
-                    + x.alerts().size() + " alerts " + x.summary()).collect(Collectors.joining("\n  "));
+            String i = transitions.stream()
+                    .map(x -> x.transition() + " " + x.id() + " " + x.root() + " "
+                            + x.alerts().size() + " alerts " + x.summary())
+                    .collect(Collectors.joining("\n  "));
             return "alerts fired:\n  " + a + "\nincident transitions:\n  " + i;
         }
     }

@@ -38,8 +38,12 @@ class RootCausesTest {
         assertThat(m.alerting()).hasSize(5);
         assertThat(roots).singleElement().satisfies(r -> {
             assertThat(r.slice()).isEqualTo(scanner("S02/CT-2"));
-            assertThat(r.evidence()).containsExactlyInAnyOrder(new SliceNode("software", "GE Revolution 1.2"),
-                    new SliceNode("site", "S02"), new SliceNode("scanner_model", "GE Revolution"), SliceNode.ALL);
+            assertThat(r.evidence())
+                    .containsExactlyInAnyOrder(
+                            new SliceNode("software", "GE Revolution 1.2"),
+                            new SliceNode("site", "S02"),
+                            new SliceNode("scanner_model", "GE Revolution"),
+                            SliceNode.ALL);
         });
     }
 
@@ -71,11 +75,14 @@ class RootCausesTest {
 
     @Test
     void shouldRootAChangeAtEveryScannerOfOneModelAtThatModel() {
-        Mixture m = new Mixture().effect("S01/CT-2", 0.3).effect("S02/CT-2", 0.3).effect("S03/CT-2", 0.3);
+        Mixture m =
+                new Mixture().effect("S01/CT-2", 0.3).effect("S02/CT-2", 0.3).effect("S03/CT-2", 0.3);
 
         List<Root> roots = RootCauses.find(m.alerting(), fleet, m);
 
-        assertThat(roots).singleElement().extracting(Root::slice)
+        assertThat(roots)
+                .singleElement()
+                .extracting(Root::slice)
                 .isEqualTo(new SliceNode("scanner_model", "GE Revolution"));
     }
 
@@ -83,7 +90,8 @@ class RootCausesTest {
     void shouldRootAChangeWiderThanItsAlertingChildAtTheParentThatStillDeviatesWithoutIt() {
         // S02's CT-1 shifts too but has 50 cases, too few to alert alone; S02 without CT-2 still deviates: the
         // change is site-wide, and CT-2, the scanner that stood out, is its evidence.
-        Mixture m = new Mixture().effect("S02/CT-2", 0.3).effect("S02/CT-1", 0.2).count("S02/CT-1", 50);
+        Mixture m =
+                new Mixture().effect("S02/CT-2", 0.3).effect("S02/CT-1", 0.2).count("S02/CT-1", 50);
 
         List<Root> roots = RootCauses.find(m.alerting(), fleet, m);
 
@@ -93,7 +101,8 @@ class RootCausesTest {
             assertThat(r.evidence()).contains(scanner("S02/CT-2"));
         });
         // Told to keep them apart (two conditions that share no rule), both are roots.
-        assertThat(RootCauses.find(m.alerting(), fleet, m, (parent, inner) -> false)).extracting(Root::slice)
+        assertThat(RootCauses.find(m.alerting(), fleet, m, (parent, inner) -> false))
+                .extracting(Root::slice)
                 .containsExactly(scanner("S02/CT-2"), new SliceNode("site", "S02"));
     }
 

@@ -1,6 +1,5 @@
 package io.vigil.metrics;
 
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
@@ -15,19 +14,20 @@ import org.junit.jupiter.api.Test;
 class SnapshotCollectorTest {
     private static final Instant T0 = Instant.parse("2026-03-01T00:00:00Z");
 
-    private static MetricSnapshot snapshot(String metric, Double est, Double lo, Double hi, long n,
-                                           MetricSnapshot.Status status) {
-        return new MetricSnapshot("chest-ct", "2.3.0", "site", "S03", "7d", T0, metric, est, lo, hi, n, null, status, T0);
+    private static MetricSnapshot snapshot(
+            String metric, Double est, Double lo, Double hi, long n, MetricSnapshot.Status status) {
+        return new MetricSnapshot(
+                "chest-ct", "2.3.0", "site", "S03", "7d", T0, metric, est, lo, hi, n, null, status, T0);
     }
 
     private static Map<String, GaugeSnapshot> byName(MetricSnapshots all) {
-        return all.stream().collect(Collectors.toMap(m -> m.getMetadata().getPrometheusName(),
-                m -> (GaugeSnapshot) m));
+        return all.stream().collect(Collectors.toMap(m -> m.getMetadata().getPrometheusName(), m -> (GaugeSnapshot) m));
     }
 
     private static Map<String, Double> byMetricLabel(GaugeSnapshot g) {
-        return g.getDataPoints().stream().collect(Collectors.toMap(p -> p.getLabels().get("metric"),
-                GaugeSnapshot.GaugeDataPointSnapshot::getValue));
+        return g.getDataPoints().stream()
+                .collect(Collectors.toMap(
+                        p -> p.getLabels().get("metric"), GaugeSnapshot.GaugeDataPointSnapshot::getValue));
     }
 
     @Test
@@ -48,6 +48,7 @@ class SnapshotCollectorTest {
     @Test
     void shouldOmitTheIndicatorWhenEveryMetricHasEnoughN() {
         List<MetricSnapshot> in = List.of(snapshot("specificity", 0.9, 0.85, 0.94, 200, MetricSnapshot.Status.FINAL));
-        assertThat(byName(new SnapshotCollector(() -> in).collect())).doesNotContainKey("vigil_snapshot_insufficient_n");
+        assertThat(byName(new SnapshotCollector(() -> in).collect()))
+                .doesNotContainKey("vigil_snapshot_insufficient_n");
     }
 }

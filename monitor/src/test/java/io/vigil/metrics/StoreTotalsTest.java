@@ -20,8 +20,9 @@ class StoreTotalsTest {
     private final AtomicLong clock = new AtomicLong(0);
     /** Partition -> its local store, absent when this instance does not hold it. */
     private final Map<Integer, ReadOnlyKeyValueStore<String, Long>> held = new HashMap<>();
-    private final StoreTotals totals = new StoreTotals(held::get, () -> 3, running::get, clock::get,
-            Duration.ofMinutes(2));
+
+    private final StoreTotals totals =
+            new StoreTotals(held::get, () -> 3, running::get, clock::get, Duration.ofMinutes(2));
 
     @Test
     void shouldSumEveryPartitionThisInstanceHolds() {

@@ -16,8 +16,21 @@ class WorstSlicesTest {
     private static final double Z95 = 1.959963984540054;
 
     private static MetricSnapshot s(String dim, String value, String metric, double est, Double lo, Double hi, long n) {
-        return new MetricSnapshot("m", "v", dim, value, "7d", Instant.EPOCH, metric, est, lo, hi, n, null,
-                MetricSnapshot.Status.FINAL, Instant.EPOCH);
+        return new MetricSnapshot(
+                "m",
+                "v",
+                dim,
+                value,
+                "7d",
+                Instant.EPOCH,
+                metric,
+                est,
+                lo,
+                hi,
+                n,
+                null,
+                MetricSnapshot.Status.FINAL,
+                Instant.EPOCH);
     }
 
     /** A proportion snapshot as the performance stage publishes it: k/n with its 95% Wilson interval. */
@@ -54,8 +67,10 @@ class WorstSlicesTest {
 
         List<MetricSnapshot> out = WorstSlices.compute(latest, 50, Instant.EPOCH);
 
-        assertThat(out).extracting(MetricSnapshot::metric).containsExactly("worst_slice:sensitivity",
-                "worst_slice_compared:sensitivity", "worst_slice_gap:sensitivity");
+        assertThat(out)
+                .extracting(MetricSnapshot::metric)
+                .containsExactly(
+                        "worst_slice:sensitivity", "worst_slice_compared:sensitivity", "worst_slice_gap:sensitivity");
         MetricSnapshot w = find(out, "worst_slice_gap:sensitivity");
         assertThat(w.sliceDimension()).isEqualTo("scanner");
         assertThat(w.sliceValue()).isEqualTo("S02/B");
@@ -102,17 +117,22 @@ class WorstSlicesTest {
         Estimate all = Wilson.interval(1_800, 2_000, 3.023341439739056);
         MetricSnapshot gap = find(out, "worst_slice_gap:specificity");
         assertThat(gap.estimate()).isCloseTo(-0.12, within(1e-12));
-        assertThat(gap.lower()).isCloseTo(-0.12 - Math.hypot(0.78 - expected.lower(), all.upper() - 0.9),
-                within(1e-12));
-        assertThat(gap.upper()).isCloseTo(-0.12 + Math.hypot(expected.upper() - 0.78, 0.9 - all.lower()),
-                within(1e-12));
+        assertThat(gap.lower())
+                .isCloseTo(-0.12 - Math.hypot(0.78 - expected.lower(), all.upper() - 0.9), within(1e-12));
+        assertThat(gap.upper())
+                .isCloseTo(-0.12 + Math.hypot(expected.upper() - 0.78, 0.9 - all.lower()), within(1e-12));
     }
 
     @Test
     void shouldKeepThePublishedIntervalWhenOnlyOneSliceCompetes() {
         MetricSnapshot slice = wilson("site", "S01", "sensitivity", 40, 60);
-        List<MetricSnapshot> out = WorstSlices.compute(List.of(wilson("all", "all", "sensitivity", 400, 500), slice,
-                wilson("site", "S02", "sensitivity", 10, 20)), 50, Instant.EPOCH);
+        List<MetricSnapshot> out = WorstSlices.compute(
+                List.of(
+                        wilson("all", "all", "sensitivity", 400, 500),
+                        slice,
+                        wilson("site", "S02", "sensitivity", 10, 20)),
+                50,
+                Instant.EPOCH);
 
         MetricSnapshot value = find(out, "worst_slice:sensitivity");
         assertThat(find(out, "worst_slice_compared:sensitivity").estimate()).isEqualTo(1.0);
@@ -142,7 +162,8 @@ class WorstSlicesTest {
         assertThat(value.upper()).isCloseTo(expit(logit(0.70) + half), within(1e-9));
 
         // Without the prevalence snapshot the normal quantiles' ratio, the large-sample limit: narrower.
-        List<MetricSnapshot> noPrevalence = latest.stream().filter(x -> !x.metric().equals("prevalence")).toList();
+        List<MetricSnapshot> noPrevalence =
+                latest.stream().filter(x -> !x.metric().equals("prevalence")).toList();
         MetricSnapshot z = find(WorstSlices.compute(noPrevalence, 50, Instant.EPOCH), "worst_slice:auc");
         double zHalf = 0.3 * t.inverseSurvivalProbability(0.025) * 2.5758293035489004 / Z95;
         assertThat(z.lower()).isCloseTo(expit(logit(0.70) - zHalf), within(1e-9));
@@ -152,10 +173,13 @@ class WorstSlicesTest {
     @Test
     void shouldTakeTheExactPoissonBoundAtTheAdjustedLevelWhenNoOutcomeWasObserved() {
         double e = 4.0;
-        List<MetricSnapshot> out = WorstSlices.compute(List.of(
-                s("all", "all", "oe_ratio", 1.0, 0.9, 1.1, 1_000),
-                s("site", "S01", "oe_ratio", 0.0, 0.0, -Math.log(0.025) / e, 100),
-                s("site", "S02", "oe_ratio", 1.2, 1.0, 1.44, 100)), 50, Instant.EPOCH);
+        List<MetricSnapshot> out = WorstSlices.compute(
+                List.of(
+                        s("all", "all", "oe_ratio", 1.0, 0.9, 1.1, 1_000),
+                        s("site", "S01", "oe_ratio", 0.0, 0.0, -Math.log(0.025) / e, 100),
+                        s("site", "S02", "oe_ratio", 1.2, 1.0, 1.44, 100)),
+                50,
+                Instant.EPOCH);
 
         MetricSnapshot value = find(out, "worst_slice:oe_ratio");
         assertThat(value.sliceValue()).isEqualTo("S01");
@@ -175,11 +199,17 @@ class WorstSlicesTest {
 
         List<MetricSnapshot> out = WorstSlices.compute(latest, 50, Instant.EPOCH);
 
-        MetricSnapshot ece = out.stream().filter(x -> x.metric().equals("worst_slice_gap:ece")).findFirst().orElseThrow();
+        MetricSnapshot ece = out.stream()
+                .filter(x -> x.metric().equals("worst_slice_gap:ece"))
+                .findFirst()
+                .orElseThrow();
         assertThat(ece.sliceValue()).isEqualTo("S02");
         assertThat(ece.estimate()).isCloseTo(0.07, within(1e-12));
         assertThat(ece.lower()).isNull();
-        MetricSnapshot oe = out.stream().filter(x -> x.metric().equals("worst_slice_gap:oe_ratio")).findFirst().orElseThrow();
+        MetricSnapshot oe = out.stream()
+                .filter(x -> x.metric().equals("worst_slice_gap:oe_ratio"))
+                .findFirst()
+                .orElseThrow();
         // |ln 0.5| = 0.69 > |ln 1.6| = 0.47
         assertThat(oe.sliceValue()).isEqualTo("S02");
         assertThat(oe.estimate()).isCloseTo(-0.5, within(1e-12));

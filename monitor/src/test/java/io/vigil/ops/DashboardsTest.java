@@ -1,7 +1,5 @@
 package io.vigil.ops;
 
-import io.vigil.http.Fleet;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vigil.alerts.AlertRule;
 import io.vigil.alerts.AlertRules;
 import io.vigil.config.VigilConfig;
+import io.vigil.http.Fleet;
 import io.vigil.metrics.MetricCatalog;
 import io.vigil.metrics.WorstSlices;
 import java.io.IOException;
@@ -54,36 +53,96 @@ class DashboardsTest {
     private static final String DATASOURCE_UID = "vigil-prometheus";
     /** What every panel, target and query variable refers to: the dashboard's datasource variable. */
     private static final String DATASOURCE_REF = "${datasource}";
+
     private static final String JOB_MATCHER = "job=~\"$job\"";
     private static final Path RUNBOOKS = REPO.resolve("docs/runbooks");
     private static final Path VIGIL_RULES = REPO.resolve("monitor/src/main/resources/alert-rules.json");
-    private static final Set<String> EXPECTED_UIDS = Set.of("vigil-fleet", "vigil-drilldown", "vigil-calibration",
-            "vigil-drift", "vigil-labels", "vigil-stability", "vigil-alerts-pipeline");
+    private static final Set<String> EXPECTED_UIDS = Set.of(
+            "vigil-fleet",
+            "vigil-drilldown",
+            "vigil-calibration",
+            "vigil-drift",
+            "vigil-labels",
+            "vigil-stability",
+            "vigil-alerts-pipeline");
 
     /** Vigil's own metrics outside the catalog: snapshot metadata, ingest, alerts, webhooks; plus Prometheus' up. */
-    private static final Set<String> FIXED_METRICS = Set.of("vigil_snapshot_samples", "vigil_snapshot_p_value",
-            "vigil_snapshot_final", "vigil_ingest_records_total", "vigil_alerts_active", "vigil_incidents_active",
-            "vigil_webhook_deliveries_total", "vigil_webhook_disabled", "vigil_slice_overflow_total", "vigil_slice_admission_timeouts_total",
-            "up", "ALERTS");
+    private static final Set<String> FIXED_METRICS = Set.of(
+            "vigil_snapshot_samples",
+            "vigil_snapshot_p_value",
+            "vigil_snapshot_final",
+            "vigil_ingest_records_total",
+            "vigil_alerts_active",
+            "vigil_incidents_active",
+            "vigil_webhook_deliveries_total",
+            "vigil_webhook_disabled",
+            "vigil_slice_overflow_total",
+            "vigil_slice_admission_timeouts_total",
+            "up",
+            "ALERTS");
     /** Micrometer binders: JVM, process, and Kafka client/Streams metrics ("kafka." + group + name). */
     private static final List<String> BINDER_PREFIXES = List.of("jvm_", "kafka_", "process_");
 
     /** Labels Vigil's series carry (model metrics, snapshot metadata, ingest, alerts, webhooks, binders, scrape). */
-    private static final Set<String> KNOWN_LABELS = Set.of("model", "version", "slice", "slice_value", "window",
-            "bound", "metric", "feature", "bin", "attribute", "quantile", "series", "stream", "outcome", "reason",
-            "rule", "severity", "dimension", "incident", "root", "root_value", "alertname", "alertstate", "endpoint", "job", "instance", "area", "id", "client_id", "thread_id", "process_id",
-            "application_id", "kafka_version", "__name__");
+    private static final Set<String> KNOWN_LABELS = Set.of(
+            "model",
+            "version",
+            "slice",
+            "slice_value",
+            "window",
+            "bound",
+            "metric",
+            "feature",
+            "bin",
+            "attribute",
+            "quantile",
+            "series",
+            "stream",
+            "outcome",
+            "reason",
+            "rule",
+            "severity",
+            "dimension",
+            "incident",
+            "root",
+            "root_value",
+            "alertname",
+            "alertstate",
+            "endpoint",
+            "job",
+            "instance",
+            "area",
+            "id",
+            "client_id",
+            "thread_id",
+            "process_id",
+            "application_id",
+            "kafka_version",
+            "__name__");
 
-    private static final Pattern VARIABLE_REF =
-            Pattern.compile("\\$\\{(\\w+)(?::[\\w]+)?}|\\[\\[(\\w+)]]|\\$(\\w+)");
+    private static final Pattern VARIABLE_REF = Pattern.compile("\\$\\{(\\w+)(?::[\\w]+)?}|\\[\\[(\\w+)]]|\\$(\\w+)");
     private static final Pattern IDENTIFIER = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
     private static final Pattern LABEL_MATCHER = Pattern.compile("(\\w+)\\s*(?:=~|!~|!=|=)");
     private static final Pattern GROUPING =
             Pattern.compile("\\b(?:by|without|on|ignoring|group_left|group_right)\\s*\\(([^)]*)\\)");
-    private static final Set<String> PROMQL_KEYWORDS = Set.of("and", "or", "unless", "bool", "offset", "by",
-            "without", "on", "ignoring", "group_left", "group_right", "inf", "nan", "atan2");
+    private static final Set<String> PROMQL_KEYWORDS = Set.of(
+            "and",
+            "or",
+            "unless",
+            "bool",
+            "offset",
+            "by",
+            "without",
+            "on",
+            "ignoring",
+            "group_left",
+            "group_right",
+            "inf",
+            "nan",
+            "atan2");
     /** A range-vector window: {@code [5m]}, {@code [$__rate_interval]}, {@code [1h:5m]}. */
     private static final Pattern RANGE = Pattern.compile("\\[([^\\]]*)]");
+
     private static final Pattern LITERAL_RATE_WINDOW = Pattern.compile(
             "\\b(?:rate|irate|increase|delta|idelta|deriv|changes|resets|\\w+_over_time)\\s*\\((?:[^()\\[]|\\([^()]*\\))*"
                     + "\\[\\d+[smhdwy]");
@@ -98,8 +157,12 @@ class DashboardsTest {
         for (Map.Entry<Path, JsonNode> e : dashboards().entrySet()) {
             JsonNode d = e.getValue();
             String uid = d.path("uid").asText();
-            assertThat(byUid.put(uid, d)).as("uid %s of %s is unique", uid, e.getKey()).isNull();
-            assertThat(d.path("schemaVersion").asInt()).as("schemaVersion of %s", uid).isEqualTo(39);
+            assertThat(byUid.put(uid, d))
+                    .as("uid %s of %s is unique", uid, e.getKey())
+                    .isNull();
+            assertThat(d.path("schemaVersion").asInt())
+                    .as("schemaVersion of %s", uid)
+                    .isEqualTo(39);
             assertThat(d.path("title").asText()).as("title of %s", uid).startsWith("Vigil / ");
             assertThat(panels(d)).as("panels of %s", uid).isNotEmpty();
         }
@@ -113,37 +176,56 @@ class DashboardsTest {
         for (JsonNode d : dashboards().values()) {
             String uid = d.path("uid").asText();
             JsonNode variable = variable(d, "datasource");
-            assertThat(variable.path("type").asText()).as("%s $datasource type", uid).isEqualTo("datasource");
-            assertThat(variable.path("query").asText()).as("%s $datasource plugin", uid).isEqualTo("prometheus");
-            assertThat(variable.path("current").path("value").asText()).as("%s $datasource default", uid)
+            assertThat(variable.path("type").asText())
+                    .as("%s $datasource type", uid)
+                    .isEqualTo("datasource");
+            assertThat(variable.path("query").asText())
+                    .as("%s $datasource plugin", uid)
+                    .isEqualTo("prometheus");
+            assertThat(variable.path("current").path("value").asText())
+                    .as("%s $datasource default", uid)
                     .isEqualTo(DATASOURCE_UID);
             assertThat(yamlScalars(Files.readAllLines(DATASOURCE), "name"))
                     .containsExactly(variable.path("current").path("text").asText());
-            assertThat(d.path("templating").path("list").get(0)).as("%s: $datasource comes first", uid)
+            assertThat(d.path("templating").path("list").get(0))
+                    .as("%s: $datasource comes first", uid)
                     .isEqualTo(variable);
             for (JsonNode panel : panels(d)) {
                 if (panel.path("type").asText().equals("row")) {
                     continue;
                 }
                 assertThat(panel.path("datasource").path("uid").asText())
-                        .as("%s panel '%s' datasource", uid, panel.path("title").asText()).isEqualTo(DATASOURCE_REF);
-                assertThat(panel.path("targets")).as("%s panel '%s' targets", uid, panel.path("title").asText())
+                        .as("%s panel '%s' datasource", uid, panel.path("title").asText())
+                        .isEqualTo(DATASOURCE_REF);
+                assertThat(panel.path("targets"))
+                        .as("%s panel '%s' targets", uid, panel.path("title").asText())
                         .isNotEmpty();
                 for (JsonNode t : panel.path("targets")) {
                     assertThat(t.path("datasource").path("uid").asText())
-                            .as("%s panel '%s' target %s datasource", uid, panel.path("title").asText(),
+                            .as(
+                                    "%s panel '%s' target %s datasource",
+                                    uid,
+                                    panel.path("title").asText(),
                                     t.path("refId").asText())
                             .isEqualTo(DATASOURCE_REF);
-                    assertThat(t.path("expr").asText()).as("%s target expr", uid).isNotBlank();
+                    assertThat(t.path("expr").asText())
+                            .as("%s target expr", uid)
+                            .isNotBlank();
                 }
             }
             // Anywhere else (query variables, annotations): a Prometheus datasource object naming the variable,
             // never a name or a fixed uid.
             walk(d, (field, node) -> {
                 if (field.equals("datasource")) {
-                    assertThat(node.isObject()).as("%s: datasource %s is an object with a uid", uid, node).isTrue();
-                    assertThat(node.path("uid").asText()).as("%s: datasource %s", uid, node).isEqualTo(DATASOURCE_REF);
-                    assertThat(node.path("type").asText()).as("%s: datasource %s", uid, node).isEqualTo("prometheus");
+                    assertThat(node.isObject())
+                            .as("%s: datasource %s is an object with a uid", uid, node)
+                            .isTrue();
+                    assertThat(node.path("uid").asText())
+                            .as("%s: datasource %s", uid, node)
+                            .isEqualTo(DATASOURCE_REF);
+                    assertThat(node.path("type").asText())
+                            .as("%s: datasource %s", uid, node)
+                            .isEqualTo("prometheus");
                 }
             });
             List<String> fixed = new ArrayList<>();
@@ -152,7 +234,8 @@ class DashboardsTest {
                     fixed.add(field + "=" + node.asText());
                 }
             });
-            assertThat(fixed).as("%s: the provisioned uid appears only as the variable's default", uid)
+            assertThat(fixed)
+                    .as("%s: the provisioned uid appears only as the variable's default", uid)
                     .containsExactly("value=" + DATASOURCE_UID);
         }
     }
@@ -167,11 +250,16 @@ class DashboardsTest {
             assertThat(inputs.get(0).path("type").asText()).isEqualTo("datasource");
             assertThat(inputs.get(0).path("pluginId").asText()).isEqualTo("prometheus");
             Set<String> required = new TreeSet<>();
-            d.path("__requires").forEach(r -> required.add(r.path("type").asText() + ":" + r.path("id").asText()));
+            d.path("__requires")
+                    .forEach(r -> required.add(
+                            r.path("type").asText() + ":" + r.path("id").asText()));
             Set<String> used = new TreeSet<>(Set.of("grafana:grafana", "datasource:prometheus"));
-            panels(d).stream().map(p -> p.path("type").asText()).filter(t -> !t.equals("row"))
+            panels(d).stream()
+                    .map(p -> p.path("type").asText())
+                    .filter(t -> !t.equals("row"))
                     .forEach(t -> used.add("panel:" + t));
-            assertThat(required).as("%s __requires: Grafana, Prometheus and every panel type used", uid)
+            assertThat(required)
+                    .as("%s __requires: Grafana, Prometheus and every panel type used", uid)
                     .isEqualTo(used);
         }
     }
@@ -184,17 +272,25 @@ class DashboardsTest {
             String uid = d.path("uid").asText();
             JsonNode job = variable(d, "job");
             assertThat(job.path("type").asText()).as("%s $job type", uid).isEqualTo("query");
-            assertThat(variableQuery(job)).as("%s $job query", uid)
-                    .matches("label_values\\(vigil_\\w+, job\\)");
-            assertThat(job.path("includeAll").asBoolean()).as("%s $job offers All", uid).isTrue();
-            assertThat(job.path("current").path("value").asText()).as("%s $job default", uid).isEqualTo("vigil");
+            assertThat(variableQuery(job)).as("%s $job query", uid).matches("label_values\\(vigil_\\w+, job\\)");
+            assertThat(job.path("includeAll").asBoolean())
+                    .as("%s $job offers All", uid)
+                    .isTrue();
+            assertThat(job.path("current").path("value").asText())
+                    .as("%s $job default", uid)
+                    .isEqualTo("vigil");
             // Defined before every variable whose query filters on it.
             List<String> names = new ArrayList<>();
-            d.path("templating").path("list").forEach(v -> names.add(v.path("name").asText()));
-            assertThat(names.indexOf("job")).as("%s: $job right after $datasource", uid).isEqualTo(1);
+            d.path("templating")
+                    .path("list")
+                    .forEach(v -> names.add(v.path("name").asText()));
+            assertThat(names.indexOf("job"))
+                    .as("%s: $job right after $datasource", uid)
+                    .isEqualTo(1);
         }
         List<String> exprs = dashboardExpressions().stream()
-                .filter(e -> !e.matches("label_values\\(vigil_\\w+, job\\)")).collect(Collectors.toList());
+                .filter(e -> !e.matches("label_values\\(vigil_\\w+, job\\)"))
+                .collect(Collectors.toList());
         assertThat(exprs).hasSizeGreaterThan(50);
         for (String expr : exprs) {
             assertThat(expr).as("hard-coded job").doesNotContainPattern("\\bjob\\s*(=|!=|!~)\\s*\"");
@@ -204,7 +300,9 @@ class DashboardsTest {
                 int found = 0;
                 while (m.find()) {
                     found++;
-                    assertThat(m.group(1)).as("selector of %s in %s filters on $job", name, expr).isNotNull()
+                    assertThat(m.group(1))
+                            .as("selector of %s in %s filters on $job", name, expr)
+                            .isNotNull()
                             .contains(JOB_MATCHER);
                 }
                 assertThat(found).as("%s in %s", name, expr).isPositive();
@@ -219,23 +317,34 @@ class DashboardsTest {
             for (JsonNode panel : panels(d)) {
                 for (JsonNode t : panel.path("targets")) {
                     String expr = t.path("expr").asText();
-                    String where = d.path("uid").asText() + " '" + panel.path("title").asText() + "': " + expr;
-                    assertThat(LITERAL_RATE_WINDOW.matcher(expr).find()).as("literal rate window in %s", where).isFalse();
+                    String where =
+                            d.path("uid").asText() + " '" + panel.path("title").asText() + "': " + expr;
+                    assertThat(LITERAL_RATE_WINDOW.matcher(expr).find())
+                            .as("literal rate window in %s", where)
+                            .isFalse();
                     Matcher m = RANGE.matcher(expr.replaceAll("\"(?:[^\"\\\\]|\\\\.)*\"", "\"\""));
                     while (m.find()) {
                         windows++;
                         // A count over the whole time range (an instant stat) may use $__range; a graph, never.
                         Set<String> allowed = t.path("instant").asBoolean()
-                                ? Set.of("$__rate_interval", "$__range") : Set.of("$__rate_interval");
+                                ? Set.of("$__rate_interval", "$__range")
+                                : Set.of("$__rate_interval");
                         assertThat(m.group(1)).as("window in %s", where).isIn(allowed);
                     }
                 }
             }
         }
         assertThat(windows).isGreaterThanOrEqualTo(5);
-        assertThat(LITERAL_RATE_WINDOW.matcher("sum(rate(x{a=\"b\"}[5m]))").find()).isTrue();
-        assertThat(LITERAL_RATE_WINDOW.matcher("sum(increase(x[1h])) or vector(0)").find()).isTrue();
-        assertThat(LITERAL_RATE_WINDOW.matcher("sum(rate(x{a=\"b\"}[$__rate_interval]))").find()).isFalse();
+        assertThat(LITERAL_RATE_WINDOW.matcher("sum(rate(x{a=\"b\"}[5m]))").find())
+                .isTrue();
+        assertThat(LITERAL_RATE_WINDOW
+                        .matcher("sum(increase(x[1h])) or vector(0)")
+                        .find())
+                .isTrue();
+        assertThat(LITERAL_RATE_WINDOW
+                        .matcher("sum(rate(x{a=\"b\"}[$__rate_interval]))")
+                        .find())
+                .isFalse();
     }
 
     @Test
@@ -246,8 +355,12 @@ class DashboardsTest {
                 if (panel.path("type").asText().equals("row")) {
                     continue; // a row is a heading: Grafana shows no description for it
                 }
-                assertThat(panel.path("description").asText()).as("%s panel '%s' description", d.path("uid").asText(),
-                        panel.path("title").asText()).isNotBlank().hasSizeGreaterThan(30);
+                assertThat(panel.path("description").asText())
+                        .as(
+                                "%s panel '%s' description",
+                                d.path("uid").asText(), panel.path("title").asText())
+                        .isNotBlank()
+                        .hasSizeGreaterThan(30);
                 described++;
             }
         }
@@ -273,15 +386,22 @@ class DashboardsTest {
             // Every dashboard carries the tag, so the tag link reaches all the others.
             assertThat(byTag).as("%s links to the Vigil dashboards", uid).hasSize(1);
             assertThat(byTag.get(0).path("tags").toString()).isEqualTo("[\"vigil\"]");
-            assertThat(byTag.get(0).path("keepTime").asBoolean()).as("%s keeps the time range", uid).isTrue();
-            assertThat(byTag.get(0).path("includeVars").asBoolean()).as("%s passes the variables", uid).isTrue();
+            assertThat(byTag.get(0).path("keepTime").asBoolean())
+                    .as("%s keeps the time range", uid)
+                    .isTrue();
+            assertThat(byTag.get(0).path("includeVars").asBoolean())
+                    .as("%s passes the variables", uid)
+                    .isTrue();
             assertThat(runbooks).as("%s links to the runbooks", uid).hasSize(1);
             assertThat(runbooks.get(0).path("type").asText()).isEqualTo("link");
-            assertThat(runbooks.get(0).path("url").asText()).as("%s runbooks link", uid)
+            assertThat(runbooks.get(0).path("url").asText())
+                    .as("%s runbooks link", uid)
                     .isEqualTo("${vigil_url}/runbooks/");
             JsonNode vigilUrl = variable(d, "vigil_url");
             assertThat(vigilUrl.path("type").asText()).isEqualTo("textbox");
-            assertThat(vigilUrl.path("query").asText()).as("%s $vigil_url default", uid).matches("https?://[^/]+");
+            assertThat(vigilUrl.path("query").asText())
+                    .as("%s $vigil_url default", uid)
+                    .matches("https?://[^/]+");
         }
     }
 
@@ -298,25 +418,33 @@ class DashboardsTest {
 
         JsonNode incidents = panel(d, "Open incidents");
         assertThat(incidents.path("type").asText()).isEqualTo("table");
-        assertThat(incidents.path("targets").get(0).path("expr").asText()).contains("vigil_incidents_active")
-                .contains("> 0").doesNotContain("== 1");
-        assertThat(incidents.path("description").asText()).contains("root cause").contains("incident label");
-        assertThat(incidents.path("gridPos").path("y").asInt()).as("open incidents near the top")
+        assertThat(incidents.path("targets").get(0).path("expr").asText())
+                .contains("vigil_incidents_active")
+                .contains("> 0")
+                .doesNotContain("== 1");
+        assertThat(incidents.path("description").asText())
+                .contains("root cause")
+                .contains("incident label");
+        assertThat(incidents.path("gridPos").path("y").asInt())
+                .as("open incidents near the top")
                 .isLessThanOrEqualTo(alerts.path("gridPos").path("y").asInt());
         assertThat(linksOf(incidents, "incident")).contains("${vigil_url}/runbooks/VigilIncident");
 
         // Every rule Vigil can fire, and the incident, has the runbook the data links point to.
         Set<String> rules = new TreeSet<>(Set.of("VigilIncident"));
-        JSON.readTree(VIGIL_RULES.toFile()).path("rules").forEach(r -> rules.add(r.path("name").asText()));
+        JSON.readTree(VIGIL_RULES.toFile())
+                .path("rules")
+                .forEach(r -> rules.add(r.path("name").asText()));
         assertThat(rules).hasSizeGreaterThan(10);
-        rules.forEach(r -> assertThat(RUNBOOKS.resolve(r + ".md")).as("runbook of %s", r).exists());
+        rules.forEach(r ->
+                assertThat(RUNBOOKS.resolve(r + ".md")).as("runbook of %s", r).exists());
         assertThat(RUNBOOKS.resolve("README.md")).exists();
     }
 
     @Test
     void shouldTakeTheAlertThresholdsTheDashboardsColourAndDrawFromVigilsRuleFile() {
-        Map<String, AlertRule> rules = AlertRules.load(VIGIL_RULES.toString()).stream()
-                .collect(Collectors.toMap(AlertRule::name, r -> r));
+        Map<String, AlertRule> rules =
+                AlertRules.load(VIGIL_RULES.toString()).stream().collect(Collectors.toMap(AlertRule::name, r -> r));
         AlertRule sens = rules.get("VigilSensitivityBelowTarget");
         AlertRule spec = rules.get("VigilSpecificityBelowTarget");
         AlertRule ece = rules.get("VigilCalibrationErrorHigh");
@@ -329,9 +457,12 @@ class DashboardsTest {
         // Colours: below-target rules green from the target, orange from target - margin; above-limit rules red
         // from the limit, orange from limit - margin; a p-value red to max_p, green from resolve_p.
         JsonNode fleet = panel(dashboard("vigil-fleet"), "Fleet: model x slice");
-        assertThat(columnSteps(fleet, "Sensitivity lower")).containsExactly(near(sens.target() - sens.margin()), sens.target());
-        assertThat(columnSteps(fleet, "Sensitivity")).containsExactly(near(sens.target() - sens.margin()), sens.target());
-        assertThat(columnSteps(fleet, "Specificity lower")).containsExactly(near(spec.target() - spec.margin()), spec.target());
+        assertThat(columnSteps(fleet, "Sensitivity lower"))
+                .containsExactly(near(sens.target() - sens.margin()), sens.target());
+        assertThat(columnSteps(fleet, "Sensitivity"))
+                .containsExactly(near(sens.target() - sens.margin()), sens.target());
+        assertThat(columnSteps(fleet, "Specificity lower"))
+                .containsExactly(near(spec.target() - spec.margin()), spec.target());
         assertThat(columnSteps(fleet, "ECE")).containsExactly(near(ece.target() - ece.margin()), ece.target());
         assertThat(columnSteps(fleet, "Score PSI").get(0)).isEqualTo(psi.minEstimate());
         assertThat(columnSteps(fleet, "PSI p-value")).containsExactly(psi.maxP(), psi.resolveP());
@@ -341,14 +472,16 @@ class DashboardsTest {
         // Lines drawn at a rule's limit.
         assertThat(panelSteps(panel(dashboard("vigil-drilldown"), "Sensitivity: scanner $scanner")))
                 .containsExactly(sens.target());
-        assertThat(panelSteps(panel(dashboard("vigil-drilldown"), "ECE: site $site"))).containsExactly(ece.target());
+        assertThat(panelSteps(panel(dashboard("vigil-drilldown"), "ECE: site $site")))
+                .containsExactly(ece.target());
         assertThat(panelSteps(panel(dashboard("vigil-calibration"), "Expected calibration error (ECE)")))
                 .containsExactly(ece.target());
         assertThat(panelSteps(panel(dashboard("vigil-calibration"), "Observed / expected positives")))
                 .containsExactly(oe.low(), oe.high());
         assertThat(panelSteps(panel(dashboard("vigil-calibration"), "Calibration slope (ideal 1)")))
                 .containsExactly(slope.low(), slope.high());
-        assertThat(panelSteps(panel(dashboard("vigil-drift"), "PSI p-value (log scale)"))).containsExactly(psi.maxP());
+        assertThat(panelSteps(panel(dashboard("vigil-drift"), "PSI p-value (log scale)")))
+                .containsExactly(psi.maxP());
         assertThat(panelSteps(panel(dashboard("vigil-stability"), "Decision flip rate on repeat studies")))
                 .containsExactly(flip.target());
         assertThat(panelSteps(panel(dashboard("vigil-alerts-pipeline"), "Dead-letter share")))
@@ -359,7 +492,8 @@ class DashboardsTest {
         for (AlertRule r : rules.values()) {
             double m = r.margin();
             Stream.of(r.target(), r.low(), r.high(), r.minEstimate(), r.maxP(), r.resolveP())
-                    .filter(java.util.Objects::nonNull).forEach(v -> {
+                    .filter(java.util.Objects::nonNull)
+                    .forEach(v -> {
                         allowed.add(near(v));
                         allowed.add(near(v - m));
                         allowed.add(near(v + m));
@@ -428,16 +562,21 @@ class DashboardsTest {
                     worst++;
                     String expr = t.path("expr").asText();
                     Matcher m = gate.matcher(expr);
-                    assertThat(m.find()).as("'%s' gated on vigil_snapshot_samples: %s", panel.path("title").asText(),
-                            expr).isTrue();
+                    assertThat(m.find())
+                            .as(
+                                    "'%s' gated on vigil_snapshot_samples: %s",
+                                    panel.path("title").asText(), expr)
+                            .isTrue();
                     String metric = m.group(1);
                     int minN = Integer.parseInt(m.group(2));
                     // Performance metrics: the n at which a slice competes as worst (outcomes.min-n); drift: the
                     // n at which a drift statistic counts as a signal (Fleet.MIN_N).
-                    assertThat(minN).as("min n of %s in %s", metric, expr)
+                    assertThat(minN)
+                            .as("min n of %s in %s", metric, expr)
                             .isEqualTo(WorstSlices.METRICS.contains(metric) ? outcomesMinN : (int) Fleet.MIN_N);
-                    assertThat(expr).as("the gate is the metric's own").contains(metric.startsWith("score_")
-                            ? "vigil_" + metric : "vigil_" + metric + "_ratio");
+                    assertThat(expr)
+                            .as("the gate is the metric's own")
+                            .contains(metric.startsWith("score_") ? "vigil_" + metric : "vigil_" + metric + "_ratio");
                     assertThat(panel.path("description").asText()).contains(String.valueOf(minN));
                 }
             }
@@ -449,14 +588,18 @@ class DashboardsTest {
     void shouldDefineEveryTemplateVariableADashboardUses() {
         for (JsonNode d : dashboards().values()) {
             Set<String> defined = new TreeSet<>();
-            d.path("templating").path("list").forEach(v -> defined.add(v.path("name").asText()));
+            d.path("templating")
+                    .path("list")
+                    .forEach(v -> defined.add(v.path("name").asText()));
             Set<String> used = new TreeSet<>();
             walk(d, (field, node) -> {
                 if (node.isTextual()) {
                     used.addAll(variableRefs(node.asText()));
                 }
             });
-            assertThat(defined).as("%s defines variables", d.path("uid").asText()).isNotEmpty();
+            assertThat(defined)
+                    .as("%s defines variables", d.path("uid").asText())
+                    .isNotEmpty();
             assertThat(used).as("variables used in %s", d.path("uid").asText()).isSubsetOf(defined);
         }
     }
@@ -464,10 +607,14 @@ class DashboardsTest {
     @Test
     void shouldOfferModelVersionSiteAndScannerWhereSlicesAreCompared() {
         for (String uid : List.of("vigil-fleet", "vigil-drilldown")) {
-            JsonNode d = dashboards().values().stream().filter(x -> x.path("uid").asText().equals(uid)).findFirst()
+            JsonNode d = dashboards().values().stream()
+                    .filter(x -> x.path("uid").asText().equals(uid))
+                    .findFirst()
                     .orElseThrow();
             Map<String, String> queries = new LinkedHashMap<>();
-            d.path("templating").path("list").forEach(v -> queries.put(v.path("name").asText(), variableQuery(v)));
+            d.path("templating")
+                    .path("list")
+                    .forEach(v -> queries.put(v.path("name").asText(), variableQuery(v)));
             assertThat(queries).containsKeys("model", "version", "site", "scanner");
             assertThat(queries.get("site")).contains("slice=\"site\"").contains("slice_value");
             assertThat(queries.get("scanner")).contains("slice=\"scanner\"").contains("$site");
@@ -486,15 +633,32 @@ class DashboardsTest {
             used.addAll(names);
             assertThat(labelNames(expr)).as("labels in %s", expr).isSubsetOf(KNOWN_LABELS);
         }
-        assertThat(used.stream().filter(n -> !isExported(n, allowed))).as("metrics not exported by Vigil").isEmpty();
+        assertThat(used.stream().filter(n -> !isExported(n, allowed)))
+                .as("metrics not exported by Vigil")
+                .isEmpty();
         // The dashboards cover the catalog's key families.
-        assertThat(used).contains("vigil_sensitivity_ratio", "vigil_ece_ratio", "vigil_reliability_observed_ratio",
-                "vigil_reliability_mean_score", "vigil_observed_expected_ratio", "vigil_score_psi",
-                "vigil_score_ks_statistic", "vigil_score_js_distance", "vigil_score_wasserstein",
-                "vigil_positive_rate_ratio", "vigil_label_coverage_predicted_positive_ratio",
-                "vigil_verification_bias", "vigil_label_delay_seconds", "vigil_snapshot_final",
-                "vigil_flip_rate_ratio", "vigil_cusum_statistic", "vigil_alerts_active",
-                "vigil_ingest_records_total", "kafka_stream_thread_process_rate", "up");
+        assertThat(used)
+                .contains(
+                        "vigil_sensitivity_ratio",
+                        "vigil_ece_ratio",
+                        "vigil_reliability_observed_ratio",
+                        "vigil_reliability_mean_score",
+                        "vigil_observed_expected_ratio",
+                        "vigil_score_psi",
+                        "vigil_score_ks_statistic",
+                        "vigil_score_js_distance",
+                        "vigil_score_wasserstein",
+                        "vigil_positive_rate_ratio",
+                        "vigil_label_coverage_predicted_positive_ratio",
+                        "vigil_verification_bias",
+                        "vigil_label_delay_seconds",
+                        "vigil_snapshot_final",
+                        "vigil_flip_rate_ratio",
+                        "vigil_cusum_statistic",
+                        "vigil_alerts_active",
+                        "vigil_ingest_records_total",
+                        "kafka_stream_thread_process_rate",
+                        "up");
     }
 
     @Test
@@ -503,7 +667,8 @@ class DashboardsTest {
         for (JsonNode d : dashboards().values()) {
             for (JsonNode panel : panels(d)) {
                 Set<String> legends = new LinkedHashSet<>();
-                panel.path("targets").forEach(t -> legends.add(t.path("legendFormat").asText()));
+                panel.path("targets")
+                        .forEach(t -> legends.add(t.path("legendFormat").asText()));
                 if (!legends.containsAll(List.of("lower", "estimate", "upper"))) {
                     continue;
                 }
@@ -524,8 +689,11 @@ class DashboardsTest {
                         }
                     }
                 }
-                assertThat(fill).as("%s '%s' fills upper down to lower", d.path("uid").asText(),
-                        panel.path("title").asText()).isEqualTo("lower");
+                assertThat(fill)
+                        .as(
+                                "%s '%s' fills upper down to lower",
+                                d.path("uid").asText(), panel.path("title").asText())
+                        .isEqualTo("lower");
             }
         }
         assertThat(bands).isGreaterThan(10);
@@ -541,14 +709,16 @@ class DashboardsTest {
         List<String> testLines = Files.readAllLines(RULE_TESTS);
         exprs.addAll(yamlScalars(testLines, "expr"));
         // Input series of the unit tests (not the `series` label in expected alerts).
-        exprs.addAll(yamlScalars(testLines.stream().filter(l -> l.trim().startsWith("- series:"))
-                .collect(Collectors.toList()), "series"));
+        exprs.addAll(yamlScalars(
+                testLines.stream().filter(l -> l.trim().startsWith("- series:")).collect(Collectors.toList()),
+                "series"));
         assertThat(exprs).hasSizeGreaterThan(30);
         for (String expr : exprs) {
             Set<String> names = metricNames(expr);
             assertThat(names).as("metrics in %s", expr).isNotEmpty();
             assertThat(names.stream().filter(n -> !isExported(n, allowed)))
-                    .as("metrics not exported by Vigil in %s", expr).isEmpty();
+                    .as("metrics not exported by Vigil in %s", expr)
+                    .isEmpty();
             assertThat(labelNames(expr)).as("labels in %s", expr).isSubsetOf(KNOWN_LABELS);
         }
     }
@@ -560,15 +730,21 @@ class DashboardsTest {
         assertThat(alerts).hasSizeGreaterThanOrEqualTo(10).doesNotHaveDuplicates();
         // A severity is one of three, or passed through from a series that carries one of them (VigilIncident's
         // vigil_incidents_active, whose severity Vigil sets from its member alerts).
-        assertThat(yamlScalars(lines, "severity")).hasSameSizeAs(alerts)
-                .allMatch(s -> Set.of("critical", "warning", "info", "{{ $labels.severity }}").contains(s));
+        assertThat(yamlScalars(lines, "severity"))
+                .hasSameSizeAs(alerts)
+                .allMatch(s -> Set.of("critical", "warning", "info", "{{ $labels.severity }}")
+                        .contains(s));
         assertThat(yamlScalars(lines, "summary")).hasSameSizeAs(alerts);
         assertThat(yamlScalars(lines, "description")).hasSameSizeAs(alerts);
         // Alert labels are series labels (checked against KNOWN_LABELS) plus severity; no rule text
         // (expressions, labels, annotations) mentions an identifying field.
         String rules = lines.stream().filter(l -> !l.trim().startsWith("#")).collect(Collectors.joining("\n"));
-        assertThat(rules).doesNotContainIgnoringCase("patient").doesNotContainIgnoringCase("accession")
-                .doesNotContainIgnoringCase("serial").doesNotContain("subject_key").doesNotContain("study_key");
+        assertThat(rules)
+                .doesNotContainIgnoringCase("patient")
+                .doesNotContainIgnoringCase("accession")
+                .doesNotContainIgnoringCase("serial")
+                .doesNotContain("subject_key")
+                .doesNotContain("study_key");
         // Every alert has a promtool test.
         assertThat(yamlScalars(Files.readAllLines(RULE_TESTS), "alertname")).containsAll(alerts);
     }
@@ -580,7 +756,8 @@ class DashboardsTest {
         List<String> lines = Files.readAllLines(COMPOSE);
         Map<String, Path> mounts = composeMounts(lines);
         assertThat(mounts).hasSizeGreaterThanOrEqualTo(6);
-        mounts.forEach((target, source) -> assertThat(source).as("mount source for %s", target).exists());
+        mounts.forEach((target, source) ->
+                assertThat(source).as("mount source for %s", target).exists());
         assertThat(lines).anyMatch(l -> l.trim().equals("build: ."));
         assertThat(REPO.resolve("Dockerfile")).exists();
     }
@@ -592,8 +769,12 @@ class DashboardsTest {
         assertThat(mounts.get("/etc/prometheus/prometheus.yml")).isEqualTo(PROMETHEUS_CONFIG);
         for (String ruleFile : yamlListItems(Files.readAllLines(PROMETHEUS_CONFIG), "rule_files")) {
             String inContainer = ruleFile.startsWith("/") ? ruleFile : "/etc/prometheus/" + ruleFile;
-            assertThat(mounts.get(inContainer)).as("rule file %s mounted", inContainer).isEqualTo(RULES);
-            assertThat(PROMETHEUS_CONFIG.getParent().resolve(ruleFile)).as("rule file next to the config").exists();
+            assertThat(mounts.get(inContainer))
+                    .as("rule file %s mounted", inContainer)
+                    .isEqualTo(RULES);
+            assertThat(PROMETHEUS_CONFIG.getParent().resolve(ruleFile))
+                    .as("rule file next to the config")
+                    .exists();
         }
         assertThat(mounts.get("/etc/alertmanager/alertmanager.yml"))
                 .isEqualTo(DASHBOARDS.resolve("alertmanager/alertmanager.yml"));
@@ -608,11 +789,13 @@ class DashboardsTest {
 
     @Test
     void shouldExtractMetricNamesButNotFunctionsLabelsKeywordsOrDurations() {
-        assertThat(metricNames("max without (bound) (vigil_sensitivity_ratio{bound=\"upper\", slice_value=~\"$site/.*\"} < 0.85)"
-                + " and on (model, version) vigil_snapshot_samples{metric=\"sensitivity\"} >= 5e1"))
+        assertThat(metricNames(
+                        "max without (bound) (vigil_sensitivity_ratio{bound=\"upper\", slice_value=~\"$site/.*\"} < 0.85)"
+                                + " and on (model, version) vigil_snapshot_samples{metric=\"sensitivity\"} >= 5e1"))
                 .containsExactlyInAnyOrder("vigil_sensitivity_ratio", "vigil_snapshot_samples");
-        assertThat(metricNames("sum by (stream) (rate(vigil_ingest_records_total{outcome=\"dead_lettered\"}[10m] offset 1h))"
-                + " / ignoring(reason) group_left(stream) vigil:ingest_records:rate5m"))
+        assertThat(metricNames(
+                        "sum by (stream) (rate(vigil_ingest_records_total{outcome=\"dead_lettered\"}[10m] offset 1h))"
+                                + " / ignoring(reason) group_left(stream) vigil:ingest_records:rate5m"))
                 .containsExactlyInAnyOrder("vigil_ingest_records_total", "vigil:ingest_records:rate5m");
         assertThat(metricNames("label_values(vigil_window_predictions{slice=\"site\"}, slice_value)"))
                 .containsExactly("vigil_window_predictions");
@@ -646,7 +829,8 @@ class DashboardsTest {
     /** Metric names in a PromQL expression (or a Grafana label_values() query). */
     static Set<String> metricNames(String expr) {
         String s = expr.replaceAll("\\$\\{\\w+(?::\\w+)?}|\\$\\w+|\\[\\[\\w+]]", "");
-        Matcher lv = Pattern.compile("^\\s*label_values\\((.*),\\s*\\w+\\s*\\)\\s*$", Pattern.DOTALL).matcher(s);
+        Matcher lv = Pattern.compile("^\\s*label_values\\((.*),\\s*\\w+\\s*\\)\\s*$", Pattern.DOTALL)
+                .matcher(s);
         if (lv.matches()) {
             s = lv.group(1);
         }
@@ -712,7 +896,8 @@ class DashboardsTest {
     static Map<Path, JsonNode> dashboards() {
         Map<Path, JsonNode> out = new LinkedHashMap<>();
         try (Stream<Path> files = Files.list(DASHBOARD_JSON)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().collect(Collectors.toList())) {
+            for (Path f :
+                    files.filter(p -> p.toString().endsWith(".json")).sorted().collect(Collectors.toList())) {
                 out.put(f, JSON.readTree(f.toFile()));
             }
         } catch (IOException e) {
@@ -739,7 +924,9 @@ class DashboardsTest {
     private static List<String> dashboardExpressions() {
         List<String> exprs = new ArrayList<>();
         for (JsonNode d : dashboards().values()) {
-            panels(d).forEach(p -> p.path("targets").forEach(t -> exprs.add(t.path("expr").asText())));
+            panels(d)
+                    .forEach(p -> p.path("targets")
+                            .forEach(t -> exprs.add(t.path("expr").asText())));
             d.path("templating").path("list").forEach(v -> {
                 if (v.path("type").asText().equals("query")) {
                     exprs.add(variableQuery(v));
@@ -759,12 +946,16 @@ class DashboardsTest {
     }
 
     private static JsonNode dashboard(String uid) {
-        return dashboards().values().stream().filter(d -> d.path("uid").asText().equals(uid)).findFirst()
+        return dashboards().values().stream()
+                .filter(d -> d.path("uid").asText().equals(uid))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no dashboard " + uid));
     }
 
     private static JsonNode panel(JsonNode dashboard, String title) {
-        return panels(dashboard).stream().filter(p -> p.path("title").asText().equals(title)).findFirst()
+        return panels(dashboard).stream()
+                .filter(p -> p.path("title").asText().equals(title))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError(dashboard.path("uid").asText() + " has no panel " + title));
     }
 

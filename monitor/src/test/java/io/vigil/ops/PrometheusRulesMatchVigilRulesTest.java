@@ -71,10 +71,11 @@ class PrometheusRulesMatchVigilRulesTest {
      * pipeline metric: Vigil computes them from the same Micrometer meters and Kafka Streams state.
      */
     static final Map<String, Map<String, String>> PIPELINE_SERIES = Map.of(
-            "pipeline_dead_letter_share", Map.of(
-                    "vigil:ingest_dead_letter_share:wilson_lower10m", "lower",
-                    "vigil:ingest_dead_letter_share:wilson_upper10m", "upper",
-                    "vigil:ingest_records:increase10m", "n"),
+            "pipeline_dead_letter_share",
+                    Map.of(
+                            "vigil:ingest_dead_letter_share:wilson_lower10m", "lower",
+                            "vigil:ingest_dead_letter_share:wilson_upper10m", "upper",
+                            "vigil:ingest_records:increase10m", "n"),
             "pipeline_consumer_lag", Map.of("kafka_consumer_fetch_manager_records_lag_max", "estimate"),
             "pipeline_not_running", Map.of("kafka_stream_client_state", "estimate"));
 
@@ -90,6 +91,7 @@ class PrometheusRulesMatchVigilRulesTest {
     private static final Pattern COMPARISON = Pattern.compile("\\s*\\)?\\s*(==|!=|>=|<=|>|<)\\s*(?:(" + NUMBER_TEXT
             + ")|ignoring\\s*\\(\\s*bound\\s*\\)\\s*(\\(\\s*)?" + SELECTOR_TEXT + "(?:\\s*-\\s*(" + NUMBER_TEXT
             + "))?\\s*\\)?)");
+
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d|w|y)");
 
     private static final YAMLMapper YAML = new YAMLMapper();
@@ -101,7 +103,8 @@ class PrometheusRulesMatchVigilRulesTest {
         List<AlertRule> vigil = vigilRules();
         assertThat(vigil).hasSizeGreaterThanOrEqualTo(20);
         List<String> problems = problems(vigil, prometheusAlerts(read(DashboardsTest.RULES)));
-        assertThat(problems).as("alert-rules.json and vigil-rules.yml disagree:%n  %s", String.join("\n  ", problems))
+        assertThat(problems)
+                .as("alert-rules.json and vigil-rules.yml disagree:%n  %s", String.join("\n  ", problems))
                 .isEmpty();
     }
 
@@ -114,9 +117,11 @@ class PrometheusRulesMatchVigilRulesTest {
     void shouldHaveAPrometheusAlertWithoutAVigilRuleOnlyForVigilItself() {
         Set<String> vigil = vigilRules().stream().map(AlertRule::name).collect(Collectors.toSet());
         Map<String, Alert> prometheus = prometheusAlerts(read(DashboardsTest.RULES));
-        assertThat(PROMETHEUS_ONLY.keySet()).as("exempt alerts exist in vigil-rules.yml")
+        assertThat(PROMETHEUS_ONLY.keySet())
+                .as("exempt alerts exist in vigil-rules.yml")
                 .allMatch(prometheus::containsKey)
-                .as("exempt alerts have no Vigil rule").noneMatch(vigil::contains);
+                .as("exempt alerts have no Vigil rule")
+                .noneMatch(vigil::contains);
         Set<String> unmatched = new TreeSet<>(prometheus.keySet());
         unmatched.removeAll(vigil);
         assertThat(unmatched).as("Prometheus alerts without a Vigil rule").isEqualTo(PROMETHEUS_ONLY.keySet());
@@ -127,7 +132,8 @@ class PrometheusRulesMatchVigilRulesTest {
         assertThat(prometheus.get("VigilWebhookDisabled").expr()).contains("vigil_webhook_disabled");
         assertThat(prometheus.get("VigilWebhookDropping").expr()).contains("outcome=\"dropped\"");
         assertThat(prometheus.get("VigilSliceCapReached").expr()).contains("vigil_slice_overflow_total");
-        assertThat(prometheus).containsKeys("VigilStreamNotRunning", "VigilConsumerLagHigh", "VigilDeadLetterShareHigh");
+        assertThat(prometheus)
+                .containsKeys("VigilStreamNotRunning", "VigilConsumerLagHigh", "VigilDeadLetterShareHigh");
     }
 
     // ------------------------------------------------------------------ the check fails when one file changes
@@ -135,30 +141,44 @@ class PrometheusRulesMatchVigilRulesTest {
     @Test
     void shouldReportAThresholdChangedInThePrometheusRulesOnly() {
         String yaml = read(DashboardsTest.RULES);
-        assertThat(problemsAfter(yaml, "vigil_sensitivity_ratio{bound=\"upper\"} < 0.85",
-                "vigil_sensitivity_ratio{bound=\"upper\"} < 0.86"))
+        assertThat(problemsAfter(
+                        yaml,
+                        "vigil_sensitivity_ratio{bound=\"upper\"} < 0.85",
+                        "vigil_sensitivity_ratio{bound=\"upper\"} < 0.86"))
                 .anyMatch(p -> p.startsWith("VigilSensitivityBelowTarget") && p.contains("upper@* < 0.85"));
-        assertThat(problemsAfter(yaml, "vigil_snapshot_samples{metric=\"ece\"} >= 100",
-                "vigil_snapshot_samples{metric=\"ece\"} >= 50"))
+        assertThat(problemsAfter(
+                        yaml,
+                        "vigil_snapshot_samples{metric=\"ece\"} >= 100",
+                        "vigil_snapshot_samples{metric=\"ece\"} >= 50"))
                 .anyMatch(p -> p.startsWith("VigilCalibrationErrorHigh") && p.contains("n@* >= 100"));
-        assertThat(problemsAfter(yaml, "vigil_snapshot_p_value{metric=\"score_psi\", window=\"30d\"} <= 0.001",
-                "vigil_snapshot_p_value{metric=\"score_psi\", window=\"30d\"} <= 0.01"))
+        assertThat(problemsAfter(
+                        yaml,
+                        "vigil_snapshot_p_value{metric=\"score_psi\", window=\"30d\"} <= 0.001",
+                        "vigil_snapshot_p_value{metric=\"score_psi\", window=\"30d\"} <= 0.01"))
                 .anyMatch(p -> p.startsWith("VigilScoreDistributionShift") && p.contains("p@30d <= 0.001"));
         // The resolve branch's margin.
-        assertThat(problemsAfter(yaml, "vigil_flip_rate_ratio{bound=\"upper\"} > 0.06",
-                "vigil_flip_rate_ratio{bound=\"upper\"} > 0.05"))
+        assertThat(problemsAfter(
+                        yaml,
+                        "vigil_flip_rate_ratio{bound=\"upper\"} > 0.06",
+                        "vigil_flip_rate_ratio{bound=\"upper\"} > 0.05"))
                 .anyMatch(p -> p.startsWith("VigilFlipRateHigh") && p.contains("upper@* > 0.06"));
         // A window, a slice dimension, a for-duration, a severity.
-        assertThat(problemsAfter(yaml, "vigil_label_coverage_ratio{bound=\"upper\", window=\"30d\"}",
-                "vigil_label_coverage_ratio{bound=\"upper\", window=\"7d\"}"))
+        assertThat(problemsAfter(
+                        yaml,
+                        "vigil_label_coverage_ratio{bound=\"upper\", window=\"30d\"}",
+                        "vigil_label_coverage_ratio{bound=\"upper\", window=\"7d\"}"))
                 .anyMatch(p -> p.startsWith("VigilLabelCoverageLow"));
-        assertThat(problemsAfter(yaml, "vigil_cusum_alarm{bound=\"estimate\", slice=~\"all|site|scanner|scanner_model|software\"}",
-                "vigil_cusum_alarm{bound=\"estimate\"}"))
+        assertThat(problemsAfter(
+                        yaml,
+                        "vigil_cusum_alarm{bound=\"estimate\", slice=~\"all|site|scanner|scanner_model|software\"}",
+                        "vigil_cusum_alarm{bound=\"estimate\"}"))
                 .anyMatch(p -> p.startsWith("VigilCusumAlarm") && p.contains("slice"));
         assertThat(problemsAfter(yaml, "        for: 6h\n", "        for: 1h\n"))
                 .anyMatch(p -> p.startsWith("VigilVerificationBias") && p.contains("for"));
-        assertThat(problemsAfter(yaml, "kafka_consumer_fetch_manager_records_lag_max{job=\"vigil\"}) > 100000",
-                "kafka_consumer_fetch_manager_records_lag_max{job=\"vigil\"}) > 50000"))
+        assertThat(problemsAfter(
+                        yaml,
+                        "kafka_consumer_fetch_manager_records_lag_max{job=\"vigil\"}) > 100000",
+                        "kafka_consumer_fetch_manager_records_lag_max{job=\"vigil\"}) > 50000"))
                 .anyMatch(p -> p.startsWith("VigilConsumerLagHigh") && p.contains("estimate@* > 100000"));
     }
 
@@ -186,21 +206,30 @@ class PrometheusRulesMatchVigilRulesTest {
 
     @Test
     void shouldReadComparisonsBranchesWindowsAndDurations() {
-        Alert a = new Alert("X", "(max without (bound) (x_ratio{bound=\"upper\", window=~\"30d|7d\"}) < 0.85 and on (m)"
-                + " vigil_snapshot_samples{metric=\"x\"} >= 5e1) or (x_ratio{bound=\"estimate\"} >= ignoring (bound)"
-                + " (x_ratio{bound=\"upper\"} - 0.01) and on (m) ALERTS{alertname=\"X\", alertstate=\"firing\"})", "1h30m",
+        Alert a = new Alert(
+                "X",
+                "(max without (bound) (x_ratio{bound=\"upper\", window=~\"30d|7d\"}) < 0.85 and on (m)"
+                        + " vigil_snapshot_samples{metric=\"x\"} >= 5e1) or (x_ratio{bound=\"estimate\"} >= ignoring (bound)"
+                        + " (x_ratio{bound=\"upper\"} - 0.01) and on (m) ALERTS{alertname=\"X\", alertstate=\"firing\"})",
+                "1h30m",
                 "warning");
         List<List<Comparison>> branches = branches(a.expr()).stream()
-                .map(b -> comparisons(b).stream().filter(c -> c.op() != null).toList()).toList();
+                .map(b -> comparisons(b).stream().filter(c -> c.op() != null).toList())
+                .toList();
         assertThat(branches).hasSize(2);
-        assertThat(branches.get(0)).extracting(Comparison::text)
-                .containsExactly("x_ratio{bound=upper,window=~30d|7d} < 0.85", "vigil_snapshot_samples{metric=x} >= 50");
-        assertThat(branches.get(1)).extracting(Comparison::text)
+        assertThat(branches.get(0))
+                .extracting(Comparison::text)
+                .containsExactly(
+                        "x_ratio{bound=upper,window=~30d|7d} < 0.85", "vigil_snapshot_samples{metric=x} >= 50");
+        assertThat(branches.get(1))
+                .extracting(Comparison::text)
                 .containsExactly("x_ratio{bound=estimate} >= x_ratio{bound=upper} - 0.01");
         assertThat(millis("1h30m")).isEqualTo(5_400_000L);
         assertThat(millis(null)).isZero();
         assertThat(number(0.85 - 0.05)).isEqualTo("0.8");
-        assertThat(KafkaStreams.State.RUNNING.ordinal()).as("kafka_stream_client_state of RUNNING").isEqualTo(2);
+        assertThat(KafkaStreams.State.RUNNING.ordinal())
+                .as("kafka_stream_client_state of RUNNING")
+                .isEqualTo(2);
     }
 
     // ------------------------------------------------------------------ the comparison
@@ -219,8 +248,10 @@ class PrometheusRulesMatchVigilRulesTest {
     /** A vector selector: metric name and label matchers. */
     record Selector(String name, Map<String, LabelMatcher> matchers) {
         String text() {
-            return name + matchers.entrySet().stream().map(e -> e.getKey() + e.getValue())
-                    .collect(Collectors.joining(",", "{", "}"));
+            return name
+                    + matchers.entrySet().stream()
+                            .map(e -> e.getKey() + e.getValue())
+                            .collect(Collectors.joining(",", "{", "}"));
         }
 
         /** The window the selector reads: its window matcher's values, sorted, or * without one. */
@@ -242,9 +273,12 @@ class PrometheusRulesMatchVigilRulesTest {
             if (op == null) {
                 return left.text();
             }
-            String rhs = right == null ? PrometheusRulesMatchVigilRulesTest.number(Double.parseDouble(number))
-                    : right.text() + (minus == null ? ""
-                    : " - " + PrometheusRulesMatchVigilRulesTest.number(Double.parseDouble(minus)));
+            String rhs = right == null
+                    ? PrometheusRulesMatchVigilRulesTest.number(Double.parseDouble(number))
+                    : right.text()
+                            + (minus == null
+                                    ? ""
+                                    : " - " + PrometheusRulesMatchVigilRulesTest.number(Double.parseDouble(minus)));
             return left.text() + " " + op + " " + rhs;
         }
     }
@@ -261,9 +295,19 @@ class PrometheusRulesMatchVigilRulesTest {
                 for (JsonNode rule : group.path("rules")) {
                     if (rule.has("alert")) {
                         String name = rule.path("alert").asText();
-                        assertThat(out.put(name, new Alert(name, rule.path("expr").asText(),
-                                rule.hasNonNull("for") ? rule.path("for").asText() : null,
-                                rule.path("labels").path("severity").asText(null)))).as("alert %s once", name).isNull();
+                        assertThat(out.put(
+                                        name,
+                                        new Alert(
+                                                name,
+                                                rule.path("expr").asText(),
+                                                rule.hasNonNull("for")
+                                                        ? rule.path("for").asText()
+                                                        : null,
+                                                rule.path("labels")
+                                                        .path("severity")
+                                                        .asText(null))))
+                                .as("alert %s once", name)
+                                .isNull();
                     }
                 }
             }
@@ -282,7 +326,9 @@ class PrometheusRulesMatchVigilRulesTest {
                 problems.add(rule.name() + ": no Prometheus alert of this name");
                 continue;
             }
-            problems.addAll(compare(rule, alert).stream().map(p -> rule.name() + ": " + p).toList());
+            problems.addAll(compare(rule, alert).stream()
+                    .map(p -> rule.name() + ": " + p)
+                    .toList());
         }
         return problems;
     }
@@ -299,9 +345,12 @@ class PrometheusRulesMatchVigilRulesTest {
         Map<String, String> pipeline = PIPELINE_SERIES.get(rule.metric());
         String family = null;
         if (pipeline == null) {
-            String familyName = rule.metric().endsWith(":*") ? rule.metric().substring(0, rule.metric().length() - 2)
+            String familyName = rule.metric().endsWith(":*")
+                    ? rule.metric().substring(0, rule.metric().length() - 2)
                     : rule.metric();
-            family = MetricCatalog.family(familyName).map(MetricCatalog.Family::prometheusName).orElse(null);
+            family = MetricCatalog.family(familyName)
+                    .map(MetricCatalog.Family::prometheusName)
+                    .orElse(null);
             if (family == null) {
                 problems.add("metric " + rule.metric() + " is not exported on /metrics (MetricCatalog)");
                 return problems;
@@ -334,7 +383,8 @@ class PrometheusRulesMatchVigilRulesTest {
                 valueSeen |= Set.of("lower", "estimate", "upper").contains(kind);
                 checkSlices(c.left(), kind, rule, pipeline != null, problems);
                 if (!allowedWindows(rule).contains(c.left().window())) {
-                    problems.add(c.left().text() + " reads window " + c.left().window() + ", Vigil's rule " + rule.windows());
+                    problems.add(c.left().text() + " reads window " + c.left().window() + ", Vigil's rule "
+                            + rule.windows());
                 }
                 if (c.op() == null) {
                     continue;
@@ -342,7 +392,8 @@ class PrometheusRulesMatchVigilRulesTest {
                 String value;
                 if (c.right() != null) {
                     String rightKind = kind(c.right(), rule, family, pipeline, problems);
-                    if (!"upper".equals(rightKind) || !c.right().window().equals(c.left().window())) {
+                    if (!"upper".equals(rightKind)
+                            || !c.right().window().equals(c.left().window())) {
                         problems.add(c.text() + ": compared with something other than its own upper bound");
                     }
                     value = "upper" + (c.minus() == null ? "" : " - " + number(Double.parseDouble(c.minus())));
@@ -373,16 +424,17 @@ class PrometheusRulesMatchVigilRulesTest {
      * firing alert firing until Vigil's rule clears (the hysteresis margin, resolve_p).
      */
     private static void expected(AlertRule r, Set<String> fire, Set<String> stay, List<String> problems) {
-        List<String> fireWindows = r.windows().isEmpty() ? List.of("*")
-                : r.requireAllWindows() ? r.windows().stream().map(w -> window(List.of(w))).toList()
-                : List.of(window(r.windows()));
+        List<String> fireWindows = r.windows().isEmpty()
+                ? List.of("*")
+                : r.requireAllWindows()
+                        ? r.windows().stream().map(w -> window(List.of(w))).toList()
+                        : List.of(window(r.windows()));
         String stayWindow = r.windows().isEmpty() ? "*" : window(r.windows());
         double m = r.margin();
         // Vigil's pipeline rules: the lag threshold is the snapshot's upper, PipelineProbe's constant; "not
         // running" is the stream's state ordinal other than RUNNING.
         String upper = r.metric().equals("pipeline_consumer_lag") ? number(PipelineProbe.LAG_THRESHOLD) : "upper";
-        String flag = r.metric().equals("pipeline_not_running")
-                ? "!= " + KafkaStreams.State.RUNNING.ordinal() : "== 1";
+        String flag = r.metric().equals("pipeline_not_running") ? "!= " + KafkaStreams.State.RUNNING.ordinal() : "== 1";
         for (String w : fireWindows) {
             switch (r.condition()) {
                 case BELOW -> fire.add("upper@" + w + " < " + number(r.target()));
@@ -433,13 +485,13 @@ class PrometheusRulesMatchVigilRulesTest {
                     stay.add("estimate@" + w + " >= upper - " + number(m));
                 }
             }
-            case FLAG -> { }
+            case FLAG -> {}
         }
     }
 
     /** What a selector is to the rule: an interval bound, n, p; null (and a problem) when it is none of them. */
-    private static String kind(Selector s, AlertRule rule, String family, Map<String, String> pipeline,
-                               List<String> problems) {
+    private static String kind(
+            Selector s, AlertRule rule, String family, Map<String, String> pipeline, List<String> problems) {
         if (pipeline != null) {
             String kind = pipeline.get(s.name());
             if (kind == null) {
@@ -465,7 +517,8 @@ class PrometheusRulesMatchVigilRulesTest {
             return null;
         }
         String expected = rule.metric().endsWith(":*")
-                ? "=~" + rule.metric().substring(0, rule.metric().length() - 1) + ".+" : "=" + rule.metric();
+                ? "=~" + rule.metric().substring(0, rule.metric().length() - 1) + ".+"
+                : "=" + rule.metric();
         if (!String.valueOf(s.matchers().get("metric")).equals(expected)) {
             problems.add(s.text() + " is not the " + kind + " of " + rule.metric() + " (metric" + expected + ")");
         }
@@ -491,7 +544,8 @@ class PrometheusRulesMatchVigilRulesTest {
             }
             return;
         }
-        Set<String> dims = slice.op().equals("=~") ? new TreeSet<>(Arrays.asList(slice.value().split("\\|")))
+        Set<String> dims = slice.op().equals("=~")
+                ? new TreeSet<>(Arrays.asList(slice.value().split("\\|")))
                 : slice.op().equals("=") ? Set.of(slice.value()) : Set.of();
         if (!dims.equals(new TreeSet<>(rule.dimensions()))) {
             problems.add(s.text() + " filters slice" + slice + ", Vigil's rule " + rule.dimensions());
@@ -537,7 +591,9 @@ class PrometheusRulesMatchVigilRulesTest {
                 depth++;
             } else if (c == ')') {
                 depth--;
-            } else if (depth == 0 && expr.startsWith("or", i) && (i == 0 || !isWord(expr.charAt(i - 1)))
+            } else if (depth == 0
+                    && expr.startsWith("or", i)
+                    && (i == 0 || !isWord(expr.charAt(i - 1)))
                     && (i + 2 >= expr.length() || !isWord(expr.charAt(i + 2)))) {
                 out.add(expr.substring(start, i));
                 start = i + 2;
@@ -591,15 +647,16 @@ class PrometheusRulesMatchVigilRulesTest {
         while (m.find()) {
             assertThat(m.start()).as("duration %s", duration).isEqualTo(end);
             long n = Long.parseLong(m.group(1));
-            total += n * switch (m.group(2)) {
-                case "ms" -> 1L;
-                case "s" -> 1_000L;
-                case "m" -> 60_000L;
-                case "h" -> 3_600_000L;
-                case "d" -> 86_400_000L;
-                case "w" -> 7 * 86_400_000L;
-                default -> 365 * 86_400_000L;
-            };
+            total += n
+                    * switch (m.group(2)) {
+                        case "ms" -> 1L;
+                        case "s" -> 1_000L;
+                        case "m" -> 60_000L;
+                        case "h" -> 3_600_000L;
+                        case "d" -> 86_400_000L;
+                        case "w" -> 7 * 86_400_000L;
+                        default -> 365 * 86_400_000L;
+                    };
             end = m.end();
         }
         assertThat(end).as("duration %s", duration).isEqualTo(duration.trim().length());
@@ -608,7 +665,10 @@ class PrometheusRulesMatchVigilRulesTest {
 
     /** A threshold as text, rounded to 9 decimals (0.85 - 0.05 is 0.8). */
     static String number(double value) {
-        return BigDecimal.valueOf(value).setScale(9, RoundingMode.HALF_UP).stripTrailingZeros().toPlainString();
+        return BigDecimal.valueOf(value)
+                .setScale(9, RoundingMode.HALF_UP)
+                .stripTrailingZeros()
+                .toPlainString();
     }
 
     static String read(Path file) {

@@ -1,7 +1,5 @@
 package io.vigil.ops;
 
-import io.vigil.cli.ReferenceCommand;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
 import io.vigil.app.Monitor;
+import io.vigil.cli.ReferenceCommand;
 import io.vigil.config.VigilConfig;
 import io.vigil.events.GroundTruth;
 import io.vigil.events.Prediction;
@@ -91,8 +90,24 @@ class PrometheusScrapeIT {
      * Preferred values for variables when Prometheus offers them (Vigil's scrape job, all slice, the 30-day window,
      * the updated site).
      */
-    private static final Map<String, String> PREFERRED = Map.of("job", "vigil", "window", "30d", "drift_window", "30d",
-            "outcome_window", "30d", "slice", "all", "slice_value", "all", "site", "S02", "scanner", "S02/S02-CT2");
+    private static final Map<String, String> PREFERRED = Map.of(
+            "job",
+            "vigil",
+            "window",
+            "30d",
+            "drift_window",
+            "30d",
+            "outcome_window",
+            "30d",
+            "slice",
+            "all",
+            "slice_value",
+            "all",
+            "site",
+            "S02",
+            "scanner",
+            "S02/S02-CT2");
+
     private static final Pattern SELECTOR = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)\\s*\\{([^}]*)}");
     private static final Pattern COMPARISON = Pattern.compile("==|!=|>=|<=|>|<|\\band\\b|\\bunless\\b");
 
@@ -102,9 +117,8 @@ class PrometheusScrapeIT {
     private final HttpClient http = HttpClient.newHttpClient();
 
     @Test
-    void shouldReturnDataForEveryDashboardAndRuleExpressionWhenPrometheusScrapesARealRun(KafkaBroker kafka,
-                                                                                          @TempDir Path dir)
-            throws Exception {
+    void shouldReturnDataForEveryDashboardAndRuleExpressionWhenPrometheusScrapesARealRun(
+            KafkaBroker kafka, @TempDir Path dir) throws Exception {
         Tools.require("prometheus", "prometheus", "promtool");
         MonitorHarness h = new MonitorHarness(kafka);
         byte[] key = "vigil-prometheus-it-webhook-key-0123".getBytes(StandardCharsets.UTF_8);
@@ -133,8 +147,11 @@ class PrometheusScrapeIT {
         overrides.put(VigilConfig.STABILITY_ENABLED, "true");
         overrides.put(VigilConfig.STABILITY_SUBJECT_KEY_SECRET, "prometheus-it-subject-key-secret");
         overrides.put(VigilConfig.ALERTS_WEBHOOKS, "test");
-        overrides.put("alerts.webhook.test.url", "http://127.0.0.1:" + receiver.getAddress().getPort() + "/");
-        overrides.put("alerts.webhook.test.secret", "whsec_" + Base64.getEncoder().encodeToString(key));
+        overrides.put(
+                "alerts.webhook.test.url",
+                "http://127.0.0.1:" + receiver.getAddress().getPort() + "/");
+        overrides.put(
+                "alerts.webhook.test.secret", "whsec_" + Base64.getEncoder().encodeToString(key));
         VigilConfig config = h.config(dir.resolve("state"), overrides);
 
         Process prometheus = null;
@@ -146,17 +163,31 @@ class PrometheusScrapeIT {
             String prom = "http://127.0.0.1:" + promPort;
             Path promConfig = prometheusConfig(dir, vigil.getHost() + ":" + vigil.getPort(), "127.0.0.1:" + promPort);
             Process check = new ProcessBuilder("promtool", "check", "config", promConfig.toString())
-                    .redirectErrorStream(true).start();
+                    .redirectErrorStream(true)
+                    .start();
             String checked = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(check.waitFor(60, TimeUnit.SECONDS) && check.exitValue() == 0).as(checked).isTrue();
-            prometheus = new ProcessBuilder("prometheus", "--config.file=" + promConfig,
-                    "--storage.tsdb.path=" + dir.resolve("tsdb"), "--web.listen-address=127.0.0.1:" + promPort,
-                    "--storage.tsdb.retention.time=1d", "--log.level=warn")
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+            assertThat(check.waitFor(60, TimeUnit.SECONDS) && check.exitValue() == 0)
+                    .as(checked)
+                    .isTrue();
+            prometheus = new ProcessBuilder(
+                            "prometheus",
+                            "--config.file=" + promConfig,
+                            "--storage.tsdb.path=" + dir.resolve("tsdb"),
+                            "--web.listen-address=127.0.0.1:" + promPort,
+                            "--storage.tsdb.retention.time=1d",
+                            "--log.level=warn")
+                    .redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("prometheus.log").toFile())
+                    .start();
             Process running = prometheus;
-            await("prometheus ready").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-                    .ignoreExceptions().until(() -> {
-                        assertThat(running.isAlive()).as("prometheus exited: %s", log(dir)).isTrue();
+            await("prometheus ready")
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(200))
+                    .ignoreExceptions()
+                    .until(() -> {
+                        assertThat(running.isAlive())
+                                .as("prometheus exited: %s", log(dir))
+                                .isTrue();
                         return status(prom + "/-/ready") == 200;
                     });
 
@@ -168,28 +199,41 @@ class PrometheusScrapeIT {
             List<Expr> exprs = expressions();
             assertThat(exprs).hasSizeGreaterThan(100);
             // A query that times out on a loaded machine (2 shared cores) is asked again at the next poll.
-            await("every dashboard and rule expression returns data").atMost(DATA_TIMEOUT)
+            await("every dashboard and rule expression returns data")
+                    .atMost(DATA_TIMEOUT)
                     .ignoreException(HttpTimeoutException.class)
-                    .pollInterval(Duration.ofSeconds(3)).pollDelay(Duration.ofSeconds(5))
+                    .pollInterval(Duration.ofSeconds(3))
+                    .pollDelay(Duration.ofSeconds(5))
                     .untilAsserted(() -> {
-                        assertThat(running.isAlive()).as("prometheus exited: %s", log(dir)).isTrue();
+                        assertThat(running.isAlive())
+                                .as("prometheus exited: %s", log(dir))
+                                .isTrue();
                         List<String> problems = problems(prom, exprs);
-                        assertThat(problems).as("dashboard/rule references without data in Prometheus "
-                                + "(scraping a real Vigil run):%n  %s", String.join("\n  ", problems)).isEmpty();
+                        assertThat(problems)
+                                .as(
+                                        "dashboard/rule references without data in Prometheus "
+                                                + "(scraping a real Vigil run):%n  %s",
+                                        String.join("\n  ", problems))
+                                .isEmpty();
                     });
             // Kafka Streams' state-store metrics reach Prometheus for every store type under one set of
             // label names (KafkaStoreTags), not only for whichever type registered first. Micrometer's
             // Kafka binder looks for new Kafka metrics once a minute, so the stores' show up after that.
-            await("state-store series of both store types").atMost(Duration.ofSeconds(150))
-                    .pollInterval(Duration.ofSeconds(3)).untilAsserted(() -> assertThat(
-                            query(prom, "count by (store_type) ({__name__=~\"kafka_stream_state_.+\"})")
-                                    .findValuesAsText("store_type"))
-                            .as("store types with series").contains("rocksdb", "in.memory"));
+            await("state-store series of both store types")
+                    .atMost(Duration.ofSeconds(150))
+                    .pollInterval(Duration.ofSeconds(3))
+                    .untilAsserted(() -> assertThat(
+                                    query(prom, "count by (store_type) ({__name__=~\"kafka_stream_state_.+\"})")
+                                            .findValuesAsText("store_type"))
+                            .as("store types with series")
+                            .contains("rocksdb", "in.memory"));
             assertThat(query(prom, "count({__name__=~\"kafka_stream_state_.+\", rocksdb_state_id!=\"\"})"))
-                    .as("series still labelled by a type-specific key").isEmpty();
-            System.out.printf("PrometheusScrapeIT: %d expressions checked; timeline produced in %d s, all data after "
-                    + "%d s more%n", exprs.size(), (produced - t0) / 1_000_000_000L,
-                    (System.nanoTime() - produced) / 1_000_000_000L);
+                    .as("series still labelled by a type-specific key")
+                    .isEmpty();
+            System.out.printf(
+                    "PrometheusScrapeIT: %d expressions checked; timeline produced in %d s, all data after "
+                            + "%d s more%n",
+                    exprs.size(), (produced - t0) / 1_000_000_000L, (System.nanoTime() - produced) / 1_000_000_000L);
         } finally {
             receiver.stop(0);
             if (prometheus != null) {
@@ -218,7 +262,9 @@ class PrometheusScrapeIT {
         replacements.put("scrape_timeout: 10s", "scrape_timeout: 2s");
         String config = original;
         for (Map.Entry<String, String> r : replacements.entrySet()) {
-            assertThat(config).as("%s in %s", r.getKey(), DashboardsTest.PROMETHEUS_CONFIG).contains(r.getKey());
+            assertThat(config)
+                    .as("%s in %s", r.getKey(), DashboardsTest.PROMETHEUS_CONFIG)
+                    .contains(r.getKey());
             config = config.replace(r.getKey(), r.getValue());
         }
         Path out = dir.resolve("prometheus.yml");
@@ -230,9 +276,23 @@ class PrometheusScrapeIT {
     static Prediction enrich(Prediction p) {
         int h = Math.floorMod(p.predictionId().hashCode(), 100);
         double uncertainty = Math.round((1 - Math.abs(2 * p.score() - 1)) * 1e4) / 1e4;
-        return new Prediction(p.predictionId(), p.occurredAt(), p.model(), p.task(), p.score(), p.threshold(),
-                p.predictedLabel(), p.site(), p.scanner(), p.subjectKey(), p.studyKey(), p.demographics(),
-                uncertainty, h < 2, p.features(), Map.of(ATTRIBUTE, h < 30 ? "low_dose" : "standard"));
+        return new Prediction(
+                p.predictionId(),
+                p.occurredAt(),
+                p.model(),
+                p.task(),
+                p.score(),
+                p.threshold(),
+                p.predictedLabel(),
+                p.site(),
+                p.scanner(),
+                p.subjectKey(),
+                p.studyKey(),
+                p.demographics(),
+                uncertainty,
+                h < 2,
+                p.features(),
+                Map.of(ATTRIBUTE, h < 30 ? "low_dose" : "standard"));
     }
 
     /**
@@ -245,7 +305,10 @@ class PrometheusScrapeIT {
             JsonNode scenario = JSON.readTree(in);
             for (JsonNode site : scenario.path("sites")) {
                 for (JsonNode scanner : site.path("scanners")) {
-                    ((ObjectNode) scanner).put("daily_volume", Math.max(20, scanner.path("daily_volume").asInt() / VOLUME_DIVISOR));
+                    ((ObjectNode) scanner)
+                            .put(
+                                    "daily_volume",
+                                    Math.max(20, scanner.path("daily_volume").asInt() / VOLUME_DIVISOR));
                 }
             }
             return Scenario.fromJson(new ByteArrayInputStream(JSON.writeValueAsBytes(scenario)));
@@ -257,8 +320,12 @@ class PrometheusScrapeIT {
      * seed), built and published with {@code vigil reference build}.
      */
     private void publishReference(KafkaBroker kafka, MonitorHarness h, Path dir) throws IOException {
-        Simulator sim = Simulator.create(demoShort().withoutEvents(), 7,
-                LocalDate.now(ZoneOffset.UTC).minusDays(90), 14).withMaxPredictions(6000)
+        Simulator sim = Simulator.create(
+                        demoShort().withoutEvents(),
+                        7,
+                        LocalDate.now(ZoneOffset.UTC).minusDays(90),
+                        14)
+                .withMaxPredictions(6000)
                 .withLabelHorizon(Duration.ofDays(30));
         Map<String, Prediction> predictions = new LinkedHashMap<>();
         Map<String, Integer> labels = new HashMap<>();
@@ -272,8 +339,9 @@ class PrometheusScrapeIT {
         }
         StringBuilder lines = new StringBuilder();
         for (Prediction p : predictions.values()) {
-            String json = new String(EventJson.bytes(new SimEvent(SimEvent.Type.PREDICTION, p.predictionId(), p,
-                    p.occurredAt())), StandardCharsets.UTF_8);
+            String json = new String(
+                    EventJson.bytes(new SimEvent(SimEvent.Type.PREDICTION, p.predictionId(), p, p.occurredAt())),
+                    StandardCharsets.UTF_8);
             Integer label = labels.get(p.predictionId());
             lines.append(label == null ? json : json.substring(0, json.length() - 1) + ",\"label\":" + label + "}")
                     .append('\n');
@@ -282,25 +350,43 @@ class PrometheusScrapeIT {
         Files.writeString(file, lines);
         StringWriter out = new StringWriter();
         Prediction first = predictions.values().iterator().next();
-        int rc = new CommandLine(new ReferenceCommand()).setOut(new PrintWriter(out)).setErr(new PrintWriter(out))
-                .execute("build", "--input", file.toString(), "--model", first.model().id(), "--version",
-                        first.model().version(), "--threshold", Double.toString(first.threshold()),
-                        "--bootstrap-servers", kafka.bootstrapServers(), "--topic", h.topic("references"));
+        int rc = new CommandLine(new ReferenceCommand())
+                .setOut(new PrintWriter(out))
+                .setErr(new PrintWriter(out))
+                .execute(
+                        "build",
+                        "--input",
+                        file.toString(),
+                        "--model",
+                        first.model().id(),
+                        "--version",
+                        first.model().version(),
+                        "--threshold",
+                        Double.toString(first.threshold()),
+                        "--bootstrap-servers",
+                        kafka.bootstrapServers(),
+                        "--topic",
+                        h.topic("references"));
         assertThat(rc).as(out.toString()).isZero();
     }
 
     /** The 30-day demo timeline ending today (labels up to now), as fast as the broker takes it, plus dead letters. */
     private static void produceTimeline(VigilConfig config, MonitorHarness h) throws IOException {
-        Simulator sim = Simulator.create(demoShort(), 42, LocalDate.now(ZoneOffset.UTC).minusDays(30), 30);
+        Simulator sim =
+                Simulator.create(demoShort(), 42, LocalDate.now(ZoneOffset.UTC).minusDays(30), 30);
         sim = sim.withLabelHorizon(Duration.between(sim.end(), java.time.Instant.now()));
         Map<String, Object> producer = new HashMap<>(config.kafkaClientSettings());
         producer.put(ProducerConfig.CLIENT_ID_CONFIG, "prometheus-it-simulator");
-        try (KafkaSink sink = new KafkaSink(producer, config.getString(VigilConfig.TOPIC_PREDICTIONS),
+        try (KafkaSink sink = new KafkaSink(
+                producer,
+                config.getString(VigilConfig.TOPIC_PREDICTIONS),
                 config.getString(VigilConfig.TOPIC_GROUND_TRUTH))) {
             for (Iterator<SimEvent> it = sim.iterator(); it.hasNext(); ) {
                 SimEvent e = it.next();
-                sink.accept(e.isPrediction()
-                        ? new SimEvent(SimEvent.Type.PREDICTION, e.key(), enrich(e.prediction()), e.time()) : e);
+                sink.accept(
+                        e.isPrediction()
+                                ? new SimEvent(SimEvent.Type.PREDICTION, e.key(), enrich(e.prediction()), e.time())
+                                : e);
             }
         }
         try (KafkaProducer<byte[], byte[]> p = h.producer()) {
@@ -320,14 +406,20 @@ class PrometheusScrapeIT {
             String uid = e.getValue().path("uid").asText();
             for (JsonNode panel : DashboardsTest.panels(e.getValue())) {
                 for (JsonNode t : panel.path("targets")) {
-                    out.add(new Expr("dashboard " + uid + ", panel '" + panel.path("title").asText() + "' target "
-                            + t.path("refId").asText(), t.path("expr").asText(), true));
+                    out.add(new Expr(
+                            "dashboard " + uid + ", panel '"
+                                    + panel.path("title").asText() + "' target "
+                                    + t.path("refId").asText(),
+                            t.path("expr").asText(),
+                            true));
                 }
             }
             for (JsonNode v : e.getValue().path("templating").path("list")) {
                 if (v.path("type").asText().equals("query")) {
-                    out.add(new Expr("dashboard " + uid + ", variable $" + v.path("name").asText(),
-                            DashboardsTest.variableQuery(v), false));
+                    out.add(new Expr(
+                            "dashboard " + uid + ", variable $" + v.path("name").asText(),
+                            DashboardsTest.variableQuery(v),
+                            false));
                 }
             }
         }
@@ -378,7 +470,8 @@ class PrometheusScrapeIT {
             }
             labels.remove("__name__");
             for (String label : labels) {
-                labelUsers.computeIfAbsent(label + " on " + String.join("|", metrics), k -> new ArrayList<>())
+                labelUsers
+                        .computeIfAbsent(label + " on " + String.join("|", metrics), k -> new ArrayList<>())
                         .add(e.where());
             }
         }
@@ -386,7 +479,8 @@ class PrometheusScrapeIT {
             String[] parts = u.getKey().split(" on ", 2);
             String q = "count by (" + parts[0] + ") ({__name__=~\"" + parts[1] + "\", " + parts[0] + "!=\"\"})";
             if (query(prom, q).isEmpty()) {
-                problems.add("label " + parts[0] + " is on none of " + parts[1] + "; used by " + summarise(u.getValue()));
+                problems.add(
+                        "label " + parts[0] + " is on none of " + parts[1] + "; used by " + summarise(u.getValue()));
             }
         }
         // (3)-(5) per dashboard with discovered variable values; rules with their own selectors.
@@ -400,8 +494,12 @@ class PrometheusScrapeIT {
         }
         for (JsonNode t : get(prom, "/api/v1/targets").path("data").path("activeTargets")) {
             if (!t.path("health").asText().equals("up")) {
-                problems.add(0, "scrape target " + t.path("scrapeUrl").asText() + " (job " + t.path("labels").path("job")
-                        .asText() + ") is " + t.path("health").asText() + ": " + t.path("lastError").asText());
+                problems.add(
+                        0,
+                        "scrape target " + t.path("scrapeUrl").asText() + " (job "
+                                + t.path("labels").path("job").asText() + ") is "
+                                + t.path("health").asText() + ": "
+                                + t.path("lastError").asText());
             }
         }
         JsonNode rules = get(prom, "/api/v1/rules").path("data").path("groups");
@@ -410,7 +508,8 @@ class PrometheusScrapeIT {
             for (JsonNode r : g.path("rules")) {
                 evaluated++;
                 if (!r.path("health").asText().equals("ok")) {
-                    problems.add("rule " + r.path("name").asText() + " health " + r.path("health").asText() + ": "
+                    problems.add("rule " + r.path("name").asText() + " health "
+                            + r.path("health").asText() + ": "
                             + r.path("lastError").asText());
                 }
             }
@@ -424,12 +523,13 @@ class PrometheusScrapeIT {
     private List<String> dashboardProblems(String prom, JsonNode dashboard) throws Exception {
         String uid = dashboard.path("uid").asText();
         List<String> problems = new ArrayList<>();
-        Map<String, String> values = new LinkedHashMap<>(Map.of("__rate_interval", "1m", "__interval", "15s",
-                "__range", "1h"));
+        Map<String, String> values =
+                new LinkedHashMap<>(Map.of("__rate_interval", "1m", "__interval", "15s", "__range", "1h"));
         for (JsonNode v : dashboard.path("templating").path("list")) {
             String name = v.path("name").asText();
             List<String> options;
-            if (v.path("type").asText().equals("datasource") || v.path("type").asText().equals("textbox")) {
+            if (v.path("type").asText().equals("datasource")
+                    || v.path("type").asText().equals("textbox")) {
                 // The Prometheus queried here stands for the datasource; a text box (Vigil's URL) is no query.
                 values.put(name, v.path("current").path("value").asText());
                 continue;
@@ -455,8 +555,9 @@ class PrometheusScrapeIT {
         }
         for (JsonNode panel : DashboardsTest.panels(dashboard)) {
             for (JsonNode t : panel.path("targets")) {
-                String where = "dashboard " + uid + ", panel '" + substitute(panel.path("title").asText(), values)
-                        + "' target " + t.path("refId").asText();
+                String where = "dashboard " + uid + ", panel '"
+                        + substitute(panel.path("title").asText(), values) + "' target "
+                        + t.path("refId").asText();
                 String expr = substitute(t.path("expr").asText(), values);
                 problems.addAll(selectorProblems(prom, where, expr));
                 if (!filters(expr) && query(prom, expr).isEmpty()) {
@@ -477,7 +578,8 @@ class PrometheusScrapeIT {
         while (m.find()) {
             String selector = m.group();
             if (selector.startsWith("ALERTS{")) {
-                continue; // Prometheus' own series of pending and firing alerts: data only while one fires (promtool tests it)
+                continue; // Prometheus' own series of pending and firing alerts: data only while one fires (promtool
+                // tests it)
             }
             if (query(prom, "count(" + selector + ")").isEmpty()) {
                 problems.add(where + ": selector " + selector + " selects nothing");
@@ -493,7 +595,8 @@ class PrometheusScrapeIT {
     }
 
     static String substitute(String text, Map<String, String> values) {
-        Matcher m = Pattern.compile("\\$\\{(\\w+)(?::\\w+)?}|\\[\\[(\\w+)]]|\\$(\\w+)").matcher(text);
+        Matcher m = Pattern.compile("\\$\\{(\\w+)(?::\\w+)?}|\\[\\[(\\w+)]]|\\$(\\w+)")
+                .matcher(text);
         StringBuilder out = new StringBuilder();
         while (m.find()) {
             String name = m.group(1) != null ? m.group(1) : m.group(2) != null ? m.group(2) : m.group(3);
@@ -505,7 +608,8 @@ class PrometheusScrapeIT {
 
     private static String summarise(List<String> where) {
         List<String> distinct = where.stream().distinct().toList();
-        return distinct.size() <= 3 ? String.join("; ", distinct)
+        return distinct.size() <= 3
+                ? String.join("; ", distinct)
                 : String.join("; ", distinct.subList(0, 3)) + " (+" + (distinct.size() - 3) + " more)";
     }
 
@@ -518,24 +622,35 @@ class PrometheusScrapeIT {
     }
 
     private List<String> labelValues(String prom, String label, String selector) throws Exception {
-        JsonNode r = get(prom, "/api/v1/label/" + label + "/values?match[]="
-                + URLEncoder.encode(selector, StandardCharsets.UTF_8) + "&start="
-                + (System.currentTimeMillis() / 1000 - 300));
-        assertThat(r.path("status").asText()).as("label values %s of %s: %s", label, selector, r).isEqualTo("success");
+        JsonNode r = get(
+                prom,
+                "/api/v1/label/" + label + "/values?match[]="
+                        + URLEncoder.encode(selector, StandardCharsets.UTF_8) + "&start="
+                        + (System.currentTimeMillis() / 1000 - 300));
+        assertThat(r.path("status").asText())
+                .as("label values %s of %s: %s", label, selector, r)
+                .isEqualTo("success");
         List<String> out = new ArrayList<>();
         r.path("data").forEach(v -> out.add(v.asText()));
         return out.stream().sorted().collect(Collectors.toList());
     }
 
     private JsonNode get(String prom, String path) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(prom + path))
-                .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create(prom + path))
+                        .timeout(Duration.ofSeconds(20))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         return JSON.readTree(r.body());
     }
 
     private int status(String url) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
-                HttpResponse.BodyHandlers.discarding()).statusCode();
+        return http.send(
+                        HttpRequest.newBuilder(URI.create(url))
+                                .timeout(Duration.ofSeconds(5))
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding())
+                .statusCode();
     }
 
     private static String log(Path dir) {

@@ -18,7 +18,11 @@ class PromtoolIT {
 
     @Test
     void shouldPassPromtoolAndAmtoolWhenRulesAndConfigsAreChecked() throws IOException, InterruptedException {
-        Tools.require("prometheus prometheus-alertmanager python3 docker-compose", "promtool", "amtool", "python3",
+        Tools.require(
+                "prometheus prometheus-alertmanager python3 docker-compose",
+                "promtool",
+                "amtool",
+                "python3",
                 "docker-compose");
         Process p = new ProcessBuilder("bash", "check.sh")
                 .directory(Path.of("..", "dashboards").toFile())

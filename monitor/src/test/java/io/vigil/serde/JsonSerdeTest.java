@@ -18,8 +18,9 @@ class JsonSerdeTest {
     void shouldRoundTripRecordWhenSerializedAndDeserialized() {
         byte[] bytes = serde.serializer().serialize("ground-truth", truth);
 
-        assertThat(new String(bytes, StandardCharsets.UTF_8)).isEqualTo(
-                "{\"prediction_id\":\"p-1\",\"label\":1,\"observed_at\":\"2026-11-19T14:02:00Z\",\"source\":\"pathology\",\"revision\":2}");
+        assertThat(new String(bytes, StandardCharsets.UTF_8))
+                .isEqualTo(
+                        "{\"prediction_id\":\"p-1\",\"label\":1,\"observed_at\":\"2026-11-19T14:02:00Z\",\"source\":\"pathology\",\"revision\":2}");
         assertThat(serde.deserializer().deserialize("ground-truth", bytes)).isEqualTo(truth);
     }
 
@@ -31,8 +32,9 @@ class JsonSerdeTest {
 
     @Test
     void shouldThrowScrubbedSerializationExceptionWhenBytesAreNotARecord() {
-        byte[] bad = "{\"prediction_id\":\"PHI-CANARY-12345\",\"label\":\"PHI-CANARY\",\"observed_at\":\"x\",\"source\":\"s\",\"revision\":0}"
-                .getBytes(StandardCharsets.UTF_8);
+        byte[] bad =
+                "{\"prediction_id\":\"PHI-CANARY-12345\",\"label\":\"PHI-CANARY\",\"observed_at\":\"x\",\"source\":\"s\",\"revision\":0}"
+                        .getBytes(StandardCharsets.UTF_8);
 
         assertThatThrownBy(() -> serde.deserializer().deserialize("ground-truth", bad))
                 .isInstanceOf(SerializationException.class)
@@ -44,8 +46,9 @@ class JsonSerdeTest {
 
     @Test
     void shouldThrowScrubbedSerializationExceptionWhenRecordConstructorRejects() {
-        byte[] bad = "{\"prediction_id\":\"PHI-CANARY\",\"label\":7,\"observed_at\":\"2026-11-19T14:02:00Z\",\"source\":\"s\",\"revision\":0}"
-                .getBytes(StandardCharsets.UTF_8);
+        byte[] bad =
+                "{\"prediction_id\":\"PHI-CANARY\",\"label\":7,\"observed_at\":\"2026-11-19T14:02:00Z\",\"source\":\"s\",\"revision\":0}"
+                        .getBytes(StandardCharsets.UTF_8);
 
         assertThatThrownBy(() -> serde.deserializer().deserialize("ground-truth", bad))
                 .isInstanceOf(SerializationException.class)

@@ -19,18 +19,22 @@ class JsonTest {
 
     @Test
     void shouldWriteInstantAsRfc3339StringWhenSerializing() throws Exception {
-        String json = Json.mapper().writeValueAsString(new Sample(1, null, null, Instant.parse("2026-11-01T08:15:30.125Z")));
+        String json =
+                Json.mapper().writeValueAsString(new Sample(1, null, null, Instant.parse("2026-11-01T08:15:30.125Z")));
 
         assertThat(json).contains("\"at\":\"2026-11-01T08:15:30.125Z\"");
     }
 
     @Test
     void shouldRejectNanWhenReadFromStringOrToken() {
-        assertThatThrownBy(() -> Json.mapper().readValue("{\"x\":\"NaN\"}", Sample.class)).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> Json.mapper().readValue("{\"x\":\"NaN\"}", Sample.class))
+                .isInstanceOf(IOException.class);
         assertThatThrownBy(() -> Json.mapper().readValue("{\"x\":1,\"y\":\"Infinity\"}", Sample.class))
                 .isInstanceOf(IOException.class);
-        assertThatThrownBy(() -> Json.mapper().readValue("{\"x\":NaN}", Sample.class)).isInstanceOf(IOException.class);
-        assertThatThrownBy(() -> Json.mapper().readValue("{\"x\":1e400}", Sample.class)).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> Json.mapper().readValue("{\"x\":NaN}", Sample.class))
+                .isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> Json.mapper().readValue("{\"x\":1e400}", Sample.class))
+                .isInstanceOf(IOException.class);
         assertThatThrownBy(() -> Json.mapper().readValue("{\"x\":1,\"m\":{\"a\":\"NaN\"}}", Sample.class))
                 .isInstanceOf(IOException.class);
     }
@@ -47,17 +51,22 @@ class JsonTest {
 
     @Test
     void shouldRejectCoercionWhenNumberArrivesAsStringOrFloatForInt() {
-        assertThatThrownBy(() -> Json.mapper().readValue("{\"x\":\"0.5\"}", Sample.class)).isInstanceOf(IOException.class);
-        assertThatThrownBy(() -> Json.mapper().readValue(
-                "{\"prediction_id\":\"p\",\"label\":1.0,\"observed_at\":\"2026-11-01T00:00:00Z\",\"source\":\"s\",\"revision\":0}",
-                GroundTruth.class)).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> Json.mapper().readValue("{\"x\":\"0.5\"}", Sample.class))
+                .isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> Json.mapper()
+                        .readValue(
+                                "{\"prediction_id\":\"p\",\"label\":1.0,\"observed_at\":\"2026-11-01T00:00:00Z\",\"source\":\"s\",\"revision\":0}",
+                                GroundTruth.class))
+                .isInstanceOf(IOException.class);
     }
 
     @Test
     void shouldRejectMissingPrimitiveWhenAbsent() {
-        assertThatThrownBy(() -> Json.mapper().readValue(
-                "{\"prediction_id\":\"p\",\"observed_at\":\"2026-11-01T00:00:00Z\",\"source\":\"s\",\"revision\":0}",
-                GroundTruth.class)).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> Json.mapper()
+                        .readValue(
+                                "{\"prediction_id\":\"p\",\"observed_at\":\"2026-11-01T00:00:00Z\",\"source\":\"s\",\"revision\":0}",
+                                GroundTruth.class))
+                .isInstanceOf(IOException.class);
     }
 
     @Test
@@ -85,10 +94,11 @@ class JsonTest {
 
     @Test
     void shouldDescribeFailureWithoutValueWhenMappingFails() {
-        IOException e = catchIo(() -> Json.mapper().readValue(
-                "{\"model\":\"m\",\"version\":\"v\",\"slice_dimension\":\"all\",\"slice_value\":\"all\",\"window\":\"7d\","
-                        + "\"metric\":\"x\",\"n\":\"PHI-CANARY\",\"status\":\"final\",\"computed_at\":\"2026-11-01T00:00:00Z\"}",
-                MetricSnapshot.class));
+        IOException e = catchIo(() -> Json.mapper()
+                .readValue(
+                        "{\"model\":\"m\",\"version\":\"v\",\"slice_dimension\":\"all\",\"slice_value\":\"all\",\"window\":\"7d\","
+                                + "\"metric\":\"x\",\"n\":\"PHI-CANARY\",\"status\":\"final\",\"computed_at\":\"2026-11-01T00:00:00Z\"}",
+                        MetricSnapshot.class));
 
         assertThat(e.getMessage()).contains("PHI-CANARY");
         assertThat(Json.describe(e)).isEqualTo("wrong type or missing value at /n (expected long)");

@@ -43,7 +43,9 @@ class HostileRecordsTest {
         for (int i = 0; i < 100; i++) {
             HostileRecords.Hostile h = hostile.groundTruth(valid);
             assertThat(h.kind().accepted).isFalse();
-            assertThat(validator.groundTruth(h.value(), NOW)).as(h.kind().name()).isInstanceOf(Validation.Rejected.class);
+            assertThat(validator.groundTruth(h.value(), NOW))
+                    .as(h.kind().name())
+                    .isInstanceOf(Validation.Rejected.class);
         }
     }
 

@@ -22,11 +22,16 @@ class ScenarioTest {
         assertThat(s.days()).isEqualTo(120);
         assertThat(s.prevalence()).isEqualTo(0.12);
         assertThat(s.sites()).extracting(Scenario.SiteSpec::id).containsExactly("S01", "S02", "S03");
-        assertThat(s.sites()).flatExtracting(Scenario.SiteSpec::scanners).extracting(Scenario.ScannerSpec::id)
+        assertThat(s.sites())
+                .flatExtracting(Scenario.SiteSpec::scanners)
+                .extracting(Scenario.ScannerSpec::id)
                 .containsExactly("S01-CT1", "S01-CT2", "S02-CT1", "S02-CT2", "S03-CT1", "S03-CT2");
-        assertThat(s.sites()).flatExtracting(Scenario.SiteSpec::scanners).extracting(Scenario.ScannerSpec::manufacturer)
+        assertThat(s.sites())
+                .flatExtracting(Scenario.SiteSpec::scanners)
+                .extracting(Scenario.ScannerSpec::manufacturer)
                 .containsOnly("Siemens", "GE", "Philips");
-        assertThat(s.sites()).flatExtracting(Scenario.SiteSpec::scanners)
+        assertThat(s.sites())
+                .flatExtracting(Scenario.SiteSpec::scanners)
                 .allSatisfy(sc -> assertThat(sc.dailyVolume()).isBetween(150.0, 400.0));
         assertThat(s.scoreModel().calibration()).isEqualTo(ScoreModel.Calibration.IDENTITY);
         assertThat(s.labels().coverage()).isEqualTo(new LabelModel.Coverage(0.9, 0.4));
@@ -64,13 +69,17 @@ class ScenarioTest {
     @Test
     void shouldRejectUnknownKeyWhenParsing() throws IOException {
         String json = defaultJson().replace("\"prevalence\": 0.12,", "\"prevalence\": 0.12, \"prevalance\": 0.2,");
-        assertThatThrownBy(() -> parse(json)).isInstanceOf(JsonMappingException.class).hasMessageContaining("prevalance");
+        assertThatThrownBy(() -> parse(json))
+                .isInstanceOf(JsonMappingException.class)
+                .hasMessageContaining("prevalance");
     }
 
     @Test
     void shouldRejectScenarioWhenARequiredNumberIsMissing() throws IOException {
         String json = defaultJson().replace("\"prevalence\": 0.12,", "");
-        assertThatThrownBy(() -> parse(json)).isInstanceOf(JsonMappingException.class).hasMessageContaining("prevalence");
+        assertThatThrownBy(() -> parse(json))
+                .isInstanceOf(JsonMappingException.class)
+                .hasMessageContaining("prevalence");
     }
 
     @Test
@@ -93,8 +102,10 @@ class ScenarioTest {
 
     @Test
     void shouldRejectUnknownNameWhenBuiltInIsAsked() {
-        assertThatThrownBy(() -> Scenario.builtIn("nope")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("default").hasMessageContaining("steady");
+        assertThatThrownBy(() -> Scenario.builtIn("nope"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("default")
+                .hasMessageContaining("steady");
     }
 
     @Test

@@ -1,9 +1,8 @@
 package io.vigil.sim;
 
-import io.vigil.cli.SimulateCommand;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vigil.cli.SimulateCommand;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -35,8 +34,11 @@ class SimulateCommandTest {
         long labels = Files.lines(dir.resolve("ground_truth.jsonl")).count();
         assertThat(predictions).isGreaterThan(15 * 1000);
         assertThat(labels).isPositive();
-        assertThat(r.out()).contains("simulated " + predictions + " predictions and " + labels + " ground-truth labels")
-                .contains("scenario default").contains("seed 3").contains("2025-01-01T00:00:00Z to 2025-01-16T00:00:00Z");
+        assertThat(r.out())
+                .contains("simulated " + predictions + " predictions and " + labels + " ground-truth labels")
+                .contains("scenario default")
+                .contains("seed 3")
+                .contains("2025-01-01T00:00:00Z to 2025-01-16T00:00:00Z");
     }
 
     @Test
@@ -44,7 +46,8 @@ class SimulateCommandTest {
         Run r = run("--scenario", "steady", "--out", dir.toString(), "--merged", "--days", "30", "--limit", "1000");
         assertThat(r.exit()).as(r.err()).isZero();
         List<String> lines = Files.readAllLines(dir.resolve("events.jsonl"));
-        assertThat(lines.stream().filter(l -> l.contains("\"occurred_at\"")).count()).isEqualTo(1000);
+        assertThat(lines.stream().filter(l -> l.contains("\"occurred_at\"")).count())
+                .isEqualTo(1000);
         assertThat(r.out()).contains("simulated 1000 predictions").contains("scenario steady");
     }
 

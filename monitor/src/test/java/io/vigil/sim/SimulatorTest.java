@@ -34,21 +34,29 @@ class SimulatorTest {
 
     /** The full default scenario, labels emitted until they all arrived (no truncation at the end). */
     private static List<SimEvent> events;
+
     private static List<Prediction> predictions;
     private static List<GroundTruth> labels;
 
     @BeforeAll
     static void simulateDefaultScenario() {
-        events = Simulator.create(DEFAULT, SEED, START, DEFAULT.days())
-                .withLabelHorizon(Duration.ofDays(400)).stream().toList();
-        predictions = events.stream().filter(SimEvent::isPrediction).map(SimEvent::prediction).toList();
-        labels = events.stream().filter(e -> !e.isPrediction()).map(SimEvent::groundTruth).toList();
+        events = Simulator.create(DEFAULT, SEED, START, DEFAULT.days()).withLabelHorizon(Duration.ofDays(400)).stream()
+                .toList();
+        predictions = events.stream()
+                .filter(SimEvent::isPrediction)
+                .map(SimEvent::prediction)
+                .toList();
+        labels = events.stream()
+                .filter(e -> !e.isPrediction())
+                .map(SimEvent::groundTruth)
+                .toList();
     }
 
     @Test
     void shouldProduceIdenticalBytesWhenSeedIsTheSame() throws Exception {
         String first = sha256(Simulator.of(DEFAULT, 11L, START, 20).toList());
-        String second = sha256(Simulator.of(Scenario.builtIn("default"), 11L, START, 20).toList());
+        String second =
+                sha256(Simulator.of(Scenario.builtIn("default"), 11L, START, 20).toList());
         assertThat(second).isEqualTo(first);
     }
 
@@ -67,7 +75,9 @@ class SimulatorTest {
     @Test
     void shouldOrderEventsByEventTimeWhenMerged() {
         for (int i = 1; i < events.size(); i++) {
-            assertThat(events.get(i).time()).as("event %d", i).isAfterOrEqualTo(events.get(i - 1).time());
+            assertThat(events.get(i).time())
+                    .as("event %d", i)
+                    .isAfterOrEqualTo(events.get(i - 1).time());
         }
         assertThat(predictions).isNotEmpty();
         assertThat(labels).isNotEmpty();
@@ -99,8 +109,8 @@ class SimulatorTest {
 
     @Test
     void shouldObserveEveryLabelAfterItsPredictionWhenLabelsArrive() {
-        Map<String, Instant> occurred = predictions.stream()
-                .collect(Collectors.toMap(Prediction::predictionId, Prediction::occurredAt));
+        Map<String, Instant> occurred =
+                predictions.stream().collect(Collectors.toMap(Prediction::predictionId, Prediction::occurredAt));
         assertThat(labels).allSatisfy(g -> {
             assertThat(occurred).containsKey(g.predictionId());
             assertThat(g.observedAt()).isAfterOrEqualTo(occurred.get(g.predictionId()));
@@ -111,7 +121,9 @@ class SimulatorTest {
 
     @Test
     void shouldVerifyPredictionsAtTheConfiguredCoverageWhenGroupedByPredictedClass() {
-        Set<String> labelled = labels.stream().filter(g -> g.revision() == 0).map(GroundTruth::predictionId)
+        Set<String> labelled = labels.stream()
+                .filter(g -> g.revision() == 0)
+                .map(GroundTruth::predictionId)
                 .collect(Collectors.toSet());
         long pos = 0, posLabelled = 0, neg = 0, negLabelled = 0;
         for (Prediction p : predictions) {
@@ -125,18 +137,25 @@ class SimulatorTest {
             }
         }
         LabelModel.Coverage c = DEFAULT.labels().coverage();
-        assertThat((double) posLabelled / pos).isCloseTo(c.predictedPositive(), within(binomialTolerance(c.predictedPositive(), pos)));
-        assertThat((double) negLabelled / neg).isCloseTo(c.predictedNegative(), within(binomialTolerance(c.predictedNegative(), neg)));
+        assertThat((double) posLabelled / pos)
+                .isCloseTo(c.predictedPositive(), within(binomialTolerance(c.predictedPositive(), pos)));
+        assertThat((double) negLabelled / neg)
+                .isCloseTo(c.predictedNegative(), within(binomialTolerance(c.predictedNegative(), neg)));
     }
 
     @Test
     void shouldMatchScenarioPrevalenceWhenEveryPredictionIsVerified() {
-        Scenario full = withLabels(DEFAULT.withoutEvents(), new LabelModel(new LabelModel.Coverage(1.0, 1.0),
-                DEFAULT.labels().sources(), 0.0, null, null, null));
-        List<GroundTruth> all = Simulator.create(full, SEED, START, 60).withLabelHorizon(Duration.ofDays(400))
-                .stream().filter(e -> !e.isPrediction()).map(SimEvent::groundTruth).toList();
+        Scenario full = withLabels(
+                DEFAULT.withoutEvents(),
+                new LabelModel(
+                        new LabelModel.Coverage(1.0, 1.0), DEFAULT.labels().sources(), 0.0, null, null, null));
+        List<GroundTruth> all = Simulator.create(full, SEED, START, 60).withLabelHorizon(Duration.ofDays(400)).stream()
+                .filter(e -> !e.isPrediction())
+                .map(SimEvent::groundTruth)
+                .toList();
         double positives = all.stream().filter(g -> g.label() == 1).count();
-        assertThat(positives / all.size()).isCloseTo(DEFAULT.prevalence(), within(binomialTolerance(DEFAULT.prevalence(), all.size())));
+        assertThat(positives / all.size())
+                .isCloseTo(DEFAULT.prevalence(), within(binomialTolerance(DEFAULT.prevalence(), all.size())));
     }
 
     @Test
@@ -160,12 +179,14 @@ class SimulatorTest {
 
     @Test
     void shouldDelayLabelsByTheConfiguredMediansWhenGroupedBySource() {
-        Map<String, Instant> occurred = predictions.stream()
-                .collect(Collectors.toMap(Prediction::predictionId, Prediction::occurredAt));
+        Map<String, Instant> occurred =
+                predictions.stream().collect(Collectors.toMap(Prediction::predictionId, Prediction::occurredAt));
         Map<String, List<Double>> delays = new HashMap<>();
         for (GroundTruth g : labels) {
             if (g.revision() == 0) {
-                double days = Duration.between(occurred.get(g.predictionId()), g.observedAt()).toMillis() / 86_400_000.0;
+                double days = Duration.between(occurred.get(g.predictionId()), g.observedAt())
+                                .toMillis()
+                        / 86_400_000.0;
                 delays.computeIfAbsent(g.source(), k -> new ArrayList<>()).add(days);
                 delays.computeIfAbsent("all", k -> new ArrayList<>()).add(days);
             }
@@ -181,29 +202,43 @@ class SimulatorTest {
 
     @Test
     void shouldShiftOnlyTheUpdatedScannerMeanScoreWhenSoftwareIsUpdated() {
-        ScheduledEvent.SoftwareUpdate update = (ScheduledEvent.SoftwareUpdate) DEFAULT.events().get(0);
+        ScheduledEvent.SoftwareUpdate update =
+                (ScheduledEvent.SoftwareUpdate) DEFAULT.events().get(0);
         Instant at = START.atStartOfDay(ZoneOffset.UTC).toInstant().plus(Duration.ofDays((long) update.day()));
         ScoreModel m = DEFAULT.scoreModel();
         double prior = DEFAULT.prevalence();
         double expectedBefore = expectedMeanScore(DEFAULT.prevalence(), m.separation(), prior, 0.0, 1.0, 0.0);
-        double expectedAfter = expectedMeanScore(DEFAULT.prevalence(), m.separation(), prior,
-                update.calibration().intercept(), update.calibration().slope(), update.latentShift());
+        double expectedAfter = expectedMeanScore(
+                DEFAULT.prevalence(),
+                m.separation(),
+                prior,
+                update.calibration().intercept(),
+                update.calibration().slope(),
+                update.latentShift());
 
         Map<String, List<Prediction>> byScanner = predictions.stream()
                 .collect(Collectors.groupingBy(p -> p.scanner().id()));
         for (Map.Entry<String, List<Prediction>> e : byScanner.entrySet()) {
-            List<Double> before = e.getValue().stream().filter(p -> p.occurredAt().isBefore(at)).map(Prediction::score).toList();
-            List<Double> after = e.getValue().stream().filter(p -> !p.occurredAt().isBefore(at)).map(Prediction::score).toList();
+            List<Double> before = e.getValue().stream()
+                    .filter(p -> p.occurredAt().isBefore(at))
+                    .map(Prediction::score)
+                    .toList();
+            List<Double> after = e.getValue().stream()
+                    .filter(p -> !p.occurredAt().isBefore(at))
+                    .map(Prediction::score)
+                    .toList();
             double shift = mean(after) - mean(before);
             double se = Math.sqrt(variance(before) / before.size() + variance(after) / after.size());
             double expectedShift = e.getKey().equals(update.scanner()) ? expectedAfter - expectedBefore : 0.0;
             assertThat(shift).as("mean score shift of %s", e.getKey()).isCloseTo(expectedShift, within(4.5 * se));
-            assertThat(mean(before)).as("mean score of %s before", e.getKey())
+            assertThat(mean(before))
+                    .as("mean score of %s before", e.getKey())
                     .isCloseTo(expectedBefore, within(4.5 * Math.sqrt(variance(before) / before.size())));
         }
         assertThat(expectedAfter - expectedBefore).isGreaterThan(0.05);
-        assertThat(byScanner.get(update.scanner())).allSatisfy(p -> assertThat(p.scanner().softwareVersion())
-                .isEqualTo(p.occurredAt().isBefore(at) ? "syngo CT VA50A" : update.softwareVersion()));
+        assertThat(byScanner.get(update.scanner()))
+                .allSatisfy(p -> assertThat(p.scanner().softwareVersion())
+                        .isEqualTo(p.occurredAt().isBefore(at) ? "syngo CT VA50A" : update.softwareVersion()));
     }
 
     @Test
@@ -231,26 +266,49 @@ class SimulatorTest {
     @Test
     void shouldLeaveOtherScannersUnchangedWhenAScannerIsAdded() {
         Scenario.ScannerSpec extra = DEFAULT.sites().get(0).scanners().get(0);
-        Scenario bigger = withEvents(DEFAULT, List.of(new ScheduledEvent.NewScanner(10, "S04",
-                new Scenario.ScannerSpec("S04-CT1", "Canon", "Aquilion ONE", "10.2", "CT", "CHEST", 200.0, 1.0, 1.0,
-                        null, extra.features()))));
+        Scenario bigger = withEvents(
+                DEFAULT,
+                List.of(new ScheduledEvent.NewScanner(
+                        10,
+                        "S04",
+                        new Scenario.ScannerSpec(
+                                "S04-CT1",
+                                "Canon",
+                                "Aquilion ONE",
+                                "10.2",
+                                "CT",
+                                "CHEST",
+                                200.0,
+                                1.0,
+                                1.0,
+                                null,
+                                extra.features()))));
         List<Prediction> base = predictionsOf(Simulator.of(DEFAULT.withoutEvents(), 9L, START, 30));
         List<Prediction> more = predictionsOf(Simulator.of(bigger, 9L, START, 30));
-        List<Prediction> newScanner = more.stream().filter(p -> p.scanner().id().equals("S04-CT1")).toList();
-        assertThat(more.stream().filter(p -> !p.scanner().id().equals("S04-CT1")).toList()).isEqualTo(base);
+        List<Prediction> newScanner =
+                more.stream().filter(p -> p.scanner().id().equals("S04-CT1")).toList();
+        assertThat(more.stream()
+                        .filter(p -> !p.scanner().id().equals("S04-CT1"))
+                        .toList())
+                .isEqualTo(base);
         assertThat(newScanner).isNotEmpty().allSatisfy(p -> {
             assertThat(p.site()).isEqualTo("S04");
-            assertThat(p.occurredAt()).isAfterOrEqualTo(START.atStartOfDay(ZoneOffset.UTC).toInstant().plus(Duration.ofDays(10)));
+            assertThat(p.occurredAt())
+                    .isAfterOrEqualTo(
+                            START.atStartOfDay(ZoneOffset.UTC).toInstant().plus(Duration.ofDays(10)));
         });
     }
 
     @Test
     void shouldRaiseTruePrevalenceWhenPrevalenceChangeIsScheduled() {
-        Scenario full = withLabels(DEFAULT.withoutEvents(), new LabelModel(new LabelModel.Coverage(1.0, 1.0),
-                DEFAULT.labels().sources(), 0.0, null, null, null));
+        Scenario full = withLabels(
+                DEFAULT.withoutEvents(),
+                new LabelModel(
+                        new LabelModel.Coverage(1.0, 1.0), DEFAULT.labels().sources(), 0.0, null, null, null));
         Scenario changed = withEvents(full, List.of(new ScheduledEvent.PrevalenceChange(20, "S01", 0.3)));
         Instant at = START.atStartOfDay(ZoneOffset.UTC).toInstant().plus(Duration.ofDays(20));
-        List<SimEvent> run = Simulator.create(changed, SEED, START, 40).withLabelHorizon(Duration.ofDays(400)).stream().toList();
+        List<SimEvent> run = Simulator.create(changed, SEED, START, 40).withLabelHorizon(Duration.ofDays(400)).stream()
+                .toList();
         Map<String, Prediction> byId = new HashMap<>();
         run.stream().filter(SimEvent::isPrediction).forEach(e -> byId.put(e.key(), e.prediction()));
         long n = 0, pos = 0;
@@ -269,8 +327,10 @@ class SimulatorTest {
 
     @Test
     void shouldShareSubjectKeyWhenStudyIsRepeated() {
-        Map<String, List<Prediction>> bySubject = predictions.stream().collect(Collectors.groupingBy(Prediction::subjectKey));
-        List<List<Prediction>> pairs = bySubject.values().stream().filter(l -> l.size() > 1).toList();
+        Map<String, List<Prediction>> bySubject =
+                predictions.stream().collect(Collectors.groupingBy(Prediction::subjectKey));
+        List<List<Prediction>> pairs =
+                bySubject.values().stream().filter(l -> l.size() > 1).toList();
         assertThat(bySubject.values()).allSatisfy(l -> assertThat(l).hasSizeLessThanOrEqualTo(2));
         double firsts = bySubject.size();
         double f = DEFAULT.repeats().fraction();
@@ -285,7 +345,8 @@ class SimulatorTest {
             assertThat(b.scanner().id()).isEqualTo(a.scanner().id());
             assertThat(b.demographics()).isEqualTo(a.demographics());
             assertThat(b.studyKey()).isNotEqualTo(a.studyKey());
-            assertThat(Duration.between(a.occurredAt(), b.occurredAt())).isPositive()
+            assertThat(Duration.between(a.occurredAt(), b.occurredAt()))
+                    .isPositive()
                     .isLessThanOrEqualTo(Duration.ofDays(DEFAULT.repeats().withinDays() + 1));
             x[i] = logit(a.score());
             y[i] = logit(b.score());
@@ -296,12 +357,21 @@ class SimulatorTest {
 
     @Test
     void shouldFollowTheWeeklyPatternWhenCountingDailyVolume() {
-        Map<LocalDate, Long> perDay = predictions.stream().filter(p -> p.scanner().id().equals("S01-CT1"))
-                .collect(Collectors.groupingBy(p -> p.occurredAt().atZone(ZoneOffset.UTC).toLocalDate(), Collectors.counting()));
-        double weekday = perDay.entrySet().stream().filter(e -> e.getKey().getDayOfWeek().getValue() <= 5)
-                .mapToLong(Map.Entry::getValue).average().orElseThrow();
-        double weekend = perDay.entrySet().stream().filter(e -> e.getKey().getDayOfWeek() == DayOfWeek.SATURDAY
-                || e.getKey().getDayOfWeek() == DayOfWeek.SUNDAY).mapToLong(Map.Entry::getValue).average().orElseThrow();
+        Map<LocalDate, Long> perDay = predictions.stream()
+                .filter(p -> p.scanner().id().equals("S01-CT1"))
+                .collect(Collectors.groupingBy(
+                        p -> p.occurredAt().atZone(ZoneOffset.UTC).toLocalDate(), Collectors.counting()));
+        double weekday = perDay.entrySet().stream()
+                .filter(e -> e.getKey().getDayOfWeek().getValue() <= 5)
+                .mapToLong(Map.Entry::getValue)
+                .average()
+                .orElseThrow();
+        double weekend = perDay.entrySet().stream()
+                .filter(e -> e.getKey().getDayOfWeek() == DayOfWeek.SATURDAY
+                        || e.getKey().getDayOfWeek() == DayOfWeek.SUNDAY)
+                .mapToLong(Map.Entry::getValue)
+                .average()
+                .orElseThrow();
         Scenario.ScannerSpec s = DEFAULT.sites().get(0).scanners().get(0);
         // Plus 5% repeats, which land on any day.
         assertThat(weekday).isCloseTo(s.dailyVolume() * s.weekdayFactor() * 1.03, within(0.05 * s.dailyVolume()));
@@ -310,14 +380,20 @@ class SimulatorTest {
 
     @Test
     void shouldStopAfterLimitButStillEmitLabelsWhenMaxPredictionsIsSet() {
-        List<SimEvent> run = Simulator.create(DEFAULT, SEED, START, 30).withMaxPredictions(500).stream().toList();
-        List<SimEvent> full = Simulator.create(DEFAULT, SEED, START, 30).stream().toList();
-        List<SimEvent> firstPredictions = full.stream().filter(SimEvent::isPrediction).limit(500).toList();
+        List<SimEvent> run = Simulator.create(DEFAULT, SEED, START, 30).withMaxPredictions(500).stream()
+                .toList();
+        List<SimEvent> full =
+                Simulator.create(DEFAULT, SEED, START, 30).stream().toList();
+        List<SimEvent> firstPredictions =
+                full.stream().filter(SimEvent::isPrediction).limit(500).toList();
         assertThat(run.stream().filter(SimEvent::isPrediction).toList()).isEqualTo(firstPredictions);
         Set<String> ids = firstPredictions.stream().map(SimEvent::key).collect(Collectors.toSet());
         List<SimEvent> runLabels = run.stream().filter(e -> !e.isPrediction()).toList();
         assertThat(runLabels).isNotEmpty().allSatisfy(e -> assertThat(ids).contains(e.key()));
-        assertThat(runLabels).isEqualTo(full.stream().filter(e -> !e.isPrediction() && ids.contains(e.key())).toList());
+        assertThat(runLabels)
+                .isEqualTo(full.stream()
+                        .filter(e -> !e.isPrediction() && ids.contains(e.key()))
+                        .toList());
     }
 
     @Test
@@ -347,8 +423,8 @@ class SimulatorTest {
     }
 
     /** E[score] by trapezoidal quadrature over the latent evidence, from the documented score model. */
-    static double expectedMeanScore(double prevalence, double separation, double prior, double intercept,
-                                    double slope, double shift) {
+    static double expectedMeanScore(
+            double prevalence, double separation, double prior, double intercept, double slope, double shift) {
         double sum = 0;
         for (int y = 0; y <= 1; y++) {
             double weight = y == 1 ? prevalence : 1 - prevalence;
@@ -366,13 +442,37 @@ class SimulatorTest {
     }
 
     private static Scenario withLabels(Scenario s, LabelModel labels) {
-        return new Scenario(s.name(), s.description(), s.model(), s.days(), s.prevalence(), s.scoreModel(),
-                s.demographics(), s.features(), s.hourlyProfile(), s.sites(), s.repeats(), labels, s.events());
+        return new Scenario(
+                s.name(),
+                s.description(),
+                s.model(),
+                s.days(),
+                s.prevalence(),
+                s.scoreModel(),
+                s.demographics(),
+                s.features(),
+                s.hourlyProfile(),
+                s.sites(),
+                s.repeats(),
+                labels,
+                s.events());
     }
 
     private static Scenario withEvents(Scenario s, List<ScheduledEvent> events) {
-        return new Scenario(s.name(), s.description(), s.model(), s.days(), s.prevalence(), s.scoreModel(),
-                s.demographics(), s.features(), s.hourlyProfile(), s.sites(), s.repeats(), s.labels(), events);
+        return new Scenario(
+                s.name(),
+                s.description(),
+                s.model(),
+                s.days(),
+                s.prevalence(),
+                s.scoreModel(),
+                s.demographics(),
+                s.features(),
+                s.hourlyProfile(),
+                s.sites(),
+                s.repeats(),
+                s.labels(),
+                events);
     }
 
     private static double logit(double p) {

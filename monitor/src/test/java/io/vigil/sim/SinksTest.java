@@ -26,9 +26,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SinksTest {
-    private static final ObjectMapper READER = JsonMapper.builder().addModule(new JavaTimeModule()).build();
-    private static final List<SimEvent> EVENTS = Simulator.create(Scenario.builtIn("default"), 1L,
-            LocalDate.of(2025, 3, 1), 20).withLabelHorizon(Duration.ofDays(10)).stream().toList();
+    private static final ObjectMapper READER =
+            JsonMapper.builder().addModule(new JavaTimeModule()).build();
+    private static final List<SimEvent> EVENTS = Simulator.create(
+                    Scenario.builtIn("default"), 1L, LocalDate.of(2025, 3, 1), 20)
+            .withLabelHorizon(Duration.ofDays(10))
+            .stream()
+            .toList();
 
     @Test
     void shouldRoundTripEveryEventWhenWrittenAsSplitJsonLines(@TempDir Path dir) throws Exception {
@@ -49,7 +53,9 @@ class SinksTest {
         EVENTS.stream().filter(e -> !e.isPrediction()).forEach(e -> expected.add(e.value()));
         assertThat(labelLines).isNotEmpty();
         assertThat(read).isEqualTo(expected);
-        assertThat(predictionLines.get(0)).contains("\"occurred_at\":\"2025-03-01T").contains("\"prediction_id\":\"p-1-")
+        assertThat(predictionLines.get(0))
+                .contains("\"occurred_at\":\"2025-03-01T")
+                .contains("\"prediction_id\":\"p-1-")
                 .doesNotContain("\"attributes\"");
     }
 
@@ -62,14 +68,16 @@ class SinksTest {
         assertThat(lines).hasSameSizeAs(EVENTS);
         for (int i = 0; i < lines.size(); i++) {
             assertThat(lines.get(i)).isEqualTo(new String(EventJson.bytes(EVENTS.get(i)), StandardCharsets.UTF_8));
-            assertThat(lines.get(i).contains("\"occurred_at\"")).isEqualTo(EVENTS.get(i).isPrediction());
+            assertThat(lines.get(i).contains("\"occurred_at\""))
+                    .isEqualTo(EVENTS.get(i).isPrediction());
         }
         assertThat(dir.resolve(JsonLinesSink.PREDICTIONS_FILE)).doesNotExist();
     }
 
     @Test
     void shouldSendToTopicKeyedByPredictionIdWhenKafkaSinkAccepts() {
-        MockProducer<String, byte[]> producer = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        MockProducer<String, byte[]> producer =
+                new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
         List<SimEvent> some = EVENTS.subList(0, 2000);
         KafkaSink sink = new KafkaSink(producer, "preds", "truth");
         some.forEach(sink::accept);
@@ -92,19 +100,27 @@ class SinksTest {
 
     @Test
     void shouldReportTheFailureWhenASendFails() {
-        MockProducer<String, byte[]> producer = new MockProducer<>(false, null, new StringSerializer(), new ByteArraySerializer());
+        MockProducer<String, byte[]> producer =
+                new MockProducer<>(false, null, new StringSerializer(), new ByteArraySerializer());
         KafkaSink sink = new KafkaSink(producer, "preds", "truth");
         sink.accept(EVENTS.get(0));
         producer.errorNext(new KafkaException("broker down"));
-        assertThatThrownBy(() -> sink.accept(EVENTS.get(1))).isInstanceOf(KafkaException.class)
+        assertThatThrownBy(() -> sink.accept(EVENTS.get(1)))
+                .isInstanceOf(KafkaException.class)
                 .hasRootCauseMessage("broker down");
     }
 
     @Test
     void shouldApplyProducerDefaultsUnlessOverriddenWhenConfigIsMerged() {
-        Map<String, Object> merged = KafkaSink.withDefaults(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "b:9092",
-                ProducerConfig.LINGER_MS_CONFIG, 50, ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, "x"));
-        assertThat(merged).containsEntry(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true)
+        Map<String, Object> merged = KafkaSink.withDefaults(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                "b:9092",
+                ProducerConfig.LINGER_MS_CONFIG,
+                50,
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
+                "x"));
+        assertThat(merged)
+                .containsEntry(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true)
                 .containsEntry(ProducerConfig.ACKS_CONFIG, "all")
                 .containsEntry(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4")
                 .containsEntry(ProducerConfig.BATCH_SIZE_CONFIG, 262_144)
@@ -134,7 +150,9 @@ class SinksTest {
         long t0 = some.get(0).time().toEpochMilli();
         for (int i = 0; i < some.size(); i++) {
             long due = (long) ((some.get(i).time().toEpochMilli() - t0) * 1e6 / speed);
-            assertThat(passedAt.get(i)).isGreaterThanOrEqualTo(due - PacedSink.MIN_WAIT_NANOS).isLessThanOrEqualTo(due + 1_000_000);
+            assertThat(passedAt.get(i))
+                    .isGreaterThanOrEqualTo(due - PacedSink.MIN_WAIT_NANOS)
+                    .isLessThanOrEqualTo(due + 1_000_000);
         }
         long span = some.get(some.size() - 1).time().toEpochMilli() - t0;
         assertThat(clock.now).isGreaterThanOrEqualTo((long) (span * 1e6 / speed) - PacedSink.MIN_WAIT_NANOS);
@@ -145,15 +163,18 @@ class SinksTest {
     void shouldNeverWaitWhenSpeedIsZero() {
         FakeClock clock = new FakeClock();
         List<SimEvent> got = new ArrayList<>();
-        try (PacedSink paced = new PacedSink(new SimSink() {
-            @Override
-            public void accept(SimEvent event) {
-                got.add(event);
-            }
+        try (PacedSink paced = new PacedSink(
+                new SimSink() {
+                    @Override
+                    public void accept(SimEvent event) {
+                        got.add(event);
+                    }
 
-            @Override
-            public void close() {}
-        }, 0, clock)) {
+                    @Override
+                    public void close() {}
+                },
+                0,
+                clock)) {
             EVENTS.forEach(paced::accept);
         }
         assertThat(got).isEqualTo(EVENTS);

@@ -1,10 +1,9 @@
 package io.vigil.stages;
 
-import io.vigil.aggregates.OutcomeAggregate;
-import io.vigil.aggregates.OutcomeChange;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vigil.aggregates.OutcomeAggregate;
+import io.vigil.aggregates.OutcomeChange;
 import io.vigil.alerts.AlertRule;
 import io.vigil.alerts.AlertRule.Verdict;
 import io.vigil.alerts.AlertRules;
@@ -24,7 +23,9 @@ import org.junit.jupiter.api.Test;
 class CalibrationAlertTest {
     private static final String GROUP = "model|v1|all|all";
     private final AlertRule rule = AlertRules.defaults().stream()
-            .filter(r -> r.name().equals("VigilCalibrationErrorHigh")).findFirst().orElseThrow();
+            .filter(r -> r.name().equals("VigilCalibrationErrorHigh"))
+            .findFirst()
+            .orElseThrow();
 
     @Test
     void shouldFireForAModelMiscalibratedByFifteenPointsAtFiveThousandCases() {
@@ -53,8 +54,8 @@ class CalibrationAlertTest {
 
     /** n labelled outcomes with p ~ Beta(2, 5), y ~ Bernoulli(expit(shift + logit p)), through the stage. */
     private static MetricSnapshot eceSnapshot(int n, double shift, long seed) {
-        Performance stage = new Performance(new Performance.Settings(List.of(30), 0.8, 0.5, 50, 5, 30,
-                Duration.ofSeconds(1), Duration.ofSeconds(1), false));
+        Performance stage = new Performance(new Performance.Settings(
+                List.of(30), 0.8, 0.5, 50, 5, 30, Duration.ofSeconds(1), Duration.ofSeconds(1), false));
         OutcomeAggregate day = new OutcomeAggregate();
         SplittableRandom random = new SplittableRandom(seed);
         for (int i = 0; i < n; i++) {
@@ -66,7 +67,9 @@ class CalibrationAlertTest {
             day.apply(new OutcomeChange(List.of(GROUP), p, 0.5, 100, y, +1, 86_400));
         }
         return stage.snapshots(GROUP, new TreeMap<>(Map.of(100L, day)), 101, 0).stream()
-                .filter(s -> s.metric().equals("ece")).findFirst().orElseThrow();
+                .filter(s -> s.metric().equals("ece"))
+                .findFirst()
+                .orElseThrow();
     }
 
     private static double gamma(SplittableRandom random, int shape) {

@@ -1,8 +1,5 @@
 package io.vigil.stages;
 
-import io.vigil.topics.Topics;
-import io.vigil.topology.VigilTopology;
-
 import io.vigil.config.VigilConfig;
 import io.vigil.events.EventValidator;
 import io.vigil.events.MetricSnapshot;
@@ -12,6 +9,8 @@ import io.vigil.events.ReferenceProfile;
 import io.vigil.serde.Json;
 import io.vigil.serde.JsonSerde;
 import io.vigil.testing.Events;
+import io.vigil.topics.Topics;
+import io.vigil.topology.VigilTopology;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -52,6 +51,7 @@ final class EarlyWarningDriver implements AutoCloseable {
     final List<String> internalNames = new ArrayList<>();
     /** Sees every internal record (topic, key, value) before it is dropped; null to skip. */
     InternalInspector inspector;
+
     private int sent;
 
     interface InternalInspector {
@@ -72,19 +72,24 @@ final class EarlyWarningDriver implements AutoCloseable {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, APP);
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         // A directory of its own: the default /tmp/kafka-streams/<app> is shared by concurrent test JVMs.
-        props.put(StreamsConfig.STATE_DIR_CONFIG, io.vigil.testing.TestDirs.fresh().toString());
+        props.put(
+                StreamsConfig.STATE_DIR_CONFIG,
+                io.vigil.testing.TestDirs.fresh().toString());
         props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
-        driver = new TopologyTestDriver(VigilTopology.build(config, topics,
-                new EventValidator(65_536, Duration.ofMinutes(5))), props, NOW);
-        predictions = driver.createInputTopic(topics.predictions().name(), new ByteArraySerializer(),
-                new ByteArraySerializer());
-        references = driver.createInputTopic(topics.references().name(), new StringSerializer(),
-                new ByteArraySerializer());
-        snapshots = driver.createOutputTopic(topics.snapshots().name(), new StringDeserializer(),
+        driver = new TopologyTestDriver(
+                VigilTopology.build(config, topics, new EventValidator(65_536, Duration.ofMinutes(5))), props, NOW);
+        predictions = driver.createInputTopic(
+                topics.predictions().name(), new ByteArraySerializer(), new ByteArraySerializer());
+        references =
+                driver.createInputTopic(topics.references().name(), new StringSerializer(), new ByteArraySerializer());
+        snapshots = driver.createOutputTopic(
+                topics.snapshots().name(),
+                new StringDeserializer(),
                 JsonSerde.of(MetricSnapshot.class).deserializer());
         List<String> names = new ArrayList<>();
         boolean stability = config.getBoolean(VigilConfig.STABILITY_ENABLED);
-        List<String> stages = stability ? List.of(ScoreDrift.NAME, PerformanceEstimation.NAME, TemporalStability.NAME)
+        List<String> stages = stability
+                ? List.of(ScoreDrift.NAME, PerformanceEstimation.NAME, TemporalStability.NAME)
                 : List.of(ScoreDrift.NAME, PerformanceEstimation.NAME);
         for (String stage : stages) {
             names.add(APP + "-" + stage + "-partials-changelog");

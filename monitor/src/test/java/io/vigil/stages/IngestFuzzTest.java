@@ -1,7 +1,5 @@
 package io.vigil.stages;
 
-import io.vigil.topics.Topics;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vigil.config.VigilConfig;
@@ -9,6 +7,7 @@ import io.vigil.events.EventValidator;
 import io.vigil.events.GroundTruth;
 import io.vigil.events.Prediction;
 import io.vigil.serde.JsonSerde;
+import io.vigil.topics.Topics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,27 +48,36 @@ class IngestFuzzTest {
         out.groundTruth().to("accepted-labels", Produced.with(Serdes.String(), JsonSerde.of(GroundTruth.class)));
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "ingest-fuzz");
-        props.put(StreamsConfig.STATE_DIR_CONFIG, io.vigil.testing.TestDirs.fresh().toString());
+        props.put(
+                StreamsConfig.STATE_DIR_CONFIG,
+                io.vigil.testing.TestDirs.fresh().toString());
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         // No exception handler: an exception in ingest would surface here and fail the test.
         try (TopologyTestDriver driver = new TopologyTestDriver(builder.build(), props, NOW)) {
-            TestInputTopic<byte[], byte[]> predictions = driver.createInputTopic(topics.predictions().name(),
-                    new ByteArraySerializer(), new ByteArraySerializer());
-            TestInputTopic<byte[], byte[]> labels = driver.createInputTopic(topics.groundTruth().name(),
-                    new ByteArraySerializer(), new ByteArraySerializer());
+            TestInputTopic<byte[], byte[]> predictions = driver.createInputTopic(
+                    topics.predictions().name(), new ByteArraySerializer(), new ByteArraySerializer());
+            TestInputTopic<byte[], byte[]> labels = driver.createInputTopic(
+                    topics.groundTruth().name(), new ByteArraySerializer(), new ByteArraySerializer());
             SplittableRandom random = new SplittableRandom(2026);
             int n = 3_000;
             for (int i = 0; i < n; i++) {
                 predictions.pipeInput(key(random), fuzz(random, valid("prediction")));
                 labels.pipeInput(key(random), fuzz(random, valid("ground_truth")));
             }
-            long accepted = driver.createOutputTopic("accepted-predictions", new StringDeserializer(),
-                    new ByteArrayDeserializer()).readRecordsToList().size();
-            long acceptedLabels = driver.createOutputTopic("accepted-labels", new StringDeserializer(),
-                    new ByteArrayDeserializer()).readRecordsToList().size();
-            long dead = driver.createOutputTopic(topics.deadLetters().name(), new ByteArrayDeserializer(),
-                    new ByteArrayDeserializer()).readRecordsToList().size();
-            System.out.printf("[ingest-fuzz] %d predictions accepted, %d labels accepted, %d dead-lettered%n",
+            long accepted = driver.createOutputTopic(
+                            "accepted-predictions", new StringDeserializer(), new ByteArrayDeserializer())
+                    .readRecordsToList()
+                    .size();
+            long acceptedLabels = driver.createOutputTopic(
+                            "accepted-labels", new StringDeserializer(), new ByteArrayDeserializer())
+                    .readRecordsToList()
+                    .size();
+            long dead = driver.createOutputTopic(
+                            topics.deadLetters().name(), new ByteArrayDeserializer(), new ByteArrayDeserializer())
+                    .readRecordsToList()
+                    .size();
+            System.out.printf(
+                    "[ingest-fuzz] %d predictions accepted, %d labels accepted, %d dead-lettered%n",
                     accepted, acceptedLabels, dead);
             assertThat(accepted + acceptedLabels + dead).isEqualTo(2L * n);
             // Both outcomes are exercised, or the test proves little.
@@ -109,8 +117,11 @@ class IngestFuzzTest {
             case 1 -> randomBytes(r, r.nextInt(200));
             case 2 -> new byte[] {(byte) 0xC3, (byte) 0x28, '{', (byte) 0xFF};
             case 3 -> ("[".repeat(5_000) + "]".repeat(5_000)).getBytes(StandardCharsets.UTF_8);
-            case 4 -> new String(base, StandardCharsets.UTF_8).replaceFirst("\"score\":\\s*[0-9.]+", "\"score\": 1e400")
-                    .replaceFirst("\"label\":\\s*[01]", "\"label\": 1e400").getBytes(StandardCharsets.UTF_8);
+            case 4 ->
+                new String(base, StandardCharsets.UTF_8)
+                        .replaceFirst("\"score\":\\s*[0-9.]+", "\"score\": 1e400")
+                        .replaceFirst("\"label\":\\s*[01]", "\"label\": 1e400")
+                        .getBytes(StandardCharsets.UTF_8);
             case 5, 6 -> {
                 byte[] c = base.clone();
                 for (int k = 0; k < 1 + r.nextInt(3); k++) {

@@ -1,19 +1,17 @@
 package io.vigil.stages;
 
-import io.vigil.topics.Input;
-
-import io.vigil.deadletters.DeadLetters;
-import io.vigil.state.CountsStore;
-import io.vigil.topics.Topics;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vigil.config.VigilConfig;
+import io.vigil.deadletters.DeadLetters;
 import io.vigil.events.EventValidator;
 import io.vigil.events.GroundTruth;
 import io.vigil.events.Prediction;
 import io.vigil.serde.JsonSerde;
+import io.vigil.state.CountsStore;
 import io.vigil.testing.Events;
+import io.vigil.topics.Input;
+import io.vigil.topics.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,7 +31,6 @@ import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,27 +55,41 @@ class IngestTest {
         VigilConfig config = new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "unused:9092"));
         Topics topics = Topics.from(config);
         StreamsBuilder builder = new StreamsBuilder();
-        Ingest.Output out = new Ingest(topics, new EventValidator(4096, Duration.ofMinutes(5)),
-                requireKeyIsPredictionId).addTo(builder);
-        out.predictions().to("accepted-predictions",
-                Produced.with(org.apache.kafka.common.serialization.Serdes.String(), JsonSerde.of(Prediction.class)));
-        out.groundTruth().to("accepted-labels",
-                Produced.with(org.apache.kafka.common.serialization.Serdes.String(), JsonSerde.of(GroundTruth.class)));
+        Ingest.Output out = new Ingest(
+                        topics, new EventValidator(4096, Duration.ofMinutes(5)), requireKeyIsPredictionId)
+                .addTo(builder);
+        out.predictions()
+                .to(
+                        "accepted-predictions",
+                        Produced.with(
+                                org.apache.kafka.common.serialization.Serdes.String(), JsonSerde.of(Prediction.class)));
+        out.groundTruth()
+                .to(
+                        "accepted-labels",
+                        Produced.with(
+                                org.apache.kafka.common.serialization.Serdes.String(),
+                                JsonSerde.of(GroundTruth.class)));
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "ingest-test");
-        props.put(StreamsConfig.STATE_DIR_CONFIG, io.vigil.testing.TestDirs.fresh().toString());
+        props.put(
+                StreamsConfig.STATE_DIR_CONFIG,
+                io.vigil.testing.TestDirs.fresh().toString());
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         driver = new TopologyTestDriver(builder.build(), props, NOW);
-        predictions = driver.createInputTopic(topics.predictions().name(), new ByteArraySerializer(),
-                new ByteArraySerializer());
-        labels = driver.createInputTopic(topics.groundTruth().name(), new ByteArraySerializer(),
-                new ByteArraySerializer());
-        accepted = driver.createOutputTopic("accepted-predictions", new StringDeserializer(),
+        predictions = driver.createInputTopic(
+                topics.predictions().name(), new ByteArraySerializer(), new ByteArraySerializer());
+        labels = driver.createInputTopic(
+                topics.groundTruth().name(), new ByteArraySerializer(), new ByteArraySerializer());
+        accepted = driver.createOutputTopic(
+                "accepted-predictions",
+                new StringDeserializer(),
                 JsonSerde.of(Prediction.class).deserializer());
-        acceptedLabels = driver.createOutputTopic("accepted-labels", new StringDeserializer(),
+        acceptedLabels = driver.createOutputTopic(
+                "accepted-labels",
+                new StringDeserializer(),
                 JsonSerde.of(GroundTruth.class).deserializer());
-        deadLetters = driver.createOutputTopic(topics.deadLetters().name(), new ByteArrayDeserializer(),
-                new ByteArrayDeserializer());
+        deadLetters = driver.createOutputTopic(
+                topics.deadLetters().name(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     @AfterEach
@@ -101,7 +112,8 @@ class IngestTest {
     @Test
     void shouldDeadLetterOriginalBytesWithReasonAndOriginWhenScoreIsOutOfRange() {
         byte[] bad = new String(Events.json(Events.prediction("p-2", 0.5, NOW)), StandardCharsets.UTF_8)
-                .replace("\"score\":0.5", "\"score\":1.5").getBytes(StandardCharsets.UTF_8);
+                .replace("\"score\":0.5", "\"score\":1.5")
+                .getBytes(StandardCharsets.UTF_8);
         RecordHeaders headers = new RecordHeaders();
         headers.add("trace", "abc".getBytes(StandardCharsets.UTF_8));
         predictions.pipeInput(new TestRecord<>("k".getBytes(StandardCharsets.UTF_8), bad, headers, NOW));
@@ -124,7 +136,8 @@ class IngestTest {
         predictions.pipeInput(null, Events.json(Events.prediction("p-3", 0.2, NOW.plus(Duration.ofHours(2)))));
         predictions.pipeInput(null, Events.json(Events.prediction("p-4", 0.2, NOW.plus(Duration.ofMinutes(2)))));
 
-        assertThat(accepted.readKeyValuesToList().stream().map(kv -> kv.key).toList()).containsExactly("p-4");
+        assertThat(accepted.readKeyValuesToList().stream().map(kv -> kv.key).toList())
+                .containsExactly("p-4");
         assertThat(header(deadLetters.readRecord(), DeadLetters.REASON)).isEqualTo("future_timestamp");
     }
 
@@ -142,15 +155,21 @@ class IngestTest {
         labels.pipeInput(null, "{\"prediction_id\":\"a\",\"label\":2}".getBytes(StandardCharsets.UTF_8));
 
         Map<String, Long> counts = counts(Input.PREDICTIONS);
-        assertThat(counts).containsEntry("accepted", 3L)
+        assertThat(counts)
+                .containsEntry("accepted", 3L)
                 .containsEntry("dead_lettered:not_json", 1L)
                 .containsEntry("dead_lettered:missing_field", 1L)
                 .containsEntry("dead_lettered:oversized", 1L);
         assertThat(counts.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(inputs.size());
         assertThat(accepted.getQueueSize()).isEqualTo(3);
-        assertThat(acceptedLabels.readKeyValuesToList().stream().map(kv -> kv.key).toList()).containsExactly("a");
+        assertThat(acceptedLabels.readKeyValuesToList().stream()
+                        .map(kv -> kv.key)
+                        .toList())
+                .containsExactly("a");
         assertThat(deadLetters.getQueueSize()).isEqualTo(4);
-        assertThat(counts(Input.GROUND_TRUTH).values().stream().mapToLong(Long::longValue).sum())
+        assertThat(counts(Input.GROUND_TRUTH).values().stream()
+                        .mapToLong(Long::longValue)
+                        .sum())
                 .isEqualTo(2);
     }
 
@@ -178,12 +197,17 @@ class IngestTest {
         predictions.pipeInput("p-1".getBytes(StandardCharsets.UTF_8), Events.json(Events.prediction("p-10", 0.5, NOW)));
         // Non-ASCII ids compare as UTF-8 bytes.
         predictions.pipeInput("é-1".getBytes(StandardCharsets.UTF_8), Events.json(Events.prediction("é-1", 0.5, NOW)));
-        predictions.pipeInput("é-1".getBytes(StandardCharsets.ISO_8859_1), Events.json(Events.prediction("é-1", 0.5, NOW)));
+        predictions.pipeInput(
+                "é-1".getBytes(StandardCharsets.ISO_8859_1), Events.json(Events.prediction("é-1", 0.5, NOW)));
         labels.pipeInput(key, Events.json(Events.label("p-7", 1, NOW, 0)));
         labels.pipeInput("P-7".getBytes(StandardCharsets.UTF_8), Events.json(Events.label("p-7", 1, NOW, 0)));
 
-        assertThat(accepted.readKeyValuesToList().stream().map(kv -> kv.key).toList()).containsExactly("p-7", "é-1");
-        assertThat(acceptedLabels.readKeyValuesToList().stream().map(kv -> kv.key).toList()).containsExactly("p-7");
+        assertThat(accepted.readKeyValuesToList().stream().map(kv -> kv.key).toList())
+                .containsExactly("p-7", "é-1");
+        assertThat(acceptedLabels.readKeyValuesToList().stream()
+                        .map(kv -> kv.key)
+                        .toList())
+                .containsExactly("p-7");
         List<TestRecord<byte[], byte[]>> dead = deadLetters.readRecordsToList();
         assertThat(dead).hasSize(5).allSatisfy(dl -> {
             assertThat(header(dl, DeadLetters.REASON)).isEqualTo("key_not_prediction_id");
@@ -191,9 +215,11 @@ class IngestTest {
         });
         // The original key travels with the dead letter, so the producer can be found and fixed.
         assertThat(dead.get(0).key()).isEqualTo("p-8".getBytes(StandardCharsets.UTF_8));
-        assertThat(counts(Input.PREDICTIONS)).containsEntry("accepted", 2L)
+        assertThat(counts(Input.PREDICTIONS))
+                .containsEntry("accepted", 2L)
                 .containsEntry("dead_lettered:key_not_prediction_id", 4L);
-        assertThat(counts(Input.GROUND_TRUTH)).containsEntry("accepted", 1L)
+        assertThat(counts(Input.GROUND_TRUTH))
+                .containsEntry("accepted", 1L)
                 .containsEntry("dead_lettered:key_not_prediction_id", 1L);
     }
 

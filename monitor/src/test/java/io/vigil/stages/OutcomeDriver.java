@@ -1,9 +1,5 @@
 package io.vigil.stages;
 
-import io.vigil.state.CountsStore;
-import io.vigil.topics.Topics;
-import io.vigil.topology.VigilTopology;
-
 import io.vigil.config.VigilConfig;
 import io.vigil.events.EventValidator;
 import io.vigil.events.GroundTruth;
@@ -12,7 +8,10 @@ import io.vigil.events.ModelRef;
 import io.vigil.events.Prediction;
 import io.vigil.events.Scanner;
 import io.vigil.serde.JsonSerde;
+import io.vigil.state.CountsStore;
 import io.vigil.testing.Events;
+import io.vigil.topics.Topics;
+import io.vigil.topology.VigilTopology;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,7 +28,6 @@ import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 
 /** The whole Vigil topology in a TopologyTestDriver, with helpers for the outcome stage. */
@@ -59,29 +57,50 @@ final class OutcomeDriver implements AutoCloseable {
         Properties props = config.streamsProperties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "outcome-test");
         try {
-            props.put(StreamsConfig.STATE_DIR_CONFIG, java.nio.file.Files.createTempDirectory("vigil-ttd").toString());
+            props.put(
+                    StreamsConfig.STATE_DIR_CONFIG,
+                    java.nio.file.Files.createTempDirectory("vigil-ttd").toString());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        driver = new TopologyTestDriver(VigilTopology.build(config, topics,
-                new EventValidator(65_536, Duration.ofMinutes(5))), props, WALL);
-        predictions = driver.createInputTopic(topics.predictions().name(), new ByteArraySerializer(),
+        driver = new TopologyTestDriver(
+                VigilTopology.build(config, topics, new EventValidator(65_536, Duration.ofMinutes(5))), props, WALL);
+        predictions = driver.createInputTopic(
+                topics.predictions().name(), new ByteArraySerializer(), new ByteArraySerializer());
+        labels = driver.createInputTopic(
+                topics.groundTruth().name(), new ByteArraySerializer(), new ByteArraySerializer());
+        references = driver.createInputTopic(
+                topics.references().name(),
+                new org.apache.kafka.common.serialization.StringSerializer(),
                 new ByteArraySerializer());
-        labels = driver.createInputTopic(topics.groundTruth().name(), new ByteArraySerializer(),
-                new ByteArraySerializer());
-        references = driver.createInputTopic(topics.references().name(),
-                new org.apache.kafka.common.serialization.StringSerializer(), new ByteArraySerializer());
-        snapshots = driver.createOutputTopic(topics.snapshots().name(), new StringDeserializer(),
+        snapshots = driver.createOutputTopic(
+                topics.snapshots().name(),
+                new StringDeserializer(),
                 JsonSerde.of(MetricSnapshot.class).deserializer());
-        external = java.util.Set.of(topics.snapshots().name(), topics.deadLetters().name());
-        deadLetters = driver.createOutputTopic(topics.deadLetters().name(), new ByteArrayDeserializer(),
-                new ByteArrayDeserializer());
+        external =
+                java.util.Set.of(topics.snapshots().name(), topics.deadLetters().name());
+        deadLetters = driver.createOutputTopic(
+                topics.deadLetters().name(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
-    static Prediction prediction(String id, Instant at, String version, double score, double threshold,
-                                 String site, String scanner) {
-        return new Prediction(id, at, new ModelRef("model", version), "binary", score, threshold, null, site,
-                new Scanner(scanner, "Acme", "X1", "1.0", "CT", "CHEST"), null, null, null, null, null, Map.of(),
+    static Prediction prediction(
+            String id, Instant at, String version, double score, double threshold, String site, String scanner) {
+        return new Prediction(
+                id,
+                at,
+                new ModelRef("model", version),
+                "binary",
+                score,
+                threshold,
+                null,
+                site,
+                new Scanner(scanner, "Acme", "X1", "1.0", "CT", "CHEST"),
+                null,
+                null,
+                null,
+                null,
+                null,
+                Map.of(),
                 Map.of());
     }
 

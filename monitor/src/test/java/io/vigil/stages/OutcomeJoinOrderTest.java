@@ -1,12 +1,11 @@
 package io.vigil.stages;
 
-import io.vigil.stages.shared.EventDay;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vigil.events.GroundTruth;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.Prediction;
+import io.vigil.stages.shared.EventDay;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -48,8 +47,8 @@ class OutcomeJoinOrderTest {
             }
         }
         for (int i = 0; i < 30; i++) {
-            out.add(new Event(null, new GroundTruth("ghost" + i, 1, T0.plus(Duration.ofDays(r.nextInt(200))),
-                    "pathology", 0)));
+            out.add(new Event(
+                    null, new GroundTruth("ghost" + i, 1, T0.plus(Duration.ofDays(r.nextInt(200))), "pathology", 0)));
         }
         return out;
     }
@@ -57,12 +56,19 @@ class OutcomeJoinOrderTest {
     /** Labels that must join: observed no later than max delay days after the prediction's UTC day. */
     private static long batchJoined(List<Event> events) {
         Map<String, Long> predictionDay = new TreeMap<>();
-        events.stream().filter(e -> e.prediction() != null).forEach(e -> predictionDay.put(
-                e.prediction().predictionId(), EventDay.ofEpochMilli(e.prediction().occurredAt().toEpochMilli())));
-        return events.stream().filter(e -> e.label() != null).filter(e -> {
-            Long day = predictionDay.get(e.label().predictionId());
-            return day != null && EventDay.ofEpochMilli(e.label().observedAt().toEpochMilli()) <= day + MAX_DELAY_DAYS;
-        }).count();
+        events.stream()
+                .filter(e -> e.prediction() != null)
+                .forEach(e -> predictionDay.put(
+                        e.prediction().predictionId(),
+                        EventDay.ofEpochMilli(e.prediction().occurredAt().toEpochMilli())));
+        return events.stream()
+                .filter(e -> e.label() != null)
+                .filter(e -> {
+                    Long day = predictionDay.get(e.label().predictionId());
+                    return day != null
+                            && EventDay.ofEpochMilli(e.label().observedAt().toEpochMilli()) <= day + MAX_DELAY_DAYS;
+                })
+                .count();
     }
 
     private record Result(Map<String, Long> counts, Map<String, Double> published) {}
@@ -94,9 +100,11 @@ class OutcomeJoinOrderTest {
     @Test
     void shouldJoinTheSameLabelsAndPublishTheSameNumbersWhateverTheArrivalOrder() {
         List<Event> events = events();
-        List<Event> labelsFirst = new ArrayList<>(events.stream().filter(e -> e.label() != null).toList());
+        List<Event> labelsFirst =
+                new ArrayList<>(events.stream().filter(e -> e.label() != null).toList());
         labelsFirst.addAll(events.stream().filter(e -> e.prediction() != null).toList());
-        List<Event> predictionsFirst = new ArrayList<>(events.stream().filter(e -> e.prediction() != null).toList());
+        List<Event> predictionsFirst = new ArrayList<>(
+                events.stream().filter(e -> e.prediction() != null).toList());
         predictionsFirst.addAll(events.stream().filter(e -> e.label() != null).toList());
         List<Event> shuffled = new ArrayList<>(events);
         Collections.shuffle(shuffled, new Random(5));
@@ -106,8 +114,11 @@ class OutcomeJoinOrderTest {
         Result b = run(predictionsFirst);
         Result c = run(shuffled);
 
-        System.out.printf("[order] batch %d; joined: labels first %d, predictions first %d, shuffled %d%n", expected,
-                a.counts().get(OutcomeJoin.LABELS_JOINED), b.counts().get(OutcomeJoin.LABELS_JOINED),
+        System.out.printf(
+                "[order] batch %d; joined: labels first %d, predictions first %d, shuffled %d%n",
+                expected,
+                a.counts().get(OutcomeJoin.LABELS_JOINED),
+                b.counts().get(OutcomeJoin.LABELS_JOINED),
                 c.counts().get(OutcomeJoin.LABELS_JOINED));
         for (Result x : List.of(a, b, c)) {
             assertThat(x.counts().get(OutcomeJoin.LABELS_JOINED)).isEqualTo(expected);

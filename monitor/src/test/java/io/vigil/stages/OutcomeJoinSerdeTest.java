@@ -16,8 +16,14 @@ import org.junit.jupiter.api.Test;
 /** The join's binary records: round trips, records of the previous format, and damaged bytes. */
 class OutcomeJoinSerdeTest {
     private static final OutcomeJoin.Pending PENDING = new OutcomeJoin.Pending(
-            List.of("m|1|all|all", "m|1|site|S01", "m|1|scanner|S01/CT-ü\uD83D\uDE00"), 0.734, 0.5, 20_500L,
-            1_771_000_000_123L, 1, 3, 1_771_000_999_000L);
+            List.of("m|1|all|all", "m|1|site|S01", "m|1|scanner|S01/CT-ü\uD83D\uDE00"),
+            0.734,
+            0.5,
+            20_500L,
+            1_771_000_000_123L,
+            1,
+            3,
+            1_771_000_999_000L);
 
     @Test
     void shouldRoundTripPendingPredictionsAndLabels() {
@@ -26,9 +32,13 @@ class OutcomeJoinSerdeTest {
         assertThat(pending.deserializer().deserialize("t", bytes)).isEqualTo(PENDING);
 
         var input = new OutcomeJoin.InputSerde();
-        var label = new OutcomeJoin.Input(null,
-                new GroundTruth("p-\u00e9-1", 1, Instant.ofEpochMilli(1_771_000_000_456L), "pathology", 2), 20_600L, null);
-        assertThat(input.deserializer().deserialize("t", input.serializer().serialize("t", label))).isEqualTo(label);
+        var label = new OutcomeJoin.Input(
+                null,
+                new GroundTruth("p-\u00e9-1", 1, Instant.ofEpochMilli(1_771_000_000_456L), "pathology", 2),
+                20_600L,
+                null);
+        assertThat(input.deserializer().deserialize("t", input.serializer().serialize("t", label)))
+                .isEqualTo(label);
         var prediction = new OutcomeJoin.Input(PENDING, null, 0L, null);
         assertThat(input.deserializer().deserialize("t", input.serializer().serialize("t", prediction)))
                 .isEqualTo(prediction);
@@ -38,11 +48,19 @@ class OutcomeJoinSerdeTest {
     void shouldRoundTripALabelWithItsOriginBytesAndHeaders() {
         var input = new OutcomeJoin.InputSerde();
         byte[] sent = " {\"label\": 1,  \"prediction_id\":\"p-1\"} ".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        var origin = new OutcomeJoin.Origin(null, sent, 4, 1_234_567_890_123L, java.util.List.of(
-                new org.apache.kafka.common.header.internals.RecordHeader("trace", new byte[] {0, -1, 7}),
-                new org.apache.kafka.common.header.internals.RecordHeader("empty", null)));
-        var label = new OutcomeJoin.Input(null,
-                new GroundTruth("p-1", 1, Instant.ofEpochMilli(1_771_000_000_456L), "pathology", 0), 20_600L, origin);
+        var origin = new OutcomeJoin.Origin(
+                null,
+                sent,
+                4,
+                1_234_567_890_123L,
+                java.util.List.of(
+                        new org.apache.kafka.common.header.internals.RecordHeader("trace", new byte[] {0, -1, 7}),
+                        new org.apache.kafka.common.header.internals.RecordHeader("empty", null)));
+        var label = new OutcomeJoin.Input(
+                null,
+                new GroundTruth("p-1", 1, Instant.ofEpochMilli(1_771_000_000_456L), "pathology", 0),
+                20_600L,
+                origin);
         var back = input.deserializer().deserialize("t", input.serializer().serialize("t", label));
         assertThat(back.label()).isEqualTo(label.label());
         assertThat(back.expiryDay()).isEqualTo(20_600L);
@@ -82,11 +100,13 @@ class OutcomeJoinSerdeTest {
         var serde = new OutcomeJoin.PendingSerde();
         byte[] bytes = serde.serializer().serialize("t", PENDING);
         assertThatThrownBy(() -> serde.deserializer().deserialize("t", Arrays.copyOf(bytes, bytes.length - 3)))
-                .isInstanceOf(SerializationException.class).hasMessageContaining("cannot decode join record");
+                .isInstanceOf(SerializationException.class)
+                .hasMessageContaining("cannot decode join record");
         byte[] unknown = bytes.clone();
         unknown[0] = 9;
         assertThatThrownBy(() -> serde.deserializer().deserialize("t", unknown))
-                .isInstanceOf(SerializationException.class).hasMessageContaining("unknown join record format 9");
+                .isInstanceOf(SerializationException.class)
+                .hasMessageContaining("unknown join record format 9");
         byte[] trailing = Arrays.copyOf(bytes, bytes.length + 1);
         assertThatThrownBy(() -> serde.deserializer().deserialize("t", trailing))
                 .isInstanceOf(SerializationException.class);

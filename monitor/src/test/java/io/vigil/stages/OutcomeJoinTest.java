@@ -1,20 +1,17 @@
 package io.vigil.stages;
 
-import io.vigil.deadletters.DeadLetters;
-
-import org.apache.kafka.common.header.internals.RecordHeaders;
-
-import java.nio.charset.StandardCharsets;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vigil.deadletters.DeadLetters;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.Reason;
 import io.vigil.stats.BinaryOutcomeStats;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -46,7 +43,9 @@ class OutcomeJoinTest {
         assertThat(d.all("7d", "labelled").estimate()).isEqualTo(1.0);
         assertThat(d.all("7d", "sensitivity").estimate()).isEqualTo(1.0);
         assertThat(d.all("7d", "label_delay:0.5").estimate()).isBetween(3600 / 1.045, 3600 * 1.045);
-        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_HELD, 1L).containsEntry(OutcomeJoin.LABELS_JOINED, 1L);
+        assertThat(d.joinCounts())
+                .containsEntry(OutcomeJoin.LABELS_HELD, 1L)
+                .containsEntry(OutcomeJoin.LABELS_JOINED, 1L);
     }
 
     @Test
@@ -58,7 +57,8 @@ class OutcomeJoinTest {
 
         assertThat(d.all("7d", "labelled").estimate()).isEqualTo(1.0);
         assertThat(d.all("7d", "label_coverage").n()).isEqualTo(1);
-        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.PREDICTIONS_DUPLICATE, 1L)
+        assertThat(d.joinCounts())
+                .containsEntry(OutcomeJoin.PREDICTIONS_DUPLICATE, 1L)
                 .containsEntry(OutcomeJoin.LABELS_DUPLICATE, 1L);
     }
 
@@ -77,9 +77,11 @@ class OutcomeJoinTest {
         batch.add(0.3, 0);
         assertThat(d.all("7d", "labelled").estimate()).isEqualTo(2.0);
         assertThat(d.all("7d", "ppv").estimate()).isEqualTo(1.0);
-        assertThat(d.all("7d", "brier").estimate()).isEqualTo(batch.calibration().brier().value());
+        assertThat(d.all("7d", "brier").estimate())
+                .isEqualTo(batch.calibration().brier().value());
         assertThat(d.all("7d", "auc").estimate()).isEqualTo(batch.auc().auc().value());
-        assertThat(d.all("7d", "log_loss").estimate()).isEqualTo(batch.calibration().logLoss().value());
+        assertThat(d.all("7d", "log_loss").estimate())
+                .isEqualTo(batch.calibration().logLoss().value());
         assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_REVISED, 1L);
     }
 
@@ -174,14 +176,16 @@ class OutcomeJoinTest {
         assertThat(dead).hasSize(1);
         assertThat(new String(dead.get(0).key())).isEqualTo("p1");
         assertThat(OutcomeDriver.header(dead.get(0), DeadLetters.REASON)).isEqualTo(Reason.LABEL_AFTER_MAX_DELAY);
-        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_AFTER_MAX_DELAY, 1L)
+        assertThat(d.joinCounts())
+                .containsEntry(OutcomeJoin.LABELS_AFTER_MAX_DELAY, 1L)
                 .containsEntry(OutcomeJoin.LABELS_JOINED, 1L)
                 .doesNotContainKey(OutcomeJoin.PREDICTIONS_EXPIRED_UNLABELLED);
 
         d.advanceWall(Duration.ofMinutes(61));
 
         // The wait is over: p1 (unlabelled) and p3 (labelled) leave; a label for p1 now is dead-lettered at once.
-        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.PREDICTIONS_EXPIRED_UNLABELLED, 1L)
+        assertThat(d.joinCounts())
+                .containsEntry(OutcomeJoin.PREDICTIONS_EXPIRED_UNLABELLED, 1L)
                 .containsEntry(OutcomeJoin.PREDICTIONS_EXPIRED_LABELLED, 1L);
         d.label("p1", 1, T0.plus(Duration.ofDays(3)), 1);
         assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_AFTER_MAX_DELAY, 2L);
@@ -197,15 +201,15 @@ class OutcomeJoinTest {
         // sender header: an unmatched label (held, then expired through the orphans store) and a label
         // after the max delay (dead-lettered at once).
         byte[] ghost = ("{ \"source\" : \"pathology\", \"label\": 1, \"revision\": 0,\n"
-                + "  \"observed_at\": \"2026-03-01T10:00:00Z\", \"prediction_id\": \"ghost\" }")
+                        + "  \"observed_at\": \"2026-03-01T10:00:00Z\", \"prediction_id\": \"ghost\" }")
                 .getBytes(StandardCharsets.UTF_8);
-        byte[] late = ("{\"prediction_id\":\"p1\",   \"label\":1,\"observed_at\":\""
-                + T0.plus(Duration.ofDays(12)) + "\",\"source\":\"pathology\",\"revision\":0}")
+        byte[] late = ("{\"prediction_id\":\"p1\",   \"label\":1,\"observed_at\":\"" + T0.plus(Duration.ofDays(12))
+                        + "\",\"source\":\"pathology\",\"revision\":0}")
                 .getBytes(StandardCharsets.UTF_8);
         RecordHeaders ghostHeaders = new RecordHeaders();
         ghostHeaders.add("traceparent", "00-abc-01".getBytes(StandardCharsets.UTF_8));
-        d.labelRecord(new TestRecord<>("lis-key-7".getBytes(StandardCharsets.UTF_8), ghost, ghostHeaders,
-                Instant.EPOCH));
+        d.labelRecord(
+                new TestRecord<>("lis-key-7".getBytes(StandardCharsets.UTF_8), ghost, ghostHeaders, Instant.EPOCH));
         d.labelRecord(new TestRecord<>(null, late, new RecordHeaders(), Instant.EPOCH));
 
         List<TestRecord<byte[], byte[]>> dead = new java.util.ArrayList<>(d.deadLetters());
@@ -215,21 +219,26 @@ class OutcomeJoinTest {
         assertThat(dead).hasSize(2);
         TestRecord<byte[], byte[]> afterMaxDelay = dead.stream()
                 .filter(r -> Reason.LABEL_AFTER_MAX_DELAY.equals(OutcomeDriver.header(r, DeadLetters.REASON)))
-                .findFirst().orElseThrow();
+                .findFirst()
+                .orElseThrow();
         assertThat(afterMaxDelay.value()).isEqualTo(late);
         assertThat(new String(afterMaxDelay.key(), StandardCharsets.UTF_8)).isEqualTo("p1"); // sent without a key
         assertThat(OutcomeDriver.header(afterMaxDelay, DeadLetters.REASON)).isEqualTo(Reason.LABEL_AFTER_MAX_DELAY);
-        assertThat(OutcomeDriver.header(afterMaxDelay, DeadLetters.SOURCE_OFFSET)).isEqualTo("1");
-        TestRecord<byte[], byte[]> unmatched = dead.stream().filter(r -> r != afterMaxDelay).findFirst().orElseThrow();
+        assertThat(OutcomeDriver.header(afterMaxDelay, DeadLetters.SOURCE_OFFSET))
+                .isEqualTo("1");
+        TestRecord<byte[], byte[]> unmatched =
+                dead.stream().filter(r -> r != afterMaxDelay).findFirst().orElseThrow();
         assertThat(unmatched.value()).isEqualTo(ghost);
         assertThat(new String(unmatched.key(), StandardCharsets.UTF_8)).isEqualTo("lis-key-7");
         assertThat(OutcomeDriver.header(unmatched, "traceparent")).isEqualTo("00-abc-01");
         assertThat(OutcomeDriver.header(unmatched, DeadLetters.REASON)).isEqualTo(Reason.UNMATCHED_LABEL);
-        assertThat(OutcomeDriver.header(unmatched, DeadLetters.SOURCE_PARTITION)).isEqualTo("0");
+        assertThat(OutcomeDriver.header(unmatched, DeadLetters.SOURCE_PARTITION))
+                .isEqualTo("0");
         assertThat(OutcomeDriver.header(unmatched, DeadLetters.SOURCE_OFFSET)).isEqualTo("0");
         for (TestRecord<byte[], byte[]> r : dead) {
-            assertThat(r.headers().toArray()).extracting(h -> h.key()).doesNotContain("vigil.origin.value",
-                    "vigil.origin.key");
+            assertThat(r.headers().toArray())
+                    .extracting(h -> h.key())
+                    .doesNotContain("vigil.origin.value", "vigil.origin.key");
         }
     }
 }

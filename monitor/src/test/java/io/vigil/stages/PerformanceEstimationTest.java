@@ -1,14 +1,11 @@
 package io.vigil.stages;
 
-import io.vigil.stages.shared.EventDay;
-
-import io.vigil.aggregates.DriftAggregate;
-
 import static io.vigil.stages.EarlyWarningDriver.NOW;
 import static io.vigil.stages.EarlyWarningDriver.at;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.vigil.aggregates.DriftAggregate;
 import io.vigil.config.VigilConfig;
 import io.vigil.events.Demographics;
 import io.vigil.events.MetricSnapshot;
@@ -17,6 +14,7 @@ import io.vigil.events.Prediction;
 import io.vigil.events.ReferenceProfile;
 import io.vigil.events.Scanner;
 import io.vigil.metrics.EstimatorBacktest;
+import io.vigil.stages.shared.EventDay;
 import io.vigil.stats.Estimate;
 import io.vigil.stats.IsotonicCalibration;
 import io.vigil.stats.Wilson;
@@ -41,9 +39,23 @@ class PerformanceEstimationTest {
     private static int ids;
 
     private static Prediction prediction(ModelRef model, double score, Instant at) {
-        return new Prediction("p-" + (ids++), at, model, "binary", score, THRESHOLD, null, "S01",
-                new Scanner("CT-1", "Siemens", "SOMATOM Force", "5.0", "CT", "CHEST"), null, null,
-                new Demographics("F", "60-69"), null, null, Map.of(), Map.of());
+        return new Prediction(
+                "p-" + (ids++),
+                at,
+                model,
+                "binary",
+                score,
+                THRESHOLD,
+                null,
+                "S01",
+                new Scanner("CT-1", "Siemens", "SOMATOM Force", "5.0", "CT", "CHEST"),
+                null,
+                null,
+                new Demographics("F", "60-69"),
+                null,
+                null,
+                Map.of(),
+                Map.of());
     }
 
     /** A validation-file profile of n calibrated cases, with 20 labelled bins when {@code labelled}. */
@@ -67,16 +79,27 @@ class PerformanceEstimationTest {
         for (int b = 0; b < 20; b++) {
             bins.add(new ReferenceProfile.LabelBin(b / 20.0, (b + 1) / 20.0, pos[b], neg[b]));
         }
-        return a.toProfile(model, ReferenceProfile.Source.VALIDATION_FILE, NOW.minus(Duration.ofDays(150)), null,
-                THRESHOLD, labelled ? new ReferenceProfile.Labelled(bins, Map.of()) : null);
+        return a.toProfile(
+                model,
+                ReferenceProfile.Source.VALIDATION_FILE,
+                NOW.minus(Duration.ofDays(150)),
+                null,
+                THRESHOLD,
+                labelled ? new ReferenceProfile.Labelled(bins, Map.of()) : null);
     }
 
     /** One simulated case: score and label. */
     private record Case(double score, boolean label) {}
 
     /** Sends {@code n} cases on {@code day}; labels from {@code risk} applied to the score. */
-    private static List<Case> day(EarlyWarningDriver d, ModelRef model, long day, int n, Random rnd,
-                                  DoubleUnaryOperator scoreShift, DoubleUnaryOperator risk) {
+    private static List<Case> day(
+            EarlyWarningDriver d,
+            ModelRef model,
+            long day,
+            int n,
+            Random rnd,
+            DoubleUnaryOperator scoreShift,
+            DoubleUnaryOperator risk) {
         List<Case> cases = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             double u = rnd.nextDouble();
@@ -128,9 +151,21 @@ class PerformanceEstimationTest {
     /** A realised FINAL sensitivity snapshot as the outcomes stage would publish it. */
     private static MetricSnapshot realised(MetricSnapshot estimated, long tp, long fn) {
         Estimate w = Wilson.interval(tp, tp + fn);
-        return new MetricSnapshot(estimated.model(), estimated.version(), estimated.sliceDimension(),
-                estimated.sliceValue(), estimated.window(), estimated.windowEnd(), "sensitivity", w.value(), w.lower(),
-                w.upper(), tp + fn, null, MetricSnapshot.Status.FINAL, estimated.computedAt());
+        return new MetricSnapshot(
+                estimated.model(),
+                estimated.version(),
+                estimated.sliceDimension(),
+                estimated.sliceValue(),
+                estimated.window(),
+                estimated.windowEnd(),
+                "sensitivity",
+                w.value(),
+                w.lower(),
+                w.upper(),
+                tp + fn,
+                null,
+                MetricSnapshot.Status.FINAL,
+                estimated.computedAt());
     }
 
     @Test
@@ -156,12 +191,13 @@ class PerformanceEstimationTest {
                 if (sens.lower() <= realised && realised <= sens.upper()) {
                     covered++;
                 }
-                List<MetricSnapshot> errors = EstimatorBacktest.errors(List.of(sens, realised(sens, cm[0], cm[1])),
-                        NOW);
+                List<MetricSnapshot> errors =
+                        EstimatorBacktest.errors(List.of(sens, realised(sens, cm[0], cm[1])), NOW);
                 assertThat(errors).hasSize(1);
                 assertThat(errors.get(0).estimate()).isCloseTo(realised - sens.estimate(), within(1e-12));
                 flagged += errors.get(0).pValue() < 0.01 ? 1 : 0;
-                aucDifference += d.get(model, "all", "all", "1d", "estimated_auc").estimate() - realisedAuc(cases);
+                aucDifference +=
+                        d.get(model, "all", "all", "1d", "estimated_auc").estimate() - realisedAuc(cases);
                 for (String m : List.of("estimated_specificity", "estimated_ppv", "estimated_npv")) {
                     MetricSnapshot e = d.get(model, "all", "all", "1d", m);
                     assertThat(e.lower()).isLessThanOrEqualTo(e.estimate());
@@ -191,7 +227,8 @@ class PerformanceEstimationTest {
             MetricSnapshot sens = d.get(model, "all", "all", "7d", "estimated_sensitivity");
             assertThat(sens.n()).isEqualTo(2100);
             long[] cm = confusion(cases);
-            MetricSnapshot error = EstimatorBacktest.errors(List.of(sens, realised(sens, cm[0], cm[1])), NOW).get(0);
+            MetricSnapshot error = EstimatorBacktest.errors(List.of(sens, realised(sens, cm[0], cm[1])), NOW)
+                    .get(0);
             assertThat(error.metric()).isEqualTo("estimation_error:sensitivity");
             assertThat(error.estimate()).isGreaterThan(0.1);
             assertThat(error.pValue()).isLessThan(0.01);
@@ -210,7 +247,8 @@ class PerformanceEstimationTest {
             assertThat(latest.keySet()).noneMatch(k -> k.startsWith("cbpe-unlabelled|") && k.contains("|estimated_"));
             assertThat(latest.keySet()).noneMatch(k -> k.contains("|cusum:estimated_sensitivity"));
             assertThat(d.get(model, "all", "all", "60d", "cusum:positive_rate")).isNotNull();
-            assertThat(d.get(model, "all", "all", "60d", "cusum:score_mean").n()).isEqualTo(1);
+            assertThat(d.get(model, "all", "all", "60d", "cusum:score_mean").n())
+                    .isEqualTo(1);
         }
     }
 
@@ -219,8 +257,9 @@ class PerformanceEstimationTest {
         ModelRef model = new ModelRef("cbpe-no-reference", "1.0");
         try (EarlyWarningDriver d = new EarlyWarningDriver(Map.of())) {
             day(d, model, TODAY - 1, 50, new Random(1), s -> s, s -> s);
-            assertThat(d.round().keySet()).noneMatch(k -> k.startsWith("cbpe-no-reference|")
-                    && (k.contains("estimated_") || k.contains("cusum")));
+            assertThat(d.round().keySet())
+                    .noneMatch(k ->
+                            k.startsWith("cbpe-no-reference|") && (k.contains("estimated_") || k.contains("cusum")));
         }
     }
 
@@ -240,7 +279,9 @@ class PerformanceEstimationTest {
                 MetricSnapshot alarm = d.get(model, "all", "all", "60d", "cusum_alarm:" + series);
                 assertThat(alarm.estimate()).as(series).isEqualTo(0.0);
                 assertThat(alarm.n()).isEqualTo(stable);
-                assertThat(d.get(model, "all", "all", "60d", "cusum_change_start:" + series).estimate()).isNull();
+                assertThat(d.get(model, "all", "all", "60d", "cusum_change_start:" + series)
+                                .estimate())
+                        .isNull();
             }
             // Scores move up by 0.05: about 1.5 sd of a day's mean score at n = 200.
             for (long day = changeDay; day < TODAY - 1; day++) {
@@ -250,8 +291,11 @@ class PerformanceEstimationTest {
             for (String series : List.of("positive_rate", "score_mean")) {
                 MetricSnapshot cusum = d.get(model, "all", "all", "60d", "cusum:" + series);
                 assertThat(cusum.estimate()).as(series).isGreaterThan(cusum.upper());
-                assertThat(d.get(model, "all", "all", "60d", "cusum_alarm:" + series).estimate()).isEqualTo(1.0);
-                double start = d.get(model, "all", "all", "60d", "cusum_change_start:" + series).estimate();
+                assertThat(d.get(model, "all", "all", "60d", "cusum_alarm:" + series)
+                                .estimate())
+                        .isEqualTo(1.0);
+                double start = d.get(model, "all", "all", "60d", "cusum_change_start:" + series)
+                        .estimate();
                 long startDay = (long) start / 86_400L;
                 assertThat(startDay).as(series).isBetween(changeDay - 3, changeDay + 3);
             }
@@ -279,7 +323,9 @@ class PerformanceEstimationTest {
                 day(d, model, day, 200, rnd, site, s -> s);
             }
             d.round();
-            assertThat(d.get(model, "all", "all", "60d", "cusum_alarm:score_mean").estimate()).isEqualTo(1.0);
+            assertThat(d.get(model, "all", "all", "60d", "cusum_alarm:score_mean")
+                            .estimate())
+                    .isEqualTo(1.0);
             for (String series : List.of("positive_rate", "score_mean", "estimated_sensitivity")) {
                 MetricSnapshot alarm = d.get(model, "site", "S01", "60d", "cusum_alarm:" + series);
                 assertThat(alarm.estimate()).as(series).isEqualTo(0.0);
@@ -292,10 +338,13 @@ class PerformanceEstimationTest {
             }
             d.round();
             for (String series : List.of("positive_rate", "score_mean")) {
-                assertThat(d.get(model, "site", "S01", "60d", "cusum_alarm:" + series).estimate()).as(series)
+                assertThat(d.get(model, "site", "S01", "60d", "cusum_alarm:" + series)
+                                .estimate())
+                        .as(series)
                         .isEqualTo(1.0);
                 long startDay = (long) (double) d.get(model, "site", "S01", "60d", "cusum_change_start:" + series)
-                        .estimate() / 86_400L;
+                                .estimate()
+                        / 86_400L;
                 assertThat(startDay).as(series).isBetween(changeDay - 3, changeDay + 3);
             }
         }
@@ -304,12 +353,24 @@ class PerformanceEstimationTest {
     @Test
     void shouldFitAMonotoneMapThatReproducesTheBinRatesWhenTheyAreAlreadyMonotone() {
         ModelRef model = new ModelRef("map", "1.0");
-        List<ReferenceProfile.LabelBin> bins = List.of(new ReferenceProfile.LabelBin(0, 0.5, 10, 90),
-                new ReferenceProfile.LabelBin(0.5, 1, 60, 40));
+        List<ReferenceProfile.LabelBin> bins =
+                List.of(new ReferenceProfile.LabelBin(0, 0.5, 10, 90), new ReferenceProfile.LabelBin(0.5, 1, 60, 40));
         ReferenceProfile p = reference(model, 10, 1, false);
-        ReferenceProfile labelled = new ReferenceProfile(p.model(), p.source(), p.createdAt(), p.n(), p.burnIn(),
-                p.threshold(), p.score(), p.positives(), p.uncertainty(), p.abstentions(), p.features(), p.attributes(),
-                p.known(), new ReferenceProfile.Labelled(bins, Map.of()));
+        ReferenceProfile labelled = new ReferenceProfile(
+                p.model(),
+                p.source(),
+                p.createdAt(),
+                p.n(),
+                p.burnIn(),
+                p.threshold(),
+                p.score(),
+                p.positives(),
+                p.uncertainty(),
+                p.abstentions(),
+                p.features(),
+                p.attributes(),
+                p.known(),
+                new ReferenceProfile.Labelled(bins, Map.of()));
         IsotonicCalibration map = PerformanceEstimation.calibrationMap(labelled).orElseThrow();
         assertThat(map.apply(0.25)).isCloseTo(0.1, within(1e-12));
         assertThat(map.apply(0.75)).isCloseTo(0.6, within(1e-12));

@@ -1,12 +1,11 @@
 package io.vigil.stages;
 
-import io.vigil.aggregates.OutcomeAggregate;
-import io.vigil.aggregates.OutcomeChange;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.vigil.aggregates.OutcomeAggregate;
+import io.vigil.aggregates.OutcomeChange;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.ModelRef;
 import io.vigil.events.ReferenceProfile;
@@ -35,8 +34,10 @@ class PerformanceTest {
             }
             assertThat(d.all("7d", "label_coverage").estimate()).isEqualTo(24.0 / 40);
             assertThat(d.all("7d", "label_coverage").n()).isEqualTo(40);
-            assertThat(d.all("7d", "label_coverage_predicted_positive").estimate()).isEqualTo(1.0);
-            assertThat(d.all("7d", "label_coverage_predicted_negative").estimate()).isEqualTo(0.2);
+            assertThat(d.all("7d", "label_coverage_predicted_positive").estimate())
+                    .isEqualTo(1.0);
+            assertThat(d.all("7d", "label_coverage_predicted_negative").estimate())
+                    .isEqualTo(0.2);
             assertThat(d.all("7d", "verification_bias").estimate()).isEqualTo(1.0);
             assertThat(d.all("7d", "label_delay:0.9").estimate()).isBetween(3 * 86400 / 1.045, 3 * 86400 * 1.045);
 
@@ -65,8 +66,8 @@ class PerformanceTest {
 
     @Test
     void shouldTurnFinalWhenTheNewestCohortIsOlderThanTheMaxDelay() {
-        Performance stage = new Performance(new Performance.Settings(List.of(30), 0.8, 0.5, 50, 5, 30,
-                Duration.ofSeconds(1), Duration.ofSeconds(1), false));
+        Performance stage = new Performance(new Performance.Settings(
+                List.of(30), 0.8, 0.5, 50, 5, 30, Duration.ofSeconds(1), Duration.ofSeconds(1), false));
         OutcomeAggregate day = new OutcomeAggregate();
         List<String> groups = List.of("model|v1|site|S01");
         day.apply(new OutcomeChange(groups, 0.7, 0.5, 100, -1, 0, -1));
@@ -74,7 +75,8 @@ class PerformanceTest {
         day.apply(new OutcomeChange(groups, 0.7, 0.5, 100, 1, +1, 60));
         java.util.TreeMap<Long, OutcomeAggregate> days = new java.util.TreeMap<>(Map.of(100L, day));
 
-        assertThat(status(stage.snapshots("model|v1|site|S01", days, 105, 0))).isEqualTo(MetricSnapshot.Status.PROVISIONAL);
+        assertThat(status(stage.snapshots("model|v1|site|S01", days, 105, 0)))
+                .isEqualTo(MetricSnapshot.Status.PROVISIONAL);
         assertThat(status(stage.snapshots("model|v1|site|S01", days, 106, 0))).isEqualTo(MetricSnapshot.Status.FINAL);
     }
 
@@ -84,10 +86,10 @@ class PerformanceTest {
     }
 
     /** As {@link #window(int, int, int, int)}, at a reference prevalence (or none). */
-    private static Map<String, MetricSnapshot> window(int tp, int fn, int fp, int tn,
-                                                      Performance.ReferencePrevalence reference) {
-        Performance stage = new Performance(new Performance.Settings(List.of(30), 0.8, 0.5, 50, 5, 30,
-                Duration.ofSeconds(1), Duration.ofSeconds(1), false));
+    private static Map<String, MetricSnapshot> window(
+            int tp, int fn, int fp, int tn, Performance.ReferencePrevalence reference) {
+        Performance stage = new Performance(new Performance.Settings(
+                List.of(30), 0.8, 0.5, 50, 5, 30, Duration.ofSeconds(1), Duration.ofSeconds(1), false));
         List<String> groups = List.of("model|v1|site|S01");
         OutcomeAggregate day = new OutcomeAggregate();
         int[][] cells = {{tp, 1}, {fn, 1}, {fp, 0}, {tn, 0}};
@@ -99,8 +101,8 @@ class PerformanceTest {
             }
         }
         Map<String, MetricSnapshot> out = new HashMap<>();
-        for (MetricSnapshot s : stage.snapshots("model|v1|site|S01", new java.util.TreeMap<>(Map.of(100L, day)), 100, 0,
-                reference)) {
+        for (MetricSnapshot s :
+                stage.snapshots("model|v1|site|S01", new java.util.TreeMap<>(Map.of(100L, day)), 100, 0, reference)) {
             out.put(s.metric(), s);
         }
         return out;
@@ -166,9 +168,11 @@ class PerformanceTest {
         assertPublished(m, "brier", (20 * 0.09 + 5 * 0.64 + 5 * 0.49 + 20 * 0.04) / 50, 50);
         assertPublished(m, "reliability_observed:7", 0.8, 25);
         for (String metric : Performance.CALIBRATION_METRICS) {
-            assertThat(m.get(metric)).as(metric).satisfiesAnyOf(
-                    s -> assertThat(s).isNull(),
-                    s -> assertThat(s.status()).isNotEqualTo(MetricSnapshot.Status.INSUFFICIENT_N));
+            assertThat(m.get(metric))
+                    .as(metric)
+                    .satisfiesAnyOf(
+                            s -> assertThat(s).isNull(),
+                            s -> assertThat(s.status()).isNotEqualTo(MetricSnapshot.Status.INSUFFICIENT_N));
         }
     }
 
@@ -219,8 +223,9 @@ class PerformanceTest {
     @Test
     void shouldCountTheReferencesOwnErrorInTheShiftWhenItsPrevalenceComesFromLabelCounts() {
         // Reference: 30 positive and 570 negative labels over its score bins, prevalence 0.05.
-        ReferenceProfile profile = labelledProfile(List.of(new ReferenceProfile.LabelBin(0, 0.5, 10, 520),
-                new ReferenceProfile.LabelBin(0.5, 1, 20, 50)), Map.of());
+        ReferenceProfile profile = labelledProfile(
+                List.of(new ReferenceProfile.LabelBin(0, 0.5, 10, 520), new ReferenceProfile.LabelBin(0.5, 1, 20, 50)),
+                Map.of());
         Performance.ReferencePrevalence reference = Performance.ReferencePrevalence.of(profile);
         double z = 1.959963984540054;
         double[] ref = wilson(30, 600, z);
@@ -264,17 +269,22 @@ class PerformanceTest {
     @Test
     void shouldPublishNothingAtTheReferencePrevalenceWhenThereIsNoReferencePrevalence() {
         Map<String, MetricSnapshot> m = window(80, 20, 30, 170);
-        assertThat(m).containsKey("ppv").containsKey("prevalence")
+        assertThat(m)
+                .containsKey("ppv")
+                .containsKey("prevalence")
                 .doesNotContainKeys("ppv_at_reference_prevalence", "npv_at_reference_prevalence", "prevalence_shift");
         // A profile without labels, or with labels of one class only, gives no prevalence; a claim wins over counts.
-        assertThat(Performance.ReferencePrevalence.of(labelledProfile(null, Map.of()))).isNull();
+        assertThat(Performance.ReferencePrevalence.of(labelledProfile(null, Map.of())))
+                .isNull();
+        assertThat(Performance.ReferencePrevalence.of(
+                        labelledProfile(List.of(new ReferenceProfile.LabelBin(0, 1, 0, 500)), Map.of())))
+                .isNull();
         assertThat(Performance.ReferencePrevalence.of(labelledProfile(
-                List.of(new ReferenceProfile.LabelBin(0, 1, 0, 500)), Map.of()))).isNull();
-        assertThat(Performance.ReferencePrevalence.of(labelledProfile(
-                List.of(new ReferenceProfile.LabelBin(0, 1, 0, 500)), Map.of("prevalence", 0.12))))
+                        List.of(new ReferenceProfile.LabelBin(0, 1, 0, 500)), Map.of("prevalence", 0.12))))
                 .isEqualTo(new Performance.ReferencePrevalence(0.12, 0.12, 0.12));
         assertThat(Performance.ReferencePrevalence.of(labelledProfile(
-                List.of(new ReferenceProfile.LabelBin(0, 1, 50, 450)), Map.of("sensitivity", 0.9))).value())
+                                List.of(new ReferenceProfile.LabelBin(0, 1, 50, 450)), Map.of("sensitivity", 0.9)))
+                        .value())
                 .isCloseTo(0.1, within(1e-12));
     }
 
@@ -289,8 +299,8 @@ class PerformanceTest {
             assertThat(d.all("7d", "ppv_at_reference_prevalence")).isNull();
             assertThat(d.all("7d", "prevalence_shift")).isNull();
 
-            d.reference(labelledProfile(List.of(new ReferenceProfile.LabelBin(0, 1, 50, 450)),
-                    Map.of("prevalence", 0.1)));
+            d.reference(
+                    labelledProfile(List.of(new ReferenceProfile.LabelBin(0, 1, 50, 450)), Map.of("prevalence", 0.1)));
             d.predict(OutcomeDriver.prediction("c-40", T0, 0.1)); // a change, so the group is snapshotted again
             d.label("c-40", 0, T0.plus(Duration.ofDays(1)), 0);
             // 10 tp, 4 fn, 0 fp, 27 tn: sensitivity 10/14, specificity 1, so PPV at any prevalence is 1.
@@ -308,13 +318,29 @@ class PerformanceTest {
     /** A validation-file profile of model v1 with the given label bins (none when null) and targets. */
     private static ReferenceProfile labelledProfile(List<ReferenceProfile.LabelBin> bins, Map<String, Double> targets) {
         ReferenceProfile p = PerformanceEstimationTest.reference(new ModelRef("model", "v1"), 200, 7, false);
-        return new ReferenceProfile(p.model(), p.source(), p.createdAt(), p.n(), p.burnIn(), p.threshold(), p.score(),
-                p.positives(), p.uncertainty(), p.abstentions(), p.features(), p.attributes(), p.known(),
+        return new ReferenceProfile(
+                p.model(),
+                p.source(),
+                p.createdAt(),
+                p.n(),
+                p.burnIn(),
+                p.threshold(),
+                p.score(),
+                p.positives(),
+                p.uncertainty(),
+                p.abstentions(),
+                p.features(),
+                p.attributes(),
+                p.known(),
                 bins == null ? null : new ReferenceProfile.Labelled(bins, targets));
     }
 
     private static MetricSnapshot.Status status(List<MetricSnapshot> snapshots) {
-        return snapshots.stream().filter(s -> s.metric().equals("labelled")).findFirst().orElseThrow().status();
+        return snapshots.stream()
+                .filter(s -> s.metric().equals("labelled"))
+                .findFirst()
+                .orElseThrow()
+                .status();
     }
 
     @Test
@@ -329,7 +355,8 @@ class PerformanceTest {
                     if (i % 2 == 0) {
                         d.label(id, wdbc.get(i).label(), T0.plusSeconds(3600), 0);
                     }
-                    d.predict(OutcomeDriver.prediction(id, T0, version, wdbc.get(i).score(), threshold, "S01", "A"));
+                    d.predict(OutcomeDriver.prediction(
+                            id, T0, version, wdbc.get(i).score(), threshold, "S01", "A"));
                     if (i % 2 == 1) {
                         d.label(id, wdbc.get(i).label(), T0.plusSeconds(3600), 0);
                     }
@@ -341,8 +368,8 @@ class PerformanceTest {
             List<Golden.Row> fleet = Golden.fleet();
             for (int i = 0; i < fleet.size(); i++) {
                 Golden.Row r = fleet.get(i);
-                d.predict(OutcomeDriver.prediction("f-" + i, T0, "fleet", r.score(), 0.5,
-                        r.slice().substring(0, 3), r.slice()));
+                d.predict(OutcomeDriver.prediction(
+                        "f-" + i, T0, "fleet", r.score(), 0.5, r.slice().substring(0, 3), r.slice()));
                 d.label("f-" + i, r.label(), T0.plusSeconds(7200), 0);
                 if (i % 100 == 0) {
                     d.flushAndDrain();
@@ -356,7 +383,11 @@ class PerformanceTest {
             slices.put("fleet", new String[] {"fleet", "all", "all"});
             Golden.cases().forEach(c -> {
                 String[] s = c.name().startsWith("fleet/")
-                        ? new String[] {"fleet", "scanner", c.name().substring(6, 9) + "/" + c.name().substring(6)}
+                        ? new String[] {
+                            "fleet",
+                            "scanner",
+                            c.name().substring(6, 9) + "/" + c.name().substring(6)
+                        }
                         : slices.get(c.name());
                 assertGolden(c, latest, s[0], s[1], s[2]);
             });
@@ -371,14 +402,19 @@ class PerformanceTest {
         }
     }
 
-    private static MetricSnapshot find(List<MetricSnapshot> snapshots, String version, String dimension,
-                                       String metric) {
-        return snapshots.stream().filter(s -> s.version().equals(version) && s.sliceDimension().equals(dimension)
-                && s.window().equals("7d") && s.metric().equals(metric)).findFirst().orElseThrow();
+    private static MetricSnapshot find(
+            List<MetricSnapshot> snapshots, String version, String dimension, String metric) {
+        return snapshots.stream()
+                .filter(s -> s.version().equals(version)
+                        && s.sliceDimension().equals(dimension)
+                        && s.window().equals("7d")
+                        && s.metric().equals(metric))
+                .findFirst()
+                .orElseThrow();
     }
 
-    private static void assertGolden(Golden.Case c, Map<String, MetricSnapshot> latest, String version,
-                                     String dimension, String value) {
+    private static void assertGolden(
+            Golden.Case c, Map<String, MetricSnapshot> latest, String version, String dimension, String value) {
         JsonNode g = c.expected();
         java.util.function.Function<String, MetricSnapshot> m = metric -> {
             MetricSnapshot s = latest.get(String.join("|", "model", version, dimension, value, "7d", metric));
@@ -386,20 +422,30 @@ class PerformanceTest {
             return s;
         };
         double exact = 1e-9;
-        assertThat(m.apply("labelled").estimate()).as(c.name()).isEqualTo(g.get("n").asDouble());
+        assertThat(m.apply("labelled").estimate())
+                .as(c.name())
+                .isEqualTo(g.get("n").asDouble());
         for (String rate : List.of("prevalence", "sensitivity", "specificity", "ppv", "npv")) {
             MetricSnapshot s = m.apply(rate);
-            assertThat(s.estimate()).as(c.name() + " " + rate).isCloseTo(g.get(rate).asDouble(), within(exact));
-            assertThat(s.lower()).as(c.name() + " " + rate).isCloseTo(g.get(rate + "_ci").get(0).asDouble(), within(exact));
-            assertThat(s.upper()).as(c.name() + " " + rate).isCloseTo(g.get(rate + "_ci").get(1).asDouble(), within(exact));
+            assertThat(s.estimate())
+                    .as(c.name() + " " + rate)
+                    .isCloseTo(g.get(rate).asDouble(), within(exact));
+            assertThat(s.lower())
+                    .as(c.name() + " " + rate)
+                    .isCloseTo(g.get(rate + "_ci").get(0).asDouble(), within(exact));
+            assertThat(s.upper())
+                    .as(c.name() + " " + rate)
+                    .isCloseTo(g.get(rate + "_ci").get(1).asDouble(), within(exact));
         }
         MetricSnapshot auc = m.apply("auc");
-        assertThat(auc.estimate()).as(c.name() + " auc")
+        assertThat(auc.estimate())
+                .as(c.name() + " auc")
                 .isCloseTo(g.get("auc").asDouble(), within(binningBound(c.rows()) + 1e-12));
         double a = g.get("auc").asDouble();
         long positives = g.get("positives").asLong();
-        double t = org.apache.commons.statistics.distribution.TDistribution
-                .of(Math.min(positives, g.get("n").asLong() - positives) - 1).inverseSurvivalProbability(0.025);
+        double t = org.apache.commons.statistics.distribution.TDistribution.of(
+                        Math.min(positives, g.get("n").asLong() - positives) - 1)
+                .inverseSurvivalProbability(0.025);
         double half = t * Math.sqrt(g.get("auc_delong_variance").asDouble()) / (a * (1 - a));
         assertThat(auc.lower()).isCloseTo(1 / (1 + Math.exp(-(Math.log(a / (1 - a)) - half))), within(0.005));
         assertThat(auc.upper()).isCloseTo(1 / (1 + Math.exp(-(Math.log(a / (1 - a)) + half))), within(0.005));
@@ -411,34 +457,45 @@ class PerformanceTest {
             if (bin.get("n").asLong() > 0) {
                 int k = bin.get("bin").asInt();
                 MetricSnapshot mean = m.apply("reliability_mean_score:" + k);
-                plugIn += (double) mean.n() / g.get("n").asLong()
-                        * Math.abs(mean.estimate() - m.apply("reliability_observed:" + k).estimate());
+                plugIn += (double) mean.n()
+                        / g.get("n").asLong()
+                        * Math.abs(mean.estimate()
+                                - m.apply("reliability_observed:" + k).estimate());
             }
         }
-        assertThat(plugIn).as(c.name() + " plug-in ece").isCloseTo(g.get("ece_10").asDouble(), within(cal));
+        assertThat(plugIn)
+                .as(c.name() + " plug-in ece")
+                .isCloseTo(g.get("ece_10").asDouble(), within(cal));
         MetricSnapshot ece = m.apply("ece");
         assertThat(ece.estimate()).isLessThanOrEqualTo(g.get("ece_10").asDouble());
         assertThat(g.get("ece_10").asDouble()).isBetween(ece.lower(), ece.upper());
         assertThat(m.apply("mce").estimate()).isCloseTo(g.get("mce_10").asDouble(), within(cal));
         assertThat(m.apply("brier").estimate()).isCloseTo(g.get("brier").asDouble(), within(cal));
         assertThat(m.apply("log_loss").estimate()).isCloseTo(g.get("log_loss").asDouble(), within(cal));
-        assertThat(m.apply("brier_reliability").estimate()).isCloseTo(g.get("brier_reliability_10").asDouble(), within(cal));
-        assertThat(m.apply("brier_resolution").estimate()).isCloseTo(g.get("brier_resolution_10").asDouble(), within(cal));
-        assertThat(m.apply("brier_uncertainty").estimate()).isCloseTo(g.get("brier_uncertainty").asDouble(), within(cal));
-        assertThat(m.apply("oe_ratio").estimate()).isCloseTo(g.get("observed_expected_ratio").asDouble(), within(cal));
+        assertThat(m.apply("brier_reliability").estimate())
+                .isCloseTo(g.get("brier_reliability_10").asDouble(), within(cal));
+        assertThat(m.apply("brier_resolution").estimate())
+                .isCloseTo(g.get("brier_resolution_10").asDouble(), within(cal));
+        assertThat(m.apply("brier_uncertainty").estimate())
+                .isCloseTo(g.get("brier_uncertainty").asDouble(), within(cal));
+        assertThat(m.apply("oe_ratio").estimate())
+                .isCloseTo(g.get("observed_expected_ratio").asDouble(), within(cal));
         for (JsonNode bin : g.get("reliability_bins")) {
             if (bin.get("n").asLong() == 0) {
                 continue;
             }
-            MetricSnapshot obs = m.apply("reliability_observed:" + bin.get("bin").asInt());
+            MetricSnapshot obs =
+                    m.apply("reliability_observed:" + bin.get("bin").asInt());
             assertThat(obs.n()).isEqualTo(bin.get("n").asLong());
             assertThat(obs.estimate()).isCloseTo(bin.get("observed_rate").asDouble(), within(cal));
             assertThat(obs.lower()).isCloseTo(bin.get("observed_ci").get(0).asDouble(), within(cal));
             assertThat(obs.upper()).isCloseTo(bin.get("observed_ci").get(1).asDouble(), within(cal));
-            assertThat(m.apply("reliability_mean_score:" + bin.get("bin").asInt()).estimate())
+            assertThat(m.apply("reliability_mean_score:" + bin.get("bin").asInt())
+                            .estimate())
                     .isCloseTo(bin.get("mean_score").asDouble(), within(cal));
         }
-        assertThat(m.apply("calibration_slope").estimate()).isCloseTo(g.get("calibration_slope").asDouble(), within(0.01));
+        assertThat(m.apply("calibration_slope").estimate())
+                .isCloseTo(g.get("calibration_slope").asDouble(), within(0.01));
         assertThat(m.apply("calibration_intercept").estimate())
                 .isCloseTo(g.get("calibration_intercept").asDouble(), within(0.01));
         assertThat(m.apply("calibration_slope").lower())
@@ -446,7 +503,8 @@ class PerformanceTest {
         assertThat(m.apply("calibration_slope").upper())
                 .isCloseTo(g.get("calibration_slope_ci").get(1).asDouble(), within(0.01));
         JsonNode citl = CITL.get(c.name().startsWith("wdbc") ? "wdbc" : c.name());
-        assertThat(m.apply("calibration_in_the_large").estimate()).as(c.name() + " citl")
+        assertThat(m.apply("calibration_in_the_large").estimate())
+                .as(c.name() + " citl")
                 .isCloseTo(citl.get("calibration_in_the_large").asDouble(), within(0.01));
     }
 

@@ -1,16 +1,13 @@
 package io.vigil.stages;
 
-import io.vigil.stages.shared.References;
-
-
-import io.vigil.topics.Topics;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vigil.config.VigilConfig;
 import io.vigil.events.ModelRef;
 import io.vigil.events.ReferenceProfile;
 import io.vigil.serde.Json;
+import io.vigil.stages.shared.References;
+import io.vigil.topics.Topics;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -44,10 +41,12 @@ class ReferencesTest {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "references-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        props.put(StreamsConfig.STATE_DIR_CONFIG, io.vigil.testing.TestDirs.fresh().toString());
+        props.put(
+                StreamsConfig.STATE_DIR_CONFIG,
+                io.vigil.testing.TestDirs.fresh().toString());
         try (TopologyTestDriver driver = new TopologyTestDriver(builder.build(), props, NOW)) {
-            TestInputTopic<String, byte[]> in = driver.createInputTopic(topics.references().name(),
-                    new StringSerializer(), new ByteArraySerializer());
+            TestInputTopic<String, byte[]> in = driver.createInputTopic(
+                    topics.references().name(), new StringSerializer(), new ByteArraySerializer());
             ReadOnlyKeyValueStore<String, ?> store = driver.getTimestampedKeyValueStore(References.STORE);
 
             assertThat(references.lookup(store, KEY)).isEmpty();
@@ -64,8 +63,9 @@ class ReferencesTest {
             assertThat(second.profile().score().n()).isEqualTo(3_000);
 
             // A write to another key moves the count; this key's bytes are unchanged, so its parse is kept.
-            in.pipeInput(ReferenceProfile.key("m", "2"), bytes(PerformanceEstimationTest.reference(
-                    new ModelRef("m", "2"), 500, 3L, false)));
+            in.pipeInput(
+                    ReferenceProfile.key("m", "2"),
+                    bytes(PerformanceEstimationTest.reference(new ModelRef("m", "2"), 500, 3L, false)));
             assertThat(references.lookup(store, KEY).orElseThrow()).isSameAs(second);
 
             in.pipeInput(KEY, "{not json".getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -73,7 +73,12 @@ class ReferencesTest {
 
             in.pipeInput(KEY, (byte[]) null);
             assertThat(references.lookup(store, KEY)).isEqualTo(Optional.empty());
-            assertThat(references.lookup(store, ReferenceProfile.key("m", "2")).orElseThrow().profile().score().n())
+            assertThat(references
+                            .lookup(store, ReferenceProfile.key("m", "2"))
+                            .orElseThrow()
+                            .profile()
+                            .score()
+                            .n())
                     .isEqualTo(500);
         }
     }

@@ -1,17 +1,10 @@
 package io.vigil.stages;
 
-import io.vigil.stages.shared.EventDay;
-import io.vigil.events.SlicedPrediction;
-
-import io.vigil.aggregates.DriftAggregate;
-import io.vigil.state.HeapAggregateStore;
-import io.vigil.state.TwoPhaseAggregation;
-import io.vigil.topics.Topics;
-import io.vigil.topology.VigilTopology;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.vigil.aggregates.DriftAggregate;
 import io.vigil.config.VigilConfig;
 import io.vigil.events.Demographics;
 import io.vigil.events.EventValidator;
@@ -20,11 +13,17 @@ import io.vigil.events.ModelRef;
 import io.vigil.events.Prediction;
 import io.vigil.events.ReferenceProfile;
 import io.vigil.events.Scanner;
+import io.vigil.events.SlicedPrediction;
 import io.vigil.serde.Json;
 import io.vigil.serde.JsonSerde;
+import io.vigil.stages.shared.EventDay;
+import io.vigil.state.HeapAggregateStore;
+import io.vigil.state.TwoPhaseAggregation;
 import io.vigil.stats.DistributionDrift;
 import io.vigil.stats.ReferenceDistribution;
 import io.vigil.testing.Events;
+import io.vigil.topics.Topics;
+import io.vigil.topology.VigilTopology;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -40,7 +39,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.function.DoubleSupplier;
 import java.util.stream.Collectors;
-import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.commons.statistics.distribution.BinomialDistribution;
 import org.apache.datasketches.kll.KllDoublesSketch;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -97,23 +95,28 @@ class ScoreDriftTest {
             props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
             props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
             props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
-            driver = new TopologyTestDriver(VigilTopology.build(config, topics,
-                    new EventValidator(65_536, Duration.ofMinutes(5))), props, NOW);
-            predictions = driver.createInputTopic(topics.predictions().name(), new ByteArraySerializer(),
-                    new ByteArraySerializer());
-            references = driver.createInputTopic(topics.references().name(), new StringSerializer(),
-                    new ByteArraySerializer());
-            snapshots = driver.createOutputTopic(topics.snapshots().name(), new StringDeserializer(),
+            driver = new TopologyTestDriver(
+                    VigilTopology.build(config, topics, new EventValidator(65_536, Duration.ofMinutes(5))), props, NOW);
+            predictions = driver.createInputTopic(
+                    topics.predictions().name(), new ByteArraySerializer(), new ByteArraySerializer());
+            references = driver.createInputTopic(
+                    topics.references().name(), new StringSerializer(), new ByteArraySerializer());
+            snapshots = driver.createOutputTopic(
+                    topics.snapshots().name(),
+                    new StringDeserializer(),
                     JsonSerde.of(MetricSnapshot.class).deserializer());
             List<String> stores = config.getInt(VigilConfig.DRIFT_BASELINE_DAYS) > 0
                     ? List.of("drift-partials", "drift-buckets", "drift-baselines")
                     : List.of("drift-partials", "drift-buckets");
             for (String store : stores) {
-                changelogs.add(driver.createOutputTopic("drift-test-" + store + "-changelog",
+                changelogs.add(driver.createOutputTopic(
+                        "drift-test-" + store + "-changelog",
                         new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
                         new org.apache.kafka.common.serialization.ByteArrayDeserializer()));
             }
-            referencesOut = driver.createOutputTopic(topics.references().name(), new StringDeserializer(),
+            referencesOut = driver.createOutputTopic(
+                    topics.references().name(),
+                    new StringDeserializer(),
                     new org.apache.kafka.common.serialization.ByteArrayDeserializer());
         }
 
@@ -164,11 +167,32 @@ class ScoreDriftTest {
 
     private static int ids;
 
-    private static Prediction prediction(ModelRef model, double score, Instant at, String site, String scanner,
-                                         String software, Map<String, Double> features, Map<String, String> attributes) {
-        return new Prediction("p-" + (ids++), at, model, "binary", score, 0.5, null, site,
-                new Scanner(scanner, "Siemens", "SOMATOM Force", software, "CT", "CHEST"), null, null,
-                new Demographics("F", "60-69"), null, null, features, attributes);
+    private static Prediction prediction(
+            ModelRef model,
+            double score,
+            Instant at,
+            String site,
+            String scanner,
+            String software,
+            Map<String, Double> features,
+            Map<String, String> attributes) {
+        return new Prediction(
+                "p-" + (ids++),
+                at,
+                model,
+                "binary",
+                score,
+                0.5,
+                null,
+                site,
+                new Scanner(scanner, "Siemens", "SOMATOM Force", software, "CT", "CHEST"),
+                null,
+                null,
+                new Demographics("F", "60-69"),
+                null,
+                null,
+                features,
+                attributes);
     }
 
     private static Prediction prediction(ModelRef model, double score, Instant at, String site, String scanner) {
@@ -179,8 +203,8 @@ class ScoreDriftTest {
     private static ReferenceProfile reference(ModelRef model, List<Prediction> predictions) {
         DriftAggregate a = DriftAggregate.empty();
         predictions.forEach(p -> a.add(p, null, true));
-        return a.toProfile(model, ReferenceProfile.Source.VALIDATION_FILE, NOW.minus(Duration.ofDays(60)), null,
-                null, null);
+        return a.toProfile(
+                model, ReferenceProfile.Source.VALIDATION_FILE, NOW.minus(Duration.ofDays(60)), null, null, null);
     }
 
     private static Instant hoursAgo(int h) {
@@ -270,7 +294,8 @@ class ScoreDriftTest {
                     boolean shifted = site.equals("S02") && scanner.equals("CT-2");
                     for (int i = 0; i < 800; i++) {
                         double score = s.getAsDouble();
-                        h.send(prediction(model, shifted ? Math.min(1, score + 0.15) : score, hoursAgo(2), site, scanner));
+                        h.send(prediction(
+                                model, shifted ? Math.min(1, score + 0.15) : score, hoursAgo(2), site, scanner));
                     }
                 }
             }
@@ -282,8 +307,12 @@ class ScoreDriftTest {
                 if (slice.equals("S02/CT-2")) {
                     assertThat(ksDrift(ks)).as(slice).isTrue();
                     assertThat(psi.pValue()).as(slice).isLessThan(1e-6);
-                    assertThat(h.get(model, "scanner", slice, "7d", "positive_rate").pValue()).isLessThan(1e-3);
-                    assertThat(h.get(model, "scanner", slice, "7d", "score_wasserstein").estimate()).isGreaterThan(0.1);
+                    assertThat(h.get(model, "scanner", slice, "7d", "positive_rate")
+                                    .pValue())
+                            .isLessThan(1e-3);
+                    assertThat(h.get(model, "scanner", slice, "7d", "score_wasserstein")
+                                    .estimate())
+                            .isGreaterThan(0.1);
                 } else {
                     assertThat(ksDrift(ks)).as(slice).isFalse();
                     assertThat(psi.pValue()).as(slice).isGreaterThan(1e-3);
@@ -293,13 +322,23 @@ class ScoreDriftTest {
     }
 
     /** Sends {@code perDay} predictions per scanner per day of {@code [from, to]}, then runs one round per day. */
-    private static void days(Harness h, ModelRef model, long from, long to, int perDay, Random rnd,
-                             Map<String, DoubleSupplier> byScanner) {
+    private static void days(
+            Harness h,
+            ModelRef model,
+            long from,
+            long to,
+            int perDay,
+            Random rnd,
+            Map<String, DoubleSupplier> byScanner) {
         for (long d = from; d <= to; d++) {
             for (Map.Entry<String, DoubleSupplier> e : byScanner.entrySet()) {
                 String[] siteScanner = e.getKey().split("/");
                 for (int i = 0; i < perDay; i++) {
-                    h.send(prediction(model, e.getValue().getAsDouble(), day(d, 1 + rnd.nextInt(20)), siteScanner[0],
+                    h.send(prediction(
+                            model,
+                            e.getValue().getAsDouble(),
+                            day(d, 1 + rnd.nextInt(20)),
+                            siteScanner[0],
                             siteScanner[1]));
                 }
             }
@@ -324,7 +363,11 @@ class ScoreDriftTest {
         for (Map.Entry<String, DoubleSupplier> e : twoScanners(rnd, 0).entrySet()) {
             String[] siteScanner = e.getKey().split("/");
             for (int i = 0; i < 3000; i++) {
-                ref.add(prediction(model, e.getValue().getAsDouble(), NOW.minus(Duration.ofDays(90)), siteScanner[0],
+                ref.add(prediction(
+                        model,
+                        e.getValue().getAsDouble(),
+                        NOW.minus(Duration.ofDays(90)),
+                        siteScanner[0],
                         siteScanner[1]));
             }
         }
@@ -363,16 +406,23 @@ class ScoreDriftTest {
             // Baseline period: days first .. first + 2. No drift metric for a slice while it is open.
             days(h, model, first, first + 2, 300, rnd, twoScanners(rnd, 0));
             for (String scanner : List.of("S01/CT-1", "S02/CT-2")) {
-                assertThat(h.get(model, "scanner", scanner, "1d", "predictions").estimate()).isEqualTo(300.0);
-                assertThat(h.latest.keySet()).noneMatch(k -> k.contains("|scanner|" + scanner + "|")
-                        && !k.endsWith("|predictions") && !k.endsWith("|acquisition_change"));
+                assertThat(h.get(model, "scanner", scanner, "1d", "predictions").estimate())
+                        .isEqualTo(300.0);
+                assertThat(h.latest.keySet())
+                        .noneMatch(k -> k.contains("|scanner|" + scanner + "|")
+                                && !k.endsWith("|predictions")
+                                && !k.endsWith("|acquisition_change"));
             }
             // Seven steady days after it: the 7d window no longer overlaps the baseline; nothing drifts.
             days(h, model, first + 3, first + 9, 300, rnd, twoScanners(rnd, 0));
             for (String scanner : List.of("S01/CT-1", "S02/CT-2")) {
-                assertThat(h.get(model, "scanner", scanner, "7d", "score_ks").n()).as(scanner).isEqualTo(2100);
+                assertThat(h.get(model, "scanner", scanner, "7d", "score_ks").n())
+                        .as(scanner)
+                        .isEqualTo(2100);
                 assertThat(drifted(h, model, scanner)).as(scanner).isFalse();
-                assertThat(h.get(model, "scanner", scanner, "7d", "acquisition_change").estimate()).isEqualTo(0.0);
+                assertThat(h.get(model, "scanner", scanner, "7d", "acquisition_change")
+                                .estimate())
+                        .isEqualTo(0.0);
             }
             // The 30d window still overlaps the baseline: not tested against it.
             assertThat(h.get(model, "scanner", "S01/CT-1", "30d", "score_ks")).isNull();
@@ -386,11 +436,16 @@ class ScoreDriftTest {
             days(h, model, first + 10, first + 16, 300, rnd, twoScanners(rnd, 0.1));
             assertThat(drifted(h, model, "S01/CT-1")).isFalse();
             assertThat(drifted(h, model, "S02/CT-2")).isTrue();
-            assertThat(ksDrift(h.get(model, "scanner", "S02/CT-2", "7d", "score_ks"))).isTrue();
-            assertThat(h.get(model, "scanner", "S02/CT-2", "7d", "score_mean").estimate()).isGreaterThan(0.7);
+            assertThat(ksDrift(h.get(model, "scanner", "S02/CT-2", "7d", "score_ks")))
+                    .isTrue();
+            assertThat(h.get(model, "scanner", "S02/CT-2", "7d", "score_mean").estimate())
+                    .isGreaterThan(0.7);
             // The baselines are unchanged by later days (the restart side is TwoPhaseAggregationTest's).
-            assertThat(store.all().keySet()).filteredOn(k -> k.contains("|scanner|")).containsExactlyInAnyOrder(key,
-                    TwoPhaseAggregation.bucketKey(SlicedPrediction.group(model, "scanner", "S02/CT-2"), first));
+            assertThat(store.all().keySet())
+                    .filteredOn(k -> k.contains("|scanner|"))
+                    .containsExactlyInAnyOrder(
+                            key,
+                            TwoPhaseAggregation.bucketKey(SlicedPrediction.group(model, "scanner", "S02/CT-2"), first));
             assertThat(store.get(key).count()).isEqualTo(900);
         }
     }
@@ -410,12 +465,17 @@ class ScoreDriftTest {
                 h.send(prediction(model, rnd.nextDouble(), hoursAgo(2), "S01", "CT-1", "6.1", Map.of(), Map.of()));
             }
             h.round();
-            assertThat(h.get(model, "software", "Siemens SOMATOM Force 6.1", "1d", "acquisition_change").estimate())
+            assertThat(h.get(model, "software", "Siemens SOMATOM Force 6.1", "1d", "acquisition_change")
+                            .estimate())
                     .isEqualTo(1.0);
-            assertThat(h.get(model, "software", "Siemens SOMATOM Force 5.0", "1d", "acquisition_change").estimate())
+            assertThat(h.get(model, "software", "Siemens SOMATOM Force 5.0", "1d", "acquisition_change")
+                            .estimate())
                     .isEqualTo(0.0);
-            assertThat(h.get(model, "scanner", "S01/CT-1", "1d", "acquisition_change").estimate()).isEqualTo(0.0);
-            assertThat(h.get(model, "scanner_model", "Siemens SOMATOM Force", "1d", "acquisition_change").estimate())
+            assertThat(h.get(model, "scanner", "S01/CT-1", "1d", "acquisition_change")
+                            .estimate())
+                    .isEqualTo(0.0);
+            assertThat(h.get(model, "scanner_model", "Siemens SOMATOM Force", "1d", "acquisition_change")
+                            .estimate())
                     .isEqualTo(0.0);
         }
     }
@@ -434,18 +494,25 @@ class ScoreDriftTest {
             h.send(prediction(model, 0.5, hoursAgo(1), "S01", "CT-0"));
             h.round();
             Set<String> scannerValues = h.latest.values().stream()
-                    .filter(s -> s.sliceDimension().equals("scanner")).map(MetricSnapshot::sliceValue)
+                    .filter(s -> s.sliceDimension().equals("scanner"))
+                    .map(MetricSnapshot::sliceValue)
                     .collect(Collectors.toSet());
-            int max = new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "x:1")).getInt(VigilConfig.SLICES_MAX_VALUES);
+            int max =
+                    new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "x:1")).getInt(VigilConfig.SLICES_MAX_VALUES);
             assertThat(scannerValues).hasSize(max + 1).contains("other");
-            assertThat(h.latest.keySet().stream().filter(k -> k.contains("|scanner|")).count())
+            assertThat(h.latest.keySet().stream()
+                            .filter(k -> k.contains("|scanner|"))
+                            .count())
                     .isLessThanOrEqualTo((long) (max + 1) * 3 * 20);
-            assertThat(h.get(model, "scanner", "other", "1d", "predictions").n()).isEqualTo(10_000 - max + 2);
-            assertThat(h.get(model, "scanner", "S01/CT-0", "1d", "predictions").n()).isEqualTo(2);
+            assertThat(h.get(model, "scanner", "other", "1d", "predictions").n())
+                    .isEqualTo(10_000 - max + 2);
+            assertThat(h.get(model, "scanner", "S01/CT-0", "1d", "predictions").n())
+                    .isEqualTo(2);
             KeyValueStore<String, Long> overflow = h.driver.getKeyValueStore(SliceAssignment.OVERFLOW_STORE);
             assertThat(overflow.get("scanner")).isEqualTo(10_000L - max + 2);
             assertThat(overflow.get(SliceAssignment.TIMEOUT_PREFIX + "scanner")).isNull();
-            assertThat(h.driver.getKeyValueStore(SliceAssignment.HELD_STORE).approximateNumEntries()).isZero();
+            assertThat(h.driver.getKeyValueStore(SliceAssignment.HELD_STORE).approximateNumEntries())
+                    .isZero();
         }
     }
 
@@ -463,8 +530,10 @@ class ScoreDriftTest {
                 h.send(prediction(model, 0.3, day(TODAY - 5, 1), "S01", "CT-1")); // late
             }
             h.round();
-            assertThat(h.get(model, "all", "all", "1d", "late_records").estimate()).isEqualTo(3.0);
-            assertThat(h.get(model, "all", "all", "30d", "late_records").estimate()).isEqualTo(3.0);
+            assertThat(h.get(model, "all", "all", "1d", "late_records").estimate())
+                    .isEqualTo(3.0);
+            assertThat(h.get(model, "all", "all", "30d", "late_records").estimate())
+                    .isEqualTo(3.0);
             assertThat(h.get(model, "all", "all", "1d", "predictions").n()).isEqualTo(10);
             assertThat(h.get(model, "all", "all", "7d", "predictions").n()).isEqualTo(14);
             assertThat(h.get(model, "all", "all", "30d", "predictions").n()).isEqualTo(14);
@@ -504,7 +573,8 @@ class ScoreDriftTest {
             assertThat(h.get(model, "all", "all", "1d", "predictions").n()).isEqualTo(perDay[0]);
             assertThat(h.get(model, "all", "all", "7d", "predictions").n()).isEqualTo(sum7);
             assertThat(h.get(model, "all", "all", "30d", "predictions").n()).isEqualTo(sum30);
-            assertThat(h.get(model, "all", "all", "7d", "score_mean").estimate()).isCloseTo(scoreSum7 / sum7, within(1e-12));
+            assertThat(h.get(model, "all", "all", "7d", "score_mean").estimate())
+                    .isCloseTo(scoreSum7 / sum7, within(1e-12));
             assertThat(h.get(model, "all", "all", "7d", "score_ks").n()).isEqualTo(sum7);
             assertThat(h.get(model, "all", "all", "7d", "score_ks").windowEnd())
                     .isEqualTo(Instant.ofEpochSecond((TODAY + 1) * 86_400L));
@@ -515,9 +585,15 @@ class ScoreDriftTest {
     void shouldLearnAndPublishReferenceWhenBurnInIsComplete() {
         ModelRef model = new ModelRef("chest-ct-nodule", "3.5.0");
         Random rnd = new Random(8);
-        try (Harness h = new Harness(Map.of(VigilConfig.REFERENCE_BURN_IN_ENABLED, "true",
-                VigilConfig.REFERENCE_BURN_IN_PREDICTIONS, "300", VigilConfig.REFERENCE_BURN_IN_DAYS, "3",
-                VigilConfig.DRIFT_GRACE_DAYS, "10"))) {
+        try (Harness h = new Harness(Map.of(
+                VigilConfig.REFERENCE_BURN_IN_ENABLED,
+                "true",
+                VigilConfig.REFERENCE_BURN_IN_PREDICTIONS,
+                "300",
+                VigilConfig.REFERENCE_BURN_IN_DAYS,
+                "3",
+                VigilConfig.DRIFT_GRACE_DAYS,
+                "10"))) {
             for (int d = 5; d >= 4; d--) {
                 for (int i = 0; i < 200; i++) {
                     h.send(prediction(model, rnd.nextDouble(), day(TODAY - d, 2), "S01", "CT-1"));
@@ -577,7 +653,8 @@ class ScoreDriftTest {
             }
         }
         Map<String, double[]> out = new HashMap<>();
-        lists.forEach((k, v) -> out.put(k, v.stream().mapToDouble(Double::doubleValue).toArray()));
+        lists.forEach(
+                (k, v) -> out.put(k, v.stream().mapToDouble(Double::doubleValue).toArray()));
         return out;
     }
 
@@ -613,30 +690,47 @@ class ScoreDriftTest {
         for (double v : refValues) {
             refSketch.update(v);
         }
-        ReferenceDistribution exact = ReferenceDistribution.of(edges,
-                DistributionDrift.proportions(DistributionDrift.binCounts(refValues, edges)), refSketch);
+        ReferenceDistribution exact = ReferenceDistribution.of(
+                edges, DistributionDrift.proportions(DistributionDrift.binCounts(refValues, edges)), refSketch);
         double eps = KllDoublesSketch.getNormalizedRankError(DistributionDrift.K, false);
 
         try (Harness h = new Harness(Map.of())) {
-            Map<String, ModelRef> models = Map.of("current_same", new ModelRef("golden", "same"),
-                    "current_shifted", new ModelRef("golden", "shifted"));
+            Map<String, ModelRef> models = Map.of(
+                    "current_same",
+                    new ModelRef("golden", "same"),
+                    "current_shifted",
+                    new ModelRef("golden", "shifted"));
             for (Map.Entry<String, ModelRef> e : models.entrySet()) {
                 List<Prediction> ref = new ArrayList<>();
                 for (double v : refValues) {
                     ref.add(prediction(e.getValue(), v, NOW.minus(Duration.ofDays(90)), "S01", "CT-1"));
                 }
                 ReferenceProfile built = reference(e.getValue(), ref);
-                h.publish(new ReferenceProfile(built.model(), built.source(), built.createdAt(), built.n(), null,
-                        null, ReferenceProfile.Distribution.of(exact), built.positives(), null, null, null, null,
-                        built.known(), null));
+                h.publish(new ReferenceProfile(
+                        built.model(),
+                        built.source(),
+                        built.createdAt(),
+                        built.n(),
+                        null,
+                        null,
+                        ReferenceProfile.Distribution.of(exact),
+                        built.positives(),
+                        null,
+                        null,
+                        null,
+                        null,
+                        built.known(),
+                        null));
                 for (double v : samples.get(e.getKey())) {
                     h.send(prediction(e.getValue(), v, hoursAgo(1), "S01", "CT-1"));
                 }
             }
             h.round();
             for (Map.Entry<String, ModelRef> e : models.entrySet()) {
-                JsonNode g = golden.get(e.getKey().equals("current_same") ? "reference_vs_current_same"
-                        : "reference_vs_current_shifted");
+                JsonNode g = golden.get(
+                        e.getKey().equals("current_same")
+                                ? "reference_vs_current_same"
+                                : "reference_vs_current_shifted");
                 double[] cur = samples.get(e.getKey());
                 double[] r = DistributionDrift.proportions(DistributionDrift.binCounts(refValues, edges));
                 double[] c = DistributionDrift.proportions(DistributionDrift.binCounts(cur, edges));
@@ -655,8 +749,10 @@ class ScoreDriftTest {
                 // each off SciPy's exact value by at most the asymptotic error 1/sqrt(n_e), n_e = 1875.
                 double d = g.get("ks_statistic").asDouble();
                 double asymptotic = 1 / Math.sqrt(1875.0);
-                assertThat(ks.pValue()).isBetween(DistributionDrift.ksPValue(d + 2 * eps, 5000, 3000) - asymptotic,
-                        DistributionDrift.ksPValue(Math.max(0, d - 2 * eps), 5000, 3000) + asymptotic);
+                assertThat(ks.pValue())
+                        .isBetween(
+                                DistributionDrift.ksPValue(d + 2 * eps, 5000, 3000) - asymptotic,
+                                DistributionDrift.ksPValue(Math.max(0, d - 2 * eps), 5000, 3000) + asymptotic);
                 assertThat(h.get(m, "all", "all", "1d", "score_psi").estimate())
                         .isCloseTo(g.get("psi_reference_deciles").asDouble(), within(psiTol));
                 assertThat(h.get(m, "all", "all", "1d", "score_js_distance").estimate())

@@ -1,16 +1,13 @@
 package io.vigil.stages;
 
-import io.vigil.stages.shared.SliceAdmission;
-
-import io.vigil.stages.SliceAssignment;
-import io.vigil.topics.Topics;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vigil.config.VigilConfig;
 import io.vigil.events.Slice;
 import io.vigil.events.SlicedPrediction;
 import io.vigil.serde.JsonSerde;
+import io.vigil.stages.shared.SliceAdmission;
+import io.vigil.topics.Topics;
 import java.io.File;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,6 +38,7 @@ class SliceAdmissionTimeoutTest {
 
     @TempDir
     File stateDir;
+
     private MockProcessorContext<String, SlicedPrediction> context;
     private Processor<String, io.vigil.events.Prediction, String, SlicedPrediction> processor;
     private KeyValueStore<String, Long> overflow;
@@ -52,13 +50,19 @@ class SliceAdmissionTimeoutTest {
         config.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         context = new MockProcessorContext<>(config, new TaskId(0, 0), stateDir);
         KeyValueStore<String, Long> decisions = Stores.keyValueStoreBuilder(
-                Stores.inMemoryKeyValueStore(SliceAdmission.STORE), Serdes.String(), Serdes.Long())
-                .withLoggingDisabled().build();
+                        Stores.inMemoryKeyValueStore(SliceAdmission.STORE), Serdes.String(), Serdes.Long())
+                .withLoggingDisabled()
+                .build();
         KeyValueStore<String, SliceAssignment.Held> held = Stores.keyValueStoreBuilder(
-                Stores.inMemoryKeyValueStore(SliceAssignment.HELD_STORE), Serdes.String(),
-                new JsonSerde<>(SliceAssignment.Held.class)).withLoggingDisabled().build();
-        overflow = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(SliceAssignment.OVERFLOW_STORE),
-                Serdes.String(), Serdes.Long()).withLoggingDisabled().build();
+                        Stores.inMemoryKeyValueStore(SliceAssignment.HELD_STORE),
+                        Serdes.String(),
+                        new JsonSerde<>(SliceAssignment.Held.class))
+                .withLoggingDisabled()
+                .build();
+        overflow = Stores.keyValueStoreBuilder(
+                        Stores.inMemoryKeyValueStore(SliceAssignment.OVERFLOW_STORE), Serdes.String(), Serdes.Long())
+                .withLoggingDisabled()
+                .build();
         for (KeyValueStore<?, ?> store : List.of(decisions, held, overflow)) {
             store.init(context.getStateStoreContext(), store);
             context.addStateStore(store);
@@ -72,10 +76,13 @@ class SliceAdmissionTimeoutTest {
     void shouldHoldUntilTheTimeoutThenSendUndecidedValuesToOtherAndCountThem() {
         context.setCurrentSystemTimeMs(0);
         for (int i = 0; i < 3; i++) {
-            processor.process(new Record<>("p" + i, OutcomeDriver.prediction("p" + i, AT.plusSeconds(i), 0.4),
+            processor.process(new Record<>(
+                    "p" + i,
+                    OutcomeDriver.prediction("p" + i, AT.plusSeconds(i), 0.4),
                     AT.plusSeconds(i).toEpochMilli()));
         }
-        MockProcessorContext.CapturedPunctuator release = context.scheduledPunctuators().get(0);
+        MockProcessorContext.CapturedPunctuator release =
+                context.scheduledPunctuators().get(0);
 
         // Quiet: 4 min 59 s without a decision; nothing forwarded, nothing counted.
         release.getPunctuator().punctuate(Duration.ofMinutes(5).minusSeconds(1).toMillis());
@@ -87,11 +94,13 @@ class SliceAdmissionTimeoutTest {
         List<MockProcessorContext.CapturedForward<? extends String, ? extends SlicedPrediction>> out =
                 context.forwarded();
         assertThat(out.stream().map(f -> (String) f.record().key()).toList()).containsExactly("p0", "p1", "p2");
-        assertThat(out.get(0).record().value().slices()).contains(Slice.ALL, new Slice("scanner", Slice.OTHER),
-                new Slice("site", Slice.OTHER));
+        assertThat(out.get(0).record().value().slices())
+                .contains(Slice.ALL, new Slice("scanner", Slice.OTHER), new Slice("site", Slice.OTHER));
         assertThat(out.get(0).record().timestamp()).isEqualTo(AT.toEpochMilli());
         for (String dimension : List.of("site", "scanner", "scanner_model", "software")) {
-            assertThat(overflow.get(SliceAssignment.TIMEOUT_PREFIX + dimension)).as(dimension).isEqualTo(3L);
+            assertThat(overflow.get(SliceAssignment.TIMEOUT_PREFIX + dimension))
+                    .as(dimension)
+                    .isEqualTo(3L);
             assertThat(overflow.get(dimension)).as(dimension).isEqualTo(3L);
         }
     }

@@ -1,14 +1,11 @@
 package io.vigil.stages;
 
-import io.vigil.stages.shared.EventDay;
-
-import io.vigil.aggregates.StabilityAggregate;
-
 import static io.vigil.stages.EarlyWarningDriver.NOW;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.vigil.aggregates.StabilityAggregate;
 import io.vigil.config.VigilConfig;
 import io.vigil.events.Demographics;
 import io.vigil.events.MetricSnapshot;
@@ -16,8 +13,8 @@ import io.vigil.events.ModelRef;
 import io.vigil.events.Prediction;
 import io.vigil.events.ReferenceProfile;
 import io.vigil.events.Scanner;
+import io.vigil.stages.shared.EventDay;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,15 +36,33 @@ class TemporalStabilityTest {
     private static final int INTERVAL_DAYS = 30;
     private static final long INTERVAL_MS = INTERVAL_DAYS * 86_400_000L;
     private static final ModelRef MODEL = new ModelRef("stability-model", "1.0");
-    private static final Map<String, Object> ENABLED = Map.of(VigilConfig.STABILITY_ENABLED, "true",
-            VigilConfig.STABILITY_SUBJECT_KEY_SECRET, EarlyWarningDriver.SECRET,
-            VigilConfig.STABILITY_REPEAT_INTERVAL_DAYS, String.valueOf(INTERVAL_DAYS));
+    private static final Map<String, Object> ENABLED = Map.of(
+            VigilConfig.STABILITY_ENABLED,
+            "true",
+            VigilConfig.STABILITY_SUBJECT_KEY_SECRET,
+            EarlyWarningDriver.SECRET,
+            VigilConfig.STABILITY_REPEAT_INTERVAL_DAYS,
+            String.valueOf(INTERVAL_DAYS));
     private static int ids;
 
     private static Prediction prediction(String subject, double score, Instant at, String site) {
-        return new Prediction("p-" + (ids++), at, MODEL, "binary", score, 0.5, null, site,
-                new Scanner("CT-1", "Siemens", "SOMATOM Force", "5.0", "CT", "CHEST"), subject, null,
-                new Demographics("F", "60-69"), null, null, Map.of(), Map.of());
+        return new Prediction(
+                "p-" + (ids++),
+                at,
+                MODEL,
+                "binary",
+                score,
+                0.5,
+                null,
+                site,
+                new Scanner("CT-1", "Siemens", "SOMATOM Force", "5.0", "CT", "CHEST"),
+                subject,
+                null,
+                new Demographics("F", "60-69"),
+                null,
+                null,
+                Map.of(),
+                Map.of());
     }
 
     /** Subjects with 1 to 8 studies at random times over 90 days, scores around a per-subject level. */
@@ -76,8 +91,12 @@ class TemporalStabilityTest {
         List<Pair> pairs = new ArrayList<>();
         for (Prediction p : sorted) {
             Prediction prev = last.get(p.subjectKey());
-            if (prev != null && p.occurredAt().toEpochMilli() - prev.occurredAt().toEpochMilli() <= INTERVAL_MS) {
-                pairs.add(new Pair(p.site(), EventDay.of(p.occurredAt()), Math.abs(p.score() - prev.score()),
+            if (prev != null
+                    && p.occurredAt().toEpochMilli() - prev.occurredAt().toEpochMilli() <= INTERVAL_MS) {
+                pairs.add(new Pair(
+                        p.site(),
+                        EventDay.of(p.occurredAt()),
+                        Math.abs(p.score() - prev.score()),
                         p.predictedPositive() != prev.predictedPositive()));
             }
             last.put(p.subjectKey(), p);
@@ -87,8 +106,20 @@ class TemporalStabilityTest {
 
     private static ReferenceProfile referenceWithFlipRate(double flipRate) {
         ReferenceProfile p = PerformanceEstimationTest.reference(MODEL, 1000, 3, false);
-        return new ReferenceProfile(p.model(), p.source(), p.createdAt(), p.n(), p.burnIn(), p.threshold(), p.score(),
-                p.positives(), p.uncertainty(), p.abstentions(), p.features(), p.attributes(), p.known(),
+        return new ReferenceProfile(
+                p.model(),
+                p.source(),
+                p.createdAt(),
+                p.n(),
+                p.burnIn(),
+                p.threshold(),
+                p.score(),
+                p.positives(),
+                p.uncertainty(),
+                p.abstentions(),
+                p.features(),
+                p.attributes(),
+                p.known(),
                 new ReferenceProfile.Labelled(List.of(), Map.of(TemporalStability.REFERENCE_FLIP_RATE, flipRate)));
     }
 
@@ -109,20 +140,24 @@ class TemporalStabilityTest {
             long latestDay = EventDay.of(predictions.get(predictions.size() - 1).occurredAt());
             for (int w : List.of(7, 30)) {
                 for (String site : new String[] {null, "S01", "S02"}) {
-                    Predicate<Pair> in = p -> p.day() > latestDay - w && (site == null || p.site().equals(site));
+                    Predicate<Pair> in = p ->
+                            p.day() > latestDay - w && (site == null || p.site().equals(site));
                     List<Pair> window = pairs.stream().filter(in).toList();
                     long flips = window.stream().filter(Pair::flipped).count();
                     String dim = site == null ? "all" : "site";
                     String value = site == null ? "all" : site;
                     MetricSnapshot flip = d.get(MODEL, dim, value, w + "d", "flip_rate");
                     assertThat(flip.n()).as("pairs %s %sd", value, w).isEqualTo(window.size());
-                    assertThat(flip.estimate()).as("flip rate %s %sd", value, w)
+                    assertThat(flip.estimate())
+                            .as("flip rate %s %sd", value, w)
                             .isEqualTo((double) flips / window.size());
                     assertThat(flip.pValue()).isEqualTo(TemporalStability.oneSamplePValue(flips, window.size(), 0.1));
-                    double[] changes = window.stream().mapToDouble(Pair::change).sorted().toArray();
+                    double[] changes =
+                            window.stream().mapToDouble(Pair::change).sorted().toArray();
                     for (double q : new double[] {0.5, 0.9}) {
                         double exact = changes[(int) Math.ceil(q * changes.length) - 1];
-                        assertThat(d.get(MODEL, dim, value, w + "d", "score_change:" + q).estimate())
+                        assertThat(d.get(MODEL, dim, value, w + "d", "score_change:" + q)
+                                        .estimate())
                                 .isCloseTo(exact, within(0.5 / StabilityAggregate.CHANGE_BINS + 1e-12));
                     }
                 }
@@ -141,7 +176,8 @@ class TemporalStabilityTest {
                     }
                 }
             }
-            assertThat(d.latest.values()).allSatisfy(s -> assertThat(s.toString()).doesNotContain("MRN-"));
+            assertThat(d.latest.values())
+                    .allSatisfy(s -> assertThat(s.toString()).doesNotContain("MRN-"));
             KeyValueStore<String, byte[]> last = d.driver.getKeyValueStore(TemporalStability.LAST_STORE);
             try (KeyValueIterator<String, byte[]> it = last.all()) {
                 while (it.hasNext()) {
@@ -171,8 +207,8 @@ class TemporalStabilityTest {
             d.round();
             MetricSnapshot flip = d.get(MODEL, "all", "all", "7d", "flip_rate");
             assertThat(flip).isNull();
-            MetricSnapshot month = d.latest.get(String.join("|", MODEL.id(), MODEL.version(), "all", "all", "30d",
-                    "flip_rate"));
+            MetricSnapshot month =
+                    d.latest.get(String.join("|", MODEL.id(), MODEL.version(), "all", "all", "30d", "flip_rate"));
             // Only A's pair (day0 -> day0 + 10, decision flipped) exists: B's return came after its expiry.
             assertThat(month.n()).isEqualTo(1);
             assertThat(month.estimate()).isEqualTo(1.0);
@@ -186,9 +222,23 @@ class TemporalStabilityTest {
             d.send(prediction("A", 0.45, EarlyWarningDriver.at(day0, 1), "S01"));
             d.send(prediction("A", 0.55, EarlyWarningDriver.at(day0 + 1, 1), "S02"));
             d.send(prediction("B", 0.9, EarlyWarningDriver.at(day0 + 1, 2), "S01"));
-            d.send(new Prediction("p-" + (ids++), EarlyWarningDriver.at(day0 + 1, 3), MODEL, "binary", 0.3, 0.5, null,
-                    "S01", new Scanner("CT-1", "Siemens", "SOMATOM Force", "5.0", "CT", "CHEST"), null, null, null, null,
-                    null, Map.of(), Map.of()));
+            d.send(new Prediction(
+                    "p-" + (ids++),
+                    EarlyWarningDriver.at(day0 + 1, 3),
+                    MODEL,
+                    "binary",
+                    0.3,
+                    0.5,
+                    null,
+                    "S01",
+                    new Scanner("CT-1", "Siemens", "SOMATOM Force", "5.0", "CT", "CHEST"),
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    Map.of(),
+                    Map.of()));
             d.round();
             MetricSnapshot flip = d.get(MODEL, "all", "all", "7d", "flip_rate");
             assertThat(flip.n()).isEqualTo(1);
@@ -196,8 +246,11 @@ class TemporalStabilityTest {
             assertThat(flip.pValue()).isNull();
             assertThat(d.get(MODEL, "site", "S02", "7d", "flip_rate").n()).isEqualTo(1);
             assertThat(d.get(MODEL, "site", "S01", "7d", "flip_rate")).isNull();
-            assertThat(d.get(MODEL, "all", "all", "7d", "score_change:0.5").estimate()).isCloseTo(0.1, within(0.0006));
-            assertThat(d.get(MODEL, "all", "all", "7d", "predictions_without_subject").estimate()).isEqualTo(1.0);
+            assertThat(d.get(MODEL, "all", "all", "7d", "score_change:0.5").estimate())
+                    .isCloseTo(0.1, within(0.0006));
+            assertThat(d.get(MODEL, "all", "all", "7d", "predictions_without_subject")
+                            .estimate())
+                    .isEqualTo(1.0);
             assertThat(d.get(MODEL, "all", "all", "60d", "cusum:flip_rate")).isNull();
         }
     }
@@ -207,10 +260,12 @@ class TemporalStabilityTest {
         Map<String, Object> values = new HashMap<>();
         values.put(VigilConfig.BOOTSTRAP_SERVERS, "unused:9092");
         values.put(VigilConfig.STABILITY_ENABLED, "true");
-        assertThatThrownBy(() -> new VigilConfig(values)).isInstanceOf(ConfigException.class)
+        assertThatThrownBy(() -> new VigilConfig(values))
+                .isInstanceOf(ConfigException.class)
                 .hasMessageContaining(VigilConfig.STABILITY_SUBJECT_KEY_SECRET);
         values.put(VigilConfig.STABILITY_SUBJECT_KEY_SECRET, "short");
-        assertThatThrownBy(() -> new VigilConfig(values)).isInstanceOf(ConfigException.class)
+        assertThatThrownBy(() -> new VigilConfig(values))
+                .isInstanceOf(ConfigException.class)
                 .hasMessageNotContaining("short");
     }
 

@@ -31,6 +31,7 @@ class HeapAggregateStoreTest {
 
     @org.junit.jupiter.api.io.TempDir
     java.io.File stateDir;
+
     private MockProcessorContext<String, String> context;
     // RocksDB keeps what was flushed across close, as a restore from the changelog would.
     private HeapAggregateStore<long[]> store;
@@ -41,7 +42,9 @@ class HeapAggregateStoreTest {
         config.put(org.apache.kafka.streams.StreamsConfig.APPLICATION_ID_CONFIG, "heap-store-test");
         config.put(org.apache.kafka.streams.StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         context = new MockProcessorContext<>(config, new org.apache.kafka.streams.processor.TaskId(0, 0), stateDir);
-        store = HeapAggregateStore.builder("counts", COUNT, true).withLoggingDisabled().build();
+        store = HeapAggregateStore.builder("counts", COUNT, true)
+                .withLoggingDisabled()
+                .build();
     }
 
     @org.junit.jupiter.api.AfterEach

@@ -46,10 +46,10 @@ class PreCommitStoreContractTest {
     @Test
     void shouldWriteTheChangelogInsideTheTransactionThatCommitsTheInput() {
         try (TopologyTestDriver driver = new TopologyTestDriver(topology(), exactlyOnce())) {
-            TestInputTopic<String, String> in = driver.createInputTopic("in", new StringSerializer(),
-                    new StringSerializer());
-            TestOutputTopic<String, Long> changelog = driver.createOutputTopic(CHANGELOG, new StringDeserializer(),
-                    new LongDeserializer());
+            TestInputTopic<String, String> in =
+                    driver.createInputTopic("in", new StringSerializer(), new StringSerializer());
+            TestOutputTopic<String, Long> changelog =
+                    driver.createOutputTopic(CHANGELOG, new StringDeserializer(), new LongDeserializer());
 
             in.pipeInput("a", "x");
             assertThat(changelog.readKeyValuesToList()).containsExactly(KeyValue.pair("a", 1L));
@@ -65,13 +65,15 @@ class PreCommitStoreContractTest {
         // miss the transaction they belong to. If Kafka ever calls flush before the transaction commits,
         // this test fails and PreCommitStore's internal hook can be replaced by the public one.
         try (TopologyTestDriver driver = new TopologyTestDriver(topologyWith(true), exactlyOnce())) {
-            TestInputTopic<String, String> in = driver.createInputTopic("in", new StringSerializer(),
-                    new StringSerializer());
-            TestOutputTopic<String, Long> changelog = driver.createOutputTopic(CHANGELOG, new StringDeserializer(),
-                    new LongDeserializer());
+            TestInputTopic<String, String> in =
+                    driver.createInputTopic("in", new StringSerializer(), new StringSerializer());
+            TestOutputTopic<String, Long> changelog =
+                    driver.createOutputTopic(CHANGELOG, new StringDeserializer(), new LongDeserializer());
             in.pipeInput("a", "x");
             List<KeyValue<String, Long>> seen = changelog.readKeyValuesToList();
-            assertThat(seen).as("writes made from StateStore#flush/commit are after the transaction").isEmpty();
+            assertThat(seen)
+                    .as("writes made from StateStore#flush/commit are after the transaction")
+                    .isEmpty();
         }
     }
 
@@ -83,20 +85,23 @@ class PreCommitStoreContractTest {
     private static Topology topologyWith(boolean publicHookOnly) {
         Topology topology = new Topology();
         topology.addSource("source", "in");
-        topology.addProcessor("count", () -> new Processor<String, String, Void, Void>() {
-            private Consumer<String> counts;
+        topology.addProcessor(
+                "count",
+                () -> new Processor<String, String, Void, Void>() {
+                    private Consumer<String> counts;
 
-            @Override
-            public void init(ProcessorContext<Void, Void> context) {
-                StateStore store = context.getStateStore(STORE);
-                counts = store instanceof CountsStore c ? c::increment : ((FlushOnlyCounts) store)::increment;
-            }
+                    @Override
+                    public void init(ProcessorContext<Void, Void> context) {
+                        StateStore store = context.getStateStore(STORE);
+                        counts = store instanceof CountsStore c ? c::increment : ((FlushOnlyCounts) store)::increment;
+                    }
 
-            @Override
-            public void process(Record<String, String> record) {
-                counts.accept(record.key());
-            }
-        }, "source");
+                    @Override
+                    public void process(Record<String, String> record) {
+                        counts.accept(record.key());
+                    }
+                },
+                "source");
         if (publicHookOnly) {
             topology.addStateStore(new FlushOnlyCounts.Builder(), "count");
         } else {
@@ -111,8 +116,10 @@ class PreCommitStoreContractTest {
      */
     private static final class FlushOnlyCounts implements StateStore {
         private final KeyValueStore<String, Long> inner = Stores.keyValueStoreBuilder(
-                Stores.inMemoryKeyValueStore(STORE), Serdes.String(), Serdes.Long())
-                .withLoggingEnabled(Map.of()).withCachingDisabled().build();
+                        Stores.inMemoryKeyValueStore(STORE), Serdes.String(), Serdes.Long())
+                .withLoggingEnabled(Map.of())
+                .withCachingDisabled()
+                .build();
         private final Map<String, Long> deltas = new HashMap<>();
 
         void increment(String key) {

@@ -45,32 +45,49 @@ class TwoPhaseAggregationTest {
     };
 
     /** What one snapshot call saw. */
-    private record Seen(String group, NavigableMap<Long, long[]> days, TwoPhaseAggregation.Baseline<long[]> baseline,
-                        long currentDay) {}
+    private record Seen(
+            String group,
+            NavigableMap<Long, long[]> days,
+            TwoPhaseAggregation.Baseline<long[]> baseline,
+            long currentDay) {}
 
     private final List<Seen> seen = new ArrayList<>();
-    private final TwoPhaseAggregation<Void, long[]> aggregation = new TwoPhaseAggregation<>("test", COUNT,
-            (in, buckets) -> { }, new TwoPhaseAggregation.Snapshotter<>() {
+    private final TwoPhaseAggregation<Void, long[]> aggregation = new TwoPhaseAggregation<>(
+            "test",
+            COUNT,
+            (in, buckets) -> {},
+            new TwoPhaseAggregation.Snapshotter<>() {
                 @Override
-                public List<MetricSnapshot> snapshots(String group, NavigableMap<Long, long[]> days, long currentDay,
-                                                      long computedAtMs) {
+                public List<MetricSnapshot> snapshots(
+                        String group, NavigableMap<Long, long[]> days, long currentDay, long computedAtMs) {
                     throw new AssertionError("the baseline-aware method must be called");
                 }
 
                 @Override
-                public List<MetricSnapshot> snapshots(String group, NavigableMap<Long, long[]> days,
-                                                      TwoPhaseAggregation.Baseline<long[]> baseline, long currentDay,
-                                                      long computedAtMs) {
+                public List<MetricSnapshot> snapshots(
+                        String group,
+                        NavigableMap<Long, long[]> days,
+                        TwoPhaseAggregation.Baseline<long[]> baseline,
+                        long currentDay,
+                        long computedAtMs) {
                     seen.add(new Seen(group, new java.util.TreeMap<>(days), baseline, currentDay));
                     return List.of();
                 }
-            }, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 3);
+            },
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(1),
+            2,
+            3);
 
     private final MockProcessorContext<String, MetricSnapshot> context = new MockProcessorContext<>();
-    private final HeapAggregateStore<long[]> buckets =
-            HeapAggregateStore.builder(aggregation.bucketsStore(), COUNT, false).withLoggingDisabled().build();
-    private final HeapAggregateStore<long[]> baselines =
-            HeapAggregateStore.builder(aggregation.baselinesStore(), COUNT, false).withLoggingDisabled().build();
+    private final HeapAggregateStore<long[]> buckets = HeapAggregateStore.builder(
+                    aggregation.bucketsStore(), COUNT, false)
+            .withLoggingDisabled()
+            .build();
+    private final HeapAggregateStore<long[]> baselines = HeapAggregateStore.builder(
+                    aggregation.baselinesStore(), COUNT, false)
+            .withLoggingDisabled()
+            .build();
 
     private Processor<String, byte[], String, MetricSnapshot> start() {
         Processor<String, byte[], String, MetricSnapshot> merge = aggregation.newMergeProcessor();
@@ -141,7 +158,15 @@ class TwoPhaseAggregationTest {
         assertThat(b.overlaps(30, 7)).isFalse();
         assertThat(b.overlaps(29, 7)).isTrue();
         assertThat(b.overlaps(9, 1)).isFalse();
-        assertThat(new TwoPhaseAggregation<>("off", COUNT, (Object in, TwoPhaseAggregation.Buckets<long[]> x) -> { },
-                (g, d, c, t) -> List.of(), Duration.ofSeconds(1), Duration.ofSeconds(1), 2).baselineDays()).isZero();
+        assertThat(new TwoPhaseAggregation<>(
+                                "off",
+                                COUNT,
+                                (Object in, TwoPhaseAggregation.Buckets<long[]> x) -> {},
+                                (g, d, c, t) -> List.of(),
+                                Duration.ofSeconds(1),
+                                Duration.ofSeconds(1),
+                                2)
+                        .baselineDays())
+                .isZero();
     }
 }

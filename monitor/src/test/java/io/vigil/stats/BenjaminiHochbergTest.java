@@ -12,16 +12,20 @@ class BenjaminiHochbergTest {
      * treatment. At q = 0.05 Bonferroni rejects 3, BH rejects 4: p_(4) = 0.0095 <= 4 x 0.05/15 =
      * 0.01333, and no later p_(i) <= i x 0.05/15.
      */
-    private static final double[] PAPER = {0.0201, 0.0001, 0.0004, 0.0019, 0.0095, 0.0278, 0.0298, 0.0344,
-        0.0459, 0.3240, 0.4262, 0.5719, 0.6528, 0.7590, 1.0000};
+    private static final double[] PAPER = {
+        0.0201, 0.0001, 0.0004, 0.0019, 0.0095, 0.0278, 0.0298, 0.0344, 0.0459, 0.3240, 0.4262, 0.5719, 0.6528, 0.7590,
+        1.0000
+    };
 
     @Test
     void shouldRejectFourWhenPaperExampleAtFivePercent() {
         BenjaminiHochberg.Result r = BenjaminiHochberg.apply(PAPER, 0.05);
 
         assertThat(r.rejectedCount()).isEqualTo(4);
-        assertThat(r.rejected()).containsExactly(false, true, true, true, true, false, false, false, false, false,
-                false, false, false, false, false);
+        assertThat(r.rejected())
+                .containsExactly(
+                        false, true, true, true, true, false, false, false, false, false, false, false, false, false,
+                        false);
         assertThat(r.threshold()).isCloseTo(4 * 0.05 / 15, within(1e-15));
     }
 
@@ -39,7 +43,8 @@ class BenjaminiHochbergTest {
         assertThat(adj[6]).isCloseTo(15 * 0.0298 / 7, within(1e-12));
         assertThat(adj[14]).isEqualTo(1.0);
         for (int i = 0; i < PAPER.length; i++) {
-            assertThat(adj[i] <= 0.05).isEqualTo(BenjaminiHochberg.apply(PAPER, 0.05).rejected()[i]);
+            assertThat(adj[i] <= 0.05)
+                    .isEqualTo(BenjaminiHochberg.apply(PAPER, 0.05).rejected()[i]);
         }
     }
 

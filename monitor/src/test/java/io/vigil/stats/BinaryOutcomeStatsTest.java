@@ -68,11 +68,18 @@ class BinaryOutcomeStatsTest {
     void shouldEqualWholeWhenPerScannerSlicesAreMerged() {
         BinaryOutcomeStats whole = of(Golden.fleet(), 0.5);
         BinaryOutcomeStats merged = new BinaryOutcomeStats(0.5);
-        Golden.fleet().stream().map(Golden.Row::slice).distinct().forEach(scanner -> merged.merge(
-                of(Golden.fleet().stream().filter(r -> r.slice().equals(scanner)).toList(), 0.5)));
+        Golden.fleet().stream()
+                .map(Golden.Row::slice)
+                .distinct()
+                .forEach(scanner -> merged.merge(of(
+                        Golden.fleet().stream()
+                                .filter(r -> r.slice().equals(scanner))
+                                .toList(),
+                        0.5)));
         assertThat(merged).isEqualTo(whole);
         assertThat(merged.auc()).isEqualTo(whole.auc());
-        assertThat(merged.calibration().reliabilityBins()).isEqualTo(whole.calibration().reliabilityBins());
+        assertThat(merged.calibration().reliabilityBins())
+                .isEqualTo(whole.calibration().reliabilityBins());
     }
 
     @Test
@@ -114,8 +121,8 @@ class BinaryOutcomeStatsTest {
 
     @Test
     void shouldImportNoKafkaJacksonOrMicrometerWhenInStatsPackage() throws Exception {
-        Pattern forbidden = Pattern.compile("^import\\s+(static\\s+)?(org\\.apache\\.kafka|com\\.fasterxml|io\\.micrometer)",
-                Pattern.MULTILINE);
+        Pattern forbidden = Pattern.compile(
+                "^import\\s+(static\\s+)?(org\\.apache\\.kafka|com\\.fasterxml|io\\.micrometer)", Pattern.MULTILINE);
         Path main = Path.of("src/main/java/io/vigil/stats");
         assertThat(main).isDirectory();
         List<String> offenders = new ArrayList<>();

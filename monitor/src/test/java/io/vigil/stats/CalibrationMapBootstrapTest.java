@@ -51,7 +51,8 @@ class CalibrationMapBootstrapTest {
 
     @Test
     void shouldBeNullWithoutALabelledCase() {
-        assertThat(CalibrationMapBootstrap.fit(X, new long[X.length], new long[X.length], 200, 10)).isNull();
+        assertThat(CalibrationMapBootstrap.fit(X, new long[X.length], new long[X.length], 200, 10))
+                .isNull();
     }
 
     @Test

@@ -68,10 +68,15 @@ class CalibrationStatsTest {
                 assertThat(b.observedRate()).isEqualTo(Estimate.EMPTY);
                 continue;
             }
-            assertThat(b.meanScore()).as("mean of bin %d", k).isCloseTo(e.get("mean_score").asDouble(), within(TOL));
-            assertThat(b.observedRate().value()).isCloseTo(e.get("observed_rate").asDouble(), within(1e-9));
-            assertThat(b.observedRate().lower()).isCloseTo(e.get("observed_ci").get(0).asDouble(), within(1e-9));
-            assertThat(b.observedRate().upper()).isCloseTo(e.get("observed_ci").get(1).asDouble(), within(1e-9));
+            assertThat(b.meanScore())
+                    .as("mean of bin %d", k)
+                    .isCloseTo(e.get("mean_score").asDouble(), within(TOL));
+            assertThat(b.observedRate().value())
+                    .isCloseTo(e.get("observed_rate").asDouble(), within(1e-9));
+            assertThat(b.observedRate().lower())
+                    .isCloseTo(e.get("observed_ci").get(0).asDouble(), within(1e-9));
+            assertThat(b.observedRate().upper())
+                    .isCloseTo(e.get("observed_ci").get(1).asDouble(), within(1e-9));
         }
     }
 
@@ -80,11 +85,16 @@ class CalibrationStatsTest {
     void shouldGiveNormalBrierIntervalWhenComputedFromSquaredErrors(Golden.Case c) {
         // independent two-pass computation over the raw cases
         int n = c.rows().size();
-        double mean = c.rows().stream().mapToDouble(r -> (r.score() - r.label()) * (r.score() - r.label())).sum() / n;
-        double ss = c.rows().stream().mapToDouble(r -> {
-            double e2 = (r.score() - r.label()) * (r.score() - r.label());
-            return (e2 - mean) * (e2 - mean);
-        }).sum();
+        double mean = c.rows().stream()
+                        .mapToDouble(r -> (r.score() - r.label()) * (r.score() - r.label()))
+                        .sum()
+                / n;
+        double ss = c.rows().stream()
+                .mapToDouble(r -> {
+                    double e2 = (r.score() - r.label()) * (r.score() - r.label());
+                    return (e2 - mean) * (e2 - mean);
+                })
+                .sum();
         double half = Estimate.Z95 * Math.sqrt(ss / (n - 1) / n);
         Estimate brier = of(c).brier();
         assertThat(brier.lower()).isCloseTo(Math.max(0, mean - half), within(1e-9));
@@ -117,7 +127,8 @@ class CalibrationStatsTest {
         assertThat(s.mce()).isEqualTo(Estimate.EMPTY);
         assertThat(s.observedExpectedRatio()).isEqualTo(Estimate.EMPTY);
         assertThat(s.brierDecomposition()).isEqualTo(BrierDecomposition.EMPTY);
-        assertThat(s.reliabilityBins()).allSatisfy(b -> assertThat(b.observedRate()).isEqualTo(Estimate.EMPTY));
+        assertThat(s.reliabilityBins())
+                .allSatisfy(b -> assertThat(b.observedRate()).isEqualTo(Estimate.EMPTY));
     }
 
     @Test
@@ -189,7 +200,8 @@ class CalibrationStatsTest {
     void shouldRejectRemovalWhenBinHasNoSuchOutcome() {
         CalibrationStats s = new CalibrationStats();
         s.add(0.15, 0);
-        assertThatThrownBy(() -> s.remove(0.15, 1)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> s.remove(0.15, 1))
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("bin 1");
         assertThat(s.n()).isEqualTo(1);
     }

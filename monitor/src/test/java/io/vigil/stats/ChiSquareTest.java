@@ -3,10 +3,9 @@ package io.vigil.stats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.LinkedHashMap;
 import java.util.Map;
-
-import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
 class ChiSquareTest {
@@ -14,8 +13,8 @@ class ChiSquareTest {
     @Test
     void shouldMatchGoldenStatisticPValueAndDofWhenTableIsGolden() {
         JsonNode g = DriftGolden.drift().get("manufacturer_chi_square");
-        ChiSquare.Result<Integer> r = ChiSquare.test(DriftGolden.longs(g.get("reference_counts")),
-                DriftGolden.longs(g.get("current_counts")));
+        ChiSquare.Result<Integer> r = ChiSquare.test(
+                DriftGolden.longs(g.get("reference_counts")), DriftGolden.longs(g.get("current_counts")));
         double chi2 = g.get("chi2").asDouble();
         double p = g.get("pvalue").asDouble();
 
@@ -42,7 +41,8 @@ class ChiSquareTest {
         JsonNode g = DriftGolden.drift().get("manufacturer_chi_square");
         assertThat(r.newCategories()).containsExactly(Map.entry("Canon", 40L));
         assertThat(r.degreesOfFreedom()).isEqualTo(2);
-        assertThat(r.statistic()).isCloseTo(g.get("chi2").asDouble(), within(1e-9 * g.get("chi2").asDouble()));
+        assertThat(r.statistic())
+                .isCloseTo(g.get("chi2").asDouble(), within(1e-9 * g.get("chi2").asDouble()));
     }
 
     @Test

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.within;
 
 import java.util.Random;
 import java.util.SplittableRandom;
-
 import org.junit.jupiter.api.Test;
 
 class ConfidenceBasedEstimateTest {
@@ -63,7 +62,7 @@ class ConfidenceBasedEstimateTest {
             long predPos = 0;
             for (int i = 0; i < 400; i++) {
                 double score = 1 / (1 + Math.exp(-(rnd.nextGaussian() * 1.5 - 1.0)));
-                double q = score;   // a calibrated model
+                double q = score; // a calibrated model
                 boolean y = rnd.nextDouble() < q;
                 e.add(score, q);
                 boolean pos = score >= 0.4;
@@ -78,7 +77,8 @@ class ConfidenceBasedEstimateTest {
             Estimate sens = e.sensitivity();
             covered += realised >= sens.lower() && realised <= sens.upper() ? 1 : 0;
             double realisedPpv = (double) tp / predPos;
-            ppvCovered += realisedPpv >= e.ppv().lower() && realisedPpv <= e.ppv().upper() ? 1 : 0;
+            ppvCovered +=
+                    realisedPpv >= e.ppv().lower() && realisedPpv <= e.ppv().upper() ? 1 : 0;
         }
         assertThat(covered).isGreaterThanOrEqualTo(180);
         assertThat(ppvCovered).isGreaterThanOrEqualTo(180);
@@ -96,7 +96,8 @@ class ConfidenceBasedEstimateTest {
             all.add(s, q);
             (i % 2 == 0 ? a : b).add(s, q);
         }
-        ConfidenceBasedEstimate merged = ConfidenceBasedEstimate.fromBytes(a.merge(b).toBytes());
+        ConfidenceBasedEstimate merged =
+                ConfidenceBasedEstimate.fromBytes(a.merge(b).toBytes());
 
         assertThat(merged.n()).isEqualTo(1000);
         assertThat(merged.sensitivity().value()).isCloseTo(all.sensitivity().value(), within(1e-12));
@@ -166,8 +167,12 @@ class ConfidenceBasedEstimateTest {
         }
         // A reference of 50 cases per bin: its map's error is large next to 1,000 cases' labels.
         double[] x = {0.125, 0.375, 0.625, 0.875};
-        CalibrationMapBootstrap map = CalibrationMapBootstrap.fit(x, new long[] {9, 18, 26, 33},
-                new long[] {41, 32, 24, 17}, 200, CalibrationMapBootstrap.DEFAULT_REPLICATES);
+        CalibrationMapBootstrap map = CalibrationMapBootstrap.fit(
+                x,
+                new long[] {9, 18, 26, 33},
+                new long[] {41, 32, 24, 17},
+                200,
+                CalibrationMapBootstrap.DEFAULT_REPLICATES);
         ConfidenceBasedEstimate.Estimates without = e.withMapError(null, 0.5);
         ConfidenceBasedEstimate.Estimates with = e.withMapError(map, 0.5);
 
@@ -175,9 +180,13 @@ class ConfidenceBasedEstimateTest {
         assertThat(without.specificity()).isEqualTo(e.specificity());
         assertThat(without.ppv()).isEqualTo(e.ppv());
         assertThat(without.npv()).isEqualTo(e.npv());
-        for (Estimate[] pair : new Estimate[][] {{without.sensitivity(), with.sensitivity()},
-                {without.specificity(), with.specificity()}, {without.ppv(), with.ppv()},
-                {without.npv(), with.npv()}, {without.auc(), with.auc()}}) {
+        for (Estimate[] pair : new Estimate[][] {
+            {without.sensitivity(), with.sensitivity()},
+            {without.specificity(), with.specificity()},
+            {without.ppv(), with.ppv()},
+            {without.npv(), with.npv()},
+            {without.auc(), with.auc()}
+        }) {
             assertThat(pair[1].value()).isEqualTo(pair[0].value());
             assertThat(pair[1].upper() - pair[1].lower()).isGreaterThan(1.5 * (pair[0].upper() - pair[0].lower()));
         }

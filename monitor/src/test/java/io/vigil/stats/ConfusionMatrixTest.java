@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.vigil.stats.golden.Golden;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
 
 class ConfusionMatrixTest {
 
@@ -22,8 +22,12 @@ class ConfusionMatrixTest {
 
     static void assertProportion(Estimate actual, JsonNode expected, String key) {
         assertThat(actual.value()).as(key).isCloseTo(expected.get(key).asDouble(), within(TOL));
-        assertThat(actual.lower()).as(key + " lower").isCloseTo(expected.get(key + "_ci").get(0).asDouble(), within(TOL));
-        assertThat(actual.upper()).as(key + " upper").isCloseTo(expected.get(key + "_ci").get(1).asDouble(), within(TOL));
+        assertThat(actual.lower())
+                .as(key + " lower")
+                .isCloseTo(expected.get(key + "_ci").get(0).asDouble(), within(TOL));
+        assertThat(actual.upper())
+                .as(key + " upper")
+                .isCloseTo(expected.get(key + "_ci").get(1).asDouble(), within(TOL));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -31,9 +35,14 @@ class ConfusionMatrixTest {
     void shouldMatchGoldenCountsAndWilsonRatesWhenFedGoldenScores(Golden.Case c) {
         ConfusionMatrix m = of(c);
         JsonNode g = c.expected();
-        assertThat(new long[] {m.tp(), m.fp(), m.tn(), m.fn(), m.n(), m.positives()}).containsExactly(
-                g.get("tp").asLong(), g.get("fp").asLong(), g.get("tn").asLong(), g.get("fn").asLong(),
-                g.get("n").asLong(), g.get("positives").asLong());
+        assertThat(new long[] {m.tp(), m.fp(), m.tn(), m.fn(), m.n(), m.positives()})
+                .containsExactly(
+                        g.get("tp").asLong(),
+                        g.get("fp").asLong(),
+                        g.get("tn").asLong(),
+                        g.get("fn").asLong(),
+                        g.get("n").asLong(),
+                        g.get("positives").asLong());
         assertProportion(m.sensitivity(), g, "sensitivity");
         assertProportion(m.specificity(), g, "specificity");
         assertProportion(m.ppv(), g, "ppv");
@@ -76,7 +85,8 @@ class ConfusionMatrixTest {
     void shouldRejectRemovalWhenCellIsEmpty() {
         ConfusionMatrix m = new ConfusionMatrix(0.5);
         m.add(0.9, 0);
-        assertThatThrownBy(() -> m.remove(0.9, 1)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> m.remove(0.9, 1))
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("tp");
         assertThat(m.fp()).isEqualTo(1);
     }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.Random;
-
 import org.junit.jupiter.api.Test;
 
 class CusumTest {
@@ -92,10 +91,10 @@ class CusumTest {
     @Test
     void shouldFollowRecursionByHandWhenFedKnownValues() {
         Cusum c = Cusum.of(0.5, 2.0, Cusum.Side.UPPER);
-        Cusum.Step s1 = c.update(Cusum.State.INITIAL, 1.5);   // 1.0
-        Cusum.Step s2 = c.update(s1.state(), -2.0);           // max(0, 1.0 - 2.5) = 0
-        Cusum.Step s3 = c.update(s2.state(), 1.7);            // 1.2
-        Cusum.Step s4 = c.update(s3.state(), 1.5);            // 2.2 > 2 -> alarm, excursion began at t = 3
+        Cusum.Step s1 = c.update(Cusum.State.INITIAL, 1.5); // 1.0
+        Cusum.Step s2 = c.update(s1.state(), -2.0); // max(0, 1.0 - 2.5) = 0
+        Cusum.Step s3 = c.update(s2.state(), 1.7); // 1.2
+        Cusum.Step s4 = c.update(s3.state(), 1.5); // 2.2 > 2 -> alarm, excursion began at t = 3
 
         assertThat(s1.state().upper()).isCloseTo(1.0, within(1e-12));
         assertThat(s2.state().upper()).isZero();

@@ -128,8 +128,8 @@ class DetectionBenchmark {
                 Day d = day(nul, 0, buf);
                 Cusum.Step step = cusum.update(st, d.z());
                 st = step.state();
-                boolean[] a = {step.isAlarm(), d.psi() > 0.2, d.ks() > ksCritical, d.psi() > psiTuned,
-                        d.ks() > ksTuned};
+                boolean[] a = {step.isAlarm(), d.psi() > 0.2, d.ks() > ksCritical, d.psi() > psiTuned, d.ks() > ksTuned
+                };
                 for (int i = 0; i < 5; i++) {
                     alarms[i] += a[i] ? 1 : 0;
                 }
@@ -137,12 +137,22 @@ class DetectionBenchmark {
         }
 
         StringBuilder md = new StringBuilder();
-        String[] names = {"Vigil CUSUM (k=0.5, ARL0=365 d)", "PSI > 0.2 (daily)", "KS p < 0.05 (daily)",
+        String[] names = {
+            "Vigil CUSUM (k=0.5, ARL0=365 d)",
+            "PSI > 0.2 (daily)",
+            "KS p < 0.05 (daily)",
             String.format(Locale.ROOT, "PSI > %.4f (tuned)", psiTuned),
-            String.format(Locale.ROOT, "KS D > %.4f (tuned, p < %.5f)", ksTuned, ksPValue(ksTuned))};
-        md.append(String.format(Locale.ROOT, "Streams: %d predictions/day, scores N(0.35, 0.12^2); change after %d in-control days; "
-                + "%d streams per shift; false alarms from %d stream-years without change; delay cap %d days.%n%n",
-                N, PRE, STREAMS, NULL_STREAM_YEARS, CAP));
+            String.format(Locale.ROOT, "KS D > %.4f (tuned, p < %.5f)", ksTuned, ksPValue(ksTuned))
+        };
+        md.append(String.format(
+                Locale.ROOT,
+                "Streams: %d predictions/day, scores N(0.35, 0.12^2); change after %d in-control days; "
+                        + "%d streams per shift; false alarms from %d stream-years without change; delay cap %d days.%n%n",
+                N,
+                PRE,
+                STREAMS,
+                NULL_STREAM_YEARS,
+                CAP));
         md.append("| detector | false alarms / stream-year |");
         for (double d : SHIFTS) {
             md.append(String.format(Locale.ROOT, " delay d=%.1f (days; detected) |", d));
@@ -166,8 +176,9 @@ class DetectionBenchmark {
                     Day d = day(rnd, after ? delta : 0, buf);
                     Cusum.Step step = cusum.update(st, d.z());
                     st = step.state();
-                    boolean[] a = {step.isAlarm(), d.psi() > 0.2, d.ks() > ksCritical, d.psi() > psiTuned,
-                            d.ks() > ksTuned};
+                    boolean[] a = {
+                        step.isAlarm(), d.psi() > 0.2, d.ks() > ksCritical, d.psi() > psiTuned, d.ks() > ksTuned
+                    };
                     boolean pending = false;
                     for (int i = 0; i < 5; i++) {
                         if (!after && a[i]) {
@@ -198,11 +209,16 @@ class DetectionBenchmark {
             }
         }
         for (int i = 0; i < 5; i++) {
-            md.append("| ").append(names[i]).append(" | ")
-                    .append(String.format(Locale.ROOT, "%.2f", (double) alarms[i] / NULL_STREAM_YEARS)).append(" |");
+            md.append("| ")
+                    .append(names[i])
+                    .append(" | ")
+                    .append(String.format(Locale.ROOT, "%.2f", (double) alarms[i] / NULL_STREAM_YEARS))
+                    .append(" |");
             for (int si = 0; si < SHIFTS.length; si++) {
-                md.append(Double.isNaN(delay[i][si]) ? " never (0%) |"
-                        : String.format(Locale.ROOT, " %.1f (%.0f%%) |", delay[i][si], 100 * detected[i][si]));
+                md.append(
+                        Double.isNaN(delay[i][si])
+                                ? " never (0%) |"
+                                : String.format(Locale.ROOT, " %.1f (%.0f%%) |", delay[i][si], 100 * detected[i][si]));
             }
             md.append('\n');
         }
@@ -214,10 +230,13 @@ class DetectionBenchmark {
         for (double d : SHIFTS) {
             md.append(String.format(Locale.ROOT, " %.1f |", cusum.expectedDelay(d)));
         }
-        md.append(String.format(Locale.ROOT, "%n%nCUSUM h = %.4f (k = %.2f); Vigil delay / Lorden bound:", cusum.h(),
-                cusum.k()));
+        md.append(String.format(
+                Locale.ROOT, "%n%nCUSUM h = %.4f (k = %.2f); Vigil delay / Lorden bound:", cusum.h(), cusum.k()));
         for (int si = 0; si < SHIFTS.length; si++) {
-            md.append(String.format(Locale.ROOT, " d=%.1f: %.2f;", SHIFTS[si],
+            md.append(String.format(
+                    Locale.ROOT,
+                    " d=%.1f: %.2f;",
+                    SHIFTS[si],
                     delay[0][si] / (Math.log(365) / (SHIFTS[si] * SHIFTS[si] / 2))));
         }
         md.append(String.format(Locale.ROOT, "%nRun time %.1f s.%n", (System.nanoTime() - started) / 1e9));

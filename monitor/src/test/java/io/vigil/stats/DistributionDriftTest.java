@@ -3,14 +3,13 @@ package io.vigil.stats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import java.util.Random;
-
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Random;
 import org.apache.commons.statistics.distribution.BinomialDistribution;
 import org.apache.datasketches.kll.KllDoublesSketch;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class DistributionDriftTest {
 
@@ -41,7 +40,8 @@ class DistributionDriftTest {
         long[] r = DistributionDrift.binCounts(DriftGolden.sample("reference"), edges);
         long[] c = DistributionDrift.binCounts(DriftGolden.sample(currentOf(pair)), edges);
 
-        assertThat(DistributionDrift.psi(r, c)).isCloseTo(g.get("psi_reference_deciles").asDouble(), within(1e-9));
+        assertThat(DistributionDrift.psi(r, c))
+                .isCloseTo(g.get("psi_reference_deciles").asDouble(), within(1e-9));
         assertThat(DistributionDrift.jensenShannonDistance(r, c))
                 .isCloseTo(g.get("js_distance_base2_reference_deciles").asDouble(), within(1e-9));
     }
@@ -73,8 +73,10 @@ class DistributionDriftTest {
         double psiTol = 0;
         double jsdTol = 0;
         for (int i = 0; i < r.length; i++) {
-            psiTol += convexTermBound(DistributionDriftTest::psiTerm, DistributionDriftTest::psiGrad, r[i], c[i], dr, dc);
-            jsdTol += convexTermBound(DistributionDriftTest::jsdTerm, DistributionDriftTest::jsdGrad, r[i], c[i], dr, dc);
+            psiTol +=
+                    convexTermBound(DistributionDriftTest::psiTerm, DistributionDriftTest::psiGrad, r[i], c[i], dr, dc);
+            jsdTol +=
+                    convexTermBound(DistributionDriftTest::jsdTerm, DistributionDriftTest::jsdGrad, r[i], c[i], dr, dc);
         }
         assertThat(DistributionDrift.psi(rs, cs))
                 .isCloseTo(g.get("psi_reference_deciles").asDouble(), within(psiTol));
@@ -133,7 +135,8 @@ class DistributionDriftTest {
         double tol = DistributionDrift.rankError(ref) + DistributionDrift.rankError(cur);
 
         assertThat(tol).isLessThan(0.01);
-        assertThat(DistributionDrift.ksStatistic(ref, cur)).isCloseTo(g.get("ks_statistic").asDouble(), within(tol));
+        assertThat(DistributionDrift.ksStatistic(ref, cur))
+                .isCloseTo(g.get("ks_statistic").asDouble(), within(tol));
     }
 
     @Test
@@ -161,10 +164,10 @@ class DistributionDriftTest {
         KllDoublesSketch ref = sketch(DistributionDrift.K, DriftGolden.sample("reference"));
         ReferenceDistribution reference = ReferenceDistribution.fromSketch(ref, 10);
 
-        DistributionDrift.Report same = DistributionDrift.compare(reference,
-                sketch(DistributionDrift.K, DriftGolden.sample("current_same")), ALPHA);
-        DistributionDrift.Report shifted = DistributionDrift.compare(reference,
-                sketch(DistributionDrift.K, DriftGolden.sample("current_shifted")), ALPHA);
+        DistributionDrift.Report same = DistributionDrift.compare(
+                reference, sketch(DistributionDrift.K, DriftGolden.sample("current_same")), ALPHA);
+        DistributionDrift.Report shifted = DistributionDrift.compare(
+                reference, sketch(DistributionDrift.K, DriftGolden.sample("current_shifted")), ALPHA);
 
         assertThat(same.ksDrift()).isFalse();
         assertThat(same.psiPValue()).isGreaterThan(ALPHA);
@@ -183,7 +186,8 @@ class DistributionDriftTest {
         KllDoublesSketch cur = sketch(8192, DriftGolden.sample(currentOf(pair)));
         assertThat(ref.isEstimationMode()).isFalse();
 
-        assertThat(DistributionDrift.wasserstein1(ref, cur)).isCloseTo(g.get("wasserstein_1").asDouble(), within(1e-9));
+        assertThat(DistributionDrift.wasserstein1(ref, cur))
+                .isCloseTo(g.get("wasserstein_1").asDouble(), within(1e-9));
     }
 
     /** W1 = integral |F - G| dx over the value range, and each CDF is within its rank error. */
@@ -196,7 +200,8 @@ class DistributionDriftTest {
         double range = Math.max(ref.getMaxItem(), cur.getMaxItem()) - Math.min(ref.getMinItem(), cur.getMinItem());
         double tol = range * (DistributionDrift.rankError(ref) + DistributionDrift.rankError(cur));
 
-        assertThat(DistributionDrift.wasserstein1(ref, cur)).isCloseTo(g.get("wasserstein_1").asDouble(), within(tol));
+        assertThat(DistributionDrift.wasserstein1(ref, cur))
+                .isCloseTo(g.get("wasserstein_1").asDouble(), within(tol));
     }
 
     /**
@@ -211,14 +216,15 @@ class DistributionDriftTest {
         double pShift = DistributionDrift.ksPValue(shifted.get("ks_statistic").asDouble(), 5000, 3000);
 
         assertThat(pSame).isCloseTo(same.get("ks_pvalue").asDouble(), within(1 / Math.sqrt(1875.0)));
-        assertThat(Math.log10(pShift)).isCloseTo(Math.log10(shifted.get("ks_pvalue").asDouble()), within(0.5));
+        assertThat(Math.log10(pShift))
+                .isCloseTo(Math.log10(shifted.get("ks_pvalue").asDouble()), within(0.5));
     }
 
     @Test
     void shouldAgreeAcrossSeriesWhenKolmogorovSurvivalSwitchesForm() {
         // Both forms are valid everywhere; the switch at 1.18 must be seamless. Known values: Q(1.36) ~ 0.0494.
-        assertThat(DistributionDrift.kolmogorovSurvival(1.1799)).isCloseTo(DistributionDrift.kolmogorovSurvival(1.18),
-                within(1e-4));
+        assertThat(DistributionDrift.kolmogorovSurvival(1.1799))
+                .isCloseTo(DistributionDrift.kolmogorovSurvival(1.18), within(1e-4));
         assertThat(DistributionDrift.kolmogorovSurvival(1.3581)).isCloseTo(0.05, within(2e-4));
         assertThat(DistributionDrift.kolmogorovSurvival(0)).isEqualTo(1.0);
     }
@@ -243,7 +249,8 @@ class DistributionDriftTest {
             for (int i = 0; i < 2000; i++) {
                 cur.update(rnd.nextGaussian());
             }
-            DistributionDrift.Report rep = DistributionDrift.compare(ReferenceDistribution.fromSketch(ref, 10), cur, ALPHA);
+            DistributionDrift.Report rep =
+                    DistributionDrift.compare(ReferenceDistribution.fromSketch(ref, 10), cur, ALPHA);
             ksFlags += rep.ksDrift() ? 1 : 0;
             ksPFlags += rep.ksPValue() < ALPHA ? 1 : 0;
             psiFlags += rep.psiPValue() < ALPHA ? 1 : 0;
@@ -304,6 +311,7 @@ class DistributionDriftTest {
 
         assertThat(r.edges()).containsExactly(0.0, 1.0, 2.0);
         assertThat(r.bins()).isEqualTo(4);
-        assertThat(DistributionDrift.binCounts(new double[] {-1, 0, 0.5, 1, 2, 7}, r.edges())).containsExactly(1, 2, 1, 2);
+        assertThat(DistributionDrift.binCounts(new double[] {-1, 0, 0.5, 1, 2, 7}, r.edges()))
+                .containsExactly(1, 2, 1, 2);
     }
 }

@@ -1,5 +1,7 @@
 package io.vigil.stats;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -9,17 +11,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 /** Golden drift samples and reference values (copied from ../shared/golden), read from the classpath. */
 final class DriftGolden {
 
     private static Map<String, double[]> samples;
     private static JsonNode json;
 
-    private DriftGolden() {
-    }
+    private DriftGolden() {}
 
     static synchronized double[] sample(String name) {
         if (samples == null) {
@@ -76,7 +74,8 @@ final class DriftGolden {
             throw new UncheckedIOException(e);
         }
         Map<String, double[]> out = new LinkedHashMap<>();
-        lists.forEach((k, v) -> out.put(k, v.stream().mapToDouble(Double::doubleValue).toArray()));
+        lists.forEach(
+                (k, v) -> out.put(k, v.stream().mapToDouble(Double::doubleValue).toArray()));
         return out;
     }
 

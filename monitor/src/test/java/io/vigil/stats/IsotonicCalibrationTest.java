@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.Random;
-
 import org.junit.jupiter.api.Test;
 
 class IsotonicCalibrationTest {
@@ -12,8 +11,8 @@ class IsotonicCalibrationTest {
     @Test
     void shouldPoolViolatorsAsByHandWhenLabelsOutOfOrder() {
         // labels 0 | 1 0 0 | 1 1 : the middle violators pool to 1/3
-        IsotonicCalibration iso = IsotonicCalibration.fit(new double[] {0.1, 0.2, 0.3, 0.4, 0.5, 0.6},
-                new boolean[] {false, true, false, false, true, true});
+        IsotonicCalibration iso = IsotonicCalibration.fit(
+                new double[] {0.1, 0.2, 0.3, 0.4, 0.5, 0.6}, new boolean[] {false, true, false, false, true, true});
 
         assertThat(iso.values()).containsExactly(new double[] {0.0, 1.0 / 3, 1.0}, within(1e-12));
         assertThat(iso.blockStarts()).containsExactly(0.1, 0.2, 0.5);
@@ -28,13 +27,13 @@ class IsotonicCalibrationTest {
     @Test
     void shouldPoolWeightedMeansWhenPointsAreBins() {
         // y = 1, 3, 2, 4, 3, 5 (unit weights) -> 1, 2.5, 2.5, 3.5, 3.5, 5
-        IsotonicCalibration iso = IsotonicCalibration.fit(new double[] {1, 2, 3, 4, 5, 6},
-                new double[] {1, 3, 2, 4, 3, 5}, new double[] {1, 1, 1, 1, 1, 1});
+        IsotonicCalibration iso = IsotonicCalibration.fit(
+                new double[] {1, 2, 3, 4, 5, 6}, new double[] {1, 3, 2, 4, 3, 5}, new double[] {1, 1, 1, 1, 1, 1});
         assertThat(iso.values()).containsExactly(1.0, 2.5, 3.5, 5.0);
 
         // weight 3 on the second point: (3*3 + 2)/4 = 2.75
-        IsotonicCalibration w = IsotonicCalibration.fit(new double[] {1, 2, 3}, new double[] {1, 3, 2},
-                new double[] {1, 3, 1});
+        IsotonicCalibration w =
+                IsotonicCalibration.fit(new double[] {1, 2, 3}, new double[] {1, 3, 2}, new double[] {1, 3, 1});
         assertThat(w.values()).containsExactly(1.0, 2.75);
         assertThat(w.blockWeights()).containsExactly(1.0, 4.0);
     }
@@ -49,7 +48,7 @@ class IsotonicCalibrationTest {
         double[] binY = new double[100];
         double[] binW = new double[100];
         for (int i = 0; i < n; i++) {
-            s[i] = Math.floor(rnd.nextDouble() * 100) / 100;   // scores with 2 decimals
+            s[i] = Math.floor(rnd.nextDouble() * 100) / 100; // scores with 2 decimals
             y[i] = rnd.nextDouble() < s[i] * s[i];
             int b = (int) Math.round(s[i] * 100);
             binX[b] = s[i];
@@ -76,8 +75,8 @@ class IsotonicCalibrationTest {
 
     @Test
     void shouldRoundTripWhenSerialised() {
-        IsotonicCalibration iso = IsotonicCalibration.fit(new double[] {0.1, 0.2, 0.3, 0.4},
-                new boolean[] {false, true, false, true});
+        IsotonicCalibration iso =
+                IsotonicCalibration.fit(new double[] {0.1, 0.2, 0.3, 0.4}, new boolean[] {false, true, false, true});
         IsotonicCalibration back = IsotonicCalibration.fromBytes(iso.toBytes());
 
         assertThat(back.values()).containsExactly(iso.values());

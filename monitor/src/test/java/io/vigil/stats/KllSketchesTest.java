@@ -22,7 +22,9 @@ class KllSketchesTest {
 
         byte[] bytes = KllSketches.toBytes(sketch);
         KllDoublesSketch back = KllSketches.fromBytes(bytes);
-        assertThat(KllSketches.toBytes(back)).as("written again before any query").isEqualTo(bytes);
+        assertThat(KllSketches.toBytes(back))
+                .as("written again before any query")
+                .isEqualTo(bytes);
 
         assertThat(back.getN()).isEqualTo(200_000);
         assertThat(back.getK()).isEqualTo(DistributionDrift.K);

@@ -15,11 +15,13 @@ final class LegacyLogisticRecalibration {
     public static final double CLIP = 1e-6;
     /** Number of equal-width logit bins. */
     public static final int BINS = 4096;
+
     private static final double LOGIT_MAX = Math.log((1 - CLIP) / CLIP);
     private static final int MAX_ITERATIONS = 100;
     private static final double TOLERANCE = 1e-10;
     /** Beyond this |slope| the data are treated as separated and no fit is reported. */
     private static final double MAX_ABS_COEFFICIENT = 1e3;
+
     private static final int FORMAT = 1;
 
     private final TreeMap<Integer, Cell> cells = new TreeMap<>();
@@ -54,8 +56,8 @@ final class LegacyLogisticRecalibration {
         int bin = binOf(x);
         Cell cell = cells.get(bin);
         if (cell == null || (label == 1 ? cell.positives == 0 : cell.n - cell.positives == 0)) {
-            throw new IllegalStateException("cannot remove label " + label + " from logit bin " + bin
-                    + ": none counted");
+            throw new IllegalStateException(
+                    "cannot remove label " + label + " from logit bin " + bin + ": none counted");
         }
         cell.remove(x, label);
         if (cell.n == 0) {
@@ -181,8 +183,8 @@ final class LegacyLogisticRecalibration {
         return lastNegative < firstPositive || lastPositive < firstNegative;
     }
 
-    private static RecalibrationFit withCovariance(double a, double b, int iterations, double[] n,
-            double[] sx, double[] sxx, double[] xbar, long total) {
+    private static RecalibrationFit withCovariance(
+            double a, double b, int iterations, double[] n, double[] sx, double[] sxx, double[] xbar, long total) {
         double iaa = 0;
         double iab = 0;
         double ibb = 0;
@@ -200,13 +202,14 @@ final class LegacyLogisticRecalibration {
         double seA = Math.sqrt(ibb / det);
         double seB = Math.sqrt(iaa / det);
         double z = Estimate.Z95;
-        return new RecalibrationFit(new Estimate(a, a - z * seA, a + z * seA, total),
-                new Estimate(b, b - z * seB, b + z * seB, total), iterations);
+        return new RecalibrationFit(
+                new Estimate(a, a - z * seA, a + z * seA, total),
+                new Estimate(b, b - z * seB, b + z * seB, total),
+                iterations);
     }
 
     /** Grouped log-likelihood whose gradient is the score equations used by the fit. */
-    private static double logLikelihood(double a, double b, double[] n, double[] xbar, double totalY,
-            double totalXy) {
+    private static double logLikelihood(double a, double b, double[] n, double[] xbar, double totalY, double totalXy) {
         double ll = a * totalY + b * totalXy;
         for (int k = 0; k < n.length; k++) {
             ll -= n[k] * softplus(a + b * xbar[k]);
@@ -242,8 +245,12 @@ final class LegacyLogisticRecalibration {
         for (Map.Entry<Integer, Cell> e : cells.entrySet()) {
             Cell c = e.getValue();
             out.writeVarLong(e.getKey() - previous).writeVarLong(c.n).writeVarLong(c.positives);
-            out.writeVarLong(c.xHi).writeVarLong(c.xLo).writeVarLong(c.xxHi).writeVarLong(c.xxLo)
-                    .writeVarLong(c.xyHi).writeVarLong(c.xyLo);
+            out.writeVarLong(c.xHi)
+                    .writeVarLong(c.xLo)
+                    .writeVarLong(c.xxHi)
+                    .writeVarLong(c.xxLo)
+                    .writeVarLong(c.xyHi)
+                    .writeVarLong(c.xyLo);
             previous = e.getKey();
         }
     }
@@ -255,8 +262,8 @@ final class LegacyLogisticRecalibration {
         for (int i = 0; i < size; i++) {
             long delta = in.readVarLong();
             if (delta <= 0 || key + delta >= BINS) {
-                throw new IllegalArgumentException("logit bin must be increasing in [0, " + BINS + "), got "
-                        + (key + delta));
+                throw new IllegalArgumentException(
+                        "logit bin must be increasing in [0, " + BINS + "), got " + (key + delta));
             }
             key += delta;
             Cell c = new Cell();
@@ -342,8 +349,15 @@ final class LegacyLogisticRecalibration {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Cell c && n == c.n && positives == c.positives && xHi == c.xHi && xLo == c.xLo
-                    && xxHi == c.xxHi && xxLo == c.xxLo && xyHi == c.xyHi && xyLo == c.xyLo;
+            return o instanceof Cell c
+                    && n == c.n
+                    && positives == c.positives
+                    && xHi == c.xHi
+                    && xLo == c.xLo
+                    && xxHi == c.xxHi
+                    && xxLo == c.xxLo
+                    && xyHi == c.xyHi
+                    && xyLo == c.xyLo;
         }
 
         @Override

@@ -241,8 +241,7 @@ final class LegacyRocHistogram {
         for (int i = 0; i < size; i++) {
             key += in.readVarLong();
             if (key <= (i == 0 ? -1 : h.keys[i - 1]) || key >= h.bins) {
-                throw new IllegalArgumentException("bin index must be increasing in [0, " + h.bins
-                        + "), got " + key);
+                throw new IllegalArgumentException("bin index must be increasing in [0, " + h.bins + "), got " + key);
             }
             h.keys[i] = (int) key;
             h.pos[i] = Checks.nonNegative(in.readVarLong(), "positive count");
@@ -259,7 +258,9 @@ final class LegacyRocHistogram {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof LegacyRocHistogram h && bins == h.bins && size == h.size
+        return o instanceof LegacyRocHistogram h
+                && bins == h.bins
+                && size == h.size
                 && Arrays.equals(keys, 0, size, h.keys, 0, size)
                 && Arrays.equals(pos, 0, size, h.pos, 0, size)
                 && Arrays.equals(neg, 0, size, h.neg, 0, size);
@@ -278,7 +279,7 @@ final class LegacyRocHistogram {
 
     @Override
     public String toString() {
-        return "RocHistogram[bins=" + bins + ", occupied=" + size + ", positives=" + positives
-                + ", negatives=" + negatives + "]";
+        return "RocHistogram[bins=" + bins + ", occupied=" + size + ", positives=" + positives + ", negatives="
+                + negatives + "]";
     }
 }

@@ -99,11 +99,15 @@ class LogisticRecalibrationCompatibilityTest {
         assertThat(decoded.toBytes()).isEqualTo(stored);
         assertThat(built.toBytes()).isEqualTo(stored);
         assertThat(decoded).isEqualTo(built).hasSameHashCodeAs(built);
-        assertThat(decoded.fit()).isEqualTo(built.fit()).isEqualTo(LegacyLogisticRecalibration.fromBytes(stored).fit());
+        assertThat(decoded.fit())
+                .isEqualTo(built.fit())
+                .isEqualTo(LegacyLogisticRecalibration.fromBytes(stored).fit());
         assertThat(decoded.n()).isEqualTo(c.rows().size());
         JsonNode g = c.expected();
-        assertThat(decoded.fit().slope().value()).isCloseTo(g.get("calibration_slope").asDouble(), within(1e-4));
-        assertThat(decoded.fit().intercept().value()).isCloseTo(g.get("calibration_intercept").asDouble(), within(1e-4));
+        assertThat(decoded.fit().slope().value())
+                .isCloseTo(g.get("calibration_slope").asDouble(), within(1e-4));
+        assertThat(decoded.fit().intercept().value())
+                .isCloseTo(g.get("calibration_intercept").asDouble(), within(1e-4));
     }
 
     /**
@@ -165,9 +169,11 @@ class LogisticRecalibrationCompatibilityTest {
             }
         }
         byte[] bytes = out.toByteArray();
-        assertThatThrownBy(() -> LegacyLogisticRecalibration.fromBytes(bytes)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> LegacyLogisticRecalibration.fromBytes(bytes))
+                .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> LogisticRecalibration.fromBytes(bytes))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("logit bin 1 must have");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("logit bin 1 must have");
     }
 
     /**

@@ -32,12 +32,17 @@ class LogisticRecalibrationTest {
         RecalibrationFit fit = of(c).fit();
         JsonNode g = c.expected();
         assertThat(fit.isEmpty()).isFalse();
-        assertThat(fit.intercept().value()).isCloseTo(g.get("calibration_intercept").asDouble(), within(TOL));
+        assertThat(fit.intercept().value())
+                .isCloseTo(g.get("calibration_intercept").asDouble(), within(TOL));
         assertThat(fit.slope().value()).isCloseTo(g.get("calibration_slope").asDouble(), within(TOL));
-        assertThat(fit.intercept().lower()).isCloseTo(g.get("calibration_intercept_ci").get(0).asDouble(), within(TOL));
-        assertThat(fit.intercept().upper()).isCloseTo(g.get("calibration_intercept_ci").get(1).asDouble(), within(TOL));
-        assertThat(fit.slope().lower()).isCloseTo(g.get("calibration_slope_ci").get(0).asDouble(), within(TOL));
-        assertThat(fit.slope().upper()).isCloseTo(g.get("calibration_slope_ci").get(1).asDouble(), within(TOL));
+        assertThat(fit.intercept().lower())
+                .isCloseTo(g.get("calibration_intercept_ci").get(0).asDouble(), within(TOL));
+        assertThat(fit.intercept().upper())
+                .isCloseTo(g.get("calibration_intercept_ci").get(1).asDouble(), within(TOL));
+        assertThat(fit.slope().lower())
+                .isCloseTo(g.get("calibration_slope_ci").get(0).asDouble(), within(TOL));
+        assertThat(fit.slope().upper())
+                .isCloseTo(g.get("calibration_slope_ci").get(1).asDouble(), within(TOL));
         assertThat(fit.slope().n()).isEqualTo(g.get("n").asLong());
     }
 
@@ -54,8 +59,10 @@ class LogisticRecalibrationTest {
 
         assertThat(citl.n()).isEqualTo(g.get("n").asLong());
         assertThat(citl.value()).isCloseTo(g.get("calibration_in_the_large").asDouble(), within(TOL));
-        assertThat(citl.lower()).isCloseTo(g.get("calibration_in_the_large_ci").get(0).asDouble(), within(TOL));
-        assertThat(citl.upper()).isCloseTo(g.get("calibration_in_the_large_ci").get(1).asDouble(), within(TOL));
+        assertThat(citl.lower())
+                .isCloseTo(g.get("calibration_in_the_large_ci").get(0).asDouble(), within(TOL));
+        assertThat(citl.upper())
+                .isCloseTo(g.get("calibration_in_the_large_ci").get(1).asDouble(), within(TOL));
         // Not the slope-free intercept: the two differ whenever the slope is not 1.
         RecalibrationFit fit = of(c).fit();
         if (Math.abs(fit.slope().value() - 1) > 0.1) {

@@ -34,9 +34,11 @@ class PrevalenceAdjustedTest {
         assertThat(ppv.upper()).isGreaterThan(8.0 / 17);
         assertThat(ppv.n()).isEqualTo(150);
         // 97.5% two-sided quantile of the normal.
-        assertThat(PrevalenceAdjusted.Z_JOINT).isCloseTo(
-                org.apache.commons.statistics.distribution.NormalDistribution.of(0, 1).inverseCumulativeProbability(
-                        1 - 0.025 / 2), within(1e-12));
+        assertThat(PrevalenceAdjusted.Z_JOINT)
+                .isCloseTo(
+                        org.apache.commons.statistics.distribution.NormalDistribution.of(0, 1)
+                                .inverseCumulativeProbability(1 - 0.025 / 2),
+                        within(1e-12));
     }
 
     @Test
@@ -44,7 +46,8 @@ class PrevalenceAdjustedTest {
         assertThat(PrevalenceAdjusted.ppv(0, 0, 10, 90, 0.1).isEmpty()).isTrue();
         assertThat(PrevalenceAdjusted.npv(40, 10, 0, 0, 0.1).isEmpty()).isTrue();
         assertThatThrownBy(() -> PrevalenceAdjusted.ppv(40, 10, 10, 90, 0.0))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("prevalence");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("prevalence");
     }
 
     @Test
@@ -73,6 +76,7 @@ class PrevalenceAdjustedTest {
         assertThat(shift.upper()).isCloseTo(wilson.upper() - 0.1, within(1e-12));
         assertThat(PrevalenceAdjusted.shift(0, 0, 0.1, 0.1, 0.1).isEmpty()).isTrue();
         assertThatThrownBy(() -> PrevalenceAdjusted.shift(3, 10, 0.2, 0.25, 0.3))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reference prevalence");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("reference prevalence");
     }
 }

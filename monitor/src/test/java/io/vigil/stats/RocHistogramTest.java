@@ -28,17 +28,21 @@ class RocHistogramTest {
         AucEstimate a = of(c).auc();
         JsonNode g = c.expected();
         assertThat(a.binningErrorBound()).isBetween(0.0, 1e-4);
-        assertThat(Math.abs(a.auc().value() - g.get("auc").asDouble())).isLessThanOrEqualTo(a.binningErrorBound() + 1e-12);
+        assertThat(Math.abs(a.auc().value() - g.get("auc").asDouble()))
+                .isLessThanOrEqualTo(a.binningErrorBound() + 1e-12);
         assertThat(a.auc().n()).isEqualTo(g.get("n").asLong());
         // Golden's variance is for the exact scores: binning moves placements by at most the bound.
-        assertThat(a.variance()).isCloseTo(g.get("auc_delong_variance").asDouble(),
-                within(0.01 * g.get("auc_delong_variance").asDouble()));
+        assertThat(a.variance())
+                .isCloseTo(
+                        g.get("auc_delong_variance").asDouble(),
+                        within(0.01 * g.get("auc_delong_variance").asDouble()));
         // The interval is DeLong's on the logit scale: from the golden AUC and variance (scikit-learn / the
         // reference DeLong), expit(logit A ± t sqrt(V) / (A (1 - A))), t with min(P, N) - 1 df.
         double auc = g.get("auc").asDouble();
         long positives = g.get("positives").asLong();
-        double t = org.apache.commons.statistics.distribution.TDistribution
-                .of(Math.min(positives, g.get("n").asLong() - positives) - 1).inverseSurvivalProbability(0.025);
+        double t = org.apache.commons.statistics.distribution.TDistribution.of(
+                        Math.min(positives, g.get("n").asLong() - positives) - 1)
+                .inverseSurvivalProbability(0.025);
         double half = t * Math.sqrt(g.get("auc_delong_variance").asDouble()) / (auc * (1 - auc));
         double logit = Math.log(auc / (1 - auc));
         assertThat(a.auc().lower()).isCloseTo(1 / (1 + Math.exp(-(logit - half))), within(DELONG_BOUND_TOL));

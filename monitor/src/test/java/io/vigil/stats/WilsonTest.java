@@ -51,7 +51,8 @@ class WilsonTest {
 
     @Test
     void shouldRejectCountsWhenSuccessesExceedTrials() {
-        assertThatThrownBy(() -> Wilson.interval(5, 4)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> Wilson.interval(5, 4))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("k must be in [0, n=4], got 5");
     }
 

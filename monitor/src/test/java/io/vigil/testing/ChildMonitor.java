@@ -67,31 +67,46 @@ public final class ChildMonitor {
     /** Starts {@code vigil run} with these settings (in order, as {@code --set k=v}), output to {@code log}. */
     public static ChildMonitor start(Map<String, String> settings, Path log) throws IOException {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"), "io.vigil.cli.Vigil", "run"));
+        List<String> cmd = new ArrayList<>(List.of(
+                java,
+                "-Xmx384m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "io.vigil.cli.Vigil",
+                "run"));
         settings.forEach((k, v) -> {
             cmd.add("--set");
             cmd.add(k + "=" + v);
         });
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         return new ChildMonitor(p, log);
     }
 
     /** Waits until the child serves HTTP and reports ready; returns its base URI. */
     public String awaitReady(MonitorHarness h) {
         String base = awaitListening();
-        await("child ready").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
-                .ignoreExceptions().until(() -> h.status(base, "/health/ready") == 200);
+        await("child ready")
+                .atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(100))
+                .ignoreExceptions()
+                .until(() -> h.status(base, "/health/ready") == 200);
         return base;
     }
 
     /** Waits until the child serves HTTP (Kafka Streams may still be starting); returns its base URI. */
     public String awaitListening() {
-        await("child listening").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+        await("child listening")
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(100))
                 .until(() -> {
                     if (!process.isAlive()) {
-                        throw new IllegalStateException("child exited " + process.exitValue() + ":\n"
-                                + Files.readString(log));
+                        throw new IllegalStateException(
+                                "child exited " + process.exitValue() + ":\n" + Files.readString(log));
                     }
                     Matcher m = LISTENING.matcher(Files.readString(log));
                     if (m.find()) {

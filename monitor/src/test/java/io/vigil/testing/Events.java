@@ -19,11 +19,25 @@ public final class Events {
         return prediction(id, score, at, "S01", "CT-1", "5.0");
     }
 
-    public static Prediction prediction(String id, double score, Instant at, String site, String scanner,
-                                        String software) {
-        return new Prediction(id, at, MODEL, "binary", score, 0.5, null, site,
+    public static Prediction prediction(
+            String id, double score, Instant at, String site, String scanner, String software) {
+        return new Prediction(
+                id,
+                at,
+                MODEL,
+                "binary",
+                score,
+                0.5,
+                null,
+                site,
                 new Scanner(scanner, "Siemens", "SOMATOM Force", software, "CT", "CHEST"),
-                null, null, new Demographics("F", "60-69"), null, null, Map.of(), Map.of());
+                null,
+                null,
+                new Demographics("F", "60-69"),
+                null,
+                null,
+                Map.of(),
+                Map.of());
     }
 
     public static GroundTruth label(String predictionId, int label, Instant observedAt, int revision) {

@@ -1,14 +1,13 @@
 package io.vigil.testing;
 
-import io.vigil.deadletters.DeadLetters;
-import io.vigil.stages.OutcomeJoin;
-
 import static io.vigil.testing.MonitorHarness.ingestCount;
 import static io.vigil.testing.MonitorHarness.joinCount;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vigil.deadletters.DeadLetters;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.Prediction;
+import io.vigil.stages.OutcomeJoin;
 import io.vigil.stats.BinaryOutcomeStats;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -53,20 +52,23 @@ public final class ExactChecks {
             throws IOException, InterruptedException {
         // (a) ingest counts on /metrics equal the produced counts, per outcome and reason.
         String metrics = h.get(uri, "/metrics");
-        System.out.println(tag + " metrics: predictions accepted=" + ingestCount(metrics, "predictions", "accepted", null)
-                + " ground_truth accepted=" + ingestCount(metrics, "ground_truth", "accepted", null)
-                + " registered=" + joinCount(metrics, OutcomeJoin.PREDICTIONS_REGISTERED)
-                + " joined=" + joinCount(metrics, OutcomeJoin.LABELS_JOINED)
-                + " revised=" + joinCount(metrics, OutcomeJoin.LABELS_REVISED)
-                + " duplicate_labels=" + joinCount(metrics, OutcomeJoin.LABELS_DUPLICATE));
+        System.out.println(
+                tag + " metrics: predictions accepted=" + ingestCount(metrics, "predictions", "accepted", null)
+                        + " ground_truth accepted=" + ingestCount(metrics, "ground_truth", "accepted", null)
+                        + " registered=" + joinCount(metrics, OutcomeJoin.PREDICTIONS_REGISTERED)
+                        + " joined=" + joinCount(metrics, OutcomeJoin.LABELS_JOINED)
+                        + " revised=" + joinCount(metrics, OutcomeJoin.LABELS_REVISED)
+                        + " duplicate_labels=" + joinCount(metrics, OutcomeJoin.LABELS_DUPLICATE));
         assertThat(ingestCount(metrics, "predictions", "accepted", null)).isEqualTo(in.valid.size());
         assertThat(ingestCount(metrics, "ground_truth", "accepted", null)).isEqualTo(in.labelRecords);
         for (var e : in.deadPredictions.entrySet()) {
-            assertThat(ingestCount(metrics, "predictions", "dead_lettered", e.getKey())).as(e.getKey())
+            assertThat(ingestCount(metrics, "predictions", "dead_lettered", e.getKey()))
+                    .as(e.getKey())
                     .isEqualTo(e.getValue().longValue());
         }
         for (var e : in.deadLabels.entrySet()) {
-            assertThat(ingestCount(metrics, "ground_truth", "dead_lettered", e.getKey())).as(e.getKey())
+            assertThat(ingestCount(metrics, "ground_truth", "dead_lettered", e.getKey()))
+                    .as(e.getKey())
                     .isEqualTo(e.getValue().longValue());
         }
         // The outcome join registered each valid prediction once, despite any replay.
@@ -79,14 +81,20 @@ public final class ExactChecks {
         Map<String, Integer> bySource = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : dead) {
             byReason.merge(header(r, DeadLetters.REASON), 1, Integer::sum);
-            bySource.merge(header(r, DeadLetters.SOURCE_TOPIC) + "/" + header(r, DeadLetters.SOURCE_PARTITION)
-                    + "/" + header(r, DeadLetters.SOURCE_OFFSET), 1, Integer::sum);
+            bySource.merge(
+                    header(r, DeadLetters.SOURCE_TOPIC) + "/" + header(r, DeadLetters.SOURCE_PARTITION) + "/"
+                            + header(r, DeadLetters.SOURCE_OFFSET),
+                    1,
+                    Integer::sum);
         }
         Map<String, Integer> expectedDead = new TreeMap<>(in.deadPredictions);
         in.deadLabels.forEach((k, v) -> expectedDead.merge(k, v, Integer::sum));
         System.out.println(tag + " dead letters: " + dead.size() + " " + byReason + " expected " + expectedDead);
         assertThat(bySource.values()).as("no dead letter twice").allMatch(x -> x == 1);
-        assertThat(dead).hasSize(expectedDead.values().stream().mapToInt(Integer::intValue).sum());
+        assertThat(dead)
+                .hasSize(expectedDead.values().stream()
+                        .mapToInt(Integer::intValue)
+                        .sum());
         assertThat(byReason).isEqualTo(expectedDead);
 
         // (c) performance snapshots (slice all, widest window) equal the batch over the final labels.
@@ -97,7 +105,8 @@ public final class ExactChecks {
         MetricSnapshot spec = latest.get(perfKey("specificity"));
         var cm = batch.confusion();
         System.out.println(tag + " batch: labelled=" + batch.n() + " tp=" + cm.tp() + " fp=" + cm.fp()
-                + " tn=" + cm.tn() + " fn=" + cm.fn() + " sens=" + cm.sensitivity().value()
+                + " tn=" + cm.tn() + " fn=" + cm.fn() + " sens="
+                + cm.sensitivity().value()
                 + " spec=" + cm.specificity().value());
         System.out.println(tag + " snapshots: labelled=" + labelled.estimate() + " sens=" + sens.estimate()
                 + " (n=" + sens.n() + ") spec=" + spec.estimate() + " (n=" + spec.n()
@@ -118,10 +127,13 @@ public final class ExactChecks {
         assertThat(latest.get(driftKey()).estimate()).isEqualTo((double) in.valid.size());
         Map<String, Long> perScanner = new TreeMap<>();
         Map<String, BinaryOutcomeStats> perScannerBatch = new TreeMap<>();
-        in.valid.values().forEach(p -> perScanner.merge(p.site() + "/" + p.scanner().id(), 1L, Long::sum));
+        in.valid
+                .values()
+                .forEach(p -> perScanner.merge(p.site() + "/" + p.scanner().id(), 1L, Long::sum));
         in.finalLabels.forEach((id, gt) -> {
             Prediction p = in.valid.get(id);
-            perScannerBatch.computeIfAbsent(p.site() + "/" + p.scanner().id(), k -> new BinaryOutcomeStats(0.5))
+            perScannerBatch
+                    .computeIfAbsent(p.site() + "/" + p.scanner().id(), k -> new BinaryOutcomeStats(0.5))
                     .add(p.score(), gt.label());
         });
         assertThat(perScanner).hasSize(4);
@@ -131,14 +143,20 @@ public final class ExactChecks {
         System.out.println(tag + " per scanner predictions " + perScanner);
     }
 
-    private static void checkScanner(Map<String, MetricSnapshot> latest, String scanner, long predictions,
-                                     BinaryOutcomeStats b) {
+    private static void checkScanner(
+            Map<String, MetricSnapshot> latest, String scanner, long predictions, BinaryOutcomeStats b) {
         String prefix = String.join("|", Events.MODEL.id(), Events.MODEL.version(), "scanner", scanner, "30d", "");
-        assertThat(latest.get(prefix + "predictions").n()).as(scanner + " predictions").isEqualTo(predictions);
-        assertThat(latest.get(prefix + "labelled").estimate()).as(scanner + " labelled").isEqualTo((double) b.n());
-        assertThat(latest.get(prefix + "sensitivity").estimate()).as(scanner + " sensitivity")
+        assertThat(latest.get(prefix + "predictions").n())
+                .as(scanner + " predictions")
+                .isEqualTo(predictions);
+        assertThat(latest.get(prefix + "labelled").estimate())
+                .as(scanner + " labelled")
+                .isEqualTo((double) b.n());
+        assertThat(latest.get(prefix + "sensitivity").estimate())
+                .as(scanner + " sensitivity")
                 .isEqualTo(b.confusion().sensitivity().value());
-        assertThat(latest.get(prefix + "specificity").estimate()).as(scanner + " specificity")
+        assertThat(latest.get(prefix + "specificity").estimate())
+                .as(scanner + " specificity")
                 .isEqualTo(b.confusion().specificity().value());
     }
 

@@ -30,6 +30,7 @@ public final class ExactInput {
     public final Map<String, Integer> deadPredictions = new TreeMap<>();
     /** Invalid labels by reason code. */
     public final Map<String, Integer> deadLabels = new TreeMap<>();
+
     public final Map<String, Prediction> valid = new LinkedHashMap<>();
     /** The label each labelled prediction ends with (highest revision). */
     public final Map<String, GroundTruth> finalLabels = new HashMap<>();
@@ -59,8 +60,10 @@ public final class ExactInput {
                     case 1 -> json.replaceFirst("\"score\":[0-9.E-]+", "\"score\":7");
                     default -> json.replace("\"prediction_id\":\"" + id + "\",", "");
                 };
-                in.deadPredictions.merge(kind == 0 ? Reason.NOT_JSON : kind == 1 ? Reason.OUT_OF_RANGE
-                        : Reason.MISSING_FIELD, 1, Integer::sum);
+                in.deadPredictions.merge(
+                        kind == 0 ? Reason.NOT_JSON : kind == 1 ? Reason.OUT_OF_RANGE : Reason.MISSING_FIELD,
+                        1,
+                        Integer::sum);
                 in.sends.add(new Send("predictions", key, bad.getBytes(StandardCharsets.UTF_8), false));
                 continue;
             }
@@ -75,7 +78,8 @@ public final class ExactInput {
                 in.labelRecords++;
                 double u = random.nextDouble();
                 if (u < 0.15) {
-                    last = Events.label(id, 1 - label, min(observed.plus(Duration.ofHours(12)), now.minusSeconds(30)), 1);
+                    last = Events.label(
+                            id, 1 - label, min(observed.plus(Duration.ofHours(12)), now.minusSeconds(30)), 1);
                     pendingLabels.add(new Send("ground-truth", key, Events.json(last), false));
                     in.labelRecords++;
                 } else if (u < 0.20) {

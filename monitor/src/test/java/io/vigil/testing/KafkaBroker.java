@@ -2,7 +2,6 @@ package io.vigil.testing;
 
 import java.util.Collection;
 import java.util.List;
-
 import org.apache.kafka.clients.admin.NewTopic;
 
 /**

@@ -1,12 +1,10 @@
 package io.vigil.testing;
 
 import io.vigil.broker.EmbeddedKafka;
-
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-
 import org.apache.kafka.clients.admin.NewTopic;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +39,10 @@ public final class KafkaBrokers {
             case EMBEDDED -> startEmbedded();
             case PROCESS -> KafkaProcess.start();
         };
-        log.info("Kafka broker for tests: {} at {}, started in {} ms", kind, broker.bootstrapServers(),
+        log.info(
+                "Kafka broker for tests: {} at {}, started in {} ms",
+                kind,
+                broker.bootstrapServers(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
         return broker;
     }
@@ -52,12 +53,16 @@ public final class KafkaBrokers {
             try {
                 return KafkaBroker.Kind.valueOf(forced.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("System property " + KIND_PROPERTY + " must be 'container',"
-                        + " 'embedded' or 'process', not '" + forced + "'", e);
+                throw new IllegalArgumentException(
+                        "System property " + KIND_PROPERTY + " must be 'container'," + " 'embedded' or 'process', not '"
+                                + forced + "'",
+                        e);
             }
         }
         boolean docker = DockerClientFactory.instance().isDockerAvailable();
-        log.info("Docker {}available; using the {} Kafka broker", docker ? "" : "not ",
+        log.info(
+                "Docker {}available; using the {} Kafka broker",
+                docker ? "" : "not ",
                 docker ? "container" : "embedded");
         return docker ? KafkaBroker.Kind.CONTAINER : KafkaBroker.Kind.EMBEDDED;
     }

@@ -59,6 +59,7 @@ public final class KafkaProcess implements KafkaBroker {
     private final boolean temporary;
     /** Listener name -> security protocol, broker and controller first. */
     private final Map<String, String> listeners;
+
     private final Map<String, String> properties;
     private final List<String> scramCredentials;
     private final List<String> jvmOptions;
@@ -198,14 +199,18 @@ public final class KafkaProcess implements KafkaBroker {
         p.put("process.roles", "broker,controller");
         p.put("node.id", "1");
         p.put("controller.quorum.bootstrap.servers", HOST + ":" + ports.get(CONTROLLER_LISTENER));
-        String addresses = listeners.keySet().stream().map(n -> n + "://" + HOST + ":" + ports.get(n))
+        String addresses = listeners.keySet().stream()
+                .map(n -> n + "://" + HOST + ":" + ports.get(n))
                 .collect(Collectors.joining(","));
         p.put("listeners", addresses);
         p.put("advertised.listeners", addresses);
         p.put("controller.listener.names", CONTROLLER_LISTENER);
         p.put("inter.broker.listener.name", BROKER_LISTENER);
-        p.put("listener.security.protocol.map", listeners.entrySet().stream()
-                .map(e -> e.getKey() + ":" + e.getValue()).collect(Collectors.joining(",")));
+        p.put(
+                "listener.security.protocol.map",
+                listeners.entrySet().stream()
+                        .map(e -> e.getKey() + ":" + e.getValue())
+                        .collect(Collectors.joining(",")));
         p.put("log.dirs", dir.resolve("data").toString());
         p.put("num.partitions", "1");
         p.put("offsets.topic.replication.factor", "1");
@@ -218,29 +223,39 @@ public final class KafkaProcess implements KafkaBroker {
         p.put("group.initial.rebalance.delay.ms", "0");
         p.put("auto.create.topics.enable", "false");
         p.putAll(properties);
-        return p.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+        return p.entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue())
                 .collect(Collectors.joining("\n", "", "\n"));
     }
 
     private void format() {
         // The cluster id is what `StorageTool random-uuid` prints (Uuid.randomUuid()), made here to save a JVM start.
         List<String> cmd = java(List.of());
-        cmd.addAll(List.of("kafka.tools.StorageTool", "format", "--standalone", "-t", Uuid.randomUuid().toString(),
-                "-c", dir.resolve("server.properties").toString()));
+        cmd.addAll(List.of(
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "-t",
+                Uuid.randomUuid().toString(),
+                "-c",
+                dir.resolve("server.properties").toString()));
         for (String credential : scramCredentials) {
             cmd.add("--add-scram");
             cmd.add(credential);
         }
         Path out = dir.resolve("format.log");
         try {
-            Process format = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            Process format = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(out.toFile())
+                    .start();
             if (!format.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
                 format.destroyForcibly();
                 throw new IllegalStateException("StorageTool format did not finish within " + START_TIMEOUT);
             }
             if (format.exitValue() != 0) {
-                throw new IllegalStateException("StorageTool format exited " + format.exitValue() + ":\n"
-                        + tail(out, 40));
+                throw new IllegalStateException(
+                        "StorageTool format exited " + format.exitValue() + ":\n" + tail(out, 40));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot run StorageTool", e);
@@ -258,20 +273,30 @@ public final class KafkaProcess implements KafkaBroker {
         cmd.add(dir.resolve("server.properties").toString());
         logFile = dir.resolve("broker-" + runs++ + ".log");
         try {
-            process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
+            process = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(logFile.toFile())
+                    .start();
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot start the broker JVM", e);
         }
         Process p = process;
         Path file = logFile;
-        await("Kafka broker logs '" + STARTED + "'").atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(100))
+        await("Kafka broker logs '" + STARTED + "'")
+                .atMost(START_TIMEOUT)
+                .pollInterval(Duration.ofMillis(100))
                 .until(() -> {
                     if (!p.isAlive()) {
-                        throw new IllegalStateException("Kafka broker exited " + p.exitValue() + ":\n" + tail(file, 60));
+                        throw new IllegalStateException(
+                                "Kafka broker exited " + p.exitValue() + ":\n" + tail(file, 60));
                     }
                     return Files.readString(file, StandardCharsets.UTF_8).contains(STARTED);
                 });
-        log.info("Kafka broker process {} (run {}) up at {} in {} ms", p.pid(), runs - 1, bootstrapServers(),
+        log.info(
+                "Kafka broker process {} (run {}) up at {} in {} ms",
+                p.pid(),
+                runs - 1,
+                bootstrapServers(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
     }
 

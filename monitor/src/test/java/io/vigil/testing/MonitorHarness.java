@@ -3,9 +3,9 @@ package io.vigil.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vigil.app.Monitor;
+import io.vigil.config.VigilConfig;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.serde.Json;
-import io.vigil.config.VigilConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -74,10 +74,11 @@ public final class MonitorHarness {
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> c =
+                new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> parts = c.partitionsFor(topic).stream()
-                    .map(i -> new TopicPartition(topic, i.partition())).toList();
+                    .map(i -> new TopicPartition(topic, i.partition()))
+                    .toList();
             c.assign(parts);
             c.seekToBeginning(parts);
             Map<TopicPartition, Long> end = c.endOffsets(parts);
@@ -91,14 +92,16 @@ public final class MonitorHarness {
     }
 
     public String get(String baseUri, String path) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(baseUri + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create(baseUri + path)).build(), HttpResponse.BodyHandlers.ofString());
         return r.statusCode() + "\n" + r.body();
     }
 
     public int status(String baseUri, String path) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(URI.create(baseUri + path)).build(),
-                HttpResponse.BodyHandlers.discarding()).statusCode();
+        return http.send(
+                        HttpRequest.newBuilder(URI.create(baseUri + path)).build(),
+                        HttpResponse.BodyHandlers.discarding())
+                .statusCode();
     }
 
     /** The value of one Prometheus sample whose name and labels match, or NaN. */
@@ -107,8 +110,8 @@ public final class MonitorHarness {
         Matcher m = line.matcher(exposition);
         while (m.find()) {
             String ls = m.group(1);
-            boolean all = labels.entrySet().stream()
-                    .allMatch(e -> ls.contains(e.getKey() + "=\"" + e.getValue() + "\""));
+            boolean all =
+                    labels.entrySet().stream().allMatch(e -> ls.contains(e.getKey() + "=\"" + e.getValue() + "\""));
             if (all) {
                 return Double.parseDouble(m.group(2));
             }

@@ -21,7 +21,9 @@ public final class RealKafkaExtension implements ParameterResolver {
     @Override
     public Object resolveParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
         // The root store closes AutoCloseable values when the engine finishes (JUnit 5.13+).
-        return extensionContext.getRoot().getStore(NAMESPACE)
+        return extensionContext
+                .getRoot()
+                .getStore(NAMESPACE)
                 .getOrComputeIfAbsent(KafkaBroker.class, key -> KafkaBrokers.start(), KafkaBroker.class);
     }
 }

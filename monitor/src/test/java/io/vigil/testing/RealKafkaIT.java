@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.stream.IntStream;
-
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -109,11 +108,14 @@ class RealKafkaIT {
 
         StreamsBuilder builder = new StreamsBuilder();
         builder.stream(input, Consumed.with(Serdes.String(), Serdes.String()).withName("read-words"))
-                .groupByKey(Grouped.<String, String>as("group-by-key").withKeySerde(Serdes.String())
+                .groupByKey(Grouped.<String, String>as("group-by-key")
+                        .withKeySerde(Serdes.String())
                         .withValueSerde(Serdes.String()))
-                .count(Named.as("count-by-key"),
+                .count(
+                        Named.as("count-by-key"),
                         Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("count-store")
-                                .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()))
+                                .withKeySerde(Serdes.String())
+                                .withValueSerde(Serdes.Long()))
                 .toStream(Named.as("counts-to-stream"))
                 .to(output, Produced.with(Serdes.String(), Serdes.Long()).withName("write-counts"));
 
@@ -128,8 +130,10 @@ class RealKafkaIT {
 
         Map<String, Long> latest = new HashMap<>();
         try (KafkaStreams streams = new KafkaStreams(builder.build(), streamsConfig);
-             KafkaConsumer<String, Long> consumer = new KafkaConsumer<>(
-                     consumerConfig(kafka, LongDeserializer.class), new StringDeserializer(), new LongDeserializer())) {
+                KafkaConsumer<String, Long> consumer = new KafkaConsumer<>(
+                        consumerConfig(kafka, LongDeserializer.class),
+                        new StringDeserializer(),
+                        new LongDeserializer())) {
             streams.start();
             consumer.subscribe(List.of(output));
             await("final counts on " + output).atMost(WAIT).until(() -> {

@@ -38,20 +38,58 @@ public final class TestPki {
      */
     public static TestPki createCa(Path dir, String name) {
         TestPki pki = new TestPki(dir, name);
-        keytool("-genkeypair", "-alias", "ca", "-keyalg", "EC", "-groupname", "secp256r1",
-                "-dname", "CN=Vigil test CA " + name, "-ext", "bc:c", "-validity", "2",
-                "-keystore", pki.caStore.toString(), "-storetype", "PKCS12",
-                "-storepass", pki.caPassword, "-keypass", pki.caPassword);
-        keytool("-exportcert", "-rfc", "-alias", "ca", "-keystore", pki.caStore.toString(),
-                "-storepass", pki.caPassword, "-file", pki.caCert.toString());
+        keytool(
+                "-genkeypair",
+                "-alias",
+                "ca",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                "CN=Vigil test CA " + name,
+                "-ext",
+                "bc:c",
+                "-validity",
+                "2",
+                "-keystore",
+                pki.caStore.toString(),
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                pki.caPassword,
+                "-keypass",
+                pki.caPassword);
+        keytool(
+                "-exportcert",
+                "-rfc",
+                "-alias",
+                "ca",
+                "-keystore",
+                pki.caStore.toString(),
+                "-storepass",
+                pki.caPassword,
+                "-file",
+                pki.caCert.toString());
         return pki;
     }
 
     /** A truststore holding only this CA's certificate. */
     public Store truststore() {
         Store store = new Store(dir.resolve(name + "-truststore.p12"), secret());
-        keytool("-importcert", "-noprompt", "-alias", "ca", "-file", caCert.toString(),
-                "-keystore", store.path().toString(), "-storetype", "PKCS12", "-storepass", store.password());
+        keytool(
+                "-importcert",
+                "-noprompt",
+                "-alias",
+                "ca",
+                "-file",
+                caCert.toString(),
+                "-keystore",
+                store.path().toString(),
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                store.password());
         return store;
     }
 
@@ -66,20 +104,79 @@ public final class TestPki {
         String path = store.path().toString();
         Path csr = dir.resolve(subject + ".csr");
         Path cert = dir.resolve(subject + ".pem");
-        keytool("-genkeypair", "-alias", subject, "-keyalg", "EC", "-groupname", "secp256r1",
-                "-dname", "CN=" + subject, "-validity", "2", "-keystore", path, "-storetype", "PKCS12",
-                "-storepass", store.password(), "-keypass", store.password());
-        keytool("-certreq", "-alias", subject, "-keystore", path, "-storepass", store.password(),
-                "-file", csr.toString());
-        keytool("-gencert", "-rfc", "-alias", "ca", "-keystore", caStore.toString(), "-storepass", caPassword,
-                "-infile", csr.toString(), "-outfile", cert.toString(), "-validity", "2",
-                "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-ext", "KU=digitalSignature",
-                "-ext", "EKU=serverAuth,clientAuth");
+        keytool(
+                "-genkeypair",
+                "-alias",
+                subject,
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                "CN=" + subject,
+                "-validity",
+                "2",
+                "-keystore",
+                path,
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                store.password(),
+                "-keypass",
+                store.password());
+        keytool(
+                "-certreq",
+                "-alias",
+                subject,
+                "-keystore",
+                path,
+                "-storepass",
+                store.password(),
+                "-file",
+                csr.toString());
+        keytool(
+                "-gencert",
+                "-rfc",
+                "-alias",
+                "ca",
+                "-keystore",
+                caStore.toString(),
+                "-storepass",
+                caPassword,
+                "-infile",
+                csr.toString(),
+                "-outfile",
+                cert.toString(),
+                "-validity",
+                "2",
+                "-ext",
+                "SAN=ip:127.0.0.1,dns:localhost",
+                "-ext",
+                "KU=digitalSignature",
+                "-ext",
+                "EKU=serverAuth,clientAuth");
         // The CA first, so keytool can build the chain when the signed certificate replaces the self-signed one.
-        keytool("-importcert", "-noprompt", "-alias", "ca", "-file", caCert.toString(), "-keystore", path,
-                "-storepass", store.password());
-        keytool("-importcert", "-alias", subject, "-file", cert.toString(), "-keystore", path,
-                "-storepass", store.password());
+        keytool(
+                "-importcert",
+                "-noprompt",
+                "-alias",
+                "ca",
+                "-file",
+                caCert.toString(),
+                "-keystore",
+                path,
+                "-storepass",
+                store.password());
+        keytool(
+                "-importcert",
+                "-alias",
+                subject,
+                "-file",
+                cert.toString(),
+                "-keystore",
+                path,
+                "-storepass",
+                store.password());
         return store;
     }
 

@@ -15,8 +15,7 @@ public final class Tools {
 
     public static boolean onPath(String command) {
         String path = System.getenv().getOrDefault("PATH", "");
-        return Arrays.stream(path.split(File.pathSeparator))
-                .anyMatch(dir -> new File(dir, command).canExecute());
+        return Arrays.stream(path.split(File.pathSeparator)).anyMatch(dir -> new File(dir, command).canExecute());
     }
 
     /** Skips (developer machine) or fails (CI) unless every command is on the PATH. */

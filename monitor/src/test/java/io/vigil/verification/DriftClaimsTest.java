@@ -1,9 +1,8 @@
 package io.vigil.verification;
 
-import io.vigil.aggregates.DriftAggregate;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vigil.aggregates.DriftAggregate;
 import io.vigil.stats.DistributionDrift;
 import io.vigil.stats.KllSketches;
 import io.vigil.stats.ReferenceDistribution;
@@ -25,16 +24,25 @@ class DriftClaimsTest {
     void shouldKeepEveryDriftPValueAtItsNominalFalsePositiveRateThroughTheProductionSketches() {
         List<MonteCarlo.Result> results = StatisticsReport.run(DriftClaims.reduced(), REPLICATES, SEED);
 
-        assertThat(results).hasSize(8).allSatisfy(r -> assertThat(r.meetsNominal())
-                .as("%s, %s: measured %.3f", r.claim().quantity(), r.claim().setting(), r.measured()).isTrue());
+        assertThat(results)
+                .hasSize(8)
+                .allSatisfy(r -> assertThat(r.meetsNominal())
+                        .as(
+                                "%s, %s: measured %.3f",
+                                r.claim().quantity(), r.claim().setting(), r.measured())
+                        .isTrue());
     }
 
     @Test
     void shouldShowThatTheSketchBlindPValuesWereNotValid() {
         // The p-values before issue 18 treated the sketched statistic as exact: on 20,000 feature values per
         // side (k = 200) about half of all null windows came out "significant" at 0.05.
-        Claim blind = new Claim("feature KS p-value, sketch error ignored", "n = 20,000 per side", 0.95,
-                Claim.Status.KNOWN_SHORTFALL, random -> {
+        Claim blind = new Claim(
+                "feature KS p-value, sketch error ignored",
+                "n = 20,000 per side",
+                0.95,
+                Claim.Status.KNOWN_SHORTFALL,
+                random -> {
                     KllDoublesSketch reference = sketch(random, 20_000);
                     KllDoublesSketch window = sketch(random, 20_000);
                     double d = DistributionDrift.ksStatistic(reference, window);
@@ -45,12 +53,18 @@ class DriftClaimsTest {
         assertThat(r.measured()).isLessThan(0.8);
         assertThat(r.meetsNominal()).isFalse();
         // The same windows with the sketch-aware p-value:
-        MonteCarlo.Result aware = MonteCarlo.run(new Claim("feature KS p-value", "n = 20,000 per side", 0.95,
-                Claim.Status.CLAIMED, random -> {
+        MonteCarlo.Result aware = MonteCarlo.run(
+                new Claim("feature KS p-value", "n = 20,000 per side", 0.95, Claim.Status.CLAIMED, random -> {
                     KllDoublesSketch reference = sketch(random, 20_000);
-                    return DistributionDrift.compare(ReferenceDistribution.fromSketch(reference, DriftAggregate.BINS),
-                            sketch(random, 20_000), 0.05).ksPValue() >= 0.05;
-                }), 200, SEED);
+                    return DistributionDrift.compare(
+                                            ReferenceDistribution.fromSketch(reference, DriftAggregate.BINS),
+                                            sketch(random, 20_000),
+                                            0.05)
+                                    .ksPValue()
+                            >= 0.05;
+                }),
+                200,
+                SEED);
         assertThat(aware.meetsNominal()).isTrue();
     }
 

@@ -25,13 +25,19 @@ class EstimationClaimsTest {
     @Test
     void shouldCoverTheWindowsRealisedMetricsWhenTheIntervalCountsTheMapsError() {
         List<Claim> claims = EstimationClaims.claimed().stream()
-                .filter(c -> c.setting().startsWith("reference N = 500,") || c.setting().contains("n = 5,000")
+                .filter(c -> c.setting().startsWith("reference N = 500,")
+                        || c.setting().contains("n = 5,000")
                         || c.setting().contains("covariate shift"))
                 .toList();
         List<MonteCarlo.Result> results = StatisticsReport.run(claims, REPLICATES, SEED);
 
-        assertThat(results).hasSize(15).allSatisfy(r -> assertThat(r.meetsNominal())
-                .as("%s, %s: measured %.3f", r.claim().quantity(), r.claim().setting(), r.measured()).isTrue());
+        assertThat(results)
+                .hasSize(15)
+                .allSatisfy(r -> assertThat(r.meetsNominal())
+                        .as(
+                                "%s, %s: measured %.3f",
+                                r.claim().quantity(), r.claim().setting(), r.measured())
+                        .isTrue());
     }
 
     @Test
@@ -46,11 +52,18 @@ class EstimationClaimsTest {
     @Test
     void shouldPublishAnAucIntervalAroundTheEstimateAndWiderIntervalsWithASmallerReference() {
         SplittableRandom random = new SplittableRandom(3);
-        Map<String, Estimate> small = EstimationClaims.draw(random, new Setting(500, 2_000, false)).estimates(true);
-        Map<String, Estimate> large = EstimationClaims.draw(random, new Setting(20_000, 2_000, false)).estimates(true);
+        Map<String, Estimate> small =
+                EstimationClaims.draw(random, new Setting(500, 2_000, false)).estimates(true);
+        Map<String, Estimate> large =
+                EstimationClaims.draw(random, new Setting(20_000, 2_000, false)).estimates(true);
 
-        assertThat(small.keySet()).containsExactly("estimated_sensitivity", "estimated_specificity", "estimated_ppv",
-                "estimated_npv", "estimated_auc");
+        assertThat(small.keySet())
+                .containsExactly(
+                        "estimated_sensitivity",
+                        "estimated_specificity",
+                        "estimated_ppv",
+                        "estimated_npv",
+                        "estimated_auc");
         Estimate auc = small.get("estimated_auc");
         assertThat(auc.lower()).isLessThan(auc.value());
         assertThat(auc.upper()).isGreaterThan(auc.value());

@@ -21,10 +21,13 @@ class IntervalClaimsTest {
     void shouldCoverAtTheNominalRateForEveryClaimedIntervalWhenRunThroughTheProductionAggregate() {
         List<MonteCarlo.Result> results = StatisticsReport.run(StatisticsReport.allClaims(), REPLICATES, SEED);
 
-        assertThat(results).filteredOn(r -> r.claim().status() == Status.CLAIMED)
+        assertThat(results)
+                .filteredOn(r -> r.claim().status() == Status.CLAIMED)
                 .isNotEmpty()
                 .allSatisfy(r -> assertThat(r.meetsNominal())
-                        .as("%s, %s: measured %.3f", r.claim().quantity(), r.claim().setting(), r.measured())
+                        .as(
+                                "%s, %s: measured %.3f",
+                                r.claim().quantity(), r.claim().setting(), r.measured())
                         .isTrue());
         assertThat(StatisticsReport.claimsHold(results)).isTrue();
     }
@@ -32,13 +35,14 @@ class IntervalClaimsTest {
     @Test
     void shouldShowTheWaldShortfallThatTheLogitScaleIntervalRepairs() {
         // DeLong's Wald interval on the AUC scale, from the same variance: what Vigil published before.
-        Claim wald = new Claim("AUC 95% interval (DeLong, Wald on the AUC scale)", "n = 100, prevalence 0.1", 0.95,
-                Status.KNOWN_SHORTFALL, random -> {
+        Claim wald = new Claim(
+                "AUC 95% interval (DeLong, Wald on the AUC scale)",
+                "n = 100, prevalence 0.1", 0.95, Status.KNOWN_SHORTFALL, random -> {
                     AucEstimate a = IntervalClaims.cohort(random, 100, 0.1).auc();
                     double half = 1.959963984540054 * Math.sqrt(a.variance());
                     double auc = a.auc().value();
-                    return Double.isNaN(half) || auc - half <= IntervalClaims.TRUE_AUC
-                            && IntervalClaims.TRUE_AUC <= auc + half;
+                    return Double.isNaN(half)
+                            || auc - half <= IntervalClaims.TRUE_AUC && IntervalClaims.TRUE_AUC <= auc + half;
                 });
 
         MonteCarlo.Result old = MonteCarlo.run(wald, REPLICATES, SEED);

@@ -24,13 +24,16 @@ class RunLengthClaimsTest {
         assertThat(experiments).hasSize(12);
         for (RunLengthClaims.Experiment e : experiments) {
             RunLengthClaims.Result r = RunLengthClaims.runLength(e, STREAMS, SEED);
-            assertThat(r.holdsWithin3Se()).as("%s: ARL0 %.0f ± %.0f", e.setting(), r.measured(), r.standardError())
+            assertThat(r.holdsWithin3Se())
+                    .as("%s: ARL0 %.0f ± %.0f", e.setting(), r.measured(), r.standardError())
                     .isTrue();
             assertThat(r.censored()).isZero();
             // Every baseline gets the same run-length law: the first-year share is a memoryless alarm's.
             double memoryless = 1 - Math.exp(-365 / RunLengthClaims.Defaults.ARL0);
-            assertThat(r.alarmedInFirstYear()).as(e.setting())
-                    .isBetween(memoryless - 4 * Math.sqrt(memoryless * (1 - memoryless) / STREAMS),
+            assertThat(r.alarmedInFirstYear())
+                    .as(e.setting())
+                    .isBetween(
+                            memoryless - 4 * Math.sqrt(memoryless * (1 - memoryless) / STREAMS),
                             memoryless + 4 * Math.sqrt(memoryless * (1 - memoryless) / STREAMS));
         }
     }

@@ -25,9 +25,11 @@ class WorstSliceClaimsTest {
 
         assertThat(results).hasSize(12).allSatisfy(r -> {
             assertThat(r.meetsNominal())
-                    .as("%s, %s: measured %.3f", r.claim().quantity(), r.claim().setting(), r.measured()).isTrue();
+                    .as("%s, %s: measured %.3f", r.claim().quantity(), r.claim().setting(), r.measured())
+                    .isTrue();
             if (r.claim().setting().startsWith("k = 20 ")) {
-                assertThat(r.measured()).as("%s, %s", r.claim().quantity(), r.claim().setting())
+                assertThat(r.measured())
+                        .as("%s, %s", r.claim().quantity(), r.claim().setting())
                         .isGreaterThanOrEqualTo(0.93);
             }
         });
@@ -42,11 +44,13 @@ class WorstSliceClaimsTest {
         // whose true values differ, where the selection matters less: the table's "spread" rows).
         Setting equal = new Setting(20, 200, 0.5, false);
         for (Metric m : Metric.values()) {
-            MonteCarlo.Result old = MonteCarlo.run(WorstSliceClaims.claim(m, Target.UNADJUSTED, equal), REPLICATES,
-                    SEED);
+            MonteCarlo.Result old =
+                    MonteCarlo.run(WorstSliceClaims.claim(m, Target.UNADJUSTED, equal), REPLICATES, SEED);
 
             assertThat(old.claim().status()).isEqualTo(Status.KNOWN_SHORTFALL);
-            assertThat(old.measured()).as("%s: measured %.3f", m, old.measured()).isBetween(0.45, 0.75);
+            assertThat(old.measured())
+                    .as("%s: measured %.3f", m, old.measured())
+                    .isBetween(0.45, 0.75);
             assertThat(old.meetsNominal()).isFalse();
             assertThat(StatisticsReport.table(List.of(old)).get(2)).endsWith("| known shortfall |");
         }
@@ -54,18 +58,25 @@ class WorstSliceClaimsTest {
 
     @Test
     void shouldDeriveTheWorstSliceFromEverySliceThatCompetesThroughThePerformanceStage() {
-        WorstSliceClaims.Replicate r = WorstSliceClaims.draw(new java.util.SplittableRandom(1),
-                new Setting(20, 200, 0.5, true));
+        WorstSliceClaims.Replicate r =
+                WorstSliceClaims.draw(new java.util.SplittableRandom(1), new Setting(20, 200, 0.5, true));
 
-        assertThat(r.derived()).filteredOn(s -> s.metric().equals("worst_slice_compared:sensitivity"))
-                .singleElement().satisfies(s -> assertThat(s.estimate()).isEqualTo(20.0));
-        assertThat(r.derived()).filteredOn(s -> s.metric().equals("worst_slice:auc")).singleElement()
+        assertThat(r.derived())
+                .filteredOn(s -> s.metric().equals("worst_slice_compared:sensitivity"))
+                .singleElement()
+                .satisfies(s -> assertThat(s.estimate()).isEqualTo(20.0));
+        assertThat(r.derived())
+                .filteredOn(s -> s.metric().equals("worst_slice:auc"))
+                .singleElement()
                 .satisfies(s -> {
                     assertThat(s.lower()).isLessThan(s.estimate());
                     assertThat(s.upper()).isGreaterThan(s.estimate());
                     // Wider than the slice's own 95% interval.
-                    var own = r.snapshots().stream().filter(x -> x.metric().equals("auc")
-                            && x.sliceValue().equals(s.sliceValue())).findFirst().orElseThrow();
+                    var own = r.snapshots().stream()
+                            .filter(x ->
+                                    x.metric().equals("auc") && x.sliceValue().equals(s.sliceValue()))
+                            .findFirst()
+                            .orElseThrow();
                     assertThat(s.lower()).isLessThan(own.lower());
                     assertThat(s.upper()).isGreaterThan(own.upper());
                 });

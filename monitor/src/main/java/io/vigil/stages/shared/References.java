@@ -1,10 +1,9 @@
 package io.vigil.stages.shared;
 
-import io.vigil.topics.Topics;
-
 import io.vigil.events.ReferenceProfile;
 import io.vigil.serde.Json;
 import io.vigil.stats.ReferenceDistribution;
+import io.vigil.topics.Topics;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.Map;
@@ -45,8 +44,8 @@ public final class References {
     public static final String STORE = "references-latest";
 
     /** A profile with its distributions decoded, or {@link #invalid()} when the stored bytes do not parse. */
-    public record Parsed(ReferenceProfile profile, ReferenceDistribution score,
-                         Map<String, ReferenceDistribution> features) {
+    public record Parsed(
+            ReferenceProfile profile, ReferenceDistribution score, Map<String, ReferenceDistribution> features) {
         static Parsed invalid() {
             return new Parsed(null, null, Map.of());
         }
@@ -73,9 +72,15 @@ public final class References {
      * so state directories written by earlier versions still read.
      */
     public void addViewTo(StreamsBuilder builder) {
-        builder.addGlobalStore(Stores.timestampedKeyValueStoreBuilder(Stores.persistentTimestampedKeyValueStore(STORE),
-                        topics.references().keySerde(), topics.references().valueSerde()).withLoggingDisabled(),
-                topics.references().name(), topics.references().consumed("references-source"), Update::new);
+        builder.addGlobalStore(
+                Stores.timestampedKeyValueStoreBuilder(
+                                Stores.persistentTimestampedKeyValueStore(STORE),
+                                topics.references().keySerde(),
+                                topics.references().valueSerde())
+                        .withLoggingDisabled(),
+                topics.references().name(),
+                topics.references().consumed("references-source"),
+                Update::new);
     }
 
     /** The global store's writer: applies each record and counts the write. */
@@ -139,12 +144,16 @@ public final class References {
         try {
             ReferenceProfile p = Json.reader().readValue(raw, ReferenceProfile.class);
             Map<String, ReferenceDistribution> features = new TreeMap<>();
-            p.features().forEach((name, f) -> features.put(name, f.distribution().toReferenceDistribution()));
+            p.features()
+                    .forEach((name, f) -> features.put(name, f.distribution().toReferenceDistribution()));
             return new Parsed(p, p.score().toReferenceDistribution(), Map.copyOf(features));
         } catch (IOException | RuntimeException e) {
             // No field values in the log: the message names the key and the failure type only.
-            LOG.error("Reference profile {} does not parse ({}); drift against it is suspended until a valid "
-                    + "profile is published", key, e.getClass().getSimpleName());
+            LOG.error(
+                    "Reference profile {} does not parse ({}); drift against it is suspended until a valid "
+                            + "profile is published",
+                    key,
+                    e.getClass().getSimpleName());
             return Parsed.invalid();
         }
     }

@@ -1,10 +1,9 @@
 package io.vigil.stages.shared;
 
-import io.vigil.topics.Topic;
-import io.vigil.topics.Topics;
-
 import io.vigil.events.Prediction;
 import io.vigil.events.Slice;
+import io.vigil.topics.Topic;
+import io.vigil.topics.Topics;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -53,13 +52,18 @@ public final class SliceAdmission {
     public static final String STORE = "slice-admissions";
     /** The owner's admitted values and counts. */
     public static final String OWNER_STORE = "slice-admission-owner";
+
     static final String FULL = "\u0000full";
     private static final String COUNT = "\u0000count";
     /** A task asks again for a value still undecided after this long (a request lost under at-least-once). */
     static final Duration ASK_AGAIN = Duration.ofSeconds(30);
 
     /** What the decisions say about one value. */
-    public enum Decision { ADMITTED, OTHER, UNDECIDED }
+    public enum Decision {
+        ADMITTED,
+        OTHER,
+        UNDECIDED
+    }
 
     private final Topics topics;
     private final int maxValues;
@@ -89,13 +93,19 @@ public final class SliceAdmission {
      */
     public void addTo(StreamsBuilder builder, KStream<String, Prediction> predictions, List<String> attributes) {
         Topic<String, Long> decisions = topics.sliceAdmissions();
-        builder.addGlobalStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(STORE),
-                        decisions.keySerde(), decisions.valueSerde()).withLoggingDisabled(),
-                decisions.name(), decisions.consumed("slice-admissions-source"), () -> new View());
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(OWNER_STORE),
-                Serdes.String(), Serdes.Long()));
-        predictions.process(() -> new Ask(attributes), Named.as("slice-admission-ask"))
-                .repartition(Repartitioned.with(Serdes.String(), Serdes.String()).withNumberOfPartitions(1)
+        builder.addGlobalStore(
+                Stores.keyValueStoreBuilder(
+                                Stores.inMemoryKeyValueStore(STORE), decisions.keySerde(), decisions.valueSerde())
+                        .withLoggingDisabled(),
+                decisions.name(),
+                decisions.consumed("slice-admissions-source"),
+                () -> new View());
+        builder.addStateStore(
+                Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(OWNER_STORE), Serdes.String(), Serdes.Long()));
+        predictions
+                .process(() -> new Ask(attributes), Named.as("slice-admission-ask"))
+                .repartition(Repartitioned.with(Serdes.String(), Serdes.String())
+                        .withNumberOfPartitions(1)
                         .withName("slice-admission-requests"))
                 .process(Owner::new, Named.as("slice-admission-owner"), OWNER_STORE)
                 .to(decisions.name(), decisions.produced("slice-admissions-sink"));

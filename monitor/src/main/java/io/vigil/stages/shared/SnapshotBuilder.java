@@ -1,6 +1,5 @@
 package io.vigil.stages.shared;
 
-
 import io.vigil.events.MetricSnapshot;
 import io.vigil.stats.ChangeDetection;
 import io.vigil.stats.Estimate;
@@ -19,7 +18,8 @@ public final class SnapshotBuilder {
     private final Instant computedAt;
     private final List<MetricSnapshot> out;
 
-    public SnapshotBuilder(String[] group, String window, Instant windowEnd, Instant computedAt, List<MetricSnapshot> out) {
+    public SnapshotBuilder(
+            String[] group, String window, Instant windowEnd, Instant computedAt, List<MetricSnapshot> out) {
         this.group = group;
         this.window = window;
         this.windowEnd = windowEnd;
@@ -31,8 +31,21 @@ public final class SnapshotBuilder {
         if (!Double.isFinite(estimate)) {
             return;
         }
-        out.add(new MetricSnapshot(group[0], group[1], group[2], group[3], window, windowEnd, metric, estimate,
-                finite(lower), finite(upper), n, finite(pValue), MetricSnapshot.Status.FINAL, computedAt));
+        out.add(new MetricSnapshot(
+                group[0],
+                group[1],
+                group[2],
+                group[3],
+                window,
+                windowEnd,
+                metric,
+                estimate,
+                finite(lower),
+                finite(upper),
+                n,
+                finite(pValue),
+                MetricSnapshot.Status.FINAL,
+                computedAt));
     }
 
     /** An estimate with its interval; nothing when empty. */
@@ -59,8 +72,20 @@ public final class SnapshotBuilder {
         emit("cusum:" + series, path.statistic(), null, path.threshold(), path.steps(), null);
         emit("cusum_alarm:" + series, path.alarm() ? 1 : 0, null, null, path.steps(), null);
         Double start = path.alarm() ? (double) (days[path.changeIndex()] * EventDay.SECONDS_PER_DAY) : null;
-        out.add(new MetricSnapshot(group[0], group[1], group[2], group[3], window, windowEnd,
-                "cusum_change_start:" + series, start, null, null, path.steps(), null, MetricSnapshot.Status.FINAL,
+        out.add(new MetricSnapshot(
+                group[0],
+                group[1],
+                group[2],
+                group[3],
+                window,
+                windowEnd,
+                "cusum_change_start:" + series,
+                start,
+                null,
+                null,
+                path.steps(),
+                null,
+                MetricSnapshot.Status.FINAL,
                 computedAt));
     }
 

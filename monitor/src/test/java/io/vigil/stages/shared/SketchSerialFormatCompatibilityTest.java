@@ -1,12 +1,9 @@
 package io.vigil.stages.shared;
 
-import io.vigil.aggregates.DriftAggregate;
-
-import io.vigil.stages.shared.References;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.vigil.aggregates.DriftAggregate;
 import io.vigil.events.ReferenceProfile;
 import io.vigil.stats.DistributionDrift;
 import io.vigil.stats.KllSketches;
@@ -68,18 +65,27 @@ class SketchSerialFormatCompatibilityTest {
 
         // The stored decile edges and shares are what the loaded sketch itself answers: it is the same sketch.
         for (String name : new String[] {"score", "creatinine", "troponin"}) {
-            ReferenceProfile.Distribution stored = name.equals("score") ? profile.score()
+            ReferenceProfile.Distribution stored = name.equals("score")
+                    ? profile.score()
                     : profile.features().get(name).distribution();
-            ReferenceDistribution loaded = name.equals("score") ? parsed.score() : parsed.features().get(name);
+            ReferenceDistribution loaded =
+                    name.equals("score") ? parsed.score() : parsed.features().get(name);
             KllDoublesSketch sketch = loaded.sketch();
             double[] ranks = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
-            assertThat(ReferenceDistribution.fromSketch(sketch, ReferenceDistribution.DEFAULT_BINS).edges())
-                    .as(name).containsExactly(unbox(stored.edges()));
+            assertThat(ReferenceDistribution.fromSketch(sketch, ReferenceDistribution.DEFAULT_BINS)
+                            .edges())
+                    .as(name)
+                    .containsExactly(unbox(stored.edges()));
             assertThat(DistributionDrift.binProportions(sketch, loaded.edges()))
-                    .as(name).containsExactly(unbox(stored.proportions()), within(1e-12));
-            assertThat(sketch.getQuantiles(ranks, QuantileSearchCriteria.INCLUSIVE)).as(name).hasSize(9);
+                    .as(name)
+                    .containsExactly(unbox(stored.proportions()), within(1e-12));
+            assertThat(sketch.getQuantiles(ranks, QuantileSearchCriteria.INCLUSIVE))
+                    .as(name)
+                    .hasSize(9);
             // Written again by the current library, the sketch is byte for byte what the old one wrote.
-            assertThat(Base64.getEncoder().encodeToString(KllSketches.toBytes(sketch))).as(name).isEqualTo(stored.kll());
+            assertThat(Base64.getEncoder().encodeToString(KllSketches.toBytes(sketch)))
+                    .as(name)
+                    .isEqualTo(stored.kll());
         }
     }
 
@@ -134,7 +140,8 @@ class SketchSerialFormatCompatibilityTest {
      * error of its true rank. {@code value} is the data value at sorted position {@code 0..N-1}, {@code index}
      * its inverse.
      */
-    private static void assertWithinRankError(KllDoublesSketch s, IntToDoubleFunction value, DoubleUnaryOperator index) {
+    private static void assertWithinRankError(
+            KllDoublesSketch s, IntToDoubleFunction value, DoubleUnaryOperator index) {
         double eps = s.getNormalizedRankError(false);
         assertThat(eps).isLessThan(0.02);
         for (int p = 1; p < 100; p++) {
@@ -143,10 +150,14 @@ class SketchSerialFormatCompatibilityTest {
             double j = index.applyAsDouble(q);
             assertThat(j).as("quantile %s = %s is a data value", rank, q).isCloseTo(Math.rint(j), within(1e-6));
             double trueRank = (Math.rint(j) + 1) / N;
-            assertThat(trueRank).as("true rank of the sketch's quantile at %s", rank).isCloseTo(rank, within(eps));
+            assertThat(trueRank)
+                    .as("true rank of the sketch's quantile at %s", rank)
+                    .isCloseTo(rank, within(eps));
         }
         for (int j = 0; j < N; j += 100) {
-            assertThat(s.getRank(value.applyAsDouble(j))).as("rank of data value %s", j).isCloseTo((j + 1) / (double) N, within(eps));
+            assertThat(s.getRank(value.applyAsDouble(j)))
+                    .as("rank of data value %s", j)
+                    .isCloseTo((j + 1) / (double) N, within(eps));
         }
     }
 

@@ -24,12 +24,10 @@ public final class Golden {
     private static final List<Row> WDBC = readScores("golden/wdbc_scores.csv", false);
     private static final List<Row> FLEET = readScores("golden/fleet_scores.csv", true);
 
-    private Golden() {
-    }
+    private Golden() {}
 
     /** One labelled case: the slice it belongs to (scanner, or "" for WDBC), its score and label. */
-    public record Row(String slice, double score, int label) {
-    }
+    public record Row(String slice, double score, int label) {}
 
     /** A data set, the threshold, and golden.json's values for it. */
     public record Case(String name, double threshold, List<Row> rows, JsonNode expected) {
@@ -58,9 +56,10 @@ public final class Golden {
         TreeSet<String> scanners = new TreeSet<>();
         FLEET.forEach(r -> scanners.add(r.slice()));
         for (String scanner : scanners) {
-            List<Row> rows = FLEET.stream().filter(r -> r.slice().equals(scanner)).toList();
-            cases.add(new Case("fleet/" + scanner, 0.5, rows,
-                    Objects.requireNonNull(fleet.get("scanner=" + scanner), scanner)));
+            List<Row> rows =
+                    FLEET.stream().filter(r -> r.slice().equals(scanner)).toList();
+            cases.add(new Case(
+                    "fleet/" + scanner, 0.5, rows, Objects.requireNonNull(fleet.get("scanner=" + scanner), scanner)));
         }
         return cases.stream();
     }
@@ -78,14 +77,16 @@ public final class Golden {
     }
 
     private static List<Row> readScores(String resource, boolean withScanner) {
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(open(resource), StandardCharsets.UTF_8))) {
+        try (BufferedReader reader =
+                new BufferedReader(new InputStreamReader(open(resource), StandardCharsets.UTF_8))) {
             List<Row> rows = new ArrayList<>();
             reader.readLine();
             for (String line = reader.readLine(); line != null; line = reader.readLine()) {
                 String[] f = line.split(",");
-                rows.add(withScanner
-                        ? new Row(f[1], Double.parseDouble(f[2]), Integer.parseInt(f[3]))
-                        : new Row("", Double.parseDouble(f[0]), Integer.parseInt(f[1])));
+                rows.add(
+                        withScanner
+                                ? new Row(f[1], Double.parseDouble(f[2]), Integer.parseInt(f[3]))
+                                : new Row("", Double.parseDouble(f[0]), Integer.parseInt(f[1])));
             }
             return List.copyOf(rows);
         } catch (IOException e) {
