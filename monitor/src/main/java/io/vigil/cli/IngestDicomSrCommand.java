@@ -38,8 +38,8 @@ import picocli.CommandLine.Parameters;
         versionProvider = Vigil.Version.class,
         description = "Send AI results in DICOM SR (DICOM JSON) to the predictions topic; see docs/adapters.md.")
 final class IngestDicomSrCommand implements Callable<Integer> {
-    /** The environment variable holding the secret of the device, patient and study aliases. */
-    static final String ALIAS_SECRET_ENV = "VIGIL_ALIAS_SECRET";
+    /** The environment variable holding the secret of the device, patient and study aliases (VIGIL_* are settings). */
+    static final String ALIAS_SECRET_ENV = "DICOM_SR_ALIAS_SECRET";
 
     @Option(
             names = {"-c", "--config"},
