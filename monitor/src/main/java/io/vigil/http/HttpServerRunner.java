@@ -41,7 +41,14 @@ import org.slf4j.LoggerFactory;
 public final class HttpServerRunner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HttpServerRunner.class);
     /** Routes open without credentials: orchestrators probe them. */
-    private static final Set<String> OPEN_ROUTES = Set.of("/health/live", "/health/ready");
+    /** Prometheus text format. */
+    public static final String METRICS = "/metrics";
+    /** 200 while the process runs: the liveness probe. */
+    public static final String LIVE = "/health/live";
+    /** 200 only while the monitor is processing: the readiness probe. */
+    public static final String READY = "/health/ready";
+
+    private static final Set<String> OPEN_ROUTES = Set.of(LIVE, READY);
 
     /**
      * TLS and basic-auth settings of the HTTP server.
@@ -125,11 +132,9 @@ public final class HttpServerRunner implements AutoCloseable {
             return t;
         });
         server.setExecutor(executor);
-        route(
-                "/metrics",
-                exchange -> respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get()));
-        route("/health/live", exchange -> respond(exchange, 200, "text/plain", "live\n"));
-        route("/health/ready", exchange -> {
+        route(METRICS, exchange -> respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get()));
+        route(LIVE, exchange -> respond(exchange, 200, "text/plain", "live\n"));
+        route(READY, exchange -> {
             boolean ok = ready.getAsBoolean();
             respond(exchange, ok ? 200 : 503, "text/plain", ok ? "ready\n" : "not ready\n");
         });
