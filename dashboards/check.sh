@@ -72,7 +72,12 @@ fi
 # simulator profile.
 if command -v docker-compose >/dev/null; then
   echo "== docker-compose config"
-  docker-compose -f ../docker-compose.yml config -q
-  docker-compose -f ../docker-compose.yml --profile simulator config -q
+  docker-compose --env-file ../.env.example -f ../docker-compose.yml config -q
+  docker-compose --env-file ../.env.example -f ../docker-compose.yml --profile simulator config -q
+  # Without the .env values (Grafana's password, the webhook secret) compose must refuse to start.
+  if docker-compose --env-file /dev/null -f ../docker-compose.yml config -q 2>/dev/null; then
+    echo "docker-compose.yml runs without GRAFANA_ADMIN_PASSWORD / VIGIL_WEBHOOK_SECRET" >&2
+    exit 1
+  fi
 fi
 echo "all checks passed"

@@ -160,11 +160,12 @@ class KubernetesManifestsTest {
         for (HasMetadata r : parse(K8S.resolve("secrets.example.yaml"))) {
             vars.putAll(((Secret) r).getStringData());
         }
-        // An undeclared VIGIL_ variable is rejected there, naming it: every one here is a setting.
-        Map<String, String> settings = EnvironmentConfig.fromEnvironment(vars);
-        assertThat(settings)
-                .containsEntry(VigilConfig.STATE_DIR, "/var/lib/vigil")
-                .containsKey("kafka.sasl.jaas.config");
+        // What Vigil starts with in the pod: an undeclared VIGIL_ variable or a malformed value (the webhook
+        // secret's format, say) fails here, naming it.
+        VigilConfig config = EnvironmentConfig.load(null, vars, Map.of());
+        assertThat(config.getString(VigilConfig.STATE_DIR)).isEqualTo("/var/lib/vigil");
+        assertThat(config.getList(VigilConfig.ALERTS_WEBHOOKS)).containsExactly("ops");
+        assertThat(config.kafkaClientSettings()).containsKey("sasl.jaas.config");
         assertThat(vigil.getEnvFrom())
                 .extracting(EnvFromSource::getSecretRef)
                 .extracting(s -> s.getName())
