@@ -65,6 +65,7 @@ public final class VigilConfig extends AbstractConfig {
     public static final String REFERENCE_BURN_IN_PREDICTIONS = "reference.burn-in.predictions";
     public static final String REFERENCE_BURN_IN_DAYS = "reference.burn-in.days";
     public static final String ALERTS_ENABLED = "alerts.enabled";
+    public static final String LOG_FORMAT = "log.format";
     public static final String ALERTS_RULES_FILE = "alerts.rules-file";
     public static final String ALERTS_FDR = "alerts.fdr";
     public static final String ALERTS_INCIDENT_MIN_SEVERITY = "alerts.incident-min-severity";
@@ -132,6 +133,17 @@ public final class VigilConfig extends AbstractConfig {
                     new ConfigDef.NonEmptyString(),
                     Importance.HIGH,
                     "Directory for local state stores (RocksDB). Holds PHI: protect like the input topics.")
+            .define(
+                    LOG_FORMAT,
+                    Type.STRING,
+                    "text",
+                    ConfigDef.ValidString.in("text", "json"),
+                    Importance.LOW,
+                    "Console log format: text (ISO-8601 UTC timestamps) or json (one object per line: @timestamp,"
+                            + " level, logger_name, thread_name, message, stack_trace and the failed record's"
+                            + " kafka.topic/partition/offset; never a record's key or value). Takes effect from"
+                            + " VIGIL_LOG_FORMAT or the --log-format option, which are read before anything logs;"
+                            + " in a config file it is only checked.")
             .define(
                     PROCESSING_GUARANTEE,
                     Type.STRING,

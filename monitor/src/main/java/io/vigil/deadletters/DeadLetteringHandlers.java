@@ -15,6 +15,7 @@ import org.apache.kafka.streams.errors.ProductionExceptionHandler;
 import org.apache.kafka.streams.processor.api.Record;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Kafka Streams' processing and production exception handlers for Vigil: no record can stop a stream.
@@ -80,6 +81,12 @@ public final class DeadLetteringHandlers {
 
         @Override
         public Response handleError(ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
+            try (SourceMdc ignored = SourceMdc.of(context)) {
+                return handleProcessing(context, exception);
+            }
+        }
+
+        private Response handleProcessing(ErrorHandlerContext context, Exception exception) {
             String stage = "processing";
             if (settings.deadLetterTopic == null
                     || onGlobalThread(context)
@@ -128,6 +135,13 @@ public final class DeadLetteringHandlers {
         @Override
         public Response handleError(
                 ErrorHandlerContext context, ProducerRecord<byte[], byte[]> record, Exception exception) {
+            try (SourceMdc ignored = SourceMdc.of(context)) {
+                return handleProduction(context, record, exception);
+            }
+        }
+
+        private Response handleProduction(
+                ErrorHandlerContext context, ProducerRecord<byte[], byte[]> record, Exception exception) {
             if (exception instanceof RetriableException) {
                 return Response.retry();
             }
@@ -159,6 +173,17 @@ public final class DeadLetteringHandlers {
         @Override
         @SuppressWarnings("rawtypes")
         public Response handleSerializationError(
+                ErrorHandlerContext context,
+                ProducerRecord record,
+                Exception exception,
+                SerializationExceptionOrigin origin) {
+            try (SourceMdc ignored = SourceMdc.of(context)) {
+                return handleSerialization(context, record, exception, origin);
+            }
+        }
+
+        @SuppressWarnings("rawtypes")
+        private Response handleSerialization(
                 ErrorHandlerContext context,
                 ProducerRecord record,
                 Exception exception,
@@ -247,6 +272,27 @@ public final class DeadLetteringHandlers {
             }
             Header h = record.headers().lastHeader(name);
             return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * The failed record's source topic, partition and offset in the logging MDC while a handler runs, so a
+     * JSON log line carries them as fields ({@code kafka.topic}, {@code kafka.partition}, {@code kafka.offset}).
+     * Coordinates only: never a key or a value.
+     */
+    private record SourceMdc() implements AutoCloseable {
+        static SourceMdc of(ErrorHandlerContext context) {
+            MDC.put("kafka.topic", context.topic());
+            MDC.put("kafka.partition", Integer.toString(context.partition()));
+            MDC.put("kafka.offset", Long.toString(context.offset()));
+            return new SourceMdc();
+        }
+
+        @Override
+        public void close() {
+            MDC.remove("kafka.topic");
+            MDC.remove("kafka.partition");
+            MDC.remove("kafka.offset");
         }
     }
 }

@@ -39,6 +39,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import net.logstash.logback.encoder.LogstashEncoder;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -308,6 +309,17 @@ class PhiCanaryIT {
             }
             assertThat(logs.list).as("log output was captured").isNotEmpty();
             outputs.put("log", log.toString());
+            // The same events as the JSON log lines of --log-format json (logback.xml's encoder): the MDC and
+            // every other field it adds must not leak either.
+            LogstashEncoder json = new LogstashEncoder();
+            json.setContext((LoggerContext) LoggerFactory.getILoggerFactory());
+            json.start();
+            StringBuilder jsonLog = new StringBuilder();
+            for (ILoggingEvent e : List.copyOf(logs.list)) {
+                jsonLog.append(new String(json.encode(e), StandardCharsets.UTF_8));
+            }
+            json.stop();
+            outputs.put("JSON log", jsonLog.toString());
 
             assertThat(leaks(outputs)).as("canaries leaked").isEmpty();
         }
