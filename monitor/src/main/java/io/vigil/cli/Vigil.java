@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             BenchCommand.class,
             VerifyStatisticsCommand.class,
             SoakCommand.class,
+            IngestCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Vigil implements Runnable {
