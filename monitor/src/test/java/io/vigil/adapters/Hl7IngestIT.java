@@ -137,9 +137,22 @@ class Hl7IngestIT {
                             Instant.parse("2026-11-20T10:00:00Z"),
                             "radiology_report",
                             expectedRevision));
+            // A preliminary result is acknowledged and produces nothing: ground truth is final or corrected.
+            Message preliminary = send(
+                    listener,
+                    OruMessages.finalPositive()
+                            .msh(10, "MSG-P-1")
+                            .obr(25, "P")
+                            .obx(11, "P")
+                            .build());
+            assertThat(msa(preliminary, 1)).isEqualTo("AA");
+            assertThat(h.readAll(h.topic("ground-truth"))).hasSize(2);
             assertThat(h.readAll(h.topic("dead-letters"))).isEmpty();
             assertThat(listener.counts().accepted.get()).isEqualTo(2);
+            assertThat(listener.counts().events.get()).isEqualTo(2);
+            assertThat(listener.counts().ignored.get()).isEqualTo(1);
             assertThat(listener.counts().deadLettered.get()).isZero();
+            assertThat(listener.counts().failed.get()).isZero();
         }
     }
 
@@ -184,6 +197,8 @@ class Hl7IngestIT {
             assertThat(value).startsWith("MSH|").contains("MSG-X-1", "PID|1||MRN-998877");
             assertThat(listener.counts().deadLettered.get()).isEqualTo(3);
             assertThat(listener.counts().accepted.get()).isZero();
+            assertThat(listener.counts().ignored.get()).isZero();
+            assertThat(listener.counts().failed.get()).isZero();
         }
     }
 

@@ -88,13 +88,18 @@ public final class Hl7Listener implements AutoCloseable {
         server.setExceptionHandler(receiver);
         server.registerConnectionListener(new ConnectionLog());
         Hl7Listener listener = new Hl7Listener(context, server, producer, receiver, sockets);
+        Throwable why = null;
         try {
             server.startAndWait();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            why = e;
         }
-        if (!server.isRunning() || sockets.bound == null) {
-            Throwable why = server.getServiceExitedWithException();
+        if (why == null) {
+            why = server.getServiceExitedWithException();
+        }
+        if (why != null || !server.isRunning() || sockets.bound == null || !sockets.bound.isBound()) {
             listener.close();
             throw new IllegalStateException(
                     "cannot listen on " + config.getString(VigilConfig.HL7_BIND) + ":"
