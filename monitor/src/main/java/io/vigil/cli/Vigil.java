@@ -23,6 +23,7 @@ import picocli.CommandLine.ScopeType;
             BenchCommand.class,
             VerifyStatisticsCommand.class,
             SoakCommand.class,
+            IngestCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Vigil implements Runnable {

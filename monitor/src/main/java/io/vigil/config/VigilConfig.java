@@ -114,6 +114,10 @@ public final class VigilConfig extends AbstractConfig {
     public static final String HTTP_AUTH_USERNAME = "http.auth.username";
     public static final String HTTP_AUTH_PASSWORD = "http.auth.password";
 
+    public static final String HL7_BIND = "hl7.bind";
+    public static final String HL7_PORT = "hl7.port";
+    public static final String HL7_MAPPING_FILE = "hl7.mapping-file";
+
     /** Every window list: {@code <days>d} entries, 1 to 366 days. */
     private static final ConfigDef.Validator WINDOWS_VALIDATOR = VigilConfig::validateWindows;
 
@@ -644,7 +648,30 @@ public final class VigilConfig extends AbstractConfig {
                     Importance.MEDIUM,
                     "When set (with http.auth.password), every route except /health/live and /health/ready "
                             + "requires HTTP Basic authentication. Use with TLS.")
-            .define(HTTP_AUTH_PASSWORD, Type.PASSWORD, null, Importance.MEDIUM, "Password for http.auth.username.");
+            .define(HTTP_AUTH_PASSWORD, Type.PASSWORD, null, Importance.MEDIUM, "Password for http.auth.username.")
+            .define(
+                    HL7_BIND,
+                    Type.STRING,
+                    "127.0.0.1",
+                    new ConfigDef.NonEmptyString(),
+                    Importance.MEDIUM,
+                    "Address the MLLP listener of vigil ingest hl7 binds to; set the interface the hospital's "
+                            + "interface engine reaches (MLLP is plain TCP: keep it on a protected network).")
+            .define(
+                    HL7_PORT,
+                    Type.INT,
+                    2575,
+                    Range.between(0, 65_535),
+                    Importance.MEDIUM,
+                    "Port of the MLLP listener of vigil ingest hl7 (2575 is HL7's registered port); 0 picks a free "
+                            + "port.")
+            .define(
+                    HL7_MAPPING_FILE,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
+                    "JSON file mapping ORU^R01 fields to ground truth (docs/adapters.md); empty = the built-in "
+                            + "default mapping.");
 
     public VigilConfig(Map<String, ?> values) {
         // Unknown keys first: a typo in a key is the likelier cause of any "missing required setting" after it.

@@ -137,6 +137,8 @@ class ArchitectureTest {
                 .definedBy("io.vigil.topology..")
                 .layer("Http")
                 .definedBy("io.vigil.http..")
+                .layer("Adapters")
+                .definedBy("io.vigil.adapters..")
                 .layer("App")
                 .definedBy("io.vigil.app..")
                 .layer("Broker")
@@ -217,6 +219,8 @@ class ArchitectureTest {
                         "Topics")
                 .whereLayer("Http")
                 .mayOnlyAccessLayers("Config", "Events", "Serde")
+                .whereLayer("Adapters")
+                .mayOnlyAccessLayers("Config", "DeadLetters", "Events", "Serde", "Topics")
                 .whereLayer("App")
                 .mayOnlyAccessLayers(
                         "Alerts",
