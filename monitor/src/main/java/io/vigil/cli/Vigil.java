@@ -27,8 +27,8 @@ import picocli.CommandLine.ScopeType;
             CommandLine.HelpCommand.class
         })
 public final class Vigil implements Runnable {
-    /** The system property logback.xml chooses its appender by: {@code text} or {@code json}. */
-    static final String LOG_FORMAT_PROPERTY = "vigil.log.format";
+    /** The logback configuration of each log format (classpath resources). */
+    static final Map<String, String> LOG_CONFIGURATION = Map.of("text", "logback.xml", "json", "logback-json.xml");
 
     @Option(
             names = "--log-format",
@@ -48,7 +48,9 @@ public final class Vigil implements Runnable {
             System.exit(2);
             return;
         }
-        System.setProperty(LOG_FORMAT_PROPERTY, format);
+        if (System.getProperty("logback.configurationFile") == null) { // a site's own file wins
+            System.setProperty("logback.configurationFile", LOG_CONFIGURATION.get(format));
+        }
         System.exit(commandLine().execute(args));
     }
 

@@ -160,7 +160,13 @@ class PhiCanaryIT {
         Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         Logger vigil = context.getLogger("io.vigil");
         Level vigilLevel = vigil.getLevel();
-        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        ListAppender<ILoggingEvent> logs = new ListAppender<>() {
+            @Override
+            protected void append(ILoggingEvent e) {
+                e.prepareForDeferredProcessing(); // the logging thread's MDC, for the JSON encoding below
+                super.append(e);
+            }
+        };
         logs.setContext(context);
         logs.start();
         root.addAppender(logs);
