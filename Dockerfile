@@ -38,5 +38,6 @@ ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError" \
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=4 \
     CMD curl -fsS http://127.0.0.1:8080/health/ready || exit 1
-ENTRYPOINT ["java", "-jar", "/app/vigil.jar"]
+# Kafka's clients use sun.misc.Unsafe: allowed without a warning on each start (JEP 498).
+ENTRYPOINT ["java", "--sun-misc-unsafe-memory-access=allow", "-jar", "/app/vigil.jar"]
 CMD ["run"]

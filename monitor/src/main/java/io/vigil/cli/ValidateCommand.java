@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code vigil validate FILE [--type prediction|ground_truth|alert|metric_snapshot|reference_profile|auto]}: checks a JSON document, a JSON
+ * {@code vigil validate FILE [--type prediction|ground_truth|alert|incident|metric_snapshot|reference_profile|auto]}: checks a JSON document, a JSON
  * array of records, or JSON lines against the event contracts with the same {@link EventValidator}
  * the monitor uses at ingest.
  *
@@ -45,6 +45,7 @@ public final class ValidateCommand implements Callable<Integer> {
         prediction(EventType.PREDICTION),
         ground_truth(EventType.GROUND_TRUTH),
         alert(EventType.ALERT),
+        incident(EventType.INCIDENT),
         metric_snapshot(EventType.METRIC_SNAPSHOT),
         reference_profile(EventType.REFERENCE_PROFILE),
         auto(null);

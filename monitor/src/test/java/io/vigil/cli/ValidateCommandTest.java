@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -122,8 +123,17 @@ class ValidateCommandTest {
 
     @Test
     void shouldCheckEveryContractInSchemasWhenTypeNamesIt() throws IOException {
-        for (String type :
-                new String[] {"alert", "metric_snapshot", "reference_profile", "prediction", "ground_truth"}) {
+        // Every schema in schemas/ is a --type (incident was missing), so a new schema cannot be forgotten.
+        List<String> types;
+        try (var schemas = Files.list(Path.of("../schemas"))) {
+            types = schemas.map(f -> f.getFileName().toString())
+                    .filter(n -> n.endsWith(".schema.json"))
+                    .map(n -> n.substring(0, n.length() - ".schema.json".length()))
+                    .sorted()
+                    .toList();
+        }
+        assertThat(types).hasSize(6).contains("incident");
+        for (String type : types) {
             try (var examples = Files.list(Path.of("../schemas/examples", type, "valid"))) {
                 for (Path example : examples.toList()) {
                     out.getBuffer().setLength(0);
