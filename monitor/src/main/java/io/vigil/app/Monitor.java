@@ -124,7 +124,9 @@ public final class Monitor implements AutoCloseable {
                     return probe == null ? List.of() : probe.get();
                 },
                 deadLetterLimit);
-        LOG.info("Topology:\n{}", topology.describe());
+        // The full description is pages long: at DEBUG, so that a startup problem (Kafka unreachable, say)
+        // is the first thing an operator reads.
+        LOG.debug("Topology:\n{}", topology.describe());
 
         Properties props = config.streamsProperties();
         config.transactionTimeoutWarning().ifPresent(LOG::warn);
