@@ -24,6 +24,7 @@ import picocli.CommandLine.ScopeType;
             VerifyStatisticsCommand.class,
             SoakCommand.class,
             IngestCommand.class,
+            DoctorCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Vigil implements Runnable {
