@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * it, startup stops within seconds with one message naming the cause and the bootstrap servers.
  * Messages never contain credentials.
  */
-final class KafkaConnectivity {
+public final class KafkaConnectivity {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaConnectivity.class);
 
     /** How long startup waits for any broker to answer before giving up. */
@@ -42,7 +42,7 @@ final class KafkaConnectivity {
      *                               broker answered, client settings Kafka rejects, e.g. an unreadable
      *                               keystore) and the bootstrap servers
      */
-    static void check(Map<String, Object> clientSettings) {
+    public static void check(Map<String, Object> clientSettings) {
         check(clientSettings, TIMEOUT);
     }
 

@@ -1,5 +1,6 @@
 package io.vigil.cli;
 
+import io.vigil.app.KafkaConnectivity;
 import io.vigil.app.Monitor;
 import io.vigil.config.EnvironmentConfig;
 import io.vigil.config.VigilConfig;
@@ -38,6 +39,13 @@ final class RunCommand implements Callable<Integer> {
         Monitor monitor;
         try {
             config = EnvironmentConfig.load(configFile, System.getenv(), overrides);
+            // Kafka first, before the monitor's clients exist: an unreachable or refusing cluster is the first
+            // thing the operator reads, not the last line after pages of reconnect warnings.
+            String unreachable = kafkaUnreachable(config);
+            if (unreachable != null) {
+                System.err.println("Cannot start: " + unreachable);
+                return 1;
+            }
             // The monitor checks what needs the file system (the HTTP keystore) before it starts anything.
             monitor = new Monitor(config);
         } catch (ConfigException e) {
@@ -71,5 +79,25 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Why Kafka cannot be used with these settings, or null; the clients' own warnings are held back meanwhile. */
+    private static String kafkaUnreachable(VigilConfig config) {
+        org.slf4j.Logger network = LoggerFactory.getLogger("org.apache.kafka.clients.NetworkClient");
+        ch.qos.logback.classic.Logger quiet = network instanceof ch.qos.logback.classic.Logger l ? l : null;
+        ch.qos.logback.classic.Level before = quiet == null ? null : quiet.getLevel();
+        if (quiet != null) {
+            quiet.setLevel(ch.qos.logback.classic.Level.ERROR);
+        }
+        try {
+            KafkaConnectivity.check(config.kafkaClientSettings());
+            return null;
+        } catch (IllegalStateException e) {
+            return e.getMessage();
+        } finally {
+            if (quiet != null) {
+                quiet.setLevel(before);
+            }
+        }
     }
 }
