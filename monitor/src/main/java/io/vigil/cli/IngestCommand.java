@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         versionProvider = Vigil.Version.class,
         description = "Adapters from hospital systems to Vigil's input topics.",
-        subcommands = {IngestCommand.Hl7.class, IngestDicomSrCommand.class})
+        subcommands = {IngestCommand.Hl7.class, IngestDicomSrCommand.class, IngestFhirCommand.class})
 final class IngestCommand implements Runnable {
 
     @Override

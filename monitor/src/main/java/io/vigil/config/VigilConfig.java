@@ -118,6 +118,12 @@ public final class VigilConfig extends AbstractConfig {
     public static final String HL7_PORT = "hl7.port";
     public static final String HL7_MAPPING_FILE = "hl7.mapping-file";
 
+    public static final String FHIR_BIND = "fhir.bind";
+    public static final String FHIR_PORT = "fhir.port";
+    public static final String FHIR_MAPPING_FILE = "fhir.mapping-file";
+    public static final String FHIR_MAX_BODY_BYTES = "fhir.max-body-bytes";
+    public static final String FHIR_SOURCE_TOPIC = "fhir.source-topic";
+
     /** Every window list: {@code <days>d} entries, 1 to 366 days. */
     private static final ConfigDef.Validator WINDOWS_VALIDATOR = VigilConfig::validateWindows;
 
@@ -671,7 +677,46 @@ public final class VigilConfig extends AbstractConfig {
                     "",
                     Importance.MEDIUM,
                     "JSON file mapping ORU^R01 fields to ground truth (docs/adapters.md); empty = the built-in "
-                            + "default mapping.");
+                            + "default mapping.")
+            .define(
+                    FHIR_BIND,
+                    Type.STRING,
+                    "127.0.0.1",
+                    new ConfigDef.NonEmptyString(),
+                    Importance.MEDIUM,
+                    "Address the FHIR R4 HTTP endpoint of vigil ingest fhir binds to; set the interface the "
+                            + "hospital's interface engine reaches (plain HTTP: keep it on a protected network or "
+                            + "behind a TLS proxy).")
+            .define(
+                    FHIR_PORT,
+                    Type.INT,
+                    8082,
+                    Range.between(0, 65_535),
+                    Importance.MEDIUM,
+                    "Port of the FHIR R4 HTTP endpoint of vigil ingest fhir (POST /fhir, /fhir/DiagnosticReport, "
+                            + "/fhir/Observation); 0 picks a free port.")
+            .define(
+                    FHIR_MAPPING_FILE,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
+                    "JSON file mapping DiagnosticReport/Observation elements to ground truth (docs/adapters.md); "
+                            + "empty = the built-in default mapping.")
+            .define(
+                    FHIR_MAX_BODY_BYTES,
+                    Type.INT,
+                    1_048_576,
+                    Range.between(1_024, 16 * 1024 * 1024),
+                    Importance.LOW,
+                    "Largest request body the FHIR endpoint reads; a larger one is answered 413.")
+            .define(
+                    FHIR_SOURCE_TOPIC,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
+                    "When set, vigil ingest fhir also consumes FHIR R4 JSON resources and Bundles from this "
+                            + "topic (consumer group <application.id>-ingest-fhir) and maps them like POSTed ones; "
+                            + "empty = HTTP only.");
 
     public VigilConfig(Map<String, ?> values) {
         // Unknown keys first: a typo in a key is the likelier cause of any "missing required setting" after it.
