@@ -193,6 +193,58 @@ class FhirIngestIT {
     }
 
     @Test
+    void shouldTakeABatchEntryByEntry(KafkaBroker kafka, @TempDir Path state) throws Exception {
+        MonitorHarness h = new MonitorHarness(kafka);
+        kafka.createTopic(h.topic("ground-truth"), 3);
+        kafka.createTopic(h.topic("dead-letters"), 1);
+        try (FhirListener listener = FhirListener.start(config(h, state, Map.of()))) {
+            DiagnosticReport unknownCode = report("ACC-0012", "399999999");
+            Bundle batch = FhirResources.transaction(report("ACC-0011", "10828004"), unknownCode);
+            batch.setType(Bundle.BundleType.BATCH);
+            HttpResponse<String> answer = post(listener, "/fhir", batch);
+            assertThat(answer.statusCode()).isEqualTo(200);
+            Bundle response = parse(answer, Bundle.class);
+            assertThat(response.getType()).isEqualTo(Bundle.BundleType.BATCHRESPONSE);
+            assertThat(response.getEntry())
+                    .extracting(e -> e.getResponse().getStatus())
+                    .containsExactly("200 OK", "200 OK", "201 Created", "200 OK", "422 Unprocessable Entity");
+            assertThat(h.readAll(h.topic("ground-truth")))
+                    .extracting(FhirIngestIT::groundTruth)
+                    .containsExactly(new GroundTruth("ACC-0011", 1, Instant.parse(ISSUED), "pathology", 0));
+            assertThat(h.readAll(h.topic("dead-letters"))).singleElement().satisfies(r -> {
+                assertThat(header(r, DeadLetters.REASON)).isEqualTo("unknown_enum");
+                assertThat(header(r, DeadLetters.PATH))
+                        .isEqualTo("Bundle.entry[4].DiagnosticReport.result.valueCodeableConcept");
+                // The refused entry's resource, not the whole batch.
+                assertThat(new String(r.value(), StandardCharsets.UTF_8))
+                        .contains("ACC-0012")
+                        .doesNotContain("ACC-0011");
+            });
+        }
+    }
+
+    @Test
+    void shouldAnswer503NotCreatedWhenTheBrokerCannotTakeTheRecord(KafkaBroker kafka, @TempDir Path state)
+            throws Exception {
+        MonitorHarness h = new MonitorHarness(kafka);
+        // The ground-truth topic does not exist and the broker does not create topics: the send fails.
+        kafka.createTopic(h.topic("dead-letters"), 1);
+        VigilConfig config = config(
+                h,
+                state,
+                Map.of(VigilConfig.TOPIC_GROUND_TRUTH, h.topic("no-such-topic"), "kafka.max.block.ms", "2000"));
+        try (FhirListener listener = FhirListener.start(config)) {
+            HttpResponse<String> answer = post(listener, "/fhir/DiagnosticReport", report("ACC-0001", "10828004"));
+            assertThat(answer.statusCode()).isEqualTo(503);
+            assertThat(answer.headers().firstValue("Retry-After")).hasValue("30");
+            assertThat(parse(answer, OperationOutcome.class).getIssueFirstRep().getCode())
+                    .isEqualTo(OperationOutcome.IssueType.TRANSIENT);
+            assertThat(listener.counts().failed.get()).isEqualTo(1);
+            assertThat(listener.counts().accepted.get()).isZero();
+        }
+    }
+
+    @Test
     void shouldRefuseWhatIsNoFhirOrNotServedWithTheRightStatus(KafkaBroker kafka, @TempDir Path state)
             throws Exception {
         MonitorHarness h = new MonitorHarness(kafka);
