@@ -187,12 +187,12 @@ public final class FhirMapper {
                 }
                 continue;
             }
-            Outcome read = read(o.getValue(), path + ".value[x]");
-            if (read instanceof Unmappable u) {
-                unknown = unknown == null ? u : unknown;
+            Read read = read(o.getValue(), path + ".value[x]");
+            if (read.problem() != null) {
+                unknown = unknown == null ? read.problem() : unknown;
                 continue;
             }
-            int v = ((Mapped) read).event().label();
+            int v = read.label();
             if (value != null && value != v) {
                 return new Label(
                         null,
@@ -216,8 +216,18 @@ public final class FhirMapper {
         return new Label(null, null, Unmappable.of(Reason.MISSING_FIELD, path, why));
     }
 
-    /** The label of one value as a placeholder Mapped (label only), or why it gives none. */
-    private Outcome read(Type value, String path) {
+    /** The label one value gives (0 or 1), or why it gives none. */
+    private record Read(int label, Unmappable problem) {
+        static Read of(int label) {
+            return new Read(label, null);
+        }
+
+        static Read refused(String code, String path, String message) {
+            return new Read(-1, Unmappable.of(code, path, message));
+        }
+    }
+
+    private Read read(Type value, String path) {
         FhirMapping.Label rule = mapping.label();
         switch (value) {
             case CodeableConcept concept
@@ -227,37 +237,33 @@ public final class FhirMapper {
                             .filter(code -> code.matches(c.getSystem(), c.getCode()))
                             .findFirst();
                     if (match.isPresent()) {
-                        return labelOnly(match.get().label());
+                        return Read.of(match.get().label());
                     }
                 }
-                return Unmappable.of(
+                return Read.refused(
                         Reason.UNKNOWN_ENUM,
                         path.replace("value[x]", "valueCodeableConcept"),
                         "no coding is in the label code table (label.codes)");
             }
             case BooleanType b
             when rule.bool() && b.hasValue() -> {
-                return labelOnly(b.booleanValue() ? 1 : 0);
+                return Read.of(b.booleanValue() ? 1 : 0);
             }
             case Quantity q
             when rule.positiveAtOrAbove() != null && q.hasValue() -> {
-                return labelOnly(q.getValue().compareTo(rule.positiveAtOrAbove()) >= 0 ? 1 : 0);
+                return Read.of(q.getValue().compareTo(rule.positiveAtOrAbove()) >= 0 ? 1 : 0);
             }
             case null -> {
-                return Unmappable.of(Reason.MISSING_FIELD, path, "the Observation has no value");
+                return Read.refused(Reason.MISSING_FIELD, path, "the Observation has no value");
             }
             default -> {
-                return Unmappable.of(
+                return Read.refused(
                         Reason.WRONG_TYPE,
                         path,
                         "value" + capitalised(value.fhirType()) + " is not a label value the mapping reads "
                                 + "(label.codes, boolean, positive_at_or_above)");
             }
         }
-    }
-
-    private static Mapped labelOnly(int label) {
-        return new Mapped(new GroundTruth("-", label, REVISION_EPOCH, "-", 0));
     }
 
     private Outcome mapResult(
