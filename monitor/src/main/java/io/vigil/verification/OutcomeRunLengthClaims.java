@@ -136,6 +136,15 @@ public final class OutcomeRunLengthClaims {
 
     /** Runs an in-control experiment: each of {@code streams} streams until its first false alarm. */
     public static Result runLength(Experiment e, int streams, long seed) {
+        return runLength(e, streams, seed, Defaults.RUN_CAP);
+    }
+
+    /**
+     * As {@link #runLength(Experiment, int, long)} with runs capped at {@code cap} days: the mean of the capped
+     * runs is then a lower bound of the ARL0 (for a quick check that a conservative row is not below the
+     * configured value), the same streams as uncapped.
+     */
+    static Result runLength(Experiment e, int streams, long seed, int cap) {
         SplittableRandom root = new SplittableRandom(seed ^ e.setting().hashCode());
         Cusum cusum = configuredCusum();
         double[] runs = new double[streams];
@@ -143,14 +152,14 @@ public final class OutcomeRunLengthClaims {
         int censored = 0;
         for (int i = 0; i < streams; i++) {
             Stream stream = new Stream(e, root.split(), -1);
-            int run = Defaults.RUN_CAP;
-            for (int t = 0; t < Defaults.RUN_CAP; t++) {
+            int run = cap;
+            for (int t = 0; t < cap; t++) {
                 if (stream.alarmOn(t, cusum)) {
                     run = t + 1;
                     break;
                 }
             }
-            censored += run == Defaults.RUN_CAP ? 1 : 0;
+            censored += run == cap ? 1 : 0;
             firstYear += run <= 365 ? 1 : 0;
             runs[i] = run;
         }
