@@ -31,10 +31,11 @@ import java.util.List;
  * (measured: the plain z gave an ARL0 of 1,100 to 3,000 days where 3,650 was configured). The innovation is
  * therefore the first-order Cornish-Fisher normal score z − γ (z² − 1) / 6, with z capped at 3 / γ where that
  * stops being increasing (at γ = 1, about one expected event a day, one day then adds at most 1.67 to the
- * statistic). From about 12 expected events a day the configured ARL0 holds within 15%; below it the
- * correction over-shoots and the detector is conservative (fewer false alarms, later detection: measured
- * ARL0 about 1.3 times the configured value at 5 expected events a day, 2.2 times at 2, 7 times at 1), as
- * {@code io.vigil.verification.OutcomeRunLengthClaims} measures.
+ * statistic). From about 12 expected events a day the configured ARL0 holds within 15% (and at 5 when the mean
+ * risk is 0.25); with fewer, or rarer outcomes, the correction over-shoots and the detector is conservative
+ * (fewer false alarms, later detection: measured ARL0 1.24 times the configured value at 5 expected events of
+ * risk 0.1, about 2 times at 2, 7.9 times at 1), as {@code io.vigil.verification.OutcomeRunLengthClaims}
+ * measures (table in docs/statistics.md).
  *
  * <p>Steiner's log-likelihood-ratio CUSUM itself ({@link RiskAdjustedCusum}) counts time in cases and assumes
  * the model's risks are right on every slice; its threshold for an ARL0 in days would depend on each slice's

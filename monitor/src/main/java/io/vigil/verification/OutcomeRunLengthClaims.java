@@ -26,7 +26,9 @@ import java.util.SplittableRandom;
  *
  * <p>Delay rows multiply the odds of the outcome by R (R = 2: the model under-predicts; R = 0.5: it over-predicts)
  * from day {@value #CHANGE_AFTER}; delay = days of changed cohorts to the first alarm (1 = the change day), over
- * streams not in alarm the day before, capped at {@value #DELAY_CAP}. Run lengths are capped at 30 configured ARL0s.
+ * streams not in alarm the day before, capped at {@value #DELAY_CAP} (a stream without an alarm by then counts
+ * {@value #DELAY_CAP} and is reported as censored, so the mean is a lower bound where any are). Run lengths are
+ * capped at 30 configured ARL0s.
  */
 public final class OutcomeRunLengthClaims {
     static final int CHANGE_AFTER = 30;
@@ -187,6 +189,7 @@ public final class OutcomeRunLengthClaims {
         double sum = 0;
         double sumSq = 0;
         int counted = 0;
+        int censored = 0;
         for (int i = 0; i < streams; i++) {
             Stream stream = new Stream(e, root.split(), CHANGE_AFTER);
             if (stream.alarmOn(CHANGE_AFTER - 1, cusum)) {
@@ -199,13 +202,14 @@ public final class OutcomeRunLengthClaims {
                     break;
                 }
             }
+            censored += delay == DELAY_CAP ? 1 : 0;
             sum += delay;
             sumSq += (double) delay * delay;
             counted++;
         }
         double mean = sum / counted;
         double se = Math.sqrt(Math.max(0, sumSq / counted - mean * mean) / counted);
-        return new Result(e, counted, mean, se, Double.NaN, Double.NaN, 0);
+        return new Result(e, counted, mean, se, Double.NaN, Double.NaN, censored);
     }
 
     /** One slice's labelled cohort days, drawn as needed. */
@@ -276,16 +280,19 @@ public final class OutcomeRunLengthClaims {
                     r.holds() ? "holds" : r.conservative() ? "conservative (fewer false alarms)" : "FAILS"));
         }
         lines.add("");
-        lines.add("| detector and in-control value | shift | mean delay (days) | MC SE | streams |");
-        lines.add("|---|---|---|---|---|");
+        lines.add("| detector and in-control value | shift | mean delay (days) | MC SE | no alarm within " + DELAY_CAP
+                + " days | streams |");
+        lines.add("|---|---|---|---|---|---|");
         for (Result r : delays) {
             lines.add(String.format(
-                    "| %s | odds ratio %.1f from day %d | %.1f | %.1f | %,d |",
+                    "| %s | odds ratio %.1f from day %d | %s%.1f | %.1f | %.3f | %,d |",
                     r.experiment().setting(),
                     r.experiment().oddsRatio(),
                     CHANGE_AFTER,
+                    r.censored() > 0 ? "≥ " : "",
                     r.measured(),
                     r.standardError(),
+                    (double) r.censored() / r.streams(),
                     r.streams()));
         }
         return lines;
