@@ -418,6 +418,34 @@ class PerformanceTest {
         assertThat(firstAlarm).isNotNull().isBetween(1_040L, 1_041L);
     }
 
+    @Test
+    void shouldPublishTheOutcomeCusumFromTheTopologyOverTheCohortDaysOfItsHistory() {
+        // Three cohort days of 40 labelled cases each through the whole topology: the first day is the pool, so
+        // the 60d series has two steps, with the configured threshold and no alarm.
+        try (OutcomeDriver d = new OutcomeDriver(Map.of("outcomes.min-n", 10))) {
+            for (int day = 0; day < 3; day++) {
+                for (int i = 0; i < 40; i++) {
+                    String id = "c" + day + "-" + i;
+                    double score = 0.05 + 0.9 * i / 39.0;
+                    d.predict(OutcomeDriver.prediction(id, T0.plus(Duration.ofDays(day)), score));
+                    d.label(id, (i * 7 + day) % 10 < 10 * score ? 1 : 0, T0.plus(Duration.ofDays(day + 1)), 0);
+                }
+                d.flushAndDrain();
+            }
+            MetricSnapshot cusum = d.all("60d", "cusum:" + Performance.OBSERVED_EXPECTED);
+            assertThat(cusum).isNotNull();
+            assertThat(cusum.n()).isEqualTo(2);
+            assertThat(cusum.upper())
+                    .isCloseTo(
+                            io.vigil.stats.Cusum.forShift(1.0, 3_650, io.vigil.stats.Cusum.Side.TWO_SIDED)
+                                    .h(),
+                            within(1e-9));
+            assertThat(d.all("60d", "cusum_alarm:" + Performance.OBSERVED_EXPECTED)
+                            .estimate())
+                    .isEqualTo(0.0);
+        }
+    }
+
     private static MetricSnapshot.Status status(List<MetricSnapshot> snapshots) {
         return snapshots.stream()
                 .filter(s -> s.metric().equals("labelled"))
