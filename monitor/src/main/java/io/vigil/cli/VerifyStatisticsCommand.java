@@ -3,6 +3,7 @@ package io.vigil.cli;
 import io.vigil.verification.DriftClaims;
 import io.vigil.verification.EstimationClaims;
 import io.vigil.verification.MonteCarlo;
+import io.vigil.verification.OutcomeRunLengthClaims;
 import io.vigil.verification.RunLengthClaims;
 import io.vigil.verification.StatisticsReport;
 import io.vigil.verification.WorstSliceClaims;
@@ -81,6 +82,18 @@ final class VerifyStatisticsCommand implements Callable<Integer> {
             }
             System.out.println();
             RunLengthClaims.table(inControl, delays).forEach(System.out::println);
+            List<OutcomeRunLengthClaims.Result> outcomeInControl = new ArrayList<>();
+            for (OutcomeRunLengthClaims.Experiment e : OutcomeRunLengthClaims.inControl()) {
+                OutcomeRunLengthClaims.Result r = OutcomeRunLengthClaims.runLength(e, runLengthStreams, seed);
+                outcomeInControl.add(r);
+                hold &= r.holdsOrConservative();
+            }
+            List<OutcomeRunLengthClaims.Result> outcomeDelays = new ArrayList<>();
+            for (OutcomeRunLengthClaims.Experiment e : OutcomeRunLengthClaims.delays()) {
+                outcomeDelays.add(OutcomeRunLengthClaims.delay(e, runLengthStreams, seed));
+            }
+            System.out.println();
+            OutcomeRunLengthClaims.table(outcomeInControl, outcomeDelays).forEach(System.out::println);
         }
         return hold ? 0 : 1;
     }

@@ -7,12 +7,16 @@ import io.vigil.events.MetricSnapshot;
 import io.vigil.events.ReferenceProfile;
 import io.vigil.stages.shared.EventDay;
 import io.vigil.stages.shared.References;
+import io.vigil.stages.shared.SnapshotBuilder;
 import io.vigil.state.TwoPhaseAggregation;
 import io.vigil.stats.AucEstimate;
 import io.vigil.stats.BinaryOutcomeStats;
 import io.vigil.stats.BrierDecomposition;
 import io.vigil.stats.CalibrationStats;
+import io.vigil.stats.Cusum;
+import io.vigil.stats.DailyCusumSeries;
 import io.vigil.stats.Estimate;
+import io.vigil.stats.ObservedExpectedReference;
 import io.vigil.stats.PrevalenceAdjusted;
 import io.vigil.stats.RecalibrationFit;
 import io.vigil.stats.ReliabilityBin;
@@ -78,6 +82,18 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  *       claimed π none); minimum n counts labelled cases.</li>
  * </ul>
  *
+ * <p>Per slice, window {@code <detection.history-days>d} (default 60d): the risk-adjusted CUSUM on labelled
+ * outcomes, {@code cusum:observed_expected} with {@code cusum_alarm:observed_expected} and
+ * {@code cusum_change_start:observed_expected} ({@link SnapshotBuilder#cusum}). Each cohort day's observed events
+ * among its labelled cases are compared with the sum of their predicted risks, scaled by the slice's calibration
+ * factor pooled from the earlier cohorts of the history (self-starting; {@link ObservedExpectedReference}), and
+ * run through the two-sided CUSUM of {@code detection.shift} and {@code detection.arl0-days}; steps start once the
+ * pool holds {@code outcomes.min-n} labelled cases. It watches for a change in calibration (the odds of the
+ * outcome given the score), not for a slice that was always miscalibrated ({@code oe_ratio}, {@code ece}).
+ * Assumes a cohort's labels, as they arrive, are not selected by outcome (labels of positives arriving faster
+ * than of negatives bias the newest cohorts' O/E upward). Run length and delay:
+ * {@code io.vigil.verification.OutcomeRunLengthClaims}. Status {@link MetricSnapshot.Status#FINAL}.
+ *
  * <p>Status: {@link MetricSnapshot.Status#FINAL} once the window's label coverage reaches
  * {@code outcomes.maturity-coverage}, or when its newest cohort is older than
  * {@code labels.max-delay-days} (no label can arrive any more); otherwise provisional. A group is
@@ -101,7 +117,34 @@ public final class Performance {
             Duration flushInterval,
             Duration snapshotInterval,
             boolean coPartitioned,
-            Duration labelWait) {
+            Duration labelWait,
+            Detection detection) {
+        /** With the default detection settings. */
+        public Settings(
+                List<Integer> windowDays,
+                double maturityCoverage,
+                double verificationBiasRatio,
+                int minN,
+                int maxDelayDays,
+                int orphanRetentionDays,
+                Duration flushInterval,
+                Duration snapshotInterval,
+                boolean coPartitioned,
+                Duration labelWait) {
+            this(
+                    windowDays,
+                    maturityCoverage,
+                    verificationBiasRatio,
+                    minN,
+                    maxDelayDays,
+                    orphanRetentionDays,
+                    flushInterval,
+                    snapshotInterval,
+                    coPartitioned,
+                    labelWait,
+                    Detection.DEFAULT);
+        }
+
         public Settings(
                 List<Integer> windowDays,
                 double maturityCoverage,
@@ -143,11 +186,43 @@ public final class Performance {
                     Duration.ofMillis(config.getLong(VigilConfig.OUTCOMES_FLUSH_INTERVAL_MS)),
                     Duration.ofMillis(config.getLong(VigilConfig.OUTCOMES_SNAPSHOT_INTERVAL_MS)),
                     config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED),
-                    config.labelWait());
+                    config.labelWait(),
+                    new Detection(
+                            config.getInt(VigilConfig.DETECTION_HISTORY_DAYS),
+                            config.getDouble(VigilConfig.DETECTION_ARL0_DAYS),
+                            config.getDouble(VigilConfig.DETECTION_SHIFT)));
         }
 
         int longestWindow() {
             return windowDays.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        }
+
+        /** Days of cohorts kept: the longest window or the CUSUM's history, whichever is longer. */
+        int retentionDays() {
+            return Math.max(longestWindow(), detection.historyDays());
+        }
+    }
+
+    /**
+     * The labelled-outcome CUSUM's settings ({@code detection.*}, shared with the label-free CUSUMs).
+     *
+     * @param historyDays days of cohorts the CUSUM runs over
+     * @param arl0Days    in-control average run length of the two-sided CUSUM, in days
+     * @param shift       shift it is tuned to, in standard deviations of a day's standardised statistic
+     */
+    public record Detection(int historyDays, double arl0Days, double shift) {
+        /** The defaults of {@link VigilConfig}: 60 days, 3,650 days, 1 sd. */
+        public static final Detection DEFAULT = new Detection(60, 3_650, 1.0);
+
+        public Detection {
+            if (historyDays < 1 || !(arl0Days > 1) || !(shift > 0)) {
+                throw new IllegalArgumentException("detection needs history >= 1 day, ARL0 > 1 and shift > 0, got "
+                        + historyDays + ", " + arl0Days + ", " + shift);
+            }
+        }
+
+        Cusum cusum() {
+            return Cusum.forShift(shift, arl0Days, Cusum.Side.TWO_SIDED);
         }
     }
 
@@ -194,9 +269,14 @@ public final class Performance {
         }
     }
 
+    /** The labelled-outcome CUSUM's series: {@code cusum:observed_expected}, {@code cusum_alarm:observed_expected}. */
+    public static final String OBSERVED_EXPECTED = "observed_expected";
+
     private final Settings settings;
     /** The references view, or null: then no metric at the reference prevalence. */
     private final References references;
+
+    private final Cusum cusum;
 
     /** Without references: nothing at the reference prevalence is emitted. */
     public Performance(Settings settings) {
@@ -209,6 +289,7 @@ public final class Performance {
     public Performance(Settings settings, References references) {
         this.settings = settings;
         this.references = references;
+        this.cusum = settings.detection().cusum();
     }
 
     /**
@@ -231,7 +312,7 @@ public final class Performance {
                 new Snapshots(),
                 settings.flushInterval(),
                 settings.snapshotInterval(),
-                settings.longestWindow());
+                settings.retentionDays());
     }
 
     /** Reads each group's reference prevalence from the references view, when the stage has one. */
@@ -302,7 +383,32 @@ public final class Performance {
                     matured ? MetricSnapshot.Status.FINAL : MetricSnapshot.Status.PROVISIONAL);
             addMetrics(e, a, reference);
         }
+        detection(g, days, currentDay, windowEnd, computedAt, out);
         return out;
+    }
+
+    /**
+     * The labelled-outcome CUSUM {@code cusum:observed_expected} over the cohorts of the last
+     * {@code detection.history-days} (see {@link ObservedExpectedReference}); steps once the pooled earlier cohorts
+     * hold {@code outcomes.min-n} labelled cases, nothing without a step.
+     */
+    private void detection(
+            String[] g,
+            NavigableMap<Long, OutcomeAggregate> days,
+            long currentDay,
+            Instant windowEnd,
+            Instant computedAt,
+            List<MetricSnapshot> out) {
+        int history = settings.detection().historyDays();
+        List<ObservedExpectedReference.Day> cohorts = new ArrayList<>();
+        for (var d : days.subMap(currentDay - history, false, currentDay, true).entrySet()) {
+            cohorts.add(d.getValue().stats().observedExpectedDay(d.getKey()));
+        }
+        DailyCusumSeries series = ObservedExpectedReference.series(cohorts, Math.max(1, settings.minN()));
+        if (!series.isEmpty()) {
+            new SnapshotBuilder(g, history + "d", windowEnd, computedAt, out)
+                    .cusum(OBSERVED_EXPECTED, series.run(cusum), series.days());
+        }
     }
 
     private static double coverageOf(OutcomeAggregate a) {

@@ -131,6 +131,22 @@ public final class BinaryOutcomeStats {
         return recalibration.fit();
     }
 
+    /**
+     * This aggregate as one day of the labelled-outcome CUSUM ({@link ObservedExpectedReference}): labelled cases,
+     * events O, Σ p (exact to 2^-33 per case), and Σ p (1 − p) and Σ p (1 − p)(1 − 2p) from the ROC histogram
+     * (within 5e-6 per case).
+     */
+    public ObservedExpectedReference.Day observedExpectedDay(long day) {
+        double[] cumulants = roc.bernoulliCumulantSums();
+        return new ObservedExpectedReference.Day(
+                day,
+                calibration.n(),
+                calibration.observed(),
+                Math.max(0, calibration.expected()),
+                cumulants[0],
+                cumulants[1]);
+    }
+
     public byte[] toBytes() {
         ByteCodec.Writer out = new ByteCodec.Writer().writeByte(FORMAT);
         confusion.write(out);

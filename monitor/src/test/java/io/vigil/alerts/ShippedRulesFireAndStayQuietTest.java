@@ -266,6 +266,25 @@ class ShippedRulesFireAndStayQuietTest {
         return tests;
     }
 
+    @Test
+    void cusumAlarmFiresOnTheOutcomeCusumOfThePerformanceStageAndStaysQuietWhileCalibrated() {
+        // VigilCusumAlarm watches every cusum_alarm series, the labelled-outcome CUSUM included: here from
+        // Performance.snapshots over 60 cohort days of a scanner slice.
+        AlertRule rule = AlertRules.defaults().stream()
+                .filter(r -> r.name().equals("VigilCusumAlarm"))
+                .findFirst()
+                .orElseThrow();
+
+        List<Alert> fired = run(rule, fixed(() -> outcomeCusum(151, 3.0)).get());
+        assertThat(fired).anySatisfy(a -> {
+            assertThat(a.rule()).isEqualTo("VigilCusumAlarm");
+            assertThat(a.status()).isEqualTo(Alert.Status.FIRING);
+            assertThat(a.metric()).isEqualTo("cusum_alarm:" + Performance.OBSERVED_EXPECTED);
+        });
+        List<Alert> quiet = run(rule, fixed(() -> outcomeCusum(152, 1.0)).get());
+        assertThat(quiet).noneMatch(a -> a.rule().equals("VigilCusumAlarm"));
+    }
+
     /**
      * Two rounds of the shipped rules, the rule's for-duration apart (at least a second); every round's input
      * must hold a snapshot the rule watches with at least its min n, so "quiet" is never vacuous.
@@ -566,6 +585,31 @@ class ShippedRulesFireAndStayQuietTest {
                 null,
                 path.steps(),
                 null));
+    }
+
+    /**
+     * The CUSUM snapshots of Performance.snapshots over 60 cohort days of scanner A: 200 labelled cases a day, risks
+     * ~ Beta(1, 9) (20 expected events), outcomes from the risks, at {@code odds} times their odds for the last
+     * 10 days.
+     */
+    private static List<MetricSnapshot> outcomeCusum(long seed, double odds) {
+        SplittableRandom r = new SplittableRandom(seed);
+        List<String> groups = List.of(String.join("|", MODEL, VERSION, "scanner", "A"));
+        java.util.TreeMap<Long, OutcomeAggregate> days = new java.util.TreeMap<>();
+        for (long d = DAY - 59; d <= DAY; d++) {
+            double ratio = d > DAY - 10 ? odds : 1.0;
+            OutcomeAggregate day = new OutcomeAggregate();
+            for (int i = 0; i < 200; i++) {
+                double p = 1 - Math.pow(r.nextDouble(), 1.0 / 9);
+                double truth = ratio * p / (1 - p + ratio * p);
+                day.apply(new OutcomeChange(groups, p, THRESHOLD, d, -1, 0, -1));
+                day.apply(new OutcomeChange(groups, p, THRESHOLD, d, r.nextDouble() < truth ? 1 : 0, +1, 3_600));
+            }
+            days.put(d, day);
+        }
+        return PERFORMANCE.snapshots(groups.get(0), days, DAY, T0.toEpochMilli()).stream()
+                .filter(s -> s.metric().startsWith("cusum"))
+                .toList();
     }
 
     // ---- pipeline: PipelineProbe ----

@@ -335,6 +335,117 @@ class PerformanceTest {
                 bins == null ? null : new ReferenceProfile.Labelled(bins, targets));
     }
 
+    /**
+     * One slice, 200 labelled cases a day with risks ~ Beta(1, 9) (20 expected events), outcomes drawn from the
+     * risks for cohort days 0..39, then at 3 times the odds for days 40..49.
+     */
+    private static java.util.TreeMap<Long, OutcomeAggregate> observedExpectedDays(long seed) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        List<String> groups = List.of("model|v1|site|S01");
+        java.util.TreeMap<Long, OutcomeAggregate> days = new java.util.TreeMap<>();
+        for (long d = 0; d < 50; d++) {
+            double odds = d >= 40 ? 3 : 1;
+            OutcomeAggregate day = new OutcomeAggregate();
+            for (int i = 0; i < 200; i++) {
+                double p = 1 - Math.pow(r.nextDouble(), 1.0 / 9);
+                double truth = odds * p / (1 - p + odds * p);
+                day.apply(new OutcomeChange(groups, p, 0.5, 1_000 + d, -1, 0, -1));
+                day.apply(new OutcomeChange(groups, p, 0.5, 1_000 + d, r.nextDouble() < truth ? 1 : 0, +1, 3_600));
+            }
+            days.put(1_000 + d, day);
+        }
+        return days;
+    }
+
+    @Test
+    void shouldPublishTheOutcomeCusumOfTheVerifiedSeriesAndAlarmOnlyOnceTheOddsOfTheOutcomeChange() {
+        Performance.Settings settings = new Performance.Settings(
+                List.of(7, 30), 0.8, 0.5, 50, 5, 30, Duration.ofSeconds(1), Duration.ofSeconds(1), false);
+        // The stage keeps detection.history-days (60) of cohorts when its windows are shorter.
+        assertThat(settings.retentionDays()).isEqualTo(60);
+        assertThat(new Performance.Settings(
+                                List.of(90), 0.8, 0.5, 50, 5, 30, Duration.ofSeconds(1), Duration.ofSeconds(1), false)
+                        .retentionDays())
+                .isEqualTo(90);
+        Performance stage = new Performance(settings);
+        java.util.TreeMap<Long, OutcomeAggregate> days = observedExpectedDays(20_261_204L);
+        io.vigil.stats.Cusum configured =
+                io.vigil.stats.Cusum.forShift(1.0, 3_650, io.vigil.stats.Cusum.Side.TWO_SIDED);
+
+        Long firstAlarm = null;
+        for (long current = 1_000; current < 1_050; current++) {
+            Map<String, MetricSnapshot> m = new HashMap<>();
+            for (MetricSnapshot s : stage.snapshots("model|v1|site|S01", days, current, 0)) {
+                m.put(s.window() + "|" + s.metric(), s);
+            }
+            // The series ObservedExpectedReference builds from the aggregates' days of the last 60, run through
+            // the CUSUM of the configured defaults (1 sd, ARL0 3,650 days): what verify-statistics measures.
+            List<io.vigil.stats.ObservedExpectedReference.Day> cohorts = new java.util.ArrayList<>();
+            for (var d : days.subMap(current - 60, false, current, true).entrySet()) {
+                cohorts.add(d.getValue().stats().observedExpectedDay(d.getKey()));
+            }
+            io.vigil.stats.DailyCusumSeries series = io.vigil.stats.ObservedExpectedReference.series(cohorts, 50);
+            if (series.isEmpty()) {
+                // The first day has no earlier pool: nothing is published.
+                assertThat(current).isEqualTo(1_000);
+                assertThat(m).doesNotContainKey("60d|cusum:observed_expected");
+                continue;
+            }
+            io.vigil.stats.ChangeDetection.Path path = series.run(configured);
+            MetricSnapshot cusum = m.get("60d|cusum:observed_expected");
+            assertThat(cusum).as("day %d", current).isNotNull();
+            assertThat(cusum.estimate()).as("day %d", current).isCloseTo(path.statistic(), within(1e-9));
+            assertThat(cusum.upper()).isCloseTo(configured.h(), within(1e-9));
+            assertThat(cusum.n()).isEqualTo(current - 1_000);
+            assertThat(cusum.status()).isEqualTo(MetricSnapshot.Status.FINAL);
+            double alarm = m.get("60d|cusum_alarm:observed_expected").estimate();
+            assertThat(alarm).isEqualTo(path.alarm() ? 1.0 : 0.0);
+            if (current < 1_040) {
+                assertThat(alarm).as("calibrated day %d", current).isEqualTo(0.0);
+                assertThat(m.get("60d|cusum_change_start:observed_expected").estimate())
+                        .isNull();
+            } else if (alarm == 1.0 && firstAlarm == null) {
+                firstAlarm = current;
+            }
+            if (current == 1_049) {
+                assertThat(alarm).as("after 10 days at 3 times the odds").isEqualTo(1.0);
+                // The estimated first changed day is the change day.
+                assertThat(m.get("60d|cusum_change_start:observed_expected").estimate())
+                        .isEqualTo(1_040.0 * 86_400);
+            }
+        }
+        // At 20 expected events a day, odds × 3 (about 2.3 times the events) is caught on its first or second day.
+        assertThat(firstAlarm).isNotNull().isBetween(1_040L, 1_041L);
+    }
+
+    @Test
+    void shouldPublishTheOutcomeCusumFromTheTopologyOverTheCohortDaysOfItsHistory() {
+        // Three cohort days of 40 labelled cases each through the whole topology: the first day is the pool, so
+        // the 60d series has two steps, with the configured threshold and no alarm.
+        try (OutcomeDriver d = new OutcomeDriver(Map.of("outcomes.min-n", 10))) {
+            for (int day = 0; day < 3; day++) {
+                for (int i = 0; i < 40; i++) {
+                    String id = "c" + day + "-" + i;
+                    double score = 0.05 + 0.9 * i / 39.0;
+                    d.predict(OutcomeDriver.prediction(id, T0.plus(Duration.ofDays(day)), score));
+                    d.label(id, (i * 7 + day) % 10 < 10 * score ? 1 : 0, T0.plus(Duration.ofDays(day + 1)), 0);
+                }
+                d.flushAndDrain();
+            }
+            MetricSnapshot cusum = d.all("60d", "cusum:" + Performance.OBSERVED_EXPECTED);
+            assertThat(cusum).isNotNull();
+            assertThat(cusum.n()).isEqualTo(2);
+            assertThat(cusum.upper())
+                    .isCloseTo(
+                            io.vigil.stats.Cusum.forShift(1.0, 3_650, io.vigil.stats.Cusum.Side.TWO_SIDED)
+                                    .h(),
+                            within(1e-9));
+            assertThat(d.all("60d", "cusum_alarm:" + Performance.OBSERVED_EXPECTED)
+                            .estimate())
+                    .isEqualTo(0.0);
+        }
+    }
+
     private static MetricSnapshot.Status status(List<MetricSnapshot> snapshots) {
         return snapshots.stream()
                 .filter(s -> s.metric().equals("labelled"))
