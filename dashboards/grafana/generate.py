@@ -401,12 +401,39 @@ def all_panels(panels):
         yield from all_panels(p.get("panels", []))
 
 
+# Vigil's detail families (MetricCatalog, exported only with metrics.detail=true; DashboardsTest checks this list
+# against the catalog): a panel that reads one says so in its description.
+DETAIL_FAMILIES = {
+    "vigil_score_mean", "vigil_score_js_distance", "vigil_score_wasserstein", "vigil_uncertainty_mean",
+    "vigil_abstention_rate_ratio", "vigil_feature_mean", "vigil_feature_ks_statistic",
+    "vigil_feature_missing_rate_ratio", "vigil_attribute_chi_square", "vigil_ppv_at_reference_prevalence_ratio",
+    "vigil_npv_at_reference_prevalence_ratio", "vigil_brier_score", "vigil_brier_reliability",
+    "vigil_brier_resolution", "vigil_brier_uncertainty", "vigil_log_loss", "vigil_mce_ratio",
+    "vigil_calibration_intercept", "vigil_calibration_in_the_large", "vigil_reliability_observed_ratio",
+    "vigil_reliability_mean_score", "vigil_label_coverage_predicted_positive_ratio",
+    "vigil_label_coverage_predicted_negative_ratio", "vigil_label_delay_seconds", "vigil_worst_slice",
+    "vigil_worst_slice_gap", "vigil_worst_slice_compared", "vigil_estimated_ppv_ratio", "vigil_estimated_npv_ratio",
+    "vigil_estimated_auc_ratio", "vigil_score_change", "vigil_window_predictions_without_subject",
+}
+DETAIL_NOTE = (" Needs metrics.detail=true on Vigil: off by default, /metrics carries the decision families at 7d and "
+               "30d (at most 200 series per slice); every number is on /api/v1 either way.")
+
+
+def note_detail(p):
+    """Appends DETAIL_NOTE to a panel that reads a detail family."""
+    exprs = " ".join(t.get("expr", "") for t in p.get("targets", []))
+    names = set(re.findall(r"\b(vigil_[a-z_]+)", exprs))
+    if names & DETAIL_FAMILIES and "metrics.detail" not in p.get("description", ""):
+        p["description"] = p.get("description", "").rstrip() + DETAIL_NOTE
+
+
 def dashboard(uid, title, description, variables, panels, tags, time_from="now-30d", refresh="1m"):
     """variables: the dashboard's own; the datasource, job and (hidden) vigil_url variables are added here."""
     types = set()
     for p in all_panels(panels):
         if p["type"] == "row":
             continue
+        note_detail(p)
         if not p.get("description", "").strip():
             raise ValueError(f"{uid}: panel '{p['title']}' has no description")
         types.add(p["type"])
@@ -836,7 +863,9 @@ def labels():
                     "properties": [{"id": "mappings", "value": [{"type": "value", "options": {
                         "0": {"text": "provisional", "color": "orange"}, "1": {"text": "final", "color": "green"}}}]},
                                    {"id": "custom.cellOptions", "value": {"type": "color-text"}}]}],
-        desc="A cohort's metrics are provisional until its label coverage has matured."))
+        desc="A cohort's metrics are provisional until its label coverage has matured. At Vigil's defaults /metrics "
+             "carries the status of metric=labelled only (every outcome metric of a window shares it) and n for the "
+             "metrics an alert rule gates on; every metric's with metrics.detail=true."))
     panels.append(timeseries(lay, "Share of final snapshots per window", [
         target(f'avg by (window) (vigil_snapshot_final{{{mv}, slice="$slice", slice_value="$slice_value"}})', "{{window}}", "A")],
         unit="percentunit", w=12, h=10, min_=0, max_=1,

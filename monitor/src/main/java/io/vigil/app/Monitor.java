@@ -11,6 +11,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vigil.alerts.ActiveAlerts;
 import io.vigil.alerts.AlertEvaluator;
+import io.vigil.alerts.AlertRule;
 import io.vigil.alerts.AlertSettings;
 import io.vigil.alerts.OpenIncidents;
 import io.vigil.alerts.PipelineProbe;
@@ -35,6 +36,7 @@ import io.vigil.metrics.FailedRecordsMetrics;
 import io.vigil.metrics.IngestMetrics;
 import io.vigil.metrics.KafkaStoreTags;
 import io.vigil.metrics.OutcomeJoinMetrics;
+import io.vigil.metrics.PrometheusExport;
 import io.vigil.metrics.SliceOverflowMetrics;
 import io.vigil.metrics.SnapshotCollector;
 import io.vigil.topics.MetricSnapshots;
@@ -176,7 +178,19 @@ public final class Monitor implements AutoCloseable {
                 this::isRunning,
                 config.getList(VigilConfig.SLICES_ATTRIBUTES));
         sliceOverflowMetrics.bindTo(registry);
-        registry.getPrometheusRegistry().register(new SnapshotCollector(this::latestSnapshots));
+        registry.getPrometheusRegistry()
+                .register(new SnapshotCollector(
+                        this::latestSnapshots,
+                        PrometheusExport.from(
+                                config,
+                                alertSettings.rules().stream()
+                                        .filter(r -> r.minN() > 0)
+                                        .map(AlertRule::metric)
+                                        .toList(),
+                                alertSettings.rules().stream()
+                                        .filter(r -> r.maxP() != null)
+                                        .map(AlertRule::metric)
+                                        .toList())));
 
         pipelineProbe = new PipelineProbe(
                 registry, streams::state, () -> PipelineProbe.maxRecordsLag(streams), Clock.systemUTC());

@@ -104,6 +104,8 @@ public final class VigilConfig extends AbstractConfig {
     public static final String DETECTION_SHIFT = "detection.shift";
     public static final String DETECTION_HISTORY_DAYS = "detection.history-days";
 
+    public static final String METRICS_DETAIL = "metrics.detail";
+    public static final String METRICS_WINDOWS = "metrics.windows";
     public static final String HTTP_BIND = "http.bind";
     public static final String HTTP_PORT = "http.port";
     public static final String HTTP_EXTERNAL_URL = "http.external-url";
@@ -596,6 +598,24 @@ public final class VigilConfig extends AbstractConfig {
                     Range.between(7, 366),
                     Importance.LOW,
                     "Days of daily buckets the CUSUMs run over (recomputed from the start of this history each round).")
+            .define(
+                    METRICS_DETAIL,
+                    Type.BOOLEAN,
+                    false,
+                    Importance.MEDIUM,
+                    "Export every snapshot series on /metrics. Off (the default), /metrics carries the decision "
+                            + "families (those the shipped rules and overview dashboards read) at metrics.windows, "
+                            + "with n and p-value companions only for metrics a configured rule reads: at most 200 "
+                            + "series per slice (docs/scaling.md). Reliability bins, quantiles, Brier terms, per-feature "
+                            + "detail and worst-slice rankings stay on /api and the snapshots topic either way.")
+            .define(
+                    METRICS_WINDOWS,
+                    Type.LIST,
+                    "7d,30d",
+                    WINDOWS_VALIDATOR,
+                    Importance.LOW,
+                    "Windows exported on /metrics while metrics.detail is off (the shipped rules read 7d and 30d); "
+                            + "the CUSUM families are exported whatever their window. Every window stays on /api.")
             .define(
                     HTTP_BIND,
                     Type.STRING,

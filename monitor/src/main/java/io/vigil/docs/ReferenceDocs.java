@@ -87,6 +87,14 @@ public final class ReferenceDocs {
                 add the label in the third column. `vigil_snapshot_samples{metric,...}` is n,
                 `vigil_snapshot_p_value{metric,...}` the p-value of a test against the reference and
                 `vigil_snapshot_final{metric,...}` 1 when labels have matured (0 while provisional).
+
+                **What `/metrics` carries by default** (`metrics.detail=false`): the *decision* families below, at the
+                windows in `metrics.windows` (default `7d,30d`; the CUSUM families whatever their window), with
+                `vigil_snapshot_samples` and `vigil_snapshot_p_value` only for the metrics a configured alert rule
+                reads, and `vigil_snapshot_final` only for `metric="labelled"` (every outcome metric of a window shares
+                that window's status). *Detail* families, every window, and every companion series appear with
+                `metrics.detail=true`. Everything is on `/api/v1` and the snapshots topic either way. This keeps a slice
+                under 200 series ([scaling.md](scaling.md#series-bound)).
                 A labelled metric whose own n is below `outcomes.min-n` (see [configuration.md](configuration.md) for
                 which n) has no value series; instead `vigil_snapshot_insufficient_n{metric,...}` is 1 and
                 `vigil_snapshot_samples` gives the n.
@@ -94,8 +102,8 @@ public final class ReferenceDocs {
                 as no evidence: a firing alert neither resolves nor re-fires on it. `labelled`, `prevalence`, label
                 coverage and label delay are always published: they say why a metric is missing.
 
-                | snapshot metric | Prometheus gauge | extra label | meaning |
-                |---|---|---|---|
+                | snapshot metric | Prometheus gauge | extra label | exported | meaning |
+                |---|---|---|---|---|
                 """);
         for (MetricCatalog.Family f : MetricCatalog.families().values()) {
             boolean param = f.paramLabel() != null;
@@ -106,6 +114,8 @@ public final class ReferenceDocs {
                     .append(f.prometheusName())
                     .append("` | ")
                     .append(param ? "`" + f.paramLabel() + "`" : "")
+                    .append(" | ")
+                    .append(f.detail() ? "detail" : "decision")
                     .append(" | ")
                     .append(cell(f.help()))
                     .append(" |\n");

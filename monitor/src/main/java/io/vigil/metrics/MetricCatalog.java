@@ -9,11 +9,24 @@ import java.util.Optional;
  * and help. A snapshot metric is {@code family} or {@code family:param} (a feature name, a
  * reliability bin, an attribute); the parameter becomes the label named by {@link Family#paramLabel()}.
  * Names follow Prometheus conventions: base units, {@code _ratio} for 0..1.
+ *
+ * <p>Each family is either a <em>decision</em> family, exported on {@code /metrics} at the default, or a
+ * <em>detail</em> family, exported only with {@code metrics.detail=true} (issue 17's series budget; see
+ * {@link PrometheusExport}). Decision families are the ones the shipped rules and the overview dashboards read:
+ * volume, the score and feature drift tests, the outcome metrics a clinician acts on with their intervals, the
+ * label-free estimates the rules watch, flip rate and the CUSUMs. Detail families (reliability bins, Brier terms,
+ * quantiles, secondary distances, per-feature means, worst-slice rankings) stay on {@code /api} and the snapshots
+ * topic either way.
  */
 public final class MetricCatalog {
 
-    /** One metric family: snapshot name, Prometheus name, help text, and the label of its parameter, if any. */
-    public record Family(String name, String prometheusName, String help, String paramLabel) {}
+    /**
+     * One metric family: snapshot name, Prometheus name, help text, the label of its parameter (or null), whether
+     * it is detail (exported only with {@code metrics.detail=true}) and whether its window is a rolling window that
+     * {@code metrics.windows} selects (a CUSUM's window is its history: always exported).
+     */
+    public record Family(
+            String name, String prometheusName, String help, String paramLabel, boolean detail, boolean windowed) {}
 
     private static final Map<String, Family> FAMILIES = new LinkedHashMap<>();
 
@@ -22,7 +35,15 @@ public final class MetricCatalog {
     }
 
     private static void add(String name, String prometheusName, String help, String paramLabel) {
-        FAMILIES.put(name, new Family(name, prometheusName, help, paramLabel));
+        FAMILIES.put(name, new Family(name, prometheusName, help, paramLabel, false, !name.startsWith("cusum")));
+    }
+
+    private static void detail(String name, String prometheusName, String help) {
+        detail(name, prometheusName, help, null);
+    }
+
+    private static void detail(String name, String prometheusName, String help, String paramLabel) {
+        FAMILIES.put(name, new Family(name, prometheusName, help, paramLabel, true, true));
     }
 
     static {
@@ -32,27 +53,30 @@ public final class MetricCatalog {
                 "late_records",
                 "vigil_window_late_records",
                 "Predictions that arrived after the grace period and were counted but not aggregated");
-        add("score_mean", "vigil_score_mean", "Mean score (probability of the positive class) in the window");
+        detail("score_mean", "vigil_score_mean", "Mean score (probability of the positive class) in the window");
         add(
                 "score_ks",
                 "vigil_score_ks_statistic",
                 "Kolmogorov-Smirnov distance between window and reference score distributions; upper = the "
                         + "sketch-aware critical value at alpha 0.05");
         add("score_psi", "vigil_score_psi", "Population stability index of scores over reference deciles");
-        add("score_js_distance", "vigil_score_js_distance", "Jensen-Shannon distance (base 2) over reference deciles");
-        add("score_wasserstein", "vigil_score_wasserstein", "Wasserstein-1 distance between score distributions");
+        detail(
+                "score_js_distance",
+                "vigil_score_js_distance",
+                "Jensen-Shannon distance (base 2) over reference deciles");
+        detail("score_wasserstein", "vigil_score_wasserstein", "Wasserstein-1 distance between score distributions");
         add("positive_rate", "vigil_positive_rate_ratio", "Share of predictions at or above the threshold");
-        add("uncertainty_mean", "vigil_uncertainty_mean", "Mean reported model uncertainty");
-        add("abstention_rate", "vigil_abstention_rate_ratio", "Share of predictions where the model abstained");
-        add("feature_mean", "vigil_feature_mean", "Mean of an input or output-quality feature", "feature");
-        add("feature_ks", "vigil_feature_ks_statistic", "KS distance of a feature against the reference", "feature");
+        detail("uncertainty_mean", "vigil_uncertainty_mean", "Mean reported model uncertainty");
+        detail("abstention_rate", "vigil_abstention_rate_ratio", "Share of predictions where the model abstained");
+        detail("feature_mean", "vigil_feature_mean", "Mean of an input or output-quality feature", "feature");
+        detail("feature_ks", "vigil_feature_ks_statistic", "KS distance of a feature against the reference", "feature");
         add("feature_psi", "vigil_feature_psi", "PSI of a feature against the reference", "feature");
-        add(
+        detail(
                 "feature_missing_rate",
                 "vigil_feature_missing_rate_ratio",
                 "Share of predictions missing a feature",
                 "feature");
-        add(
+        detail(
                 "attribute_chi_square",
                 "vigil_attribute_chi_square",
                 "Pearson chi-square of a categorical attribute against the reference",
@@ -68,13 +92,13 @@ public final class MetricCatalog {
         add("specificity", "vigil_specificity_ratio", "True-negative rate at the deployed threshold");
         add("ppv", "vigil_ppv_ratio", "Positive predictive value at the deployed threshold");
         add("npv", "vigil_npv_ratio", "Negative predictive value at the deployed threshold");
-        add(
+        detail(
                 "ppv_at_reference_prevalence",
                 "vigil_ppv_at_reference_prevalence_ratio",
                 "PPV at the reference profile's prevalence (claimed, else its labelled share): Bayes from the "
                         + "window's sensitivity and specificity, so a prevalence change does not move it; conservative "
                         + "interval from two 97.5% Wilson intervals");
-        add(
+        detail(
                 "npv_at_reference_prevalence",
                 "vigil_npv_at_reference_prevalence_ratio",
                 "NPV at the reference profile's prevalence (claimed, else its labelled share): Bayes from the "
@@ -86,39 +110,43 @@ public final class MetricCatalog {
                 "Observed prevalence minus the reference profile's prevalence (positive: more disease than the "
                         + "reference), Newcombe hybrid-score 95% interval");
         add("auc", "vigil_auc_ratio", "Area under the ROC curve, DeLong interval on the logit scale");
-        add("brier", "vigil_brier_score", "Brier score (mean squared error of the probability)");
-        add("brier_reliability", "vigil_brier_reliability", "Murphy reliability term over 10 bins");
-        add("brier_resolution", "vigil_brier_resolution", "Murphy resolution term over 10 bins");
-        add("brier_uncertainty", "vigil_brier_uncertainty", "Murphy uncertainty term o(1-o)");
-        add("log_loss", "vigil_log_loss", "Mean negative log-likelihood");
+        detail("brier", "vigil_brier_score", "Brier score (mean squared error of the probability)");
+        detail("brier_reliability", "vigil_brier_reliability", "Murphy reliability term over 10 bins");
+        detail("brier_resolution", "vigil_brier_resolution", "Murphy resolution term over 10 bins");
+        detail("brier_uncertainty", "vigil_brier_uncertainty", "Murphy uncertainty term o(1-o)");
+        detail("log_loss", "vigil_log_loss", "Mean negative log-likelihood");
         add(
                 "ece",
                 "vigil_ece_ratio",
                 "Expected calibration error over 10 equal-width bins, debiased, with its 95% interval");
-        add("mce", "vigil_mce_ratio", "Maximum calibration error over 10 equal-width bins");
+        detail("mce", "vigil_mce_ratio", "Maximum calibration error over 10 equal-width bins");
         add("oe_ratio", "vigil_observed_expected_ratio", "Observed over expected positives (calibration in the large)");
         add("calibration_slope", "vigil_calibration_slope", "Slope of the logistic recalibration (ideal 1)");
-        add(
+        detail(
                 "calibration_intercept",
                 "vigil_calibration_intercept",
                 "Intercept of the logistic recalibration with the slope free (ideal 0)");
-        add(
+        detail(
                 "calibration_in_the_large",
                 "vigil_calibration_in_the_large",
                 "Calibration-in-the-large: recalibration intercept with the slope fixed at 1 (ideal 0; below 0: "
                         + "probabilities too high)");
-        add(
+        detail(
                 "reliability_observed",
                 "vigil_reliability_observed_ratio",
                 "Observed positive rate in a reliability-diagram bin",
                 "bin");
-        add("reliability_mean_score", "vigil_reliability_mean_score", "Mean score in a reliability-diagram bin", "bin");
+        detail(
+                "reliability_mean_score",
+                "vigil_reliability_mean_score",
+                "Mean score in a reliability-diagram bin",
+                "bin");
         add("label_coverage", "vigil_label_coverage_ratio", "Share of predictions that have a label");
-        add(
+        detail(
                 "label_coverage_predicted_positive",
                 "vigil_label_coverage_predicted_positive_ratio",
                 "Label coverage among predicted positives");
-        add(
+        detail(
                 "label_coverage_predicted_negative",
                 "vigil_label_coverage_predicted_negative_ratio",
                 "Label coverage among predicted negatives");
@@ -126,19 +154,19 @@ public final class MetricCatalog {
                 "verification_bias",
                 "vigil_verification_bias",
                 "1 when coverage among predicted negatives is far below coverage among predicted positives");
-        add("label_delay", "vigil_label_delay_seconds", "Label delay quantile", "quantile");
-        add(
+        detail("label_delay", "vigil_label_delay_seconds", "Label delay quantile", "quantile");
+        detail(
                 "worst_slice",
                 "vigil_worst_slice",
                 "Worst slice's value, per metric; interval simultaneous (Bonferroni) " + "over the slices compared",
                 "metric");
-        add(
+        detail(
                 "worst_slice_gap",
                 "vigil_worst_slice_gap",
                 "Worst slice's gap to all, per metric; interval simultaneous "
                         + "(Bonferroni) over the slices compared",
                 "metric");
-        add(
+        detail(
                 "worst_slice_compared",
                 "vigil_worst_slice_compared",
                 "Number of slices compared for the worst slice (those with n >= outcomes.min-n), per metric",
@@ -152,16 +180,16 @@ public final class MetricCatalog {
                 "estimated_specificity",
                 "vigil_estimated_specificity_ratio",
                 "Specificity estimated without labels (CBPE)");
-        add("estimated_ppv", "vigil_estimated_ppv_ratio", "PPV estimated without labels (CBPE)");
-        add("estimated_npv", "vigil_estimated_npv_ratio", "NPV estimated without labels (CBPE)");
-        add("estimated_auc", "vigil_estimated_auc_ratio", "AUC estimated without labels (CBPE)");
+        detail("estimated_ppv", "vigil_estimated_ppv_ratio", "PPV estimated without labels (CBPE)");
+        detail("estimated_npv", "vigil_estimated_npv_ratio", "NPV estimated without labels (CBPE)");
+        detail("estimated_auc", "vigil_estimated_auc_ratio", "AUC estimated without labels (CBPE)");
         add(
                 "estimation_error",
                 "vigil_estimation_error",
                 "Realised minus estimated value once labels matured",
                 "metric");
         add("flip_rate", "vigil_flip_rate_ratio", "Share of repeat studies whose decision flipped");
-        add("score_change", "vigil_score_change", "Absolute score change between repeat studies", "quantile");
+        detail("score_change", "vigil_score_change", "Absolute score change between repeat studies", "quantile");
         add("cusum", "vigil_cusum_statistic", "CUSUM statistic; upper = alarm threshold", "series");
         add("cusum_alarm", "vigil_cusum_alarm", "1 while the CUSUM is in alarm", "series");
         add(
@@ -169,7 +197,7 @@ public final class MetricCatalog {
                 "vigil_cusum_change_start_timestamp_seconds",
                 "Start of the estimated first changed UTC day while the CUSUM is in alarm",
                 "series");
-        add(
+        detail(
                 "predictions_without_subject",
                 "vigil_window_predictions_without_subject",
                 "Predictions without a subject_key, skipped by the stability stage");

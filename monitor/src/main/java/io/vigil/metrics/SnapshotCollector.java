@@ -21,13 +21,21 @@ import java.util.function.Supplier;
  * its minimum n ({@link MetricSnapshot.Status#INSUFFICIENT_N}) has no value series (it vanishes rather
  * than showing a number nobody should act on); it shows as {@code vigil_snapshot_insufficient_n} 1 and
  * its {@code vigil_snapshot_samples}, labelled by {@code metric}. Metrics not in
- * the catalog are skipped, so no unreviewed name or label reaches Prometheus.
+ * the catalog are skipped, so no unreviewed name or label reaches Prometheus. Which of these series are exported
+ * is {@link PrometheusExport}'s choice (the series budget).
  */
 public final class SnapshotCollector implements MultiCollector {
     private final Supplier<? extends Iterable<MetricSnapshot>> snapshots;
+    private final PrometheusExport export;
 
+    /** Exports every series ({@link PrometheusExport#EVERYTHING}). */
     public SnapshotCollector(Supplier<? extends Iterable<MetricSnapshot>> snapshots) {
+        this(snapshots, PrometheusExport.EVERYTHING);
+    }
+
+    public SnapshotCollector(Supplier<? extends Iterable<MetricSnapshot>> snapshots, PrometheusExport export) {
         this.snapshots = snapshots;
+        this.export = export;
     }
 
     @Override
@@ -45,13 +53,21 @@ public final class SnapshotCollector implements MultiCollector {
         GaugeSnapshot.Builder insufficient = GaugeSnapshot.builder()
                 .name("vigil_snapshot_insufficient_n")
                 .help("1 when the metric's n (vigil_snapshot_samples) is below its minimum; the metric has no value");
-        boolean any = false;
+        boolean anySamples = false;
+        boolean anyFinal = false;
         boolean anyP = false;
         boolean anyInsufficient = false;
         for (MetricSnapshot s : snapshots.get()) {
             var family = MetricCatalog.family(s.metric());
+            if (family.isPresent() && !export.exportsValue(family.get(), s)) {
+                continue;
+            }
             if (family.isPresent() && s.insufficientN()) {
+                if (!export.exportsSamples(family.get(), s)) {
+                    continue;
+                }
                 anyInsufficient = true;
+                anySamples = true;
                 Labels byMetric = byMetric(s);
                 insufficient.dataPoint(point(byMetric, 1));
                 samples.dataPoint(point(byMetric, s.n()));
@@ -60,7 +76,6 @@ public final class SnapshotCollector implements MultiCollector {
             if (family.isEmpty() || s.estimate() == null || s.estimate().isNaN()) {
                 continue;
             }
-            any = true;
             MetricCatalog.Family f = family.get();
             String param = MetricCatalog.param(s.metric());
             Labels base = Labels.of(
@@ -87,19 +102,25 @@ public final class SnapshotCollector implements MultiCollector {
                 g.dataPoint(point(base.add("bound", "upper"), s.upper()));
             }
             Labels byMetric = byMetric(s);
-            samples.dataPoint(point(byMetric, s.n()));
-            finals.dataPoint(point(byMetric, s.status() == MetricSnapshot.Status.FINAL ? 1 : 0));
-            if (s.pValue() != null && !s.pValue().isNaN()) {
+            if (export.exportsFinal(f, s)) {
+                anyFinal = true;
+                finals.dataPoint(point(byMetric, s.status() == MetricSnapshot.Status.FINAL ? 1 : 0));
+            }
+            if (export.exportsSamples(f, s)) {
+                anySamples = true;
+                samples.dataPoint(point(byMetric, s.n()));
+            }
+            if (export.exportsPValue(f, s) && s.pValue() != null && !s.pValue().isNaN()) {
                 anyP = true;
                 pValues.dataPoint(point(byMetric, s.pValue()));
             }
         }
         List<io.prometheus.metrics.model.snapshots.MetricSnapshot> out = new ArrayList<>();
         gauges.values().forEach(b -> out.add(b.build()));
-        if (any || anyInsufficient) {
+        if (anySamples) {
             out.add(samples.build());
         }
-        if (any) {
+        if (anyFinal) {
             out.add(finals.build());
         }
         if (anyInsufficient) {

@@ -65,8 +65,9 @@ class ReferenceDocsTest {
             assertThat(rows(md, "| `" + name + "` |")).as("rows of %s", name).isEqualTo(1);
         }
         assertThat(md)
-                .contains("| `score_ks` | `vigil_score_ks_statistic` |  | Kolmogorov-Smirnov distance")
-                .contains("| `feature_psi:<feature>` | `vigil_feature_psi` | `feature` | PSI of a feature");
+                .contains("| `score_ks` | `vigil_score_ks_statistic` |  | decision | Kolmogorov-Smirnov distance")
+                .contains("| `feature_psi:<feature>` | `vigil_feature_psi` | `feature` | decision | PSI of a feature")
+                .contains("| `reliability_observed:<bin>` | `vigil_reliability_observed_ratio` | `bin` | detail |");
         assertThat(md).startsWith("<!-- GENERATED").contains(ReferenceDocs.REGENERATE);
     }
 

@@ -189,6 +189,7 @@ class ArchitectureTest {
                 .whereLayer("Metrics")
                 .mayOnlyAccessLayers(
                         "Aggregates",
+                        "Config",
                         "DeadLetters",
                         "Events",
                         "Serde",

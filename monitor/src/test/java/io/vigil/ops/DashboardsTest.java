@@ -622,6 +622,34 @@ class DashboardsTest {
     }
 
     @Test
+    void shouldSayWherePanelsNeedTheDetailSwitch() {
+        Set<String> detail = new TreeSet<>();
+        MetricCatalog.families().values().stream()
+                .filter(MetricCatalog.Family::detail)
+                .forEach(f -> detail.add(f.prometheusName()));
+        assertThat(detail).contains("vigil_reliability_observed_ratio", "vigil_brier_score");
+        int noted = 0;
+        for (JsonNode d : dashboards().values()) {
+            for (JsonNode panel : panels(d)) {
+                Set<String> names = new TreeSet<>();
+                panel.path("targets")
+                        .forEach(t -> names.addAll(metricNames(t.path("expr").asText())));
+                names.retainAll(detail);
+                if (!names.isEmpty()) {
+                    // Off by default (the series budget): an empty panel must say why.
+                    assertThat(panel.path("description").asText())
+                            .as(
+                                    "%s panel '%s' reads %s",
+                                    d.path("uid").asText(), panel.path("title").asText(), names)
+                            .contains("metrics.detail=true");
+                    noted++;
+                }
+            }
+        }
+        assertThat(noted).isGreaterThan(10);
+    }
+
+    @Test
     void shouldUseOnlyMetricsAndLabelsVigilExportsInDashboards() {
         Set<String> allowed = exportedMetrics();
         List<String> exprs = dashboardExpressions();

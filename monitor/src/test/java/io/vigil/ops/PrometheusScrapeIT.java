@@ -145,6 +145,8 @@ class PrometheusScrapeIT {
         // maturity coverage makes the windows final.
         overrides.put(VigilConfig.OUTCOMES_MATURITY_COVERAGE, "0.05");
         overrides.put(VigilConfig.STABILITY_ENABLED, "true");
+        // Every dashboard expression must return data, including the detail panels (off by default).
+        overrides.put(VigilConfig.METRICS_DETAIL, "true");
         overrides.put(VigilConfig.STABILITY_SUBJECT_KEY_SECRET, "prometheus-it-subject-key-secret");
         overrides.put(VigilConfig.ALERTS_WEBHOOKS, "test");
         overrides.put(
