@@ -151,6 +151,12 @@ class SeriesPerSliceTest {
         StringBuilder families = new StringBuilder();
         Map<String, Integer> perSlice = seriesPerSlice(defaults(), families);
 
+        System.out.printf(
+                "SeriesPerSliceTest: %d slices, %d to %d series per slice at the defaults; the all slice's:%n%s",
+                perSlice.size(),
+                perSlice.values().stream().mapToInt(Integer::intValue).min().orElse(0),
+                perSlice.values().stream().mapToInt(Integer::intValue).max().orElse(0),
+                families);
         assertThat(perSlice).hasSizeGreaterThanOrEqualTo(20);
         assertThat(perSlice)
                 .as("series per slice at the defaults; the all slice's families:%n%s", families)
