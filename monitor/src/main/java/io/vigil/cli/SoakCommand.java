@@ -103,9 +103,10 @@ final class SoakCommand implements Callable<Integer> {
 
     @Option(
             names = "--warmup-minutes",
-            description = "Load before the measured --minutes begin (default ${DEFAULT-VALUE}): the heap-held "
-                    + "aggregates of every slice and window fill in the first minutes, which is not a leak. "
-                    + "The faults and the heap windows are placed in the measured part; 0 measures from the start.")
+            description = "Load before the measured --minutes begin (default ${DEFAULT-VALUE}): the heap grows "
+                    + "while caches and the aggregates of every slice fill (measured 2026-12-03: 19 MB to 149 MB in "
+                    + "the first 10 minutes, flat after). The faults and the heap windows are placed in the measured "
+                    + "part; 0 measures from the start.")
     double warmupMinutes = 10;
 
     @Option(names = "--heap-every", description = "Seconds between heap measurements (default ${DEFAULT-VALUE}).")
