@@ -103,6 +103,7 @@ public final class VigilConfig extends AbstractConfig {
     public static final String DETECTION_ARL0_DAYS = "detection.arl0-days";
     public static final String DETECTION_SHIFT = "detection.shift";
     public static final String DETECTION_HISTORY_DAYS = "detection.history-days";
+    public static final String DETECTION_OUTCOME_CUSUM = "detection.outcome-cusum";
 
     public static final String METRICS_DETAIL = "metrics.detail";
     public static final String METRICS_WINDOWS = "metrics.windows";
@@ -591,6 +592,17 @@ public final class VigilConfig extends AbstractConfig {
                     Range.between(0.05, 10.0),
                     Importance.LOW,
                     "Shift the CUSUMs are tuned to detect, in standard deviations of the daily standardised statistic.")
+            .define(
+                    DETECTION_OUTCOME_CUSUM,
+                    Type.BOOLEAN,
+                    false,
+                    Importance.LOW,
+                    "Run the labelled-outcome CUSUM (cusum:observed_expected) per slice. Off by default: it assumes a "
+                            + "cohort's labels, as they arrive, are not selected by outcome; where positives are "
+                            + "verified sooner or more often than negatives (biopsy, verification bias) the newest "
+                            + "cohorts' observed/expected runs high and it alarms on a calibrated model "
+                            + "(IncidentScenarioIT's quiet scenario: dozens of false alarms). Turn it on for feeds whose "
+                            + "labels are complete when a cohort is evaluated (docs/statistics.md).")
             .define(
                     DETECTION_HISTORY_DAYS,
                     Type.INT,

@@ -187,19 +187,21 @@ public final class Performance {
                     Duration.ofMillis(config.getLong(VigilConfig.OUTCOMES_SNAPSHOT_INTERVAL_MS)),
                     config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED),
                     config.labelWait(),
-                    new Detection(
-                            config.getInt(VigilConfig.DETECTION_HISTORY_DAYS),
-                            config.getDouble(VigilConfig.DETECTION_ARL0_DAYS),
-                            config.getDouble(VigilConfig.DETECTION_SHIFT)));
+                    config.getBoolean(VigilConfig.DETECTION_OUTCOME_CUSUM)
+                            ? new Detection(
+                                    config.getInt(VigilConfig.DETECTION_HISTORY_DAYS),
+                                    config.getDouble(VigilConfig.DETECTION_ARL0_DAYS),
+                                    config.getDouble(VigilConfig.DETECTION_SHIFT))
+                            : null);
         }
 
         int longestWindow() {
             return windowDays.stream().mapToInt(Integer::intValue).max().orElseThrow();
         }
 
-        /** Days of cohorts kept: the longest window or the CUSUM's history, whichever is longer. */
+        /** Days of cohorts kept: the longest window or the CUSUM's history (when it runs), whichever is longer. */
         int retentionDays() {
-            return Math.max(longestWindow(), detection.historyDays());
+            return detection == null ? longestWindow() : Math.max(longestWindow(), detection.historyDays());
         }
     }
 
@@ -289,7 +291,7 @@ public final class Performance {
     public Performance(Settings settings, References references) {
         this.settings = settings;
         this.references = references;
-        this.cusum = settings.detection().cusum();
+        this.cusum = settings.detection() == null ? null : settings.detection().cusum();
     }
 
     /**
@@ -383,7 +385,9 @@ public final class Performance {
                     matured ? MetricSnapshot.Status.FINAL : MetricSnapshot.Status.PROVISIONAL);
             addMetrics(e, a, reference);
         }
-        detection(g, days, currentDay, windowEnd, computedAt, out);
+        if (cusum != null) {
+            detection(g, days, currentDay, windowEnd, computedAt, out);
+        }
         return out;
     }
 

@@ -419,10 +419,30 @@ class PerformanceTest {
     }
 
     @Test
+    void shouldPublishNoOutcomeCusumWhenDefaultConfigured() {
+        // Off by default (detection.outcome-cusum): the same three cohort days give every window metric, no CUSUM.
+        try (OutcomeDriver d = new OutcomeDriver(Map.of("outcomes.min-n", 10))) {
+            for (int day = 0; day < 3; day++) {
+                for (int i = 0; i < 40; i++) {
+                    String id = "c" + day + "-" + i;
+                    double score = 0.05 + 0.9 * i / 39.0;
+                    d.predict(OutcomeDriver.prediction(id, T0.plus(Duration.ofDays(day)), score));
+                    d.label(id, (i * 7 + day) % 10 < 10 * score ? 1 : 0, T0.plus(Duration.ofDays(day + 1)), 0);
+                }
+                d.flushAndDrain();
+            }
+            assertThat(d.all("7d", "labelled")).isNotNull();
+            assertThat(d.all("60d", "cusum:" + Performance.OBSERVED_EXPECTED)).isNull();
+            assertThat(d.all("60d", "cusum_alarm:" + Performance.OBSERVED_EXPECTED))
+                    .isNull();
+        }
+    }
+
+    @Test
     void shouldPublishTheOutcomeCusumFromTheTopologyOverTheCohortDaysOfItsHistory() {
         // Three cohort days of 40 labelled cases each through the whole topology: the first day is the pool, so
         // the 60d series has two steps, with the configured threshold and no alarm.
-        try (OutcomeDriver d = new OutcomeDriver(Map.of("outcomes.min-n", 10))) {
+        try (OutcomeDriver d = new OutcomeDriver(Map.of("outcomes.min-n", 10, "detection.outcome-cusum", true))) {
             for (int day = 0; day < 3; day++) {
                 for (int i = 0; i < 40; i++) {
                     String id = "c" + day + "-" + i;
