@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Test;
  * there. The derived metrics (worst slices, backtest) are counted too, as the exporter serves them.
  *
  * <p>Measured 2026-12-04: with {@code metrics.detail=true} (everything, as before the budget) 938 to 1,120 series
- * per slice; at the defaults 139 to 198 before the outcome CUSUM was merged (docs/scaling.md has the breakdown).
+ * per slice; at the defaults 133 to 187 (docs/scaling.md has the breakdown).
  * Outcome maturity is lowered to 0.05 so that every window is final and the backtest errors are present: the
  * largest count the defaults allow on this scenario.
  */
