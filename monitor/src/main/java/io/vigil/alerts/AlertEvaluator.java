@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
@@ -120,13 +119,21 @@ public final class AlertEvaluator {
         builder.globalTable(
                 topics.alerts().name(),
                 topics.alerts().consumed("alerts-view-source"),
-                Materialized.<String, Alert, KeyValueStore<Bytes, byte[]>>as(VIEW_STORE)
+                Materialized.<String, Alert>as(
+                                // In memory: a global store is rebuilt from its compacted topic at every start, and a
+                                // RocksDB one left open by a SIGKILL stops the global thread under exactly-once
+                                // (KAFKA-21034; docs/notes/global-store-after-sigkill.md).
+                                Stores.inMemoryKeyValueStore(VIEW_STORE))
                         .withKeySerde(topics.alerts().keySerde())
                         .withValueSerde(topics.alerts().valueSerde()));
         builder.globalTable(
                 topics.incidents().name(),
                 topics.incidents().consumed("incidents-view-source"),
-                Materialized.<String, Incident, KeyValueStore<Bytes, byte[]>>as(INCIDENT_VIEW_STORE)
+                Materialized.<String, Incident>as(
+                                // In memory: a global store is rebuilt from its compacted topic at every start, and a
+                                // RocksDB one left open by a SIGKILL stops the global thread under exactly-once
+                                // (KAFKA-21034; docs/notes/global-store-after-sigkill.md).
+                                Stores.inMemoryKeyValueStore(INCIDENT_VIEW_STORE))
                         .withKeySerde(topics.incidents().keySerde())
                         .withValueSerde(topics.incidents().valueSerde()));
     }

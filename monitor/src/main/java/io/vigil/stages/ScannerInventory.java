@@ -12,7 +12,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
@@ -59,7 +58,11 @@ public final class ScannerInventory {
         builder.globalTable(
                 topics.scannerInventory().name(),
                 topics.scannerInventory().consumed("scanner-inventory-source"),
-                Materialized.<String, ScannerSighting, KeyValueStore<Bytes, byte[]>>as(VIEW_STORE)
+                Materialized.<String, ScannerSighting>as(
+                                // In memory: a global store is rebuilt from its compacted topic at every start, and a
+                                // RocksDB one left open by a SIGKILL stops the global thread under exactly-once
+                                // (KAFKA-21034; docs/notes/global-store-after-sigkill.md).
+                                Stores.inMemoryKeyValueStore(VIEW_STORE))
                         .withKeySerde(topics.scannerInventory().keySerde())
                         .withValueSerde(topics.scannerInventory().valueSerde()));
     }

@@ -1,11 +1,10 @@
 package io.vigil.topics;
 
 import io.vigil.events.MetricSnapshot;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
-import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
 
 /**
  * The metric-snapshot topic: every stage writes its snapshots here (keyed by
@@ -33,7 +32,11 @@ public final class MetricSnapshots {
         builder.globalTable(
                 topics.snapshots().name(),
                 topics.snapshots().consumed("metric-snapshots-source"),
-                Materialized.<String, MetricSnapshot, KeyValueStore<Bytes, byte[]>>as(STORE)
+                Materialized.<String, MetricSnapshot>as(
+                                // In memory: a global store is rebuilt from its compacted topic at every start, and a
+                                // RocksDB one left open by a SIGKILL stops the global thread under exactly-once
+                                // (KAFKA-21034; docs/notes/global-store-after-sigkill.md).
+                                Stores.inMemoryKeyValueStore(STORE))
                         .withKeySerde(topics.snapshots().keySerde())
                         .withValueSerde(topics.snapshots().valueSerde()));
     }

@@ -74,7 +74,10 @@ public final class References {
     public void addViewTo(StreamsBuilder builder) {
         builder.addGlobalStore(
                 Stores.timestampedKeyValueStoreBuilder(
-                                Stores.persistentTimestampedKeyValueStore(STORE),
+                                // In memory: rebuilt from the compacted topic at every start; a RocksDB global
+                                // store left open by a SIGKILL stops the global thread under exactly-once
+                                // (KAFKA-21034; docs/notes/global-store-after-sigkill.md).
+                                Stores.inMemoryKeyValueStore(STORE),
                                 topics.references().keySerde(),
                                 topics.references().valueSerde())
                         .withLoggingDisabled(),
