@@ -44,8 +44,11 @@ import org.junit.jupiter.api.Test;
  */
 class SeriesPerSliceTest {
     private static final int BUDGET = 200;
+    private static final long STORE_BYTES_PER_SLICE = 200_000;
     private static final LocalDate START = LocalDate.parse("2026-10-01");
     private static List<MetricSnapshot> latest;
+    /** The latest snapshot per key, as the in-memory global store {@code metric-snapshots-latest} holds them. */
+    private static List<MetricSnapshot> stored;
 
     @BeforeAll
     static void runTheDefaultScenario() {
@@ -75,8 +78,9 @@ class SeriesPerSliceTest {
             // Drift, estimation and stability snapshot on their default interval (60 s), not the outcomes one.
             d.advanceWall(Duration.ofSeconds(61));
             d.advanceWall(Duration.ofSeconds(61));
+            stored = List.copyOf(d.snapshot().values());
             latest = DerivedMetrics.withDerived(
-                    d.snapshot().values(),
+                    stored,
                     ((Number) VigilConfig.definition().defaultValues().get(VigilConfig.OUTCOMES_MIN_N)).intValue(),
                     Instant.parse("2026-11-10T00:00:00Z"));
         }
@@ -161,6 +165,42 @@ class SeriesPerSliceTest {
         assertThat(perSlice)
                 .as("series per slice at the defaults; the all slice's families:%n%s", families)
                 .allSatisfy((slice, n) -> assertThat(n).as(slice).isLessThanOrEqualTo(BUDGET));
+    }
+
+    /**
+     * Every instance holds the whole snapshot topic's latest values on its heap (the global stores are in memory:
+     * docs/notes/global-store-after-sigkill.md). Its size per slice, in serialised key and value bytes as the store
+     * keeps them, is what docs/scaling.md multiplies by the number of slices. Measured 2026-12-05: 215 to 240 keys and
+     * 74 to 92 KB per slice (5,447 keys in 25 slices); the bound is about twice the largest slice, to catch a stage
+     * that starts writing far more.
+     */
+    @Test
+    void shouldHoldABoundedNumberOfSnapshotBytesPerSlice() throws Exception {
+        Map<String, long[]> perSlice = new TreeMap<>();
+        for (MetricSnapshot s : stored) {
+            long[] keysAndBytes = perSlice.computeIfAbsent(
+                    String.join("|", s.model(), s.version(), s.sliceDimension(), s.sliceValue()), k -> new long[2]);
+            keysAndBytes[0]++;
+            keysAndBytes[1] += s.key().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                    + io.vigil.serde.Json.mapper().writeValueAsBytes(s).length;
+        }
+        long maxKeys = perSlice.values().stream().mapToLong(a -> a[0]).max().orElse(0);
+        long maxBytes = perSlice.values().stream().mapToLong(a -> a[1]).max().orElse(0);
+        long totalBytes = perSlice.values().stream().mapToLong(a -> a[1]).sum();
+        System.out.printf(
+                "SeriesPerSliceTest: the snapshot store holds %d keys in %d slices, %d to %d keys and %.1f to %.1f KB"
+                        + " per slice (%.1f KB on average)%n",
+                stored.size(),
+                perSlice.size(),
+                perSlice.values().stream().mapToLong(a -> a[0]).min().orElse(0),
+                maxKeys,
+                perSlice.values().stream().mapToLong(a -> a[1]).min().orElse(0) / 1000.0,
+                maxBytes / 1000.0,
+                totalBytes / 1000.0 / perSlice.size());
+        assertThat(perSlice).hasSizeGreaterThanOrEqualTo(20);
+        assertThat(maxBytes)
+                .as("serialised snapshot bytes of the largest slice")
+                .isLessThan(STORE_BYTES_PER_SLICE);
     }
 
     @Test
