@@ -159,8 +159,9 @@ final class BenchCommand implements Callable<Integer> {
             double consumerRate = plainConsumerRate(bootstrap, predictionsTopic, produced[0]);
             out("plain consumer: %,.0f records/s%n", consumerRate);
             double floorRate = Double.NaN;
+            StreamsFloor.Result floor = null;
             if (!noFloor) {
-                floorRate = StreamsFloor.rate(
+                floor = StreamsFloor.run(
                         bootstrap,
                         List.of(predictionsTopic, labelsTopic),
                         produced[0] + produced[1],
@@ -169,6 +170,7 @@ final class BenchCommand implements Callable<Integer> {
                         dir.resolve("floor-state"),
                         run + ".floor",
                         Duration.ofSeconds(timeoutSeconds));
+                floorRate = floor.rate();
                 out(
                         "no-op Kafka Streams application (%s, %d threads, both topics, counts only): %s%n",
                         guarantee,
@@ -204,6 +206,7 @@ final class BenchCommand implements Callable<Integer> {
                     baselineHeap >> 20, embedded == null ? "topics filled" : "embedded broker up, topics filled"));
             try (Monitor monitor = new Monitor(config)) {
                 long start = System.nanoTime();
+                ThreadCpu cpuBefore = ThreadCpu.take();
                 monitor.start();
                 long deadline = start + Duration.ofSeconds(timeoutSeconds).toNanos();
                 long firstRunning = 0;
@@ -260,6 +263,7 @@ final class BenchCommand implements Callable<Integer> {
                     return 1;
                 }
                 long labelsEnd = System.nanoTime() - gcPauses;
+                ThreadCpu cpu = ThreadCpu.take().minus(cpuBefore);
                 double seconds = (end - firstRunning) / 1e9;
                 double rate = produced[0] / seconds;
                 double labelSeconds = (labelsEnd - firstRunning) / 1e9;
@@ -287,6 +291,7 @@ final class BenchCommand implements Callable<Integer> {
                                 ? ""
                                 : String.format(
                                         ", %.2f of the no-op Kafka Streams application", eventRate / floorRate));
+                cpuTable(cpu, produced[0] + labels, floor);
                 // The join keeps every prediction until labels.max-delay-days: all of them await a label
                 // (or, once labelled, a revision).
                 out(
@@ -445,6 +450,33 @@ final class BenchCommand implements Callable<Integer> {
             out("/metrics at the end: %,d series in %,d KB%n", poller.lastSeries(), poller.lastPageBytes() >> 10);
         } finally {
             poller.stop();
+        }
+    }
+
+    /**
+     * CPU microseconds per event by thread group for the monitor (from {@code start()} until every prediction and
+     * label was taken in, its startup included, and with it the full GCs of the heap readings) and for the no-op
+     * application, with the Java version and the machine's load: on a shared machine wall time is noise, CPU per
+     * event is the figure to compare.
+     */
+    private static void cpuTable(ThreadCpu vigil, long vigilEvents, StreamsFloor.Result floor) {
+        out(
+                "CPU per event (Java %s, %d processors, load average %s; thread CPU from ThreadMXBean, GC and JIT "
+                        + "threads from /proc/self/task):%n",
+                Runtime.version(), Runtime.getRuntime().availableProcessors(), loadAverage());
+        for (String row : ThreadCpu.table(
+                vigil, vigilEvents, floor == null ? null : floor.cpu(), floor == null ? 0 : floor.events())) {
+            out("%s%n", row);
+        }
+    }
+
+    /** The first three fields of {@code /proc/loadavg}, or "n/a". */
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "n/a";
         }
     }
 

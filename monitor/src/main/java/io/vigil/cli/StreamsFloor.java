@@ -26,11 +26,17 @@ final class StreamsFloor {
     private StreamsFloor() {}
 
     /**
-     * Runs the counting application on {@code topics} from the beginning until it has seen
-     * {@code expected} records (or {@code timeout} passed) and returns its records per second,
-     * measured from the moment it is RUNNING; NaN on timeout.
+     * What a run measured: records per second from the moment it was RUNNING (NaN on timeout), and the JVM's CPU
+     * by thread group from just before the application started until it had seen every record (before it closed,
+     * so that its stream threads still count), over {@code events} records.
      */
-    static double rate(
+    record Result(double rate, ThreadCpu cpu, long events) {}
+
+    /**
+     * Runs the counting application on {@code topics} from the beginning until it has seen
+     * {@code expected} records (or {@code timeout} passed).
+     */
+    static Result run(
             String bootstrap,
             List<String> topics,
             long expected,
@@ -55,24 +61,26 @@ final class StreamsFloor {
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         long deadline = System.nanoTime() + timeout.toNanos();
         try (KafkaStreams streams = new KafkaStreams(builder.build(), p)) {
+            ThreadCpu before = ThreadCpu.take();
             streams.start();
             while (streams.state() != KafkaStreams.State.RUNNING) {
                 if (System.nanoTime() > deadline || !streams.state().isRunningOrRebalancing()) {
-                    return Double.NaN;
+                    return new Result(Double.NaN, ThreadCpu.take().minus(before), seen.get());
                 }
                 Thread.sleep(10);
             }
             long t0 = System.nanoTime();
             while (seen.get() < expected) {
                 if (System.nanoTime() > deadline) {
-                    return Double.NaN;
+                    return new Result(Double.NaN, ThreadCpu.take().minus(before), seen.get());
                 }
                 Thread.sleep(20);
             }
             double rate = seen.get() / ((System.nanoTime() - t0) / 1e9);
+            ThreadCpu cpu = ThreadCpu.take().minus(before);
             streams.close(Duration.ofSeconds(30));
             streams.cleanUp();
-            return rate;
+            return new Result(rate, cpu, seen.get());
         }
     }
 

@@ -62,6 +62,18 @@ class BenchCommandIT {
                         .group(1)))
                 .isGreaterThan(3000L * 10);
         assertThat(out).contains("heap used after a full GC").doesNotContain("without a confirmed full GC");
+
+        // CPU per event by thread group, for both applications: the stream threads and the broker did work in
+        // each, and the monitor's application share is the process without the broker.
+        Matcher stream = find(out, "\\| stream threads \\| ([\\d.]+) \\| ([\\d.]+) \\|");
+        assertThat(Double.parseDouble(stream.group(1))).isPositive();
+        assertThat(Double.parseDouble(stream.group(2))).isPositive();
+        Matcher broker = find(out, "\\| embedded broker \\| ([\\d.]+) \\| ([\\d.]+) \\|");
+        Matcher app = find(out, "\\| \\*\\*application \\(process without the broker\\)\\*\\* \\| ([\\d.]+) \\|");
+        Matcher whole = find(out, "\\| whole process \\| ([\\d.]+) \\|");
+        assertThat(Double.parseDouble(broker.group(1))).isPositive();
+        assertThat(Double.parseDouble(app.group(1)) + Double.parseDouble(broker.group(1)))
+                .isCloseTo(Double.parseDouble(whole.group(1)), org.assertj.core.api.Assertions.within(0.02));
     }
 
     private static Matcher find(String text, String regex) {
