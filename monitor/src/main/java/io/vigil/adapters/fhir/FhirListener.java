@@ -2,6 +2,7 @@ package io.vigil.adapters.fhir;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.vigil.adapters.AcknowledgedSends;
 import io.vigil.config.VigilConfig;
 import io.vigil.topics.Topics;
 import java.io.IOException;
@@ -10,15 +11,12 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
@@ -117,20 +115,14 @@ public final class FhirListener implements AutoCloseable {
     }
 
     /**
-     * The producer's settings: Vigil's {@code kafka.*} client settings over these defaults: idempotent,
-     * {@code acks=all}, and timeouts that answer 503 within about 30 s when Kafka is away (the sender's HTTP
-     * timeout should be longer).
+     * A producer with {@link AcknowledgedSends#producerSettings}: it gives up within about 30 s when Kafka is away,
+     * so the sender gets its 503 before its own HTTP timeout (which should be longer).
      */
     static KafkaProducer<byte[], byte[]> newProducer(VigilConfig config, String clientId) {
-        Map<String, Object> p = new HashMap<>();
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
-        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 20_000);
-        p.putAll(config.kafkaClientSettings());
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        return new KafkaProducer<>(
+                AcknowledgedSends.producerSettings(config, clientId),
+                new ByteArraySerializer(),
+                new ByteArraySerializer());
     }
 
     private void handle(HttpExchange exchange) throws IOException {

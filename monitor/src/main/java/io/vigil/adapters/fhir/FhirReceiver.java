@@ -1,23 +1,15 @@
 package io.vigil.adapters.fhir;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import io.vigil.adapters.AcknowledgedSends;
 import io.vigil.deadletters.DeadLetters;
 import io.vigil.events.GroundTruth;
 import io.vigil.events.Reason;
-import io.vigil.serde.Json;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity;
@@ -47,21 +39,15 @@ public final class FhirReceiver {
     public static final String STAGE = "ingest-fhir";
     /** {@code vigil.source.topic} of dead letters received over HTTP. */
     public static final String HTTP = "http";
-    /** A dead letter larger than this keeps only its first bytes (Kafka's default message limit is about 1 MB). */
-    static final int MAX_DEAD_LETTER_BYTES = 1_000_000;
 
     private final FhirMapper mapper;
-    private final Producer<byte[], byte[]> producer;
-    private final String groundTruthTopic;
-    private final String deadLetterTopic;
+    private final AcknowledgedSends sends;
     private final Counts counts = new Counts();
 
     public FhirReceiver(
             FhirMapper mapper, Producer<byte[], byte[]> producer, String groundTruthTopic, String deadLetterTopic) {
         this.mapper = mapper;
-        this.producer = producer;
-        this.groundTruthTopic = groundTruthTopic;
-        this.deadLetterTopic = deadLetterTopic;
+        this.sends = new AcknowledgedSends(producer, groundTruthTopic, deadLetterTopic, STAGE);
     }
 
     /** What a body may hold. */
@@ -311,56 +297,24 @@ public final class FhirReceiver {
 
     /** Sends {@code events} and waits for Kafka's acknowledgement of each; false (counted, logged) when one fails. */
     private boolean produce(List<GroundTruth> events, String id) {
-        List<Future<RecordMetadata>> sends = new ArrayList<>();
         try {
-            for (GroundTruth gt : events) {
-                byte[] key = gt.predictionId().getBytes(StandardCharsets.UTF_8);
-                sends.add(producer.send(new ProducerRecord<>(groundTruthTopic, key, json(gt))));
-            }
-            for (Future<RecordMetadata> send : sends) {
-                send.get();
-            }
+            sends.groundTruth(events);
             return true;
-        } catch (ExecutionException | RuntimeException e) {
+        } catch (AcknowledgedSends.NotAcknowledged e) {
             counts.failed.incrementAndGet();
-            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-            LOG.warn(
-                    "FHIR {}: 503, Kafka did not acknowledge the ground truth ({})",
-                    id,
-                    cause.getClass().getSimpleName());
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            counts.failed.incrementAndGet();
+            LOG.warn("FHIR {}: 503, Kafka did not acknowledge the ground truth ({})", id, e.causeName());
             return false;
         }
     }
 
     private boolean deadLetter(byte[] value, Reason reason, Origin origin, String id) {
-        ProducerRecord<byte[], byte[]> record = DeadLetters.record(
-                deadLetterTopic,
-                null,
-                value,
-                null,
-                STAGE,
-                reason,
-                origin.source(),
-                origin.partition(),
-                origin.offset(),
-                MAX_DEAD_LETTER_BYTES);
         try {
-            producer.send(record).get();
+            sends.deadLetter(value, reason, origin.source(), origin.partition(), origin.offset());
             counts.deadLettered.incrementAndGet();
             return true;
-        } catch (ExecutionException | RuntimeException e) {
+        } catch (AcknowledgedSends.NotAcknowledged e) {
             counts.failed.incrementAndGet();
-            LOG.warn(
-                    "FHIR {}: dead letter not acknowledged by Kafka ({})",
-                    id,
-                    e.getClass().getSimpleName());
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            LOG.warn("FHIR {}: dead letter not acknowledged by Kafka ({})", id, e.causeName());
             return false;
         }
     }
@@ -369,25 +323,12 @@ public final class FhirReceiver {
         return new Reason(reason.code(), reason.path().isEmpty() ? at : at + "." + reason.path(), reason.message());
     }
 
-    private static byte[] json(GroundTruth gt) {
-        try {
-            return Json.writer().writeValueAsBytes(gt);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("ground truth cannot be written as JSON", e);
-        }
-    }
-
     /** First 12 hex digits of SHA-256 of the logical id: enough to find a resource in the sender's log, no content. */
     static String hash(Resource resource) {
         String logicalId = resource.getIdElement().getIdPart();
         if (logicalId == null || logicalId.isEmpty()) {
             return resource.fhirType() + " (no id)";
         }
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(logicalId.getBytes(StandardCharsets.UTF_8));
-            return resource.fhirType() + " id:" + HexFormat.of().formatHex(digest, 0, 6);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return resource.fhirType() + " id:" + AcknowledgedSends.shortHash(logicalId);
     }
 }

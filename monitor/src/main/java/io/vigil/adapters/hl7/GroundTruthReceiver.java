@@ -11,25 +11,14 @@ import ca.uhn.hl7v2.protocol.ReceivingApplication;
 import ca.uhn.hl7v2.protocol.ReceivingApplicationExceptionHandler;
 import ca.uhn.hl7v2.protocol.impl.ApplicationRouterImpl;
 import ca.uhn.hl7v2.util.Terser;
-import com.fasterxml.jackson.core.JsonProcessingException;
+import io.vigil.adapters.AcknowledgedSends;
 import io.vigil.deadletters.DeadLetters;
-import io.vigil.events.GroundTruth;
 import io.vigil.events.Reason;
-import io.vigil.serde.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.HexFormat;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,13 +38,9 @@ public final class GroundTruthReceiver implements ReceivingApplication<Message>,
     public static final String STAGE = "hl7-mllp";
     /** {@code vigil.source.topic} of this adapter's dead letters: they come from MLLP, not from a topic. */
     public static final String SOURCE = "mllp";
-    /** A dead letter larger than this keeps only its first bytes (Kafka's default message limit is about 1 MB). */
-    static final int MAX_DEAD_LETTER_BYTES = 1_000_000;
 
     private final OruMapper mapper;
-    private final Producer<byte[], byte[]> producer;
-    private final String groundTruthTopic;
-    private final String deadLetterTopic;
+    private final AcknowledgedSends sends;
     private final Parser parser;
     private final Counts counts = new Counts();
 
@@ -69,9 +54,7 @@ public final class GroundTruthReceiver implements ReceivingApplication<Message>,
             String deadLetterTopic,
             Parser parser) {
         this.mapper = mapper;
-        this.producer = producer;
-        this.groundTruthTopic = groundTruthTopic;
-        this.deadLetterTopic = deadLetterTopic;
+        this.sends = new AcknowledgedSends(producer, groundTruthTopic, deadLetterTopic, STAGE);
         this.parser = parser;
     }
 
@@ -121,34 +104,23 @@ public final class GroundTruthReceiver implements ReceivingApplication<Message>,
     }
 
     private Message produce(Message message, OruMapper.Mapped mapped, String id) throws HL7Exception, IOException {
-        List<Future<RecordMetadata>> sends = new ArrayList<>();
         try {
-            for (GroundTruth gt : mapped.events()) {
-                byte[] key = gt.predictionId().getBytes(StandardCharsets.UTF_8);
-                sends.add(producer.send(new ProducerRecord<>(groundTruthTopic, key, json(gt))));
-            }
-            for (Future<RecordMetadata> send : sends) {
-                send.get();
-            }
-        } catch (ExecutionException | RuntimeException e) {
+            sends.groundTruth(mapped.events());
+        } catch (AcknowledgedSends.NotAcknowledged e) {
             counts.failed.incrementAndGet();
-            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-            LOG.warn(
-                    "HL7 message {}: AE, Kafka did not acknowledge the ground truth ({})",
-                    id,
-                    cause.getClass().getSimpleName());
+            LOG.warn("HL7 message {}: AE, Kafka did not acknowledge the ground truth ({})", id, e.causeName());
             return message.generateACK(
                     AcknowledgmentCode.AE,
                     new HL7Exception(
                             "ground truth not stored: Kafka did not acknowledge it; send the message again",
                             ErrorCode.APPLICATION_INTERNAL_ERROR));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new HL7Exception("interrupted while waiting for Kafka", ErrorCode.APPLICATION_INTERNAL_ERROR);
         }
         counts.accepted.incrementAndGet();
         counts.events.addAndGet(mapped.events().size());
-        LOG.info("HL7 message {}: AA, {} ground-truth event(s) acknowledged by Kafka", id, sends.size());
+        LOG.info(
+                "HL7 message {}: AA, {} ground-truth event(s) acknowledged by Kafka",
+                id,
+                mapped.events().size());
         return message.generateACK();
     }
 
@@ -210,30 +182,14 @@ public final class GroundTruthReceiver implements ReceivingApplication<Message>,
 
     private boolean deadLetter(String raw, Reason reason, String id) {
         byte[] value = raw == null ? new byte[0] : raw.getBytes(StandardCharsets.UTF_8);
-        ProducerRecord<byte[], byte[]> record = DeadLetters.record(
-                deadLetterTopic, null, value, null, STAGE, reason, SOURCE, -1, -1L, MAX_DEAD_LETTER_BYTES);
         try {
-            producer.send(record).get();
+            sends.deadLetter(value, reason, SOURCE, -1, -1L);
             counts.deadLettered.incrementAndGet();
             return true;
-        } catch (ExecutionException | RuntimeException e) {
+        } catch (AcknowledgedSends.NotAcknowledged e) {
             counts.failed.incrementAndGet();
-            LOG.warn(
-                    "HL7 message {}: dead letter not acknowledged by Kafka ({})",
-                    id,
-                    e.getClass().getSimpleName());
+            LOG.warn("HL7 message {}: dead letter not acknowledged by Kafka ({})", id, e.causeName());
             return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    private static byte[] json(GroundTruth gt) {
-        try {
-            return Json.writer().writeValueAsBytes(gt);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("ground truth cannot be written as JSON", e);
         }
     }
 
@@ -250,11 +206,6 @@ public final class GroundTruthReceiver implements ReceivingApplication<Message>,
         if (controlId == null || controlId.isEmpty() || controlId.equals("null")) {
             return "(no control id)";
         }
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(controlId.getBytes(StandardCharsets.UTF_8));
-            return "msh10:" + HexFormat.of().formatHex(digest, 0, 6);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return "msh10:" + AcknowledgedSends.shortHash(controlId);
     }
 }

@@ -9,6 +9,7 @@ import ca.uhn.hl7v2.parser.CanonicalModelClassFactory;
 import ca.uhn.hl7v2.util.StandardSocketFactory;
 import ca.uhn.hl7v2.util.idgenerator.NanoTimeGenerator;
 import ca.uhn.hl7v2.validation.impl.ValidationContextFactory;
+import io.vigil.adapters.AcknowledgedSends;
 import io.vigil.config.VigilConfig;
 import io.vigil.topics.Topics;
 import java.io.IOException;
@@ -18,12 +19,10 @@ import java.net.ServerSocket;
 import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -123,21 +122,9 @@ public final class Hl7Listener implements AutoCloseable {
         return context;
     }
 
-    /**
-     * The producer's settings: Vigil's {@code kafka.*} client settings over these defaults: idempotent,
-     * {@code acks=all}, and timeouts that answer AE within about 30 s when Kafka is away (an interface
-     * engine's acknowledgement timeout should be longer).
-     */
+    /** The producer's settings: {@link AcknowledgedSends#producerSettings} as client {@code vigil-hl7}. */
     static Map<String, Object> producerSettings(VigilConfig config) {
-        Map<String, Object> p = new HashMap<>();
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "vigil-hl7");
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
-        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 20_000);
-        p.putAll(config.kafkaClientSettings());
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        return p;
+        return AcknowledgedSends.producerSettings(config, "vigil-hl7");
     }
 
     /** The port listened on (the one picked when {@value VigilConfig#HL7_PORT} is 0). */
