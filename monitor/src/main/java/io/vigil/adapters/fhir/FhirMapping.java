@@ -1,12 +1,8 @@
 package io.vigil.adapters.fhir;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.vigil.serde.Json;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
+import io.vigil.adapters.MappingFiles;
 import java.math.BigDecimal;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.DateTimeException;
 import java.time.ZoneId;
@@ -247,36 +243,18 @@ public record FhirMapping(
         }
 
         private static void check(String source) {
-            if (source.isEmpty() || source.length() > 64) {
-                throw new IllegalArgumentException("source values must be 1 to 64 characters");
-            }
+            MappingFiles.checkSourceName(source);
         }
     }
 
     /** The mapping in {@code file}; failures name the file and the rule, and never hold resource data. */
     public static FhirMapping load(Path file) {
-        try (InputStream in = Files.newInputStream(file)) {
-            return read(in);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read FHIR mapping " + file + ": " + describe(e), e);
-        }
+        return MappingFiles.load(FhirMapping.class, file, "FHIR mapping");
     }
 
     /** The built-in mapping (default-mapping.json, documented in docs/adapters.md). */
     public static FhirMapping defaults() {
-        try (InputStream in = FhirMapping.class.getResourceAsStream("default-mapping.json")) {
-            return read(Objects.requireNonNull(in, "default-mapping.json"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static FhirMapping read(InputStream in) throws IOException {
-        return Json.reader().forType(FhirMapping.class).readValue(in);
-    }
-
-    private static String describe(IOException e) {
-        return e instanceof com.fasterxml.jackson.core.JacksonException ? Json.describe(e) : e.toString();
+        return MappingFiles.builtIn(FhirMapping.class);
     }
 
     private static String sorted(Set<String> values) {

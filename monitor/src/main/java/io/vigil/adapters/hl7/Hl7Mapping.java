@@ -1,11 +1,7 @@
 package io.vigil.adapters.hl7;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.vigil.serde.Json;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import io.vigil.adapters.MappingFiles;
 import java.nio.file.Path;
 import java.time.DateTimeException;
 import java.time.ZoneId;
@@ -179,36 +175,18 @@ public record Hl7Mapping(
         }
 
         private static void check(String source) {
-            if (source.isEmpty() || source.length() > 64) {
-                throw new IllegalArgumentException("source values must be 1 to 64 characters");
-            }
+            MappingFiles.checkSourceName(source);
         }
     }
 
     /** The mapping in {@code file}; failures name the file and the rule, and never hold message data. */
     public static Hl7Mapping load(Path file) {
-        try (InputStream in = Files.newInputStream(file)) {
-            return read(in);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read HL7 mapping " + file + ": " + describe(e), e);
-        }
+        return MappingFiles.load(Hl7Mapping.class, file, "HL7 mapping");
     }
 
     /** The built-in mapping (default-mapping.json, documented in docs/adapters.md). */
     public static Hl7Mapping defaults() {
-        try (InputStream in = Hl7Mapping.class.getResourceAsStream("default-mapping.json")) {
-            return read(Objects.requireNonNull(in, "default-mapping.json"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static Hl7Mapping read(InputStream in) throws IOException {
-        return Json.reader().forType(Hl7Mapping.class).readValue(in);
-    }
-
-    private static String describe(IOException e) {
-        return e instanceof com.fasterxml.jackson.core.JacksonException ? Json.describe(e) : e.toString();
+        return MappingFiles.builtIn(Hl7Mapping.class);
     }
 
     private static void fields(String name, List<String> fields) {
