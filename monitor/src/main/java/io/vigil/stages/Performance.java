@@ -119,55 +119,6 @@ public final class Performance {
             boolean coPartitioned,
             Duration labelWait,
             Detection detection) {
-        /** With the default detection settings. */
-        public Settings(
-                List<Integer> windowDays,
-                double maturityCoverage,
-                double verificationBiasRatio,
-                int minN,
-                int maxDelayDays,
-                int orphanRetentionDays,
-                Duration flushInterval,
-                Duration snapshotInterval,
-                boolean coPartitioned,
-                Duration labelWait) {
-            this(
-                    windowDays,
-                    maturityCoverage,
-                    verificationBiasRatio,
-                    minN,
-                    maxDelayDays,
-                    orphanRetentionDays,
-                    flushInterval,
-                    snapshotInterval,
-                    coPartitioned,
-                    labelWait,
-                    Detection.DEFAULT);
-        }
-
-        public Settings(
-                List<Integer> windowDays,
-                double maturityCoverage,
-                double verificationBiasRatio,
-                int minN,
-                int maxDelayDays,
-                int orphanRetentionDays,
-                Duration flushInterval,
-                Duration snapshotInterval,
-                boolean coPartitioned) {
-            this(
-                    windowDays,
-                    maturityCoverage,
-                    verificationBiasRatio,
-                    minN,
-                    maxDelayDays,
-                    orphanRetentionDays,
-                    flushInterval,
-                    snapshotInterval,
-                    coPartitioned,
-                    Duration.ofDays(30)); // outcomes.label-wait's default
-        }
-
         public Settings {
             windowDays = List.copyOf(windowDays);
             if (windowDays.isEmpty()) {

@@ -13,6 +13,7 @@ import io.vigil.events.MetricSnapshot;
 import io.vigil.events.ReferenceProfile;
 import io.vigil.metrics.EstimatorBacktest;
 import io.vigil.stages.Performance;
+import io.vigil.stages.PerformanceTestSettings;
 import io.vigil.stats.ChangeDetection;
 import io.vigil.stats.ConfidenceBasedEstimate;
 import io.vigil.stats.Cusum;
@@ -24,7 +25,6 @@ import io.vigil.stats.ReferenceDistribution;
 import io.vigil.stats.Wilson;
 import io.vigil.verification.Draws;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
@@ -82,8 +82,7 @@ class ShippedRulesFireAndStayQuietTest {
     private static final long DAY = T0.getEpochSecond() / 86_400 - 1;
     private static final String MODEL = "chest-ct";
     private static final String VERSION = "2.3.0";
-    private static final Performance PERFORMANCE = new Performance(new Performance.Settings(
-            List.of(7, 30), 0.8, 0.5, 50, 5, 30, Duration.ofSeconds(1), Duration.ofSeconds(1), false));
+    private static final Performance PERFORMANCE = new Performance(PerformanceTestSettings.withWindows(7, 30));
     private static final double THRESHOLD = 0.5;
     private static final double DRIFT_ALPHA = 0.05;
     private static final Cusum CUSUM = Cusum.forShift(1.0, 3_650, Cusum.Side.TWO_SIDED);

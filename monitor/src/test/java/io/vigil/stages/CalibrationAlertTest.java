@@ -8,7 +8,6 @@ import io.vigil.alerts.AlertRule;
 import io.vigil.alerts.AlertRule.Verdict;
 import io.vigil.alerts.AlertRules;
 import io.vigil.events.MetricSnapshot;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -54,8 +53,7 @@ class CalibrationAlertTest {
 
     /** n labelled outcomes with p ~ Beta(2, 5), y ~ Bernoulli(expit(shift + logit p)), through the stage. */
     private static MetricSnapshot eceSnapshot(int n, double shift, long seed) {
-        Performance stage = new Performance(new Performance.Settings(
-                List.of(30), 0.8, 0.5, 50, 5, 30, Duration.ofSeconds(1), Duration.ofSeconds(1), false));
+        Performance stage = new Performance(PerformanceTestSettings.withWindows(30));
         OutcomeAggregate day = new OutcomeAggregate();
         SplittableRandom random = new SplittableRandom(seed);
         for (int i = 0; i < n; i++) {

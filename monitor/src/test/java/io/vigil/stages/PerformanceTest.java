@@ -66,8 +66,7 @@ class PerformanceTest {
 
     @Test
     void shouldTurnFinalWhenTheNewestCohortIsOlderThanTheMaxDelay() {
-        Performance stage = new Performance(new Performance.Settings(
-                List.of(30), 0.8, 0.5, 50, 5, 30, Duration.ofSeconds(1), Duration.ofSeconds(1), false));
+        Performance stage = new Performance(PerformanceTestSettings.withWindows(30));
         OutcomeAggregate day = new OutcomeAggregate();
         List<String> groups = List.of("model|v1|site|S01");
         day.apply(new OutcomeChange(groups, 0.7, 0.5, 100, -1, 0, -1));
@@ -88,8 +87,7 @@ class PerformanceTest {
     /** As {@link #window(int, int, int, int)}, at a reference prevalence (or none). */
     private static Map<String, MetricSnapshot> window(
             int tp, int fn, int fp, int tn, Performance.ReferencePrevalence reference) {
-        Performance stage = new Performance(new Performance.Settings(
-                List.of(30), 0.8, 0.5, 50, 5, 30, Duration.ofSeconds(1), Duration.ofSeconds(1), false));
+        Performance stage = new Performance(PerformanceTestSettings.withWindows(30));
         List<String> groups = List.of("model|v1|site|S01");
         OutcomeAggregate day = new OutcomeAggregate();
         int[][] cells = {{tp, 1}, {fn, 1}, {fp, 0}, {tn, 0}};
@@ -359,14 +357,10 @@ class PerformanceTest {
 
     @Test
     void shouldPublishTheOutcomeCusumOfTheVerifiedSeriesAndAlarmOnlyOnceTheOddsOfTheOutcomeChange() {
-        Performance.Settings settings = new Performance.Settings(
-                List.of(7, 30), 0.8, 0.5, 50, 5, 30, Duration.ofSeconds(1), Duration.ofSeconds(1), false);
+        Performance.Settings settings = PerformanceTestSettings.withWindows(7, 30);
         // The stage keeps detection.history-days (60) of cohorts when its windows are shorter.
         assertThat(settings.retentionDays()).isEqualTo(60);
-        assertThat(new Performance.Settings(
-                                List.of(90), 0.8, 0.5, 50, 5, 30, Duration.ofSeconds(1), Duration.ofSeconds(1), false)
-                        .retentionDays())
-                .isEqualTo(90);
+        assertThat(PerformanceTestSettings.withWindows(90).retentionDays()).isEqualTo(90);
         Performance stage = new Performance(settings);
         java.util.TreeMap<Long, OutcomeAggregate> days = observedExpectedDays(20_261_204L);
         io.vigil.stats.Cusum configured =
