@@ -4,7 +4,6 @@ import io.vigil.config.VigilConfig;
 import io.vigil.stats.Cusum;
 import io.vigil.stats.ObservedExpectedReference;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -149,67 +148,26 @@ public final class OutcomeRunLengthClaims {
     static Result runLength(Experiment e, int streams, long seed, int cap) {
         SplittableRandom root = new SplittableRandom(seed ^ e.setting().hashCode());
         Cusum cusum = configuredCusum();
-        double[] runs = new double[streams];
-        int firstYear = 0;
-        int censored = 0;
-        for (int i = 0; i < streams; i++) {
-            Stream stream = new Stream(e, root.split(), -1);
-            int run = cap;
-            for (int t = 0; t < cap; t++) {
-                if (stream.alarmOn(t, cusum)) {
-                    run = t + 1;
-                    break;
-                }
-            }
-            censored += run == cap ? 1 : 0;
-            firstYear += run <= 365 ? 1 : 0;
-            runs[i] = run;
-        }
-        double mean = Arrays.stream(runs).average().orElseThrow();
-        double var = 0;
-        for (double r : runs) {
-            var += (r - mean) * (r - mean);
-        }
-        double[] sorted = runs.clone();
-        Arrays.sort(sorted);
-        return new Result(
-                e,
-                streams,
-                mean,
-                Math.sqrt(var / (streams - 1) / streams),
-                sorted[streams / 2],
-                (double) firstYear / streams,
-                censored);
+        return result(e, RunLengths.inControl(streams, cap, () -> stream(e, root.split(), -1, cusum)));
     }
 
     /** Runs a delay experiment: mean days of changed cohorts to the first alarm. */
     public static Result delay(Experiment e, int streams, long seed) {
         SplittableRandom root = new SplittableRandom(seed ^ e.setting().hashCode() ^ Double.hashCode(e.oddsRatio()));
         Cusum cusum = configuredCusum();
-        double sum = 0;
-        double sumSq = 0;
-        int counted = 0;
-        int censored = 0;
-        for (int i = 0; i < streams; i++) {
-            Stream stream = new Stream(e, root.split(), CHANGE_AFTER);
-            if (stream.alarmOn(CHANGE_AFTER - 1, cusum)) {
-                continue;
-            }
-            int delay = DELAY_CAP;
-            for (int t = CHANGE_AFTER; t < CHANGE_AFTER + DELAY_CAP; t++) {
-                if (stream.alarmOn(t, cusum)) {
-                    delay = t - CHANGE_AFTER + 1;
-                    break;
-                }
-            }
-            censored += delay == DELAY_CAP ? 1 : 0;
-            sum += delay;
-            sumSq += (double) delay * delay;
-            counted++;
-        }
-        double mean = sum / counted;
-        double se = Math.sqrt(Math.max(0, sumSq / counted - mean * mean) / counted);
-        return new Result(e, counted, mean, se, Double.NaN, Double.NaN, censored);
+        return result(
+                e,
+                RunLengths.delay(streams, CHANGE_AFTER, DELAY_CAP, () -> stream(e, root.split(), CHANGE_AFTER, cusum)));
+    }
+
+    private static RunLengths.Stream stream(Experiment e, SplittableRandom random, int changeDay, Cusum cusum) {
+        Stream s = new Stream(e, random, changeDay);
+        return t -> s.alarmOn(t, cusum);
+    }
+
+    private static Result result(Experiment e, RunLengths.Summary s) {
+        return new Result(
+                e, s.streams(), s.mean(), s.standardError(), s.median(), s.alarmedInFirstYear(), s.censored());
     }
 
     /** One slice's labelled cohort days, drawn as needed. */

@@ -179,74 +179,26 @@ public final class RunLengthClaims {
     public static Result runLength(Experiment e, int streams, long seed) {
         SplittableRandom root = new SplittableRandom(seed ^ e.setting().hashCode());
         Cusum cusum = configuredCusum();
-        double[] runs = new double[streams];
-        int firstYear = 0;
-        int censored = 0;
-        for (int i = 0; i < streams; i++) {
-            Stream stream = new Stream(e, root.split(), -1);
-            int run = RUN_CAP;
-            for (int t = 0; t < RUN_CAP; t++) {
-                if (stream.alarmOn(t, cusum)) {
-                    run = t + 1;
-                    break;
-                }
-            }
-            if (run == RUN_CAP) {
-                censored++;
-            }
-            runs[i] = run;
-            if (run <= 365) {
-                firstYear++;
-            }
-        }
-        double mean = 0;
-        for (double r : runs) {
-            mean += r;
-        }
-        mean /= streams;
-        double var = 0;
-        for (double r : runs) {
-            var += (r - mean) * (r - mean);
-        }
-        double[] sorted = runs.clone();
-        java.util.Arrays.sort(sorted);
-        return new Result(
-                e,
-                streams,
-                mean,
-                Math.sqrt(var / (streams - 1) / streams),
-                sorted[streams / 2],
-                (double) firstYear / streams,
-                censored);
+        return result(e, RunLengths.inControl(streams, RUN_CAP, () -> stream(e, root.split(), -1, cusum)));
     }
 
     /** Runs a delay experiment: mean days of shifted data to the first alarm. */
     public static Result delay(Experiment e, int streams, long seed) {
         SplittableRandom root = new SplittableRandom(seed ^ e.setting().hashCode() ^ 0x5eed);
         Cusum cusum = configuredCusum();
-        double sum = 0;
-        double sumSq = 0;
-        int counted = 0;
-        int days = CHANGE_AFTER + DELAY_CAP;
-        for (int i = 0; i < streams; i++) {
-            Stream stream = new Stream(e, root.split(), CHANGE_AFTER);
-            if (stream.alarmOn(CHANGE_AFTER - 1, cusum)) {
-                continue;
-            }
-            int delay = DELAY_CAP;
-            for (int t = CHANGE_AFTER; t < days; t++) {
-                if (stream.alarmOn(t, cusum)) {
-                    delay = t - CHANGE_AFTER + 1;
-                    break;
-                }
-            }
-            sum += delay;
-            sumSq += (double) delay * delay;
-            counted++;
-        }
-        double mean = sum / counted;
-        double se = Math.sqrt(Math.max(0, sumSq / counted - mean * mean) / counted);
-        return new Result(e, counted, mean, se, Double.NaN, Double.NaN, 0);
+        return result(
+                e,
+                RunLengths.delay(streams, CHANGE_AFTER, DELAY_CAP, () -> stream(e, root.split(), CHANGE_AFTER, cusum)));
+    }
+
+    private static RunLengths.Stream stream(Experiment e, SplittableRandom random, int changeDay, Cusum cusum) {
+        Stream s = new Stream(e, random, changeDay);
+        return t -> s.alarmOn(t, cusum);
+    }
+
+    private static Result result(Experiment e, RunLengths.Summary s) {
+        return new Result(
+                e, s.streams(), s.mean(), s.standardError(), s.median(), s.alarmedInFirstYear(), s.censored());
     }
 
     /** One slice's baseline (or reference profile) and its days after it, as sufficient statistics drawn as needed. */
