@@ -1,18 +1,14 @@
 package io.vigil.cli;
 
-import io.vigil.config.EnvironmentConfig;
 import io.vigil.config.VigilConfig;
 import io.vigil.doctor.Check;
 import io.vigil.doctor.Doctor;
-import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.kafka.common.config.ConfigException;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 /**
  * {@code vigil doctor}: a preflight checklist with the same settings as {@code vigil run}. Exit 0 when
@@ -25,19 +21,14 @@ import picocli.CommandLine.Option;
         description = "Check Kafka, topics, ACLs, recent input, the state directory, webhooks and the HTTP port"
                 + " before vigil run, with a fix for each failure (settings as for vigil run).")
 final class DoctorCommand implements Callable<Integer> {
-    @Option(
-            names = {"-c", "--config"},
-            description = "Properties file with Vigil settings.")
-    Path configFile;
-
-    @Option(names = "--set", description = "Override one setting, key=value (repeatable).")
-    Map<String, String> overrides = new HashMap<>();
+    @Mixin
+    SettingsOptions settings = new SettingsOptions();
 
     @Override
     public Integer call() {
         VigilConfig config;
         try {
-            config = EnvironmentConfig.load(configFile, System.getenv(), overrides);
+            config = settings.load();
         } catch (ConfigException e) {
             System.out.println("FAIL settings: " + e.getMessage());
             return 2;

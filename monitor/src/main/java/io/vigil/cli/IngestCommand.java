@@ -1,11 +1,7 @@
 package io.vigil.cli;
 
 import io.vigil.adapters.hl7.Hl7Listener;
-import io.vigil.config.EnvironmentConfig;
 import io.vigil.config.VigilConfig;
-import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.common.config.ConfigException;
@@ -13,7 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 /** {@code vigil ingest}: adapters that turn hospital messages into Vigil's input events. */
 @Command(
@@ -39,19 +35,14 @@ final class IngestCommand implements Runnable {
     static final class Hl7 implements Callable<Integer> {
         private static final Logger LOG = LoggerFactory.getLogger(Hl7.class);
 
-        @Option(
-                names = {"-c", "--config"},
-                description = "Properties file with Vigil settings.")
-        Path configFile;
-
-        @Option(names = "--set", description = "Override one setting, key=value (repeatable).")
-        Map<String, String> overrides = new HashMap<>();
+        @Mixin
+        SettingsOptions settings = new SettingsOptions();
 
         @Override
         public Integer call() throws Exception {
             VigilConfig config;
             try {
-                config = EnvironmentConfig.load(configFile, System.getenv(), overrides);
+                config = settings.load();
             } catch (ConfigException e) {
                 System.err.println("Invalid configuration: " + e.getMessage());
                 return 2;

@@ -3,7 +3,6 @@ package io.vigil.cli;
 import io.vigil.adapters.dicom.DicomSrIngest;
 import io.vigil.adapters.dicom.DicomSrMapping;
 import io.vigil.adapters.dicom.DicomSrPredictions;
-import io.vigil.config.EnvironmentConfig;
 import io.vigil.config.VigilConfig;
 import io.vigil.deadletters.DeadLetterLimit;
 import io.vigil.topics.Topics;
@@ -23,6 +22,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -41,13 +41,8 @@ final class IngestDicomSrCommand implements Callable<Integer> {
     /** The environment variable holding the secret of the device, patient and study aliases (VIGIL_* are settings). */
     static final String ALIAS_SECRET_ENV = "DICOM_SR_ALIAS_SECRET";
 
-    @Option(
-            names = {"-c", "--config"},
-            description = "Properties file with Vigil settings (Kafka, topic names).")
-    Path configFile;
-
-    @Option(names = "--set", description = "Override one setting, key=value (repeatable).")
-    Map<String, String> overrides = new HashMap<>();
+    @Mixin
+    SettingsOptions settings = new SettingsOptions();
 
     @Option(
             names = "--mapping",
@@ -63,7 +58,7 @@ final class IngestDicomSrCommand implements Callable<Integer> {
         DicomSrMapping mapping;
         List<Path> files;
         try {
-            config = EnvironmentConfig.load(configFile, System.getenv(), overrides);
+            config = settings.load();
             mapping = mappingFile == null ? DicomSrMapping.defaults() : DicomSrMapping.read(mappingFile);
             files = files(paths);
         } catch (ConfigException | IllegalArgumentException e) {

@@ -3,18 +3,14 @@ package io.vigil.cli;
 import io.vigil.adapters.fhir.FhirListener;
 import io.vigil.adapters.fhir.FhirMapping;
 import io.vigil.adapters.fhir.FhirTopicSource;
-import io.vigil.config.EnvironmentConfig;
 import io.vigil.config.VigilConfig;
-import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.common.config.ConfigException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 /**
  * {@code vigil ingest fhir}: FHIR R4 DiagnosticReport/Observation resources over HTTP (and, when {@code
@@ -31,20 +27,15 @@ import picocli.CommandLine.Option;
 final class IngestFhirCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(IngestFhirCommand.class);
 
-    @Option(
-            names = {"-c", "--config"},
-            description = "Properties file with Vigil settings.")
-    Path configFile;
-
-    @Option(names = "--set", description = "Override one setting, key=value (repeatable).")
-    Map<String, String> overrides = new HashMap<>();
+    @Mixin
+    SettingsOptions settings = new SettingsOptions();
 
     @Override
     public Integer call() throws Exception {
         VigilConfig config;
         FhirMapping mapping;
         try {
-            config = EnvironmentConfig.load(configFile, System.getenv(), overrides);
+            config = settings.load();
         } catch (ConfigException e) {
             System.err.println("Invalid configuration: " + e.getMessage());
             return 2;

@@ -2,11 +2,7 @@ package io.vigil.cli;
 
 import io.vigil.app.KafkaConnectivity;
 import io.vigil.app.Monitor;
-import io.vigil.config.EnvironmentConfig;
 import io.vigil.config.VigilConfig;
-import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -14,7 +10,7 @@ import org.apache.kafka.common.config.ConfigException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 /** {@code vigil run}: starts the monitor against the Kafka cluster named in config. */
 @Command(
@@ -25,20 +21,15 @@ import picocli.CommandLine.Option;
 final class RunCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
-    @Option(
-            names = {"-c", "--config"},
-            description = "Properties file with Vigil settings.")
-    Path configFile;
-
-    @Option(names = "--set", description = "Override one setting, key=value (repeatable).")
-    Map<String, String> overrides = new HashMap<>();
+    @Mixin
+    SettingsOptions settings = new SettingsOptions();
 
     @Override
     public Integer call() throws Exception {
         VigilConfig config;
         Monitor monitor;
         try {
-            config = EnvironmentConfig.load(configFile, System.getenv(), overrides);
+            config = settings.load();
             // Kafka first, before the monitor's clients exist: an unreachable or refusing cluster is the first
             // thing the operator reads, not the last line after pages of reconnect warnings.
             String unreachable = kafkaUnreachable(config);
