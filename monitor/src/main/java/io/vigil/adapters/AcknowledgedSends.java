@@ -61,23 +61,12 @@ public final class AcknowledgedSends {
 
     /** Sends every event, keyed by its prediction id, and waits for Kafka's acknowledgement of each. */
     public void groundTruth(List<GroundTruth> events) throws NotAcknowledged {
-        List<Future<RecordMetadata>> sends = new ArrayList<>();
-        try {
-            for (GroundTruth gt : events) {
-                byte[] key = gt.predictionId().getBytes(StandardCharsets.UTF_8);
-                sends.add(producer.send(new ProducerRecord<>(groundTruthTopic, key, json(gt))));
-            }
-            for (Future<RecordMetadata> send : sends) {
-                send.get();
-            }
-        } catch (ExecutionException e) {
-            throw new NotAcknowledged(e.getCause());
-        } catch (RuntimeException e) {
-            throw new NotAcknowledged(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new NotAcknowledged(e);
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+        for (GroundTruth gt : events) {
+            byte[] key = gt.predictionId().getBytes(StandardCharsets.UTF_8);
+            records.add(new ProducerRecord<>(groundTruthTopic, key, json(gt)));
         }
+        sendAndAwait(records);
     }
 
     /**
@@ -90,10 +79,20 @@ public final class AcknowledgedSends {
      */
     public void deadLetter(byte[] value, Reason reason, String source, int partition, long offset)
             throws NotAcknowledged {
-        ProducerRecord<byte[], byte[]> record = DeadLetters.record(
-                deadLetterTopic, null, value, null, stage, reason, source, partition, offset, MAX_DEAD_LETTER_BYTES);
+        sendAndAwait(List.of(DeadLetters.record(
+                deadLetterTopic, null, value, null, stage, reason, source, partition, offset, MAX_DEAD_LETTER_BYTES)));
+    }
+
+    /** Sends every record, then waits for Kafka's acknowledgement of each. */
+    private void sendAndAwait(List<ProducerRecord<byte[], byte[]>> records) throws NotAcknowledged {
+        List<Future<RecordMetadata>> sends = new ArrayList<>();
         try {
-            producer.send(record).get();
+            for (ProducerRecord<byte[], byte[]> r : records) {
+                sends.add(producer.send(r));
+            }
+            for (Future<RecordMetadata> send : sends) {
+                send.get();
+            }
         } catch (ExecutionException e) {
             throw new NotAcknowledged(e.getCause());
         } catch (RuntimeException e) {

@@ -93,8 +93,11 @@ class GlobalStoresAfterKillIT {
                     .untilAsserted(
                             () -> assertThat(ingestCount(h.get(finalUri, "/metrics"), "predictions", "accepted", null))
                                     .isEqualTo(expected));
-            Thread.sleep(2_000);
-            assertThat(child.isAlive()).as("the last child is still running").isTrue();
+            ChildMonitor last = child;
+            await("the last child keeps running")
+                    .during(Duration.ofSeconds(2))
+                    .atMost(Duration.ofSeconds(5))
+                    .until(last::isAlive);
             assertThat(h.status(finalUri, "/health/ready")).isEqualTo(200);
         } finally {
             child.kill();
