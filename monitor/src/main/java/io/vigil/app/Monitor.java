@@ -39,6 +39,7 @@ import io.vigil.metrics.OutcomeJoinMetrics;
 import io.vigil.metrics.PrometheusExport;
 import io.vigil.metrics.SliceOverflowMetrics;
 import io.vigil.metrics.SnapshotCollector;
+import io.vigil.topics.JoinPartitions;
 import io.vigil.topics.MetricSnapshots;
 import io.vigil.topics.Topics;
 import io.vigil.topology.VigilTopology;
@@ -98,6 +99,8 @@ public final class Monitor implements AutoCloseable {
     private final FailedRecords failedRecords = new FailedRecords();
 
     private final DeadLetterLimit deadLetterLimit = DeadLetterLimit.kafkaDefaults();
+    /** The outcome join's partition count, read at start (until then every record takes its repartition topic). */
+    private final JoinPartitions joinPartitions = JoinPartitions.unknown();
     /** Committed input offsets against waiting input, sampled every {@link #PROGRESS_INTERVAL}. */
     private final StallDetector stall;
 
@@ -125,7 +128,8 @@ public final class Monitor implements AutoCloseable {
                     PipelineProbe probe = pipelineProbe;
                     return probe == null ? List.of() : probe.get();
                 },
-                deadLetterLimit);
+                deadLetterLimit,
+                joinPartitions);
         // The full description is pages long: at DEBUG, so that a startup problem (Kafka unreachable, say)
         // is the first thing an operator reads.
         LOG.debug("Topology:\n{}", topology.describe());
@@ -246,7 +250,7 @@ public final class Monitor implements AutoCloseable {
             createTopics();
         }
         if (config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED)) {
-            checkCoPartitioned();
+            readJoinPartitions();
         }
         readDeadLetterLimit();
         http.start();
@@ -319,10 +323,12 @@ public final class Monitor implements AutoCloseable {
     }
 
     /**
-     * With {@code outcomes.join.co-partitioned}, partition k of the predictions topic and partition k
-     * of the ground-truth topic must hold the same prediction ids: refuse to start when their counts differ.
+     * The outcome join's partition count: the larger of the two input topics' counts, which Kafka Streams also
+     * gives the join's repartition topic. A record already in the partition of its prediction id is then joined
+     * in place ({@link JoinPartitions}). When the counts cannot be read every record takes the repartition
+     * topic, as with {@code outcomes.join.co-partitioned=false}: slower, never wrong.
      */
-    private void checkCoPartitioned() {
+    private void readJoinPartitions() {
         List<String> inputs =
                 List.of(topics.predictions().name(), topics.groundTruth().name());
         Map<String, Integer> counts = new java.util.TreeMap<>();
@@ -332,23 +338,31 @@ public final class Monitor implements AutoCloseable {
                     .get(30, java.util.concurrent.TimeUnit.SECONDS)
                     .forEach((name, d) -> counts.put(name, d.partitions().size()));
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-            throw new IllegalStateException(
-                    "Cannot start: " + VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED + "=true needs the partition counts of "
-                            + inputs + ", which cannot be described: " + e,
-                    e);
+            LOG.warn(
+                    "Cannot read the partition counts of {} ({}): every record goes through the outcome join's "
+                            + "repartition topic",
+                    inputs,
+                    e.getClass().getSimpleName());
+            return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while describing " + inputs, e);
         }
+        int n = counts.values().stream().mapToInt(Integer::intValue).max().orElseThrow();
+        joinPartitions.set(n);
         if (counts.values().stream().distinct().count() != 1) {
-            throw new IllegalStateException("Cannot start: " + VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED
-                    + "=true needs the same number of partitions in both input topics, found " + counts
-                    + "; give them equal counts or set it to false");
+            LOG.warn(
+                    "The input topics have unequal partition counts {}: the outcome join has {} partitions, and most "
+                            + "records of the topic with fewer go through its repartition topic (slower; nothing is "
+                            + "lost). Give both the same count.",
+                    counts,
+                    n);
+        } else {
+            LOG.info(
+                    "Outcome join: {} partitions; records keyed by prediction_id with Kafka's default partitioner are "
+                            + "joined in place, others go through its repartition topic",
+                    n);
         }
-        LOG.info(
-                "Outcome join reads {} directly (co-partitioned, {} partitions each)",
-                inputs,
-                counts.values().iterator().next());
     }
 
     private void createTopics() {

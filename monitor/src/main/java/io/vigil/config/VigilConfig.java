@@ -481,9 +481,9 @@ public final class VigilConfig extends AbstractConfig {
             .define(
                     OUTCOMES_JOIN_CO_PARTITIONED,
                     Type.BOOLEAN,
-                    false,
+                    true,
                     Importance.LOW,
-                    "When true, the outcome join reads the predictions and ground-truth topics directly instead of through its repartition topic (fewer writes per record; faster replays). Requires producers to key both topics by prediction_id with Kafka's default partitioner, and both topics to have the same number of partitions (checked at startup); a record whose key is not its prediction_id is dead-lettered as key_not_prediction_id. Switch it on at first deployment, or when the outcome-join-by-prediction repartition topic has no unread records.")
+                    "When true, a record already in the partition of its prediction_id (murmur2 of the id modulo the larger input topic's partition count: where Kafka's default partitioner puts a record keyed by prediction_id) is joined with its other half where it is; any other record (another key, no key, another partitioner, unequal partition counts) goes through the outcome-join-by-prediction repartition topic first, one more write and read, and is counted (vigil_outcome_join_events_total{event=~\".*_repartitioned\"}). Correct whatever the producers do; fastest when both topics are keyed by prediction_id with Kafka's default partitioner (librdkafka and kcat: partitioner=murmur2_random) and have equal partition counts (`vigil doctor` checks both). When false, every record takes the repartition topic.")
             .define(
                     OUTCOMES_WINDOWS,
                     Type.LIST,
@@ -904,6 +904,16 @@ public final class VigilConfig extends AbstractConfig {
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
         p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, RocksDbCompression.class);
+        // Kafka Streams' default (0) makes a task that reads several partitions check, before every record,
+        // whether an empty one has data still to fetch, and Kafka Streams 4.3 formats a log message for each
+        // empty partition at every check. The outcome join's task always has one partition that is empty when
+        // producers key by prediction_id (its repartition topic's): a 1M-prediction replay took 81 µs of CPU per
+        // event (median of 9 runs) instead of 58 (docs/benchmarks.md, 2026-12-05). Waiting only serves timestamp order
+        // across
+        // partitions, which nothing in Vigil relies on: the join does not depend on arrival order
+        // (OutcomeJoinOrderTest, OutcomeChaosIT) and each stage keeps its own event-time clock.
+        // kafka.max.task.idle.ms overrides it.
+        p.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
         p.putAll(kafkaClientSettings());
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, getString(APPLICATION_ID));
         p.put(StreamsConfig.STATE_DIR_CONFIG, getString(STATE_DIR));

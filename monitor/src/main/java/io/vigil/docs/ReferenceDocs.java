@@ -181,7 +181,9 @@ public final class ReferenceDocs {
                     "`vigil_outcome_join_events_total`",
                     "counter",
                     "`event` (predictions_registered, labels_joined, "
-                            + "labels_revised, labels_unmatched_expired, ...)"),
+                            + "labels_revised, labels_unmatched_expired, ...; predictions_repartitioned and "
+                            + "labels_repartitioned: records not in their prediction id's join partition, which took "
+                            + "the join's repartition topic)"),
             List.of(
                     "`vigil_alerts_active`",
                     "gauge",

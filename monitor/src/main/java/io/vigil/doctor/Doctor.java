@@ -4,7 +4,10 @@ import io.vigil.alerts.AlertSettings;
 import io.vigil.alerts.WebhookEndpoint;
 import io.vigil.config.VigilConfig;
 import io.vigil.events.EventValidator;
+import io.vigil.events.GroundTruth;
+import io.vigil.events.Prediction;
 import io.vigil.events.Validation;
+import io.vigil.topics.JoinPartitions;
 import io.vigil.topics.Topics;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -80,7 +83,7 @@ public final class Doctor {
                 Map<String, TopicDescription> described = describe(admin);
                 out.addAll(topicChecks(admin, described));
                 out.add(acls(admin, described));
-                out.add(sample(settings, described));
+                out.addAll(sample(settings, described));
             } else {
                 out.add(Check.skip("topics, ACLs, recent records", "not checked: Kafka cannot be reached"));
             }
@@ -197,26 +200,27 @@ public final class Doctor {
                                 "not compacted: " + notCompacted,
                                 "kafka-configs.sh --alter --entity-type topics --entity-name ... --add-config"
                                         + " cleanup.policy=compact"));
-        // Co-partitioned inputs.
+        // The outcome join's partitions: records in the topic with fewer partitions are rarely in place.
         TopicDescription p = described.get(topics.predictions().name());
         TopicDescription g = described.get(topics.groundTruth().name());
         if (p != null && g != null) {
-            boolean coPartitioned = config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED);
             int pp = p.partitions().size();
             int gp = g.partitions().size();
-            if (pp == gp) {
-                out.add(Check.pass("input partitions", p.name() + " and " + g.name() + " have " + pp + " each"));
-            } else if (coPartitioned) {
-                out.add(Check.fail(
-                        "input partitions",
-                        p.name() + " has " + pp + ", " + g.name() + " has " + gp
-                                + ", but outcomes.join.co-partitioned=true needs equal counts",
-                        "give both topics the same number of partitions, or set outcomes.join.co-partitioned=false"));
-            } else {
+            if (!config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED)) {
                 out.add(Check.pass(
                         "input partitions",
                         p.name() + " " + pp + ", " + g.name() + " " + gp
-                                + " (the join repartitions: outcomes.join.co-partitioned=false)"));
+                                + " (every record takes the join's repartition topic: "
+                                + "outcomes.join.co-partitioned=false)"));
+            } else if (pp == gp) {
+                out.add(Check.pass("input partitions", p.name() + " and " + g.name() + " have " + pp + " each"));
+            } else {
+                out.add(Check.warn(
+                        "input partitions",
+                        p.name() + " has " + pp + ", " + g.name() + " has " + gp + ": the outcome join has "
+                                + Math.max(pp, gp) + " partitions, so most records of the topic with fewer"
+                                + " go through its repartition topic (one more write and read each; nothing is lost)",
+                        "give both topics the same number of partitions"));
             }
         }
         return out;
@@ -277,8 +281,16 @@ public final class Doctor {
                                 + " --topic ...");
     }
 
-    /** Up to {@link #SAMPLE_PER_PARTITION} recent records per input partition, validated; counts only. */
-    private Check sample(Map<String, Object> settings, Map<String, TopicDescription> described) {
+    private static int partitionCount(Map<String, TopicDescription> described, String topic) {
+        TopicDescription d = described.get(topic);
+        return d == null ? 0 : d.partitions().size();
+    }
+
+    /**
+     * Up to {@link #SAMPLE_PER_PARTITION} recent records per input partition, validated, and whether each valid
+     * one is in the outcome join's partition of its prediction id; counts only.
+     */
+    private List<Check> sample(Map<String, Object> settings, Map<String, TopicDescription> described) {
         String name = "recent input records";
         Map<String, Object> c = new HashMap<>(settings);
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -295,12 +307,16 @@ public final class Doctor {
             }
         }
         if (partitions.isEmpty()) {
-            return Check.skip(name, "no input topic to read");
+            return List.of(Check.skip(name, "no input topic to read"));
         }
         EventValidator validator = new EventValidator();
         Map<String, Integer> invalid = new TreeMap<>();
         int valid = 0;
         int read = 0;
+        int joinPartitions = Math.max(
+                partitionCount(described, topics.predictions().name()),
+                partitionCount(described, topics.groundTruth().name()));
+        int elsewhere = 0;
         try (KafkaConsumer<byte[], byte[]> consumer =
                 new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             consumer.assign(partitions);
@@ -323,26 +339,56 @@ public final class Doctor {
                         invalid.merge(r.topic() + ": " + rejected.reason().code(), 1, Integer::sum);
                     } else {
                         valid++;
+                        String id = ((Validation.Accepted<?>) v).value() instanceof Prediction pr
+                                ? pr.predictionId()
+                                : ((GroundTruth) ((Validation.Accepted<?>) v).value()).predictionId();
+                        if (JoinPartitions.partitionOf(id, joinPartitions) != r.partition()) {
+                            elsewhere++;
+                        }
                     }
                 }
             }
         } catch (org.apache.kafka.common.KafkaException e) {
-            return Check.warn(
+            return List.of(Check.warn(
                     name,
                     "could not read the inputs: " + e.getClass().getSimpleName(),
-                    "check READ on the input topics");
+                    "check READ on the input topics"));
         }
         if (read == 0) {
-            return Check.pass(name, "the input topics are empty: nothing to check yet");
+            return List.of(Check.pass(name, "the input topics are empty: nothing to check yet"));
         }
-        if (invalid.isEmpty()) {
-            return Check.pass(name, valid + " of the latest " + read + " records valid against the schemas");
+        Check validity = invalid.isEmpty()
+                ? Check.pass(name, valid + " of the latest " + read + " records valid against the schemas")
+                : Check.warn(
+                        name,
+                        (read - valid) + " of the latest " + read + " records invalid " + invalid
+                                + " (they will be dead-lettered with these reasons)",
+                        "fix the producer; `vigil validate` names the field of a record saved to a file");
+        return List.of(validity, joinKeys(valid, elsewhere, joinPartitions));
+    }
+
+    /** Whether the producers put records where the outcome join needs them (else they take its repartition topic). */
+    private Check joinKeys(int valid, int elsewhere, int joinPartitions) {
+        String name = "join keys";
+        if (!config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED)) {
+            return Check.pass(name, "not used: outcomes.join.co-partitioned=false repartitions every record");
+        }
+        if (valid == 0) {
+            return Check.pass(name, "no valid recent record to look at");
+        }
+        if (elsewhere == 0) {
+            return Check.pass(
+                    name,
+                    "all " + valid + " valid recent records are in the partition of their prediction_id" + " (of "
+                            + joinPartitions + "): joined in place");
         }
         return Check.warn(
                 name,
-                (read - valid) + " of the latest " + read + " records invalid " + invalid
-                        + " (they will be dead-lettered with these reasons)",
-                "fix the producer; `vigil validate` names the field of a record saved to a file");
+                elsewhere + " of the latest " + valid + " valid records are not in the partition of their"
+                        + " prediction_id (of " + joinPartitions + "): they go through the outcome join's repartition"
+                        + " topic, one more write and read each (nothing is lost)",
+                "key both input topics by prediction_id with Kafka's default partitioner (Java clients do;"
+                        + " librdkafka and kcat need partitioner=murmur2_random), with equal partition counts");
     }
 
     Check stateDir() {

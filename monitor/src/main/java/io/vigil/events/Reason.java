@@ -40,12 +40,6 @@ public record Reason(String code, String path, String message) {
     /** A label that arrived after its prediction's maximum label delay (outcome join). */
     public static final String LABEL_AFTER_MAX_DELAY = "label_after_max_delay";
 
-    /**
-     * A valid record whose Kafka key is not its {@code prediction_id}, while the outcome join relies on
-     * the producers' keys ({@code outcomes.join.co-partitioned}): it would not meet its other half.
-     */
-    public static final String KEY_NOT_PREDICTION_ID = "key_not_prediction_id";
-
     /** A stage threw on the record (Kafka Streams' processing exception handler dead-lettered its source). */
     public static final String PROCESSING_ERROR = "processing_error";
     /** The broker refused an output record, e.g. too large (the production exception handler dead-lettered it). */
@@ -65,7 +59,6 @@ public record Reason(String code, String path, String message) {
             INVALID,
             UNMATCHED_LABEL,
             LABEL_AFTER_MAX_DELAY,
-            KEY_NOT_PREDICTION_ID,
             PROCESSING_ERROR,
             PRODUCTION_ERROR);
 

@@ -11,7 +11,8 @@ import java.util.function.IntSupplier;
 /**
  * {@code vigil_outcome_join_events_total{event}}: what the outcome join did with each prediction and
  * label ({@link OutcomeJoin#COUNT_KEYS}: registered, duplicate, joined, held before the prediction,
- * revised, stale revision, unmatched and expired, after the max delay, expired predictions). Reads
+ * revised, stale revision, unmatched and expired, after the max delay, expired predictions; and, as a
+ * passage rather than an outcome, the predictions and labels that reached it through its repartition topic). Reads
  * the join's count store of the active tasks of this instance: the sum across instances is the total.
  * Never backwards while a partition stays here ({@link StoreTotals}).
  */

@@ -35,12 +35,9 @@ import org.slf4j.LoggerFactory;
  * dead-letter topic with its original key, value and headers plus the reason and origin
  * ({@link DeadLetters}). Every record is counted per stream, outcome and reason in a state store
  * (so the counts are exactly-once with the output and survive restarts), which {@code /metrics}
- * reads: accepted + dead-lettered = received.
- *
- * <p>With {@code requireKeyIsPredictionId} (the outcome join reading the input topics without a
- * repartition, {@code outcomes.join.co-partitioned}), a valid record whose Kafka key is not the UTF-8
- * bytes of its {@code prediction_id} is dead-lettered as {@value Reason#KEY_NOT_PREDICTION_ID}: it
- * may sit in a partition its other half never reaches.
+ * reads: accepted + dead-lettered = received. The Kafka key of an input record plays no part in
+ * validation: whatever the producer keyed it by, a valid record is accepted (the outcome join routes it
+ * to its prediction id's partition, {@link OutcomeJoin}).
  */
 public final class Ingest {
     private static final Logger LOG = LoggerFactory.getLogger(Ingest.class);
@@ -55,30 +52,19 @@ public final class Ingest {
 
     private final Topics topics;
     private final EventValidator validator;
-    private final boolean requireKeyIsPredictionId;
     private final DeadLetterLimit deadLetterLimit;
 
     public Ingest(Topics topics, EventValidator validator) {
-        this(topics, validator, false);
-    }
-
-    /** @param requireKeyIsPredictionId dead-letter valid records whose Kafka key is not their prediction id */
-    public Ingest(Topics topics, EventValidator validator, boolean requireKeyIsPredictionId) {
-        this(topics, validator, requireKeyIsPredictionId, DeadLetterLimit.kafkaDefaults());
+        this(topics, validator, DeadLetterLimit.kafkaDefaults());
     }
 
     /**
      * @param deadLetterLimit how big a dead letter may be; a rejected record above it is dead-lettered
      *                        truncated ({@link DeadLetters#fit})
      */
-    public Ingest(
-            Topics topics,
-            EventValidator validator,
-            boolean requireKeyIsPredictionId,
-            DeadLetterLimit deadLetterLimit) {
+    public Ingest(Topics topics, EventValidator validator, DeadLetterLimit deadLetterLimit) {
         this.topics = topics;
         this.validator = validator;
-        this.requireKeyIsPredictionId = requireKeyIsPredictionId;
         this.deadLetterLimit = deadLetterLimit;
     }
 
@@ -102,7 +88,7 @@ public final class Ingest {
 
         KStream<String, Checked<T>> checked = builder.stream(source.name(), source.consumed(name + "-source"))
                 .process(
-                        () -> new Check<>(stream, validate, keyOf, requireKeyIsPredictionId, deadLetterLimit),
+                        () -> new Check<>(stream, validate, keyOf, deadLetterLimit),
                         Named.as(name + "-validate"),
                         stream.countsStore());
 
@@ -121,7 +107,6 @@ public final class Ingest {
         private final Input stream;
         private final BiFunction<byte[], Instant, Validation<T>> validate;
         private final Function<T, String> keyOf;
-        private final boolean requireKeyIsPredictionId;
         private final DeadLetterLimit deadLetterLimit;
         private ProcessorContext<String, Checked<T>> context;
         private CountsStore counts;
@@ -130,13 +115,11 @@ public final class Ingest {
                 Input stream,
                 BiFunction<byte[], Instant, Validation<T>> validate,
                 Function<T, String> keyOf,
-                boolean requireKeyIsPredictionId,
                 DeadLetterLimit deadLetterLimit) {
             this.deadLetterLimit = deadLetterLimit;
             this.stream = stream;
             this.validate = validate;
             this.keyOf = keyOf;
-            this.requireKeyIsPredictionId = requireKeyIsPredictionId;
         }
 
         @Override
@@ -149,38 +132,30 @@ public final class Ingest {
         public void process(Record<byte[], byte[]> record) {
             Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
             Validation<T> result = validate.apply(record.value(), now);
-            Reason reason;
             if (result instanceof Validation.Accepted<T> accepted) {
                 T value = accepted.value();
                 String id = keyOf.apply(value);
-                if (!requireKeyIsPredictionId || isKey(record.key(), id)) {
-                    increment(ACCEPTED);
-                    if (stream == Input.GROUND_TRUTH) {
-                        // A label may still be dead-lettered by the outcome join (unmatched, after the max
-                        // delay): it keeps what it needs to be dead-lettered as sent (OutcomeJoin.Origin).
-                        RecordMetadata origin = context.recordMetadata().orElseThrow();
-                        Headers headers = record.headers();
-                        headers.add(DeadLetters.ORIGIN_VALUE, record.value());
-                        if (record.key() != null) {
-                            headers.add(DeadLetters.ORIGIN_KEY, record.key());
-                        }
-                        headers.add(
-                                DeadLetters.SOURCE_PARTITION,
-                                Integer.toString(origin.partition()).getBytes(StandardCharsets.UTF_8));
-                        headers.add(
-                                DeadLetters.SOURCE_OFFSET,
-                                Long.toString(origin.offset()).getBytes(StandardCharsets.UTF_8));
+                increment(ACCEPTED);
+                if (stream == Input.GROUND_TRUTH) {
+                    // A label may still be dead-lettered by the outcome join (unmatched, after the max
+                    // delay): it keeps what it needs to be dead-lettered as sent (OutcomeJoin.Origin).
+                    RecordMetadata origin = context.recordMetadata().orElseThrow();
+                    Headers headers = record.headers();
+                    headers.add(DeadLetters.ORIGIN_VALUE, record.value());
+                    if (record.key() != null) {
+                        headers.add(DeadLetters.ORIGIN_KEY, record.key());
                     }
-                    context.forward(record.withKey(id).withValue(new Checked<>(value, null, null)));
-                    return;
+                    headers.add(
+                            DeadLetters.SOURCE_PARTITION,
+                            Integer.toString(origin.partition()).getBytes(StandardCharsets.UTF_8));
+                    headers.add(
+                            DeadLetters.SOURCE_OFFSET,
+                            Long.toString(origin.offset()).getBytes(StandardCharsets.UTF_8));
                 }
-                reason = new Reason(
-                        Reason.KEY_NOT_PREDICTION_ID,
-                        "/prediction_id",
-                        "the record key must be the prediction_id (outcomes.join.co-partitioned)");
-            } else {
-                reason = ((Validation.Rejected<T>) result).reason();
+                context.forward(record.withKey(id).withValue(new Checked<>(value, null, null)));
+                return;
             }
+            Reason reason = ((Validation.Rejected<T>) result).reason();
             RecordMetadata origin = context.recordMetadata().orElseThrow();
             DeadLetters.annotate(
                     record.headers(), "ingest", reason, origin.topic(), origin.partition(), origin.offset());
@@ -202,23 +177,6 @@ public final class Ingest {
 
         private void increment(String outcome) {
             counts.increment(outcome);
-        }
-
-        /** Whether {@code key} is the UTF-8 encoding of {@code id}, without encoding it. */
-        static boolean isKey(byte[] key, String id) {
-            if (key == null || key.length < id.length()) {
-                return false;
-            }
-            if (key.length == id.length()) {
-                for (int i = 0; i < key.length; i++) {
-                    char c = id.charAt(i);
-                    if (c >= 0x80 || key[i] != (byte) c) {
-                        return c >= 0x80 && java.util.Arrays.equals(key, id.getBytes(StandardCharsets.UTF_8));
-                    }
-                }
-                return true;
-            }
-            return java.util.Arrays.equals(key, id.getBytes(StandardCharsets.UTF_8));
         }
     }
 

@@ -9,6 +9,7 @@ import io.vigil.serde.Json;
 import io.vigil.serde.KafkaHeaders;
 import io.vigil.stages.shared.EventDay;
 import io.vigil.state.CountsStore;
+import io.vigil.topics.JoinPartitions;
 import io.vigil.topics.Topics;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
@@ -19,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Header;
@@ -29,6 +31,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Repartitioned;
@@ -47,13 +50,15 @@ import org.apache.kafka.streams.state.Stores;
  * revision of its labels.
  *
  * <p>Predictions and labels are stamped with their event time ({@code occurred_at},
- * {@code observed_at}), merged and repartitioned by {@code prediction_id} through one topic
- * ({@code outcome-join-by-prediction}), so both sides of one prediction meet in one task in the order
- * they were ingested. When the producers already key both input topics by {@code prediction_id} with
- * equal partition counts ({@code outcomes.join.co-partitioned}: ingest dead-letters any record whose
- * key is not its id, startup checks the counts), the repartition is skipped: partition k of both
- * topics already holds every record of the ids that hash to k, and the join runs in the ingest task
- * of partition k (one write and one read of every record fewer). That task keeps, in RocksDB:
+ * {@code observed_at}) and meet in the task of partition k = murmur2(prediction_id) mod N
+ * ({@link JoinPartitions}; N the larger input topic's partition count). A record already in partition k
+ * of its input topic (its producer keyed it by {@code prediction_id} with Kafka's default partitioner) is
+ * joined in the task that read it; any other record (another key, no key, another client's partitioner,
+ * input topics of unequal partition counts) goes through the repartition topic
+ * ({@value #REPARTITION}) to partition k first, and is counted ({@value #PREDICTIONS_REPARTITIONED},
+ * {@value #LABELS_REPARTITIONED}). Nothing depends on the path but the cost: one write and one read of the
+ * record more. With {@code outcomes.join.co-partitioned=false} (or before startup has read N) every
+ * record takes the repartition topic. The task of partition k keeps, in RocksDB:
  * <ul>
  *   <li>{@value #PREDICTIONS_STORE}: every prediction younger than {@code maxDelayDays} (cohort day
  *       plus max delay, in stream time) with its slices, score, threshold and current label and
@@ -110,6 +115,13 @@ public final class OutcomeJoin {
     public static final String LABELS_STALE_REVISION = "labels_stale_revision";
     public static final String LABELS_UNMATCHED_EXPIRED = "labels_unmatched_expired";
     public static final String LABELS_AFTER_MAX_DELAY = "labels_after_max_delay";
+    /** Records that reached the join through its repartition topic (not already in their partition). */
+    public static final String PREDICTIONS_REPARTITIONED = "predictions_repartitioned";
+
+    public static final String LABELS_REPARTITIONED = "labels_repartitioned";
+
+    /** Name of the join's repartition topic (prefixed by the application id, suffixed {@code -repartition}). */
+    public static final String REPARTITION = "outcome-join-by-prediction";
     /** Every key the counts store can hold (a bounded set, safe as a metric label). */
     public static final List<String> COUNT_KEYS = List.of(
             PREDICTIONS_REGISTERED,
@@ -122,7 +134,9 @@ public final class OutcomeJoin {
             LABELS_REVISED,
             LABELS_STALE_REVISION,
             LABELS_UNMATCHED_EXPIRED,
-            LABELS_AFTER_MAX_DELAY);
+            LABELS_AFTER_MAX_DELAY,
+            PREDICTIONS_REPARTITIONED,
+            LABELS_REPARTITIONED);
 
     /** Key of the join's event-time clock in the expiry index; sorts after every day entry. */
     private static final String CLOCK_KEY = "~clock";
@@ -130,7 +144,7 @@ public final class OutcomeJoin {
     private final Topics topics;
     private final int maxDelayDays;
     private final int orphanRetentionDays;
-    private final boolean coPartitioned;
+    private final JoinPartitions partitions;
     private final long labelWaitMs;
 
     /**
@@ -138,15 +152,15 @@ public final class OutcomeJoin {
      * @param orphanRetentionDays days (stream time) a label waits for its prediction
      */
     public OutcomeJoin(Topics topics, int maxDelayDays, int orphanRetentionDays) {
-        this(topics, maxDelayDays, orphanRetentionDays, false);
+        this(topics, maxDelayDays, orphanRetentionDays, JoinPartitions.unknown());
     }
 
     /**
-     * @param coPartitioned the input topics are keyed by prediction id (checked by ingest) with the same
-     *                      partition count (checked at startup): join them without the repartition topic
+     * @param partitions the join's partition count, set at startup: a record already in the partition its
+     *                   prediction id belongs to is joined in place; unknown, every record is repartitioned
      */
-    public OutcomeJoin(Topics topics, int maxDelayDays, int orphanRetentionDays, boolean coPartitioned) {
-        this(topics, maxDelayDays, orphanRetentionDays, coPartitioned, DEFAULT_LABEL_WAIT);
+    public OutcomeJoin(Topics topics, int maxDelayDays, int orphanRetentionDays, JoinPartitions partitions) {
+        this(topics, maxDelayDays, orphanRetentionDays, partitions, DEFAULT_LABEL_WAIT);
     }
 
     /** The default of {@code outcomes.label-wait}. */
@@ -158,7 +172,7 @@ public final class OutcomeJoin {
      *                  changes the result (a replay of months of history takes minutes of wall clock)
      */
     public OutcomeJoin(
-            Topics topics, int maxDelayDays, int orphanRetentionDays, boolean coPartitioned, Duration labelWait) {
+            Topics topics, int maxDelayDays, int orphanRetentionDays, JoinPartitions partitions, Duration labelWait) {
         if (labelWait.isNegative()) {
             throw new IllegalArgumentException("labelWait must not be negative: " + labelWait);
         }
@@ -170,7 +184,7 @@ public final class OutcomeJoin {
         this.topics = Objects.requireNonNull(topics, "topics");
         this.maxDelayDays = maxDelayDays;
         this.orphanRetentionDays = orphanRetentionDays;
-        this.coPartitioned = coPartitioned;
+        this.partitions = Objects.requireNonNull(partitions, "partitions");
     }
 
     /** Adds the join; returns its outcome changes keyed by prediction id (unlabelled dead letters go to the topic). */
@@ -196,16 +210,28 @@ public final class OutcomeJoin {
                 .withCachingDisabled());
         builder.addStateStore(CountsStore.builder(COUNTS_STORE));
 
-        KStream<String, Input> fromPredictions = predictions.processValues(
-                () -> new Stamp<SlicedPrediction>(OutcomeJoin::pending), Named.as("outcome-join-prediction-input"));
-        KStream<String, Input> fromLabels = labels.processValues(
-                () -> new Stamp<GroundTruth>(gt -> new Input(null, gt, 0L, null)),
+        KStream<String, Routed> fromPredictions = predictions.processValues(
+                () -> new Stamp<SlicedPrediction>(OutcomeJoin::pending, partitions),
+                Named.as("outcome-join-prediction-input"));
+        KStream<String, Routed> fromLabels = labels.processValues(
+                () -> new Stamp<GroundTruth>(gt -> new Input(null, gt, 0L, null), partitions),
                 Named.as("outcome-join-label-input"));
-        KStream<String, Input> merged = fromPredictions.merge(fromLabels, Named.as("outcome-join-merge"));
-        if (!coPartitioned) {
-            merged = merged.repartition(
-                    Repartitioned.with(Serdes.String(), new InputSerde()).withName("outcome-join-by-prediction"));
-        }
+        // A record already in the partition of its prediction id (producers keying both topics by it with
+        // Kafka's default partitioner) is joined where it is; any other goes through the repartition topic to
+        // that partition, and is counted there. Both paths end in the same task and the join is
+        // order-independent, so which path a record takes changes nothing but its cost.
+        Map<String, KStream<String, Routed>> routes = fromPredictions
+                .merge(fromLabels, Named.as("outcome-join-merge"))
+                .split(Named.as("outcome-join-"))
+                .branch((id, r) -> r.inPlace(), Branched.as("in-place"))
+                .defaultBranch(Branched.as("elsewhere"));
+        KStream<String, Input> inPlace =
+                routes.get("outcome-join-in-place").mapValues(Routed::input, Named.as("outcome-join-in-place-input"));
+        KStream<String, Input> moved = routes.get("outcome-join-elsewhere")
+                .mapValues(Routed::input, Named.as("outcome-join-elsewhere-input"))
+                .repartition(
+                        Repartitioned.with(Serdes.String(), new InputSerde()).withName(REPARTITION));
+        KStream<String, Input> merged = inPlace.merge(moved, Named.as("outcome-join-paths"));
         KStream<String, Output> joined = merged.process(
                 Join::new,
                 Named.as("outcome-join"),
@@ -305,30 +331,41 @@ public final class OutcomeJoin {
     }
 
     /** Stamps each record with its event time, so stream time (and expiry) is event time. */
-    private static final class Stamp<V> implements FixedKeyProcessor<String, V, Input> {
-        private final java.util.function.Function<V, Input> toInput;
-        private FixedKeyProcessorContext<String, Input> context;
+    /** A join input and whether it is already in the partition of its prediction id. */
+    record Routed(Input input, boolean inPlace) {}
 
-        Stamp(java.util.function.Function<V, Input> toInput) {
+    private static final class Stamp<V> implements FixedKeyProcessor<String, V, Routed> {
+        private final java.util.function.Function<V, Input> toInput;
+        private final JoinPartitions partitions;
+        private FixedKeyProcessorContext<String, Routed> context;
+
+        Stamp(java.util.function.Function<V, Input> toInput, JoinPartitions partitions) {
             this.toInput = toInput;
+            this.partitions = partitions;
         }
 
         @Override
-        public void init(FixedKeyProcessorContext<String, Input> context) {
+        public void init(FixedKeyProcessorContext<String, Routed> context) {
             this.context = context;
         }
 
         @Override
         public void process(FixedKeyRecord<String, V> record) {
             Input in = toInput.apply(record.value());
+            // The task's partition is the input partition the record was read from, also for a prediction that
+            // slice assignment held and forwarded from a punctuation, without record metadata.
+            boolean inPlace = partitions.inPlace(record.key(), context.taskId().partition());
             if (in.label() != null) {
                 // The origin travels in the value (through the repartition and the orphans store), not twice.
                 in = new Input(null, in.label(), in.expiryDay(), Origin.from(record.headers()));
                 long ts = in.label().observedAt().toEpochMilli();
-                context.forward(record.withValue(in).withTimestamp(ts).withHeaders(KafkaHeaders.empty()));
+                context.forward(record.withValue(new Routed(in, inPlace))
+                        .withTimestamp(ts)
+                        .withHeaders(KafkaHeaders.empty()));
                 return;
             }
-            context.forward(record.withValue(in).withTimestamp(in.prediction().occurredAtMs()));
+            context.forward(record.withValue(new Routed(in, inPlace))
+                    .withTimestamp(in.prediction().occurredAtMs()));
         }
     }
 
@@ -387,6 +424,12 @@ public final class OutcomeJoin {
                 return; // cannot happen: ingest keys every record by its prediction id
             }
             advanceClock(record.timestamp());
+            // From a punctuation upstream (slice assignment releasing held predictions) the metadata has no topic.
+            if (context.recordMetadata()
+                    .map(m -> m.topic() != null && m.topic().endsWith(REPARTITION + "-repartition"))
+                    .orElse(false)) {
+                increment(record.value().prediction() != null ? PREDICTIONS_REPARTITIONED : LABELS_REPARTITIONED);
+            }
             if (record.value().prediction() != null) {
                 onPrediction(record.key(), record.value().prediction(), record.timestamp());
             } else {

@@ -116,7 +116,6 @@ public final class Performance {
             int orphanRetentionDays,
             Duration flushInterval,
             Duration snapshotInterval,
-            boolean coPartitioned,
             Duration labelWait,
             Detection detection) {
         public Settings {
@@ -136,7 +135,6 @@ public final class Performance {
                     config.getInt(VigilConfig.LABELS_ORPHAN_RETENTION_DAYS),
                     Duration.ofMillis(config.getLong(VigilConfig.OUTCOMES_FLUSH_INTERVAL_MS)),
                     Duration.ofMillis(config.getLong(VigilConfig.OUTCOMES_SNAPSHOT_INTERVAL_MS)),
-                    config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED),
                     config.labelWait(),
                     config.getBoolean(VigilConfig.DETECTION_OUTCOME_CUSUM)
                             ? new Detection(

@@ -18,6 +18,7 @@ import io.vigil.stages.SliceAssignment;
 import io.vigil.stages.TemporalStability;
 import io.vigil.stages.shared.References;
 import io.vigil.stages.shared.SliceAdmission;
+import io.vigil.topics.JoinPartitions;
 import io.vigil.topics.MetricSnapshots;
 import io.vigil.topics.Topics;
 import java.util.List;
@@ -37,20 +38,23 @@ public final class VigilTopology {
     /** As {@link #build(VigilConfig, Topics, EventValidator)}, with the pipeline's self-check snapshots for the alert rules. */
     public static Topology build(
             VigilConfig config, Topics topics, EventValidator validator, Supplier<List<MetricSnapshot>> pipeline) {
-        return build(config, topics, validator, pipeline, DeadLetterLimit.kafkaDefaults());
+        return build(config, topics, validator, pipeline, DeadLetterLimit.kafkaDefaults(), JoinPartitions.unknown());
     }
 
-    /** @param deadLetterLimit the dead-letter topic's record limit, set at startup (see {@link DeadLetterLimit}) */
+    /**
+     * @param deadLetterLimit the dead-letter topic's record limit, set at startup (see {@link DeadLetterLimit})
+     * @param joinPartitions  the outcome join's partition count, set at startup; while unknown every record
+     *                        takes the join's repartition topic (see {@link JoinPartitions})
+     */
     public static Topology build(
             VigilConfig config,
             Topics topics,
             EventValidator validator,
             Supplier<List<MetricSnapshot>> pipeline,
-            DeadLetterLimit deadLetterLimit) {
+            DeadLetterLimit deadLetterLimit,
+            JoinPartitions joinPartitions) {
         StreamsBuilder builder = new StreamsBuilder();
-        Ingest.Output ingested = new Ingest(
-                        topics, validator, config.getBoolean(VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED), deadLetterLimit)
-                .addTo(builder);
+        Ingest.Output ingested = new Ingest(topics, validator, deadLetterLimit).addTo(builder);
         KStream<String, SlicedPrediction> sliced = new SliceAssignment(
                         new SliceAdmission(topics, config.getInt(VigilConfig.SLICES_MAX_VALUES)),
                         config.getList(VigilConfig.SLICES_ATTRIBUTES))
@@ -76,7 +80,7 @@ public final class VigilTopology {
                         topics,
                         performance.maxDelayDays(),
                         performance.orphanRetentionDays(),
-                        performance.coPartitioned(),
+                        joinPartitions,
                         performance.labelWait())
                 .addTo(builder, sliced, ingested.groundTruth());
         snapshots.publish(new Performance(performance, references).addTo(builder, outcomes), Performance.NAME);

@@ -48,16 +48,17 @@ class ExactlyOnceKillIT {
     }
 
     /**
-     * The same with the outcome join reading the input topics directly ({@code outcomes.join.co-partitioned}):
-     * the producer keys every record by its prediction id, as that mode requires.
+     * The same with the producer keying every record by its prediction id: every record is joined in the task
+     * that read it, none through the join's repartition topic (the first test sends them unkeyed: most go
+     * through it, a third are in place by chance, so kills land on both paths).
      */
     @Test
-    void shouldCountEverythingExactlyOnceWhenTheMonitorIsKilledRepeatedlyWithTheJoinCoPartitioned(
+    void shouldCountEverythingExactlyOnceWhenTheMonitorIsKilledRepeatedlyWithRecordsKeyedByPredictionId(
             KafkaBroker kafka, @TempDir Path dir) throws Exception {
         killRepeatedly(kafka, dir, true);
     }
 
-    private void killRepeatedly(KafkaBroker kafka, Path dir, boolean coPartitioned) throws Exception {
+    private void killRepeatedly(KafkaBroker kafka, Path dir, boolean keyed) throws Exception {
         long started = System.nanoTime();
         MonitorHarness h = new MonitorHarness(kafka);
         ExactInput in = ExactInput.generate(20261122L, PREDICTIONS, NOW);
@@ -68,7 +69,7 @@ class ExactlyOnceKillIT {
         ChildMonitor child = null;
         int run = 0;
         try (KafkaProducer<byte[], byte[]> producer = h.producer()) {
-            child = startChild(h, kafka, state, dir, run++, coPartitioned);
+            child = startChild(h, kafka, state, dir, run++);
             String uri = child.awaitReady(h);
             long validSent = 0;
             int perChunk = (in.sends.size() + CHUNKS - 1) / CHUNKS;
@@ -80,7 +81,7 @@ class ExactlyOnceKillIT {
                 int killAt = c == 2 ? chunk.size() / 2 : c == 5 ? chunk.size() * 3 / 4 : c == 8 ? chunk.size() / 4 : -1;
                 for (int i = 0; i < chunk.size(); i++) {
                     ExactInput.Send s = chunk.get(i);
-                    producer.send(new ProducerRecord<>(h.topic(s.topic()), coPartitioned ? s.key() : null, s.value()));
+                    producer.send(new ProducerRecord<>(h.topic(s.topic()), keyed ? s.key() : null, s.value()));
                     validSent += s.validPrediction() ? 1 : 0;
                     if (i == killAt) {
                         producer.flush();
@@ -97,7 +98,7 @@ class ExactlyOnceKillIT {
                         System.out.println("[eos] kill -9 of child " + (run - 1) + " in chunk " + c + " at record " + i
                                 + ", valid predictions sent " + validSent + ", accepted so far " + accepted(h, u));
                         child.kill();
-                        child = startChild(h, kafka, state, dir, run++, coPartitioned);
+                        child = startChild(h, kafka, state, dir, run++);
                         uri = child.awaitReady(h);
                         // Informational: /metrics reads the stores, which showed uncommitted counts before
                         // the kill; the restored stores hold the last committed ones, so this may be lower.
@@ -138,15 +139,17 @@ class ExactlyOnceKillIT {
                                 .isEqualTo(in.valid.size());
                     });
 
-            // The mode really is what the test says: the join's repartition topic exists only without it.
-            try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
-                    Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-                boolean repartition = admin.listTopics().names().get().stream()
-                        .anyMatch(
-                                t -> t.startsWith(h.topic("")) && t.endsWith("outcome-join-by-prediction-repartition"));
-                assertThat(repartition)
-                        .as("outcome-join repartition topic exists")
-                        .isEqualTo(!coPartitioned);
+            // The paths really are what the test says: keyed records all in place, unkeyed ones mostly not.
+            String m = h.get(finalUri, "/metrics");
+            long repartitioned = joinCount(m, OutcomeJoin.PREDICTIONS_REPARTITIONED);
+            long labelsRepartitioned = joinCount(m, OutcomeJoin.LABELS_REPARTITIONED);
+            System.out.println(
+                    "[eos] repartitioned: " + repartitioned + " predictions, " + labelsRepartitioned + " labels");
+            if (keyed) {
+                assertThat(repartitioned + labelsRepartitioned).isZero();
+            } else {
+                assertThat(repartitioned).isBetween(in.valid.size() / 2L, in.valid.size() * 9L / 10);
+                assertThat(labelsRepartitioned).isBetween(validLabels / 2, validLabels * 9 / 10);
             }
 
             ExactChecks.assertEqualsBatch(h, finalUri, in, "[eos]");
@@ -163,11 +166,9 @@ class ExactlyOnceKillIT {
     }
 
     /** A child monitor on the shared state directory, logging to {@code child-<run>.log}. */
-    private static ChildMonitor startChild(
-            MonitorHarness h, KafkaBroker kafka, Path state, Path dir, int run, boolean coPartitioned)
+    private static ChildMonitor startChild(MonitorHarness h, KafkaBroker kafka, Path state, Path dir, int run)
             throws IOException {
         Map<String, String> set = ChildMonitor.settings(h, kafka, state);
-        set.put("outcomes.join.co-partitioned", String.valueOf(coPartitioned));
         // Overridable only to show the test's teeth: with at_least_once the same kills over-count.
         set.put("processing.guarantee", System.getProperty("vigil.it.processing-guarantee", "exactly_once_v2"));
         return ChildMonitor.start(set, dir.resolve("child-" + run + ".log"));

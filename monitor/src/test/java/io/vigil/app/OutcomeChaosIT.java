@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -49,7 +50,7 @@ class OutcomeChaosIT {
     private static final Instant START = NOW.minus(Duration.ofDays(40));
 
     /** One record to send: a prediction or a label. */
-    private record Send(boolean prediction, byte[] json) {}
+    private record Send(boolean prediction, String id, byte[] json) {}
 
     @Test
     void shouldGiveIdenticalFinalMetricsWhenTheSameEventsArriveInShuffledOrders(KafkaBroker kafka, @TempDir Path state)
@@ -64,9 +65,9 @@ class OutcomeChaosIT {
             double score = Math.round(random.nextDouble() * 1e6) / 1e6;
             Prediction p = Events.prediction(id, score, at, i % 2 == 0 ? "S01" : "S02", "CT-" + (i % 3), "5.0");
             predictions.put(id, p);
-            events.add(new Send(true, Events.json(p)));
+            events.add(new Send(true, id, Events.json(p)));
             if (random.nextDouble() < 0.15) {
-                events.add(new Send(true, Events.json(p))); // duplicate prediction
+                events.add(new Send(true, id, Events.json(p))); // duplicate prediction
             }
             double u = random.nextDouble();
             if (u < 0.15) {
@@ -74,14 +75,14 @@ class OutcomeChaosIT {
             }
             int label = random.nextDouble() < score ? 1 : 0;
             GroundTruth first = Events.label(id, label, at.plus(Duration.ofHours(1 + random.nextInt(96))), 0);
-            events.add(new Send(false, Events.json(first)));
+            events.add(new Send(false, id, Events.json(first)));
             GroundTruth last = first;
             if (u < 0.35) {
                 last = Events.label(id, 1 - label, first.observedAt().plus(Duration.ofDays(2)), 1);
-                events.add(new Send(false, Events.json(last)));
+                events.add(new Send(false, id, Events.json(last)));
             }
             if (random.nextDouble() < 0.2) {
-                events.add(new Send(false, Events.json(random.nextBoolean() ? first : last))); // duplicate label
+                events.add(new Send(false, id, Events.json(random.nextBoolean() ? first : last))); // duplicate label
             }
             finalLabels.put(id, last);
         }
@@ -106,17 +107,39 @@ class OutcomeChaosIT {
                     ghost,
                     order,
                     batch,
-                    predictions.size()));
+                    predictions.size(),
+                    false));
         }
+        // The shuffle again from producers as a hospital may run them: predictions keyed by prediction_id (Java's
+        // default partitioner), labels keyed by it, by another key or not at all, into a ground-truth topic of 2
+        // partitions beside 3 for predictions. Labels mostly reach the join through its repartition topic.
+        results.add(runOnce(
+                kafka,
+                Files.createDirectory(state.resolve("run" + run)),
+                ghost,
+                shuffled,
+                batch,
+                predictions.size(),
+                true));
         assertThat(results.get(0)).isNotEmpty();
         assertThat(results.get(1)).isEqualTo(results.get(0));
         assertThat(results.get(2)).isEqualTo(results.get(0));
+        assertThat(results.get(3)).isEqualTo(results.get(0));
     }
 
     private Map<String, String> runOnce(
-            KafkaBroker kafka, Path state, byte[] ghost, List<Send> order, BinaryOutcomeStats batch, int predicted)
+            KafkaBroker kafka,
+            Path state,
+            byte[] ghost,
+            List<Send> order,
+            BinaryOutcomeStats batch,
+            int predicted,
+            boolean mixedProducers)
             throws Exception {
         MonitorHarness h = new MonitorHarness(kafka);
+        if (mixedProducers) {
+            kafka.createTopics(List.of(new NewTopic(h.topic("ground-truth"), 2, (short) 1)));
+        }
         Map<String, Object> overrides = Map.of(
                 "outcomes.flush-interval-ms",
                 200L,
@@ -138,9 +161,18 @@ class OutcomeChaosIT {
                         .atMost(Duration.ofSeconds(20))
                         .ignoreExceptions()
                         .until(() -> joinCount(monitor, OutcomeJoin.LABELS_HELD) == 1);
+                int i = 0;
                 for (Send s : order) {
-                    producer.send(
-                            new ProducerRecord<>(h.topic(s.prediction() ? "predictions" : "ground-truth"), s.json()));
+                    byte[] key = null;
+                    if (mixedProducers) {
+                        String id = s.id();
+                        int way = s.prediction() ? 0 : i++ % 3;
+                        key = way == 0
+                                ? id.getBytes(StandardCharsets.UTF_8)
+                                : way == 1 ? ("visit-" + id).getBytes(StandardCharsets.UTF_8) : null;
+                    }
+                    producer.send(new ProducerRecord<>(
+                            h.topic(s.prediction() ? "predictions" : "ground-truth"), key, s.json()));
                 }
             }
             await("final metrics equal the batch computation")
@@ -202,6 +234,17 @@ class OutcomeChaosIT {
                         assertThat(MonitorHarness.ingestCount(metrics, "ground_truth", "accepted", "none"))
                                 .isEqualTo(labelsSent - 1);
                     });
+            String metrics = h.get(monitor.http().uri(), "/metrics");
+            long predictionsMoved = MonitorHarness.joinCount(metrics, OutcomeJoin.PREDICTIONS_REPARTITIONED);
+            long labelsMoved = MonitorHarness.joinCount(metrics, OutcomeJoin.LABELS_REPARTITIONED);
+            System.out.printf(
+                    "[chaos] mixed producers %s: repartitioned %d predictions, %d of %d labels%n",
+                    mixedProducers, predictionsMoved, labelsMoved, labelsSent);
+            if (mixedProducers) {
+                // Keyed by prediction_id with 3 partitions, and the join has max(3, 2) = 3: all in place.
+                assertThat(predictionsMoved).isZero();
+                assertThat(labelsMoved).isBetween(labelsSent / 3, labelsSent - 1);
+            }
             // Label delays depend on which revision arrives first, by design: compared separately.
             Map<String, String> out = new TreeMap<>();
             for (MetricSnapshot s : monitor.latestSnapshots()) {

@@ -7,6 +7,7 @@ import io.vigil.testing.Events;
 import io.vigil.testing.KafkaBroker;
 import io.vigil.testing.MonitorHarness;
 import io.vigil.testing.RealKafka;
+import io.vigil.topics.JoinPartitions;
 import io.vigil.topics.Topics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -24,8 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code vigil doctor} against a real broker: a healthy setup passes; a missing topic, input topics with
- * different partition counts under the co-partitioned join, and invalid recent records are named with a
- * fix; an unreachable broker is one failed line within 10 s.
+ * different partition counts, invalid recent records and records outside their prediction id's join partition
+ * are named with a fix; an unreachable broker is one failed line within 10 s.
  */
 @RealKafka
 class DoctorIT {
@@ -56,14 +57,15 @@ class DoctorIT {
         assertThat(ok.get("cleanup policy").status()).isEqualTo(Check.Status.PASS);
         assertThat(ok.get("input partitions").detail()).contains("have 3 each");
         assertThat(ok.get("recent input records").detail()).startsWith("20 of the latest 20 records valid");
+        assertThat(ok.get("join keys").detail()).startsWith("all 20 valid recent records are in the partition");
         // This broker has no authorizer: it reports every operation allowed.
         assertThat(ok.get("ACLs").status()).isEqualTo(Check.Status.PASS);
 
-        // Broken: a topic missing (and Vigil may not create it), ground truth with 5 partitions under the
-        // co-partitioned join, and a record that is not JSON among the recent input.
+        // Broken: a topic missing (and Vigil may not create it), ground truth with 5 partitions beside 3 for
+        // predictions, a record that is not JSON among the recent input, and a valid one its producer put in a
+        // partition other than its prediction id's.
         MonitorHarness b = new MonitorHarness(kafka);
-        VigilConfig broken = b.config(
-                state, Map.of(VigilConfig.TOPIC_CREATE, "false", VigilConfig.OUTCOMES_JOIN_CO_PARTITIONED, "true"));
+        VigilConfig broken = b.config(state, Map.of(VigilConfig.TOPIC_CREATE, "false"));
         Topics topics = Topics.from(broken);
         List<NewTopic> some = topics.definitions(3, (short) 1, 86_400_000L).stream()
                 .filter(t -> !t.name().equals(topics.alerts().name()))
@@ -76,6 +78,13 @@ class DoctorIT {
         }
         try (KafkaProducer<byte[], byte[]> producer = b.producer()) {
             producer.send(new ProducerRecord<>(b.topic("predictions"), "{not json".getBytes(StandardCharsets.UTF_8)));
+            // The join has max(3, 5) = 5 partitions; this record sits in another of the 3.
+            int elsewhere = (JoinPartitions.partitionOf("p-x", 5) + 1) % 3;
+            producer.send(new ProducerRecord<>(
+                    b.topic("predictions"),
+                    elsewhere,
+                    "p-x".getBytes(StandardCharsets.UTF_8),
+                    Events.json(Events.prediction("p-x", 0.3, Instant.now().minusSeconds(60)))));
         }
 
         Map<String, Check> bad = byName(new Doctor(broken).run());
@@ -87,8 +96,14 @@ class DoctorIT {
         assertThat(bad.get("cleanup policy").status()).isEqualTo(Check.Status.FAIL);
         assertThat(bad.get("cleanup policy").detail())
                 .contains(topics.references().name() + " (delete)");
-        assertThat(bad.get("input partitions").status()).isEqualTo(Check.Status.FAIL);
-        assertThat(bad.get("input partitions").detail()).contains("has 3").contains("has 5");
+        assertThat(bad.get("input partitions").status()).isEqualTo(Check.Status.WARN);
+        assertThat(bad.get("input partitions").detail())
+                .contains("has 3")
+                .contains("has 5")
+                .contains("the outcome join has 5 partitions");
+        assertThat(bad.get("join keys").status()).isEqualTo(Check.Status.WARN);
+        assertThat(bad.get("join keys").detail()).startsWith("1 of the latest 1 valid records");
+        assertThat(bad.get("join keys").remedy()).contains("partitioner=murmur2_random");
         assertThat(bad.get("recent input records").status()).isEqualTo(Check.Status.WARN);
         assertThat(bad.get("recent input records").detail())
                 .contains("not_json")

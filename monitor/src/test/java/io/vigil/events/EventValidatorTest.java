@@ -191,7 +191,7 @@ class EventValidatorTest {
     @Test
     void shouldRefuseUnknownCodeWhenReasonIsBuilt() {
         assertThatThrownBy(() -> new Reason("patient-42", "", "x")).isInstanceOf(IllegalArgumentException.class);
-        assertThat(Reason.CODES).hasSize(15).allMatch(c -> c.matches("[a-z_]+"));
+        assertThat(Reason.CODES).hasSize(14).allMatch(c -> c.matches("[a-z_]+"));
     }
 
     @Test

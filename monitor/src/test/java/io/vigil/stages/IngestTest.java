@@ -48,16 +48,14 @@ class IngestTest {
 
     @BeforeEach
     void setUp() {
-        start(false);
+        start();
     }
 
-    private void start(boolean requireKeyIsPredictionId) {
+    private void start() {
         VigilConfig config = new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "unused:9092"));
         Topics topics = Topics.from(config);
         StreamsBuilder builder = new StreamsBuilder();
-        Ingest.Output out = new Ingest(
-                        topics, new EventValidator(4096, Duration.ofMinutes(5)), requireKeyIsPredictionId)
-                .addTo(builder);
+        Ingest.Output out = new Ingest(topics, new EventValidator(4096, Duration.ofMinutes(5))).addTo(builder);
         out.predictions()
                 .to(
                         "accepted-predictions",
@@ -187,40 +185,24 @@ class IngestTest {
     }
 
     @Test
-    void shouldDeadLetterValidRecordsKeyedByAnythingButTheirIdWhenTheJoinReliesOnTheKeys() {
-        driver.close();
-        start(true);
-        byte[] key = "p-7".getBytes(StandardCharsets.UTF_8);
-        predictions.pipeInput(key, Events.json(Events.prediction("p-7", 0.5, NOW)));
-        predictions.pipeInput("p-8".getBytes(StandardCharsets.UTF_8), Events.json(Events.prediction("p-7", 0.5, NOW)));
+    void shouldAcceptValidRecordsKeyedByAnythingOrNothingAndKeyThemByTheirPredictionId() {
+        predictions.pipeInput("p-7".getBytes(StandardCharsets.UTF_8), Events.json(Events.prediction("p-7", 0.5, NOW)));
+        predictions.pipeInput("p-1".getBytes(StandardCharsets.UTF_8), Events.json(Events.prediction("p-8", 0.5, NOW)));
         predictions.pipeInput(null, Events.json(Events.prediction("p-9", 0.5, NOW)));
-        predictions.pipeInput("p-1".getBytes(StandardCharsets.UTF_8), Events.json(Events.prediction("p-10", 0.5, NOW)));
-        // Non-ASCII ids compare as UTF-8 bytes.
-        predictions.pipeInput("é-1".getBytes(StandardCharsets.UTF_8), Events.json(Events.prediction("é-1", 0.5, NOW)));
         predictions.pipeInput(
                 "é-1".getBytes(StandardCharsets.ISO_8859_1), Events.json(Events.prediction("é-1", 0.5, NOW)));
-        labels.pipeInput(key, Events.json(Events.label("p-7", 1, NOW, 0)));
         labels.pipeInput("P-7".getBytes(StandardCharsets.UTF_8), Events.json(Events.label("p-7", 1, NOW, 0)));
+        labels.pipeInput(null, Events.json(Events.label("p-8", 0, NOW, 0)));
 
         assertThat(accepted.readKeyValuesToList().stream().map(kv -> kv.key).toList())
-                .containsExactly("p-7", "é-1");
+                .containsExactly("p-7", "p-8", "p-9", "é-1");
         assertThat(acceptedLabels.readKeyValuesToList().stream()
                         .map(kv -> kv.key)
                         .toList())
-                .containsExactly("p-7");
-        List<TestRecord<byte[], byte[]>> dead = deadLetters.readRecordsToList();
-        assertThat(dead).hasSize(5).allSatisfy(dl -> {
-            assertThat(header(dl, DeadLetters.REASON)).isEqualTo("key_not_prediction_id");
-            assertThat(header(dl, DeadLetters.PATH)).isEqualTo("/prediction_id");
-        });
-        // The original key travels with the dead letter, so the producer can be found and fixed.
-        assertThat(dead.get(0).key()).isEqualTo("p-8".getBytes(StandardCharsets.UTF_8));
-        assertThat(counts(Input.PREDICTIONS))
-                .containsEntry("accepted", 2L)
-                .containsEntry("dead_lettered:key_not_prediction_id", 4L);
-        assertThat(counts(Input.GROUND_TRUTH))
-                .containsEntry("accepted", 1L)
-                .containsEntry("dead_lettered:key_not_prediction_id", 1L);
+                .containsExactly("p-7", "p-8");
+        assertThat(deadLetters.isEmpty()).isTrue();
+        assertThat(counts(Input.PREDICTIONS)).containsOnly(Map.entry("accepted", 4L));
+        assertThat(counts(Input.GROUND_TRUTH)).containsOnly(Map.entry("accepted", 2L));
     }
 
     private Map<String, Long> counts(Input stream) {

@@ -1,6 +1,7 @@
 package io.vigil.stages;
 
 import io.vigil.config.VigilConfig;
+import io.vigil.deadletters.DeadLetterLimit;
 import io.vigil.events.EventValidator;
 import io.vigil.events.GroundTruth;
 import io.vigil.events.MetricSnapshot;
@@ -10,6 +11,7 @@ import io.vigil.events.Scanner;
 import io.vigil.serde.JsonSerde;
 import io.vigil.state.CountsStore;
 import io.vigil.testing.Events;
+import io.vigil.topics.JoinPartitions;
 import io.vigil.topics.Topics;
 import io.vigil.topology.VigilTopology;
 import java.nio.charset.StandardCharsets;
@@ -46,6 +48,15 @@ final class OutcomeDriver implements AutoCloseable {
     private final java.util.Set<String> external;
 
     OutcomeDriver(Map<String, Object> overrides) {
+        this(overrides, JoinPartitions.unknown());
+    }
+
+    /**
+     * @param joinPartitions the outcome join's partition count as startup would set it: the driver reads every
+     *                       input from partition 0, so the records of ids that belong to another partition take
+     *                       the join's repartition topic (all of them while unknown)
+     */
+    OutcomeDriver(Map<String, Object> overrides, JoinPartitions joinPartitions) {
         Map<String, Object> values = new HashMap<>();
         values.put(VigilConfig.BOOTSTRAP_SERVERS, "unused:9092");
         values.put(VigilConfig.OUTCOMES_FLUSH_INTERVAL_MS, 1000L);
@@ -64,7 +75,15 @@ final class OutcomeDriver implements AutoCloseable {
             throw new java.io.UncheckedIOException(e);
         }
         driver = new TopologyTestDriver(
-                VigilTopology.build(config, topics, new EventValidator(65_536, Duration.ofMinutes(5))), props, WALL);
+                VigilTopology.build(
+                        config,
+                        topics,
+                        new EventValidator(65_536, Duration.ofMinutes(5)),
+                        List::of,
+                        DeadLetterLimit.kafkaDefaults(),
+                        joinPartitions),
+                props,
+                WALL);
         predictions = driver.createInputTopic(
                 topics.predictions().name(), new ByteArraySerializer(), new ByteArraySerializer());
         labels = driver.createInputTopic(

@@ -6,6 +6,7 @@ import io.vigil.events.GroundTruth;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.Prediction;
 import io.vigil.stages.shared.EventDay;
+import io.vigil.topics.JoinPartitions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -14,7 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Issue 17, Must 3: the same predictions and labels fed in three orders (every label first, every
@@ -73,8 +75,8 @@ class OutcomeJoinOrderTest {
 
     private record Result(Map<String, Long> counts, Map<String, Double> published) {}
 
-    private static Result run(List<Event> ordered) {
-        try (OutcomeDriver d = new OutcomeDriver(Map.of("labels.max-delay-days", MAX_DELAY_DAYS))) {
+    private static Result run(List<Event> ordered, JoinPartitions partitions) {
+        try (OutcomeDriver d = new OutcomeDriver(Map.of("labels.max-delay-days", MAX_DELAY_DAYS), partitions)) {
             int n = 0;
             for (Event e : ordered) {
                 if (e.prediction() != null) {
@@ -97,8 +99,15 @@ class OutcomeJoinOrderTest {
         }
     }
 
-    @Test
-    void shouldJoinTheSameLabelsAndPublishTheSameNumbersWhateverTheArrivalOrder() {
+    /**
+     * The join's partition count as startup sets it: unknown (every record through the repartition topic), 1
+     * (every record in place) and 4 (the driver reads partition 0, so the ids of partitions 1 to 3 take the
+     * repartition topic): the path changes nothing but the repartition counts.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 4})
+    void shouldJoinTheSameLabelsAndPublishTheSameNumbersWhateverTheArrivalOrder(int joinPartitions) {
+        JoinPartitions partitions = joinPartitions == 0 ? JoinPartitions.unknown() : JoinPartitions.of(joinPartitions);
         List<Event> events = events();
         List<Event> labelsFirst =
                 new ArrayList<>(events.stream().filter(e -> e.label() != null).toList());
@@ -110,22 +119,42 @@ class OutcomeJoinOrderTest {
         Collections.shuffle(shuffled, new Random(5));
 
         long expected = batchJoined(events);
-        Result a = run(labelsFirst);
-        Result b = run(predictionsFirst);
-        Result c = run(shuffled);
+        Result a = run(labelsFirst, partitions);
+        Result b = run(predictionsFirst, partitions);
+        Result c = run(shuffled, partitions);
 
         System.out.printf(
-                "[order] batch %d; joined: labels first %d, predictions first %d, shuffled %d%n",
+                "[order] %d join partitions: batch %d; joined: labels first %d, predictions first %d, shuffled %d;"
+                        + " repartitioned %d predictions, %d labels%n",
+                joinPartitions,
                 expected,
                 a.counts().get(OutcomeJoin.LABELS_JOINED),
                 b.counts().get(OutcomeJoin.LABELS_JOINED),
-                c.counts().get(OutcomeJoin.LABELS_JOINED));
+                c.counts().get(OutcomeJoin.LABELS_JOINED),
+                a.counts().getOrDefault(OutcomeJoin.PREDICTIONS_REPARTITIONED, 0L),
+                a.counts().getOrDefault(OutcomeJoin.LABELS_REPARTITIONED, 0L));
         for (Result x : List.of(a, b, c)) {
             assertThat(x.counts().get(OutcomeJoin.LABELS_JOINED)).isEqualTo(expected);
+            assertThat(x.counts().getOrDefault(OutcomeJoin.PREDICTIONS_REPARTITIONED, 0L))
+                    .isEqualTo(elsewhere(events, true, joinPartitions));
+            assertThat(x.counts().getOrDefault(OutcomeJoin.LABELS_REPARTITIONED, 0L))
+                    .isEqualTo(elsewhere(events, false, joinPartitions));
         }
         assertThat(expected).isBetween(700L, 1_000L);
         assertThat(a.published()).hasSizeGreaterThan(50);
         assertThat(b.published()).isEqualTo(a.published());
         assertThat(c.published()).isEqualTo(a.published());
+        assertThat(a.published())
+                .isEqualTo(run(shuffled, JoinPartitions.unknown()).published());
+    }
+
+    /** Records read from partition 0 whose id belongs elsewhere: all when the count is unknown (0). */
+    private static long elsewhere(List<Event> events, boolean predictions, int joinPartitions) {
+        return events.stream()
+                .filter(e -> (e.prediction() != null) == predictions)
+                .map(e ->
+                        predictions ? e.prediction().predictionId() : e.label().predictionId())
+                .filter(id -> joinPartitions == 0 || JoinPartitions.partitionOf(id, joinPartitions) != 0)
+                .count();
     }
 }

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * The {@link Performance.Settings} unit tests share: maturity coverage 0.8, verification-bias ratio 0.5, minimum n
- * 50, labels at most 5 days late, orphans kept 30 days, 1 s flush and snapshot intervals, the repartitioned join,
+ * 50, labels at most 5 days late, orphans kept 30 days, 1 s flush and snapshot intervals,
  * a 30-day label wait and the labelled-outcome CUSUM on at its defaults ({@link Performance.Detection#DEFAULT}).
  */
 public final class PerformanceTestSettings {
@@ -21,7 +21,6 @@ public final class PerformanceTestSettings {
                 30,
                 Duration.ofSeconds(1),
                 Duration.ofSeconds(1),
-                false,
                 Duration.ofDays(30),
                 Performance.Detection.DEFAULT);
     }
