@@ -5,13 +5,11 @@ import io.vigil.broker.EmbeddedKafka;
 import io.vigil.config.VigilConfig;
 import io.vigil.events.GroundTruth;
 import io.vigil.events.Prediction;
-import io.vigil.metrics.IngestMetrics;
 import io.vigil.serde.Json;
 import io.vigil.sim.Scenario;
 import io.vigil.sim.SimEvent;
 import io.vigil.sim.Simulator;
 import io.vigil.stages.OutcomeJoin;
-import io.vigil.topics.Input;
 import java.io.IOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
@@ -82,6 +80,13 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--threads", description = "Stream threads (default ${DEFAULT-VALUE}).")
     int threads = 2;
+
+    @Option(
+            names = "--instances",
+            description = "Monitor instances sharing the work (one application.id, a state.dir each), started "
+                    + "together in this JVM; with --set num.standby.replicas=1 each keeps warm copies of another's "
+                    + "state. Counts and CPU are those of all instances together (default ${DEFAULT-VALUE}).")
+    int instances = 1;
 
     @Option(names = "--guarantee", description = "exactly_once_v2 or at_least_once (default ${DEFAULT-VALUE}).")
     String guarantee = "exactly_once_v2";
@@ -183,7 +188,6 @@ final class BenchCommand implements Callable<Integer> {
             Map<String, Object> values = new HashMap<>();
             values.put(VigilConfig.BOOTSTRAP_SERVERS, bootstrap);
             values.put(VigilConfig.APPLICATION_ID, run + ".vigil");
-            values.put(VigilConfig.STATE_DIR, dir.resolve("state").toString());
             values.put(VigilConfig.TOPIC_PREDICTIONS, predictionsTopic);
             values.put(VigilConfig.TOPIC_GROUND_TRUTH, labelsTopic);
             values.put(VigilConfig.TOPIC_DEAD_LETTERS, run + ".dead-letters");
@@ -197,29 +201,41 @@ final class BenchCommand implements Callable<Integer> {
             values.put(VigilConfig.HTTP_PORT, "0");
             values.put("kafka.auto.offset.reset", "earliest");
             values.putAll(overrides);
-            VigilConfig config = new VigilConfig(values);
+            List<VigilConfig> configs = new ArrayList<>();
+            for (int i = 0; i < instances; i++) {
+                Map<String, Object> own = new HashMap<>(values);
+                own.putIfAbsent(
+                        VigilConfig.STATE_DIR,
+                        (instances == 1
+                                        ? dir.resolve("state")
+                                        : dir.resolve("state").resolve("instance-" + i))
+                                .toString());
+                configs.add(new VigilConfig(own));
+            }
+            VigilConfig config = configs.get(0);
+            String shape = instances == 1 ? "" : String.format(", %d instances", instances);
 
             List<String> heap = new ArrayList<>();
             long baselineHeap = heapAfterGc();
             heap.add(String.format(
                     "%,d MB before the monitor started (%s; the baseline)",
                     baselineHeap >> 20, embedded == null ? "topics filled" : "embedded broker up, topics filled"));
-            try (Monitor monitor = new Monitor(config)) {
+            try (MonitorInstances monitors = new MonitorInstances(configs)) {
+                Monitor monitor = monitors.first();
                 long start = System.nanoTime();
                 ThreadCpu cpuBefore = ThreadCpu.take();
-                monitor.start();
+                monitors.start();
                 long deadline = start + Duration.ofSeconds(timeoutSeconds).toNanos();
                 long firstRunning = 0;
                 long received = 0;
                 // Full GCs stop every thread; their pauses are taken out of the measured time.
                 long gcPauses = 0;
                 long nextHeapMark = 1_000_000;
-                IngestMetrics counts = monitor.ingestMetrics();
                 while (System.nanoTime() < deadline) {
-                    if (firstRunning == 0 && monitor.isRunning()) {
+                    if (firstRunning == 0 && monitors.anyRunning()) {
                         firstRunning = System.nanoTime();
                     }
-                    received = counts.received(Input.PREDICTIONS);
+                    received = monitors.predictionsReceivedByIngest();
                     if (received >= nextHeapMark) {
                         long t = System.nanoTime();
                         long used = heapAfterGc();
@@ -229,15 +245,15 @@ final class BenchCommand implements Callable<Integer> {
                                 used >> 20, nextHeapMark, (used - baselineHeap) >> 20));
                         nextHeapMark += 1_000_000;
                     }
-                    if (received >= produced[0] || monitor.failed()) {
+                    if (received >= produced[0] || monitors.anyFailed()) {
                         break;
                     }
                     Thread.sleep(50);
                 }
-                if (monitor.failed()) {
+                if (monitors.anyFailed()) {
                     out(
-                            "FAILED: Kafka Streams stopped (state %s) after %,d of %,d predictions; see the log%n",
-                            monitor.state(), received, produced[0]);
+                            "FAILED: Kafka Streams stopped (states %s) after %,d of %,d predictions; see the log%n",
+                            monitors.states(), received, produced[0]);
                     return 1;
                 }
                 long end = System.nanoTime() - gcPauses;
@@ -247,19 +263,19 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 long labels = 0;
                 while (System.nanoTime() < deadline) {
-                    labels = monitor.outcomeJoinMetrics().labelsSettled();
+                    labels = monitors.labelsSettled();
                     // Predictions too: one whose slice value awaited its admission decision reaches the join
                     // after ingest counted it (SliceAssignment), so ingest alone does not mean joined.
-                    if ((labels >= produced[1] && monitor.outcomeJoinMetrics().predictionsReceived() >= produced[0])
-                            || monitor.failed()) {
+                    if ((labels >= produced[1] && monitors.predictionsReceivedByJoin() >= produced[0])
+                            || monitors.anyFailed()) {
                         break;
                     }
                     Thread.sleep(50);
                 }
-                if (monitor.failed()) {
+                if (monitors.anyFailed()) {
                     out(
-                            "FAILED: Kafka Streams stopped (state %s) after %,d of %,d labels; see the log%n",
-                            monitor.state(), labels, produced[1]);
+                            "FAILED: Kafka Streams stopped (states %s) after %,d of %,d labels; see the log%n",
+                            monitors.states(), labels, produced[1]);
                     return 1;
                 }
                 long labelsEnd = System.nanoTime() - gcPauses;
@@ -269,11 +285,12 @@ final class BenchCommand implements Callable<Integer> {
                 double labelSeconds = (labelsEnd - firstRunning) / 1e9;
                 long joinBytes = directorySize(dir.resolve("state"), OutcomeJoin.PREDICTIONS_STORE);
                 out(
-                        "vigil (%s, %d partitions, %d threads): %,d predictions in %.1f s after RUNNING "
+                        "vigil (%s, %d partitions, %d threads%s): %,d predictions in %.1f s after RUNNING "
                                 + "(%.1f s incl. startup) = %,.0f predictions/s, %.2f of the plain consumer%n",
                         guarantee,
                         partitions,
                         threads,
+                        shape,
                         produced[0],
                         seconds,
                         (end - start) / 1e9,
@@ -291,19 +308,38 @@ final class BenchCommand implements Callable<Integer> {
                                 ? ""
                                 : String.format(
                                         ", %.2f of the no-op Kafka Streams application", eventRate / floorRate));
+                if (instances > 1) {
+                    out("tasks at the end: %s%n", monitors.tasks());
+                }
                 cpuTable(cpu, produced[0] + labels, floor);
                 // The join keeps every prediction until labels.max-delay-days: all of them await a label
                 // (or, once labelled, a revision).
                 out(
                         "outcome-join prediction store on disk: %,d bytes = %,.0f MB per million predictions awaiting "
-                                + "labels (%,d held)%n",
-                        joinBytes, joinBytes / (produced[0] / 1e6) / 1e6, produced[0]);
+                                + "labels (%,d held%s)%n",
+                        joinBytes,
+                        joinBytes / (produced[0] / 1e6) / 1e6,
+                        produced[0],
+                        config.getInt(VigilConfig.NUM_STANDBY_REPLICAS) > 0 && instances > 1
+                                ? ", standby copies included"
+                                : "");
                 if (embedded != null) {
                     long changelogBytes = topicSize(dir.resolve("kafka"), OutcomeJoin.PREDICTIONS_STORE + "-changelog");
                     out(
                             "its changelog on the broker, before compaction (a prediction is written again when "
                                     + "labelled): %,d bytes = %,.0f MB per million predictions%n",
                             changelogBytes, changelogBytes / (produced[0] / 1e6) / 1e6);
+                    long inputBytes = topicSize(dir.resolve("kafka"), predictionsTopic)
+                            + topicSize(dir.resolve("kafka"), labelsTopic);
+                    long vigilBytes = vigilTopicsSize(dir.resolve("kafka"), run, predictionsTopic, labelsTopic);
+                    out(
+                            "broker log segments: the input topics %,d bytes (%,.0f per prediction with its labels), "
+                                    + "the topics Vigil wrote %,d bytes (%,.0f per prediction, %.1f× the input)%n",
+                            inputBytes,
+                            inputBytes / (double) produced[0],
+                            vigilBytes,
+                            vigilBytes / (double) produced[0],
+                            vigilBytes / (double) inputBytes);
                 }
                 out(
                         "| %s | %s | %d | %d | %,d | %,.0f | %,.0f | %.2f | %,d | %.1f |%n",
@@ -729,6 +765,28 @@ final class BenchCommand implements Callable<Integer> {
                         && partitionDir
                                 .matcher(p.getParent().getFileName().toString())
                                 .matches());
+    }
+
+    /**
+     * Bytes of the log segments of every topic of this run other than its inputs and the no-op app's: what the
+     * monitor wrote (repartition and changelog topics, snapshots, alerts, dead letters), before compaction.
+     */
+    private static long vigilTopicsSize(Path logDirs, String run, String... inputs) {
+        java.util.regex.Pattern partitionDir =
+                java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(run + ".") + ".*-\\d+");
+        java.util.Set<String> excluded = new java.util.HashSet<>(List.of(inputs));
+        excluded.add(run + ".floor");
+        return bytesOf(logDirs, p -> {
+            if (!p.getFileName().toString().endsWith(".log")) {
+                return false;
+            }
+            String dirName = p.getParent().getFileName().toString();
+            if (!partitionDir.matcher(dirName).matches()) {
+                return false;
+            }
+            String topic = dirName.substring(0, dirName.lastIndexOf('-'));
+            return excluded.stream().noneMatch(topic::startsWith);
+        });
     }
 
     /** Total length of the regular files below {@code root} that {@code include} accepts; -1 if unreadable. */

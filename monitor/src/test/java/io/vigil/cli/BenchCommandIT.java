@@ -61,6 +61,15 @@ class BenchCommandIT {
         assertThat(number(find(out, "its changelog on the broker, [^:]*: ([\\d,]+) bytes")
                         .group(1)))
                 .isGreaterThan(3000L * 10);
+        // The broker's bytes: the inputs hold at least a byte per record, and the monitor wrote at least its join
+        // changelog (counted above) on top of them.
+        Matcher segments = find(
+                out,
+                "broker log segments: the input topics ([\\d,]+) bytes .*, the topics Vigil wrote ([\\d,]+) bytes");
+        assertThat(number(segments.group(1))).isGreaterThan(3000L + labels);
+        assertThat(number(segments.group(2)))
+                .isGreaterThan(number(find(out, "its changelog on the broker, [^:]*: ([\\d,]+) bytes")
+                        .group(1)));
         assertThat(out).contains("heap used after a full GC").doesNotContain("without a confirmed full GC");
 
         // CPU per event by thread group, for both applications: the stream threads and the broker did work in
@@ -74,6 +83,57 @@ class BenchCommandIT {
         assertThat(Double.parseDouble(broker.group(1))).isPositive();
         assertThat(Double.parseDouble(app.group(1)) + Double.parseDouble(broker.group(1)))
                 .isCloseTo(Double.parseDouble(whole.group(1)), org.assertj.core.api.Assertions.within(0.02));
+    }
+
+    /**
+     * Two instances of one application with a standby each ({@code --instances 2}, the scaling figures): both
+     * take active tasks and keep standbys, and the counts added over them are the records produced, no more (a
+     * standby or a task that moved, counted twice, would show here) and no fewer.
+     */
+    @Test
+    void shouldShareTheWorkBetweenTwoInstancesAndCountEachRecordOnce() {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream original = System.out;
+        int exit;
+        System.setOut(new PrintStream(new Tee(original, captured), true, StandardCharsets.UTF_8));
+        try {
+            exit = new CommandLine(new BenchCommand())
+                    .execute(
+                            "--predictions",
+                            "3000",
+                            "--timeout",
+                            "240",
+                            "--no-floor",
+                            "--partitions",
+                            "4",
+                            "--threads",
+                            "1",
+                            "--instances",
+                            "2",
+                            "--set",
+                            "num.standby.replicas=1");
+        } finally {
+            System.setOut(original);
+        }
+        String out = captured.toString(StandardCharsets.UTF_8);
+        assertThat(exit).as(out).isZero();
+        long labels = number(
+                find(out, "produced 3,000 predictions and ([\\d,]+) labels").group(1));
+        assertThat(find(out, "vigil \\(exactly_once_v2, 4 partitions, 1 threads, 2 instances\\): ([\\d,]+) predictions")
+                        .group(1))
+                .isEqualTo("3,000");
+        Matcher joined = find(out, "labels: ([\\d,]+) of ([\\d,]+) taken in by the outcome join");
+        assertThat(number(joined.group(1))).isEqualTo(labels);
+        Matcher tasks = find(
+                out,
+                "tasks at the end: instance 0: (\\d+) active, (\\d+) standby; instance 1: (\\d+) active, (\\d+) standby");
+        for (int group = 1; group <= 4; group++) {
+            assertThat(Integer.parseInt(tasks.group(group))).as(tasks.group()).isPositive();
+        }
+        // A stateful task has one standby, on the instance where it is not active; a stateless task has none.
+        assertThat(Integer.parseInt(tasks.group(2)) + Integer.parseInt(tasks.group(4)))
+                .isLessThanOrEqualTo(Integer.parseInt(tasks.group(1)) + Integer.parseInt(tasks.group(3)));
+        assertThat(out).contains("standby copies included");
     }
 
     private static Matcher find(String text, String regex) {
