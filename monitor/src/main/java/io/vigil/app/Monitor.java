@@ -505,14 +505,17 @@ public final class Monitor implements AutoCloseable {
         return streams;
     }
 
-    /** The local view of a key-value store, or null while it is not queryable (rebalancing, restoring). */
-    /** The local store {@code name} of one partition (active tasks only), or null when not held or not queryable. */
+    /**
+     * The local store {@code name} of one partition (active tasks only), or null when not held or not queryable:
+     * rebalancing, restoring, or Kafka Streams not running (its lookup then throws {@link IllegalStateException},
+     * which reached the alert evaluator's punctuation during shutdown and was counted as a dropped record).
+     */
     ReadOnlyKeyValueStore<String, Long> localStore(String name, int partition) {
         try {
             return streams.store(
                     StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<String, Long>keyValueStore())
                             .withPartition(partition));
-        } catch (InvalidStateStoreException e) {
+        } catch (InvalidStateStoreException | IllegalStateException notQueryable) {
             return null;
         }
     }
@@ -534,10 +537,11 @@ public final class Monitor implements AutoCloseable {
         }
     }
 
+    /** The local view of a key-value store, or null while it is not queryable (as {@link #localStore(String, int)}). */
     <K, V> ReadOnlyKeyValueStore<K, V> localStore(String name) {
         try {
             return streams.store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<K, V>keyValueStore()));
-        } catch (InvalidStateStoreException e) {
+        } catch (InvalidStateStoreException | IllegalStateException notQueryable) {
             return null;
         }
     }
