@@ -26,7 +26,48 @@ public final class AlertClaims {
                 eceFires(2_000, 0.75, Status.KNOWN_SHORTFALL),
                 eceFires(5_000, 0.75, Status.CLAIMED),
                 eceStaysQuiet(5_000),
-                eceStaysQuiet(1_000));
+                eceStaysQuiet(1_000),
+                slopeStaysQuiet(200, 1, 19),
+                slopeStaysQuiet(200, 2, 5),
+                slopeFires(200, 0.4, Status.KNOWN_SHORTFALL),
+                slopeFires(1_000, 0.4, Status.CLAIMED));
+    }
+
+    /**
+     * VigilCalibrationSlopeOff does not hold for a calibrated model at the rule's minimum n: the false-alarm
+     * rate of one evaluation of one slice and window (the rule's for-duration and the slices' number aside).
+     */
+    static Claim slopeStaysQuiet(int n, int alpha, int beta) {
+        AlertRule rule = shipped("VigilCalibrationSlopeOff");
+        return new Claim(
+                "VigilCalibrationSlopeOff quiet (calibrated model)",
+                String.format(
+                        "n = %,d, p ~ Beta(%d, %d), true slope 1, fires outside %.1f..%.1f",
+                        n, alpha, beta, rule.low(), rule.high()),
+                0.975,
+                Status.CLAIMED,
+                random -> verdict(
+                                rule,
+                                IntervalClaims.recalibrated(random, n, alpha, beta, 1.0)
+                                        .recalibrationFit()
+                                        .slope())
+                        != Verdict.HOLDS);
+    }
+
+    /** VigilCalibrationSlopeOff holds for an over-confident model (true slope well below 0.7). */
+    static Claim slopeFires(int n, double slope, Status status) {
+        AlertRule rule = shipped("VigilCalibrationSlopeOff");
+        return new Claim(
+                "VigilCalibrationSlopeOff fires (power)",
+                String.format("n = %,d, p ~ Beta(2, 5), true slope %.1f", n, slope),
+                0.95,
+                status,
+                random -> verdict(
+                                rule,
+                                IntervalClaims.recalibrated(random, n, 2, 5, slope)
+                                        .recalibrationFit()
+                                        .slope())
+                        == Verdict.HOLDS);
     }
 
     /**

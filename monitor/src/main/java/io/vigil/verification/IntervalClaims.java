@@ -78,7 +78,56 @@ public final class IntervalClaims {
         claims.add(ece(5_000, 0.3));
         claims.add(ece(500, 0.75));
         claims.add(ece(5_000, 0.75));
+        claims.add(calibrationSlope(200, 1, 19, 1.0));
+        claims.add(calibrationSlope(200, 1, 9, 1.0));
+        claims.add(calibrationSlope(1_000, 2, 5, 1.0));
+        claims.add(calibrationSlope(1_000, 2, 5, 0.5));
+        claims.add(calibrationInTheLarge(200, 1, 19));
+        claims.add(calibrationInTheLarge(1_000, 1, 9));
         return claims;
+    }
+
+    /**
+     * The calibration slope b of y ~ Bernoulli(expit(a + b·logit p)) with its Wald interval from the Fisher
+     * information ({@link io.vigil.stats.LogisticRecalibration#fit()}), on p ~ Beta(α, β) and outcomes drawn
+     * with true intercept 0 and true slope {@code slope}.
+     */
+    static Claim calibrationSlope(int n, int alpha, int beta, double slope) {
+        return new Claim(
+                "Calibration slope 95% interval (Wald, logistic recalibration)",
+                String.format("n = %,d, p ~ Beta(%d, %d), true slope %.1f", n, alpha, beta, slope),
+                NOMINAL,
+                Status.CLAIMED,
+                random -> covers(
+                        recalibrated(random, n, alpha, beta, slope)
+                                .recalibrationFit()
+                                .slope(),
+                        slope));
+    }
+
+    /** Calibration-in-the-large (slope fixed at 1) of a calibrated model: true value 0. */
+    static Claim calibrationInTheLarge(int n, int alpha, int beta) {
+        return new Claim(
+                "Calibration-in-the-large 95% interval (Wald, slope fixed at 1)",
+                String.format("n = %,d, p ~ Beta(%d, %d), true value 0", n, alpha, beta),
+                NOMINAL,
+                Status.CLAIMED,
+                random -> covers(
+                        recalibrated(random, n, alpha, beta, 1.0)
+                                .recalibration()
+                                .calibrationInTheLarge(),
+                        0.0));
+    }
+
+    /** n cases with p ~ Beta(α, β) and y ~ Bernoulli(expit(slope·logit p)). */
+    static BinaryOutcomeStats recalibrated(SplittableRandom random, int n, int alpha, int beta, double slope) {
+        BinaryOutcomeStats stats = new BinaryOutcomeStats(THRESHOLD);
+        for (int i = 0; i < n; i++) {
+            double p = Draws.beta(random, alpha, beta);
+            double q = Math.min(Math.max(p, 1e-12), 1 - 1e-12);
+            stats.add(p, Draws.bernoulli(random, 1 / (1 + Math.exp(-slope * Math.log(q / (1 - q))))));
+        }
+        return stats;
     }
 
     static Claim observedExpected(int n, int a, int b, double r) {
