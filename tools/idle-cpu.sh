@@ -1,35 +1,24 @@
 #!/bin/bash
-# Idle cost of tasks (docs/scaling.md, "What a task costs"): `vigil run` at its defaults on input topics of
+# Idle cost of tasks (docs/scaling.md, "What a task, an instance and a standby cost"): `vigil run` at its defaults on input topics of
 # P partitions with no input at all, after it is ready and a warm-up, for each P in PARTITIONS: CPU
 # milliseconds per second of the monitor's process and of the broker's (an embedded broker in its own JVM),
 # from /proc/<pid>/stat (utime + stime).
 #   [JAR=monitor/target/vigil.jar] [PARTITIONS="2 4 8 16"] [SECONDS_MEASURED=60] tools/idle-cpu.sh
 # Uses port 18090 on 127.0.0.1; about 2 minutes per partition count.
 set -u
+source "$(dirname "$(realpath "$0")")/embedded-broker.sh"
 J=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
 JAR=$(realpath "${JAR:-monitor/target/vigil.jar}")
 OPTS="--sun-misc-unsafe-memory-access=allow"
 WORK=${WORK:-/tmp/vigil-idle-cpu}; mkdir -p "$WORK"; cd "$WORK"
 MEASURE=${SECONDS_MEASURED:-60}
 HZ=$(getconf CLK_TCK)
-cat > Broker.java <<'JAVA'
-public class Broker {
-  public static void main(String[] a) throws Exception {
-    io.vigil.broker.EmbeddedKafka k = io.vigil.broker.EmbeddedKafka.start();
-    java.nio.file.Files.writeString(java.nio.file.Path.of("bootstrap"), k.bootstrapServers());
-    Thread.sleep(Long.MAX_VALUE);
-  }
-}
-JAVA
 ticks() { awk '{print $14 + $15}' /proc/$1/stat; }
 echo "| partitions | tasks | monitor CPU ms/s | broker CPU ms/s |"
 echo "|---|---|---|---|"
 for P in ${PARTITIONS:-2 4 8 16}; do
   rm -rf state bootstrap ./*.log
-  $J $OPTS -cp "$JAR" Broker.java > broker-$P.log 2>&1 &
-  BPID=$!
-  for i in $(seq 60); do [ -s bootstrap ] && break; sleep 1; done
-  B=$(cat bootstrap)
+  start_broker "$JAR" broker-$P.log
   $J $OPTS -jar "$JAR" run --set bootstrap.servers=$B --set topic.partitions=$P --set state.dir=$WORK/state \
     --set http.port=18090 > run-$P.log 2>&1 &
   VPID=$!

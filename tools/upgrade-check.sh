@@ -5,24 +5,13 @@
 #   OLD_JAR=/path/to/previous/vigil.jar [NEW_JAR=monitor/target/vigil.jar] tools/upgrade-check.sh
 # Uses ports 18081-18083 on 127.0.0.1 and an embedded broker; about 4 minutes.
 set -u
+source "$(dirname "$(realpath "$0")")/embedded-broker.sh"
 J=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
 OLD_JAR=$(realpath "${OLD_JAR:?set OLD_JAR to the vigil.jar of the previous version}")
 NEW_JAR=$(realpath "${NEW_JAR:-monitor/target/vigil.jar}")
 OPTS="--sun-misc-unsafe-memory-access=allow"
 WORK=${WORK:-/tmp/vigil-upgrade-check}; mkdir -p "$WORK"; cd "$WORK"; rm -rf state fresh bootstrap *.log
-cat > Broker.java <<'JAVA'
-public class Broker {
-  public static void main(String[] a) throws Exception {
-    io.vigil.broker.EmbeddedKafka k = io.vigil.broker.EmbeddedKafka.start();
-    java.nio.file.Files.writeString(java.nio.file.Path.of("bootstrap"), k.bootstrapServers());
-    Thread.sleep(Long.MAX_VALUE);
-  }
-}
-JAVA
-$J $OPTS -cp "$NEW_JAR" "$WORK/Broker.java" > broker.log 2>&1 &
-BPID=$!
-for i in $(seq 60); do [ -s bootstrap ] && break; sleep 1; done
-B=$(cat bootstrap); echo "broker $B"
+start_broker "$NEW_JAR"; echo "broker $B"
 common="--set bootstrap.servers=$B --set topic.partitions=3"
 metric() { curl -s localhost:$1/metrics | grep -E "^$2" ; }
 $J $OPTS -jar "$OLD_JAR" run $common --set state.dir=$WORK/state --set http.port=18081 > old.log 2>&1 &

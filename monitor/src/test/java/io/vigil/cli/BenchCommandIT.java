@@ -21,18 +21,7 @@ class BenchCommandIT {
 
     @Test
     void shouldAccountForEveryRecordAndMeasureEachFigure() {
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream original = System.out;
-        int exit;
-        System.setOut(new PrintStream(new Tee(original, captured), true, StandardCharsets.UTF_8));
-        try {
-            exit = new CommandLine(new BenchCommand())
-                    .execute("--predictions", "3000", "--timeout", "240", "--set", "outcomes.join.co-partitioned=true");
-        } finally {
-            System.setOut(original);
-        }
-        String out = captured.toString(StandardCharsets.UTF_8);
-        assertThat(exit).as(out).isZero();
+        String out = bench("--predictions", "3000", "--timeout", "240", "--set", "outcomes.join.co-partitioned=true");
 
         Matcher produced = find(out, "produced ([\\d,]+) predictions and ([\\d,]+) labels");
         assertThat(number(produced.group(1))).isEqualTo(3000);
@@ -92,31 +81,20 @@ class BenchCommandIT {
      */
     @Test
     void shouldShareTheWorkBetweenTwoInstancesAndCountEachRecordOnce() {
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream original = System.out;
-        int exit;
-        System.setOut(new PrintStream(new Tee(original, captured), true, StandardCharsets.UTF_8));
-        try {
-            exit = new CommandLine(new BenchCommand())
-                    .execute(
-                            "--predictions",
-                            "3000",
-                            "--timeout",
-                            "240",
-                            "--no-floor",
-                            "--partitions",
-                            "4",
-                            "--threads",
-                            "1",
-                            "--instances",
-                            "2",
-                            "--set",
-                            "num.standby.replicas=1");
-        } finally {
-            System.setOut(original);
-        }
-        String out = captured.toString(StandardCharsets.UTF_8);
-        assertThat(exit).as(out).isZero();
+        String out = bench(
+                "--predictions",
+                "3000",
+                "--timeout",
+                "240",
+                "--no-floor",
+                "--partitions",
+                "4",
+                "--threads",
+                "1",
+                "--instances",
+                "2",
+                "--set",
+                "num.standby.replicas=1");
         long labels = number(
                 find(out, "produced 3,000 predictions and ([\\d,]+) labels").group(1));
         assertThat(find(out, "vigil \\(exactly_once_v2, 4 partitions, 1 threads, 2 instances\\): ([\\d,]+) predictions")
@@ -134,6 +112,22 @@ class BenchCommandIT {
         assertThat(Integer.parseInt(tasks.group(2)) + Integer.parseInt(tasks.group(4)))
                 .isLessThanOrEqualTo(Integer.parseInt(tasks.group(1)) + Integer.parseInt(tasks.group(3)));
         assertThat(out).contains("standby copies included");
+    }
+
+    /** Runs {@code vigil bench} with these arguments, its output on the console and returned; it must exit 0. */
+    private static String bench(String... args) {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream original = System.out;
+        int exit;
+        System.setOut(new PrintStream(new Tee(original, captured), true, StandardCharsets.UTF_8));
+        try {
+            exit = new CommandLine(new BenchCommand()).execute(args);
+        } finally {
+            System.setOut(original);
+        }
+        String out = captured.toString(StandardCharsets.UTF_8);
+        assertThat(exit).as(out).isZero();
+        return out;
     }
 
     private static Matcher find(String text, String regex) {
