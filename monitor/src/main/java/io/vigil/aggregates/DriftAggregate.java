@@ -5,6 +5,7 @@ import io.vigil.events.Prediction;
 import io.vigil.events.ReferenceProfile;
 import io.vigil.state.Codec;
 import io.vigil.stats.DistributionDrift;
+import io.vigil.stats.ExactSum;
 import io.vigil.stats.KllSketches;
 import io.vigil.stats.ReferenceDistribution;
 import java.io.ByteArrayInputStream;
@@ -54,13 +55,19 @@ public final class DriftAggregate {
     /** Bins of the reference decile distributions. */
     public static final int BINS = ReferenceDistribution.DEFAULT_BINS;
 
-    private static final byte FORMAT = 1;
+    /** Stored form 2 holds the sums as {@link ExactSum}s; form 1 (doubles) is still read. */
+    private static final byte FORMAT = 2;
 
-    /** One numeric feature: its sketch and the sum and sum of squares of its values. */
+    private static final byte FORMAT_DOUBLE_SUMS = 1;
+
+    /**
+     * One numeric feature: its sketch and the exact sum and sum of squares of its values. A square
+     * beyond the largest double (|value| above about 1.3e154) is added as the largest double.
+     */
     public static final class FeatureState {
         final KllDoublesSketch sketch;
-        double sum;
-        double sumSquares;
+        final ExactSum sum = new ExactSum();
+        final ExactSum sumSquares = new ExactSum();
 
         FeatureState(KllDoublesSketch sketch) {
             this.sketch = sketch;
@@ -75,22 +82,22 @@ public final class DriftAggregate {
         }
 
         public double sum() {
-            return sum;
+            return sum.value();
         }
 
         public double sumSquares() {
-            return sumSquares;
+            return sumSquares.value();
         }
     }
 
     long count;
     long positives;
     final KllDoublesSketch score;
-    double scoreSum;
-    double scoreSumSquares;
+    final ExactSum scoreSum = new ExactSum();
+    final ExactSum scoreSumSquares = new ExactSum();
     long uncertaintyN;
-    double uncertaintySum;
-    double uncertaintySumSquares;
+    final ExactSum uncertaintySum = new ExactSum();
+    final ExactSum uncertaintySumSquares = new ExactSum();
     long abstainedN;
     long abstentions;
     long late;
@@ -121,12 +128,12 @@ public final class DriftAggregate {
             positives++;
         }
         score.update(p.score());
-        scoreSum += p.score();
-        scoreSumSquares += p.score() * p.score();
+        scoreSum.add(p.score());
+        scoreSumSquares.add(p.score() * p.score());
         if (p.uncertainty() != null) {
             uncertaintyN++;
-            uncertaintySum += p.uncertainty();
-            uncertaintySumSquares += p.uncertainty() * p.uncertainty();
+            uncertaintySum.add(p.uncertainty());
+            uncertaintySumSquares.add(p.uncertainty() * p.uncertainty());
         }
         if (p.abstained() != null) {
             abstainedN++;
@@ -137,8 +144,8 @@ public final class DriftAggregate {
             if (s != null) {
                 double v = f.getValue();
                 s.sketch.update(v);
-                s.sum += v;
-                s.sumSquares += v * v;
+                s.sum.add(v);
+                s.sumSquares.add(Math.min(v * v, Double.MAX_VALUE));
             }
         }
         for (Map.Entry<String, String> a : p.attributes().entrySet()) {
@@ -190,11 +197,11 @@ public final class DriftAggregate {
         count += from.count;
         positives += from.positives;
         score.merge(from.score);
-        scoreSum += from.scoreSum;
-        scoreSumSquares += from.scoreSumSquares;
+        scoreSum.merge(from.scoreSum);
+        scoreSumSquares.merge(from.scoreSumSquares);
         uncertaintyN += from.uncertaintyN;
-        uncertaintySum += from.uncertaintySum;
-        uncertaintySumSquares += from.uncertaintySumSquares;
+        uncertaintySum.merge(from.uncertaintySum);
+        uncertaintySumSquares.merge(from.uncertaintySumSquares);
         abstainedN += from.abstainedN;
         abstentions += from.abstentions;
         late += from.late;
@@ -202,8 +209,8 @@ public final class DriftAggregate {
             FeatureState s = feature(e.getKey());
             if (s != null) {
                 s.sketch.merge(e.getValue().sketch);
-                s.sum += e.getValue().sum;
-                s.sumSquares += e.getValue().sumSquares;
+                s.sum.merge(e.getValue().sum);
+                s.sumSquares.merge(e.getValue().sumSquares);
             }
         }
         from.attributes.forEach((a, counts) -> counts.forEach((c, n) -> addCategory(a, c, n)));
@@ -225,12 +232,13 @@ public final class DriftAggregate {
         return score;
     }
 
+    /** The exact sum of the scores, correctly rounded: the same for any order of adds and merges. */
     public double scoreSum() {
-        return scoreSum;
+        return scoreSum.value();
     }
 
     public double scoreSumSquares() {
-        return scoreSumSquares;
+        return scoreSumSquares.value();
     }
 
     public long uncertaintyN() {
@@ -238,11 +246,11 @@ public final class DriftAggregate {
     }
 
     public double uncertaintySum() {
-        return uncertaintySum;
+        return uncertaintySum.value();
     }
 
     public double uncertaintySumSquares() {
-        return uncertaintySumSquares;
+        return uncertaintySumSquares.value();
     }
 
     public long abstainedN() {
@@ -303,7 +311,9 @@ public final class DriftAggregate {
                 threshold,
                 ReferenceProfile.Distribution.of(ReferenceDistribution.fromSketch(score, BINS)),
                 positives,
-                uncertaintyN == 0 ? null : new ReferenceProfile.Mean(uncertaintySum / uncertaintyN, uncertaintyN),
+                uncertaintyN == 0
+                        ? null
+                        : new ReferenceProfile.Mean(uncertaintySum.value() / uncertaintyN, uncertaintyN),
                 abstainedN == 0 ? null : new ReferenceProfile.Proportion(abstentions, abstainedN),
                 fs,
                 as,
@@ -342,11 +352,11 @@ public final class DriftAggregate {
             out.writeLong(count);
             out.writeLong(positives);
             writeSketch(out, score);
-            out.writeDouble(scoreSum);
-            out.writeDouble(scoreSumSquares);
+            scoreSum.write(out);
+            scoreSumSquares.write(out);
             out.writeLong(uncertaintyN);
-            out.writeDouble(uncertaintySum);
-            out.writeDouble(uncertaintySumSquares);
+            uncertaintySum.write(out);
+            uncertaintySumSquares.write(out);
             out.writeLong(abstainedN);
             out.writeLong(abstentions);
             out.writeLong(late);
@@ -354,8 +364,8 @@ public final class DriftAggregate {
             for (Map.Entry<String, FeatureState> e : features.entrySet()) {
                 out.writeUTF(e.getKey());
                 writeSketch(out, e.getValue().sketch);
-                out.writeDouble(e.getValue().sum);
-                out.writeDouble(e.getValue().sumSquares);
+                e.getValue().sum.write(out);
+                e.getValue().sumSquares.write(out);
             }
             out.writeInt(attributes.size());
             for (Map.Entry<String, Map<String, Long>> e : attributes.entrySet()) {
@@ -383,19 +393,20 @@ public final class DriftAggregate {
         try {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
             int format = in.readByte();
-            if (format != FORMAT) {
+            if (format != FORMAT && format != FORMAT_DOUBLE_SUMS) {
                 throw new IllegalArgumentException("unknown drift aggregate format " + format);
             }
+            boolean exact = format == FORMAT;
             long count = in.readLong();
             long positives = in.readLong();
             DriftAggregate a = new DriftAggregate(readSketch(in));
             a.count = count;
             a.positives = positives;
-            a.scoreSum = in.readDouble();
-            a.scoreSumSquares = in.readDouble();
+            readSum(in, exact, a.scoreSum);
+            readSum(in, exact, a.scoreSumSquares);
             a.uncertaintyN = in.readLong();
-            a.uncertaintySum = in.readDouble();
-            a.uncertaintySumSquares = in.readDouble();
+            readSum(in, exact, a.uncertaintySum);
+            readSum(in, exact, a.uncertaintySumSquares);
             a.abstainedN = in.readLong();
             a.abstentions = in.readLong();
             a.late = in.readLong();
@@ -403,8 +414,8 @@ public final class DriftAggregate {
             for (int i = 0; i < nf; i++) {
                 String name = in.readUTF();
                 FeatureState s = new FeatureState(readSketch(in));
-                s.sum = in.readDouble();
-                s.sumSquares = in.readDouble();
+                readSum(in, exact, s.sum);
+                readSum(in, exact, s.sumSquares);
                 a.features.put(name, s);
             }
             int na = in.readInt();
@@ -427,6 +438,22 @@ public final class DriftAggregate {
         } catch (IOException e) {
             throw new IllegalArgumentException("corrupt drift aggregate", e);
         }
+    }
+
+    /**
+     * Reads one sum into {@code into}: an exact sum (form 2), or a double (form 1) taken as one term; a form-1
+     * sum that had overflowed (squares of values beyond 1e154) is read as the largest double of its sign.
+     */
+    private static void readSum(DataInputStream in, boolean exact, ExactSum into) throws IOException {
+        if (exact) {
+            into.merge(ExactSum.read(in));
+        } else {
+            into.add(finite(in.readDouble()));
+        }
+    }
+
+    static double finite(double sum) {
+        return Double.isNaN(sum) ? 0.0 : Math.max(-Double.MAX_VALUE, Math.min(Double.MAX_VALUE, sum));
     }
 
     private static void writeSketch(DataOutputStream out, KllDoublesSketch sketch) throws IOException {

@@ -2,7 +2,13 @@ package io.vigil.aggregates;
 
 import io.vigil.state.Codec;
 import io.vigil.stats.ConfidenceBasedEstimate;
+import io.vigil.stats.ExactSum;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
@@ -32,12 +38,18 @@ public final class EstimationAggregate {
     /** Nominal threshold of the estimate: decisions come from each prediction's own threshold. */
     public static final double NOMINAL_THRESHOLD = 0.5;
 
-    private static final byte FORMAT = 1;
+    /**
+     * Stored form 2 holds the score sums as {@link ExactSum}s and the estimate's sums in fixed point, so state
+     * built in any grouping of adds and merges is the same bits; form 1 (double sums) is still read.
+     */
+    private static final byte FORMAT = 2;
+
+    private static final byte FORMAT_DOUBLE_SUMS = 1;
 
     long count;
     long positives;
-    double scoreSum;
-    double scoreSumSquares;
+    final ExactSum scoreSum = new ExactSum();
+    final ExactSum scoreSumSquares = new ExactSum();
     double threshold = Double.NaN;
     final ConfidenceBasedEstimate estimate;
 
@@ -57,8 +69,8 @@ public final class EstimationAggregate {
     public void add(double score, double threshold, boolean positive, Double q) {
         count++;
         positives += positive ? 1 : 0;
-        scoreSum += score;
-        scoreSumSquares += score * score;
+        scoreSum.add(score);
+        scoreSumSquares.add(score * score);
         this.threshold = threshold;
         if (q != null) {
             estimate.add(score, q, positive);
@@ -68,8 +80,8 @@ public final class EstimationAggregate {
     public void merge(EstimationAggregate from) {
         count += from.count;
         positives += from.positives;
-        scoreSum += from.scoreSum;
-        scoreSumSquares += from.scoreSumSquares;
+        scoreSum.merge(from.scoreSum);
+        scoreSumSquares.merge(from.scoreSumSquares);
         if (!Double.isNaN(from.threshold)) {
             threshold = from.threshold;
         }
@@ -84,12 +96,13 @@ public final class EstimationAggregate {
         return positives;
     }
 
+    /** The exact sum of the scores, correctly rounded: the same for any order of adds and merges. */
     public double scoreSum() {
-        return scoreSum;
+        return scoreSum.value();
     }
 
     public double scoreSumSquares() {
-        return scoreSumSquares;
+        return scoreSumSquares.value();
     }
 
     /** The threshold of the latest prediction merged in; NaN when empty. */
@@ -116,15 +129,21 @@ public final class EstimationAggregate {
 
         @Override
         public byte[] toBytes(EstimationAggregate a) {
-            byte[] e = a.estimate.toBytes();
-            byte[] raw = ByteBuffer.allocate(8 * 5 + e.length)
-                    .putLong(a.count)
-                    .putLong(a.positives)
-                    .putDouble(a.scoreSum)
-                    .putDouble(a.scoreSumSquares)
-                    .putDouble(a.threshold)
-                    .put(e)
-                    .array();
+            byte[] raw;
+            try {
+                ByteArrayOutputStream rawBytes = new ByteArrayOutputStream(512);
+                DataOutputStream out = new DataOutputStream(rawBytes);
+                out.writeLong(a.count);
+                out.writeLong(a.positives);
+                a.scoreSum.write(out);
+                a.scoreSumSquares.write(out);
+                out.writeDouble(a.threshold);
+                out.write(a.estimate.toBytes());
+                out.flush();
+                raw = rawBytes.toByteArray();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
             Deflater deflater = new Deflater(Deflater.BEST_SPEED);
             try {
                 deflater.setInput(raw);
@@ -144,11 +163,12 @@ public final class EstimationAggregate {
 
         @Override
         public EstimationAggregate fromBytes(byte[] bytes) {
-            if (bytes.length < 5 || bytes[0] != FORMAT) {
+            if (bytes.length < 5 || (bytes[0] != FORMAT && bytes[0] != FORMAT_DOUBLE_SUMS)) {
                 throw new IllegalArgumentException("unknown estimation aggregate format");
             }
+            boolean exact = bytes[0] == FORMAT;
             int length = ByteBuffer.wrap(bytes, 1, 4).getInt();
-            if (length < 41 || length > 1 << 20) {
+            if (length < (exact ? 28 : 41) || length > 1 << 20) {
                 throw new IllegalArgumentException("corrupt estimation aggregate: length " + length);
             }
             byte[] raw = new byte[length];
@@ -165,21 +185,25 @@ public final class EstimationAggregate {
             } finally {
                 inflater.end();
             }
-            ByteBuffer b = ByteBuffer.wrap(raw);
-            long count = b.getLong();
-            long positives = b.getLong();
-            double sum = b.getDouble();
-            double sumSquares = b.getDouble();
-            double threshold = b.getDouble();
-            byte[] e = new byte[b.remaining()];
-            b.get(e);
-            EstimationAggregate a = new EstimationAggregate(ConfidenceBasedEstimate.fromBytes(e));
-            a.count = count;
-            a.positives = positives;
-            a.scoreSum = sum;
-            a.scoreSumSquares = sumSquares;
-            a.threshold = threshold;
-            return a;
+            try {
+                DataInputStream in = new DataInputStream(new ByteArrayInputStream(raw));
+                long count = in.readLong();
+                long positives = in.readLong();
+                ExactSum sum = exact ? ExactSum.read(in) : ExactSum.of(in.readDouble());
+                ExactSum sumSquares = exact ? ExactSum.read(in) : ExactSum.of(in.readDouble());
+                double threshold = in.readDouble();
+                byte[] e = in.readAllBytes();
+                EstimationAggregate a = new EstimationAggregate(
+                        exact ? ConfidenceBasedEstimate.fromBytes(e) : ConfidenceBasedEstimate.fromDoubleSums(e));
+                a.count = count;
+                a.positives = positives;
+                a.scoreSum.merge(sum);
+                a.scoreSumSquares.merge(sumSquares);
+                a.threshold = threshold;
+                return a;
+            } catch (IOException e) {
+                throw new IllegalArgumentException("corrupt estimation aggregate", e);
+            }
         }
     };
 }

@@ -44,8 +44,11 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.StreamsConfig;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code vigil bench}: end-to-end throughput through a real broker. Fills a predictions topic (and a
@@ -140,8 +143,15 @@ final class BenchCommand implements Callable<Integer> {
     /** Recent predictions without a label in the replay, by id, with their score: the latency labels' targets. */
     private Map<String, Double> unlabelled = Map.of();
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        if (instances < 1) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--instances must be at least 1, got " + instances);
+        }
         Path dir = Files.createTempDirectory("vigil-bench-");
         EmbeddedKafka embedded = bootstrapServers == null ? EmbeddedKafka.start(dir.resolve("kafka")) : null;
         String bootstrap = embedded == null ? bootstrapServers : embedded.bootstrapServers();
@@ -202,14 +212,16 @@ final class BenchCommand implements Callable<Integer> {
             values.put("kafka.auto.offset.reset", "earliest");
             values.putAll(overrides);
             List<VigilConfig> configs = new ArrayList<>();
+            // A state.dir given with --set is the parent of the instances' own directories, as the bench's is:
+            // two instances on one directory would fight over its lock and task directories.
+            Path stateRoot = values.containsKey(VigilConfig.STATE_DIR)
+                    ? Path.of(values.get(VigilConfig.STATE_DIR).toString())
+                    : dir.resolve("state");
             for (int i = 0; i < instances; i++) {
                 Map<String, Object> own = new HashMap<>(values);
-                own.putIfAbsent(
+                own.put(
                         VigilConfig.STATE_DIR,
-                        (instances == 1
-                                        ? dir.resolve("state")
-                                        : dir.resolve("state").resolve("instance-" + i))
-                                .toString());
+                        (instances == 1 ? stateRoot : stateRoot.resolve("instance-" + i)).toString());
                 configs.add(new VigilConfig(own));
             }
             VigilConfig config = configs.get(0);

@@ -2,6 +2,7 @@ package io.vigil.stats;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Confidence-based performance estimation (CBPE, as in NannyML) for a batch of unlabelled cases:
@@ -36,17 +37,26 @@ public final class ConfidenceBasedEstimate {
     /** Default number of equal-width score bins on [0, 1] for the soft AUC. */
     public static final int DEFAULT_AUC_BINS = 1000;
 
+    private static final int FORMAT = 1;
+
     private final double threshold;
     private long predictedPositive;
     private long predictedNegative;
-    private double tp;
-    private double fp;
-    private double varPos;
-    private double fn;
-    private double tn;
-    private double varNeg;
-    private final double[] binPos;
-    private final double[] binNeg;
+    // Sums of q, 1 - q and q (1 - q) over predicted positives and negatives, and of q and 1 - q per score
+    // bin, in fixed point (FixedPointSum: each term rounded once to 2^-32, then added exactly), so that any
+    // order of adds and merges, as Kafka Streams' flushes and the owners' merges give, holds the same bits.
+    private final FixedPointSum tpSum = new FixedPointSum();
+    private final FixedPointSum fpSum = new FixedPointSum();
+    private final FixedPointSum varPosSum = new FixedPointSum();
+    private final FixedPointSum fnSum = new FixedPointSum();
+    private final FixedPointSum tnSum = new FixedPointSum();
+    private final FixedPointSum varNegSum = new FixedPointSum();
+    /** Bin b's sum of q is (binPosHi[b], binPosLo[b]) in FixedPointSum's units; of 1 - q, binNeg*. */
+    private final long[] binPosHi;
+
+    private final long[] binPosLo;
+    private final long[] binNegHi;
+    private final long[] binNegLo;
 
     /**
      * @param threshold decision threshold on the score (predicted positive iff score >= threshold)
@@ -61,8 +71,10 @@ public final class ConfidenceBasedEstimate {
             throw new IllegalArgumentException("aucBins must be >= 1, got " + aucBins);
         }
         this.threshold = threshold;
-        this.binPos = new double[aucBins];
-        this.binNeg = new double[aucBins];
+        this.binPosHi = new long[aucBins];
+        this.binPosLo = new long[aucBins];
+        this.binNegHi = new long[aucBins];
+        this.binNegLo = new long[aucBins];
     }
 
     public ConfidenceBasedEstimate(double threshold) {
@@ -97,40 +109,82 @@ public final class ConfidenceBasedEstimate {
         double v = q * (1 - q);
         if (positive) {
             predictedPositive++;
-            tp += q;
-            fp += 1 - q;
-            varPos += v;
+            tpSum.add(q);
+            fpSum.add(1 - q);
+            varPosSum.add(v);
         } else {
             predictedNegative++;
-            fn += q;
-            tn += 1 - q;
-            varNeg += v;
+            fnSum.add(q);
+            tnSum.add(1 - q);
+            varNegSum.add(v);
         }
-        int b = (int) Math.floor(Math.max(0, Math.min(1, score)) * binPos.length);
-        b = Math.min(b, binPos.length - 1);
-        binPos[b] += q;
-        binNeg[b] += 1 - q;
+        int b = (int) Math.floor(Math.max(0, Math.min(1, score)) * bins());
+        b = Math.min(b, bins() - 1);
+        long pos = FixedPointSum.toUnits(q);
+        long neg = FixedPointSum.toUnits(1 - q);
+        binPosHi[b] = FixedPointSum.addHi(binPosHi[b], binPosLo[b], pos);
+        binPosLo[b] += pos;
+        binNegHi[b] = FixedPointSum.addHi(binNegHi[b], binNegLo[b], neg);
+        binNegLo[b] += neg;
     }
 
     /** Adds another batch's sums into this one; both must share threshold and bins. */
     public ConfidenceBasedEstimate merge(ConfidenceBasedEstimate other) {
-        if (other.threshold != threshold || other.binPos.length != binPos.length) {
+        if (other.threshold != threshold || other.bins() != bins()) {
             throw new IllegalArgumentException("cannot merge estimates with different threshold or bins: " + threshold
-                    + "/" + binPos.length + " vs " + other.threshold + "/" + other.binPos.length);
+                    + "/" + bins() + " vs " + other.threshold + "/" + other.bins());
         }
         predictedPositive += other.predictedPositive;
         predictedNegative += other.predictedNegative;
-        tp += other.tp;
-        fp += other.fp;
-        varPos += other.varPos;
-        fn += other.fn;
-        tn += other.tn;
-        varNeg += other.varNeg;
-        for (int i = 0; i < binPos.length; i++) {
-            binPos[i] += other.binPos[i];
-            binNeg[i] += other.binNeg[i];
+        tpSum.merge(other.tpSum);
+        fpSum.merge(other.fpSum);
+        varPosSum.merge(other.varPosSum);
+        fnSum.merge(other.fnSum);
+        tnSum.merge(other.tnSum);
+        varNegSum.merge(other.varNegSum);
+        for (int i = 0; i < bins(); i++) {
+            binPosHi[i] = FixedPointSum.mergeHi(binPosHi[i], binPosLo[i], other.binPosHi[i], other.binPosLo[i]);
+            binPosLo[i] += other.binPosLo[i];
+            binNegHi[i] = FixedPointSum.mergeHi(binNegHi[i], binNegLo[i], other.binNegHi[i], other.binNegLo[i]);
+            binNegLo[i] += other.binNegLo[i];
         }
         return this;
+    }
+
+    private int bins() {
+        return binPosHi.length;
+    }
+
+    private double binPos(int b) {
+        return FixedPointSum.value(binPosHi[b], binPosLo[b]);
+    }
+
+    private double binNeg(int b) {
+        return FixedPointSum.value(binNegHi[b], binNegLo[b]);
+    }
+
+    private double tp() {
+        return tpSum.value();
+    }
+
+    private double fp() {
+        return fpSum.value();
+    }
+
+    private double varPos() {
+        return varPosSum.value();
+    }
+
+    private double fn() {
+        return fnSum.value();
+    }
+
+    private double tn() {
+        return tnSum.value();
+    }
+
+    private double varNeg() {
+        return varNegSum.value();
     }
 
     public double threshold() {
@@ -151,19 +205,19 @@ public final class ConfidenceBasedEstimate {
     }
 
     public double expectedTruePositives() {
-        return tp;
+        return tp();
     }
 
     public double expectedFalsePositives() {
-        return fp;
+        return fp();
     }
 
     public double expectedFalseNegatives() {
-        return fn;
+        return fn();
     }
 
     public double expectedTrueNegatives() {
-        return tn;
+        return tn();
     }
 
     /**
@@ -177,59 +231,59 @@ public final class ConfidenceBasedEstimate {
      */
     public double[] sensitivityCaseMoments() {
         long n = n();
-        double eb = (tp + fn) / n;
+        double eb = (tp() + fn()) / n;
         if (n == 0 || !(eb > 0)) {
             return null;
         }
-        double ea = tp / n;
+        double ea = tp() / n;
         double s0 = ea / eb;
-        double ea2 = (tp - varPos) / n;
-        double eb2 = (tp - varPos + fn - varNeg) / n;
+        double ea2 = (tp() - varPos()) / n;
+        double eb2 = (tp() - varPos() + fn() - varNeg()) / n;
         double var = Math.max(0, ea2 - 2 * s0 * ea2 + s0 * s0 * eb2);
         return new double[] {s0, var / (eb * eb)};
     }
 
     /** Estimated sensitivity with its delta-method interval; n = all cases. */
     public Estimate sensitivity() {
-        return ratio(tp, varPos, fn, varNeg);
+        return ratio(tp(), varPos(), fn(), varNeg());
     }
 
     /** Estimated specificity with its delta-method interval; n = all cases. */
     public Estimate specificity() {
-        return ratio(tn, varNeg, fp, varPos);
+        return ratio(tn(), varNeg(), fp(), varPos());
     }
 
     /** Estimated PPV with its interval; n = predicted positives. */
     public Estimate ppv() {
-        return share(tp, varPos, predictedPositive);
+        return share(tp(), varPos(), predictedPositive);
     }
 
     /** Estimated NPV with its interval; n = predicted negatives. */
     public Estimate npv() {
-        return share(tn, varNeg, predictedNegative);
+        return share(tn(), varNeg(), predictedNegative);
     }
 
     /** Expected prevalence (sum q / n) with interval from the variance of the sum; n = all cases. */
     public Estimate prevalence() {
-        return share(tp + fn, varPos + varNeg, n());
+        return share(tp() + fn(), varPos() + varNeg(), n());
     }
 
     /** Soft-label binned AUC, a point estimate; EMPTY when either soft class has no weight. */
     public Estimate auc() {
         double p = 0;
         double q = 0;
-        for (int i = 0; i < binPos.length; i++) {
-            p += binPos[i];
-            q += binNeg[i];
+        for (int i = 0; i < bins(); i++) {
+            p += binPos(i);
+            q += binNeg(i);
         }
         if (p <= 0 || q <= 0) {
             return Estimate.EMPTY;
         }
         double below = 0;
         double sum = 0;
-        for (int i = 0; i < binPos.length; i++) {
-            sum += binPos[i] * (below + binNeg[i] / 2);
-            below += binNeg[i];
+        for (int i = 0; i < bins(); i++) {
+            sum += binPos(i) * (below + binNeg(i) / 2);
+            below += binNeg(i);
         }
         return Estimate.point(sum / (p * q), n());
     }
@@ -254,7 +308,7 @@ public final class ConfidenceBasedEstimate {
      * @param decisionThreshold the threshold the predictions used
      */
     public Estimates withMapError(CalibrationMapBootstrap map, double decisionThreshold) {
-        int bins = binPos.length;
+        int bins = bins();
         if (map != null && map.scoreBins() != bins) {
             throw new IllegalArgumentException(
                     "bootstrap has " + map.scoreBins() + " score bins, the estimate " + bins);
@@ -267,7 +321,7 @@ public final class ConfidenceBasedEstimate {
         int tb = Math.min(bins - 1, (int) Math.floor(Math.max(0, Math.min(1, decisionThreshold)) * bins));
         double above = 0;
         for (int b = 0; b < bins; b++) {
-            count[b] = binPos[b] + binNeg[b];
+            count[b] = binPos(b) + binNeg(b);
             if (b > tb) {
                 pos[b] = count[b];
                 above += count[b];
@@ -278,13 +332,13 @@ public final class ConfidenceBasedEstimate {
         double[] gSpec = new double[bins];
         double[] gPpv = new double[bins];
         double[] gNpv = new double[bins];
-        double sensDen = tp + fn;
-        double specDen = tn + fp;
+        double sensDen = tp() + fn();
+        double specDen = tn() + fp();
         for (int b = 0; b < bins; b++) {
             double cp = pos[b];
             double cn = count[b] - pos[b];
-            gSens[b] = (fn * cp - tp * cn) / (sensDen * sensDen);
-            gSpec[b] = (tn * cp - fp * cn) / (specDen * specDen);
+            gSens[b] = (fn() * cp - tp() * cn) / (sensDen * sensDen);
+            gSpec[b] = (tn() * cp - fp() * cn) / (specDen * specDen);
             gPpv[b] = predictedPositive > 0 ? cp / predictedPositive : 0;
             gNpv[b] = predictedNegative > 0 ? -cn / predictedNegative : 0;
         }
@@ -292,10 +346,12 @@ public final class ConfidenceBasedEstimate {
         double specDen4 = specDen * specDen * specDen * specDen;
         double nPos = predictedPositive;
         double nNeg = predictedNegative;
-        Estimate sensitivity = widen(sensitivity(), map, gSens, (fn * fn * varPos + tp * tp * varNeg) / sensDen4);
-        Estimate specificity = widen(specificity(), map, gSpec, (fp * fp * varNeg + tn * tn * varPos) / specDen4);
-        Estimate ppv = widen(ppv(), map, gPpv, varPos / (nPos * nPos));
-        Estimate npv = widen(npv(), map, gNpv, varNeg / (nNeg * nNeg));
+        Estimate sensitivity =
+                widen(sensitivity(), map, gSens, (fn() * fn() * varPos() + tp() * tp() * varNeg()) / sensDen4);
+        Estimate specificity =
+                widen(specificity(), map, gSpec, (fp() * fp() * varNeg() + tn() * tn() * varPos()) / specDen4);
+        Estimate ppv = widen(ppv(), map, gPpv, varPos() / (nPos * nPos));
+        Estimate npv = widen(npv(), map, gNpv, varNeg() / (nNeg * nNeg));
         return new Estimates(sensitivity, specificity, ppv, npv, aucWithInterval(map, count));
     }
 
@@ -318,27 +374,27 @@ public final class ConfidenceBasedEstimate {
         double a = point.value();
         double p = 0;
         double q = 0;
-        for (int b = 0; b < binPos.length; b++) {
-            p += binPos[b];
-            q += binNeg[b];
+        for (int b = 0; b < bins(); b++) {
+            p += binPos(b);
+            q += binNeg(b);
         }
-        int bins = binPos.length;
+        int bins = bins();
         double[] g = new double[bins];
         double[] gCount = new double[bins];
         double negBelow = 0;
         double posAbove = p;
         double labels = 0;
         for (int b = 0; b < bins; b++) {
-            posAbove -= binPos[b];
-            double f0 = (negBelow + binNeg[b] / 2) / q;
-            double s1 = (posAbove + binPos[b] / 2) / p;
+            posAbove -= binPos(b);
+            double f0 = (negBelow + binNeg(b) / 2) / q;
+            double s1 = (posAbove + binPos(b) / 2) / p;
             g[b] = (f0 - a) / p - (s1 - a) / q;
             gCount[b] = g[b] * count[b];
             if (count[b] > 0) {
                 // The bin's labels' variance at its mean q, c q̄ (1 − q̄): at least the sum of q (1 − q).
-                labels += binPos[b] * binNeg[b] / count[b] * g[b] * g[b];
+                labels += binPos(b) * binNeg(b) / count[b] * g[b] * g[b];
             }
-            negBelow += binNeg[b];
+            negBelow += binNeg(b);
         }
         double var = labels + (map == null ? 0 : map.variance(gCount));
         if (!(a > 0 && a < 1) || !(var > 0)) {
@@ -377,26 +433,54 @@ public final class ConfidenceBasedEstimate {
     }
 
     /** Serialised sums: threshold, bins, counts, sums, per-bin soft counts. */
+    /** Stored form: format, threshold, bins, counts, the six sums, then each bin's two sums. */
     public byte[] toBytes() {
-        ByteBuffer buf = ByteBuffer.allocate(8 + 4 + 16 + 6 * 8 + 16 * binPos.length);
-        buf.putDouble(threshold)
-                .putInt(binPos.length)
-                .putLong(predictedPositive)
-                .putLong(predictedNegative);
-        buf.putDouble(tp)
-                .putDouble(fp)
-                .putDouble(varPos)
-                .putDouble(fn)
-                .putDouble(tn)
-                .putDouble(varNeg);
-        for (int i = 0; i < binPos.length; i++) {
-            buf.putDouble(binPos[i]).putDouble(binNeg[i]);
+        ByteCodec.Writer out = new ByteCodec.Writer()
+                .writeByte(FORMAT)
+                .writeDouble(threshold)
+                .writeVarLong(bins())
+                .writeVarLong(predictedPositive)
+                .writeVarLong(predictedNegative);
+        for (FixedPointSum sum : List.of(tpSum, fpSum, varPosSum, fnSum, tnSum, varNegSum)) {
+            sum.write(out);
         }
-        return buf.array();
+        for (int i = 0; i < bins(); i++) {
+            out.writeVarLong(binPosHi[i]).writeVarLong(binPosLo[i]);
+            out.writeVarLong(binNegHi[i]).writeVarLong(binNegLo[i]);
+        }
+        return out.toByteArray();
     }
 
     /** Inverse of {@link #toBytes()}. */
     public static ConfidenceBasedEstimate fromBytes(byte[] bytes) {
+        ByteCodec.Reader in = new ByteCodec.Reader(bytes);
+        in.expectFormat(FORMAT, "CBPE state");
+        double threshold = in.readDouble();
+        int bins = in.readCount(1 << 16);
+        if (bins < 1) {
+            throw new IllegalArgumentException("corrupt CBPE state: " + bins + " bins");
+        }
+        ConfidenceBasedEstimate e = new ConfidenceBasedEstimate(threshold, bins);
+        e.predictedPositive = in.readVarLong();
+        e.predictedNegative = in.readVarLong();
+        for (FixedPointSum sum : List.of(e.tpSum, e.fpSum, e.varPosSum, e.fnSum, e.tnSum, e.varNegSum)) {
+            sum.merge(FixedPointSum.read(in));
+        }
+        for (int i = 0; i < bins; i++) {
+            e.binPosHi[i] = in.readVarLong();
+            e.binPosLo[i] = in.readVarLong();
+            e.binNegHi[i] = in.readVarLong();
+            e.binNegLo[i] = in.readVarLong();
+        }
+        in.expectEnd();
+        return e;
+    }
+
+    /**
+     * Reads the form written before the sums were fixed point (doubles, no format byte; estimation state of
+     * earlier versions): each stored double sum becomes one term.
+     */
+    public static ConfidenceBasedEstimate fromDoubleSums(byte[] bytes) {
         ByteBuffer buf = ByteBuffer.wrap(bytes);
         double threshold = buf.getDouble();
         int bins = buf.getInt();
@@ -406,15 +490,16 @@ public final class ConfidenceBasedEstimate {
         ConfidenceBasedEstimate e = new ConfidenceBasedEstimate(threshold, bins);
         e.predictedPositive = buf.getLong();
         e.predictedNegative = buf.getLong();
-        e.tp = buf.getDouble();
-        e.fp = buf.getDouble();
-        e.varPos = buf.getDouble();
-        e.fn = buf.getDouble();
-        e.tn = buf.getDouble();
-        e.varNeg = buf.getDouble();
+        for (FixedPointSum sum : List.of(e.tpSum, e.fpSum, e.varPosSum, e.fnSum, e.tnSum, e.varNegSum)) {
+            sum.add(buf.getDouble());
+        }
         for (int i = 0; i < bins; i++) {
-            e.binPos[i] = buf.getDouble();
-            e.binNeg[i] = buf.getDouble();
+            long pos = FixedPointSum.toUnits(buf.getDouble());
+            long neg = FixedPointSum.toUnits(buf.getDouble());
+            e.binPosHi[i] = pos >> 63;
+            e.binPosLo[i] = pos;
+            e.binNegHi[i] = neg >> 63;
+            e.binNegLo[i] = neg;
         }
         return e;
     }

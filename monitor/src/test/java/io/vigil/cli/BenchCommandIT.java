@@ -6,9 +6,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
@@ -80,7 +82,7 @@ class BenchCommandIT {
      * standby or a task that moved, counted twice, would show here) and no fewer.
      */
     @Test
-    void shouldShareTheWorkBetweenTwoInstancesAndCountEachRecordOnce() {
+    void shouldShareTheWorkBetweenTwoInstancesAndCountEachRecordOnce(@TempDir Path state) {
         String out = bench(
                 "--predictions",
                 "3000",
@@ -94,7 +96,9 @@ class BenchCommandIT {
                 "--instances",
                 "2",
                 "--set",
-                "num.standby.replicas=1");
+                "num.standby.replicas=1",
+                "--set",
+                "state.dir=" + state);
         long labels = number(
                 find(out, "produced 3,000 predictions and ([\\d,]+) labels").group(1));
         assertThat(find(out, "vigil \\(exactly_once_v2, 4 partitions, 1 threads, 2 instances\\): ([\\d,]+) predictions")
@@ -112,6 +116,18 @@ class BenchCommandIT {
         assertThat(Integer.parseInt(tasks.group(2)) + Integer.parseInt(tasks.group(4)))
                 .isLessThanOrEqualTo(Integer.parseInt(tasks.group(1)) + Integer.parseInt(tasks.group(3)));
         assertThat(out).contains("standby copies included");
+        // a state.dir given with --set is the parent of one directory per instance, not shared by both
+        assertThat(state.resolve("instance-0")).isDirectory();
+        assertThat(state.resolve("instance-1")).isDirectory();
+    }
+
+    @Test
+    void shouldRefuseNoInstancesBeforeStartingAnything() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        CommandLine command = new CommandLine(new BenchCommand());
+        command.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
+        assertThat(command.execute("--instances", "0")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--instances must be at least 1, got 0");
     }
 
     /** Runs {@code vigil bench} with these arguments, its output on the console and returned; it must exit 0. */

@@ -95,9 +95,18 @@ class SketchSerialFormatCompatibilityTest {
 
         DriftAggregate state = DriftAggregate.CODEC.fromBytes(bytes);
 
-        // Written again before any query, byte for byte what the old library wrote. (A query sorts a
-        // sketch's lowest level in place and sets its level-zero-sorted flag: same sketch, other bytes.)
-        assertThat(DriftAggregate.CODEC.toBytes(state)).isEqualTo(bytes);
+        // Written again before any query, the sketches are byte for byte what the old library wrote. (A query
+        // sorts a sketch's lowest level in place and sets its level-zero-sorted flag: same sketch, other
+        // bytes.) The aggregate itself is written in form 2 (exact sums), which reads back to the same bytes.
+        byte[] rewritten = DriftAggregate.CODEC.toBytes(state);
+        int scoreSketchLength = java.nio.ByteBuffer.wrap(bytes, 17, 4).getInt();
+        assertThat(rewritten[0]).isEqualTo((byte) 2);
+        assertThat(java.util.Arrays.copyOfRange(rewritten, 1, 21 + scoreSketchLength))
+                .isEqualTo(java.util.Arrays.copyOfRange(bytes, 1, 21 + scoreSketchLength));
+        assertThat(DriftAggregate.CODEC.toBytes(DriftAggregate.CODEC.fromBytes(rewritten)))
+                .isEqualTo(rewritten);
+        // The form-1 double sum is taken as it was stored: scores j / N, j = 0..N-1, sum to (N - 1) / 2.
+        assertThat(state.scoreSum()).isCloseTo((N - 1) / 2.0, org.assertj.core.api.Assertions.within(1e-9));
         assertThat(state.count()).isEqualTo(N);
         assertScoreSketch(state.score(), 1);
         assertCreatinineSketch(state.features().get("creatinine").sketch(), 1);
