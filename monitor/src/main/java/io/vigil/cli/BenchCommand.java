@@ -30,9 +30,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -139,6 +141,9 @@ final class BenchCommand implements Callable<Integer> {
             description = "Milliseconds between the end of one GET /metrics and the "
                     + "start of the next during the latency measurement (default ${DEFAULT-VALUE}).")
     long latencyPollMillis = 100;
+
+    /** The model of the replay's predictions: the latency count reads its series only. */
+    private String replayModel;
 
     /** Recent predictions without a label in the replay, by id, with their score: the latency labels' targets. */
     private Map<String, Double> unlabelled = Map.of();
@@ -366,7 +371,7 @@ final class BenchCommand implements Callable<Integer> {
                         produced[1],
                         labelSeconds);
                 if (latencyLabels > 0) {
-                    measureLatency(bootstrap, labelsTopic, monitor, config);
+                    measureLatency(bootstrap, predictionsTopic, labelsTopic, monitor, config);
                 }
                 long used = heapAfterGc();
                 heap.add(String.format("%,d MB at the end (+%,d MB)", used >> 20, (used - baselineHeap) >> 20));
@@ -392,15 +397,25 @@ final class BenchCommand implements Callable<Integer> {
      * labelled count in the widest outcomes window has grown by as many (or a timeout), then prints
      * the latency percentiles next to the settings that bound them.
      */
-    private void measureLatency(String bootstrap, String labelsTopic, Monitor monitor, VigilConfig config)
+    private void measureLatency(
+            String bootstrap, String predictionsTopic, String labelsTopic, Monitor monitor, VigilConfig config)
             throws Exception {
         long flushMs = config.getLong(VigilConfig.OUTCOMES_FLUSH_INTERVAL_MS);
         long snapshotMs = config.getLong(VigilConfig.OUTCOMES_SNAPSHOT_INTERVAL_MS);
         Object commitMs = config.streamsProperties().get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
+        // The widest outcomes window that /metrics shows: without metrics.detail only metrics.windows are
+        // exported (default 7d and 30d), and a window that is computed but not exported has no series to poll.
+        boolean detail = config.getBoolean(VigilConfig.METRICS_DETAIL);
+        Set<String> exported = config.getList(VigilConfig.METRICS_WINDOWS).stream()
+                .map(String::strip)
+                .collect(Collectors.toSet());
         String window = config.outcomeWindowDays().stream()
                         .mapToInt(Integer::intValue)
+                        .filter(days -> detail || exported.contains(days + "d"))
                         .max()
-                        .orElseThrow() + "d";
+                        .orElseThrow(() -> new IllegalStateException(
+                                "no outcomes window is exported on /metrics (metrics.windows): latency not measurable"))
+                + "d";
         String settings = String.format(
                 "outcomes.flush-interval-ms=%d, outcomes.snapshot-interval-ms=%d, " + "commit.interval.ms=%s, %s",
                 flushMs, snapshotMs, commitMs, guarantee);
@@ -414,7 +429,7 @@ final class BenchCommand implements Callable<Integer> {
         String host = config.getString(VigilConfig.HTTP_BIND);
         URI metrics = URI.create("http://" + (host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host) + ":"
                 + monitor.http().port() + "/metrics");
-        MetricsPoller poller = new MetricsPoller(metrics, window, latencyPollMillis);
+        MetricsPoller poller = new MetricsPoller(metrics, window, replayModel, latencyPollMillis);
         Thread pollThread = new Thread(poller, "bench-metrics-poller");
         pollThread.setDaemon(true);
         pollThread.start();
@@ -478,7 +493,7 @@ final class BenchCommand implements Callable<Integer> {
             long[] latencies = LabelLatency.latencies(sent, baseline, poller.observations());
             long seen = java.util.Arrays.stream(latencies).filter(v -> v >= 0).count();
             out(
-                    "label latency to /metrics (%,d labels at %.0f/s, %s{slice=\"all\",window=\"%s\"} polled every %d ms "
+                    "label latency to /metrics (%,d labels at %.2f/s, %s{slice=\"all\",window=\"%s\"} polled every %d ms "
                             + "+ %.0f ms mean GET of %,d KB): p50 %.2f s, p95 %.2f s, p99 %.2f s, max %.2f s "
                             + "(%,d of %,d seen)%n",
                     n,
@@ -538,6 +553,7 @@ final class BenchCommand implements Callable<Integer> {
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         private final HttpRequest request;
         private final String window;
+        private final String model;
         private final long pauseMillis;
         private final List<LabelLatency.Observation> observations = new ArrayList<>();
         private volatile boolean running = true;
@@ -547,12 +563,13 @@ final class BenchCommand implements Callable<Integer> {
         private long getNanos;
         private long gets;
 
-        MetricsPoller(URI uri, String window, long pauseMillis) {
+        MetricsPoller(URI uri, String window, String model, long pauseMillis) {
             this.request = HttpRequest.newBuilder(uri)
                     .timeout(Duration.ofSeconds(30))
                     .GET()
                     .build();
             this.window = window;
+            this.model = model;
             this.pauseMillis = pauseMillis;
         }
 
@@ -567,7 +584,7 @@ final class BenchCommand implements Callable<Integer> {
                         throw new IllegalStateException("GET " + request.uri() + " answered " + r.statusCode()
                                 + " (the latency poller speaks plain HTTP without credentials)");
                     }
-                    long v = LabelLatency.labelledAll(r.body(), window);
+                    long v = LabelLatency.labelledAll(r.body(), window, model);
                     synchronized (this) {
                         observations.add(new LabelLatency.Observation(at, v));
                         getNanos += at - t;
@@ -697,6 +714,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 if (e.isPrediction()) {
                     Prediction x = e.prediction();
+                    replayModel = x.model().id();
                     Prediction moved = new Prediction(
                             x.predictionId(),
                             t,

@@ -24,11 +24,20 @@ final class LabelLatency {
      * (no performance snapshot yet).
      */
     static long labelledAll(String metricsPage, String window) {
+        return labelledAll(metricsPage, window, null);
+    }
+
+    /**
+     * The same for one model's versions only ({@code model} null: every model): the bench counts the model it
+     * replayed, so that another model's labels on the same monitor do not count as the measured labels.
+     */
+    static long labelledAll(String metricsPage, String window, String model) {
         long sum = 0;
         boolean any = false;
         for (MetricsPage.Sample sample : MetricsPage.samples(metricsPage, LABELLED)) {
             Map<String, String> labels = sample.labels();
-            if ("all".equals(labels.get("slice"))
+            if ((model == null || model.equals(labels.get("model")))
+                    && "all".equals(labels.get("slice"))
                     && "all".equals(labels.get("slice_value"))
                     && window.equals(labels.get("window"))
                     && "estimate".equals(labels.get("bound"))) {

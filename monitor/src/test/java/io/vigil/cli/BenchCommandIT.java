@@ -121,6 +121,38 @@ class BenchCommandIT {
         assertThat(state.resolve("instance-1")).isDirectory();
     }
 
+    /**
+     * {@code --latency-labels}, the label-to-{@code /metrics} latency: every latency label is seen. It reads the
+     * widest outcomes window that {@code /metrics} exports; after the export budget (metrics.windows, 7d and 30d
+     * by default) it kept reading the 90d window, which is computed but not exported, and printed "not measured"
+     * with nothing to show it, as no test ran it.
+     */
+    @Test
+    void shouldSeeEveryLatencyLabelInTheWidestExportedWindow() {
+        String out = bench(
+                "--predictions",
+                "3000",
+                "--timeout",
+                "240",
+                "--no-floor",
+                "--latency-labels",
+                "5",
+                "--latency-rate",
+                "2",
+                "--set",
+                "outcomes.flush-interval-ms=1000",
+                "--set",
+                "outcomes.snapshot-interval-ms=1000");
+        assertThat(out).doesNotContain("not measured");
+        Matcher latency = find(
+                out,
+                "label latency to /metrics \\(5 labels at 2.00/s, vigil_window_labelled\\{slice=\"all\",window=\"30d\"\\}"
+                        + ".*p99 ([\\d.]+) s.*\\((\\d+) of 5 seen\\)");
+        assertThat(latency.group(2)).isEqualTo("5");
+        // at least a flush or a snapshot interval's wait, at most a few of each
+        assertThat(Double.parseDouble(latency.group(1))).isBetween(0.05, 60.0);
+    }
+
     @Test
     void shouldRefuseNoInstancesBeforeStartingAnything() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -26,6 +26,16 @@ class LabelLatencyTest {
     }
 
     @Test
+    void shouldCountOneModelOnlyWhenASecondModelIsTheLoad() {
+        String page = PAGE + "vigil_window_labelled{bound=\"estimate\",model=\"live-load\",slice=\"all\","
+                + "slice_value=\"all\",version=\"1.0.0\",window=\"90d\"} 50000.0\n";
+        assertThat(LabelLatency.labelledAll(page, "90d")).isEqualTo(51234);
+        assertThat(LabelLatency.labelledAll(page, "90d", "chest-ct")).isEqualTo(1234);
+        assertThat(LabelLatency.labelledAll(page, "90d", "live-load")).isEqualTo(50000);
+        assertThat(LabelLatency.labelledAll(page, "90d", "no-such-model")).isEqualTo(-1);
+    }
+
+    @Test
     void shouldReportMinusOneWhenThePageHasNoSuchSeries() {
         assertThat(LabelLatency.labelledAll(PAGE, "30d")).isEqualTo(-1);
         assertThat(LabelLatency.labelledAll("", "90d")).isEqualTo(-1);
