@@ -452,7 +452,7 @@ public final class DriftAggregate {
         }
     }
 
-    static double finite(double sum) {
+    private static double finite(double sum) {
         return Double.isNaN(sum) ? 0.0 : Math.max(-Double.MAX_VALUE, Math.min(Double.MAX_VALUE, sum));
     }
 

@@ -128,12 +128,6 @@ public final class ExactSum {
         return digits.length == 0;
     }
 
-    public ExactSum copy() {
-        ExactSum c = new ExactSum();
-        c.merge(this);
-        return c;
-    }
-
     /** Canonical stored form: digit count, then (if any) the base and the digits low to high. */
     public void write(DataOutput out) throws IOException {
         normalise();
