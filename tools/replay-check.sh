@@ -17,6 +17,7 @@ for i in 1 2; do
   $J $OPTS -jar "$JAR" run --set bootstrap.servers="$B" --set topic.partitions=3 --set application.id=replay-$i \
     --set state.dir="$WORK/run$i" --set topic.snapshots=replay-$i.snapshots --set topic.alerts=replay-$i.alerts \
     --set topic.incidents=replay-$i.incidents --set topic.dead-letters=replay-$i.dead-letters \
+    --set topic.references=replay-$i.references \
     --set http.port=1809$i > run$i.log 2>&1 &
   eval "P$i=\$!"
 done
@@ -28,7 +29,8 @@ series() { curl -s "localhost:$1/metrics" | grep -E '^vigil_' | grep -v -E '_sec
 received() { curl -s "localhost:$1/metrics" | grep '^vigil_ingest_records_total' | awk '{s += $2} END {printf "%d", s}'; }
 input=$(sed -E -n 's/^simulated ([0-9]+) predictions and ([0-9]+) ground-truth labels.*/\1 + \2/p' sim.log)
 input=$((input))
-# caught up: both runs received every input record, then both pages unchanged over three polls 20 s apart
+# caught up: both runs received every input record, then both pages unchanged over five polls 20 s apart
+# (80 s: more than two 30 s snapshot rounds, so a reference published after the last record has come through)
 for _ in $(seq 60); do
   [ "$(received 18091)" = "$input" ] && [ "$(received 18092)" = "$input" ] && break
   sleep 10
@@ -39,7 +41,7 @@ for _ in $(seq 30); do
   sleep 20
   now="$(series 18091 | md5sum) $(series 18092 | md5sum)"
   if [ "$now" = "$previous" ]; then same=$((same + 1)); else same=0; fi
-  [ $same -ge 2 ] && break
+  [ $same -ge 4 ] && break
   previous=$now
 done
 series 18091 > metrics1.txt; series 18092 > metrics2.txt

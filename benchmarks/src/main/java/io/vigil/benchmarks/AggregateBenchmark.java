@@ -11,10 +11,10 @@ import io.vigil.stats.DistributionDrift;
 import io.vigil.stats.LogisticRecalibration;
 import io.vigil.stats.RecalibrationFit;
 import io.vigil.stats.RocHistogram;
+import io.vigil.stats.ValueHistogram;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.apache.datasketches.kll.KllDoublesSketch;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>In the topology each record goes into a per-task partial aggregate that lives for one flush
  * interval and is then sent on and merged; the cost of an update depends on how full the aggregate
- * is (a sparse histogram inserts new bins, a KLL sketch compacts). So each benchmark adds into its
+ * is (a sparse histogram inserts new bins, a value histogram new buckets). So each benchmark adds into its
  * accumulator, which it replaces by an empty one every {@code recordsPerAggregate} records, the
  * replacement's cost included. Scores and labels are simulator records cycled from an array.
  */
@@ -64,7 +64,7 @@ public class AggregateBenchmark {
     private int i;
     private int filled;
 
-    private KllDoublesSketch sketch;
+    private ValueHistogram histogram;
     private DriftAggregate drift;
     private BinaryOutcomeStats stats;
     private RocHistogram roc;
@@ -104,7 +104,7 @@ public class AggregateBenchmark {
             // Stands in for the reference's isotonic map: the cost does not depend on the value.
             calibrated[k] = predictions[k].score();
         }
-        sketch = DistributionDrift.newSketch();
+        histogram = DistributionDrift.newHistogram();
         drift = DriftAggregate.empty();
         stats = new BinaryOutcomeStats(0.5);
         roc = new RocHistogram();
@@ -142,18 +142,18 @@ public class AggregateBenchmark {
         return k;
     }
 
-    /** KLL doubles sketch, k = 800 (the score sketch of every drift slice-day). */
+    /** The score histogram of every drift slice-day (it replaced a KLL sketch, k = 800, in 2026-12). */
     @Benchmark
-    public KllDoublesSketch kllUpdateK800() {
+    public ValueHistogram scoreHistogramUpdate() {
         if (full()) {
-            sketch = DistributionDrift.newSketch();
+            histogram = DistributionDrift.newHistogram();
         }
-        KllDoublesSketch s = sketch;
-        s.update(predictions[next()].score());
-        return s;
+        ValueHistogram h = histogram;
+        h.update(predictions[next()].score());
+        return h;
     }
 
-    /** The drift aggregate of the {@code all} slice: sketch, sums, features, attributes, acquisition values. */
+    /** The drift aggregate of the {@code all} slice: score histogram, sums, features, attributes, acquisition values. */
     @Benchmark
     public DriftAggregate driftAddAllSlice() {
         if (full()) {

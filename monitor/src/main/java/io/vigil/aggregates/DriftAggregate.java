@@ -8,6 +8,7 @@ import io.vigil.stats.DistributionDrift;
 import io.vigil.stats.ExactSum;
 import io.vigil.stats.KllSketches;
 import io.vigil.stats.ReferenceDistribution;
+import io.vigil.stats.ValueHistogram;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -20,22 +21,21 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import org.apache.datasketches.kll.KllDoublesSketch;
 
 /**
  * The mergeable state of the drift stage for one slice and day (and, merged, for one window): counts,
- * the score KLL sketch (k = {@link DistributionDrift#K}), score / uncertainty sums, abstentions, one
- * sketch and sum per numeric feature, category counts per attribute, and late records. For the
- * {@code all} slice it also keeps the acquisition values seen (scanner, scanner model, software),
- * which a burn-in reference needs. Mutable, not thread-safe; one instance belongs to one task.
+ * the score histogram (at most {@link DistributionDrift#MAX_BUCKETS} buckets), score / uncertainty sums,
+ * abstentions, one histogram and sum per numeric feature, category counts per attribute, and late
+ * records. For the {@code all} slice it also keeps the acquisition values seen (scanner, scanner model,
+ * software), which a burn-in reference needs. Mutable, not thread-safe; one instance belongs to one task.
  *
- * <h2>Feature sketches: k = {@value #FEATURE_K}</h2>
- * A slice-day holds up to {@value #MAX_FEATURES} feature sketches next to the score sketch. At
- * k = 800 each would hold about 2,400 doubles (20 KB), so 32 features would multiply the state by
- * 33; at k = 200 a feature sketch holds about 600 doubles (5 KB) with a single-sided rank error of
- * 1.33% (KS floor about 0.106 at large n, PSI bin shares within 2.7%). The features Vigil watches
- * (kVp, slice thickness, mask volume) drift in steps, far above that floor; the score, whose small
- * shifts matter clinically, keeps k = 800.
+ * <h2>Feature histograms: at most {@value #FEATURE_MAX_BUCKETS} buckets</h2>
+ * A slice-day holds up to {@value #MAX_FEATURES} feature histograms next to the score histogram. A
+ * bucket costs 16 bytes on the heap and 2-4 serialised; {@value #FEATURE_MAX_BUCKETS} buckets keep the
+ * finest resolution (2^-7 of a value) over 8 octaves (for example a mask volume from 10 to 2,560 ml), and
+ * a wider feature loses one bit of resolution per doubling of its range. Discrete features (kVp, slice
+ * thickness) use one bucket per value. Histograms and sums are exact, so an aggregate is the same bits
+ * for any order and grouping of its predictions.
  *
  * <h2>Bounds</h2>
  * At most {@value #MAX_FEATURES} feature names (the first seen, kept through merges), at most
@@ -45,8 +45,8 @@ import org.apache.datasketches.kll.KllDoublesSketch;
  * {@code count - feature n}.
  */
 public final class DriftAggregate {
-    /** KLL k of the feature sketches; see the class comment. */
-    public static final int FEATURE_K = 200;
+    /** The most buckets of a feature histogram; see the class comment. */
+    public static final int FEATURE_MAX_BUCKETS = 1024;
 
     public static final int MAX_FEATURES = 32;
     public static final int MAX_ATTRIBUTES = 16;
@@ -55,30 +55,35 @@ public final class DriftAggregate {
     /** Bins of the reference decile distributions. */
     public static final int BINS = ReferenceDistribution.DEFAULT_BINS;
 
-    /** Stored form 2 holds the sums as {@link ExactSum}s; form 1 (doubles) is still read. */
-    private static final byte FORMAT = 2;
+    /**
+     * Stored form 3 holds {@link ValueHistogram}s and {@link ExactSum}s. Form 2 (KLL sketches, exact sums)
+     * and form 1 (KLL sketches, double sums) are still read, their sketches converted.
+     */
+    private static final byte FORMAT = 3;
 
-    private static final byte FORMAT_DOUBLE_SUMS = 1;
+    private static final byte FORMAT_KLL_EXACT_SUMS = 2;
+
+    private static final byte FORMAT_KLL_DOUBLE_SUMS = 1;
 
     /**
-     * One numeric feature: its sketch and the exact sum and sum of squares of its values. A square
+     * One numeric feature: its histogram and the exact sum and sum of squares of its values. A square
      * beyond the largest double (|value| above about 1.3e154) is added as the largest double.
      */
     public static final class FeatureState {
-        final KllDoublesSketch sketch;
+        final ValueHistogram histogram;
         final ExactSum sum = new ExactSum();
         final ExactSum sumSquares = new ExactSum();
 
-        FeatureState(KllDoublesSketch sketch) {
-            this.sketch = sketch;
+        FeatureState(ValueHistogram histogram) {
+            this.histogram = histogram;
         }
 
-        public KllDoublesSketch sketch() {
-            return sketch;
+        public ValueHistogram histogram() {
+            return histogram;
         }
 
         public long n() {
-            return sketch.getN();
+            return histogram.n();
         }
 
         public double sum() {
@@ -92,7 +97,7 @@ public final class DriftAggregate {
 
     long count;
     long positives;
-    final KllDoublesSketch score;
+    final ValueHistogram score;
     final ExactSum scoreSum = new ExactSum();
     final ExactSum scoreSumSquares = new ExactSum();
     long uncertaintyN;
@@ -107,13 +112,13 @@ public final class DriftAggregate {
     final Set<String> scannerModels = new TreeSet<>();
     final Set<String> software = new TreeSet<>();
 
-    private DriftAggregate(KllDoublesSketch score) {
+    private DriftAggregate(ValueHistogram score) {
         this.score = score;
     }
 
     /** An empty aggregate. */
     public static DriftAggregate empty() {
-        return new DriftAggregate(DistributionDrift.newSketch());
+        return new DriftAggregate(DistributionDrift.newHistogram());
     }
 
     /**
@@ -143,7 +148,7 @@ public final class DriftAggregate {
             FeatureState s = feature(f.getKey());
             if (s != null) {
                 double v = f.getValue();
-                s.sketch.update(v);
+                s.histogram.update(v);
                 s.sum.add(v);
                 s.sumSquares.add(Math.min(v * v, Double.MAX_VALUE));
             }
@@ -167,7 +172,7 @@ public final class DriftAggregate {
     private FeatureState feature(String name) {
         FeatureState s = features.get(name);
         if (s == null && features.size() < MAX_FEATURES) {
-            s = new FeatureState(KllSketches.newSketch(FEATURE_K));
+            s = new FeatureState(new ValueHistogram(FEATURE_MAX_BUCKETS));
             features.put(name, s);
         }
         return s;
@@ -208,7 +213,7 @@ public final class DriftAggregate {
         for (Map.Entry<String, FeatureState> e : from.features.entrySet()) {
             FeatureState s = feature(e.getKey());
             if (s != null) {
-                s.sketch.merge(e.getValue().sketch);
+                s.histogram.merge(e.getValue().histogram);
                 s.sum.merge(e.getValue().sum);
                 s.sumSquares.merge(e.getValue().sumSquares);
             }
@@ -227,8 +232,8 @@ public final class DriftAggregate {
         return positives;
     }
 
-    /** The score sketch; callers must not update it. */
-    public KllDoublesSketch score() {
+    /** The score histogram; callers must not update it. */
+    public ValueHistogram score() {
         return score;
     }
 
@@ -296,7 +301,8 @@ public final class DriftAggregate {
                 fs.put(
                         name,
                         new ReferenceProfile.Feature(
-                                ReferenceProfile.Distribution.of(ReferenceDistribution.fromSketch(s.sketch, BINS)),
+                                ReferenceProfile.Distribution.of(
+                                        ReferenceDistribution.fromHistogram(s.histogram, BINS)),
                                 count - s.n()));
             }
         });
@@ -309,7 +315,7 @@ public final class DriftAggregate {
                 count,
                 burnIn,
                 threshold,
-                ReferenceProfile.Distribution.of(ReferenceDistribution.fromSketch(score, BINS)),
+                ReferenceProfile.Distribution.of(ReferenceDistribution.fromHistogram(score, BINS)),
                 positives,
                 uncertaintyN == 0
                         ? null
@@ -351,7 +357,7 @@ public final class DriftAggregate {
             out.writeByte(FORMAT);
             out.writeLong(count);
             out.writeLong(positives);
-            writeSketch(out, score);
+            score.write(out);
             scoreSum.write(out);
             scoreSumSquares.write(out);
             out.writeLong(uncertaintyN);
@@ -363,7 +369,7 @@ public final class DriftAggregate {
             out.writeInt(features.size());
             for (Map.Entry<String, FeatureState> e : features.entrySet()) {
                 out.writeUTF(e.getKey());
-                writeSketch(out, e.getValue().sketch);
+                e.getValue().histogram.write(out);
                 e.getValue().sum.write(out);
                 e.getValue().sumSquares.write(out);
             }
@@ -393,13 +399,14 @@ public final class DriftAggregate {
         try {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
             int format = in.readByte();
-            if (format != FORMAT && format != FORMAT_DOUBLE_SUMS) {
+            if (format != FORMAT && format != FORMAT_KLL_EXACT_SUMS && format != FORMAT_KLL_DOUBLE_SUMS) {
                 throw new IllegalArgumentException("unknown drift aggregate format " + format);
             }
-            boolean exact = format == FORMAT;
+            boolean exact = format != FORMAT_KLL_DOUBLE_SUMS;
+            boolean kll = format != FORMAT;
             long count = in.readLong();
             long positives = in.readLong();
-            DriftAggregate a = new DriftAggregate(readSketch(in));
+            DriftAggregate a = new DriftAggregate(readHistogram(in, kll, DistributionDrift.MAX_BUCKETS));
             a.count = count;
             a.positives = positives;
             readSum(in, exact, a.scoreSum);
@@ -413,7 +420,7 @@ public final class DriftAggregate {
             int nf = in.readInt();
             for (int i = 0; i < nf; i++) {
                 String name = in.readUTF();
-                FeatureState s = new FeatureState(readSketch(in));
+                FeatureState s = new FeatureState(readHistogram(in, kll, FEATURE_MAX_BUCKETS));
                 readSum(in, exact, s.sum);
                 readSum(in, exact, s.sumSquares);
                 a.features.put(name, s);
@@ -456,15 +463,13 @@ public final class DriftAggregate {
         return Double.isNaN(sum) ? 0.0 : Math.max(-Double.MAX_VALUE, Math.min(Double.MAX_VALUE, sum));
     }
 
-    private static void writeSketch(DataOutputStream out, KllDoublesSketch sketch) throws IOException {
-        byte[] b = KllSketches.toBytes(sketch);
-        out.writeInt(b.length);
-        out.write(b);
-    }
-
-    private static KllDoublesSketch readSketch(DataInputStream in) throws IOException {
+    /** A histogram (form 3), or a length-prefixed KLL sketch (forms 1 and 2) converted to one. */
+    private static ValueHistogram readHistogram(DataInputStream in, boolean kll, int maxBuckets) throws IOException {
+        if (!kll) {
+            return ValueHistogram.read(in);
+        }
         byte[] b = new byte[in.readInt()];
         in.readFully(b);
-        return KllSketches.fromBytes(b);
+        return KllSketches.toHistogram(b, maxBuckets);
     }
 }

@@ -35,8 +35,8 @@ final class VerifyStatisticsCommand implements Callable<Integer> {
 
     @Option(
             names = "--drift-replicates",
-            description = "Replicates per drift claim, whose trials sketch up to "
-                    + "400,000 values each (default ${DEFAULT-VALUE}; 0 skips them).")
+            description = "Replicates per drift claim, whose trials histogram up to "
+                    + "2,000,000 values each (default ${DEFAULT-VALUE}; 0 skips them).")
     int driftReplicates = 500;
 
     @Option(
@@ -45,10 +45,7 @@ final class VerifyStatisticsCommand implements Callable<Integer> {
                     "Simulated streams per CUSUM run-length experiment " + "(default ${DEFAULT-VALUE}; 0 skips them).")
     int runLengthStreams = 2_000;
 
-    @Option(
-            names = "--seed",
-            description = "Seed (default ${DEFAULT-VALUE}); the same seed gives the same table "
-                    + "(drift rows to within their Monte-Carlo error: the sketch library seeds itself).")
+    @Option(names = "--seed", description = "Seed (default ${DEFAULT-VALUE}); the same seed gives the same table.")
     long seed = 20_261_203L;
 
     @Override

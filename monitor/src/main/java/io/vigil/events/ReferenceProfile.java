@@ -3,8 +3,10 @@ package io.vigil.events;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.vigil.stats.DistributionDrift;
 import io.vigil.stats.KllSketches;
 import io.vigil.stats.ReferenceDistribution;
+import io.vigil.stats.ValueHistogram;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.Base64;
@@ -12,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import org.apache.datasketches.kll.KllDoublesSketch;
 
 /**
  * The baseline one model version is compared against (schemas/reference_profile.schema.json), kept
@@ -21,7 +22,7 @@ import org.apache.datasketches.kll.KllDoublesSketch;
  *
  * <p>It records how it was made ({@code source}: {@code validation_file} from
  * {@code vigil reference build}, or {@code burn_in} learned by the drift stage, with the rule used),
- * the score distribution (KLL sketch plus decile bins), the predicted-positive, uncertainty and
+ * the score distribution (histogram plus decile bins), the predicted-positive, uncertainty and
  * abstention baselines, one distribution and missing count per numeric feature, category counts per
  * attribute, the known acquisition values (scanner {@code site/id}, scanner model
  * {@code manufacturer model}, software {@code manufacturer model version}, the same strings as the
@@ -102,12 +103,16 @@ public record ReferenceProfile(
 
     /**
      * A numeric distribution: {@code n} values, inner bin {@code edges} (the deciles), the share per
-     * bin {@code (-inf, e1), [e1, e2), ..., [e_last, +inf)}, and the KLL sketch (DataSketches compact
-     * form, base64).
+     * bin {@code (-inf, e1), [e1, e2), ..., [e_last, +inf)}, and the values themselves as a
+     * {@link ValueHistogram} (its canonical form, base64). Profiles written before 2026-12 carry a KLL
+     * sketch ({@code kll}, DataSketches compact form, base64) instead; it is read and converted.
      */
-    public record Distribution(long n, List<Double> edges, List<Double> proportions, String kll) {
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Distribution(long n, List<Double> edges, List<Double> proportions, String histogram, String kll) {
         public Distribution {
-            Objects.requireNonNull(kll, "kll");
+            if (histogram == null && kll == null) {
+                throw new IllegalArgumentException("a distribution needs its histogram (or a legacy kll sketch)");
+            }
             edges = List.copyOf(edges);
             proportions = List.copyOf(proportions);
         }
@@ -117,13 +122,16 @@ public record ReferenceProfile(
                     d.n(),
                     box(d.edges()),
                     box(d.proportions()),
-                    Base64.getEncoder().encodeToString(KllSketches.toBytes(d.sketch())));
+                    Base64.getEncoder().encodeToString(d.histogram().toBytes()),
+                    null);
         }
 
-        /** The distribution as the statistics code uses it; validates edges, shares and sketch. */
+        /** The distribution as the statistics code uses it; validates edges, shares and histogram. */
         public ReferenceDistribution toReferenceDistribution() {
-            KllDoublesSketch sketch = KllSketches.fromBytes(Base64.getDecoder().decode(kll));
-            return ReferenceDistribution.of(unbox(edges), unbox(proportions), sketch);
+            ValueHistogram values = histogram != null
+                    ? ValueHistogram.fromBytes(Base64.getDecoder().decode(histogram))
+                    : KllSketches.toHistogram(Base64.getDecoder().decode(kll), DistributionDrift.MAX_BUCKETS);
+            return ReferenceDistribution.of(unbox(edges), unbox(proportions), values);
         }
 
         private static List<Double> box(double[] a) {

@@ -278,6 +278,11 @@ public final class Performance {
         }
 
         @Override
+        public Object inputsBesideBuckets(String group) {
+            return references == null ? null : references.ofGroup(store, group);
+        }
+
+        @Override
         public List<MetricSnapshot> snapshots(
                 String group, NavigableMap<Long, OutcomeAggregate> days, long currentDay, long computedAtMs) {
             ReferencePrevalence reference = null;
@@ -436,10 +441,20 @@ public final class Performance {
             e.point("log_loss", cal.logLoss());
             e.estimate("ece", cal.ece());
             e.point("mce", cal.mce());
+            boolean[] filled = new boolean[CalibrationStats.BINS];
             for (ReliabilityBin b : cal.reliabilityBins()) {
                 if (b.n() > 0) {
                     e.estimate("reliability_observed:" + b.bin(), b.observedRate());
                     e.point("reliability_mean_score:" + b.bin(), b.meanScore(), b.n());
+                    filled[b.bin()] = true;
+                }
+            }
+            // An empty bin replaces what the bin published before (a value, or an insufficient_n with the n of
+            // an earlier round): else its last snapshot would depend on which round last saw it non-empty.
+            for (int k = 0; k < filled.length; k++) {
+                if (!filled[k]) {
+                    e.insufficient("reliability_observed:" + k, 0);
+                    e.insufficient("reliability_mean_score:" + k, 0);
                 }
             }
             e.estimate("oe_ratio", cal.observedExpectedRatio());

@@ -19,6 +19,7 @@ import io.vigil.stats.DailyCusumSeries;
 import io.vigil.stats.Estimate;
 import io.vigil.stats.IsotonicCalibration;
 import io.vigil.stats.SelfStartingReference;
+import io.vigil.stats.ValueHistogram;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,7 +29,6 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import org.apache.datasketches.quantilescommon.DoublesSortedView;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
@@ -347,6 +347,11 @@ public final class PerformanceEstimation {
         }
 
         @Override
+        public Object inputsBesideBuckets(String group) {
+            return references.ofGroup(store, group);
+        }
+
+        @Override
         public List<MetricSnapshot> snapshots(
                 String group, NavigableMap<Long, EstimationAggregate> days, long currentDay, long computedAtMs) {
             return snapshots(group, days, null, currentDay, computedAtMs);
@@ -414,9 +419,14 @@ public final class PerformanceEstimation {
         /** The CUSUMs standardised against the version's reference profile. */
         private void detection(SnapshotBuilder b, NavigableMap<Long, EstimationAggregate> days, Fitted fitted) {
             ReferenceProfile profile = fitted.parsed().profile();
-            DoublesSortedView view = fitted.parsed().score().sketch().getSortedView();
-            double[] scores = view.getQuantiles();
-            double[] weights = weights(view.getCumulativeWeights());
+            ValueHistogram histogram = fitted.parsed().score().histogram();
+            double[] scores = new double[histogram.buckets()];
+            double[] weights = new double[scores.length];
+            for (int i = 0; i < scores.length; i++) {
+                // each bucket's scores at its midpoint: within 2^-8 of a score, relative
+                scores[i] = histogram.midpoint(i);
+                weights[i] = histogram.count(i);
+            }
             double[] moments = meanAndVariance(scores, weights);
             double[] sens = null;
             if (fitted.map().isPresent() && !days.isEmpty()) {
@@ -541,16 +551,6 @@ public final class PerformanceEstimation {
                 n0 += n;
             }
         }
-    }
-
-    private static double[] weights(long[] cumulative) {
-        double[] w = new double[cumulative.length];
-        long prev = 0;
-        for (int i = 0; i < w.length; i++) {
-            w[i] = cumulative[i] - prev;
-            prev = cumulative[i];
-        }
-        return w;
     }
 
     /** Weighted mean and (population) variance. */

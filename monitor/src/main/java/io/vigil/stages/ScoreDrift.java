@@ -109,7 +109,9 @@ public final class ScoreDrift {
      * guards against a different failure: a count alone would let a busy first morning (one shift,
      * one scanner, the weekday case mix) stand for the whole deployment; a duration alone would let a
      * quiet site build a reference from too few predictions to compare anything with. The reference
-     * covers every retained day from the first to the latest, so it has at least both.
+     * is the shortest run of closed days from the first that has both (a day is closed once it is more
+     * than the grace period before the latest day: later records for it are late and not aggregated),
+     * so it is the same whenever the check runs: a replay publishes the same reference as the live run.
      *
      * @param enabled     false: versions without a published reference get no drift metrics
      * @param predictions minimum number of predictions
@@ -289,6 +291,11 @@ public final class ScoreDrift {
         }
 
         @Override
+        public Object inputsBesideBuckets(String group) {
+            return references.ofGroup(store, group);
+        }
+
+        @Override
         public List<MetricSnapshot> snapshots(
                 String group, NavigableMap<Long, DriftAggregate> days, long currentDay, long computedAtMs) {
             return snapshots(group, days, null, currentDay, computedAtMs);
@@ -386,11 +393,11 @@ public final class ScoreDrift {
             Map<String, ReferenceDistribution> features = new TreeMap<>();
             a.features().forEach((name, s) -> {
                 if (s.n() > 0) {
-                    features.put(name, ReferenceDistribution.fromSketch(s.sketch(), DriftAggregate.BINS));
+                    features.put(name, ReferenceDistribution.fromHistogram(s.histogram(), DriftAggregate.BINS));
                 }
             });
             References.Parsed parsed = new References.Parsed(
-                    p, ReferenceDistribution.fromSketch(a.score(), DriftAggregate.BINS), Map.copyOf(features));
+                    p, ReferenceDistribution.fromHistogram(a.score(), DriftAggregate.BINS), Map.copyOf(features));
             baselines.put(group, new CachedBaseline(a, a.count(), version, parsed));
             return parsed;
         }
@@ -489,7 +496,7 @@ public final class ScoreDrift {
             }
             e.mean("feature_mean:" + name, s.sum(), s.sumSquares(), present);
             if (refDist != null) {
-                DistributionDrift.Report r = DistributionDrift.compare(refDist, s.sketch(), settings.alpha());
+                DistributionDrift.Report r = DistributionDrift.compare(refDist, s.histogram(), settings.alpha());
                 e.emit("feature_ks:" + name, r.ks(), null, r.ksThreshold(), present, r.ksPValue());
                 e.emit("feature_psi:" + name, r.psi(), null, null, present, r.psiPValue());
             }
@@ -581,12 +588,27 @@ public final class ScoreDrift {
                     days.put(TwoPhaseAggregation.dayOf(bucketKey), a);
                 }
             });
-            DriftAggregate merged = DriftAggregate.empty();
-            days.values().forEach(merged::merge);
+            if (days.isEmpty()) {
+                return;
+            }
+            // Only closed days: a day more than the grace period before the latest day takes no more records
+            // (they are late), so the profile is the same whatever the wall-clock moment of this check. The
+            // shortest run of closed days from the first that meets the rule, not every day seen so far.
+            long latest = EventDay.of(s.windowEnd()) - 1;
+            long closedThrough = latest - settings.graceDays() - 1;
             BurnInRule rule = settings.burnIn();
-            if (days.isEmpty()
-                    || merged.count() < rule.predictions()
-                    || days.lastKey() - days.firstKey() + 1 < rule.days()) {
+            DriftAggregate merged = DriftAggregate.empty();
+            long first = days.firstKey();
+            long last = Long.MIN_VALUE;
+            for (Map.Entry<Long, DriftAggregate> day :
+                    days.headMap(closedThrough, true).entrySet()) {
+                merged.merge(day.getValue());
+                if (day.getKey() - first + 1 >= rule.days() && merged.count() >= rule.predictions()) {
+                    last = day.getKey();
+                    break;
+                }
+            }
+            if (last == Long.MIN_VALUE) {
                 return;
             }
             ReferenceProfile profile = merged.toProfile(
@@ -594,10 +616,7 @@ public final class ScoreDrift {
                     ReferenceProfile.Source.BURN_IN,
                     s.computedAt(),
                     new ReferenceProfile.BurnIn(
-                            rule.predictions(),
-                            rule.days(),
-                            LocalDate.ofEpochDay(days.firstKey()),
-                            LocalDate.ofEpochDay(days.lastKey())),
+                            rule.predictions(), rule.days(), LocalDate.ofEpochDay(first), LocalDate.ofEpochDay(last)),
                     null,
                     null);
             try {
@@ -610,7 +629,7 @@ public final class ScoreDrift {
                     "Published burn-in reference for {}: {} predictions over {} days",
                     key,
                     merged.count(),
-                    days.lastKey() - days.firstKey() + 1);
+                    last - first + 1);
         }
     }
 }

@@ -341,6 +341,11 @@ public final class TemporalStability {
         }
 
         @Override
+        public Object inputsBesideBuckets(String group) {
+            return references.ofGroup(store, group);
+        }
+
+        @Override
         public List<MetricSnapshot> snapshots(
                 String group, NavigableMap<Long, StabilityAggregate> days, long currentDay, long computedAtMs) {
             String[] g = group.split("\\|", 4);

@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -29,7 +30,10 @@ import org.apache.kafka.streams.processor.api.Record;
  * {@code flushInterval} sends each partial, keyed by slice and day, through one repartition topic to
  * the task that owns the slice, which merges it into its daily buckets. Every
  * {@code snapshotInterval} the owner merges the daily buckets of each changed slice into the
- * configured windows and emits {@link MetricSnapshot}s.
+ * configured windows and emits {@link MetricSnapshot}s. A slice counts as changed when a partial for it
+ * arrived, when the latest day moved (every window ends there), or when what its snapshots read besides
+ * its buckets changed ({@link Snapshotter#inputsBesideBuckets}, e.g. its version's reference): so the last
+ * snapshot of every slice is the same however the wall clock interleaved with the input.
  *
  * <p>Keys: a group key identifies model, version and slice ({@code model|version|dimension|value});
  * a bucket key appends the UTC epoch day ({@code group|day}).
@@ -115,6 +119,17 @@ public final class TwoPhaseAggregation<I, A> {
         default List<MetricSnapshot> snapshots(
                 String group, NavigableMap<Long, A> days, Baseline<A> baseline, long currentDay, long computedAtMs) {
             return snapshots(group, days, currentDay, computedAtMs);
+        }
+
+        /**
+         * What the group's snapshots read besides its buckets (for example the version's reference profile), as
+         * a value whose {@code equals} tells whether it changed; null for nothing. When it differs from what it
+         * was at the group's last snapshot, the group is snapshotted again although no record arrived: else a
+         * reference published after a slice's last record (a burn-in completing at the end of a replay) would
+         * reach that slice's metrics or not depending on wall-clock timing.
+         */
+        default Object inputsBesideBuckets(String group) {
+            return null;
         }
     }
 
@@ -304,7 +319,13 @@ public final class TwoPhaseAggregation<I, A> {
         private Map<String, Long> baselineStart;
 
         private final Set<String> changed = new HashSet<>();
+        /** group -> {@link Snapshotter#inputsBesideBuckets} at its last snapshot. */
+        private final Map<String, Object> inputsAtSnapshot = new HashMap<>();
+
         private long currentDay = Long.MIN_VALUE;
+        /** {@link #currentDay} at the last snapshot round: when it moves, every group's windows move. */
+        private long snapshotDay = Long.MIN_VALUE;
+
         private boolean recovered;
 
         @Override
@@ -312,7 +333,9 @@ public final class TwoPhaseAggregation<I, A> {
             // Kafka Streams may revive a task in the same processor objects after restoring its stores
             // (TaskCorruptedException): nothing from before may survive here.
             this.changed.clear();
+            this.inputsAtSnapshot.clear();
             this.currentDay = Long.MIN_VALUE;
+            this.snapshotDay = Long.MIN_VALUE;
             this.recovered = false;
             this.context = context;
             this.store = context.getStateStore(bucketsStore());
@@ -372,7 +395,16 @@ public final class TwoPhaseAggregation<I, A> {
                 }
                 recovered = true;
             }
-            if (changed.isEmpty()) {
+            inputsAtSnapshot.forEach((group, inputs) -> {
+                if (!Objects.equals(inputs, snapshotter.inputsBesideBuckets(group))) {
+                    changed.add(group);
+                }
+            });
+            // A new latest day moves every group's windows (they end at it), not only those with new records:
+            // else a slice's last snapshot would end wherever the latest day was when its last record came,
+            // which depends on wall-clock timing.
+            boolean dayMoved = currentDay != snapshotDay;
+            if (changed.isEmpty() && !dayMoved) {
                 return;
             }
             Map<String, NavigableMap<Long, A>> byGroup = new HashMap<>();
@@ -384,12 +416,14 @@ public final class TwoPhaseAggregation<I, A> {
                     continue;
                 }
                 String group = groupOf(e.getKey());
-                if (changed.contains(group)) {
+                if (dayMoved || changed.contains(group)) {
                     byGroup.computeIfAbsent(group, g -> new TreeMap<>()).put(day, e.getValue());
                 }
             }
             expired.forEach(store::remove);
+            changed.forEach(inputsAtSnapshot::remove); // groups left without buckets
             for (Map.Entry<String, NavigableMap<Long, A>> g : byGroup.entrySet()) {
+                inputsAtSnapshot.put(g.getKey(), snapshotter.inputsBesideBuckets(g.getKey()));
                 List<MetricSnapshot> out =
                         snapshotter.snapshots(g.getKey(), g.getValue(), baseline(g.getKey()), currentDay, now);
                 for (MetricSnapshot s : out) {
@@ -397,6 +431,7 @@ public final class TwoPhaseAggregation<I, A> {
                 }
             }
             changed.clear();
+            snapshotDay = currentDay;
         }
     }
 }

@@ -1,54 +1,43 @@
 package io.vigil.stats;
 
 import org.apache.commons.statistics.distribution.ChiSquaredDistribution;
-import org.apache.datasketches.kll.KllDoublesSketch;
-import org.apache.datasketches.quantilescommon.DoublesSortedView;
-import org.apache.datasketches.quantilescommon.KolmogorovSmirnov;
-import org.apache.datasketches.quantilescommon.QuantileSearchCriteria;
 
 /**
  * Drift between a reference and a current distribution of one numeric variable (a score or a
- * feature), from KLL sketches or from exact bin counts. All statistics are unitless except
+ * feature), from {@link ValueHistogram}s or from exact bin counts. All statistics are unitless except
  * Wasserstein-1, which is in the units of the variable.
  *
- * <h2>Sketch size</h2>
- * {@link #K} = 800. DataSketches' KLL normalised rank error (99% confidence) is, by k:
- * <pre>
- *   k      single-sided (rank, CDF, KS)   double-sided (PMF, one bin)   KS floor at large n, alpha 0.05
- *   200    1.33%                          1.65%                         0.106
- *   400    0.68%                          0.86%                         ~0.07
- *   800    0.35%                          0.45%                         0.047
- *   3200   0.09%                          0.12%                         0.024
- * </pre>
- * The KS floor is {@link #ksThreshold} at large n: DataSketches uses the retained item counts (about
- * 2,400 at k = 800) as sample sizes and adds both rank errors, so no KS distance below it can ever
- * be flagged. At k = 800 the floor is 0.047, under the 0.05 KS shift we want to catch; k = 200
- * (floor 0.106) would miss it. A k = 800 sketch holds about 2,400 doubles (about 20 KB serialised),
- * affordable per slice and day. PSI bin shares from a k = 800 sketch move by at most 2 x 0.35%.
+ * <h2>Histograms, not sketches</h2>
+ * Both sides are log-linear histograms with exact counts (buckets 2^-7 = 0.78% of a value wide, at most
+ * {@link #MAX_BUCKETS} of them for scores, {@code DriftAggregate.FEATURE_MAX_BUCKETS} for features). Every
+ * statistic is computed at the coarser of the two histograms' resolutions, where both CDFs are exact: the
+ * statistics are those of the two samples with values rounded to their buckets. Rounding both samples the
+ * same way keeps two samples of one distribution samples of one distribution, so the p-values below stay
+ * valid (ties only make the KS p-value conservative), and the result is the same bits for any order or
+ * grouping of the values. Until 2026-12 these were KLL sketches (k = 800 for scores, 200 for features):
+ * their rank error does not shrink with n, so their KS floor was 0.047 (scores) and 0.106 (features) at any
+ * n, and their random compaction made two replays of one input publish different drift statistics. State
+ * and profiles holding KLL sketches are converted on reading and keep the sketch's rank error
+ * ({@link ValueHistogram#rankError()}), which the p-values add as before.
  *
  * <h2>Definitions (golden.json, {@code drift_samples.csv})</h2>
  * <ul>
  *   <li>PSI over B bins (default the reference deciles, outer bins open), shares floored at 1e-4:
- *       sum (c - r) ln(c / r). Its null for exact counts: PSI * nm/(n+m) ~ chi-square(B - 1); from
- *       sketches, {@link #psiPValue(double[], double[], long, long, double)} adds the sketch error.</li>
+ *       sum (c - r) ln(c / r). Its null for exact counts: PSI * nm/(n+m) ~ chi-square(B - 1); see
+ *       {@link #psiPValue(double[], double[], long, long, double)}.</li>
  *   <li>Jensen-Shannon distance, base 2, over the same bins on unfloored shares, in [0, 1].</li>
- *   <li>Wasserstein-1 = integral |F(x) - G(x)| dx = integral |F^-1(u) - G^-1(u)| du, evaluated
- *       exactly on the two sketches' retained items (the quantile grid is the union of both
- *       sketches' items), so its only error is the sketches' rank error: at most
- *       (value range) x (eps_ref + eps_cur).</li>
- *   <li>KS statistic: sup |F - G| over the two sketches' sorted views, both CDFs evaluated at every
- *       distinct retained value after all items equal to it (inclusive ranks). DataSketches'
- *       {@code computeKSDelta} walks the two views one item at a time, so with tied values (discrete
- *       features such as kVp or slice thickness, where thousands of items share a value) it compares
- *       one sketch's CDF past a value with the other's before it and reports up to the tie's whole
- *       mass (0.2 and more between two identical distributions); on continuous data both agree to
- *       within one item's weight, far below the rank error.</li>
+ *   <li>Wasserstein-1 = integral |F(x) - G(x)| dx, the CDFs stepping at bucket lower bounds: within
+ *       2^-7 (E|X| + E|Y|) of the exact value, plus the value range times any converted sketch's rank
+ *       error.</li>
+ *   <li>KS statistic: sup |F - G| over the bucket boundaries of the common resolution (the KS statistic
+ *       of the bucket-rounded samples: ties, such as kVp or slice thickness, are compared after all their
+ *       mass).</li>
  * </ul>
  */
 public final class DistributionDrift {
 
-    /** KLL k used by Vigil for score and feature sketches; see the class comment. */
-    public static final int K = 800;
+    /** The most buckets of a score histogram: at 2^-7 resolution, scores from 1e-5 to 1 fit without coarsening. */
+    public static final int MAX_BUCKETS = 2048;
 
     /** Floor applied to bin shares in PSI, as in golden.json ({@code psi_epsilon}). */
     public static final double PSI_EPSILON = 1e-4;
@@ -57,28 +46,28 @@ public final class DistributionDrift {
 
     private DistributionDrift() {}
 
-    /** A new empty on-heap sketch with {@link #K}. */
-    public static KllDoublesSketch newSketch() {
-        return KllSketches.newSketch(K);
+    /** A new empty score histogram ({@link #MAX_BUCKETS}). */
+    public static ValueHistogram newHistogram() {
+        return new ValueHistogram(MAX_BUCKETS);
     }
 
     /**
-     * Single-sided normalised rank error of a sketch (99% confidence): any CDF value read from it is
-     * within this distance of the exact empirical CDF.
+     * The largest error of a CDF value read from the histogram: 0 unless it was converted from a KLL
+     * sketch (then that sketch's single-sided normalised rank error, 99% confidence).
      */
-    public static double rankError(KllDoublesSketch sketch) {
-        return sketch.getNormalizedRankError(false);
+    public static double rankError(ValueHistogram histogram) {
+        return histogram.rankError();
     }
 
     /**
-     * Everything this class computes for one reference and one current sketch.
+     * Everything this class computes for one reference and one current histogram.
      *
-     * @param ks             KS statistic from the sketches, in [0, 1]
-     * @param ksThreshold    conservative critical value at {@code alpha} (includes both rank errors)
+     * @param ks             KS statistic between the histograms, in [0, 1]
+     * @param ksThreshold    critical value at {@code alpha} (plus any converted sketch's rank error)
      * @param ksDrift        {@code ks > ksThreshold}
-     * @param ksPValue       sketch-aware Kolmogorov p-value ({@link #ksPValue(double, long, long, double)})
+     * @param ksPValue       Kolmogorov p-value ({@link #ksPValue(double, long, long, double)})
      * @param psi            population stability index over the reference bins
-     * @param psiPValue      sketch-aware p-value of {@code psi} under the chi-square null
+     * @param psiPValue      p-value of {@code psi} under the chi-square null
      *                       ({@link #psiPValue(double[], double[], long, long, double)})
      * @param jensenShannon  Jensen-Shannon distance, base 2, in [0, 1]
      * @param wasserstein1   Wasserstein-1 distance, in units of the variable
@@ -98,25 +87,26 @@ public final class DistributionDrift {
             long nCurrent) {}
 
     /**
-     * Compares a current sketch to a reference.
+     * Compares a current histogram to a reference.
      *
      * @param alpha significance level of the KS drift decision, in (0, 1)
-     * @throws IllegalArgumentException when the current sketch is empty
+     * @throws IllegalArgumentException when the current histogram is empty
      */
-    public static Report compare(ReferenceDistribution reference, KllDoublesSketch current, double alpha) {
+    public static Report compare(ReferenceDistribution reference, ValueHistogram current, double alpha) {
         if (current.isEmpty()) {
-            throw new IllegalArgumentException("current sketch is empty: nothing to compare");
+            throw new IllegalArgumentException("current histogram is empty: nothing to compare");
         }
-        KllDoublesSketch ref = reference.sketch();
-        long n = ref.getN();
-        long m = current.getN();
+        ValueHistogram ref = reference.histogram();
+        long n = ref.n();
+        long m = current.n();
         double d = ksStatistic(ref, current);
         double thr = ksThreshold(ref, current, alpha);
         double[] r = reference.proportions();
-        double[] c = binProportions(current, reference.edges());
+        double[] edges = reference.edges();
+        double[] c = binProportions(current, edges);
         double psi = psi(r, c);
         double rankError = sketchError(ref, false) + sketchError(current, false);
-        double binError = sketchError(ref, true) + sketchError(current, true);
+        double binError = sketchError(ref, true) + sketchError(current, true) + straddlingShare(current, edges);
         return new Report(
                 d,
                 thr,
@@ -131,33 +121,54 @@ public final class DistributionDrift {
     }
 
     /**
-     * The rank error (99% confidence) a sketch's CDF ({@code pmf} false) or bin shares ({@code pmf} true)
-     * can carry: DataSketches' a-priori normalised rank error once the sketch has compacted, 0 while it
-     * still holds every item (then its CDF is the exact empirical one).
+     * The error a histogram's CDF ({@code pmf} false) or bin shares ({@code pmf} true, a difference of two
+     * CDF values) can carry: 0 for a histogram of values, whose counts are exact; for one converted from a
+     * KLL sketch, that sketch's rank error (twice it for bin shares).
      */
-    public static double sketchError(KllDoublesSketch sketch, boolean pmf) {
-        return sketch.isEstimationMode() ? sketch.getNormalizedRankError(pmf) : 0.0;
+    public static double sketchError(ValueHistogram histogram, boolean pmf) {
+        return pmf ? 2 * histogram.rankError() : histogram.rankError();
     }
 
     /**
-     * Sketch-aware KS p-value: the asymptotic p-value of the distance less both sketches' rank errors,
-     * Q_KS(sqrt(nm/(n+m)) max(0, d - e)). A sketched distance exceeds the exact one by at most e (with 99%
-     * confidence), so this p-value is never smaller than the exact one's there: without it, sketch noise,
-     * which does not shrink with n, made 34% of null windows of 200,000 scores (k = 800) and all of 200,000
-     * feature values (k = 200) "significant" at 0.05. Null false-positive rate: {@code vigil
-     * verify-statistics}.
+     * The largest share of a histogram's values in one bucket that an edge cuts (an edge that is not a bucket
+     * boundary at the histogram's resolution). Such a bucket is counted in the bin of its lower bound, so a bin
+     * misses at most the cut bucket at its lower edge and gains at most the one at its upper edge: each bin
+     * share is within this of the exact one. 0 when the edges are the reference's bucket boundaries and the
+     * current histogram is as fine as the reference's, the usual case.
+     */
+    public static double straddlingShare(ValueHistogram histogram, double[] edges) {
+        long largest = 0;
+        int i = 0;
+        for (double e : edges) {
+            while (i < histogram.buckets() && histogram.upperBound(i) <= e) {
+                i++;
+            }
+            if (i < histogram.buckets() && histogram.lowerBound(i) < e) {
+                largest = Math.max(largest, histogram.count(i));
+            }
+        }
+        return histogram.isEmpty() ? 0.0 : (double) largest / histogram.n();
+    }
+
+    /**
+     * KS p-value allowing for a CDF error {@code rankError} (0 for histograms of values): the asymptotic
+     * p-value of the distance less that error, Q_KS(sqrt(nm/(n+m)) max(0, d - e)). A distance read from a
+     * KLL sketch exceeds the exact one by at most e (with 99% confidence), so this p-value is never smaller
+     * than the exact one's there: without it, KLL noise, which does not shrink with n, made 34% of null
+     * windows of 200,000 scores (k = 800) and all of 200,000 feature values (k = 200) "significant" at
+     * 0.05. Null false-positive rate: {@code vigil verify-statistics}.
      */
     public static double ksPValue(double d, long n, long m, double rankError) {
         return ksPValue(Math.max(0.0, d - rankError), n, m);
     }
 
     /**
-     * Sketch-aware PSI p-value. For exact counts, PSI nm/(n+m) ~ chi-square(B - 1) because each bin's share
-     * difference has variance r (1/n + 1/m); a sketch adds its own error to each share, which does not
-     * shrink with n, so that null made half of all null windows of 20,000 feature values "significant".
-     * Here the statistic is Pearson's form of the same null with the sketch error as extra variance,
-     * sum_b (c_b - r_b)^2 / (r_b (1/n + 1/m) + s^2), s = binError / 2.576 (the 99% bin-share error of
-     * both sketches as a standard deviation), against chi-square(B - 1). Null false-positive rate and
+     * PSI p-value. For exact counts, PSI nm/(n+m) ~ chi-square(B - 1) because each bin's share difference
+     * has variance r (1/n + 1/m). The statistic is Pearson's form of that null with any bin-share error
+     * (a converted KLL sketch's, or buckets an edge cuts) as extra variance,
+     * sum_b (c_b - r_b)^2 / (r_b (1/n + 1/m) + s^2), s = binError / 2.576 (the 99% error as a standard
+     * deviation), against chi-square(B - 1); with exact bins s = 0. (With KLL bins and no such term, half
+     * of all null windows of 20,000 feature values were "significant".) Null false-positive rate and
      * power: {@code vigil verify-statistics}.
      */
     public static double psiPValue(double[] reference, double[] current, long n, long m, double binError) {
@@ -179,32 +190,35 @@ public final class DistributionDrift {
         return ChiSquaredDistribution.of(reference.length - 1).survivalProbability(stat);
     }
 
-    /** KS statistic sup |F - G| between two non-empty sketches (DataSketches {@code computeKSDelta}). */
-    public static double ksStatistic(KllDoublesSketch reference, KllDoublesSketch current) {
+    /** KS statistic sup |F - G| between two non-empty histograms, at the coarser one's resolution. */
+    public static double ksStatistic(ValueHistogram reference, ValueHistogram current) {
         double[] d = {0};
         walkCdfs(reference, current, (x, fa, fb) -> d[0] = Math.max(d[0], Math.abs(fa - fb)));
         return d[0];
     }
 
     /**
-     * DataSketches' conservative KS critical value: c(alpha) sqrt((r1 + r2)/(r1 r2)) on the retained
-     * item counts, plus both sketches' rank errors. Drift is declared when the statistic exceeds it.
+     * KS critical value at {@code alpha}: c(alpha) sqrt((n + m)/(n m)), c(alpha) = sqrt(-ln(alpha/2)/2)
+     * (the asymptotic Kolmogorov quantile), plus both histograms' rank errors (0 unless converted from KLL
+     * sketches). Drift is declared when the statistic exceeds it.
      */
-    public static double ksThreshold(KllDoublesSketch reference, KllDoublesSketch current, double alpha) {
+    public static double ksThreshold(ValueHistogram reference, ValueHistogram current, double alpha) {
         requireNonEmpty(reference, current);
         checkProbability("alpha", alpha);
-        return KolmogorovSmirnov.computeKSThreshold(reference, current, alpha);
+        double n = reference.n();
+        double m = current.n();
+        double c = Math.sqrt(-0.5 * Math.log(alpha / 2));
+        return c * Math.sqrt((n + m) / (n * m)) + reference.rankError() + current.rankError();
     }
 
-    /** {@code ksStatistic > ksThreshold}: the conservative sketch KS decision. */
-    public static boolean ksDrift(KllDoublesSketch reference, KllDoublesSketch current, double alpha) {
+    /** {@code ksStatistic > ksThreshold}. */
+    public static boolean ksDrift(ValueHistogram reference, ValueHistogram current, double alpha) {
         return ksStatistic(reference, current) > ksThreshold(reference, current, alpha);
     }
 
     /**
      * Asymptotic two-sample KS p-value: Q_KS(sqrt(nm/(n+m)) d), with Q_KS the Kolmogorov survival
-     * function. It treats {@code d} as exact, so on a sketch statistic it ignores the rank error, and
-     * it differs from the exact small-sample p-value by O(1/sqrt(nm/(n+m))).
+     * function. It treats {@code d} as exact, and it differs from the exact small-sample p-value by O(1/sqrt(nm/(n+m))).
      */
     public static double ksPValue(double d, long n, long m) {
         if (n <= 0 || m <= 0) {
@@ -241,19 +255,20 @@ public final class DistributionDrift {
     }
 
     /**
-     * Share of a sketch's weight in each bin {@code (-inf, e1), [e1, e2), ..., [e_last, +inf)}, read
-     * from the sketch's exclusive ranks at the edges. Each share is within 2 x {@link #rankError} of
-     * the exact share. Shares sum to 1.
+     * Share of a histogram's values in each bin {@code (-inf, e1), [e1, e2), ..., [e_last, +inf)}, each
+     * bucket counted in the bin of its lower bound: exact when every edge is a bucket boundary at the
+     * histogram's resolution, otherwise within {@link #straddlingShare} per bin. Shares sum to 1.
      */
-    public static double[] binProportions(KllDoublesSketch sketch, double[] edges) {
+    public static double[] binProportions(ValueHistogram histogram, double[] edges) {
         ReferenceDistribution.checkEdges(edges);
-        if (sketch.isEmpty()) {
-            throw new IllegalArgumentException("sketch is empty");
+        if (histogram.isEmpty()) {
+            throw new IllegalArgumentException("histogram is empty");
         }
-        if (edges.length == 0) {
-            return new double[] {1.0};
+        long[] counts = new long[edges.length + 1];
+        for (int i = 0; i < histogram.buckets(); i++) {
+            counts[upperBound(edges, histogram.lowerBound(i))] += histogram.count(i);
         }
-        return sketch.getPMF(edges, QuantileSearchCriteria.EXCLUSIVE);
+        return proportions(counts);
     }
 
     /**
@@ -370,12 +385,12 @@ public final class DistributionDrift {
     }
 
     /**
-     * Wasserstein-1 between the distributions two sketches represent, in units of the variable:
-     * the integral of |F(x) - G(x)| over the union of both sketches' retained items. Exact when both
-     * sketches retain all items; otherwise within (max - min) x (eps_ref + eps_cur).
+     * Wasserstein-1 between the distributions two histograms hold, in units of the variable: the integral
+     * of |F(x) - G(x)| with both CDFs stepping at the lower bounds of the buckets at the coarser
+     * resolution. Within 2^-(7 - coarsening) (E|X| + E|Y|) of the exact value between the samples.
      */
-    public static double wasserstein1(KllDoublesSketch reference, KllDoublesSketch current) {
-        // |F - G| is constant between consecutive distinct values: integrate the steps.
+    public static double wasserstein1(ValueHistogram reference, ValueHistogram current) {
+        // |F - G| is constant between consecutive bucket lower bounds: integrate the steps.
         double[] acc = {0, Double.NaN, 0}; // integral, previous x, |F - G| since previous x
         walkCdfs(reference, current, (x, fa, fb) -> {
             if (!Double.isNaN(acc[1])) {
@@ -387,44 +402,46 @@ public final class DistributionDrift {
         return acc[0];
     }
 
-    /** Receives each distinct value of either sketch, ascending, with both CDFs just after it. */
+    /** Receives each non-empty bucket of either histogram, ascending, with both CDFs just after it. */
     @FunctionalInterface
     private interface CdfStep {
-        void at(double x, double fReference, double fCurrent);
+        void at(double lowerBound, double fReference, double fCurrent);
     }
 
     /**
-     * Walks the union of both sketches' retained items in ascending order, giving each distinct value
-     * once with both empirical CDFs evaluated at it (ties inside and across sketches handled together).
+     * Walks the union of both histograms' non-empty buckets at the coarser of their resolutions, in
+     * ascending order, giving each bucket once with both exact CDFs at its upper end.
      */
-    private static void walkCdfs(KllDoublesSketch reference, KllDoublesSketch current, CdfStep step) {
+    private static void walkCdfs(ValueHistogram reference, ValueHistogram current, CdfStep step) {
         requireNonEmpty(reference, current);
-        DoublesSortedView a = reference.getSortedView();
-        DoublesSortedView b = current.getSortedView();
-        double[] qa = a.getQuantiles();
-        double[] qb = b.getQuantiles();
-        long[] ca = a.getCumulativeWeights();
-        long[] cb = b.getCumulativeWeights();
-        double na = a.getN();
-        double nb = b.getN();
+        int level = Math.max(reference.coarsening(), current.coarsening());
+        int dropA = level - reference.coarsening();
+        int dropB = level - current.coarsening();
+        double na = reference.n();
+        double nb = current.n();
+        int sa = reference.buckets();
+        int sb = current.buckets();
+        long ca = 0;
+        long cb = 0;
         int i = 0;
         int j = 0;
-        while (i < qa.length || j < qb.length) {
-            double x = Math.min(
-                    i < qa.length ? qa[i] : Double.POSITIVE_INFINITY, j < qb.length ? qb[j] : Double.POSITIVE_INFINITY);
-            while (i < qa.length && qa[i] == x) {
-                i++;
+        while (i < sa || j < sb) {
+            long ka = i < sa ? reference.key(i) >> dropA : Long.MAX_VALUE;
+            long kb = j < sb ? current.key(j) >> dropB : Long.MAX_VALUE;
+            long k = Math.min(ka, kb);
+            while (i < sa && reference.key(i) >> dropA == k) {
+                ca += reference.count(i++);
             }
-            while (j < qb.length && qb[j] == x) {
-                j++;
+            while (j < sb && current.key(j) >> dropB == k) {
+                cb += current.count(j++);
             }
-            step.at(x, i == 0 ? 0 : ca[i - 1] / na, j == 0 ? 0 : cb[j - 1] / nb);
+            step.at(ValueHistogram.boundary(k, level), ca / na, cb / nb);
         }
     }
 
-    private static void requireNonEmpty(KllDoublesSketch a, KllDoublesSketch b) {
+    private static void requireNonEmpty(ValueHistogram a, ValueHistogram b) {
         if (a.isEmpty() || b.isEmpty()) {
-            throw new IllegalArgumentException("sketches must be non-empty, got n=" + a.getN() + " and " + b.getN());
+            throw new IllegalArgumentException("histograms must be non-empty, got n=" + a.n() + " and " + b.n());
         }
     }
 

@@ -2,35 +2,56 @@ package io.vigil.stats;
 
 import java.lang.foreign.MemorySegment;
 import org.apache.datasketches.kll.KllDoublesSketch;
+import org.apache.datasketches.quantilescommon.DoublesSortedView;
 
 /**
- * The one place Vigil creates and (de)serialises KLL sketches (Apache DataSketches 9, made for Java 25).
- *
- * <p>The serial form is DataSketches' standard compact KLL format, unchanged since the 6.x line:
- * reference profiles and state written by earlier Vigil versions (DataSketches 6.2) read back as they
- * were ({@code SketchSerialFormatCompatibilityTest}). Only on-heap sketches and heap segments are used,
- * so no native access is needed.
- *
- * <p>Compaction draws its random bits from one unseeded generator the library keeps for all KLL sketches
- * of the JVM, with no public way to seed or replace it: two sketches fed the same values in the same
- * order may answer quantiles differently, within the sketch's rank error.
+ * Reads the KLL sketches that reference profiles and state written before 2026-12 carry (Apache
+ * DataSketches' standard compact KLL format, unchanged since the 6.x line, so profiles written with
+ * DataSketches 6.2 read as they were: {@code SketchSerialFormatCompatibilityTest}), and turns them into
+ * the {@link ValueHistogram}s Vigil now keeps. Vigil no longer writes KLL sketches: their compaction draws
+ * from one clock-seeded generator per JVM and their merge depends on grouping, so replays differed.
  */
 public final class KllSketches {
 
     private KllSketches() {}
 
-    /** A new empty on-heap sketch with parameter {@code k}. */
+    /** A new empty on-heap sketch with parameter {@code k} (tests and fixtures that write the legacy form). */
     public static KllDoublesSketch newSketch(int k) {
         return KllDoublesSketch.newHeapInstance(k);
     }
 
-    /** The sketch's standard DataSketches compact serial form (what reference profiles carry in base64). */
+    /** The sketch's standard DataSketches compact serial form. */
     public static byte[] toBytes(KllDoublesSketch sketch) {
         return sketch.toByteArray();
     }
 
-    /** An updatable on-heap copy of a serialised sketch, so merges into it work. */
+    /** An updatable on-heap copy of a serialised sketch. */
     public static KllDoublesSketch fromBytes(byte[] bytes) {
         return KllDoublesSketch.heapify(MemorySegment.ofArray(bytes));
+    }
+
+    /**
+     * The histogram of a sketch's retained items with their weights, carrying the sketch's single-sided
+     * normalised rank error (99% confidence) once it has compacted (0 while it still holds every item, when
+     * its CDF is the exact one).
+     */
+    public static ValueHistogram toHistogram(KllDoublesSketch sketch, int maxBuckets) {
+        if (sketch.isEmpty()) {
+            return new ValueHistogram(maxBuckets);
+        }
+        DoublesSortedView view = sketch.getSortedView();
+        double[] items = view.getQuantiles();
+        long[] cumulative = view.getCumulativeWeights();
+        long[] weights = new long[items.length];
+        for (int i = 0; i < items.length; i++) {
+            weights[i] = cumulative[i] - (i == 0 ? 0 : cumulative[i - 1]);
+        }
+        double error = sketch.isEstimationMode() ? sketch.getNormalizedRankError(false) : 0.0;
+        return ValueHistogram.ofWeighted(maxBuckets, items, weights, error);
+    }
+
+    /** {@link #toHistogram(KllDoublesSketch, int)} of a serialised sketch. */
+    public static ValueHistogram toHistogram(byte[] bytes, int maxBuckets) {
+        return toHistogram(fromBytes(bytes), maxBuckets);
     }
 }

@@ -2,17 +2,15 @@ package io.vigil.stats;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import org.apache.datasketches.kll.KllDoublesSketch;
-import org.apache.datasketches.quantilescommon.QuantileSearchCriteria;
 
 /**
  * The frozen reference a numeric feature or score is compared against: the inner bin edges (by
- * default the reference deciles), the reference share in each bin, and the reference KLL sketch
+ * default the reference deciles), the reference share in each bin, and the reference histogram
  * itself (for KS and Wasserstein). Bins are {@code (-inf, e1), [e1, e2), ..., [e_last, +inf)}: a value
  * equal to an edge belongs to the bin above it, as in {@code numpy.histogram}.
  *
- * <p>Immutable. Serialised with {@link #toBytes()} / {@link #fromBytes(byte[])}; the sketch part is
- * DataSketches' own compact format.
+ * <p>Immutable. Serialised with {@link #toBytes()} / {@link #fromBytes(byte[])}; the histogram part is
+ * {@link ValueHistogram}'s canonical form.
  */
 public final class ReferenceDistribution {
 
@@ -21,12 +19,12 @@ public final class ReferenceDistribution {
 
     private final double[] edges;
     private final double[] proportions;
-    private final KllDoublesSketch sketch;
+    private final ValueHistogram histogram;
 
-    private ReferenceDistribution(double[] edges, double[] proportions, KllDoublesSketch sketch) {
+    private ReferenceDistribution(double[] edges, double[] proportions, ValueHistogram histogram) {
         this.edges = edges;
         this.proportions = proportions;
-        this.sketch = sketch;
+        this.histogram = histogram;
     }
 
     /**
@@ -35,9 +33,9 @@ public final class ReferenceDistribution {
      *
      * @param edges       strictly increasing finite inner edges (B - 1 of them for B bins)
      * @param proportions B non-negative shares summing to 1 (within 1e-9)
-     * @param sketch      the reference sketch, non-empty
+     * @param histogram   the reference histogram, non-empty
      */
-    public static ReferenceDistribution of(double[] edges, double[] proportions, KllDoublesSketch sketch) {
+    public static ReferenceDistribution of(double[] edges, double[] proportions, ValueHistogram histogram) {
         checkEdges(edges);
         if (proportions.length != edges.length + 1) {
             throw new IllegalArgumentException("proportions must have edges.length + 1 = " + (edges.length + 1)
@@ -53,32 +51,40 @@ public final class ReferenceDistribution {
         if (Math.abs(sum - 1) > 1e-9) {
             throw new IllegalArgumentException("proportions must sum to 1, got " + sum);
         }
-        if (sketch == null || sketch.isEmpty()) {
-            throw new IllegalArgumentException("reference sketch must be non-empty");
+        if (histogram == null || histogram.isEmpty()) {
+            throw new IllegalArgumentException("reference histogram must be non-empty");
         }
-        return new ReferenceDistribution(edges.clone(), proportions.clone(), sketch);
+        return new ReferenceDistribution(edges.clone(), proportions.clone(), histogram);
     }
 
     /**
-     * A reference whose edges are the sketch's quantiles at ranks i/bins, i = 1..bins-1, and whose
-     * proportions are the sketch's bin shares at those edges. Tied quantiles (discrete data) are
-     * collapsed, so the result may have fewer than {@code bins} bins; {@link #bins()} says how many.
+     * A reference whose edges are the histogram's quantiles at ranks i/bins, i = 1..bins-1 (each the lower
+     * bound of the first bucket whose cumulative share reaches the rank, so that bucket, like a sample
+     * quantile, opens the bin above), and whose proportions are the histogram's exact bin shares at those
+     * edges. Tied quantiles (discrete data) are collapsed, so the result may have fewer than {@code bins}
+     * bins; {@link #bins()} says how many.
      */
-    public static ReferenceDistribution fromSketch(KllDoublesSketch sketch, int bins) {
-        if (sketch == null || sketch.isEmpty()) {
-            throw new IllegalArgumentException("reference sketch must be non-empty");
+    public static ReferenceDistribution fromHistogram(ValueHistogram histogram, int bins) {
+        if (histogram == null || histogram.isEmpty()) {
+            throw new IllegalArgumentException("reference histogram must be non-empty");
         }
         if (bins < 2) {
             throw new IllegalArgumentException("bins must be >= 2, got " + bins);
         }
-        double[] ranks = new double[bins - 1];
+        double[] q = new double[bins - 1];
+        long n = histogram.n();
+        long cumulative = 0;
+        int bucket = 0;
         for (int i = 1; i < bins; i++) {
-            ranks[i - 1] = (double) i / bins;
+            // first bucket whose cumulative count reaches i/bins of n, in exact integer arithmetic
+            while (bucket < histogram.buckets() - 1 && (cumulative + histogram.count(bucket)) * bins < (long) i * n) {
+                cumulative += histogram.count(bucket++);
+            }
+            q[i - 1] = histogram.lowerBound(bucket);
         }
-        double[] q = sketch.getQuantiles(ranks, QuantileSearchCriteria.INCLUSIVE);
         double[] edges = Arrays.stream(q).distinct().sorted().toArray();
-        double[] props = DistributionDrift.binProportions(sketch, edges);
-        return new ReferenceDistribution(edges, props, sketch);
+        double[] props = DistributionDrift.binProportions(histogram, edges);
+        return new ReferenceDistribution(edges, props, histogram);
     }
 
     /** Inner edges, strictly increasing (a copy). */
@@ -96,19 +102,19 @@ public final class ReferenceDistribution {
         return proportions.length;
     }
 
-    /** The reference sketch; callers must not update it. */
-    public KllDoublesSketch sketch() {
-        return sketch;
+    /** The reference histogram; callers must not update it. */
+    public ValueHistogram histogram() {
+        return histogram;
     }
 
-    /** Number of reference values behind the sketch. */
+    /** Number of reference values behind the histogram. */
     public long n() {
-        return sketch.getN();
+        return histogram.n();
     }
 
-    /** Compact binary form: edge count, edges, proportions, sketch bytes. */
+    /** Compact binary form: edge count, edges, proportions, histogram bytes. */
     public byte[] toBytes() {
-        byte[] sk = KllSketches.toBytes(sketch);
+        byte[] sk = histogram.toBytes();
         ByteBuffer buf = ByteBuffer.allocate(4 + 8 * (edges.length + proportions.length) + 4 + sk.length);
         buf.putInt(edges.length);
         for (double e : edges) {
@@ -139,7 +145,7 @@ public final class ReferenceDistribution {
         }
         byte[] sk = new byte[buf.getInt()];
         buf.get(sk);
-        return of(edges, props, KllSketches.fromBytes(sk));
+        return of(edges, props, ValueHistogram.fromBytes(sk));
     }
 
     static void checkEdges(double[] edges) {

@@ -20,8 +20,8 @@ import io.vigil.stats.Cusum;
 import io.vigil.stats.DailyCusumSeries;
 import io.vigil.stats.DistributionDrift;
 import io.vigil.stats.Estimate;
-import io.vigil.stats.KllSketches;
 import io.vigil.stats.ReferenceDistribution;
+import io.vigil.stats.ValueHistogram;
 import io.vigil.stats.Wilson;
 import io.vigil.verification.Draws;
 import java.time.Clock;
@@ -38,7 +38,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import org.apache.datasketches.kll.KllDoublesSketch;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -58,8 +57,8 @@ import org.junit.jupiter.api.TestFactory;
  *       at a reference prevalence): {@link Performance#snapshots}
  *       over {@link OutcomeAggregate}s fed simulated {@link OutcomeChange}s, windows 7d and 30d.</li>
  *   <li>Drift ({@code score_psi}, {@code score_ks}, {@code feature_psi:*}, {@code positive_rate},
- *       {@code acquisition_change}): the statistics are production's ({@link DistributionDrift#compare} on KLL
- *       sketches from {@link KllSketches} against {@link ReferenceDistribution#fromSketch}, {@link Wilson}'s
+ *       {@code acquisition_change}): the statistics are production's ({@link DistributionDrift#compare} on
+ *       {@link ValueHistogram}s against {@link ReferenceDistribution#fromHistogram}, {@link Wilson}'s
  *       interval and two-proportion p-value, {@link ReferenceProfile.Known#contains}); the snapshot around them
  *       is built here as {@code ScoreDrift}'s emitter builds it, because that snapshotter is a private inner
  *       class reading the references state store (no call without a Kafka Streams task).</li>
@@ -74,8 +73,7 @@ import org.junit.jupiter.api.TestFactory;
  *       {@code SnapshotBuilder#cusum} builds it (package-private).</li>
  *   <li>{@code pipeline_*}: {@link PipelineProbe} over a meter registry, a Streams state and a consumer lag.</li>
  * </ul>
- * Fixed seeds. KLL compaction draws from the sketch library's own random source (issue 18, Must 10), so the
- * drift inputs use effects far from the decision limits.
+ * Fixed seeds; every input, the drift histograms included, is deterministic.
  */
 class ShippedRulesFireAndStayQuietTest {
     private static final Instant T0 = Instant.parse("2026-03-02T00:00:00Z");
@@ -106,13 +104,13 @@ class ShippedRulesFireAndStayQuietTest {
         c.put(
                 "VigilScoreDistributionShift",
                 new Case(
-                        "DistributionDrift.compare on KLL sketches",
+                        "DistributionDrift.compare on value histograms",
                         fixed(() -> scoreDrift(11, 0.12)),
                         fixed(() -> scoreDrift(12, 0.0))));
         c.put(
                 "VigilScoreKsAboveCritical",
                 new Case(
-                        "DistributionDrift.compare on KLL sketches",
+                        "DistributionDrift.compare on value histograms",
                         fixed(() -> scoreDrift(13, 0.12)),
                         fixed(() -> scoreDrift(14, 0.0))));
         c.put(
@@ -124,7 +122,7 @@ class ShippedRulesFireAndStayQuietTest {
         c.put(
                 "VigilFeatureShift",
                 new Case(
-                        "DistributionDrift.compare on feature KLL sketches",
+                        "DistributionDrift.compare on feature value histograms",
                         fixed(() -> featureDrift(31, 6.0)),
                         fixed(() -> featureDrift(32, 0.0))));
         c.put(
@@ -470,11 +468,11 @@ class ShippedRulesFireAndStayQuietTest {
         return round;
     }
 
-    // ---- drift: DistributionDrift on KLL sketches, Wilson ----
+    // ---- drift: DistributionDrift on value histograms, Wilson ----
 
-    /** n draws (scores ~ Beta(2, 5), features ~ 60 + 40 Beta(3, 3)) plus {@code shift}, in a production sketch. */
-    private static KllDoublesSketch sketch(int k, SplittableRandom r, int n, double shift, boolean feature) {
-        KllDoublesSketch s = KllSketches.newSketch(k);
+    /** n draws (scores ~ Beta(2, 5), features ~ 60 + 40 Beta(3, 3)) plus {@code shift}, in a production histogram. */
+    private static ValueHistogram histogram(int buckets, SplittableRandom r, int n, double shift, boolean feature) {
+        ValueHistogram s = new ValueHistogram(buckets);
         for (int i = 0; i < n; i++) {
             s.update((feature ? 60 + 40 * beta(r, 3, 3) : beta(r, 2, 5)) + shift);
         }
@@ -486,26 +484,26 @@ class ShippedRulesFireAndStayQuietTest {
      * as the 7d window merged with 6,000 more; {@code score_ks} and {@code score_psi} of each window.
      */
     private static List<MetricSnapshot> scoreDrift(long seed, double shift) {
-        return drift(seed, shift, DistributionDrift.K, false, "score");
+        return drift(seed, shift, DistributionDrift.MAX_BUCKETS, false, "score");
     }
 
     private static List<MetricSnapshot> featureDrift(long seed, double shift) {
-        return drift(seed, shift, DriftAggregate.FEATURE_K, true, "feature");
+        return drift(seed, shift, DriftAggregate.FEATURE_MAX_BUCKETS, true, "feature");
     }
 
-    private static List<MetricSnapshot> drift(long seed, double shift, int k, boolean feature, String prefix) {
+    private static List<MetricSnapshot> drift(long seed, double shift, int buckets, boolean feature, String prefix) {
         SplittableRandom r = new SplittableRandom(seed);
         ReferenceDistribution reference =
-                ReferenceDistribution.fromSketch(sketch(k, r, 5_000, 0, feature), DriftAggregate.BINS);
-        KllDoublesSketch week = sketch(k, r, 2_000, shift, feature);
-        KllDoublesSketch month = KllSketches.newSketch(k);
+                ReferenceDistribution.fromHistogram(histogram(buckets, r, 5_000, 0, feature), DriftAggregate.BINS);
+        ValueHistogram week = histogram(buckets, r, 2_000, shift, feature);
+        ValueHistogram month = new ValueHistogram(buckets);
         month.merge(week);
-        month.merge(sketch(k, r, 6_000, shift, feature));
+        month.merge(histogram(buckets, r, 6_000, shift, feature));
         List<MetricSnapshot> out = new ArrayList<>();
-        for (Map.Entry<String, KllDoublesSketch> w :
+        for (Map.Entry<String, ValueHistogram> w :
                 Map.of("7d", week, "30d", month).entrySet()) {
             DistributionDrift.Report rep = DistributionDrift.compare(reference, w.getValue(), DRIFT_ALPHA);
-            long n = w.getValue().getN();
+            long n = w.getValue().n();
             String ks = feature ? "feature_ks:density_hu" : "score_ks";
             String psi = feature ? "feature_psi:density_hu" : "score_psi";
             out.add(snapshot("site", "S01", w.getKey(), ks, rep.ks(), null, rep.ksThreshold(), n, rep.ksPValue()));

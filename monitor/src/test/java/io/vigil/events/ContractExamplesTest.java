@@ -138,7 +138,8 @@ class ContractExamplesTest {
                             e("unknown-source", Reason.UNKNOWN_ENUM, "/source"),
                             e("additional-property", Reason.ADDITIONAL_PROPERTY, "/subject_key"),
                             e("positives-negative", Reason.OUT_OF_RANGE, "/positives"),
-                            e("kll-not-base64", Reason.INVALID, "/score/kll")));
+                            e("kll-not-base64", Reason.INVALID, "/score/kll"),
+                            e("distribution-without-values", Reason.MISSING_FIELD, "/score/histogram")));
 
     record Expect(String code, String path) {}
 

@@ -21,6 +21,7 @@ import io.vigil.state.HeapAggregateStore;
 import io.vigil.state.TwoPhaseAggregation;
 import io.vigil.stats.DistributionDrift;
 import io.vigil.stats.ReferenceDistribution;
+import io.vigil.stats.ValueHistogram;
 import io.vigil.testing.Events;
 import io.vigil.topics.Topics;
 import io.vigil.topology.VigilTopology;
@@ -40,7 +41,6 @@ import java.util.Set;
 import java.util.function.DoubleSupplier;
 import java.util.stream.Collectors;
 import org.apache.commons.statistics.distribution.BinomialDistribution;
-import org.apache.datasketches.kll.KllDoublesSketch;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -450,6 +450,52 @@ class ScoreDriftTest {
         }
     }
 
+    /**
+     * A reference published after a slice's last prediction (a burn-in completing at the end of a replay, a vendor
+     * profile arriving late) reaches the slice's metrics at the next snapshot round, without a new prediction:
+     * before, whether it did depended on wall-clock timing, and two replays of one input differed. A round in
+     * which nothing changed re-emits nothing.
+     */
+    @Test
+    void shouldSnapshotAgainWhenTheReferenceChangesAfterTheLastPrediction() {
+        ModelRef model = new ModelRef("chest-ct-nodule", "3.2.0");
+        Random rnd = new Random(4);
+        List<Prediction> ref = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            ref.add(prediction(model, rnd.nextDouble(), NOW.minus(Duration.ofDays(90)), "S01", "CT-1"));
+        }
+        try (Harness h = new Harness(Map.of())) {
+            for (int i = 0; i < 50; i++) {
+                h.send(prediction(model, rnd.nextDouble(), hoursAgo(2), "S01", "CT-1", "6.1", Map.of(), Map.of()));
+            }
+            h.round();
+            assertThat(h.get(model, "software", "Siemens SOMATOM Force 6.1", "1d", "predictions"))
+                    .isNotNull();
+            assertThat(h.get(model, "software", "Siemens SOMATOM Force 6.1", "1d", "acquisition_change"))
+                    .isNull();
+            assertThat(quietRound(h)).as("an unchanged round").isEmpty();
+
+            h.publish(reference(model, ref));
+            h.round();
+
+            assertThat(h.get(model, "software", "Siemens SOMATOM Force 6.1", "1d", "acquisition_change")
+                            .estimate())
+                    .isEqualTo(1.0);
+            assertThat(h.get(model, "scanner", "S01/CT-1", "1d", "acquisition_change")
+                            .estimate())
+                    .isEqualTo(0.0);
+            assertThat(quietRound(h)).as("an unchanged round after it").isEmpty();
+        }
+    }
+
+    /** The snapshots one flush and snapshot round emits. */
+    private static List<?> quietRound(Harness h) {
+        h.driver.advanceWallClockTime(INTERVAL);
+        h.driver.advanceWallClockTime(INTERVAL);
+        h.drainChangelogs();
+        return h.snapshots.readRecordsToList();
+    }
+
     @Test
     void shouldReportAcquisitionChangeWhenSoftwareVersionIsNew() {
         ModelRef model = new ModelRef("chest-ct-nodule", "3.1.0");
@@ -593,40 +639,76 @@ class ScoreDriftTest {
                 VigilConfig.REFERENCE_BURN_IN_DAYS,
                 "3",
                 VigilConfig.DRIFT_GRACE_DAYS,
-                "10"))) {
-            for (int d = 5; d >= 4; d--) {
+                "1"))) {
+            for (int d = 6; d >= 4; d--) {
                 for (int i = 0; i < 200; i++) {
                     h.send(prediction(model, rnd.nextDouble(), day(TODAY - d, 2), "S01", "CT-1"));
                 }
             }
             h.round();
-            // 400 predictions but only 2 days: no reference yet, and no drift against nothing.
+            // 600 predictions over 3 days, but the days are not closed (the latest day is the third, and a record
+            // up to one day older is still on time): no reference yet, and no drift against nothing.
             assertThat(h.referencesOut.isEmpty()).isTrue();
-            assertThat(h.get(model, "all", "all", "7d", "predictions").n()).isEqualTo(400);
+            assertThat(h.get(model, "all", "all", "7d", "predictions").n()).isEqualTo(600);
             assertThat(h.get(model, "all", "all", "7d", "score_ks")).isNull();
-
-            for (int i = 0; i < 100; i++) {
-                h.send(prediction(model, rnd.nextDouble(), day(TODAY - 3, 2), "S01", "CT-1"));
-            }
-            h.round();
-            var published = h.referencesOut.readRecordsToList();
-            assertThat(published).hasSize(1);
-            assertThat(published.get(0).key()).isEqualTo("chest-ct-nodule|3.5.0");
-            JsonNode profile = readTree(published.get(0).value());
-            assertThat(profile.get("source").asText()).isEqualTo("burn_in");
-            assertThat(profile.get("n").asLong()).isEqualTo(500);
-            assertThat(profile.get("burn_in").get("first_day").asText())
-                    .isEqualTo(java.time.LocalDate.ofEpochDay(TODAY - 5).toString());
-            assertThat(profile.get("known").get("scanners").get(0).asText()).isEqualTo("S01/CT-1");
-            assertThat(new EventValidator().referenceProfile(published.get(0).value()))
-                    .isInstanceOf(io.vigil.events.Validation.Accepted.class);
 
             for (int i = 0; i < 100; i++) {
                 h.send(prediction(model, rnd.nextDouble(), day(TODAY - 2, 2), "S01", "CT-1"));
             }
             h.round();
-            assertThat(h.get(model, "all", "all", "7d", "score_ks").n()).isEqualTo(600);
+            // Day TODAY-2 closes TODAY-4 and earlier: the reference is exactly those three days, not the open one.
+            var published = h.referencesOut.readRecordsToList();
+            assertThat(published).hasSize(1);
+            assertThat(published.get(0).key()).isEqualTo("chest-ct-nodule|3.5.0");
+            JsonNode profile = readTree(published.get(0).value());
+            assertThat(profile.get("source").asText()).isEqualTo("burn_in");
+            assertThat(profile.get("n").asLong()).isEqualTo(600);
+            assertThat(profile.get("burn_in").get("first_day").asText())
+                    .isEqualTo(java.time.LocalDate.ofEpochDay(TODAY - 6).toString());
+            assertThat(profile.get("burn_in").get("last_day").asText())
+                    .isEqualTo(java.time.LocalDate.ofEpochDay(TODAY - 4).toString());
+            assertThat(profile.get("known").get("scanners").get(0).asText()).isEqualTo("S01/CT-1");
+            assertThat(new EventValidator().referenceProfile(published.get(0).value()))
+                    .isInstanceOf(io.vigil.events.Validation.Accepted.class);
+
+            for (int i = 0; i < 100; i++) {
+                h.send(prediction(model, rnd.nextDouble(), day(TODAY - 1, 2), "S01", "CT-1"));
+            }
+            h.round();
+            assertThat(h.get(model, "all", "all", "7d", "score_ks").n()).isEqualTo(800);
             assertThat(h.referencesOut.isEmpty()).isTrue();
+        }
+    }
+
+    /** Too few predictions in the first closed days: the reference runs on until it has them, and no further. */
+    @Test
+    void shouldExtendTheBurnInUntilItHasEnoughPredictions() {
+        ModelRef model = new ModelRef("chest-ct-nodule", "3.5.1");
+        Random rnd = new Random(9);
+        try (Harness h = new Harness(Map.of(
+                VigilConfig.REFERENCE_BURN_IN_ENABLED,
+                "true",
+                VigilConfig.REFERENCE_BURN_IN_PREDICTIONS,
+                "300",
+                VigilConfig.REFERENCE_BURN_IN_DAYS,
+                "2",
+                VigilConfig.DRIFT_GRACE_DAYS,
+                "0"))) {
+            for (int d = 6; d >= 2; d--) {
+                for (int i = 0; i < 100; i++) {
+                    h.send(prediction(model, rnd.nextDouble(), day(TODAY - d, 2), "S01", "CT-1"));
+                }
+            }
+            h.round();
+
+            var published = h.referencesOut.readRecordsToList();
+            assertThat(published).hasSize(1);
+            JsonNode profile = readTree(published.get(0).value());
+            assertThat(profile.get("n").asLong()).isEqualTo(300);
+            assertThat(profile.get("burn_in").get("first_day").asText())
+                    .isEqualTo(java.time.LocalDate.ofEpochDay(TODAY - 6).toString());
+            assertThat(profile.get("burn_in").get("last_day").asText())
+                    .isEqualTo(java.time.LocalDate.ofEpochDay(TODAY - 4).toString());
         }
     }
 
@@ -670,12 +752,12 @@ class ScoreDriftTest {
      * The golden reference sample becomes a vendor profile with the exact decile edges and shares of
      * golden.json (as {@code vigil reference build} would publish with exact bins), and each golden
      * current sample flows through the stage as one day of predictions. The reference shares are then
-     * exact and only the current shares carry sketch error: each within delta = 2 eps_cur (eps the
-     * single-sided rank error at k = 800). PSI and JS-divergence terms are convex in the current share,
+     * exact and only the current shares carry error: the golden edges are not bucket boundaries, so each
+     * share is within delta = {@link DistributionDrift#straddlingShare} of the exact one. PSI and JS-divergence terms are convex in the current share,
      * so a term moves up by at most its larger end-point change and down by at most |f'(c)| delta;
      * |sqrt(a) - sqrt(b)| <= sqrt(|a - b|) bounds the JS distance. KS moves by at most
-     * eps_ref + eps_cur, W1 by (value range) x (eps_ref + eps_cur) (see DistributionDriftTest); the
-     * KS p-value by what that KS error and the asymptotic approximation allow.
+     * the largest bucket share of each histogram, W1 by 2^-7 (E|X| + E|Y|) (each value moves within its
+     * bucket); the KS p-value by what that KS error and the asymptotic approximation allow.
      */
     @Test
     void shouldReproduceGoldenDriftWhenGoldenSamplesFlowThroughTheStage() throws IOException {
@@ -686,13 +768,9 @@ class ScoreDriftTest {
         }
         double[] refValues = samples.get("reference");
         double[] edges = doubles(golden.get("reference_vs_current_same").get("reference_decile_edges"));
-        KllDoublesSketch refSketch = DistributionDrift.newSketch();
-        for (double v : refValues) {
-            refSketch.update(v);
-        }
+        ValueHistogram refHistogram = histogram(refValues);
         ReferenceDistribution exact = ReferenceDistribution.of(
-                edges, DistributionDrift.proportions(DistributionDrift.binCounts(refValues, edges)), refSketch);
-        double eps = KllDoublesSketch.getNormalizedRankError(DistributionDrift.K, false);
+                edges, DistributionDrift.proportions(DistributionDrift.binCounts(refValues, edges)), refHistogram);
 
         try (Harness h = new Harness(Map.of())) {
             Map<String, ModelRef> models = Map.of(
@@ -732,9 +810,14 @@ class ScoreDriftTest {
                                 ? "reference_vs_current_same"
                                 : "reference_vs_current_shifted");
                 double[] cur = samples.get(e.getKey());
+                ValueHistogram curHistogram = histogram(cur);
                 double[] r = DistributionDrift.proportions(DistributionDrift.binCounts(refValues, edges));
                 double[] c = DistributionDrift.proportions(DistributionDrift.binCounts(cur, edges));
-                double delta = 2 * eps;
+                // bins: the golden edges are not bucket boundaries, so buckets they cut may land in the next bin
+                double delta = DistributionDrift.straddlingShare(curHistogram, edges);
+                // KS: the sup over bucket boundaries misses at most one bucket's mass of each sample
+                double ksError = largestBucketShare(refHistogram) + largestBucketShare(curHistogram);
+                assertThat(ksError).isLessThan(0.02);
                 double psiTol = 0;
                 double jsdTol = 0;
                 for (int i = 0; i < r.length; i++) {
@@ -744,24 +827,49 @@ class ScoreDriftTest {
                 ModelRef m = e.getValue();
                 MetricSnapshot ks = h.get(m, "all", "all", "1d", "score_ks");
                 assertThat(ks.n()).isEqualTo(g.get("n_current").asLong());
-                assertThat(ks.estimate()).isCloseTo(g.get("ks_statistic").asDouble(), within(2 * eps));
-                // The p-value is monotone in D: D within 2 eps gives p within the p-values at D -/+ 2 eps,
+                assertThat(ks.estimate()).isCloseTo(g.get("ks_statistic").asDouble(), within(ksError));
+                // The p-value is monotone in D: D within e gives p within the p-values at D -/+ e,
                 // each off SciPy's exact value by at most the asymptotic error 1/sqrt(n_e), n_e = 1875.
                 double d = g.get("ks_statistic").asDouble();
                 double asymptotic = 1 / Math.sqrt(1875.0);
                 assertThat(ks.pValue())
                         .isBetween(
-                                DistributionDrift.ksPValue(d + 2 * eps, 5000, 3000) - asymptotic,
-                                DistributionDrift.ksPValue(Math.max(0, d - 2 * eps), 5000, 3000) + asymptotic);
+                                DistributionDrift.ksPValue(d + ksError, 5000, 3000) - asymptotic,
+                                DistributionDrift.ksPValue(Math.max(0, d - ksError), 5000, 3000) + asymptotic);
                 assertThat(h.get(m, "all", "all", "1d", "score_psi").estimate())
                         .isCloseTo(g.get("psi_reference_deciles").asDouble(), within(psiTol));
                 assertThat(h.get(m, "all", "all", "1d", "score_js_distance").estimate())
                         .isCloseTo(g.get("js_distance_base2_reference_deciles").asDouble(), within(Math.sqrt(jsdTol)));
-                double range = 1.0;
+                // W1: each value moves by at most its bucket's width, 2^-7 of its magnitude
+                double w1Error = Math.scalb(meanAbs(refValues) + meanAbs(cur), -ValueHistogram.MANTISSA_BITS);
                 assertThat(h.get(m, "all", "all", "1d", "score_wasserstein").estimate())
-                        .isCloseTo(g.get("wasserstein_1").asDouble(), within(range * 2 * eps));
+                        .isCloseTo(g.get("wasserstein_1").asDouble(), within(w1Error));
             }
         }
+    }
+
+    private static ValueHistogram histogram(double[] values) {
+        ValueHistogram h = DistributionDrift.newHistogram();
+        for (double v : values) {
+            h.update(v);
+        }
+        return h;
+    }
+
+    private static double largestBucketShare(ValueHistogram h) {
+        long max = 0;
+        for (int i = 0; i < h.buckets(); i++) {
+            max = Math.max(max, h.count(i));
+        }
+        return (double) max / h.n();
+    }
+
+    private static double meanAbs(double[] values) {
+        double sum = 0;
+        for (double v : values) {
+            sum += Math.abs(v);
+        }
+        return sum / values.length;
     }
 
     interface Term {

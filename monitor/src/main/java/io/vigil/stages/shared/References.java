@@ -124,6 +124,20 @@ public final class References {
     }
 
     /** The parsed reference of {@code model|version}: empty when none is stored; invalid when it does not parse. */
+    /**
+     * The parsed profile of the model version a slice group ({@code model|version|...}) belongs to, or null: the
+     * same object while the stored profile is unchanged, so it tells a snapshotter when to recompute.
+     */
+    public Parsed ofGroup(ReadOnlyKeyValueStore<String, ?> store, String group) {
+        if (store == null) {
+            return null;
+        }
+        String[] g = group.split("\\|", 3);
+        return g.length < 2
+                ? null
+                : lookup(store, ReferenceProfile.key(g[0], g[1])).orElse(null);
+    }
+
     public Optional<Parsed> lookup(ReadOnlyKeyValueStore<String, ?> store, String key) {
         long seen = version.get();
         Cached c = cache.get(key);
