@@ -123,7 +123,6 @@ public final class References {
         return (byte[]) v;
     }
 
-    /** The parsed reference of {@code model|version}: empty when none is stored; invalid when it does not parse. */
     /**
      * The parsed profile of the model version a slice group ({@code model|version|...}) belongs to, or null: the
      * same object while the stored profile is unchanged, so it tells a snapshotter when to recompute.
@@ -138,6 +137,7 @@ public final class References {
                 : lookup(store, ReferenceProfile.key(g[0], g[1])).orElse(null);
     }
 
+    /** The parsed reference of {@code model|version}: empty when none is stored; invalid when it does not parse. */
     public Optional<Parsed> lookup(ReadOnlyKeyValueStore<String, ?> store, String key) {
         long seen = version.get();
         Cached c = cache.get(key);
