@@ -2,6 +2,8 @@ package io.vigil.aggregates;
 
 import io.vigil.state.Codec;
 import io.vigil.stats.BinaryOutcomeStats;
+import io.vigil.stats.ClusteredVariance;
+import io.vigil.stats.StudyPair;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -11,6 +13,8 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The labelled aggregate of one group (model, version, slice) and cohort day, or of a window of
@@ -26,6 +30,13 @@ import java.util.List;
  * <p>Delay histogram: bin 0 holds delays under 1 s; bin b >= 1 holds [2^((b-1)/8), 2^(b/8)) seconds,
  * the last bin everything above (about 2^25 s, more than a year). A quantile is reported as the
  * geometric centre of its bin, so its relative error is at most 2^(1/16) - 1, about 4.4%.
+ *
+ * <p>Within-subject pairs ({@link StudyPairChange}): signed counts per (earlier cohort day, {@link StudyPair}),
+ * in the bucket of the later study's day, for the patient-wise intervals of {@link ClusteredVariance}; a
+ * window counts a pair when its earlier day is in the window too ({@link #pairsFrom}). Counts are signed, so
+ * a retraction merged before its addition cancels it whichever partial sees it first.
+ *
+ * <p>Serial format 2 (format 1, written before pairs were kept, is read as an aggregate without pairs).
  */
 public final class OutcomeAggregate {
     /** Unused by the metrics read from the stats (AUC, calibration); confusion counts are kept below. */
@@ -33,7 +44,8 @@ public final class OutcomeAggregate {
 
     static final int DELAY_BINS = 202;
     private static final int DELAY_BINS_PER_OCTAVE = 8;
-    private static final int FORMAT = 1;
+    private static final int FORMAT_WITHOUT_PAIRS = 1;
+    private static final int FORMAT = 2;
 
     private final BinaryOutcomeStats stats;
     /** (score, label) pairs retracted here whose addition this partial has not seen. */
@@ -46,6 +58,23 @@ public final class OutcomeAggregate {
     private long predictedPositive;
     private long predictedNegative;
     private final long[] delays = new long[DELAY_BINS];
+    /** Within-subject pairs: signed count per (earlier cohort day, pair); no zero entries. */
+    private final TreeMap<PairKey, Long> pairs = new TreeMap<>();
+
+    /** A pair of studies with the earlier study's cohort day; a null pair is the first key of its day. */
+    private record PairKey(long earlierDay, StudyPair pair) implements Comparable<PairKey> {
+        @Override
+        public int compareTo(PairKey o) {
+            int c = Long.compare(earlierDay, o.earlierDay);
+            if (c != 0 || pair == o.pair) {
+                return c;
+            }
+            if (pair == null || o.pair == null) {
+                return pair == null ? -1 : 1;
+            }
+            return pair.compareTo(o.pair);
+        }
+    }
 
     public OutcomeAggregate() {
         this(new BinaryOutcomeStats(STATS_THRESHOLD));
@@ -79,6 +108,38 @@ public final class OutcomeAggregate {
                 pendingRemovals.add(new double[] {c.score(), c.label()});
             }
         }
+    }
+
+    /** Applies one within-subject pair change (see {@link StudyPairChange}). */
+    public void apply(StudyPairChange c) {
+        addPair(new PairKey(c.earlierDay(), c.pair()), c.sign());
+    }
+
+    private void addPair(PairKey key, long count) {
+        if (count == 0) {
+            return;
+        }
+        pairs.merge(key, count, (a, b) -> a + b == 0 ? null : a + b);
+    }
+
+    /**
+     * The pairs whose earlier study's cohort day is at or after {@code firstDay}, with positive counts: the
+     * pairs of a window starting on that day (the later study is in a bucket of the window already).
+     */
+    public List<ClusteredVariance.Counted> pairsFrom(long firstDay) {
+        List<ClusteredVariance.Counted> out = new ArrayList<>();
+        for (Map.Entry<PairKey, Long> e :
+                pairs.tailMap(new PairKey(firstDay, null), true).entrySet()) {
+            if (e.getValue() > 0) {
+                out.add(new ClusteredVariance.Counted(e.getKey().pair(), e.getValue()));
+            }
+        }
+        return out;
+    }
+
+    /** Number of distinct pair entries held (for tests and sizing). */
+    public int pairEntries() {
+        return pairs.size();
     }
 
     private void count(boolean predicted, int label, long sign) {
@@ -117,6 +178,7 @@ public final class OutcomeAggregate {
         for (int i = 0; i < DELAY_BINS; i++) {
             delays[i] += other.delays[i];
         }
+        other.pairs.forEach(this::addPair);
     }
 
     static int delayBin(long seconds) {
@@ -235,6 +297,15 @@ public final class OutcomeAggregate {
                         out.writeLong(a.delays[i]);
                     }
                 }
+                out.writeInt(a.pairs.size());
+                for (Map.Entry<PairKey, Long> e : a.pairs.entrySet()) {
+                    StudyPair p = e.getKey().pair();
+                    out.writeLong(e.getKey().earlierDay());
+                    out.writeDouble(p.scoreA());
+                    out.writeDouble(p.scoreB());
+                    out.writeByte(p.flags());
+                    out.writeLong(e.getValue());
+                }
                 return bytes.toByteArray();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -246,7 +317,7 @@ public final class OutcomeAggregate {
             try {
                 DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
                 int format = in.readUnsignedByte();
-                if (format != FORMAT) {
+                if (format != FORMAT && format != FORMAT_WITHOUT_PAIRS) {
                     throw new IllegalArgumentException("unknown OutcomeAggregate format " + format);
                 }
                 byte[] s = new byte[in.readInt()];
@@ -265,6 +336,17 @@ public final class OutcomeAggregate {
                 int nonZero = in.readUnsignedShort();
                 for (int i = 0; i < nonZero; i++) {
                     a.delays[in.readUnsignedShort()] = in.readLong();
+                }
+                if (format == FORMAT) {
+                    int pairs = in.readInt();
+                    for (int i = 0; i < pairs; i++) {
+                        long day = in.readLong();
+                        StudyPair p = StudyPair.fromFlags(in.readDouble(), in.readDouble(), in.readUnsignedByte());
+                        a.addPair(new PairKey(day, p), in.readLong());
+                    }
+                }
+                if (in.available() > 0) {
+                    throw new IllegalArgumentException("trailing bytes in OutcomeAggregate");
                 }
                 return a;
             } catch (IOException e) {

@@ -24,6 +24,9 @@ import java.util.Objects;
  * @param labelDelaySeconds seconds from the prediction's event time to the first label's
  *                          {@code observed_at} (clamped at 0), or -1 when this change carries no
  *                          first label (registrations, retractions, revisions)
+ * @param subject           the first 64 bits of the HMAC of the prediction's {@code subject_key}
+ *                          ({@code io.vigil.stages.RepeatStudies#subjectId}), or {@link #NO_SUBJECT}: what
+ *                          pairs a patient's repeat studies for patient-wise intervals, never the key itself
  */
 public record OutcomeChange(
         List<String> groups,
@@ -32,7 +35,24 @@ public record OutcomeChange(
         long cohortDay,
         int label,
         int sign,
-        long labelDelaySeconds) {
+        long labelDelaySeconds,
+        long subject)
+        implements LabelledEvent {
+    /** A change of a prediction without a subject key. */
+    public OutcomeChange(
+            List<String> groups,
+            double score,
+            double threshold,
+            long cohortDay,
+            int label,
+            int sign,
+            long labelDelaySeconds) {
+        this(groups, score, threshold, cohortDay, label, sign, labelDelaySeconds, NO_SUBJECT);
+    }
+
+    /** {@link #subject} of a prediction without a subject key (or read from a store of an earlier version). */
+    public static final long NO_SUBJECT = 0L;
+
     public OutcomeChange {
         Objects.requireNonNull(groups, "groups");
         groups = List.copyOf(groups);
@@ -42,6 +62,11 @@ public record OutcomeChange(
         if (sign != 0 && label != 0 && label != 1) {
             throw new IllegalArgumentException("label must be 0 or 1 when sign != 0, got " + label);
         }
+    }
+
+    @Override
+    public long bucketDay() {
+        return cohortDay;
     }
 
     public boolean predictedPositive() {

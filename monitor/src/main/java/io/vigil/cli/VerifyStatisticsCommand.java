@@ -1,5 +1,6 @@
 package io.vigil.cli;
 
+import io.vigil.verification.ClusteredIntervalClaims;
 import io.vigil.verification.DriftClaims;
 import io.vigil.verification.EstimationClaims;
 import io.vigil.verification.MonteCarlo;
@@ -22,8 +23,8 @@ import picocli.CommandLine.Option;
         name = "verify-statistics",
         mixinStandardHelpOptions = true,
         versionProvider = Vigil.Version.class,
-        description = "Measure, by Monte-Carlo through the production code, the coverage of Vigil's intervals, "
-                + "the worst slice's simultaneous intervals, the label-free estimates' intervals, the decisions of "
+        description = "Measure, by Monte-Carlo through the production code, the coverage of Vigil's intervals "
+                + "(patient-wise ones included), the worst slice's simultaneous intervals, the label-free estimates' intervals, the decisions of "
                 + "its alert rules, the null false-positive rate of its drift p-values and the in-control run length "
                 + "and detection delay of its CUSUMs; print quantity, setting, nominal, measured and Monte-Carlo SE.")
 final class VerifyStatisticsCommand implements Callable<Integer> {
@@ -32,6 +33,12 @@ final class VerifyStatisticsCommand implements Callable<Integer> {
             names = "--replicates",
             description = "Replicates per interval and alert claim (default ${DEFAULT-VALUE}; 0 " + "skips them).")
     int replicates = 2_000;
+
+    @Option(
+            names = "--patient-wise-replicates",
+            description = "Replicates per patient-wise interval claim, whose windows hold patients with repeat "
+                    + "studies (default ${DEFAULT-VALUE}; 0 skips them).")
+    int patientWiseReplicates = 2_000;
 
     @Option(
             names = "--drift-replicates",
@@ -55,6 +62,9 @@ final class VerifyStatisticsCommand implements Callable<Integer> {
             results.addAll(StatisticsReport.run(StatisticsReport.allClaims(), replicates, seed));
             results.addAll(StatisticsReport.run(WorstSliceClaims.all(), replicates, seed));
             results.addAll(StatisticsReport.run(EstimationClaims.all(), replicates, seed));
+        }
+        if (patientWiseReplicates > 0) {
+            results.addAll(StatisticsReport.run(ClusteredIntervalClaims.all(), patientWiseReplicates, seed));
         }
         if (driftReplicates > 0) {
             results.addAll(StatisticsReport.run(DriftClaims.all(), driftReplicates, seed));

@@ -91,6 +91,7 @@ public final class VigilConfig extends AbstractConfig {
     public static final String OUTCOMES_MATURITY_COVERAGE = "outcomes.maturity-coverage";
     public static final String OUTCOMES_VERIFICATION_BIAS_RATIO = "outcomes.verification-bias-ratio";
     public static final String OUTCOMES_MIN_N = "outcomes.min-n";
+    public static final String OUTCOMES_PATIENT_WISE = "outcomes.patient-wise";
     public static final String OUTCOMES_FLUSH_INTERVAL_MS = "outcomes.flush-interval-ms";
     public static final String OUTCOMES_SNAPSHOT_INTERVAL_MS = "outcomes.snapshot-interval-ms";
 
@@ -499,6 +500,16 @@ public final class VigilConfig extends AbstractConfig {
                     Importance.MEDIUM,
                     "Label coverage (labelled / predicted) at which a window's metrics become final.")
             .define(
+                    OUTCOMES_PATIENT_WISE,
+                    Type.BOOLEAN,
+                    true,
+                    Importance.MEDIUM,
+                    "Patient-wise intervals: when predictions carry a subject_key and "
+                            + "stability.subject-key-secret is set, repeat labelled studies of one subject are paired "
+                            + "(by the HMAC of the key, never the key) and the intervals of sensitivity, specificity, "
+                            + "ppv, npv, prevalence, brier, oe_ratio and auc count their within-subject correlation. "
+                            + "Without the secret, intervals assume independent studies.")
+            .define(
                     OUTCOMES_VERIFICATION_BIAS_RATIO,
                     Type.DOUBLE,
                     0.5,
@@ -560,8 +571,9 @@ public final class VigilConfig extends AbstractConfig {
                     null,
                     Importance.HIGH,
                     "HMAC-SHA256 key (at least 16 characters) applied to subject_key before it reaches a topic or "
-                            + "store. Required when " + STABILITY_ENABLED + " is true; keep it stable, or repeats "
-                            + "across the change are not recognised.")
+                            + "store. Required when " + STABILITY_ENABLED + " is true; when set, "
+                            + OUTCOMES_PATIENT_WISE + " also pairs repeat studies of one subject for patient-wise "
+                            + "intervals. Keep it stable, or repeats across the change are not recognised.")
             .define(
                     STABILITY_REPEAT_INTERVAL_DAYS,
                     Type.INT,
@@ -769,7 +781,20 @@ public final class VigilConfig extends AbstractConfig {
         }
     }
 
+    /**
+     * The subject-key secret when patient-wise intervals are on and the secret is set, else null (then intervals
+     * assume independent studies).
+     */
+    public String patientWiseSecret() {
+        org.apache.kafka.common.config.types.Password secret = getPassword(STABILITY_SUBJECT_KEY_SECRET);
+        return getBoolean(OUTCOMES_PATIENT_WISE) && secret != null ? secret.value() : null;
+    }
+
     private void validateStability() {
+        org.apache.kafka.common.config.types.Password set = getPassword(STABILITY_SUBJECT_KEY_SECRET);
+        if (set != null && set.value().length() < 16) {
+            throw new ConfigException(STABILITY_SUBJECT_KEY_SECRET, "(set)", "a secret needs at least 16 characters");
+        }
         if (!getBoolean(STABILITY_ENABLED)) {
             return;
         }

@@ -8,6 +8,7 @@ import io.vigil.events.SlicedPrediction;
 import io.vigil.serde.Json;
 import io.vigil.serde.KafkaHeaders;
 import io.vigil.stages.shared.EventDay;
+import io.vigil.stages.shared.SubjectKeys;
 import io.vigil.state.CountsStore;
 import io.vigil.topics.JoinPartitions;
 import io.vigil.topics.Topics;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import javax.crypto.Mac;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
@@ -146,6 +148,7 @@ public final class OutcomeJoin {
     private final int orphanRetentionDays;
     private final JoinPartitions partitions;
     private final long labelWaitMs;
+    private final String subjectKeySecret;
 
     /**
      * @param maxDelayDays        days after its cohort day a prediction waits for its label
@@ -173,6 +176,23 @@ public final class OutcomeJoin {
      */
     public OutcomeJoin(
             Topics topics, int maxDelayDays, int orphanRetentionDays, JoinPartitions partitions, Duration labelWait) {
+        this(topics, maxDelayDays, orphanRetentionDays, partitions, labelWait, null);
+    }
+
+    /**
+     * @param subjectKeySecret the HMAC key of subject keys ({@code stability.subject-key-secret}), or null: with
+     *                         it every change carries its prediction's subject id ({@link SubjectKeys#subjectId}),
+     *                         which pairs a patient's repeat studies; without it every change has
+     *                         {@link OutcomeChange#NO_SUBJECT}
+     */
+    public OutcomeJoin(
+            Topics topics,
+            int maxDelayDays,
+            int orphanRetentionDays,
+            JoinPartitions partitions,
+            Duration labelWait,
+            String subjectKeySecret) {
+        this.subjectKeySecret = subjectKeySecret;
         if (labelWait.isNegative()) {
             throw new IllegalArgumentException("labelWait must not be negative: " + labelWait);
         }
@@ -211,7 +231,11 @@ public final class OutcomeJoin {
         builder.addStateStore(CountsStore.builder(COUNTS_STORE));
 
         KStream<String, Routed> fromPredictions = predictions.processValues(
-                () -> new Stamp<SlicedPrediction>(OutcomeJoin::pending, partitions),
+                () -> {
+                    // One HMAC per processor instance (a Mac is not thread-safe); none without a secret.
+                    Mac mac = subjectKeySecret == null ? null : SubjectKeys.hmac(subjectKeySecret);
+                    return new Stamp<SlicedPrediction>(sp -> pending(sp, mac), partitions);
+                },
                 Named.as("outcome-join-prediction-input"));
         KStream<String, Routed> fromLabels = labels.processValues(
                 () -> new Stamp<GroundTruth>(gt -> new Input(null, gt, 0L, null), partitions),
@@ -251,11 +275,14 @@ public final class OutcomeJoin {
                 .mapValues(Output::change, Named.as("outcome-join-typed-changes"));
     }
 
-    private static Input pending(SlicedPrediction sp) {
+    private static Input pending(SlicedPrediction sp, Mac mac) {
         var p = sp.prediction();
         long at = p.occurredAt().toEpochMilli();
+        long subject = mac == null || p.subjectKey() == null
+                ? OutcomeChange.NO_SUBJECT
+                : SubjectKeys.subjectId(mac, p.subjectKey());
         return new Input(
-                new Pending(sp.groups(), p.score(), p.threshold(), EventDay.ofEpochMilli(at), at, -1, -1, 0L),
+                new Pending(sp.groups(), p.score(), p.threshold(), EventDay.ofEpochMilli(at), at, -1, -1, 0L, subject),
                 null,
                 0L,
                 null);
@@ -273,14 +300,23 @@ public final class OutcomeJoin {
             long occurredAtMs,
             int label,
             int revision,
-            long labelObservedAtMs) {
+            long labelObservedAtMs,
+            long subject) {
         Pending withLabel(GroundTruth gt, long firstObservedAtMs) {
             return new Pending(
-                    groups, score, threshold, cohortDay, occurredAtMs, gt.label(), gt.revision(), firstObservedAtMs);
+                    groups,
+                    score,
+                    threshold,
+                    cohortDay,
+                    occurredAtMs,
+                    gt.label(),
+                    gt.revision(),
+                    firstObservedAtMs,
+                    subject);
         }
 
         OutcomeChange change(int label, int sign, long delaySeconds) {
-            return new OutcomeChange(groups, score, threshold, cohortDay, label, sign, delaySeconds);
+            return new OutcomeChange(groups, score, threshold, cohortDay, label, sign, delaySeconds, subject);
         }
     }
 
@@ -704,7 +740,10 @@ public final class OutcomeJoin {
     // modified UTF-8) is still read, so stores and repartition topics written by earlier versions decode.
 
     private static final int FORMAT_V1 = 1;
-    private static final int FORMAT = 2;
+    /** Format 2: as 3 without the prediction's subject id (read as {@link OutcomeChange#NO_SUBJECT}). */
+    private static final int FORMAT_V2 = 2;
+
+    private static final int FORMAT = 3;
 
     private static void writePending(JoinWriter out, Pending p) {
         List<String> groups = p.groups();
@@ -719,15 +758,25 @@ public final class OutcomeJoin {
         out.u8(p.label());
         out.i32(p.revision());
         out.i64(p.labelObservedAtMs());
+        out.i64(p.subject());
     }
 
-    private static Pending readPending(JoinReader in) {
+    private static Pending readPending(JoinReader in, int format) {
         int n = in.varInt();
         String[] groups = new String[n];
         for (int i = 0; i < n; i++) {
             groups[i] = in.string();
         }
-        return new Pending(List.of(groups), in.f64(), in.f64(), in.i64(), in.i64(), (byte) in.u8(), in.i32(), in.i64());
+        return new Pending(
+                List.of(groups),
+                in.f64(),
+                in.f64(),
+                in.i64(),
+                in.i64(),
+                (byte) in.u8(),
+                in.i32(),
+                in.i64(),
+                format == FORMAT_V2 ? OutcomeChange.NO_SUBJECT : in.i64());
     }
 
     private static Pending readPendingV1(DataInputStream in) throws IOException {
@@ -744,7 +793,8 @@ public final class OutcomeJoin {
                 in.readLong(),
                 in.readByte(),
                 in.readInt(),
-                in.readLong());
+                in.readLong(),
+                OutcomeChange.NO_SUBJECT);
     }
 
     /** A growable big-endian byte buffer (no synchronisation, no per-string arrays beyond UTF-8 encoding). */
@@ -901,7 +951,7 @@ public final class OutcomeJoin {
     private abstract static class BinarySerde<T> implements Serde<T> {
         abstract void write(JoinWriter out, T value);
 
-        abstract T read(JoinReader in);
+        abstract T read(JoinReader in, int format);
 
         abstract T readV1(DataInputStream in) throws IOException;
 
@@ -926,9 +976,9 @@ public final class OutcomeJoin {
                 }
                 try {
                     int format = data.length == 0 ? -1 : data[0] & 0xFF;
-                    if (format == FORMAT) {
+                    if (format == FORMAT || format == FORMAT_V2) {
                         JoinReader in = new JoinReader(data, 1);
-                        T value = read(in);
+                        T value = read(in, format);
                         in.end();
                         return value;
                     }
@@ -954,8 +1004,8 @@ public final class OutcomeJoin {
         }
 
         @Override
-        Pending read(JoinReader in) {
-            return readPending(in);
+        Pending read(JoinReader in, int format) {
+            return readPending(in, format);
         }
 
         @Override
@@ -995,10 +1045,10 @@ public final class OutcomeJoin {
         }
 
         @Override
-        Input read(JoinReader in) {
+        Input read(JoinReader in, int format) {
             int kind = in.u8();
             if (kind == 'P') {
-                return new Input(readPending(in), null, 0L, null);
+                return new Input(readPending(in, format), null, 0L, null);
             }
             if (kind != 'L' && kind != 'M') {
                 throw new IllegalArgumentException("unknown join input kind " + kind);

@@ -1,7 +1,9 @@
 package io.vigil.stages;
 
+import io.vigil.aggregates.LabelledEvent;
 import io.vigil.aggregates.OutcomeAggregate;
 import io.vigil.aggregates.OutcomeChange;
+import io.vigil.aggregates.StudyPairChange;
 import io.vigil.config.VigilConfig;
 import io.vigil.events.MetricSnapshot;
 import io.vigil.events.ReferenceProfile;
@@ -13,6 +15,7 @@ import io.vigil.stats.AucEstimate;
 import io.vigil.stats.BinaryOutcomeStats;
 import io.vigil.stats.BrierDecomposition;
 import io.vigil.stats.CalibrationStats;
+import io.vigil.stats.ClusteredVariance;
 import io.vigil.stats.Cusum;
 import io.vigil.stats.DailyCusumSeries;
 import io.vigil.stats.Estimate;
@@ -28,6 +31,7 @@ import java.util.List;
 import java.util.NavigableMap;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
@@ -94,6 +98,13 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * than of negatives bias the newest cohorts' O/E upward). Run length and delay:
  * {@code io.vigil.verification.OutcomeRunLengthClaims}. Status {@link MetricSnapshot.Status#FINAL}.
  *
+ * <p>Patient-wise intervals: with the within-subject pairs of {@link RepeatStudies} (the topology wires them when
+ * {@code stability.subject-key-secret} is set and {@code outcomes.patient-wise} is on), a window's pairs whose
+ * earlier study is in the window widen the intervals of prevalence, sensitivity, specificity, ppv and npv (Wilson at
+ * the patient-wise effective n), brier, oe_ratio and auc (Obuchowski's clustered DeLong variance) by the
+ * within-patient covariance ({@link ClusteredVariance}); never narrower than the independent interval. Coverage:
+ * {@code io.vigil.verification.ClusteredIntervalClaims}.
+ *
  * <p>Status: {@link MetricSnapshot.Status#FINAL} once the window's label coverage reaches
  * {@code outcomes.maturity-coverage}, or when its newest cohort is older than
  * {@code labels.max-delay-days} (no label can arrive any more); otherwise provisional. A group is
@@ -144,7 +155,8 @@ public final class Performance {
                             : null);
         }
 
-        int longestWindow() {
+        /** The longest outcome window, in days. */
+        public int longestWindow() {
             return windowDays.stream().mapToInt(Integer::intValue).max().orElseThrow();
         }
 
@@ -248,16 +260,36 @@ public final class Performance {
      * with this stage's join settings, in front of it); returns the snapshots to publish.
      */
     public KStream<String, MetricSnapshot> addTo(StreamsBuilder builder, KStream<String, OutcomeChange> changes) {
-        return aggregation().addTo(builder, changes);
+        return addTo(builder, changes, null);
     }
 
-    TwoPhaseAggregation<OutcomeChange, OutcomeAggregate> aggregation() {
+    /**
+     * As {@link #addTo(StreamsBuilder, KStream)}, with the within-subject pairs of {@link RepeatStudies} (or null):
+     * then the intervals of sensitivity, specificity, ppv, npv, prevalence, brier, oe_ratio and auc are
+     * patient-wise.
+     */
+    public KStream<String, MetricSnapshot> addTo(
+            StreamsBuilder builder, KStream<String, OutcomeChange> changes, KStream<String, StudyPairChange> pairs) {
+        KStream<String, LabelledEvent> events = changes.mapValues(c -> (LabelledEvent) c, Named.as(NAME + "-outcomes"));
+        if (pairs != null) {
+            events = events.merge(
+                    pairs.mapValues(p -> (LabelledEvent) p, Named.as(NAME + "-study-pairs")),
+                    Named.as(NAME + "-events"));
+        }
+        return aggregation().addTo(builder, events);
+    }
+
+    TwoPhaseAggregation<LabelledEvent, OutcomeAggregate> aggregation() {
         return new TwoPhaseAggregation<>(
                 NAME,
                 OutcomeAggregate.CODEC,
-                (change, buckets) -> {
-                    for (String group : change.groups()) {
-                        buckets.update(group, change.cohortDay()).apply(change);
+                (event, buckets) -> {
+                    for (String group : event.groups()) {
+                        OutcomeAggregate a = buckets.update(group, event.bucketDay());
+                        switch (event) {
+                            case OutcomeChange c -> a.apply(c);
+                            case StudyPairChange c -> a.apply(c);
+                        }
                     }
                 },
                 new Snapshots(),
@@ -328,6 +360,7 @@ public final class Performance {
             for (OutcomeAggregate day : cohorts.values()) {
                 a.merge(day);
             }
+            List<ClusteredVariance.Counted> pairs = a.pairsFrom(currentDay - w + 1);
             boolean matured = coverageOf(a) >= settings.maturityCoverage()
                     || currentDay - cohorts.lastKey() > settings.maxDelayDays();
             Emitter e = new Emitter(
@@ -337,7 +370,7 @@ public final class Performance {
                     windowEnd,
                     computedAt,
                     matured ? MetricSnapshot.Status.FINAL : MetricSnapshot.Status.PROVISIONAL);
-            addMetrics(e, a, reference);
+            addMetrics(e, a, pairs, reference);
         }
         if (cusum != null) {
             detection(g, days, currentDay, windowEnd, computedAt, out);
@@ -387,20 +420,42 @@ public final class Performance {
             "calibration_intercept",
             "calibration_in_the_large");
 
-    private void addMetrics(Emitter e, OutcomeAggregate a, ReferencePrevalence reference) {
+    /**
+     * A proportion's Wilson interval at its patient-wise effective n ({@link ClusteredVariance#designEffect}; the
+     * ordinary interval when no two studies of one subject are in the window).
+     */
+    private static Estimate proportion(
+            ClusteredVariance.Proportion which, long k, long n, List<ClusteredVariance.Counted> pairs) {
+        return Wilson.interval(k, n, Estimate.Z95, ClusteredVariance.designEffect(which, k, n, pairs));
+    }
+
+    private void addMetrics(
+            Emitter e, OutcomeAggregate a, List<ClusteredVariance.Counted> pairs, ReferencePrevalence reference) {
         long n = a.labelled();
         int minN = settings.minN();
         e.point("labelled", n, n);
         long tp = a.tp(), fp = a.fp(), tn = a.tn(), fn = a.fn();
         if (n > 0) {
-            e.estimate("prevalence", Wilson.interval(tp + fn, n));
+            e.estimate("prevalence", proportion(ClusteredVariance.Proportion.PREVALENCE, tp + fn, n, pairs));
         }
         // Each metric is published only from its own minimum n, else as insufficient_n with that n.
-        e.gated("sensitivity", tp + fn, minN, () -> Wilson.interval(tp, tp + fn));
-        e.gated("specificity", tn + fp, minN, () -> Wilson.interval(tn, tn + fp));
-        e.gated("ppv", tp + fp, minN, () -> Wilson.interval(tp, tp + fp));
-        e.gated("npv", tn + fn, minN, () -> Wilson.interval(tn, tn + fn));
-        e.gated("auc", Math.min(tp + fn, tn + fp), minN, () -> a.stats().auc().auc());
+        e.gated(
+                "sensitivity",
+                tp + fn,
+                minN,
+                () -> proportion(ClusteredVariance.Proportion.SENSITIVITY, tp, tp + fn, pairs));
+        e.gated(
+                "specificity",
+                tn + fp,
+                minN,
+                () -> proportion(ClusteredVariance.Proportion.SPECIFICITY, tn, tn + fp, pairs));
+        e.gated("ppv", tp + fp, minN, () -> proportion(ClusteredVariance.Proportion.PPV, tp, tp + fp, pairs));
+        e.gated("npv", tn + fn, minN, () -> proportion(ClusteredVariance.Proportion.NPV, tn, tn + fn, pairs));
+        e.gated(
+                "auc",
+                Math.min(tp + fn, tn + fp),
+                minN,
+                () -> a.stats().roc().auc(pairs).auc());
         if (reference != null) {
             // From sensitivity and specificity, so the minimum n is auc's: both classes.
             double pi = reference.value();
@@ -431,7 +486,9 @@ public final class Performance {
         } else {
             BinaryOutcomeStats s = a.stats();
             var cal = s.calibration();
-            e.estimate("brier", cal.brier());
+            Estimate brier = cal.brier();
+            e.estimate(
+                    "brier", pairs.isEmpty() ? brier : cal.brier(ClusteredVariance.brierCross(brier.value(), pairs)));
             BrierDecomposition d = cal.brierDecomposition();
             if (d.n() > 0) {
                 e.point("brier_reliability", d.reliability(), d.n());
@@ -457,7 +514,12 @@ public final class Performance {
                     e.insufficient("reliability_mean_score:" + k, 0);
                 }
             }
-            e.estimate("oe_ratio", cal.observedExpectedRatio());
+            Estimate oe = cal.observedExpectedRatio();
+            e.estimate(
+                    "oe_ratio",
+                    pairs.isEmpty() || oe.isEmpty()
+                            ? oe
+                            : cal.observedExpectedRatio(ClusteredVariance.observedExpectedCross(oe.value(), pairs)));
             RecalibrationFit fit = s.recalibrationFit();
             e.estimate("calibration_slope", fit.slope());
             e.estimate("calibration_intercept", fit.intercept());

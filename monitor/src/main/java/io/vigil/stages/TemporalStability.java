@@ -12,23 +12,20 @@ import io.vigil.serde.JsonSerde;
 import io.vigil.stages.shared.EventDay;
 import io.vigil.stages.shared.References;
 import io.vigil.stages.shared.SnapshotBuilder;
+import io.vigil.stages.shared.SubjectKeys;
 import io.vigil.state.TwoPhaseAggregation;
 import io.vigil.stats.Cusum;
 import io.vigil.stats.DailyCusumSeries;
 import io.vigil.stats.Wilson;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Objects;
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.apache.commons.statistics.distribution.NormalDistribution;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -172,20 +169,14 @@ public final class TemporalStability {
                         settings.historyDays()));
     }
 
-    /** HMAC-SHA256 of a subject key under {@code secret}, lower-case hex. */
+    /** HMAC-SHA256 of a subject key under {@code secret}, lower-case hex ({@link SubjectKeys#pseudonym}). */
     public static String pseudonym(Mac mac, String subjectKey) {
-        return HexFormat.of().formatHex(mac.doFinal(subjectKey.getBytes(StandardCharsets.UTF_8)));
+        return SubjectKeys.pseudonym(mac, subjectKey);
     }
 
-    /** A fresh HMAC-SHA256 instance keyed with {@code secret} (not thread-safe: one per processor). */
+    /** A fresh HMAC-SHA256 instance keyed with {@code secret} ({@link SubjectKeys#hmac}). */
     public static Mac hmac(String secret) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-            return mac;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is not available", e);
-        }
+        return SubjectKeys.hmac(secret);
     }
 
     /**

@@ -127,6 +127,15 @@ public final class CalibrationStats {
      * errors (sum e⁴), clipped to [0, 1]; with a single case the interval is [0, 1].
      */
     public Estimate brier() {
+        return brier(0.0);
+    }
+
+    /**
+     * {@link #brier()} with repeat studies of one subject: {@code pairCross} is Σ over within-subject pairs of
+     * (b_i − B)(b_j − B) ({@link ClusteredVariance#brierCross}), added twice to the sum of squared deviations;
+     * the interval is never narrower than the independent one.
+     */
+    public Estimate brier(double pairCross) {
         long n = n();
         if (n == 0) {
             return Estimate.EMPTY;
@@ -135,7 +144,8 @@ public final class CalibrationStats {
         if (n < 2) {
             return new Estimate(mean, 0.0, 1.0, n);
         }
-        double variance = Math.max(0.0, (fourthPowerErrorSum.value() - n * mean * mean) / (n - 1));
+        double deviations = Math.max(0.0, fourthPowerErrorSum.value() - n * mean * mean);
+        double variance = Math.max(deviations, deviations + 2 * pairCross) / (n - 1);
         double half = Estimate.Z95 * Math.sqrt(variance / n);
         return new Estimate(mean, Math.max(0.0, mean - half), Math.min(1.0, mean + half), n);
     }
@@ -320,6 +330,16 @@ public final class CalibrationStats {
      * exact Poisson bound -ln(0.025)/E. EMPTY when N = 0 or E = 0. Coverage: {@code vigil verify-statistics}.
      */
     public Estimate observedExpectedRatio() {
+        return observedExpectedRatio(0.0);
+    }
+
+    /**
+     * {@link #observedExpectedRatio()} with repeat studies of one subject: {@code pairCross} is Σ over
+     * within-subject pairs of (y_i − R p_i)(y_j − R p_j) ({@link ClusteredVariance#observedExpectedCross}),
+     * added twice to the variance V of O; the interval is never narrower than the independent one. Not applied
+     * when O = 0 (the exact Poisson bound).
+     */
+    public Estimate observedExpectedRatio(double pairCross) {
         long n = n();
         double e = expected();
         if (n == 0 || e <= 0) {
@@ -337,6 +357,7 @@ public final class CalibrationStats {
                 variance += count[k] * q * (1 - q);
             }
         }
+        variance = Math.max(variance, variance + 2 * pairCross);
         // Every case certain (q = 1): no sampling variance left to estimate; fall back to Poisson.
         double half = Estimate.Z95 * (variance > 0 ? Math.sqrt(variance) / o : Math.sqrt(1.0 / o));
         return new Estimate(ratio, Math.exp(Math.log(ratio) - half), Math.exp(Math.log(ratio) + half), n);

@@ -1,6 +1,7 @@
 package io.vigil.stats;
 
 import java.util.Arrays;
+import java.util.Collection;
 import org.apache.commons.statistics.distribution.TDistribution;
 
 /**
@@ -297,6 +298,66 @@ public final class RocHistogram {
         }
         double variance = s10 / (p - 1) / p + s01 / (n - 1) / n;
         return new AucEstimate(logitInterval(auc, variance, positives, negatives), variance, bound);
+    }
+
+    /**
+     * {@link #auc()} with repeat studies of one subject: Obuchowski's (1997) clustered variance. With the
+     * placements V10(s) = (N_{<b} + N_b/2)/N of a positive and V01(s) = (P_{>b} + P_b/2)/P of a negative, the
+     * sums over positives and negatives of DeLong's variance gain twice the cross products (V10_i − A)(V10_j − A)
+     * of the pairs of positives of one subject (and likewise of negatives), and the covariance term
+     * 2 Σ_{mixed pairs} (V10_pos − A)(V01_neg − A) / (P N) is added. Each pair's placements are read from this
+     * histogram, so the pair is binned like every case. Never below DeLong's independent variance; the logit
+     * interval then as {@link #auc()}.
+     */
+    public AucEstimate auc(Collection<ClusteredVariance.Counted> pairs) {
+        AucEstimate independent = auc();
+        if (pairs.isEmpty() || independent.isEmpty() || !(independent.variance() > 0)) {
+            return independent;
+        }
+        flush();
+        double a = independent.auc().value();
+        double p = positives;
+        double n = negatives;
+        long[] negBelow = new long[size + 1];
+        long[] posAbove = new long[size + 1];
+        for (int i = 0; i < size; i++) {
+            negBelow[i + 1] = negBelow[i] + neg[i];
+        }
+        for (int i = size - 1; i >= 0; i--) {
+            posAbove[i] = posAbove[i + 1] + pos[i];
+        }
+        double s10 = 0;
+        double s01 = 0;
+        double s11 = 0;
+        for (ClusteredVariance.Counted c : pairs) {
+            if (c.count() <= 0) {
+                continue;
+            }
+            StudyPair sp = c.pair();
+            double ra = residual(sp.scoreA(), sp.labelA(), a, p, n, negBelow, posAbove);
+            double rb = residual(sp.scoreB(), sp.labelB(), a, p, n, negBelow, posAbove);
+            if (sp.labelA() == 1 && sp.labelB() == 1) {
+                s10 += c.count() * ra * rb;
+            } else if (sp.labelA() == 0 && sp.labelB() == 0) {
+                s01 += c.count() * ra * rb;
+            } else {
+                s11 += c.count() * ra * rb;
+            }
+        }
+        double variance = independent.variance() + 2 * s10 / (p - 1) / p + 2 * s01 / (n - 1) / n + 2 * s11 / (p * n);
+        variance = Math.max(independent.variance(), variance);
+        return new AucEstimate(
+                logitInterval(a, variance, positives, negatives), variance, independent.binningErrorBound());
+    }
+
+    /** V10 − A of a positive, V01 − A of a negative, at its score's bin of this histogram. */
+    private double residual(double score, int label, double auc, double p, double n, long[] negBelow, long[] posAbove) {
+        int i = Arrays.binarySearch(keys, 0, size, binOf(score));
+        int at = i >= 0 ? i : -i - 1;
+        long here = i >= 0 ? (label == 1 ? neg[i] : pos[i]) : 0;
+        double placement =
+                label == 1 ? (negBelow[at] + here / 2.0) / n : (posAbove[i >= 0 ? i + 1 : at] + here / 2.0) / p;
+        return placement - auc;
     }
 
     /**

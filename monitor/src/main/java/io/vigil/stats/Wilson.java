@@ -40,10 +40,34 @@ public final class Wilson {
         if (n == 0) {
             return Estimate.EMPTY;
         }
+        return interval(k, n, z, 1.0);
+    }
+
+    /**
+     * The proportion k/n with its Wilson interval at the effective sample size n / designEffect (Kish's
+     * effective n, as for clustered samples: the interval of k/n as if it rested on n / designEffect
+     * independent cases); the estimate's n stays n. A design effect of 1 is {@link #interval(long, long, double)}.
+     *
+     * @throws IllegalArgumentException unless 0 <= k <= n, z > 0 and designEffect >= 1
+     */
+    public static Estimate interval(long k, long n, double z, double designEffect) {
+        if (k < 0 || k > n) {
+            throw new IllegalArgumentException("k must be in [0, n=" + n + "], got " + k);
+        }
+        if (!(z > 0) || Double.isInfinite(z)) {
+            throw new IllegalArgumentException("z must be positive and finite, got " + z);
+        }
+        if (!(designEffect >= 1) || Double.isInfinite(designEffect)) {
+            throw new IllegalArgumentException("design effect must be at least 1 and finite, got " + designEffect);
+        }
+        if (n == 0) {
+            return Estimate.EMPTY;
+        }
         double p = (double) k / n;
-        double denom = 1 + z * z / n;
-        double centre = (p + z * z / (2.0 * n)) / denom;
-        double half = z * Math.sqrt(p * (1 - p) / n + z * z / (4.0 * n * n)) / denom;
+        double m = n / designEffect;
+        double denom = 1 + z * z / m;
+        double centre = (p + z * z / (2.0 * m)) / denom;
+        double half = z * Math.sqrt(p * (1 - p) / m + z * z / (4.0 * m * m)) / denom;
         return new Estimate(p, centre - half, centre + half, n);
     }
 

@@ -1,6 +1,7 @@
 package io.vigil.topology;
 
 import io.vigil.aggregates.OutcomeChange;
+import io.vigil.aggregates.StudyPairChange;
 import io.vigil.alerts.AlertEvaluator;
 import io.vigil.alerts.AlertSettings;
 import io.vigil.config.VigilConfig;
@@ -12,6 +13,7 @@ import io.vigil.stages.Ingest;
 import io.vigil.stages.OutcomeJoin;
 import io.vigil.stages.Performance;
 import io.vigil.stages.PerformanceEstimation;
+import io.vigil.stages.RepeatStudies;
 import io.vigil.stages.ScannerInventory;
 import io.vigil.stages.ScoreDrift;
 import io.vigil.stages.SliceAssignment;
@@ -81,9 +83,15 @@ public final class VigilTopology {
                         performance.maxDelayDays(),
                         performance.orphanRetentionDays(),
                         joinPartitions,
-                        performance.labelWait())
+                        performance.labelWait(),
+                        config.patientWiseSecret())
                 .addTo(builder, sliced, ingested.groundTruth());
-        snapshots.publish(new Performance(performance, references).addTo(builder, outcomes), Performance.NAME);
+        // Patient-wise intervals need the subject-key secret: without it no change carries a subject.
+        KStream<String, StudyPairChange> studyPairs = config.patientWiseSecret() == null
+                ? null
+                : new RepeatStudies(performance.longestWindow(), performance.maxDelayDays()).addTo(builder, outcomes);
+        snapshots.publish(
+                new Performance(performance, references).addTo(builder, outcomes, studyPairs), Performance.NAME);
         if (config.getBoolean(VigilConfig.ESTIMATION_ENABLED)) {
             snapshots.publish(
                     new PerformanceEstimation(PerformanceEstimation.Settings.from(config), references)

@@ -23,7 +23,19 @@ class OutcomeJoinSerdeTest {
             1_771_000_000_123L,
             1,
             3,
-            1_771_000_999_000L);
+            1_771_000_999_000L,
+            0x5eed_cafe_f00d_1234L);
+    /** As earlier formats decode it: they carried no subject id. */
+    private static final OutcomeJoin.Pending PENDING_WITHOUT_SUBJECT = new OutcomeJoin.Pending(
+            PENDING.groups(),
+            PENDING.score(),
+            PENDING.threshold(),
+            PENDING.cohortDay(),
+            PENDING.occurredAtMs(),
+            PENDING.label(),
+            PENDING.revision(),
+            PENDING.labelObservedAtMs(),
+            io.vigil.aggregates.OutcomeChange.NO_SUBJECT);
 
     @Test
     void shouldRoundTripPendingPredictionsAndLabels() {
@@ -92,7 +104,25 @@ class OutcomeJoinSerdeTest {
         out.writeInt(PENDING.revision());
         out.writeLong(PENDING.labelObservedAtMs());
         assertThat(new OutcomeJoin.PendingSerde().deserializer().deserialize("t", bytes.toByteArray()))
-                .isEqualTo(PENDING);
+                .isEqualTo(PENDING_WITHOUT_SUBJECT);
+    }
+
+    @Test
+    void shouldReadRecordsWrittenInTheSecondFormatWithoutASubject() {
+        // Format 2 is format 3 without the trailing subject id: a state directory of the previous version.
+        var pending = new OutcomeJoin.PendingSerde();
+        byte[] v3 = pending.serializer().serialize("t", PENDING);
+        assertThat(v3[0]).isEqualTo((byte) 3);
+        byte[] v2 = Arrays.copyOf(v3, v3.length - 8);
+        v2[0] = 2;
+        assertThat(pending.deserializer().deserialize("t", v2)).isEqualTo(PENDING_WITHOUT_SUBJECT);
+
+        var input = new OutcomeJoin.InputSerde();
+        byte[] p3 = input.serializer().serialize("t", new OutcomeJoin.Input(PENDING, null, 0L, null));
+        byte[] p2 = Arrays.copyOf(p3, p3.length - 8);
+        p2[0] = 2;
+        assertThat(input.deserializer().deserialize("t", p2))
+                .isEqualTo(new OutcomeJoin.Input(PENDING_WITHOUT_SUBJECT, null, 0L, null));
     }
 
     @Test
