@@ -153,6 +153,15 @@ public final class Monitor implements AutoCloseable {
         // The same for the global thread (the references store): Kafka 5.0's default. (Kafka Streams 4.3 still
         // logs its WARN asking for it twice per start, from internal config copies that drop the setting.)
         props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
+        if (config.patientWiseSecret() != null) {
+            LOG.info("Patient-wise intervals on: repeat labelled studies of one subject_key are paired (by its HMAC)");
+        } else {
+            LOG.info(
+                    "Patient-wise intervals off ({}): intervals assume independent studies",
+                    config.getBoolean(VigilConfig.OUTCOMES_PATIENT_WISE)
+                            ? VigilConfig.STABILITY_SUBJECT_KEY_SECRET + " is not set"
+                            : VigilConfig.OUTCOMES_PATIENT_WISE + "=false");
+        }
         streams = new KafkaStreams(topology, props);
         streams.setUncaughtExceptionHandler(new StreamThreadFailures(Clock.systemUTC()));
         streams.setStateListener((now, before) -> LOG.info("Streams state {} -> {}", before, now));

@@ -104,6 +104,19 @@ final class OutcomeDriver implements AutoCloseable {
 
     static Prediction prediction(
             String id, Instant at, String version, double score, double threshold, String site, String scanner) {
+        return prediction(id, at, version, score, threshold, site, scanner, null);
+    }
+
+    /** A prediction of one patient: {@code subjectKey} as a sender would fill it (null for none). */
+    static Prediction prediction(
+            String id,
+            Instant at,
+            String version,
+            double score,
+            double threshold,
+            String site,
+            String scanner,
+            String subjectKey) {
         return new Prediction(
                 id,
                 at,
@@ -114,7 +127,7 @@ final class OutcomeDriver implements AutoCloseable {
                 null,
                 site,
                 new Scanner(scanner, "Acme", "X1", "1.0", "CT", "CHEST"),
-                null,
+                subjectKey,
                 null,
                 null,
                 null,

@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.vigil.events.MetricSnapshot;
-import io.vigil.events.ModelRef;
-import io.vigil.events.Prediction;
-import io.vigil.events.Scanner;
 import io.vigil.stats.Estimate;
 import io.vigil.stats.Wilson;
 import java.time.Duration;
@@ -104,7 +101,7 @@ class PatientWiseIntervalsTest {
                 String id = "pred-" + p + "-" + s;
                 String subject = repeatSubjects ? "MRN-" + p : "MRN-" + p + "-" + s;
                 Instant at = T0.plus(Duration.ofDays(s * 2L)).plusSeconds(p);
-                events.add(() -> d.predict(prediction(id, at, score, subject)));
+                events.add(() -> d.predict(OutcomeDriver.prediction(id, at, "v1", score, 0.5, "S01", "A", subject)));
                 labels.put(id, label);
                 if (s == 1) {
                     events.add(() -> d.label(id, 1 - label, at.plus(Duration.ofDays(1)), 0));
@@ -121,25 +118,5 @@ class PatientWiseIntervalsTest {
         d.advanceWall(Duration.ofDays(31)); // labels that came before their prediction are joined by now
         d.flushAndDrain();
         return positives;
-    }
-
-    private static Prediction prediction(String id, Instant at, double score, String subject) {
-        return new Prediction(
-                id,
-                at,
-                new ModelRef("model", "v1"),
-                "binary",
-                score,
-                0.5,
-                null,
-                "S01",
-                new Scanner("A", "Acme", "X1", "1.0", "CT", "CHEST"),
-                subject,
-                null,
-                null,
-                null,
-                null,
-                Map.of(),
-                Map.of());
     }
 }
