@@ -37,6 +37,9 @@ public final class RunLengthClaims {
     static final double SCORE_MEAN = 0.3;
     static final double SCORE_SD = 0.15;
     static final double POSITIVE_SHARE = 0.1;
+    /** The declared reference flip rate of the flip-rate rows. */
+    static final double FLIP_RATE = 0.05;
+
     static final int CHANGE_AFTER = 30;
     static final int DELAY_CAP = 365;
     /** Run-length cap: 30 configured ARL0s. */
@@ -47,7 +50,9 @@ public final class RunLengthClaims {
     /** The statistic a detector watches. */
     public enum Statistic {
         SCORE_MEAN("score_mean"),
-        POSITIVE_RATE("positive_rate");
+        POSITIVE_RATE("positive_rate"),
+        /** The stability stage's flip rate of repeat pairs against a declared reference rate (known, not pooled). */
+        FLIP_RATE("flip_rate");
 
         final String label;
 
@@ -69,6 +74,10 @@ public final class RunLengthClaims {
     public record Experiment(
             Statistic statistic, long referenceN, double dailyVolume, double shiftSd, boolean exactReference) {
         String setting() {
+            if (statistic == Statistic.FLIP_RATE) {
+                return String.format(
+                        "cusum:flip_rate, declared reference flip rate %.2f, %,.0f pairs/day", FLIP_RATE, dailyVolume);
+            }
             String ref = referenceN == 0
                     ? String.format("per-slice baseline (%d days)", Defaults.BASELINE_DAYS)
                     : String.format("vendor profile of %,d cases", referenceN);
@@ -121,10 +130,13 @@ public final class RunLengthClaims {
 
     private RunLengthClaims() {}
 
+    /** The statistics whose CUSUMs pool a baseline or reference profile (self-starting). */
+    static final List<Statistic> POOLED = List.of(Statistic.SCORE_MEAN, Statistic.POSITIVE_RATE);
+
     /** The in-control experiments, in table order. */
     public static List<Experiment> inControl() {
         List<Experiment> out = new ArrayList<>();
-        for (Statistic s : Statistic.values()) {
+        for (Statistic s : POOLED) {
             for (double volume : new double[] {50, 200, 1_000}) {
                 out.add(new Experiment(s, 0, volume, 0, false));
             }
@@ -133,6 +145,18 @@ public final class RunLengthClaims {
             }
         }
         return out;
+    }
+
+    /**
+     * The flip-rate CUSUM ({@code TemporalStability}: each day with pairs standardised as (f − f0) / sqrt(f0 (1 − f0) /
+     * pairs) against the declared f0, no pooling), measured and not claimed: a day's flips are few and right-skewed,
+     * so the normal threshold alarms too often, the more so the fewer pairs a day (issue 18, Must 5, open).
+     */
+    public static List<Experiment> flipRate() {
+        return List.of(
+                new Experiment(Statistic.FLIP_RATE, 0, 5, 0, true),
+                new Experiment(Statistic.FLIP_RATE, 0, 20, 0, true),
+                new Experiment(Statistic.FLIP_RATE, 0, 100, 0, true));
     }
 
     /** The detector as it was (reference treated as exact), for the record. */
@@ -155,7 +179,7 @@ public final class RunLengthClaims {
     /** Detection delay of 0.5, 1 and 2 sd shifts and of the demo's software update. */
     public static List<Experiment> delays() {
         List<Experiment> out = new ArrayList<>();
-        for (Statistic s : Statistic.values()) {
+        for (Statistic s : POOLED) {
             for (double shift : new double[] {0.5, 1.0, 2.0}) {
                 out.add(new Experiment(s, 0, 200, shift, false));
             }
@@ -218,12 +242,12 @@ public final class RunLengthClaims {
             this.random = random;
             this.changeDay = changeDay;
             long n0 = e.referenceN();
-            if (n0 == 0) {
+            if (n0 == 0 && e.statistic() != Statistic.FLIP_RATE) {
                 for (int d = 0; d < Defaults.BASELINE_DAYS; d++) {
                     n0 += volume(random, e.dailyVolume());
                 }
             }
-            reference = sums(n0, 0);
+            reference = e.statistic() == Statistic.FLIP_RATE ? null : sums(n0, 0);
             shift = e.shiftSd() == 0
                     ? 0
                     : e.statistic() == Statistic.SCORE_MEAN
@@ -240,6 +264,10 @@ public final class RunLengthClaims {
                 double c = 1 - 2 / (9 * df) + gaussian(random) * Math.sqrt(2 / (9 * df));
                 double variance = SCORE_SD * SCORE_SD * Math.max(0, c * c * c);
                 return new double[] {cases, cases * mean, (cases - 1) * variance + cases * mean * mean};
+            }
+            if (e.statistic() == Statistic.FLIP_RATE) {
+                long flips = binomial(random, cases, FLIP_RATE + by);
+                return new double[] {cases, flips, flips};
             }
             long events = binomial(random, cases, POSITIVE_SHARE + by);
             return new double[] {cases, events, events};
@@ -263,6 +291,13 @@ public final class RunLengthClaims {
         /** Whether the topology's CUSUM is in alarm at the end of day {@code t}. */
         boolean alarmOn(int t, Cusum cusum) {
             drawUpTo(t);
+            if (e.statistic() == Statistic.FLIP_RATE) {
+                DailyCusumSeries flips = new DailyCusumSeries();
+                for (int d = Math.max(0, t - Defaults.HISTORY_DAYS + 1); d <= t; d++) {
+                    flips.add(d, Cusum.standardisedRate((long) sum[d], n[d], FLIP_RATE));
+                }
+                return flips.run(cusum).alarm();
+            }
             SelfStartingReference pool = SelfStartingReference.of(reference[0], reference[1], reference[2]);
             DailyCusumSeries series = new DailyCusumSeries();
             for (int d = Math.max(0, t - Defaults.HISTORY_DAYS + 1); d <= t; d++) {
@@ -325,7 +360,11 @@ public final class RunLengthClaims {
                 + "median run (days) | false alarm in first 365 days | streams | verdict |");
         lines.add("|---|---|---|---|---|---|---|---|");
         for (Result r : inControl) {
-            String verdict = r.holds() ? "holds" : r.experiment().exactReference() ? "shortfall (before)" : "FAILS";
+            String verdict = r.holds()
+                    ? "holds"
+                    : r.experiment().statistic() == Statistic.FLIP_RATE
+                            ? "known shortfall"
+                            : r.experiment().exactReference() ? "shortfall (before)" : "FAILS";
             lines.add(String.format(
                     "| %s | %.0f | %.0f | %.0f | %.0f | %.3f | %,d | %s |",
                     r.experiment().setting(),
