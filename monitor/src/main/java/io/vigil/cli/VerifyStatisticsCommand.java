@@ -83,7 +83,7 @@ final class VerifyStatisticsCommand implements Callable<Integer> {
             for (RunLengthClaims.Experiment e : RunLengthClaims.before()) {
                 inControl.add(RunLengthClaims.runLength(e, runLengthStreams, seed));
             }
-            for (RunLengthClaims.Experiment e : RunLengthClaims.flipRate()) {
+            for (RunLengthClaims.Experiment e : RunLengthClaims.flipRateBefore()) {
                 inControl.add(RunLengthClaims.runLength(e, runLengthStreams, seed));
             }
             List<RunLengthClaims.Result> delays = new ArrayList<>();

@@ -72,10 +72,11 @@ import org.apache.kafka.streams.state.Stores;
  * {@code score_change:0.9} (see {@link StabilityAggregate}; no reference, no p-value),
  * {@code predictions_without_subject}. Per slice over {@code detection.history-days}:
  * {@code cusum:flip_rate} (and its alarm and change start) when the reference flip rate is known,
- * each day standardised as (f - f0)/sqrt(f0(1 - f0)/pairs). All FINAL. Intervals assume independent
- * pairs. Known shortfall: with few pairs a day the standardised days are right-skewed and the CUSUM alarms
- * sooner than its configured ARL0 (684 days of 3,650 at 5 pairs a day, 2,955 at 100;
- * {@code io.vigil.verification.RunLengthClaims#flipRate}).
+ * each day's flips scored by their randomised binomial quantile against f0 ({@link Cusum#binomialScore}, the
+ * randomisation reproducible from the slice and day, {@link Cusum#dayUniform}): exactly standard normal while the
+ * rate is f0, however few pairs a day, so the CUSUM keeps its configured ARL0 (the standardised rate
+ * (f - f0)/sqrt(f0(1 - f0)/pairs) used before alarmed at 675 days of 3,650 at 5 pairs a day;
+ * {@code io.vigil.verification.RunLengthClaims#flipRate}). All FINAL. Intervals assume independent pairs.
  */
 public final class TemporalStability {
     /** Base name of this stage's processors, stores and topics. */
@@ -377,8 +378,11 @@ public final class TemporalStability {
                     if (d.getValue().pairs() > 0) {
                         flips.add(
                                 d.getKey(),
-                                Cusum.standardisedRate(
-                                        d.getValue().flips(), d.getValue().pairs(), f0));
+                                Cusum.binomialScore(
+                                        d.getValue().flips(),
+                                        d.getValue().pairs(),
+                                        f0,
+                                        Cusum.dayUniform(group, d.getKey())));
                     }
                 }
                 if (!flips.isEmpty()) {

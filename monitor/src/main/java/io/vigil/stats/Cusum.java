@@ -1,6 +1,9 @@
 package io.vigil.stats;
 
 import java.nio.ByteBuffer;
+import java.util.SplittableRandom;
+import org.apache.commons.statistics.distribution.BinomialDistribution;
+import org.apache.commons.statistics.distribution.NormalDistribution;
 
 /**
  * Page's CUSUM on a standardised series x_t (mean 0, variance 1 while nothing has changed) to detect
@@ -18,6 +21,7 @@ import java.nio.ByteBuffer;
  * (both sides), so one change raises one alarm.
  */
 public final class Cusum {
+    private static final NormalDistribution STANDARD_NORMAL = NormalDistribution.of(0, 1);
 
     /** Siegmund's boundary correction for a Gaussian random walk (0.583 x 2). */
     public static final double SIEGMUND_CORRECTION = 1.166;
@@ -144,6 +148,56 @@ public final class Cusum {
             throw new IllegalArgumentException("reference rate p0 must be in (0, 1), got " + p0);
         }
         return ((double) events / n - p0) / Math.sqrt(p0 * (1 - p0) / n);
+    }
+
+    /**
+     * The randomised quantile score of a binomial count (Dunn and Smyth 1996): Φ⁻¹(P(X < k) + u P(X = k)) for
+     * X ~ Binomial(n, p0). With u uniform on (0, 1) and independent of k it is exactly standard normal while the
+     * rate is p0, however few the trials, where {@link #standardisedRate} is discrete and right-skewed at small
+     * n p0 (its CUSUM then alarms several times too often). A shift of the rate moves it as it moves the
+     * standardised rate. The upper tail is taken from P(X > k) + (1 − u) P(X = k), so large counts keep their
+     * precision; the score is clipped to ±8.
+     *
+     * @param u a uniform number in (0, 1) independent of the count; {@link #dayUniform} makes one reproducibly
+     * @throws IllegalArgumentException when n is 0 or above Integer.MAX_VALUE, k is outside [0, n], p0 is not in
+     *                                  (0, 1) or u is not in (0, 1)
+     */
+    public static double binomialScore(long events, long n, double p0, double u) {
+        if (n <= 0 || n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("n must be in [1, 2^31 - 1], got " + n);
+        }
+        if (events < 0 || events > n) {
+            throw new IllegalArgumentException("events must be in [0, n=" + n + "], got " + events);
+        }
+        if (!(p0 > 0 && p0 < 1)) {
+            throw new IllegalArgumentException("reference rate p0 must be in (0, 1), got " + p0);
+        }
+        if (!(u > 0 && u < 1)) {
+            throw new IllegalArgumentException("u must be in (0, 1), got " + u);
+        }
+        BinomialDistribution b = BinomialDistribution.of((int) n, p0);
+        int k = (int) events;
+        double atK = b.probability(k);
+        double below = k == 0 ? 0 : b.cumulativeProbability(k - 1);
+        double lower = below + u * atK;
+        double x;
+        if (lower <= 0.5) {
+            x = STANDARD_NORMAL.inverseCumulativeProbability(Math.max(lower, Double.MIN_NORMAL));
+        } else {
+            double upper = b.survivalProbability(k) + (1 - u) * atK;
+            x = -STANDARD_NORMAL.inverseCumulativeProbability(Math.max(upper, Double.MIN_NORMAL));
+        }
+        return Math.max(-8, Math.min(8, x));
+    }
+
+    /**
+     * A uniform number in (0, 1) determined by a series name and a day: the same series and day give the same
+     * number in every run and order, different days (and series) numbers that behave as independent draws. For
+     * {@link #binomialScore}, so that its randomisation is reproducible bit for bit.
+     */
+    public static double dayUniform(String series, long day) {
+        long seed = ((long) series.hashCode() << 32) ^ (day * 0x9E3779B97F4A7C15L);
+        return ((new SplittableRandom(seed).nextLong() >>> 11) + 0.5) * 0x1.0p-53;
     }
 
     /**

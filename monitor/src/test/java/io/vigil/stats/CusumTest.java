@@ -117,4 +117,85 @@ class CusumTest {
         // (30/100 - 0.2) / sqrt(0.2 * 0.8 / 100) = 0.1 / 0.04
         assertThat(Cusum.standardisedRate(30, 100, 0.2)).isCloseTo(2.5, within(1e-12));
     }
+
+    @Test
+    void shouldScoreABinomialCountByItsRandomisedQuantileAsSciPyDoes() {
+        // scipy.stats: norm.ppf(binom.cdf(k - 1, n, p0) + u * binom.pmf(k, n, p0)), and the upper tail from binom.sf.
+        assertThat(Cusum.binomialScore(0, 5, 0.05, 0.5)).isCloseTo(-0.2874328156971173, within(1e-9));
+        assertThat(Cusum.binomialScore(2, 20, 0.05, 0.3)).isCloseTo(0.8149256509255932, within(1e-9));
+        assertThat(Cusum.binomialScore(15, 100, 0.05, 0.5)).isCloseTo(3.7556266193319408, within(1e-7));
+        assertThat(Cusum.binomialScore(100, 100, 0.05, 0.5)).isEqualTo(8.0);
+    }
+
+    @Test
+    void shouldBeStandardNormalWhileTheRateIsTheReferenceWhereTheStandardisedRateIsSkewed() {
+        // 5 trials at 0.05: a quarter of an expected event. 200,000 draws, u from dayUniform over the days.
+        Random rnd = new Random(17);
+        int draws = 200_000;
+        double sum = 0;
+        double squares = 0;
+        double cubes = 0;
+        double standardisedCubes = 0;
+        int above196 = 0;
+        for (int d = 0; d < draws; d++) {
+            int k = 0;
+            for (int i = 0; i < 5; i++) {
+                k += rnd.nextDouble() < 0.05 ? 1 : 0;
+            }
+            double x = Cusum.binomialScore(k, 5, 0.05, Cusum.dayUniform("m|1|site|S01", d));
+            sum += x;
+            squares += x * x;
+            cubes += x * x * x;
+            above196 += x > 1.959963984540054 ? 1 : 0;
+            double z = Cusum.standardisedRate(k, 5, 0.05);
+            standardisedCubes += z * z * z;
+        }
+        double mean = sum / draws;
+        assertThat(mean).isCloseTo(0.0, within(0.01));
+        assertThat(squares / draws - mean * mean).isCloseTo(1.0, within(0.015));
+        assertThat(cubes / draws).isCloseTo(0.0, within(0.05));
+        assertThat((double) above196 / draws).isCloseTo(0.025, within(0.002));
+        // The standardised rate of the same counts: third moment about 1.9, the skew that made its CUSUM alarm early.
+        assertThat(standardisedCubes / draws).isGreaterThan(1.5);
+    }
+
+    @Test
+    void shouldDrawTheSameUniformForTheSameSeriesAndDayAndAnotherForAnotherDay() {
+        double u = Cusum.dayUniform("m|1|scanner|A", 20_454);
+        assertThat(Cusum.dayUniform("m|1|scanner|A", 20_454)).isEqualTo(u);
+        assertThat(u).isBetween(0.0, 1.0).isNotIn(0.0, 1.0);
+        assertThat(Cusum.dayUniform("m|1|scanner|A", 20_455)).isNotEqualTo(u);
+        assertThat(Cusum.dayUniform("m|1|scanner|B", 20_454)).isNotEqualTo(u);
+    }
+
+    @Test
+    void shouldAlarmOnATripledFlipRateAndStayQuietAtTheReferenceWhenDaysAreBinomialScores() {
+        // 60 days of 20 pairs, the stability stage's detector (1 sd, ARL0 3,650 days, two-sided) and scoring.
+        Cusum cusum = Cusum.forShift(1.0, 3_650, Cusum.Side.TWO_SIDED);
+        int quietAlarms = 0;
+        int trippedAlarms = 0;
+        for (int s = 0; s < 50; s++) {
+            Random rnd = new Random(1_000 + s);
+            DailyCusumSeries quiet = new DailyCusumSeries();
+            DailyCusumSeries tripled = new DailyCusumSeries();
+            for (int d = 0; d < 60; d++) {
+                int k0 = 0;
+                int k3 = 0;
+                for (int i = 0; i < 20; i++) {
+                    double v = rnd.nextDouble();
+                    k0 += v < 0.05 ? 1 : 0;
+                    k3 += v < 0.15 ? 1 : 0;
+                }
+                String slice = "m|1|scanner|S" + s;
+                quiet.add(d, Cusum.binomialScore(k0, 20, 0.05, Cusum.dayUniform(slice, d)));
+                tripled.add(d, Cusum.binomialScore(k3, 20, 0.05, Cusum.dayUniform(slice, d)));
+            }
+            quietAlarms += quiet.run(cusum).alarm() ? 1 : 0;
+            trippedAlarms += tripled.run(cusum).alarm() ? 1 : 0;
+        }
+        // At ARL0 3,650 days a slice alarms within 60 days with probability about 1.6%; a tripled rate (a shift of
+        // 2 sd of a day) within days.
+        assertThat(quietAlarms).isLessThanOrEqualTo(3);
+        assertThat(trippedAlarms).isEqualTo(50);
+    }
 }
