@@ -86,6 +86,9 @@ final class VerifyStatisticsCommand implements Callable<Integer> {
             for (RunLengthClaims.Experiment e : RunLengthClaims.flipRateBefore()) {
                 inControl.add(RunLengthClaims.runLength(e, runLengthStreams, seed));
             }
+            for (RunLengthClaims.Experiment e : RunLengthClaims.sensitivityBefore()) {
+                inControl.add(RunLengthClaims.runLength(e, runLengthStreams, seed));
+            }
             List<RunLengthClaims.Result> delays = new ArrayList<>();
             for (RunLengthClaims.Experiment e : RunLengthClaims.delays()) {
                 delays.add(RunLengthClaims.delay(e, runLengthStreams, seed));

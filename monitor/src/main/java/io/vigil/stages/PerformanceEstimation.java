@@ -19,6 +19,7 @@ import io.vigil.stats.DailyCusumSeries;
 import io.vigil.stats.Estimate;
 import io.vigil.stats.IsotonicCalibration;
 import io.vigil.stats.SelfStartingReference;
+import io.vigil.stats.SensitivityReference;
 import io.vigil.stats.ValueHistogram;
 import java.time.Duration;
 import java.time.Instant;
@@ -75,8 +76,8 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * observations are standardised against the reference at the day's n: positive rate by
  * (p - p0)/sqrt(p0(1 - p0)/n) with p0 the reference's positive share; mean score by the reference
  * score mean and variance (from the reference sketch); estimated sensitivity by its in-control mean
- * and case-mix variance under the reference score distribution
- * ({@link ChangeDetection#sensitivityMoments}), at the reference threshold or, without one, the
+ * and case-mix variance under the reference score distribution, on the log miss-rate scale
+ * ({@link SensitivityReference}), at the reference threshold or, without one, the
  * predictions' threshold. Days without predictions are not steps.
  *
  * <h2>Per-slice baselines ({@code drift.baseline-days} &gt; 0, the default)</h2>
@@ -86,7 +87,7 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * {@link TwoPhaseAggregation}): positive rate against the baseline's positive share, mean score
  * against the baseline's mean and (population) variance of the score, estimated sensitivity against
  * the baseline's pooled estimate and case-mix variance
- * ({@link ConfidenceBasedEstimate#sensitivityCaseMoments()}). The steps are the days after the
+ * ({@link SensitivityReference#ofBaseline}). The steps are the days after the
  * baseline period within the history window. A slice has no CUSUM until its baseline period is over
  * and holds at least {@code drift.baseline-min-predictions} predictions (a CUSUM alarm bypasses the
  * minimum-n gates of the alert rules, so a small slice is not watched against a noisy baseline, nor
@@ -404,16 +405,12 @@ public final class PerformanceEstimation {
         /** The CUSUMs standardised against the slice's own baseline (see the class comment). */
         private void detection(
                 SnapshotBuilder b, NavigableMap<Long, EstimationAggregate> days, EstimationAggregate baseline) {
-            ConfidenceBasedEstimate sensitivityPool = baseline.estimate().n() > 0
-                    ? new ConfidenceBasedEstimate(baseline.estimate().threshold(), EstimationAggregate.AUC_BINS)
-                            .merge(baseline.estimate())
-                    : null;
             series(
                     b,
                     days,
                     SelfStartingReference.of(baseline.count(), baseline.positives(), baseline.positives()),
                     SelfStartingReference.of(baseline.count(), baseline.scoreSum(), baseline.scoreSumSquares()),
-                    sensitivityPool == null ? null : new SensitivityPool(sensitivityPool));
+                    baseline.estimate().n() > 0 ? SensitivityReference.ofBaseline(baseline.estimate()) : null);
         }
 
         /** The CUSUMs standardised against the version's reference profile. */
@@ -428,28 +425,24 @@ public final class PerformanceEstimation {
                 weights[i] = histogram.count(i);
             }
             double[] moments = meanAndVariance(scores, weights);
-            double[] sens = null;
+            long n0 = profile.n();
+            if (n0 <= 0) {
+                return;
+            }
+            SensitivityReference sensitivity = null;
             if (fitted.map().isPresent() && !days.isEmpty()) {
                 IsotonicCalibration map = fitted.map().get();
                 double threshold = profile.threshold() != null
                         ? profile.threshold()
                         : days.lastEntry().getValue().threshold();
-                double[] q = new double[scores.length];
-                for (int i = 0; i < q.length; i++) {
-                    q[i] = Math.max(0, Math.min(1, map.apply(scores[i])));
-                }
-                sens = ChangeDetection.sensitivityMoments(scores, weights, q, threshold);
-            }
-            long n0 = profile.n();
-            if (n0 <= 0) {
-                return;
+                sensitivity = SensitivityReference.ofProfile(histogram, map::apply, threshold, n0);
             }
             series(
                     b,
                     days,
                     SelfStartingReference.of(n0, profile.positives(), profile.positives()),
                     SelfStartingReference.ofMoments(n0, moments[0], moments[1]),
-                    sens == null ? null : new SensitivityPool(sens[0], sens[1], n0));
+                    sensitivity);
         }
 
         /**
@@ -464,7 +457,7 @@ public final class PerformanceEstimation {
                 NavigableMap<Long, EstimationAggregate> days,
                 SelfStartingReference positives,
                 SelfStartingReference scores,
-                SensitivityPool sensitivity) {
+                SensitivityReference sensitivity) {
             DailyCusumSeries positiveRate = new DailyCusumSeries();
             DailyCusumSeries meanScore = new DailyCusumSeries();
             DailyCusumSeries estimatedSensitivity = new DailyCusumSeries();
@@ -491,64 +484,6 @@ public final class PerformanceEstimation {
         private void emit(SnapshotBuilder b, String name, DailyCusumSeries series) {
             if (!series.isEmpty()) {
                 b.cusum(name, series.run(cusum), series.days());
-            }
-        }
-    }
-
-    /**
-     * The self-starting reference of the estimated sensitivity: a day's estimate s of n cases against the
-     * pooled S0 with the pooled case-mix variance v0, (s - S0) / sqrt(v0 (1/n + 1/N)). A slice's pool is its
-     * baseline's estimate merged with each earlier day's; a reference profile's starts from the profile's
-     * moments over its N cases and pools days by their sensitivity weighted by n.
-     */
-    static final class SensitivityPool {
-        private final ConfidenceBasedEstimate pool;
-        private double s0;
-        private double v0;
-        private double n0;
-
-        SensitivityPool(ConfidenceBasedEstimate pool) {
-            this.pool = pool;
-        }
-
-        SensitivityPool(double s0, double v0, double n0) {
-            this.pool = null;
-            this.s0 = s0;
-            this.v0 = v0;
-            this.n0 = n0;
-        }
-
-        double innovation(ConfidenceBasedEstimate day) {
-            double s0Now = s0;
-            double v0Now = v0;
-            double nNow = n0;
-            if (pool != null) {
-                double[] m = pool.sensitivityCaseMoments();
-                if (m == null) {
-                    return Double.NaN;
-                }
-                s0Now = m[0];
-                v0Now = m[1];
-                nNow = pool.n();
-            }
-            long n = day.n();
-            double s = n > 0 ? day.sensitivity().value() : Double.NaN;
-            if (!(v0Now > 0) || !(nNow > 0) || n == 0 || !Double.isFinite(s)) {
-                return Double.NaN;
-            }
-            return (s - s0Now) / Math.sqrt(v0Now * (1.0 / n + 1.0 / nNow));
-        }
-
-        void pool(ConfidenceBasedEstimate day) {
-            if (pool != null) {
-                pool.merge(day);
-                return;
-            }
-            long n = day.n();
-            double s = n > 0 ? day.sensitivity().value() : Double.NaN;
-            if (n > 0 && Double.isFinite(s)) {
-                s0 = (s0 * n0 + s * n) / (n0 + n);
-                n0 += n;
             }
         }
     }

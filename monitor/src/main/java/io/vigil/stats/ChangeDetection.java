@@ -169,41 +169,4 @@ public final class ChangeDetection {
         }
         return (mean - mu0) / Math.sqrt(var0 / n);
     }
-
-    /**
-     * In-control mean and per-case variance of the CBPE sensitivity estimate when cases are drawn
-     * from a reference score distribution. With a_i = q_i 1[s_i &gt;= t] and b_i = q_i, the daily
-     * estimate is mean(a)/mean(b); by the delta method its variance at n cases is v0/n with
-     * v0 = Var(a - S0 b) / E[b]² and S0 = E[a]/E[b]. Its day-to-day variation comes from which cases
-     * arrive (case mix), not from label noise, so this is the right scale for the CUSUM.
-     *
-     * @param scores  reference score values (e.g. a sketch's retained items)
-     * @param weights their weights (counts), &gt;= 0
-     * @param q       calibrated probability for each score
-     * @param threshold decision threshold
-     * @return {S0, v0}, or null when the reference has no expected positives
-     */
-    public static double[] sensitivityMoments(double[] scores, double[] weights, double[] q, double threshold) {
-        double w = 0;
-        double ea = 0;
-        double eb = 0;
-        for (int i = 0; i < scores.length; i++) {
-            w += weights[i];
-            ea += weights[i] * (scores[i] >= threshold ? q[i] : 0);
-            eb += weights[i] * q[i];
-        }
-        if (w <= 0 || eb <= 0) {
-            return null;
-        }
-        ea /= w;
-        eb /= w;
-        double s0 = ea / eb;
-        double v = 0;
-        for (int i = 0; i < scores.length; i++) {
-            double d = (scores[i] >= threshold ? q[i] : 0) - s0 * q[i];
-            v += weights[i] * d * d;
-        }
-        v /= w;
-        return new double[] {s0, v / (eb * eb)};
-    }
 }

@@ -151,7 +151,8 @@ public final class ConfidenceBasedEstimate {
         return this;
     }
 
-    private int bins() {
+    /** Number of equal-width score bins of the soft AUC. */
+    public int bins() {
         return binPosHi.length;
     }
 
@@ -221,26 +222,13 @@ public final class ConfidenceBasedEstimate {
     }
 
     /**
-     * In-control mean and per-case variance of the sensitivity estimate when days are drawn from the
-     * case mix of these cases (the same moments as {@code ChangeDetection.sensitivityMoments}, from
-     * this estimate's sums instead of a score distribution): with a_i = q_i 1[positive_i], b_i = q_i,
-     * S0 = sum a / sum b and v0 = Var(a - S0 b) / E[b]^2, where E[a^2] = E[ab] = sum over predicted
-     * positives of q^2 = E[TP] - its variance term, and E[b^2] = sum of q^2.
-     *
-     * @return {S0, v0}, or null without cases or expected positives
+     * The sums the sensitivity's case-mix variance is built from, with a_i = q_i 1[positive_i] and b_i = q_i:
+     * {n, Σa, Σb, Σa², Σb²}, where Σa = E[TP], Σb = E[TP] + E[FN], Σa² = Σ over predicted positives of q² = E[TP]
+     * minus its variance term, and Σb² = Σ q² ({@link SensitivityReference}).
      */
-    public double[] sensitivityCaseMoments() {
-        long n = n();
-        double eb = (tp() + fn()) / n;
-        if (n == 0 || !(eb > 0)) {
-            return null;
-        }
-        double ea = tp() / n;
-        double s0 = ea / eb;
-        double ea2 = (tp() - varPos()) / n;
-        double eb2 = (tp() - varPos() + fn() - varNeg()) / n;
-        double var = Math.max(0, ea2 - 2 * s0 * ea2 + s0 * s0 * eb2);
-        return new double[] {s0, var / (eb * eb)};
+    public double[] sensitivitySums() {
+        double a2 = tp() - varPos();
+        return new double[] {n(), tp(), tp() + fn(), a2, a2 + fn() - varNeg()};
     }
 
     /** Estimated sensitivity with its delta-method interval; n = all cases. */

@@ -1,10 +1,15 @@
 package io.vigil.verification;
 
 import io.vigil.config.VigilConfig;
+import io.vigil.stats.ConfidenceBasedEstimate;
 import io.vigil.stats.Cusum;
 import io.vigil.stats.DailyCusumSeries;
+import io.vigil.stats.DistributionDrift;
 import io.vigil.stats.SelfStartingReference;
+import io.vigil.stats.SensitivityReference;
+import io.vigil.stats.ValueHistogram;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -32,6 +37,14 @@ import java.util.SplittableRandom;
  * daily statistic by 1 sd at the mean volume (score mean by 0.15 / sqrt(λ), positive rate by
  * sqrt(0.09 / λ)) from day {@value #CHANGE_AFTER} after the baseline; delay = days of shifted data to
  * the first alarm (1 = the change day), over streams not in alarm the day before, capped at 365.
+ *
+ * <p>The estimated-sensitivity rows draw every case: score s = expit(N({@value #SENSITIVITY_LOGIT_MEAN},
+ * {@value #SENSITIVITY_LOGIT_SD}²)), calibrated (q = s), positive at s &gt;= {@value #SENSITIVITY_THRESHOLD}; each
+ * day's cases go into a {@link ConfidenceBasedEstimate} (the day bucket's estimate), the baseline's into one more,
+ * a vendor profile's N cases into the profile's score histogram, and each day is compared with the
+ * {@link SensitivityReference} the estimation stage builds from them. The estimates here have one AUC bin
+ * (the stage keeps 200): the sensitivity and its case moments do not read the bins. A shift moves the logit
+ * mean so that the expected sensitivity moves by the stated sd of a day at the mean volume.
  */
 public final class RunLengthClaims {
     static final double SCORE_MEAN = 0.3;
@@ -39,6 +52,11 @@ public final class RunLengthClaims {
     static final double POSITIVE_SHARE = 0.1;
     /** The declared reference flip rate of the flip-rate rows. */
     static final double FLIP_RATE = 0.05;
+    /** Estimated-sensitivity rows: scores expit(Normal(mean, sd²)) on the logit scale, calibrated, and the threshold. */
+    static final double SENSITIVITY_LOGIT_MEAN = -3.5;
+
+    static final double SENSITIVITY_LOGIT_SD = 2.5;
+    static final double SENSITIVITY_THRESHOLD = 0.2;
 
     static final int CHANGE_AFTER = 30;
     static final int DELAY_CAP = 365;
@@ -52,7 +70,9 @@ public final class RunLengthClaims {
         SCORE_MEAN("score_mean"),
         POSITIVE_RATE("positive_rate"),
         /** The stability stage's flip rate of repeat pairs against a declared reference rate (known, not pooled). */
-        FLIP_RATE("flip_rate");
+        FLIP_RATE("flip_rate"),
+        /** The estimation stage's CBPE sensitivity through the calibration map, self-starting by its case-mix variance. */
+        ESTIMATED_SENSITIVITY("estimated_sensitivity");
 
         final String label;
 
@@ -87,7 +107,11 @@ public final class RunLengthClaims {
                     statistic.label,
                     ref,
                     dailyVolume,
-                    exactReference ? ", in-control value treated as exact (before)" : "");
+                    !exactReference
+                            ? ""
+                            : statistic == Statistic.ESTIMATED_SENSITIVITY
+                                    ? ", days standardised on the sensitivity's own scale (before)"
+                                    : ", in-control value treated as exact (before)");
         }
     }
 
@@ -132,13 +156,18 @@ public final class RunLengthClaims {
     private RunLengthClaims() {}
 
     /** The statistics whose CUSUMs pool a baseline or reference profile (self-starting). */
-    static final List<Statistic> POOLED = List.of(Statistic.SCORE_MEAN, Statistic.POSITIVE_RATE);
+    static final List<Statistic> POOLED =
+            List.of(Statistic.SCORE_MEAN, Statistic.POSITIVE_RATE, Statistic.ESTIMATED_SENSITIVITY);
 
     /** The in-control experiments, in table order. */
     public static List<Experiment> inControl() {
         List<Experiment> out = new ArrayList<>();
         for (Statistic s : POOLED) {
-            for (double volume : new double[] {50, 200, 1_000}) {
+            // the sensitivity CUSUM steps on days of at least 20 expected positives (SensitivityReference): about 160
+            // cases a day in these rows' case mix (12.6% expected positives)
+            double[] volumes =
+                    s == Statistic.ESTIMATED_SENSITIVITY ? new double[] {200, 1_000} : new double[] {50, 200, 1_000};
+            for (double volume : volumes) {
                 out.add(new Experiment(s, 0, volume, 0, false));
             }
             for (long n : new long[] {500, 2_000, 50_000}) {
@@ -161,6 +190,16 @@ public final class RunLengthClaims {
                 new Experiment(Statistic.FLIP_RATE, 0, 5, 0, true),
                 new Experiment(Statistic.FLIP_RATE, 0, 20, 0, true),
                 new Experiment(Statistic.FLIP_RATE, 0, 100, 0, true));
+    }
+
+    /**
+     * The estimated-sensitivity CUSUM as it was before its days were scored on the log miss-rate scale: each day's
+     * sensitivity standardised as it is, (s − S0) / sd; biased low and left-skewed at tens of cases a day. For the record.
+     */
+    public static List<Experiment> sensitivityBefore() {
+        return List.of(
+                new Experiment(Statistic.ESTIMATED_SENSITIVITY, 0, 50, 0, true),
+                new Experiment(Statistic.ESTIMATED_SENSITIVITY, 0, 200, 0, true));
     }
 
     /** The detector as it was (reference treated as exact), for the record. */
@@ -188,6 +227,9 @@ public final class RunLengthClaims {
                 out.add(new Experiment(s, 0, 200, shift, false));
             }
             out.add(new Experiment(s, 2_000, 200, 1.0, false));
+            if (s == Statistic.ESTIMATED_SENSITIVITY) {
+                continue; // the demo's update is measured on the score and the decisions (class comment of delays)
+            }
             out.add(new Experiment(
                     s,
                     0,
@@ -239,6 +281,10 @@ public final class RunLengthClaims {
         private final double shift;
         private final double[] reference;
         private final String series;
+        /** Estimated-sensitivity rows: the in-control reference (copied for each day's run) and each day's estimate. */
+        private final SensitivityReference sensitivityReference;
+
+        private ConfidenceBasedEstimate[] estimates = new ConfidenceBasedEstimate[512];
         private long[] n = new long[512];
         private double[] sum = new double[512];
         private double[] sumSquares = new double[512];
@@ -252,12 +298,18 @@ public final class RunLengthClaims {
             this.random = random;
             this.changeDay = changeDay;
             long n0 = e.referenceN();
-            if (n0 == 0 && e.statistic() != Statistic.FLIP_RATE) {
-                for (int d = 0; d < Defaults.BASELINE_DAYS; d++) {
-                    n0 += volume(random, e.dailyVolume());
+            if (e.statistic() == Statistic.ESTIMATED_SENSITIVITY) {
+                reference = null;
+                sensitivityReference = sensitivityReference(n0);
+            } else {
+                sensitivityReference = null;
+                if (n0 == 0 && e.statistic() != Statistic.FLIP_RATE) {
+                    for (int d = 0; d < Defaults.BASELINE_DAYS; d++) {
+                        n0 += volume(random, e.dailyVolume());
+                    }
                 }
+                reference = e.statistic() == Statistic.FLIP_RATE ? null : sums(n0, 0);
             }
-            reference = e.statistic() == Statistic.FLIP_RATE ? null : sums(n0, 0);
             // A slice's name seeds its days' randomisation (Cusum.dayUniform): one name per stream, as per slice.
             series = e.statistic() == Statistic.FLIP_RATE
                     ? "m|1|scanner|stream-" + Long.toHexString(random.nextLong())
@@ -269,7 +321,37 @@ public final class RunLengthClaims {
                         case POSITIVE_RATE ->
                             e.shiftSd() * Math.sqrt(POSITIVE_SHARE * (1 - POSITIVE_SHARE) / e.dailyVolume());
                         case FLIP_RATE -> e.shiftSd() * Math.sqrt(FLIP_RATE * (1 - FLIP_RATE) / e.dailyVolume());
+                        case ESTIMATED_SENSITIVITY -> SensitivityModel.logitShift(e.shiftSd(), e.dailyVolume());
                     };
+        }
+
+        /**
+         * The estimation stage's reference: a per-slice baseline's estimate over {@code drift.baseline-days} of cases,
+         * or a vendor profile's N scores in the profile's histogram through the (calibrated) map.
+         */
+        private SensitivityReference sensitivityReference(long profileCases) {
+            if (profileCases > 0) {
+                ValueHistogram profile = DistributionDrift.newHistogram();
+                for (long i = 0; i < profileCases; i++) {
+                    profile.update(SensitivityModel.score(random, 0));
+                }
+                return SensitivityReference.ofProfile(profile, q -> q, SENSITIVITY_THRESHOLD, profileCases);
+            }
+            ConfidenceBasedEstimate baseline = new ConfidenceBasedEstimate(SENSITIVITY_THRESHOLD, 1);
+            for (int d = 0; d < Defaults.BASELINE_DAYS; d++) {
+                baseline.merge(dayEstimate(volume(random, e.dailyVolume()), 0));
+            }
+            return SensitivityReference.ofBaseline(baseline);
+        }
+
+        /** A day's estimate over {@code cases} cases, the logit mean moved by {@code by}. */
+        private ConfidenceBasedEstimate dayEstimate(long cases, double by) {
+            ConfidenceBasedEstimate day = new ConfidenceBasedEstimate(SENSITIVITY_THRESHOLD, 1);
+            for (long i = 0; i < cases; i++) {
+                double score = SensitivityModel.score(random, by);
+                day.add(score, score);
+            }
+            return day;
         }
 
         /** {n, sum, sum of squares} of n cases of the watched value, its mean moved by {@code by}. */
@@ -293,10 +375,17 @@ public final class RunLengthClaims {
         private void drawUpTo(int t) {
             while (drawn <= t) {
                 if (drawn == n.length) {
-                    n = java.util.Arrays.copyOf(n, drawn * 2);
-                    sum = java.util.Arrays.copyOf(sum, drawn * 2);
-                    sumSquares = java.util.Arrays.copyOf(sumSquares, drawn * 2);
-                    step = java.util.Arrays.copyOf(step, drawn * 2);
+                    n = Arrays.copyOf(n, drawn * 2);
+                    sum = Arrays.copyOf(sum, drawn * 2);
+                    sumSquares = Arrays.copyOf(sumSquares, drawn * 2);
+                    step = Arrays.copyOf(step, drawn * 2);
+                    estimates = Arrays.copyOf(estimates, drawn * 2);
+                }
+                if (e.statistic() == Statistic.ESTIMATED_SENSITIVITY) {
+                    estimates[drawn] = dayEstimate(
+                            volume(random, e.dailyVolume()), changeDay >= 0 && drawn >= changeDay ? shift : 0);
+                    drawn++;
+                    continue;
                 }
                 double[] day = sums(volume(random, e.dailyVolume()), changeDay >= 0 && drawn >= changeDay ? shift : 0);
                 n[drawn] = (long) day[0];
@@ -321,6 +410,19 @@ public final class RunLengthClaims {
                 }
                 return flips.run(cusum).alarm();
             }
+            if (e.statistic() == Statistic.ESTIMATED_SENSITIVITY) {
+                SensitivityReference pool = sensitivityReference.copy();
+                DailyCusumSeries sensitivity = new DailyCusumSeries();
+                for (int d = Math.max(0, t - Defaults.HISTORY_DAYS + 1); d <= t; d++) {
+                    sensitivity.add(
+                            d,
+                            e.exactReference()
+                                    ? pool.innovationOnRawScale(estimates[d])
+                                    : pool.innovation(estimates[d]));
+                    pool.pool(estimates[d]);
+                }
+                return sensitivity.run(cusum).alarm();
+            }
             SelfStartingReference pool = SelfStartingReference.of(reference[0], reference[1], reference[2]);
             DailyCusumSeries series = new DailyCusumSeries();
             for (int d = Math.max(0, t - Defaults.HISTORY_DAYS + 1); d <= t; d++) {
@@ -334,6 +436,62 @@ public final class RunLengthClaims {
                 }
             }
             return series.run(cusum).alarm();
+        }
+    }
+
+    /** The estimated-sensitivity rows' score model and the logit shift that moves the sensitivity by given sd. */
+    static final class SensitivityModel {
+        private static final double STEP = 1e-3;
+        private static final double RANGE = 9;
+
+        private SensitivityModel() {}
+
+        static double score(SplittableRandom random, double by) {
+            return 1 / (1 + Math.exp(-(SENSITIVITY_LOGIT_MEAN + by + SENSITIVITY_LOGIT_SD * gaussian(random))));
+        }
+
+        /** {expected sensitivity S, per-case variance v0} of the calibrated ratio estimator at logit mean + by. */
+        static double[] moments(double by) {
+            double w = 0;
+            double ea = 0;
+            double eb = 0;
+            double ea2 = 0;
+            double eb2 = 0;
+            for (double z = -RANGE; z <= RANGE; z += STEP) {
+                double density = Math.exp(-z * z / 2);
+                double q = 1 / (1 + Math.exp(-(SENSITIVITY_LOGIT_MEAN + by + SENSITIVITY_LOGIT_SD * z)));
+                double a = q >= SENSITIVITY_THRESHOLD ? q : 0;
+                w += density;
+                ea += density * a;
+                eb += density * q;
+                ea2 += density * a * a;
+                eb2 += density * q * q;
+            }
+            ea /= w;
+            eb /= w;
+            ea2 /= w;
+            eb2 /= w;
+            double s = ea / eb;
+            // E[a b] = E[a²] since a is q or 0
+            double v = ea2 - 2 * s * ea2 + s * s * eb2;
+            return new double[] {s, v / (eb * eb)};
+        }
+
+        /** The logit shift that raises the expected sensitivity by {@code sd} sd of a day of {@code volume} cases. */
+        static double logitShift(double sd, double volume) {
+            double[] m0 = moments(0);
+            double target = m0[0] + sd * Math.sqrt(m0[1] / volume);
+            double lo = 0;
+            double hi = 5;
+            for (int i = 0; i < 60; i++) {
+                double mid = (lo + hi) / 2;
+                if (moments(mid)[0] < target) {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            return (lo + hi) / 2;
         }
     }
 

@@ -120,16 +120,6 @@ class ChangeDetectionTest {
         assertThat(ChangeDetection.riskAdjusted(sums, 100).statistic()).isCloseTo(s.s(), within(1e-12));
     }
 
-    @Test
-    void shouldGiveTheReferenceSensitivityAndItsDeltaVarianceWhenCasesComeFromTheReference() {
-        // Two score points: s = 0.2 (q = 0.2) and s = 0.8 (q = 0.8), equal weight, threshold 0.5.
-        double[] m = ChangeDetection.sensitivityMoments(
-                new double[] {0.2, 0.8}, new double[] {1, 1}, new double[] {0.2, 0.8}, 0.5);
-        // a = (0, 0.8), b = (0.2, 0.8): S0 = 0.4 / 0.5 = 0.8; a - S0 b = (-0.16, 0.16): Var = 0.0256; / 0.25.
-        assertThat(m[0]).isCloseTo(0.8, within(1e-12));
-        assertThat(m[1]).isCloseTo(0.1024, within(1e-12));
-    }
-
     private static double gaussian(SplittableRandom rnd) {
         double u1 = rnd.nextDouble();
         double u2 = rnd.nextDouble();

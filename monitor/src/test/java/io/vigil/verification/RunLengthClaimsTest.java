@@ -38,8 +38,11 @@ class RunLengthClaimsTest {
     void shouldKeepEveryCusumsInControlRunLengthAtItsConfiguredValue() {
         List<RunLengthClaims.Experiment> experiments = RunLengthClaims.inControl();
 
-        assertThat(experiments).hasSize(15);
+        assertThat(experiments).hasSize(20);
         for (RunLengthClaims.Experiment e : experiments) {
+            if (e.statistic() == RunLengthClaims.Statistic.ESTIMATED_SENSITIVITY && e.dailyVolume() > 200) {
+                continue; // draws every case: 1,000 a day is most of this test's time; the docs' table has it
+            }
             RunLengthClaims.Result r = RunLengthClaims.runLength(e, STREAMS, SEED);
             assertThat(r.holdsWithin3Se())
                     .as("%s: ARL0 %.0f ± %.0f", e.setting(), r.measured(), r.standardError())
@@ -60,6 +63,21 @@ class RunLengthClaimsTest {
         for (RunLengthClaims.Experiment e : RunLengthClaims.before()) {
             RunLengthClaims.Result r = RunLengthClaims.runLength(e, STREAMS, SEED);
             assertThat(r.measured()).as(e.setting()).isLessThan(0.6 * RunLengthClaims.Defaults.ARL0);
+            assertThat(r.holdsWithin3Se()).isFalse();
+        }
+    }
+
+    @Test
+    void shouldShowTheEstimatedSensitivityCusumsShortfallWhenDaysWereStandardisedOnTheSensitivitysOwnScale() {
+        // Before: a day's CBPE sensitivity is a ratio, biased low and left-skewed at tens of expected positives; taken
+        // as normal on its own scale it alarmed at 247 days (50 cases a day) and 1,294 (200) where 3,650 are
+        // configured (2,000 streams). The log miss-rate scale holds it
+        // (shouldKeepEveryCusumsInControlRunLengthAtItsConfiguredValue).
+        for (RunLengthClaims.Experiment e : RunLengthClaims.sensitivityBefore()) {
+            RunLengthClaims.Result r = RunLengthClaims.runLength(e, STREAMS, SEED);
+            assertThat(r.measured())
+                    .as("%s: ARL0 %.0f ± %.0f", e.setting(), r.measured(), r.standardError())
+                    .isLessThan(0.5 * RunLengthClaims.Defaults.ARL0);
             assertThat(r.holdsWithin3Se()).isFalse();
         }
     }
