@@ -3,6 +3,7 @@ package io.vigil.aggregates;
 import io.vigil.state.Codec;
 import io.vigil.stats.BinaryOutcomeStats;
 import io.vigil.stats.ClusteredVariance;
+import io.vigil.stats.ObservedExpectedSums;
 import io.vigil.stats.StudyPair;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -36,7 +37,11 @@ import java.util.TreeMap;
  * window counts a pair when its earlier day is in the window too ({@link #pairsFrom}). Counts are signed, so
  * a retraction merged before its addition cancels it whichever partial sees it first.
  *
- * <p>Serial format 2 (format 1, written before pairs were kept, is read as an aggregate without pairs).
+ * <p>Labels at the outcome CUSUM's label age: the {@link ObservedExpectedSums} of the cases whose first label was
+ * observed within the age the performance stage passes to {@link #apply(OutcomeChange, long)}, signed like the rest.
+ *
+ * <p>Serial format 3 (format 2, written before the label-age sums were kept, is read with them empty; format 1,
+ * before pairs were kept, also without pairs).
  */
 public final class OutcomeAggregate {
     /** Unused by the metrics read from the stats (AUC, calibration); confusion counts are kept below. */
@@ -45,7 +50,8 @@ public final class OutcomeAggregate {
     static final int DELAY_BINS = 202;
     private static final int DELAY_BINS_PER_OCTAVE = 8;
     private static final int FORMAT_WITHOUT_PAIRS = 1;
-    private static final int FORMAT = 2;
+    private static final int FORMAT_WITHOUT_LABEL_AGE = 2;
+    private static final int FORMAT = 3;
 
     private final BinaryOutcomeStats stats;
     /** (score, label) pairs retracted here whose addition this partial has not seen. */
@@ -60,6 +66,8 @@ public final class OutcomeAggregate {
     private final long[] delays = new long[DELAY_BINS];
     /** Within-subject pairs: signed count per (earlier cohort day, pair); no zero entries. */
     private final TreeMap<PairKey, Long> pairs = new TreeMap<>();
+    /** The labelled cases whose first label was observed within the outcome CUSUM's label age. */
+    private ObservedExpectedSums atLabelAge = new ObservedExpectedSums();
 
     /** A pair of studies with the earlier study's cohort day; a null pair is the first key of its day. */
     private record PairKey(long earlierDay, StudyPair pair) implements Comparable<PairKey> {
@@ -84,8 +92,19 @@ public final class OutcomeAggregate {
         this.stats = stats;
     }
 
-    /** Applies one change (see {@link OutcomeChange}). */
+    /** Applies one change (see {@link OutcomeChange}), without the label-age sums. */
     public void apply(OutcomeChange c) {
+        apply(c, -1);
+    }
+
+    /**
+     * Applies one change; an outcome whose label age is at most {@code labelAgeSeconds} also enters (or leaves) the
+     * label-age sums ({@link #atLabelAge()}). A negative {@code labelAgeSeconds} keeps none.
+     */
+    public void apply(OutcomeChange c, long labelAgeSeconds) {
+        if (c.sign() != 0 && c.labelAgeSeconds() >= 0 && c.labelAgeSeconds() <= labelAgeSeconds) {
+            atLabelAge.add(c.score(), c.label(), c.sign());
+        }
         boolean predicted = c.predictedPositive();
         if (c.sign() == 0) {
             if (predicted) {
@@ -179,6 +198,12 @@ public final class OutcomeAggregate {
             delays[i] += other.delays[i];
         }
         other.pairs.forEach(this::addPair);
+        atLabelAge.merge(other.atLabelAge);
+    }
+
+    /** The labelled cases of this cohort (or window) whose first label arrived within the label age. Live view. */
+    public ObservedExpectedSums atLabelAge() {
+        return atLabelAge;
     }
 
     static int delayBin(long seconds) {
@@ -306,6 +331,9 @@ public final class OutcomeAggregate {
                     out.writeByte(p.flags());
                     out.writeLong(e.getValue());
                 }
+                byte[] age = a.atLabelAge.toBytes();
+                out.writeInt(age.length);
+                out.write(age);
                 return bytes.toByteArray();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -317,7 +345,7 @@ public final class OutcomeAggregate {
             try {
                 DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
                 int format = in.readUnsignedByte();
-                if (format != FORMAT && format != FORMAT_WITHOUT_PAIRS) {
+                if (format != FORMAT && format != FORMAT_WITHOUT_LABEL_AGE && format != FORMAT_WITHOUT_PAIRS) {
                     throw new IllegalArgumentException("unknown OutcomeAggregate format " + format);
                 }
                 byte[] s = new byte[in.readInt()];
@@ -337,13 +365,18 @@ public final class OutcomeAggregate {
                 for (int i = 0; i < nonZero; i++) {
                     a.delays[in.readUnsignedShort()] = in.readLong();
                 }
-                if (format == FORMAT) {
+                if (format != FORMAT_WITHOUT_PAIRS) {
                     int pairs = in.readInt();
                     for (int i = 0; i < pairs; i++) {
                         long day = in.readLong();
                         StudyPair p = StudyPair.fromFlags(in.readDouble(), in.readDouble(), in.readUnsignedByte());
                         a.addPair(new PairKey(day, p), in.readLong());
                     }
+                }
+                if (format == FORMAT) {
+                    byte[] age = new byte[in.readInt()];
+                    in.readFully(age);
+                    a.atLabelAge = ObservedExpectedSums.fromBytes(age);
                 }
                 if (in.available() > 0) {
                     throw new IllegalArgumentException("trailing bytes in OutcomeAggregate");

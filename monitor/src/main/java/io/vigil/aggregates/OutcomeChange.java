@@ -27,6 +27,10 @@ import java.util.Objects;
  * @param subject           the first 64 bits of the HMAC of the prediction's {@code subject_key}
  *                          ({@code io.vigil.stages.RepeatStudies#subjectId}), or {@link #NO_SUBJECT}: what
  *                          pairs a patient's repeat studies for patient-wise intervals, never the key itself
+ * @param labelAgeSeconds   for an outcome added or retracted: seconds from the prediction's event time to the
+ *                          {@code observed_at} of the first label Vigil received for it (clamped at 0; a revision
+ *                          keeps it), which decides whether the case is in its cohort's labels at the outcome
+ *                          CUSUM's label age; -1 for a registration (or unknown)
  */
 public record OutcomeChange(
         List<String> groups,
@@ -36,8 +40,31 @@ public record OutcomeChange(
         int label,
         int sign,
         long labelDelaySeconds,
-        long subject)
+        long subject,
+        long labelAgeSeconds)
         implements LabelledEvent {
+    /** A change whose label age is its first-label delay (a first label's), or unknown. */
+    public OutcomeChange(
+            List<String> groups,
+            double score,
+            double threshold,
+            long cohortDay,
+            int label,
+            int sign,
+            long labelDelaySeconds,
+            long subject) {
+        this(
+                groups,
+                score,
+                threshold,
+                cohortDay,
+                label,
+                sign,
+                labelDelaySeconds,
+                subject,
+                sign == 0 ? -1 : labelDelaySeconds);
+    }
+
     /** A change of a prediction without a subject key. */
     public OutcomeChange(
             List<String> groups,

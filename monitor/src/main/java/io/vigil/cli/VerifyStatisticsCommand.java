@@ -101,6 +101,14 @@ final class VerifyStatisticsCommand implements Callable<Integer> {
                 outcomeInControl.add(r);
                 hold &= r.holdsOrConservative();
             }
+            for (OutcomeRunLengthClaims.Experiment e : OutcomeRunLengthClaims.labelDelays()) {
+                OutcomeRunLengthClaims.Result r = OutcomeRunLengthClaims.runLength(e, runLengthStreams, seed);
+                outcomeInControl.add(r);
+                hold &= r.holdsOrConservative();
+            }
+            for (OutcomeRunLengthClaims.Experiment e : OutcomeRunLengthClaims.labelDelaysBefore()) {
+                outcomeInControl.add(OutcomeRunLengthClaims.runLength(e, runLengthStreams, seed));
+            }
             List<OutcomeRunLengthClaims.Result> outcomeDelays = new ArrayList<>();
             for (OutcomeRunLengthClaims.Experiment e : OutcomeRunLengthClaims.delays()) {
                 outcomeDelays.add(OutcomeRunLengthClaims.delay(e, runLengthStreams, seed));

@@ -105,6 +105,7 @@ public final class VigilConfig extends AbstractConfig {
     public static final String DETECTION_SHIFT = "detection.shift";
     public static final String DETECTION_HISTORY_DAYS = "detection.history-days";
     public static final String DETECTION_OUTCOME_CUSUM = "detection.outcome-cusum";
+    public static final String DETECTION_OUTCOME_LABEL_AGE_DAYS = "detection.outcome-label-age-days";
 
     public static final String METRICS_DETAIL = "metrics.detail";
     public static final String METRICS_WINDOWS = "metrics.windows";
@@ -607,14 +608,22 @@ public final class VigilConfig extends AbstractConfig {
             .define(
                     DETECTION_OUTCOME_CUSUM,
                     Type.BOOLEAN,
-                    false,
+                    true,
                     Importance.LOW,
-                    "Run the labelled-outcome CUSUM (cusum:observed_expected) per slice. Off by default: it assumes a "
-                            + "cohort's labels, as they arrive, are not selected by outcome; where positives are "
-                            + "verified sooner or more often than negatives (biopsy, verification bias) the newest "
-                            + "cohorts' observed/expected runs high and it alarms on a calibrated model "
-                            + "(IncidentScenarioIT's quiet scenario: dozens of false alarms). Turn it on for feeds whose "
-                            + "labels are complete when a cohort is evaluated (docs/statistics.md).")
+                    "Run the labelled-outcome CUSUM (cusum:observed_expected) per slice, on the cohorts at least "
+                            + "detection.outcome-label-age-days old, each read at that label age (docs/statistics.md). "
+                            + "Off: no labelled-outcome CUSUM; the calibration metrics and rules still run.")
+            .define(
+                    DETECTION_OUTCOME_LABEL_AGE_DAYS,
+                    Type.INT,
+                    14,
+                    Range.between(1, 366),
+                    Importance.LOW,
+                    "The labelled-outcome CUSUM reads every cohort at this label age: a cohort steps once it is this "
+                            + "many days old, on the cases whose first label was observed within this many days of the "
+                            + "prediction, against older cohorts read at the same age. Labels that arrive later, or "
+                            + "positives verified sooner than negatives, then change neither a step once taken nor "
+                            + "the comparison (docs/statistics.md). Longer: more labels per step, later alarms.")
             .define(
                     DETECTION_HISTORY_DAYS,
                     Type.INT,

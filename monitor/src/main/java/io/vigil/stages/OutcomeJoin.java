@@ -315,8 +315,14 @@ public final class OutcomeJoin {
                     subject);
         }
 
+        /**
+         * A change of this prediction; an outcome added or retracted carries the age of its first label (a
+         * revision keeps it), so a retraction leaves the cohort's labels at the outcome CUSUM's label age as its
+         * addition entered them.
+         */
         OutcomeChange change(int label, int sign, long delaySeconds) {
-            return new OutcomeChange(groups, score, threshold, cohortDay, label, sign, delaySeconds, subject);
+            long age = sign == 0 ? -1 : Math.max(0L, (labelObservedAtMs - occurredAtMs) / 1000L);
+            return new OutcomeChange(groups, score, threshold, cohortDay, label, sign, delaySeconds, subject, age);
         }
     }
 

@@ -88,14 +88,18 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  *
  * <p>Per slice, window {@code <detection.history-days>d} (default 60d): the risk-adjusted CUSUM on labelled
  * outcomes, {@code cusum:observed_expected} with {@code cusum_alarm:observed_expected} and
- * {@code cusum_change_start:observed_expected} ({@link SnapshotBuilder#cusum}). Each cohort day's observed events
- * among its labelled cases are compared with the sum of their predicted risks, scaled by the slice's calibration
- * factor pooled from the earlier cohorts of the history (self-starting; {@link ObservedExpectedReference}), and
- * run through the two-sided CUSUM of {@code detection.shift} and {@code detection.arl0-days}; steps start once the
- * pool holds {@code outcomes.min-n} labelled cases. It watches for a change in calibration (the odds of the
- * outcome given the score), not for a slice that was always miscalibrated ({@code oe_ratio}, {@code ece}).
- * Assumes a cohort's labels, as they arrive, are not selected by outcome (labels of positives arriving faster
- * than of negatives bias the newest cohorts' O/E upward). Run length and delay:
+ * {@code cusum_change_start:observed_expected} ({@link SnapshotBuilder#cusum}), on by default
+ * ({@code detection.outcome-cusum}). Every cohort day is read at one label age ({@code
+ * detection.outcome-label-age-days}): it steps once that old, on the cases whose first label was observed within
+ * that age ({@link OutcomeAggregate#atLabelAge}). Its observed events among them are compared with the sum of their
+ * predicted risks, scaled by the slice's calibration factor pooled from the earlier cohorts of the history, read at
+ * the same age (self-starting; {@link ObservedExpectedReference}), and run through the two-sided CUSUM of
+ * {@code detection.shift} and {@code detection.arl0-days}; steps start once the pool holds {@code outcomes.min-n}
+ * labelled cases. It watches for a change in calibration (the odds of the outcome given the score), not for a
+ * slice that was always miscalibrated ({@code oe_ratio}, {@code ece}). Reading every cohort at the same age makes a
+ * step final once taken and a stable label process (labels of positives arriving faster than of negatives
+ * included) the same in the day and the pool; a change of the label process is a change it sees. Run length and
+ * delay:
  * {@code io.vigil.verification.OutcomeRunLengthClaims}. Status {@link MetricSnapshot.Status#FINAL}.
  *
  * <p>Patient-wise intervals: with the within-subject pairs of {@link RepeatStudies} (the topology wires them when
@@ -151,7 +155,8 @@ public final class Performance {
                             ? new Detection(
                                     config.getInt(VigilConfig.DETECTION_HISTORY_DAYS),
                                     config.getDouble(VigilConfig.DETECTION_ARL0_DAYS),
-                                    config.getDouble(VigilConfig.DETECTION_SHIFT))
+                                    config.getDouble(VigilConfig.DETECTION_SHIFT),
+                                    config.getInt(VigilConfig.DETECTION_OUTCOME_LABEL_AGE_DAYS))
                             : null);
         }
 
@@ -160,9 +165,19 @@ public final class Performance {
             return windowDays.stream().mapToInt(Integer::intValue).max().orElseThrow();
         }
 
-        /** Days of cohorts kept: the longest window or the CUSUM's history (when it runs), whichever is longer. */
+        /**
+         * Days of cohorts kept: the longest window or the CUSUM's history and label age (when it runs), whichever is
+         * longer.
+         */
         int retentionDays() {
-            return detection == null ? longestWindow() : Math.max(longestWindow(), detection.historyDays());
+            return detection == null
+                    ? longestWindow()
+                    : Math.max(longestWindow(), detection.historyDays() + detection.labelAgeDays());
+        }
+
+        /** The label age the outcome CUSUM reads cohorts at, in seconds, or -1 when it does not run. */
+        long labelAgeSeconds() {
+            return detection == null ? -1 : detection.labelAgeDays() * 86_400L;
         }
     }
 
@@ -172,15 +187,17 @@ public final class Performance {
      * @param historyDays days of cohorts the CUSUM runs over
      * @param arl0Days    in-control average run length of the two-sided CUSUM, in days
      * @param shift       shift it is tuned to, in standard deviations of a day's standardised statistic
+     * @param labelAgeDays the label age every cohort is read at ({@code detection.outcome-label-age-days})
      */
-    public record Detection(int historyDays, double arl0Days, double shift) {
-        /** The defaults of {@link VigilConfig}: 60 days, 3,650 days, 1 sd. */
-        public static final Detection DEFAULT = new Detection(60, 3_650, 1.0);
+    public record Detection(int historyDays, double arl0Days, double shift, int labelAgeDays) {
+        /** The defaults of {@link VigilConfig}: 60 days, 3,650 days, 1 sd, 14 days. */
+        public static final Detection DEFAULT = new Detection(60, 3_650, 1.0, 14);
 
         public Detection {
-            if (historyDays < 1 || !(arl0Days > 1) || !(shift > 0)) {
-                throw new IllegalArgumentException("detection needs history >= 1 day, ARL0 > 1 and shift > 0, got "
-                        + historyDays + ", " + arl0Days + ", " + shift);
+            if (historyDays < 1 || !(arl0Days > 1) || !(shift > 0) || labelAgeDays < 1) {
+                throw new IllegalArgumentException(
+                        "detection needs history >= 1 day, ARL0 > 1, shift > 0 and label age >= 1 day, got "
+                                + historyDays + ", " + arl0Days + ", " + shift + ", " + labelAgeDays);
             }
         }
 
@@ -280,6 +297,7 @@ public final class Performance {
     }
 
     TwoPhaseAggregation<LabelledEvent, OutcomeAggregate> aggregation() {
+        long labelAgeSeconds = settings.labelAgeSeconds();
         return new TwoPhaseAggregation<>(
                 NAME,
                 OutcomeAggregate.CODEC,
@@ -287,7 +305,7 @@ public final class Performance {
                     for (String group : event.groups()) {
                         OutcomeAggregate a = buckets.update(group, event.bucketDay());
                         switch (event) {
-                            case OutcomeChange c -> a.apply(c);
+                            case OutcomeChange c -> a.apply(c, labelAgeSeconds);
                             case StudyPairChange c -> a.apply(c);
                         }
                     }
@@ -379,9 +397,10 @@ public final class Performance {
     }
 
     /**
-     * The labelled-outcome CUSUM {@code cusum:observed_expected} over the cohorts of the last
-     * {@code detection.history-days} (see {@link ObservedExpectedReference}); steps once the pooled earlier cohorts
-     * hold {@code outcomes.min-n} labelled cases, nothing without a step.
+     * The labelled-outcome CUSUM {@code cusum:observed_expected} over the {@code detection.history-days} cohorts at
+     * least {@code detection.outcome-label-age-days} old, each read at that label age (see
+     * {@link ObservedExpectedReference#cohortsAtLabelAge}); steps once the pooled earlier cohorts hold
+     * {@code outcomes.min-n} labelled cases, nothing without a step.
      */
     private void detection(
             String[] g,
@@ -391,9 +410,11 @@ public final class Performance {
             Instant computedAt,
             List<MetricSnapshot> out) {
         int history = settings.detection().historyDays();
+        long[] range = ObservedExpectedReference.cohortsAtLabelAge(
+                currentDay, history, settings.detection().labelAgeDays());
         List<ObservedExpectedReference.Day> cohorts = new ArrayList<>();
-        for (var d : days.subMap(currentDay - history, false, currentDay, true).entrySet()) {
-            cohorts.add(d.getValue().stats().observedExpectedDay(d.getKey()));
+        for (var d : days.subMap(range[0], true, range[1], true).entrySet()) {
+            cohorts.add(d.getValue().atLabelAge().day(d.getKey()));
         }
         DailyCusumSeries series = ObservedExpectedReference.series(cohorts, Math.max(1, settings.minN()));
         if (!series.isEmpty()) {

@@ -117,6 +117,18 @@ public final class ObservedExpectedReference {
     }
 
     /**
+     * The cohort days the CUSUM steps on at {@code currentDay}: the {@code historyDays} days that are at least
+     * {@code labelAgeDays} old, {first, last} inclusive. Each is read at that label age (its cases whose first label
+     * was observed within {@code labelAgeDays} of the prediction), so a step, once taken, no longer changes as labels
+     * arrive, and the pool of older cohorts is read at the same age: a stable label process, however biased towards
+     * verifying positives, is the same in the day and in the pool.
+     */
+    public static long[] cohortsAtLabelAge(long currentDay, int historyDays, int labelAgeDays) {
+        long last = currentDay - labelAgeDays;
+        return new long[] {last - historyDays + 1, last};
+    }
+
+    /**
      * The CUSUM series of a slice's cohort days in day order: each day against the pool of the days before it,
      * then pooled. The topology and the run-length experiments both build the series here.
      */

@@ -2,8 +2,11 @@ package io.vigil.aggregates;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import io.vigil.stats.ClusteredVariance.Counted;
+import io.vigil.stats.ObservedExpectedReference;
+import io.vigil.stats.ObservedExpectedSums;
 import io.vigil.stats.StudyPair;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -173,7 +176,7 @@ class OutcomeAggregateTest {
         assertThat(a.pairEntries()).isGreaterThan(40);
 
         byte[] bytes = OutcomeAggregate.CODEC.toBytes(a);
-        assertThat(bytes[0]).isEqualTo((byte) 2);
+        assertThat(bytes[0]).isEqualTo((byte) 3);
         OutcomeAggregate restored = OutcomeAggregate.CODEC.fromBytes(bytes);
         assertThat(OutcomeAggregate.CODEC.toBytes(restored)).isEqualTo(bytes);
         assertThat(restored.pairEntries()).isEqualTo(a.pairEntries());
@@ -272,8 +275,9 @@ class OutcomeAggregateTest {
 
         byte[] one = formatOne(a, List.of(new double[] {0.3, 1}), delays);
         byte[] two = OutcomeAggregate.CODEC.toBytes(a);
-        // The hand-written layout is format 2 without its (empty) pair section.
-        byte[] twoWithoutPairs = Arrays.copyOf(two, two.length - 4);
+        // The hand-written layout is format 3 without its (empty) pair and label-age sections.
+        int ageSection = 4 + new ObservedExpectedSums().toBytes().length;
+        byte[] twoWithoutPairs = Arrays.copyOf(two, two.length - 4 - ageSection);
         twoWithoutPairs[0] = 1;
         assertThat(one).isEqualTo(twoWithoutPairs);
 
@@ -290,7 +294,7 @@ class OutcomeAggregateTest {
         assertThat(read.delayCount()).isEqualTo(5);
         assertThat(read.delayQuantile(0.5)).isEqualTo(a.delayQuantile(0.5));
         assertThat(read.pendingRemovals()).isEqualTo(1);
-        // Written again in format 2, and pairs can be added to it.
+        // Written again in the current format, and pairs can be added to it.
         assertThat(OutcomeAggregate.CODEC.toBytes(read)).isEqualTo(two);
         read.apply(pair(105, P2, 1));
         assertThat(read.pairsFrom(105)).containsExactly(new Counted(P2, 1));
@@ -299,6 +303,78 @@ class OutcomeAggregateTest {
         assertThatThrownBy(() -> OutcomeAggregate.CODEC.fromBytes(Arrays.copyOf(one, one.length + 4)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("trailing");
+    }
+
+    @Test
+    void shouldKeepTheLabelAgeSumsOfFirstLabelsWithinTheAgeWhateverTheOrderOfAdditionsRetractionsAndMerges() {
+        long age = 30 * 86_400L;
+        // (score, label, age): two within the age, one after it
+        OutcomeChange early = new OutcomeChange(GROUP, 0.2, 0.5, DAY, 1, 1, 86_400, OutcomeChange.NO_SUBJECT, 86_400);
+        OutcomeChange atAge = new OutcomeChange(GROUP, 0.6, 0.5, DAY, 0, 1, age, OutcomeChange.NO_SUBJECT, age);
+        OutcomeChange late = new OutcomeChange(GROUP, 0.9, 0.5, DAY, 1, 1, age + 1, OutcomeChange.NO_SUBJECT, age + 1);
+        // the early case revised to 0: retracted and re-added with its first label's age
+        OutcomeChange retract = new OutcomeChange(GROUP, 0.2, 0.5, DAY, 1, -1, -1, OutcomeChange.NO_SUBJECT, 86_400);
+        OutcomeChange revised = new OutcomeChange(GROUP, 0.2, 0.5, DAY, 0, 1, -1, OutcomeChange.NO_SUBJECT, 86_400);
+        List<OutcomeChange> changes = List.of(early, atAge, late, retract, revised);
+
+        byte[] expected = null;
+        Random random = new Random(5);
+        for (int trial = 0; trial < 30; trial++) {
+            List<OutcomeChange> order = new ArrayList<>(changes);
+            Collections.shuffle(order, random);
+            List<OutcomeAggregate> partials = new ArrayList<>();
+            for (OutcomeChange c : order) {
+                OutcomeAggregate p = new OutcomeAggregate();
+                p.apply(c, age);
+                partials.add(p);
+            }
+            OutcomeAggregate into = new OutcomeAggregate();
+            for (OutcomeAggregate p : partials) {
+                OutcomeAggregate.CODEC.merge(into, OutcomeAggregate.CODEC.fromBytes(OutcomeAggregate.CODEC.toBytes(p)));
+            }
+            // (the stats' pending removals need a retraction's partial merged after its addition's, as the two-phase
+            // aggregation merges them; the label-age sums are signed and need no order)
+            byte[] bytes = into.atLabelAge().toBytes();
+            if (expected == null) {
+                expected = bytes;
+            }
+            assertThat(bytes).isEqualTo(expected);
+            assertThat(OutcomeAggregate.CODEC
+                            .fromBytes(OutcomeAggregate.CODEC.toBytes(into))
+                            .atLabelAge())
+                    .isEqualTo(into.atLabelAge());
+            // labelled at the age: 0.2 (now 0) and 0.6 (0); not 0.9, observed a second after it
+            ObservedExpectedReference.Day d = into.atLabelAge().day(DAY);
+            assertThat(d.labelled()).isEqualTo(2);
+            assertThat(d.observed()).isZero();
+            assertThat(d.expected()).isCloseTo(0.8, within(1e-9));
+            assertThat(d.variance()).isCloseTo(0.2 * 0.8 + 0.6 * 0.4, within(1e-9));
+            assertThat(d.thirdCumulant()).isCloseTo(0.16 * 0.6 + 0.24 * -0.2, within(1e-9));
+        }
+        // without an age (the CUSUM off), nothing is kept
+        OutcomeAggregate none = new OutcomeAggregate();
+        changes.forEach(none::apply);
+        assertThat(none.atLabelAge().labelled()).isZero();
+    }
+
+    @Test
+    void shouldReadAFormatTwoAggregateWithEmptyLabelAgeSums() {
+        OutcomeAggregate a = new OutcomeAggregate();
+        a.apply(new OutcomeChange(GROUP, 0.3, 0.5, DAY, -1, 0, -1));
+        a.apply(new OutcomeChange(GROUP, 0.3, 0.5, DAY, 1, 1, 60), 86_400);
+        a.apply(pair(105, P2, 1));
+        assertThat(a.atLabelAge().labelled()).isEqualTo(1);
+        byte[] three = OutcomeAggregate.CODEC.toBytes(a);
+        int ageSection = 4 + a.atLabelAge().toBytes().length;
+        byte[] two = Arrays.copyOf(three, three.length - ageSection);
+        two[0] = 2;
+
+        OutcomeAggregate read = OutcomeAggregate.CODEC.fromBytes(two);
+
+        assertThat(read.atLabelAge().labelled()).isZero();
+        assertThat(read.stats()).isEqualTo(a.stats());
+        assertThat(read.pairsFrom(105)).containsExactly(new Counted(P2, 1));
+        assertThat(read.labelled()).isEqualTo(1);
     }
 
     @Test
@@ -317,7 +393,7 @@ class OutcomeAggregateTest {
         assertThatThrownBy(() -> OutcomeAggregate.CODEC.fromBytes(emptyTrailing))
                 .isInstanceOf(IllegalArgumentException.class);
 
-        for (int format : new int[] {0, 3, 255}) {
+        for (int format : new int[] {0, 4, 255}) {
             byte[] unknown = bytes.clone();
             unknown[0] = (byte) format;
             assertThatThrownBy(() -> OutcomeAggregate.CODEC.fromBytes(unknown))

@@ -585,22 +585,25 @@ class ShippedRulesFireAndStayQuietTest {
     }
 
     /**
-     * The CUSUM snapshots of Performance.snapshots over 60 cohort days of scanner A: 200 labelled cases a day, risks
-     * ~ Beta(1, 9) (20 expected events), outcomes from the risks, at {@code odds} times their odds for the last
-     * 10 days.
+     * The CUSUM snapshots of Performance.snapshots over the 60 cohort days of scanner A that are at least the label
+     * age (14 days) old: 200 cases a day labelled within an hour, risks ~ Beta(1, 9) (20 expected events), outcomes
+     * from the risks, at {@code odds} times their odds for the last 10 of those days.
      */
     private static List<MetricSnapshot> outcomeCusum(long seed, double odds) {
         SplittableRandom r = new SplittableRandom(seed);
         List<String> groups = List.of(String.join("|", MODEL, VERSION, "scanner", "A"));
         java.util.TreeMap<Long, OutcomeAggregate> days = new java.util.TreeMap<>();
-        for (long d = DAY - 59; d <= DAY; d++) {
-            double ratio = d > DAY - 10 ? odds : 1.0;
+        long labelAge = 14;
+        for (long d = DAY - labelAge - 59; d <= DAY; d++) {
+            double ratio = d > DAY - labelAge - 10 ? odds : 1.0;
             OutcomeAggregate day = new OutcomeAggregate();
             for (int i = 0; i < 200; i++) {
                 double p = 1 - Math.pow(r.nextDouble(), 1.0 / 9);
                 double truth = ratio * p / (1 - p + ratio * p);
-                day.apply(new OutcomeChange(groups, p, THRESHOLD, d, -1, 0, -1));
-                day.apply(new OutcomeChange(groups, p, THRESHOLD, d, r.nextDouble() < truth ? 1 : 0, +1, 3_600));
+                day.apply(new OutcomeChange(groups, p, THRESHOLD, d, -1, 0, -1), labelAge * 86_400);
+                day.apply(
+                        new OutcomeChange(groups, p, THRESHOLD, d, r.nextDouble() < truth ? 1 : 0, +1, 3_600),
+                        labelAge * 86_400);
             }
             days.put(d, day);
         }

@@ -337,6 +337,11 @@ class PerformanceTest {
      * One slice, 200 labelled cases a day with risks ~ Beta(1, 9) (20 expected events), outcomes drawn from the
      * risks for cohort days 0..39, then at 3 times the odds for days 40..49.
      */
+    /** detection.outcome-label-age-days at its default, 14. */
+    private static final int LABEL_AGE_DAYS = 14;
+
+    private static final long LABEL_AGE_SECONDS = LABEL_AGE_DAYS * 86_400L;
+
     private static java.util.TreeMap<Long, OutcomeAggregate> observedExpectedDays(long seed) {
         java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
         List<String> groups = List.of("model|v1|site|S01");
@@ -347,8 +352,11 @@ class PerformanceTest {
             for (int i = 0; i < 200; i++) {
                 double p = 1 - Math.pow(r.nextDouble(), 1.0 / 9);
                 double truth = odds * p / (1 - p + odds * p);
-                day.apply(new OutcomeChange(groups, p, 0.5, 1_000 + d, -1, 0, -1));
-                day.apply(new OutcomeChange(groups, p, 0.5, 1_000 + d, r.nextDouble() < truth ? 1 : 0, +1, 3_600));
+                day.apply(new OutcomeChange(groups, p, 0.5, 1_000 + d, -1, 0, -1), LABEL_AGE_SECONDS);
+                // labelled an hour after the prediction: within the label age
+                day.apply(
+                        new OutcomeChange(groups, p, 0.5, 1_000 + d, r.nextDouble() < truth ? 1 : 0, +1, 3_600),
+                        LABEL_AGE_SECONDS);
             }
             days.put(1_000 + d, day);
         }
@@ -358,8 +366,8 @@ class PerformanceTest {
     @Test
     void shouldPublishTheOutcomeCusumOfTheVerifiedSeriesAndAlarmOnlyOnceTheOddsOfTheOutcomeChange() {
         Performance.Settings settings = PerformanceTestSettings.withWindows(7, 30);
-        // The stage keeps detection.history-days (60) of cohorts when its windows are shorter.
-        assertThat(settings.retentionDays()).isEqualTo(60);
+        // The stage keeps detection.history-days (60) plus the label age (14) of cohorts when its windows are shorter.
+        assertThat(settings.retentionDays()).isEqualTo(74);
         assertThat(PerformanceTestSettings.withWindows(90).retentionDays()).isEqualTo(90);
         Performance stage = new Performance(settings);
         java.util.TreeMap<Long, OutcomeAggregate> days = observedExpectedDays(20_261_204L);
@@ -367,21 +375,32 @@ class PerformanceTest {
                 io.vigil.stats.Cusum.forShift(1.0, 3_650, io.vigil.stats.Cusum.Side.TWO_SIDED);
 
         Long firstAlarm = null;
-        for (long current = 1_000; current < 1_050; current++) {
+        // The cohorts of days 1,000 to 1,049 step once 14 days old: current day 1,014 to 1,063.
+        for (long current = 1_000; current < 1_064; current++) {
             Map<String, MetricSnapshot> m = new HashMap<>();
             for (MetricSnapshot s : stage.snapshots("model|v1|site|S01", days, current, 0)) {
                 m.put(s.window() + "|" + s.metric(), s);
             }
-            // The series ObservedExpectedReference builds from the aggregates' days of the last 60, run through
-            // the CUSUM of the configured defaults (1 sd, ARL0 3,650 days): what verify-statistics measures.
+            // The series ObservedExpectedReference builds from the 60 cohort days at least 14 days old, each at its
+            // label age, run through the CUSUM of the configured defaults (1 sd, ARL0 3,650 days): what
+            // verify-statistics measures.
             List<io.vigil.stats.ObservedExpectedReference.Day> cohorts = new java.util.ArrayList<>();
-            for (var d : days.subMap(current - 60, false, current, true).entrySet()) {
-                cohorts.add(d.getValue().stats().observedExpectedDay(d.getKey()));
+            for (var d : days.subMap(current - LABEL_AGE_DAYS - 60, false, current - LABEL_AGE_DAYS, true)
+                    .entrySet()) {
+                cohorts.add(d.getValue().atLabelAge().day(d.getKey()));
+                // every case was labelled within the age: the label-age sums are the cohort's labelled outcomes
+                assertThat(d.getValue().atLabelAge().day(d.getKey()).expected())
+                        .isCloseTo(
+                                d.getValue()
+                                        .stats()
+                                        .observedExpectedDay(d.getKey())
+                                        .expected(),
+                                within(1e-6));
             }
             io.vigil.stats.DailyCusumSeries series = io.vigil.stats.ObservedExpectedReference.series(cohorts, 50);
             if (series.isEmpty()) {
-                // The first day has no earlier pool: nothing is published.
-                assertThat(current).isEqualTo(1_000);
+                // Until the second cohort is 14 days old there is no step: nothing is published.
+                assertThat(current).isLessThan(1_000 + LABEL_AGE_DAYS + 1);
                 assertThat(m).doesNotContainKey("60d|cusum:observed_expected");
                 continue;
             }
@@ -390,31 +409,56 @@ class PerformanceTest {
             assertThat(cusum).as("day %d", current).isNotNull();
             assertThat(cusum.estimate()).as("day %d", current).isCloseTo(path.statistic(), within(1e-9));
             assertThat(cusum.upper()).isCloseTo(configured.h(), within(1e-9));
-            assertThat(cusum.n()).isEqualTo(current - 1_000);
+            assertThat(cusum.n()).isEqualTo(current - LABEL_AGE_DAYS - 1_000);
             assertThat(cusum.status()).isEqualTo(MetricSnapshot.Status.FINAL);
             double alarm = m.get("60d|cusum_alarm:observed_expected").estimate();
             assertThat(alarm).isEqualTo(path.alarm() ? 1.0 : 0.0);
-            if (current < 1_040) {
+            if (current - LABEL_AGE_DAYS < 1_040) {
                 assertThat(alarm).as("calibrated day %d", current).isEqualTo(0.0);
                 assertThat(m.get("60d|cusum_change_start:observed_expected").estimate())
                         .isNull();
             } else if (alarm == 1.0 && firstAlarm == null) {
                 firstAlarm = current;
             }
-            if (current == 1_049) {
-                assertThat(alarm).as("after 10 days at 3 times the odds").isEqualTo(1.0);
+            if (current == 1_063) {
+                assertThat(alarm).as("after 10 cohort days at 3 times the odds").isEqualTo(1.0);
                 // The estimated first changed day is the change day.
                 assertThat(m.get("60d|cusum_change_start:observed_expected").estimate())
                         .isEqualTo(1_040.0 * 86_400);
             }
         }
-        // At 20 expected events a day, odds × 3 (about 2.3 times the events) is caught on its first or second day.
-        assertThat(firstAlarm).isNotNull().isBetween(1_040L, 1_041L);
+        // At 20 expected events a day, odds × 3 (about 2.3 times the events) is caught once its first or second
+        // cohort day is 14 days old.
+        assertThat(firstAlarm).isNotNull().isBetween(1_054L, 1_055L);
     }
 
     @Test
-    void shouldPublishNoOutcomeCusumWhenDefaultConfigured() {
-        // Off by default (detection.outcome-cusum): the same three cohort days give every window metric, no CUSUM.
+    void shouldPublishNoOutcomeCusumWhenTurnedOff() {
+        // detection.outcome-cusum=false: the same cohort days give every window metric, no CUSUM.
+        try (OutcomeDriver d = new OutcomeDriver(Map.of("outcomes.min-n", 10, "detection.outcome-cusum", false))) {
+            for (int day = 0; day < 3; day++) {
+                for (int i = 0; i < 40; i++) {
+                    String id = "c" + day + "-" + i;
+                    double score = 0.05 + 0.9 * i / 39.0;
+                    d.predict(OutcomeDriver.prediction(id, T0.plus(Duration.ofDays(day)), score));
+                    d.label(id, (i * 7 + day) % 10 < 10 * score ? 1 : 0, T0.plus(Duration.ofDays(day + 1)), 0);
+                }
+                d.flushAndDrain();
+            }
+            d.predict(OutcomeDriver.prediction("late", T0.plus(Duration.ofDays(16)), 0.5));
+            d.flushAndDrain();
+            assertThat(d.all("7d", "labelled")).isNotNull();
+            assertThat(d.all("60d", "cusum:" + Performance.OBSERVED_EXPECTED)).isNull();
+            assertThat(d.all("60d", "cusum_alarm:" + Performance.OBSERVED_EXPECTED))
+                    .isNull();
+        }
+    }
+
+    @Test
+    void shouldPublishTheOutcomeCusumFromTheTopologyOverTheCohortDaysOfItsHistory() {
+        // Three cohort days of 40 labelled cases each through the whole topology, at the defaults (on, label age 14
+        // days): no step until they are 14 days old; then the first day is the pool, so the 60d series has two steps,
+        // with the configured threshold and no alarm.
         try (OutcomeDriver d = new OutcomeDriver(Map.of("outcomes.min-n", 10))) {
             for (int day = 0; day < 3; day++) {
                 for (int i = 0; i < 40; i++) {
@@ -427,25 +471,9 @@ class PerformanceTest {
             }
             assertThat(d.all("7d", "labelled")).isNotNull();
             assertThat(d.all("60d", "cusum:" + Performance.OBSERVED_EXPECTED)).isNull();
-            assertThat(d.all("60d", "cusum_alarm:" + Performance.OBSERVED_EXPECTED))
-                    .isNull();
-        }
-    }
-
-    @Test
-    void shouldPublishTheOutcomeCusumFromTheTopologyOverTheCohortDaysOfItsHistory() {
-        // Three cohort days of 40 labelled cases each through the whole topology: the first day is the pool, so
-        // the 60d series has two steps, with the configured threshold and no alarm.
-        try (OutcomeDriver d = new OutcomeDriver(Map.of("outcomes.min-n", 10, "detection.outcome-cusum", true))) {
-            for (int day = 0; day < 3; day++) {
-                for (int i = 0; i < 40; i++) {
-                    String id = "c" + day + "-" + i;
-                    double score = 0.05 + 0.9 * i / 39.0;
-                    d.predict(OutcomeDriver.prediction(id, T0.plus(Duration.ofDays(day)), score));
-                    d.label(id, (i * 7 + day) % 10 < 10 * score ? 1 : 0, T0.plus(Duration.ofDays(day + 1)), 0);
-                }
-                d.flushAndDrain();
-            }
+            // a prediction 16 days after the first cohort moves the current day: cohorts 0 to 2 are 14 days old
+            d.predict(OutcomeDriver.prediction("late", T0.plus(Duration.ofDays(16)), 0.5));
+            d.flushAndDrain();
             MetricSnapshot cusum = d.all("60d", "cusum:" + Performance.OBSERVED_EXPECTED);
             assertThat(cusum).isNotNull();
             assertThat(cusum.n()).isEqualTo(2);
