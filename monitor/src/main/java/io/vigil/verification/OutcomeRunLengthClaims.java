@@ -21,9 +21,9 @@ import java.util.SplittableRandom;
  *
  * <p>Data, case by case: labelled cases per cohort day n ~ Normal(λ, λ) rounded, at least 1; each case's predicted
  * risk p ~ Beta(1, b) (by inversion, mean 1 / (1 + b)) and its outcome y ~ Bernoulli(p): a calibrated model. A day
- * keeps O = Σ y, E = Σ p and V = Σ p (1 − p), as {@code BinaryOutcomeStats#observedExpectedDay} reads them from
- * the production aggregate (there V comes from the 100,000-bin ROC histogram, within 5e-6 per case;
- * {@code PerformanceTest} checks that the stage publishes the path this class computes). Every cohort's labels are
+ * keeps O = Σ y, E = Σ p and V = Σ p (1 − p), as the stage's {@link ObservedExpectedSums} keeps them (there in fixed
+ * point, within 2^-33 per case; {@code PerformanceTest} checks that the stage publishes the path this class
+ * computes). Every cohort's labels are
  * taken as complete when the day is evaluated, except in the label-delay rows ({@link #labelDelays}): there each case
  * is labelled after an exponential delay whose mean may depend on its outcome. The stage reads every cohort at the
  * label age {@code detection.outcome-label-age-days} ({@link ObservedExpectedReference#cohortsAtLabelAge}): on day t
