@@ -26,12 +26,10 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -61,9 +59,9 @@ import picocli.CommandLine.Spec;
  * <p>Also reports the heap after a full GC (before the monitor starts, at every millionth prediction
  * accounted for, at the end; one JVM holds the bench, the monitor and, unless
  * {@code --bootstrap-servers} is given, the embedded broker) and, with {@code --latency-labels N},
- * the label-to-{@code /metrics} latency: after the replay, N fresh labels for predictions already in
- * the outcome join are produced one at a time while {@code /metrics} is polled over HTTP until the
- * {@code all} slice's labelled count of the widest outcomes window shows each of them.
+ * the prediction-to-{@code /metrics} and label-to-{@code /metrics} latencies of N probe records of a model of their
+ * own ({@link LatencyProbe}), after the replay, optionally under the live load of a second model
+ * ({@link LiveLoad}, {@code --live-rate} or {@code --live-fraction}).
  */
 @Command(
         name = "bench",
@@ -71,7 +69,8 @@ import picocli.CommandLine.Spec;
         versionProvider = Vigil.Version.class,
         description = {
             "Measure end-to-end throughput against a real (embedded or given) Kafka broker, the heap "
-                    + "after full GCs and, with --latency-labels, the latency from a new label to /metrics.",
+                    + "after full GCs and, with --latency-labels, the latency from a new prediction or label to "
+                    + "/metrics, under live load with --live-rate or --live-fraction.",
             "Heap figures cover the whole JVM: bench, monitor and the embedded broker; the baseline taken "
                     + "before the monitor starts holds the broker's share at that point."
         })
@@ -124,16 +123,19 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(
             names = "--latency-labels",
-            description = "After the replay, produce N new labels for predictions "
-                    + "already in the outcome join, one at a time, and report how long each takes to show in /metrics "
-                    + "(vigil_window_labelled of the all slice in the widest outcomes window): p50, p95, p99, max. "
-                    + "0 = off (default ${DEFAULT-VALUE}). Dominated by outcomes.flush-interval-ms + "
-                    + "outcomes.snapshot-interval-ms + the commit interval; lower them with --set to see the rest.")
+            description = "After the replay, produce N probe predictions and N probe labels of a model of their own "
+                    + "(latency-probe; each label for the prediction sent 10 s before it), one of each per tick, and "
+                    + "report how long each takes to show in /metrics (vigil_window_predictions of the widest "
+                    + "exported drift window, vigil_window_labelled of the widest outcomes window, all slice): p50, "
+                    + "p95, p99, max. With --live-rate or --live-fraction, under live load. 0 = off (default "
+                    + "${DEFAULT-VALUE}). Bounded by the flush and snapshot intervals + the commit interval; lower "
+                    + "them with --set to see the rest.")
     int latencyLabels = 0;
 
     @Option(
             names = "--latency-rate",
-            description = "Labels per second during the latency measurement " + "(default ${DEFAULT-VALUE}).")
+            description = "Probe predictions per second, and as many labels, during the latency measurement "
+                    + "(default ${DEFAULT-VALUE}).")
     double latencyRate = 20;
 
     @Option(
@@ -142,11 +144,19 @@ final class BenchCommand implements Callable<Integer> {
                     + "start of the next during the latency measurement (default ${DEFAULT-VALUE}).")
     long latencyPollMillis = 100;
 
-    /** The model of the replay's predictions: the latency count reads its series only. */
-    private String replayModel;
+    @Option(
+            names = "--live-rate",
+            description = "Predictions per second of a live stream of a second model (live-load, its labels as the "
+                    + "simulator draws them, stamped with the current time), from before the latency measurement's "
+                    + "warm-up until its end: the latency under load. 0 = none (default ${DEFAULT-VALUE}).")
+    double liveRate = 0;
 
-    /** Recent predictions without a label in the replay, by id, with their score: the latency labels' targets. */
-    private Map<String, Double> unlabelled = Map.of();
+    @Option(
+            names = "--live-fraction",
+            description = "The live stream's predictions per second as a fraction of the replay's measured "
+                    + "predictions/s (its labels come along, so 0.5 is half the measured capacity in events too); "
+                    + "--live-rate, when given, wins. 0 = none (default ${DEFAULT-VALUE}).")
+    double liveFraction = 0;
 
     @Spec
     CommandSpec spec;
@@ -371,7 +381,7 @@ final class BenchCommand implements Callable<Integer> {
                         produced[1],
                         labelSeconds);
                 if (latencyLabels > 0) {
-                    measureLatency(bootstrap, predictionsTopic, labelsTopic, monitor, config);
+                    measureLatency(bootstrap, predictionsTopic, labelsTopic, run, monitor, config, rate);
                 }
                 long used = heapAfterGc();
                 heap.add(String.format("%,d MB at the end (+%,d MB)", used >> 20, (used - baselineHeap) >> 20));
@@ -392,128 +402,193 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * Produces {@link #latencyLabels} new labels, one at a time at {@link #latencyRate} per second, for
-     * predictions the replay left unlabelled, and polls {@code /metrics} until the {@code all} slice's
-     * labelled count in the widest outcomes window has grown by as many (or a timeout), then prints
-     * the latency percentiles next to the settings that bound them.
+     * The latency from a new record to {@code /metrics}, under live load with {@link #liveRate} (or
+     * {@link #liveFraction}): {@link #latencyLabels} probe predictions and as many probe labels (model
+     * {@link LatencyProbe#MODEL}), one of each per tick at {@link #latencyRate} per second, each label for the
+     * prediction sent {@code lag} ticks (10 s) earlier, while {@code /metrics} is polled over HTTP. A prediction is
+     * seen when the probe model's {@code all}-slice {@code vigil_window_predictions} of the widest exported drift
+     * window has grown by as many as were sent up to it, a label likewise in {@code vigil_window_labelled} of the
+     * widest exported outcomes window. The probe model has nothing else, so nothing but the probes moves either
+     * count. Prints the percentiles next to the settings that bound them, and the monitor's CPU per event over the
+     * measurement.
      */
     private void measureLatency(
-            String bootstrap, String predictionsTopic, String labelsTopic, Monitor monitor, VigilConfig config)
+            String bootstrap,
+            String predictionsTopic,
+            String labelsTopic,
+            String run,
+            Monitor monitor,
+            VigilConfig config,
+            double replayPredictionsPerSecond)
             throws Exception {
-        long flushMs = config.getLong(VigilConfig.OUTCOMES_FLUSH_INTERVAL_MS);
-        long snapshotMs = config.getLong(VigilConfig.OUTCOMES_SNAPSHOT_INTERVAL_MS);
+        long flushMs = Math.max(
+                config.getLong(VigilConfig.OUTCOMES_FLUSH_INTERVAL_MS),
+                config.getLong(VigilConfig.DRIFT_FLUSH_INTERVAL_MS));
+        long snapshotMs = Math.max(
+                config.getLong(VigilConfig.OUTCOMES_SNAPSHOT_INTERVAL_MS),
+                config.getLong(VigilConfig.DRIFT_SNAPSHOT_INTERVAL_MS));
         Object commitMs = config.streamsProperties().get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
-        // The widest outcomes window that /metrics shows: without metrics.detail only metrics.windows are
-        // exported (default 7d and 30d), and a window that is computed but not exported has no series to poll.
+        String labelWindow = widestExportedWindow(config, config.outcomeWindowDays(), "outcomes");
+        String predictionWindow = widestExportedWindow(
+                config, VigilConfig.windowDays(config.getList(VigilConfig.DRIFT_WINDOWS)), "drift");
+        String settings = String.format(
+                "drift.flush-interval-ms=%d, drift.snapshot-interval-ms=%d, outcomes.flush-interval-ms=%d, "
+                        + "outcomes.snapshot-interval-ms=%d, commit.interval.ms=%s, %s",
+                config.getLong(VigilConfig.DRIFT_FLUSH_INTERVAL_MS),
+                config.getLong(VigilConfig.DRIFT_SNAPSHOT_INTERVAL_MS),
+                config.getLong(VigilConfig.OUTCOMES_FLUSH_INTERVAL_MS),
+                config.getLong(VigilConfig.OUTCOMES_SNAPSHOT_INTERVAL_MS),
+                commitMs,
+                guarantee);
+        int n = latencyLabels;
+        int lag = (int) Math.max(1, Math.ceil(latencyRate * 10));
+        long periodNanos = (long) (1e9 / latencyRate);
+        // The longest a record can wait for the flush, the snapshot and the commit that publish it, and then some.
+        long quietNanos = Duration.ofMillis(flushMs + snapshotMs + 5_000).toNanos()
+                + Duration.ofMillis(Long.parseLong(commitMs.toString())).toNanos();
+        String host = config.getString(VigilConfig.HTTP_BIND);
+        URI metrics = URI.create("http://" + (host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host) + ":"
+                + monitor.http().port() + "/metrics");
+        MetricsPoller poller =
+                new MetricsPoller(metrics, predictionWindow, labelWindow, LatencyProbe.MODEL.id(), latencyPollMillis);
+        Thread pollThread = new Thread(poller, "bench-metrics-poller");
+        pollThread.setDaemon(true);
+        double rate = liveRate > 0 ? liveRate : liveFraction * replayPredictionsPerSecond;
+        LiveLoad live = rate > 0 ? new LiveLoad(bootstrap, predictionsTopic, labelsTopic, rate) : null;
+        Thread liveThread = null;
+        try (LatencyProbe probe = new LatencyProbe(bootstrap, predictionsTopic, labelsTopic, run)) {
+            if (live != null) {
+                liveThread = new Thread(live, ThreadCpu.LOAD_GENERATOR_PREFIX + "live");
+                liveThread.setDaemon(true);
+                liveThread.start();
+            }
+            pollThread.start();
+            // Warm-up: the probe model's first predictions (the labels of the first ticks are theirs) open its
+            // slices; the live load, if any, runs meanwhile. Measured from when all of them are on /metrics.
+            for (int i = 0; i < lag; i++) {
+                probe.sendPrediction();
+                Thread.sleep(periodNanos / 1_000_000);
+            }
+            long warmDeadline = System.nanoTime() + Duration.ofMinutes(5).toNanos() + 2 * quietNanos;
+            while (poller.latestPredictions() < lag && System.nanoTime() < warmDeadline) {
+                Thread.sleep(100);
+            }
+            long predictionBaseline = poller.latestPredictions();
+            long labelBaseline = Math.max(0, poller.latestLabelled());
+            if (predictionBaseline < lag) {
+                out(
+                        "latency: the probe model's %d warm-up predictions never all showed on /metrics (%s{model=\"%s\","
+                                + "slice=\"all\",window=\"%s\"} = %d); not measured%n",
+                        lag, LabelLatency.PREDICTIONS, LatencyProbe.MODEL.id(), predictionWindow, predictionBaseline);
+                return;
+            }
+            long liveBefore = live == null ? 0 : live.events();
+            ThreadCpu cpuBefore = ThreadCpu.take();
+            long[] predictionSent = new long[n];
+            long[] labelSent = new long[n];
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                long wait = t0 + i * periodNanos - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+                predictionSent[i] = System.nanoTime();
+                probe.sendPrediction();
+                labelSent[i] = System.nanoTime();
+                probe.sendLabel(i);
+            }
+            long waitDeadline =
+                    System.nanoTime() + 2 * quietNanos + Duration.ofSeconds(30).toNanos();
+            while ((poller.latestPredictions() < predictionBaseline + n || poller.latestLabelled() < labelBaseline + n)
+                    && System.nanoTime() < waitDeadline) {
+                Thread.sleep(100);
+            }
+            ThreadCpu cpu = ThreadCpu.take().minus(cpuBefore);
+            long liveEvents = live == null ? 0 : live.events() - liveBefore;
+            double measuredSeconds = (System.nanoTime() - t0) / 1e9;
+            poller.stop();
+            pollThread.join(10_000);
+            String under = live == null ? "" : " under live load";
+            report(
+                    "prediction",
+                    under,
+                    LabelLatency.latencies(predictionSent, predictionBaseline, poller.predictionObservations()),
+                    LabelLatency.PREDICTIONS,
+                    predictionWindow,
+                    poller);
+            report(
+                    "label",
+                    under,
+                    LabelLatency.latencies(labelSent, labelBaseline, poller.labelledObservations()),
+                    LabelLatency.LABELLED,
+                    labelWindow,
+                    poller);
+            out("latency settings: %s%n", settings);
+            long events = liveEvents + 2L * n;
+            out(
+                    "during the measurement (%.0f s): %,d events (%,.0f/s: the live load's and the probes'); the monitor's "
+                            + "CPU per event: stream threads %s µs, application %s µs (the load generators' %s µs apart)%n",
+                    measuredSeconds,
+                    events,
+                    events / measuredSeconds,
+                    ThreadCpu.perEvent(cpu.nanos(ThreadCpu.STREAM) + cpu.nanos(ThreadCpu.GLOBAL), events),
+                    ThreadCpu.perEvent(cpu.applicationNanos(), events),
+                    ThreadCpu.perEvent(cpu.nanos(ThreadCpu.LOAD_GENERATORS), events));
+            out("/metrics at the end: %,d series in %,d KB%n", poller.lastSeries(), poller.lastPageBytes() >> 10);
+        } finally {
+            poller.stop();
+            if (live != null) {
+                live.stop();
+                if (liveThread != null) {
+                    liveThread.join(30_000);
+                }
+                out("%s%n", live.summary());
+            }
+        }
+    }
+
+    private void report(
+            String what, String under, long[] latencies, String metric, String window, MetricsPoller poller) {
+        long seen = java.util.Arrays.stream(latencies).filter(v -> v >= 0).count();
+        out(
+                "%s latency to /metrics%s (%,d %ss at %.2f/s, %s{model=\"%s\",slice=\"all\",window=\"%s\"} polled every "
+                        + "%d ms + %.0f ms mean GET of %,d KB): p50 %.2f s, p95 %.2f s, p99 %.2f s, max %.2f s "
+                        + "(%,d of %,d seen)%n",
+                what,
+                under,
+                latencies.length,
+                what,
+                latencyRate,
+                metric,
+                LatencyProbe.MODEL.id(),
+                window,
+                latencyPollMillis,
+                poller.meanGetMillis(),
+                poller.lastPageBytes() >> 10,
+                seconds(LabelLatency.percentile(latencies, 50)),
+                seconds(LabelLatency.percentile(latencies, 95)),
+                seconds(LabelLatency.percentile(latencies, 99)),
+                seconds(LabelLatency.percentile(latencies, 100)),
+                seen,
+                latencies.length);
+    }
+
+    /**
+     * The widest of a stage's windows that {@code /metrics} shows: without metrics.detail only metrics.windows are
+     * exported (default 7d and 30d), and a window that is computed but not exported has no series to poll.
+     */
+    private static String widestExportedWindow(VigilConfig config, List<Integer> windowDays, String stage) {
         boolean detail = config.getBoolean(VigilConfig.METRICS_DETAIL);
         Set<String> exported = config.getList(VigilConfig.METRICS_WINDOWS).stream()
                 .map(String::strip)
                 .collect(Collectors.toSet());
-        String window = config.outcomeWindowDays().stream()
+        return windowDays.stream()
                         .mapToInt(Integer::intValue)
                         .filter(days -> detail || exported.contains(days + "d"))
                         .max()
-                        .orElseThrow(() -> new IllegalStateException(
-                                "no outcomes window is exported on /metrics (metrics.windows): latency not measurable"))
+                        .orElseThrow(() -> new IllegalStateException("no " + stage
+                                + " window is exported on /metrics (metrics.windows): latency not measurable"))
                 + "d";
-        String settings = String.format(
-                "outcomes.flush-interval-ms=%d, outcomes.snapshot-interval-ms=%d, " + "commit.interval.ms=%s, %s",
-                flushMs, snapshotMs, commitMs, guarantee);
-        List<Map.Entry<String, Double>> targets = new ArrayList<>(unlabelled.entrySet());
-        int n = Math.min(latencyLabels, targets.size());
-        if (n < latencyLabels) {
-            out(
-                    "latency: only %,d predictions without a label among the most recent; measuring %,d labels%n",
-                    targets.size(), n);
-        }
-        String host = config.getString(VigilConfig.HTTP_BIND);
-        URI metrics = URI.create("http://" + (host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host) + ":"
-                + monitor.http().port() + "/metrics");
-        MetricsPoller poller = new MetricsPoller(metrics, window, replayModel, latencyPollMillis);
-        Thread pollThread = new Thread(poller, "bench-metrics-poller");
-        pollThread.setDaemon(true);
-        pollThread.start();
-        try {
-            // The replay's labels have all reached the join; wait until their last snapshots are out:
-            // the count stops changing for longer than a flush, a snapshot and a commit take together.
-            long quietNanos = Duration.ofMillis(flushMs + snapshotMs + 5_000).toNanos()
-                    + Duration.ofMillis(Long.parseLong(commitMs.toString())).toNanos();
-            long settleDeadline = System.nanoTime() + Duration.ofMinutes(5).toNanos() + 2 * quietNanos;
-            long baseline = -1;
-            long since = System.nanoTime();
-            while (System.nanoTime() < settleDeadline) {
-                long v = poller.latest();
-                if (v != baseline) {
-                    baseline = v;
-                    since = System.nanoTime();
-                } else if (v >= 0 && System.nanoTime() - since >= quietNanos) {
-                    break;
-                }
-                Thread.sleep(100);
-            }
-            if (baseline < 0) {
-                out(
-                        "latency: no %s{slice=\"all\",window=\"%s\"} in /metrics; not measured%n",
-                        LabelLatency.LABELLED, window);
-                return;
-            }
-            long[] sent = new long[n];
-            Properties p = new Properties();
-            p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-            p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-            p.put(ProducerConfig.ACKS_CONFIG, "all");
-            SplittableRandom random = new SplittableRandom(42);
-            long t0 = System.nanoTime();
-            long periodNanos = (long) (1e9 / latencyRate);
-            try (KafkaProducer<String, byte[]> producer =
-                    new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
-                for (int i = 0; i < n; i++) {
-                    long due = t0 + i * periodNanos;
-                    long wait = due - System.nanoTime();
-                    if (wait > 0) {
-                        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-                    }
-                    Map.Entry<String, Double> target = targets.get(i);
-                    int label = random.nextDouble() < target.getValue() ? 1 : 0;
-                    Instant now = Instant.now();
-                    byte[] json = Json.mapper()
-                            .writeValueAsBytes(new GroundTruth(target.getKey(), label, now, "pathology", 0));
-                    sent[i] = System.nanoTime();
-                    producer.send(new ProducerRecord<>(labelsTopic, null, now.toEpochMilli(), target.getKey(), json))
-                            .get();
-                }
-            }
-            long waitDeadline =
-                    System.nanoTime() + 2 * quietNanos + Duration.ofSeconds(30).toNanos();
-            while (poller.latest() < baseline + n && System.nanoTime() < waitDeadline) {
-                Thread.sleep(100);
-            }
-            poller.stop();
-            pollThread.join(10_000);
-            long[] latencies = LabelLatency.latencies(sent, baseline, poller.observations());
-            long seen = java.util.Arrays.stream(latencies).filter(v -> v >= 0).count();
-            out(
-                    "label latency to /metrics (%,d labels at %.2f/s, %s{slice=\"all\",window=\"%s\"} polled every %d ms "
-                            + "+ %.0f ms mean GET of %,d KB): p50 %.2f s, p95 %.2f s, p99 %.2f s, max %.2f s "
-                            + "(%,d of %,d seen)%n",
-                    n,
-                    latencyRate,
-                    LabelLatency.LABELLED,
-                    window,
-                    latencyPollMillis,
-                    poller.meanGetMillis(),
-                    poller.lastPageBytes() >> 10,
-                    seconds(LabelLatency.percentile(latencies, 50)),
-                    seconds(LabelLatency.percentile(latencies, 95)),
-                    seconds(LabelLatency.percentile(latencies, 99)),
-                    seconds(LabelLatency.percentile(latencies, 100)),
-                    seen,
-                    n);
-            out("latency settings: %s%n", settings);
-            out("/metrics at the end: %,d series in %,d KB%n", poller.lastSeries(), poller.lastPageBytes() >> 10);
-        } finally {
-            poller.stop();
-        }
     }
 
     /**
@@ -547,28 +622,35 @@ final class BenchCommand implements Callable<Integer> {
         return nanos < 0 ? Double.NaN : nanos / 1e9;
     }
 
-    /** Polls {@code /metrics} with a fixed pause between GETs and records each answer's labelled total. */
+    /**
+     * Polls {@code /metrics} with a fixed pause between GETs and records each answer's predictions and labelled
+     * totals of one model.
+     */
     private static final class MetricsPoller implements Runnable {
         private final HttpClient client =
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         private final HttpRequest request;
-        private final String window;
+        private final String predictionWindow;
+        private final String labelWindow;
         private final String model;
         private final long pauseMillis;
-        private final List<LabelLatency.Observation> observations = new ArrayList<>();
+        private final List<LabelLatency.Observation> predictions = new ArrayList<>();
+        private final List<LabelLatency.Observation> labelled = new ArrayList<>();
         private volatile boolean running = true;
-        private volatile long latest = -1;
+        private volatile long latestPredictions = -1;
+        private volatile long latestLabelled = -1;
         private volatile long lastPageBytes;
         private volatile long lastSeries;
         private long getNanos;
         private long gets;
 
-        MetricsPoller(URI uri, String window, String model, long pauseMillis) {
+        MetricsPoller(URI uri, String predictionWindow, String labelWindow, String model, long pauseMillis) {
             this.request = HttpRequest.newBuilder(uri)
                     .timeout(Duration.ofSeconds(30))
                     .GET()
                     .build();
-            this.window = window;
+            this.predictionWindow = predictionWindow;
+            this.labelWindow = labelWindow;
             this.model = model;
             this.pauseMillis = pauseMillis;
         }
@@ -584,18 +666,21 @@ final class BenchCommand implements Callable<Integer> {
                         throw new IllegalStateException("GET " + request.uri() + " answered " + r.statusCode()
                                 + " (the latency poller speaks plain HTTP without credentials)");
                     }
-                    long v = LabelLatency.labelledAll(r.body(), window, model);
+                    long p = LabelLatency.countAll(r.body(), LabelLatency.PREDICTIONS, predictionWindow, model);
+                    long l = LabelLatency.countAll(r.body(), LabelLatency.LABELLED, labelWindow, model);
                     synchronized (this) {
-                        observations.add(new LabelLatency.Observation(at, v));
+                        predictions.add(new LabelLatency.Observation(at, p));
+                        labelled.add(new LabelLatency.Observation(at, l));
                         getNanos += at - t;
                         gets++;
                     }
                     lastPageBytes = r.body().length();
                     lastSeries = r.body()
                             .lines()
-                            .filter(l -> !l.isEmpty() && l.charAt(0) != '#')
+                            .filter(line -> !line.isEmpty() && line.charAt(0) != '#')
                             .count();
-                    latest = v;
+                    latestPredictions = p;
+                    latestLabelled = l;
                     Thread.sleep(pauseMillis);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -610,8 +695,12 @@ final class BenchCommand implements Callable<Integer> {
             running = false;
         }
 
-        long latest() {
-            return latest;
+        long latestPredictions() {
+            return latestPredictions;
+        }
+
+        long latestLabelled() {
+            return latestLabelled;
         }
 
         long lastSeries() {
@@ -622,8 +711,12 @@ final class BenchCommand implements Callable<Integer> {
             return lastPageBytes;
         }
 
-        synchronized List<LabelLatency.Observation> observations() {
-            return List.copyOf(observations);
+        synchronized List<LabelLatency.Observation> predictionObservations() {
+            return List.copyOf(predictions);
+        }
+
+        synchronized List<LabelLatency.Observation> labelledObservations() {
+            return List.copyOf(labelled);
         }
 
         synchronized double meanGetMillis() {
@@ -695,14 +788,6 @@ final class BenchCommand implements Callable<Integer> {
         Instant newStart = end.minus(Duration.ofDays(spanDays));
         java.util.function.UnaryOperator<Instant> remap =
                 t -> newStart.plusMillis((long) (Duration.between(simStart, t).toMillis() * factor));
-        // The most recent predictions, less those the replay labels: targets for --latency-labels.
-        int keepRecent = latencyLabels * 4;
-        LinkedHashMap<String, Double> recent = new LinkedHashMap<>() {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, Double> eldest) {
-                return size() > keepRecent;
-            }
-        };
         long t0 = System.nanoTime();
         try (KafkaProducer<String, byte[]> producer =
                 new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
@@ -714,7 +799,6 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 if (e.isPrediction()) {
                     Prediction x = e.prediction();
-                    replayModel = x.model().id();
                     Prediction moved = new Prediction(
                             x.predictionId(),
                             t,
@@ -739,9 +823,6 @@ final class BenchCommand implements Callable<Integer> {
                             e.key(),
                             Json.mapper().writeValueAsBytes(moved)));
                     nPredictions++;
-                    if (keepRecent > 0) {
-                        recent.put(e.key(), x.score());
-                    }
                 } else {
                     GroundTruth x = e.groundTruth();
                     GroundTruth moved = new GroundTruth(x.predictionId(), x.label(), t, x.source(), x.revision());
@@ -752,12 +833,10 @@ final class BenchCommand implements Callable<Integer> {
                             e.key(),
                             Json.mapper().writeValueAsBytes(moved)));
                     nLabels++;
-                    recent.remove(e.key());
                 }
             }
             producer.flush();
         }
-        unlabelled = recent;
         return new long[] {nPredictions, nLabels, System.nanoTime() - t0};
     }
 

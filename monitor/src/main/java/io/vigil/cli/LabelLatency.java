@@ -13,10 +13,13 @@ final class LabelLatency {
     /** The gauge whose {@code all}-slice value grows by one per newly labelled prediction. */
     static final String LABELLED = "vigil_window_labelled";
 
+    /** The gauge whose {@code all}-slice value grows by one per prediction the drift stage counted. */
+    static final String PREDICTIONS = "vigil_window_predictions";
+
     private LabelLatency() {}
 
-    /** One poll of {@code /metrics}: when its answer arrived and the labelled total it showed. */
-    record Observation(long atNanos, long labelled) {}
+    /** One poll of {@code /metrics}: when its answer arrived and the count it showed (-1: none). */
+    record Observation(long atNanos, long count) {}
 
     /**
      * The sum over model versions of {@code vigil_window_labelled{slice="all",slice_value="all",
@@ -32,9 +35,14 @@ final class LabelLatency {
      * replayed, so that another model's labels on the same monitor do not count as the measured labels.
      */
     static long labelledAll(String metricsPage, String window, String model) {
+        return countAll(metricsPage, LABELLED, window, model);
+    }
+
+    /** The same for any count gauge of the snapshots, e.g. {@link #PREDICTIONS}. */
+    static long countAll(String metricsPage, String metric, String window, String model) {
         long sum = 0;
         boolean any = false;
-        for (MetricsPage.Sample sample : MetricsPage.samples(metricsPage, LABELLED)) {
+        for (MetricsPage.Sample sample : MetricsPage.samples(metricsPage, metric)) {
             Map<String, String> labels = sample.labels();
             if ((model == null || model.equals(labels.get("model")))
                     && "all".equals(labels.get("slice"))
@@ -49,7 +57,7 @@ final class LabelLatency {
     }
 
     /**
-     * Latency of each label in nanoseconds: label {@code i} (0-based) has been processed end to end
+     * Latency of each record in nanoseconds: record {@code i} (0-based) has been processed end to end
      * at the first observation after its send time that shows at least {@code baseline + i + 1};
      * -1 when no observation does.
      *
@@ -61,7 +69,7 @@ final class LabelLatency {
         for (int i = 0; i < sentNanos.length; i++) {
             out[i] = -1;
             for (Observation o : observations) {
-                if (o.atNanos() >= sentNanos[i] && o.labelled() >= baseline + i + 1) {
+                if (o.atNanos() >= sentNanos[i] && o.count() >= baseline + i + 1) {
                     out[i] = o.atNanos() - sentNanos[i];
                     break;
                 }

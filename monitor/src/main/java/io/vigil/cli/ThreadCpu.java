@@ -36,8 +36,16 @@ record ThreadCpu(long processNanos, Map<String, Long> groupNanos) {
     static final String JIT = "JIT compilers";
     static final String OTHER_JAVA = "other Java threads";
     static final String UNATTRIBUTED = "VM and ended threads";
+    static final String LOAD_GENERATORS = "bench load generators";
     static final List<String> GROUPS =
-            List.of(STREAM, GLOBAL, CLIENT_NETWORK, OTHER_JAVA, GC, JIT, UNATTRIBUTED, BROKER);
+            List.of(STREAM, GLOBAL, CLIENT_NETWORK, OTHER_JAVA, GC, JIT, UNATTRIBUTED, BROKER, LOAD_GENERATORS);
+
+    /**
+     * The start of the names of the bench's own producing threads during a live measurement and of their producers'
+     * client ids (a producer's network thread is {@code kafka-producer-network-thread | <client.id>}): their CPU is
+     * the load's, not the monitor's.
+     */
+    static final String LOAD_GENERATOR_PREFIX = "load-generator-";
 
     /** Linux's USER_HZ, the unit of {@code /proc} CPU times: 100 on every mainstream architecture. */
     private static final long TICK_NANOS = 10_000_000L;
@@ -55,6 +63,9 @@ record ThreadCpu(long processNanos, Map<String, Long> groupNanos) {
      * threads, schedulers, purgatory reapers, the log cleaner, coordinators' executors).
      */
     static String groupOf(String name) {
+        if (name.startsWith(LOAD_GENERATOR_PREFIX) || name.contains("| " + LOAD_GENERATOR_PREFIX)) {
+            return LOAD_GENERATORS;
+        }
         // First: a stream thread's producer network thread carries the stream thread's name after "|".
         if (name.startsWith("kafka-producer-network-thread")
                 || name.startsWith("kafka-coordinator-heartbeat-thread")
@@ -210,9 +221,12 @@ record ThreadCpu(long processNanos, Map<String, Long> groupNanos) {
         return groupNanos.getOrDefault(group, 0L);
     }
 
-    /** The process total without the embedded broker's threads: what the application itself cost. */
+    /**
+     * The process total without the embedded broker's threads and the bench's load generators: what the
+     * application itself cost.
+     */
     long applicationNanos() {
-        return processNanos - nanos(BROKER);
+        return processNanos - nanos(BROKER) - nanos(LOAD_GENERATORS);
     }
 
     /**

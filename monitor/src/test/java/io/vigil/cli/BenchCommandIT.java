@@ -122,13 +122,13 @@ class BenchCommandIT {
     }
 
     /**
-     * {@code --latency-labels}, the label-to-{@code /metrics} latency: every latency label is seen. It reads the
-     * widest outcomes window that {@code /metrics} exports; after the export budget (metrics.windows, 7d and 30d
-     * by default) it kept reading the 90d window, which is computed but not exported, and printed "not measured"
-     * with nothing to show it, as no test ran it.
+     * {@code --latency-labels}: every probe prediction and every probe label is seen in the widest window that
+     * {@code /metrics} exports (after the export budget, metrics.windows 7d and 30d by default, the bench once kept
+     * reading the 90d window, which is computed but not exported, and printed "not measured" with nothing to show
+     * it, as no test ran it).
      */
     @Test
-    void shouldSeeEveryLatencyLabelInTheWidestExportedWindow() {
+    void shouldSeeEveryProbePredictionAndLabelInTheWidestExportedWindows() {
         String out = bench(
                 "--predictions",
                 "3000",
@@ -140,17 +140,82 @@ class BenchCommandIT {
                 "--latency-rate",
                 "2",
                 "--set",
+                "drift.flush-interval-ms=1000",
+                "--set",
+                "drift.snapshot-interval-ms=1000",
+                "--set",
                 "outcomes.flush-interval-ms=1000",
                 "--set",
                 "outcomes.snapshot-interval-ms=1000");
-        assertThat(out).doesNotContain("not measured");
-        Matcher latency = find(
+        assertThat(out)
+                .doesNotContain("not measured")
+                .doesNotContain("live load:")
+                .doesNotContain("under live load");
+        Matcher predictions = find(
                 out,
-                "label latency to /metrics \\(5 labels at 2.00/s, vigil_window_labelled\\{slice=\"all\",window=\"30d\"\\}"
-                        + ".*p99 ([\\d.]+) s.*\\((\\d+) of 5 seen\\)");
-        assertThat(latency.group(2)).isEqualTo("5");
-        // at least a flush or a snapshot interval's wait, at most a few of each
-        assertThat(Double.parseDouble(latency.group(1))).isBetween(0.05, 60.0);
+                "prediction latency to /metrics \\(5 predictions at 2.00/s, vigil_window_predictions\\{model=\"latency-probe\","
+                        + "slice=\"all\",window=\"30d\"\\}.*p99 ([\\d.]+) s.*\\((\\d+) of 5 seen\\)");
+        assertThat(predictions.group(2)).isEqualTo("5");
+        Matcher labels = find(
+                out,
+                "label latency to /metrics \\(5 labels at 2.00/s, vigil_window_labelled\\{model=\"latency-probe\","
+                        + "slice=\"all\",window=\"30d\"\\}.*p99 ([\\d.]+) s.*\\((\\d+) of 5 seen\\)");
+        assertThat(labels.group(2)).isEqualTo("5");
+        // at least a commit's wait, at most a few flush and snapshot intervals
+        assertThat(Double.parseDouble(predictions.group(1))).isBetween(0.05, 60.0);
+        assertThat(Double.parseDouble(labels.group(1))).isBetween(0.05, 60.0);
+    }
+
+    /**
+     * The latency under live load ({@code --live-rate}, issue 20 Must 4): a second model streams at the asked rate
+     * from before the probes' warm-up to the end, and every probe is still seen: the probe model's counts move with
+     * its own records only, whatever the live model sends. The monitor's CPU over the measurement leaves the load
+     * generators' threads out.
+     */
+    @Test
+    void shouldSeeEveryProbeWhileASecondModelStreamsLive() {
+        String out = bench(
+                "--predictions",
+                "3000",
+                "--timeout",
+                "240",
+                "--no-floor",
+                "--latency-labels",
+                "5",
+                "--latency-rate",
+                "2",
+                "--live-rate",
+                "200",
+                "--set",
+                "drift.flush-interval-ms=1000",
+                "--set",
+                "drift.snapshot-interval-ms=1000",
+                "--set",
+                "outcomes.flush-interval-ms=1000",
+                "--set",
+                "outcomes.snapshot-interval-ms=1000");
+        Matcher live = find(
+                out,
+                "live load: ([\\d,]+) predictions and ([\\d,]+) labels of model live-load in (\\d+) s \\(([\\d,]+) predictions/s");
+        // the probes' 20 warm-up predictions and 5 ticks take at least 12 s
+        assertThat(number(live.group(1))).isGreaterThan(200L * 10);
+        assertThat(number(live.group(2))).isPositive();
+        assertThat(number(live.group(4))).isBetween(150L, 210L);
+        assertThat(out).doesNotContain("FAILED").doesNotContain("not measured");
+        assertThat(find(out, "prediction latency to /metrics under live load \\(5 predictions.*\\((\\d+) of 5 seen\\)")
+                        .group(1))
+                .isEqualTo("5");
+        assertThat(find(out, "label latency to /metrics under live load \\(5 labels.*\\((\\d+) of 5 seen\\)")
+                        .group(1))
+                .isEqualTo("5");
+        Matcher cpu = find(
+                out,
+                "during the measurement .*: ([\\d,]+) events .*stream threads ([\\d.]+) µs, application ([\\d.]+) µs "
+                        + "\\(the load generators' ([\\d.]+) µs apart\\)");
+        assertThat(number(cpu.group(1))).isGreaterThan(200L * 2);
+        assertThat(Double.parseDouble(cpu.group(2))).isPositive();
+        assertThat(Double.parseDouble(cpu.group(3))).isGreaterThanOrEqualTo(Double.parseDouble(cpu.group(2)));
+        assertThat(Double.parseDouble(cpu.group(4))).isPositive();
     }
 
     @Test

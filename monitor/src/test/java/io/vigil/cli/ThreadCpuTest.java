@@ -42,6 +42,17 @@ class ThreadCpuTest {
     }
 
     @Test
+    void shouldKeepTheBenchsLoadGeneratorsOutOfTheApplication() {
+        assertThat(ThreadCpu.groupOf("load-generator-live")).isEqualTo(ThreadCpu.LOAD_GENERATORS);
+        assertThat(ThreadCpu.groupOf("kafka-producer-network-thread | load-generator-probe"))
+                .as("the generator's producer, not the monitor's client network threads")
+                .isEqualTo(ThreadCpu.LOAD_GENERATORS);
+        ThreadCpu cpu = new ThreadCpu(
+                1_000, Map.of(ThreadCpu.STREAM, 500L, ThreadCpu.BROKER, 200L, ThreadCpu.LOAD_GENERATORS, 100L));
+        assertThat(cpu.applicationNanos()).isEqualTo(1_000 - 200 - 100);
+    }
+
+    @Test
     void shouldGroupHotSpotsNativeThreadsByTheirKernelNames() {
         assertThat(ThreadCpu.nativeGroupOf("GC Thread#1")).isEqualTo(ThreadCpu.GC);
         assertThat(ThreadCpu.nativeGroupOf("G1 Conc#0")).isEqualTo(ThreadCpu.GC);
