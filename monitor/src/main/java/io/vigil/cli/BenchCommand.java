@@ -140,9 +140,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(
             names = "--latency-poll-ms",
-            description = "Milliseconds between the end of one GET /metrics and the "
-                    + "start of the next during the latency measurement (default ${DEFAULT-VALUE}).")
-    long latencyPollMillis = 100;
+            description = "Milliseconds between the end of one GET /metrics and the start of the next during the "
+                    + "latency measurement: the latencies' resolution, with one GET; each GET renders the whole page "
+                    + "in the monitor, on the same cores (default ${DEFAULT-VALUE}).")
+    long latencyPollMillis = 250;
 
     @Option(
             names = "--live-rate",
@@ -534,6 +535,9 @@ final class BenchCommand implements Callable<Integer> {
                     ThreadCpu.perEvent(cpu.nanos(ThreadCpu.STREAM) + cpu.nanos(ThreadCpu.GLOBAL), events),
                     ThreadCpu.perEvent(cpu.applicationNanos(), events),
                     ThreadCpu.perEvent(cpu.nanos(ThreadCpu.LOAD_GENERATORS), events));
+            for (String row : ThreadCpu.table(cpu, events, null, 0)) {
+                out("%s%n", row);
+            }
             out("/metrics at the end: %,d series in %,d KB%n", poller.lastSeries(), poller.lastPageBytes() >> 10);
         } finally {
             poller.stop();
