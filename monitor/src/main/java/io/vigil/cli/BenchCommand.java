@@ -803,23 +803,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 if (e.isPrediction()) {
                     Prediction x = e.prediction();
-                    Prediction moved = new Prediction(
-                            x.predictionId(),
-                            t,
-                            x.model(),
-                            x.task(),
-                            x.score(),
-                            x.threshold(),
-                            x.predictedLabel(),
-                            x.site(),
-                            x.scanner(),
-                            x.subjectKey(),
-                            x.studyKey(),
-                            x.demographics(),
-                            x.uncertainty(),
-                            x.abstained(),
-                            x.features(),
-                            x.attributes());
+                    Prediction moved = x.restamped(x.predictionId(), t, x.model());
                     producer.send(new ProducerRecord<>(
                             predictionsTopic,
                             null,

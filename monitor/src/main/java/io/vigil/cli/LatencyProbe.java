@@ -67,23 +67,7 @@ final class LatencyProbe implements AutoCloseable {
         Prediction x = nextSimulatedPrediction();
         Instant now = Instant.now();
         String id = idPrefix + sent.size();
-        Prediction probe = new Prediction(
-                id,
-                now,
-                MODEL,
-                x.task(),
-                x.score(),
-                x.threshold(),
-                x.predictedLabel(),
-                x.site(),
-                x.scanner(),
-                x.subjectKey(),
-                x.studyKey(),
-                x.demographics(),
-                x.uncertainty(),
-                x.abstained(),
-                x.features(),
-                x.attributes());
+        Prediction probe = x.restamped(id, now, MODEL);
         producer.send(new ProducerRecord<>(
                         predictionsTopic,
                         null,

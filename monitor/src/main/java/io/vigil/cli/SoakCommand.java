@@ -499,24 +499,7 @@ final class SoakCommand implements Callable<Integer> {
                             TimeUnit.NANOSECONDS.sleep(wait);
                         }
                         Prediction x = e.prediction();
-                        value = Json.mapper()
-                                .writeValueAsBytes(new Prediction(
-                                        x.predictionId(),
-                                        now,
-                                        x.model(),
-                                        x.task(),
-                                        x.score(),
-                                        x.threshold(),
-                                        x.predictedLabel(),
-                                        x.site(),
-                                        x.scanner(),
-                                        x.subjectKey(),
-                                        x.studyKey(),
-                                        x.demographics(),
-                                        x.uncertainty(),
-                                        x.abstained(),
-                                        x.features(),
-                                        x.attributes()));
+                        value = Json.mapper().writeValueAsBytes(x.restamped(x.predictionId(), now, x.model()));
                     } else {
                         GroundTruth x = e.groundTruth();
                         value = Json.mapper()

@@ -63,6 +63,30 @@ public record Prediction(
         attributes = attributes == null ? Map.of() : Map.copyOf(attributes);
     }
 
+    /**
+     * This prediction's content under another id, time and model: how the simulator's records are re-stamped for a
+     * replay, a live load or a probe.
+     */
+    public Prediction restamped(String id, Instant at, ModelRef asModel) {
+        return new Prediction(
+                id,
+                at,
+                asModel,
+                task,
+                score,
+                threshold,
+                predictedLabel,
+                site,
+                scanner,
+                subjectKey,
+                studyKey,
+                demographics,
+                uncertainty,
+                abstained,
+                features,
+                attributes);
+    }
+
     /** The decision at the deployed operating point: positive iff score >= threshold. */
     public boolean predictedPositive() {
         return score >= threshold;
