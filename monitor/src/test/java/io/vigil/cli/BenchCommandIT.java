@@ -197,8 +197,9 @@ class BenchCommandIT {
         Matcher live = find(
                 out,
                 "live load: ([\\d,]+) predictions and ([\\d,]+) labels of model live-load in (\\d+) s \\(([\\d,]+) predictions/s");
-        // the probes' 20 warm-up predictions and 5 ticks take at least 12 s
-        assertThat(number(live.group(1))).isGreaterThan(200L * 10);
+        // it streams from its templates (built in a second or two) to the end: the probes' 20 warm-up predictions and
+        // 5 ticks take 12.5 s
+        assertThat(number(live.group(1))).isGreaterThan(200L * 5);
         assertThat(number(live.group(2))).isPositive();
         assertThat(number(live.group(4))).isBetween(150L, 210L);
         assertThat(out).doesNotContain("FAILED").doesNotContain("not measured");
