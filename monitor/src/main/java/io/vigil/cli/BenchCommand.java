@@ -351,6 +351,14 @@ final class BenchCommand implements Callable<Integer> {
                         config.getInt(VigilConfig.NUM_STANDBY_REPLICAS) > 0 && instances > 1
                                 ? ", standby copies included"
                                 : "");
+                long indexBytes = directorySize(dir.resolve("state"), OutcomeJoin.EXPIRY_STORE);
+                out(
+                        "the join's other stores on disk: expiry index %,d bytes (%,.0f MB per million predictions), "
+                                + "labels waiting for their prediction %,d bytes, ids of expired predictions %,d bytes%n",
+                        indexBytes,
+                        indexBytes / (produced[0] / 1e6) / 1e6,
+                        directorySize(dir.resolve("state"), OutcomeJoin.ORPHANS_STORE),
+                        directorySize(dir.resolve("state"), OutcomeJoin.EXPIRED_STORE));
                 if (embedded != null) {
                     long changelogBytes = topicSize(dir.resolve("kafka"), OutcomeJoin.PREDICTIONS_STORE + "-changelog");
                     out(

@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -31,6 +32,7 @@ import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Branched;
@@ -65,7 +67,8 @@ import org.apache.kafka.streams.state.Stores;
  *   <li>{@value #PREDICTIONS_STORE}: every prediction younger than {@code maxDelayDays} (cohort day
  *       plus max delay, in stream time) with its slices, score, threshold and current label and
  *       revision; once that window has closed it stays {@code labelWait} more of wall clock, since its
- *       label may still be on its way (a replay of months takes minutes);</li>
+ *       label may still be on its way (a replay of months takes minutes). Compact records: the slices and
+ *       threshold are stored once per task as a numbered group tuple ({@link PendingPredictionStore});</li>
  *   <li>{@value #ORPHANS_STORE}: labels whose prediction has not arrived yet, held for
  *       {@code labelWait} of wall clock (never stream time, which other scanners' records push forward),
  *       then dead-lettered with reason {@value Reason#UNMATCHED_LABEL};</li>
@@ -217,7 +220,7 @@ public final class OutcomeJoin {
         // prediction the shared cache is always full, so every put evicted and flushed another entry
         // through a TreeMap of byte keys (12% of a stream thread's time in a 1M-prediction profile).
         builder.addStateStore(Stores.keyValueStoreBuilder(
-                        Stores.persistentKeyValueStore(PREDICTIONS_STORE), Serdes.String(), new PendingSerde())
+                        Stores.persistentKeyValueStore(PREDICTIONS_STORE), Serdes.Bytes(), Serdes.ByteArray())
                 .withCachingDisabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(
                         Stores.persistentKeyValueStore(ORPHANS_STORE), Serdes.String(), new InputSerde())
@@ -413,7 +416,7 @@ public final class OutcomeJoin {
 
     private final class Join implements Processor<String, Input, String, Output> {
         private ProcessorContext<String, Output> context;
-        private KeyValueStore<String, Pending> predictions;
+        private PendingPredictionStore predictions;
         private KeyValueStore<String, Input> orphans;
         private KeyValueStore<String, Long> expired;
         private KeyValueStore<String, byte[]> index;
@@ -423,7 +426,7 @@ public final class OutcomeJoin {
         @Override
         public void init(ProcessorContext<String, Output> context) {
             this.context = context;
-            predictions = context.getStateStore(PREDICTIONS_STORE);
+            predictions = new PendingPredictionStore(context.getStateStore(PREDICTIONS_STORE));
             orphans = context.getStateStore(ORPHANS_STORE);
             expired = context.getStateStore(EXPIRED_STORE);
             index = context.getStateStore(EXPIRY_STORE);
@@ -716,7 +719,13 @@ public final class OutcomeJoin {
 
     /** {@code w%013d|kind|id}: a wall-clock deadline in epoch milliseconds, so a range scan up to now finds them. */
     static String wallKey(long deadlineMs, char kind, String id) {
-        return String.format("%s%013d|%c|%s", WALL_PREFIX, Math.max(0, deadlineMs), kind, id);
+        // As String.format("%s%013d|%c|%s", ...) wrote it, without a Formatter per early label.
+        String digits = Long.toString(Math.max(0, deadlineMs));
+        StringBuilder b = new StringBuilder(WALL_PREFIX.length() + 17 + id.length()).append(WALL_PREFIX);
+        for (int i = digits.length(); i < 13; i++) {
+            b.append('0');
+        }
+        return b.append(digits).append('|').append(kind).append('|').append(id).toString();
     }
 
     /**
@@ -741,9 +750,231 @@ public final class OutcomeJoin {
         return b.append(digits).append('|').append(kind).append('|').append(id).toString();
     }
 
+    /**
+     * The outcome join's predictions awaiting their labels, as compact records: a prediction's slice groups and
+     * threshold, the same for most predictions of a site and scanner, are stored once per task as a numbered
+     * <em>group tuple</em>, and each prediction's record carries the tuple's number and its own numbers only
+     * (17 bytes for an unlabelled prediction instead of 339 with seven group strings).
+     *
+     * <p>Layout, in the join's one predictions store, so one changelog partition holds both, in the order they were
+     * written: a prediction's key is its id's UTF-8 bytes (as the earlier {@code String} key wrote them), a tuple's
+     * key is the byte {@code 0xFF} (never in UTF-8) and its number (4 bytes, big-endian). A tuple is written before
+     * the first prediction that refers to it, in the same transaction, and never deleted; after a restart or a
+     * restore the task reads every tuple back before it processes a record. Records of the earlier formats (1 to
+     * 3, groups as strings) are read as before and rewritten compactly when next written (a label joining).
+     *
+     * <p>The number of tuples per task is bounded: after {@value #MAX_TUPLES} (a producer whose threshold changes with
+     * every prediction, years of model versions), a prediction of a new tuple is written in the earlier format, with
+     * its groups as strings. Nothing is lost either way.
+     *
+     * <p>Compact record (format {@value #FORMAT}): the tuple number (varint), the score (8 bytes), the event time in
+     * epoch ms (zigzag varint), a flags byte (labelled; subject id present; cohort day not the event time's UTC day),
+     * then, when labelled, the label, the revision and the first label's observed time relative to the event time,
+     * then the subject id and the cohort day when flagged.
+     */
+    static final class PendingPredictionStore {
+        /** Group tuples one task numbers; predictions of further tuples are written with their groups as strings. */
+        static final int MAX_TUPLES = 65_536;
+
+        static final int FORMAT = 4;
+
+        private static final byte TUPLE_KEY = (byte) 0xFF;
+        private static final int TUPLE_FORMAT = 1;
+        private static final int LABELLED = 1;
+        private static final int HAS_SUBJECT = 2;
+        private static final int OTHER_COHORT_DAY = 4;
+
+        /** A prediction's slice groups and threshold: what most predictions of a site and scanner share. */
+        record GroupTuple(List<String> groups, double threshold) {}
+
+        private final KeyValueStore<Bytes, byte[]> store;
+        private final PendingSerde earlierFormats = new PendingSerde();
+        private final Map<GroupTuple, Integer> numbers = new HashMap<>();
+        private final List<GroupTuple> tuples = new ArrayList<>();
+
+        /** Reads every group tuple of the store: call in the processor's {@code init}, after the store's restore. */
+        PendingPredictionStore(KeyValueStore<Bytes, byte[]> store) {
+            this.store = store;
+            // A range, not a prefix scan: the store cannot scan the prefix 0xFF (it has no successor of one byte).
+            try (KeyValueIterator<Bytes, byte[]> it = store.range(Bytes.wrap(tupleKey(0)), Bytes.wrap(tupleKey(-1)))) {
+                while (it.hasNext()) {
+                    var kv = it.next();
+                    int number = tupleNumber(kv.key.get());
+                    GroupTuple tuple = readTuple(kv.value);
+                    while (tuples.size() <= number) {
+                        tuples.add(null);
+                    }
+                    tuples.set(number, tuple);
+                    numbers.put(tuple, number);
+                }
+            }
+        }
+
+        /** The prediction with this id, or null. */
+        Pending get(String id) {
+            byte[] bytes = store.get(key(id));
+            return bytes == null ? null : decode(bytes);
+        }
+
+        void put(String id, Pending p) {
+            Integer number = number(new GroupTuple(p.groups(), p.threshold()));
+            store.put(key(id), number == null ? earlierFormats.serializer().serialize(null, p) : encode(number, p));
+        }
+
+        void delete(String id) {
+            store.delete(key(id));
+        }
+
+        /** How many group tuples this task has numbered. */
+        int tupleCount() {
+            return numbers.size();
+        }
+
+        /** The tuple's number, written to the store first if it is new; null when the task has numbered its maximum. */
+        private Integer number(GroupTuple tuple) {
+            Integer number = numbers.get(tuple);
+            if (number != null) {
+                return number;
+            }
+            if (tuples.size() >= MAX_TUPLES) {
+                return null;
+            }
+            GroupTuple own = new GroupTuple(List.copyOf(tuple.groups()), tuple.threshold());
+            number = tuples.size();
+            store.put(Bytes.wrap(tupleKey(number)), writeTuple(own));
+            tuples.add(own);
+            numbers.put(own, number);
+            return number;
+        }
+
+        private static Bytes key(String id) {
+            return Bytes.wrap(id.getBytes(StandardCharsets.UTF_8));
+        }
+
+        static byte[] tupleKey(int number) {
+            return new byte[] {
+                TUPLE_KEY, (byte) (number >>> 24), (byte) (number >>> 16), (byte) (number >>> 8), (byte) number
+            };
+        }
+
+        private static int tupleNumber(byte[] key) {
+            if (key.length != 5 || key[0] != TUPLE_KEY) {
+                throw new IllegalStateException("not a group tuple key in the join's predictions store");
+            }
+            return ((key[1] & 0xFF) << 24) | ((key[2] & 0xFF) << 16) | ((key[3] & 0xFF) << 8) | (key[4] & 0xFF);
+        }
+
+        private static byte[] writeTuple(GroupTuple tuple) {
+            JoinWriter out = new JoinWriter();
+            out.u8(TUPLE_FORMAT);
+            out.f64(tuple.threshold());
+            out.varInt(tuple.groups().size());
+            for (String g : tuple.groups()) {
+                out.string(g);
+            }
+            return out.toByteArray();
+        }
+
+        private static GroupTuple readTuple(byte[] bytes) {
+            try {
+                JoinReader in = new JoinReader(bytes, 0);
+                int format = in.u8();
+                if (format != TUPLE_FORMAT) {
+                    throw new SerializationException("unknown group tuple format " + format);
+                }
+                double threshold = in.f64();
+                String[] groups = new String[in.varInt()];
+                for (int i = 0; i < groups.length; i++) {
+                    groups[i] = in.string();
+                }
+                in.end();
+                return new GroupTuple(List.of(groups), threshold);
+            } catch (IllegalArgumentException e) {
+                throw new SerializationException("cannot decode group tuple", e);
+            }
+        }
+
+        static byte[] encode(int number, Pending p) {
+            JoinWriter out = new JoinWriter();
+            out.u8(FORMAT);
+            out.varInt(number);
+            out.f64(p.score());
+            out.varLong(zigzag(p.occurredAtMs()));
+            boolean labelled = p.label() != -1 || p.revision() != -1 || p.labelObservedAtMs() != 0L;
+            boolean subject = p.subject() != io.vigil.aggregates.OutcomeChange.NO_SUBJECT;
+            boolean otherDay = p.cohortDay() != EventDay.ofEpochMilli(p.occurredAtMs());
+            out.u8((labelled ? LABELLED : 0) | (subject ? HAS_SUBJECT : 0) | (otherDay ? OTHER_COHORT_DAY : 0));
+            if (labelled) {
+                out.u8(p.label());
+                out.varLong(zigzag(p.revision()));
+                out.varLong(zigzag(p.labelObservedAtMs() - p.occurredAtMs()));
+            }
+            if (subject) {
+                out.i64(p.subject());
+            }
+            if (otherDay) {
+                out.varLong(zigzag(p.cohortDay()));
+            }
+            return out.toByteArray();
+        }
+
+        private Pending decode(byte[] bytes) {
+            if (bytes.length == 0 || (bytes[0] & 0xFF) != FORMAT) {
+                return earlierFormats.deserializer().deserialize(null, bytes);
+            }
+            try {
+                JoinReader in = new JoinReader(bytes, 1);
+                int number = in.varInt();
+                GroupTuple tuple = number < tuples.size() ? tuples.get(number) : null;
+                if (tuple == null) {
+                    throw new IllegalStateException("the join's predictions store has no group tuple " + number
+                            + " for a prediction that refers to it: the store is damaged");
+                }
+                double score = in.f64();
+                long occurredAtMs = unzigzag(in.varLong());
+                int flags = in.u8();
+                int label = -1;
+                int revision = -1;
+                long labelObservedAtMs = 0L;
+                if ((flags & LABELLED) != 0) {
+                    label = (byte) in.u8();
+                    revision = (int) unzigzag(in.varLong());
+                    labelObservedAtMs = occurredAtMs + unzigzag(in.varLong());
+                }
+                long subject = (flags & HAS_SUBJECT) != 0 ? in.i64() : io.vigil.aggregates.OutcomeChange.NO_SUBJECT;
+                long cohortDay =
+                        (flags & OTHER_COHORT_DAY) != 0 ? unzigzag(in.varLong()) : EventDay.ofEpochMilli(occurredAtMs);
+                in.end();
+                return new Pending(
+                        tuple.groups(),
+                        score,
+                        tuple.threshold(),
+                        cohortDay,
+                        occurredAtMs,
+                        label,
+                        revision,
+                        labelObservedAtMs,
+                        subject);
+            } catch (IllegalArgumentException e) {
+                throw new SerializationException("cannot decode join record", e);
+            }
+        }
+
+        private static long zigzag(long v) {
+            return (v << 1) ^ (v >> 63);
+        }
+
+        private static long unzigzag(long v) {
+            return (v >>> 1) ^ -(v & 1);
+        }
+    }
+
     // ---- compact binary serdes for the repartition topic and the stores ----
-    // Format 2 (written): one byte array, groups as length-prefixed UTF-8. Format 1 (DataOutputStream,
-    // modified UTF-8) is still read, so stores and repartition topics written by earlier versions decode.
+    // Format 3 (written to the repartition topic and the orphans store; in the predictions store only for a
+    // prediction of a task's group tuples beyond PendingPredictionStore.MAX_TUPLES, every other prediction is
+    // written there in PendingPredictionStore's format 4): one byte array, groups as length-prefixed UTF-8.
+    // Formats 1 (DataOutputStream, modified UTF-8) and 2 (no subject id) are still read, so stores and
+    // repartition topics written by earlier versions decode.
 
     private static final int FORMAT_V1 = 1;
     /** Format 2: as 3 without the prediction's subject id (read as {@link OutcomeChange#NO_SUBJECT}). */
@@ -846,6 +1077,16 @@ public final class OutcomeJoin {
             buf[size++] = (byte) v;
         }
 
+        /** An unsigned LEB128 long: 1 to 10 bytes. */
+        void varLong(long v) {
+            ensure(10);
+            while ((v & ~0x7FL) != 0) {
+                buf[size++] = (byte) ((v & 0x7F) | 0x80);
+                v >>>= 7;
+            }
+            buf[size++] = (byte) v;
+        }
+
         void string(String s) {
             byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
             varInt(utf8.length);
@@ -926,6 +1167,18 @@ public final class OutcomeJoin {
                 }
             }
             throw new IllegalArgumentException("malformed length at byte " + pos);
+        }
+
+        long varLong() {
+            long v = 0;
+            for (int shift = 0; shift < 70; shift += 7) {
+                int b = u8();
+                v |= (long) (b & 0x7F) << shift;
+                if ((b & 0x80) == 0) {
+                    return v;
+                }
+            }
+            throw new IllegalArgumentException("malformed number at byte " + pos);
         }
 
         String string() {

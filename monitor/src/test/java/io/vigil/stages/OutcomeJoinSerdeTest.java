@@ -126,6 +126,18 @@ class OutcomeJoinSerdeTest {
     }
 
     @Test
+    void shouldWriteExpiryIndexKeysAsEarlierVersionsDidSoTheirEntriesAreStillFound() {
+        // An upgraded task range-scans entries an earlier version wrote with String.format.
+        for (long ms : new long[] {0L, -5L, 7L, 1_771_000_000_123L, 9_999_999_999_999L, 12_345_678_901_234L}) {
+            assertThat(OutcomeJoin.wallKey(ms, 'L', "p-ü"))
+                    .isEqualTo(String.format("w%013d|%c|%s", Math.max(0, ms), 'L', "p-ü"));
+        }
+        for (long day : new long[] {0L, 20_500L, 9_999_999_999L, 10_000_000_000L, -1L}) {
+            assertThat(OutcomeJoin.indexKey(day, 'P', "id")).isEqualTo(String.format("%010d|%c|%s", day, 'P', "id"));
+        }
+    }
+
+    @Test
     void shouldRejectTruncatedOrUnknownRecordsWithAClearError() {
         var serde = new OutcomeJoin.PendingSerde();
         byte[] bytes = serde.serializer().serialize("t", PENDING);

@@ -12,6 +12,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -142,6 +144,37 @@ class OutcomeJoinTest {
 
         assertThat(d.deadLetters()).isEmpty();
         assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_JOINED, 1L);
+    }
+
+    @Test
+    void shouldJoinALabelToAPredictionThatAnEarlierVersionStoredAndRewriteItCompactly() {
+        d.predict(OutcomeDriver.prediction("new", T0, 0.2));
+        d.advanceWall(Duration.ofSeconds(1)); // its new slice values are admitted: it reaches the join
+        // What the previous version left in the state directory: the id's UTF-8 bytes (its String key), a format 3
+        // record with the groups as strings. No group tuple refers to it.
+        KeyValueStore<Bytes, byte[]> store = d.driver.getKeyValueStore(OutcomeJoin.PREDICTIONS_STORE);
+        var old = new OutcomeJoin.Pending(
+                List.of("model|v1|all|all", "model|v1|site|S01"),
+                0.9,
+                0.5,
+                io.vigil.stages.shared.EventDay.ofEpochMilli(T0.toEpochMilli()),
+                T0.toEpochMilli(),
+                -1,
+                -1,
+                0L,
+                io.vigil.aggregates.OutcomeChange.NO_SUBJECT);
+        Bytes key = Bytes.wrap("old".getBytes(StandardCharsets.UTF_8));
+        store.put(key, new OutcomeJoin.PendingSerde().serializer().serialize("t", old));
+
+        d.label("old", 1, T0.plusSeconds(7200), 0);
+        d.label("new", 0, T0.plusSeconds(60), 0);
+
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_JOINED, 2L);
+        assertThat(d.all("7d", "labelled").estimate()).isEqualTo(2.0);
+        assertThat(d.get("v1", "site", "S01", "7d", "labelled").estimate()).isEqualTo(2.0);
+        assertThat(d.all("7d", "sensitivity").estimate()).isEqualTo(1.0);
+        assertThat(d.all("7d", "specificity").estimate()).isEqualTo(1.0);
+        assertThat(store.get(key)[0]).isEqualTo((byte) OutcomeJoin.PendingPredictionStore.FORMAT);
     }
 
     @Test
