@@ -75,9 +75,13 @@ import org.apache.kafka.streams.state.Stores;
  *   <li>{@value #EXPIRED_STORE}: ids of predictions that expired within the last
  *       {@code orphanRetentionDays}, so that a label arriving after the max delay is dead-lettered at
  *       once ({@value Reason#LABEL_AFTER_MAX_DELAY}) instead of waiting as an orphan;</li>
- *   <li>{@value #EXPIRY_STORE}: {@code day|kind|id} entries so expiry is a range scan up to the
- *       current stream day, never a scan of the whole store, and {@code w<deadline ms>|kind|id} entries
- *       for the wall-clock waits, scanned by a wall-clock punctuator;</li>
+ *   <li>{@value #EXPIRY_STORE}: the join's clock; one closed-window step per event-time day
+ *       ({@code s<wall ms>}: the last cohort day whose window had closed when the clock entered that day), after
+ *       which, a label wait later, a sweep over the predictions store removes those predictions (paged, a bounded
+ *       number of records per punctuation); and {@code w<deadline ms>|kind|id} entries for the wall-clock waits
+ *       of early labels and of predictions that came after their window had closed, scanned by a wall-clock
+ *       punctuator. Nothing per prediction otherwise: a prediction costs one changelog record, its own (day
+ *       entries {@code day|kind|id} of earlier versions are still honoured);</li>
  *   <li>{@value #COUNTS_STORE}: counts of every outcome of the join (keys below).</li>
  * </ul>
  *
@@ -293,7 +297,9 @@ public final class OutcomeJoin {
 
     /**
      * A prediction waiting in the join. {@code label}/{@code revision} are -1 until labelled;
-     * {@code labelObservedAtMs} is the first label's observed_at.
+     * {@code labelObservedAtMs} is the first label's observed_at. {@code ownWait}: its window had closed before it
+     * came, so an expiry-index entry of its own removes it a label wait after it came, not the sweep of its cohort
+     * day.
      */
     record Pending(
             List<String> groups,
@@ -304,7 +310,22 @@ public final class OutcomeJoin {
             int label,
             int revision,
             long labelObservedAtMs,
-            long subject) {
+            long subject,
+            boolean ownWait) {
+        /** A prediction that the sweep of its cohort day removes. */
+        Pending(
+                List<String> groups,
+                double score,
+                double threshold,
+                long cohortDay,
+                long occurredAtMs,
+                int label,
+                int revision,
+                long labelObservedAtMs,
+                long subject) {
+            this(groups, score, threshold, cohortDay, occurredAtMs, label, revision, labelObservedAtMs, subject, false);
+        }
+
         Pending withLabel(GroundTruth gt, long firstObservedAtMs) {
             return new Pending(
                     groups,
@@ -315,7 +336,22 @@ public final class OutcomeJoin {
                     gt.label(),
                     gt.revision(),
                     firstObservedAtMs,
-                    subject);
+                    subject,
+                    ownWait);
+        }
+
+        Pending withOwnWait() {
+            return new Pending(
+                    groups,
+                    score,
+                    threshold,
+                    cohortDay,
+                    occurredAtMs,
+                    label,
+                    revision,
+                    labelObservedAtMs,
+                    subject,
+                    true);
         }
 
         /**
@@ -422,6 +458,18 @@ public final class OutcomeJoin {
         private KeyValueStore<String, byte[]> index;
         private CountsStore counts;
         private long clockMs;
+        /**
+         * Closed-window steps: the wall-clock instant the join's clock entered a new day -> the last cohort day whose
+         * window had closed then. Both ascend; one entry per event-time day, in the expiry index, not one per
+         * prediction.
+         */
+        private final java.util.TreeMap<Long, Long> closedSteps = new java.util.TreeMap<>();
+        /** The step a sweep pass is at (null: none under way), the last cohort day it removes, and its cursor. */
+        private Long sweepStep;
+
+        private long sweepThrough;
+        private String sweepAfter;
+        private boolean sweepingExpired;
 
         @Override
         public void init(ProcessorContext<String, Output> context) {
@@ -435,6 +483,13 @@ public final class OutcomeJoin {
             clockMs = clock == null
                     ? Long.MIN_VALUE
                     : java.nio.ByteBuffer.wrap(clock).getLong();
+            closedSteps.clear();
+            sweepStep = null;
+            try (KeyValueIterator<String, byte[]> it = index.range(STEP_PREFIX, STEP_PREFIX + "~")) {
+                it.forEachRemaining(kv -> closedSteps.put(
+                        Long.parseLong(kv.key.substring(STEP_PREFIX.length())),
+                        java.nio.ByteBuffer.wrap(kv.value).getLong()));
+            }
             long every = Math.max(1_000L, Math.min(60_000L, labelWaitMs / 20));
             context.schedule(
                     Duration.ofMillis(every),
@@ -459,6 +514,16 @@ public final class OutcomeJoin {
                 index.put(
                         CLOCK_KEY,
                         java.nio.ByteBuffer.allocate(Long.BYTES).putLong(ts).array());
+                // Every cohort day before today - maxDelayDays has a closed window from now on: one step for all of
+                // them; its predictions leave a label wait of wall clock later (releaseWaited).
+                long now = context.currentSystemTimeMs();
+                long closedThrough = EventDay.ofEpochMilli(ts) - maxDelayDays - 1;
+                closedSteps.merge(now, closedThrough, Math::max);
+                index.put(
+                        stepKey(now),
+                        java.nio.ByteBuffer.allocate(Long.BYTES)
+                                .putLong(closedSteps.get(now))
+                                .array());
                 expire(ts);
             }
         }
@@ -501,8 +566,18 @@ public final class OutcomeJoin {
                     increment(LABELS_JOINED);
                 }
             }
-            predictions.put(id, p);
-            index.put(indexKey(p.cohortDay() + maxDelayDays, 'P', id), new byte[0]);
+            long windowEnd = p.cohortDay() + maxDelayDays;
+            boolean closed = windowEnd < EventDay.ofEpochMilli(clockMs);
+            predictions.put(id, closed ? p.withOwnWait() : p);
+            if (closed) {
+                // Its window closed before it came (the closed-window steps are behind it): it waits the label wait
+                // from now, on an entry of its own. Every other prediction needs none (releaseWaited).
+                index.put(
+                        wallKey(context.currentSystemTimeMs() + labelWaitMs, 'P', id),
+                        java.nio.ByteBuffer.allocate(Long.BYTES)
+                                .putLong(windowEnd)
+                                .array());
+            }
         }
 
         private void onLabel(String id, Input in, long ts) {
@@ -580,6 +655,7 @@ public final class OutcomeJoin {
          * whose event-time window closed and whose label wait is over leave the join.
          */
         private void releaseWaited(long nowMs) {
+            sweepClosedWindows(nowMs);
             List<KeyValue<String, byte[]>> due = new ArrayList<>();
             try (KeyValueIterator<String, byte[]> it = index.range(WALL_PREFIX, wallKey(nowMs, '~', ""))) {
                 it.forEachRemaining(due::add);
@@ -618,11 +694,85 @@ public final class OutcomeJoin {
         private void expirePrediction(String id, Pending p, long today) {
             predictions.delete(id);
             increment(p.label() < 0 ? PREDICTIONS_EXPIRED_UNLABELLED : PREDICTIONS_EXPIRED_LABELLED);
-            long until = today + orphanRetentionDays;
-            expired.put(id, until);
-            index.put(indexKey(until, 'X', id), new byte[0]);
+            expired.put(id, today + orphanRetentionDays);
         }
 
+        /**
+         * Predictions whose window closed at a step a label wait ago or longer leave the join, in a pass over the
+         * store (in steady operation one a day), then the ids of expired predictions whose retention is over, in a
+         * pass over theirs. A punctuation reads at most {@value #SWEEP_BUDGET} records and the next one goes on
+         * where it stopped: a pass over millions of predictions after a replay never holds a stream thread, or an
+         * open transaction, for long. A pass cut short by a restart starts again (its steps are still stored).
+         */
+        private void sweepClosedWindows(long nowMs) {
+            if (sweepStep == null) {
+                Map.Entry<Long, Long> due = closedSteps.floorEntry(nowMs - labelWaitMs);
+                if (due == null) {
+                    return;
+                }
+                sweepStep = due.getKey();
+                sweepThrough = due.getValue();
+                sweepAfter = null;
+                sweepingExpired = false;
+            }
+            long today = EventDay.ofEpochMilli(clockMs == Long.MIN_VALUE ? nowMs : clockMs);
+            int read = 0;
+            while (read < SWEEP_BUDGET) {
+                int n;
+                if (!sweepingExpired) {
+                    List<KeyValue<String, Pending>> page = predictions.page(sweepAfter, SWEEP_PAGE);
+                    for (KeyValue<String, Pending> kv : page) {
+                        if (kv.value.cohortDay() <= sweepThrough && !kv.value.ownWait()) {
+                            expirePrediction(kv.key, kv.value, today);
+                        }
+                    }
+                    n = page.size();
+                    sweepAfter = n == 0 ? sweepAfter : page.get(n - 1).key;
+                } else {
+                    List<KeyValue<String, Long>> page = expiredPage(sweepAfter);
+                    for (KeyValue<String, Long> kv : page) {
+                        if (kv.value < today) {
+                            expired.delete(kv.key);
+                        }
+                    }
+                    n = page.size();
+                    sweepAfter = n == 0 ? sweepAfter : page.get(n - 1).key;
+                }
+                read += n;
+                if (n < SWEEP_PAGE) {
+                    if (sweepingExpired) {
+                        java.util.NavigableMap<Long, Long> done = closedSteps.headMap(sweepStep, true);
+                        for (Long at : done.keySet()) {
+                            index.delete(stepKey(at));
+                        }
+                        done.clear();
+                        sweepStep = null;
+                        return;
+                    }
+                    sweepingExpired = true;
+                    sweepAfter = null;
+                }
+            }
+        }
+
+        /** Up to {@value #SWEEP_PAGE} expired ids after {@code afterId} (null: from the first). */
+        private List<KeyValue<String, Long>> expiredPage(String afterId) {
+            List<KeyValue<String, Long>> page = new ArrayList<>();
+            try (KeyValueIterator<String, Long> it = expired.range(afterId, null)) {
+                while (it.hasNext() && page.size() < SWEEP_PAGE) {
+                    KeyValue<String, Long> kv = it.next();
+                    if (!kv.key.equals(afterId)) {
+                        page.add(kv);
+                    }
+                }
+            }
+            return page;
+        }
+
+        /**
+         * The day entries of the expiry index that earlier versions wrote ({@code %010d|kind|id}): this version writes
+         * none, but a state directory from before the upgrade holds them until their day has passed.
+         */
         private void expire(long streamTimeMs) {
             long today = EventDay.ofEpochMilli(streamTimeMs);
             List<String> due = new ArrayList<>();
@@ -636,16 +786,8 @@ public final class OutcomeJoin {
                 String id = key.substring(13);
                 switch (kind) {
                     case 'P' -> {
-                        Pending p = predictions.get(id);
-                        if (p != null && p.cohortDay() + maxDelayDays == day) {
-                            // Its event-time window closed; its label may still be on its way (a replay, a
-                            // backlog): it leaves only after the label wait of wall clock.
-                            index.put(
-                                    wallKey(context.currentSystemTimeMs() + labelWaitMs, 'P', id),
-                                    java.nio.ByteBuffer.allocate(Long.BYTES)
-                                            .putLong(day)
-                                            .array());
-                        }
+                        // A prediction an earlier version registered: its window closed at the step just taken, which
+                        // removes it with every other prediction of its cohort day (sweepClosedWindows).
                     }
                     case 'L' -> {
                         // Labels held by a version that expired them in stream time (days, not a deadline).
@@ -717,6 +859,25 @@ public final class OutcomeJoin {
     /** Prefix of the wall-clock entries of the expiry index: sorts after every day entry, before the clock. */
     static final String WALL_PREFIX = "w";
 
+    /** Prefix of the closed-window steps in the expiry index ({@code s<wall ms>} -> last closed cohort day). */
+    static final String STEP_PREFIX = "s";
+
+    /** Records a sweep reads between deletes. */
+    private static final int SWEEP_PAGE = 10_000;
+
+    /** Records a sweep reads in one punctuation at most. */
+    private static final int SWEEP_BUDGET = 200_000;
+
+    /** {@code s%013d}: a closed-window step taken at this wall-clock instant. */
+    static String stepKey(long atMs) {
+        String digits = Long.toString(Math.max(0, atMs));
+        StringBuilder b = new StringBuilder(STEP_PREFIX.length() + 13).append(STEP_PREFIX);
+        for (int i = digits.length(); i < 13; i++) {
+            b.append('0');
+        }
+        return b.append(digits).toString();
+    }
+
     /** {@code w%013d|kind|id}: a wall-clock deadline in epoch milliseconds, so a range scan up to now finds them. */
     static String wallKey(long deadlineMs, char kind, String id) {
         // As String.format("%s%013d|%c|%s", ...) wrote it, without a Formatter per early label.
@@ -737,19 +898,6 @@ public final class OutcomeJoin {
         return expiry > 100_000_000_000L;
     }
 
-    /** {@code %010d|kind|id}: fixed-width day first, so a range scan up to a day finds every entry due. */
-    static String indexKey(long day, char kind, String id) {
-        if (day < 0 || day > 9_999_999_999L) {
-            return String.format("%010d|%c|%s", day, kind, id);
-        }
-        String digits = Long.toString(day);
-        StringBuilder b = new StringBuilder(13 + id.length());
-        for (int i = digits.length(); i < 10; i++) {
-            b.append('0');
-        }
-        return b.append(digits).append('|').append(kind).append('|').append(id).toString();
-    }
-
     /**
      * The outcome join's predictions awaiting their labels, as compact records: a prediction's slice groups and
      * threshold, the same for most predictions of a site and scanner, are stored once per task as a numbered
@@ -764,16 +912,17 @@ public final class OutcomeJoin {
      * 3, groups as strings) are read as before and rewritten compactly when next written (a label joining).
      *
      * <p>The number of tuples per task is bounded: after {@value #MAX_TUPLES} (a producer whose threshold changes with
-     * every prediction, years of model versions), a prediction of a new tuple is written in the earlier format, with
-     * its groups as strings. Nothing is lost either way.
+     * every prediction, years of model versions), a prediction of a new tuple carries its groups and threshold in its
+     * own record. Nothing is lost either way.
      *
-     * <p>Compact record (format {@value #FORMAT}): the tuple number (varint), the score (8 bytes), the event time in
-     * epoch ms (zigzag varint), a flags byte (labelled; subject id present; cohort day not the event time's UTC day),
-     * then, when labelled, the label, the revision and the first label's observed time relative to the event time,
-     * then the subject id and the cohort day when flagged.
+     * <p>Record (format {@value #FORMAT}): the tuple number + 1 (varint; 0: the threshold and the groups follow), the
+     * score (8 bytes), the event time in epoch ms (zigzag varint), a flags byte (labelled; subject id present; cohort
+     * day not the event time's UTC day; {@link Pending#ownWait()}), then, when labelled, the label, the revision and
+     * the first label's observed time relative to the event time, then the subject id and the cohort day when
+     * flagged.
      */
     static final class PendingPredictionStore {
-        /** Group tuples one task numbers; predictions of further tuples are written with their groups as strings. */
+        /** Group tuples one task numbers; predictions of further tuples carry their groups in their own record. */
         static final int MAX_TUPLES = 65_536;
 
         static final int FORMAT = 4;
@@ -783,6 +932,7 @@ public final class OutcomeJoin {
         private static final int LABELLED = 1;
         private static final int HAS_SUBJECT = 2;
         private static final int OTHER_COHORT_DAY = 4;
+        private static final int OWN_WAIT = 8;
 
         /** A prediction's slice groups and threshold: what most predictions of a site and scanner share. */
         record GroupTuple(List<String> groups, double threshold) {}
@@ -817,12 +967,33 @@ public final class OutcomeJoin {
         }
 
         void put(String id, Pending p) {
-            Integer number = number(new GroupTuple(p.groups(), p.threshold()));
-            store.put(key(id), number == null ? earlierFormats.serializer().serialize(null, p) : encode(number, p));
+            store.put(key(id), encode(number(new GroupTuple(p.groups(), p.threshold())), p));
         }
 
         void delete(String id) {
             store.delete(key(id));
+        }
+
+        /**
+         * Up to {@code max} predictions in key order after the one with id {@code afterId} (null: from the first),
+         * for a sweep that deletes between pages. Tuple keys (0xFF) sort after every id and end the scan.
+         */
+        List<KeyValue<String, Pending>> page(String afterId, int max) {
+            List<KeyValue<String, Pending>> page = new ArrayList<>(Math.min(max, 1024));
+            try (KeyValueIterator<Bytes, byte[]> it = store.range(afterId == null ? null : key(afterId), null)) {
+                while (it.hasNext() && page.size() < max) {
+                    KeyValue<Bytes, byte[]> kv = it.next();
+                    byte[] k = kv.key.get();
+                    if (k.length > 0 && k[0] == TUPLE_KEY) {
+                        break;
+                    }
+                    String id = new String(k, StandardCharsets.UTF_8);
+                    if (!id.equals(afterId)) {
+                        page.add(KeyValue.pair(id, decode(kv.value)));
+                    }
+                }
+            }
+            return page;
         }
 
         /** How many group tuples this task has numbered. */
@@ -894,16 +1065,29 @@ public final class OutcomeJoin {
             }
         }
 
-        static byte[] encode(int number, Pending p) {
+        /** {@code number} null: the groups and threshold are written in the record (no tuple number left). */
+        static byte[] encode(Integer number, Pending p) {
             JoinWriter out = new JoinWriter();
             out.u8(FORMAT);
-            out.varInt(number);
+            if (number == null) {
+                out.varInt(0);
+                out.f64(p.threshold());
+                out.varInt(p.groups().size());
+                for (String g : p.groups()) {
+                    out.string(g);
+                }
+            } else {
+                out.varInt(number + 1);
+            }
             out.f64(p.score());
             out.varLong(zigzag(p.occurredAtMs()));
             boolean labelled = p.label() != -1 || p.revision() != -1 || p.labelObservedAtMs() != 0L;
             boolean subject = p.subject() != io.vigil.aggregates.OutcomeChange.NO_SUBJECT;
             boolean otherDay = p.cohortDay() != EventDay.ofEpochMilli(p.occurredAtMs());
-            out.u8((labelled ? LABELLED : 0) | (subject ? HAS_SUBJECT : 0) | (otherDay ? OTHER_COHORT_DAY : 0));
+            out.u8((labelled ? LABELLED : 0)
+                    | (subject ? HAS_SUBJECT : 0)
+                    | (otherDay ? OTHER_COHORT_DAY : 0)
+                    | (p.ownWait() ? OWN_WAIT : 0));
             if (labelled) {
                 out.u8(p.label());
                 out.varLong(zigzag(p.revision()));
@@ -924,11 +1108,22 @@ public final class OutcomeJoin {
             }
             try {
                 JoinReader in = new JoinReader(bytes, 1);
-                int number = in.varInt();
-                GroupTuple tuple = number < tuples.size() ? tuples.get(number) : null;
-                if (tuple == null) {
-                    throw new IllegalStateException("the join's predictions store has no group tuple " + number
-                            + " for a prediction that refers to it: the store is damaged");
+                int reference = in.varInt();
+                GroupTuple tuple;
+                if (reference == 0) {
+                    double threshold = in.f64();
+                    String[] groups = new String[in.varInt()];
+                    for (int i = 0; i < groups.length; i++) {
+                        groups[i] = in.string();
+                    }
+                    tuple = new GroupTuple(List.of(groups), threshold);
+                } else {
+                    int number = reference - 1;
+                    tuple = number < tuples.size() ? tuples.get(number) : null;
+                    if (tuple == null) {
+                        throw new IllegalStateException("the join's predictions store has no group tuple " + number
+                                + " for a prediction that refers to it: the store is damaged");
+                    }
                 }
                 double score = in.f64();
                 long occurredAtMs = unzigzag(in.varLong());
@@ -954,7 +1149,8 @@ public final class OutcomeJoin {
                         label,
                         revision,
                         labelObservedAtMs,
-                        subject);
+                        subject,
+                        (flags & OWN_WAIT) != 0);
             } catch (IllegalArgumentException e) {
                 throw new SerializationException("cannot decode join record", e);
             }
@@ -970,9 +1166,8 @@ public final class OutcomeJoin {
     }
 
     // ---- compact binary serdes for the repartition topic and the stores ----
-    // Format 3 (written to the repartition topic and the orphans store; in the predictions store only for a
-    // prediction of a task's group tuples beyond PendingPredictionStore.MAX_TUPLES, every other prediction is
-    // written there in PendingPredictionStore's format 4): one byte array, groups as length-prefixed UTF-8.
+    // Format 3 (written to the repartition topic and the orphans store; the predictions store is written in
+    // PendingPredictionStore's format 4): one byte array, groups as length-prefixed UTF-8.
     // Formats 1 (DataOutputStream, modified UTF-8) and 2 (no subject id) are still read, so stores and
     // repartition topics written by earlier versions decode.
 

@@ -52,6 +52,9 @@ class BenchCommandIT {
         assertThat(number(find(out, "its changelog on the broker, [^:]*: ([\\d,]+) bytes")
                         .group(1)))
                 .isGreaterThan(3000L * 10);
+        assertThat(number(find(out, "the join's other stores on disk: expiry index ([\\d,]+) bytes")
+                        .group(1)))
+                .isPositive();
         // The broker's bytes: the inputs hold at least a byte per record, and the monitor wrote at least its join
         // changelog (counted above) on top of them.
         Matcher segments = find(

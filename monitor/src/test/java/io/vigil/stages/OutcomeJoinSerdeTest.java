@@ -132,9 +132,6 @@ class OutcomeJoinSerdeTest {
             assertThat(OutcomeJoin.wallKey(ms, 'L', "p-ü"))
                     .isEqualTo(String.format("w%013d|%c|%s", Math.max(0, ms), 'L', "p-ü"));
         }
-        for (long day : new long[] {0L, 20_500L, 9_999_999_999L, 10_000_000_000L, -1L}) {
-            assertThat(OutcomeJoin.indexKey(day, 'P', "id")).isEqualTo(String.format("%010d|%c|%s", day, 'P', "id"));
-        }
     }
 
     @Test

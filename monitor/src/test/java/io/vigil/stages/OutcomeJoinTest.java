@@ -177,6 +177,128 @@ class OutcomeJoinTest {
         assertThat(store.get(key)[0]).isEqualTo((byte) OutcomeJoin.PendingPredictionStore.FORMAT);
     }
 
+    /** The expiry index's keys other than the clock. */
+    private List<String> indexKeys() {
+        KeyValueStore<String, byte[]> index = d.driver.getKeyValueStore(OutcomeJoin.EXPIRY_STORE);
+        List<String> keys = new java.util.ArrayList<>();
+        try (var it = index.all()) {
+            it.forEachRemaining(kv -> keys.add(kv.key));
+        }
+        keys.remove("~clock");
+        return keys;
+    }
+
+    @Test
+    void shouldRemovePredictionsALabelWaitAfterTheirWindowClosedWithoutAnIndexEntryPerPrediction() {
+        d.close();
+        d = new OutcomeDriver(
+                Map.of("labels.max-delay-days", 10, "outcomes.label-wait", "PT1H", "labels.orphan-retention-days", 5));
+        for (int i = 0; i < 40; i++) {
+            d.predict(OutcomeDriver.prediction("c-" + i, T0.plusSeconds(i), 0.3));
+        }
+        d.advanceWall(Duration.ofSeconds(1)); // the new slice values are admitted: the predictions reach the join
+        d.label("c-1", 1, T0.plus(Duration.ofDays(2)), 0);
+        // One step per day the join's clock entered (the predictions' day 0, the label's day 2), none per prediction.
+        assertThat(indexKeys()).hasSize(2).allMatch(k -> k.startsWith(OutcomeJoin.STEP_PREFIX));
+
+        // Day 12: the windows of day 0 (10 days of max delay) have closed; a label wait of wall clock later they go.
+        d.predict(OutcomeDriver.prediction("later", T0.plus(Duration.ofDays(12)), 0.3));
+        d.advanceWall(Duration.ofMinutes(59));
+        assertThat(d.joinCounts()).doesNotContainKey(OutcomeJoin.PREDICTIONS_EXPIRED_UNLABELLED);
+        d.label("c-2", 0, T0.plus(Duration.ofDays(9)), 0); // within the max delay: joins, its window closed or not
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_JOINED, 2L);
+
+        d.advanceWall(Duration.ofMinutes(2));
+
+        assertThat(d.joinCounts())
+                .containsEntry(OutcomeJoin.PREDICTIONS_EXPIRED_UNLABELLED, 38L)
+                .containsEntry(OutcomeJoin.PREDICTIONS_EXPIRED_LABELLED, 2L);
+        // Every step was due and is gone; a label for an expired prediction is dead-lettered at once.
+        assertThat(indexKeys()).isEmpty();
+        d.label("c-3", 1, T0.plus(Duration.ofDays(3)), 0);
+        assertThat(d.deadLetters())
+                .singleElement()
+                .satisfies(r -> assertThat(OutcomeDriver.header(r, DeadLetters.REASON))
+                        .isEqualTo(Reason.LABEL_AFTER_MAX_DELAY));
+        KeyValueStore<String, Long> expired = d.driver.getKeyValueStore(OutcomeJoin.EXPIRED_STORE);
+        try (var it = expired.all()) {
+            assertThat(it).toIterable().hasSize(40);
+        }
+
+        // Day 40: "later" expires in its turn, and the ids expired on day 12 have outlived their 5 days of retention.
+        d.predict(OutcomeDriver.prediction("much-later", T0.plus(Duration.ofDays(40)), 0.3));
+        d.advanceWall(Duration.ofMinutes(61));
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.PREDICTIONS_EXPIRED_UNLABELLED, 39L);
+        try (var it = expired.all()) {
+            List<String> left = new java.util.ArrayList<>();
+            it.forEachRemaining(kv -> left.add(kv.key));
+            assertThat(left).containsExactly("later");
+        }
+    }
+
+    @Test
+    void shouldKeepAPredictionThatCameAfterItsWindowClosedALabelWaitFromItsArrival() {
+        d.close();
+        d = new OutcomeDriver(Map.of("labels.max-delay-days", 10, "outcomes.label-wait", "PT1H"));
+        d.predict(OutcomeDriver.prediction("now", T0.plus(Duration.ofDays(20)), 0.3));
+        d.advanceWall(Duration.ofSeconds(1)); // admitted: it reaches the join, whose clock enters day 20
+        d.advanceWall(Duration.ofMinutes(30));
+        d.predict(OutcomeDriver.prediction("old", T0, 0.8)); // its window closed ten days ago in event time
+        d.advanceWall(Duration.ofMinutes(59));
+        d.label("old", 1, T0.plus(Duration.ofDays(4)), 0);
+        assertThat(d.joinCounts())
+                .containsEntry(OutcomeJoin.LABELS_JOINED, 1L)
+                .doesNotContainKey(OutcomeJoin.PREDICTIONS_EXPIRED_LABELLED);
+
+        d.advanceWall(Duration.ofMinutes(2));
+
+        assertThat(d.joinCounts())
+                .containsEntry(OutcomeJoin.PREDICTIONS_EXPIRED_LABELLED, 1L)
+                .doesNotContainKey(OutcomeJoin.PREDICTIONS_EXPIRED_UNLABELLED);
+    }
+
+    @Test
+    void shouldHonourTheExpiryEntriesAnEarlierVersionWroteAndCountEachPredictionOnce() {
+        d.close();
+        d = new OutcomeDriver(
+                Map.of("labels.max-delay-days", 10, "outcomes.label-wait", "PT1H", "labels.orphan-retention-days", 5));
+        d.predict(OutcomeDriver.prediction("new", T0, 0.2));
+        d.advanceWall(Duration.ofSeconds(1));
+        // The previous version's state: a prediction with its day entry, and an expired id with its own.
+        long day0 = io.vigil.stages.shared.EventDay.ofEpochMilli(T0.toEpochMilli());
+        KeyValueStore<Bytes, byte[]> predictions = d.driver.getKeyValueStore(OutcomeJoin.PREDICTIONS_STORE);
+        predictions.put(
+                Bytes.wrap("old".getBytes(StandardCharsets.UTF_8)),
+                new OutcomeJoin.PendingSerde()
+                        .serializer()
+                        .serialize(
+                                "t",
+                                new OutcomeJoin.Pending(
+                                        List.of("model|v1|all|all"),
+                                        0.9,
+                                        0.5,
+                                        day0,
+                                        T0.toEpochMilli(),
+                                        -1,
+                                        -1,
+                                        0L,
+                                        io.vigil.aggregates.OutcomeChange.NO_SUBJECT)));
+        KeyValueStore<String, byte[]> index = d.driver.getKeyValueStore(OutcomeJoin.EXPIRY_STORE);
+        index.put(String.format("%010d|P|old", day0 + 10), new byte[0]);
+        KeyValueStore<String, Long> expired = d.driver.getKeyValueStore(OutcomeJoin.EXPIRED_STORE);
+        expired.put("gone", day0 + 3);
+        index.put(String.format("%010d|X|gone", day0 + 3), new byte[0]);
+
+        d.predict(OutcomeDriver.prediction("later", T0.plus(Duration.ofDays(12)), 0.3));
+        assertThat(expired.get("gone")).isNull();
+        assertThat(indexKeys()).noneMatch(k -> k.contains("|"));
+        d.advanceWall(Duration.ofMinutes(61));
+
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.PREDICTIONS_EXPIRED_UNLABELLED, 2L);
+        assertThat(predictions.get(Bytes.wrap("old".getBytes(StandardCharsets.UTF_8))))
+                .isNull();
+    }
+
     @Test
     void shouldJoinLabelSixtyDaysLateInEventTime() {
         d.predict(OutcomeDriver.prediction("early", T0, 0.9));

@@ -75,6 +75,7 @@ class PendingPredictionStoreTest {
                 // the event time's day, an event time before 1970: none of them is in the common case's layout.
                 new Pending(GROUPS, 0.0, 0.25, 20_500L, -86_400_001L, 0, 7, -90_000_000L, 0x5eed_cafe_f00d_1234L),
                 new Pending(GROUPS, 1.0, 0.5, EventDay.ofEpochMilli(AT), AT, -1, 2, 0L, -1L),
+                unlabelled(GROUPS, 0.25, 0.5, AT).withOwnWait(),
                 new Pending(
                         List.of("m|1|all|all"), Double.MIN_VALUE, 0.5, EventDay.ofEpochMilli(AT), AT, 1, 0, AT, 1L));
         for (int i = 0; i < cases.size(); i++) {
@@ -148,21 +149,44 @@ class PendingPredictionStoreTest {
     }
 
     @Test
-    void shouldWriteTheEarlierFormatOnceATaskHasNumberedItsMaximumOfTuples() {
+    void shouldWriteTheGroupsIntoTheRecordOnceATaskHasNumberedItsMaximumOfTuples() {
         var store = new OutcomeJoin.PendingPredictionStore(inner);
         for (int i = 0; i < OutcomeJoin.PendingPredictionStore.MAX_TUPLES; i++) {
             store.put(
                     "p-" + i, unlabelled(GROUPS, 0.5, i / (double) OutcomeJoin.PendingPredictionStore.MAX_TUPLES, AT));
         }
-        Pending beyond = unlabelled(GROUPS, 0.5, 1.0, AT);
+        Pending beyond = unlabelled(GROUPS, 0.5, 1.0, AT).withOwnWait();
         store.put("beyond", beyond);
 
         assertThat(store.tupleCount()).isEqualTo(OutcomeJoin.PendingPredictionStore.MAX_TUPLES);
-        assertThat(inner.get(Bytes.wrap("beyond".getBytes(StandardCharsets.UTF_8)))[0])
-                .isEqualTo((byte) 3);
+        byte[] bytes = inner.get(Bytes.wrap("beyond".getBytes(StandardCharsets.UTF_8)));
+        assertThat(bytes[0]).isEqualTo((byte) OutcomeJoin.PendingPredictionStore.FORMAT);
+        assertThat(bytes[1]).as("no tuple number: the groups follow").isZero();
         assertThat(store.get("beyond")).isEqualTo(beyond);
         assertThat(new OutcomeJoin.PendingPredictionStore(inner).get("p-65535").threshold())
                 .isEqualTo(65_535 / 65_536.0);
+    }
+
+    @Test
+    void shouldPageThroughThePredictionsInKeyOrderWithoutTheTuples() {
+        var store = new OutcomeJoin.PendingPredictionStore(inner);
+        for (int i = 0; i < 25; i++) {
+            store.put(String.format("p-%02d", i), unlabelled(GROUPS.subList(0, 1 + i % 3), i / 25.0, 0.5, AT));
+        }
+        List<String> ids = new java.util.ArrayList<>();
+        String after = null;
+        List<org.apache.kafka.streams.KeyValue<String, Pending>> page;
+        do {
+            page = store.page(after, 10);
+            page.forEach(kv -> {
+                ids.add(kv.key);
+                assertThat(kv.value).isEqualTo(store.get(kv.key));
+            });
+            after = page.isEmpty() ? after : page.get(page.size() - 1).key;
+        } while (page.size() == 10);
+
+        assertThat(store.tupleCount()).isEqualTo(3);
+        assertThat(ids).hasSize(25).isSorted().doesNotHaveDuplicates();
     }
 
     @Test
