@@ -557,6 +557,10 @@ public final class OutcomeJoin {
             Input orphan = orphans.get(id);
             if (orphan != null) {
                 orphans.delete(id);
+                if (isWallDeadline(orphan.expiryDay())) {
+                    // Its wait is over: the entry that would end it goes now, not at its deadline (a label wait later).
+                    index.delete(wallKey(orphan.expiryDay(), 'L', id));
+                }
                 GroundTruth gt = orphan.label();
                 if (tooLate(p, gt)) {
                     labelAfterMaxDelay(id, orphan, ts);

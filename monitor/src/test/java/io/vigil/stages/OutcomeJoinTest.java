@@ -39,6 +39,7 @@ class OutcomeJoinTest {
     void shouldJoinLabelThatArrivedBeforeItsPredictionWhenPredictionArrives() {
         d.label("p1", 1, T0.plusSeconds(3600), 0);
         assertThat(d.all("7d", "labelled")).isNull();
+        assertThat(indexKeys()).filteredOn(k -> k.endsWith("|L|p1")).hasSize(1); // the end of its wait
 
         d.predict(OutcomeDriver.prediction("p1", T0, 0.8));
 
@@ -48,6 +49,7 @@ class OutcomeJoinTest {
         assertThat(d.joinCounts())
                 .containsEntry(OutcomeJoin.LABELS_HELD, 1L)
                 .containsEntry(OutcomeJoin.LABELS_JOINED, 1L);
+        assertThat(indexKeys()).noneMatch(k -> k.contains("|L|")); // joined: its wait ended with it
     }
 
     @Test
