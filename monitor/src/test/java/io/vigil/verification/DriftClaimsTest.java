@@ -73,8 +73,11 @@ class DriftClaimsTest {
     @Test
     void shouldKeepLegacySketchPValuesValidWhenConvertedSketchesCarryTheirRankError() {
         // State and profiles written before 2026-12 hold KLL sketches. Treating the sketched statistic as
-        // exact made about half of all null windows of 20,000 feature values (k = 200) "significant" at 0.05;
-        // converted to histograms that carry the sketch's rank error, compare() subtracts it.
+        // exact made about a quarter of all null windows of 20,000 feature values (k = 200) "significant" at
+        // 0.05; converted to histograms that carry the sketch's rank error, compare() subtracts it.
+        // The KLL library compacts with its own unseeded random, so this rate varies between runs even with a
+        // fixed seed: 30 runs of 200 gave 0.695-0.80 (mean 0.75, sd 0.028; one CI run saw 0.805). The bound is
+        // the claim itself, below the nominal's 3-SE band (0.904): 5 sd above the mean.
         Claim blind = new Claim(
                 "feature KS p-value, sketch error ignored",
                 "n = 20,000 per side",
@@ -88,7 +91,7 @@ class DriftClaimsTest {
                 });
         MonteCarlo.Result r = MonteCarlo.run(blind, 200, SEED);
 
-        assertThat(r.measured()).isLessThan(0.8);
+        assertThat(r.measured()).isLessThan(0.9);
         assertThat(r.meetsNominal()).isFalse();
         // The same windows through compare(), which allows for the carried rank error:
         MonteCarlo.Result aware = MonteCarlo.run(
