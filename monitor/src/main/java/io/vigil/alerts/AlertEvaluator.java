@@ -176,8 +176,7 @@ public final class AlertEvaluator {
 
         private void evaluate(long now) {
             List<MetricSnapshot> latest = values(snapshots, MetricSnapshot.class);
-            List<MetricSnapshot> all =
-                    new ArrayList<>(DerivedMetrics.withDerived(latest, worstSliceMinN, Instant.ofEpochMilli(now)));
+            List<MetricSnapshot> all = new ArrayList<>(DerivedMetrics.withDerived(latest, worstSliceMinN));
             all.addAll(pipelineSnapshots.get());
             Map<String, AlertState> current = new HashMap<>();
             try (KeyValueIterator<String, AlertState> it = states.all()) {

@@ -46,7 +46,6 @@ import io.vigil.topology.VigilTopology;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -571,7 +570,7 @@ public final class Monitor implements AutoCloseable {
         } catch (InvalidStateStoreException e) {
             return out;
         }
-        return DerivedMetrics.withDerived(out, config.getInt(VigilConfig.OUTCOMES_MIN_N), Instant.now());
+        return DerivedMetrics.withDerived(out, config.getInt(VigilConfig.OUTCOMES_MIN_N));
     }
 
     /** The latest transition of every alert fingerprint (the global view, on every instance). */

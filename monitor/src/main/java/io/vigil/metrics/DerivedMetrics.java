@@ -16,12 +16,22 @@ import java.util.List;
 public final class DerivedMetrics {
     private DerivedMetrics() {}
 
-    /** The latest snapshots followed by every metric derived from them. */
-    public static List<MetricSnapshot> withDerived(
-            Collection<MetricSnapshot> latest, int worstSliceMinN, Instant computedAt) {
+    /**
+     * The latest snapshots followed by every metric derived from them, stamped with the newest {@code computed_at}
+     * among them: a derived value is as new as its inputs, so reading twice with nothing new gives the same
+     * snapshots (a stamp of the read's time made the demo's "settled" check and any change detection on
+     * {@code computed_at} see a change at every read).
+     */
+    public static List<MetricSnapshot> withDerived(Collection<MetricSnapshot> latest, int worstSliceMinN) {
+        Instant newest = Instant.EPOCH;
+        for (MetricSnapshot s : latest) {
+            if (s.computedAt().isAfter(newest)) {
+                newest = s.computedAt();
+            }
+        }
         List<MetricSnapshot> out = new ArrayList<>(latest);
-        out.addAll(WorstSlices.compute(latest, worstSliceMinN, computedAt));
-        out.addAll(EstimatorBacktest.errors(latest, computedAt));
+        out.addAll(WorstSlices.compute(latest, worstSliceMinN, newest));
+        out.addAll(EstimatorBacktest.errors(latest, newest));
         return out;
     }
 }

@@ -16,7 +16,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -38,6 +40,9 @@ import picocli.CommandLine;
 class DemoIT {
     private static final Pattern PAGE = Pattern.compile("Status page {2}(http://127\\.0\\.0\\.1:(\\d+))/");
     private static final Pattern DATA = Pattern.compile("data in (\\S+) \\(deleted on exit\\)");
+    /** A transcript's incident line: transition, id and root slice. */
+    private static final Pattern INCIDENT = Pattern.compile("^INCIDENT (\\S+) \\S+ (inc-[0-9a-f]+) root (.+?): ");
+
     private final HttpClient http = HttpClient.newHttpClient();
     private final ExecutorService runner = Executors.newSingleThreadExecutor(r -> new Thread(r, "demo-it-runner"));
 
@@ -98,23 +103,36 @@ class DemoIT {
                     .containsPattern("S02 (DRIFT|ALERT)\\(S02-CT2\\)")
                     .contains("S01 ok", "S03 ok");
         }
-        // Issue 19: the S02-CT2 update is one incident rooted at that scanner, announced with the simulated time
-        // since the change, never an incident at its rollups (site S02, its scanner model or software, the fleet).
-        // Another scanner's own alert (a chance positive-rate shift passes now and then) is an incident of its own.
+        // Issue 19: the S02-CT2 update is one incident, announced with the simulated time since the change, that
+        // ends rooted at that scanner, never at its rollups (site S02, its scanner model or software, the fleet).
+        // It may open at a rollup: the site's CUSUMs, on more data a day, can cross a simulated day before the
+        // scanner's (2 of 4 fresh-clone CI runs, 2026-12-05/06). The incident then keeps its id and moves to the
+        // scanner when its alerts come (IncidentGrouping's root_changed; IncidentScenarioIT checks the roots
+        // deterministically). Another scanner's own alert (a chance positive-rate shift passes now and then) is
+        // an incident of its own.
         List<String> incidents =
                 text.lines().filter(l -> l.startsWith("INCIDENT opened")).toList();
-        assertThat(incidents)
-                .as(text)
-                .noneMatch(l -> l.contains("root site=S02")
+        Map<String, String> lastRoot = new LinkedHashMap<>();
+        text.lines().map(INCIDENT::matcher).filter(Matcher::find).forEach(m -> lastRoot.put(m.group(2), m.group(3)));
+        List<String> openedAtRollup = incidents.stream()
+                .filter(l -> l.contains("root site=S02")
                         || l.contains("root all=")
                         || l.contains("root scanner_model=")
-                        || l.contains("root software="));
+                        || l.contains("root software="))
+                .toList();
+        for (String opened : openedAtRollup) {
+            Matcher m = INCIDENT.matcher(opened);
+            assertThat(m.find()).as(opened).isTrue();
+            assertThat(lastRoot.get(m.group(2)))
+                    .as("the last root of %s in%n%s", m.group(2), text)
+                    .isEqualTo("scanner=S02/S02-CT2");
+        }
         if (text.lines().anyMatch(l -> l.startsWith("ALERT    warning") && l.contains("S02/S02-CT2"))) {
             // One, unless its alerts all resolve and fire again within the run (IncidentScenarioIT measures
             // "exactly one" deterministically; here the wall clock decides how rounds fall).
             assertThat(incidents)
                     .as(text)
-                    .filteredOn(l -> l.contains("root scanner=S02/S02-CT2"))
+                    .filteredOn(l -> l.contains("root scanner=S02/S02-CT2") || openedAtRollup.contains(l))
                     .isNotEmpty()
                     .first()
                     .asString()

@@ -18,7 +18,6 @@ import io.vigil.sim.Scenario;
 import io.vigil.sim.SimEvent;
 import io.vigil.sim.Simulator;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -81,8 +80,7 @@ class SeriesPerSliceTest {
             stored = List.copyOf(d.snapshot().values());
             latest = DerivedMetrics.withDerived(
                     stored,
-                    ((Number) VigilConfig.definition().defaultValues().get(VigilConfig.OUTCOMES_MIN_N)).intValue(),
-                    Instant.parse("2026-11-10T00:00:00Z"));
+                    ((Number) VigilConfig.definition().defaultValues().get(VigilConfig.OUTCOMES_MIN_N)).intValue());
         }
     }
 
