@@ -289,7 +289,17 @@ public final class OutcomeJoin {
                 ? OutcomeChange.NO_SUBJECT
                 : SubjectKeys.subjectId(mac, p.subjectKey());
         return new Input(
-                new Pending(sp.groups(), p.score(), p.threshold(), EventDay.ofEpochMilli(at), at, -1, -1, 0L, subject),
+                new Pending(
+                        sp.groups(),
+                        p.score(),
+                        p.threshold(),
+                        EventDay.ofEpochMilli(at),
+                        at,
+                        -1,
+                        -1,
+                        0L,
+                        subject,
+                        false),
                 null,
                 0L,
                 null);
@@ -312,20 +322,6 @@ public final class OutcomeJoin {
             long labelObservedAtMs,
             long subject,
             boolean ownWait) {
-        /** A prediction that the sweep of its cohort day removes. */
-        Pending(
-                List<String> groups,
-                double score,
-                double threshold,
-                long cohortDay,
-                long occurredAtMs,
-                int label,
-                int revision,
-                long labelObservedAtMs,
-                long subject) {
-            this(groups, score, threshold, cohortDay, occurredAtMs, label, revision, labelObservedAtMs, subject, false);
-        }
-
         Pending withLabel(GroundTruth gt, long firstObservedAtMs) {
             return new Pending(
                     groups,
@@ -874,23 +870,28 @@ public final class OutcomeJoin {
 
     /** {@code s%013d}: a closed-window step taken at this wall-clock instant. */
     static String stepKey(long atMs) {
-        String digits = Long.toString(Math.max(0, atMs));
-        StringBuilder b = new StringBuilder(STEP_PREFIX.length() + 13).append(STEP_PREFIX);
-        for (int i = digits.length(); i < 13; i++) {
-            b.append('0');
-        }
-        return b.append(digits).toString();
+        return paddedMillis(new StringBuilder(STEP_PREFIX.length() + 13).append(STEP_PREFIX), atMs)
+                .toString();
     }
 
     /** {@code w%013d|kind|id}: a wall-clock deadline in epoch milliseconds, so a range scan up to now finds them. */
     static String wallKey(long deadlineMs, char kind, String id) {
         // As String.format("%s%013d|%c|%s", ...) wrote it, without a Formatter per early label.
-        String digits = Long.toString(Math.max(0, deadlineMs));
-        StringBuilder b = new StringBuilder(WALL_PREFIX.length() + 17 + id.length()).append(WALL_PREFIX);
+        return paddedMillis(new StringBuilder(WALL_PREFIX.length() + 17 + id.length()).append(WALL_PREFIX), deadlineMs)
+                .append('|')
+                .append(kind)
+                .append('|')
+                .append(id)
+                .toString();
+    }
+
+    /** Appends epoch milliseconds (negative as 0) zero-padded to 13 digits, so keys sort in time order. */
+    private static StringBuilder paddedMillis(StringBuilder b, long ms) {
+        String digits = Long.toString(Math.max(0, ms));
         for (int i = digits.length(); i < 13; i++) {
             b.append('0');
         }
-        return b.append(digits).append('|').append(kind).append('|').append(id).toString();
+        return b.append(digits);
     }
 
     /**
@@ -1212,7 +1213,8 @@ public final class OutcomeJoin {
                 (byte) in.u8(),
                 in.i32(),
                 in.i64(),
-                format == FORMAT_V2 ? OutcomeChange.NO_SUBJECT : in.i64());
+                format == FORMAT_V2 ? OutcomeChange.NO_SUBJECT : in.i64(),
+                false);
     }
 
     private static Pending readPendingV1(DataInputStream in) throws IOException {
@@ -1230,7 +1232,8 @@ public final class OutcomeJoin {
                 in.readByte(),
                 in.readInt(),
                 in.readLong(),
-                OutcomeChange.NO_SUBJECT);
+                OutcomeChange.NO_SUBJECT,
+                false);
     }
 
     /** A growable big-endian byte buffer (no synchronisation, no per-string arrays beyond UTF-8 encoding). */

@@ -24,7 +24,8 @@ class OutcomeJoinSerdeTest {
             1,
             3,
             1_771_000_999_000L,
-            0x5eed_cafe_f00d_1234L);
+            0x5eed_cafe_f00d_1234L,
+            false);
     /** As earlier formats decode it: they carried no subject id. */
     private static final OutcomeJoin.Pending PENDING_WITHOUT_SUBJECT = new OutcomeJoin.Pending(
             PENDING.groups(),
@@ -35,7 +36,8 @@ class OutcomeJoinSerdeTest {
             PENDING.label(),
             PENDING.revision(),
             PENDING.labelObservedAtMs(),
-            io.vigil.aggregates.OutcomeChange.NO_SUBJECT);
+            io.vigil.aggregates.OutcomeChange.NO_SUBJECT,
+            false);
 
     @Test
     void shouldRoundTripPendingPredictionsAndLabels() {

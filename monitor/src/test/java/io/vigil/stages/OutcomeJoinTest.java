@@ -164,7 +164,8 @@ class OutcomeJoinTest {
                 -1,
                 -1,
                 0L,
-                io.vigil.aggregates.OutcomeChange.NO_SUBJECT);
+                io.vigil.aggregates.OutcomeChange.NO_SUBJECT,
+                false);
         Bytes key = Bytes.wrap("old".getBytes(StandardCharsets.UTF_8));
         store.put(key, new OutcomeJoin.PendingSerde().serializer().serialize("t", old));
 
@@ -284,7 +285,8 @@ class OutcomeJoinTest {
                                         -1,
                                         -1,
                                         0L,
-                                        io.vigil.aggregates.OutcomeChange.NO_SUBJECT)));
+                                        io.vigil.aggregates.OutcomeChange.NO_SUBJECT,
+                                        false)));
         KeyValueStore<String, byte[]> index = d.driver.getKeyValueStore(OutcomeJoin.EXPIRY_STORE);
         index.put(String.format("%010d|P|old", day0 + 10), new byte[0]);
         KeyValueStore<String, Long> expired = d.driver.getKeyValueStore(OutcomeJoin.EXPIRED_STORE);

@@ -58,7 +58,7 @@ class PendingPredictionStoreTest {
 
     private static Pending unlabelled(List<String> groups, double score, double threshold, long at) {
         return new Pending(
-                groups, score, threshold, EventDay.ofEpochMilli(at), at, -1, -1, 0L, OutcomeChange.NO_SUBJECT);
+                groups, score, threshold, EventDay.ofEpochMilli(at), at, -1, -1, 0L, OutcomeChange.NO_SUBJECT, false);
     }
 
     @Test
@@ -73,11 +73,21 @@ class PendingPredictionStoreTest {
                                 AT + 86_400_000L),
                 // A revision, a label observed before the prediction's own time, a subject, a cohort day that is not
                 // the event time's day, an event time before 1970: none of them is in the common case's layout.
-                new Pending(GROUPS, 0.0, 0.25, 20_500L, -86_400_001L, 0, 7, -90_000_000L, 0x5eed_cafe_f00d_1234L),
-                new Pending(GROUPS, 1.0, 0.5, EventDay.ofEpochMilli(AT), AT, -1, 2, 0L, -1L),
+                new Pending(
+                        GROUPS, 0.0, 0.25, 20_500L, -86_400_001L, 0, 7, -90_000_000L, 0x5eed_cafe_f00d_1234L, false),
+                new Pending(GROUPS, 1.0, 0.5, EventDay.ofEpochMilli(AT), AT, -1, 2, 0L, -1L, false),
                 unlabelled(GROUPS, 0.25, 0.5, AT).withOwnWait(),
                 new Pending(
-                        List.of("m|1|all|all"), Double.MIN_VALUE, 0.5, EventDay.ofEpochMilli(AT), AT, 1, 0, AT, 1L));
+                        List.of("m|1|all|all"),
+                        Double.MIN_VALUE,
+                        0.5,
+                        EventDay.ofEpochMilli(AT),
+                        AT,
+                        1,
+                        0,
+                        AT,
+                        1L,
+                        false));
         for (int i = 0; i < cases.size(); i++) {
             store.put("p-" + i, cases.get(i));
         }
@@ -133,7 +143,7 @@ class PendingPredictionStoreTest {
 
     @Test
     void shouldReadRecordsOfTheEarlierFormatUnderTheSameKeys() {
-        Pending p = new Pending(GROUPS, 0.8, 0.5, EventDay.ofEpochMilli(AT), AT, 1, 2, AT + 5_000L, 42L);
+        Pending p = new Pending(GROUPS, 0.8, 0.5, EventDay.ofEpochMilli(AT), AT, 1, 2, AT + 5_000L, 42L, false);
         // The previous version's store: String keys (UTF-8) and format 3 values.
         String id = "acc-ü-\uD83D\uDE00";
         inner.put(
