@@ -552,7 +552,7 @@ public final class OutcomeJoin {
             emit(id, p.change(-1, 0, -1), ts);
             Input orphan = orphans.get(id);
             if (orphan != null) {
-                orphans.delete(id);
+                orphans.put(id, null); // not delete(): it returns the old value, decoding the label a second time
                 if (isWallDeadline(orphan.expiryDay())) {
                     // Its wait is over: the entry that would end it goes now, not at its deadline (a label wait later).
                     index.delete(wallKey(orphan.expiryDay(), 'L', id));

@@ -7,6 +7,7 @@ import io.vigil.events.SlicedPrediction;
 import io.vigil.serde.JsonSerde;
 import io.vigil.stages.shared.SliceAdmission;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.serialization.Serdes;
@@ -88,13 +89,21 @@ public final class SliceAssignment {
             @JsonProperty("prediction") Prediction prediction,
             @JsonProperty("held_at_ms") long heldAtMs) {}
 
+    /** A held record and its key in {@link #HELD_STORE}. */
+    private record Waiting(String storeKey, Held held) {}
+
     private final class Assign implements Processor<String, Prediction, String, SlicedPrediction> {
         private ProcessorContext<String, SlicedPrediction> context;
         private KeyValueStore<String, Held> held;
+        /**
+         * The held store's records in key (arrival) order, read back at init: release walks these instead of
+         * the store, so a held record is deserialised only when a task starts, not at every release pass.
+         */
+        private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+
         private KeyValueStore<String, Long> overflow;
         private SliceAdmission.Decisions decisions;
         private long sequence;
-        private long heldCount;
         private long seenVersion = -1;
         private boolean warned;
 
@@ -105,11 +114,12 @@ public final class SliceAssignment {
             this.overflow = context.getStateStore(OVERFLOW_STORE);
             this.decisions = admission.new Decisions(context);
             sequence = 0;
-            heldCount = 0;
+            waiting.clear();
             try (KeyValueIterator<String, Held> it = held.all()) {
                 while (it.hasNext()) {
-                    sequence = Math.max(sequence, Long.parseLong(it.next().key, 16) + 1);
-                    heldCount++;
+                    KeyValue<String, Held> kv = it.next();
+                    sequence = Math.max(sequence, Long.parseLong(kv.key, 16) + 1);
+                    waiting.add(new Waiting(kv.key, kv.value));
                 }
             }
             context.schedule(RELEASE_INTERVAL, PunctuationType.WALL_CLOCK_TIME, now -> release(now));
@@ -117,18 +127,19 @@ public final class SliceAssignment {
 
         @Override
         public void process(Record<String, Prediction> record) {
-            if (heldCount > 0 && admission.version() != seenVersion) {
+            if (!waiting.isEmpty() && admission.version() != seenVersion) {
                 release(context.currentSystemTimeMs());
             }
-            List<Slice> slices = heldCount > 0 ? null : assign(record.value(), false);
+            List<Slice> slices = waiting.isEmpty() ? assign(record.value(), false) : null;
             if (slices != null) {
                 context.forward(record.withValue(new SlicedPrediction(record.value(), slices)));
                 return;
             }
-            held.put(
-                    String.format("%016x", sequence++),
+            Waiting w = new Waiting(
+                    heldKey(sequence++),
                     new Held(record.key(), record.timestamp(), record.value(), context.currentSystemTimeMs()));
-            heldCount++;
+            held.put(w.storeKey(), w.held());
+            waiting.add(w);
         }
 
         /**
@@ -136,28 +147,22 @@ public final class SliceAssignment {
          * that has not timed out): none overtakes another.
          */
         private void release(long now) {
-            if (heldCount == 0) {
+            if (waiting.isEmpty()) {
                 return;
             }
             seenVersion = admission.version();
             warned = false;
-            List<String> done = new ArrayList<>();
-            try (KeyValueIterator<String, Held> it = held.all()) {
-                while (it.hasNext()) {
-                    KeyValue<String, Held> kv = it.next();
-                    Held h = kv.value;
-                    boolean timedOut =
-                            now - h.heldAtMs() >= DECISION_TIMEOUT.toMillis() || heldCount - done.size() > MAX_HELD;
-                    List<Slice> slices = assign(h.prediction(), timedOut);
-                    if (slices == null) {
-                        break;
-                    }
-                    context.forward(new Record<>(h.key(), new SlicedPrediction(h.prediction(), slices), h.timestamp()));
-                    done.add(kv.key);
+            while (!waiting.isEmpty()) {
+                Held h = waiting.peekFirst().held();
+                boolean timedOut = now - h.heldAtMs() >= DECISION_TIMEOUT.toMillis() || waiting.size() > MAX_HELD;
+                List<Slice> slices = assign(h.prediction(), timedOut);
+                if (slices == null) {
+                    break;
                 }
+                context.forward(new Record<>(h.key(), new SlicedPrediction(h.prediction(), slices), h.timestamp()));
+                // put(null), not delete(): a delete returns the old value, deserialising it for nothing.
+                held.put(waiting.removeFirst().storeKey(), null);
             }
-            done.forEach(held::delete);
-            heldCount -= done.size();
         }
 
         /** The capped slices, or null when a value has no decision yet and {@code timedOut} is false. */
@@ -198,6 +203,12 @@ public final class SliceAssignment {
                 slices.add(new Slice(s.dimension(), Slice.OTHER));
             }
             return slices;
+        }
+
+        /** {@code %016x} of the sequence number: keys sort in arrival order. */
+        private static String heldKey(long sequence) {
+            String hex = Long.toHexString(sequence);
+            return "0".repeat(16 - hex.length()) + hex;
         }
 
         private void count(String key) {

@@ -42,6 +42,8 @@ class SliceAdmissionTimeoutTest {
     private MockProcessorContext<String, SlicedPrediction> context;
     private Processor<String, io.vigil.events.Prediction, String, SlicedPrediction> processor;
     private KeyValueStore<String, Long> overflow;
+    private KeyValueStore<String, SliceAssignment.Held> held;
+    private SliceAssignment assignment;
 
     @BeforeEach
     void setUp() {
@@ -53,7 +55,7 @@ class SliceAdmissionTimeoutTest {
                         Stores.inMemoryKeyValueStore(SliceAdmission.STORE), Serdes.String(), Serdes.Long())
                 .withLoggingDisabled()
                 .build();
-        KeyValueStore<String, SliceAssignment.Held> held = Stores.keyValueStoreBuilder(
+        held = Stores.keyValueStoreBuilder(
                         Stores.inMemoryKeyValueStore(SliceAssignment.HELD_STORE),
                         Serdes.String(),
                         new JsonSerde<>(SliceAssignment.Held.class))
@@ -68,7 +70,8 @@ class SliceAdmissionTimeoutTest {
             context.addStateStore(store);
         }
         Topics topics = Topics.from(new VigilConfig(Map.of(VigilConfig.BOOTSTRAP_SERVERS, "unused:9092")));
-        processor = new SliceAssignment(new SliceAdmission(topics, 64), List.of()).processor();
+        assignment = new SliceAssignment(new SliceAdmission(topics, 64), List.of());
+        processor = assignment.processor();
         processor.init(context);
     }
 
@@ -103,5 +106,41 @@ class SliceAdmissionTimeoutTest {
                     .isEqualTo(3L);
             assertThat(overflow.get(dimension)).as(dimension).isEqualTo(3L);
         }
+    }
+
+    @Test
+    void shouldReleaseRecordsAnEarlierTaskHeldInTheirArrivalOrderAndEmptyTheStore() {
+        context.setCurrentSystemTimeMs(0);
+        for (int i = 0; i < 20; i++) {
+            processor.process(new Record<>(
+                    "p" + i,
+                    OutcomeDriver.prediction("p" + i, AT.plusSeconds(i), 0.4),
+                    AT.plusSeconds(i).toEpochMilli()));
+        }
+        assertThat(held.approximateNumEntries()).isEqualTo(20);
+
+        // A restarted task: a new processor over the same (restored) store, then one more record behind them.
+        processor.close();
+        context.resetForwards();
+        Processor<String, io.vigil.events.Prediction, String, SlicedPrediction> restarted = assignment.processor();
+        restarted.init(context);
+        restarted.process(new Record<>(
+                "p20",
+                OutcomeDriver.prediction("p20", AT.plusSeconds(20), 0.4),
+                AT.plusSeconds(20).toEpochMilli()));
+        assertThat(context.forwarded()).isEmpty();
+
+        assertThat(held.approximateNumEntries()).isEqualTo(21);
+        List<MockProcessorContext.CapturedPunctuator> punctuators = context.scheduledPunctuators();
+        assertThat(punctuators).hasSize(2); // the first processor's and the restarted one's
+        punctuators.get(1).getPunctuator().punctuate(Duration.ofMinutes(5).toMillis());
+        assertThat(context.forwarded().stream()
+                        .map(f -> (String) f.record().key())
+                        .toList())
+                .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(0, 20)
+                        .mapToObj(i -> "p" + i)
+                        .toList());
+        assertThat(held.approximateNumEntries()).isZero();
+        assertThat(overflow.get(SliceAssignment.TIMEOUT_PREFIX + "scanner")).isEqualTo(21L);
     }
 }
