@@ -87,6 +87,7 @@ public final class VigilConfig extends AbstractConfig {
     public static final String LABELS_ORPHAN_RETENTION_DAYS = "labels.orphan-retention-days";
     public static final String OUTCOMES_LABEL_WAIT = "outcomes.label-wait";
     public static final String OUTCOMES_JOIN_CO_PARTITIONED = "outcomes.join.co-partitioned";
+    public static final String OUTCOMES_EXPIRY_SWEEP_BATCH = "outcomes.expiry-sweep-batch";
     public static final String OUTCOMES_WINDOWS = "outcomes.windows";
     public static final String OUTCOMES_MATURITY_COVERAGE = "outcomes.maturity-coverage";
     public static final String OUTCOMES_VERIFICATION_BIAS_RATIO = "outcomes.verification-bias-ratio";
@@ -484,6 +485,16 @@ public final class VigilConfig extends AbstractConfig {
                             + "is dead-lettered as unmatched_label, and a prediction whose event-time window "
                             + "(labels.max-delay-days) has closed still waits for its label. Measured on the wall "
                             + "clock, not event time, so no arrival order within it changes which labels join.")
+            .define(
+                    OUTCOMES_EXPIRY_SWEEP_BATCH,
+                    Type.INT,
+                    200_000,
+                    Range.between(1, 10_000_000),
+                    Importance.LOW,
+                    "Most records the outcome join's expiry sweep reads in one wall-clock punctuation (predictions "
+                            + "awaiting their labels, then ids of expired predictions); the next punctuation goes on "
+                            + "where it stopped. Smaller keeps each punctuation, and the transaction it runs in, "
+                            + "shorter on a slow disk; larger finishes a pass over millions of predictions sooner.")
             .define(
                     OUTCOMES_JOIN_CO_PARTITIONED,
                     Type.BOOLEAN,

@@ -156,6 +156,10 @@ public final class OutcomeJoin {
     private final JoinPartitions partitions;
     private final long labelWaitMs;
     private final String subjectKeySecret;
+    /** Records the expiry sweep reads in one punctuation at most, and between deletes. */
+    private final int sweepBudget;
+
+    private final int sweepPage;
 
     /**
      * @param maxDelayDays        days after its cohort day a prediction waits for its label
@@ -199,6 +203,25 @@ public final class OutcomeJoin {
             JoinPartitions partitions,
             Duration labelWait,
             String subjectKeySecret) {
+        this(topics, maxDelayDays, orphanRetentionDays, partitions, labelWait, subjectKeySecret, SWEEP_BUDGET);
+    }
+
+    /**
+     * @param sweepBatch most records the expiry sweep reads in one punctuation ({@code outcomes.expiry-sweep-batch})
+     */
+    public OutcomeJoin(
+            Topics topics,
+            int maxDelayDays,
+            int orphanRetentionDays,
+            JoinPartitions partitions,
+            Duration labelWait,
+            String subjectKeySecret,
+            int sweepBatch) {
+        if (sweepBatch < 1) {
+            throw new IllegalArgumentException("sweepBatch must be >= 1, got " + sweepBatch);
+        }
+        this.sweepBudget = sweepBatch;
+        this.sweepPage = Math.min(SWEEP_PAGE, sweepBatch);
         this.subjectKeySecret = subjectKeySecret;
         if (labelWait.isNegative()) {
             throw new IllegalArgumentException("labelWait must not be negative: " + labelWait);
@@ -700,7 +723,7 @@ public final class OutcomeJoin {
         /**
          * Predictions whose window closed at a step a label wait ago or longer leave the join, in a pass over the
          * store (in steady operation one a day), then the ids of expired predictions whose retention is over, in a
-         * pass over theirs. A punctuation reads at most {@value #SWEEP_BUDGET} records and the next one goes on
+         * pass over theirs. A punctuation reads at most {@code outcomes.expiry-sweep-batch} records and the next one goes on
          * where it stopped: a pass over millions of predictions after a replay never holds a stream thread, or an
          * open transaction, for long. A pass cut short by a restart starts again (its steps are still stored).
          */
@@ -717,10 +740,10 @@ public final class OutcomeJoin {
             }
             long today = EventDay.ofEpochMilli(clockMs == Long.MIN_VALUE ? nowMs : clockMs);
             int read = 0;
-            while (read < SWEEP_BUDGET) {
+            while (read < sweepBudget) {
                 int n;
                 if (!sweepingExpired) {
-                    List<KeyValue<String, Pending>> page = predictions.page(sweepAfter, SWEEP_PAGE);
+                    List<KeyValue<String, Pending>> page = predictions.page(sweepAfter, sweepPage);
                     for (KeyValue<String, Pending> kv : page) {
                         if (kv.value.cohortDay() <= sweepThrough && !kv.value.ownWait()) {
                             expirePrediction(kv.key, kv.value, today);
@@ -739,7 +762,7 @@ public final class OutcomeJoin {
                     sweepAfter = n == 0 ? sweepAfter : page.get(n - 1).key;
                 }
                 read += n;
-                if (n < SWEEP_PAGE) {
+                if (n < sweepPage) {
                     if (sweepingExpired) {
                         java.util.NavigableMap<Long, Long> done = closedSteps.headMap(sweepStep, true);
                         for (Long at : done.keySet()) {
@@ -755,11 +778,11 @@ public final class OutcomeJoin {
             }
         }
 
-        /** Up to {@value #SWEEP_PAGE} expired ids after {@code afterId} (null: from the first). */
+        /** Up to a page of expired ids after {@code afterId} (null: from the first). */
         private List<KeyValue<String, Long>> expiredPage(String afterId) {
             List<KeyValue<String, Long>> page = new ArrayList<>();
             try (KeyValueIterator<String, Long> it = expired.range(afterId, null)) {
-                while (it.hasNext() && page.size() < SWEEP_PAGE) {
+                while (it.hasNext() && page.size() < sweepPage) {
                     KeyValue<String, Long> kv = it.next();
                     if (!kv.key.equals(afterId)) {
                         page.add(kv);
@@ -865,8 +888,8 @@ public final class OutcomeJoin {
     /** Records a sweep reads between deletes. */
     private static final int SWEEP_PAGE = 10_000;
 
-    /** Records a sweep reads in one punctuation at most. */
-    private static final int SWEEP_BUDGET = 200_000;
+    /** Records a sweep reads in one punctuation at most: the default of {@code outcomes.expiry-sweep-batch}. */
+    static final int SWEEP_BUDGET = 200_000;
 
     /** {@code s%013d}: a closed-window step taken at this wall-clock instant. */
     static String stepKey(long atMs) {

@@ -84,7 +84,8 @@ public final class VigilTopology {
                         performance.orphanRetentionDays(),
                         joinPartitions,
                         performance.labelWait(),
-                        config.patientWiseSecret())
+                        config.patientWiseSecret(),
+                        config.getInt(VigilConfig.OUTCOMES_EXPIRY_SWEEP_BATCH))
                 .addTo(builder, sliced, ingested.groundTruth());
         // Patient-wise intervals need the subject-key secret: without it no change carries a subject.
         KStream<String, StudyPairChange> studyPairs = config.patientWiseSecret() == null

@@ -240,6 +240,80 @@ class OutcomeJoinTest {
     }
 
     @Test
+    void shouldReadTheSweepBatchDefaultFromTheSameConstantTheJoinUsesWithoutConfiguration() {
+        assertThat(io.vigil.config.VigilConfig.definition()
+                        .defaultValues()
+                        .get(io.vigil.config.VigilConfig.OUTCOMES_EXPIRY_SWEEP_BATCH))
+                .isEqualTo(OutcomeJoin.SWEEP_BUDGET);
+    }
+
+    @Test
+    void shouldSpreadAnExpirySweepOverPunctuationsAndResumeWhereEachStopped() {
+        d.close();
+        // A batch of 7 records per punctuation stands in for the default 200,000 (a store that large is too slow
+        // for the test driver); with a label wait of an hour the join punctuates every 3 minutes.
+        d = new OutcomeDriver(Map.of(
+                "labels.max-delay-days",
+                10,
+                "outcomes.label-wait",
+                "PT1H",
+                "labels.orphan-retention-days",
+                5,
+                "outcomes.expiry-sweep-batch",
+                7));
+        for (int i = 0; i < 40; i++) {
+            d.predict(OutcomeDriver.prediction("c-" + i, T0.plusSeconds(i), 0.3));
+        }
+        d.advanceWall(Duration.ofSeconds(1));
+        d.predict(OutcomeDriver.prediction("later", T0.plus(Duration.ofDays(12)), 0.3)); // day 0's windows close
+        // Ten predictions of day 12 whose ids sort first: every pass reads them and keeps them, so a punctuation that
+        // started again from the first id instead of where the last one stopped would never get past them.
+        for (int i = 0; i < 10; i++) {
+            d.predict(OutcomeDriver.prediction("a-" + i, T0.plus(Duration.ofDays(12)), 0.3));
+        }
+        d.advanceWall(Duration.ofMinutes(61));
+
+        // The first sweep punctuation reads one batch of 7: a-0 to a-6, none due.
+        assertThat(d.joinCounts()).doesNotContainKey(OutcomeJoin.PREDICTIONS_EXPIRED_UNLABELLED);
+        // A label within the max delay for a prediction the sweep has not reached yet (ids sort a-*, c-0, c-1, c-10,
+        // ..., c-8, c-9: c-9 is read last) still joins it.
+        d.label("c-9", 1, T0.plus(Duration.ofDays(9)), 0);
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.LABELS_JOINED, 1L);
+        List<Long> expiredAfterEach = new java.util.ArrayList<>();
+        for (int round = 0; round < 16; round++) {
+            d.advanceWall(Duration.ofMinutes(3)); // one punctuation each
+            expiredAfterEach.add(d.joinCounts().getOrDefault(OutcomeJoin.PREDICTIONS_EXPIRED_UNLABELLED, 0L));
+        }
+        // Each punctuation went on where the previous one stopped, 7 records at a time (the second page holds a-7 to
+        // a-9, the last page c-9 and "later"): every prediction expired once, none twice.
+        assertThat(expiredAfterEach).startsWith(4L, 11L, 18L, 25L, 32L, 39L).endsWith(39L);
+        assertThat(d.joinCounts()).containsEntry(OutcomeJoin.PREDICTIONS_EXPIRED_LABELLED, 1L);
+        KeyValueStore<Bytes, byte[]> predictions = d.driver.getKeyValueStore(OutcomeJoin.PREDICTIONS_STORE);
+        List<String> left = new java.util.ArrayList<>();
+        try (var it = predictions.all()) {
+            it.forEachRemaining(kv -> {
+                if (kv.key.get()[0] != (byte) 0xFF) { // not a group tuple
+                    left.add(new String(kv.key.get(), StandardCharsets.UTF_8));
+                }
+            });
+        }
+        assertThat(left)
+                .containsExactlyInAnyOrder(
+                        "later", "a-0", "a-1", "a-2", "a-3", "a-4", "a-5", "a-6", "a-7", "a-8", "a-9");
+        // The pass over the 40 expired ids followed, batch by batch, and then the swept steps were deleted.
+        KeyValueStore<String, Long> expired = d.driver.getKeyValueStore(OutcomeJoin.EXPIRED_STORE);
+        try (var it = expired.all()) {
+            assertThat(it).toIterable().hasSize(40);
+        }
+        assertThat(indexKeys()).isEmpty();
+        d.label("c-3", 1, T0.plus(Duration.ofDays(3)), 0);
+        assertThat(d.deadLetters())
+                .singleElement()
+                .satisfies(r -> assertThat(OutcomeDriver.header(r, DeadLetters.REASON))
+                        .isEqualTo(Reason.LABEL_AFTER_MAX_DELAY));
+    }
+
+    @Test
     void shouldKeepAPredictionThatCameAfterItsWindowClosedALabelWaitFromItsArrival() {
         d.close();
         d = new OutcomeDriver(Map.of("labels.max-delay-days", 10, "outcomes.label-wait", "PT1H"));
