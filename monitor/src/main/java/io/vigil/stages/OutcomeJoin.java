@@ -164,50 +164,17 @@ public final class OutcomeJoin {
     /**
      * @param maxDelayDays        days after its cohort day a prediction waits for its label
      * @param orphanRetentionDays days (stream time) a label waits for its prediction
-     */
-    public OutcomeJoin(Topics topics, int maxDelayDays, int orphanRetentionDays) {
-        this(topics, maxDelayDays, orphanRetentionDays, JoinPartitions.unknown());
-    }
-
-    /**
-     * @param partitions the join's partition count, set at startup: a record already in the partition its
-     *                   prediction id belongs to is joined in place; unknown, every record is repartitioned
-     */
-    public OutcomeJoin(Topics topics, int maxDelayDays, int orphanRetentionDays, JoinPartitions partitions) {
-        this(topics, maxDelayDays, orphanRetentionDays, partitions, DEFAULT_LABEL_WAIT);
-    }
-
-    /** The default of {@code outcomes.label-wait}. */
-    public static final Duration DEFAULT_LABEL_WAIT = Duration.ofDays(30);
-
-    /**
-     * @param labelWait wall-clock time a label waits for its prediction, and a prediction whose event-time
-     *                  window has closed still waits for its label, so that no arrival order within it
-     *                  changes the result (a replay of months of history takes minutes of wall clock)
-     */
-    public OutcomeJoin(
-            Topics topics, int maxDelayDays, int orphanRetentionDays, JoinPartitions partitions, Duration labelWait) {
-        this(topics, maxDelayDays, orphanRetentionDays, partitions, labelWait, null);
-    }
-
-    /**
-     * @param subjectKeySecret the HMAC key of subject keys ({@code stability.subject-key-secret}), or null: with
-     *                         it every change carries its prediction's subject id ({@link SubjectKeys#subjectId}),
-     *                         which pairs a patient's repeat studies; without it every change has
-     *                         {@link OutcomeChange#NO_SUBJECT}
-     */
-    public OutcomeJoin(
-            Topics topics,
-            int maxDelayDays,
-            int orphanRetentionDays,
-            JoinPartitions partitions,
-            Duration labelWait,
-            String subjectKeySecret) {
-        this(topics, maxDelayDays, orphanRetentionDays, partitions, labelWait, subjectKeySecret, SWEEP_BUDGET);
-    }
-
-    /**
-     * @param sweepBatch most records the expiry sweep reads in one punctuation ({@code outcomes.expiry-sweep-batch})
+     * @param partitions          the join's partition count, set at startup: a record already in the partition its
+     *                            prediction id belongs to is joined in place; unknown, every record is repartitioned
+     * @param labelWait           wall-clock time a label waits for its prediction, and a prediction whose event-time
+     *                            window has closed still waits for its label, so that no arrival order within it
+     *                            changes the result (a replay of months of history takes minutes of wall clock)
+     * @param subjectKeySecret    the HMAC key of subject keys ({@code stability.subject-key-secret}), or null: with
+     *                            it every change carries its prediction's subject id ({@link SubjectKeys#subjectId}),
+     *                            which pairs a patient's repeat studies; without it every change has
+     *                            {@link OutcomeChange#NO_SUBJECT}
+     * @param sweepBatch          most records the expiry sweep reads in one punctuation
+     *                            ({@code outcomes.expiry-sweep-batch})
      */
     public OutcomeJoin(
             Topics topics,
